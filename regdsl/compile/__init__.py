@@ -1,0 +1,1 @@
+"""The compiler: lowering, and later the timing, phase and library graphs."""

@@ -1,0 +1,824 @@
+"""Lowering: syntax nodes to the resolved regimen model.
+
+Resolves medicine names (aliases, the medicine table), units, routes, frequencies and
+supportive-care factors to coded terms; expands day ranges, ``same as`` and shared
+blocks; and reports, at its source line, everything it cannot resolve. It never raises
+on user input: what cannot be lowered is reported and left out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from typing import Literal, assert_never
+
+from regdsl.diagnostics import Label, Sink
+from regdsl.diagnostics import codes as c
+from regdsl.model import ast, ir
+from regdsl.model.medicines import Medicine, MedicineTable
+from regdsl.model.vocabulary import (
+    ERROR_PRONE_UNITS,
+    FACTOR_NAMES,
+    FREQUENCY_BY_PHRASE,
+    RESPONSES,
+    ROUTE_BY_ALIAS,
+    ROUTES,
+    SETTINGS,
+    SNOMED,
+    TIME_UNITS,
+    UNITS,
+    Coding,
+    Unit,
+    find_factor,
+    find_unit,
+)
+from regdsl.source import Span
+from regdsl.syntax.expected import close_match
+
+__all__ = ["LibraryDefs", "lower_library", "lower_regimen"]
+
+_ID_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+_TRAILING_ZERO = re.compile(r"\.\d*0$|\.$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LibraryDefs:
+    """What a library shares with its regimens: medicines, footnotes, blocks, regimen ids."""
+
+    medicines: MedicineTable
+    footnotes: dict[str, ir.Footnote] = field(default_factory=dict)
+    blocks: dict[str, ast.BlockDef] = field(default_factory=dict)
+    regimen_ids: frozenset[str] | None = None
+
+
+def _point(span: Span) -> Span:
+    """An empty span at the end of ``span``, for "expected something here"."""
+    return Span(
+        path=span.path, start=span.end, end=span.end, line=span.end_line, column=span.end_column,
+        end_line=span.end_line, end_column=span.end_column,
+    )
+
+
+class _Lowerer:
+    def __init__(self, sink: Sink, defs: LibraryDefs) -> None:
+        self.sink = sink
+        self.defs = defs
+        self.aliases: dict[str, Medicine] = {}
+        self.blocks: dict[str, ast.BlockDef] = dict(defs.blocks)
+        self.spellings: dict[str, tuple[str, Span]] = {}
+
+    # -- small resolvers ---------------------------------------------------------
+
+    def integer(self, word: ast.Word, what: str) -> int | None:
+        if word.text.isdigit():
+            return int(word.text)
+        self.sink.report(c.BAD_NUMBER, word.span, f"{what} must be a whole number, not `{word.text}`",
+                         label="a whole number is needed here")
+        return None
+
+    def decimal(self, word: ast.Word) -> Decimal | None:
+        try:
+            return Decimal(word.text if not word.text.startswith(".") else "0" + word.text)
+        except InvalidOperation:  # the grammar only lets digits through; kept for safety
+            self.sink.report(c.BAD_NUMBER, word.span, f"`{word.text}` is not a number")
+            return None
+
+    def dose_number(self, word: ast.Word) -> Decimal | None:
+        text = word.text
+        if text.startswith("."):
+            self.sink.report(c.NAKED_DECIMAL, word.span, "dose written without a leading zero",
+                             label=f"write `0{text}`",
+                             help="a naked decimal point can be missed, giving a tenfold overdose")
+        elif _TRAILING_ZERO.search(text):
+            fixed = text.rstrip("0").rstrip(".") or "0"
+            self.sink.report(c.TRAILING_ZERO, word.span, "dose written with a trailing zero",
+                             label=f"write `{fixed}`",
+                             help="a trailing zero can be misread as a tenfold dose")
+        return self.decimal(word)
+
+    def unit(self, word: ast.Word) -> Unit | None:
+        text = word.text
+        if text in ERROR_PRONE_UNITS:
+            instead = ERROR_PRONE_UNITS[text]
+            self.sink.report(c.ERROR_PRONE_UNIT, word.span, f"`{text}` is an error-prone way to write a unit",
+                             label=f"write `{instead}`",
+                             help=f"write `{instead}`: `{text}` has been misread, causing overdoses")
+            return find_unit(instead)
+        found = find_unit(text)
+        if found is not None:
+            return found
+        if text.lower() in ROUTE_BY_ALIAS:
+            self.sink.report(c.UNKNOWN_UNIT, word.span, f"the dose has no unit: `{text}` is a route",
+                             label="expected a unit such as `mg` here",
+                             help="write the unit after the amount, then the route: `10 mg oral`")
+            return None
+        aliases = [a for u in UNITS for a in u.aliases]
+        guess = close_match(text, aliases)
+        self.sink.report(c.UNKNOWN_UNIT, word.span, f"unknown unit `{text}`", label="not a known unit",
+                         help=f"did you mean `{guess}`?" if guess else
+                         "units are mg, g, microgram, mmol, mL, %, units, mg/m2, mg/kg, AUC, tablet...")
+        return None
+
+    def medicine(self, ref: ast.DrugRef, *, quiet: bool = False) -> Medicine | None:
+        found = self.aliases.get(ref.text) if not ref.quoted else None
+        if found is None:
+            found = self.defs.medicines.find(ref.text)
+        if found is None:
+            if not quiet:
+                guess = close_match(ref.text, [*self.defs.medicines.names(), *self.aliases])
+                self.sink.report(c.UNKNOWN_MEDICINE, ref.span, f"unknown medicine `{ref.text}`",
+                                 label="not in the medicine table",
+                                 help=f"did you mean `{guess}`?" if guess else
+                                 "add it to the library's `library.reg`, or declare `drug ALIAS = \"NAME\"`")
+            return None
+        if not quiet:
+            first = self.spellings.setdefault(found.name, (ref.text, ref.span))
+            if first[0] != ref.text:
+                self.sink.report(c.NAMED_TWO_WAYS, ref.span,
+                                 f"{found.display} is written `{ref.text}` here but `{first[0]}` before",
+                                 label="second spelling",
+                                 secondary=(Label(first[1], "first written here"),),
+                                 help=f"write `{first[0]}` everywhere in this regimen")
+        return found
+
+    def minutes(self, amount: ast.Word, unit: ast.Word) -> int | None:
+        value = self.decimal(amount)
+        if value is None:
+            return None
+        total = value * TIME_UNITS[unit.text]
+        if total != total.to_integral_value():
+            self.sink.report(c.BAD_NUMBER, amount.span, "a time must come to whole minutes",
+                             label=f"{amount.text} {unit.text} is not a whole number of minutes")
+            return None
+        return int(total)
+
+    def date(self, word: ast.Word) -> str | None:
+        try:
+            datetime.date.fromisoformat(word.text)
+        except ValueError:
+            self.sink.report(c.BAD_DATE, word.span, f"`{word.text}` is not a calendar date",
+                             label="no such date")
+            return None
+        return word.text
+
+    def url(self, text: ast.Text) -> str:
+        scheme = text.value.split(":", 1)[0].lower() if ":" in text.value else ""
+        if scheme not in {"http", "https"}:
+            self.sink.report(c.BAD_URL, text.span, "a link must start with `http://` or `https://`",
+                             label="not an http(s) link", help="links to anything else are shown as plain text")
+        return text.value
+
+    # -- identity ----------------------------------------------------------------
+
+    def meta(self, span: Span, fields: Iterable[ast.Meta]) -> ir.Meta:
+        texts: list[tuple[str, str]] = []
+        identifiers: list[tuple[str, str]] = []
+        cancer: tuple[ir.Term, ...] = ()
+        setting: ir.Term | None = None
+        status: ir.Status | None = None
+        superseded_by: str | None = None
+        footnotes: list[ir.Footnote] = []
+        overview: str | None = None
+        seen: dict[str, Span] = {}
+
+        def once(key: str, where: Span) -> bool:
+            if key in seen:
+                self.sink.report(c.DUPLICATE_FIELD, where, f"`{key}` is given twice",
+                                 label="second time", secondary=(Label(seen[key], "first given here"),))
+                return False
+            seen[key] = where
+            return True
+
+        for f in fields:
+            match f:
+                case ast.TextField(key=key, value=value):
+                    if once(key.text, f.span):
+                        if key.text in {"url"}:
+                            self.url(value)
+                        texts.append((key.text, value.value))
+                case ast.DateField(key=key, value=value):
+                    if once(key.text, f.span) and (checked := self.date(value)) is not None:
+                        texts.append((key.text, checked))
+                case ast.StatusField(status=word, by=by):
+                    if once("status", f.span):
+                        status, superseded_by = self.status(word, by)
+                case ast.CancerField(terms=terms):
+                    if once("cancer", f.span):
+                        cancer = tuple(self.term(t) for t in terms)
+                case ast.SettingField(term=term):
+                    if once("setting", f.span):
+                        setting = self.term(term, SETTINGS)
+                case ast.IdentifierField(system=system, value=value):
+                    identifiers.append((system.value, value.value))
+                case ast.FootnotesField(names=names):
+                    if once("footnotes", f.span):
+                        footnotes.extend(self.footnote(n) for n in names if n.text in self.defs.footnotes
+                                         or self.footnote_missing(n))
+                case ast.Overview(prose=prose):
+                    if once("overview", f.span):
+                        overview = prose.text
+                case _:
+                    assert_never(f)
+        return ir.Meta(span=span, fields=tuple(texts), identifiers=tuple(identifiers), cancer=cancer,
+                       setting=setting, status=status, superseded_by=superseded_by,
+                       footnotes=tuple(footnotes), overview=overview)
+
+    def footnote(self, name: ast.Word) -> ir.Footnote:
+        return self.defs.footnotes[name.text]
+
+    def footnote_missing(self, name: ast.Word) -> bool:
+        guess = close_match(name.text, self.defs.footnotes)
+        self.sink.report(c.UNKNOWN_FOOTNOTE, name.span, f"no footnote named `{name.text}`",
+                         label="not defined in library.reg",
+                         help=f"did you mean `{guess}`?" if guess else "define it in the library's `library.reg`")
+        return False
+
+    def status(self, word: ast.Word, by: ast.Word | None) -> tuple[ir.Status | None, str | None]:
+        try:
+            status = ir.Status(word.text)
+        except ValueError:
+            guess = close_match(word.text, [s.value for s in ir.Status])
+            self.sink.report(c.UNKNOWN_STATUS, word.span, f"unknown status `{word.text}`",
+                             label="not a status",
+                             help=f"did you mean `{guess}`?" if guess else
+                             "statuses: draft, provisional, published, discontinued, superseded by ID")
+            return None, None
+        if (status is ir.Status.SUPERSEDED) != (by is not None):
+            self.sink.report(c.MISSING_FIELD, word.span, "`superseded` names the regimen that replaces it",
+                             label="write `status superseded by NEW-ID`")
+        return status, by.text if by else None
+
+    def term(self, term: ast.Term, known: dict[str, str] | None = None) -> ir.Term:
+        code = term.code.text if term.code else None
+        if code is None and known is not None:
+            lowered = {k.lower(): v for k, v in known.items()}
+            code = lowered.get(term.text.value.lower())
+            if code is None:
+                guess = close_match(term.text.value, known)
+                self.sink.report(c.UNCODED_SETTING, term.span, f"setting \"{term.text.value}\" has no SNOMED CT code",
+                                 label="kept as text",
+                                 help=f"did you mean `{guess}`?" if guess else
+                                 "give its code as `setting \"...\" [CODE]` if it has one")
+        return ir.Term(span=term.span, text=term.text.value, code=code)
+
+    # -- administrations -----------------------------------------------------------
+
+    def days(self, days: ast.Days, length: int | None) -> tuple[tuple[int, ...], int | None]:
+        found: list[int] = []
+        for item in days.items:
+            first = self.integer(item.first, "a day")
+            last = self.integer(item.last, "a day") if item.last else first
+            if first is None or last is None:
+                continue
+            if last < first:
+                self.sink.report(c.BAD_RANGE, item.span, f"days {first} to {last} run backwards",
+                                 label="the range ends before it starts")
+                continue
+            if length is not None and last > length:
+                bad = next(d for d in range(first, last + 1) if d > length)
+                self.sink.report(c.DAY_OUTSIDE_CYCLE, item.span,
+                                 f"day {bad} is outside this {length}-day cycle",
+                                 label=f"the cycle has days 1 to {length}",
+                                 help="check the day, or the cycle length in the cycle's heading")
+            found.extend(range(first, last + 1))
+        shift = self.integer(days.shift, "a shift in days") if days.shift else None
+        return tuple(sorted(set(found))), shift
+
+    def relation(self, rel: ast.RelationCore, qualifier: str | None) -> ir.Relation | None:
+        low = high = None
+        if rel.low is not None and rel.unit is not None:
+            low = self.minutes(rel.low, rel.unit)
+            high = self.minutes(rel.high, rel.unit) if rel.high else low
+            if low is None or high is None:
+                return None
+            if high < low:
+                self.sink.report(c.BAD_RANGE, rel.span, f"{rel.low.text} to {rel.high.text if rel.high else ''} "
+                                 "runs backwards", label="the range ends before it starts")
+                return None
+        else:
+            low = 0
+        anchor = rel.anchor
+        if anchor.kind == "drug" and anchor.drug is not None:
+            med = self.medicine(anchor.drug)
+            if med is None:
+                return None
+            name = med.name
+        else:
+            name = anchor.text
+        point: Literal["start", "end"] = rel.point or ("start" if rel.direction == "before" else "end")
+        return ir.Relation(span=rel.span, direction=rel.direction, low=low, high=high, point=point,
+                           anchor_kind=anchor.kind, anchor=name, qualifier=qualifier)
+
+    def admin(self, node: ast.Admin, length: int | None, default_days: ast.Days | None = None
+              ) -> ir.Administration | None:
+        med = self.medicine(node.drug)
+        amount = self.dose_number(node.dose.amount)
+        unit = self.unit(node.dose.unit)
+        route = None
+        if node.route is None:
+            self.sink.report(c.MISSING_ROUTE, _point(node.dose.span),
+                             "expected a route such as `oral` or `IV` after the dose",
+                             label="route missing here", help="every administration states its route")
+        else:
+            route = ROUTE_BY_ALIAS.get(node.route.text.lower())
+            if route is None:
+                guess = close_match(node.route.text, [a for r in ROUTES for a in r.aliases])
+                self.sink.report(c.UNKNOWN_ROUTE, node.route.span, f"unknown route `{node.route.text}`",
+                                 label="not a known route",
+                                 help=f"did you mean `{guess}`?" if guess else
+                                 "routes are oral, IV, subcut, IM, intrathecal, intravesical, topical...")
+        days: tuple[int, ...] = ()
+        shift = max_minutes = None
+        exact = prn = off_label = s29 = role_stated = False
+        role: Literal["anticancer", "supportive"] = "anticancer" if med and med.anticancer else "supportive"
+        frequency = None
+        volume = None
+        relations: list[ir.Relation] = []
+        seen: dict[str, Span] = {}
+        days_node = default_days
+        for clause in node.clauses:
+            kind = type(clause).__name__ if not isinstance(clause, ast.Flag) else clause.kind
+            if kind != "Relation":
+                if kind in seen:
+                    self.sink.report(c.DUPLICATE_CLAUSE, clause.span, "this is said twice on one line",
+                                     label="second time", secondary=(Label(seen[kind], "first here"),))
+                    continue
+                seen[kind] = clause.span
+            match clause:
+                case ast.Days():
+                    days_node = clause
+                case ast.Over(amount=a, unit=u, exact=ex):
+                    max_minutes = self.minutes(a, u)
+                    exact = ex
+                case ast.Flag(kind="frequency", value=v):
+                    frequency = FREQUENCY_BY_PHRASE[v]
+                case ast.Flag(kind="prn"):
+                    prn = True
+                case ast.Flag(kind="role", value=v):
+                    role = "anticancer" if v == "anticancer" else "supportive"
+                    role_stated = True
+                case ast.Flag(kind="off_label"):
+                    off_label = True
+                case ast.Flag(kind="s29"):
+                    s29 = True
+                case ast.Flag():
+                    raise AssertionError(clause.kind)
+                case ast.Volume(amount=a, unit=u):
+                    v_amount, v_unit = self.decimal(a), self.unit(u)
+                    if v_amount is not None and v_unit is not None:
+                        volume = ir.Quantity(span=clause.span, amount=v_amount, unit=v_unit)
+                case ast.Relation(core=core, qualifier=q):
+                    lowered = self.relation(core, q.value if q else None)
+                    if lowered is not None:
+                        relations.append(lowered)
+                case _:
+                    assert_never(clause)
+        if days_node is None:
+            self.sink.report(c.MISSING_DAYS, node.span, "this administration does not say on which days",
+                             label="no `days` clause", help="add the days, such as `days 1, 8, 15`")
+        else:
+            days, shift = self.days(days_node, length)
+        if med is None or amount is None or unit is None:
+            return None
+        dose = ir.Dose(span=node.dose.span, amount=amount, text=node.dose.amount.text, unit=unit,
+                       flat=node.dose.flat)
+        return ir.Administration(
+            span=node.span, medicine=med, written=node.drug.text, dose=dose, route=route,
+            frequency=frequency, days=days, shift_days=shift, max_minutes=max_minutes,
+            exact_duration=exact, prn=prn, role=role, role_stated=role_stated, off_label=off_label,
+            s29=s29, volume=volume, relations=tuple(relations),
+            instructions=node.instructions.text if node.instructions else None,
+        )
+
+    def note(self, node: ast.Note) -> ir.Note:
+        med = None
+        if node.label is not None:
+            med = self.medicine(ast.DrugRef(span=node.label.span, text=node.label.text, quoted=False), quiet=True)
+            if med is not None:
+                self.medicine(ast.DrugRef(span=node.label.span, text=node.label.text, quoted=False))
+        return ir.Note(span=node.span, label=node.label.text if node.label else None, medicine=med,
+                       text=node.prose.text)
+
+    # -- cycles ------------------------------------------------------------------
+
+    def cycles(self, nodes: Sequence[ast.Cycle]) -> tuple[ir.CycleGroup, ...]:
+        groups: list[ir.CycleGroup] = []
+        for node in nodes:
+            group = self.cycle(node, groups)
+            if group is not None:
+                groups.append(group)
+        return tuple(groups)
+
+    def cycle(self, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> ir.CycleGroup | None:
+        first = self.integer(node.first, "a cycle number")
+        last = self.integer(node.last, "a cycle number") if node.last else None
+        length = self.integer(node.length, "a cycle length")
+        extend = self.integer(node.extend_to, "a cycle length") if node.extend_to else None
+        if first is None or length is None:
+            return None
+        if last is not None and last < first:
+            self.sink.report(c.BAD_RANGE, node.header, f"cycles {first} to {last} run backwards",
+                             label="the range ends before it starts")
+            last = first
+        if extend is not None and extend < length:
+            self.sink.report(c.BAD_RANGE, node.extend_to.span if node.extend_to else node.header,
+                             f"the cycle may only be extended beyond its {length} days",
+                             label=f"must be more than {length}")
+            extend = None
+        admins: list[ir.Administration] = []
+        notes: list[ir.Note] = []
+        observations: list[ir.Observation] = []
+        gaps: list[ir.MinGap] = []
+        title = None
+        same_as = None
+        overridden: set[str] = set()
+        own: list[ir.Administration] = []
+        for stmt in node.body:
+            match stmt:
+                case ast.TitleStmt(text=text):
+                    title = text.value
+                case ast.SameAs(cycle=word):
+                    number = self.integer(word, "a cycle number")
+                    source = next((g for g in earlier if number is not None and g.covers(number)), None)
+                    if source is None:
+                        self.sink.report(c.UNKNOWN_CYCLE, word.span, f"there is no earlier cycle {word.text}",
+                                         label="no such cycle before this one")
+                        continue
+                    same_as = number
+                    admins.extend(source.administrations)
+                    notes.extend(source.notes)
+                    observations.extend(source.observations)
+                    gaps.extend(source.gaps)
+                    for admin in source.administrations:
+                        late = [d for d in admin.days if d > length]
+                        if late:
+                            self.sink.report(c.DAY_OUTSIDE_CYCLE, stmt.span,
+                                             f"cycle {number}'s {admin.medicine.display} on day {late[0]} is "
+                                             f"outside this {length}-day cycle",
+                                             label="inherited from here")
+                case ast.UseBlock(name=name, days=days):
+                    block = self.blocks.get(name.text)
+                    if block is None:
+                        guess = close_match(name.text, self.blocks)
+                        self.sink.report(c.UNKNOWN_BLOCK, name.span, f"no block named `{name.text}`",
+                                         label="not defined",
+                                         help=f"did you mean `{guess}`?" if guess else None)
+                        continue
+                    for item in block.items:
+                        if isinstance(item, ast.Admin):
+                            if (lowered := self.admin(item, length, days)) is not None:
+                                self._place(admins, own, lowered)
+                        else:
+                            notes.append(self.note(item))
+                case ast.Admin():
+                    if (lowered := self.admin(stmt, length)) is not None:
+                        self._place(admins, own, lowered)
+                case ast.Note():
+                    note = self.note(stmt)
+                    key = note.medicine.name if note.medicine else (note.label or "")
+                    if same_as is not None and key not in overridden:
+                        overridden.add(key)
+                        notes = [n for n in notes if (n.medicine.name if n.medicine else (n.label or "")) != key]
+                    notes.append(note)
+                case ast.Observe(amount=a, unit=u, drug=d):
+                    med, minutes = self.medicine(d), self.minutes(a, u)
+                    if med is not None and minutes is not None:
+                        observations.append(ir.Observation(span=stmt.span, medicine=med, minutes=minutes))
+                case ast.Gap(drug=d, days=n):
+                    med, count = self.medicine(d), self.integer(n, "a number of days")
+                    if med is not None and count is not None:
+                        gaps.append(ir.MinGap(span=stmt.span, medicine=med, days=count))
+                case ast.Without(drug=d):
+                    med = self.medicine(d)
+                    if med is not None:
+                        admins = [a for a in admins if a.medicine != med]
+                        notes = [n for n in notes if n.medicine != med]
+                        observations = [o for o in observations if o.medicine != med]
+                        gaps = [g for g in gaps if g.medicine != med]
+                case _:
+                    assert_never(stmt)
+        group = ir.CycleGroup(
+            span=node.header, first=first, last=last, open_ended=node.open_ended, length_days=length,
+            extend_to_days=extend, title=title, same_as=same_as, administrations=tuple(admins),
+            notes=tuple(notes), observations=tuple(observations), gaps=tuple(gaps),
+        )
+        self.check_anchors(group)
+        return group
+
+    @staticmethod
+    def _place(admins: list[ir.Administration], own: list[ir.Administration], new: ir.Administration) -> None:
+        """Add ``new``; in a ``same as`` cycle it replaces inherited lines of its medicine and days."""
+        for i, old in enumerate(admins):
+            if old not in own and old.medicine == new.medicine and set(old.days) & set(new.days):
+                admins[i] = new
+                admins[:] = [a for j, a in enumerate(admins) if j <= i or a is new or not (
+                    a not in own and a.medicine == new.medicine and set(a.days) & set(new.days))]
+                own.append(new)
+                return
+        admins.append(new)
+        own.append(new)
+
+    def check_anchors(self, group: ir.CycleGroup) -> None:
+        """Every relation's anchor is given on the day (or, for premedication, the day after)."""
+        given: dict[str, set[int]] = {}
+        chemo: set[int] = set()
+        for admin in group.administrations:
+            if admin.prn:
+                continue
+            given.setdefault(admin.medicine.name, set()).update(admin.days)
+            if admin.role == "anticancer":
+                chemo.update(admin.days)
+        for item in (*group.observations, *group.gaps):
+            if item.medicine.name not in given:
+                self.sink.report(c.RELATION_UNKNOWN_DRUG, item.span,
+                                 f"{item.medicine.display} is not given in this cycle",
+                                 label="nothing to measure from")
+        for admin in group.administrations:
+            for rel in admin.relations:
+                if rel.anchor_kind == "event":
+                    continue
+                days = chemo if rel.anchor_kind == "chemotherapy" else given.get(rel.anchor)
+                label = "chemotherapy" if rel.anchor_kind == "chemotherapy" else self._display(rel.anchor)
+                if days is None:
+                    self.sink.report(c.RELATION_UNKNOWN_DRUG, rel.span, f"{label} is not given in this cycle",
+                                     label="nothing to measure from")
+                    continue
+                step = 1 if rel.direction == "before" else -1
+                for day in admin.days:
+                    if day not in days and day + step not in days:
+                        self.sink.report(
+                            c.RELATION_NOT_THAT_DAY, rel.span,
+                            f"{label} is not given on day {day}, when {admin.medicine.display} is",
+                            label=f"no {label} on day {day}",
+                            secondary=(Label(admin.span, f"{admin.medicine.display} on day {day}"),),
+                            help="list only the days the anchor is given, or anchor to another medicine",
+                        )
+                        break
+
+    def _display(self, name: str) -> str:
+        med = self.defs.medicines.find(name)
+        return med.display if med else name
+
+    # -- supportive care and references ----------------------------------------------
+
+    def support(self, nodes: Iterable[ast.Support]) -> ir.Support:
+        factors: list[ir.SupportFactor] = []
+        notes: list[ir.Note] = []
+        for node in nodes:
+            for item in node.items:
+                if isinstance(item, ast.Note):
+                    notes.append(ir.Note(span=item.span, label=item.label.text if item.label else None,
+                                         medicine=None, text=item.prose.text))
+                    continue
+                factors.append(self.factor(item))
+        return ir.Support(factors=tuple(factors), notes=tuple(notes))
+
+    def factor(self, line: ast.FactorLine) -> ir.SupportFactor:
+        name, value = line.factor.text, line.value.text
+        factor = find_factor(name)
+        if factor is None:
+            guess = close_match(name, FACTOR_NAMES)
+            self.sink.report(c.UNCODED_FACTOR, line.factor.span, f"\"{name}\" is not a coded factor",
+                             label="kept as text",
+                             help=f"did you mean `{guess}`?" if guess else None)
+            return ir.SupportFactor(span=line.span, factor=None, factor_text=name, value=None, value_text=value)
+        found = factor.find_value(value)
+        if found is None:
+            self.sink.report(c.UNCODED_FACTOR_VALUE, line.value.span,
+                             f"\"{value}\" is not a coded value of {factor.term}", label="kept as text",
+                             help="coded values: " + "; ".join(v.texts[0] for v in factor.values))
+        return ir.SupportFactor(
+            span=line.span, factor=Coding(SNOMED, factor.code, factor.term), factor_text=name,
+            value=Coding(SNOMED, found.code, value) if found else None, value_text=value,
+        )
+
+    def reference(self, node: ast.Reference) -> ir.Reference:
+        return ir.Reference(
+            span=node.span, text=node.text.value, urls=tuple(self.url(u) for u in node.urls),
+            pmids=tuple(p.text for p in node.pmids),
+            accessed=tuple(d for d in (self.date(a) for a in node.accessed) if d is not None),
+        )
+
+    # -- the plan ----------------------------------------------------------------
+
+    def plan(self, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> ir.Plan:
+        decisions: list[ir.Decision] = []
+        limits: list[ir.Limit] = []
+        stops: list[ir.StopRule] = []
+        groups = [g for p in parts for g in p.cycles]
+        for node in nodes:
+            for item in node.items:
+                match item:
+                    case ast.Decision(when=when, branches=branches):
+                        first = self.integer(when.first, "a cycle number") if when.first else None
+                        last = self.integer(when.last, "a cycle number") if when.last else None
+                        if when.kind == "part":
+                            self.part_exists(when.first, parts)
+                        else:
+                            for number, word in ((first, when.first), (last, when.last)):
+                                self.cycle_exists(number, word, groups)
+                        decisions.append(ir.Decision(
+                            span=item.span, kind=when.kind, first=first, last=last,
+                            branches=tuple(self.branch(b, groups, parts) for b in branches)))
+                    case ast.Limit(count=count, cond=cond, counted_with=ids):
+                        n = self.integer(count, "a number of cycles")
+                        if cond is not None:
+                            self.condition(cond)
+                        if n is not None:
+                            limits.append(ir.Limit(span=item.span, count=n, cond=cond,
+                                                   counted_with=tuple(self.link(i) for i in ids)))
+                    case ast.StopRule(cond=cond, within=within):
+                        self.condition(cond)
+                        stops.append(ir.StopRule(span=item.span, cond=cond, within=self.integer(
+                            within, "a number of cycles") if within else None))
+                    case _:
+                        assert_never(item)
+        return ir.Plan(decisions=tuple(decisions), limits=tuple(limits), stops=tuple(stops))
+
+    def cycle_exists(self, number: int | None, word: ast.Word | None, groups: Sequence[ir.CycleGroup]) -> None:
+        if number is not None and word is not None and not any(g.covers(number) for g in groups):
+            self.sink.report(c.UNKNOWN_CYCLE, word.span, f"this regimen has no cycle {number}",
+                             label="no such cycle")
+
+    def part_exists(self, word: ast.Word | None, parts: Sequence[ir.Part]) -> None:
+        if word is not None and not any(str(p.number) == word.text for p in parts):
+            self.sink.report(c.UNKNOWN_CYCLE, word.span, f"this regimen has no part {word.text}",
+                             label="no such part")
+
+    def branch(self, node: ast.Branch, groups: Sequence[ir.CycleGroup], parts: Sequence[ir.Part]) -> ir.Branch:
+        if node.cond is not None:
+            self.condition(node.cond)
+        target = node.target.text if node.target else None
+        if node.action == "continue" and node.target is not None:
+            target = self.link(node.target)
+        elif node.action == "cycle" and node.target is not None:
+            self.cycle_exists(self.integer(node.target, "a cycle number"), node.target, groups)
+        elif node.action == "part":
+            self.part_exists(node.target, parts)
+        return ir.Branch(span=node.span, cond=node.cond, action=node.action, target=target)
+
+    def link(self, word: ast.Word) -> str:
+        ids = self.defs.regimen_ids
+        if ids is not None and word.text not in ids:
+            guess = close_match(word.text, ids)
+            self.sink.report(c.UNKNOWN_LINK, word.span, f"no regimen `{word.text}` in this library",
+                             label="no such regimen",
+                             help=f"did you mean `{guess}`?" if guess else
+                             "link to the id of a regimen file under the library root")
+        return word.text
+
+    def condition(self, cond: ast.Cond) -> None:
+        match cond:
+            case ast.ResponseIn(codes=codes):
+                for code in codes:
+                    if code.text not in RESPONSES:
+                        guess = close_match(code.text, RESPONSES)
+                        self.sink.report(c.UNKNOWN_RESPONSE, code.span, f"unknown response `{code.text}`",
+                                         label="not a response category",
+                                         help=f"did you mean `{guess}`?" if guess else "responses: CR, CRi, PR, SD, PD")
+            case ast.Mrd() | ast.Hsct():
+                pass
+            case ast.NotCond(operand=operand):
+                self.condition(operand)
+            case ast.AndCond(operands=ops) | ast.OrCond(operands=ops):
+                for op in ops:
+                    self.condition(op)
+            case _:
+                assert_never(cond)
+
+    # -- parts and the whole regimen -------------------------------------------------
+
+    def part(self, node: ast.Part) -> ir.Part:
+        metas = [i for i in node.items if isinstance(i, ast.META_TYPES)]
+        starts = [i for i in node.items if isinstance(i, ast.StartRule)]
+        start = None
+        for rule in starts[1:]:
+            self.sink.report(c.DUPLICATE_FIELD, rule.span, "`start` is given twice", label="second time")
+        if starts:
+            rel = self.relation(starts[0].core, None)
+            if rel is not None:
+                start = ir.StartRule(span=starts[0].span, relation=rel,
+                                     text=starts[0].prose.text if starts[0].prose else None)
+        return ir.Part(
+            span=node.span, number=self.integer(node.number, "a part number"), title=node.title.value,
+            meta=self.meta(node.span, metas), start=start,
+            cycles=self.cycles([i for i in node.items if isinstance(i, ast.Cycle)]),
+            support=self.support(i for i in node.items if isinstance(i, ast.Support)),
+            references=tuple(self.reference(i) for i in node.items if isinstance(i, ast.Reference)),
+        )
+
+
+def _misplaced(sink: Sink, node: ast.Node, what: str, where: str) -> None:
+    sink.report(c.MISPLACED, node.span, f"{what} is not allowed in {where}", label="not allowed here",
+                help="library definitions go in `library.reg`; regimen sections in regimen files")
+
+
+def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink) -> ir.Regimen | None:
+    """Lower one regimen file; report what cannot be resolved; None if there is no regimen."""
+    low = _Lowerer(sink, defs)
+    headers = [i for i in module.items if isinstance(i, ast.RegimenHeader)]
+    if len(headers) != 1:
+        span = headers[1].span if len(headers) > 1 else module.span
+        if len(headers) > 1 or not sink.has_errors:
+            sink.report(c.NOT_ONE_REGIMEN, span if len(headers) > 1 else _first_line(span),
+                        "a regimen file holds exactly one `regimen ID` heading" if len(headers) > 1
+                        else "this file has no `regimen ID` heading",
+                        label="second regimen" if len(headers) > 1 else "expected `regimen ID` here",
+                        help="start the file with `regimen my-regimen-id`")
+        if not headers:
+            return None
+    header = headers[0]
+    if not _ID_RE.fullmatch(header.id.text):
+        sink.report(c.BAD_REGIMEN_ID, header.id.span, f"regimen id `{header.id.text}` is not a lower-case slug",
+                    label="use lower-case letters, digits and hyphens")
+    for item in module.items:
+        if isinstance(item, ast.DrugDecl):
+            med = low.medicine(ast.DrugRef(span=item.medicine.span, text=item.medicine.value, quoted=True),
+                               quiet=False)
+            if item.alias.text in low.aliases:
+                sink.report(c.DUPLICATE_DEFINITION, item.alias.span, f"`{item.alias.text}` is declared twice",
+                            label="second declaration")
+            elif med is not None:
+                low.aliases[item.alias.text] = med
+                low.spellings[med.name] = (item.alias.text, item.alias.span)
+        elif isinstance(item, ast.BlockDef):
+            if item.name.text in low.blocks and item.name.text not in defs.blocks:
+                sink.report(c.DUPLICATE_DEFINITION, item.name.span, f"block `{item.name.text}` is defined twice",
+                            label="second definition")
+            low.blocks[item.name.text] = item
+        elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef):
+            _misplaced(sink, item, "a library definition", "a regimen file")
+    meta = low.meta(header.span, header.meta)
+    if meta.status is None and not any(isinstance(m, ast.StatusField) for m in header.meta):
+        sink.report(c.MISSING_FIELD, header.span, "the regimen has no `status`", label="add `status draft`",
+                    help="a regimen not transcribed from a published source is `status draft`")
+    if meta.get("name") is None:
+        sink.report(c.MISSING_FIELD, header.span, "the regimen has no `name`", label="add `name \"...\"`")
+    part_nodes = [i for i in module.items if isinstance(i, ast.Part)]
+    top_cycles = [i for i in module.items if isinstance(i, ast.Cycle)]
+    if part_nodes and top_cycles:
+        for cyc in top_cycles:
+            _misplaced(sink, cyc, "a cycle outside its part", "a regimen with parts")
+    if part_nodes:
+        parts = tuple(low.part(p) for p in part_nodes)
+    else:
+        parts = (ir.Part(span=header.span, number=None, title=None, meta=ir.Meta(span=header.span), start=None,
+                         cycles=low.cycles(top_cycles), support=ir.Support(), references=()),)
+    return ir.Regimen(
+        span=header.span, id=header.id.text, path=header.span.path, meta=meta, parts=parts,
+        support=low.support(i for i in module.items if isinstance(i, ast.Support)),
+        references=tuple(low.reference(i) for i in module.items if isinstance(i, ast.Reference)),
+        plan=low.plan((i for i in module.items if isinstance(i, ast.Plan)), parts),
+        aliases=tuple(sorted((k, v.name) for k, v in low.aliases.items())),
+    )
+
+
+def _first_line(span: Span) -> Span:
+    return replace(span, end=span.start, end_line=span.line, end_column=span.column)
+
+
+def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
+    """Lower ``library.reg``: medicines, footnotes and shared blocks."""
+    medicines: list[Medicine] = []
+    footnotes: dict[str, ir.Footnote] = {}
+    blocks: dict[str, ast.BlockDef] = {}
+    names: dict[str, Span] = {}
+    for item in module.items:
+        match item:
+            case ast.LibraryHeader():
+                pass
+            case ast.MedicineDef(name=name, aliases=aliases, codes=codes, role=role):
+                key = name.value.lower()
+                if key in names:
+                    sink.report(c.DUPLICATE_DEFINITION, name.span, f"medicine \"{name.value}\" is defined twice",
+                                label="second definition")
+                    continue
+                names[key] = name.span
+                default = base.find(name.value)
+                nzmt = next((code.value for _system, code in codes), default.nzmt if default else None)
+                medicines.append(Medicine(
+                    name=key, display=name.value,
+                    aliases=tuple(a.text for a in aliases) + (default.aliases if default else ()),
+                    nzmt=nzmt,
+                    anticancer=(role.text == "anticancer") if role else bool(default and default.anticancer),
+                    vinca=bool(default and default.vinca), intrathecal=bool(default and default.intrathecal),
+                ))
+            case ast.FootnoteDef(name=name, marker=marker, prose=prose):
+                if name.text in footnotes:
+                    sink.report(c.DUPLICATE_DEFINITION, name.span, f"footnote `{name.text}` is defined twice",
+                                label="second definition")
+                    continue
+                footnotes[name.text] = ir.Footnote(span=item.span, name=name.text, marker=marker.value,
+                                                   text=prose.text)
+            case ast.BlockDef(name=name):
+                blocks[name.text] = item
+            case ast.RegimenHeader() | ast.DrugDecl() | ast.Cycle() | ast.Support() | ast.Reference() | \
+                    ast.Part() | ast.Plan():
+                _misplaced(sink, item, "a regimen section", "library.reg")
+            case _:
+                assert_never(item)
+    return LibraryDefs(medicines=base.extended(tuple(medicines)), footnotes=footnotes, blocks=blocks)
+

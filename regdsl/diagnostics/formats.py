@@ -1,0 +1,176 @@
+"""Diagnostic output formats, a registry keyed by the ``--format`` name."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+
+from regdsl.diagnostics.model import Diagnostic, Label, Severity
+from regdsl.source import SourceFile
+
+__all__ = ["FORMATS", "summary_line"]
+
+Sources = Mapping[str, SourceFile]
+Formatter = Callable[[Sequence[Diagnostic], Sources], str]
+
+_TAB = 4
+
+
+def _expand(text: str) -> str:
+    return text.expandtabs(_TAB)
+
+
+def _caret_line(line_text: str, label: Label, first: bool) -> str:
+    span = label.span
+    start_col = span.column
+    # A multi-line span is underlined to the end of its first line.
+    end_col = span.end_column if span.end_line == span.line else len(line_text) + 1
+    before = _expand(line_text[: start_col - 1])
+    under = _expand(line_text[start_col - 1 : max(end_col, start_col + 1) - 1])
+    width = max(1, len(under))
+    mark = ("^" if first else "-") + ("~" if first else "-") * (width - 1)
+    text = f" {label.text}" if label.text else ""
+    return " " * len(before) + mark + text
+
+
+def _text(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
+    blocks = []
+    for diag in diagnostics:
+        span = diag.span
+        out = [f"{diag.level.value}[{diag.code.code}]: {diag.message}"]
+        labels = sorted((diag.primary, *diag.secondary), key=lambda lb: (lb.span.line, lb.span.column))
+        width = len(str(max(lb.span.line for lb in labels)))
+        pad = " " * width
+        out.append(f"{pad}--> {span.path}:{span.line}:{span.column}")
+        source = sources.get(span.path)
+        if source is not None:
+            out.append(f"{pad} |")
+            last_line = None
+            for label in labels:
+                line_no = label.span.line
+                line_text = source.line_text(line_no)
+                if last_line is not None and line_no > last_line + 1:
+                    out.append(f"{pad}...")
+                if line_no != last_line:
+                    out.append(f"{line_no:>{width}} | {_expand(line_text)}".rstrip())
+                out.append(f"{pad} | {_caret_line(line_text, label, label is diag.primary)}".rstrip())
+                last_line = line_no
+        for note in diag.notes:
+            out.append(f"{pad} = note: {note}")
+        if diag.help:
+            out.append(f"{pad} = help: {diag.help}")
+        blocks.append("\n".join(out))
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _concise(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
+    lines = [
+        f"{d.span.path}:{d.span.line}:{d.span.column}: {d.level.value}[{d.code.code}] {d.message}"
+        for d in diagnostics
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def _json(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
+    return json.dumps([d.to_dict() for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
+
+
+def _github_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
+    kinds = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    lines = []
+    for d in diagnostics:
+        s = d.span
+        props = (
+            f"file={s.path},line={s.line},col={s.column},endLine={s.end_line},"
+            f"endColumn={s.end_column},title=regdsl::{d.code.code}"
+        )
+        lines.append(f"::{kinds[d.level]} {props}::{_github_escape(d.message)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _sarif(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
+    from regdsl import __version__
+
+    levels = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+    codes = sorted({d.code.code: d.code for d in diagnostics}.items())
+    index = {code: i for i, (code, _) in enumerate(codes)}
+    rules = [
+        {
+            "id": code,
+            "name": entry.name,
+            "shortDescription": {"text": entry.summary},
+            "fullDescription": {"text": entry.explanation},
+            "helpUri": f"https://regdsl.invalid/rules/{code}",
+            "defaultConfiguration": {"level": levels[entry.severity]},
+        }
+        for code, entry in codes
+    ]
+    results = []
+    for d in diagnostics:
+        s = d.span
+        result: dict[str, object] = {
+            "ruleId": d.code.code,
+            "ruleIndex": index[d.code.code],
+            "level": levels[d.level],
+            "message": {"text": d.message + (f" (help: {d.help})" if d.help else "")},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": s.path},
+                        "region": {
+                            "startLine": s.line,
+                            "startColumn": s.column,
+                            "endLine": s.end_line,
+                            "endColumn": s.end_column,
+                        },
+                    }
+                }
+            ],
+        }
+        results.append(result)
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "regdsl",
+                        "version": __version__,
+                        "informationUri": "https://regdsl.invalid/",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS: dict[str, Formatter] = {
+    "text": _text,
+    "concise": _concise,
+    "json": _json,
+    "github": _github,
+    "sarif": _sarif,
+}
+
+
+def summary_line(diagnostics: Sequence[Diagnostic], files: int) -> str:
+    """Return the closing line of text output, such as ``2 errors, 1 warning in 6 files``."""
+    counts = {level: 0 for level in Severity}
+    for d in diagnostics:
+        counts[d.level] += 1
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    parts = [plural(counts[Severity.ERROR], "error"), plural(counts[Severity.WARNING], "warning")]
+    if counts[Severity.INFO]:
+        parts.append(plural(counts[Severity.INFO], "note"))
+    return f"{', '.join(parts)} in {plural(files, 'file')}"

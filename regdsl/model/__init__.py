@@ -1,0 +1,1 @@
+"""The regimen model: syntax nodes, controlled vocabulary, medicines, lowered regimen."""

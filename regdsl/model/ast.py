@@ -1,0 +1,532 @@
+"""Syntax nodes: the regimen as written, before names and terms are resolved.
+
+Class names are the CamelCase forms of the grammar rules in ``grammar/regdsl.lark``.
+Every node is frozen and slotted, carries its ``Span`` and holds its children in
+tuples, so trees hash, compare and print the same way on every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from regdsl.source import Span
+
+__all__ = [
+    "Admin", "Anchor", "AndCond", "Block", "BlockDef", "Branch", "CancerField", "Clause",
+    "Comment", "Cond", "META_TYPES", "Cycle", "CycleStmt", "DateField", "DayItem", "Days", "Decision",
+    "DrugDecl", "DrugRef", "Dose", "FactorLine", "Flag", "FootnoteDef", "FootnotesField",
+    "Gap", "Hsct", "IdentifierField", "Item", "LibraryHeader", "Limit", "Meta", "MedicineDef",
+    "Module", "Mrd", "Node", "NotCond", "Note", "Observe", "OrCond", "Over", "Overview",
+    "Part", "PartItem", "PhaseSel", "Plan", "Prose", "Reference", "RegimenHeader", "Relation",
+    "RelationCore", "ResponseIn", "SameAs", "SettingField", "StartRule", "StatusField",
+    "StopRule", "Support", "Term", "Text", "TextField", "TitleStmt", "UseBlock", "Volume",
+    "Without", "Word",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Node:
+    """Base of all syntax nodes."""
+
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Word(Node):
+    """One token as written: a name, number, unit, date or keyword."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Text(Node):
+    """Quoted text, decoded (escapes resolved); ``span`` includes the quotes."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prose(Node):
+    """A block of ``|`` lines, kept verbatim; ``text`` joins them with newlines."""
+
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The prose as one string."""
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comment(Node):
+    """A ``#`` comment, kept for the formatter and for suppressions."""
+
+    text: str
+
+
+# -- identity ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextField(Node):
+    """``name "..."``, ``title "..."``, ``version "..."`` and the other text fields."""
+
+    key: Word
+    value: Text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DateField(Node):
+    """``date``, ``approved`` and ``last-reviewed`` with an ISO date."""
+
+    key: Word
+    value: Word
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusField(Node):
+    """``status published`` or ``status superseded by OTHER-ID``."""
+
+    status: Word
+    by: Word | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Term(Node):
+    """A classification term with an optional SNOMED CT code: ``"Prostate" [254900004]``."""
+
+    text: Text
+    code: Word | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancerField(Node):
+    """``cancer TERM > TERM > ...``: cancer type, sub-type and sub-sub-type."""
+
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettingField(Node):
+    """``setting TERM``: the treatment setting."""
+
+    term: Term
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentifierField(Node):
+    """``identifier "SYSTEM" "VALUE"``."""
+
+    system: Text
+    value: Text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FootnotesField(Node):
+    """``footnotes reviewed, s29``: footnotes defined in ``library.reg``."""
+
+    names: tuple[Word, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overview(Node):
+    """``overview`` followed by a prose block."""
+
+    prose: Prose
+
+
+Meta = TextField | DateField | StatusField | CancerField | SettingField | IdentifierField | FootnotesField | Overview
+META_TYPES = (TextField, DateField, StatusField, CancerField, SettingField, IdentifierField, FootnotesField, Overview)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegimenHeader(Node):
+    """``regimen ID`` with its indented fields."""
+
+    id: Word
+    meta: tuple[Meta, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LibraryHeader(Node):
+    """``library "TITLE"``: marks ``library.reg``."""
+
+    title: Text
+
+
+# -- definitions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrugDecl(Node):
+    """``drug ALIAS = "medicine name"``."""
+
+    alias: Word
+    medicine: Text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MedicineDef(Node):
+    """``medicine "NAME"`` in ``library.reg``, with aliases, codes and role."""
+
+    name: Text
+    aliases: tuple[Word, ...]
+    codes: tuple[tuple[Text, Text], ...]
+    role: Word | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FootnoteDef(Node):
+    """``footnote NAME "MARKER"`` with its prose."""
+
+    name: Word
+    marker: Text
+    prose: Prose
+
+
+# -- administrations -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrugRef(Node):
+    """A medicine as named on a line: an alias, a name, or quoted text."""
+
+    text: str
+    quoted: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dose(Node):
+    """``0.8 mg/m2`` or ``1000 mg flat``."""
+
+    amount: Word
+    unit: Word
+    flat: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayItem(Node):
+    """A day or a day range: ``8`` or ``1 to 28``."""
+
+    first: Word
+    last: Word | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Days(Node):
+    """``days 8, 15 ± 2 days``."""
+
+    items: tuple[DayItem, ...]
+    shift: Word | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Over(Node):
+    """``over 60 min`` (a maximum) or ``over exactly 15 min``."""
+
+    amount: Word
+    unit: Word
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Anchor(Node):
+    """What a relation is measured from: a drug, ``chemotherapy`` or an outside event."""
+
+    kind: Literal["drug", "chemotherapy", "event"]
+    drug: DrugRef | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelationCore(Node):
+    """``30 to 60 min before ino``, ``8 hours after end of chemotherapy``, ``after cisplatin``."""
+
+    low: Word | None
+    high: Word | None
+    unit: Word | None
+    direction: Literal["before", "after"]
+    point: Literal["start", "end"] | None
+    anchor: Anchor
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Relation(Node):
+    """A timing relation with an optional free-text qualifier kept beside it."""
+
+    core: RelationCore
+    qualifier: Text | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flag(Node):
+    """A one-word clause: frequency, ``prn``, role, ``off-label`` or ``s29``."""
+
+    kind: Literal["frequency", "prn", "role", "off_label", "s29"]
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Volume(Node):
+    """``in 1000 mL``: the volume the dose is given in."""
+
+    amount: Word
+    unit: Word
+
+
+Clause = Days | Over | Relation | Flag | Volume
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Admin(Node):
+    """One administration line, with its instructions."""
+
+    drug: DrugRef
+    dose: Dose
+    route: Word | None
+    clauses: tuple[Clause, ...]
+    instructions: Prose | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Note(Node):
+    """``note [LABEL]`` with prose; the label names a drug or a factor."""
+
+    label: Word | None
+    prose: Prose
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockDef(Node):
+    """``block NAME``: administrations and notes shared between cycles."""
+
+    name: Word
+    items: tuple[Admin | Note, ...]
+
+
+# -- cycles --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TitleStmt(Node):
+    """``title "..."`` inside a cycle."""
+
+    text: Text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SameAs(Node):
+    """``same as cycle N``: start from cycle N's content; later lines state differences."""
+
+    cycle: Word
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UseBlock(Node):
+    """``use NAME [days ...]``."""
+
+    name: Word
+    days: Days | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Without(Node):
+    """``without DRUG``: drop an inherited medicine."""
+
+    drug: DrugRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observe(Node):
+    """``observe 60 min after ino``."""
+
+    amount: Word
+    unit: Word
+    drug: DrugRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Gap(Node):
+    """``ino doses at least 6 days apart``."""
+
+    drug: DrugRef
+    days: Word
+
+
+CycleStmt = TitleStmt | SameAs | UseBlock | Admin | Note | Observe | Gap | Without
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cycle(Node):
+    """``cycle 1: 21 days``, ``cycles 2 to 3: 28 days``, ``cycle 1 and all further cycles: 28 days``."""
+
+    first: Word
+    last: Word | None
+    open_ended: bool
+    length: Word
+    extend_to: Word | None
+    body: tuple[CycleStmt, ...]
+    header: Span
+
+
+# -- supportive care and references --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FactorLine(Node):
+    """``Emetogenicity: Low``: a factor and its value as written."""
+
+    factor: Word
+    value: Word
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Support(Node):
+    """The ``support`` section."""
+
+    items: tuple[FactorLine | Note, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reference(Node):
+    """``reference "CITATION"`` with ``url``, ``pmid`` and ``accessed`` lines."""
+
+    text: Text
+    urls: tuple[Text, ...]
+    pmids: tuple[Word, ...]
+    accessed: tuple[Word, ...]
+
+
+# -- parts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartRule(Node):
+    """``start within 3 weeks after radiotherapy`` with the source's wording as prose."""
+
+    core: RelationCore
+    prose: Prose | None
+
+
+PartItem = Meta | StartRule | Cycle | Support | Reference
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Part(Node):
+    """``part N "TITLE"``: one of the ordered parts of a regimen."""
+
+    number: Word
+    title: Text
+    items: tuple[PartItem, ...]
+
+
+# -- the plan ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResponseIn(Node):
+    """``response in (CR, CRi)`` or ``response is PR``."""
+
+    codes: tuple[Word, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mrd(Node):
+    """``MRD negative`` or ``MRD positive``."""
+
+    negative: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hsct(Node):
+    """``proceeding to HSCT``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotCond(Node):
+    """``not COND``."""
+
+    operand: Cond
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AndCond(Node):
+    """``COND and COND ...``."""
+
+    operands: tuple[Cond, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrCond(Node):
+    """``COND or COND ...``."""
+
+    operands: tuple[Cond, ...]
+
+
+Cond = ResponseIn | Mrd | Hsct | NotCond | AndCond | OrCond
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseSel(Node):
+    """Where a decision is taken: ``any cycle``, ``cycle 1``, ``cycles 2 to 3``, ``part 1``."""
+
+    kind: Literal["any", "cycle", "cycles", "part"]
+    first: Word | None
+    last: Word | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Branch(Node):
+    """``if COND: ACTION`` (``cond`` is None for ``otherwise``)."""
+
+    cond: Cond | None
+    action: Literal["continue", "next", "cycle", "part", "stop"]
+    target: Word | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision(Node):
+    """``after SEL:`` with its branches."""
+
+    when: PhaseSel
+    branches: tuple[Branch, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limit(Node):
+    """``at most N cycles [if COND] [counted with ID, ...]``."""
+
+    count: Word
+    cond: Cond | None
+    counted_with: tuple[Word, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopRule(Node):
+    """``stop if COND [within N cycles]``."""
+
+    cond: Cond
+    within: Word | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan(Node):
+    """The ``plan`` section: decisions, cycle limits and stop rules."""
+
+    items: tuple[Decision | Limit | StopRule, ...]
+
+
+Block = Support | Reference | Cycle
+Item = (
+    RegimenHeader | LibraryHeader | DrugDecl | BlockDef | MedicineDef | FootnoteDef
+    | Cycle | Support | Reference | Part | Plan
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Module(Node):
+    """A whole source file: its items and its comments."""
+
+    items: tuple[Item, ...]
+    comments: tuple[Comment, ...]

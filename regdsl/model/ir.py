@@ -1,0 +1,352 @@
+"""The lowered regimen: names resolved to medicines, words to coded terms, days to numbers.
+
+This is the model every later stage reads (graphs, checks, renderers, exports). Like
+the syntax nodes, every node is frozen, slotted and carries the span it came from.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from regdsl.model.ast import Cond
+from regdsl.model.medicines import Medicine
+from regdsl.model.vocabulary import Basis, Coding, Frequency, Route, Unit
+from regdsl.source import Span
+
+__all__ = [
+    "Administration", "Branch", "CycleGroup", "Decision", "Dose", "Footnote", "Limit", "Meta",
+    "MinGap", "Note", "Observation", "Part", "Plan", "Quantity", "Reference", "Regimen",
+    "Relation", "StartRule", "Status", "StopRule", "Support", "SupportFactor", "Term",
+]
+
+
+class Status(enum.Enum):
+    """Where a regimen stands in its life."""
+
+    DRAFT = "draft"
+    PROVISIONAL = "provisional"
+    PUBLISHED = "published"
+    DISCONTINUED = "discontinued"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Term:
+    """A classification term as written, with its SNOMED CT code when known."""
+
+    span: Span
+    text: str
+    code: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Footnote:
+    """A footnote defined in ``library.reg``: its name, marker and text."""
+
+    span: Span
+    name: str
+    marker: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Meta:
+    """Identity and classification of a regimen or of one of its parts."""
+
+    span: Span
+    fields: tuple[tuple[str, str], ...] = ()
+    identifiers: tuple[tuple[str, str], ...] = ()
+    cancer: tuple[Term, ...] = ()
+    setting: Term | None = None
+    status: Status | None = None
+    superseded_by: str | None = None
+    footnotes: tuple[Footnote, ...] = ()
+    overview: str | None = None
+
+    def get(self, key: str) -> str | None:
+        """Return a text or date field (``name``, ``version``, ``date``...) if given."""
+        return next((v for k, v in self.fields if k == key), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dose:
+    """A dose: the amount exactly as a decimal, the text written, and the unit."""
+
+    span: Span
+    amount: Decimal
+    text: str
+    unit: Unit
+    flat: bool
+
+    @property
+    def basis(self) -> Basis:
+        """What the dose is scaled by."""
+        return self.unit.basis
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quantity:
+    """An amount with a unit, such as the 1000 mL a dose is given in."""
+
+    span: Span
+    amount: Decimal
+    unit: Unit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Relation:
+    """A timing relation of an administration to an anchor.
+
+    ``before``: start(anchor) - start(this) lies in [low, high] minutes.
+    ``after``:  start(this) - point(anchor) lies in [low, high] minutes, where the point
+    is the anchor's end unless written ``after start of``. A bound of None is open.
+    """
+
+    span: Span
+    direction: Literal["before", "after"]
+    low: int | None
+    high: int | None
+    point: Literal["start", "end"]
+    anchor_kind: Literal["drug", "chemotherapy", "event"]
+    anchor: str
+    qualifier: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Administration:
+    """One medicine given on some days of a cycle, with everything said about it."""
+
+    span: Span
+    medicine: Medicine
+    written: str
+    dose: Dose
+    route: Route | None
+    frequency: Frequency | None
+    days: tuple[int, ...]
+    shift_days: int | None
+    max_minutes: int | None
+    exact_duration: bool
+    prn: bool
+    role: Literal["anticancer", "supportive"]
+    role_stated: bool
+    off_label: bool
+    s29: bool
+    volume: Quantity | None
+    relations: tuple[Relation, ...]
+    instructions: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Note:
+    """A note about a medicine, a factor, a cycle or a part."""
+
+    span: Span
+    label: str | None
+    medicine: Medicine | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """An observation period after the end of an administration."""
+
+    span: Span
+    medicine: Medicine
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MinGap:
+    """A minimum number of days between consecutive doses of a medicine."""
+
+    span: Span
+    medicine: Medicine
+    days: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CycleGroup:
+    """Cycles ``first`` to ``last`` (or open-ended), all alike."""
+
+    span: Span
+    first: int
+    last: int | None
+    open_ended: bool
+    length_days: int
+    extend_to_days: int | None
+    title: str | None
+    same_as: int | None
+    administrations: tuple[Administration, ...]
+    notes: tuple[Note, ...]
+    observations: tuple[Observation, ...]
+    gaps: tuple[MinGap, ...]
+
+    @property
+    def count(self) -> int | None:
+        """How many cycles the group holds; None when open-ended."""
+        if self.open_ended:
+            return None
+        return (self.last or self.first) - self.first + 1
+
+    @property
+    def heading(self) -> str:
+        """The heading the library's pages use, such as ``Cycles 2 to 3 - 28 days``."""
+        if self.open_ended:
+            label = f"Cycle {self.first} (and all further cycles)"
+        elif self.last is not None and self.last != self.first:
+            label = f"Cycles {self.first} to {self.last}"
+        else:
+            label = f"Cycle {self.first}"
+        heading = f"{label} - {self.length_days} days"
+        return f"{heading} - {self.title}" if self.title else heading
+
+    def covers(self, cycle: int) -> bool:
+        """Whether cycle number ``cycle`` belongs to this group."""
+        if self.open_ended:
+            return cycle >= self.first
+        return self.first <= cycle <= (self.last or self.first)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupportFactor:
+    """A supportive-care factor and its value: codes where known, text as written."""
+
+    span: Span
+    factor: Coding | None
+    factor_text: str
+    value: Coding | None
+    value_text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Support:
+    """Supportive-care factors and notes."""
+
+    factors: tuple[SupportFactor, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reference:
+    """A citation, verbatim, with its links, PubMed ids and access dates."""
+
+    span: Span
+    text: str
+    urls: tuple[str, ...]
+    pmids: tuple[str, ...]
+    accessed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartRule:
+    """When a part starts relative to an outside event or the previous part."""
+
+    span: Span
+    relation: Relation
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Part:
+    """One part of a regimen (a regimen without parts has one, numbered None)."""
+
+    span: Span
+    number: int | None
+    title: str | None
+    meta: Meta
+    start: StartRule | None
+    cycles: tuple[CycleGroup, ...]
+    support: Support
+    references: tuple[Reference, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Branch:
+    """One guarded transition at a decision point (``cond`` None: otherwise)."""
+
+    span: Span
+    cond: Cond | None
+    action: Literal["continue", "next", "cycle", "part", "stop"]
+    target: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """A decision point: after which cycles, and its branches in order."""
+
+    span: Span
+    kind: Literal["any", "cycle", "cycles", "part"]
+    first: int | None
+    last: int | None
+    branches: tuple[Branch, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limit:
+    """At most ``count`` cycles, when ``cond`` holds, counted with linked regimens."""
+
+    span: Span
+    count: int
+    cond: Cond | None
+    counted_with: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopRule:
+    """Stop treatment when ``cond`` holds (within ``within`` cycles)."""
+
+    span: Span
+    cond: Cond
+    within: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """Decisions, cycle limits and stop rules."""
+
+    decisions: tuple[Decision, ...] = ()
+    limits: tuple[Limit, ...] = ()
+    stops: tuple[StopRule, ...] = ()
+
+    def links(self) -> tuple[str, ...]:
+        """Every regimen id the plan links to, in order of appearance."""
+        seen: dict[str, None] = {}
+        for decision in self.decisions:
+            for branch in decision.branches:
+                if branch.action == "continue" and branch.target:
+                    seen[branch.target] = None
+        for limit in self.limits:
+            seen.update(dict.fromkeys(limit.counted_with))
+        return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Regimen:
+    """A whole regimen, lowered."""
+
+    span: Span
+    id: str
+    path: str
+    meta: Meta
+    parts: tuple[Part, ...]
+    support: Support
+    references: tuple[Reference, ...]
+    plan: Plan
+    aliases: tuple[tuple[str, str], ...]
+
+    @property
+    def status(self) -> Status:
+        """The regimen's status (draft when not stated; lowering reports the omission)."""
+        return self.meta.status or Status.DRAFT
+
+    @property
+    def name(self) -> str:
+        """The clinical name."""
+        return self.meta.get("name") or self.id
+
+    def cycles(self) -> tuple[CycleGroup, ...]:
+        """Every cycle group of every part, in order."""
+        return tuple(c for part in self.parts for c in part.cycles)

@@ -1,0 +1,276 @@
+"""The controlled vocabulary: units, routes, frequencies, factors and settings with codes.
+
+Codes are SNOMED CT, as listed in the project's vocabulary brief (the terms of the New
+Zealand SACT Regimen Library and the HL7 NZ Cancer Control Agency FHIR guide).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = [
+    "ERROR_PRONE_UNITS", "FACTORS", "FACTOR_NAMES", "FREQUENCY_BY_PHRASE", "ROUTE_BY_ALIAS", "FREQUENCIES", "GTS_SYSTEM", "NZMT_SYSTEM", "RESPONSES", "ROUTES",
+    "SETTINGS", "SNOMED", "TIME_UNITS", "UNITS", "UCUM", "Basis", "Coding", "Factor",
+    "FactorValue", "Frequency", "Route", "Unit", "find_factor", "find_unit",
+]
+
+SNOMED = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+GTS_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+NZMT_SYSTEM = "https://nzulm.org.nz/nzmt"
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    """A code in a code system, with the display text it is shown with."""
+
+    system: str
+    code: str
+    display: str
+
+
+class Basis(enum.Enum):
+    """What a dose is scaled by."""
+
+    ABSOLUTE = "absolute"
+    PER_M2 = "per m2"
+    PER_KG = "per kg"
+    AUC = "AUC"
+    CONCENTRATION = "concentration"
+    COUNT = "count"
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A dose unit: its term, SNOMED code, basis and the spellings authors may use."""
+
+    term: str
+    code: str
+    basis: Basis
+    aliases: tuple[str, ...]
+    display: str
+
+    @property
+    def coding(self) -> Coding:
+        """The unit as a SNOMED CT coding."""
+        return Coding(SNOMED, self.code, self.term)
+
+
+def _u(code: str, term: str, basis: Basis, *aliases: str, display: str | None = None) -> Unit:
+    return Unit(term, code, basis, aliases, display or term)
+
+
+UNITS: tuple[Unit, ...] = (
+    _u("258684004", "mg", Basis.ABSOLUTE, "mg"),
+    _u("258682000", "g", Basis.ABSOLUTE, "g"),
+    _u("258685003", "microgram", Basis.ABSOLUTE, "microgram", "micrograms", "mcg"),
+    _u("258718000", "mmol", Basis.ABSOLUTE, "mmol"),
+    _u("258773002", "mL", Basis.ABSOLUTE, "mL", "ml"),
+    _u("118582008", "percent", Basis.CONCENTRATION, "%", display="%"),
+    _u("258997004", "international unit", Basis.ABSOLUTE, "units", "international units", display="units"),
+    _u("396186001", "million unit", Basis.ABSOLUTE, "million units", display="million units"),
+    _u("404216004", "mg/m²", Basis.PER_M2, "mg/m2", "mg/m²"),
+    _u("396163008", "mg/kg", Basis.PER_KG, "mg/kg"),
+    _u("258803005", "microgram/kg", Basis.PER_KG, "microgram/kg", "mcg/kg"),
+    _u("414524001", "international unit/m²", Basis.PER_M2, "units/m2", "units/m²", display="units/m²"),
+    _u("414745006", "million unit/m²", Basis.PER_M2, "million units/m2", "million units/m²",
+       display="million units/m²"),
+    _u("413573002", "AUC (area under the curve)", Basis.AUC, "AUC", display="AUC"),
+    _u("385055001", "Tablet(s)", Basis.COUNT, "tablet", "tablets", display="tablet"),
+    _u("420692007", "Capsule(s)", Basis.COUNT, "capsule", "capsules", display="capsule"),
+    _u("385061003", "Modified-release oral tablet(s)", Basis.COUNT, "MR tablet", "MR tablets",
+       display="MR tablet"),
+    _u("385054002", "Modified release capsule(s)", Basis.COUNT, "MR capsule", "MR capsules",
+       display="MR capsule"),
+    _u("447079001", "Orodispersible tablet(s)", Basis.COUNT, "orodispersible tablet",
+       "orodispersible tablets", display="orodispersible tablet"),
+    _u("257260002", "Pack(s)", Basis.COUNT, "pack", "packs", display="pack"),
+)
+
+# Unit spellings refused as error-prone (ISMP list), with what to write instead.
+ERROR_PRONE_UNITS: dict[str, str] = {
+    "µg": "microgram", "μg": "microgram", "ug": "microgram", "U": "units", "u": "units",
+    "IU": "units", "iu": "units", "cc": "mL", "µg/kg": "microgram/kg", "μg/kg": "microgram/kg",
+    "U/m2": "units/m2", "IU/m2": "units/m2",
+}
+
+_UNIT_BY_ALIAS = {alias: unit for unit in UNITS for alias in unit.aliases}
+
+
+def find_unit(text: str) -> Unit | None:
+    """Return the unit an author's spelling stands for (case-sensitive: `mg` is not `Mg`)."""
+    return _UNIT_BY_ALIAS.get(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A route of administration."""
+
+    term: str
+    code: str
+    aliases: tuple[str, ...]
+
+    @property
+    def coding(self) -> Coding:
+        """The route as a SNOMED CT coding."""
+        return Coding(SNOMED, self.code, self.term)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("oral administration", "386359008", ("oral", "PO")),
+    Route("intravenous", "386358000", ("IV", "intravenous")),
+    Route("subcutaneous injection", "386362006", ("subcut", "SC")),
+    Route("intramuscular injection", "386356001", ("IM",)),
+    Route("intrathecal injection", "406188003", ("intrathecal", "IT")),
+    Route("intravesical administration", "431464005", ("intravesical",)),
+    Route("topical administration", "431695009", ("topical",)),
+    Route("intra-arterial injection", "432977006", ("intra-arterial",)),
+    Route("intraperitoneal injection", "81633002", ("intraperitoneal", "IP")),
+)
+ROUTE_BY_ALIAS: dict[str, Route] = {a.lower(): r for r in ROUTES for a in r.aliases}
+
+
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    """A dose frequency: how many times a day (or every how many hours)."""
+
+    term: str
+    code: str
+    phrase: str
+    gts: str | None
+    per_day: int
+
+    @property
+    def codings(self) -> tuple[Coding, ...]:
+        """SNOMED CT coding, and the HL7 GTS abbreviation where there is one."""
+        snomed = Coding(SNOMED, self.code, self.term)
+        return (snomed, Coding(GTS_SYSTEM, self.gts, self.term)) if self.gts else (snomed,)
+
+
+FREQUENCIES: tuple[Frequency, ...] = (
+    Frequency("Once per one time", "307486002", "once only", None, 1),
+    Frequency("Once daily", "229797004", "once daily", "QD", 1),
+    Frequency("Twice daily", "229799001", "twice daily", "BID", 2),
+    Frequency("Three times daily", "229798009", "three times daily", "TID", 3),
+    Frequency("Four times daily", "307439001", "four times daily", "QID", 4),
+    Frequency("Five times daily", "307440004", "five times daily", None, 5),
+    Frequency("Six times daily", "307441000", "six times daily", None, 6),
+    Frequency("Seven times daily", "307442007", "seven times daily", None, 7),
+    Frequency("Eight times daily", "307443002", "eight times daily", None, 8),
+    Frequency("Every hour", "225768006", "every hour", None, 24),
+    Frequency("Every two hours", "225750008", "every two hours", None, 12),
+    Frequency("Every three hours", "225753005", "every three hours", None, 8),
+    Frequency("Every four hours", "225756002", "every four hours", None, 6),
+)
+FREQUENCY_BY_PHRASE: dict[str, Frequency] = {f.phrase: f for f in FREQUENCIES}
+
+
+@dataclass(frozen=True, slots=True)
+class FactorValue:
+    """A coded value of a factor, with the texts the library shows for it."""
+
+    code: str
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """A supportive-care factor and its coded values."""
+
+    term: str
+    code: str
+    aliases: tuple[str, ...]
+    values: tuple[FactorValue, ...]
+
+    def find_value(self, text: str) -> FactorValue | None:
+        """Return the coded value whose text (case-insensitive) matches ``text``."""
+        key = _norm(text)
+        return next((v for v in self.values if key in {_norm(t) for t in v.texts}), None)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+_HIGH, _MED, _LOW, _MIN = (
+    FactorValue("75540009", ("High",)),
+    FactorValue("255508009", ("Medium", "Moderate")),
+    FactorValue("62482003", ("Low",)),
+    FactorValue("255605001", ("Minimal",)),
+)
+_VARIABLE = FactorValue("255372005", ("Variable",))
+
+FACTORS: tuple[Factor, ...] = (
+    Factor("Antifungal prophylaxis", "718526003", (), (
+        FactorValue("897020005", ("Routine antifungal prophylaxis recommended", "recommended")),
+        FactorValue("897021009", ("Routine antifungal prophylaxis not recommended", "not recommended")),
+        _VARIABLE)),
+    Factor("Antiviral prophylaxis", "427314002", ("Antiviral prophylaxis for herpes virus",), (
+        FactorValue("897019004", ("Routine antiviral prophylaxis recommended", "recommended")),
+        FactorValue("897022002", ("Routine antiviral prophylaxis not recommended", "not recommended")),
+        _VARIABLE)),
+    Factor("Diarrhoea risk", "128333008", (), (
+        FactorValue("723509005", ("Anti-diarrhoeals are usually prescribed with this treatment", "High")),
+        FactorValue("723505004", ("Anti-diarrhoeals are not usually prescribed with this treatment", "Low")),
+        _VARIABLE)),
+    Factor("Emetogenicity", "419219000", (), (_HIGH, _MED, _LOW, _MIN, _VARIABLE)),
+    Factor("Growth factor support", "81286007", ("G-CSF",), (
+        FactorValue("54361000210104", ("Recommended for primary prophylaxis", "primary prophylaxis")),
+        FactorValue("54371000210105", ("Recommended for secondary prophylaxis", "secondary prophylaxis")),
+        _VARIABLE)),
+    Factor("Hydration", "281800008", (), (
+        FactorValue("54261000210107", ("Routine hydration recommended", "recommended")),
+        FactorValue("54271000210101", ("Routine hydration not recommended", "not recommended")),
+        _VARIABLE)),
+    Factor("Hypersensitivity / Infusion related reaction risk", "421961002",
+           ("Hypersensitivity", "Infusion related reaction risk"), (
+        FactorValue("723509005", ("High - routine premedication recommended", "High")),
+        FactorValue("723505004", ("Low - routine premedication recommended", "Low")),
+        _VARIABLE)),
+    Factor("Irradiated blood components", "772120006", (), (
+        FactorValue("54301000210103", ("Irradiation of blood components is recommended", "recommended")),
+        FactorValue("54311000210101", ("Irradiation of blood components is not recommended", "not recommended")),
+        _VARIABLE)),
+    Factor("Mesna uroprotection", "56661000210100", (), (
+        FactorValue("54281000210104", ("Routine mesna uroprotection recommended", "recommended")),
+        FactorValue("54291000210102", ("Routine mesna uroprotection not recommended", "not recommended")),
+        _VARIABLE)),
+    Factor("Ocular toxicity risk", "441952005", (), (_HIGH, _MED, _LOW, _MIN, _VARIABLE)),
+    Factor("Pneumocystis jirovecii pneumonia (PJP) prophylaxis", "75549005", ("PJP prophylaxis",), (
+        FactorValue("413555000", ("Routine antibiotic prophylaxis recommended", "recommended")),
+        FactorValue("391159000", ("Routine antibiotic prophylaxis not recommended", "not recommended")),
+        _VARIABLE)),
+)
+_FACTOR_BY_NAME = {_norm(n): f for f in FACTORS for n in (f.term, *f.aliases)}
+
+
+def find_factor(name: str) -> Factor | None:
+    """Return the coded factor ``name`` stands for (case-insensitive), if any."""
+    return _FACTOR_BY_NAME.get(_norm(name))
+
+
+FACTOR_NAMES: tuple[str, ...] = tuple(sorted(n for f in FACTORS for n in (f.term, *f.aliases)))
+
+SETTINGS: dict[str, str] = {
+    "Adjuvant": "373846009", "Advanced": "258266006", "Consolidation": "816151001",
+    "Definitive chemoradiation": "703423002", "Induction": "450827009",
+    "Maintenance": "56671000210106", "Metastatic": "128462008", "Mobilisation": "879913000",
+    "Neoadjuvant": "373847000", "NON-Metastatic": "372087000",
+    "Conditioning protocol": "57241000210101", "Autologous": "58776007", "Allogeneic": "58390007",
+}
+
+# Minutes per time unit as written.
+TIME_UNITS: dict[str, int] = {
+    "min": 1, "minute": 1, "minutes": 1, "h": 60, "hour": 60, "hours": 60,
+    "day": 1440, "days": 1440, "week": 10080, "weeks": 10080,
+}
+
+# Response categories a condition may name.
+RESPONSES: dict[str, str] = {
+    "CR": "complete response",
+    "CRi": "complete response with incomplete haematological recovery",
+    "PR": "partial response",
+    "SD": "stable disease",
+    "PD": "progressive disease",
+}

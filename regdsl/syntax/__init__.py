@@ -1,0 +1,1 @@
+"""The syntax layer: the only package that imports lark."""
