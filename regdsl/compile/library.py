@@ -38,7 +38,7 @@ class CheckResult:
 
 
 def find_root(path: Path) -> Path:
-    """The library root of ``path``: the nearest folder holding ``library.reg``, else its own folder."""
+    """Return the library root of ``path``: the nearest folder with ``library.reg``, else its own."""
     folder = path if path.is_dir() else path.parent
     for candidate in (folder, *folder.parents):
         if (candidate / LIBRARY_FILE).is_file():
@@ -74,9 +74,13 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
         size = path.stat().st_size
         if size > MAX_BYTES:
             whole = SourceFile(display, "")
-            sink.report(c.FILE_TOO_LARGE, whole.whole(),
-                        f"the file is {size:,} bytes; regimen files are limited to {MAX_BYTES:,} bytes",
-                        label="not read", help="check that this is a regimen file, or split it")
+            sink.report(
+                c.FILE_TOO_LARGE,
+                whole.whole(),
+                f"the file is {size:,} bytes; regimen files are limited to {MAX_BYTES:,} bytes",
+                label="not read",
+                help="check that this is a regimen file, or split it",
+            )
             return whole, False
         data = path.read_bytes()
     except OSError as err:
@@ -88,20 +92,33 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
     except UnicodeDecodeError as err:
         prefix = data[: err.start].decode("utf-8")
         source = SourceFile(display, prefix + data[err.start :].decode("utf-8", errors="replace"))
-        sink.report(c.NOT_UTF8, source.span(len(prefix), len(prefix) + 1),
-                    f"byte 0x{data[err.start]:02x} is not UTF-8 text", label="not UTF-8",
-                    help="save the file as UTF-8 text")
+        sink.report(
+            c.NOT_UTF8,
+            source.span(len(prefix), len(prefix) + 1),
+            f"byte 0x{data[err.start]:02x} is not UTF-8 text",
+            label="not UTF-8",
+            help="save the file as UTF-8 text",
+        )
         return source, False
     source = SourceFile(display, text)
     bad = _CONTROL.search(text)
     if bad:
-        sink.report(c.BINARY_CONTENT, source.span(bad.start(), bad.start() + 1),
-                    f"the file holds a control character (U+{ord(bad.group()):04X})", label="control character",
-                    help="regimen files are plain text; is this the right file?")
+        sink.report(
+            c.BINARY_CONTENT,
+            source.span(bad.start(), bad.start() + 1),
+            f"the file holds a control character (U+{ord(bad.group()):04X})",
+            label="control character",
+            help="regimen files are plain text; is this the right file?",
+        )
         return source, False
     if not text.strip():
-        sink.report(c.EMPTY_FILE, source.whole(), "the file is empty", label="no regimen here",
-                    help="start the file with `regimen my-regimen-id`")
+        sink.report(
+            c.EMPTY_FILE,
+            source.whole(),
+            "the file is empty",
+            label="no regimen here",
+            help="start the file with `regimen my-regimen-id`",
+        )
         return source, False
     return source, True
 
@@ -129,8 +146,9 @@ def _load_library(root: Path, result: CheckResult, sink: Sink) -> LibraryDefs:
         result.sources[source.path] = source
         if ok:
             defs = lower_library(parse(source, sink), base, sink)
-    return LibraryDefs(medicines=defs.medicines, footnotes=defs.footnotes, blocks=defs.blocks,
-                       regimen_ids=_regimen_ids(root))
+    return LibraryDefs(
+        medicines=defs.medicines, footnotes=defs.footnotes, blocks=defs.blocks, regimen_ids=_regimen_ids(root)
+    )
 
 
 def check_paths(paths: Iterable[Path]) -> CheckResult:
@@ -163,8 +181,13 @@ def _duplicate_ids(regimens: Sequence[ir.Regimen], sink: Sink) -> None:
     first: dict[str, ir.Regimen] = {}
     for regimen in regimens:
         if regimen.id in first:
-            sink.report(c.DUPLICATE_REGIMEN, regimen.span, f"regimen id `{regimen.id}` is already used",
-                        label="second use", secondary=(Label(first[regimen.id].span, "first used here"),),
-                        help="give each regimen its own id")
+            sink.report(
+                c.DUPLICATE_REGIMEN,
+                regimen.span,
+                f"regimen id `{regimen.id}` is already used",
+                label="second use",
+                secondary=(Label(first[regimen.id].span, "first used here"),),
+                help="give each regimen its own id",
+            )
         else:
             first[regimen.id] = regimen

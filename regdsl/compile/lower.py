@@ -55,10 +55,15 @@ class LibraryDefs:
 
 
 def _point(span: Span) -> Span:
-    """An empty span at the end of ``span``, for "expected something here"."""
+    """Return an empty span at the end of ``span``, for "expected something here"."""
     return Span(
-        path=span.path, start=span.end, end=span.end, line=span.end_line, column=span.end_column,
-        end_line=span.end_line, end_column=span.end_column,
+        path=span.path,
+        start=span.end,
+        end=span.end,
+        line=span.end_line,
+        column=span.end_column,
+        end_line=span.end_line,
+        end_column=span.end_column,
     )
 
 
@@ -75,8 +80,12 @@ class _Lowerer:
     def integer(self, word: ast.Word, what: str) -> int | None:
         if word.text.isdigit():
             return int(word.text)
-        self.sink.report(c.BAD_NUMBER, word.span, f"{what} must be a whole number, not `{word.text}`",
-                         label="a whole number is needed here")
+        self.sink.report(
+            c.BAD_NUMBER,
+            word.span,
+            f"{what} must be a whole number, not `{word.text}`",
+            label="a whole number is needed here",
+        )
         return None
 
     def decimal(self, word: ast.Word) -> Decimal | None:
@@ -89,37 +98,59 @@ class _Lowerer:
     def dose_number(self, word: ast.Word) -> Decimal | None:
         text = word.text
         if text.startswith("."):
-            self.sink.report(c.NAKED_DECIMAL, word.span, "dose written without a leading zero",
-                             label=f"write `0{text}`",
-                             help="a naked decimal point can be missed, giving a tenfold overdose")
+            self.sink.report(
+                c.NAKED_DECIMAL,
+                word.span,
+                "dose written without a leading zero",
+                label=f"write `0{text}`",
+                help="a naked decimal point can be missed, giving a tenfold overdose",
+            )
         elif _TRAILING_ZERO.search(text):
             fixed = text.rstrip("0").rstrip(".") or "0"
-            self.sink.report(c.TRAILING_ZERO, word.span, "dose written with a trailing zero",
-                             label=f"write `{fixed}`",
-                             help="a trailing zero can be misread as a tenfold dose")
+            self.sink.report(
+                c.TRAILING_ZERO,
+                word.span,
+                "dose written with a trailing zero",
+                label=f"write `{fixed}`",
+                help="a trailing zero can be misread as a tenfold dose",
+            )
         return self.decimal(word)
 
     def unit(self, word: ast.Word) -> Unit | None:
         text = word.text
         if text in ERROR_PRONE_UNITS:
             instead = ERROR_PRONE_UNITS[text]
-            self.sink.report(c.ERROR_PRONE_UNIT, word.span, f"`{text}` is an error-prone way to write a unit",
-                             label=f"write `{instead}`",
-                             help=f"write `{instead}`: `{text}` has been misread, causing overdoses")
+            self.sink.report(
+                c.ERROR_PRONE_UNIT,
+                word.span,
+                f"`{text}` is an error-prone way to write a unit",
+                label=f"write `{instead}`",
+                help=f"write `{instead}`: `{text}` has been misread, causing overdoses",
+            )
             return find_unit(instead)
         found = find_unit(text)
         if found is not None:
             return found
         if text.lower() in ROUTE_BY_ALIAS:
-            self.sink.report(c.UNKNOWN_UNIT, word.span, f"the dose has no unit: `{text}` is a route",
-                             label="expected a unit such as `mg` here",
-                             help="write the unit after the amount, then the route: `10 mg oral`")
+            self.sink.report(
+                c.UNKNOWN_UNIT,
+                word.span,
+                f"the dose has no unit: `{text}` is a route",
+                label="expected a unit such as `mg` here",
+                help="write the unit after the amount, then the route: `10 mg oral`",
+            )
             return None
         aliases = [a for u in UNITS for a in u.aliases]
         guess = close_match(text, aliases)
-        self.sink.report(c.UNKNOWN_UNIT, word.span, f"unknown unit `{text}`", label="not a known unit",
-                         help=f"did you mean `{guess}`?" if guess else
-                         "units are mg, g, microgram, mmol, mL, %, units, mg/m2, mg/kg, AUC, tablet...")
+        self.sink.report(
+            c.UNKNOWN_UNIT,
+            word.span,
+            f"unknown unit `{text}`",
+            label="not a known unit",
+            help=f"did you mean `{guess}`?"
+            if guess
+            else "units are mg, g, microgram, mmol, mL, %, units, mg/m2, mg/kg, AUC, tablet...",
+        )
         return None
 
     def medicine(self, ref: ast.DrugRef, *, quiet: bool = False) -> Medicine | None:
@@ -129,19 +160,27 @@ class _Lowerer:
         if found is None:
             if not quiet:
                 guess = close_match(ref.text, [*self.defs.medicines.names(), *self.aliases])
-                self.sink.report(c.UNKNOWN_MEDICINE, ref.span, f"unknown medicine `{ref.text}`",
-                                 label="not in the medicine table",
-                                 help=f"did you mean `{guess}`?" if guess else
-                                 "add it to the library's `library.reg`, or declare `drug ALIAS = \"NAME\"`")
+                self.sink.report(
+                    c.UNKNOWN_MEDICINE,
+                    ref.span,
+                    f"unknown medicine `{ref.text}`",
+                    label="not in the medicine table",
+                    help=f"did you mean `{guess}`?"
+                    if guess
+                    else 'add it to the library\'s `library.reg`, or declare `drug ALIAS = "NAME"`',
+                )
             return None
         if not quiet:
             first = self.spellings.setdefault(found.name, (ref.text, ref.span))
             if first[0] != ref.text:
-                self.sink.report(c.NAMED_TWO_WAYS, ref.span,
-                                 f"{found.display} is written `{ref.text}` here but `{first[0]}` before",
-                                 label="second spelling",
-                                 secondary=(Label(first[1], "first written here"),),
-                                 help=f"write `{first[0]}` everywhere in this regimen")
+                self.sink.report(
+                    c.NAMED_TWO_WAYS,
+                    ref.span,
+                    f"{found.display} is written `{ref.text}` here but `{first[0]}` before",
+                    label="second spelling",
+                    secondary=(Label(first[1], "first written here"),),
+                    help=f"write `{first[0]}` everywhere in this regimen",
+                )
         return found
 
     def minutes(self, amount: ast.Word, unit: ast.Word) -> int | None:
@@ -150,8 +189,12 @@ class _Lowerer:
             return None
         total = value * TIME_UNITS[unit.text]
         if total != total.to_integral_value():
-            self.sink.report(c.BAD_NUMBER, amount.span, "a time must come to whole minutes",
-                             label=f"{amount.text} {unit.text} is not a whole number of minutes")
+            self.sink.report(
+                c.BAD_NUMBER,
+                amount.span,
+                "a time must come to whole minutes",
+                label=f"{amount.text} {unit.text} is not a whole number of minutes",
+            )
             return None
         return int(total)
 
@@ -159,16 +202,20 @@ class _Lowerer:
         try:
             datetime.date.fromisoformat(word.text)
         except ValueError:
-            self.sink.report(c.BAD_DATE, word.span, f"`{word.text}` is not a calendar date",
-                             label="no such date")
+            self.sink.report(c.BAD_DATE, word.span, f"`{word.text}` is not a calendar date", label="no such date")
             return None
         return word.text
 
     def url(self, text: ast.Text) -> str:
         scheme = text.value.split(":", 1)[0].lower() if ":" in text.value else ""
         if scheme not in {"http", "https"}:
-            self.sink.report(c.BAD_URL, text.span, "a link must start with `http://` or `https://`",
-                             label="not an http(s) link", help="links to anything else are shown as plain text")
+            self.sink.report(
+                c.BAD_URL,
+                text.span,
+                "a link must start with `http://` or `https://`",
+                label="not an http(s) link",
+                help="links to anything else are shown as plain text",
+            )
         return text.value
 
     # -- identity ----------------------------------------------------------------
@@ -186,8 +233,13 @@ class _Lowerer:
 
         def once(key: str, where: Span) -> bool:
             if key in seen:
-                self.sink.report(c.DUPLICATE_FIELD, where, f"`{key}` is given twice",
-                                 label="second time", secondary=(Label(seen[key], "first given here"),))
+                self.sink.report(
+                    c.DUPLICATE_FIELD,
+                    where,
+                    f"`{key}` is given twice",
+                    label="second time",
+                    secondary=(Label(seen[key], "first given here"),),
+                )
                 return False
             seen[key] = where
             return True
@@ -215,25 +267,38 @@ class _Lowerer:
                     identifiers.append((system.value, value.value))
                 case ast.FootnotesField(names=names):
                     if once("footnotes", f.span):
-                        footnotes.extend(self.footnote(n) for n in names if n.text in self.defs.footnotes
-                                         or self.footnote_missing(n))
+                        footnotes.extend(
+                            self.footnote(n) for n in names if n.text in self.defs.footnotes or self.footnote_missing(n)
+                        )
                 case ast.Overview(prose=prose):
                     if once("overview", f.span):
                         overview = prose.text
                 case _:
                     assert_never(f)
-        return ir.Meta(span=span, fields=tuple(texts), identifiers=tuple(identifiers), cancer=cancer,
-                       setting=setting, status=status, superseded_by=superseded_by,
-                       footnotes=tuple(footnotes), overview=overview)
+        return ir.Meta(
+            span=span,
+            fields=tuple(texts),
+            identifiers=tuple(identifiers),
+            cancer=cancer,
+            setting=setting,
+            status=status,
+            superseded_by=superseded_by,
+            footnotes=tuple(footnotes),
+            overview=overview,
+        )
 
     def footnote(self, name: ast.Word) -> ir.Footnote:
         return self.defs.footnotes[name.text]
 
     def footnote_missing(self, name: ast.Word) -> bool:
         guess = close_match(name.text, self.defs.footnotes)
-        self.sink.report(c.UNKNOWN_FOOTNOTE, name.span, f"no footnote named `{name.text}`",
-                         label="not defined in library.reg",
-                         help=f"did you mean `{guess}`?" if guess else "define it in the library's `library.reg`")
+        self.sink.report(
+            c.UNKNOWN_FOOTNOTE,
+            name.span,
+            f"no footnote named `{name.text}`",
+            label="not defined in library.reg",
+            help=f"did you mean `{guess}`?" if guess else "define it in the library's `library.reg`",
+        )
         return False
 
     def status(self, word: ast.Word, by: ast.Word | None) -> tuple[ir.Status | None, str | None]:
@@ -241,14 +306,23 @@ class _Lowerer:
             status = ir.Status(word.text)
         except ValueError:
             guess = close_match(word.text, [s.value for s in ir.Status])
-            self.sink.report(c.UNKNOWN_STATUS, word.span, f"unknown status `{word.text}`",
-                             label="not a status",
-                             help=f"did you mean `{guess}`?" if guess else
-                             "statuses: draft, provisional, published, discontinued, superseded by ID")
+            self.sink.report(
+                c.UNKNOWN_STATUS,
+                word.span,
+                f"unknown status `{word.text}`",
+                label="not a status",
+                help=f"did you mean `{guess}`?"
+                if guess
+                else "statuses: draft, provisional, published, discontinued, superseded by ID",
+            )
             return None, None
         if (status is ir.Status.SUPERSEDED) != (by is not None):
-            self.sink.report(c.MISSING_FIELD, word.span, "`superseded` names the regimen that replaces it",
-                             label="write `status superseded by NEW-ID`")
+            self.sink.report(
+                c.MISSING_FIELD,
+                word.span,
+                "`superseded` names the regimen that replaces it",
+                label="write `status superseded by NEW-ID`",
+            )
         return status, by.text if by else None
 
     def term(self, term: ast.Term, known: dict[str, str] | None = None) -> ir.Term:
@@ -258,10 +332,15 @@ class _Lowerer:
             code = lowered.get(term.text.value.lower())
             if code is None:
                 guess = close_match(term.text.value, known)
-                self.sink.report(c.UNCODED_SETTING, term.span, f"setting \"{term.text.value}\" has no SNOMED CT code",
-                                 label="kept as text",
-                                 help=f"did you mean `{guess}`?" if guess else
-                                 "give its code as `setting \"...\" [CODE]` if it has one")
+                self.sink.report(
+                    c.UNCODED_SETTING,
+                    term.span,
+                    f'setting "{term.text.value}" has no SNOMED CT code',
+                    label="kept as text",
+                    help=f"did you mean `{guess}`?"
+                    if guess
+                    else 'give its code as `setting "..." [CODE]` if it has one',
+                )
         return ir.Term(span=term.span, text=term.text.value, code=code)
 
     # -- administrations -----------------------------------------------------------
@@ -274,15 +353,22 @@ class _Lowerer:
             if first is None or last is None:
                 continue
             if last < first:
-                self.sink.report(c.BAD_RANGE, item.span, f"days {first} to {last} run backwards",
-                                 label="the range ends before it starts")
+                self.sink.report(
+                    c.BAD_RANGE,
+                    item.span,
+                    f"days {first} to {last} run backwards",
+                    label="the range ends before it starts",
+                )
                 continue
             if length is not None and last > length:
                 bad = next(d for d in range(first, last + 1) if d > length)
-                self.sink.report(c.DAY_OUTSIDE_CYCLE, item.span,
-                                 f"day {bad} is outside this {length}-day cycle",
-                                 label=f"the cycle has days 1 to {length}",
-                                 help="check the day, or the cycle length in the cycle's heading")
+                self.sink.report(
+                    c.DAY_OUTSIDE_CYCLE,
+                    item.span,
+                    f"day {bad} is outside this {length}-day cycle",
+                    label=f"the cycle has days 1 to {length}",
+                    help="check the day, or the cycle length in the cycle's heading",
+                )
             found.extend(range(first, last + 1))
         shift = self.integer(days.shift, "a shift in days") if days.shift else None
         return tuple(sorted(set(found))), shift
@@ -295,8 +381,12 @@ class _Lowerer:
             if low is None or high is None:
                 return None
             if high < low:
-                self.sink.report(c.BAD_RANGE, rel.span, f"{rel.low.text} to {rel.high.text if rel.high else ''} "
-                                 "runs backwards", label="the range ends before it starts")
+                self.sink.report(
+                    c.BAD_RANGE,
+                    rel.span,
+                    f"{rel.low.text} to {rel.high.text if rel.high else ''} runs backwards",
+                    label="the range ends before it starts",
+                )
                 return None
         else:
             low = 0
@@ -309,27 +399,45 @@ class _Lowerer:
         else:
             name = anchor.text
         point: Literal["start", "end"] = rel.point or ("start" if rel.direction == "before" else "end")
-        return ir.Relation(span=rel.span, direction=rel.direction, low=low, high=high, point=point,
-                           anchor_kind=anchor.kind, anchor=name, qualifier=qualifier)
+        return ir.Relation(
+            span=rel.span,
+            direction=rel.direction,
+            low=low,
+            high=high,
+            point=point,
+            anchor_kind=anchor.kind,
+            anchor=name,
+            qualifier=qualifier,
+        )
 
-    def admin(self, node: ast.Admin, length: int | None, default_days: ast.Days | None = None
-              ) -> ir.Administration | None:
+    def admin(
+        self, node: ast.Admin, length: int | None, default_days: ast.Days | None = None
+    ) -> ir.Administration | None:
         med = self.medicine(node.drug)
         amount = self.dose_number(node.dose.amount)
         unit = self.unit(node.dose.unit)
         route = None
         if node.route is None:
-            self.sink.report(c.MISSING_ROUTE, _point(node.dose.span),
-                             "expected a route such as `oral` or `IV` after the dose",
-                             label="route missing here", help="every administration states its route")
+            self.sink.report(
+                c.MISSING_ROUTE,
+                _point(node.dose.span),
+                "expected a route such as `oral` or `IV` after the dose",
+                label="route missing here",
+                help="every administration states its route",
+            )
         else:
             route = ROUTE_BY_ALIAS.get(node.route.text.lower())
             if route is None:
                 guess = close_match(node.route.text, [a for r in ROUTES for a in r.aliases])
-                self.sink.report(c.UNKNOWN_ROUTE, node.route.span, f"unknown route `{node.route.text}`",
-                                 label="not a known route",
-                                 help=f"did you mean `{guess}`?" if guess else
-                                 "routes are oral, IV, subcut, IM, intrathecal, intravesical, topical...")
+                self.sink.report(
+                    c.UNKNOWN_ROUTE,
+                    node.route.span,
+                    f"unknown route `{node.route.text}`",
+                    label="not a known route",
+                    help=f"did you mean `{guess}`?"
+                    if guess
+                    else "routes are oral, IV, subcut, IM, intrathecal, intravesical, topical...",
+                )
         days: tuple[int, ...] = ()
         shift = max_minutes = None
         exact = prn = off_label = s29 = role_stated = False
@@ -343,8 +451,13 @@ class _Lowerer:
             kind = type(clause).__name__ if not isinstance(clause, ast.Flag) else clause.kind
             if kind != "Relation":
                 if kind in seen:
-                    self.sink.report(c.DUPLICATE_CLAUSE, clause.span, "this is said twice on one line",
-                                     label="second time", secondary=(Label(seen[kind], "first here"),))
+                    self.sink.report(
+                        c.DUPLICATE_CLAUSE,
+                        clause.span,
+                        "this is said twice on one line",
+                        label="second time",
+                        secondary=(Label(seen[kind], "first here"),),
+                    )
                     continue
                 seen[kind] = clause.span
             match clause:
@@ -377,19 +490,36 @@ class _Lowerer:
                 case _:
                     assert_never(clause)
         if days_node is None:
-            self.sink.report(c.MISSING_DAYS, node.span, "this administration does not say on which days",
-                             label="no `days` clause", help="add the days, such as `days 1, 8, 15`")
+            self.sink.report(
+                c.MISSING_DAYS,
+                node.span,
+                "this administration does not say on which days",
+                label="no `days` clause",
+                help="add the days, such as `days 1, 8, 15`",
+            )
         else:
             days, shift = self.days(days_node, length)
         if med is None or amount is None or unit is None:
             return None
-        dose = ir.Dose(span=node.dose.span, amount=amount, text=node.dose.amount.text, unit=unit,
-                       flat=node.dose.flat)
+        dose = ir.Dose(span=node.dose.span, amount=amount, text=node.dose.amount.text, unit=unit, flat=node.dose.flat)
         return ir.Administration(
-            span=node.span, medicine=med, written=node.drug.text, dose=dose, route=route,
-            frequency=frequency, days=days, shift_days=shift, max_minutes=max_minutes,
-            exact_duration=exact, prn=prn, role=role, role_stated=role_stated, off_label=off_label,
-            s29=s29, volume=volume, relations=tuple(relations),
+            span=node.span,
+            medicine=med,
+            written=node.drug.text,
+            dose=dose,
+            route=route,
+            frequency=frequency,
+            days=days,
+            shift_days=shift,
+            max_minutes=max_minutes,
+            exact_duration=exact,
+            prn=prn,
+            role=role,
+            role_stated=role_stated,
+            off_label=off_label,
+            s29=s29,
+            volume=volume,
+            relations=tuple(relations),
             instructions=node.instructions.text if node.instructions else None,
         )
 
@@ -399,8 +529,9 @@ class _Lowerer:
             med = self.medicine(ast.DrugRef(span=node.label.span, text=node.label.text, quoted=False), quiet=True)
             if med is not None:
                 self.medicine(ast.DrugRef(span=node.label.span, text=node.label.text, quoted=False))
-        return ir.Note(span=node.span, label=node.label.text if node.label else None, medicine=med,
-                       text=node.prose.text)
+        return ir.Note(
+            span=node.span, label=node.label.text if node.label else None, medicine=med, text=node.prose.text
+        )
 
     # -- cycles ------------------------------------------------------------------
 
@@ -420,13 +551,20 @@ class _Lowerer:
         if first is None or length is None:
             return None
         if last is not None and last < first:
-            self.sink.report(c.BAD_RANGE, node.header, f"cycles {first} to {last} run backwards",
-                             label="the range ends before it starts")
+            self.sink.report(
+                c.BAD_RANGE,
+                node.header,
+                f"cycles {first} to {last} run backwards",
+                label="the range ends before it starts",
+            )
             last = first
         if extend is not None and extend < length:
-            self.sink.report(c.BAD_RANGE, node.extend_to.span if node.extend_to else node.header,
-                             f"the cycle may only be extended beyond its {length} days",
-                             label=f"must be more than {length}")
+            self.sink.report(
+                c.BAD_RANGE,
+                node.extend_to.span if node.extend_to else node.header,
+                f"the cycle may only be extended beyond its {length} days",
+                label=f"must be more than {length}",
+            )
             extend = None
         admins: list[ir.Administration] = []
         notes: list[ir.Note] = []
@@ -444,8 +582,12 @@ class _Lowerer:
                     number = self.integer(word, "a cycle number")
                     source = next((g for g in earlier if number is not None and g.covers(number)), None)
                     if source is None:
-                        self.sink.report(c.UNKNOWN_CYCLE, word.span, f"there is no earlier cycle {word.text}",
-                                         label="no such cycle before this one")
+                        self.sink.report(
+                            c.UNKNOWN_CYCLE,
+                            word.span,
+                            f"there is no earlier cycle {word.text}",
+                            label="no such cycle before this one",
+                        )
                         continue
                     same_as = number
                     admins.extend(source.administrations)
@@ -455,17 +597,24 @@ class _Lowerer:
                     for admin in source.administrations:
                         late = [d for d in admin.days if d > length]
                         if late:
-                            self.sink.report(c.DAY_OUTSIDE_CYCLE, stmt.span,
-                                             f"cycle {number}'s {admin.medicine.display} on day {late[0]} is "
-                                             f"outside this {length}-day cycle",
-                                             label="inherited from here")
+                            self.sink.report(
+                                c.DAY_OUTSIDE_CYCLE,
+                                stmt.span,
+                                f"cycle {number}'s {admin.medicine.display} on day {late[0]} is "
+                                f"outside this {length}-day cycle",
+                                label="inherited from here",
+                            )
                 case ast.UseBlock(name=name, days=days):
                     block = self.blocks.get(name.text)
                     if block is None:
                         guess = close_match(name.text, self.blocks)
-                        self.sink.report(c.UNKNOWN_BLOCK, name.span, f"no block named `{name.text}`",
-                                         label="not defined",
-                                         help=f"did you mean `{guess}`?" if guess else None)
+                        self.sink.report(
+                            c.UNKNOWN_BLOCK,
+                            name.span,
+                            f"no block named `{name.text}`",
+                            label="not defined",
+                            help=f"did you mean `{guess}`?" if guess else None,
+                        )
                         continue
                     for item in block.items:
                         if isinstance(item, ast.Admin):
@@ -501,9 +650,18 @@ class _Lowerer:
                 case _:
                     assert_never(stmt)
         group = ir.CycleGroup(
-            span=node.header, first=first, last=last, open_ended=node.open_ended, length_days=length,
-            extend_to_days=extend, title=title, same_as=same_as, administrations=tuple(admins),
-            notes=tuple(notes), observations=tuple(observations), gaps=tuple(gaps),
+            span=node.header,
+            first=first,
+            last=last,
+            open_ended=node.open_ended,
+            length_days=length,
+            extend_to_days=extend,
+            title=title,
+            same_as=same_as,
+            administrations=tuple(admins),
+            notes=tuple(notes),
+            observations=tuple(observations),
+            gaps=tuple(gaps),
         )
         self.check_anchors(group)
         return group
@@ -514,8 +672,13 @@ class _Lowerer:
         for i, old in enumerate(admins):
             if old not in own and old.medicine == new.medicine and set(old.days) & set(new.days):
                 admins[i] = new
-                admins[:] = [a for j, a in enumerate(admins) if j <= i or a is new or not (
-                    a not in own and a.medicine == new.medicine and set(a.days) & set(new.days))]
+                admins[:] = [
+                    a
+                    for j, a in enumerate(admins)
+                    if j <= i
+                    or a is new
+                    or not (a not in own and a.medicine == new.medicine and set(a.days) & set(new.days))
+                ]
                 own.append(new)
                 return
         admins.append(new)
@@ -531,11 +694,15 @@ class _Lowerer:
             given.setdefault(admin.medicine.name, set()).update(admin.days)
             if admin.role == "anticancer":
                 chemo.update(admin.days)
-        for item in (*group.observations, *group.gaps):
+        anchored: list[ir.Observation | ir.MinGap] = [*group.observations, *group.gaps]
+        for item in anchored:
             if item.medicine.name not in given:
-                self.sink.report(c.RELATION_UNKNOWN_DRUG, item.span,
-                                 f"{item.medicine.display} is not given in this cycle",
-                                 label="nothing to measure from")
+                self.sink.report(
+                    c.RELATION_UNKNOWN_DRUG,
+                    item.span,
+                    f"{item.medicine.display} is not given in this cycle",
+                    label="nothing to measure from",
+                )
         for admin in group.administrations:
             for rel in admin.relations:
                 if rel.anchor_kind == "event":
@@ -543,14 +710,19 @@ class _Lowerer:
                 days = chemo if rel.anchor_kind == "chemotherapy" else given.get(rel.anchor)
                 label = "chemotherapy" if rel.anchor_kind == "chemotherapy" else self._display(rel.anchor)
                 if days is None:
-                    self.sink.report(c.RELATION_UNKNOWN_DRUG, rel.span, f"{label} is not given in this cycle",
-                                     label="nothing to measure from")
+                    self.sink.report(
+                        c.RELATION_UNKNOWN_DRUG,
+                        rel.span,
+                        f"{label} is not given in this cycle",
+                        label="nothing to measure from",
+                    )
                     continue
                 step = 1 if rel.direction == "before" else -1
                 for day in admin.days:
                     if day not in days and day + step not in days:
                         self.sink.report(
-                            c.RELATION_NOT_THAT_DAY, rel.span,
+                            c.RELATION_NOT_THAT_DAY,
+                            rel.span,
                             f"{label} is not given on day {day}, when {admin.medicine.display} is",
                             label=f"no {label} on day {day}",
                             secondary=(Label(admin.span, f"{admin.medicine.display} on day {day}"),),
@@ -570,8 +742,14 @@ class _Lowerer:
         for node in nodes:
             for item in node.items:
                 if isinstance(item, ast.Note):
-                    notes.append(ir.Note(span=item.span, label=item.label.text if item.label else None,
-                                         medicine=None, text=item.prose.text))
+                    notes.append(
+                        ir.Note(
+                            span=item.span,
+                            label=item.label.text if item.label else None,
+                            medicine=None,
+                            text=item.prose.text,
+                        )
+                    )
                     continue
                 factors.append(self.factor(item))
         return ir.Support(factors=tuple(factors), notes=tuple(notes))
@@ -581,23 +759,36 @@ class _Lowerer:
         factor = find_factor(name)
         if factor is None:
             guess = close_match(name, FACTOR_NAMES)
-            self.sink.report(c.UNCODED_FACTOR, line.factor.span, f"\"{name}\" is not a coded factor",
-                             label="kept as text",
-                             help=f"did you mean `{guess}`?" if guess else None)
+            self.sink.report(
+                c.UNCODED_FACTOR,
+                line.factor.span,
+                f'"{name}" is not a coded factor',
+                label="kept as text",
+                help=f"did you mean `{guess}`?" if guess else None,
+            )
             return ir.SupportFactor(span=line.span, factor=None, factor_text=name, value=None, value_text=value)
         found = factor.find_value(value)
         if found is None:
-            self.sink.report(c.UNCODED_FACTOR_VALUE, line.value.span,
-                             f"\"{value}\" is not a coded value of {factor.term}", label="kept as text",
-                             help="coded values: " + "; ".join(v.texts[0] for v in factor.values))
+            self.sink.report(
+                c.UNCODED_FACTOR_VALUE,
+                line.value.span,
+                f'"{value}" is not a coded value of {factor.term}',
+                label="kept as text",
+                help="coded values: " + "; ".join(v.texts[0] for v in factor.values),
+            )
         return ir.SupportFactor(
-            span=line.span, factor=Coding(SNOMED, factor.code, factor.term), factor_text=name,
-            value=Coding(SNOMED, found.code, value) if found else None, value_text=value,
+            span=line.span,
+            factor=Coding(SNOMED, factor.code, factor.term),
+            factor_text=name,
+            value=Coding(SNOMED, found.code, value) if found else None,
+            value_text=value,
         )
 
     def reference(self, node: ast.Reference) -> ir.Reference:
         return ir.Reference(
-            span=node.span, text=node.text.value, urls=tuple(self.url(u) for u in node.urls),
+            span=node.span,
+            text=node.text.value,
+            urls=tuple(self.url(u) for u in node.urls),
             pmids=tuple(p.text for p in node.pmids),
             accessed=tuple(d for d in (self.date(a) for a in node.accessed) if d is not None),
         )
@@ -620,33 +811,45 @@ class _Lowerer:
                         else:
                             for number, word in ((first, when.first), (last, when.last)):
                                 self.cycle_exists(number, word, groups)
-                        decisions.append(ir.Decision(
-                            span=item.span, kind=when.kind, first=first, last=last,
-                            branches=tuple(self.branch(b, groups, parts) for b in branches)))
+                        decisions.append(
+                            ir.Decision(
+                                span=item.span,
+                                kind=when.kind,
+                                first=first,
+                                last=last,
+                                branches=tuple(self.branch(b, groups, parts) for b in branches),
+                            )
+                        )
                     case ast.Limit(count=count, cond=cond, counted_with=ids):
                         n = self.integer(count, "a number of cycles")
                         if cond is not None:
                             self.condition(cond)
                         if n is not None:
-                            limits.append(ir.Limit(span=item.span, count=n, cond=cond,
-                                                   counted_with=tuple(self.link(i) for i in ids)))
+                            limits.append(
+                                ir.Limit(
+                                    span=item.span, count=n, cond=cond, counted_with=tuple(self.link(i) for i in ids)
+                                )
+                            )
                     case ast.StopRule(cond=cond, within=within):
                         self.condition(cond)
-                        stops.append(ir.StopRule(span=item.span, cond=cond, within=self.integer(
-                            within, "a number of cycles") if within else None))
+                        stops.append(
+                            ir.StopRule(
+                                span=item.span,
+                                cond=cond,
+                                within=self.integer(within, "a number of cycles") if within else None,
+                            )
+                        )
                     case _:
                         assert_never(item)
         return ir.Plan(decisions=tuple(decisions), limits=tuple(limits), stops=tuple(stops))
 
     def cycle_exists(self, number: int | None, word: ast.Word | None, groups: Sequence[ir.CycleGroup]) -> None:
         if number is not None and word is not None and not any(g.covers(number) for g in groups):
-            self.sink.report(c.UNKNOWN_CYCLE, word.span, f"this regimen has no cycle {number}",
-                             label="no such cycle")
+            self.sink.report(c.UNKNOWN_CYCLE, word.span, f"this regimen has no cycle {number}", label="no such cycle")
 
     def part_exists(self, word: ast.Word | None, parts: Sequence[ir.Part]) -> None:
         if word is not None and not any(str(p.number) == word.text for p in parts):
-            self.sink.report(c.UNKNOWN_CYCLE, word.span, f"this regimen has no part {word.text}",
-                             label="no such part")
+            self.sink.report(c.UNKNOWN_CYCLE, word.span, f"this regimen has no part {word.text}", label="no such part")
 
     def branch(self, node: ast.Branch, groups: Sequence[ir.CycleGroup], parts: Sequence[ir.Part]) -> ir.Branch:
         if node.cond is not None:
@@ -664,10 +867,13 @@ class _Lowerer:
         ids = self.defs.regimen_ids
         if ids is not None and word.text not in ids:
             guess = close_match(word.text, ids)
-            self.sink.report(c.UNKNOWN_LINK, word.span, f"no regimen `{word.text}` in this library",
-                             label="no such regimen",
-                             help=f"did you mean `{guess}`?" if guess else
-                             "link to the id of a regimen file under the library root")
+            self.sink.report(
+                c.UNKNOWN_LINK,
+                word.span,
+                f"no regimen `{word.text}` in this library",
+                label="no such regimen",
+                help=f"did you mean `{guess}`?" if guess else "link to the id of a regimen file under the library root",
+            )
         return word.text
 
     def condition(self, cond: ast.Cond) -> None:
@@ -676,9 +882,13 @@ class _Lowerer:
                 for code in codes:
                     if code.text not in RESPONSES:
                         guess = close_match(code.text, RESPONSES)
-                        self.sink.report(c.UNKNOWN_RESPONSE, code.span, f"unknown response `{code.text}`",
-                                         label="not a response category",
-                                         help=f"did you mean `{guess}`?" if guess else "responses: CR, CRi, PR, SD, PD")
+                        self.sink.report(
+                            c.UNKNOWN_RESPONSE,
+                            code.span,
+                            f"unknown response `{code.text}`",
+                            label="not a response category",
+                            help=f"did you mean `{guess}`?" if guess else "responses: CR, CRi, PR, SD, PD",
+                        )
             case ast.Mrd() | ast.Hsct():
                 pass
             case ast.NotCond(operand=operand):
@@ -700,11 +910,15 @@ class _Lowerer:
         if starts:
             rel = self.relation(starts[0].core, None)
             if rel is not None:
-                start = ir.StartRule(span=starts[0].span, relation=rel,
-                                     text=starts[0].prose.text if starts[0].prose else None)
+                start = ir.StartRule(
+                    span=starts[0].span, relation=rel, text=starts[0].prose.text if starts[0].prose else None
+                )
         return ir.Part(
-            span=node.span, number=self.integer(node.number, "a part number"), title=node.title.value,
-            meta=self.meta(node.span, metas), start=start,
+            span=node.span,
+            number=self.integer(node.number, "a part number"),
+            title=node.title.value,
+            meta=self.meta(node.span, metas),
+            start=start,
             cycles=self.cycles([i for i in node.items if isinstance(i, ast.Cycle)]),
             support=self.support(i for i in node.items if isinstance(i, ast.Support)),
             references=tuple(self.reference(i) for i in node.items if isinstance(i, ast.Reference)),
@@ -712,8 +926,13 @@ class _Lowerer:
 
 
 def _misplaced(sink: Sink, node: ast.Node, what: str, where: str) -> None:
-    sink.report(c.MISPLACED, node.span, f"{what} is not allowed in {where}", label="not allowed here",
-                help="library definitions go in `library.reg`; regimen sections in regimen files")
+    sink.report(
+        c.MISPLACED,
+        node.span,
+        f"{what} is not allowed in {where}",
+        label="not allowed here",
+        help="library definitions go in `library.reg`; regimen sections in regimen files",
+    )
 
 
 def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink) -> ir.Regimen | None:
@@ -723,40 +942,60 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink) -> ir.Regim
     if len(headers) != 1:
         span = headers[1].span if len(headers) > 1 else module.span
         if len(headers) > 1 or not sink.has_errors:
-            sink.report(c.NOT_ONE_REGIMEN, span if len(headers) > 1 else _first_line(span),
-                        "a regimen file holds exactly one `regimen ID` heading" if len(headers) > 1
-                        else "this file has no `regimen ID` heading",
-                        label="second regimen" if len(headers) > 1 else "expected `regimen ID` here",
-                        help="start the file with `regimen my-regimen-id`")
+            sink.report(
+                c.NOT_ONE_REGIMEN,
+                span if len(headers) > 1 else _first_line(span),
+                "a regimen file holds exactly one `regimen ID` heading"
+                if len(headers) > 1
+                else "this file has no `regimen ID` heading",
+                label="second regimen" if len(headers) > 1 else "expected `regimen ID` here",
+                help="start the file with `regimen my-regimen-id`",
+            )
         if not headers:
             return None
     header = headers[0]
     if not _ID_RE.fullmatch(header.id.text):
-        sink.report(c.BAD_REGIMEN_ID, header.id.span, f"regimen id `{header.id.text}` is not a lower-case slug",
-                    label="use lower-case letters, digits and hyphens")
+        sink.report(
+            c.BAD_REGIMEN_ID,
+            header.id.span,
+            f"regimen id `{header.id.text}` is not a lower-case slug",
+            label="use lower-case letters, digits and hyphens",
+        )
     for item in module.items:
         if isinstance(item, ast.DrugDecl):
-            med = low.medicine(ast.DrugRef(span=item.medicine.span, text=item.medicine.value, quoted=True),
-                               quiet=False)
+            med = low.medicine(ast.DrugRef(span=item.medicine.span, text=item.medicine.value, quoted=True), quiet=False)
             if item.alias.text in low.aliases:
-                sink.report(c.DUPLICATE_DEFINITION, item.alias.span, f"`{item.alias.text}` is declared twice",
-                            label="second declaration")
+                sink.report(
+                    c.DUPLICATE_DEFINITION,
+                    item.alias.span,
+                    f"`{item.alias.text}` is declared twice",
+                    label="second declaration",
+                )
             elif med is not None:
                 low.aliases[item.alias.text] = med
                 low.spellings[med.name] = (item.alias.text, item.alias.span)
         elif isinstance(item, ast.BlockDef):
             if item.name.text in low.blocks and item.name.text not in defs.blocks:
-                sink.report(c.DUPLICATE_DEFINITION, item.name.span, f"block `{item.name.text}` is defined twice",
-                            label="second definition")
+                sink.report(
+                    c.DUPLICATE_DEFINITION,
+                    item.name.span,
+                    f"block `{item.name.text}` is defined twice",
+                    label="second definition",
+                )
             low.blocks[item.name.text] = item
         elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef):
             _misplaced(sink, item, "a library definition", "a regimen file")
     meta = low.meta(header.span, header.meta)
     if meta.status is None and not any(isinstance(m, ast.StatusField) for m in header.meta):
-        sink.report(c.MISSING_FIELD, header.span, "the regimen has no `status`", label="add `status draft`",
-                    help="a regimen not transcribed from a published source is `status draft`")
+        sink.report(
+            c.MISSING_FIELD,
+            header.span,
+            "the regimen has no `status`",
+            label="add `status draft`",
+            help="a regimen not transcribed from a published source is `status draft`",
+        )
     if meta.get("name") is None:
-        sink.report(c.MISSING_FIELD, header.span, "the regimen has no `name`", label="add `name \"...\"`")
+        sink.report(c.MISSING_FIELD, header.span, "the regimen has no `name`", label='add `name "..."`')
     part_nodes = [i for i in module.items if isinstance(i, ast.Part)]
     top_cycles = [i for i in module.items if isinstance(i, ast.Cycle)]
     if part_nodes and top_cycles:
@@ -765,10 +1004,24 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink) -> ir.Regim
     if part_nodes:
         parts = tuple(low.part(p) for p in part_nodes)
     else:
-        parts = (ir.Part(span=header.span, number=None, title=None, meta=ir.Meta(span=header.span), start=None,
-                         cycles=low.cycles(top_cycles), support=ir.Support(), references=()),)
+        parts = (
+            ir.Part(
+                span=header.span,
+                number=None,
+                title=None,
+                meta=ir.Meta(span=header.span),
+                start=None,
+                cycles=low.cycles(top_cycles),
+                support=ir.Support(),
+                references=(),
+            ),
+        )
     return ir.Regimen(
-        span=header.span, id=header.id.text, path=header.span.path, meta=meta, parts=parts,
+        span=header.span,
+        id=header.id.text,
+        path=header.span.path,
+        meta=meta,
+        parts=parts,
         support=low.support(i for i in module.items if isinstance(i, ast.Support)),
         references=tuple(low.reference(i) for i in module.items if isinstance(i, ast.Reference)),
         plan=low.plan((i for i in module.items if isinstance(i, ast.Plan)), parts),
@@ -793,32 +1046,49 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
             case ast.MedicineDef(name=name, aliases=aliases, codes=codes, role=role):
                 key = name.value.lower()
                 if key in names:
-                    sink.report(c.DUPLICATE_DEFINITION, name.span, f"medicine \"{name.value}\" is defined twice",
-                                label="second definition")
+                    sink.report(
+                        c.DUPLICATE_DEFINITION,
+                        name.span,
+                        f'medicine "{name.value}" is defined twice',
+                        label="second definition",
+                    )
                     continue
                 names[key] = name.span
                 default = base.find(name.value)
                 nzmt = next((code.value for _system, code in codes), default.nzmt if default else None)
-                medicines.append(Medicine(
-                    name=key, display=name.value,
-                    aliases=tuple(a.text for a in aliases) + (default.aliases if default else ()),
-                    nzmt=nzmt,
-                    anticancer=(role.text == "anticancer") if role else bool(default and default.anticancer),
-                    vinca=bool(default and default.vinca), intrathecal=bool(default and default.intrathecal),
-                ))
+                medicines.append(
+                    Medicine(
+                        name=key,
+                        display=name.value,
+                        aliases=tuple(a.text for a in aliases) + (default.aliases if default else ()),
+                        nzmt=nzmt,
+                        anticancer=(role.text == "anticancer") if role else bool(default and default.anticancer),
+                        vinca=bool(default and default.vinca),
+                        intrathecal=bool(default and default.intrathecal),
+                    )
+                )
             case ast.FootnoteDef(name=name, marker=marker, prose=prose):
                 if name.text in footnotes:
-                    sink.report(c.DUPLICATE_DEFINITION, name.span, f"footnote `{name.text}` is defined twice",
-                                label="second definition")
+                    sink.report(
+                        c.DUPLICATE_DEFINITION,
+                        name.span,
+                        f"footnote `{name.text}` is defined twice",
+                        label="second definition",
+                    )
                     continue
-                footnotes[name.text] = ir.Footnote(span=item.span, name=name.text, marker=marker.value,
-                                                   text=prose.text)
+                footnotes[name.text] = ir.Footnote(span=item.span, name=name.text, marker=marker.value, text=prose.text)
             case ast.BlockDef(name=name):
                 blocks[name.text] = item
-            case ast.RegimenHeader() | ast.DrugDecl() | ast.Cycle() | ast.Support() | ast.Reference() | \
-                    ast.Part() | ast.Plan():
+            case (
+                ast.RegimenHeader()
+                | ast.DrugDecl()
+                | ast.Cycle()
+                | ast.Support()
+                | ast.Reference()
+                | ast.Part()
+                | ast.Plan()
+            ):
                 _misplaced(sink, item, "a regimen section", "library.reg")
             case _:
                 assert_never(item)
     return LibraryDefs(medicines=base.extended(tuple(medicines)), footnotes=footnotes, blocks=blocks)
-

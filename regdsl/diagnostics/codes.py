@@ -14,7 +14,7 @@ __all__ = ["REGISTRY", "by_code_or_name"]
 
 REGISTRY: dict[str, Code] = {}
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 def _code(code: str, name: str, severity: Severity, summary: str, explanation: str) -> Code:
@@ -33,123 +33,329 @@ def by_code_or_name(key: str) -> Code | None:
 
 
 # -- the file itself ---------------------------------------------------------------
-NOT_UTF8 = _code("SRC001", "not-utf8", E, "the file is not UTF-8 text",
+NOT_UTF8 = _code(
+    "SRC001",
+    "not-utf8",
+    E,
+    "the file is not UTF-8 text",
     "Regimen files are UTF-8 text. A byte sequence that is not UTF-8 usually means the "
-    "file was saved by a word processor or is not a regimen file at all.")
-EMPTY_FILE = _code("SRC002", "empty-file", E, "the file holds no regimen",
-    "A `.reg` file must hold a regimen (or, for `library.reg`, library definitions).")
-FILE_TOO_LARGE = _code("SRC003", "file-too-large", E, "the file is larger than the size cap",
+    "file was saved by a word processor or is not a regimen file at all.",
+)
+EMPTY_FILE = _code(
+    "SRC002",
+    "empty-file",
+    E,
+    "the file holds no regimen",
+    "A `.reg` file must hold a regimen (or, for `library.reg`, library definitions).",
+)
+FILE_TOO_LARGE = _code(
+    "SRC003",
+    "file-too-large",
+    E,
+    "the file is larger than the size cap",
     "Regimen files are small; the compiler refuses a file over its size cap rather than "
-    "spending minutes on it. Split the file or check that it is a regimen file.")
-BINARY_CONTENT = _code("SRC004", "binary-content", E, "the file holds control characters",
-    "A NUL byte or another control character means the file is binary or damaged.")
+    "spending minutes on it. Split the file or check that it is a regimen file.",
+)
+BINARY_CONTENT = _code(
+    "SRC004",
+    "binary-content",
+    E,
+    "the file holds control characters",
+    "A NUL byte or another control character means the file is binary or damaged.",
+)
 
 # -- syntax ------------------------------------------------------------------------
-SYNTAX_ERROR = _code("SYN001", "syntax-error", E, "the line cannot be read",
+SYNTAX_ERROR = _code(
+    "SYN001",
+    "syntax-error",
+    E,
+    "the line cannot be read",
     "The line does not follow the regimen language. The message says what was expected "
-    "at the caret; docs/language.md shows every construct with an example.")
-UNTERMINATED_TEXT = _code("SYN002", "unterminated-text", E, "quoted text has no closing quote",
-    "Quoted text starts and ends with `\"` on the same line. Use a prose block "
-    "(lines starting with `|`) for longer text.")
-BAD_INDENT = _code("SYN003", "bad-indentation", E, "indentation does not match an outer block",
+    "at the caret; docs/language.md shows every construct with an example.",
+)
+UNTERMINATED_TEXT = _code(
+    "SYN002",
+    "unterminated-text",
+    E,
+    "quoted text has no closing quote",
+    'Quoted text starts and ends with `"` on the same line. Use a prose block '
+    "(lines starting with `|`) for longer text.",
+)
+BAD_INDENT = _code(
+    "SYN003",
+    "bad-indentation",
+    E,
+    "indentation does not match an outer block",
     "Lines inside a block are indented more than the line that opens it, and a line that "
-    "closes a block returns to the indentation of an earlier line.")
-TOO_DEEP = _code("SYN004", "nesting-too-deep", E, "a condition is nested too deeply",
+    "closes a block returns to the indentation of an earlier line.",
+)
+TOO_DEEP = _code(
+    "SYN004",
+    "nesting-too-deep",
+    E,
+    "a condition is nested too deeply",
     "Conditions may nest parentheses and `not` up to a fixed depth; deeper nesting is "
-    "unreadable for a reviewer and almost always a mistake.")
+    "unreadable for a reviewer and almost always a mistake.",
+)
 
 # -- vocabulary --------------------------------------------------------------------
-UNKNOWN_UNIT = _code("VOC001", "unknown-unit", E, "a dose unit is not in the vocabulary",
+UNKNOWN_UNIT = _code(
+    "VOC001",
+    "unknown-unit",
+    E,
+    "a dose unit is not in the vocabulary",
     "Dose units come from the controlled vocabulary (mg, g, microgram, mmol, mL, %, units, "
-    "mg/m2, mg/kg, AUC, tablet, capsule...), each with its SNOMED CT code.")
-UNKNOWN_ROUTE = _code("VOC002", "unknown-route", E, "a route is not in the vocabulary",
+    "mg/m2, mg/kg, AUC, tablet, capsule...), each with its SNOMED CT code.",
+)
+UNKNOWN_ROUTE = _code(
+    "VOC002",
+    "unknown-route",
+    E,
+    "a route is not in the vocabulary",
     "Routes come from the controlled vocabulary: oral, IV, subcut, IM, intrathecal, "
-    "intravesical, topical, intra-arterial, intraperitoneal.")
-MISSING_ROUTE = _code("VOC003", "missing-route", E, "an administration has no route",
-    "Every administration states its route right after the dose, such as `oral` or `IV`.")
-UNKNOWN_MEDICINE = _code("VOC004", "unknown-medicine", E, "a medicine is not in the medicine table",
+    "intravesical, topical, intra-arterial, intraperitoneal.",
+)
+MISSING_ROUTE = _code(
+    "VOC003",
+    "missing-route",
+    E,
+    "an administration has no route",
+    "Every administration states its route right after the dose, such as `oral` or `IV`.",
+)
+UNKNOWN_MEDICINE = _code(
+    "VOC004",
+    "unknown-medicine",
+    E,
+    "a medicine is not in the medicine table",
     "Medicines are named as in the medicine table (the package defaults, extended by the "
-    "library's `library.reg`) or through a `drug` alias declared in the regimen.")
-ERROR_PRONE_UNIT = _code("VOC005", "error-prone-unit", E, "a unit is written in an error-prone form",
+    "library's `library.reg`) or through a `drug` alias declared in the regimen.",
+)
+ERROR_PRONE_UNIT = _code(
+    "VOC005",
+    "error-prone-unit",
+    E,
+    "a unit is written in an error-prone form",
     "`µg` is misread as `mg` (a thousandfold overdose) and `U` or `IU` as a zero or a four. "
-    "Write `microgram` and `units` (ISMP list of error-prone abbreviations).")
-UNCODED_SETTING = _code("VOC006", "uncoded-setting", I, "a treatment setting has no SNOMED CT code",
-    "The setting is kept as text; exports that need a code will carry the text only.")
-UNCODED_FACTOR = _code("VOC007", "uncoded-factor", I, "a supportive-care factor has no code",
-    "The factor is outside the coded vocabulary. It is kept, with its value, as text.")
-UNCODED_FACTOR_VALUE = _code("VOC008", "uncoded-factor-value", I, "a factor value has no code",
-    "The value is not one of the coded values of its factor; it is kept as text.")
-UNKNOWN_RESPONSE = _code("VOC009", "unknown-response", E, "a response category is unknown",
-    "Responses are CR, CRi, PR, SD, PD (and MRD for minimal residual disease).")
-NAMED_TWO_WAYS = _code("VOC010", "medicine-named-two-ways", W, "a medicine is named two ways",
+    "Write `microgram` and `units` (ISMP list of error-prone abbreviations).",
+)
+UNCODED_SETTING = _code(
+    "VOC006",
+    "uncoded-setting",
+    N,
+    "a treatment setting has no SNOMED CT code",
+    "The setting is kept as text; exports that need a code will carry the text only.",
+)
+UNCODED_FACTOR = _code(
+    "VOC007",
+    "uncoded-factor",
+    N,
+    "a supportive-care factor has no code",
+    "The factor is outside the coded vocabulary. It is kept, with its value, as text.",
+)
+UNCODED_FACTOR_VALUE = _code(
+    "VOC008",
+    "uncoded-factor-value",
+    N,
+    "a factor value has no code",
+    "The value is not one of the coded values of its factor; it is kept as text.",
+)
+UNKNOWN_RESPONSE = _code(
+    "VOC009",
+    "unknown-response",
+    E,
+    "a response category is unknown",
+    "Responses are CR, CRi, PR, SD, PD (and MRD for minimal residual disease).",
+)
+NAMED_TWO_WAYS = _code(
+    "VOC010",
+    "medicine-named-two-ways",
+    W,
+    "a medicine is named two ways",
     "A regimen names each medicine one way, so that a reviewer reading the file sees at "
-    "once that two lines are the same medicine.")
-UNKNOWN_STATUS = _code("VOC011", "unknown-status", E, "a regimen status is unknown",
-    "Statuses are draft, provisional, published, discontinued and superseded (with `by`).")
-UNKNOWN_FOOTNOTE = _code("VOC012", "unknown-footnote", E, "a footnote is not defined",
-    "Footnotes are defined once in the library's `library.reg` and referenced by name.")
-UNKNOWN_BLOCK = _code("VOC013", "unknown-block", E, "a shared block is not defined",
-    "`use NAME` takes a `block NAME` defined in the same file or in `library.reg`.")
-DUPLICATE_DEFINITION = _code("VOC015", "duplicate-definition", E, "a name is defined twice",
-    "Each drug alias, block, medicine and footnote name is defined once.")
-BAD_URL = _code("VOC016", "link-not-http", E, "a link is not an http or https address",
+    "once that two lines are the same medicine.",
+)
+UNKNOWN_STATUS = _code(
+    "VOC011",
+    "unknown-status",
+    E,
+    "a regimen status is unknown",
+    "Statuses are draft, provisional, published, discontinued and superseded (with `by`).",
+)
+UNKNOWN_FOOTNOTE = _code(
+    "VOC012",
+    "unknown-footnote",
+    E,
+    "a footnote is not defined",
+    "Footnotes are defined once in the library's `library.reg` and referenced by name.",
+)
+UNKNOWN_BLOCK = _code(
+    "VOC013",
+    "unknown-block",
+    E,
+    "a shared block is not defined",
+    "`use NAME` takes a `block NAME` defined in the same file or in `library.reg`.",
+)
+DUPLICATE_DEFINITION = _code(
+    "VOC015",
+    "duplicate-definition",
+    E,
+    "a name is defined twice",
+    "Each drug alias, block, medicine and footnote name is defined once.",
+)
+BAD_URL = _code(
+    "VOC016",
+    "link-not-http",
+    E,
+    "a link is not an http or https address",
     "Links are shown as links only for `http` and `https`; anything else (`javascript:`, "
-    "`file:`) is refused because it can run code or leak local files.")
+    "`file:`) is refused because it can run code or leak local files.",
+)
 
 # -- structure ---------------------------------------------------------------------
-DUPLICATE_FIELD = _code("STR001", "duplicate-field", E, "a field is given twice",
-    "Fields such as `name`, `status` or `setting` are given once per regimen or part.")
-MISSING_FIELD = _code("STR002", "missing-field", E, "a required field is missing",
-    "A regimen has an id (`regimen ID`), a `name` and a `status`; a cycle has a length.")
-NOT_ONE_REGIMEN = _code("STR003", "not-one-regimen", E, "a file holds no regimen or several",
-    "Each `.reg` file holds exactly one regimen, except `library.reg`, which holds none.")
-DUPLICATE_REGIMEN = _code("STR004", "duplicate-regimen-id", E, "two files use one regimen id",
-    "Regimen ids are unique in a library: links between regimens name them.")
-UNKNOWN_CYCLE = _code("STR005", "unknown-cycle", E, "a cycle or part referred to does not exist",
-    "`same as cycle N`, `after cycle N` and `go to cycle N` name a cycle of this regimen.")
-BAD_NUMBER = _code("STR006", "not-a-whole-number", E, "a whole number was expected",
-    "Days, cycle numbers and cycle lengths are whole numbers.")
-BAD_RANGE = _code("STR007", "empty-range", E, "a range ends before it starts",
-    "In `A to B`, B is at least A.")
-MISPLACED = _code("STR008", "misplaced-statement", E, "a statement is not allowed here",
-    "Library definitions (`medicine`, `footnote`) belong in `library.reg`; regimen "
-    "sections belong in regimen files.")
-DUPLICATE_CLAUSE = _code("STR009", "duplicate-clause", E, "a clause is given twice on one line",
-    "An administration states each of days, duration, frequency and so on once.")
-MISSING_DAYS = _code("STR010", "missing-days", E, "an administration has no days",
-    "Every administration in a cycle says on which days it is given (`days 1, 8, 15`).")
+DUPLICATE_FIELD = _code(
+    "STR001",
+    "duplicate-field",
+    E,
+    "a field is given twice",
+    "Fields such as `name`, `status` or `setting` are given once per regimen or part.",
+)
+MISSING_FIELD = _code(
+    "STR002",
+    "missing-field",
+    E,
+    "a required field is missing",
+    "A regimen has an id (`regimen ID`), a `name` and a `status`; a cycle has a length.",
+)
+NOT_ONE_REGIMEN = _code(
+    "STR003",
+    "not-one-regimen",
+    E,
+    "a file holds no regimen or several",
+    "Each `.reg` file holds exactly one regimen, except `library.reg`, which holds none.",
+)
+DUPLICATE_REGIMEN = _code(
+    "STR004",
+    "duplicate-regimen-id",
+    E,
+    "two files use one regimen id",
+    "Regimen ids are unique in a library: links between regimens name them.",
+)
+UNKNOWN_CYCLE = _code(
+    "STR005",
+    "unknown-cycle",
+    E,
+    "a cycle or part referred to does not exist",
+    "`same as cycle N`, `after cycle N` and `go to cycle N` name a cycle of this regimen.",
+)
+BAD_NUMBER = _code(
+    "STR006",
+    "not-a-whole-number",
+    E,
+    "a whole number was expected",
+    "Days, cycle numbers and cycle lengths are whole numbers.",
+)
+BAD_RANGE = _code("STR007", "empty-range", E, "a range ends before it starts", "In `A to B`, B is at least A.")
+MISPLACED = _code(
+    "STR008",
+    "misplaced-statement",
+    E,
+    "a statement is not allowed here",
+    "Library definitions (`medicine`, `footnote`) belong in `library.reg`; regimen sections belong in regimen files.",
+)
+DUPLICATE_CLAUSE = _code(
+    "STR009",
+    "duplicate-clause",
+    E,
+    "a clause is given twice on one line",
+    "An administration states each of days, duration, frequency and so on once.",
+)
+MISSING_DAYS = _code(
+    "STR010",
+    "missing-days",
+    E,
+    "an administration has no days",
+    "Every administration in a cycle says on which days it is given (`days 1, 8, 15`).",
+)
 
-BAD_DATE = _code("STR011", "invalid-date", E, "a date is not a real calendar date",
-    "Dates are written as `YYYY-MM-DD` and must exist (no 2025-02-30).")
-BAD_REGIMEN_ID = _code("STR012", "bad-regimen-id", E, "a regimen id is not a lower-case slug",
+BAD_DATE = _code(
+    "STR011",
+    "invalid-date",
+    E,
+    "a date is not a real calendar date",
+    "Dates are written as `YYYY-MM-DD` and must exist (no 2025-02-30).",
+)
+BAD_REGIMEN_ID = _code(
+    "STR012",
+    "bad-regimen-id",
+    E,
+    "a regimen id is not a lower-case slug",
     "Regimen ids are lower-case letters and digits joined by hyphens, such as "
-    "`leu-all-bcell-rr-inotuzumab`: they name files and links.")
+    "`leu-all-bcell-rr-inotuzumab`: they name files and links.",
+)
 
 # -- times -------------------------------------------------------------------------
-DAY_OUTSIDE_CYCLE = _code("TIM001", "day-outside-cycle", E, "a day lies outside its cycle",
+DAY_OUTSIDE_CYCLE = _code(
+    "TIM001",
+    "day-outside-cycle",
+    E,
+    "a day lies outside its cycle",
     "A cycle of N days has days 1 to N (day 0 is the day before day 1). A later day "
-    "belongs to the next cycle: check the day or the cycle length.")
-RELATION_NOT_THAT_DAY = _code("TIM002", "relation-to-absent-drug", E,
+    "belongs to the next cycle: check the day or the cycle length.",
+)
+RELATION_NOT_THAT_DAY = _code(
+    "TIM002",
+    "relation-to-absent-drug",
+    E,
     "a timing relation names a drug not given that day",
-    "\"30 minutes before inotuzumab ozogamicin\" needs inotuzumab ozogamicin on the same "
-    "day; otherwise the relation cannot be met.")
-RELATION_UNKNOWN_DRUG = _code("TIM003", "relation-to-unknown-drug", E,
+    '"30 minutes before inotuzumab ozogamicin" needs inotuzumab ozogamicin on the same '
+    "day; otherwise the relation cannot be met.",
+)
+RELATION_UNKNOWN_DRUG = _code(
+    "TIM003",
+    "relation-to-unknown-drug",
+    E,
     "a timing relation or observation names a drug not in the cycle",
-    "Relations and observations anchor to a medicine given in the same cycle.")
+    "Relations and observations anchor to a medicine given in the same cycle.",
+)
 
 # -- branching and links -------------------------------------------------------------
-UNKNOWN_LINK = _code("BRA001", "unknown-regimen-link", E, "a link names a regimen not in the library",
+UNKNOWN_LINK = _code(
+    "BRA001",
+    "unknown-regimen-link",
+    E,
+    "a link names a regimen not in the library",
     "`continue with ID` and `counted with ID` name a regimen file of the same library "
-    "(every `*.reg` under the library root).")
+    "(every `*.reg` under the library root).",
+)
 
 # -- dose safety ---------------------------------------------------------------------
-TRAILING_ZERO = _code("SAF101", "dose-trailing-zero", E, "dose written with a trailing zero",
-    "`1.0 mg` is misread as `10 mg`, a tenfold overdose (ISMP error-prone list). Write `1 mg`.")
-NAKED_DECIMAL = _code("SAF102", "dose-naked-decimal", E, "dose written without a leading zero",
-    "`.5 mg` is misread as `5 mg`, a tenfold overdose (ISMP error-prone list). Write `0.5 mg`.")
+TRAILING_ZERO = _code(
+    "SAF101",
+    "dose-trailing-zero",
+    E,
+    "dose written with a trailing zero",
+    "`1.0 mg` is misread as `10 mg`, a tenfold overdose (ISMP error-prone list). Write `1 mg`.",
+)
+NAKED_DECIMAL = _code(
+    "SAF102",
+    "dose-naked-decimal",
+    E,
+    "dose written without a leading zero",
+    "`.5 mg` is misread as `5 mg`, a tenfold overdose (ISMP error-prone list). Write `0.5 mg`.",
+)
 
 # -- the compiler itself -------------------------------------------------------------
-INTERNAL = _code("INT001", "internal-error", E, "the compiler failed",
-    "This is a bug in regdsl, not in the regimen. Run again with `--debug` and report it.")
-PATH_PROBLEM = _code("INT002", "path-problem", E, "a path cannot be read",
-    "The path does not exist, cannot be read, or holds no `.reg` file.")
+INTERNAL = _code(
+    "INT001",
+    "internal-error",
+    E,
+    "the compiler failed",
+    "This is a bug in regdsl, not in the regimen. Run again with `--debug` and report it.",
+)
+PATH_PROBLEM = _code(
+    "INT002",
+    "path-problem",
+    E,
+    "a path cannot be read",
+    "The path does not exist, cannot be read, or holds no `.reg` file.",
+)

@@ -65,8 +65,7 @@ def _text(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
 
 def _concise(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     lines = [
-        f"{d.span.path}:{d.span.line}:{d.span.column}: {d.level.value}[{d.code.code}] {d.message}"
-        for d in diagnostics
+        f"{d.span.path}:{d.span.line}:{d.span.column}: {d.level.value}[{d.code.code}] {d.message}" for d in diagnostics
     ]
     return "".join(line + "\n" for line in lines)
 

@@ -79,10 +79,7 @@ class Diagnostic:
             "severity": self.level.value,
             "message": self.message,
             "help": self.help,
-            "labels": [
-                {**label.span.to_dict(), "text": label.text}
-                for label in (self.primary, *self.secondary)
-            ],
+            "labels": [{**label.span.to_dict(), "text": label.text} for label in (self.primary, *self.secondary)],
         }
 
 

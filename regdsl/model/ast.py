@@ -13,15 +13,71 @@ from typing import Literal
 from regdsl.source import Span
 
 __all__ = [
-    "Admin", "Anchor", "AndCond", "Block", "BlockDef", "Branch", "CancerField", "Clause",
-    "Comment", "Cond", "META_TYPES", "Cycle", "CycleStmt", "DateField", "DayItem", "Days", "Decision",
-    "DrugDecl", "DrugRef", "Dose", "FactorLine", "Flag", "FootnoteDef", "FootnotesField",
-    "Gap", "Hsct", "IdentifierField", "Item", "LibraryHeader", "Limit", "Meta", "MedicineDef",
-    "Module", "Mrd", "Node", "NotCond", "Note", "Observe", "OrCond", "Over", "Overview",
-    "Part", "PartItem", "PhaseSel", "Plan", "Prose", "Reference", "RegimenHeader", "Relation",
-    "RelationCore", "ResponseIn", "SameAs", "SettingField", "StartRule", "StatusField",
-    "StopRule", "Support", "Term", "Text", "TextField", "TitleStmt", "UseBlock", "Volume",
-    "Without", "Word",
+    "META_TYPES",
+    "Admin",
+    "Anchor",
+    "AndCond",
+    "Block",
+    "BlockDef",
+    "Branch",
+    "CancerField",
+    "Clause",
+    "Comment",
+    "Cond",
+    "Cycle",
+    "CycleStmt",
+    "DateField",
+    "DayItem",
+    "Days",
+    "Decision",
+    "Dose",
+    "DrugDecl",
+    "DrugRef",
+    "FactorLine",
+    "Flag",
+    "FootnoteDef",
+    "FootnotesField",
+    "Gap",
+    "Hsct",
+    "IdentifierField",
+    "Item",
+    "LibraryHeader",
+    "Limit",
+    "MedicineDef",
+    "Meta",
+    "Module",
+    "Mrd",
+    "Node",
+    "NotCond",
+    "Note",
+    "Observe",
+    "OrCond",
+    "Over",
+    "Overview",
+    "Part",
+    "PartItem",
+    "PhaseSel",
+    "Plan",
+    "Prose",
+    "Reference",
+    "RegimenHeader",
+    "Relation",
+    "RelationCore",
+    "ResponseIn",
+    "SameAs",
+    "SettingField",
+    "StartRule",
+    "StatusField",
+    "StopRule",
+    "Support",
+    "Term",
+    "Text",
+    "TextField",
+    "TitleStmt",
+    "UseBlock",
+    "Volume",
+    "Without",
+    "Word",
 ]
 
 
@@ -519,8 +575,17 @@ class Plan(Node):
 
 Block = Support | Reference | Cycle
 Item = (
-    RegimenHeader | LibraryHeader | DrugDecl | BlockDef | MedicineDef | FootnoteDef
-    | Cycle | Support | Reference | Part | Plan
+    RegimenHeader
+    | LibraryHeader
+    | DrugDecl
+    | BlockDef
+    | MedicineDef
+    | FootnoteDef
+    | Cycle
+    | Support
+    | Reference
+    | Part
+    | Plan
 )
 
 

@@ -17,9 +17,29 @@ from regdsl.model.vocabulary import Basis, Coding, Frequency, Route, Unit
 from regdsl.source import Span
 
 __all__ = [
-    "Administration", "Branch", "CycleGroup", "Decision", "Dose", "Footnote", "Limit", "Meta",
-    "MinGap", "Note", "Observation", "Part", "Plan", "Quantity", "Reference", "Regimen",
-    "Relation", "StartRule", "Status", "StopRule", "Support", "SupportFactor", "Term",
+    "Administration",
+    "Branch",
+    "CycleGroup",
+    "Decision",
+    "Dose",
+    "Footnote",
+    "Limit",
+    "Meta",
+    "MinGap",
+    "Note",
+    "Observation",
+    "Part",
+    "Plan",
+    "Quantity",
+    "Reference",
+    "Regimen",
+    "Relation",
+    "StartRule",
+    "Status",
+    "StopRule",
+    "Support",
+    "SupportFactor",
+    "Term",
 ]
 
 

@@ -26,8 +26,14 @@ class Medicine:
     intrathecal: bool = False
 
 
-def _m(display: str, *aliases: str, nzmt: str | None = None, anticancer: bool = False,
-       vinca: bool = False, intrathecal: bool = False) -> Medicine:
+def _m(
+    display: str,
+    *aliases: str,
+    nzmt: str | None = None,
+    anticancer: bool = False,
+    vinca: bool = False,
+    intrathecal: bool = False,
+) -> Medicine:
     return Medicine(display.lower(), display, aliases, nzmt, anticancer, vinca, intrathecal)
 
 

@@ -10,9 +10,30 @@ import enum
 from dataclasses import dataclass
 
 __all__ = [
-    "ERROR_PRONE_UNITS", "FACTORS", "FACTOR_NAMES", "FREQUENCY_BY_PHRASE", "ROUTE_BY_ALIAS", "FREQUENCIES", "GTS_SYSTEM", "NZMT_SYSTEM", "RESPONSES", "ROUTES",
-    "SETTINGS", "SNOMED", "TIME_UNITS", "UNITS", "UCUM", "Basis", "Coding", "Factor",
-    "FactorValue", "Frequency", "Route", "Unit", "find_factor", "find_unit",
+    "ERROR_PRONE_UNITS",
+    "FACTORS",
+    "FACTOR_NAMES",
+    "FREQUENCIES",
+    "FREQUENCY_BY_PHRASE",
+    "GTS_SYSTEM",
+    "NZMT_SYSTEM",
+    "RESPONSES",
+    "ROUTES",
+    "ROUTE_BY_ALIAS",
+    "SETTINGS",
+    "SNOMED",
+    "TIME_UNITS",
+    "UCUM",
+    "UNITS",
+    "Basis",
+    "Coding",
+    "Factor",
+    "FactorValue",
+    "Frequency",
+    "Route",
+    "Unit",
+    "find_factor",
+    "find_unit",
 ]
 
 SNOMED = "http://snomed.info/sct"
@@ -74,25 +95,39 @@ UNITS: tuple[Unit, ...] = (
     _u("396163008", "mg/kg", Basis.PER_KG, "mg/kg"),
     _u("258803005", "microgram/kg", Basis.PER_KG, "microgram/kg", "mcg/kg"),
     _u("414524001", "international unit/m²", Basis.PER_M2, "units/m2", "units/m²", display="units/m²"),
-    _u("414745006", "million unit/m²", Basis.PER_M2, "million units/m2", "million units/m²",
-       display="million units/m²"),
+    _u(
+        "414745006", "million unit/m²", Basis.PER_M2, "million units/m2", "million units/m²", display="million units/m²"
+    ),
     _u("413573002", "AUC (area under the curve)", Basis.AUC, "AUC", display="AUC"),
     _u("385055001", "Tablet(s)", Basis.COUNT, "tablet", "tablets", display="tablet"),
     _u("420692007", "Capsule(s)", Basis.COUNT, "capsule", "capsules", display="capsule"),
-    _u("385061003", "Modified-release oral tablet(s)", Basis.COUNT, "MR tablet", "MR tablets",
-       display="MR tablet"),
-    _u("385054002", "Modified release capsule(s)", Basis.COUNT, "MR capsule", "MR capsules",
-       display="MR capsule"),
-    _u("447079001", "Orodispersible tablet(s)", Basis.COUNT, "orodispersible tablet",
-       "orodispersible tablets", display="orodispersible tablet"),
+    _u("385061003", "Modified-release oral tablet(s)", Basis.COUNT, "MR tablet", "MR tablets", display="MR tablet"),
+    _u("385054002", "Modified release capsule(s)", Basis.COUNT, "MR capsule", "MR capsules", display="MR capsule"),
+    _u(
+        "447079001",
+        "Orodispersible tablet(s)",
+        Basis.COUNT,
+        "orodispersible tablet",
+        "orodispersible tablets",
+        display="orodispersible tablet",
+    ),
     _u("257260002", "Pack(s)", Basis.COUNT, "pack", "packs", display="pack"),
 )
 
 # Unit spellings refused as error-prone (ISMP list), with what to write instead.
 ERROR_PRONE_UNITS: dict[str, str] = {
-    "µg": "microgram", "μg": "microgram", "ug": "microgram", "U": "units", "u": "units",
-    "IU": "units", "iu": "units", "cc": "mL", "µg/kg": "microgram/kg", "μg/kg": "microgram/kg",
-    "U/m2": "units/m2", "IU/m2": "units/m2",
+    "µg": "microgram",
+    "μg": "microgram",
+    "ug": "microgram",
+    "U": "units",
+    "u": "units",
+    "IU": "units",
+    "iu": "units",
+    "cc": "mL",
+    "µg/kg": "microgram/kg",
+    "μg/kg": "microgram/kg",
+    "U/m2": "units/m2",
+    "IU/m2": "units/m2",
 }
 
 _UNIT_BY_ALIAS = {alias: unit for unit in UNITS for alias in unit.aliases}
@@ -202,45 +237,98 @@ _HIGH, _MED, _LOW, _MIN = (
 _VARIABLE = FactorValue("255372005", ("Variable",))
 
 FACTORS: tuple[Factor, ...] = (
-    Factor("Antifungal prophylaxis", "718526003", (), (
-        FactorValue("897020005", ("Routine antifungal prophylaxis recommended", "recommended")),
-        FactorValue("897021009", ("Routine antifungal prophylaxis not recommended", "not recommended")),
-        _VARIABLE)),
-    Factor("Antiviral prophylaxis", "427314002", ("Antiviral prophylaxis for herpes virus",), (
-        FactorValue("897019004", ("Routine antiviral prophylaxis recommended", "recommended")),
-        FactorValue("897022002", ("Routine antiviral prophylaxis not recommended", "not recommended")),
-        _VARIABLE)),
-    Factor("Diarrhoea risk", "128333008", (), (
-        FactorValue("723509005", ("Anti-diarrhoeals are usually prescribed with this treatment", "High")),
-        FactorValue("723505004", ("Anti-diarrhoeals are not usually prescribed with this treatment", "Low")),
-        _VARIABLE)),
+    Factor(
+        "Antifungal prophylaxis",
+        "718526003",
+        (),
+        (
+            FactorValue("897020005", ("Routine antifungal prophylaxis recommended", "recommended")),
+            FactorValue("897021009", ("Routine antifungal prophylaxis not recommended", "not recommended")),
+            _VARIABLE,
+        ),
+    ),
+    Factor(
+        "Antiviral prophylaxis",
+        "427314002",
+        ("Antiviral prophylaxis for herpes virus",),
+        (
+            FactorValue("897019004", ("Routine antiviral prophylaxis recommended", "recommended")),
+            FactorValue("897022002", ("Routine antiviral prophylaxis not recommended", "not recommended")),
+            _VARIABLE,
+        ),
+    ),
+    Factor(
+        "Diarrhoea risk",
+        "128333008",
+        (),
+        (
+            FactorValue("723509005", ("Anti-diarrhoeals are usually prescribed with this treatment", "High")),
+            FactorValue("723505004", ("Anti-diarrhoeals are not usually prescribed with this treatment", "Low")),
+            _VARIABLE,
+        ),
+    ),
     Factor("Emetogenicity", "419219000", (), (_HIGH, _MED, _LOW, _MIN, _VARIABLE)),
-    Factor("Growth factor support", "81286007", ("G-CSF",), (
-        FactorValue("54361000210104", ("Recommended for primary prophylaxis", "primary prophylaxis")),
-        FactorValue("54371000210105", ("Recommended for secondary prophylaxis", "secondary prophylaxis")),
-        _VARIABLE)),
-    Factor("Hydration", "281800008", (), (
-        FactorValue("54261000210107", ("Routine hydration recommended", "recommended")),
-        FactorValue("54271000210101", ("Routine hydration not recommended", "not recommended")),
-        _VARIABLE)),
-    Factor("Hypersensitivity / Infusion related reaction risk", "421961002",
-           ("Hypersensitivity", "Infusion related reaction risk"), (
-        FactorValue("723509005", ("High - routine premedication recommended", "High")),
-        FactorValue("723505004", ("Low - routine premedication recommended", "Low")),
-        _VARIABLE)),
-    Factor("Irradiated blood components", "772120006", (), (
-        FactorValue("54301000210103", ("Irradiation of blood components is recommended", "recommended")),
-        FactorValue("54311000210101", ("Irradiation of blood components is not recommended", "not recommended")),
-        _VARIABLE)),
-    Factor("Mesna uroprotection", "56661000210100", (), (
-        FactorValue("54281000210104", ("Routine mesna uroprotection recommended", "recommended")),
-        FactorValue("54291000210102", ("Routine mesna uroprotection not recommended", "not recommended")),
-        _VARIABLE)),
+    Factor(
+        "Growth factor support",
+        "81286007",
+        ("G-CSF",),
+        (
+            FactorValue("54361000210104", ("Recommended for primary prophylaxis", "primary prophylaxis")),
+            FactorValue("54371000210105", ("Recommended for secondary prophylaxis", "secondary prophylaxis")),
+            _VARIABLE,
+        ),
+    ),
+    Factor(
+        "Hydration",
+        "281800008",
+        (),
+        (
+            FactorValue("54261000210107", ("Routine hydration recommended", "recommended")),
+            FactorValue("54271000210101", ("Routine hydration not recommended", "not recommended")),
+            _VARIABLE,
+        ),
+    ),
+    Factor(
+        "Hypersensitivity / Infusion related reaction risk",
+        "421961002",
+        ("Hypersensitivity", "Infusion related reaction risk"),
+        (
+            FactorValue("723509005", ("High - routine premedication recommended", "High")),
+            FactorValue("723505004", ("Low - routine premedication recommended", "Low")),
+            _VARIABLE,
+        ),
+    ),
+    Factor(
+        "Irradiated blood components",
+        "772120006",
+        (),
+        (
+            FactorValue("54301000210103", ("Irradiation of blood components is recommended", "recommended")),
+            FactorValue("54311000210101", ("Irradiation of blood components is not recommended", "not recommended")),
+            _VARIABLE,
+        ),
+    ),
+    Factor(
+        "Mesna uroprotection",
+        "56661000210100",
+        (),
+        (
+            FactorValue("54281000210104", ("Routine mesna uroprotection recommended", "recommended")),
+            FactorValue("54291000210102", ("Routine mesna uroprotection not recommended", "not recommended")),
+            _VARIABLE,
+        ),
+    ),
     Factor("Ocular toxicity risk", "441952005", (), (_HIGH, _MED, _LOW, _MIN, _VARIABLE)),
-    Factor("Pneumocystis jirovecii pneumonia (PJP) prophylaxis", "75549005", ("PJP prophylaxis",), (
-        FactorValue("413555000", ("Routine antibiotic prophylaxis recommended", "recommended")),
-        FactorValue("391159000", ("Routine antibiotic prophylaxis not recommended", "not recommended")),
-        _VARIABLE)),
+    Factor(
+        "Pneumocystis jirovecii pneumonia (PJP) prophylaxis",
+        "75549005",
+        ("PJP prophylaxis",),
+        (
+            FactorValue("413555000", ("Routine antibiotic prophylaxis recommended", "recommended")),
+            FactorValue("391159000", ("Routine antibiotic prophylaxis not recommended", "not recommended")),
+            _VARIABLE,
+        ),
+    ),
 )
 _FACTOR_BY_NAME = {_norm(n): f for f in FACTORS for n in (f.term, *f.aliases)}
 
@@ -253,17 +341,33 @@ def find_factor(name: str) -> Factor | None:
 FACTOR_NAMES: tuple[str, ...] = tuple(sorted(n for f in FACTORS for n in (f.term, *f.aliases)))
 
 SETTINGS: dict[str, str] = {
-    "Adjuvant": "373846009", "Advanced": "258266006", "Consolidation": "816151001",
-    "Definitive chemoradiation": "703423002", "Induction": "450827009",
-    "Maintenance": "56671000210106", "Metastatic": "128462008", "Mobilisation": "879913000",
-    "Neoadjuvant": "373847000", "NON-Metastatic": "372087000",
-    "Conditioning protocol": "57241000210101", "Autologous": "58776007", "Allogeneic": "58390007",
+    "Adjuvant": "373846009",
+    "Advanced": "258266006",
+    "Consolidation": "816151001",
+    "Definitive chemoradiation": "703423002",
+    "Induction": "450827009",
+    "Maintenance": "56671000210106",
+    "Metastatic": "128462008",
+    "Mobilisation": "879913000",
+    "Neoadjuvant": "373847000",
+    "NON-Metastatic": "372087000",
+    "Conditioning protocol": "57241000210101",
+    "Autologous": "58776007",
+    "Allogeneic": "58390007",
 }
 
 # Minutes per time unit as written.
 TIME_UNITS: dict[str, int] = {
-    "min": 1, "minute": 1, "minutes": 1, "h": 60, "hour": 60, "hours": 60,
-    "day": 1440, "days": 1440, "week": 10080, "weeks": 10080,
+    "min": 1,
+    "minute": 1,
+    "minutes": 1,
+    "h": 60,
+    "hour": 60,
+    "hours": 60,
+    "day": 1440,
+    "days": 1440,
+    "week": 10080,
+    "weeks": 10080,
 }
 
 # Response categories a condition may name.

@@ -41,8 +41,10 @@ _TIME_UNITS = {"MINUTES", "MINUTE", "MIN", "HOURS", "HOUR", "H", "WEEKS", "WEEK"
 
 # Situations recognised by a terminal that only they accept, with the phrase to use.
 _SITUATIONS: tuple[tuple[Collection[str], str], ...] = (
-    ({"PRN"}, "another clause (`days`, `over`, `before`, `after`, a frequency, `prn`, `off-label`) "
-     "or the end of the line"),
+    (
+        {"PRN"},
+        "another clause (`days`, `over`, `before`, `after`, a frequency, `prn`, `off-label`) or the end of the line",
+    ),
     ({"UNIT"}, "a unit such as `mg`, `mg/m2` or `microgram` after the dose"),
     ({"FLAT"}, "a route such as `oral` or `IV` after the dose"),
     ({"DOSES"}, "a dose such as `10 mg` after the medicine"),

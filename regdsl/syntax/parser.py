@@ -20,7 +20,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.indenter import Indenter
 
-from regdsl.diagnostics import Sink, codes
+from regdsl.diagnostics import Code, Sink, codes
 from regdsl.model import ast
 from regdsl.source import SourceFile, Span
 from regdsl.syntax import expected
@@ -50,7 +50,7 @@ class _RegIndenter(Indenter):
     DEDENT_type = "_DEDENT"
     tab_len = 8
 
-    def handle_NL(self, token: Token) -> Iterator[Token]:  # noqa: N802 - lark's name
+    def handle_NL(self, token: Token) -> Iterator[Token]:
         """Yield the newline, then INDENT or DEDENT tokens for the next line."""
         yield token
         indent_str = token.rsplit("\n", 1)[1]
@@ -177,18 +177,23 @@ class _Reporter:
             line = self.source.index.position(start)[0]
             span = self.source.span(start, _line_end(self.source, line))
             self._report(
-                codes.BAD_INDENT, span, "this line is indented, but the line above does not open a block",
-                label="unexpected indentation", help="indent only lines that belong to the line above them",
+                codes.BAD_INDENT,
+                span,
+                "this line is indented, but the line above does not open a block",
+                label="unexpected indentation",
+                help="indent only lines that belong to the line above them",
             )
             return line
         if kind in {"_NL", "_DEDENT", "$END"}:
-            line = token.line if isinstance(token.line, int) and kind != "$END" else self._last_line(work)
+            line = token.line if isinstance(token.line, int) and kind != "$END" else self.last_line(work)
             if kind != "_NL" and self.reported:
                 return line  # a block left empty by an earlier error: not a new finding
             end = _line_end(self.source, line)
             span = self.source.span(end, end)
             what = expected.describe_expected(accepts)
-            self._report(codes.SYNTAX_ERROR, span, f"the line ends too early: expected {what}", label="expected more here")
+            self._report(
+                codes.SYNTAX_ERROR, span, f"the line ends too early: expected {what}", label="expected more here"
+            )
             return line
         start = token.start_pos or 0
         word = str(token)
@@ -200,21 +205,27 @@ class _Reporter:
         suggestion = expected.close_match(word, keywords) if keywords else None
         help_text = f"did you mean `{suggestion}`?" if suggestion else None
         self._report(
-            codes.SYNTAX_ERROR, span, f"unexpected `{_shorten(word)}`: expected {what}",
-            label=f"expected {what}", help=help_text,
+            codes.SYNTAX_ERROR,
+            span,
+            f"unexpected `{_shorten(word)}`: expected {what}",
+            label=f"expected {what}",
+            help=help_text,
         )
         return span.line
 
     def char_error(self, err: UnexpectedCharacters) -> int:
-        return self.char_error_at(err.pos_in_stream, err.allowed)
+        return self.char_error_at(int(err.pos_in_stream), err.allowed)
 
     def char_error_at(self, start: int, allowed: set[str] | None = None) -> int:
         char = self.source.text[start] if start < len(self.source.text) else ""
         if char == '"':
             span = self.source.span(start, _line_end(self.source, self.source.index.position(start)[0]))
             self._report(
-                codes.UNTERMINATED_TEXT, span, "quoted text is not closed on this line",
-                label="this text has no closing `\"`", help='close the text with `"`, or use a prose block of `|` lines',
+                codes.UNTERMINATED_TEXT,
+                span,
+                "quoted text is not closed on this line",
+                label='this text has no closing `"`',
+                help='close the text with `"`, or use a prose block of `|` lines',
             )
             return span.line
         span = self.source.span(start, start + 1)
@@ -229,8 +240,11 @@ class _Reporter:
         line = self.source.index.position(start)[0]
         span = self.source.span(start, _line_end(self.source, line))
         self._report(
-            codes.BAD_INDENT, span, "this line's indentation matches no outer block",
-            label="unexpected indentation", help="line it up with the block it belongs to",
+            codes.BAD_INDENT,
+            span,
+            "this line's indentation matches no outer block",
+            label="unexpected indentation",
+            help="line it up with the block it belongs to",
         )
         return line
 
@@ -238,16 +252,19 @@ class _Reporter:
         line = self.source.index.position(offset)[0]
         span = self.source.span(offset, _line_end(self.source, line))
         self._report(
-            codes.TOO_DEEP, span, f"this condition is nested more than {MAX_NESTING} levels deep",
-            label="nested too deeply", help="split the condition, or remove redundant parentheses and `not`",
+            codes.TOO_DEEP,
+            span,
+            f"this condition is nested more than {MAX_NESTING} levels deep",
+            label="nested too deeply",
+            help="split the condition, or remove redundant parentheses and `not`",
         )
         return line
 
-    def _last_line(self, work: str) -> int:
+    def last_line(self, work: str) -> int:
         stripped = work.rstrip()
         return self.source.index.position(max(0, len(stripped) - 1))[0]
 
-    def _report(self, code: codes.Code, span: Span, message: str, *, label: str, help: str | None = None) -> None:
+    def _report(self, code: Code, span: Span, message: str, *, label: str, help: str | None = None) -> None:
         self.reported += 1
         self.sink.report(code, span, message, label=label, help=help)
 
@@ -271,7 +288,7 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
         except UnexpectedCharacters as err:
             line = reporter.char_error(err)
         except UnexpectedInput as err:  # UnexpectedEOF: only with other parser modes
-            line = reporter._last_line(work) if not isinstance(err.line, int) or err.line < 1 else err.line
+            line = err.line if err.line >= 1 else reporter.last_line(work)
         except _IndentMismatch as err:
             line = reporter.indent_error(err, work)
         else:

@@ -18,7 +18,7 @@ _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
 def decode_string(raw: str) -> str:
-    """Decode a quoted STRING token: ``\\n``, ``\\t``, ``\\"``, ``\\\\`` and ``\\uXXXX``."""
+    r"""Decode a quoted STRING token: ``\\n``, ``\\t``, ``\\"``, ``\\\\`` and ``\\uXXXX``."""
     body = raw[1:-1]
     if "\\" not in body:
         return body
@@ -207,9 +207,7 @@ class ToAst(Transformer[Token, ast.Module]):
 
     def footnote_def(self, c: list[Child]) -> ast.FootnoteDef:
         """``footnote_def: FOOTNOTE NAME STRING _NL _INDENT prose _DEDENT``."""
-        return ast.FootnoteDef(
-            span=self._span(c[0], c[2]), name=self._w(c[1]), marker=self._text(c[2]), prose=c[3]
-        )
+        return ast.FootnoteDef(span=self._span(c[0], c[2]), name=self._w(c[1]), marker=self._text(c[2]), prose=c[3])
 
     def block_def(self, c: list[Child]) -> ast.BlockDef:
         """``block_def: BLOCK NAME _NL _INDENT (admin | note)+ _DEDENT``."""
@@ -459,7 +457,8 @@ class ToAst(Transformer[Token, ast.Module]):
 
     def plan(self, c: list[Child]) -> ast.Plan:
         """``plan: PLAN _NL _INDENT _plan_stmt+ _DEDENT``."""
-        return ast.Plan(span=self._span(c[0]), items=tuple(x for x in c[1:] if isinstance(x, ast.Node)))
+        items = tuple(x for x in c[1:] if isinstance(x, ast.Decision | ast.Limit | ast.StopRule))
+        return ast.Plan(span=self._span(c[0]), items=items)
 
     def decision(self, c: list[Child]) -> ast.Decision:
         """``decision: AFTER phase_sel COLON _NL _INDENT branch+ _DEDENT``."""
@@ -516,9 +515,7 @@ class ToAst(Transformer[Token, ast.Module]):
         """``limit: AT MOST NUMBER CYCLES [IF cond] [COUNTED WITH NAME (COMMA NAME)*] _NL``."""
         cond = c[5]
         names = tuple(self._w(t) for t in c[6:] if isinstance(t, Token) and t.type == "NAME")
-        return ast.Limit(
-            span=self._span(*self._tokens(c), cond), count=self._w(c[2]), cond=cond, counted_with=names
-        )
+        return ast.Limit(span=self._span(*self._tokens(c), cond), count=self._w(c[2]), cond=cond, counted_with=names)
 
     def stop_rule(self, c: list[Child]) -> ast.StopRule:
         """``stop_rule: STOP IF cond [WITHIN NUMBER CYCLES] _NL``."""
@@ -569,4 +566,3 @@ def tree_depth_exceeds(tree: Tree[Token], limit: int) -> Tree[Token] | None:
             return node
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
     return None
-
