@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import lark
 from lark import Lark, Token
@@ -214,7 +215,7 @@ class _Reporter:
         return span.line
 
     def char_error(self, err: UnexpectedCharacters) -> int:
-        return self.char_error_at(int(err.pos_in_stream), err.allowed)
+        return self.char_error_at(cast(int, err.pos_in_stream), err.allowed)
 
     def char_error_at(self, start: int, allowed: set[str] | None = None) -> int:
         char = self.source.text[start] if start < len(self.source.text) else ""
