@@ -167,8 +167,9 @@ def check_paths(paths: Iterable[Path]) -> CheckResult:
         result.sources[source.path] = source
         if not ok:
             continue
+        before = len(sink.items)
         module = parse(source, sink)
-        regimen = lower_regimen(module, libraries[root], sink)
+        regimen = lower_regimen(module, libraries[root], sink, partial=len(sink.items) > before)
         if regimen is not None:
             result.regimens.append(regimen)
     _duplicate_ids(result.regimens, sink)

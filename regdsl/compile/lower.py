@@ -417,7 +417,7 @@ class _Lowerer:
         amount = self.dose_number(node.dose.amount)
         unit = self.unit(node.dose.unit)
         route = None
-        if node.route is None:
+        if node.route is None and node.dose.unit.text.lower() not in ROUTE_BY_ALIAS:
             self.sink.report(
                 c.MISSING_ROUTE,
                 _point(node.dose.span),
@@ -425,7 +425,7 @@ class _Lowerer:
                 label="route missing here",
                 help="every administration states its route",
             )
-        else:
+        elif node.route is not None:
             route = ROUTE_BY_ALIAS.get(node.route.text.lower())
             if route is None:
                 guess = close_match(node.route.text, [a for r in ROUTES for a in r.aliases])
@@ -935,13 +935,17 @@ def _misplaced(sink: Sink, node: ast.Node, what: str, where: str) -> None:
     )
 
 
-def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink) -> ir.Regimen | None:
-    """Lower one regimen file; report what cannot be resolved; None if there is no regimen."""
+def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial: bool = False) -> ir.Regimen | None:
+    """Lower one regimen file; report what cannot be resolved; None if there is no regimen.
+
+    ``partial`` says that syntax errors removed lines from ``module``: findings about
+    missing fields would then only repeat those errors, and are not made.
+    """
     low = _Lowerer(sink, defs)
     headers = [i for i in module.items if isinstance(i, ast.RegimenHeader)]
     if len(headers) != 1:
         span = headers[1].span if len(headers) > 1 else module.span
-        if len(headers) > 1 or not sink.has_errors:
+        if len(headers) > 1 or not partial:
             sink.report(
                 c.NOT_ONE_REGIMEN,
                 span if len(headers) > 1 else _first_line(span),
@@ -963,7 +967,8 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink) -> ir.Regim
         )
     for item in module.items:
         if isinstance(item, ast.DrugDecl):
-            med = low.medicine(ast.DrugRef(span=item.medicine.span, text=item.medicine.value, quoted=True), quiet=False)
+            ref = ast.DrugRef(span=item.medicine.span, text=item.medicine.value, quoted=True)
+            med = low.medicine(ref, quiet=True) or low.medicine(ref)
             if item.alias.text in low.aliases:
                 sink.report(
                     c.DUPLICATE_DEFINITION,
@@ -986,7 +991,7 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink) -> ir.Regim
         elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef):
             _misplaced(sink, item, "a library definition", "a regimen file")
     meta = low.meta(header.span, header.meta)
-    if meta.status is None and not any(isinstance(m, ast.StatusField) for m in header.meta):
+    if not partial and meta.status is None and not any(isinstance(m, ast.StatusField) for m in header.meta):
         sink.report(
             c.MISSING_FIELD,
             header.span,
@@ -994,7 +999,7 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink) -> ir.Regim
             label="add `status draft`",
             help="a regimen not transcribed from a published source is `status draft`",
         )
-    if meta.get("name") is None:
+    if not partial and meta.get("name") is None:
         sink.report(c.MISSING_FIELD, header.span, "the regimen has no `name`", label='add `name "..."`')
     part_nodes = [i for i in module.items if isinstance(i, ast.Part)]
     top_cycles = [i for i in module.items if isinstance(i, ast.Cycle)]

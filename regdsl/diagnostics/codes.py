@@ -352,10 +352,3 @@ INTERNAL = _code(
     "the compiler failed",
     "This is a bug in regdsl, not in the regimen. Run again with `--debug` and report it.",
 )
-PATH_PROBLEM = _code(
-    "INT002",
-    "path-problem",
-    E,
-    "a path cannot be read",
-    "The path does not exist, cannot be read, or holds no `.reg` file.",
-)

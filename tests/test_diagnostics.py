@@ -1,0 +1,80 @@
+"""One fixture folder per diagnostic code: each case yields exactly its code at its lines.
+
+A case is ``tests/diagnostics/CODE/NAME.reg`` (or a folder ``NAME/`` checked as one
+library). Expected findings are ``# expect: CODE`` comments on their lines, or a
+``NAME.expect`` file of ``CODE LINE`` rows. The rendered text output is the golden
+``NAME.out`` beside the case.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from regdsl.compile.library import check_paths
+from regdsl.diagnostics.codes import REGISTRY
+from regdsl.diagnostics.formats import FORMATS
+from tests.conftest import ROOT, check_golden
+
+FIXTURES = ROOT / "tests" / "diagnostics"
+_EXPECT = re.compile(r"#\s*expect:\s*([A-Z]{3}\d{3}(?:\s*,\s*[A-Z]{3}\d{3})*)")
+# Codes that no source file can produce: shown by the CLI, tested in test_cli.py.
+NOT_FROM_SOURCES = {"INT001"}
+# A file over the size cap is generated in test_bad_input.py rather than committed.
+GENERATED = {"SRC003"}
+
+
+def _cases() -> list[Path]:
+    return sorted(p for p in FIXTURES.glob("*/*") if p.suffix == ".reg" or p.is_dir())
+
+
+def _expected(case: Path) -> set[tuple[str, str, int]]:
+    files = sorted(case.glob("*.reg")) if case.is_dir() else [case]
+    found: set[tuple[str, str, int]] = set()
+    for file in files:
+        rel = str(file.relative_to(ROOT))
+        text = file.read_bytes().decode("utf-8", errors="replace")
+        for number, line in enumerate(text.split("\n"), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                found.update((rel, code.strip(), number) for code in match.group(1).split(","))
+        sidecar = file.with_suffix(".expect")
+        if sidecar.exists():
+            for row in sidecar.read_text().split("\n"):
+                if row.strip():
+                    code, number_text = row.split()
+                    found.add((rel, code, int(number_text)))
+    return found
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_fixture_yields_exactly_its_code(case: Path, monkeypatch: pytest.MonkeyPatch, update_goldens: bool) -> None:
+    monkeypatch.chdir(ROOT)
+    result = check_paths([case.relative_to(ROOT)])
+    actual = {(d.span.path, d.code.code, d.span.line) for d in result.diagnostics}
+    expected = _expected(case)
+    assert expected, "the case states no expected finding"
+    assert {code for _, code, _ in expected} == {case.parent.name}
+    assert actual == expected
+    rendered = FORMATS["text"](result.diagnostics, result.sources)
+    golden = case / "expected.out" if case.is_dir() else case.with_suffix(".out")
+    check_golden(golden, rendered, update_goldens)
+
+
+def test_every_code_has_a_fixture() -> None:
+    covered = {p.name for p in FIXTURES.iterdir() if p.is_dir() and any(p.iterdir())}
+    missing = set(REGISTRY) - covered - NOT_FROM_SOURCES - GENERATED
+    assert not missing, f"codes without a fixture: {sorted(missing)}"
+
+
+def test_codes_and_names_are_unique_and_well_formed() -> None:
+    names = [c.name for c in REGISTRY.values()]
+    assert len(names) == len(set(names))
+    for key, code in REGISTRY.items():
+        assert key == code.code
+        assert re.fullmatch(r"[A-Z]{3}\d{3}", code.code)
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", code.name)
+        assert code.summary
+        assert code.explanation
