@@ -49,7 +49,6 @@ _SITUATIONS: tuple[tuple[Collection[str], str], ...] = (
     ({"FLAT"}, "a route such as `oral` or `IV` after the dose"),
     ({"DOSES"}, "a dose such as `10 mg` after the medicine"),
     (_TIME_UNITS, "a time unit such as `min`, `hours` or `days`"),
-    ({"FURTHER"}, "`:` and the cycle length, as in `cycle 1: 21 days`"),
     ({"PROSE"}, "a prose line starting with `|`"),
 )
 

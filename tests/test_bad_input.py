@@ -1,0 +1,104 @@
+"""Every bad input named in the foundation issue gets a located diagnostic and its exit code."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from regdsl.cli.main import main
+from regdsl.compile.library import MAX_BYTES
+from tests.conftest import ROOT
+
+HEAD = 'regimen bad\n  name "Bad"\n  status draft\n'
+
+
+def _check(path: Path) -> tuple[int, list[dict[str, object]]]:
+    out = io.StringIO()
+    code = main(["check", "--format", "json", str(path)], out=out)
+    return code, json.loads(out.getvalue())
+
+
+def _write(tmp_path: Path, body: str | bytes, name: str = "bad.reg") -> Path:
+    path = tmp_path / name
+    if isinstance(body, bytes):
+        path.write_bytes(body)
+    else:
+        path.write_text(body, encoding="utf-8")
+    return path
+
+
+CASES: list[tuple[str, str | bytes, str, int]] = [
+    ("empty file", "", "SRC002", 1),
+    ("invalid utf-8", HEAD.encode() + b'  title "caf\xe9"\n', "SRC001", 4),
+    ("unknown unit", HEAD + "\ncycle 1: 21 days\n  loratadine 10 mgg oral days 1\n", "VOC001", 6),
+    ("missing route", HEAD + "\ncycle 1: 21 days\n  loratadine 10 mg days 1\n", "VOC003", 6),
+    ("day 40 of 21", HEAD + "\ncycle 1: 21 days\n  loratadine 10 mg oral days 40\n", "TIM001", 6),
+    (
+        "relation to a drug not given that day",
+        HEAD + "\ncycle 1: 21 days\n  cisplatin 50 mg/m2 IV day 1 over 60 min\n"
+        "  ondansetron 8 mg oral days 1, 8 30 min before cisplatin\n",
+        "TIM002",
+        7,
+    ),
+    (
+        "link to a regimen that does not exist",
+        HEAD + "\ncycle 1: 21 days\n  loratadine 10 mg oral days 1\n\nplan\n  after cycle 1:\n"
+        "    if response is CR: continue with no-such-regimen\n    otherwise: stop\n",
+        "BRA001",
+        10,
+    ),
+    (
+        "parentheses nested 5,000 deep",
+        HEAD
+        + "\ncycle 1: 21 days\n  loratadine 10 mg oral days 1\n\nplan\n  stop if "
+        + "(" * 5000
+        + "response is PD"
+        + ")" * 5000
+        + "\n",
+        "SYN004",
+        9,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "code", "line"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_located(tmp_path: Path, name: str, body: str | bytes, code: str, line: int) -> None:
+    exit_code, found = _check(_write(tmp_path, body))
+    assert exit_code == 1
+    assert (code, line) in {(d["code"], d["line"]) for d in found}
+
+
+def test_random_bytes_are_a_located_finding(tmp_path: Path) -> None:
+    noise = random.Random(7).randbytes(4096)
+    exit_code, found = _check(_write(tmp_path, noise))
+    assert exit_code == 1
+    assert found
+    assert {d["code"] for d in found} <= {"SRC001", "SRC004"}
+
+
+def test_file_over_the_cap_is_refused_without_parsing(tmp_path: Path) -> None:
+    body = HEAD + "#" * (MAX_BYTES + 1)
+    exit_code, found = _check(_write(tmp_path, body))
+    assert exit_code == 1
+    assert [(d["code"], d["line"], d["column"]) for d in found] == [("SRC003", 1, 1)]
+
+
+def test_missing_file_is_a_usage_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(tmp_path / "nope.reg")], out=io.StringIO()) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_folder_without_reg_files_is_a_usage_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    assert main(["check", str(tmp_path)], out=io.StringIO()) == 2
+    assert "no .reg files" in capsys.readouterr().err
+
+
+def test_bundled_library_checks_clean() -> None:
+    out = io.StringIO()
+    assert main(["check", str(ROOT / "regimens")], out=out) == 0
+    assert out.getvalue().startswith("0 errors, 0 warnings")
