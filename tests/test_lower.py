@@ -1,0 +1,103 @@
+"""Lowering semantics on the seed regimen: names, doses, relations, same-as, plan."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from regdsl.compile.library import check_paths
+from regdsl.model import ir
+from regdsl.model.vocabulary import Basis
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def seed() -> ir.Regimen:
+    (regimen,) = check_paths([ROOT / "regimens" / "leu-all-bcell-rr-inotuzumab.reg"]).regimens
+    return regimen
+
+
+def test_identity(seed: ir.Regimen) -> None:
+    assert seed.id == "leu-all-bcell-rr-inotuzumab"
+    assert seed.status is ir.Status.PUBLISHED
+    assert [t.text for t in seed.meta.cancer] == ["Leukaemia", "Acute lymphoblastic leukaemia", "Precursor B-cell"]
+    assert [f.name for f in seed.meta.footnotes] == ["reviewed", "s29"]
+
+
+def test_cycle_one(seed: ir.Regimen) -> None:
+    first = seed.cycles()[0]
+    assert (first.heading, first.length_days, first.extend_to_days, first.count) == ("Cycle 1 - 21 days", 21, 28, 1)
+    rows = [(a.medicine.display, a.dose.amount, a.dose.unit.term, a.days, a.off_label) for a in first.administrations]
+    assert rows == [
+        ("loratadine", Decimal(10), "mg", (1, 8, 15), True),
+        ("paracetamol", Decimal(1000), "mg", (1, 8, 15), True),
+        ("dexamethasone", Decimal(12), "mg", (1, 8, 15), True),
+        ("inotuzumab ozogamicin", Decimal("0.8"), "mg/m²", (1,), False),
+        ("inotuzumab ozogamicin", Decimal("0.5"), "mg/m²", (8, 15), False),
+    ]
+    dexa, ino8 = first.administrations[2], first.administrations[4]
+    assert dexa.dose.flat
+    assert dexa.route is not None
+    assert dexa.route.code == "386358000"
+    assert dexa.max_minutes == 15
+    assert ino8.dose.basis is Basis.PER_M2
+    assert ino8.shift_days == 2
+    (rel,) = dexa.relations
+    assert (rel.direction, rel.low, rel.high, rel.point, rel.anchor) == (
+        "before",
+        30,
+        30,
+        "start",
+        "inotuzumab ozogamicin",
+    )
+    assert rel.qualifier == "or as per institutional practice"
+    assert [(g.medicine.name, g.days) for g in first.gaps] == [("inotuzumab ozogamicin", 6)]
+    assert [(o.medicine.name, o.minutes) for o in first.observations] == [("inotuzumab ozogamicin", 60)]
+
+
+def test_same_as_replaces_lines_and_notes_it_restates(seed: ir.Regimen) -> None:
+    first, later = seed.cycles()
+    assert later.same_as == 1
+    assert later.heading == "Cycles 2 to 3 - 28 days - Subsequent doses for patients who did not achieve CR or CRi"
+    assert [a.medicine.display for a in later.administrations] == [a.medicine.display for a in first.administrations]
+    assert not later.administrations[0].off_label
+    assert later.administrations[1] is first.administrations[1]
+    assert "insitutional" in (later.administrations[2].instructions or "")
+    assert [n.text[:20] for n in later.notes] == ["Dosing is for patien", "Days of administrati"]
+    assert later.observations == first.observations
+
+
+def test_plan(seed: ir.Regimen) -> None:
+    plan = seed.plan
+    assert plan.links() == ("leu-all-bcell-rr-inotuzumab-cr",)
+    (decision,) = plan.decisions
+    assert [(b.action, b.target) for b in decision.branches] == [
+        ("continue", "leu-all-bcell-rr-inotuzumab-cr"),
+        ("next", None),
+    ]
+    assert [(lim.count, lim.counted_with) for lim in plan.limits] == [
+        (2, ("leu-all-bcell-rr-inotuzumab-cr",)),
+        (3, ("leu-all-bcell-rr-inotuzumab-cr",)),
+        (6, ("leu-all-bcell-rr-inotuzumab-cr",)),
+    ]
+    (stop,) = plan.stops
+    assert stop.within == 3
+
+
+def test_support_factors_are_code_pairs_with_verbatim_text(seed: ir.Regimen) -> None:
+    by_text = {f.factor_text: f for f in seed.support.factors}
+    hyper = by_text["Hypersensitivity / Infusion related reaction risk"]
+    assert hyper.factor is not None
+    assert hyper.value is not None
+    assert (hyper.factor.code, hyper.value.code, hyper.value.display) == (
+        "421961002",
+        "723509005",
+        "High - routine premedication recommended",
+    )
+    sos = by_text["Sinusoidal obstruction syndrome prophylaxis"]
+    assert (sos.factor, sos.value, sos.value_text) == (
+        None,
+        None,
+        "Sinsuoidal obstruction prophylaxis may be considered",
+    )
