@@ -41,6 +41,8 @@ from regdsl.syntax.expected import close_match
 __all__ = ["LibraryDefs", "lower_library", "lower_regimen"]
 
 _ID_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# Words that start a line inside a cycle: a misspelt one is read as a medicine's name.
+_LINE_KEYWORDS = ("observe", "note", "title", "same", "use", "without")
 _TRAILING_ZERO = re.compile(r"\.\d*0$|\.$")
 
 
@@ -159,13 +161,14 @@ class _Lowerer:
             found = self.defs.medicines.find(ref.text)
         if found is None:
             if not quiet:
-                guess = close_match(ref.text, [*self.defs.medicines.names(), *self.aliases])
+                keyword = None if ref.quoted else close_match(ref.text, _LINE_KEYWORDS)
+                guess = keyword or close_match(ref.text, [*self.defs.medicines.names(), *self.aliases])
                 self.sink.report(
                     c.UNKNOWN_MEDICINE,
                     ref.span,
                     f"unknown medicine `{ref.text}`",
                     label="not in the medicine table",
-                    help=f"did you mean `{guess}`?"
+                    help=f"did you mean {'the keyword ' if keyword else ''}`{guess}`?"
                     if guess
                     else 'add it to the library\'s `library.reg`, or declare `drug ALIAS = "NAME"`',
                 )
