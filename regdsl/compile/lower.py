@@ -417,6 +417,8 @@ class _Lowerer:
         self, node: ast.Admin, length: int | None, default_days: ast.Days | None = None
     ) -> ir.Administration | None:
         med = self.medicine(node.drug)
+        if med is None and not node.drug.quoted and close_match(node.drug.text, _LINE_KEYWORDS):
+            return None  # a misspelt statement keyword: the rest of the line is not a dose
         amount = self.dose_number(node.dose.amount)
         unit = self.unit(node.dose.unit)
         route = None
