@@ -59,9 +59,18 @@ def _word(terminal: str) -> str:
     return _WORDS.get(terminal, terminal.lower())
 
 
+# Situations recognised by exactly the set of terminals the parser accepts there.
+_EXACT: dict[frozenset[str], str] = {
+    frozenset({"COLON", "AND"}): "`:` and the cycle length, as in `cycle 1: 21 days`",
+    frozenset({"DAY", "DAYS"}): "`days` after the cycle length, as in `cycle 1: 21 days`",
+}
+
+
 def describe_expected(accepts: Iterable[str]) -> str:
     """Say in words what the parser would have accepted at an error."""
     names = set(accepts)
+    if frozenset(names) in _EXACT:
+        return _EXACT[frozenset(names)]
     for marker, phrase in _SITUATIONS:
         if names & set(marker):
             return phrase
