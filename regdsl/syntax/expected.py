@@ -62,7 +62,7 @@ def _word(terminal: str) -> str:
 # Situations recognised by exactly the set of terminals the parser accepts there.
 _EXACT: dict[frozenset[str], str] = {
     frozenset({"COLON", "AND"}): "`:` and the cycle length, as in `cycle 1: 21 days`",
-    frozenset({"DAY", "DAYS"}): "`days` after the cycle length, as in `cycle 1: 21 days`",
+    frozenset({"DAY", "DAYS"}): "`days` after the number, as in `21 days`",
 }
 
 
