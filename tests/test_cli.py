@@ -93,10 +93,10 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_internal_error_is_a_diagnostic_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def boom(paths: object) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("regdsl.compile.library.check_paths", boom)
+    monkeypatch.setattr("regdsl.check.run.run_check", boom)
     assert _run("check", str(TRAILING))[0] == 3
     err = capsys.readouterr().err
     assert "error[INT001]: internal error: RuntimeError: kaboom" in err

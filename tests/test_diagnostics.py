@@ -1,9 +1,11 @@
 """One fixture folder per diagnostic code: each case yields exactly its code at its lines.
 
 A case is ``tests/diagnostics/CODE/NAME.reg`` (or a folder ``NAME/`` checked as one
-library). Expected findings are ``# expect: CODE`` comments on their lines, or a
-``NAME.expect`` file of ``CODE LINE`` rows. The rendered text output is the golden
-``NAME.out`` beside the case.
+library). Expected findings are ``# expect: CODE`` comments on their lines (``# label: CODE``
+marks further lines the finding must label, and no others), or a
+``NAME.expect`` file of ``CODE LINE`` rows. A case named ``pass-*.reg`` is a passing
+fixture: it must yield nothing at all. The rendered text output is the golden ``NAME.out``
+beside the case.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from regdsl.compile.library import check_paths
+from regdsl.check.run import run_check
+from regdsl.check.registry import SECTIONS, iter_rules
 from regdsl.diagnostics.codes import REGISTRY
 from regdsl.diagnostics.formats import FORMATS
 from tests.conftest import ROOT, check_golden
 
 FIXTURES = ROOT / "tests" / "diagnostics"
+_LABEL = re.compile(r"#\s*label:\s*([A-Z]{3}\d{3})")
 _EXPECT = re.compile(r"#\s*expect:\s*([A-Z]{3}\d{3}(?:\s*,\s*[A-Z]{3}\d{3})*)")
 # Codes that no source file can produce: shown by the CLI, tested in test_cli.py.
 NOT_FROM_SOURCES = {"INT001"}
@@ -49,24 +53,60 @@ def _expected(case: Path) -> set[tuple[str, str, int]]:
     return found
 
 
+def _labelled(case: Path) -> set[tuple[str, str, int]]:
+    """Lines marked ``# label: CODE``: the finding must label exactly these (and its primary line)."""
+    found: set[tuple[str, str, int]] = set()
+    for file in sorted(case.glob("*.reg")) if case.is_dir() else [case]:
+        rel = str(file.relative_to(ROOT))
+        for number, line in enumerate(file.read_text(encoding="utf-8", errors="replace").split("\n"), start=1):
+            match = _LABEL.search(line)
+            if match:
+                found.add((rel, match.group(1), number))
+    return found
+
+
 @pytest.mark.parametrize("case", _cases(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_fixture_yields_exactly_its_code(case: Path, monkeypatch: pytest.MonkeyPatch, update_goldens: bool) -> None:
     monkeypatch.chdir(ROOT)
-    result = check_paths([case.relative_to(ROOT)])
+    result = run_check([case.relative_to(ROOT)])
     actual = {(d.span.path, d.code.code, d.span.line) for d in result.diagnostics}
     expected = _expected(case)
-    assert expected, "the case states no expected finding"
-    assert {code for _, code, _ in expected} == {case.parent.name}
+    if case.name.startswith("pass-"):
+        assert not expected, "a passing case states no finding"
+    else:
+        assert expected, "the case states no expected finding"
+        assert case.parent.name in {code for _, code, _ in expected}
     assert actual == expected
+    labelled = _labelled(case)
+    if labelled:
+        lines = {
+            (label.span.path, d.code.code, label.span.line)
+            for d in result.diagnostics
+            for label in (d.primary, *d.secondary)
+        }
+        primaries = {(path, code, line) for path, code, line in expected if code in {c for _, c, _ in labelled}}
+        assert lines == labelled | primaries
     rendered = FORMATS["text"](result.diagnostics, result.sources)
     golden = case / "expected.out" if case.is_dir() else case.with_suffix(".out")
     check_golden(golden, rendered, update_goldens)
 
 
+def _failing(case: Path) -> bool:
+    return (case.is_dir() or case.suffix == ".reg") and not case.name.startswith("pass-")
+
+
 def test_every_code_has_a_fixture() -> None:
-    covered = {p.name for p in FIXTURES.iterdir() if p.is_dir() and any(p.iterdir())}
+    covered = {p.name for p in FIXTURES.iterdir() if p.is_dir() and any(c for c in p.iterdir() if _failing(c))}
     missing = set(REGISTRY) - covered - NOT_FROM_SOURCES - GENERATED
-    assert not missing, f"codes without a fixture: {sorted(missing)}"
+    assert not missing, f"codes without a failing fixture: {sorted(missing)}"
+
+
+def test_every_rule_has_a_passing_fixture_and_documented_sections() -> None:
+    for rule in iter_rules():
+        folder = FIXTURES / rule.code.code
+        assert list(folder.glob("pass-*.reg")), f"{rule.code.code} has no passing fixture"
+        for section in SECTIONS:
+            assert f"{section}:" in rule.code.explanation, f"{rule.code.code} docs lack '{section}'"
 
 
 def test_codes_and_names_are_unique_and_well_formed() -> None:

@@ -30,12 +30,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from regdsl.compile.library import PathError, check_paths
+    from regdsl.check.run import run_check
+    from regdsl.compile.library import PathError
     from regdsl.diagnostics import Severity
     from regdsl.diagnostics.formats import FORMATS, summary_line
 
     try:
-        result = check_paths(Path(p) for p in args.paths)
+        result = run_check((Path(p) for p in args.paths), jobs=args.jobs)
     except PathError as err:
         print(f"regdsl: error: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -52,6 +53,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
+    from regdsl.check import rules as _rules  # noqa: F401 - registers the rules
     from regdsl.diagnostics.codes import REGISTRY
 
     width = max(len(code.name) for code in REGISTRY.values())
@@ -62,6 +64,7 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from regdsl.check import rules as _rules  # noqa: F401 - registers the rules
     from regdsl.diagnostics.codes import REGISTRY, by_code_or_name
     from regdsl.syntax.expected import close_match
 
@@ -89,6 +92,7 @@ def _build_parser() -> _Parser:
     check.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     check.add_argument("--show-notes", action="store_true", help="show informational notes (uncoded terms)")
+    check.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: by library size)")
     check.set_defaults(run=_cmd_check)
 
     rules = commands.add_parser("rules", help="list every diagnostic code")

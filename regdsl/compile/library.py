@@ -10,12 +10,28 @@ from pathlib import Path
 from regdsl.compile.lower import LibraryDefs, lower_library, lower_regimen
 from regdsl.diagnostics import Diagnostic, Label, Sink
 from regdsl.diagnostics import codes as c
-from regdsl.model import ir
+from regdsl.model import ast, ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, MedicineTable
 from regdsl.source import SourceFile
 from regdsl.syntax.parser import parse
 
-__all__ = ["LIBRARY_FILE", "MAX_BYTES", "CheckResult", "PathError", "check_paths", "find_root", "read_source"]
+__all__ = [
+    "LIBRARY_FILE",
+    "MAX_BYTES",
+    "CheckResult",
+    "FileUnit",
+    "Library",
+    "PathError",
+    "RegimenInfo",
+    "check_paths",
+    "collect",
+    "duplicate_ids",
+    "find_root",
+    "load_library",
+    "lower_file",
+    "read_source",
+    "scan_regimens",
+]
 
 LIBRARY_FILE = "library.reg"
 MAX_BYTES = 1 << 20
@@ -123,9 +139,23 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
     return source, True
 
 
-def _regimen_ids(root: Path) -> frozenset[str]:
-    ids: set[str] = set()
-    for path in root.rglob("*.reg"):
+@dataclass(frozen=True, slots=True)
+class RegimenInfo:
+    """What a regimen's siblings know of it without checking it: id, status, path."""
+
+    id: str
+    status: str | None
+    superseded_by: str | None
+    path: str
+
+
+_STATUS = re.compile(r"^[ \t]+status[ \t]+([A-Za-z-]+)(?:[ \t]+by[ \t]+([A-Za-z0-9_-]+))?", re.MULTILINE)
+
+
+def scan_regimens(root: Path) -> dict[str, RegimenInfo]:
+    """Read the id and status of every regimen under ``root`` by a quick scan, not a parse."""
+    infos: dict[str, RegimenInfo] = {}
+    for path in sorted(root.rglob("*.reg")):
         if path.name == LIBRARY_FILE:
             continue
         try:
@@ -133,52 +163,100 @@ def _regimen_ids(root: Path) -> frozenset[str]:
                 head = handle.read(MAX_BYTES)
         except OSError:
             continue
-        ids.update(_REGIMEN_ID.findall(head))
-    return frozenset(ids)
+        found = _REGIMEN_ID.search(head)
+        if found is None:
+            continue
+        status = _STATUS.search(head, found.end())
+        infos.setdefault(
+            found.group(1),
+            RegimenInfo(
+                id=found.group(1),
+                status=status.group(1) if status else None,
+                superseded_by=status.group(2) if status else None,
+                path=str(path),
+            ),
+        )
+    return infos
 
 
-def _load_library(root: Path, result: CheckResult, sink: Sink) -> LibraryDefs:
+@dataclass(frozen=True, slots=True)
+class Library:
+    """A library root: its shared definitions, its regimens' ids and statuses, and library.reg's findings."""
+
+    root: Path
+    defs: LibraryDefs
+    infos: dict[str, RegimenInfo]
+    source: SourceFile | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def load_library(root: Path) -> Library:
+    """Read ``library.reg`` (if any) and scan the regimen ids under ``root``."""
+    sink = Sink()
     base = MedicineTable(DEFAULT_MEDICINES)
     path = root / LIBRARY_FILE
     defs = LibraryDefs(medicines=base)
+    source = None
     if path.is_file():
         source, ok = read_source(path, sink)
-        result.sources[source.path] = source
         if ok:
             defs = lower_library(parse(source, sink), base, sink)
-    return LibraryDefs(
-        medicines=defs.medicines, footnotes=defs.footnotes, blocks=defs.blocks, regimen_ids=_regimen_ids(root)
+    infos = scan_regimens(root)
+    defs = LibraryDefs(
+        medicines=defs.medicines, footnotes=defs.footnotes, blocks=defs.blocks, regimen_ids=frozenset(infos)
     )
+    return Library(root=root, defs=defs, infos=infos, source=source, diagnostics=tuple(sink.items))
+
+
+@dataclass(slots=True)
+class FileUnit:
+    """One regimen file after reading, parsing and lowering."""
+
+    source: SourceFile
+    module: ast.Module | None
+    regimen: ir.Regimen | None
+    diagnostics: list[Diagnostic]
+
+
+def lower_file(path: Path, library: Library) -> FileUnit:
+    """Read, parse and lower one regimen file; never raises on its content."""
+    sink = Sink()
+    source, ok = read_source(path, sink)
+    if not ok:
+        return FileUnit(source, None, None, sink.items)
+    module = parse(source, sink)
+    regimen = lower_regimen(module, library.defs, sink, partial=bool(sink.items))
+    return FileUnit(source, module, regimen, sink.items)
 
 
 def check_paths(paths: Iterable[Path]) -> CheckResult:
-    """Parse and lower every ``.reg`` file under ``paths``; never raises on file content."""
+    """Parse and lower every ``.reg`` file under ``paths`` (no rules); never raises on file content."""
     files = collect(list(paths))
     result = CheckResult()
     sink = Sink()
-    libraries: dict[Path, LibraryDefs] = {}
+    libraries: dict[Path, Library] = {}
     for path in files:
         root = find_root(path.resolve())
         if root not in libraries:
-            libraries[root] = _load_library(root, result, sink)
+            library = libraries[root] = load_library(root)
+            sink.items.extend(library.diagnostics)
+            if library.source is not None:
+                result.sources[library.source.path] = library.source
         if path.name == LIBRARY_FILE:
             continue
-        source, ok = read_source(path, sink)
-        result.sources[source.path] = source
-        if not ok:
-            continue
-        before = len(sink.items)
-        module = parse(source, sink)
-        regimen = lower_regimen(module, libraries[root], sink, partial=len(sink.items) > before)
-        if regimen is not None:
-            result.regimens.append(regimen)
-    _duplicate_ids(result.regimens, sink)
+        unit = lower_file(path, libraries[root])
+        result.sources[unit.source.path] = unit.source
+        sink.items.extend(unit.diagnostics)
+        if unit.regimen is not None:
+            result.regimens.append(unit.regimen)
+    duplicate_ids(result.regimens, sink)
     result.files = len(files)
     result.diagnostics = sink.sorted()
     return result
 
 
-def _duplicate_ids(regimens: Sequence[ir.Regimen], sink: Sink) -> None:
+def duplicate_ids(regimens: Sequence[ir.Regimen], sink: Sink) -> None:
+    """Report a regimen id used by two files."""
     first: dict[str, ir.Regimen] = {}
     for regimen in regimens:
         if regimen.id in first:

@@ -9,7 +9,7 @@ meanings are those of the language brief, section 2:
   widened by a shift window ("± 2 days");
 - an administration ends ``0 .. max`` minutes after it starts (exactly ``max`` with
   ``over exactly``); oral doses are instants; an infusion with no stated duration ends
-  within the day;
+  within the day; every administration ends before the next cycle starts;
 - "A 30 to 60 min before B": ``start(B) - start(A)`` in ``[30, 60]``;
   "A 8 h after B": ``start(A) - end(B) = 480`` (``after start of B`` measures from B's start);
 - "observe 60 min after B": an observation from ``end(B)`` lasting 60 minutes;
@@ -44,6 +44,7 @@ __all__ = [
     "TimingNetwork",
     "Windows",
     "build_network",
+    "duration",
     "find_conflict",
     "windows",
 ]
@@ -128,6 +129,23 @@ def _fmt_days(days: int) -> str:
     return f"{days} day" if days == 1 else f"{days} days"
 
 
+def duration(minutes: int) -> str:
+    """Say a number of minutes as days, hours and minutes: ``7 days``, ``1 day 2 hours``, ``45 min``."""
+    if minutes == 0:
+        return "0 min"
+    sign = "-" if minutes < 0 else ""
+    days, rest = divmod(abs(minutes), DAY)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(_fmt_days(days))
+    if hours:
+        parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
+    if mins:
+        parts.append(f"{mins} min")
+    return sign + " ".join(parts)
+
+
 class _Builder:
     def __init__(self, regimen: ir.Regimen) -> None:
         self.regimen = regimen
@@ -135,6 +153,8 @@ class _Builder:
         limits = [lim.count for lim in regimen.plan.limits]
         self.cap = max(limits) if limits else None
         self.last_doses: dict[str, list[PointId]] = {}
+        self.open_ends: list[tuple[PointId, Span]] = []
+        self.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
 
     def build(self) -> TimingNetwork:
         previous: tuple[PointId, ir.CycleGroup] | None = None
@@ -146,7 +166,11 @@ class _Builder:
                         PointId(f"p{p}.c{number}"), PointId(f"p{p}.c{number}"), f"the start of cycle {number}"
                     )
                     if previous is not None:
-                        self._link_cycles(previous, start, group, same_part=previous[0].startswith(f"p{p}."))
+                        same_part = previous[0].startswith(f"p{p}.")
+                        self._link_cycles(previous, start, group, same_part=same_part)
+                        for end, span in self.open_ends:
+                            self.net.constrain(end, start, Constraint(0, None, span, "ends before the next cycle"))
+                    self.open_ends = []
                     self._cycle(p, number, start, group)
                     previous = (start, group)
             self.last_doses = {}
@@ -178,9 +202,13 @@ class _Builder:
                 label = f"{admin.medicine.display} on day {day} of cycle {number}"
                 s = self.net.add_point(PointId(base + ".start"), start, label)
                 e = self.net.add_point(PointId(base + ".end"), start, f"the end of {label}")
-                what = f"over {admin.max_minutes} min" if admin.max_minutes is not None else "its duration"
+                if admin.max_minutes is not None:
+                    what = ("over exactly " if admin.exact_duration else "over ") + duration(admin.max_minutes)
+                else:
+                    what = "taken at once" if high == 0 else "an infusion within the day"
                 self.net.constrain(s, e, Constraint(low, high, admin.span, what))
                 points[(i, day)] = (s, e)
+                self.open_ends.append((e, admin.span))
         anchored = self._relations(prefix, start, group, points)
         for (i, day), (s, _e) in points.items():
             if (i, day) in anchored:
@@ -253,7 +281,7 @@ class _Builder:
                         continue
                     this = points[(i, day)][0]
                     point = anchor[0] if rel.point == "start" else anchor[1]
-                    what = _relation_text(rel)
+                    what = _relation_text(rel, self.displays.get(rel.anchor, rel.anchor))
                     if rel.direction == "before":
                         self.net.constrain(this, point, Constraint(rel.low, rel.high, rel.span, what))
                     else:
@@ -298,15 +326,17 @@ class _Builder:
         self.last_doses = doses
 
 
-def _relation_text(rel: ir.Relation) -> str:
-    anchor = rel.anchor
-    if rel.low is None and rel.high is None:
+def _relation_text(rel: ir.Relation, anchor: str) -> str:
+    if rel.high is None and not rel.low:
         amount = ""
-    elif rel.high is None or rel.low == rel.high:
-        amount = f"{rel.low} min "
+    elif rel.high is None:
+        amount = f"at least {duration(rel.low or 0)} "
+    elif rel.low == rel.high:
+        amount = f"{duration(rel.high)} "
     else:
-        amount = f"{rel.low} to {rel.high} min "
-    return f"{amount}{rel.direction} {anchor}".strip()
+        amount = f"{duration(rel.low or 0)} to {duration(rel.high)} "
+    point = f"{rel.point} of " if rel.point != ("start" if rel.direction == "before" else "end") else ""
+    return f"{amount}{rel.direction} {point}{anchor}"
 
 
 def build_network(regimen: ir.Regimen) -> TimingNetwork:

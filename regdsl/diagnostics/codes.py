@@ -344,6 +344,48 @@ NAKED_DECIMAL = _code(
     "`.5 mg` is misread as `5 mg`, a tenfold overdose (ISMP error-prone list). Write `0.5 mg`.",
 )
 
+# -- suppressions -------------------------------------------------------------------
+SUPPRESSION_NO_REASON = _code(
+    "IGN001",
+    "suppression-without-reason",
+    W,
+    "a suppression gives no reason",
+    "What it does: flags `# regdsl: ignore[rule]` with no `-- reason` after it. The finding is "
+    "not suppressed.\n\nWhy it matters: a reviewer must see why a warning about a patient's "
+    "treatment was silenced.\n\nExample: `# regdsl: ignore[dose-trailing-zero]`\n\n"
+    "Use instead: `# regdsl: ignore[dose-trailing-zero] -- as printed in the protocol`",
+)
+UNUSED_SUPPRESSION = _code(
+    "IGN002",
+    "unused-suppression",
+    W,
+    "a suppression silences nothing",
+    "What it does: flags a `# regdsl: ignore[...]` comment whose rules find nothing on its line.\n\n"
+    "Why it matters: a stale suppression would silence a real finding added later.\n\n"
+    "Example: `loratadine 10 mg oral days 1  # regdsl: ignore[dose-trailing-zero] -- x`\n\n"
+    "Use instead: remove the comment.",
+)
+UNSUPPRESSIBLE = _code(
+    "IGN003",
+    "unsuppressible-finding",
+    E,
+    "a suppression names a finding that cannot be silenced",
+    "What it does: flags a suppression of a finding so grave that no reason can excuse it, such as "
+    "a vinca alkaloid given intrathecally.\n\nWhy it matters: these errors have killed patients.\n\n"
+    "Example: `# regdsl: ignore[vinca-intrathecal] -- local practice`\n\n"
+    "Use instead: correct the regimen.",
+)
+UNKNOWN_SUPPRESSION = _code(
+    "IGN004",
+    "unknown-rule-suppressed",
+    E,
+    "a suppression names no known rule",
+    "What it does: flags a suppression naming a code or rule that does not exist.\n\n"
+    "Why it matters: a misspelt suppression silences nothing and hides the intent.\n\n"
+    "Example: `# regdsl: ignore[dose-traling-zero] -- x`\n\n"
+    "Use instead: a name from `regdsl rules`.",
+)
+
 # -- the compiler itself -------------------------------------------------------------
 INTERNAL = _code(
     "INT001",

@@ -1,0 +1,1 @@
+"""The checks: a registry of rules over compiled regimens, suppression and configuration."""

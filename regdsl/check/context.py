@@ -1,0 +1,36 @@
+"""What a rule sees: the compiled regimen, its source, and the library around it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from regdsl.compile.library import RegimenInfo
+from regdsl.compile.passes import Compiled
+from regdsl.model import ir
+from regdsl.source import SourceFile
+
+__all__ = ["LibraryContext", "RuleContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """Everything a regimen rule may read."""
+
+    compiled: Compiled
+    source: SourceFile
+    infos: Mapping[str, RegimenInfo]
+
+    @property
+    def regimen(self) -> ir.Regimen:
+        """The lowered regimen."""
+        return self.compiled.regimen
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryContext:
+    """Everything a library rule may read: every regimen lowered in this run, and the scanned rest."""
+
+    regimens: Mapping[str, ir.Regimen]
+    infos: Mapping[str, RegimenInfo]
+    checked: frozenset[str]
