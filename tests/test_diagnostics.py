@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from regdsl.check.run import run_check
 from regdsl.check.registry import SECTIONS, iter_rules
+from regdsl.check.run import run_check
 from regdsl.diagnostics.codes import REGISTRY
 from regdsl.diagnostics.formats import FORMATS
 from tests.conftest import ROOT, check_golden
