@@ -186,6 +186,13 @@ class _Lowerer:
                 )
         return found
 
+    def quantity(self, span: Span, amount: ast.Word, unit: ast.Word, *, dose: bool = False) -> ir.Quantity | None:
+        value = self.dose_number(amount) if dose else self.decimal(amount)
+        found = self.unit(unit)
+        if value is None or found is None:
+            return None
+        return ir.Quantity(span=span, amount=value, unit=found)
+
     def minutes(self, amount: ast.Word, unit: ast.Word) -> int | None:
         value = self.decimal(amount)
         if value is None:
@@ -448,7 +455,7 @@ class _Lowerer:
         exact = prn = off_label = s29 = role_stated = False
         role: Literal["anticancer", "supportive"] = "anticancer" if med and med.anticancer else "supportive"
         frequency = None
-        volume = None
+        volume = cap = None
         relations: list[ir.Relation] = []
         seen: dict[str, Span] = {}
         days_node = default_days
@@ -485,9 +492,9 @@ class _Lowerer:
                 case ast.Flag():
                     raise AssertionError(clause.kind)
                 case ast.Volume(amount=a, unit=u):
-                    v_amount, v_unit = self.decimal(a), self.unit(u)
-                    if v_amount is not None and v_unit is not None:
-                        volume = ir.Quantity(span=clause.span, amount=v_amount, unit=v_unit)
+                    volume = self.quantity(clause.span, a, u)
+                case ast.Cap(amount=a, unit=u):
+                    cap = self.quantity(clause.span, a, u, dose=True)
                 case ast.Relation(core=core, qualifier=q):
                     lowered = self.relation(core, q.value if q else None)
                     if lowered is not None:
@@ -524,6 +531,7 @@ class _Lowerer:
             off_label=off_label,
             s29=s29,
             volume=volume,
+            cap=cap,
             relations=tuple(relations),
             instructions=node.instructions.text if node.instructions else None,
         )

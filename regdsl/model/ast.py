@@ -21,6 +21,7 @@ __all__ = [
     "BlockDef",
     "Branch",
     "CancerField",
+    "Cap",
     "Clause",
     "Comment",
     "Cond",
@@ -331,7 +332,15 @@ class Volume(Node):
     unit: Word
 
 
-Clause = Days | Over | Relation | Flag | Volume
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cap(Node):
+    """``max 2 mg``: the most a scaled dose may come to."""
+
+    amount: Word
+    unit: Word
+
+
+Clause = Days | Over | Relation | Flag | Volume | Cap
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

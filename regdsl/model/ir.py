@@ -155,6 +155,7 @@ class Administration:
     off_label: bool
     s29: bool
     volume: Quantity | None
+    cap: Quantity | None
     relations: tuple[Relation, ...]
     instructions: str | None
 

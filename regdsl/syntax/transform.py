@@ -355,6 +355,10 @@ class ToAst(Transformer[Token, ast.Module]):
         """``clause: IN NUMBER UNIT``."""
         return ast.Volume(span=self._span(*c), amount=self._w(c[1]), unit=self._w(c[2]))
 
+    def cap(self, c: list[Child]) -> ast.Cap:
+        """``clause: MAX NUMBER UNIT``."""
+        return ast.Cap(span=self._span(*c), amount=self._w(c[1]), unit=self._w(c[2]))
+
     def days(self, c: list[Child]) -> ast.Days:
         """``days: days_kw day_item (COMMA day_item)* [PLUSMINUS NUMBER days_kw]``."""
         items = tuple(self._nodes(c, ast.DayItem))
