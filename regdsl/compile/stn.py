@@ -77,11 +77,26 @@ class TimingNetwork:
 
     graph: nx.DiGraph[PointId] = field(default_factory=nx.DiGraph)
     origin: PointId | None = None
+    # Each cycle start's (part, group, position) key: cycles with equal neighbourhoods
+    # have equal windows, so windows() solves each neighbourhood shape once.
+    shapes: dict[PointId, tuple[tuple[int, int] | None, ...]] = field(default_factory=dict)
+    # The distance graph, kept as flat adjacency lists while the network is built, so that
+    # solving never walks networkx's views: dist(v) <= dist(u) + w for (v, w) in arcs[u].
+    index: dict[PointId, int] = field(default_factory=dict)
+    nodes: list[PointId] = field(default_factory=list)
+    cycle_of: list[PointId] = field(default_factory=list)
+    arcs: list[list[tuple[int, int]]] = field(default_factory=list)
+    why: list[list[tuple[Constraint, bool]]] = field(default_factory=list)
 
     def add_point(self, point: PointId, cycle: PointId, label: str) -> PointId:
         """Add a point (idempotent); the first point added is the origin."""
-        if point not in self.graph:
+        if point not in self.index:
             self.graph.add_node(point, info=Point(cycle, label))
+            self.index[point] = len(self.nodes)
+            self.nodes.append(point)
+            self.cycle_of.append(cycle)
+            self.arcs.append([])
+            self.why.append([])
             if self.origin is None:
                 self.origin = point
         return point
@@ -92,6 +107,13 @@ class TimingNetwork:
             self.graph.edges[u, v]["constraints"].append(constraint)
         else:
             self.graph.add_edge(u, v, constraints=[constraint])
+        iu, iv = self.index[u], self.index[v]
+        if constraint.upper is not None:
+            self.arcs[iu].append((iv, constraint.upper))
+            self.why[iu].append((constraint, True))
+        if constraint.lower is not None:
+            self.arcs[iv].append((iu, -constraint.lower))
+            self.why[iv].append((constraint, False))
 
     def info(self, point: PointId) -> Point:
         """Return what ``point`` is."""
@@ -158,9 +180,11 @@ class _Builder:
 
     def build(self) -> TimingNetwork:
         previous: tuple[PointId, ir.CycleGroup] | None = None
+        order: list[tuple[PointId, tuple[int, int]]] = []
         for p, part in enumerate(self.regimen.parts, start=1):
-            for group in part.cycles:
-                for k in range(_instances(group, self.cap)):
+            for g, group in enumerate(part.cycles):
+                count = _instances(group, self.cap)
+                for k in range(count):
                     number = group.first + k
                     start = self.net.add_point(
                         PointId(f"p{p}.c{number}"), PointId(f"p{p}.c{number}"), f"the start of cycle {number}"
@@ -171,9 +195,14 @@ class _Builder:
                         for end, span in self.open_ends:
                             self.net.constrain(end, start, Constraint(0, None, span, "ends before the next cycle"))
                     self.open_ends = []
+                    order.append((start, (p, g)))
                     self._cycle(p, number, start, group)
                     previous = (start, group)
             self.last_doses = {}
+        for i, (start, key) in enumerate(order):
+            before = order[i - 1][1] if i > 0 else None
+            after = order[i + 1][1] if i + 1 < len(order) else None
+            self.net.shapes[start] = (before, key, after)
         return self.net
 
     def _link_cycles(
@@ -348,16 +377,6 @@ def build_network(regimen: ir.Regimen) -> TimingNetwork:
 
 
 @dataclass(frozen=True, slots=True)
-class _Arc:
-    """A distance-graph arc: ``dist(target) <= dist(source) + weight``."""
-
-    target: int
-    weight: int
-    constraint: Constraint
-    upper: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Conflict:
     """A negative cycle: the constraints that cannot all hold, and by how much."""
 
@@ -367,89 +386,75 @@ class Conflict:
     points: tuple[PointId, ...]
 
 
-def _distance_graph(net: TimingNetwork) -> tuple[list[PointId], list[list[_Arc]]]:
-    nodes: list[PointId] = list(net.graph.nodes)
-    index = {n: i for i, n in enumerate(nodes)}
-    arcs: list[list[_Arc]] = [[] for _ in nodes]
-    for u, v, data in net.graph.edges(data=True):
-        for c in data["constraints"]:
-            if c.upper is not None:
-                arcs[index[u]].append(_Arc(index[v], c.upper, c, True))
-            if c.lower is not None:
-                arcs[index[v]].append(_Arc(index[u], -c.lower, c, False))
-    return nodes, arcs
+def _spfa(arcs: Sequence[Sequence[tuple[int, int]]], source: int) -> tuple[list[int | None], list[int], int | None]:
+    """Bellman-Ford with a FIFO queue from ``source``.
 
-
-def _spfa(
-    arcs: Sequence[Sequence[_Arc]], source: int, n: int
-) -> tuple[list[float], list[tuple[int, _Arc] | None], int | None]:
-    """Bellman-Ford with a queue, from ``source``; returns distances, predecessors and a node on a negative cycle."""
-    inf = float("inf")
-    dist: list[float] = [inf] * n
-    pred: list[tuple[int, _Arc] | None] = [None] * n
+    Returns distances (None: unreached), predecessor arc positions (``u * stride + i``
+    packed as ``pred_node``, ``pred_arc``), and a node on a negative cycle, if any.
+    """
+    n = len(arcs)
+    dist: list[int | None] = [None] * n
+    pred_node = [-1] * n
+    pred_arc = [-1] * n
     hops = [0] * n
     queued = [False] * n
     dist[source] = 0
     queue = deque([source])
     queued[source] = True
+    pop, push = queue.popleft, queue.append
     while queue:
-        u = queue.popleft()
+        u = pop()
         queued[u] = False
         du = dist[u]
-        for arc in arcs[u]:
-            nd = du + arc.weight
-            v = arc.target
-            if nd < dist[v]:
+        assert du is not None
+        hu = hops[u] + 1
+        for i, (v, w) in enumerate(arcs[u]):
+            nd = du + w
+            dv = dist[v]
+            if dv is None or nd < dv:
                 dist[v] = nd
-                pred[v] = (u, arc)
-                hops[v] = hops[u] + 1
-                if hops[v] >= n:
-                    return dist, pred, v
+                pred_node[v] = u
+                pred_arc[v] = i
+                hops[v] = hu
+                if hu >= n:
+                    return dist, pred_node + pred_arc, v
                 if not queued[v]:
                     queued[v] = True
-                    queue.append(v)
-    return dist, pred, None
-
-
-def _cycle_from(pred: Sequence[tuple[int, _Arc] | None], start: int, n: int) -> list[tuple[int, _Arc]]:
-    node = start
-    for _ in range(n):  # step back far enough to stand on the cycle itself
-        entry = pred[node]
-        assert entry is not None
-        node = entry[0]
-    cycle: list[tuple[int, _Arc]] = []
-    seen: set[int] = set()
-    while node not in seen:
-        seen.add(node)
-        entry = pred[node]
-        assert entry is not None
-        cycle.append(entry)
-        node = entry[0]
-    cycle.reverse()
-    return cycle
+                    push(v)
+    return dist, pred_node + pred_arc, None
 
 
 def find_conflict(net: TimingNetwork) -> Conflict | None:
     """Return a negative cycle of the network, searched from its origin, or None."""
     if net.origin is None:
         return None
-    nodes, arcs = _distance_graph(net)
-    source = nodes.index(net.origin)
-    _dist, pred, on_cycle = _spfa(arcs, source, len(nodes))
+    n = len(net.nodes)
+    _dist, preds, on_cycle = _spfa(net.arcs, net.index[net.origin])
     if on_cycle is None:
         return None
-    cycle = _cycle_from(pred, on_cycle, len(nodes))
-    needed = sum(-arc.weight for _, arc in cycle if not arc.upper)
-    allowed = sum(arc.weight for _, arc in cycle if arc.upper)
+    pred_node, pred_arc = preds[:n], preds[n:]
+    node = on_cycle
+    for _ in range(n):  # step back far enough to stand on the cycle itself
+        node = pred_node[node]
+    cycle: list[tuple[int, tuple[Constraint, bool], int]] = []
+    seen: set[int] = set()
+    while node not in seen:
+        seen.add(node)
+        u = pred_node[node]
+        i = pred_arc[node]
+        cycle.append((u, net.why[u][i], net.arcs[u][i][1]))
+        node = u
+    cycle.reverse()
+    needed = sum(-w for _, (_c, upper), w in cycle if not upper)
+    allowed = sum(w for _, (_c, upper), w in cycle if upper)
     unique: dict[tuple[int, int, str], Constraint] = {}
-    for _, arc in cycle:
-        c = arc.constraint
+    for _, (c, _upper), _w in cycle:
         unique.setdefault((c.span.start, c.span.end, c.what), c)
     return Conflict(
         constraints=tuple(sorted(unique.values(), key=lambda c: (c.span.path, c.span.start, c.what))),
         needed=needed,
         allowed=allowed,
-        points=tuple(nodes[u] for u, _ in cycle),
+        points=tuple(net.nodes[u] for u, _, _ in cycle),
     )
 
 
@@ -473,52 +478,86 @@ class Windows:
 def windows(net: TimingNetwork) -> Windows:
     """Compute every point's window relative to its cycle start (for a consistent network).
 
-    Two rooted single-source shortest-path passes per cycle start, over the points of
-    that cycle and of its neighbours (so that cross-cycle constraints count): linear in
-    the size of the network, never all-pairs.
+    Two rooted single-source shortest-path passes per cycle start (forward for the
+    latest time, backward for the earliest) over the points of that cycle and of its two
+    neighbours, so that cross-cycle constraints count. Windows are sound: a path through
+    cycles further away could only narrow them. Cycles whose neighbourhoods have the same
+    shape (the same groups before, at and after them) have the same windows, so each shape
+    is solved once: linear in the size of the network, never all-pairs.
     """
-    nodes, arcs = _distance_graph(net)
-    index = {n: i for i, n in enumerate(nodes)}
-    reverse: list[list[_Arc]] = [[] for _ in nodes]
+    nodes, arcs = net.nodes, net.arcs
+    n = len(nodes)
+    reverse: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for u, out in enumerate(arcs):
-        for arc in out:
-            reverse[arc.target].append(_Arc(u, arc.weight, arc.constraint, arc.upper))
-    members: dict[PointId, list[int]] = {}
-    for i, node in enumerate(nodes):
-        members.setdefault(net.info(node).cycle, []).append(i)
-    cycles = list(members)
+        for v, w in out:
+            reverse[v].append((u, w))
+    index = net.index
+    cycle_of = [0] * n
+    position: dict[PointId, int] = {}
+    members: list[list[int]] = []
+    for i, cycle in enumerate(net.cycle_of):
+        if cycle not in position:
+            position[cycle] = len(members)
+            members.append([])
+        cycle_of[i] = position[cycle]
+        members[cycle_of[i]].append(i)
+    far = DAY * 10_000
     earliest: dict[PointId, int] = {}
     latest: dict[PointId, int] = {}
-    for position, cycle in enumerate(cycles):
-        local = set(members[cycle])
-        for neighbour in cycles[max(0, position - 1) : position + 2]:
-            local.update(members[neighbour])
-        root = index[cycle]
-        forward = _local_distances(arcs, root, local)
-        backward = _local_distances(reverse, root, local)
-        for i in members[cycle]:
+    solved: dict[object, dict[str, tuple[int, int]]] = {}
+    scratch: list[int | None] = [None] * n
+    for cycle, k in position.items():
+        shape = net.shapes.get(cycle, (cycle,))
+        offsets = solved.get(shape)
+        if offsets is None:
+            forward = _local(arcs, index[cycle], cycle_of, k, scratch)
+            backward = _local(reverse, index[cycle], cycle_of, k, scratch)
+            offsets = {}
+            for i in members[k]:
+                late, early = forward.get(i), backward.get(i)
+                offsets[nodes[i][len(cycle) :]] = (
+                    -early if early is not None else -far,
+                    late if late is not None else far,
+                )
+            solved[shape] = offsets
+        for i in members[k]:
             node = nodes[i]
-            latest[node] = int(forward[i]) if forward[i] != float("inf") else DAY * 10_000
-            earliest[node] = -int(backward[i]) if backward[i] != float("inf") else -DAY * 10_000
+            earliest[node], latest[node] = offsets[node[len(cycle) :]]
     return Windows(earliest=earliest, latest=latest)
 
 
-def _local_distances(arcs: Sequence[Sequence[_Arc]], source: int, local: set[int]) -> dict[int, float]:
-    dist: dict[int, float] = {source: 0}
-    queue = deque([source])
-    queued = {source}
+def _local(
+    arcs: Sequence[Sequence[tuple[int, int]]], root: int, cycle_of: Sequence[int], position: int, dist: list[int | None]
+) -> dict[int, int]:
+    """Shortest distances from ``root`` over the points of cycles ``position - 1 .. position + 1``.
+
+    ``dist`` is scratch space shared between calls (left all None on return).
+    """
+    touched = [root]
+    dist[root] = 0
+    queue = deque([root])
+    queued = {root}
     while queue:
         u = queue.popleft()
         queued.discard(u)
         du = dist[u]
-        for arc in arcs[u]:
-            v = arc.target
-            if v not in local:
+        assert du is not None
+        for v, w in arcs[u]:
+            if abs(cycle_of[v] - position) > 1:
                 continue
-            nd = du + arc.weight
-            if nd < dist.get(v, float("inf")):
+            nd = du + w
+            dv = dist[v]
+            if dv is None or nd < dv:
+                if dv is None:
+                    touched.append(v)
                 dist[v] = nd
                 if v not in queued:
                     queued.add(v)
                     queue.append(v)
-    return {i: dist.get(i, float("inf")) for i in local}
+    found: dict[int, int] = {}
+    for i in touched:
+        value = dist[i]
+        assert value is not None
+        found[i] = value
+        dist[i] = None
+    return found
