@@ -25,7 +25,7 @@ from regdsl.diagnostics import Code, Sink, codes
 from regdsl.model import ast
 from regdsl.source import SourceFile, Span
 from regdsl.syntax import expected
-from regdsl.syntax.transform import ToAst, tree_depth_exceeds
+from regdsl.syntax.transform import NestingTooDeep, ToAst
 
 __all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse"]
 
@@ -107,8 +107,14 @@ class _Comments:
 _COMMENTS = _Comments()
 
 
-def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
-    """Build the LALR parser from the grammar (``strict`` fails on any conflict)."""
+_TRANSFORMER = ToAst(MAX_NESTING)
+
+
+def build_parser(*, strict: bool = False, cache: bool = True, transform: bool = False) -> Lark:
+    """Build the LALR parser from the grammar (``strict`` fails on any conflict).
+
+    With ``transform`` the parser builds syntax nodes as it reduces, instead of a tree.
+    """
     grammar = grammar_text()
     return Lark(
         grammar,
@@ -120,12 +126,13 @@ def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
         strict=strict,
         cache=_cache_path(grammar) if cache else False,
         lexer_callbacks={"_NL": _COMMENTS},
+        transformer=_TRANSFORMER if transform else None,
     )
 
 
 @functools.cache
 def _parser() -> Lark:
-    parser = build_parser()
+    parser = build_parser(transform=True)
     expected.KEYWORD_TERMINALS.update(
         {t.name: t.pattern.value for t in parser.terminals if t.pattern.type == "str" and t.name.isupper()}
     )
@@ -280,10 +287,15 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
     parser = _parser()
     reporter = _Reporter(source, sink)
     work = source.text if source.text.endswith("\n") else source.text + "\n"
+
+    def comments() -> list[ast.Comment]:
+        return [ast.Comment(span=source.span(pos, pos + len(text)), text=text) for pos, text in _COMMENTS.found]
+
+    _TRANSFORMER.bind(source, comments)
     for _attempt in range(MAX_ERRORS + 1):
         _COMMENTS.found = []
         try:
-            tree = parser.parse(work)
+            module = parser.parse(work)
         except UnexpectedToken as err:
             line = reporter.token_error(err, work)
         except UnexpectedCharacters as err:
@@ -292,15 +304,10 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
             line = err.line if err.line >= 1 else reporter.last_line(work)
         except _IndentMismatch as err:
             line = reporter.indent_error(err, work)
+        except NestingTooDeep as err:
+            line = reporter.depth_error(err.offset)
         else:
-            deep = tree_depth_exceeds(tree, MAX_NESTING)
-            if deep is None:
-                comments = [
-                    ast.Comment(span=source.span(pos, pos + len(text)), text=text) for pos, text in _COMMENTS.found
-                ]
-                return ToAst(source, comments).transform(tree)
-            first = next((t for t in deep.scan_values(lambda v: isinstance(v, Token))), None)
-            line = reporter.depth_error(first.start_pos if isinstance(first, Token) and first.start_pos else 0)
+            return cast(ast.Module, module)
         work, progressed = _blank(work, line)
         if not progressed:
             break

@@ -5,14 +5,15 @@ Each method is named after, and quotes, the grammar rule it transforms.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
-from lark import Token, Transformer, Tree
+from lark import Token, Transformer
 
 from regdsl.model import ast
 from regdsl.source import SourceFile, Span
 
-__all__ = ["ToAst", "decode_string", "tree_depth_exceeds"]
+__all__ = ["NestingTooDeep", "ToAst", "decode_string"]
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
@@ -46,13 +47,41 @@ def decode_string(raw: str) -> str:
 Child = Any
 
 
-class ToAst(Transformer[Token, ast.Module]):
-    """Builds ``ast`` nodes bottom-up; spans come from token and tree offsets."""
+class NestingTooDeep(Exception):
+    """A condition nests deeper than the limit; ``offset`` is where the too-deep part starts."""
 
-    def __init__(self, source: SourceFile, comments: list[ast.Comment]) -> None:
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
+class ToAst(Transformer[Token, ast.Module]):
+    """Builds ``ast`` nodes bottom-up, while the LALR parser reduces (no parse tree is built).
+
+    ``bind`` sets the file being parsed. Spans come from token offsets. Conditions deeper
+    than ``max_nesting`` (parentheses and ``not`` count) raise ``NestingTooDeep``, so that
+    later passes, which recurse over conditions, never meet a deep one.
+    """
+
+    def __init__(self, max_nesting: int) -> None:
         super().__init__(visit_tokens=False)
+        self.max_nesting = max_nesting
+        self.source = SourceFile("<unbound>", "")
+        self.comments: Callable[[], list[ast.Comment]] = list
+        self._depth: dict[int, int] = {}
+
+    def bind(self, source: SourceFile, comments: Callable[[], list[ast.Comment]]) -> None:
+        """Parse ``source`` next; ``comments`` gives its comments once the file is read."""
         self.source = source
         self.comments = comments
+        self._depth = {}
+
+    def _nest(self, node: ast.Cond, *inner: object) -> ast.Cond:
+        depth = 1 + max((self._depth.get(id(x), 0) for x in inner), default=0)
+        if depth > self.max_nesting:
+            raise NestingTooDeep(node.span.start)
+        self._depth[id(node)] = depth
+        return node
 
     # -- helpers -----------------------------------------------------------------
 
@@ -102,7 +131,7 @@ class ToAst(Transformer[Token, ast.Module]):
         return ast.Module(
             span=self.source.span(0, len(self.source.text)),
             items=cast(tuple[ast.Item, ...], items),
-            comments=tuple(self.comments),
+            comments=tuple(self.comments()),
         )
 
     # -- identity ------------------------------------------------------------------
@@ -528,20 +557,25 @@ class ToAst(Transformer[Token, ast.Module]):
     def or_cond(self, c: list[Child]) -> ast.OrCond:
         """``or_cond: and_cond (OR and_cond)*``."""
         ops = tuple(x for x in c if isinstance(x, ast.Node))
-        return ast.OrCond(span=self._span(ops), operands=cast(Any, ops))
+        return self._nest(ast.OrCond(span=self._span(ops), operands=cast(Any, ops)), *ops)
 
     def and_cond(self, c: list[Child]) -> ast.AndCond:
         """``and_cond: not_cond (AND not_cond)*``."""
         ops = tuple(x for x in c if isinstance(x, ast.Node))
-        return ast.AndCond(span=self._span(ops), operands=cast(Any, ops))
+        return self._nest(ast.AndCond(span=self._span(ops), operands=cast(Any, ops)), *ops)
 
     def not_(self, c: list[Child]) -> ast.NotCond:
         """``not_cond: NOT not_cond``."""
-        return ast.NotCond(span=self._span(*c), operand=c[1])
+        return self._nest(ast.NotCond(span=self._span(*c), operand=c[1]), c[1])
 
     def atom(self, c: list[Child]) -> ast.Cond:
-        """``atom: LPAR cond RPAR``: parentheses only group."""
-        return cast(ast.Cond, c[1])
+        """``atom: LPAR cond RPAR``: parentheses group, and count towards the nesting limit."""
+        inner = cast(ast.Cond, c[1])
+        depth = self._depth.get(id(inner), 0) + 1
+        if depth > self.max_nesting:
+            raise NestingTooDeep(cast(int, c[0].start_pos))
+        self._depth[id(inner)] = depth
+        return inner
 
     def response_in(self, c: list[Child]) -> ast.ResponseIn:
         """``atom: RESPONSE IN LPAR NAME (COMMA NAME)* RPAR``."""
@@ -559,14 +593,3 @@ class ToAst(Transformer[Token, ast.Module]):
     def hsct(self, c: list[Child]) -> ast.Hsct:
         """``atom: PROCEEDING TO HSCT``."""
         return ast.Hsct(span=self._span(*c))
-
-
-def tree_depth_exceeds(tree: Tree[Token], limit: int) -> Tree[Token] | None:
-    """Return the first subtree nested deeper than ``limit``, without recursion."""
-    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return node
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
-    return None
