@@ -13,16 +13,34 @@ __all__ = ["LineIndex", "SourceFile", "Span"]
 class Span:
     """A half-open range ``[start, end)`` of code points in one source file.
 
-    Lines and columns are 1-based and count code points, as an editor shows them.
+    Lines and columns are 1-based and count code points, as an editor shows them; they
+    are worked out from the file's line index when asked for, not for every node.
     """
 
     path: str
     start: int
     end: int
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    index: LineIndex = field(compare=False, repr=False)
+
+    @property
+    def line(self) -> int:
+        """The 1-based line of the start."""
+        return self.index.position(self.start)[0]
+
+    @property
+    def column(self) -> int:
+        """The 1-based column of the start."""
+        return self.index.position(self.start)[1]
+
+    @property
+    def end_line(self) -> int:
+        """The 1-based line of the end."""
+        return self.index.position(self.end)[0]
+
+    @property
+    def end_column(self) -> int:
+        """The 1-based column of the end."""
+        return self.index.position(self.end)[1]
 
     def to_dict(self) -> dict[str, object]:
         """Return the span as plain JSON data."""
@@ -78,17 +96,7 @@ class SourceFile:
         size = len(self.text)
         start = max(0, min(start, size))
         end = max(start, min(end, size))
-        line, column = self.index.position(start)
-        end_line, end_column = self.index.position(end)
-        return Span(
-            path=self.path,
-            start=start,
-            end=end,
-            line=line,
-            column=column,
-            end_line=end_line,
-            end_column=end_column,
-        )
+        return Span(path=self.path, start=start, end=end, index=self.index)
 
     def line_text(self, line: int) -> str:
         """Return line ``line`` (1-based) without its line break."""

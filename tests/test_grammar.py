@@ -39,3 +39,13 @@ def test_close_match_prefers_case_fixes_then_near_misses() -> None:
     assert close_match("cisplatin", ["cISplatin", "cARBOplatin"]) == "cISplatin"
     assert close_match("cycel", ["cycle", "cycles"]) == "cycle"
     assert close_match("zzz", ["cycle"]) is None
+
+
+def test_quoted_text_escapes() -> None:
+    from regdsl.syntax.transform import decode_string
+
+    assert decode_string('"plain"') == "plain"
+    assert decode_string(r'"1.\tPeters"') == "1.\tPeters"
+    assert decode_string(r'"Non small\u00a0cell"') == "Non small\u00a0cell"
+    assert decode_string(r'"say \"hi\" \\ done"') == 'say "hi" \\ done'
+    assert decode_string(r'"unknown \q kept"') == "unknown \\q kept"

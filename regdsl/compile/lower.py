@@ -58,15 +58,7 @@ class LibraryDefs:
 
 def _point(span: Span) -> Span:
     """Return an empty span at the end of ``span``, for "expected something here"."""
-    return Span(
-        path=span.path,
-        start=span.end,
-        end=span.end,
-        line=span.end_line,
-        column=span.end_column,
-        end_line=span.end_line,
-        end_column=span.end_column,
-    )
+    return replace(span, start=span.end)
 
 
 class _Lowerer:
@@ -1048,7 +1040,7 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
 
 
 def _first_line(span: Span) -> Span:
-    return replace(span, end=span.start, end_line=span.line, end_column=span.column)
+    return replace(span, end=span.start)
 
 
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:

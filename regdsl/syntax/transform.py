@@ -5,8 +5,9 @@ Each method is named after, and quotes, the grammar rule it transforms.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 from lark import Token, Transformer
 
@@ -16,35 +17,24 @@ from regdsl.source import SourceFile, Span
 __all__ = ["NestingTooDeep", "ToAst", "decode_string"]
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if len(code) == 5:
+        return chr(int(code[1:], 16))
+    return _ESCAPES.get(code, "\\" + code)
 
 
 def decode_string(raw: str) -> str:
-    r"""Decode a quoted STRING token: ``\\n``, ``\\t``, ``\\"``, ``\\\\`` and ``\\uXXXX``."""
+    r"""Decode a quoted STRING token: ``\n``, ``\t``, ``\"``, ``\\`` and ``\uXXXX``."""
     body = raw[1:-1]
-    if "\\" not in body:
-        return body
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt == "u" and i + 6 <= len(body):
-                try:
-                    out.append(chr(int(body[i + 2 : i + 6], 16)))
-                    i += 6
-                    continue
-                except ValueError:
-                    pass
-            out.append(_ESCAPES.get(nxt, "\\" + nxt))
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    return _ESCAPE.sub(_unescape, body) if "\\" in body else body
 
 
 Child = Any
+_C = TypeVar("_C", ast.NotCond, ast.AndCond, ast.OrCond)
 
 
 class NestingTooDeep(Exception):
@@ -76,7 +66,7 @@ class ToAst(Transformer[Token, ast.Module]):
         self.comments = comments
         self._depth = {}
 
-    def _nest(self, node: ast.Cond, *inner: object) -> ast.Cond:
+    def _nest(self, node: _C, *inner: object) -> _C:
         depth = 1 + max((self._depth.get(id(x), 0) for x in inner), default=0)
         if depth > self.max_nesting:
             raise NestingTooDeep(node.span.start)
@@ -86,23 +76,26 @@ class ToAst(Transformer[Token, ast.Module]):
     # -- helpers -----------------------------------------------------------------
 
     def _span(self, *parts: object) -> Span:
-        starts: list[int] = []
-        ends: list[int] = []
+        start = end = -1
         for part in parts:
-            if isinstance(part, Token) and part.start_pos is not None and part.end_pos is not None:
-                starts.append(part.start_pos)
-                ends.append(part.end_pos)
+            if isinstance(part, Token):
+                s, e = part.start_pos, part.end_pos
+                if s is None or e is None:
+                    continue
             elif isinstance(part, ast.Node):
-                starts.append(part.span.start)
-                ends.append(part.span.end)
+                s, e = part.span.start, part.span.end
             elif isinstance(part, tuple | list):
-                for sub in part:
-                    if isinstance(sub, ast.Node):
-                        starts.append(sub.span.start)
-                        ends.append(sub.span.end)
-        if not starts:
-            return self.source.span(0, 0)
-        return self.source.span(min(starts), max(ends))
+                if not part:
+                    continue
+                inner = self._span(*part)
+                s, e = inner.start, inner.end
+            else:
+                continue
+            if start < 0 or s < start:
+                start = s
+            if e > end:
+                end = e
+        return self.source.span(max(start, 0), max(end, 0))
 
     def _word(self, token: Token | None) -> ast.Word | None:
         if token is None:
