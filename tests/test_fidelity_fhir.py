@@ -28,7 +28,7 @@ import pytest
 
 from regdsl.compile.library import check_paths
 from regdsl.diagnostics import Severity
-from regdsl.model import ir
+from regdsl.model import ast, ir
 from regdsl.model.vocabulary import NZMT_SYSTEM, SNOMED, UCUM, Basis, Unit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -601,6 +601,23 @@ def check_activity(definition: J, line: ir.Administration, scope: Scope) -> None
     assert " ".join(words) == dosage["text"].text()
 
 
+def check_plan(regimen: ir.Regimen) -> None:
+    """Check the plan: the sources state none, so there is none but the meaning of an open heading.
+
+    An open-ended regimen carries only the rule its heading means in the library ("Cycle 1
+    (and all further cycles)": until disease progression), which the ``.reg`` file marks as
+    not from the source; any other plan would be a fact the source lacks.
+    """
+    if not any(group.open_ended for group in regimen.cycles()):
+        assert regimen.plan == ir.Plan()
+        return
+    assert (regimen.plan.decisions, regimen.plan.limits) == ((), ())
+    (stop,) = regimen.plan.stops
+    assert stop.within is None
+    assert isinstance(stop.cond, ast.ResponseIn)
+    assert [code.text for code in stop.cond.codes] == ["PD"]
+
+
 def check_regimen(doc: dict[str, Any], regimen: ir.Regimen) -> Ledger:
     """Check every element of ``doc`` against ``regimen``; return what was checked and what implied."""
     log = Ledger()
@@ -635,7 +652,7 @@ def check_regimen(doc: dict[str, Any], regimen: ir.Regimen) -> Ledger:
         (part,) = regimen.parts
         assert part.number is None
         check_cycles(root, part, scope)
-    assert regimen.plan == ir.Plan()
+    check_plan(regimen)
 
     leaves = set(leaf_paths(doc))
     handled = log.checked | set(log.implied)

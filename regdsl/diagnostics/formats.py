@@ -33,28 +33,38 @@ def _caret_line(line_text: str, label: Label, first: bool) -> str:
     return " " * len(before) + mark + text
 
 
+def _snippet(labels: Sequence[Label], primary: Label, source: SourceFile, pad: str, width: int) -> list[str]:
+    out = [f"{pad} |"]
+    last_line = None
+    for label in labels:
+        line_no = label.span.line
+        line_text = source.line_text(line_no)
+        if last_line is not None and line_no > last_line + 1:
+            out.append(f"{pad}...")
+        if line_no != last_line:
+            out.append(f"{line_no:>{width}} | {_expand(line_text)}".rstrip())
+        out.append(f"{pad} | {_caret_line(line_text, label, label is primary)}".rstrip())
+        last_line = line_no
+    return out
+
+
 def _text(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     blocks = []
     for diag in diagnostics:
         span = diag.span
         out = [f"{diag.level.value}[{diag.code.code}]: {diag.message}"]
-        labels = sorted((diag.primary, *diag.secondary), key=lambda lb: (lb.span.line, lb.span.column))
-        width = len(str(max(lb.span.line for lb in labels)))
+        every = (diag.primary, *diag.secondary)
+        width = len(str(max(lb.span.line for lb in every)))
         pad = " " * width
-        out.append(f"{pad}--> {span.path}:{span.line}:{span.column}")
-        source = sources.get(span.path)
-        if source is not None:
-            out.append(f"{pad} |")
-            last_line = None
-            for label in labels:
-                line_no = label.span.line
-                line_text = source.line_text(line_no)
-                if last_line is not None and line_no > last_line + 1:
-                    out.append(f"{pad}...")
-                if line_no != last_line:
-                    out.append(f"{line_no:>{width}} | {_expand(line_text)}".rstrip())
-                out.append(f"{pad} | {_caret_line(line_text, label, label is diag.primary)}".rstrip())
-                last_line = line_no
+        # The primary's file first, then every other file a label points into, each with its lines.
+        paths = [span.path, *sorted({lb.span.path for lb in diag.secondary} - {span.path})]
+        for path in paths:
+            labels = sorted((lb for lb in every if lb.span.path == path), key=lambda lb: (lb.span.line, lb.span.column))
+            first = labels[0].span if path != span.path else span
+            out.append(f"{pad}{'-->' if path == span.path else ':::'} {path}:{first.line}:{first.column}")
+            source = sources.get(path)
+            if source is not None:
+                out.extend(_snippet(labels, diag.primary, source, pad, width))
         for note in diag.notes:
             out.append(f"{pad} = note: {note}")
         if diag.help:

@@ -1,0 +1,366 @@
+"""Branching rules: the phase graph's reachability and bounds, decision guards, links between regimens.
+
+Guards range over a small finite patient state (``phases.STATES``), so coverage, overlap
+and the equivalence of two conditions are decided exactly by evaluating them in every
+state, never by sampling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from regdsl.check.context import LibraryContext, RuleContext
+from regdsl.check.registry import library_rule, rule
+from regdsl.compile.phases import STATES, PhaseGraph, PhaseId, Transition, describe_state, holds
+from regdsl.diagnostics import Diagnostic, Label, Severity
+from regdsl.model import ast, ir
+from regdsl.source import SourceFile, Span
+
+__all__ = [
+    "guards_incomplete",
+    "guards_overlap",
+    "limit_not_shared",
+    "link_to_retired",
+    "truth_set",
+    "unbounded_repeat",
+    "unreachable_phase",
+]
+
+RETIRED = frozenset({ir.Status.DISCONTINUED.value, ir.Status.SUPERSEDED.value})
+
+
+def truth_set(cond: ast.Cond | None) -> frozenset[int]:
+    """Return the indices of the patient states (``STATES``) in which ``cond`` holds (all for None)."""
+    return frozenset(i for i, state in enumerate(STATES) if cond is None or holds(cond, state))
+
+
+ALL_STATES = truth_set(None)
+
+
+def _word_span(source: SourceFile, span: Span, word: str) -> Span:
+    """Return the span of the last ``word`` inside ``span`` (the whole span if it is not there)."""
+    at = source.text.rfind(word, span.start, span.end)
+    return source.span(at, at + len(word)) if at >= 0 else span
+
+
+@rule("BRA002", "unreachable-phase", Severity.ERROR, "no path from the start of treatment reaches a cycle group")
+def unreachable_phase(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find cycle groups that no path through the plan reaches.
+
+    What it does: builds the phase graph (cycle groups, parts and linked regimens joined
+    by the plan's transitions) and flags every cycle group that no path from the start of
+    treatment reaches, whatever the patient's response.
+
+    Why it matters: a cycle nobody can be given is either dead text or, more often, a
+    sign that a decision sends patients to the wrong place: the cycles meant for them are
+    skipped.
+
+    Example:
+        cycle 1: 21 days
+          ...
+        cycle 2: 21 days
+          ...
+        cycle 3: 21 days
+          ...
+        plan
+          after cycle 1:
+            if response is CR: go to cycle 3
+            otherwise: stop
+
+    Use instead: a plan that leads to every cycle group (`otherwise: next cycle`), or
+    remove the cycles no patient is given.
+    """
+    phases = ctx.compiled.phases
+    for node in phases.unreachable():
+        phase = phases.phase(node)
+        if phase.span is None:
+            continue
+        yield unreachable_phase.finding(
+            phase.span,
+            f'no patient reaches "{phase.label}": no path from the start of treatment leads here',
+            label="unreachable",
+            help="check the decisions before it (`go to cycle`, `stop`, `continue with`), or remove these cycles",
+        )
+
+
+def _order(phases: PhaseGraph) -> dict[PhaseId, int]:
+    return {node: index for index, (node, _) in enumerate(phases.groups())}
+
+
+def _loop_edges(phases: PhaseGraph, loop: Sequence[PhaseId]) -> list[tuple[PhaseId, PhaseId, Transition]]:
+    members = set(loop)
+    found: list[tuple[PhaseId, PhaseId, Transition]] = []
+    for u, v, data in phases.graph.edges(data=True):
+        if u in members and v in members:
+            found.append((u, v, data["transition"]))
+    return found
+
+
+def _limits_cover(plan: ir.Plan) -> tuple[int, ...]:
+    """Return the patient states no cycle limit applies to (none when the limits cover every state)."""
+    covered: set[int] = set()
+    for limit in plan.limits:
+        covered |= truth_set(limit.cond)
+    return tuple(sorted(ALL_STATES - covered))
+
+
+@rule("BRA003", "unbounded-repeat", Severity.ERROR, "cycles may repeat without end")
+def unbounded_repeat(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find loops in the plan that nothing bounds.
+
+    What it does: finds every loop of the phase graph (an open-ended group's `Cycle 1 (and
+    all further cycles)`, or a `go to cycle` back to an earlier cycle) and flags it unless
+    something ends it: a closed group's own count (`cycles 2 to 3` repeats at most twice),
+    a `stop if` rule, or `at most N cycles` limits whose conditions together cover every
+    patient (every response, MRD result and HSCT plan).
+
+    Why it matters: a prescribing system that follows the plan would offer further cycles
+    for ever. Open-ended treatment is real ("until disease progression or unacceptable
+    toxicity"), but then the regimen must say what ends it.
+
+    Example:
+        cycle 1 and all further cycles: 28 days
+          alectinib 600 mg flat oral twice daily days 1 to 28
+
+    Use instead: state the bound:
+        plan
+          stop if response is PD
+    """
+    regimen = ctx.regimen
+    plan = regimen.plan
+    if plan.stops:
+        return
+    uncovered = _limits_cover(plan)
+    if not uncovered:
+        return
+    phases = ctx.compiled.phases
+    order = _order(phases)
+    reported: set[tuple[int, int]] = set()
+    for loop in phases.loops():
+        edges = _loop_edges(phases, loop)
+        if len(loop) == 1:
+            node = loop[0]
+            group = phases.phase(node).group
+            jumps = [t for _, _, t in edges if t.kind != "repeat"]
+            if not jumps and group is not None and not group.open_ended:
+                continue  # a closed group repeats only its own count
+            back = jumps or [t for _, _, t in edges]
+            target = node
+        else:
+            backwards = [(v, t) for u, v, t in edges if order.get(v, 0) <= order.get(u, 0)]
+            backwards.sort(key=lambda vt: vt[1].span.start if vt[1].span else -1)
+            target = backwards[0][0] if backwards else loop[0]
+            back = [t for _, t in backwards] or [t for _, _, t in edges]
+        transition = min(back, key=lambda t: t.span.start if t.span else -1)
+        phase = phases.phase(target)
+        span = transition.span or phase.span
+        if span is None:
+            continue
+        key = (span.start, span.end)
+        if key in reported:
+            continue
+        reported.add(key)
+        if transition.kind == "repeat":
+            what = f'"{phase.label}" repeats'
+        else:
+            what = f'this goes back to "{phase.label}", so cycles repeat'
+        notes = []
+        if plan.limits:
+            notes.append(
+                "the cycle limits leave out some patients, for example one with " + describe_state(STATES[uncovered[0]])
+            )
+        secondary: tuple[Label, ...] = ()
+        if transition.kind != "repeat" and phase.span is not None:
+            secondary = (Label(phase.span, "repeated from here"),)
+        yield unbounded_repeat.finding(
+            span,
+            f"{what} without end: no stop rule or cycle limit bounds {'them' if transition.kind != 'repeat' else 'it'}",
+            label="no bound",
+            help="add `stop if ...` to the plan, or `at most N cycles` covering every patient",
+            notes=tuple(notes),
+            secondary=secondary,
+        )
+
+
+@rule("BRA004", "guards-incomplete", Severity.ERROR, "a decision leaves some patients without a branch")
+def guards_incomplete(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find decisions whose guards leave a patient with no branch to take.
+
+    What it does: at every decision of the plan without an `otherwise` branch, evaluates
+    the guards in every patient state (response CR, CRi, PR, SD or PD; MRD negative or
+    positive; proceeding to HSCT or not) and flags the decision if some state satisfies
+    none of them. It names one such patient.
+
+    Why it matters: a patient who fits no branch has no plan: the regimen says nothing
+    about what to give them next, and each prescriber will guess differently.
+
+    Example:
+        after cycle 1:
+          if response in (CR, CRi): continue with my-regimen-cr
+          if response is PD: stop
+
+    Use instead: a branch for every patient, most simply with `otherwise`:
+        after cycle 1:
+          if response in (CR, CRi): continue with my-regimen-cr
+          otherwise: next cycle
+    """
+    for decision in ctx.regimen.plan.decisions:
+        if any(branch.cond is None for branch in decision.branches):
+            continue
+        covered: set[int] = set()
+        for branch in decision.branches:
+            covered |= truth_set(branch.cond)
+        missing = sorted(ALL_STATES - covered)
+        if not missing:
+            continue
+        others = len(missing) - 1
+        yield guards_incomplete.finding(
+            decision.span,
+            f"no branch of this decision applies to a patient with {describe_state(STATES[missing[0]])}",
+            label="some patients have no branch",
+            help="add `otherwise: ...`, or a branch for the patients left out",
+            notes=(f"{others} other patient state{'s' if others != 1 else ''} also fit no branch",) if others else (),
+        )
+
+
+@rule("BRA005", "guards-overlap", Severity.WARNING, "two branches of a decision apply to the same patient")
+def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find two guards of one decision that both hold for some patient.
+
+    What it does: for every pair of guarded branches of a decision that lead to different
+    places, evaluates both guards in every patient state and flags the later branch if
+    some patient satisfies both. It names one such patient.
+
+    Why it matters: when two branches apply, the plan says two different things about the
+    same patient; a reader cannot tell which was meant.
+
+    Example:
+        after cycle 2:
+          if response in (CR, CRi): continue with my-regimen-cr
+          if MRD negative: stop
+          otherwise: next cycle
+
+    Use instead: guards that exclude each other:
+        after cycle 2:
+          if response in (CR, CRi): continue with my-regimen-cr
+          if MRD negative and not response in (CR, CRi): stop
+          otherwise: next cycle
+    """
+    for decision in ctx.regimen.plan.decisions:
+        guarded = [b for b in decision.branches if b.cond is not None]
+        for j, later in enumerate(guarded):
+            for earlier in guarded[:j]:
+                if (earlier.action, earlier.target) == (later.action, later.target):
+                    continue
+                both = sorted(truth_set(earlier.cond) & truth_set(later.cond))
+                if not both:
+                    continue
+                yield guards_overlap.finding(
+                    later.span,
+                    f"this branch and an earlier one both apply to a patient with {describe_state(STATES[both[0]])}",
+                    label="overlaps an earlier branch",
+                    secondary=(Label(earlier.span, "also applies"),),
+                    help="make the guards exclude each other, so that each patient has one branch",
+                )
+                break
+
+
+def _status(ctx: RuleContext, target: str) -> tuple[str | None, str | None]:
+    """Return a linked regimen's status and successor (the lowered regimen's own when it links to itself)."""
+    regimen = ctx.regimen
+    if target == regimen.id:
+        return regimen.status.value, regimen.meta.superseded_by
+    info = ctx.infos.get(target)
+    if info is None:
+        return None, None
+    return info.status, info.superseded_by
+
+
+def _links(plan: ir.Plan) -> Iterator[tuple[str, Span, str]]:
+    for decision in plan.decisions:
+        for branch in decision.branches:
+            if branch.action == "continue" and branch.target:
+                yield branch.target, branch.span, "continue with"
+    for limit in plan.limits:
+        for target in limit.counted_with:
+            yield target, limit.span, "counted with"
+
+
+@rule("BRA006", "link-to-retired-regimen", Severity.WARNING, "a link names a discontinued or superseded regimen")
+def link_to_retired(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find links to regimens that are discontinued or superseded.
+
+    What it does: flags `continue with ID` and `counted with ID` when the regimen `ID`
+    has status `discontinued` or `superseded` (and says by what, when known).
+
+    Why it matters: a patient handed over to a retired regimen is treated on a schedule
+    the library has withdrawn, often for a safety reason.
+
+    Example:
+        if response in (CR, CRi): continue with old-regimen-cr
+      where old-regimen-cr.reg says `status superseded by new-regimen-cr`.
+
+    Use instead: link to the regimen that replaced it:
+        if response in (CR, CRi): continue with new-regimen-cr
+    """
+    for target, span, how in _links(ctx.regimen.plan):
+        status, successor = _status(ctx, target)
+        if status not in RETIRED:
+            continue
+        where = _word_span(ctx.source, span, target)
+        if status == ir.Status.SUPERSEDED.value:
+            message = f"`{how} {target}` links to a superseded regimen"
+            message += f", replaced by `{successor}`" if successor else ""
+            help = f"link to `{successor}` instead" if successor else "link to the regimen that replaced it"
+        else:
+            message = f"`{how} {target}` links to a discontinued regimen"
+            help = "link to a current regimen, or remove the link"
+        yield link_to_retired.finding(where, message, label=status, help=help)
+
+
+@library_rule("BRA007", "limit-not-shared", Severity.WARNING, "a shared cycle limit is not stated by the other regimen")
+def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
+    """Find cycle limits counted with another regimen that the other regimen does not state.
+
+    What it does: for `at most N cycles [if COND] counted with X`, looks in regimen `X`
+    (when it is checked in the same run) for the same limit in reverse: `at most N cycles`
+    with an equivalent condition (true for exactly the same patients), counted with this
+    regimen. It flags the limit when `X` has none.
+
+    Why it matters: a limit counted across two regimens caps the cycles of both together.
+    If only one side states it, a patient who moves to the other regimen can be given
+    more cycles than the limit allows, because that regimen's page does not say so.
+
+    Example:
+        # my-regimen.reg
+        at most 6 cycles if not proceeding to HSCT counted with my-regimen-cr
+        # my-regimen-cr.reg has no such limit
+
+    Use instead: state the shared limit in both regimens:
+        # my-regimen-cr.reg
+        at most 6 cycles if not proceeding to HSCT counted with my-regimen
+    """
+    for regimen_id in sorted(ctx.regimens):
+        regimen = ctx.regimens[regimen_id]
+        for limit in regimen.plan.limits:
+            truth = truth_set(limit.cond)
+            for other_id in limit.counted_with:
+                other = ctx.regimens.get(other_id)
+                if other is None or other_id == regimen_id:
+                    continue
+                back = [lim for lim in other.plan.limits if regimen_id in lim.counted_with]
+                if any(lim.count == limit.count and truth_set(lim.cond) == truth for lim in back):
+                    continue
+                near = [lim for lim in back if lim.count == limit.count or truth_set(lim.cond) == truth]
+                if near:
+                    secondary = (Label(near[0].span, f"the limit in `{other_id}` differs"),)
+                else:
+                    secondary = (Label(other.span, f"no limit here counted with {regimen_id}"),)
+                yield limit_not_shared.finding(
+                    limit.span,
+                    f"this limit (at most {limit.count} cycles) counts cycles together with `{other_id}`, "
+                    f"but `{other_id}` states no such limit counted with `{regimen_id}`",
+                    label="one-sided limit",
+                    secondary=secondary,
+                    help=f"add the same limit, with an equivalent condition, to `{other_id}`",
+                )
