@@ -30,6 +30,7 @@ from regdsl.model.vocabulary import (
     SNOMED,
     TIME_UNITS,
     UNITS,
+    Basis,
     Coding,
     Unit,
     find_factor,
@@ -178,6 +179,32 @@ class _Lowerer:
                 )
         return found
 
+    def check_dose_parts(
+        self, node: ast.Admin, unit: Unit, volume: ir.Quantity | None, cap: ir.Quantity | None
+    ) -> None:
+        """Check that a volume is in mL, a cap is absolute on a scaled dose, and `flat` marks an absolute one."""
+        scaled = unit.basis in {Basis.PER_M2, Basis.PER_KG, Basis.AUC}
+        if node.dose.flat and unit.basis is not Basis.ABSOLUTE:
+            self.sink.report(
+                c.BAD_UNIT_USE,
+                node.dose.span,
+                f"`flat` means a dose not scaled by body size, but {unit.display} is not a flat amount",
+                label="remove `flat`",
+            )
+        if volume is not None and volume.unit.term != "mL":
+            self.sink.report(
+                c.BAD_UNIT_USE, volume.span, f"a volume is given in mL, not {volume.unit.display}", label="write mL"
+            )
+        if cap is not None and (cap.unit.basis is not Basis.ABSOLUTE or not scaled):
+            self.sink.report(
+                c.BAD_UNIT_USE,
+                cap.span,
+                "`max` caps a dose scaled by body size with an absolute amount, such as `max 2 mg`"
+                if scaled
+                else f"`max` caps only a scaled dose; {node.dose.amount.text} {unit.display} is already absolute",
+                label="not a valid cap",
+            )
+
     def quantity(self, span: Span, amount: ast.Word, unit: ast.Word, *, dose: bool = False) -> ir.Quantity | None:
         value = self.dose_number(amount) if dose else self.decimal(amount)
         found = self.unit(unit)
@@ -318,12 +345,19 @@ class _Lowerer:
                 else "statuses: draft, provisional, published, discontinued, superseded by ID",
             )
             return None, None
-        if (status is ir.Status.SUPERSEDED) != (by is not None):
+        if status is ir.Status.SUPERSEDED and by is None:
             self.sink.report(
                 c.MISSING_FIELD,
                 word.span,
                 "`superseded` names the regimen that replaces it",
                 label="write `status superseded by NEW-ID`",
+            )
+        elif status is not ir.Status.SUPERSEDED and by is not None:
+            self.sink.report(
+                c.MISPLACED,
+                by.span,
+                f"only a superseded regimen names a replacement, not a {status.value} one",
+                label="remove `by ...`, or write `status superseded by ...`",
             )
         return status, by.text if by else None
 
@@ -484,7 +518,7 @@ class _Lowerer:
                 case ast.Flag():
                     raise AssertionError(clause.kind)
                 case ast.Volume(amount=a, unit=u):
-                    volume = self.quantity(clause.span, a, u)
+                    volume = self.quantity(clause.span, a, u, dose=True)
                 case ast.Cap(amount=a, unit=u):
                     cap = self.quantity(clause.span, a, u, dose=True)
                 case ast.Relation(core=core, qualifier=q):
@@ -505,6 +539,7 @@ class _Lowerer:
             days, shift = self.days(days_node, length)
         if med is None or amount is None or unit is None:
             return None
+        self.check_dose_parts(node, unit, volume, cap)
         dose = ir.Dose(span=node.dose.span, amount=amount, text=node.dose.amount.text, unit=unit, flat=node.dose.flat)
         return ir.Administration(
             span=node.span,
@@ -555,6 +590,12 @@ class _Lowerer:
         extend = self.integer(node.extend_to, "a cycle length") if node.extend_to else None
         if first is None or length is None:
             return None
+        for value, word in ((first, node.first), (length, node.length)):
+            if value < 1:
+                self.sink.report(
+                    c.BAD_RANGE, word.span, "cycle numbers and lengths start at 1", label="must be 1 or more"
+                )
+                return None
         if last is not None and last < first:
             self.sink.report(
                 c.BAD_RANGE,
@@ -563,7 +604,7 @@ class _Lowerer:
                 label="the range ends before it starts",
             )
             last = first
-        if extend is not None and extend < length:
+        if extend is not None and extend <= length:
             self.sink.report(
                 c.BAD_RANGE,
                 node.extend_to.span if node.extend_to else node.header,
@@ -584,6 +625,15 @@ class _Lowerer:
                 case ast.TitleStmt(text=text):
                     title = text.value
                 case ast.SameAs(cycle=word):
+                    if same_as is not None or own or notes or observations or gaps:
+                        self.sink.report(
+                            c.MISPLACED,
+                            stmt.span,
+                            "`same as` must be the first line of a cycle, and come once",
+                            label="move this line to the top of the cycle",
+                            help="the lines after `same as` state how this cycle differs",
+                        )
+                        continue
                     number = self.integer(word, "a cycle number")
                     source = next((g for g in earlier if number is not None and g.covers(number)), None)
                     if source is None:
@@ -673,20 +723,27 @@ class _Lowerer:
 
     @staticmethod
     def _place(admins: list[ir.Administration], own: list[ir.Administration], new: ir.Administration) -> None:
-        """Add ``new``; in a ``same as`` cycle it replaces inherited lines of its medicine and days."""
-        for i, old in enumerate(admins):
-            if old not in own and old.medicine == new.medicine and set(old.days) & set(new.days):
-                admins[i] = new
-                admins[:] = [
-                    a
-                    for j, a in enumerate(admins)
-                    if j <= i
-                    or a is new
-                    or not (a not in own and a.medicine == new.medicine and set(a.days) & set(new.days))
-                ]
-                own.append(new)
-                return
-        admins.append(new)
+        """Add ``new``; in a ``same as`` cycle it replaces the copied lines of its medicine on its days.
+
+        A copied line that shares only some days with ``new`` keeps its other days. ``new``
+        takes the place of the first line it replaces, so the cycle reads in the same order.
+        """
+        placed = False
+        result: list[ir.Administration] = []
+        for old in admins:
+            shared = set(old.days) & set(new.days)
+            if old in own or old.medicine != new.medicine or not shared:
+                result.append(old)
+                continue
+            if not placed:
+                result.append(new)
+                placed = True
+            rest = tuple(d for d in old.days if d not in shared)
+            if rest:
+                result.append(replace(old, days=rest))
+        if not placed:
+            result.append(new)
+        admins[:] = result
         own.append(new)
 
     def check_anchors(self, group: ir.CycleGroup) -> None:
@@ -794,7 +851,7 @@ class _Lowerer:
             span=node.span,
             text=node.text.value,
             urls=tuple(self.url(u) for u in node.urls),
-            pmids=tuple(p.text for p in node.pmids),
+            pmids=tuple(p.text for p in node.pmids if self.integer(p, "a PubMed id") is not None),
             accessed=tuple(d for d in (self.date(a) for a in node.accessed) if d is not None),
         )
 
@@ -930,14 +987,11 @@ class _Lowerer:
         )
 
 
-def _misplaced(sink: Sink, node: ast.Node, what: str, where: str) -> None:
-    sink.report(
-        c.MISPLACED,
-        node.span,
-        f"{what} is not allowed in {where}",
-        label="not allowed here",
-        help="library definitions go in `library.reg`; regimen sections in regimen files",
-    )
+def _misplaced(sink: Sink, node: ast.Node, what: str, where: str, help: str) -> None:
+    sink.report(c.MISPLACED, node.span, f"{what} is not allowed in {where}", label="not allowed here", help=help)
+
+
+_LIBRARY_HELP = "library definitions go in `library.reg`; regimen sections in regimen files"
 
 
 def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial: bool = False) -> ir.Regimen | None:
@@ -994,7 +1048,7 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
                 )
             low.blocks[item.name.text] = item
         elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef):
-            _misplaced(sink, item, "a library definition", "a regimen file")
+            _misplaced(sink, item, "a library definition", "a regimen file", _LIBRARY_HELP)
     meta = low.meta(header.span, header.meta)
     if not partial and meta.status is None and not any(isinstance(m, ast.StatusField) for m in header.meta):
         sink.report(
@@ -1010,7 +1064,9 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
     top_cycles = [i for i in module.items if isinstance(i, ast.Cycle)]
     if part_nodes and top_cycles:
         for cyc in top_cycles:
-            _misplaced(sink, cyc, "a cycle outside its part", "a regimen with parts")
+            _misplaced(
+                sink, cyc, "a cycle outside its part", "a regimen with parts", "indent the cycle under its `part`"
+            )
     if part_nodes:
         parts = tuple(low.part(p) for p in part_nodes)
     else:
@@ -1098,7 +1154,7 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                 | ast.Part()
                 | ast.Plan()
             ):
-                _misplaced(sink, item, "a regimen section", "library.reg")
+                _misplaced(sink, item, "a regimen section", "library.reg", _LIBRARY_HELP)
             case _:
                 assert_never(item)
     return LibraryDefs(medicines=base.extended(tuple(medicines)), footnotes=footnotes, blocks=blocks)

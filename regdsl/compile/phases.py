@@ -141,7 +141,7 @@ def _successor(slots: Sequence[_Slot], index: int) -> PhaseId:
     return slots[index + 1].node if index + 1 < len(slots) else END
 
 
-def _selected(decision: ir.Decision, slot: _Slot) -> bool:
+def _selected(decision: ir.Decision, slot: _Slot, last_in_part: bool) -> bool:
     group = slot.group
     last = group.first if group.open_ended else (group.last or group.first)
     match decision.kind:
@@ -153,7 +153,7 @@ def _selected(decision: ir.Decision, slot: _Slot) -> bool:
             first, final = decision.first or 0, decision.last or 0
             return first <= last and (group.open_ended or group.first <= final)
         case "part":
-            return decision.first == slot.part
+            return decision.first == slot.part and last_in_part
         case _:
             assert_never(decision.kind)
 
@@ -179,7 +179,8 @@ def build_phases(regimen: ir.Regimen) -> PhaseGraph:
         nxt = _successor(slots, index)
         if slot.group.open_ended or (slot.group.count or 1) > 1:
             graph.connect(slot.node, slot.node, Transition("repeat", None, slot.group.span))
-        decisions = [d for d in regimen.plan.decisions if _selected(d, slot)]
+        last_in_part = index + 1 == len(slots) or slots[index + 1].part != slot.part
+        decisions = [d for d in regimen.plan.decisions if _selected(d, slot, last_in_part)]
         if not decisions:
             graph.connect(slot.node, nxt, Transition("sequence", None, None))
             continue

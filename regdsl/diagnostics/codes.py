@@ -293,6 +293,15 @@ BAD_REGIMEN_ID = _code(
     "`leu-all-bcell-rr-inotuzumab`: they name files and links.",
 )
 
+BAD_UNIT_USE = _code(
+    "STR020",
+    "unit-misused",
+    E,
+    "a unit does not fit where it is written",
+    "A volume (`in 1000 mL`) is in mL; a cap (`max 2 mg`) is an absolute amount on a dose scaled "
+    "by body size; `flat` marks an absolute dose, never mg/m2, mg/kg or AUC.",
+)
+
 # -- times -------------------------------------------------------------------------
 DAY_OUTSIDE_CYCLE = _code(
     "TIM001",

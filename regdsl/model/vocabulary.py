@@ -127,6 +127,8 @@ ERROR_PRONE_UNITS: dict[str, str] = {
     "µg/kg": "microgram/kg",
     "μg/kg": "microgram/kg",
     "U/m2": "units/m2",
+    "million U": "million units",
+    "million IU": "million units",
     "IU/m2": "units/m2",
 }
 

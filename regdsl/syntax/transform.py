@@ -191,7 +191,7 @@ class ToAst(Transformer[Token, ast.Module]):
         """``prose: (PROSE _NL)+``: the text after ``|`` and one space, kept verbatim."""
         lines = []
         for token in c:
-            text = str(token)[1:]
+            text = str(token)[1:].rstrip("\r")
             lines.append(text[1:] if text.startswith(" ") else text)
         return ast.Prose(span=self._span(*c), lines=tuple(lines))
 
