@@ -1121,7 +1121,10 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                     continue
                 names[key] = name.span
                 default = base.find(name.value)
-                nzmt = next((code.value for _system, code in codes), default.nzmt if default else None)
+                nzmt = next(
+                    (code.value for system, code in codes if "nzmt" in system.value or "nzulm" in system.value),
+                    default.nzmt if default else None,
+                )
                 medicines.append(
                     Medicine(
                         name=key,
@@ -1144,6 +1147,14 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                     continue
                 footnotes[name.text] = ir.Footnote(span=item.span, name=name.text, marker=marker.value, text=prose.text)
             case ast.BlockDef(name=name):
+                if name.text in blocks:
+                    sink.report(
+                        c.DUPLICATE_DEFINITION,
+                        name.span,
+                        f"block `{name.text}` is defined twice",
+                        label="second definition",
+                    )
+                    continue
                 blocks[name.text] = item
             case (
                 ast.RegimenHeader()

@@ -93,8 +93,8 @@ def intrathecal_unknown(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find intrathecal use of a medicine the medicine table does not mark as intrathecal.
 
     What it does: flags the intrathecal route on any medicine other than those the
-    medicine table knows to be given intrathecally (methotrexate, cytarabine,
-    hydrocortisone by default; a library can mark others in `library.reg`).
+    medicine table knows to be given intrathecally (methotrexate, cytarabine and
+    hydrocortisone).
 
     Why it matters: only a few medicines may enter the spinal fluid; a medicine given
     intrathecally by mistake can paralyse or kill.
@@ -102,8 +102,8 @@ def intrathecal_unknown(ctx: RuleContext) -> Iterator[Diagnostic]:
     Example:
         cISplatin 50 mg/m2 intrathecal day 1
 
-    Use instead: the intended route, or mark the medicine as intrathecal in the library's
-    medicine table once that use is confirmed.
+    Use instead: the intended route. If the intrathecal use is intended and confirmed,
+    suppress the finding on that line with the reason.
     """
     for admin in _administrations(ctx.regimen):
         route = admin.route
@@ -117,5 +117,5 @@ def intrathecal_unknown(ctx: RuleContext) -> Iterator[Diagnostic]:
                 admin.span,
                 f"{admin.medicine.display} is not known to be given intrathecally",
                 label="intrathecal",
-                help="check the route; if this use is intended, confirm it in the library's medicine table",
+                help="check the route; if this use is intended and confirmed, suppress this with the reason",
             )

@@ -70,8 +70,8 @@ def shift_narrowed(ctx: RuleContext) -> Iterator[Diagnostic]:
         ino 0.5 mg/m2 IV days 8, 15 ± 2 days over 60 min
         ino doses at least 6 days apart
 
-    Use instead: a window that can be used in full (`days 8 - 1 to + 2`), or a note that
-    says which constraint limits it.
+    Use instead: a window that can be used in full (`day 8 ± 1 days` when the gap allows
+    one day either side), or a note that says which constraint limits it.
     """
     compiled = ctx.compiled
     if compiled.windows is None:
