@@ -102,6 +102,14 @@ def test_folder_without_reg_files_is_a_usage_problem(tmp_path: Path, capsys: pyt
 BUNDLED_WARNINGS = {
     ("leu-all-bcell-rr-inotuzumab-cr.reg", "TIM005", 32),
     ("leu-all-bcell-rr-inotuzumab.reg", "TIM005", 38),
+    # The seed page's own inconsistencies between cycle 1 and cycles 2 to 3, kept verbatim:
+    # loratadine loses its off-label mark, and dexamethasone's instruction misspells a word.
+    ("leu-all-bcell-rr-inotuzumab.reg", "CON001", 51),
+    ("leu-all-bcell-rr-inotuzumab.reg", "CON001", 53),
+    # The seed page's typos, kept verbatim: "insitutional" (qualifier and instruction), "Sinsuoidal".
+    ("leu-all-bcell-rr-inotuzumab.reg", "PRO001", 53),
+    ("leu-all-bcell-rr-inotuzumab.reg", "PRO001", 54),
+    ("leu-all-bcell-rr-inotuzumab.reg", "PRO001", 75),
 }
 
 

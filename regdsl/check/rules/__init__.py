@@ -1,5 +1,5 @@
 """The rule families; importing this package registers every rule."""
 
-from regdsl.check.rules import branching, governance, safety, timing
+from regdsl.check.rules import branching, consistency, governance, prose, safety, timing
 
-__all__ = ["branching", "governance", "safety", "timing"]
+__all__ = ["branching", "consistency", "governance", "prose", "safety", "timing"]

@@ -1,0 +1,300 @@
+"""Prose rules: words in free text that are one or two keystrokes from a known word.
+
+Prose is kept verbatim (typos included), so a misspelling found here is reported, never
+corrected. Words are checked against ``regdsl/check/data/words.txt`` (a word list the
+project ships), the medicine table and the controlled vocabulary. Citations are not
+checked: they are titles as published.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+
+from regdsl.check.context import RuleContext
+from regdsl.check.registry import rule
+from regdsl.diagnostics import Diagnostic, Severity
+from regdsl.model import ir
+from regdsl.model.medicines import DEFAULT_MEDICINES
+from regdsl.model.vocabulary import FACTORS, FREQUENCIES, RESPONSES, ROUTES, SETTINGS, UNITS
+from regdsl.source import SourceFile, Span
+
+__all__ = [
+    "MAX_DISTANCE",
+    "MIN_LETTERS",
+    "WordList",
+    "distance",
+    "known_terms",
+    "near_miss",
+    "prose_near_miss",
+    "word_list",
+]
+
+MIN_LETTERS = 6
+MAX_DISTANCE = 2
+_CHUNK = re.compile(r"\S+")
+_WORD = re.compile(r"[^\W\d_]+")
+_URLISH = re.compile(r"://|^www\.|@|\.(?:com|org|nz|gov|pdf|html?)\b", re.IGNORECASE)
+# Inflections a known word may carry: (suffix, what replaces it).
+_SUFFIXES = (
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ing", ""),
+    ("ing", "e"),
+    ("es", ""),
+    ("ed", ""),
+    ("ed", "e"),
+    ("ly", ""),
+    ("er", ""),
+    ("ers", ""),
+    ("s", ""),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WordList:
+    """The shipped word list: the words, and by length each word with its letter mask (a cheap prefilter)."""
+
+    words: frozenset[str]
+    by_length: dict[int, tuple[tuple[int, str], ...]]
+
+
+def _mask(word: str) -> int:
+    bits = 0
+    for char in word:
+        bits |= 1 << (ord(char) % 61)
+    return bits
+
+
+@functools.cache
+def word_list() -> WordList:
+    """Load ``data/words.txt`` once: one lower-case word per line, ``#`` lines are its header."""
+    text = resources.files("regdsl.check").joinpath("data", "words.txt").read_text(encoding="utf-8")
+    words = frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    grouped: dict[int, list[tuple[int, str]]] = {}
+    for word in sorted(words):
+        grouped.setdefault(len(word), []).append((_mask(word), word))
+    return WordList(words=words, by_length={n: tuple(items) for n, items in grouped.items()})
+
+
+def _words_of(texts: Iterable[str]) -> set[str]:
+    return {w.lower() for text in texts for w in _WORD.findall(text)}
+
+
+@functools.cache
+def known_terms() -> frozenset[str]:
+    """Every word of the default medicine table and of the controlled vocabulary, in lower case."""
+    texts: list[str] = []
+    for med in DEFAULT_MEDICINES:
+        texts += [med.name, med.display, *med.aliases]
+    for unit in UNITS:
+        texts += [unit.term, unit.display, *unit.aliases]
+    for route in ROUTES:
+        texts += [route.term, *route.aliases]
+    for freq in FREQUENCIES:
+        texts += [freq.term, freq.phrase]
+    for factor in FACTORS:
+        texts += [factor.term, *factor.aliases, *(t for v in factor.values for t in v.texts)]
+    texts += [*SETTINGS, *RESPONSES, *RESPONSES.values()]
+    return frozenset(_words_of(texts))
+
+
+def distance(a: str, b: str, limit: int = MAX_DISTANCE) -> int:
+    """Return the Damerau-Levenshtein (optimal string alignment) distance, or ``limit + 1`` when over it."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        lowest = i
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, before[j - 2] + 1)
+            current[j] = value
+            lowest = min(lowest, value)
+        if lowest > limit:
+            return limit + 1
+        before, previous = previous, current
+    return min(previous[len(b)], limit + 1)
+
+
+def _inflected(word: str, known: frozenset[str]) -> bool:
+    if word + "s" in known or word + "es" in known:
+        return True  # the singular of a listed plural
+    for suffix, stem_end in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)] + stem_end
+            if stem in known or (
+                suffix in {"ed", "ing", "er", "ers"} and len(stem) > 3 and stem[-1] == stem[-2] and stem[:-1] in known
+            ):
+                return True
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
+def near_miss(word: str) -> str | None:
+    """Return the listed word that ``word`` (lower case) looks like a misspelling of, if any.
+
+    A word that is listed, a known term, or a listed word with a regular ending (``-s``,
+    ``-ed``, ``-ing``...) is not a misspelling; nor is a word within no two edits of any
+    listed word (an unfamiliar word, not a slip of the keyboard).
+    """
+    listed = word_list()
+    if word in listed.words or word in known_terms() or _inflected(word, listed.words):
+        return None
+    mask = _mask(word)
+    best: tuple[int, int, int, str] | None = None
+    for length in range(len(word) - MAX_DISTANCE, len(word) + MAX_DISTANCE + 1):
+        for other_mask, other in listed.by_length.get(length, ()):
+            # Each letter one word has and the other lacks costs at least one edit.
+            if (mask & ~other_mask).bit_count() > MAX_DISTANCE or (other_mask & ~mask).bit_count() > MAX_DISTANCE:
+                continue
+            found = distance(word, other)
+            if found <= MAX_DISTANCE:
+                key = (found, other[0] != word[0], abs(len(other) - len(word)), other)
+                if best is None or key < best:
+                    best = key
+    return best[3] if best else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Prose:
+    text: str
+    anchor: Span
+
+
+def _admin_prose(admin: ir.Administration) -> Iterator[_Prose]:
+    if admin.instructions:
+        yield _Prose(admin.instructions, admin.span)
+    for relation in admin.relations:
+        if relation.qualifier:
+            yield _Prose(relation.qualifier, admin.span)
+
+
+def _support_prose(support: ir.Support) -> Iterator[_Prose]:
+    for factor in support.factors:
+        yield _Prose(factor.value_text, factor.span)
+    for note in support.notes:
+        yield _Prose(note.text, note.span)
+
+
+def _prose(regimen: ir.Regimen) -> Iterator[_Prose]:
+    """Every piece of prose once (``same as`` repeats lines in later cycles), references excluded."""
+    seen: set[tuple[str, int]] = set()
+
+    def once(span: Span) -> bool:
+        key = (span.path, span.start)
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    if regimen.meta.overview:
+        yield _Prose(regimen.meta.overview, regimen.meta.span)
+    for part in regimen.parts:
+        if part.meta.overview and part.meta is not regimen.meta and once(part.meta.span):
+            yield _Prose(part.meta.overview, part.meta.span)
+        if part.start is not None and part.start.text:
+            yield _Prose(part.start.text, part.start.span)
+        for group in part.cycles:
+            for admin in group.administrations:
+                if once(admin.span):
+                    yield from _admin_prose(admin)
+            for note in group.notes:
+                if once(note.span):
+                    yield _Prose(note.text, note.span)
+        yield from _support_prose(part.support)
+    yield from _support_prose(regimen.support)
+
+
+def _located_lines(source: SourceFile, prose: _Prose) -> Iterator[tuple[str, int | None]]:
+    """Each line of ``prose`` with its offset in the source (None when it cannot be found)."""
+    cursor = prose.anchor.start
+    for line in prose.text.split("\n"):
+        if not line.strip():
+            continue
+        at = source.text.find(line, cursor)
+        if at < 0:
+            yield line, None
+            continue
+        cursor = at + len(line)
+        yield line, at
+
+
+def _words(line: str) -> Iterator[tuple[str, int]]:
+    """Yield the words of a line worth checking, with their offsets: letters only, not in links or codes."""
+    for chunk in _CHUNK.finditer(line):
+        if _URLISH.search(chunk.group()):
+            continue
+        text = chunk.group()
+        for match in _WORD.finditer(text):
+            word, start, end = match.group(), match.start(), match.end()
+            if len(word) < MIN_LETTERS or not word.isalpha():
+                continue
+            if (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit()):
+                continue
+            yield word, chunk.start() + start
+
+
+def _regimen_terms(regimen: ir.Regimen) -> frozenset[str]:
+    texts: list[str] = [alias for pair in regimen.aliases for alias in pair]
+    for group in regimen.cycles():
+        for admin in group.administrations:
+            texts += [admin.written, admin.medicine.name, admin.medicine.display, *admin.medicine.aliases]
+        for note in group.notes:
+            if note.medicine is not None:
+                texts += [note.medicine.name, *note.medicine.aliases]
+    return frozenset(_words_of(texts))
+
+
+@rule("PRO001", "prose-near-miss", Severity.WARNING, "a word in prose looks like a misspelling")
+def prose_near_miss(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find words in prose that look like misspellings of a known word.
+
+    What it does: reads the regimen's prose (instructions, notes, overviews, start rules,
+    timing qualifiers and supportive-care factor values; not citations, which are titles as
+    published) and flags each word of six letters or more that is not a known word but is
+    within two edits (a letter added, dropped, changed, or two letters swapped) of one.
+    Known words are the project's word list (`regdsl/check/data/words.txt`), the medicine
+    table and the controlled vocabulary.
+
+    Why it matters: a misspelt word in an instruction is copied into every chart, label
+    and patient leaflet made from the regimen, and a misspelt medicine name can be read as
+    another medicine. Prose is kept exactly as written, so the compiler reports the slip
+    rather than correcting it.
+
+    Example:
+        dexamethasone 12 mg flat IV days 1, 8, 15 over 15 min off-label
+          | 30 minutes prior to inotuzumab ozogamicin, or as per insitutional practice.
+
+    Use instead: the correct spelling (`institutional`), or, when the published source
+    spells it so and it must be kept verbatim, a suppression that says so:
+    `# regdsl: ignore[prose-near-miss] -- verbatim from the source`.
+    """
+    source = ctx.source
+    regimen = ctx.regimen
+    own = _regimen_terms(regimen)
+    for prose in _prose(regimen):
+        if prose.anchor.path != source.path:
+            continue  # prose from library.reg is that file's, not this regimen's
+        for line, offset in _located_lines(source, prose):
+            for word, at in _words(line):
+                lower = word.lower()
+                if lower in own:
+                    continue
+                suggestion = near_miss(lower)
+                if suggestion is None:
+                    continue
+                span = source.span(offset + at, offset + at + len(word)) if offset is not None else prose.anchor
+                yield prose_near_miss.finding(
+                    span,
+                    f"`{word}` looks like a misspelling of `{suggestion}`",
+                    label=f"did you mean `{suggestion}`?",
+                    help="correct the spelling; if the source spells it so, keep it and suppress this with that reason",
+                )
