@@ -1,11 +1,12 @@
 """One fixture folder per diagnostic code: each case yields exactly its code at its lines.
 
 A case is ``tests/diagnostics/CODE/NAME.reg`` (or a folder ``NAME/`` checked as one
-library). Expected findings are ``# expect: CODE`` comments on their lines (``# label: CODE``
-marks further lines the finding must label, and no others), or a
-``NAME.expect`` file of ``CODE LINE`` rows. A case named ``pass-*.reg`` is a passing
-fixture: it must yield nothing at all. The rendered text output is the golden ``NAME.out``
-beside the case.
+library, under the configuration its ``regdsl.toml`` or ``pyproject.toml`` gives, as
+``regdsl check`` would). Expected findings are ``# expect: CODE`` comments on their lines
+of the ``.reg`` and ``.toml`` files (``# label: CODE`` marks further lines the finding must
+label, and no others), or a ``NAME.expect`` file of ``CODE LINE`` rows. A case named
+``pass-*`` is a passing fixture: it must yield nothing at all. The rendered text output is
+the golden ``NAME.out`` beside the case.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from regdsl.check.registry import SECTIONS, iter_rules
-from regdsl.check.run import run_check
+from regdsl.check.run import run_configured
 from regdsl.diagnostics.codes import REGISTRY
 from regdsl.diagnostics.formats import FORMATS
 from tests.conftest import ROOT, check_golden
@@ -34,8 +35,12 @@ def _cases() -> list[Path]:
     return sorted(p for p in FIXTURES.glob("*/*") if p.suffix == ".reg" or p.is_dir())
 
 
+def _files(case: Path) -> list[Path]:
+    return sorted([*case.glob("*.reg"), *case.glob("*.toml")]) if case.is_dir() else [case]
+
+
 def _expected(case: Path) -> set[tuple[str, str, int]]:
-    files = sorted(case.glob("*.reg")) if case.is_dir() else [case]
+    files = _files(case)
     found: set[tuple[str, str, int]] = set()
     for file in files:
         rel = str(file.relative_to(ROOT))
@@ -56,7 +61,7 @@ def _expected(case: Path) -> set[tuple[str, str, int]]:
 def _labelled(case: Path) -> set[tuple[str, str, int]]:
     """Lines marked ``# label: CODE``: the finding must label exactly these (and its primary line)."""
     found: set[tuple[str, str, int]] = set()
-    for file in sorted(case.glob("*.reg")) if case.is_dir() else [case]:
+    for file in _files(case):
         rel = str(file.relative_to(ROOT))
         for number, line in enumerate(file.read_text(encoding="utf-8", errors="replace").split("\n"), start=1):
             match = _LABEL.search(line)
@@ -68,7 +73,7 @@ def _labelled(case: Path) -> set[tuple[str, str, int]]:
 @pytest.mark.parametrize("case", _cases(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_fixture_yields_exactly_its_code(case: Path, monkeypatch: pytest.MonkeyPatch, update_goldens: bool) -> None:
     monkeypatch.chdir(ROOT)
-    result = run_check([case.relative_to(ROOT)])
+    result = run_configured([case.relative_to(ROOT)])
     actual = {(d.span.path, d.code.code, d.span.line) for d in result.diagnostics}
     expected = _expected(case)
     if case.name.startswith("pass-"):

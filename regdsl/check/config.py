@@ -1,16 +1,60 @@
-"""Configuration: rule selection and severities, the library root, excluded paths."""
+"""Configuration: rule selection and severities, the library root, excluded paths.
+
+The configuration is the ``[tool.regdsl]`` table of a ``pyproject.toml`` or the top level of
+a ``regdsl.toml``, found by walking up from the first checked path: the nearest wins, and
+``regdsl.toml`` beats ``pyproject.toml`` in the same folder (a ``pyproject.toml`` without
+``[tool.regdsl]`` is passed over). Keys:
+
+- ``select``, ``ignore``: lists of codes (``SAF101``), rule names (``dose-trailing-zero``) or
+  code prefixes (``SAF``, ``SAF1``);
+- ``severity``: a table of code or name = ``"error"``, ``"warning"`` or ``"info"``;
+- ``root``: the library root, relative to the configuration file;
+- ``exclude``: glob patterns of paths not to check, relative to the configuration file.
+
+Findings that cannot be suppressed cannot be ignored or downgraded either: naming one is
+itself a finding. A bad configuration is reported as located findings in the file, and
+nothing is checked (``regdsl check`` exits 2).
+"""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from regdsl.diagnostics import Diagnostic, Severity
-from regdsl.diagnostics.codes import by_code_or_name
+from regdsl.diagnostics import Code, Diagnostic, Label, Severity
+from regdsl.diagnostics import codes as c
+from regdsl.diagnostics.codes import REGISTRY, by_code_or_name
+from regdsl.source import SourceFile
+from regdsl.syntax.expected import close_match
 
-__all__ = ["Config"]
+__all__ = [
+    "CONFIG_FILE",
+    "KEYS",
+    "PYPROJECT",
+    "Config",
+    "ConfigError",
+    "LoadedConfig",
+    "discover_config",
+    "find_config",
+    "load_config",
+    "resolve_keys",
+]
+
+CONFIG_FILE = "regdsl.toml"
+PYPROJECT = "pyproject.toml"
+KEYS = ("select", "ignore", "severity", "root", "exclude")
+LEVELS = {level.value: level for level in Severity}
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
+_TOOL_HEADER = re.compile(r"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*\"?regdsl\"?[ \t]*[\].]", re.MULTILINE)
+
+
+class ConfigError(Exception):
+    """A rule selection given on the command line names nothing, or a rule that cannot be silenced."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,22 +98,325 @@ class Config:
             kept.append(diag)
         return kept
 
+    def overridden(self, *, select: Sequence[str] | None = None, ignore: Sequence[str] | None = None) -> Config:
+        """Return this configuration with ``select`` and ``ignore`` replaced (the command line's options).
+
+        Raises ``ConfigError`` for a name that is no rule, or an ignored rule that cannot be silenced.
+        """
+        config = self
+        if select is not None:
+            found, problems = resolve_keys(select, ignoring=False)
+            if problems:
+                raise ConfigError("--select: " + "; ".join(message for _, message, _ in problems))
+            config = replace(config, select=found)
+        if ignore is not None:
+            found, problems = resolve_keys(ignore, ignoring=True)
+            if problems:
+                raise ConfigError("--ignore: " + "; ".join(message for _, message, _ in problems))
+            config = replace(config, ignore=found)
+        return config
+
 
 def _prefix(code: str, keys: Iterable[str]) -> bool:
     """``SAF`` selects every ``SAF`` code; ``SAF1`` every ``SAF1xx``."""
     return any(code.startswith(k) and k.isalnum() and k.upper() == k and len(k) < len(code) for k in keys)
 
 
-def normalise(keys: Sequence[str]) -> tuple[frozenset[str], list[str]]:
-    """Map rule names and codes to codes; return them and the keys that name nothing."""
+def _is_prefix(key: str) -> bool:
+    return key.isalnum() and key.upper() == key and 1 <= len(key) <= 5 and any(k.startswith(key) for k in REGISTRY)
+
+
+def _level_guess(text: object) -> str | None:
+    if not isinstance(text, str) or not text:
+        return None
+    lower = text.lower()
+    return next((name for name in LEVELS if name.startswith(lower) or lower == name), None) or close_match(
+        lower, list(LEVELS)
+    )
+
+
+def _suggest(key: str) -> str:
+    guess = close_match(key, [*REGISTRY, *(code.name for code in REGISTRY.values())])
+    return f"did you mean `{guess}`?" if guess else "`regdsl rules` lists them"
+
+
+def resolve_keys(keys: Sequence[str], *, ignoring: bool) -> tuple[frozenset[str], list[tuple[str, str, Code]]]:
+    """Map rule names, codes and prefixes to codes and prefixes.
+
+    Returns them and the problems: (the key, what is wrong, the code of the finding).
+    Ignoring a rule that cannot be silenced, by its code or name, is a problem; a prefix
+    covering one ignores only the rules that can be silenced.
+    """
     found: set[str] = set()
-    unknown: list[str] = []
+    problems: list[tuple[str, str, Code]] = []
     for key in keys:
         code = by_code_or_name(key)
         if code is not None:
+            if ignoring and not code.suppressible:
+                problems.append(
+                    (
+                        key,
+                        f"`{code.name}` ({code.code}) cannot be ignored: correct the regimen instead",
+                        c.CONFIG_UNSUPPRESSIBLE,
+                    )
+                )
+                continue
             found.add(code.code)
-        elif key.isalnum() and key.upper() == key and 1 <= len(key) <= 5:
+        elif _is_prefix(key):
             found.add(key)
         else:
-            unknown.append(key)
-    return frozenset(found), unknown
+            problems.append((key, f"no rule or code `{key}`: {_suggest(key)}", c.CONFIG_UNKNOWN_RULE))
+    return frozenset(found), problems
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    """A configuration as read: its settings, the findings about it, and its text (for showing them)."""
+
+    config: Config
+    diagnostics: tuple[Diagnostic, ...] = ()
+    source: SourceFile | None = None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        return _TOOL_HEADER.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
+
+
+def find_config(start: Path) -> Path | None:
+    """Return the nearest configuration file at or above ``start`` (a file's folder, or a folder)."""
+    here = start.resolve()
+    folder = here if here.is_dir() else here.parent
+    for candidate in (folder, *folder.parents):
+        own = candidate / CONFIG_FILE
+        if own.is_file():
+            return own
+        project = candidate / PYPROJECT
+        if project.is_file() and _has_tool_table(project):
+            return project
+    return None
+
+
+def discover_config(paths: Sequence[Path]) -> LoadedConfig:
+    """Find and load the configuration of the first checked path (the defaults if there is none)."""
+    if not paths:
+        return LoadedConfig(Config())
+    found = find_config(paths[0])
+    return load_config(found) if found is not None else LoadedConfig(Config())
+
+
+def _display(path: Path) -> str:
+    """Show a configuration file as the regimen files are shown: relative to here when below it."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return os.fspath(path) if path.is_absolute() else resolved.as_posix()
+
+
+class _Reader:
+    """Validates a configuration table and locates each problem in the file's text."""
+
+    def __init__(self, source: SourceFile, base: int) -> None:
+        self.source = source
+        self.base = base
+        self.found: list[Diagnostic] = []
+
+    def key_at(self, key: str, start: int | None = None) -> tuple[int, int]:
+        """Find ``key = `` (bare or quoted) after ``start``; the table's header when it is not written."""
+        pattern = re.compile(r"(?<![\w\"'-])([\"']?)" + re.escape(key) + r"\1[ \t]*=")
+        match = pattern.search(self.source.text, self.base if start is None else start)
+        if match is None:
+            line_end = self.source.text.find("\n", self.base)
+            return self.base, line_end if line_end >= 0 else len(self.source.text)
+        return match.start(), match.start() + len(match.group(0).rstrip("= \t"))
+
+    def value_at(self, value: str, after: int) -> tuple[int, int]:
+        """Find the quoted ``value`` after offset ``after``; the key when it is not found."""
+        for quote in ('"', "'"):
+            at = self.source.text.find(f"{quote}{value}{quote}", after)
+            if at >= 0:
+                return at, at + len(value) + 2
+        return after, after + 1
+
+    def report(self, code: Code, where: tuple[int, int], message: str, label: str, help: str | None) -> None:
+        span = self.source.span(*where)
+        self.found.append(Diagnostic(code=code, message=message, primary=Label(span, label), help=help))
+
+    def strings(self, key: str, value: object) -> list[str] | None:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return [str(v) for v in value]
+        self.report(
+            c.CONFIG_WRONG_TYPE,
+            self.key_at(key),
+            f"`{key}` takes a list of strings",
+            "not a list of strings",
+            f'write it as a list, such as `{key} = ["SAF", "dose-trailing-zero"]`'
+            if key != "exclude"
+            else 'write it as a list, such as `exclude = ["drafts/*"]`',
+        )
+        return None
+
+    def rules(self, key: str, value: object, *, ignoring: bool) -> frozenset[str] | None:
+        names = self.strings(key, value)
+        if names is None:
+            return None
+        found, problems = resolve_keys(names, ignoring=ignoring)
+        after = self.key_at(key)[0]
+        for name, message, code in problems:
+            self.report(
+                code,
+                self.value_at(name, after),
+                message,
+                "cannot be ignored" if code is c.CONFIG_UNSUPPRESSIBLE else "unknown",
+                None,
+            )
+        return found
+
+    def severities(self, value: object) -> dict[str, Severity]:
+        if not isinstance(value, dict):
+            self.report(
+                c.CONFIG_WRONG_TYPE,
+                self.key_at("severity"),
+                "`severity` takes a table of rule = level",
+                "not a table",
+                'write it as `severity = { "dose-trailing-zero" = "warning" }`',
+            )
+            return {}
+        after = self.key_at("severity")[0]
+        levels: dict[str, Severity] = {}
+        for name, level_text in value.items():
+            where = self.key_at(name, after)
+            level = LEVELS.get(level_text) if isinstance(level_text, str) else None
+            if level is None:
+                if isinstance(level_text, str):
+                    where = self.value_at(level_text, where[1])
+                shown = level_text if isinstance(level_text, str) else repr(level_text)
+                guess = _level_guess(level_text)
+                self.report(
+                    c.CONFIG_BAD_SEVERITY,
+                    where,
+                    f"`{shown}` is not a severity: use `error`, `warning` or `info`",
+                    "bad level",
+                    f"did you mean `{guess}`?" if guess else None,
+                )
+                continue
+            code = by_code_or_name(name)
+            targets: list[Code]
+            if code is not None:
+                if not code.suppressible and level is not code.severity:
+                    self.report(
+                        c.CONFIG_UNSUPPRESSIBLE,
+                        where,
+                        f"`{code.name}` ({code.code}) is always an {code.severity.value}: it cannot be changed",
+                        "cannot be changed",
+                        "correct the regimen instead",
+                    )
+                    continue
+                targets = [code]
+            elif _is_prefix(name):
+                targets = [k for key, k in sorted(REGISTRY.items()) if key.startswith(name) and k.suppressible]
+            else:
+                self.report(
+                    c.CONFIG_UNKNOWN_RULE, where, f"no rule or code `{name}`: {_suggest(name)}", "unknown", None
+                )
+                continue
+            for target in targets:
+                levels[target.code] = level
+        return levels
+
+    def root(self, value: object, folder: Path) -> Path | None:
+        if not isinstance(value, str):
+            self.report(
+                c.CONFIG_WRONG_TYPE,
+                self.key_at("root"),
+                "`root` takes a string",
+                "not a string",
+                'such as `root = "regimens"`',
+            )
+            return None
+        root = (folder / value).resolve()
+        if not root.is_dir():
+            self.report(
+                c.CONFIG_BAD_ROOT,
+                self.value_at(value, self.key_at("root")[0]),
+                f"the library root `{value}` is not a folder",
+                "no such folder",
+                "give the library's folder, relative to this file",
+            )
+            return None
+        return root
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Read and check one configuration file; ``[tool.regdsl]`` when it is a ``pyproject.toml``."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    source = SourceFile(_display(path), text)
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        return LoadedConfig(Config(path=path), (_syntax_error(source, err),), source)
+    table: object = document
+    base = 0
+    if path.name == PYPROJECT:
+        tool = document.get("tool", {})
+        table = tool.get("regdsl", {}) if isinstance(tool, dict) else {}
+        header = _TOOL_HEADER.search(text)
+        base = header.start() if header else 0
+    reader = _Reader(source, base)
+    if not isinstance(table, dict):
+        reader.report(
+            c.CONFIG_WRONG_TYPE, reader.key_at("regdsl"), "`tool.regdsl` must be a table", "not a table", None
+        )
+        return LoadedConfig(Config(path=path), tuple(reader.found), source)
+    config = _read(reader, table, path)
+    return LoadedConfig(config, tuple(reader.found), source)
+
+
+def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
+    select: frozenset[str] | None = None
+    ignore: frozenset[str] = frozenset()
+    severity: dict[str, Severity] = {}
+    root: Path | None = None
+    exclude: tuple[str, ...] = ()
+    for key, value in table.items():
+        match key:
+            case "select":
+                select = reader.rules(key, value, ignoring=False)
+            case "ignore":
+                ignore = reader.rules(key, value, ignoring=True) or frozenset()
+            case "severity":
+                severity = reader.severities(value)
+            case "root":
+                root = reader.root(value, path.parent)
+            case "exclude":
+                exclude = tuple(reader.strings(key, value) or ())
+            case _:
+                guess = close_match(key, KEYS)
+                reader.report(
+                    c.CONFIG_UNKNOWN_KEY,
+                    reader.key_at(key),
+                    f"regdsl has no setting `{key}`",
+                    "unknown key",
+                    f"did you mean `{guess}`?" if guess else "settings: " + ", ".join(f"`{k}`" for k in KEYS),
+                )
+    return Config(select=select, ignore=ignore, severity=severity, root=root, exclude=exclude, path=path)
+
+
+def _syntax_error(source: SourceFile, err: tomllib.TOMLDecodeError) -> Diagnostic:
+    message = str(err)
+    match = _TOML_AT.search(message)
+    offset = len(source.text)
+    if match and match.group(1):
+        line, column = int(match.group(1)), int(match.group(2))
+        starts = source.index.starts
+        offset = min(starts[line - 1] + column - 1, len(source.text)) if line <= len(starts) else len(source.text)
+    what = _TOML_AT.sub("", message).strip()
+    return Diagnostic(
+        code=c.CONFIG_SYNTAX,
+        message=f"the configuration is not valid TOML: {what[:1].lower()}{what[1:]}",
+        primary=Label(source.span(offset, offset + 1), "here"),
+        help="see https://toml.io for the syntax; nothing is checked until this is fixed",
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from regdsl.check import rules as _rules  # noqa: F401 - registers every rule
-from regdsl.check.config import Config
+from regdsl.check.config import Config, discover_config, load_config
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import LIBRARY_RULES, RULES
 from regdsl.check.suppress import Suppression, apply_suppressions, find_suppressions
@@ -26,7 +26,7 @@ from regdsl.diagnostics import Diagnostic, Sink
 from regdsl.model import ir
 from regdsl.source import SourceFile
 
-__all__ = ["PARALLEL_THRESHOLD", "Outcome", "run_check"]
+__all__ = ["PARALLEL_THRESHOLD", "Outcome", "run_check", "run_configured"]
 
 # Fewer files than this are checked in this process: starting workers costs more.
 PARALLEL_THRESHOLD = 48
@@ -41,6 +41,7 @@ class Outcome:
     regimens: list[ir.Regimen] = field(default_factory=list)
     files: int = 0
     stages: dict[str, float] = field(default_factory=dict)
+    config_failed: bool = False
 
 
 @dataclass(slots=True)
@@ -123,6 +124,30 @@ def run_check(paths: Iterable[Path], *, jobs: int | None = None, config: Config 
     outcome.diagnostics.sort(key=Diagnostic.sort_key)
     outcome.stages["total (wall)"] = time.perf_counter() - started
     return outcome
+
+
+def run_configured(
+    paths: Sequence[Path],
+    *,
+    jobs: int | None = None,
+    config_file: Path | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+) -> Outcome:
+    """Check ``paths`` under their configuration: ``config_file``, else the nearest one found.
+
+    ``select`` and ``ignore`` (the command line's) replace the configuration's. A bad
+    configuration is not applied: the outcome holds its findings only, with ``config_failed``.
+    Raises ``ConfigError`` for a bad ``select`` or ``ignore``, ``PathError`` for unusable paths.
+    """
+    loaded = load_config(config_file) if config_file is not None else discover_config(paths)
+    if loaded.diagnostics:
+        outcome = Outcome(diagnostics=sorted(loaded.diagnostics, key=Diagnostic.sort_key), config_failed=True)
+        if loaded.source is not None:
+            outcome.sources[loaded.source.path] = loaded.source
+        return outcome
+    config = loaded.config.overridden(select=select, ignore=ignore)
+    return run_check(paths, jobs=jobs, config=config)
 
 
 def _library_findings(regimens: Sequence[ir.Regimen], libraries: Sequence[Library]) -> list[Diagnostic]:

@@ -29,15 +29,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def _names(values: Sequence[str] | None) -> list[str] | None:
+    """Split ``--select A,B --select C`` into rule names; None when the option is not given."""
+    if values is None:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from regdsl.check.run import run_check
+    from regdsl.check.config import ConfigError
+    from regdsl.check.run import run_configured
     from regdsl.compile.library import PathError
     from regdsl.diagnostics import Severity
     from regdsl.diagnostics.formats import FORMATS, summary_line
 
+    config_file = Path(args.config) if args.config else None
+    if config_file is not None and not config_file.is_file():
+        print(f"regdsl: error: {config_file}: no such configuration file", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        result = run_check((Path(p) for p in args.paths), jobs=args.jobs)
-    except PathError as err:
+        result = run_configured(
+            [Path(p) for p in args.paths],
+            jobs=args.jobs,
+            config_file=config_file,
+            select=_names(args.select),
+            ignore=_names(args.ignore),
+        )
+    except (PathError, ConfigError) as err:
         print(f"regdsl: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     shown = [d for d in result.diagnostics if args.show_notes or d.level is not Severity.INFO]
@@ -45,7 +63,13 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "text":
         if shown:
             out.write("\n")
-        out.write(summary_line(result.diagnostics, result.files) + "\n")
+        if result.config_failed:
+            count = len(result.diagnostics)
+            out.write(f"{count} error{'s' if count != 1 else ''} in the configuration; nothing was checked\n")
+        else:
+            out.write(summary_line(result.diagnostics, result.files) + "\n")
+    if result.config_failed:
+        return EXIT_USAGE
     levels = {d.level for d in result.diagnostics}
     if Severity.ERROR in levels or (args.strict and Severity.WARNING in levels):
         return EXIT_ERRORS
@@ -93,6 +117,23 @@ def _build_parser() -> _Parser:
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     check.add_argument("--show-notes", action="store_true", help="show informational notes (uncoded terms)")
     check.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: by library size)")
+    check.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the configuration file (default: the nearest regdsl.toml, or pyproject.toml with [tool.regdsl])",
+    )
+    check.add_argument(
+        "--select",
+        action="append",
+        metavar="RULES",
+        help="check only these rules: codes, names or prefixes, comma-separated (replaces the configuration's)",
+    )
+    check.add_argument(
+        "--ignore",
+        action="append",
+        metavar="RULES",
+        help="leave out these rules: codes, names or prefixes, comma-separated (replaces the configuration's)",
+    )
     check.set_defaults(run=_cmd_check)
 
     rules = commands.add_parser("rules", help="list every diagnostic code")

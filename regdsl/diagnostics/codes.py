@@ -3,7 +3,8 @@
 Codes are a prefix and three digits. ``SRC`` is about the file itself, ``SYN`` about
 syntax, ``VOC`` about vocabulary (medicines, units, routes, factors), ``STR`` about
 structure, ``TIM`` about days and times, ``BRA`` about branching and links, ``SAF``
-about dose forms that have harmed patients, ``INT`` about the compiler itself.
+about dose forms that have harmed patients, ``CFG`` about the configuration file
+(``regdsl.toml`` or ``[tool.regdsl]``), ``INT`` about the compiler itself.
 """
 
 from __future__ import annotations
@@ -351,6 +352,87 @@ NAKED_DECIMAL = _code(
     E,
     "dose written without a leading zero",
     "`.5 mg` is misread as `5 mg`, a tenfold overdose (ISMP error-prone list). Write `0.5 mg`.",
+)
+
+# -- configuration -------------------------------------------------------------------
+CONFIG_SYNTAX = _code(
+    "CFG001",
+    "config-syntax-error",
+    E,
+    "the configuration file is not valid TOML",
+    "What it does: reports a `regdsl.toml` or `pyproject.toml` that cannot be read as TOML. "
+    "Nothing is checked until it is fixed (exit code 2).\n\n"
+    "Why it matters: a configuration that cannot be read would silently select the wrong rules.\n\n"
+    'Example: `select = ["SAF"`\n\n'
+    'Use instead: `select = ["SAF"]`',
+)
+CONFIG_UNKNOWN_KEY = _code(
+    "CFG002",
+    "unknown-config-key",
+    E,
+    "the configuration has a key regdsl does not know",
+    "What it does: reports a key other than `select`, `ignore`, `severity`, `root` and `exclude`.\n\n"
+    "Why it matters: a misspelt key (`ignores`) is otherwise ignored, and the rules it meant to "
+    "change are not changed.\n\n"
+    'Example: `ignores = ["PRO001"]`\n\n'
+    'Use instead: `ignore = ["PRO001"]`',
+)
+CONFIG_WRONG_TYPE = _code(
+    "CFG003",
+    "config-wrong-type",
+    E,
+    "a configuration value has the wrong type",
+    "What it does: reports a value of the wrong kind: `select`, `ignore` and `exclude` take lists "
+    "of strings, `severity` a table of rule = level, `root` a string.\n\n"
+    "Why it matters: regdsl will not guess what a value of the wrong kind meant.\n\n"
+    'Example: `ignore = "PRO001"`\n\n'
+    'Use instead: `ignore = ["PRO001"]`',
+)
+CONFIG_UNKNOWN_RULE = _code(
+    "CFG004",
+    "unknown-rule-in-config",
+    E,
+    "the configuration names no known rule",
+    "What it does: reports a rule in `select`, `ignore` or `severity` that is not a code "
+    "(`SAF101`), a rule name (`dose-trailing-zero`) or a code prefix (`SAF`) of a known rule.\n\n"
+    "Why it matters: a misspelt rule is silently not selected, or not ignored.\n\n"
+    'Example: `ignore = ["dose-traling-zero"]`\n\n'
+    "Use instead: a code or name from `regdsl rules`.",
+)
+CONFIG_BAD_SEVERITY = _code(
+    "CFG005",
+    "bad-severity-in-config",
+    E,
+    "a configured severity is not error, warning or info",
+    "What it does: reports a level in `severity` other than `error`, `warning` and `info`.\n\n"
+    "Why it matters: the level decides whether `regdsl check` fails; it must be one regdsl knows.\n\n"
+    'Example: `severity = { "prose-near-miss" = "low" }`\n\n'
+    'Use instead: `severity = { "prose-near-miss" = "info" }`',
+)
+CONFIG_UNSUPPRESSIBLE = _code(
+    "CFG006",
+    "unsuppressible-in-config",
+    E,
+    "the configuration ignores or downgrades a rule that cannot be silenced",
+    "What it does: reports `ignore` or `severity` naming a rule whose findings cannot be "
+    "silenced, such as `vinca-intrathecal` (SAF001). A prefix such as `SAF` ignores only the "
+    "rules that can be silenced.\n\n"
+    "Why it matters: these findings are errors that have killed patients; no configuration can "
+    "hide them or let a check pass with them.\n\n"
+    'Example: `ignore = ["vinca-intrathecal"]`\n\n'
+    "Use instead: correct the regimen.",
+)
+CONFIG_BAD_ROOT = _code(
+    "CFG007",
+    "config-root-not-found",
+    E,
+    "the configured library root is not a folder",
+    "What it does: reports a `root` that does not name a folder (relative to the configuration "
+    "file).\n\n"
+    "Why it matters: the root is where `library.reg` and the linked regimens are found; a wrong "
+    "root makes every link look broken.\n\n"
+    'Example: `root = "regimnes"`\n\n'
+    'Use instead: `root = "regimens"`',
 )
 
 # -- suppressions -------------------------------------------------------------------

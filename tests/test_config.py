@@ -1,0 +1,258 @@
+"""Configuration: finding it, what each key does, command-line overrides, and bad configurations."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from regdsl.check.config import Config, ConfigError, discover_config, find_config, load_config
+from regdsl.cli.main import main
+from regdsl.diagnostics import Severity
+
+TRAILING_ZERO = (
+    'regimen cfg-test\n  name "Fixture"\n  status draft\n\ncycle 1: 21 days\n  loratadine 10.0 mg oral days 1\n'
+)
+VINCA_IT = (
+    'regimen cfg-vinca\n  name "Fixture"\n  status draft\n\ncycle 1: 21 days\n'
+    "  vinCRIStine 1.4 mg/m2 intrathecal day 1\n"
+)
+
+
+def _library(tmp_path: Path, body: str = TRAILING_ZERO) -> Path:
+    folder = tmp_path / "lib"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "regimen.reg").write_text(body, encoding="utf-8")
+    return folder
+
+
+def _check(*args: str) -> tuple[int, list[dict[str, object]]]:
+    out = io.StringIO()
+    code = main(["check", "--format", "json", *args], out=out)
+    return code, json.loads(out.getvalue())
+
+
+def _codes(found: list[dict[str, object]]) -> list[tuple[object, object]]:
+    return [(d["code"], d["severity"]) for d in found]
+
+
+# -- finding the configuration -------------------------------------------------------
+
+
+def test_no_configuration_gives_the_defaults(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    assert find_config(folder) is None
+    assert discover_config([folder]).config == Config()
+
+
+def test_the_nearest_configuration_wins(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (tmp_path / "regdsl.toml").write_text('ignore = ["TIM"]\n')
+    (folder / "regdsl.toml").write_text('ignore = ["SAF"]\n')
+    assert find_config(folder / "regimen.reg") == folder / "regdsl.toml"
+    assert find_config(folder) == folder / "regdsl.toml"
+    assert discover_config([folder]).config.ignore == frozenset({"SAF"})
+
+
+def test_regdsl_toml_beats_pyproject_in_the_same_folder(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.regdsl]\nignore = ["TIM"]\n')
+    (tmp_path / "regdsl.toml").write_text('ignore = ["SAF"]\n')
+    assert find_config(tmp_path) == tmp_path / "regdsl.toml"
+
+
+def test_pyproject_without_a_regdsl_table_is_passed_over(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.regdsl]\nignore = ["SAF101"]\n')
+    assert find_config(folder) == tmp_path / "pyproject.toml"
+    assert load_config(tmp_path / "pyproject.toml").config.ignore == frozenset({"SAF101"})
+
+
+def test_the_first_checked_path_decides(tmp_path: Path) -> None:
+    first = _library(tmp_path / "a")
+    second = _library(tmp_path / "b", TRAILING_ZERO.replace("cfg-test", "cfg-other"))
+    (first / "regdsl.toml").write_text('ignore = ["SAF101"]\n')
+    (second / "regdsl.toml").write_text("ignore = []\n")
+    assert _check(str(first), str(second)) == (0, [])  # the first path's configuration applies to the run
+    assert _codes(_check(str(second), str(first))[1]) == [("SAF101", "error")] * 2
+    assert _check(str(first / "regimen.reg")) == (0, [])
+
+
+# -- what the keys do ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["SAF101", "dose-trailing-zero", "SAF", "SAF1"])
+def test_ignore_takes_codes_names_and_prefixes(tmp_path: Path, key: str) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text(f'ignore = ["{key}"]\n')
+    assert _check(str(folder)) == (0, [])
+
+
+def test_select_keeps_only_the_selected_rules(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text('select = ["BRA"]\n')
+    assert _check(str(folder)) == (0, [])
+    (folder / "regdsl.toml").write_text('select = ["dose-trailing-zero"]\n')
+    assert _codes(_check(str(folder))[1]) == [("SAF101", "error")]
+
+
+def test_severity_changes_the_level_and_the_exit_code(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text('severity = { "dose-trailing-zero" = "warning" }\n')
+    code, found = _check(str(folder))
+    assert (code, _codes(found)) == (0, [("SAF101", "warning")])
+
+
+def test_severity_takes_a_sub_table_and_prefixes(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text('[severity]\nSAF1 = "info"\n')
+    loaded = load_config(folder / "regdsl.toml")
+    assert not loaded.diagnostics
+    assert loaded.config.severity["SAF101"] is Severity.INFO
+    assert "SAF001" not in loaded.config.severity  # a prefix never changes what cannot be silenced
+
+
+def test_unsuppressible_findings_survive_any_selection(tmp_path: Path) -> None:
+    folder = _library(tmp_path, VINCA_IT)
+    (folder / "regdsl.toml").write_text('select = ["PRO"]\nignore = ["SAF"]\nseverity = { "SAF" = "info" }\n')
+    code, found = _check(str(folder))
+    assert code == 1
+    assert ("SAF001", "error") in _codes(found)
+
+
+def test_root_is_relative_to_the_configuration_file(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "library.reg").write_text('library "test"\n')
+    (library / "target.reg").write_text(TRAILING_ZERO.replace("cfg-test", "cfg-target"))
+    folder = _library(tmp_path / "work")
+    body = TRAILING_ZERO.replace("10.0", "10") + "\nplan\n  after cycle 1:\n"
+    body += "    if response is CR: continue with cfg-target\n    otherwise: stop\n"
+    (folder / "regimen.reg").write_text(body)
+    assert _codes(_check(str(folder))[1]) == [("BRA001", "error")]  # the default root knows no cfg-target
+    (folder / "regdsl.toml").write_text('root = "../../library"\n')
+    assert load_config(folder / "regdsl.toml").config.root == library.resolve()
+    assert _check(str(folder)) == (0, [])
+
+
+def test_exclude_leaves_out_matching_paths(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    drafts = folder / "drafts"
+    drafts.mkdir()
+    (drafts / "broken.reg").write_text("regimen broken\n  this does not parse\n")
+    (folder / "regdsl.toml").write_text('exclude = ["drafts/*", "regimen.reg"]\n')
+    out = io.StringIO()
+    assert main(["check", str(folder)], out=out) == 0
+    assert out.getvalue().endswith("0 errors, 0 warnings in 0 files\n")
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def test_explicit_config_file(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    elsewhere = tmp_path / "settings.toml"
+    elsewhere.write_text('ignore = ["SAF101"]\n')
+    assert _check(str(folder))[0] == 1
+    assert _check("--config", str(elsewhere), str(folder)) == (0, [])
+
+
+def test_explicit_pyproject_reads_its_tool_table(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    project = tmp_path / "conf" / "pyproject.toml"
+    project.parent.mkdir()
+    project.write_text('[tool.regdsl]\nignore = ["SAF101"]\n')
+    assert _check("--config", str(project), str(folder)) == (0, [])
+
+
+def test_missing_config_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _library(tmp_path)
+    assert main(["check", "--config", str(tmp_path / "nope.toml"), str(folder)], out=io.StringIO()) == 2
+    assert "no such configuration file" in capsys.readouterr().err
+
+
+def test_command_line_select_and_ignore_replace_the_configuration(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text('ignore = ["SAF101"]\n')
+    assert _check(str(folder)) == (0, [])
+    assert _codes(_check("--ignore", "TIM", str(folder))[1]) == [("SAF101", "error")]
+    assert _check("--select", "BRA,TIM", "--select", "prose-near-miss", str(folder)) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--ignore", "dose-traling-zero", "did you mean `dose-trailing-zero`?"),
+        ("--select", "XYZ", "no rule or code `XYZ`"),
+        ("--ignore", "vinca-intrathecal", "cannot be ignored"),
+    ],
+)
+def test_bad_command_line_rules_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, words: str
+) -> None:
+    folder = _library(tmp_path)
+    assert main(["check", option, value, str(folder)], out=io.StringIO()) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_overridden_raises_for_unknown_names() -> None:
+    with pytest.raises(ConfigError, match="--select"):
+        Config().overridden(select=["no-such-rule"])
+
+
+# -- bad configurations ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line"),
+    [
+        ('select = ["SAF"\nignore = []\n', "CFG001", 2),
+        ('select = ["SAF"]\nignores = ["PRO001"]\n', "CFG002", 2),
+        ("select = []\nroot = 3\n", "CFG003", 2),
+        ('severity = "warning"\n', "CFG003", 1),
+        ('select = [\n  "SAF",\n  "prose-near-mis",\n]\n', "CFG004", 3),
+        ('[severity]\n"SAF999" = "warning"\n', "CFG004", 2),
+        ('severity = { "dose-trailing-zero" = "low" }\n', "CFG005", 1),
+        ('severity = { "dose-trailing-zero" = 2 }\n', "CFG005", 1),
+        ('ignore = ["SAF001"]\n', "CFG006", 1),
+        ('severity = { "vinca-intrathecal" = "warning" }\n', "CFG006", 1),
+        ('root = "no-such-folder"\n', "CFG007", 1),
+    ],
+)
+def test_bad_configuration_is_located_and_exits_2(tmp_path: Path, text: str, code: str, line: int) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text(text)
+    exit_code, found = _check(str(folder))
+    assert exit_code == 2
+    assert [(d["code"], d["line"], Path(str(d["path"])).name) for d in found] == [(code, line, "regdsl.toml")]
+
+
+def test_bad_pyproject_table_is_located_in_the_table(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "pyproject.toml").write_text('[project]\nselect = 1\n\n[tool.regdsl]\nselect = ["SAF", "nope"]\n')
+    exit_code, found = _check(str(folder))
+    assert exit_code == 2
+    assert [(d["code"], d["line"], d["column"]) for d in found] == [("CFG004", 5, 18)]
+
+
+def test_bad_configuration_text_output(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text('ignore = ["dose-trailing-zero", "PRO01"]\n')
+    out = io.StringIO()
+    assert main(["check", str(folder)], out=out) == 2
+    text = out.getvalue()
+    assert "error[CFG004]: no rule or code `PRO01`" in text
+    assert 'ignore = ["dose-trailing-zero", "PRO01"]' in text
+    assert text.endswith("1 error in the configuration; nothing was checked\n")
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text(
+        'select = "SAF"\nignores = []\nseverity = { "PRO001" = "loud" }\nroot = "missing"\n'
+    )
+    exit_code, found = _check(str(folder))
+    assert exit_code == 2
+    assert [(d["code"], d["line"]) for d in found] == [("CFG003", 1), ("CFG002", 2), ("CFG005", 3), ("CFG007", 4)]
