@@ -100,7 +100,11 @@ def test_folder_without_reg_files_is_a_usage_problem(tmp_path: Path, capsys: pyt
 
 # The bundled library's findings, each reviewed as real (see the closing notes of the issues).
 BUNDLED_WARNINGS = {
+    # The source FHIR PlanDefinition states no emetogenicity for this regimen.
+    ("gu-pros-crpc-metastatic-abiraterone-dexamethasone.reg", "CMP005", 6),
     ("leu-all-bcell-rr-inotuzumab-cr.reg", "TIM005", 32),
+    # The team's draft cites the US prescribing information with no link or access date.
+    ("leu-all-bcell-rr-inotuzumab-cr.reg", "SUP002", 59),
     ("leu-all-bcell-rr-inotuzumab.reg", "TIM005", 38),
     # The seed page's own inconsistencies between cycle 1 and cycles 2 to 3, kept verbatim:
     # loratadine loses its off-label mark, and dexamethasone's instruction misspells a word.

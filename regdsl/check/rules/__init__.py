@@ -1,5 +1,27 @@
 """The rule families; importing this package registers every rule."""
 
-from regdsl.check.rules import branching, consistency, governance, prose, safety, timing
+from regdsl.check.rules import (
+    branching,
+    completeness,
+    consistency,
+    dose,
+    governance,
+    prose,
+    safety,
+    structure,
+    supportive,
+    timing,
+)
 
-__all__ = ["branching", "consistency", "governance", "prose", "safety", "timing"]
+__all__ = [
+    "branching",
+    "completeness",
+    "consistency",
+    "dose",
+    "governance",
+    "prose",
+    "safety",
+    "structure",
+    "supportive",
+    "timing",
+]

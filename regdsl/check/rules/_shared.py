@@ -1,0 +1,117 @@
+"""Helpers the dose, structure, completeness and supportive-care rules share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from regdsl.model import ir
+from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
+from regdsl.model.vocabulary import Route
+from regdsl.source import SourceFile, Span
+
+__all__ = [
+    "INTRAPERITONEAL",
+    "INTRAVENOUS",
+    "INTRA_ARTERIAL",
+    "ORAL",
+    "SUBCUTANEOUS",
+    "ProseLine",
+    "administrations",
+    "amount",
+    "by_route",
+    "has_parts",
+    "is_tall_man",
+    "medicines_of",
+    "prose_lines",
+]
+
+ORAL = "386359008"
+INTRAVENOUS = "386358000"
+SUBCUTANEOUS = "386362006"
+INTRA_ARTERIAL = "432977006"
+INTRAPERITONEAL = "81633002"
+
+# Tall Man lettering: a capital after a small letter (`cISplatin`), or a run of capitals
+# before small letters (`DOXOrubicin`). `Sodium chloride` is not Tall Man.
+_TALL_MAN = re.compile(r"[a-z][A-Z]|[A-Z]{2,}[a-z]")
+
+
+def administrations(regimen: ir.Regimen) -> Iterator[ir.Administration]:
+    """Every administration once, even when `same as` repeats it in later cycles."""
+    seen: set[tuple[str, int]] = set()
+    for group in regimen.cycles():
+        for admin in group.administrations:
+            key = (admin.span.path, admin.span.start)
+            if key not in seen:
+                seen.add(key)
+                yield admin
+
+
+def has_parts(regimen: ir.Regimen) -> bool:
+    """Whether the regimen is written in parts (a regimen without parts has one unnumbered part)."""
+    return any(part.number is not None for part in regimen.parts)
+
+
+def is_tall_man(display: str) -> bool:
+    """Whether a display name uses Tall Man lettering."""
+    return _TALL_MAN.search(display) is not None
+
+
+def medicines_of(regimen: ir.Regimen) -> dict[str, Medicine]:
+    """Return the default medicine table, with the regimen's own medicines (its library's) in their place."""
+    found = {m.name: m for m in DEFAULT_MEDICINES}
+    for group in regimen.cycles():
+        for admin in group.administrations:
+            found[admin.medicine.name] = admin.medicine
+        for note in group.notes:
+            if note.medicine is not None:
+                found[note.medicine.name] = note.medicine
+        for observation in group.observations:
+            found[observation.medicine.name] = observation.medicine
+        for gap in group.gaps:
+            found[gap.medicine.name] = gap.medicine
+    return found
+
+
+def amount(value: Decimal) -> str:
+    """Write a decimal as a clinician does: `480`, `1.5`, never `4.8E+2` or `1.50`."""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def by_route(route: Route) -> str:
+    """How a route reads in a sentence: `intravenously`, `by intramuscular injection`."""
+    if route.code == INTRAVENOUS:
+        return "intravenously"
+    if route.code == ORAL:
+        return "by mouth"
+    return f"by {route.term}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProseLine:
+    """One `|` line of prose: its line number, the offset of its first character after `|`, its text."""
+
+    line: int
+    offset: int
+    text: str
+
+    def span(self, source: SourceFile, start: int, end: int) -> Span:
+        """Return the span of characters ``start`` to ``end`` of this line's text."""
+        return source.span(self.offset + start, self.offset + end)
+
+
+def prose_lines(source: SourceFile) -> Iterator[ProseLine]:
+    """Every prose line of a source: instructions, notes, overviews, start texts."""
+    starts = source.index.starts
+    for number, begin in enumerate(starts, start=1):
+        text = source.line_text(number)
+        stripped = text.lstrip(" \t")
+        if stripped.startswith("|"):
+            indent = len(text) - len(stripped)
+            yield ProseLine(line=number, offset=begin + indent + 1, text=stripped[1:])

@@ -1,0 +1,735 @@
+"""Dose safety: abbreviations, Tall Man lettering, units and routes, caps and lifetime doses.
+
+Error-prone abbreviations (ISMP), Tall Man names written without their capitals, dose
+units that do not fit the route, AUC doses of medicines other than carboplatin, scaled
+as-needed doses, vinCRIStine without a maximum, and lifetime cumulative dose limits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from regdsl.check.context import RuleContext
+from regdsl.check.registry import rule
+from regdsl.check.rules._shared import (
+    INTRAVENOUS,
+    ORAL,
+    SUBCUTANEOUS,
+    administrations,
+    amount,
+    by_route,
+    is_tall_man,
+    medicines_of,
+    prose_lines,
+)
+from regdsl.diagnostics import Diagnostic, Label, Severity
+from regdsl.model import ir
+from regdsl.model.vocabulary import Basis
+from regdsl.source import SourceFile, Span
+
+__all__ = [
+    "LIFETIME_LIMITS",
+    "LifetimeLimit",
+    "auc_not_carboplatin",
+    "cumulative_near_limit",
+    "cumulative_over_limit",
+    "cumulative_unbounded",
+    "error_prone_abbreviation",
+    "scaled_prn_dose",
+    "tall_man_inconsistent",
+    "unit_route_mismatch",
+    "vincristine_no_cap",
+]
+
+# --------------------------------------------------------------------------- SAF104
+
+
+@dataclass(frozen=True, slots=True)
+class _Abbreviation:
+    pattern: re.Pattern[str]
+    instead: str
+    why: str
+
+
+# After a word or sentence: not followed by a letter, nor by a full stop and a letter
+# (`q.d.s.` is not `q.d.`).
+_END = r"(?!\w)(?!\.\w)"
+_START = r"(?<![\w.])"
+
+# The ISMP List of Error-Prone Abbreviations, Symbols, and Dose Designations: the entries
+# a regimen's prose may hold. Unit abbreviations count only right after a number.
+ABBREVIATIONS: tuple[_Abbreviation, ...] = (
+    _Abbreviation(
+        re.compile(r"\d\s*(?P<abbr>U|u)(?!\w)"), "`units`", "it has been read as 0 or 4, giving tenfold overdoses"
+    ),
+    _Abbreviation(re.compile(r"\d\s*(?P<abbr>IU)(?!\w)"), "`units`", "it has been read as IV or as 10"),
+    _Abbreviation(
+        re.compile(r"\d\s*(?P<abbr>[µμ]g|ug)(?!\w)"),
+        "`microgram`",
+        "it has been read as mg, a thousandfold overdose",
+    ),
+    _Abbreviation(re.compile(r"\d\s*(?P<abbr>[cC]{2})(?!\w)"), "`mL`", "it has been read as U (units)"),
+    _Abbreviation(
+        re.compile(_START + r"(?P<abbr>[qQ]\.?[dD]\.?)" + _END),
+        "`once daily`",
+        "it has been read as qid, four times daily",
+    ),
+    _Abbreviation(
+        re.compile(_START + r"(?P<abbr>[qQ]\.?[oO]\.?[dD]\.?)" + _END),
+        "`every other day`",
+        "it has been read as qd (daily) or qid (four times daily)",
+    ),
+    _Abbreviation(
+        re.compile(_START + r"(?P<abbr>hs|HS|h\.s\.)(?!-)" + _END),
+        "`at bedtime` or `half-strength`",
+        "it stands for both half-strength and bedtime",
+    ),
+    _Abbreviation(
+        re.compile(_START + r"(?P<abbr>TIW|tiw|t\.i\.w\.)" + _END),
+        "`three times a week`",
+        "it has been read as three times a day or twice a week",
+    ),
+    _Abbreviation(
+        re.compile(_START + r"(?P<abbr>SQ|[sS]ub[ -]?[qQ]|SUB[ -]?Q)" + _END),
+        "`subcut`",
+        "SQ has been read as SL (sublingual), and the q of sub q as every",
+    ),
+    _Abbreviation(
+        re.compile(r"(?<![\w/])(?P<abbr>[dD]/[cC])(?![\w/])"),
+        "`discharge` or `discontinue`",
+        "it stands for both discharge and discontinue, and medicines have been stopped by mistake",
+    ),
+)
+
+
+@rule("SAF104", "error-prone-abbreviation", Severity.WARNING, "an error-prone abbreviation in prose or as a route")
+def error_prone_abbreviation(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find abbreviations that ISMP lists as error-prone.
+
+    What it does: reads the prose of a regimen (instructions, notes, overviews) for the
+    abbreviations on the ISMP List of Error-Prone Abbreviations: `U`, `IU`, `µg`, `ug`
+    and `cc` right after a number; `qd`, `q.d.`, `qod`, `hs`, `HS`, `TIW`, `SQ`,
+    `sub q` and `D/C` anywhere. It also flags `SC` written as the route of an
+    administration. Units written this way on a dose line are VOC005's.
+
+    Why it matters: each of these has been misread and has harmed patients. `U` read as a
+    zero turns 10 U into 100 units; `qd` read as `qid` gives four doses a day instead of
+    one; `SC` read as `SL` sends an injection under the tongue.
+
+    Example:
+        cycle 1: 21 days
+          filgrastim 300 microgram SC days 3 to 7
+            | Inject qd until neutrophil recovery.
+
+    Use instead: `filgrastim 300 microgram subcut days 3 to 7` and "Inject ONCE daily
+    until neutrophil recovery."
+    """
+    source = ctx.source
+    for prose in prose_lines(source):
+        for abbreviation in ABBREVIATIONS:
+            for match in abbreviation.pattern.finditer(prose.text):
+                start, end = match.span("abbr")
+                if prose.text[start:end].count(".") == 1 and prose.text[end - 1] == ".":
+                    end -= 1  # `qd.` ends a sentence
+                written = prose.text[start:end]
+                yield error_prone_abbreviation.finding(
+                    prose.span(source, start, end),
+                    f"`{written}` is an error-prone abbreviation: {abbreviation.why}",
+                    label=f"write {abbreviation.instead}",
+                    help=f"write {abbreviation.instead} in full (ISMP List of Error-Prone Abbreviations)",
+                )
+    for admin in administrations(ctx.regimen):
+        if admin.route is None or admin.route.code != SUBCUTANEOUS or admin.span.path != source.path:
+            continue
+        found = _route_word(source, admin.span, "sc")
+        if found is not None:
+            yield error_prone_abbreviation.finding(
+                found,
+                "`SC` is an error-prone way to write the subcutaneous route: it has been read as SL (sublingual)",
+                label="write `subcut`",
+                help="write `subcut` (ISMP List of Error-Prone Abbreviations)",
+            )
+
+
+def _code_part(line: str) -> str:
+    """Return the line with quoted text blanked and any comment removed (offsets kept)."""
+    out: list[str] = []
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+            out.append(" ")
+        elif quoted:
+            out.append(" ")
+        elif char == "#":
+            break
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _route_word(source: SourceFile, span: Span, word: str) -> Span | None:
+    """Return the span of ``word`` (any case) written as a word on the first line of ``span``."""
+    begin = source.index.starts[span.line - 1]
+    code = _code_part(source.line_text(span.line))
+    for match in re.finditer(r"\S+", code):
+        if match.group().lower() == word:
+            return source.span(begin + match.start(), begin + match.end())
+    return None
+
+
+# --------------------------------------------------------------------------- SAF105
+
+
+@rule("SAF105", "tall-man-inconsistent", Severity.WARNING, "a Tall Man medicine name written in other letters")
+def tall_man_inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find Tall Man medicine names written without their Tall Man capitals.
+
+    What it does: for every medicine whose display name uses Tall Man lettering
+    (`cISplatin`, `DOXOrubicin`, `vinCRIStine`), finds the name written in other
+    letters (`cisplatin`, `Doxorubicin`) on administration lines and their timing
+    anchors, note labels, `observe` and `doses apart` lines, names and titles, and prose.
+    Citations are left as published.
+
+    Why it matters: Tall Man capitals mark the part of a name that tells look-alike
+    medicines apart (cISplatin and cARBOplatin, vinCRIStine and vinBLAStine). A regimen
+    that writes them both ways teaches readers to skip the capitals.
+
+    Example:
+        cycle 1: 21 days
+          cisplatin 75 mg/m2 IV day 1 over 60 min
+            | Ensure patient has passed urine before cisplatin.
+
+    Use instead: `cISplatin 75 mg/m2 IV day 1 over 60 min`, and "before cISplatin".
+    """
+    regimen, source = ctx.regimen, ctx.source
+    patterns = [
+        (med.display, re.compile(r"(?<!\w)" + re.escape(med.display) + r"(?!\w)", re.IGNORECASE))
+        for med in sorted(medicines_of(regimen).values(), key=lambda m: m.name)
+        if is_tall_man(med.display)
+    ]
+    if not patterns:
+        return
+
+    def scan(offset: int, text: str) -> Iterator[tuple[str, int, int, str]]:
+        for display, pattern in patterns:
+            for match in pattern.finditer(text):
+                yield display, offset + match.start(), offset + match.end(), match.group()
+
+    lines: set[int] = set()
+    for group in regimen.cycles():
+        spans = [a.span for a in group.administrations]
+        spans += [n.span for n in group.notes] + [o.span for o in group.observations] + [g.span for g in group.gaps]
+        lines.update(s.line for s in spans if s.path == source.path)
+    # Medicine names on administration, note, `observe` and `doses apart` lines. When the
+    # first is in Tall Man letters, VOC010 reports every other spelling: say it once.
+    named: list[tuple[str, int, int, str]] = []
+    found: list[tuple[str, int, int, str]] = []
+    for number in lines:
+        begin, text = source.index.starts[number - 1], _uncommented(source.line_text(number))
+        named.extend(scan(begin, _code_part(text)))
+        for quoted in _QUOTED.finditer(text):
+            is_name = _NAME_BEFORE.search(text[: quoted.start()]) is not None
+            (named if is_name else found).extend(scan(begin + quoted.start(1), quoted.group(1)))
+    named.sort(key=lambda item: item[1])
+    first: dict[str, str] = {}
+    for display, _start, _end, written in named:
+        first.setdefault(display, written)
+    found += [item for item in named if first[item[0]] != item[0]]
+    for number in range(1, len(source.index.starts) + 1):
+        meta = _META_TEXT.match(source.line_text(number))
+        if meta is not None:
+            found.extend(scan(source.index.starts[number - 1] + meta.start("text"), meta.group("text")))
+    for prose in prose_lines(source):
+        found.extend(scan(prose.offset, prose.text))
+    for display, start, end, written in sorted(set(found), key=lambda item: (item[1], item[0])):
+        if written == display:
+            continue
+        yield tall_man_inconsistent.finding(
+            source.span(start, end),
+            f"{display} is written `{written}` here, without its Tall Man capitals",
+            label=f"write `{display}`",
+            help=f"write `{display}` everywhere: the capitals tell look-alike medicine names apart",
+        )
+
+
+# Names and titles of regimens, parts and cycles: shown to clinicians as headings.
+_META_TEXT = re.compile(r'^\s*(?:name|title|subtitle|description)\s+"(?P<text>(?:[^"\\]|\\.)*)"')
+
+
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+# A quoted medicine name starts a line or follows `before`, `after`, `of`, `note`, `without`;
+# other quoted text on a line (`"or as per institutional practice"`) is prose.
+_NAME_BEFORE = re.compile(r"(?:^\s*|\b(?:before|after|of|note|without)\s+)$")
+
+
+def _uncommented(line: str) -> str:
+    """Return the line without its comment (a `#` outside quoted text)."""
+    quoted = False
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "#" and not quoted:
+            return line[:index]
+    return line
+
+
+# --------------------------------------------------------------------------- SAF201 - SAF204
+
+# Units for solid forms taken by mouth: tablets, capsules, modified-release and orodispersible forms.
+SOLID_ORAL_UNITS = frozenset({"385055001", "420692007", "385061003", "385054002", "447079001"})
+CARBOPLATIN = "carboplatin"
+VINCRISTINE = "vincristine"
+
+
+@rule("SAF201", "unit-route-mismatch", Severity.ERROR, "a dose unit that cannot be given by its route")
+def unit_route_mismatch(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find doses whose unit does not fit the route.
+
+    What it does: flags tablets, capsules, modified-release and orodispersible forms
+    given by any route but oral, and AUC doses given by any route but intravenous. A
+    dose in mL or % by mouth (an oral liquid, a mouthwash) is fine.
+
+    Why it matters: a tablet written for intravenous use is a transcription error; the
+    medicine, the route or the unit is wrong, and whichever it is reaches the pharmacy
+    as written. An AUC dose is a target exposure calculated for intravenous carboplatin.
+
+    Example:
+        cycle 1: 21 days
+          dexamethasone 2 tablet IV days 1 to 3
+
+    Use instead: `dexamethasone 2 tablet oral days 1 to 3`, or the dose in mg for the
+    injection: `dexamethasone 8 mg IV days 1 to 3 over 15 min`.
+    """
+    for admin in administrations(ctx.regimen):
+        route, unit = admin.route, admin.dose.unit
+        if route is None:
+            continue
+        if unit.code in SOLID_ORAL_UNITS and route.code != ORAL:
+            yield unit_route_mismatch.finding(
+                admin.span,
+                f"{admin.medicine.display} is written in {unit.display}s but given {by_route(route)}: "
+                f"{unit.display}s are taken by mouth",
+                label=f"{unit.display} {by_route(route)}",
+                help="write `oral`, or give the dose of the injectable form in mg",
+            )
+        elif unit.basis is Basis.AUC and route.code != INTRAVENOUS:
+            yield unit_route_mismatch.finding(
+                admin.span,
+                f"{admin.medicine.display} is dosed by AUC but given {by_route(route)}: "
+                "an AUC dose is calculated for intravenous use",
+                label=f"AUC dose {by_route(route)}",
+                help="write `IV`, or the dose in mg for another route",
+            )
+
+
+@rule("SAF202", "auc-not-carboplatin", Severity.ERROR, "an AUC dose for a medicine other than carboplatin")
+def auc_not_carboplatin(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find AUC doses of medicines other than cARBOplatin.
+
+    What it does: flags any administration dosed by AUC (area under the curve) unless the
+    medicine is cARBOplatin.
+
+    Why it matters: an AUC dose is turned into milligrams by the Calvert formula from the
+    patient's kidney function, which holds for carboplatin only. AUC written for cISplatin
+    (a look-alike name) has no meaning, and a pharmacist may calculate it anyway.
+
+    Example:
+        cycle 1: 21 days
+          cISplatin 5 AUC IV day 1 over 60 min
+
+    Use instead: `cARBOplatin 5 AUC IV day 1 over 60 min`, or `cISplatin 75 mg/m2 IV day
+    1 over 60 min`.
+    """
+    for admin in administrations(ctx.regimen):
+        if admin.dose.unit.basis is Basis.AUC and admin.medicine.name != CARBOPLATIN:
+            yield auc_not_carboplatin.finding(
+                admin.dose.span,
+                f"{admin.medicine.display} is dosed by AUC, which is used for cARBOplatin only",
+                label="AUC dose",
+                help="check the medicine (cARBOplatin?) or write the dose in mg/m2 or mg",
+            )
+
+
+@rule("SAF203", "scaled-prn-dose", Severity.WARNING, "an as-needed dose scaled by body size")
+def scaled_prn_dose(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find as-needed (`prn`) doses written per m² or per kg.
+
+    What it does: flags an administration marked `prn` whose dose is scaled by body
+    surface area (mg/m², units/m²) or weight (mg/kg, microgram/kg).
+
+    Why it matters: an as-needed dose is given on the ward when a symptom appears, often
+    by a nurse without a pharmacist's calculation. A scaled dose then has to be worked
+    out at the bedside, where calculation errors happen; scaled doses are for scheduled,
+    checked administrations.
+
+    Example:
+        cycle 1: 21 days
+          metoclopramide 0.15 mg/kg oral three times daily days 1 to 5 prn
+
+    Use instead: the flat dose, `metoclopramide 10 mg oral three times daily days 1 to 5
+    prn`.
+    """
+    for admin in administrations(ctx.regimen):
+        basis = admin.dose.unit.basis
+        if admin.prn and basis in {Basis.PER_M2, Basis.PER_KG}:
+            by = "body surface area" if basis is Basis.PER_M2 else "weight"
+            yield scaled_prn_dose.finding(
+                admin.dose.span,
+                f"{admin.medicine.display} is given as needed but its dose is scaled by {by}",
+                label=f"{admin.dose.unit.display} as needed",
+                help="write the flat dose to give when needed, or remove `prn` if the dose is scheduled",
+            )
+
+
+@rule("SAF204", "vincristine-no-cap", Severity.WARNING, "a per-m² vinCRIStine dose with no maximum")
+def vincristine_no_cap(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find vinCRIStine doses per m² without a maximum dose.
+
+    What it does: flags intravenous vinCRIStine dosed per m² with no `max` clause. (Any
+    other route is already an error that cannot be suppressed: SAF001, SAF002.)
+
+    Why it matters: vinCRIStine's neurotoxicity limits the single dose; regimens such as
+    R-CHOP cap 1.4 mg/m² at 2 mg. Without the cap on the regimen, a patient with a large
+    body surface area receives more than the protocol intends.
+
+    Example:
+        cycle 1: 21 days
+          vinCRIStine 1.4 mg/m2 IV day 1 over 10 min
+
+    Use instead: `vinCRIStine 1.4 mg/m2 IV day 1 over 10 min max 2 mg`, or the cap the
+    protocol sets.
+    """
+    for admin in administrations(ctx.regimen):
+        if (
+            admin.medicine.name == VINCRISTINE
+            and admin.route is not None
+            and admin.route.code == INTRAVENOUS
+            and admin.dose.unit.basis is Basis.PER_M2
+            and admin.cap is None
+        ):
+            yield vincristine_no_cap.finding(
+                admin.span,
+                f"{admin.medicine.display} {amount(admin.dose.amount)} {admin.dose.unit.display} has no maximum dose",
+                label="no `max` dose",
+                help="state the cap, such as `max 2 mg`, or the cap the protocol sets",
+            )
+
+
+# --------------------------------------------------------------------------- SAF301 - SAF303
+
+
+@dataclass(frozen=True, slots=True)
+class LifetimeLimit:
+    """A lifetime cumulative dose limit: the medicine, the unit, the limit and where it comes from.
+
+    ``caution`` is a lower figure at which the same source says the risk rises (or which it
+    gives for patients with risk factors); ``routes`` limits the rule to some routes.
+    """
+
+    medicine: str
+    unit: str
+    limit: Decimal
+    source: str
+    caution: Decimal | None = None
+    caution_source: str | None = None
+    routes: frozenset[str] | None = None
+
+
+MG_PER_M2 = "404216004"
+UNITS = "258997004"
+
+LIFETIME_LIMITS: dict[str, LifetimeLimit] = {
+    limit.medicine: limit
+    for limit in (
+        LifetimeLimit(
+            "doxorubicin",
+            MG_PER_M2,
+            Decimal(450),
+            "the conservative lifetime limit; the US prescribing information (Pfizer, doxorubicin "
+            "hydrochloride) puts the risk of cardiomyopathy at 5 to 8% at 450 mg/m² and 6 to 20% at 500 mg/m²",
+            Decimal(400),
+            "the US prescribing information puts the risk of cardiomyopathy at 3 to 5% at 400 mg/m², and "
+            "older labelling limited the total to 400 mg/m² after mediastinal radiotherapy or with other "
+            "cardiotoxic medicines such as cyclophosphamide",
+        ),
+        LifetimeLimit(
+            "epirubicin",
+            MG_PER_M2,
+            Decimal(900),
+            "US prescribing information (Ellence, epirubicin): cumulative doses of 900 mg/m² should "
+            "generally be avoided; heart failure risk 3.3% at 900 mg/m²",
+        ),
+        LifetimeLimit(
+            "daunorubicin",
+            MG_PER_M2,
+            Decimal(550),
+            "US prescribing information (daunorubicin hydrochloride, boxed warning): myocardial toxicity "
+            "increases after a total of 400 to 550 mg/m² in adults",
+            Decimal(400),
+            "US prescribing information (daunorubicin hydrochloride, boxed warning): myocardial toxicity "
+            "increases after a total of 400 to 550 mg/m² in adults",
+        ),
+        LifetimeLimit(
+            "idarubicin",
+            MG_PER_M2,
+            Decimal(150),
+            "the maximum recommended lifetime dose of intravenous idarubicin; heart failure in 5% of "
+            "patients at 150 to 290 mg/m² (Anderlini et al., J Clin Oncol 1995)",
+            routes=frozenset({INTRAVENOUS}),
+        ),
+        LifetimeLimit(
+            "mitoxantrone",
+            MG_PER_M2,
+            Decimal(140),
+            "US prescribing information (mitoxantrone, boxed warning): symptomatic heart failure in 2.6% "
+            "of patients with cancer at up to 140 mg/m², the label's lifetime limit in multiple sclerosis",
+        ),
+        LifetimeLimit(
+            "bleomycin",
+            UNITS,
+            Decimal(400),
+            "US prescribing information (bleomycin): pulmonary toxicity is more common in patients over 70 "
+            "and in those receiving over 400 units in total",
+        ),
+    )
+}
+
+# Bleomycin is labelled in units (USP) in the US and in international units elsewhere:
+# 15 units = 15,000 international units. A single dose of 1,000 or more is read as
+# international units.
+_BLEOMYCIN_IU = Decimal(1000)
+
+
+@dataclass(frozen=True, slots=True)
+class _Exposure:
+    """What a regimen can give of one medicine over the plan's largest number of cycles."""
+
+    total: Decimal
+    lines: tuple[tuple[Span, Decimal, int], ...]
+    open_group: ir.CycleGroup | None
+    cap: ir.Limit | None
+    international: bool
+
+
+def _cap(plan: ir.Plan) -> ir.Limit | None:
+    """Return the largest `at most N cycles`: no patient has more cycles than that."""
+    return max(plan.limits, key=lambda lim: lim.count, default=None)
+
+
+def _cycles(group: ir.CycleGroup, cap: ir.Limit | None) -> int | None:
+    """How many cycles of ``group`` the plan allows; None when nothing bounds them."""
+    last = None if group.open_ended else (group.last or group.first)
+    if cap is not None:
+        last = cap.count if last is None else min(last, cap.count)
+    if last is None:
+        return None
+    return max(0, last - group.first + 1)
+
+
+def _exposures(regimen: ir.Regimen) -> dict[str, _Exposure]:
+    cap = _cap(regimen.plan)
+    totals: dict[str, Decimal] = {}
+    lines: dict[str, dict[tuple[str, int], tuple[Span, Decimal, int]]] = {}
+    open_groups: dict[str, ir.CycleGroup] = {}
+    international: set[str] = set()
+    for group in regimen.cycles():
+        for admin in group.administrations:
+            limit = LIFETIME_LIMITS.get(admin.medicine.name)
+            if limit is None or admin.prn or admin.dose.unit.code != limit.unit:
+                continue
+            if limit.routes is not None and (admin.route is None or admin.route.code not in limit.routes):
+                continue
+            name = admin.medicine.name
+            count = _cycles(group, cap)
+            if count is None:
+                open_groups.setdefault(name, group)
+                continue
+            dose = admin.dose.amount
+            if name == "bleomycin" and dose >= _BLEOMYCIN_IU:
+                dose /= _BLEOMYCIN_IU
+                international.add(name)
+            per_day = admin.frequency.per_day if admin.frequency else 1
+            given = dose * len(admin.days) * per_day * count
+            totals[name] = totals.get(name, Decimal(0)) + given
+            key = (admin.span.path, admin.span.start)
+            old = lines.setdefault(name, {}).get(key)
+            lines[name][key] = (admin.span, given + (old[1] if old else 0), count + (old[2] if old else 0))
+    names = sorted(set(totals) | set(open_groups))
+    return {
+        name: _Exposure(
+            total=totals.get(name, Decimal(0)),
+            lines=tuple(sorted(lines.get(name, {}).values(), key=lambda item: item[0].start)),
+            open_group=open_groups.get(name),
+            cap=cap,
+            international=name in international,
+        )
+        for name in names
+    }
+
+
+def _display(regimen: ir.Regimen, name: str) -> str:
+    return next(a.medicine.display for g in regimen.cycles() for a in g.administrations if a.medicine.name == name)
+
+
+def _unit(limit: LifetimeLimit) -> str:
+    return "mg/m²" if limit.unit == MG_PER_M2 else "units"
+
+
+def _labels(exposure: _Exposure, limit: LifetimeLimit) -> tuple[Label, tuple[Label, ...]]:
+    unit = _unit(limit)
+    labels = [
+        Label(span, f"{amount(given)} {unit} over {count} cycle{'s' if count != 1 else ''}")
+        for span, given, count in exposure.lines
+    ]
+    primary, *rest = labels
+    if exposure.cap is not None:
+        rest.append(Label(exposure.cap.span, f"at most {exposure.cap.count} cycles"))
+    return primary, tuple(rest)
+
+
+def _notes(exposure: _Exposure, limit: LifetimeLimit, source: str) -> tuple[str, ...]:
+    notes = [source]
+    if exposure.international:
+        notes.append("bleomycin doses of 1,000 or more are read as international units (1 unit = 1,000)")
+    if limit.unit == MG_PER_M2:
+        notes.append("doses given before this regimen, of this or another anthracycline, add to the lifetime total")
+    else:
+        notes.append("doses given before this regimen add to the lifetime total")
+    return tuple(notes)
+
+
+@rule("SAF301", "cumulative-dose-over-limit", Severity.ERROR, "a plan's total dose passes a lifetime limit")
+def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find regimens whose full course passes a medicine's lifetime cumulative dose limit.
+
+    What it does: for DOXOrubicin, EPIrubicin, DAUNOrubicin, IDArubicin (intravenous) and
+    mitoXANTRONE in mg/m², and bleomycin in units, adds up the dose the plan allows:
+    dose × days × cycles for each cycle group, counting no more cycles than the largest
+    `at most N cycles` of the plan. It compares the total with the lifetime limit:
+
+    | medicine | limit | source |
+    |---|---|---|
+    | DOXOrubicin | 450 mg/m² | conservative limit; US prescribing information: cardiomyopathy 5-8% at 450 mg/m² |
+    | EPIrubicin | 900 mg/m² | US prescribing information (Ellence): 900 mg/m² should generally be avoided |
+    | DAUNOrubicin | 550 mg/m² | US prescribing information (boxed warning): toxicity rises after 400-550 mg/m² |
+    | IDArubicin (IV) | 150 mg/m² | maximum recommended lifetime dose; Anderlini et al., J Clin Oncol 1995 |
+    | mitoXANTRONE | 140 mg/m² | US prescribing information (boxed warning): heart failure 2.6% up to 140 mg/m² |
+    | bleomycin | 400 units | US prescribing information: lung toxicity more common over 400 units |
+
+    Bleomycin doses of 1,000 or more are read as international units (15,000
+    international units = 15 units). Doses in other units (a flat mg anthracycline dose,
+    bleomycin per m²) cannot be compared and are left out.
+
+    Why it matters: anthracycline heart damage and bleomycin lung fibrosis rise with the
+    lifetime dose and do not recover. A regimen whose own cycles pass the limit will
+    harm the patients who complete it, before any earlier treatment is counted.
+
+    Example:
+        cycles 1 to 8: 21 days
+          DOXOrubicin 60 mg/m2 IV day 1 over 15 min
+
+    Use instead: a plan that stays within the limit, such as `cycles 1 to 6` (360 mg/m²),
+    with the limit and the cardiac monitoring stated in a note.
+    """
+    for name, exposure in _exposures(ctx.regimen).items():
+        limit = LIFETIME_LIMITS[name]
+        if exposure.open_group is not None or exposure.total <= limit.limit:
+            continue
+        display, unit = _display(ctx.regimen, name), _unit(limit)
+        primary, secondary = _labels(exposure, limit)
+        yield cumulative_over_limit.finding(
+            primary.span,
+            f"the plan gives up to {amount(exposure.total)} {unit} of {display} in total, "
+            f"more than the lifetime limit of {amount(limit.limit)} {unit}",
+            label=primary.text,
+            secondary=secondary,
+            notes=_notes(exposure, limit, f"limit: {limit.source}"),
+            help="reduce the dose or the number of cycles, or add `at most N cycles` to the plan",
+        )
+
+
+@rule(
+    "SAF302",
+    "cumulative-dose-near-limit",
+    Severity.WARNING,
+    "a plan's total dose passes the level where the label says the risk rises",
+)
+def cumulative_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find regimens whose full course passes the lower figure of a lifetime dose limit.
+
+    What it does: computes the total as SAF301 does and flags it when it stays within the
+    lifetime limit but passes the lower figure the label gives: DOXOrubicin 400 mg/m²
+    (the US prescribing information: cardiomyopathy 3 to 5% at 400 mg/m²; older labelling
+    limited the total to 400 mg/m² after mediastinal radiotherapy or with other
+    cardiotoxic medicines) and DAUNOrubicin 400 mg/m² (the boxed warning: toxicity rises
+    after 400 to 550 mg/m² in adults).
+
+    Why it matters: such a regimen is safe only for patients without risk factors and
+    without earlier anthracycline; prescribers must know to check.
+
+    Example:
+        cycles 1 to 7: 21 days
+          DOXOrubicin 60 mg/m2 IV day 1 over 15 min
+
+    Use instead: fewer cycles, or a note that states the cumulative dose, the patients
+    the regimen is not for and the cardiac monitoring required.
+    """
+    for name, exposure in _exposures(ctx.regimen).items():
+        limit = LIFETIME_LIMITS[name]
+        caution = limit.caution
+        if caution is None or exposure.open_group is not None or not caution < exposure.total <= limit.limit:
+            continue
+        display, unit = _display(ctx.regimen, name), _unit(limit)
+        primary, secondary = _labels(exposure, limit)
+        yield cumulative_near_limit.finding(
+            primary.span,
+            f"the plan gives up to {amount(exposure.total)} {unit} of {display} in total, "
+            f"more than {amount(caution)} {unit}, where the risk of heart damage rises",
+            label=primary.text,
+            secondary=secondary,
+            notes=_notes(exposure, limit, f"threshold: {limit.caution_source or limit.source}"),
+            help="state the cumulative dose and the cardiac monitoring in a note, or reduce the number of cycles",
+        )
+
+
+@rule(
+    "SAF303",
+    "cumulative-dose-unbounded",
+    Severity.WARNING,
+    "a medicine with a lifetime limit in cycles the plan does not bound",
+)
+def cumulative_unbounded(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find medicines with a lifetime dose limit given in cycles that never end.
+
+    What it does: flags DOXOrubicin, EPIrubicin, DAUNOrubicin, IDArubicin, mitoXANTRONE
+    and bleomycin (the medicines of SAF301) in an open-ended cycle group (`cycle 1 and
+    all further cycles`) when the plan has no `at most N cycles`.
+
+    Why it matters: the total dose of such a regimen cannot be bounded; without a stated
+    limit it will be given until the patient reaches, and passes, the lifetime dose.
+
+    Example:
+        cycle 1 and all further cycles: 21 days
+          EPIrubicin 90 mg/m2 IV day 1 over 15 min
+
+    Use instead: add `at most 8 cycles` (720 mg/m²) to the plan, or a fixed number of
+    cycles.
+    """
+    for name, exposure in _exposures(ctx.regimen).items():
+        group = exposure.open_group
+        if group is None:
+            continue
+        limit = LIFETIME_LIMITS[name]
+        display, unit = _display(ctx.regimen, name), _unit(limit)
+        yield cumulative_unbounded.finding(
+            group.span,
+            f"{display} is given in cycles with no end and the plan sets no cycle limit, so its total "
+            f"dose cannot be kept within the lifetime limit of {amount(limit.limit)} {unit}",
+            label="open-ended cycles",
+            notes=(f"limit: {limit.source}",),
+            help="add `at most N cycles` to the plan, keeping the total within the limit",
+        )
