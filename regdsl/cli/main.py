@@ -77,9 +77,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
-    from regdsl.check import rules as _rules  # noqa: F401 - registers the rules
+    from regdsl.check.reference import rules_markdown
     from regdsl.diagnostics.codes import REGISTRY
 
+    if args.markdown:
+        out.write(rules_markdown())
+        return EXIT_OK
     width = max(len(code.name) for code in REGISTRY.values())
     for key in sorted(REGISTRY):
         code = REGISTRY[key]
@@ -88,7 +91,7 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
-    from regdsl.check import rules as _rules  # noqa: F401 - registers the rules
+    from regdsl.check.reference import explain_text
     from regdsl.diagnostics.codes import REGISTRY, by_code_or_name
     from regdsl.syntax.expected import close_match
 
@@ -98,7 +101,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
         hint = f" (did you mean `{guess}`?)" if guess else "; `regdsl rules` lists them"
         print(f"regdsl: error: no code or rule `{args.code}`{hint}", file=sys.stderr)
         return EXIT_USAGE
-    out.write(f"{code.code} ({code.name}), {code.severity.value}: {code.summary}\n\n{code.explanation}\n")
+    out.write(explain_text(code))
     return EXIT_OK
 
 
@@ -137,6 +140,7 @@ def _build_parser() -> _Parser:
     check.set_defaults(run=_cmd_check)
 
     rules = commands.add_parser("rules", help="list every diagnostic code")
+    rules.add_argument("--markdown", action="store_true", help="print every code's documentation (docs/rules.md)")
     rules.set_defaults(run=_cmd_rules)
 
     explain = commands.add_parser("explain", help="explain a diagnostic code")

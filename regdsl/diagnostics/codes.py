@@ -18,8 +18,12 @@ REGISTRY: dict[str, Code] = {}
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-def _code(code: str, name: str, severity: Severity, summary: str, explanation: str) -> Code:
-    entry = Code(code=code, name=name, severity=severity, summary=summary, explanation=explanation)
+def _code(
+    code: str, name: str, severity: Severity, summary: str, explanation: str, *, suppressible: bool = True
+) -> Code:
+    entry = Code(
+        code=code, name=name, severity=severity, summary=summary, explanation=explanation, suppressible=suppressible
+    )
     assert code not in REGISTRY, code
     REGISTRY[code] = entry
     return entry
@@ -365,6 +369,7 @@ CONFIG_SYNTAX = _code(
     "Why it matters: a configuration that cannot be read would silently select the wrong rules.\n\n"
     'Example: `select = ["SAF"`\n\n'
     'Use instead: `select = ["SAF"]`',
+    suppressible=False,
 )
 CONFIG_UNKNOWN_KEY = _code(
     "CFG002",
@@ -376,6 +381,7 @@ CONFIG_UNKNOWN_KEY = _code(
     "change are not changed.\n\n"
     'Example: `ignores = ["PRO001"]`\n\n'
     'Use instead: `ignore = ["PRO001"]`',
+    suppressible=False,
 )
 CONFIG_WRONG_TYPE = _code(
     "CFG003",
@@ -387,6 +393,7 @@ CONFIG_WRONG_TYPE = _code(
     "Why it matters: regdsl will not guess what a value of the wrong kind meant.\n\n"
     'Example: `ignore = "PRO001"`\n\n'
     'Use instead: `ignore = ["PRO001"]`',
+    suppressible=False,
 )
 CONFIG_UNKNOWN_RULE = _code(
     "CFG004",
@@ -398,6 +405,7 @@ CONFIG_UNKNOWN_RULE = _code(
     "Why it matters: a misspelt rule is silently not selected, or not ignored.\n\n"
     'Example: `ignore = ["dose-traling-zero"]`\n\n'
     "Use instead: a code or name from `regdsl rules`.",
+    suppressible=False,
 )
 CONFIG_BAD_SEVERITY = _code(
     "CFG005",
@@ -408,6 +416,7 @@ CONFIG_BAD_SEVERITY = _code(
     "Why it matters: the level decides whether `regdsl check` fails; it must be one regdsl knows.\n\n"
     'Example: `severity = { "prose-near-miss" = "low" }`\n\n'
     'Use instead: `severity = { "prose-near-miss" = "info" }`',
+    suppressible=False,
 )
 CONFIG_UNSUPPRESSIBLE = _code(
     "CFG006",
@@ -421,6 +430,7 @@ CONFIG_UNSUPPRESSIBLE = _code(
     "hide them or let a check pass with them.\n\n"
     'Example: `ignore = ["vinca-intrathecal"]`\n\n'
     "Use instead: correct the regimen.",
+    suppressible=False,
 )
 CONFIG_BAD_ROOT = _code(
     "CFG007",
@@ -433,6 +443,7 @@ CONFIG_BAD_ROOT = _code(
     "root makes every link look broken.\n\n"
     'Example: `root = "regimnes"`\n\n'
     'Use instead: `root = "regimens"`',
+    suppressible=False,
 )
 
 # -- suppressions -------------------------------------------------------------------

@@ -297,8 +297,8 @@ def link_to_retired(ctx: RuleContext) -> Iterator[Diagnostic]:
     the library has withdrawn, often for a safety reason.
 
     Example:
+        # old-regimen-cr.reg says: status superseded by new-regimen-cr
         if response in (CR, CRi): continue with old-regimen-cr
-      where old-regimen-cr.reg says `status superseded by new-regimen-cr`.
 
     Use instead: link to the regimen that replaced it:
         if response in (CR, CRi): continue with new-regimen-cr
