@@ -77,6 +77,8 @@ class TimingNetwork:
 
     graph: nx.DiGraph[PointId] = field(default_factory=nx.DiGraph)
     origin: PointId | None = None
+    # The first cycle start of each part: every point is reachable from one of them.
+    roots: list[PointId] = field(default_factory=list)
     # Each cycle start's (part, group, position) key: cycles with equal neighbourhoods
     # have equal windows, so windows() solves each neighbourhood shape once.
     shapes: dict[PointId, tuple[tuple[int, int] | None, ...]] = field(default_factory=dict)
@@ -186,9 +188,12 @@ class _Builder:
                 count = _instances(group, self.cap)
                 for k in range(count):
                     number = group.first + k
-                    start = self.net.add_point(
-                        PointId(f"p{p}.c{number}"), PointId(f"p{p}.c{number}"), f"the start of cycle {number}"
-                    )
+                    ident = PointId(f"p{p}.c{number}")
+                    if ident in self.net.index:  # overlapping groups (reported by STR013): keep instances apart
+                        ident = PointId(f"p{p}.g{g}.c{number}")
+                    start = self.net.add_point(ident, ident, f"the start of cycle {number}")
+                    if k == 0 and (previous is None or not previous[0].startswith(f"p{p}.")):
+                        self.net.roots.append(start)
                     if previous is not None:
                         same_part = previous[0].startswith(f"p{p}.")
                         self._link_cycles(previous, start, group, same_part=same_part)
@@ -196,7 +201,7 @@ class _Builder:
                             self.net.constrain(end, start, Constraint(0, None, span, "ends before the next cycle"))
                     self.open_ends = []
                     order.append((start, (p, g)))
-                    self._cycle(p, number, start, group)
+                    self._cycle(start, number, group)
                     previous = (start, group)
             self.last_doses = {}
         for i, (start, key) in enumerate(order):
@@ -219,9 +224,9 @@ class _Builder:
         else:
             self.net.constrain(before, start, Constraint(length, None, group.span, "the next part starts after"))
 
-    def _cycle(self, p: int, number: int, start: PointId, group: ir.CycleGroup) -> None:
+    def _cycle(self, start: PointId, number: int, group: ir.CycleGroup) -> None:
         points: dict[tuple[int, int], tuple[PointId, PointId]] = {}
-        prefix = f"p{p}.c{number}"
+        prefix = str(start)
         for i, admin in enumerate(group.administrations):
             if admin.prn:
                 continue
@@ -386,8 +391,10 @@ class Conflict:
     points: tuple[PointId, ...]
 
 
-def _spfa(arcs: Sequence[Sequence[tuple[int, int]]], source: int) -> tuple[list[int | None], list[int], int | None]:
-    """Bellman-Ford with a FIFO queue from ``source``.
+def _spfa(
+    arcs: Sequence[Sequence[tuple[int, int]]], sources: Sequence[int]
+) -> tuple[list[int | None], list[int], int | None]:
+    """Bellman-Ford with a FIFO queue from ``sources`` (each part's first cycle start).
 
     Returns distances (None: unreached), predecessor arc positions (``u * stride + i``
     packed as ``pred_node``, ``pred_arc``), and a node on a negative cycle, if any.
@@ -398,9 +405,10 @@ def _spfa(arcs: Sequence[Sequence[tuple[int, int]]], source: int) -> tuple[list[
     pred_arc = [-1] * n
     hops = [0] * n
     queued = [False] * n
-    dist[source] = 0
-    queue = deque([source])
-    queued[source] = True
+    for source in sources:
+        dist[source] = 0
+        queued[source] = True
+    queue = deque(sources)
     pop, push = queue.popleft, queue.append
     while queue:
         u = pop()
@@ -425,11 +433,16 @@ def _spfa(arcs: Sequence[Sequence[tuple[int, int]]], source: int) -> tuple[list[
 
 
 def find_conflict(net: TimingNetwork) -> Conflict | None:
-    """Return a negative cycle of the network, searched from its origin, or None."""
+    """Return a negative cycle of the network, searched from each part's first cycle start, or None.
+
+    Parts are joined only by "after" (no upper bound), so one root per part is needed for
+    every point to be reached; within a part, every point has an upper bound from its
+    cycle start, so the search reaches all of them.
+    """
     if net.origin is None:
         return None
     n = len(net.nodes)
-    _dist, preds, on_cycle = _spfa(net.arcs, net.index[net.origin])
+    _dist, preds, on_cycle = _spfa(net.arcs, [net.index[root] for root in net.roots])
     if on_cycle is None:
         return None
     pred_node, pred_arc = preds[:n], preds[n:]
@@ -537,6 +550,8 @@ def _local(
     dist[root] = 0
     queue = deque([root])
     queued = {root}
+    hops = {root: 0}
+    limit = len(arcs)
     while queue:
         u = queue.popleft()
         queued.discard(u)
@@ -551,6 +566,10 @@ def _local(
                 if dv is None:
                     touched.append(v)
                 dist[v] = nd
+                hops[v] = hops[u] + 1
+                if hops[v] >= limit:  # a negative cycle, which find_conflict reports before windows run
+                    queue.clear()
+                    break
                 if v not in queued:
                     queued.add(v)
                     queue.append(v)
