@@ -7,7 +7,9 @@ state, never by sampling.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+
+import networkx as nx
 
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import library_rule, rule
@@ -83,16 +85,28 @@ def unreachable_phase(ctx: RuleContext) -> Iterator[Diagnostic]:
         )
 
 
-def _order(phases: PhaseGraph) -> dict[PhaseId, int]:
-    return {node: index for index, (node, _) in enumerate(phases.groups())}
+def _loop_edges(phases: PhaseGraph) -> list[tuple[PhaseId, Transition]]:
+    """Return the transitions that close a loop, with their targets, in source order.
 
-
-def _loop_edges(phases: PhaseGraph, loop: Sequence[PhaseId]) -> list[tuple[PhaseId, PhaseId, Transition]]:
-    members = set(loop)
-    found: list[tuple[PhaseId, PhaseId, Transition]] = []
-    for u, v, data in phases.graph.edges(data=True):
-        if u in members and v in members:
-            found.append((u, v, data["transition"]))
+    Every loop lies within one strongly connected component and contains a transition back
+    to a phase written earlier (or to itself); every such transition inside a component
+    lies on a loop. Components are found in linear time, never by listing every loop.
+    """
+    graph = phases.graph
+    order = {node: index for index, (node, _) in enumerate(phases.groups())}
+    found: list[tuple[PhaseId, Transition]] = []
+    for component in nx.strongly_connected_components(graph):
+        members = set(component)
+        for u, v, data in graph.edges(members, data=True):
+            transition: Transition = data["transition"]
+            if v not in members or order.get(v, -1) > order.get(u, -1):
+                continue
+            if u == v and transition.kind == "repeat":
+                group = phases.phase(u).group
+                if group is not None and not group.open_ended:
+                    continue  # a closed group repeats only its own count
+            found.append((v, transition))
+    found.sort(key=lambda item: (item[1].span.start if item[1].span else -1, item[0]))
     return found
 
 
@@ -134,24 +148,8 @@ def unbounded_repeat(ctx: RuleContext) -> Iterator[Diagnostic]:
     if not uncovered:
         return
     phases = ctx.compiled.phases
-    order = _order(phases)
     reported: set[tuple[int, int]] = set()
-    for loop in phases.loops():
-        edges = _loop_edges(phases, loop)
-        if len(loop) == 1:
-            node = loop[0]
-            group = phases.phase(node).group
-            jumps = [t for _, _, t in edges if t.kind != "repeat"]
-            if not jumps and group is not None and not group.open_ended:
-                continue  # a closed group repeats only its own count
-            back = jumps or [t for _, _, t in edges]
-            target = node
-        else:
-            backwards = [(v, t) for u, v, t in edges if order.get(v, 0) <= order.get(u, 0)]
-            backwards.sort(key=lambda vt: vt[1].span.start if vt[1].span else -1)
-            target = backwards[0][0] if backwards else loop[0]
-            back = [t for _, t in backwards] or [t for _, _, t in edges]
-        transition = min(back, key=lambda t: t.span.start if t.span else -1)
+    for target, transition in _loop_edges(phases):
         phase = phases.phase(target)
         span = transition.span or phase.span
         if span is None:
