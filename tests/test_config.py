@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -256,3 +258,16 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     exit_code, found = _check(str(folder))
     assert exit_code == 2
     assert [(d["code"], d["line"]) for d in found] == [("CFG003", 1), ("CFG002", 2), ("CFG005", 3), ("CFG007", 4)]
+
+
+def test_loading_a_configuration_alone_knows_every_rule(tmp_path: Path) -> None:
+    """``regdsl.check.config`` registers the rules itself: used alone, it still knows their names."""
+    (tmp_path / "regdsl.toml").write_text('select = ["prose-near-miss", "BRA"]\nignore = ["TIM005"]\n')
+    script = (
+        "import sys; from pathlib import Path; from regdsl.check.config import load_config; "
+        "loaded = load_config(Path(sys.argv[1])); print(len(loaded.diagnostics), sorted(loaded.config.select or ()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "regdsl.toml")], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split("\n")[0] == "0 ['BRA', 'PRO001']"

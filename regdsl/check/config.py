@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from regdsl.check import rules as _rules  # noqa: F401 - registers every rule, so that rule names resolve
 from regdsl.diagnostics import Code, Diagnostic, Label, Severity
 from regdsl.diagnostics import codes as c
 from regdsl.diagnostics.codes import REGISTRY, by_code_or_name
