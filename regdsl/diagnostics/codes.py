@@ -21,6 +21,8 @@ E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 def _code(
     code: str, name: str, severity: Severity, summary: str, explanation: str, *, suppressible: bool = True
 ) -> Code:
+    # A file that cannot be read or parsed was not checked at all: that is never silenced.
+    suppressible = suppressible and not code.startswith(("SRC", "SYN", "INT"))
     entry = Code(
         code=code, name=name, severity=severity, summary=summary, explanation=explanation, suppressible=suppressible
     )
