@@ -7,9 +7,9 @@ tuples, so trees hash, compare and print the same way on every run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from regdsl.record import Record, record
 from regdsl.source import Span
 
 __all__ = [
@@ -82,28 +82,28 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Node:
+@record
+class Node(Record):
     """Base of all syntax nodes."""
 
     span: Span
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Word(Node):
     """One token as written: a name, number, unit, date or keyword."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Text(Node):
     """Quoted text, decoded (escapes resolved); ``span`` includes the quotes."""
 
     value: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Prose(Node):
     """A block of ``|`` lines, kept verbatim; ``text`` joins them with newlines."""
 
@@ -115,7 +115,7 @@ class Prose(Node):
         return "\n".join(self.lines)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Comment(Node):
     """A ``#`` comment, kept for the formatter and for suppressions."""
 
@@ -125,7 +125,7 @@ class Comment(Node):
 # -- identity ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class TextField(Node):
     """``name "..."``, ``title "..."``, ``version "..."`` and the other text fields."""
 
@@ -133,7 +133,7 @@ class TextField(Node):
     value: Text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DateField(Node):
     """``date``, ``approved`` and ``last-reviewed`` with an ISO date."""
 
@@ -141,7 +141,7 @@ class DateField(Node):
     value: Word
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class StatusField(Node):
     """``status published`` or ``status superseded by OTHER-ID``."""
 
@@ -149,7 +149,7 @@ class StatusField(Node):
     by: Word | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Term(Node):
     """A classification term with an optional SNOMED CT code: ``"Prostate" [254900004]``."""
 
@@ -157,21 +157,21 @@ class Term(Node):
     code: Word | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CancerField(Node):
     """``cancer TERM > TERM > ...``: cancer type, sub-type and sub-sub-type."""
 
     terms: tuple[Term, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SettingField(Node):
     """``setting TERM``: the treatment setting."""
 
     term: Term
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class IdentifierField(Node):
     """``identifier "SYSTEM" "VALUE"``."""
 
@@ -179,14 +179,14 @@ class IdentifierField(Node):
     value: Text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class FootnotesField(Node):
     """``footnotes reviewed, s29``: footnotes defined in ``library.reg``."""
 
     names: tuple[Word, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Overview(Node):
     """``overview`` followed by a prose block."""
 
@@ -197,7 +197,7 @@ Meta = TextField | DateField | StatusField | CancerField | SettingField | Identi
 META_TYPES = (TextField, DateField, StatusField, CancerField, SettingField, IdentifierField, FootnotesField, Overview)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RegimenHeader(Node):
     """``regimen ID`` with its indented fields."""
 
@@ -205,7 +205,7 @@ class RegimenHeader(Node):
     meta: tuple[Meta, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class LibraryHeader(Node):
     """``library "TITLE"``: marks ``library.reg``."""
 
@@ -215,7 +215,7 @@ class LibraryHeader(Node):
 # -- definitions ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DrugDecl(Node):
     """``drug ALIAS = "medicine name"``."""
 
@@ -223,7 +223,7 @@ class DrugDecl(Node):
     medicine: Text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class MedicineDef(Node):
     """``medicine "NAME"`` in ``library.reg``, with aliases, codes and role."""
 
@@ -233,7 +233,7 @@ class MedicineDef(Node):
     role: Word | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class FootnoteDef(Node):
     """``footnote NAME "MARKER"`` with its prose."""
 
@@ -245,7 +245,7 @@ class FootnoteDef(Node):
 # -- administrations -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DrugRef(Node):
     """A medicine as named on a line: an alias, a name, or quoted text."""
 
@@ -253,7 +253,7 @@ class DrugRef(Node):
     quoted: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Dose(Node):
     """``0.8 mg/m2`` or ``1000 mg flat``."""
 
@@ -262,7 +262,7 @@ class Dose(Node):
     flat: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DayItem(Node):
     """A day or a day range: ``8`` or ``1 to 28``."""
 
@@ -270,7 +270,7 @@ class DayItem(Node):
     last: Word | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Days(Node):
     """``days 8, 15 ± 2 days``."""
 
@@ -278,7 +278,7 @@ class Days(Node):
     shift: Word | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Over(Node):
     """``over 60 min`` (a maximum) or ``over exactly 15 min``."""
 
@@ -287,7 +287,7 @@ class Over(Node):
     exact: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Anchor(Node):
     """What a relation is measured from: a drug, ``chemotherapy`` or an outside event."""
 
@@ -296,7 +296,7 @@ class Anchor(Node):
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RelationCore(Node):
     """``30 to 60 min before ino``, ``8 hours after end of chemotherapy``, ``after cisplatin``."""
 
@@ -308,7 +308,7 @@ class RelationCore(Node):
     anchor: Anchor
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Relation(Node):
     """A timing relation with an optional free-text qualifier kept beside it."""
 
@@ -316,7 +316,7 @@ class Relation(Node):
     qualifier: Text | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Flag(Node):
     """A one-word clause: frequency, ``prn``, role, ``off-label`` or ``s29``."""
 
@@ -324,7 +324,7 @@ class Flag(Node):
     value: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Volume(Node):
     """``in 1000 mL``: the volume the dose is given in."""
 
@@ -332,7 +332,7 @@ class Volume(Node):
     unit: Word
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Cap(Node):
     """``max 2 mg``: the most a scaled dose may come to."""
 
@@ -343,7 +343,7 @@ class Cap(Node):
 Clause = Days | Over | Relation | Flag | Volume | Cap
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Admin(Node):
     """One administration line, with its instructions."""
 
@@ -354,7 +354,7 @@ class Admin(Node):
     instructions: Prose | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Note(Node):
     """``note [LABEL]`` with prose; the label names a drug or a factor."""
 
@@ -362,7 +362,7 @@ class Note(Node):
     prose: Prose
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class BlockDef(Node):
     """``block NAME``: administrations and notes shared between cycles."""
 
@@ -373,21 +373,21 @@ class BlockDef(Node):
 # -- cycles --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class TitleStmt(Node):
     """``title "..."`` inside a cycle."""
 
     text: Text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SameAs(Node):
     """``same as cycle N``: start from cycle N's content; later lines state differences."""
 
     cycle: Word
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class UseBlock(Node):
     """``use NAME [days ...]``."""
 
@@ -395,14 +395,14 @@ class UseBlock(Node):
     days: Days | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Without(Node):
     """``without DRUG``: drop an inherited medicine."""
 
     drug: DrugRef
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Observe(Node):
     """``observe 60 min after ino``."""
 
@@ -411,7 +411,7 @@ class Observe(Node):
     drug: DrugRef
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Gap(Node):
     """``ino doses at least 6 days apart``."""
 
@@ -422,7 +422,7 @@ class Gap(Node):
 CycleStmt = TitleStmt | SameAs | UseBlock | Admin | Note | Observe | Gap | Without
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Cycle(Node):
     """``cycle 1: 21 days``, ``cycles 2 to 3: 28 days``, ``cycle 1 and all further cycles: 28 days``."""
 
@@ -438,7 +438,7 @@ class Cycle(Node):
 # -- supportive care and references --------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class FactorLine(Node):
     """``Emetogenicity: Low``: a factor and its value as written."""
 
@@ -446,14 +446,14 @@ class FactorLine(Node):
     value: Word
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Support(Node):
     """The ``support`` section."""
 
     items: tuple[FactorLine | Note, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Reference(Node):
     """``reference "CITATION"`` with ``url``, ``pmid`` and ``accessed`` lines."""
 
@@ -466,7 +466,7 @@ class Reference(Node):
 # -- parts ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class StartRule(Node):
     """``start within 3 weeks after radiotherapy`` with the source's wording as prose."""
 
@@ -477,7 +477,7 @@ class StartRule(Node):
 PartItem = Meta | StartRule | Cycle | Support | Reference
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Part(Node):
     """``part N "TITLE"``: one of the ordered parts of a regimen."""
 
@@ -489,40 +489,40 @@ class Part(Node):
 # -- the plan ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ResponseIn(Node):
     """``response in (CR, CRi)`` or ``response is PR``."""
 
     codes: tuple[Word, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Mrd(Node):
     """``MRD negative`` or ``MRD positive``."""
 
     negative: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Hsct(Node):
     """``proceeding to HSCT``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class NotCond(Node):
     """``not COND``."""
 
     operand: Cond
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class AndCond(Node):
     """``COND and COND ...``."""
 
     operands: tuple[Cond, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class OrCond(Node):
     """``COND or COND ...``."""
 
@@ -532,7 +532,7 @@ class OrCond(Node):
 Cond = ResponseIn | Mrd | Hsct | NotCond | AndCond | OrCond
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PhaseSel(Node):
     """Where a decision is taken: ``any cycle``, ``cycle 1``, ``cycles 2 to 3``, ``part 1``."""
 
@@ -541,7 +541,7 @@ class PhaseSel(Node):
     last: Word | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Branch(Node):
     """``if COND: ACTION`` (``cond`` is None for ``otherwise``)."""
 
@@ -550,7 +550,7 @@ class Branch(Node):
     target: Word | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Decision(Node):
     """``after SEL:`` with its branches."""
 
@@ -558,7 +558,7 @@ class Decision(Node):
     branches: tuple[Branch, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Limit(Node):
     """``at most N cycles [if COND] [counted with ID, ...]``."""
 
@@ -567,7 +567,7 @@ class Limit(Node):
     counted_with: tuple[Word, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class StopRule(Node):
     """``stop if COND [within N cycles]``."""
 
@@ -575,7 +575,7 @@ class StopRule(Node):
     within: Word | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Plan(Node):
     """The ``plan`` section: decisions, cycle limits and stop rules."""
 
@@ -598,7 +598,7 @@ Item = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Module(Node):
     """A whole source file: its items and its comments."""
 

@@ -7,13 +7,13 @@ the syntax nodes, every node is frozen, slotted and carries the span it came fro
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
 from regdsl.model.ast import Cond
 from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import Basis, Coding, Frequency, Route, Unit
+from regdsl.record import Record, record
 from regdsl.source import Span
 
 __all__ = [
@@ -53,8 +53,8 @@ class Status(enum.Enum):
     SUPERSEDED = "superseded"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Term:
+@record
+class Term(Record):
     """A classification term as written, with its SNOMED CT code when known."""
 
     span: Span
@@ -62,8 +62,8 @@ class Term:
     code: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Footnote:
+@record
+class Footnote(Record):
     """A footnote defined in ``library.reg``: its name, marker and text."""
 
     span: Span
@@ -72,8 +72,8 @@ class Footnote:
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Meta:
+@record
+class Meta(Record):
     """Identity and classification of a regimen or of one of its parts."""
 
     span: Span
@@ -91,8 +91,8 @@ class Meta:
         return next((v for k, v in self.fields if k == key), None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Dose:
+@record
+class Dose(Record):
     """A dose: the amount exactly as a decimal, the text written, and the unit."""
 
     span: Span
@@ -107,8 +107,8 @@ class Dose:
         return self.unit.basis
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Quantity:
+@record
+class Quantity(Record):
     """An amount with a unit, such as the 1000 mL a dose is given in."""
 
     span: Span
@@ -116,8 +116,8 @@ class Quantity:
     unit: Unit
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Relation:
+@record
+class Relation(Record):
     """A timing relation of an administration to an anchor.
 
     ``before``: start(anchor) - start(this) lies in [low, high] minutes.
@@ -135,8 +135,8 @@ class Relation:
     qualifier: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Administration:
+@record
+class Administration(Record):
     """One medicine given on some days of a cycle, with everything said about it."""
 
     span: Span
@@ -160,8 +160,8 @@ class Administration:
     instructions: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Note:
+@record
+class Note(Record):
     """A note about a medicine, a factor, a cycle or a part."""
 
     span: Span
@@ -170,8 +170,8 @@ class Note:
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Observation:
+@record
+class Observation(Record):
     """An observation period after the end of an administration."""
 
     span: Span
@@ -179,8 +179,8 @@ class Observation:
     minutes: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MinGap:
+@record
+class MinGap(Record):
     """A minimum number of days between consecutive doses of a medicine."""
 
     span: Span
@@ -188,8 +188,8 @@ class MinGap:
     days: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CycleGroup:
+@record
+class CycleGroup(Record):
     """Cycles ``first`` to ``last`` (or open-ended), all alike."""
 
     span: Span
@@ -231,8 +231,8 @@ class CycleGroup:
         return self.first <= cycle <= (self.last or self.first)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SupportFactor:
+@record
+class SupportFactor(Record):
     """A supportive-care factor and its value: codes where known, text as written."""
 
     span: Span
@@ -242,16 +242,16 @@ class SupportFactor:
     value_text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Support:
+@record
+class Support(Record):
     """Supportive-care factors and notes."""
 
     factors: tuple[SupportFactor, ...] = ()
     notes: tuple[Note, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reference:
+@record
+class Reference(Record):
     """A citation, verbatim, with its links, PubMed ids and access dates."""
 
     span: Span
@@ -261,8 +261,8 @@ class Reference:
     accessed: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StartRule:
+@record
+class StartRule(Record):
     """When a part starts relative to an outside event or the previous part."""
 
     span: Span
@@ -270,8 +270,8 @@ class StartRule:
     text: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Part:
+@record
+class Part(Record):
     """One part of a regimen (a regimen without parts has one, numbered None)."""
 
     span: Span
@@ -284,8 +284,8 @@ class Part:
     references: tuple[Reference, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Branch:
+@record
+class Branch(Record):
     """One guarded transition at a decision point (``cond`` None: otherwise)."""
 
     span: Span
@@ -294,8 +294,8 @@ class Branch:
     target: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Decision:
+@record
+class Decision(Record):
     """A decision point: after which cycles, and its branches in order."""
 
     span: Span
@@ -305,8 +305,8 @@ class Decision:
     branches: tuple[Branch, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Limit:
+@record
+class Limit(Record):
     """At most ``count`` cycles, when ``cond`` holds, counted with linked regimens."""
 
     span: Span
@@ -315,8 +315,8 @@ class Limit:
     counted_with: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StopRule:
+@record
+class StopRule(Record):
     """Stop treatment when ``cond`` holds (within ``within`` cycles)."""
 
     span: Span
@@ -324,8 +324,8 @@ class StopRule:
     within: int | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Plan:
+@record
+class Plan(Record):
     """Decisions, cycle limits and stop rules."""
 
     decisions: tuple[Decision, ...] = ()
@@ -344,8 +344,8 @@ class Plan:
         return tuple(seen)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Regimen:
+@record
+class Regimen(Record):
     """A whole regimen, lowered."""
 
     span: Span
