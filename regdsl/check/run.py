@@ -11,7 +11,6 @@ import functools
 import os
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +102,8 @@ def run_check(paths: Iterable[Path], *, jobs: int | None = None, config: Config 
     jobs_list = [(path, roots[path]) for path in files if path.name != LIBRARY_FILE]
     workers = _workers(len(jobs_list), jobs)
     if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor  # only a large library pays for importing it
+
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_check_file, jobs_list, chunksize=max(1, len(jobs_list) // (workers * 4))))
     else:
