@@ -11,7 +11,8 @@ gets its own regimen id (``<id>-r0007``), and the ids it links to (``continue wi
 and every link resolves. Then, in this one process:
 
 a. ``regdsl.compile.library.check_paths([folder])`` (the real parse-and-lower path),
-   with a second, instrumented set of runs splitting it into parse, lowering and the rest;
+   with a second, instrumented set of runs splitting it into parse, lowering and the rest,
+   and a third with the garbage collector off, to show its share;
 b. a bare Lark LALR parse of the same texts: the parser from ``build_parser()`` (same
    grammar, same indenter postlex, no transformer), timing only ``.parse``;
 c. the ratio a / b;
@@ -44,16 +45,13 @@ from pathlib import Path
 from typing import Any
 
 import lark
-from lark import Token, Tree
 
 import regdsl.compile.library as library_mod
 import regdsl.syntax.parser as parser_mod
 from regdsl.compile.library import LIBRARY_FILE, check_paths
 from regdsl.compile.lower import lower_regimen
 from regdsl.diagnostics import Severity
-from regdsl.model import ast
 from regdsl.syntax.parser import build_parser, parse
-from regdsl.syntax.transform import ToAst, tree_depth_exceeds
 
 ROOT = Path(__file__).resolve().parents[1]
 REGIMENS = ROOT / "regimens"
@@ -180,6 +178,33 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """The times, in seconds, of the repetitions of one measurement."""
+
+    times: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        """The median time."""
+        return median(self.times)
+
+    @property
+    def low(self) -> float:
+        """The fastest time."""
+        return min(self.times)
+
+    @property
+    def high(self) -> float:
+        """The slowest time."""
+        return max(self.times)
+
+
+def paired_ratio(top: Sample, bottom: Sample) -> float:
+    """Return the median of the ratios of runs made one after the other (load on the machine cancels out)."""
+    return median([a / b for a, b in zip(top.times, bottom.times, strict=True)])
+
+
 class Clock:
     """Accumulated seconds per label, for the instrumented runs."""
 
@@ -205,21 +230,14 @@ class Clock:
 
 @contextmanager
 def instrumented(clock: Clock) -> Iterator[None]:
-    """Time ``parse``, its depth check and AST transform, and ``lower_regimen`` in place."""
+    """Time every call of ``parse`` and ``lower_regimen`` made by ``regdsl.compile.library``.
 
-    class TimedToAst(ToAst):
-        def transform(self, tree: Tree[Token]) -> ast.Module:
-            start = time.perf_counter()
-            try:
-                return super().transform(tree)
-            finally:
-                clock.add("transform", time.perf_counter() - start)
-
+    Only these two names are patched: the parser's internals are left alone, so the
+    split holds however parsing is organised inside ``parse``.
+    """
     patches: list[tuple[object, str, object]] = [
         (library_mod, "parse", clock.wrap("parse", parse)),
         (library_mod, "lower_regimen", clock.wrap("lower", lower_regimen)),
-        (parser_mod, "tree_depth_exceeds", clock.wrap("depth", tree_depth_exceeds)),
-        (parser_mod, "ToAst", TimedToAst),
     ]
     for owner, name, _new in patches:
         if not hasattr(owner, name):  # the compiler changed shape: the split would silently measure nothing
@@ -234,20 +252,30 @@ def instrumented(clock: Clock) -> Iterator[None]:
             setattr(owner, name, old)
 
 
+@contextmanager
+def collector_off() -> Iterator[None]:
+    """Switch the cyclic garbage collector off for the block."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 @dataclass(frozen=True, slots=True)
 class Throughput:
     """Medians, in seconds, of the in-process measurements."""
 
     reps: int
-    check: float
-    lark: float
+    check: Sample
+    lark: Sample
+    ratio: float
     split_total: float
     parse: float
-    lark_in_parse: float
-    depth: float
-    transform: float
+    beyond: float
     lower: float
     other: float
+    check_no_gc: float
     errors: int
     warnings: int
     notes: int
@@ -275,7 +303,9 @@ def measure_throughput(corpus: Corpus, reps: int) -> Throughput:
     def bare() -> None:
         for text in texts:
             parser.parse(text)
-        parser_mod._COMMENTS.found = []  # the shared comment collector; parse() resets it per file
+        comments = getattr(parser_mod, "_COMMENTS", None)  # the shared comment collector: parse() resets it
+        if comments is not None:
+            comments.found = []
 
     bare()  # warm-up
 
@@ -286,31 +316,36 @@ def measure_throughput(corpus: Corpus, reps: int) -> Throughput:
         lark_times.append(timed(bare))
 
     split_totals: list[float] = []
-    parts: dict[str, list[float]] = {k: [] for k in ("parse", "lark", "depth", "transform", "lower", "other")}
+    parts: dict[str, list[float]] = {k: [] for k in ("parse", "beyond", "lower", "other")}
     for _ in range(reps):
         clock = Clock()
         with instrumented(clock):
             total = timed(lambda: check_paths([folder]))
+        paired_bare = timed(bare)
         got = clock.seconds
         split_totals.append(total)
         parts["parse"].append(got["parse"])
-        parts["depth"].append(got["depth"])
-        parts["transform"].append(got["transform"])
-        parts["lark"].append(got["parse"] - got["depth"] - got["transform"])
+        parts["beyond"].append(got["parse"] - paired_bare)
         parts["lower"].append(got["lower"])
         parts["other"].append(total - got["parse"] - got["lower"])
 
+    no_gc: list[float] = []
+    for _ in range(reps):
+        with collector_off():
+            no_gc.append(timed(lambda: check_paths([folder])))
+
+    check, lark = Sample(tuple(check_times)), Sample(tuple(lark_times))
     return Throughput(
         reps=reps,
-        check=median(check_times),
-        lark=median(lark_times),
+        check=check,
+        lark=lark,
+        ratio=paired_ratio(check, lark),
         split_total=median(split_totals),
         parse=median(parts["parse"]),
-        lark_in_parse=median(parts["lark"]),
-        depth=median(parts["depth"]),
-        transform=median(parts["transform"]),
+        beyond=median(parts["beyond"]),
         lower=median(parts["lower"]),
         other=median(parts["other"]),
+        check_no_gc=median(no_gc),
         errors=errors,
         warnings=levels.count(Severity.WARNING),
         notes=levels.count(Severity.INFO),
@@ -319,15 +354,14 @@ def measure_throughput(corpus: Corpus, reps: int) -> Throughput:
 
 @dataclass(frozen=True, slots=True)
 class ColdStart:
-    """Medians, in seconds, of fresh-process runs."""
+    """Times, in seconds, of fresh-process runs."""
 
     runs: int
     command: str
     floor_command: str
-    regdsl: float
-    floor: float
-    regdsl_min: float
-    floor_min: float
+    regdsl: Sample
+    floor: Sample
+    ratio: float
 
 
 def regdsl_script() -> Path:
@@ -354,30 +388,38 @@ def measure_cold_start(runs: int) -> ColdStart:
     check = [str(script), "check", COLD_FILE]
     floor = [sys.executable, "-c", FLOOR_CODE]
 
-    def run(argv: list[str]) -> float:
-        start = time.perf_counter()
-        proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-        elapsed = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise SystemExit(f"{shlex.join(argv)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}")
-        return elapsed
+    with tempfile.TemporaryDirectory(prefix="regdsl-bench-pyc-") as pycache:
+        # Bytecode is cached for both commands, as after any install, even where the
+        # caller's environment sets PYTHONDONTWRITEBYTECODE; the untimed runs write it.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = pycache
 
-    run(check)  # warms the grammar cache and the file system cache
-    run(floor)
-    check_times: list[float] = []
-    floor_times: list[float] = []
-    for _ in range(runs):
-        floor_times.append(run(floor))
-        check_times.append(run(check))
+        def run(argv: list[str]) -> float:
+            start = time.perf_counter()
+            proc = subprocess.run(
+                argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+            )
+            elapsed = time.perf_counter() - start
+            if proc.returncode not in (0, 1):  # 1: the file has findings, which is still a full run
+                raise SystemExit(f"{shlex.join(argv)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}")
+            return elapsed
+
+        run(check)  # warms the grammar cache, the bytecode cache and the file system cache
+        run(floor)
+        check_times: list[float] = []
+        floor_times: list[float] = []
+        for _ in range(runs):
+            floor_times.append(run(floor))
+            check_times.append(run(check))
     py = _display(Path(sys.executable))
+    regdsl, floor_sample = Sample(tuple(check_times)), Sample(tuple(floor_times))
     return ColdStart(
         runs=runs,
         command=f"{_display(script)} check {COLD_FILE}",
         floor_command=f'{py} -c "{FLOOR_CODE}"',
-        regdsl=median(check_times),
-        floor=median(floor_times),
-        regdsl_min=min(check_times),
-        floor_min=min(floor_times),
+        regdsl=regdsl,
+        floor=floor_sample,
+        ratio=paired_ratio(regdsl, floor_sample),
     )
 
 
@@ -419,17 +461,16 @@ def cores() -> str:
 def git_state() -> str:
     """Return the short commit hash, and whether the tree differs from it (this report aside)."""
 
-    def git(*args: str) -> str:
+    def git(*args: str) -> str | None:
         proc = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return proc.stdout.strip() if proc.returncode == 0 else ""
+        return proc.stdout if proc.returncode == 0 else None
 
-    head = git("rev-parse", "--short", "HEAD")
-    if not head:
+    head = (git("rev-parse", "--short", "HEAD") or "").strip()
+    status = git("status", "--porcelain", "--untracked-files=all")
+    if not head or status is None:
         return "unknown (not a git checkout)"
-    report = _display(DEFAULT_OUT)
-    changed = sorted(
-        {line[3:].strip() for line in git("status", "--porcelain", "--untracked-files=all").splitlines()} - {report}
-    )
+    # Porcelain lines are "XY path" or "XY old -> new"; the path starts at column 3.
+    changed = sorted({line[3:].split(" -> ")[-1] for line in status.splitlines() if line[3:]} - {_display(DEFAULT_OUT)})
     if not changed:
         return f"`{head}`, clean working tree"
     listed = ", ".join(f"`{p}`" for p in changed[:8]) + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
@@ -467,10 +508,14 @@ def _met(value: float, goal: float) -> str:
     return "yes" if value <= goal else "**no**"
 
 
-def render(command: str, corpus: Corpus, tp: Throughput, cold: ColdStart | None) -> str:
+def _range(sample: Sample) -> str:
+    return f"{sample.low * 1000:,.1f} to {sample.high * 1000:,.1f} ms"
+
+
+def render(command: str, corpus: Corpus, tp: Throughput, cold: ColdStart | None, load: tuple[str, str]) -> str:
     """Return the Markdown report."""
-    ratio = tp.check / tp.lark if tp.lark > 0 else float("inf")
     n, size = corpus.files, corpus.bytes
+    check, bare = tp.check.median, tp.lark.median
     out: list[str] = [
         "# Performance: parsing and lowering",
         "",
@@ -481,6 +526,7 @@ def render(command: str, corpus: Corpus, tp: Throughput, cold: ColdStart | None)
         f"- Command: `{command}`",
         f"- Commit: {git_state()}",
         f"- CPU: {cpu_model()}; cores: {cores()}; memory: {memory()}",
+        f"- Load average (1 min) when the run started: {load[0]}; when it ended: {load[1]}",
         f"- Python {platform.python_version()} ({platform.python_implementation()}, {platform.system()}); "
         f"lark {lark.__version__}; networkx {package_version('networkx')}",
         f"- Workload: {n} regimen files, {size:,} bytes ({size / 1e6:.2f} MB; 1 MB = 10^6 bytes), "
@@ -488,81 +534,87 @@ def render(command: str, corpus: Corpus, tp: Throughput, cold: ColdStart | None)
         "Every copy has its own regimen id, and its links (`continue with`, `counted with`; "
         f"{corpus.links} targets in all) name copies that exist.",
         f"- The workload checks with {tp.errors} errors, {tp.warnings} warnings and {tp.notes} notes.",
-        f"- In-process figures: medians of {tp.reps} repetitions after one warm-up run; "
-        "(a) and (b) runs are interleaved, and the garbage collector runs before each.",
+        f"- In-process figures: medians of {tp.reps} repetitions in one process, after one warm-up run; "
+        "(a) and (b) alternate, and the garbage collector runs before each. "
+        "Ratios are medians of the ratios of runs made one after the other.",
     ]
     if cold is not None:
         out.append(
-            f"- Cold start: medians of {cold.runs} fresh processes each, interleaved, after one untimed run of "
-            "each (which leaves the grammar cache warm)."
+            f"- Cold start: medians of {cold.runs} fresh processes of each command, alternating, after one untimed "
+            "run of each, which leaves the grammar cache and the bytecode cache (`PYTHONPYCACHEPREFIX`, "
+            "a temporary folder) warm."
         )
     out += [
         "",
         "## Results",
         "",
-        "| Measure | Time | Files/s | MB/s |",
-        "| --- | ---: | ---: | ---: |",
-        f"| (a) parse + lower: `check_paths([folder])` | {_ms(tp.check)} | {_rate(n, tp.check)} "
-        f"| {_mb_rate(size, tp.check)} |",
-        f"| (b) bare Lark LALR parse: `build_parser().parse(text)` | {_ms(tp.lark)} | {_rate(n, tp.lark)} "
-        f"| {_mb_rate(size, tp.lark)} |",
-        f"| (c) ratio a / b | {ratio:.2f} | | |",
+        "| Measure | Median | Range | Files/s | MB/s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| (a) parse + lower: `check_paths([folder])` | {_ms(check)} | {_range(tp.check)} | {_rate(n, check)} "
+        f"| {_mb_rate(size, check)} |",
+        f"| (b) bare Lark LALR parse: `build_parser().parse(text)` | {_ms(bare)} | {_range(tp.lark)} "
+        f"| {_rate(n, bare)} | {_mb_rate(size, bare)} |",
+        f"| (c) ratio a / b | {tp.ratio:.2f} | | | |",
     ]
     if cold is not None:
         out += [
-            f"| (d) cold start: `{cold.command}` | {_ms(cold.regdsl)} | | |",
-            f"| (d) floor: `{cold.floor_command}` | {_ms(cold.floor)} | | |",
-            f"| (d) ratio cold start / floor | {cold.regdsl / cold.floor:.2f} | | |",
+            f"| (d) cold start: `{cold.command}` | {_ms(cold.regdsl.median)} | {_range(cold.regdsl)} | | |",
+            f"| (d) floor: `{cold.floor_command}` | {_ms(cold.floor.median)} | {_range(cold.floor)} | | |",
+            f"| (d) ratio cold start / floor | {cold.ratio:.2f} | | | |",
         ]
     else:
-        out.append("| (d) cold start | not measured (`--skip-cold-start`) | | |")
+        out.append("| (d) cold start | not measured (`--skip-cold-start`) | | | |")
     out += [
         "",
         "## Goals",
         "",
         "| Goal | Target | Measured | Met |",
         "| --- | ---: | ---: | :---: |",
-        f"| Parse + lower against the bare Lark parse (a / b) | ≤ {GOAL_RATIO} | {ratio:.2f} "
-        f"| {_met(ratio, GOAL_RATIO)} |",
+        f"| Parse + lower against the bare Lark parse (a / b) | ≤ {GOAL_RATIO} | {tp.ratio:.2f} "
+        f"| {_met(tp.ratio, GOAL_RATIO)} |",
     ]
     if cold is not None:
-        cold_ratio = cold.regdsl / cold.floor
         out.append(
-            f"| Cold start against `import lark, networkx` | ≤ {GOAL_COLD} | {cold_ratio:.2f} "
-            f"| {_met(cold_ratio, GOAL_COLD)} |"
+            f"| Cold start against `import lark, networkx` (d) | ≤ {GOAL_COLD} | {cold.ratio:.2f} "
+            f"| {_met(cold.ratio, GOAL_COLD)} |"
         )
     else:
-        out.append(f"| Cold start against `import lark, networkx` | ≤ {GOAL_COLD} | not measured | n/a |")
+        out.append(f"| Cold start against `import lark, networkx` (d) | ≤ {GOAL_COLD} | not measured | n/a |")
     out += [
         "",
         "## Where the time of (a) goes",
         "",
-        f"A separate set of {tp.reps} instrumented runs of `check_paths` times each call in place; "
-        "the instrumented total is a little above (a).",
+        f"Two more sets of {tp.reps} runs of `check_paths`. One times each call of `parse` and `lower_regimen` "
+        "in place, each run followed by a bare parse as in (b); shares are of this set's own total, which differs "
+        "from (a) by the instrumentation and by noise. The other runs with the garbage collector off (not the "
+        "real path; it shows the collector's share).",
         "",
         "| Stage | Time | Share |",
         "| --- | ---: | ---: |",
         f"| `check_paths`, instrumented | {_ms(tp.split_total)} | 100 % |",
         f"| parse: `regdsl.syntax.parser.parse` | {_ms(tp.parse)} | {_share(tp.parse, tp.split_total)} |",
-        f"| - Lark parse, lexer and indenter (parse less the two below) | {_ms(tp.lark_in_parse)} "
-        f"| {_share(tp.lark_in_parse, tp.split_total)} |",
-        f"| - nesting-depth check: `tree_depth_exceeds` | {_ms(tp.depth)} | {_share(tp.depth, tp.split_total)} |",
-        f"| - tree to AST: `ToAst.transform` | {_ms(tp.transform)} | {_share(tp.transform, tp.split_total)} |",
+        f"| - as long as the bare Lark parse run after it | {_ms(tp.parse - tp.beyond)} "
+        f"| {_share(tp.parse - tp.beyond, tp.split_total)} |",
+        f"| - beyond that: building the AST, spans, nesting and comments | {_ms(tp.beyond)} "
+        f"| {_share(tp.beyond, tp.split_total)} |",
         f"| lowering: `lower_regimen` | {_ms(tp.lower)} | {_share(tp.lower, tp.split_total)} |",
-        "| other: finding, reading and decoding files, the library and its id scan, duplicate ids "
-        f"| {_ms(tp.other)} | {_share(tp.other, tp.split_total)} |",
+        "| other: finding, reading and decoding files, the library and its id scan, duplicate ids, "
+        f"collector pauses between the timed calls | {_ms(tp.other)} | {_share(tp.other, tp.split_total)} |",
+        "",
+        "| Diagnostic run | Median | Against (a) | Against (b) |",
+        "| --- | ---: | ---: | ---: |",
+        f"| `check_paths` with the garbage collector off | {_ms(tp.check_no_gc)} "
+        f"| {tp.check_no_gc / check:.2f} | {tp.check_no_gc / bare:.2f} |",
     ]
-    if cold is not None:
-        out += [
-            "",
-            "## Cold start, fastest runs",
-            "",
-            "| Command | Fastest |",
-            "| --- | ---: |",
-            f"| `{cold.command}` | {_ms(cold.regdsl_min)} |",
-            f"| `{cold.floor_command}` | {_ms(cold.floor_min)} |",
-        ]
     return "\n".join(out) + "\n"
+
+
+def load_average() -> str:
+    """Return the 1-minute load average, or ``unknown``."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
 
 
 # --------------------------------------------------------------------------- main
@@ -596,12 +648,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(given)
     count = SMALL_FILES if args.small else args.files
     command = shlex.join(["python", "bench/parse_lower.py", *given])
+    load_start = load_average()
+    cold = None if args.skip_cold_start else measure_cold_start(args.cold_runs)  # first: it fails fast
     with tempfile.TemporaryDirectory(prefix="regdsl-bench-") as tmp:
         corpus = replicate(REGIMENS, Path(tmp), count)
         print(f"{corpus.files} files, {corpus.bytes:,} bytes; {args.reps} repetitions", file=sys.stderr)
         throughput = measure_throughput(corpus, args.reps)
-    cold = None if args.skip_cold_start else measure_cold_start(args.cold_runs)
-    report = render(command, corpus, throughput, cold)
+    report = render(command, corpus, throughput, cold, (load_start, load_average()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     sys.stdout.write(report)
