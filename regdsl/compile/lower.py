@@ -732,7 +732,7 @@ class _Lowerer:
         result: list[ir.Administration] = []
         for old in admins:
             shared = set(old.days) & set(new.days)
-            if old in own or old.medicine != new.medicine or not shared:
+            if any(old is mine for mine in own) or old.medicine != new.medicine or not shared:
                 result.append(old)
                 continue
             if not placed:

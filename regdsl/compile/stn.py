@@ -73,42 +73,46 @@ class Point:
 
 @dataclass(slots=True)
 class TimingNetwork:
-    """A typed wrapper over ``nx.DiGraph``: nodes are points, edges carry constraints."""
+    """The timing network: points, and constraints between pairs of points.
 
-    graph: nx.DiGraph[PointId] = field(default_factory=nx.DiGraph)
+    It is recorded as flat lists while it is built (every check reads those: solving never
+    walks networkx's views) and offered as an ``nx.DiGraph`` through ``graph``, built on
+    first use, whose nodes carry their ``Point`` and whose edges carry their constraints.
+    """
+
     origin: PointId | None = None
     # The first cycle start of each part: every point is reachable from one of them.
     roots: list[PointId] = field(default_factory=list)
     # Each cycle start's (part, group, position) key: cycles with equal neighbourhoods
     # have equal windows, so windows() solves each neighbourhood shape once.
     shapes: dict[PointId, tuple[tuple[int, int] | None, ...]] = field(default_factory=dict)
-    # The distance graph, kept as flat adjacency lists while the network is built, so that
-    # solving never walks networkx's views: dist(v) <= dist(u) + w for (v, w) in arcs[u].
+    # Points in order, and the distance graph: dist(v) <= dist(u) + w for (v, w) in arcs[u].
     index: dict[PointId, int] = field(default_factory=dict)
     nodes: list[PointId] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
     cycle_of: list[PointId] = field(default_factory=list)
     arcs: list[list[tuple[int, int]]] = field(default_factory=list)
     why: list[list[tuple[Constraint, bool]]] = field(default_factory=list)
+    pairs: dict[tuple[PointId, PointId], list[Constraint]] = field(default_factory=dict)
+    _graph: nx.DiGraph[PointId] | None = None
 
     def add_point(self, point: PointId, cycle: PointId, label: str) -> PointId:
         """Add a point (idempotent); the first point added is the origin."""
         if point not in self.index:
-            self.graph.add_node(point, info=Point(cycle, label))
             self.index[point] = len(self.nodes)
             self.nodes.append(point)
+            self.points.append(Point(cycle, label))
             self.cycle_of.append(cycle)
             self.arcs.append([])
             self.why.append([])
             if self.origin is None:
                 self.origin = point
+            self._graph = None
         return point
 
     def constrain(self, u: PointId, v: PointId, constraint: Constraint) -> None:
         """Add ``lower <= v - u <= upper``; several constraints on one pair are all kept."""
-        if self.graph.has_edge(u, v):
-            self.graph.edges[u, v]["constraints"].append(constraint)
-        else:
-            self.graph.add_edge(u, v, constraints=[constraint])
+        self.pairs.setdefault((u, v), []).append(constraint)
         iu, iv = self.index[u], self.index[v]
         if constraint.upper is not None:
             self.arcs[iu].append((iv, constraint.upper))
@@ -116,19 +120,28 @@ class TimingNetwork:
         if constraint.lower is not None:
             self.arcs[iv].append((iu, -constraint.lower))
             self.why[iv].append((constraint, False))
+        self._graph = None
+
+    @property
+    def graph(self) -> nx.DiGraph[PointId]:
+        """The network as a networkx graph (built once, on first use)."""
+        if self._graph is None:
+            graph: nx.DiGraph[PointId] = nx.DiGraph()
+            graph.add_nodes_from((node, {"info": info}) for node, info in zip(self.nodes, self.points, strict=True))
+            graph.add_edges_from((u, v, {"constraints": found}) for (u, v), found in self.pairs.items())
+            self._graph = graph
+        return self._graph
 
     def info(self, point: PointId) -> Point:
         """Return what ``point`` is."""
-        found: Point = self.graph.nodes[point]["info"]
-        return found
+        return self.points[self.index[point]]
 
     def constraints(self, u: PointId, v: PointId) -> list[Constraint]:
         """Return the constraints on the pair ``(u, v)``."""
-        found: list[Constraint] = self.graph.edges[u, v]["constraints"]
-        return found
+        return self.pairs.get((u, v), [])
 
     def __len__(self) -> int:
-        return int(self.graph.number_of_nodes())
+        return len(self.nodes)
 
 
 # -- building --------------------------------------------------------------------------
@@ -279,7 +292,7 @@ class _Builder:
             return None
         s = self.net.add_point(PointId(f"{prefix}.d{day}.chemo.start"), start, f"chemotherapy on day {day}")
         e = self.net.add_point(PointId(f"{prefix}.d{day}.chemo.end"), start, f"the end of chemotherapy on day {day}")
-        if not self.net.graph.has_edge(s, ends[0][1][0]):
+        if (s, ends[0][1][0]) not in self.net.pairs:
             span = group.administrations[ends[0][0]].span
             self.net.constrain(s, ends[0][1][0], Constraint(0, 0, span, "the first anti-cancer medicine"))
             self.net.constrain(ends[-1][1][1], e, Constraint(0, 0, span, "the last anti-cancer medicine"))

@@ -206,18 +206,18 @@ def tall_man_inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: `cISplatin 75 mg/m2 IV day 1 over 60 min`, and "before cISplatin".
     """
     regimen, source = ctx.regimen, ctx.source
-    patterns = [
-        (med.display, re.compile(r"(?<!\w)" + re.escape(med.display) + r"(?!\w)", re.IGNORECASE))
-        for med in sorted(medicines_of(regimen).values(), key=lambda m: m.name)
-        if is_tall_man(med.display)
-    ]
-    if not patterns:
+    displays = {med.display.lower(): med.display for med in medicines_of(regimen).values() if is_tall_man(med.display)}
+    if not displays:
         return
+    # One pattern for every Tall Man name, longest first, so each line is read once.
+    pattern = re.compile(
+        r"(?<!\w)(?:" + "|".join(re.escape(d) for d in sorted(displays, key=lambda d: (-len(d), d))) + r")(?!\w)",
+        re.IGNORECASE,
+    )
 
     def scan(offset: int, text: str) -> Iterator[tuple[str, int, int, str]]:
-        for display, pattern in patterns:
-            for match in pattern.finditer(text):
-                yield display, offset + match.start(), offset + match.end(), match.group()
+        for match in pattern.finditer(text):
+            yield displays[match.group().lower()], offset + match.start(), offset + match.end(), match.group()
 
     lines: set[int] = set()
     for group in regimen.cycles():

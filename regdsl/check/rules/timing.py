@@ -77,7 +77,7 @@ def shift_narrowed(ctx: RuleContext) -> Iterator[Diagnostic]:
     if compiled.windows is None:
         return
     reported: set[tuple[str, int, int]] = set()
-    for node in compiled.network.graph.nodes:
+    for node in compiled.network.nodes:
         parts = node.split(".")
         if len(parts) != 5 or parts[4] != "start" or not parts[2].startswith("a"):
             continue
