@@ -26,6 +26,8 @@ class Record:
         return tuple([getattr(self, name) for name in self.__dataclass_fields__])
 
     def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
         if type(other) is not type(self):
             return NotImplemented
         assert isinstance(other, Record)

@@ -47,11 +47,11 @@ def test_imports_respect_the_layer_order(path: str) -> None:
             assert ORDER.index(target) > ORDER.index(own), f"{path} ({own}) imports {module} ({target})"
 
 
-def test_check_does_not_load_jinja_or_renderers() -> None:
+def test_check_does_not_load_jinja_renderers_or_networkx() -> None:
     code = (
         "import sys, io; from regdsl.cli.main import main; "
         f"main(['check', {str(ROOT / 'regimens')!r}], out=io.StringIO()); "
-        "print(sorted(m for m in sys.modules if m.startswith(('jinja2', 'regdsl.render', 'markupsafe'))))"
+        "print(sorted(m for m in sys.modules if m.startswith(('jinja2', 'regdsl.render', 'markupsafe', 'networkx'))))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"

@@ -15,13 +15,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NewType, assert_never
-
-import networkx as nx
+from typing import TYPE_CHECKING, Literal, NewType, assert_never
 
 from regdsl.model import ast, ir
 from regdsl.model.vocabulary import RESPONSES
 from regdsl.source import Span
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "END",
@@ -93,41 +94,99 @@ class Phase:
 
 @dataclass(slots=True)
 class PhaseGraph:
-    """A typed wrapper over ``nx.MultiDiGraph`` of phases and transitions."""
+    """Phases and the transitions between them.
 
-    graph: nx.MultiDiGraph[PhaseId] = field(default_factory=nx.MultiDiGraph)
+    Recorded as plain lists while it is built (the checks read those) and offered as an
+    ``nx.MultiDiGraph`` through ``graph``, built on first use: a check never pays for
+    importing networkx.
+    """
+
+    phases: dict[PhaseId, Phase] = field(default_factory=dict)
+    transitions: list[tuple[PhaseId, PhaseId, Transition]] = field(default_factory=list)
 
     def add(self, phase: PhaseId, label: str, group: ir.CycleGroup | None = None, span: Span | None = None) -> None:
         """Add a phase (idempotent)."""
-        if phase not in self.graph:
-            self.graph.add_node(phase, info=Phase(label, group, span))
+        self.phases.setdefault(phase, Phase(label, group, span))
 
     def connect(self, u: PhaseId, v: PhaseId, transition: Transition) -> None:
         """Add a transition from ``u`` to ``v``."""
-        self.graph.add_edge(u, v, transition=transition)
+        self.transitions.append((u, v, transition))
+
+    @property
+    def graph(self) -> nx.MultiDiGraph[PhaseId]:
+        """The phases as a networkx multigraph (nodes carry ``info``, edges ``transition``)."""
+        import networkx as nx
+
+        graph: nx.MultiDiGraph[PhaseId] = nx.MultiDiGraph()
+        graph.add_nodes_from((node, {"info": info}) for node, info in self.phases.items())
+        graph.add_edges_from((u, v, {"transition": t}) for u, v, t in self.transitions)
+        return graph
 
     def phase(self, node: PhaseId) -> Phase:
         """Return what ``node`` is."""
-        found: Phase = self.graph.nodes[node]["info"]
-        return found
+        return self.phases[node]
 
     def groups(self) -> Iterator[tuple[PhaseId, ir.CycleGroup]]:
         """Iterate over the cycle-group phases in order."""
-        for node in self.graph.nodes:
-            group = self.phase(node).group
-            if group is not None:
-                yield node, group
+        for node, phase in self.phases.items():
+            if phase.group is not None:
+                yield node, phase.group
+
+    def successors(self, node: PhaseId) -> list[PhaseId]:
+        """Return the phases one transition from ``node`` leads to, in order, once each."""
+        return list(dict.fromkeys(v for u, v, _ in self.transitions if u == node))
 
     def unreachable(self) -> list[PhaseId]:
         """Return the cycle-group phases no path from ``start`` reaches."""
-        seen = nx.descendants(self.graph, START) | {START}
+        seen = {START}
+        stack = [START]
+        while stack:
+            for nxt in self.successors(stack.pop()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
         return [node for node, _ in self.groups() if node not in seen]
 
-    def loops(self) -> list[list[PhaseId]]:
-        """Return the cycles of the graph (self-loops included), in a stable order."""
-        simple: nx.DiGraph[PhaseId] = nx.DiGraph(self.graph)
-        found = [sorted(c) for c in nx.simple_cycles(simple)]
-        return sorted(found)
+    def components(self) -> list[set[PhaseId]]:
+        """Return the strongly connected components (Tarjan's algorithm, without recursion)."""
+        index: dict[PhaseId, int] = {}
+        low: dict[PhaseId, int] = {}
+        on_stack: set[PhaseId] = set()
+        stack: list[PhaseId] = []
+        found: list[set[PhaseId]] = []
+        for root in self.phases:
+            if root in index:
+                continue
+            work: list[tuple[PhaseId, Iterator[PhaseId]]] = [(root, iter(self.successors(root)))]
+            index[root] = low[root] = len(index)
+            stack.append(root)
+            on_stack.add(root)
+            while work:
+                node, children = work[-1]
+                child = next(children, None)
+                if child is not None:
+                    if child not in index:
+                        index[child] = low[child] = len(index)
+                        stack.append(child)
+                        on_stack.add(child)
+                        work.append((child, iter(self.successors(child))))
+                    elif child in on_stack:
+                        low[node] = min(low[node], index[child])
+                    continue
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component: set[PhaseId] = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    found.append(component)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

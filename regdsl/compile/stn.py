@@ -28,13 +28,14 @@ import itertools
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NewType
-
-import networkx as nx
+from typing import TYPE_CHECKING, NewType
 
 from regdsl.model import ir
 from regdsl.model.medicines import Medicine
 from regdsl.source import Span
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "DAY",
@@ -125,6 +126,8 @@ class TimingNetwork:
     @property
     def graph(self) -> nx.DiGraph[PointId]:
         """The network as a networkx graph (built once, on first use)."""
+        import networkx as nx
+
         if self._graph is None:
             graph: nx.DiGraph[PointId] = nx.DiGraph()
             graph.add_nodes_from((node, {"info": info}) for node, info in zip(self.nodes, self.points, strict=True))

@@ -97,16 +97,20 @@ class ToAst(Transformer[Token, ast.Module]):
                 end = e
         return self.source.span(max(start, 0), max(end, 0))
 
+    def _token_span(self, token: Token) -> Span:
+        # Tokens lie inside the text: their offsets need no clamping (the hot path).
+        return Span(path=self.source.path, start=token.start_pos or 0, end=token.end_pos or 0, index=self.source.index)
+
     def _word(self, token: Token | None) -> ast.Word | None:
         if token is None:
             return None
-        return ast.Word(span=self._span(token), text=str(token))
+        return ast.Word(span=self._token_span(token), text=str(token))
 
     def _w(self, token: Token) -> ast.Word:
-        return ast.Word(span=self._span(token), text=str(token))
+        return ast.Word(span=self._token_span(token), text=str(token))
 
     def _text(self, token: Token) -> ast.Text:
-        return ast.Text(span=self._span(token), value=decode_string(str(token)))
+        return ast.Text(span=self._token_span(token), value=decode_string(str(token)))
 
     @staticmethod
     def _tokens(children: list[Child]) -> list[Token]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import networkx as nx
-
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import library_rule, rule
 from regdsl.compile.phases import STATES, PhaseGraph, PhaseId, Transition, describe_state, holds
@@ -92,14 +90,11 @@ def _loop_edges(phases: PhaseGraph) -> list[tuple[PhaseId, Transition]]:
     to a phase written earlier (or to itself); every such transition inside a component
     lies on a loop. Components are found in linear time, never by listing every loop.
     """
-    graph = phases.graph
     order = {node: index for index, (node, _) in enumerate(phases.groups())}
     found: list[tuple[PhaseId, Transition]] = []
-    for component in nx.strongly_connected_components(graph):
-        members = set(component)
-        for u, v, data in graph.edges(members, data=True):
-            transition: Transition = data["transition"]
-            if v not in members or order.get(v, -1) > order.get(u, -1):
+    for members in phases.components():
+        for u, v, transition in phases.transitions:
+            if u not in members or v not in members or order.get(v, -1) > order.get(u, -1):
                 continue
             if u == v and transition.kind == "repeat":
                 group = phases.phase(u).group
