@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Literal, assert_never
 
-from regdsl.diagnostics import Label, Sink
+from regdsl.diagnostics import Code, Label, Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
 from regdsl.model.medicines import Medicine, MedicineTable
@@ -71,6 +71,21 @@ class _Lowerer:
         self.spellings: dict[str, tuple[str, Span]] = {}
 
     # -- small resolvers ---------------------------------------------------------
+
+    def unknown(
+        self,
+        code: Code,
+        span: Span,
+        message: str,
+        *,
+        label: str,
+        word: str,
+        candidates: Iterable[str],
+        otherwise: str | None = None,
+    ) -> None:
+        """Report a name that resolves to nothing, with the closest known one as the help."""
+        guess = close_match(word, candidates)
+        self.sink.report(code, span, message, label=label, help=f"did you mean `{guess}`?" if guess else otherwise)
 
     def integer(self, word: ast.Word, what: str) -> int | None:
         if word.text.isdigit():
@@ -136,15 +151,14 @@ class _Lowerer:
             )
             return None
         aliases = [a for u in UNITS for a in u.aliases]
-        guess = close_match(text, aliases)
-        self.sink.report(
+        self.unknown(
             c.UNKNOWN_UNIT,
             word.span,
             f"unknown unit `{text}`",
             label="not a known unit",
-            help=f"did you mean `{guess}`?"
-            if guess
-            else "units are mg, g, microgram, mmol, mL, %, units, mg/m2, mg/kg, AUC, tablet...",
+            word=text,
+            candidates=aliases,
+            otherwise="units are mg, g, microgram, mmol, mL, %, units, mg/m2, mg/kg, AUC, tablet...",
         )
         return None
 
@@ -320,13 +334,14 @@ class _Lowerer:
         return self.defs.footnotes[name.text]
 
     def footnote_missing(self, name: ast.Word) -> bool:
-        guess = close_match(name.text, self.defs.footnotes)
-        self.sink.report(
+        self.unknown(
             c.UNKNOWN_FOOTNOTE,
             name.span,
             f"no footnote named `{name.text}`",
             label="not defined in library.reg",
-            help=f"did you mean `{guess}`?" if guess else "define it in the library's `library.reg`",
+            word=name.text,
+            candidates=self.defs.footnotes,
+            otherwise="define it in the library's `library.reg`",
         )
         return False
 
@@ -334,15 +349,14 @@ class _Lowerer:
         try:
             status = ir.Status(word.text)
         except ValueError:
-            guess = close_match(word.text, [s.value for s in ir.Status])
-            self.sink.report(
+            self.unknown(
                 c.UNKNOWN_STATUS,
                 word.span,
                 f"unknown status `{word.text}`",
                 label="not a status",
-                help=f"did you mean `{guess}`?"
-                if guess
-                else "statuses: draft, provisional, published, discontinued, superseded by ID",
+                word=word.text,
+                candidates=[s.value for s in ir.Status],
+                otherwise="statuses: draft, provisional, published, discontinued, superseded by ID",
             )
             return None, None
         if status is ir.Status.SUPERSEDED and by is None:
@@ -367,15 +381,14 @@ class _Lowerer:
             lowered = {k.lower(): v for k, v in known.items()}
             code = lowered.get(term.text.value.lower())
             if code is None:
-                guess = close_match(term.text.value, known)
-                self.sink.report(
+                self.unknown(
                     c.UNCODED_SETTING,
                     term.span,
                     f'setting "{term.text.value}" has no SNOMED CT code',
                     label="kept as text",
-                    help=f"did you mean `{guess}`?"
-                    if guess
-                    else 'give its code as `setting "..." [CODE]` if it has one',
+                    word=term.text.value,
+                    candidates=known,
+                    otherwise='give its code as `setting "..." [CODE]` if it has one',
                 )
         return ir.Term(span=term.span, text=term.text.value, code=code)
 
@@ -466,15 +479,14 @@ class _Lowerer:
         elif node.route is not None:
             route = ROUTE_BY_ALIAS.get(node.route.text.lower())
             if route is None:
-                guess = close_match(node.route.text, [a for r in ROUTES for a in r.aliases])
-                self.sink.report(
+                self.unknown(
                     c.UNKNOWN_ROUTE,
                     node.route.span,
                     f"unknown route `{node.route.text}`",
                     label="not a known route",
-                    help=f"did you mean `{guess}`?"
-                    if guess
-                    else "routes are oral, IV, subcut, IM, intrathecal, intravesical, topical...",
+                    word=node.route.text,
+                    candidates=[a for r in ROUTES for a in r.aliases],
+                    otherwise="routes are oral, IV, subcut, IM, intrathecal, intravesical, topical...",
                 )
         days: tuple[int, ...] = ()
         shift = max_minutes = None
@@ -662,13 +674,13 @@ class _Lowerer:
                 case ast.UseBlock(name=name, days=days):
                     block = self.blocks.get(name.text)
                     if block is None:
-                        guess = close_match(name.text, self.blocks)
-                        self.sink.report(
+                        self.unknown(
                             c.UNKNOWN_BLOCK,
                             name.span,
                             f"no block named `{name.text}`",
                             label="not defined",
-                            help=f"did you mean `{guess}`?" if guess else None,
+                            word=name.text,
+                            candidates=self.blocks,
                         )
                         continue
                     for item in block.items:
@@ -820,13 +832,13 @@ class _Lowerer:
         name, value = line.factor.text, line.value.text
         factor = find_factor(name)
         if factor is None:
-            guess = close_match(name, FACTOR_NAMES)
-            self.sink.report(
+            self.unknown(
                 c.UNCODED_FACTOR,
                 line.factor.span,
                 f'"{name}" is not a coded factor',
                 label="kept as text",
-                help=f"did you mean `{guess}`?" if guess else None,
+                word=name,
+                candidates=FACTOR_NAMES,
             )
             return ir.SupportFactor(span=line.span, factor=None, factor_text=name, value=None, value_text=value)
         found = factor.find_value(value)
@@ -928,13 +940,14 @@ class _Lowerer:
     def link(self, word: ast.Word) -> str:
         ids = self.defs.regimen_ids
         if ids is not None and word.text not in ids:
-            guess = close_match(word.text, ids)
-            self.sink.report(
+            self.unknown(
                 c.UNKNOWN_LINK,
                 word.span,
                 f"no regimen `{word.text}` in this library",
                 label="no such regimen",
-                help=f"did you mean `{guess}`?" if guess else "link to the id of a regimen file under the library root",
+                word=word.text,
+                candidates=ids,
+                otherwise="link to the id of a regimen file under the library root",
             )
         return word.text
 
@@ -943,13 +956,14 @@ class _Lowerer:
             case ast.ResponseIn(codes=codes):
                 for code in codes:
                     if code.text not in RESPONSES:
-                        guess = close_match(code.text, RESPONSES)
-                        self.sink.report(
+                        self.unknown(
                             c.UNKNOWN_RESPONSE,
                             code.span,
                             f"unknown response `{code.text}`",
                             label="not a response category",
-                            help=f"did you mean `{guess}`?" if guess else "responses: CR, CRi, PR, SD, PD",
+                            word=code.text,
+                            candidates=RESPONSES,
+                            otherwise="responses: CR, CRi, PR, SD, PD",
                         )
             case ast.Mrd() | ast.Hsct():
                 pass

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
+from regdsl.check.rules._shared import administrations
 from regdsl.diagnostics import Diagnostic, Severity
-from regdsl.model import ir
 
 __all__ = ["intrathecal_unknown", "vinca_intrathecal", "vinca_not_iv"]
 
@@ -15,17 +15,6 @@ INTRATHECAL = "406188003"
 INTRAVENOUS = "386358000"
 # Vinca alkaloids that are given only intravenously (vinORELBine also has an oral form).
 IV_ONLY_VINCAS = frozenset({"vincristine", "vinblastine"})
-
-
-def _administrations(regimen: ir.Regimen) -> Iterator[ir.Administration]:
-    """Every administration once, even when `same as` repeats it in later cycles."""
-    seen: set[tuple[str, int]] = set()
-    for group in regimen.cycles():
-        for admin in group.administrations:
-            key = (admin.span.path, admin.span.start)
-            if key not in seen:
-                seen.add(key)
-                yield admin
 
 
 @rule("SAF001", "vinca-intrathecal", Severity.ERROR, "a vinca alkaloid by the intrathecal route", suppressible=False)
@@ -45,7 +34,7 @@ def vinca_intrathecal(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: `vinCRIStine 1.4 mg/m2 IV day 1 over 10 min`, and a separate line for the
     medicine actually meant for the intrathecal route.
     """
-    for admin in _administrations(ctx.regimen):
+    for admin in administrations(ctx.regimen):
         if admin.medicine.vinca and admin.route is not None and admin.route.code == INTRATHECAL:
             yield vinca_intrathecal.finding(
                 admin.span,
@@ -72,7 +61,7 @@ def vinca_not_iv(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     Use instead: `vinBLAStine 6 mg/m2 IV day 1 over 10 min`.
     """
-    for admin in _administrations(ctx.regimen):
+    for admin in administrations(ctx.regimen):
         route = admin.route
         if admin.medicine.name in IV_ONLY_VINCAS and route is not None and route.code not in {INTRAVENOUS, INTRATHECAL}:
             yield vinca_not_iv.finding(
@@ -105,7 +94,7 @@ def intrathecal_unknown(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: the intended route. If the intrathecal use is intended and confirmed,
     suppress the finding on that line with the reason.
     """
-    for admin in _administrations(ctx.regimen):
+    for admin in administrations(ctx.regimen):
         route = admin.route
         if (
             route is not None
