@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,19 @@ def test_python_dash_m_runs_from_another_folder(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_output_is_the_same_whatever_the_hash_seed_or_worker_count(tmp_path: Path) -> None:
+    outputs = set()
+    for seed, jobs in (("0", "1"), ("1", "2"), ("12345", "2"), ("random", "1")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "regdsl", "check", "--format", "json", "--jobs", jobs, str(ROOT / "regimens")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
