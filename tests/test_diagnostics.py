@@ -106,6 +106,14 @@ def test_every_code_has_a_fixture() -> None:
     assert not missing, f"codes without a failing fixture: {sorted(missing)}"
 
 
+def test_every_finding_about_content_has_a_passing_fixture() -> None:
+    # A file that cannot be read or parsed, and a bad configuration, have no "passing" form.
+    exempt = ("SRC", "SYN", "INT", "CFG")
+    for code in REGISTRY:
+        if not code.startswith(exempt):
+            assert list((FIXTURES / code).glob("pass-*.reg")), f"{code} has no passing fixture"
+
+
 def test_every_rule_has_a_passing_fixture_and_documented_sections() -> None:
     for rule in iter_rules():
         folder = FIXTURES / rule.code.code
