@@ -111,7 +111,7 @@ def test_every_finding_about_content_has_a_passing_fixture() -> None:
     exempt = ("SRC", "SYN", "INT", "CFG")
     for code in REGISTRY:
         if not code.startswith(exempt):
-            assert list((FIXTURES / code).glob("pass-*.reg")), f"{code} has no passing fixture"
+            assert list((FIXTURES / code).glob("pass-*")), f"{code} has no passing fixture"
 
 
 def test_every_rule_has_a_passing_fixture_and_documented_sections() -> None:
