@@ -412,10 +412,14 @@ def _spfa(
 ) -> tuple[list[int | None], list[int], int | None]:
     """Bellman-Ford with a FIFO queue from ``sources`` (each part's first cycle start).
 
-    Returns distances (None: unreached), predecessor arc positions (``u * stride + i``
-    packed as ``pred_node``, ``pred_arc``), and a node on a negative cycle, if any.
+    Returns distances (None: unreached), predecessors (``pred_node`` then ``pred_arc``,
+    concatenated), and a node on a negative cycle, if any. A negative cycle shows as a
+    cycle among the predecessor links; they are searched for after every ``n``
+    relaxations (amortised: linear time between searches), so a conflict is found soon
+    after it forms, not after the queue has gone round it ``n`` times.
     """
     n = len(arcs)
+    budget = n
     dist: list[int | None] = [None] * n
     pred_node = [-1] * n
     pred_arc = [-1] * n
@@ -442,10 +446,35 @@ def _spfa(
                 hops[v] = hu
                 if hu >= n:
                     return dist, pred_node + pred_arc, v
+                budget -= 1
+                if budget <= 0:
+                    budget = n
+                    found = _predecessor_cycle(pred_node)
+                    if found is not None:
+                        return dist, pred_node + pred_arc, found
                 if not queued[v]:
                     queued[v] = True
                     push(v)
     return dist, pred_node + pred_arc, None
+
+
+def _predecessor_cycle(pred_node: Sequence[int]) -> int | None:
+    """Return a node on a cycle of the predecessor links, if there is one (linear time)."""
+    state = [0] * len(pred_node)  # 0 unseen, 1 on the current walk, 2 done
+    for start in range(len(pred_node)):
+        if state[start]:
+            continue
+        walk = []
+        node = start
+        while node >= 0 and state[node] == 0:
+            state[node] = 1
+            walk.append(node)
+            node = pred_node[node]
+        if node >= 0 and state[node] == 1:
+            return node
+        for member in walk:
+            state[member] = 2
+    return None
 
 
 def find_conflict(net: TimingNetwork) -> Conflict | None:
