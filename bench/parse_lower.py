@@ -1,4 +1,4 @@
-"""Parse-and-lower benchmark: writes ``docs/performance.md``.
+"""Parse-and-lower benchmark: writes its section of ``docs/performance.md``.
 
 Usage::
 
@@ -20,19 +20,16 @@ d. cold start: ``regdsl check`` on one file as a fresh process, against its floo
    ``python -c "import lark, networkx"``.
 
 Every figure is the median of several repetitions; the report says how many. The report
-has no timestamps, so re-running the script regenerates it with the same structure.
+has no timestamps, so re-running the script regenerates it with the same structure. Only
+the section between ``<!-- bench:parse_lower -->`` and ``<!-- /bench:parse_lower -->`` is
+rewritten (see ``bench/benchlib.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
-import re
 import shlex
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,11 +37,33 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import lark
+from benchlib import (
+    DEFAULT_OUT,
+    REGIMENS,
+    ROOT,
+    Corpus,
+    Sample,
+    display,
+    load_average,
+    machine_lines,
+    median,
+    met,
+    ms,
+    paired_ratio,
+    positive,
+    rate,
+    regdsl_script,
+    replicate,
+    share,
+    span,
+    timed,
+    warm_bytecode_env,
+    workload_line,
+    write_section,
+)
 
 import regdsl.compile.library as library_mod
 import regdsl.syntax.parser as parser_mod
@@ -53,9 +72,7 @@ from regdsl.compile.lower import lower_regimen
 from regdsl.diagnostics import Severity
 from regdsl.syntax.parser import build_parser, parse
 
-ROOT = Path(__file__).resolve().parents[1]
-REGIMENS = ROOT / "regimens"
-DEFAULT_OUT = ROOT / "docs" / "performance.md"
+SECTION = "parse_lower"
 COLD_FILE = "regimens/leu-all-bcell-rr-inotuzumab.reg"
 FLOOR_CODE = "import lark, networkx"
 
@@ -66,143 +83,7 @@ DEFAULT_COLD_RUNS = 21
 GOAL_RATIO = 1.5
 GOAL_COLD = 1.3
 
-_ID = r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"
-_HEADER = re.compile(rf"^(regimen[ \t]+)({_ID})", re.MULTILINE)
-_LINK = re.compile(rf"\b((?:continue|counted)[ \t]+with[ \t]+)({_ID}(?:[ \t]*,[ \t]*{_ID})*)")
-_WORD = re.compile(_ID)
-
-
-# --------------------------------------------------------------------------- corpus
-
-
-@dataclass(frozen=True, slots=True)
-class Template:
-    """One bundled regimen file: its name, regimen id and text."""
-
-    stem: str
-    regimen_id: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Corpus:
-    """The replicated library: where it is and what is in it."""
-
-    folder: Path
-    files: int
-    bytes: int
-    templates: int
-    links: int
-
-
-def load_templates(folder: Path) -> list[Template]:
-    """Read the bundled regimens (not ``library.reg``), in name order."""
-    found: list[Template] = []
-    for path in sorted(folder.glob("*.reg")):
-        if path.name == LIBRARY_FILE:
-            continue
-        text = path.read_text(encoding="utf-8")
-        match = _HEADER.search(text)
-        if match is None:
-            raise SystemExit(f"{path}: no `regimen ID` line to rewrite")
-        found.append(Template(stem=path.stem, regimen_id=match.group(2), text=text))
-    if not found:
-        raise SystemExit(f"{folder}: no regimen files")
-    return found
-
-
-def copy_id(regimen_id: str, round_no: int) -> str:
-    """Return the id of ``regimen_id``'s copy in round ``round_no``."""
-    return f"{regimen_id}-r{round_no:04d}"
-
-
-def rewrite(template: Template, round_no: int, present: Callable[[str, int], bool]) -> tuple[str, int]:
-    """Return the copy of ``template`` for ``round_no`` and how many link targets it rewrote.
-
-    A link goes to the same round's copy when that round holds it (the last round may be
-    partial), else to round 0's, which always holds every template.
-    """
-    links = 0
-
-    def target(word: str) -> str:
-        nonlocal links
-        for round_to in (round_no, 0):
-            if present(word, round_to):
-                links += 1
-                return copy_id(word, round_to)
-        return word  # not a bundled regimen: left alone, as the original links it
-
-    def link(match: re.Match[str]) -> str:
-        ids = _WORD.sub(lambda w: target(w.group()), match.group(2))
-        return match.group(1) + ids
-
-    text = _HEADER.sub(lambda m: m.group(1) + copy_id(m.group(2), round_no), template.text, count=1)
-    return _LINK.sub(link, text), links
-
-
-def replicate(source: Path, folder: Path, count: int) -> Corpus:
-    """Fill ``folder`` with ``library.reg`` and ``count`` rewritten regimen copies."""
-    templates = load_templates(source)
-    if count < len(templates):
-        raise SystemExit(f"--files must be at least {len(templates)} (one copy of each bundled regimen)")
-    shutil.copyfile(source / LIBRARY_FILE, folder / LIBRARY_FILE)
-    plan = [(n // len(templates), templates[n % len(templates)]) for n in range(count)]
-    made = {(t.regimen_id, r) for r, t in plan}
-
-    def present(regimen_id: str, round_no: int) -> bool:
-        return (regimen_id, round_no) in made
-
-    size = links = 0
-    for round_no, template in plan:
-        text, linked = rewrite(template, round_no, present)
-        data = text.encode("utf-8")
-        (folder / f"{copy_id(template.stem, round_no)}.reg").write_bytes(data)
-        size += len(data)
-        links += linked
-    return Corpus(folder=folder, files=count, bytes=size, templates=len(templates), links=links)
-
-
 # --------------------------------------------------------------------------- timing
-
-
-def timed(fn: Callable[[], object]) -> float:
-    """Run ``fn`` once after a garbage collection; return its wall time in seconds."""
-    gc.collect()
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def median(values: Sequence[float]) -> float:
-    """Return the median of ``values``."""
-    return statistics.median(values)
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """The times, in seconds, of the repetitions of one measurement."""
-
-    times: tuple[float, ...]
-
-    @property
-    def median(self) -> float:
-        """The median time."""
-        return median(self.times)
-
-    @property
-    def low(self) -> float:
-        """The fastest time."""
-        return min(self.times)
-
-    @property
-    def high(self) -> float:
-        """The slowest time."""
-        return max(self.times)
-
-
-def paired_ratio(top: Sample, bottom: Sample) -> float:
-    """Return the median of the ratios of runs made one after the other (load on the machine cancels out)."""
-    return median([a / b for a, b in zip(top.times, bottom.times, strict=True)])
 
 
 class Clock:
@@ -364,35 +245,15 @@ class ColdStart:
     ratio: float
 
 
-def regdsl_script() -> Path:
-    """Find the ``regdsl`` console script of the Python running this benchmark."""
-    beside = Path(sys.executable).parent / "regdsl"
-    if beside.is_file():
-        return beside
-    found = shutil.which("regdsl")
-    if found is None:
-        raise SystemExit("no `regdsl` command beside this Python or on PATH; install the project first")
-    return Path(found)
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
 def measure_cold_start(runs: int) -> ColdStart:
     """Time ``regdsl check`` on one file as a new process against ``python -c "import lark, networkx"``."""
     script = regdsl_script()
     check = [str(script), "check", COLD_FILE]
     floor = [sys.executable, "-c", FLOOR_CODE]
 
-    with tempfile.TemporaryDirectory(prefix="regdsl-bench-pyc-") as pycache:
-        # Bytecode is cached for both commands, as after any install, even where the
-        # caller's environment sets PYTHONDONTWRITEBYTECODE; the untimed runs write it.
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env["PYTHONPYCACHEPREFIX"] = pycache
+    # Bytecode is cached for both commands, as after any install, even where the caller's
+    # environment sets PYTHONDONTWRITEBYTECODE; the untimed runs write it.
+    with warm_bytecode_env() as env:
 
         def run(argv: list[str]) -> float:
             start = time.perf_counter()
@@ -411,11 +272,11 @@ def measure_cold_start(runs: int) -> ColdStart:
         for _ in range(runs):
             floor_times.append(run(floor))
             check_times.append(run(check))
-    py = _display(Path(sys.executable))
+    py = display(Path(sys.executable))
     regdsl, floor_sample = Sample(tuple(check_times)), Sample(tuple(floor_times))
     return ColdStart(
         runs=runs,
-        command=f"{_display(script)} check {COLD_FILE}",
+        command=f"{display(script)} check {COLD_FILE}",
         floor_command=f'{py} -c "{FLOOR_CODE}"',
         regdsl=regdsl,
         floor=floor_sample,
@@ -423,116 +284,26 @@ def measure_cold_start(runs: int) -> ColdStart:
     )
 
 
-# --------------------------------------------------------------------------- the machine
-
-
-def cpu_model() -> str:
-    """Return the CPU model named in ``/proc/cpuinfo``, else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name") and ":" in line:
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def memory() -> str:
-    """Return the total memory from ``/proc/meminfo``."""
-    try:
-        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / (1 << 20):.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return "unknown"
-
-
-def cores() -> str:
-    """Return the logical CPUs, and how many this process may run on."""
-    total = os.cpu_count() or 0
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = total
-    return f"{total} logical" + (f" ({usable} usable by this process)" if usable != total else "")
-
-
-def git_state() -> str:
-    """Return the short commit hash, and whether the tree differs from it (this report aside)."""
-
-    def git(*args: str) -> str | None:
-        proc = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return proc.stdout if proc.returncode == 0 else None
-
-    head = (git("rev-parse", "--short", "HEAD") or "").strip()
-    status = git("status", "--porcelain", "--untracked-files=all")
-    if not head or status is None:
-        return "unknown (not a git checkout)"
-    # Porcelain lines are "XY path" or "XY old -> new"; the path starts at column 3.
-    changed = sorted({line[3:].split(" -> ")[-1] for line in status.splitlines() if line[3:]} - {_display(DEFAULT_OUT)})
-    if not changed:
-        return f"`{head}`, clean working tree"
-    listed = ", ".join(f"`{p}`" for p in changed[:8]) + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
-    return f"`{head}`, **dirty** working tree ({len(changed)} changed: {listed})"
-
-
-def package_version(name: str) -> str:
-    """Return the installed version of ``name``, or ``not installed``."""
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 # --------------------------------------------------------------------------- the report
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms"
-
-
-def _rate(count: float, seconds: float) -> str:
-    return f"{count / seconds:,.0f}" if seconds > 0 else "n/a"
 
 
 def _mb_rate(size: int, seconds: float) -> str:
     return f"{size / 1e6 / seconds:,.2f}" if seconds > 0 else "n/a"
 
 
-def _share(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.0f} %" if whole > 0 else "n/a"
-
-
-def _met(value: float, goal: float) -> str:
-    return "yes" if value <= goal else "**no**"
-
-
-def _range(sample: Sample) -> str:
-    return f"{sample.low * 1000:,.1f} to {sample.high * 1000:,.1f} ms"
-
-
 def render(command: str, corpus: Corpus, tp: Throughput, cold: ColdStart | None, load: tuple[str, str]) -> str:
-    """Return the Markdown report."""
+    """Return this script's section of the report (Markdown, without its markers)."""
     n, size = corpus.files, corpus.bytes
     check, bare = tp.check.median, tp.lark.median
     out: list[str] = [
-        "# Performance: parsing and lowering",
+        "## Parsing and lowering",
         "",
-        "Generated by `bench/parse_lower.py`; do not edit by hand. Re-run the command below to regenerate it.",
+        "Written by `bench/parse_lower.py`. Re-run the command below to regenerate this section.",
         "",
-        "## How it was run",
+        "### How it was run",
         "",
-        f"- Command: `{command}`",
-        f"- Commit: {git_state()}",
-        f"- CPU: {cpu_model()}; cores: {cores()}; memory: {memory()}",
-        f"- Load average (1 min) when the run started: {load[0]}; when it ended: {load[1]}",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}, {platform.system()}); "
-        f"lark {lark.__version__}; networkx {package_version('networkx')}",
-        f"- Workload: {n} regimen files, {size:,} bytes ({size / 1e6:.2f} MB; 1 MB = 10^6 bytes), "
-        f"copied from the {corpus.templates} bundled regimens in `regimens/` with `library.reg`. "
-        "Every copy has its own regimen id, and its links (`continue with`, `counted with`; "
-        f"{corpus.links} targets in all) name copies that exist.",
+        *machine_lines(command, load),
+        workload_line(corpus),
         f"- The workload checks with {tp.errors} errors, {tp.warnings} warnings and {tp.notes} notes.",
         f"- In-process figures: medians of {tp.reps} repetitions in one process, after one warm-up run; "
         "(a) and (b) alternate, and the garbage collector runs before each. "
@@ -546,43 +317,43 @@ def render(command: str, corpus: Corpus, tp: Throughput, cold: ColdStart | None,
         )
     out += [
         "",
-        "## Results",
+        "### Results",
         "",
         "| Measure | Median | Range | Files/s | MB/s |",
         "| --- | ---: | ---: | ---: | ---: |",
-        f"| (a) parse + lower: `check_paths([folder])` | {_ms(check)} | {_range(tp.check)} | {_rate(n, check)} "
+        f"| (a) parse + lower: `check_paths([folder])` | {ms(check)} | {span(tp.check)} | {rate(n, check)} "
         f"| {_mb_rate(size, check)} |",
-        f"| (b) bare Lark LALR parse: `build_parser().parse(text)` | {_ms(bare)} | {_range(tp.lark)} "
-        f"| {_rate(n, bare)} | {_mb_rate(size, bare)} |",
+        f"| (b) bare Lark LALR parse: `build_parser().parse(text)` | {ms(bare)} | {span(tp.lark)} "
+        f"| {rate(n, bare)} | {_mb_rate(size, bare)} |",
         f"| (c) ratio a / b | {tp.ratio:.2f} | | | |",
     ]
     if cold is not None:
         out += [
-            f"| (d) cold start: `{cold.command}` | {_ms(cold.regdsl.median)} | {_range(cold.regdsl)} | | |",
-            f"| (d) floor: `{cold.floor_command}` | {_ms(cold.floor.median)} | {_range(cold.floor)} | | |",
+            f"| (d) cold start: `{cold.command}` | {ms(cold.regdsl.median)} | {span(cold.regdsl)} | | |",
+            f"| (d) floor: `{cold.floor_command}` | {ms(cold.floor.median)} | {span(cold.floor)} | | |",
             f"| (d) ratio cold start / floor | {cold.ratio:.2f} | | | |",
         ]
     else:
         out.append("| (d) cold start | not measured (`--skip-cold-start`) | | | |")
     out += [
         "",
-        "## Goals",
+        "### Goals",
         "",
         "| Goal | Target | Measured | Met |",
         "| --- | ---: | ---: | :---: |",
         f"| Parse + lower against the bare Lark parse (a / b) | ≤ {GOAL_RATIO} | {tp.ratio:.2f} "
-        f"| {_met(tp.ratio, GOAL_RATIO)} |",
+        f"| {met(tp.ratio, GOAL_RATIO)} |",
     ]
     if cold is not None:
         out.append(
             f"| Cold start against `import lark, networkx` (d) | ≤ {GOAL_COLD} | {cold.ratio:.2f} "
-            f"| {_met(cold.ratio, GOAL_COLD)} |"
+            f"| {met(cold.ratio, GOAL_COLD)} |"
         )
     else:
         out.append(f"| Cold start against `import lark, networkx` (d) | ≤ {GOAL_COLD} | not measured | n/a |")
     out += [
         "",
-        "## Where the time of (a) goes",
+        "### Where the time of (a) goes",
         "",
         f"Two more sets of {tp.reps} runs of `check_paths`. One times each call of `parse` and `lower_regimen` "
         "in place, each run followed by a bare parse as in (b); shares are of this set's own total, which differs "
@@ -591,59 +362,44 @@ def render(command: str, corpus: Corpus, tp: Throughput, cold: ColdStart | None,
         "",
         "| Stage | Time | Share |",
         "| --- | ---: | ---: |",
-        f"| `check_paths`, instrumented | {_ms(tp.split_total)} | 100 % |",
-        f"| parse: `regdsl.syntax.parser.parse` | {_ms(tp.parse)} | {_share(tp.parse, tp.split_total)} |",
-        f"| - as long as the bare Lark parse run after it | {_ms(tp.parse - tp.beyond)} "
-        f"| {_share(tp.parse - tp.beyond, tp.split_total)} |",
-        f"| - beyond that: building the AST, spans, nesting and comments | {_ms(tp.beyond)} "
-        f"| {_share(tp.beyond, tp.split_total)} |",
-        f"| lowering: `lower_regimen` | {_ms(tp.lower)} | {_share(tp.lower, tp.split_total)} |",
+        f"| `check_paths`, instrumented | {ms(tp.split_total)} | 100 % |",
+        f"| parse: `regdsl.syntax.parser.parse` | {ms(tp.parse)} | {share(tp.parse, tp.split_total)} |",
+        f"| - as long as the bare Lark parse run after it | {ms(tp.parse - tp.beyond)} "
+        f"| {share(tp.parse - tp.beyond, tp.split_total)} |",
+        f"| - beyond that: building the AST, spans, nesting and comments | {ms(tp.beyond)} "
+        f"| {share(tp.beyond, tp.split_total)} |",
+        f"| lowering: `lower_regimen` | {ms(tp.lower)} | {share(tp.lower, tp.split_total)} |",
         "| other: finding, reading and decoding files, the library and its id scan, duplicate ids, "
-        f"collector pauses between the timed calls | {_ms(tp.other)} | {_share(tp.other, tp.split_total)} |",
+        f"collector pauses between the timed calls | {ms(tp.other)} | {share(tp.other, tp.split_total)} |",
         "",
         "| Diagnostic run | Median | Against (a) | Against (b) |",
         "| --- | ---: | ---: | ---: |",
-        f"| `check_paths` with the garbage collector off | {_ms(tp.check_no_gc)} "
+        f"| `check_paths` with the garbage collector off | {ms(tp.check_no_gc)} "
         f"| {tp.check_no_gc / check:.2f} | {tp.check_no_gc / bare:.2f} |",
     ]
     return "\n".join(out) + "\n"
 
 
-def load_average() -> str:
-    """Return the 1-minute load average, or ``unknown``."""
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "unknown"
-
-
 # --------------------------------------------------------------------------- main
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Read the command line."""
     ap = argparse.ArgumentParser(prog="bench/parse_lower.py", description=__doc__.split("\n")[0] if __doc__ else "")
     size = ap.add_mutually_exclusive_group()
-    size.add_argument("--files", type=_positive, default=DEFAULT_FILES, help=f"regimen files (default {DEFAULT_FILES})")
+    size.add_argument("--files", type=positive, default=DEFAULT_FILES, help=f"regimen files (default {DEFAULT_FILES})")
     size.add_argument("--small", action="store_true", help=f"{SMALL_FILES} files, for CI")
-    ap.add_argument("--reps", type=_positive, default=DEFAULT_REPS, help=f"in-process repetitions ({DEFAULT_REPS})")
+    ap.add_argument("--reps", type=positive, default=DEFAULT_REPS, help=f"in-process repetitions ({DEFAULT_REPS})")
     ap.add_argument(
-        "--cold-runs", type=_positive, default=DEFAULT_COLD_RUNS, help=f"cold-start runs each ({DEFAULT_COLD_RUNS})"
+        "--cold-runs", type=positive, default=DEFAULT_COLD_RUNS, help=f"cold-start runs each ({DEFAULT_COLD_RUNS})"
     )
     ap.add_argument("--skip-cold-start", action="store_true", help="leave out the cold-start measurement")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the report")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the report whose section to rewrite")
     return ap.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark and write the report."""
+    """Run the benchmark and write its section of the report."""
     given = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(given)
     count = SMALL_FILES if args.small else args.files
@@ -654,10 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         corpus = replicate(REGIMENS, Path(tmp), count)
         print(f"{corpus.files} files, {corpus.bytes:,} bytes; {args.reps} repetitions", file=sys.stderr)
         throughput = measure_throughput(corpus, args.reps)
-    report = render(command, corpus, throughput, cold, (load_start, load_average()))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
-    sys.stdout.write(report)
+    section = render(command, corpus, throughput, cold, (load_start, load_average()))
+    write_section(args.out, SECTION, section)
+    sys.stdout.write(section)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The parse-and-lower benchmark runs end to end at a tiny size and writes its report (no timings asserted)."""
+"""The benchmark scripts run end to end at a tiny size and write their sections (no timings asserted)."""
 
 from __future__ import annotations
 
@@ -9,36 +9,77 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SCRIPT = ROOT / "bench" / "parse_lower.py"
+BENCH = ROOT / "bench"
+NAMES = ("parse_lower", "timing", "library_check")
 
-SECTIONS = [
-    "# Performance: parsing and lowering",
-    "## How it was run",
-    "## Results",
-    "## Goals",
-    "## Where the time of (a) goes",
+PARSE_LOWER_HEADINGS = [
+    "## Parsing and lowering",
+    "### How it was run",
+    "### Results",
+    "### Goals",
+    "### Where the time of (a) goes",
+]
+TIMING_HEADINGS = [
+    "## Timing networks",
+    "### How it was run",
+    "### The synthetic cycles",
+    "### Results: consistent networks",
+    "### Growth",
+    "### Inconsistent networks: finding the planted conflict",
+    "### Goals",
+]
+LIBRARY_CHECK_HEADINGS = [
+    "## Whole-library check",
+    "### How it was run",
+    "### Results",
+    "### Goals",
+    "### Where the time goes",
 ]
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), *args], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+        [sys.executable, str(BENCH / f"{name}.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
-def test_tiny_run_writes_every_section(tmp_path: Path) -> None:
+def _sections(report: str) -> dict[str, str]:
+    found = re.findall(r"<!-- bench:(\w+) -->\n(.*?)<!-- /bench:\1 -->", report, re.DOTALL)
+    names = [name for name, _body in found]
+    assert len(names) == len(set(names)), names
+    return dict(found)
+
+
+def _headings(body: str) -> list[str]:
+    return [line for line in body.splitlines() if line.startswith("#")]
+
+
+def _machine(body: str, command: str) -> None:
+    for needle in (f"- Command: `{command}", "- Commit: ", "- CPU: ", "- Load average (1 min) when the run started: "):
+        assert needle in body, needle
+    assert "lark " in body
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", body), "the report carries no dates"
+
+
+def _goals(body: str) -> str:
+    return body.split("### Goals", 1)[1].split("###", 1)[0]
+
+
+def test_parse_lower_tiny_run_writes_its_section(tmp_path: Path) -> None:
     out = tmp_path / "perf.md"
-    proc = _run("--files", "10", "--reps", "2", "--cold-runs", "2", "--out", str(out))
+    proc = _run("parse_lower", "--files", "10", "--reps", "2", "--cold-runs", "2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     report = out.read_text(encoding="utf-8")
-    headings = [line for line in report.splitlines() if line.startswith("#")]
-    assert headings == SECTIONS
+    assert report.startswith("# Performance\n")
+    body = _sections(report)["parse_lower"]
+    assert _headings(body) == PARSE_LOWER_HEADINGS
+    _machine(body, "python bench/parse_lower.py --files 10 --reps 2 --cold-runs 2 --out ")
     for needle in (
-        "- Command: `python bench/parse_lower.py --files 10 --reps 2 --cold-runs 2 --out ",
-        "- Commit: ",
-        "- CPU: ",
-        "- Load average (1 min) when the run started: ",
-        "lark ",
         "- Workload: 10 regimen files,",
         "medians of 2 repetitions",
         "medians of 2 fresh processes",
@@ -50,24 +91,90 @@ def test_tiny_run_writes_every_section(tmp_path: Path) -> None:
         "| lowering: `lower_regimen` |",
         "| `check_paths` with the garbage collector off |",
     ):
-        assert needle in report, needle
-    assert re.search(r"The workload checks with 0 errors, ", report)
-    goals = report.split("## Goals", 1)[1].split("##", 1)[0]
-    assert len(re.findall(r"\| (yes|\*\*no\*\*) \|", goals)) == 2
-    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", report), "the report carries no dates"
+        assert needle in body, needle
+    assert re.search(r"The workload checks with 0 errors, ", body)
+    assert len(re.findall(r"\| (yes|\*\*no\*\*) \|", _goals(body))) == 2
 
 
-def test_cold_start_can_be_skipped(tmp_path: Path) -> None:
+def test_parse_lower_cold_start_can_be_skipped(tmp_path: Path) -> None:
     out = tmp_path / "perf.md"
-    proc = _run("--files", "6", "--reps", "1", "--skip-cold-start", "--out", str(out))
+    proc = _run("parse_lower", "--files", "6", "--reps", "1", "--skip-cold-start", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     report = out.read_text(encoding="utf-8")
     assert "| (d) floor:" not in report
     assert "| (d) cold start | not measured (`--skip-cold-start`) |" in report
 
 
-def test_too_few_files_is_refused(tmp_path: Path) -> None:
-    proc = _run("--files", "3", "--skip-cold-start", "--out", str(tmp_path / "perf.md"))
+def test_parse_lower_too_few_files_is_refused(tmp_path: Path) -> None:
+    proc = _run("parse_lower", "--files", "3", "--skip-cold-start", "--out", str(tmp_path / "perf.md"))
     assert proc.returncode != 0
     assert "--files must be at least" in proc.stderr
     assert not (tmp_path / "perf.md").exists()
+
+
+def test_timing_tiny_run_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "perf.md"
+    proc = _run("timing", "--sizes", "100,300", "--reps", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    body = _sections(out.read_text(encoding="utf-8"))["timing"]
+    headings = _headings(body)
+    assert headings[: len(TIMING_HEADINGS)] == TIMING_HEADINGS
+    assert headings[len(TIMING_HEADINGS)].startswith("### Where the time goes at ")
+    _machine(body, "python bench/timing.py --sizes 100,300 --reps 1 --out ")
+    results = body.split("### Results: consistent networks", 1)[1].split("###", 1)[0]
+    assert len(re.findall(r"^\| (100|300) \| [\d,]+ \|", results, re.MULTILINE)) == 2
+    growth = body.split("### Growth", 1)[1].split("###", 1)[0]
+    for needle in ("| build |", "| search (consistent) |", "| windows |", "| search finding a conflict |"):
+        assert growth.count(needle) == 2, needle
+    conflicts = body.split("### Inconsistent networks", 1)[1].split("###", 1)[0]
+    assert conflicts.count("`8 hours after PACLItaxel`") == 2
+    goals = _goals(body)
+    assert "| not measured (largest size " in goals  # 100,000 points are not reached
+    assert len(re.findall(r"\| (yes|\*\*no\*\*) \|", goals)) == 4  # growth of the four measures
+
+
+def test_library_check_tiny_run_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "perf.md"
+    proc = _run("library_check", "--files", "8", "--reps", "1", "--cli-runs", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    body = _sections(out.read_text(encoding="utf-8"))["library_check"]
+    assert _headings(body) == LIBRARY_CHECK_HEADINGS
+    _machine(body, "python bench/library_check.py --files 8 --reps 1 --cli-runs 1 --out ")
+    for needle in (
+        "- Workload: 8 regimen files,",
+        "- The check finds 0 errors, ",
+        "| `run_check`, jobs=1 |",
+        "| `run_check`, jobs=2 |",
+        "check --jobs 2 FOLDER` |",
+        "| parse and lower (per file, summed) |",
+        "| graphs and timing (per file, summed) |",
+        "| rules (per file, summed) |",
+        "| library rules |",
+    ):
+        assert needle in body, needle
+    assert "| not measured (8 files) |" in _goals(body)
+
+
+def test_each_script_rewrites_only_its_own_section(tmp_path: Path) -> None:
+    out = tmp_path / "perf.md"
+    out.write_text("# Performance: an old report with no sections\n", encoding="utf-8")
+    runs = {
+        "timing": ["--sizes", "100", "--reps", "1"],
+        "parse_lower": ["--files", "6", "--reps", "1", "--skip-cold-start"],
+        "library_check": ["--files", "6", "--reps", "1", "--skip-cli"],
+    }
+    for name, args in runs.items():
+        proc = _run(name, *args, "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+    report = out.read_text(encoding="utf-8")
+    assert "an old report" not in report
+    assert report.count("\n# ") + report.startswith("# ") == 1  # one shared header
+    before = _sections(report)
+    assert list(before) == list(NAMES)  # in the report's order, whatever order they ran in
+    proc = _run("timing", "--sizes", "100", "--reps", "1", "--budget", "30", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    after = _sections(out.read_text(encoding="utf-8"))
+    assert list(after) == list(NAMES)
+    assert after["parse_lower"] == before["parse_lower"]
+    assert after["library_check"] == before["library_check"]
+    assert "--budget 30" in after["timing"]
