@@ -7,10 +7,12 @@ file order and sorted, so output never depends on the number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +90,26 @@ def _workers(count: int, jobs: int | None) -> int:
 
 def run_check(paths: Iterable[Path], *, jobs: int | None = None, config: Config | None = None) -> Outcome:
     """Check every ``.reg`` file under ``paths``; raises ``PathError`` only for unusable paths."""
+    with _rare_collections():
+        return _run_check(paths, jobs=jobs, config=config)
+
+
+@contextlib.contextmanager
+def _rare_collections() -> Iterator[None]:
+    """Collect garbage rarely while checking; worker processes inherit the setting.
+
+    A check builds many small objects and few reference cycles: frequent collections cost
+    about a tenth of its time.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
+def _run_check(paths: Iterable[Path], *, jobs: int | None, config: Config | None) -> Outcome:
     config = config or Config()
     started = time.perf_counter()
     files = [p for p in collect(list(paths)) if not config.excluded(p)]

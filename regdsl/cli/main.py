@@ -8,7 +8,6 @@ diagnostic (with a traceback only under ``--debug``).
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -156,9 +155,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
-    # A run builds many small objects and few reference cycles: collect rarely (about a
-    # tenth of the check's time otherwise goes to the cyclic collector).
-    gc.set_threshold(50_000, 20, 100)
     try:
         return run(args, stream)
     except KeyboardInterrupt:

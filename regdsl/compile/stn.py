@@ -24,6 +24,8 @@ largest cycle limit. As-needed (PRN) items stay out of the network.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -47,6 +49,7 @@ __all__ = [
     "build_network",
     "duration",
     "find_conflict",
+    "paused_gc",
     "windows",
 ]
 
@@ -93,6 +96,8 @@ class TimingNetwork:
     points: list[Point] = field(default_factory=list)
     cycle_of: list[PointId] = field(default_factory=list)
     arcs: list[list[tuple[int, int]]] = field(default_factory=list)
+    # The same arcs seen from their heads, for the backward passes of windows().
+    reverse: list[list[tuple[int, int]]] = field(default_factory=list)
     why: list[list[tuple[Constraint, bool]]] = field(default_factory=list)
     pairs: dict[tuple[PointId, PointId], list[Constraint]] = field(default_factory=dict)
     _graph: nx.DiGraph[PointId] | None = None
@@ -105,6 +110,7 @@ class TimingNetwork:
             self.points.append(Point(cycle, label))
             self.cycle_of.append(cycle)
             self.arcs.append([])
+            self.reverse.append([])
             self.why.append([])
             if self.origin is None:
                 self.origin = point
@@ -117,9 +123,11 @@ class TimingNetwork:
         iu, iv = self.index[u], self.index[v]
         if constraint.upper is not None:
             self.arcs[iu].append((iv, constraint.upper))
+            self.reverse[iv].append((iu, constraint.upper))
             self.why[iu].append((constraint, True))
         if constraint.lower is not None:
             self.arcs[iv].append((iu, -constraint.lower))
+            self.reverse[iu].append((iv, -constraint.lower))
             self.why[iv].append((constraint, False))
         self._graph = None
 
@@ -391,7 +399,20 @@ def _relation_text(rel: ir.Relation, anchor: str) -> str:
 
 def build_network(regimen: ir.Regimen) -> TimingNetwork:
     """Build the timing network of a lowered regimen."""
-    return _Builder(regimen).build()
+    with paused_gc():
+        return _Builder(regimen).build()
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic objects (restored after)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- solving ---------------------------------------------------------------------------
@@ -545,10 +566,7 @@ def windows(net: TimingNetwork) -> Windows:
     """
     nodes, arcs = net.nodes, net.arcs
     n = len(nodes)
-    reverse: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for u, out in enumerate(arcs):
-        for v, w in out:
-            reverse[v].append((u, w))
+    reverse = net.reverse
     index = net.index
     cycle_of = [0] * n
     position: dict[PointId, int] = {}
