@@ -28,7 +28,6 @@ rewritten (see ``bench/benchlib.py``).
 from __future__ import annotations
 
 import argparse
-import gc
 import shlex
 import subprocess
 import sys
@@ -69,6 +68,7 @@ import regdsl.compile.library as library_mod
 import regdsl.syntax.parser as parser_mod
 from regdsl.compile.library import LIBRARY_FILE, check_paths
 from regdsl.compile.lower import lower_regimen
+from regdsl.compile.stn import paused_gc
 from regdsl.diagnostics import Severity
 from regdsl.syntax.parser import build_parser, parse
 
@@ -131,16 +131,6 @@ def instrumented(clock: Clock) -> Iterator[None]:
     finally:
         for owner, name, old in saved:
             setattr(owner, name, old)
-
-
-@contextmanager
-def collector_off() -> Iterator[None]:
-    """Switch the cyclic garbage collector off for the block."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +202,7 @@ def measure_throughput(corpus: Corpus, reps: int) -> Throughput:
 
     no_gc: list[float] = []
     for _ in range(reps):
-        with collector_off():
+        with paused_gc():
             no_gc.append(timed(lambda: check_paths([folder])))
 
     check, lark = Sample(tuple(check_times)), Sample(tuple(lark_times))

@@ -53,7 +53,7 @@ from benchlib import (
 )
 
 from regdsl.compile.library import Library, load_library, lower_file
-from regdsl.compile.stn import TimingNetwork, build_network, find_conflict, windows
+from regdsl.compile.stn import TimingNetwork, build_network, find_conflict, paused_gc, windows
 from regdsl.diagnostics import Severity
 from regdsl.model import ir
 
@@ -381,16 +381,6 @@ def measure(fn: Callable[[], object], reps: int, budget: float) -> Measured:
     return Measured(sample=Sample(tuple(times)), calls=calls)
 
 
-@contextmanager
-def collector_off() -> Iterator[None]:
-    """Switch the cyclic garbage collector off for the block."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 @dataclass(frozen=True, slots=True)
 class Result:
     """The measurements of one size."""
@@ -411,7 +401,7 @@ def run_size(work: Workload, reps: int, budget: float) -> Result:
     if find_conflict(net) is not None:
         raise SystemExit(f"size {work.target}: the consistent network has a conflict")
     build = measure(lambda: build_network(regimen), reps, budget)
-    with collector_off():
+    with paused_gc():
         build_no_gc = measure(lambda: build_network(regimen), reps, budget)
     search = measure(lambda: find_conflict(net), reps, budget)
     solved = measure(lambda: windows(net), reps, budget)
