@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from regdsl.check.context import RuleContext
-from regdsl.check.registry import rule
+from regdsl.check.registry import Rule, rule
 from regdsl.check.rules._shared import (
     INTRAVENOUS,
     ORAL,
@@ -591,6 +591,22 @@ def _labels(exposure: _Exposure, limit: LifetimeLimit) -> tuple[Label, tuple[Lab
     return primary, tuple(rest)
 
 
+def _total_finding(
+    which: Rule, regimen: ir.Regimen, name: str, exposure: _Exposure, beyond: str, source: str, help: str
+) -> Diagnostic:
+    """Build a finding about a plan's total dose of ``name``: the figure, what it passes, its source."""
+    limit = LIFETIME_LIMITS[name]
+    primary, secondary = _labels(exposure, limit)
+    return which.finding(
+        primary.span,
+        f"the plan gives up to {amount(exposure.total)} {_unit(limit)} of {_display(regimen, name)} in total, {beyond}",
+        label=primary.text,
+        secondary=secondary,
+        notes=_notes(exposure, limit, source),
+        help=help,
+    )
+
+
 def _notes(exposure: _Exposure, limit: LifetimeLimit, source: str) -> tuple[str, ...]:
     notes = [source]
     if exposure.international:
@@ -639,16 +655,14 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
         limit = LIFETIME_LIMITS[name]
         if exposure.open_group is not None or exposure.total <= limit.limit:
             continue
-        display, unit = _display(ctx.regimen, name), _unit(limit)
-        primary, secondary = _labels(exposure, limit)
-        yield cumulative_over_limit.finding(
-            primary.span,
-            f"the plan gives up to {amount(exposure.total)} {unit} of {display} in total, "
-            f"more than the lifetime limit of {amount(limit.limit)} {unit}",
-            label=primary.text,
-            secondary=secondary,
-            notes=_notes(exposure, limit, f"limit: {limit.source}"),
-            help="reduce the dose or the number of cycles, or add `at most N cycles` to the plan",
+        yield _total_finding(
+            cumulative_over_limit,
+            ctx.regimen,
+            name,
+            exposure,
+            f"more than the lifetime limit of {amount(limit.limit)} {_unit(limit)}",
+            f"limit: {limit.source}",
+            "reduce the dose or the number of cycles, or add `at most N cycles` to the plan",
         )
 
 
@@ -683,16 +697,14 @@ def cumulative_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
         caution = limit.caution
         if caution is None or exposure.open_group is not None or not caution < exposure.total <= limit.limit:
             continue
-        display, unit = _display(ctx.regimen, name), _unit(limit)
-        primary, secondary = _labels(exposure, limit)
-        yield cumulative_near_limit.finding(
-            primary.span,
-            f"the plan gives up to {amount(exposure.total)} {unit} of {display} in total, "
-            f"more than {amount(caution)} {unit}, where the risk of heart damage rises",
-            label=primary.text,
-            secondary=secondary,
-            notes=_notes(exposure, limit, f"threshold: {limit.caution_source or limit.source}"),
-            help="state the cumulative dose and the cardiac monitoring in a note, or reduce the number of cycles",
+        yield _total_finding(
+            cumulative_near_limit,
+            ctx.regimen,
+            name,
+            exposure,
+            f"more than {amount(caution)} {_unit(limit)}, where the risk of heart damage rises",
+            f"threshold: {limit.caution_source or limit.source}",
+            "state the cumulative dose and the cardiac monitoring in a note, or reduce the number of cycles",
         )
 
 
