@@ -426,3 +426,17 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def new_parser(script: str, doc: str | None) -> tuple[argparse.ArgumentParser, argparse._MutuallyExclusiveGroup]:
+    """Start a benchmark's command line: its parser, and the group for ``--small`` and its size option."""
+    ap = argparse.ArgumentParser(prog=f"bench/{script}", description=doc.split("\n")[0] if doc else "")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the report whose section to rewrite")
+    return ap, ap.add_mutually_exclusive_group()
+
+
+def publish(out: Path, name: str, section: str) -> int:
+    """Write ``section`` into the report and show it; the benchmark's exit code."""
+    write_section(out, name, section)
+    sys.stdout.write(section)
+    return 0

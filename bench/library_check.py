@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchlib import (
-    DEFAULT_OUT,
     REGIMENS,
     ROOT,
     Corpus,
@@ -47,7 +46,9 @@ from benchlib import (
     median,
     met,
     ms,
+    new_parser,
     positive,
+    publish,
     rate,
     regdsl_script,
     replicate,
@@ -56,7 +57,6 @@ from benchlib import (
     usable_cores,
     warm_bytecode_env,
     workload_line,
-    write_section,
 )
 
 import regdsl.check.run as run_mod
@@ -302,14 +302,12 @@ def render(command: str, corpus: Corpus, check: Check, cli: Cli | None, load: tu
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Read the command line."""
-    ap = argparse.ArgumentParser(prog="bench/library_check.py", description=__doc__.split("\n")[0] if __doc__ else "")
-    size = ap.add_mutually_exclusive_group()
+    ap, size = new_parser("library_check.py", __doc__)
     size.add_argument("--files", type=positive, default=DEFAULT_FILES, help=f"regimen files (default {DEFAULT_FILES})")
     size.add_argument("--small", action="store_true", help=f"{SMALL_FILES} files and {SMALL_REPS} runs, for CI")
     ap.add_argument("--reps", type=positive, help=f"runs of each measurement (default {DEFAULT_REPS})")
     ap.add_argument("--cli-runs", type=positive, help="fresh-process runs of each command (default: as --reps)")
     ap.add_argument("--skip-cli", action="store_true", help="leave out the command-line measurement")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the report whose section to rewrite")
     return ap.parse_args(argv)
 
 
@@ -327,9 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check = measure_check(corpus, reps)
         cli = None if args.skip_cli else measure_cli(corpus.folder, args.cli_runs or reps)
     section = render(command, corpus, check, cli, (load_start, load_average()))
-    write_section(args.out, SECTION, section)
-    sys.stdout.write(section)
-    return 0
+    return publish(args.out, SECTION, section)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import (
-    DEFAULT_OUT,
     REGIMENS,
     ROOT,
     Corpus,
@@ -51,8 +50,10 @@ from benchlib import (
     median,
     met,
     ms,
+    new_parser,
     paired_ratio,
     positive,
+    publish,
     rate,
     regdsl_script,
     replicate,
@@ -61,7 +62,6 @@ from benchlib import (
     timed,
     warm_bytecode_env,
     workload_line,
-    write_section,
 )
 
 import regdsl.compile.library as library_mod
@@ -375,8 +375,7 @@ def render(command: str, corpus: Corpus, tp: Throughput, cold: ColdStart | None,
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Read the command line."""
-    ap = argparse.ArgumentParser(prog="bench/parse_lower.py", description=__doc__.split("\n")[0] if __doc__ else "")
-    size = ap.add_mutually_exclusive_group()
+    ap, size = new_parser("parse_lower.py", __doc__)
     size.add_argument("--files", type=positive, default=DEFAULT_FILES, help=f"regimen files (default {DEFAULT_FILES})")
     size.add_argument("--small", action="store_true", help=f"{SMALL_FILES} files, for CI")
     ap.add_argument("--reps", type=positive, default=DEFAULT_REPS, help=f"in-process repetitions ({DEFAULT_REPS})")
@@ -384,7 +383,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--cold-runs", type=positive, default=DEFAULT_COLD_RUNS, help=f"cold-start runs each ({DEFAULT_COLD_RUNS})"
     )
     ap.add_argument("--skip-cold-start", action="store_true", help="leave out the cold-start measurement")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the report whose section to rewrite")
     return ap.parse_args(argv)
 
 
@@ -401,9 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{corpus.files} files, {corpus.bytes:,} bytes; {args.reps} repetitions", file=sys.stderr)
         throughput = measure_throughput(corpus, args.reps)
     section = render(command, corpus, throughput, cold, (load_start, load_average()))
-    write_section(args.out, SECTION, section)
-    sys.stdout.write(section)
-    return 0
+    return publish(args.out, SECTION, section)
 
 
 if __name__ == "__main__":

@@ -41,15 +41,15 @@ from pathlib import Path
 from types import FrameType
 
 from benchlib import (
-    DEFAULT_OUT,
     Sample,
     autorange,
     batch,
     load_average,
     machine_lines,
     met,
+    new_parser,
     positive,
-    write_section,
+    publish,
 )
 
 from regdsl.compile.library import Library, load_library, lower_file
@@ -686,8 +686,7 @@ def _size_list(text: str) -> tuple[int, ...]:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Read the command line."""
-    ap = argparse.ArgumentParser(prog="bench/timing.py", description=__doc__.split("\n")[0] if __doc__ else "")
-    size = ap.add_mutually_exclusive_group()
+    ap, size = new_parser("timing.py", __doc__)
     size.add_argument(
         "--sizes",
         type=_size_list,
@@ -703,7 +702,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     ap.add_argument(
         "--budget", type=float, default=DEFAULT_BUDGET, help=f"seconds after which a run stops ({DEFAULT_BUDGET:.0f})"
     )
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the report whose section to rewrite")
     return ap.parse_args(argv)
 
 
@@ -736,9 +734,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     load = (load_start, load_average())
     section = render(command, results, per_cycle, hot, (few, few_windows), reps, args.budget, load)
-    write_section(args.out, SECTION, section)
-    sys.stdout.write(section)
-    return 0
+    return publish(args.out, SECTION, section)
 
 
 if __name__ == "__main__":
