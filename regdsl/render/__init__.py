@@ -1,0 +1,1 @@
+"""Publishing: compiled regimens rendered as JSON, Markdown and HTML pages, and a static site."""
