@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 
 from regdsl.model import ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
@@ -20,7 +19,6 @@ __all__ = [
     "SUBCUTANEOUS",
     "ProseLine",
     "administrations",
-    "amount",
     "by_route",
     "has_parts",
     "is_tall_man",
@@ -74,14 +72,6 @@ def medicines_of(regimen: ir.Regimen) -> dict[str, Medicine]:
         for gap in group.gaps:
             found[gap.medicine.name] = gap.medicine
     return found
-
-
-def amount(value: Decimal) -> str:
-    """Write a decimal as a clinician does: `480`, `1.5`, never `4.8E+2` or `1.50`."""
-    text = f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
 
 
 def by_route(route: Route) -> str:

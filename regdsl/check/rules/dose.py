@@ -19,7 +19,6 @@ from regdsl.check.rules._shared import (
     ORAL,
     SUBCUTANEOUS,
     administrations,
-    amount,
     by_route,
     is_tall_man,
     medicines_of,
@@ -27,6 +26,7 @@ from regdsl.check.rules._shared import (
 )
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
+from regdsl.model.doses import amount
 from regdsl.model.vocabulary import Basis
 from regdsl.source import SourceFile, Span
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.check.rules._shared import amount
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
+from regdsl.model.doses import amount
 
 __all__ = ["cycle_numbering_gap", "duplicate_administration", "overlapping_cycles"]
 
