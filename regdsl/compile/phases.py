@@ -32,6 +32,7 @@ __all__ = [
     "PhaseId",
     "Transition",
     "build_phases",
+    "cond_text",
     "describe_state",
     "holds",
 ]
@@ -268,3 +269,33 @@ def _target(branch: ir.Branch, slot: _Slot, nxt: PhaseId, slots: Sequence[_Slot]
             return STOP
         case _:
             assert_never(branch.action)
+
+
+def cond_text(cond: ast.Cond) -> str:
+    """Say a condition in words: ``response is CR or CRi``, ``not proceeding to HSCT``."""
+    match cond:
+        case ast.ResponseIn(codes=codes):
+            return "response is " + " or ".join(c.text for c in codes)
+        case ast.Mrd(negative=negative):
+            return "MRD negative" if negative else "MRD positive"
+        case ast.Hsct():
+            return "proceeding to HSCT"
+        case ast.NotCond(operand=ast.Hsct()):
+            return "not proceeding to HSCT"
+        case ast.NotCond(operand=ast.ResponseIn(codes=codes)):
+            return "response is not " + " or ".join(c.text for c in codes)
+        case ast.NotCond(operand=operand):
+            return f"not ({cond_text(operand)})"
+        case ast.AndCond(operands=ops):
+            return " and ".join(_operand_text(op) for op in ops)
+        case ast.OrCond(operands=ops):
+            return " or ".join(_operand_text(op) for op in ops)
+        case _:
+            assert_never(cond)
+
+
+def _operand_text(cond: ast.Cond) -> str:
+    text = cond_text(cond)
+    compound = isinstance(cond, ast.AndCond | ast.OrCond)
+    several = isinstance(cond, ast.ResponseIn) and len(cond.codes) > 1
+    return f"({text})" if compound or several else text

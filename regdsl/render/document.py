@@ -1,0 +1,328 @@
+"""The regimen as JSON: every fact of the compiled regimen, coded, with its solved timing.
+
+The document follows ``schema/regimen.schema.json`` (JSON Schema 2020-12, printed by
+``regdsl schema``), whose ``schema_version`` it carries. Amounts are exact decimal
+strings (``"0.8"``), never floats; times are whole minutes; every part, cycle group,
+administration, note and reference says the source line it came from. Keys keep one
+order and nothing depends on the time of the build, so the same source gives the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, assert_never
+
+from regdsl import __version__
+from regdsl.compile.passes import Compiled
+from regdsl.compile.phases import cond_text
+from regdsl.compile.stn import DAY, PointId
+from regdsl.model import ast, ir
+from regdsl.model.doses import amount, dose_text
+from regdsl.model.vocabulary import SNOMED, Coding
+from regdsl.render.context import RenderContext
+
+__all__ = ["SCHEMA_VERSION", "build_document", "render_json"]
+
+SCHEMA_VERSION = "1.0"
+
+Json = dict[str, Any]
+
+
+def _coding(coding: Coding | None) -> Json | None:
+    if coding is None:
+        return None
+    return {"system": coding.system, "code": coding.code, "display": coding.display}
+
+
+def _term(term: ir.Term | None) -> Json | None:
+    if term is None:
+        return None
+    return {"text": term.text, "system": SNOMED if term.code else None, "code": term.code, "line": term.span.line}
+
+
+def _condition(cond: ast.Cond) -> Json:
+    match cond:
+        case ast.ResponseIn(codes=codes):
+            return {"op": "response-in", "responses": [c.text for c in codes]}
+        case ast.Mrd(negative=negative):
+            return {"op": "mrd", "negative": negative}
+        case ast.Hsct():
+            return {"op": "hsct"}
+        case ast.NotCond(operand=operand):
+            return {"op": "not", "operands": [_condition(operand)]}
+        case ast.AndCond(operands=ops):
+            return {"op": "and", "operands": [_condition(op) for op in ops]}
+        case ast.OrCond(operands=ops):
+            return {"op": "or", "operands": [_condition(op) for op in ops]}
+        case _:
+            assert_never(cond)
+
+
+def _guard(cond: ast.Cond | None) -> Json | None:
+    if cond is None:
+        return None
+    return {"text": cond_text(cond), "tree": _condition(cond)}
+
+
+def _meta(meta: ir.Meta) -> Json:
+    return {
+        "fields": {key: value for key, value in meta.fields},
+        "identifiers": [{"system": system, "value": value} for system, value in meta.identifiers],
+        "overview": meta.overview,
+    }
+
+
+def _relation(rel: ir.Relation) -> Json:
+    return {
+        "direction": rel.direction,
+        "low_minutes": rel.low,
+        "high_minutes": rel.high,
+        "point": rel.point,
+        "anchor_kind": rel.anchor_kind,
+        "anchor": rel.anchor,
+        "qualifier": rel.qualifier,
+        "line": rel.span.line,
+    }
+
+
+def _quantity(quantity: ir.Quantity | None) -> Json | None:
+    if quantity is None:
+        return None
+    return {"amount": amount(quantity.amount), "unit": _coding(quantity.unit.coding), "display": quantity.unit.display}
+
+
+def _note(note: ir.Note) -> Json:
+    return {
+        "label": note.label,
+        "medicine": note.medicine.name if note.medicine else None,
+        "text": note.text,
+        "line": note.span.line,
+    }
+
+
+class _Writer:
+    def __init__(self, compiled: Compiled) -> None:
+        self.compiled = compiled
+
+    def windows(self, prefix: str, index: int, admin: ir.Administration) -> list[Json]:
+        solved = self.compiled.windows
+        found: list[Json] = []
+        if solved is None or admin.prn:
+            return found
+        for day in admin.days:
+            start = PointId(f"{prefix}.a{index}.d{day}.start")
+            end = PointId(f"{prefix}.a{index}.d{day}.end")
+            if start not in solved.earliest:
+                continue
+            early, late = solved.of(start)
+            end_early, end_late = solved.of(end)
+            found.append(
+                {
+                    "day": day,
+                    "start_earliest_minutes": early,
+                    "start_latest_minutes": late,
+                    "end_earliest_minutes": end_early,
+                    "end_latest_minutes": end_late,
+                    "earliest_day": early // DAY + 1,
+                    "latest_day": late // DAY + 1,
+                }
+            )
+        return found
+
+    def administration(self, prefix: str, index: int, admin: ir.Administration) -> Json:
+        medicine = admin.medicine
+        return {
+            "medicine": {
+                "name": medicine.name,
+                "display": medicine.display,
+                "nzmt": medicine.nzmt,
+                "anticancer": medicine.anticancer,
+            },
+            "written": admin.written,
+            "dose": {
+                "amount": amount(admin.dose.amount),
+                "written": admin.dose.text,
+                "unit": _coding(admin.dose.unit.coding),
+                "unit_display": admin.dose.unit.display,
+                "basis": admin.dose.basis.value,
+                "flat": admin.dose.flat,
+                "display": dose_text(admin.dose),
+            },
+            "route": _coding(admin.route.coding) if admin.route else None,
+            "frequency": (
+                {"phrase": admin.frequency.phrase, "per_day": admin.frequency.per_day}
+                | {"codings": [_coding(c) for c in admin.frequency.codings]}
+                if admin.frequency
+                else None
+            ),
+            "days": list(admin.days),
+            "shift_days": admin.shift_days,
+            "max_minutes": admin.max_minutes,
+            "exact_duration": admin.exact_duration,
+            "as_needed": admin.prn,
+            "role": admin.role,
+            "role_stated": admin.role_stated,
+            "off_label": admin.off_label,
+            "s29": admin.s29,
+            "volume": _quantity(admin.volume),
+            "max_dose": _quantity(admin.cap),
+            "relations": [_relation(r) for r in admin.relations],
+            "instructions": admin.instructions,
+            "windows": self.windows(prefix, index, admin),
+            "line": admin.span.line,
+        }
+
+    def group(self, p: int, group: ir.CycleGroup) -> Json:
+        prefix = f"p{p}.c{group.first}"
+        return {
+            "heading": group.heading,
+            "first": group.first,
+            "last": group.last,
+            "open_ended": group.open_ended,
+            "count": group.count,
+            "length_days": group.length_days,
+            "extend_to_days": group.extend_to_days,
+            "title": group.title,
+            "same_as": group.same_as,
+            "administrations": [self.administration(prefix, i, a) for i, a in enumerate(group.administrations)],
+            "notes": [_note(n) for n in group.notes],
+            "observations": [
+                {"medicine": o.medicine.name, "minutes": o.minutes, "line": o.span.line} for o in group.observations
+            ],
+            "min_gaps": [{"medicine": g.medicine.name, "days": g.days, "line": g.span.line} for g in group.gaps],
+            "line": group.span.line,
+        }
+
+    def part(self, p: int, part: ir.Part) -> Json:
+        return {
+            "number": part.number,
+            "title": part.title,
+            **_meta(part.meta),
+            "start": (
+                {"relation": _relation(part.start.relation), "text": part.start.text, "line": part.start.span.line}
+                if part.start
+                else None
+            ),
+            "cycles": [self.group(p, g) for g in part.cycles],
+            "support": _support(part.support),
+            "references": [_reference(r) for r in part.references],
+            "line": part.span.line,
+        }
+
+    def plan(self) -> Json:
+        plan = self.compiled.regimen.plan
+        phases = self.compiled.phases
+        return {
+            "decisions": [
+                {
+                    "after": d.kind,
+                    "first": d.first,
+                    "last": d.last,
+                    "branches": [
+                        {"when": _guard(b.cond), "action": b.action, "target": b.target, "line": b.span.line}
+                        for b in d.branches
+                    ],
+                    "line": d.span.line,
+                }
+                for d in plan.decisions
+            ],
+            "limits": [
+                {
+                    "count": lim.count,
+                    "when": _guard(lim.cond),
+                    "counted_with": list(lim.counted_with),
+                    "line": lim.span.line,
+                }
+                for lim in plan.limits
+            ],
+            "stops": [{"when": _guard(s.cond), "within": s.within, "line": s.span.line} for s in plan.stops],
+            "phases": [
+                {
+                    "id": node,
+                    "label": phase.label,
+                    "transitions": [
+                        {"to": v, "kind": t.kind, "when": _guard(t.guard)}
+                        for u, v, t in phases.transitions
+                        if u == node
+                    ],
+                }
+                for node, phase in phases.phases.items()
+            ],
+        }
+
+    def timing(self) -> Json:
+        conflict = self.compiled.conflict
+        return {
+            "consistent": conflict is None,
+            "conflict": (
+                {
+                    "needed_minutes": conflict.needed,
+                    "allowed_minutes": conflict.allowed,
+                    "constraints": [{"what": c.what, "line": c.span.line} for c in conflict.constraints],
+                }
+                if conflict
+                else None
+            ),
+            "points": len(self.compiled.network),
+        }
+
+
+def _support(support: ir.Support) -> Json:
+    return {
+        "factors": [
+            {
+                "factor": _coding(f.factor),
+                "factor_text": f.factor_text,
+                "value": _coding(f.value),
+                "value_text": f.value_text,
+                "line": f.span.line,
+            }
+            for f in support.factors
+        ],
+        "notes": [_note(n) for n in support.notes],
+    }
+
+
+def _reference(ref: ir.Reference) -> Json:
+    return {
+        "text": ref.text,
+        "urls": list(ref.urls),
+        "pmids": list(ref.pmids),
+        "accessed": list(ref.accessed),
+        "line": ref.span.line,
+    }
+
+
+def build_document(compiled: Compiled, context: RenderContext) -> Json:
+    """Build the JSON document of a compiled regimen."""
+    regimen = compiled.regimen
+    meta = regimen.meta
+    writer = _Writer(compiled)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generator": {"name": "regdsl", "version": __version__},
+        "source": {"path": context.source, "line": regimen.span.line},
+        "id": regimen.id,
+        "name": regimen.name,
+        "title": meta.get("title"),
+        "version": meta.get("version"),
+        "status": regimen.status.value,
+        "status_stated": meta.status is not None,
+        "superseded_by": meta.superseded_by,
+        **_meta(meta),
+        "cancer": [_term(t) for t in meta.cancer],
+        "setting": _term(meta.setting),
+        "footnotes": [{"name": f.name, "marker": f.marker, "text": f.text} for f in meta.footnotes],
+        "aliases": {alias: name for alias, name in regimen.aliases},
+        "parts": [writer.part(p, part) for p, part in enumerate(regimen.parts, start=1)],
+        "support": _support(regimen.support),
+        "references": [_reference(r) for r in regimen.references],
+        "plan": writer.plan(),
+        "timing": writer.timing(),
+    }
+
+
+def render_json(compiled: Compiled, context: RenderContext) -> str:
+    """Render a compiled regimen as its JSON document (two-space indent, a final newline)."""
+    return json.dumps(build_document(compiled, context), indent=2, ensure_ascii=False) + "\n"

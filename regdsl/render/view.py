@@ -1,0 +1,571 @@
+"""The page view: a compiled regimen as the words and numbers its pages show.
+
+Every page format reads this view (HTML and Markdown alike), so they say the same thing.
+Templates only loop over it and branch on it; every text, every dose and every window
+is worded here, once. Doses go through ``regdsl.model.doses`` (no trailing zeros, no
+naked decimals, ``microgram`` not ``µg``); medicine names are the library's displays
+(Tall Man lettering).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from regdsl import __version__
+from regdsl.compile.passes import Compiled
+from regdsl.compile.phases import END, START, STOP, PhaseId, cond_text
+from regdsl.compile.stn import DAY, PointId
+from regdsl.model import ir
+from regdsl.model.doses import dose_text, quantity_text
+from regdsl.render.context import LinkTarget, RenderContext
+from regdsl.render.prose import Block, parse_prose
+
+__all__ = [
+    "CycleRow",
+    "CycleView",
+    "DayRow",
+    "DayView",
+    "FactorRow",
+    "FootnoteView",
+    "Mark",
+    "NoteView",
+    "PageView",
+    "PartView",
+    "PlanView",
+    "ReferenceView",
+    "build_view",
+    "days_text",
+    "minutes_text",
+]
+
+# Statuses whose pages carry a banner, and what it says.
+_BANNERS = {
+    ir.Status.DRAFT: "Draft: this regimen has not been reviewed for clinical use.",
+    ir.Status.PROVISIONAL: "Provisional: this regimen is awaiting final review.",
+    ir.Status.DISCONTINUED: "Discontinued: this regimen is no longer recommended.",
+    ir.Status.SUPERSEDED: "Superseded: this regimen has been replaced.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A footnote marker beside a medicine (``*``, ``s29``), with the footnote it refers to."""
+
+    text: str
+    title: str
+    target: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    """A note: what it is about (a medicine, a factor, or nothing), and its prose."""
+
+    label: str | None
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CycleRow:
+    """One line of the cycle details table."""
+
+    medicine: str
+    marks: tuple[Mark, ...]
+    dose: str
+    route: str
+    days: str
+    max_duration: str
+    role: str
+    details: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """One medicine on one day, in full: its timing and its instructions."""
+
+    medicine: str
+    marks: tuple[Mark, ...]
+    dose: str
+    route: str
+    max_duration: str
+    role: str
+    timing: tuple[str, ...]
+    instructions: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DayView:
+    """A day of a cycle and what is given on it."""
+
+    day: int
+    anchor: str
+    rows: tuple[DayRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CycleView:
+    """A cycle group: its heading, table, notes, days and pictures."""
+
+    anchor: str
+    heading: str
+    length_days: int
+    facts: tuple[str, ...]
+    rows: tuple[CycleRow, ...]
+    notes: tuple[NoteView, ...]
+    days: tuple[DayView, ...]
+    group: ir.CycleGroup
+    number: int
+    prefix: PointId
+
+
+@dataclass(frozen=True, slots=True)
+class FactorRow:
+    """A supportive-care factor and its value, with their SNOMED CT codes where known."""
+
+    factor: str
+    value: str
+    factor_code: str | None
+    value_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SupportView:
+    """Supportive-care factors and notes."""
+
+    factors: tuple[FactorRow, ...]
+    notes: tuple[NoteView, ...]
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to show."""
+        return not self.factors and not self.notes
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceView:
+    """A citation: its verbatim text, safe links, PubMed ids and access dates."""
+
+    text: str
+    links: tuple[str, ...]
+    unsafe_links: tuple[str, ...]
+    pmids: tuple[tuple[str, str], ...]
+    accessed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PartView:
+    """One part of a regimen (a regimen without parts has one, with no heading)."""
+
+    anchor: str
+    heading: str | None
+    facts: tuple[str, ...]
+    overview: tuple[Block, ...]
+    cycles: tuple[CycleView, ...]
+    support: SupportView
+    references: tuple[ReferenceView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    """One sentence of the plan, and the regimens it links to."""
+
+    text: str
+    links: tuple[LinkTarget, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """The branch plan: the path through the phases, the decisions, limits and stop rules."""
+
+    flow: tuple[PlanLine, ...]
+    decisions: tuple[PlanLine, ...]
+    limits: tuple[PlanLine, ...]
+    stops: tuple[PlanLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FootnoteView:
+    """A footnote at the foot of the page."""
+
+    anchor: str
+    marker: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """Everything a regimen page shows."""
+
+    id: str
+    name: str
+    title: str | None
+    status: str
+    banner: str | None
+    superseded_by: LinkTarget | None
+    cancer: tuple[str, ...]
+    setting: str | None
+    fields: tuple[tuple[str, str], ...]
+    overview: tuple[Block, ...]
+    parts: tuple[PartView, ...]
+    support: SupportView
+    references: tuple[ReferenceView, ...]
+    plan: PlanView
+    footnotes: tuple[FootnoteView, ...]
+    source: str
+    generator: str
+    index_href: str | None
+    conflict: str | None
+
+
+# -- wording ----------------------------------------------------------------------------
+
+
+def days_text(days: Iterable[int]) -> str:
+    """Say a list of days as the library does: ``1, 8, 15``; runs of three or more as ``1 to 28``."""
+    ordered = sorted(set(days))
+    parts: list[str] = []
+    for _, run in itertools.groupby(enumerate(ordered), key=lambda pair: pair[1] - pair[0]):
+        values = [day for _, day in run]
+        if len(values) >= 3:
+            parts.append(f"{values[0]} to {values[-1]}")
+        else:
+            parts.extend(str(v) for v in values)
+    return ", ".join(parts)
+
+
+def minutes_text(minutes: int) -> str:
+    """Say a duration as the library does: ``15 minutes``, ``60 minutes``, ``3 hours``, ``1 day``."""
+    if minutes and minutes % DAY == 0:
+        days = minutes // DAY
+        return f"{days} day" if days == 1 else f"{days} days"
+    if minutes >= 120 and minutes % 60 == 0:
+        return f"{minutes // 60} hours"
+    return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def _relation_text(rel: ir.Relation, displays: dict[str, str]) -> str:
+    anchor = {"chemotherapy": "chemotherapy"}.get(rel.anchor_kind) or displays.get(rel.anchor, rel.anchor)
+    if rel.low is not None and rel.high is not None and rel.low != rel.high:
+        amount = f"{minutes_text(rel.low)} to {minutes_text(rel.high)} "
+    elif rel.high is not None:
+        amount = f"{minutes_text(rel.high)} "
+    elif rel.low:
+        amount = f"at least {minutes_text(rel.low)} "
+    else:
+        amount = ""
+    point = ""
+    if rel.direction == "before" and rel.point == "end":
+        point = "the end of "
+    elif rel.direction == "after" and rel.point == "start":
+        point = "the start of "
+    text = f"{amount}{rel.direction} {point}{anchor}"
+    return f"{text} ({rel.qualifier})" if rel.qualifier else text
+
+
+def _dose(admin: ir.Administration) -> str:
+    text = dose_text(admin.dose)
+    if admin.frequency is not None:
+        text += f" {admin.frequency.phrase}"
+    if admin.prn:
+        text += " as needed"
+    return text
+
+
+def _window_day(minutes: int) -> int:
+    return minutes // DAY + 1
+
+
+class _Builder:
+    def __init__(self, compiled: Compiled, context: RenderContext) -> None:
+        self.compiled = compiled
+        self.regimen = compiled.regimen
+        self.context = context
+        self.displays = {a.medicine.name: a.medicine.display for g in self.regimen.cycles() for a in g.administrations}
+        self.footnotes = {f.name: f for f in self.regimen.meta.footnotes}
+
+    # marks and footnotes
+
+    def marks(self, admin: ir.Administration) -> tuple[Mark, ...]:
+        found: list[Mark] = []
+        if admin.off_label:
+            note = self.footnotes.get("reviewed")
+            if note is not None:
+                found.append(Mark(note.marker, "off-label use: see the footnote", f"fn-{note.name}"))
+            else:
+                found.append(Mark("off-label", "an unapproved or off-label use", None))
+        if admin.s29:
+            note = self.footnotes.get("s29")
+            if note is not None:
+                found.append(Mark(note.marker, "section 29 of the Medicines Act: see the footnote", f"fn-{note.name}"))
+            else:
+                found.append(Mark("s29", "section 29 of the Medicines Act", None))
+        return tuple(found)
+
+    # cycles
+
+    def window(self, prefix: PointId, index: int, day: int) -> tuple[int, int] | None:
+        solved = self.compiled.windows
+        if solved is None:
+            return None
+        point = PointId(f"{prefix}.a{index}.d{day}.start")
+        if point not in solved.earliest:
+            return None
+        early, late = solved.of(point)
+        return _window_day(early), _window_day(late)
+
+    def timing(self, group: ir.CycleGroup, prefix: PointId, index: int, day: int) -> tuple[str, ...]:
+        admin = group.administrations[index]
+        lines = [_relation_text(rel, self.displays) for rel in admin.relations]
+        if admin.shift_days:
+            lines.append(f"day {day} can move ± {admin.shift_days} days")
+            window = self.window(prefix, index, day)
+            if window is not None and window != (day - admin.shift_days, day + admin.shift_days):
+                lines.append(f"with the other timing rules, day {day} can move to day {window[0]} to {window[1]}")
+            elif window is not None:
+                lines.append(f"feasible days: {window[0]} to {window[1]}")
+        for gap in group.gaps:
+            if gap.medicine == admin.medicine:
+                lines.append(f"at least {gap.days} days between doses of {gap.medicine.display}")
+        for obs in group.observations:
+            if obs.medicine == admin.medicine:
+                lines.append(f"observe for {minutes_text(obs.minutes)} after the end of the infusion")
+        return tuple(lines)
+
+    def cycle_row(self, admin: ir.Administration) -> CycleRow:
+        details: list[str] = []
+        if admin.shift_days:
+            details.append(f"days after the first can move ± {admin.shift_days} days")
+        if admin.volume is not None:
+            details.append(f"in {quantity_text(admin.volume)}")
+        if admin.cap is not None:
+            details.append(f"maximum {quantity_text(admin.cap)}")
+        return CycleRow(
+            medicine=admin.medicine.display,
+            marks=self.marks(admin),
+            dose=_dose(admin),
+            route=admin.route.term if admin.route else "",
+            days=days_text(admin.days),
+            max_duration=self.duration(admin),
+            role=admin.role,
+            details=tuple(details),
+        )
+
+    @staticmethod
+    def duration(admin: ir.Administration) -> str:
+        if admin.max_minutes is None:
+            return ""
+        text = minutes_text(admin.max_minutes)
+        return f"exactly {text}" if admin.exact_duration else text
+
+    def cycle(self, p: int, g: int, group: ir.CycleGroup) -> CycleView:
+        prefix = PointId(f"p{p}.c{group.first}")
+        anchor = f"p{p}-g{g}"
+        facts = [f"Cycle length: {group.length_days} days"]
+        if group.extend_to_days:
+            facts.append(f"May be extended to {group.extend_to_days} days to allow recovery")
+        if group.open_ended:
+            facts.append("Repeated until a stop rule applies")
+        elif (group.count or 1) > 1:
+            facts.append(f"{group.count} cycles")
+        if group.same_as is not None:
+            facts.append(f"As cycle {group.same_as}, with the differences shown")
+        days: dict[int, list[DayRow]] = {}
+        for i, admin in enumerate(group.administrations):
+            for day in admin.days:
+                days.setdefault(day, []).append(
+                    DayRow(
+                        medicine=admin.medicine.display,
+                        marks=self.marks(admin),
+                        dose=_dose(admin),
+                        route=admin.route.term if admin.route else "",
+                        max_duration=self.duration(admin),
+                        role=admin.role,
+                        timing=self.timing(group, prefix, i, day),
+                        instructions=parse_prose(admin.instructions),
+                    )
+                )
+        notes = tuple(NoteView(n.medicine.display if n.medicine else n.label, parse_prose(n.text)) for n in group.notes)
+        return CycleView(
+            anchor=anchor,
+            heading=group.heading,
+            length_days=group.length_days,
+            facts=tuple(facts),
+            rows=tuple(self.cycle_row(a) for a in group.administrations),
+            notes=notes,
+            days=tuple(DayView(day, f"{anchor}-d{day}", tuple(rows)) for day, rows in sorted(days.items())),
+            group=group,
+            number=group.first,
+            prefix=prefix,
+        )
+
+    # support, references, parts
+
+    def support(self, support: ir.Support) -> SupportView:
+        factors = tuple(
+            FactorRow(
+                factor=f.factor_text,
+                value=f.value_text,
+                factor_code=f.factor.code if f.factor else None,
+                value_code=f.value.code if f.value else None,
+            )
+            for f in support.factors
+        )
+        return SupportView(factors, tuple(NoteView(n.label, parse_prose(n.text)) for n in support.notes))
+
+    @staticmethod
+    def reference(ref: ir.Reference) -> ReferenceView:
+        safe = tuple(u for u in ref.urls if u.lower().startswith(("http://", "https://")))
+        return ReferenceView(
+            text=ref.text,
+            links=safe,
+            unsafe_links=tuple(u for u in ref.urls if u not in safe),
+            pmids=tuple((pmid, f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/") for pmid in ref.pmids),
+            accessed=ref.accessed,
+        )
+
+    def part(self, p: int, part: ir.Part) -> PartView:
+        heading = None
+        if part.number is not None:
+            heading = f"Part {part.number}" + (f": {part.title}" if part.title else "")
+        facts = []
+        if part.start is not None:
+            facts.append("Start: " + (part.start.text or _relation_text(part.start.relation, self.displays)))
+        return PartView(
+            anchor=f"part-{p}",
+            heading=heading,
+            facts=tuple(facts),
+            overview=parse_prose(part.meta.overview),
+            cycles=tuple(self.cycle(p, g, group) for g, group in enumerate(part.cycles)),
+            support=self.support(part.support),
+            references=tuple(self.reference(r) for r in part.references),
+        )
+
+    # the plan
+
+    def plan(self) -> PlanView:
+        phases = self.compiled.phases
+        flow: list[PlanLine] = []
+        for node, phase in phases.phases.items():
+            if node in (STOP, END):
+                continue
+            outgoing = [(v, t) for u, v, t in phases.transitions if u == node]
+            if not outgoing:
+                continue
+            steps: list[str] = []
+            links: list[LinkTarget] = []
+            for target, transition in outgoing:
+                where = self.phase_label(target)
+                if target.startswith("regimen:"):
+                    links.append(self.context.link(target.removeprefix("regimen:")))
+                if transition.kind == "repeat":
+                    steps.append("repeats for each of its cycles")
+                elif transition.guard is not None:
+                    steps.append(f"if {cond_text(transition.guard)}: {where}")
+                elif transition.kind == "otherwise":
+                    steps.append(f"otherwise: {where}")
+                else:
+                    steps.append(f"then {where}")
+            label = "Treatment starts" if node == START else phase.label[0].upper() + phase.label[1:]
+            flow.append(PlanLine(f"{label}: " + "; ".join(steps), tuple(links)))
+        plan = self.regimen.plan
+        return PlanView(
+            flow=tuple(flow),
+            decisions=tuple(self.decision(d) for d in plan.decisions),
+            limits=tuple(self.limit(lim) for lim in plan.limits),
+            stops=tuple(
+                PlanLine(
+                    f"Stop treatment if {cond_text(s.cond)}"
+                    + (f" within {s.within} cycles" if s.within is not None else ""),
+                    (),
+                )
+                for s in plan.stops
+            ),
+        )
+
+    def phase_label(self, node: PhaseId) -> str:
+        if node == STOP:
+            return "stop treatment"
+        if node == END:
+            return "the regimen ends"
+        if node.startswith("regimen:"):
+            target = self.context.link(node.removeprefix("regimen:"))
+            return f"continue with {target.name or target.id}"
+        return self.compiled.phases.phase(PhaseId(node)).label
+
+    def decision(self, decision: ir.Decision) -> PlanLine:
+        match decision.kind:
+            case "any":
+                when = "After any cycle"
+            case "cycle":
+                when = f"After cycle {decision.first}"
+            case "cycles":
+                when = f"After cycles {decision.first} to {decision.last}"
+            case "part":
+                when = f"After part {decision.first}"
+        steps: list[str] = []
+        links: list[LinkTarget] = []
+        for branch in decision.branches:
+            guard = f"if {cond_text(branch.cond)}" if branch.cond is not None else "otherwise"
+            match branch.action:
+                case "continue":
+                    target = self.context.link(branch.target or "")
+                    links.append(target)
+                    action = f"continue with {target.name or target.id}"
+                case "next":
+                    action = "go on to the next cycle"
+                case "cycle":
+                    action = f"go to cycle {branch.target}"
+                case "part":
+                    action = f"go to part {branch.target}"
+                case "stop":
+                    action = "stop treatment"
+            steps.append(f"{guard}: {action}")
+        return PlanLine(f"{when}: " + "; ".join(steps), tuple(links))
+
+    def limit(self, limit: ir.Limit) -> PlanLine:
+        text = f"At most {limit.count} cycles"
+        if limit.cond is not None:
+            text += f" if {cond_text(limit.cond)}"
+        links = tuple(self.context.link(other) for other in limit.counted_with)
+        if links:
+            text += ", counted together with " + ", ".join(t.name or t.id for t in links)
+        return PlanLine(text, links)
+
+    # the page
+
+    def page(self) -> PageView:
+        regimen = self.regimen
+        meta = regimen.meta
+        shown = {"name", "title"}
+        fields = tuple((k.capitalize(), v) for k, v in meta.fields if k not in shown)
+        fields += tuple((f"Identifier ({system})", value) for system, value in meta.identifiers)
+        conflict = None
+        if self.compiled.conflict is not None:
+            conflict = "The timing rules of this regimen cannot all hold: run `regdsl check` on its source."
+        return PageView(
+            id=regimen.id,
+            name=regimen.name,
+            title=meta.get("title"),
+            status=regimen.status.value,
+            banner=_BANNERS.get(regimen.status),
+            superseded_by=self.context.link(meta.superseded_by) if meta.superseded_by else None,
+            cancer=tuple(t.text for t in meta.cancer),
+            setting=meta.setting.text if meta.setting else None,
+            fields=fields,
+            overview=parse_prose(meta.overview),
+            parts=tuple(self.part(p, part) for p, part in enumerate(regimen.parts, start=1)),
+            support=self.support(regimen.support),
+            references=tuple(self.reference(r) for r in regimen.references),
+            plan=self.plan(),
+            footnotes=tuple(FootnoteView(f"fn-{f.name}", f.marker, f.text) for f in meta.footnotes),
+            source=self.context.source,
+            generator=f"regdsl {__version__}",
+            index_href=self.context.index_href,
+            conflict=conflict,
+        )
+
+
+def build_view(compiled: Compiled, context: RenderContext) -> PageView:
+    """Build the view of a compiled regimen's page."""
+    return _Builder(compiled, context).page()
