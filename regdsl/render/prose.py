@@ -1,7 +1,7 @@
-"""Prose as pages show it: the small Markdown subset of the language (paragraphs, bullet
-lists nested by indentation, ``*emphasis*`` and ``**strong**``), never raw HTML.
+"""Prose as pages show it: the small Markdown subset of the language, never raw HTML.
 
-Prose is parsed into blocks of plain text runs; templates write the runs, escaped. The
+The subset is paragraphs, bullet lists nested by indentation, ``*emphasis*`` and
+``**strong**``. Prose is parsed into blocks of plain text runs; templates write the runs, escaped. The
 text of every run is the author's, verbatim: only the list markers and emphasis markers
 are taken away.
 """
@@ -112,7 +112,7 @@ def parse_prose(text: str | None) -> tuple[Block, ...]:
 
 
 def plain(blocks: tuple[Block, ...]) -> str:
-    """The text of some blocks without any markup, one line per paragraph or item."""
+    """Return the text of some blocks without any markup, one line per paragraph or item."""
     lines: list[str] = []
 
     def walk(items: tuple[Item, ...]) -> None:
