@@ -13,22 +13,59 @@ from typing import Literal
 
 import jinja2
 
-__all__ = ["environment", "md_cell", "md_text"]
+from regdsl.render.prose import Block, Item, Run
 
-# Characters that Markdown (GitHub-flavoured) would read as markup in running text.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
-_MD_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+__all__ = ["environment", "md_cell", "md_prose", "md_text"]
+
+# Characters that GitHub-flavoured Markdown reads as markup anywhere in running text.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+# What makes a line a heading, quote, list item or rule when it starts the line.
+_MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])(?=\s|$)", re.MULTILINE)
+# An ampersand that would start a character reference.
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")
 
 
 def md_text(text: object) -> str:
     """Escape text for Markdown: markup characters are backslashed, HTML is made inert."""
     escaped = _MD_SPECIAL.sub(r"\\\1", str(text))
-    return re.sub(r"[&<]", lambda m: _MD_HTML[m.group(0)], escaped)
+    escaped = _MD_ENTITY.sub("&amp;", escaped).replace("<", "&lt;")
+    return _MD_LINE_START.sub(_escape_line_start, escaped)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, marker = match.group(1), match.group(2)
+    if marker[0].isdigit():  # "1." starts a numbered list: escape the dot, "1\\."
+        return f"{indent}{marker[:-1]}\\{marker[-1]}"
+    return f"{indent}\\{marker}"
 
 
 def md_cell(text: object) -> str:
     """Escape text for a Markdown table cell: as ``md_text``, and line breaks become ``<br>``."""
     return "<br>".join(md_text(line) for line in str(text).splitlines())
+
+
+def _md_runs(runs: tuple[Run, ...]) -> str:
+    marks = {"plain": "", "em": "*", "strong": "**"}
+    return "".join(f"{marks[r.style]}{md_text(r.text)}{marks[r.style]}" for r in runs)
+
+
+def _md_items(items: tuple[Item, ...], depth: int) -> list[str]:
+    lines: list[str] = []
+    for item in items:
+        lines.append(f"{'  ' * depth}- {_md_runs(item.runs)}")
+        lines.extend(_md_items(item.children, depth + 1))
+    return lines
+
+
+def md_prose(blocks: tuple[Block, ...]) -> str:
+    """Write prose blocks as Markdown: paragraphs and lists separated by blank lines, text escaped."""
+    chunks = []
+    for block in blocks:
+        if block.kind == "paragraph":
+            chunks.append(_md_runs(block.runs))
+        else:
+            chunks.append("\n".join(_md_items(block.items, 0)))
+    return "\n\n".join(chunks)
 
 
 @functools.cache
@@ -47,4 +84,5 @@ def environment(kind: Literal["html", "md"], templates: Path | None = None) -> j
     )
     env.filters["md"] = md_text
     env.filters["md_cell"] = md_cell
+    env.filters["md_prose"] = md_prose
     return env

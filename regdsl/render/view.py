@@ -247,7 +247,10 @@ def minutes_text(minutes: int) -> str:
 def _relation_text(rel: ir.Relation, displays: dict[str, str]) -> str:
     anchor = {"chemotherapy": "chemotherapy"}.get(rel.anchor_kind) or displays.get(rel.anchor, rel.anchor)
     if rel.low is not None and rel.high is not None and rel.low != rel.high:
-        amount = f"{minutes_text(rel.low)} to {minutes_text(rel.high)} "
+        low, high = minutes_text(rel.low), minutes_text(rel.high)
+        if low.split(" ")[1:] == high.split(" ")[1:]:  # "30 to 60 minutes", not "30 minutes to 60 minutes"
+            low = low.split(" ")[0]
+        amount = f"{low} to {high} "
     elif rel.high is not None:
         amount = f"{minutes_text(rel.high)} "
     elif rel.low:
@@ -335,7 +338,7 @@ class _Builder:
     def cycle_row(self, admin: ir.Administration) -> CycleRow:
         details: list[str] = []
         if admin.shift_days:
-            details.append(f"days after the first can move ± {admin.shift_days} days")
+            details.append(f"days {days_text(admin.days)} can move ± {admin.shift_days} days")
         if admin.volume is not None:
             details.append(f"in {quantity_text(admin.volume)}")
         if admin.cap is not None:
