@@ -49,6 +49,7 @@ __all__ = [
     "build_network",
     "duration",
     "find_conflict",
+    "pair_bounds",
     "paused_gc",
     "windows",
 ]
@@ -568,15 +569,10 @@ def windows(net: TimingNetwork) -> Windows:
     n = len(nodes)
     reverse = net.reverse
     index = net.index
-    cycle_of = [0] * n
-    position: dict[PointId, int] = {}
-    members: list[list[int]] = []
-    for i, cycle in enumerate(net.cycle_of):
-        if cycle not in position:
-            position[cycle] = len(members)
-            members.append([])
-        cycle_of[i] = position[cycle]
-        members[cycle_of[i]].append(i)
+    cycle_of, position = _positions(net)
+    members: list[list[int]] = [[] for _ in position]
+    for i, k in enumerate(cycle_of):
+        members[k].append(i)
     far = DAY * 10_000
     earliest: dict[PointId, int] = {}
     latest: dict[PointId, int] = {}
@@ -600,6 +596,39 @@ def windows(net: TimingNetwork) -> Windows:
             node = nodes[i]
             earliest[node], latest[node] = offsets[node[len(cycle) :]]
     return Windows(earliest=earliest, latest=latest)
+
+
+def pair_bounds(net: TimingNetwork, u: PointId, v: PointId) -> tuple[int | None, int | None]:
+    """Return the solved bounds ``(lower, upper)`` of ``v - u`` in minutes (None: unbounded).
+
+    Two local shortest-path passes from ``u`` (forward for the upper bound, backward for
+    the lower), over the points of ``u``'s cycle and of its two neighbours, as ``windows``
+    does: the bounds are sound, and never come from all pairs. Meaningful for a consistent
+    network only; a point outside those cycles is unbounded.
+
+    Args:
+        net: the timing network.
+        u: the point measured from.
+        v: the point measured.
+
+    Returns:
+        The least and the greatest value ``v - u`` may take.
+
+    """
+    cycle_of, position = _positions(net)
+    iu, iv = net.index[u], net.index[v]
+    k = position[net.cycle_of[iu]]
+    scratch: list[int | None] = [None] * len(net.nodes)
+    upper = _local(net.arcs, iu, cycle_of, k, scratch).get(iv)
+    below = _local(net.reverse, iu, cycle_of, k, scratch).get(iv)
+    return (-below if below is not None else None), upper
+
+
+def _positions(net: TimingNetwork) -> tuple[list[int], dict[PointId, int]]:
+    """Return each point's cycle as a number (cycle starts numbered in network order), and the numbering."""
+    position: dict[PointId, int] = {}
+    cycle_of = [position.setdefault(cycle, len(position)) for cycle in net.cycle_of]
+    return cycle_of, position
 
 
 def _local(

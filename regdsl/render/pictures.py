@@ -1,0 +1,792 @@
+"""The two pictures of a regimen page, as views for the SVG templates.
+
+A *cycle calendar* shows one cycle group: a row per administration line, a column per
+day, a mark on each dose day, the solved shift windows and the cycle's possible
+extension. A *day timeline* shows one dose day in minutes around its anchor infusion:
+premedications' start windows, infusions, observation periods. Both are computed here in
+full (every coordinate, text and class); the templates ``calendar.svg.j2`` and
+``timeline.svg.j2`` only loop over the layers of a ``Picture``.
+
+Each picture is accessible on its own: its ``title`` and ``desc`` say in words what the
+drawing shows, every element has a CSS class (styled by the page) and presentation
+attributes (legible without the stylesheet and in print), and nothing is told by colour
+alone: anti-cancer doses are squares, supportive doses circles, as-needed items hollow
+and dashed, windows hatched and outlined, and a legend names each.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from regdsl.compile.passes import Compiled
+from regdsl.compile.stn import DAY, PointId, duration, pair_bounds
+from regdsl.model import ir
+from regdsl.model.doses import dose_text
+
+__all__ = [
+    "Bar",
+    "Box",
+    "Calendar",
+    "CalendarRow",
+    "Layer",
+    "LegendItem",
+    "Paint",
+    "Pattern",
+    "Picture",
+    "Text",
+    "Timeline",
+    "TimelineRow",
+    "calendar",
+    "timelines",
+]
+
+# Text sizes (user units, one per CSS pixel at 100%): never below 11.
+FONT = 12
+SMALL = 11
+CHAR = 7  # a generous estimate of one character's width at FONT, for layout
+INK = "#1a1a1a"
+# Start windows wider than this (relative to the anchor) are open-ended, not drawn to scale.
+NEAR = 12 * 60
+
+
+# -- the drawing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Paint:
+    """How a layer is drawn: its CSS classes and the presentation attributes used without CSS."""
+
+    cls: str
+    fill: str
+    stroke: str = "none"
+    dash: str = ""
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A rectangle (``rx`` rounds it: half its width makes a circle)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    rx: float = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A line of text; ``anchor`` is its SVG ``text-anchor`` (start, middle or end)."""
+
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One group of the drawing, all in one paint: lines (an SVG path), boxes and texts."""
+
+    paint: Paint
+    path: str = ""
+    boxes: tuple[Box, ...] = ()
+    texts: tuple[Text, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A hatching pattern, ``id`` unique on the page; a paint's fill refers to it."""
+
+    id: str
+    angle: int
+    colour: str
+
+    @property
+    def fill(self) -> str:
+        """The fill value that uses this pattern."""
+        return f"url(#{self.id})"
+
+
+@dataclass(frozen=True, slots=True)
+class LegendItem:
+    """One entry of a legend: a swatch drawn like the thing it names, and its name."""
+
+    paint: Paint
+    swatch: Box
+    text: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """An SVG picture: size, title and description, hatchings, then layers drawn in order."""
+
+    ident: str
+    kind: str
+    title: str
+    desc: str
+    width: float
+    height: float
+    patterns: tuple[Pattern, ...]
+    layers: tuple[Layer, ...]
+
+    @property
+    def title_id(self) -> str:
+        """The id of the ``<title>`` element."""
+        return f"{self.ident}-title"
+
+    @property
+    def desc_id(self) -> str:
+        """The id of the ``<desc>`` element."""
+        return f"{self.ident}-desc"
+
+
+# -- what the pictures say -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRow:
+    """One administration line of a cycle calendar.
+
+    ``windows`` holds ``(day, first, last)`` for each dose that may move: the calendar
+    days its start may fall on in the solved timing network.
+    """
+
+    medicine: str
+    dose: str
+    role: str
+    prn: bool
+    days: tuple[int, ...]
+    windows: tuple[tuple[int, int, int], ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar(Picture):
+    """The cycle calendar of one cycle group (the picture, and its rows in words).
+
+    ``first_day`` and ``last_day`` are the first and last columns drawn (``last_day`` is
+    the day the cycle may extend to, when it may).
+    """
+
+    cycle: int
+    first_day: int
+    last_day: int
+    length_days: int
+    extend_to_days: int | None
+    rows: tuple[CalendarRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a timeline, in minutes from the anchor (None: open on that side).
+
+    ``kind`` is ``window`` (when a start may fall), ``start`` (an exact start),
+    ``infusion`` or ``observation``.
+    """
+
+    kind: str
+    start: int | None
+    end: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One line of a day timeline: its label, its bars, and its role (anticancer, supportive, observation)."""
+
+    label: str
+    bars: tuple[Bar, ...]
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline(Picture):
+    """The timeline of one or more dose days that look alike, in minutes from ``anchor``'s start."""
+
+    cycle: int
+    days: tuple[int, ...]
+    anchor: str
+    axis: tuple[int, int]
+    rows: tuple[TimelineRow, ...]
+
+
+# -- paints ----------------------------------------------------------------------------------
+
+GRID = Paint("gridline", "none", "#c8c8c8")
+LABELS = Paint("label", INK)
+AXIS = Paint("label axis", INK, size=SMALL)
+
+
+def _dose_paint(role: str, prn: bool) -> tuple[Paint, float]:
+    """Return a dose mark's paint, and its corner radius as a share of its size (0.5: a circle)."""
+    colour = "#1f4e79" if role == "anticancer" else "#4f7a28"
+    cls = f"dose dose-{role}"
+    rx = 0.0 if role == "anticancer" else 0.5
+    if prn:
+        return Paint(f"{cls} prn", "#ffffff", colour, "2 2"), rx
+    return Paint(cls, colour, colour), rx
+
+
+def _patterns(ident: str) -> tuple[Pattern, Pattern]:
+    return Pattern(f"{ident}-hatch", 45, "#b35900"), Pattern(f"{ident}-extend", -45, "#8c8c8c")
+
+
+def _legend(entries: Iterable[tuple[Paint, float, str]], x0: float, y: float, right: float) -> tuple[Layer, ...]:
+    """Lay out legend entries (paint, swatch corner share, text) left to right, wrapping at ``right``."""
+    items: list[LegendItem] = []
+    x = x0
+    for paint, rx, text in entries:
+        width = 16 + CHAR * len(text) + 16
+        if x > x0 and x + width > right:
+            x, y = x0, y + 20
+        items.append(LegendItem(paint, Box(x, y, 12, 12, 12 * rx), Text(x + 16, y + 11, text)))
+        x += width
+    swatches = tuple(Layer(replace(item.paint, cls=f"{item.paint.cls} swatch"), boxes=(item.swatch,)) for item in items)
+    texts = Layer(Paint("label legend", INK), texts=tuple(item.text for item in items))
+    return (*swatches, texts) if items else ()
+
+
+def _bottom(layers: Iterable[Layer]) -> float:
+    """Return the lowest y any box or text of ``layers`` reaches."""
+    ys = [b.y + b.height for layer in layers for b in layer.boxes] + [t.y + 4 for layer in layers for t in layer.texts]
+    return max(ys, default=0)
+
+
+# -- wording ---------------------------------------------------------------------------------
+
+
+def _days_words(days: Iterable[int]) -> str:
+    """``day 1``, ``days 8 and 15``, ``days 1, 8 and 15``, ``days 1 to 28``, ``days 2 to 4 and 23 to 25``."""
+    ordered = sorted(set(days))
+    parts: list[str] = []
+    for _, run in itertools.groupby(enumerate(ordered), key=lambda pair: pair[1] - pair[0]):
+        values = [day for _, day in run]
+        if len(values) >= 3:
+            parts.append(f"{values[0]} to {values[-1]}")
+        else:
+            parts.extend(str(v) for v in values)
+    if len(ordered) == 1:
+        return f"day {ordered[0]}"
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
+    return f"days {joined}"
+
+
+def _minutes(minutes: int) -> str:
+    """``45 min`` under two hours, else in hours: ``8 hours``, ``23 hours 59 min``."""
+    return f"{minutes} min" if minutes < 120 else duration(minutes)
+
+
+def _range(low: int, high: int) -> str:
+    if low == high:
+        return _minutes(low)
+    if high < 120:
+        return f"{low} to {high} min"
+    return f"{_minutes(low)} to {_minutes(high)}"
+
+
+def _when(low: int | None, high: int | None) -> str:
+    """Say a start window relative to the anchor: ``30 to 60 min before``, ``at 0``, ``8 hours after``."""
+    if low is None and high is None:
+        return "at any time"
+    if low is None:
+        assert high is not None
+        return f"at least {_minutes(-high)} before" if high <= 0 else f"up to {_minutes(high)} after"
+    if high is None:
+        return f"at least {_minutes(low)} after" if low >= 0 else f"from {_minutes(-low)} before"
+    if low == high == 0:
+        return "starts at 0"
+    if high <= 0:
+        return f"{_range(-high, -low)} before"
+    if low >= 0:
+        return f"{_range(low, high)} after"
+    return f"{_minutes(-low)} before to {_minutes(high)} after"
+
+
+def _signed(minutes: int) -> str:
+    """Write a tick label: ``−60 min``, ``0``, ``+60 min`` (a true minus sign)."""
+    if minutes == 0:
+        return "0"
+    return f"{'+' if minutes > 0 else '−'}{abs(minutes)} min"
+
+
+def _route(admin: ir.Administration) -> str:
+    return admin.route.aliases[0] if admin.route and admin.route.aliases else ""
+
+
+# -- where a group sits in the network ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """A cycle group's part, its title prefix, and the point ids of one of its cycles."""
+
+    part: str
+    prefix: PointId
+
+    def start(self, index: int, day: int) -> PointId:
+        return PointId(f"{self.prefix}.a{index}.d{day}.start")
+
+
+def _place(compiled: Compiled, group: ir.CycleGroup, cycle: int) -> _Place:
+    """Find ``group`` in the regimen, and the point ids of its cycle number ``cycle``."""
+    for p, part in enumerate(compiled.regimen.parts, start=1):
+        for g, candidate in enumerate(part.cycles):
+            if candidate == group:
+                label = f"Part {part.number}, " if part.number is not None else ""
+                # Overlapping groups (STR013) keep their instances apart with the group number.
+                overlap = PointId(f"p{p}.g{g}.c{cycle}")
+                prefix = overlap if overlap in compiled.network.index else PointId(f"p{p}.c{cycle}")
+                return _Place(label, prefix)
+    raise ValueError("the cycle group is not one of the regimen's")
+
+
+# -- the cycle calendar ------------------------------------------------------------------------
+
+ROW = 24
+COLUMN = 22  # a day's column up to 31 columns; narrower beyond
+MARK = 14
+
+
+def calendar(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: str) -> Calendar:
+    """Draw the cycle calendar of ``group``, from its cycle number ``cycle`` (normally its first).
+
+    Shift windows are the solved ones (``compiled.windows``): the calendar days each
+    movable dose may really start on, which other constraints may make narrower than
+    written. When the timing conflicts (no windows), the days are drawn without windows.
+
+    Args:
+        compiled: the compiled regimen.
+        group: one of its cycle groups.
+        cycle: the number of the cycle drawn.
+        ident: an id prefix unique on the page (the picture's element ids start with it).
+
+    Returns:
+        The calendar's view.
+
+    """
+    place = _place(compiled, group, cycle)
+    hatch, extend = _patterns(ident)
+    admins = group.administrations
+    all_days = [d for a in admins for d in a.days]
+    first_day = 0 if 0 in all_days else 1
+    last_day = max([group.length_days, group.extend_to_days or 0, *all_days])
+    columns = last_day - first_day + 1
+    col = COLUMN if columns <= 31 else 12
+    labels = [f"{a.medicine.display} {dose_text(a.dose)}" + (" (as needed)" if a.prn else "") for a in admins]
+    left = max(120, CHAR * max((len(t) for t in labels), default=0) + 16)
+    extension = group.extend_to_days if group.extend_to_days and group.extend_to_days > group.length_days else None
+    top = (16 if extension else 0) + 20
+    right = left + columns * col
+    bottom = top + ROW * len(admins)
+    size = min(MARK, col - 4)
+
+    def x_of(day: int) -> float:
+        return left + (min(max(day, first_day), last_day) - first_day) * col
+
+    rows: list[CalendarRow] = []
+    marks: list[Layer] = []
+    shaded: list[Box] = []
+    for i, (admin, label) in enumerate(zip(admins, labels, strict=True)):
+        y = top + i * ROW
+        paint, rx = _dose_paint(admin.role, admin.prn)
+        boxes = tuple(Box(x_of(d) + (col - size) / 2, y + (ROW - size) / 2, size, size, size * rx) for d in admin.days)
+        marks.append(Layer(paint, boxes=boxes))
+        moves = tuple(_moves(compiled, place, i, admin))
+        shaded.extend(Box(x_of(lo), y + 3, x_of(hi) - x_of(lo) + col, ROW - 6) for _day, lo, hi in moves)
+        rows.append(_calendar_row(admin, label, moves))
+
+    window_paint = Paint("shift window", hatch.fill, "#b35900", "4 2")
+    extension_paint = Paint("extension", extend.fill)
+    grid = " ".join(
+        [f"M{x_of(d)} {top}V{bottom}" for d in range(first_day, last_day + 1)]
+        + [f"M{right} {top}V{bottom}"]
+        + [f"M{left} {top + i * ROW}H{right}" for i in range(len(admins) + 1)]
+    )
+    step = 1 if columns <= 31 else 7
+    ticks = [d for d in range(first_day, last_day + 1) if d % step == 0 or d in (first_day, last_day)]
+    if step > 1:  # keep the last label clear of the multiple of 7 just before it
+        ticks = [d for d in ticks if d == last_day or last_day - d >= 3]
+    layers: list[Layer] = []
+    if extension:
+        layers.append(
+            Layer(
+                extension_paint,
+                boxes=(Box(x_of(group.length_days + 1), top, right - x_of(group.length_days + 1), bottom - top),),
+            )
+        )
+    layers += [
+        Layer(GRID, path=grid),
+        Layer(window_paint, boxes=tuple(shaded)),
+        *marks,
+        Layer(LABELS, texts=tuple(Text(8, top + i * ROW + 16, label) for i, label in enumerate(labels))),
+        Layer(
+            AXIS,
+            texts=(Text(8, top - 6, "Day"), *(Text(x_of(d) + col / 2, top - 6, str(d), "middle") for d in ticks)),
+        ),
+    ]
+    if extension:
+        layers.append(
+            Layer(Paint("label extension", INK), texts=(Text(right, 12, f"may extend to day {extension}", "end"),))
+        )
+    entries = _calendar_legend(admins, window_paint if shaded else None, extension_paint if extension else None)
+    width = right + 8
+    legend = _legend(entries, 8, bottom + 12, width)
+    layers += legend
+    title = f"Cycle calendar: {place.part}{group.heading}"
+    return Calendar(
+        ident=ident,
+        kind="calendar",
+        title=title,
+        desc=_calendar_desc(title, group, extension, rows, windows=compiled.windows is not None),
+        width=width,
+        height=max(_bottom(legend), bottom) + 8,
+        patterns=(hatch, extend),
+        layers=tuple(layers),
+        cycle=cycle,
+        first_day=first_day,
+        last_day=last_day,
+        length_days=group.length_days,
+        extend_to_days=extension,
+        rows=tuple(rows),
+    )
+
+
+def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administration) -> Iterator[tuple[int, int, int]]:
+    """Each movable dose's ``(day, first, last)``: the calendar days its start may really fall on."""
+    if not admin.shift_days or admin.prn or compiled.windows is None:
+        return
+    for day in admin.days:
+        point = place.start(index, day)
+        if point not in compiled.windows.earliest:
+            continue
+        early, late = compiled.windows.of(point)
+        first, last = early // DAY + 1, late // DAY + 1
+        if (first, last) != (day, day):
+            yield day, first, last
+
+
+def _calendar_row(admin: ir.Administration, label: str, moves: tuple[tuple[int, int, int], ...]) -> CalendarRow:
+    name = admin.medicine.display
+    text = f"{label}: {_days_words(admin.days)}"
+    text += "".join(f"; {name} day {day} dose: day {lo} to day {hi}" for day, lo, hi in moves)
+    return CalendarRow(
+        medicine=name,
+        dose=dose_text(admin.dose),
+        role=admin.role,
+        prn=admin.prn,
+        days=admin.days,
+        windows=moves,
+        text=text + ".",
+    )
+
+
+def _calendar_legend(
+    admins: tuple[ir.Administration, ...], window: Paint | None, extension: Paint | None
+) -> list[tuple[Paint, float, str]]:
+    entries: list[tuple[Paint, float, str]] = []
+    for role, prn, text in (
+        ("anticancer", False, "anti-cancer dose"),
+        ("supportive", False, "supportive dose"),
+        ("anticancer", True, "anti-cancer, as needed"),
+        ("supportive", True, "supportive, as needed"),
+    ):
+        if any(a.role == role and a.prn == prn for a in admins):
+            paint, rx = _dose_paint(role, prn)
+            entries.append((paint, rx, text))
+    if window:
+        entries.append((window, 0, "days a dose may move to"))
+    if extension:
+        entries.append((extension, 0, "days the cycle may extend to"))
+    return entries
+
+
+def _calendar_desc(
+    title: str, group: ir.CycleGroup, extension: int | None, rows: list[CalendarRow], *, windows: bool
+) -> str:
+    said = [f"{title}. One row per medicine, one column per day of the cycle (days 1 to {group.length_days})."]
+    if extension:
+        said.append(f"The cycle may extend to day {extension}.")
+    if not windows:
+        said.append("The days doses may move to are not shown: the timing constraints conflict.")
+    said.extend(row.text for row in rows)
+    return " ".join(said)
+
+
+# -- the day timeline --------------------------------------------------------------------------
+
+TIMELINE_WIDTH = 640
+MARGIN = 36
+LINE = 40
+STEPS = (15, 30, 60, 120, 180, 240, 360, 480, 720)
+
+
+@dataclass(frozen=True, slots=True)
+class _Dose:
+    """A dose of an administration line on one day: the line's index, the day, and its start point."""
+
+    index: int
+    day: int
+    admin: ir.Administration
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    """What one day's timeline shows: its anchor in words and its rows, in minutes from the anchor."""
+
+    anchor_text: str
+    rows: tuple[TimelineRow, ...]
+
+
+def timelines(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: str) -> tuple[Timeline, ...]:
+    """Draw the day timelines of ``group``'s cycle number ``cycle``.
+
+    One timeline for each dose day with premedications (anchored to a medicine or to
+    chemotherapy), observations or anti-cancer infusions of stated duration; days that
+    would look alike share one timeline. Every bar is what the solved timing network
+    allows relative to the anchor's start (``pair_bounds``). A regimen whose timing
+    conflicts has no timelines (nothing can be solved).
+
+    Args:
+        compiled: the compiled regimen.
+        group: one of its cycle groups.
+        cycle: the number of the cycle drawn.
+        ident: an id prefix unique on the page; each timeline's id is ``{ident}-day{N}``.
+
+    Returns:
+        The timelines, in day order.
+
+    """
+    if compiled.conflict is not None:
+        return ()
+    place = _place(compiled, group, cycle)
+    index = compiled.network.index
+    doses = [
+        _Dose(i, day, admin)
+        for i, admin in enumerate(group.administrations)
+        if not admin.prn
+        for day in admin.days
+        if place.start(i, day) in index
+    ]
+    anchored: dict[int, list[tuple[_Dose, ir.Relation]]] = {}
+    for dose in doses:
+        for rel in dose.admin.relations:
+            day = _anchor_day(doses, rel, dose.day)
+            if day is not None:
+                anchored.setdefault(day, []).append((dose, rel))
+    observed = {d.day for d in doses if any(o.medicine == d.admin.medicine for o in group.observations)}
+    timed = {d.day for d in doses if d.admin.role == "anticancer" and d.admin.max_minutes is not None}
+    shown: dict[_Day, list[int]] = {}
+    for day in sorted(set(anchored) | observed | timed):
+        view = _day(compiled, group, place, doses, day, anchored.get(day, []))
+        shown.setdefault(view, []).append(day)
+    return tuple(_timeline(view, days, place, cycle, ident) for view, days in shown.items())
+
+
+def _anchor_day(doses: list[_Dose], rel: ir.Relation, day: int) -> int | None:
+    """Return the day of the dose ``rel`` anchors to, as the timing network finds it (that day, or next to it)."""
+    if rel.anchor_kind == "event":
+        return None
+    step = 1 if rel.direction == "before" else -1
+    for anchor_day in (day, day + step):
+        for dose in doses:
+            if dose.day == anchor_day and _is_anchor(dose, rel):
+                return anchor_day
+    return None
+
+
+def _is_anchor(dose: _Dose, rel: ir.Relation) -> bool:
+    if rel.anchor_kind == "chemotherapy":
+        return dose.admin.role == "anticancer"
+    return dose.admin.medicine.name == rel.anchor
+
+
+def _day(
+    compiled: Compiled,
+    group: ir.CycleGroup,
+    place: _Place,
+    doses: list[_Dose],
+    day: int,
+    anchored: list[tuple[_Dose, ir.Relation]],
+) -> _Day:
+    """Build a day's rows around its anchor: chemotherapy, else the medicine anchored to, else an anti-cancer dose."""
+    todays = [d for d in doses if d.day == day]
+    premeds = {(d.index, d.day) for d, _ in anchored}
+    if any(rel.anchor_kind == "chemotherapy" for _, rel in anchored):
+        anchor, anchor_text = PointId(f"{place.prefix}.d{day}.chemo.start"), "chemotherapy"
+    else:
+        named = {rel.anchor for _, rel in anchored}
+        main = next(
+            (d for d in todays if d.admin.medicine.name in named),
+            next((d for d in todays if d.admin.role == "anticancer"), todays[0]),
+        )
+        anchor, anchor_text = place.start(main.index, day), main.admin.medicine.display
+    shown = [
+        d
+        for d in doses
+        if (d.index, d.day) in premeds
+        or (
+            d.day == day
+            and (
+                d.admin.role == "anticancer"
+                or place.start(d.index, day) == anchor
+                or any(d.admin.medicine.name == rel.anchor for _, rel in anchored)
+                or (d.admin.max_minutes is not None and _route(d.admin) != "oral")
+            )
+        )
+    ]
+    rows: list[TimelineRow] = []
+    qualifiers = {(d.index, d.day): rel.qualifier for d, rel in anchored if rel.qualifier}
+    for dose in sorted(shown, key=lambda d: (d.day, d.index)):
+        rows.append(_dose_row(compiled, place, anchor, dose, qualifiers.get((dose.index, dose.day))))
+        for o, obs in enumerate(group.observations):
+            if obs.medicine == dose.admin.medicine and dose.day == day:
+                rows.append(_observation_row(compiled, place, anchor, dose, o, obs))
+    return _Day(anchor_text, tuple(rows))
+
+
+def _dose_row(compiled: Compiled, place: _Place, anchor: PointId, dose: _Dose, qualifier: str | None) -> TimelineRow:
+    admin = dose.admin
+    start = place.start(dose.index, dose.day)
+    low, high = pair_bounds(compiled.network, anchor, start)
+    _, end = pair_bounds(compiled.network, anchor, PointId(f"{start.removesuffix('.start')}.end"))
+    bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
+    if low is not None and high is not None and end is not None and high - low <= NEAR and high < end <= high + NEAR:
+        bars.append(Bar("infusion", high, end))
+    label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose), _route(admin))))
+    label += f": {_when(low, high)}"
+    if admin.max_minutes is not None:
+        label += f", over {'exactly ' if admin.exact_duration else ''}{_minutes(admin.max_minutes)}"
+    if qualifier:
+        label += f" ({qualifier})"
+    return TimelineRow(label, tuple(bars), admin.role)
+
+
+def _observation_row(
+    compiled: Compiled, place: _Place, anchor: PointId, dose: _Dose, o: int, obs: ir.Observation
+) -> TimelineRow:
+    """Draw an observation from the infusion's end at its latest (the infusion taking its full time)."""
+    base = f"{place.prefix}.o{o}.a{dose.index}.d{dose.day}"
+    _, start = pair_bounds(compiled.network, anchor, PointId(base + ".start"))
+    _, end = pair_bounds(compiled.network, anchor, PointId(base + ".end"))
+    label = f"observation: {_minutes(obs.minutes)} after the end of {obs.medicine.display}"
+    return TimelineRow(label, (Bar("observation", start, end),), "observation")
+
+
+def _axis(rows: tuple[TimelineRow, ...]) -> tuple[int, int, int]:
+    """Return the axis range and tick step, in at most 8 steps.
+
+    The range holds 0 and every bar, except that a bar wider than ``NEAR`` (or open) counts
+    by its end nearer 0 only: it is drawn cut off at the axis.
+    """
+    values = {0}
+    cut = set()  # the sides bars are cut off on, which get one more step to show it
+    for row in rows:
+        for bar in row.bars:
+            if bar.start is not None and bar.end is not None and bar.end - bar.start <= NEAR:
+                values.update((bar.start, bar.end))
+                continue
+            near = min((v for v in (bar.start, bar.end) if v is not None), key=abs, default=0)
+            values.add(near)
+            cut.add(-1 if near == bar.end else 1)
+    low, high = min(values), max(values)
+    if low == high:
+        high = low + 60
+    step = next((s for s in STEPS if (high - low) / s <= 8), STEPS[-1])
+    low, high = math.floor(low / step) * step, math.ceil(high / step) * step
+    return low - step * (-1 in cut), high + step * (1 in cut), step
+
+
+def _bar_paints(hatch: Pattern) -> dict[tuple[str, str], tuple[Paint, str]]:
+    """Each bar's paint by (kind, role), in drawing order, with its legend text."""
+    return {
+        ("window", "supportive"): (Paint("window premed", hatch.fill, "#555555"), "when it may start"),
+        ("window", "anticancer"): (Paint("window dose-anticancer", hatch.fill, "#1f4e79"), "when it may start"),
+        ("infusion", "supportive"): (
+            Paint("infusion premed dose-supportive", "#4f7a28", "#4f7a28"),
+            "supportive infusion",
+        ),
+        ("infusion", "anticancer"): (Paint("infusion dose-anticancer", "#1f4e79", "#1f4e79"), "anti-cancer infusion"),
+        ("observation", "observation"): (Paint("observation", "#fff4d6", "#8a6d00", "3 2"), "observation"),
+        ("start", "supportive"): (Paint("mark premed", INK), "exact start"),
+        ("start", "anticancer"): (Paint("mark dose-anticancer", INK), "exact start"),
+    }
+
+
+def _timeline(view: _Day, days: list[int], place: _Place, cycle: int, ident: str) -> Timeline:
+    ident = f"{ident}-day{days[0]}"
+    hatch, _ = _patterns(ident)
+    low, high, step = _axis(view.rows)
+    width = max(TIMELINE_WIDTH, max((CHAR * len(r.label) + 2 * MARGIN for r in view.rows), default=0))
+    scale = (width - 2 * MARGIN) / (high - low)
+
+    def x_of(minutes: int | None, default: int) -> float:
+        value = default if minutes is None else min(max(minutes, low), high)
+        return round(MARGIN + (value - low) * scale, 1)
+
+    paints = _bar_paints(hatch)
+    boxes: dict[tuple[str, str], list[Box]] = {key: [] for key in paints}
+    texts: list[Text] = []
+    for r, row in enumerate(view.rows):
+        y = 8 + r * LINE
+        texts.append(Text(MARGIN, y + 12, row.label))
+        for bar in row.bars:
+            x0, x1 = x_of(bar.start, low), x_of(bar.end, high)
+            if bar.kind == "start":
+                boxes[bar.kind, row.role].append(Box(x0 - 2, y + 16, 4, 18))
+            else:
+                boxes[bar.kind, row.role].append(Box(x0, y + 18, max(x1 - x0, 2), 14))
+    axis_y = 8 + len(view.rows) * LINE + 4
+    ticks = range(low, high + 1, step)
+    grid = " ".join(f"M{x_of(t, t)} 8V{axis_y}" for t in ticks) + f" M{MARGIN} {axis_y}H{width - MARGIN}"
+    zero = x_of(0, 0)
+    layers = [
+        Layer(GRID, path=grid),
+        Layer(Paint("gridline zero", "none", "#555555", "4 3"), path=f"M{zero} 4V{axis_y}"),
+        *(Layer(paints[key][0], boxes=tuple(found)) for key, found in boxes.items() if found),
+        Layer(LABELS, texts=tuple(texts)),
+        Layer(
+            AXIS,
+            texts=(
+                *(Text(x_of(t, t), axis_y + 16, _signed(t), "middle") for t in ticks),
+                Text(MARGIN, axis_y + 34, f"0 = the start of {view.anchor_text}; minutes before (−) and after (+)"),
+            ),
+        ),
+    ]
+    named: dict[str, Paint] = {}
+    for key, found in boxes.items():
+        if found:
+            named.setdefault(paints[key][1], paints[key][0])
+    entries = [(paint, 0.0, text) for text, paint in named.items()]
+    legend = _legend(entries, MARGIN, axis_y + 48, width)
+    layers += legend
+    title = f"Day timeline: {place.part}Cycle {cycle}, {_days_words(days)}"
+    desc = " ".join(
+        [f"{title}. Minutes from the start of {view.anchor_text} (0), from {_signed(low)} to {_signed(high)}."]
+        + [f"{row.label}{_observed(row)}." for row in view.rows]
+    )
+    return Timeline(
+        ident=ident,
+        kind="timeline",
+        title=title,
+        desc=desc,
+        width=width,
+        height=_bottom(legend) + 8,
+        patterns=(hatch,),
+        layers=tuple(layers),
+        cycle=cycle,
+        days=tuple(days),
+        anchor=view.anchor_text,
+        axis=(low, high),
+        rows=view.rows,
+    )
+
+
+def _observed(row: TimelineRow) -> str:
+    """For an observation: when it runs if the infusion takes its full time."""
+    (bar, *_) = row.bars
+    if bar.kind != "observation" or bar.start is None or bar.end is None:
+        return ""
+    return f", from {_signed(bar.start)} to {_signed(bar.end)} when the infusion takes its full time"
