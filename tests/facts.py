@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from regdsl.compile.library import load_library, lower_file, scan_regimens
 from regdsl.compile.passes import Compiled, compile_regimen
@@ -68,8 +67,8 @@ def facts(regimen: ir.Regimen) -> Facts:
     if meta.setting:
         found.texts.append(meta.setting.text)
     found.prose(meta.overview)
-    for note in meta.footnotes:
-        found.texts += [note.marker, note.text]
+    for footnote in meta.footnotes:
+        found.texts += [footnote.marker, footnote.text]
     supports = [regimen.support] + [p.support for p in regimen.parts]
     references = list(regimen.references) + [r for p in regimen.parts for r in p.references]
     for part in regimen.parts:
@@ -80,8 +79,8 @@ def facts(regimen: ir.Regimen) -> Facts:
             found.texts.append(part.start.text)
         for group in part.cycles:
             found.texts.append(group.heading)
-            for note in group.notes:
-                found.prose(note.text)
+            for group_note in group.notes:
+                found.prose(group_note.text)
             for admin in group.administrations:
                 duration = minutes_text(admin.max_minutes) if admin.max_minutes is not None else ""
                 route = admin.route.term if admin.route else ""
@@ -130,8 +129,3 @@ def _in_order(cells: list[str], row: str) -> bool:
             return False
         at = found + len(cell)
     return True
-
-
-def sources() -> list[Path]:
-    """Every bundled regimen file."""
-    return [REGIMENS / f"{name}.reg" for name in BUNDLED]

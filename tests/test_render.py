@@ -1,0 +1,198 @@
+"""Page outputs: goldens for every bundled regimen, the JSON Schema, safe doses, and no fact lost."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import pytest
+
+from regdsl.render.pages import render
+from tests.conftest import ROOT, check_golden
+from tests.facts import BUNDLED, bundled, facts, markdown_text, missing, norm, site_context
+
+GOLDENS = ROOT / "tests" / "render"
+OUTPUTS = {"html": "page.html", "md": "page.md", "json": "regimen.json"}
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("regdsl.render").joinpath("schema/regimen.schema.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@pytest.mark.parametrize("fmt", sorted(OUTPUTS))
+@pytest.mark.parametrize("regimen_id", BUNDLED)
+def test_output_matches_its_golden(regimen_id: str, fmt: str, update_goldens: bool) -> None:
+    actual = render(fmt, bundled(regimen_id), site_context(regimen_id))
+    path = GOLDENS / regimen_id / OUTPUTS[fmt]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    check_golden(path, actual, update_goldens)
+
+
+def test_schema_is_valid_json_schema_2020_12() -> None:
+    jsonschema.Draft202012Validator.check_schema(schema())
+    assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+@pytest.mark.parametrize("regimen_id", BUNDLED)
+def test_json_validates_against_the_schema(regimen_id: str) -> None:
+    document = json.loads(render("json", bundled(regimen_id), site_context(regimen_id)))
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
+    errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(document)]
+    assert errors == []
+
+
+def test_schema_refuses_a_document_with_an_unknown_field_or_a_float_dose() -> None:
+    document = json.loads(render("json", bundled(BUNDLED[0]), site_context(BUNDLED[0])))
+    validator = jsonschema.Draft202012Validator(schema())
+    document["surprise"] = 1
+    assert not validator.is_valid(document)
+    del document["surprise"]
+    document["parts"][0]["cycles"][0]["administrations"][0]["dose"]["amount"] = "1.50"
+    assert not validator.is_valid(document)
+
+
+class _Text(HTMLParser):
+    """The visible text of a page, and the text of each table row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[str] = []
+        self.rows: list[list[str]] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"style", "script", "title", "desc"}:
+            self.hidden += 1
+        if tag == "tr":
+            self.rows.append([])
+        if tag in {"td", "th", "p", "li", "br", "tr", "h1", "h2", "h3", "h4", "caption", "dd", "dt"}:
+            self.chunks.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"style", "script", "title", "desc"}:
+            self.hidden -= 1
+        if tag in {"td", "th"} and self.rows:
+            self.rows[-1].append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.chunks.append(data)
+            if self.rows:
+                self.rows[-1].append(data)
+
+
+def page_text(html: str) -> tuple[str, list[str]]:
+    parser = _Text()
+    parser.feed(html)
+    return norm("".join(parser.chunks)), [norm("".join(row)) for row in parser.rows]
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [norm(node)]
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return []
+
+
+@pytest.mark.parametrize("regimen_id", BUNDLED)
+def test_every_fact_is_in_the_html_page(regimen_id: str) -> None:
+    compiled = bundled(regimen_id)
+    text, rows = page_text(render("html", compiled, site_context(regimen_id)))
+    assert missing(facts(compiled.regimen), text, rows) == []
+
+
+@pytest.mark.parametrize("regimen_id", BUNDLED)
+def test_every_fact_is_in_the_markdown_page(regimen_id: str) -> None:
+    compiled = bundled(regimen_id)
+    markdown = render("md", compiled, site_context(regimen_id))
+    rows = [markdown_text(line) for line in markdown.splitlines() if line.startswith("|")]
+    assert missing(facts(compiled.regimen), markdown_text(markdown), rows) == []
+
+
+@pytest.mark.parametrize("regimen_id", BUNDLED)
+def test_every_fact_is_in_the_json(regimen_id: str) -> None:
+    compiled = bundled(regimen_id)
+    document = json.loads(render("json", compiled, site_context(regimen_id)))
+    strings = _strings(document)
+    # Prose is kept whole in JSON (a paragraph or item is a line of it); rows are objects.
+    text = "\n".join(strings)
+    administrations = [
+        a for part in document["parts"] for group in part["cycles"] for a in group["administrations"]
+    ]
+    rows = [
+        " ".join(
+            [
+                a["medicine"]["display"],
+                a["dose"]["display"],
+                a["route"]["display"] if a["route"] else "",
+                ", ".join(map(str, a["days"])),
+            ]
+        )
+        for a in administrations
+    ]
+    found = facts(compiled.regimen)
+    found.rows = [(m, d, r, ", ".join(str(x) for x in _days(days))) for m, d, r, days, _ in found.rows]
+    lost = [t for t in found.texts if t not in text and not t.startswith("At most ")]
+    lost += [" | ".join(r) for r in found.rows if not any(norm(" ".join(c for c in r if c)) == row for row in rows)]
+    assert lost == []
+    limits = [lim["count"] for lim in document["plan"]["limits"]]
+    assert limits == [lim.count for lim in compiled.regimen.plan.limits]
+
+
+def _days(text: str) -> list[int]:
+    days: list[int] = []
+    for piece in text.split(", "):
+        if " to " in piece:
+            first, last = piece.split(" to ")
+            days.extend(range(int(first), int(last) + 1))
+        elif piece:
+            days.append(int(piece))
+    return days
+
+
+# Error-prone forms (ISMP): a trailing zero, a naked decimal point, µg, U.
+ERROR_PRONE = re.compile(r"\d\.\d*0(?!\d)\s*(mg|g|microgram|mL|mmol|units|%)|(?<![\d\w])\.\d|µg|μg|\b\d+\s*U\b")
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+@pytest.mark.parametrize("regimen_id", BUNDLED)
+def test_doses_are_never_written_in_an_error_prone_form(regimen_id: str, fmt: str) -> None:
+    compiled = bundled(regimen_id)
+    output = render(fmt, compiled, site_context(regimen_id))
+    doses = re.findall(r'data-dose="([^"]*)"', output) if fmt == "html" else output.splitlines()
+    assert doses
+    assert [d for d in doses if ERROR_PRONE.search(d)] == []
+
+
+def test_seed_page_shows_the_solved_shift_window_and_superscript_units() -> None:
+    html = render("html", bundled("leu-all-bcell-rr-inotuzumab"), site_context("leu-all-bcell-rr-inotuzumab"))
+    assert "0.8 mg/m²" in html
+    assert "day 8 can move to day 7 to 10" in html
+    assert "Draft" not in html
+    draft = render("html", bundled("leu-all-bcell-rr-inotuzumab-cr"), site_context("leu-all-bcell-rr-inotuzumab-cr"))
+    assert 'class="banner"' in draft
+    assert "Draft: this regimen has not been reviewed" in draft
+    assert "carefully reviewed" not in draft
+
+
+def test_markdown_is_inert_html() -> None:
+    for regimen_id in BUNDLED:
+        markdown = render("md", bundled(regimen_id), site_context(regimen_id))
+        assert "<script" not in markdown.lower()
+        assert not re.search(r"<(?!br>|https?://)", markdown)
+
+
+def test_docs_copy_of_the_schema_is_current() -> None:
+    shipped = resources.files("regdsl.render").joinpath("schema/regimen.schema.json").read_text(encoding="utf-8")
+    assert (ROOT / "docs" / "regimen.schema.json").read_text(encoding="utf-8") == shipped, (
+        "docs/regimen.schema.json is stale: copy regdsl/render/schema/regimen.schema.json over it"
+    )
