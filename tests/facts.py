@@ -39,7 +39,7 @@ def bundled(regimen_id: str) -> Compiled:
 
 
 def site_context(regimen_id: str) -> RenderContext:
-    """The context a site build gives a bundled regimen's page: every sibling linked."""
+    """Return the context a site build gives a bundled regimen's page: every sibling linked."""
     links = {
         info.id: LinkTarget(id=info.id, name=bundled(info.id).regimen.name, status=info.status, href=f"{info.id}.html")
         for info in scan_regimens(REGIMENS).values()
@@ -84,7 +84,9 @@ def facts(regimen: ir.Regimen) -> Facts:
             for admin in group.administrations:
                 duration = minutes_text(admin.max_minutes) if admin.max_minutes is not None else ""
                 route = admin.route.term if admin.route else ""
-                found.rows.append((admin.medicine.display, dose_text(admin.dose), route, days_text(admin.days), duration))
+                found.rows.append(
+                    (admin.medicine.display, dose_text(admin.dose), route, days_text(admin.days), duration)
+                )
                 found.prose(admin.instructions)
                 found.texts += [rel.qualifier for rel in admin.relations if rel.qualifier]
     for support in supports:
@@ -106,7 +108,7 @@ _MD_ESCAPE = re.compile(r"\\([\\`*_\[\]|~#>+=\-.)])")
 
 
 def markdown_text(markdown: str) -> str:
-    """The text a reader sees in a Markdown page: escapes and emphasis taken away, cells spaced."""
+    """Return the text a reader sees in a Markdown page: escapes and emphasis taken away, cells spaced."""
     text = _MD_ESCAPE.sub(r"\1", markdown.replace("**", "").replace("&lt;", "<").replace("&amp;", "&"))
     return norm(text.replace("|", " ").replace("<br>", " "))
 

@@ -125,9 +125,7 @@ def test_every_fact_is_in_the_json(regimen_id: str) -> None:
     strings = _strings(document)
     # Prose is kept whole in JSON (a paragraph or item is a line of it); rows are objects.
     text = "\n".join(strings)
-    administrations = [
-        a for part in document["parts"] for group in part["cycles"] for a in group["administrations"]
-    ]
+    administrations = [a for part in document["parts"] for group in part["cycles"] for a in group["administrations"]]
     rows = [
         " ".join(
             [
