@@ -102,6 +102,8 @@ class TimingNetwork:
     why: list[list[tuple[Constraint, bool]]] = field(default_factory=list)
     pairs: dict[tuple[PointId, PointId], list[Constraint]] = field(default_factory=dict)
     _graph: nx.DiGraph[PointId] | None = None
+    # Solved distances from a point (forward, backward), kept for pair_bounds' next question.
+    _from: dict[int, tuple[dict[int, int], dict[int, int]]] = field(default_factory=dict)
 
     def add_point(self, point: PointId, cycle: PointId, label: str) -> PointId:
         """Add a point (idempotent); the first point added is the origin."""
@@ -116,6 +118,7 @@ class TimingNetwork:
             if self.origin is None:
                 self.origin = point
             self._graph = None
+            self._from.clear()
         return point
 
     def constrain(self, u: PointId, v: PointId, constraint: Constraint) -> None:
@@ -131,6 +134,7 @@ class TimingNetwork:
             self.reverse[iu].append((iv, -constraint.lower))
             self.why[iv].append((constraint, False))
         self._graph = None
+        self._from.clear()
 
     @property
     def graph(self) -> nx.DiGraph[PointId]:
@@ -615,12 +619,17 @@ def pair_bounds(net: TimingNetwork, u: PointId, v: PointId) -> tuple[int | None,
         The least and the greatest value ``v - u`` may take.
 
     """
-    cycle_of, position = _positions(net)
     iu, iv = net.index[u], net.index[v]
-    k = position[net.cycle_of[iu]]
-    scratch: list[int | None] = [None] * len(net.nodes)
-    upper = _local(net.arcs, iu, cycle_of, k, scratch).get(iv)
-    below = _local(net.reverse, iu, cycle_of, k, scratch).get(iv)
+    solved = net._from.get(iu)
+    if solved is None:  # pages ask about many points from one anchor: solve once per anchor
+        cycle_of, position = _positions(net)
+        k = position[net.cycle_of[iu]]
+        scratch: list[int | None] = [None] * len(net.nodes)
+        solved = net._from[iu] = (
+            _local(net.arcs, iu, cycle_of, k, scratch),
+            _local(net.reverse, iu, cycle_of, k, scratch),
+        )
+    upper, below = solved[0].get(iv), solved[1].get(iv)
     return (-below if below is not None else None), upper
 
 
