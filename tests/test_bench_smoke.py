@@ -28,6 +28,13 @@ TIMING_HEADINGS = [
     "### Inconsistent networks: finding the planted conflict",
     "### Goals",
 ]
+BUILD_HEADINGS = [
+    "## Static site build",
+    "### How it was run",
+    "### Results",
+    "### Goals",
+    "### One page, by format",
+]
 LIBRARY_CHECK_HEADINGS = [
     "## Whole-library check",
     "### How it was run",
@@ -153,6 +160,27 @@ def test_library_check_tiny_run_writes_its_section(tmp_path: Path) -> None:
     ):
         assert needle in body, needle
     assert "| not measured (8 files) |" in _goals(body)
+
+
+def test_build_tiny_run_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "perf.md"
+    proc = _run("build", "--small", "--reps", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    body = _sections(out.read_text(encoding="utf-8"))["build"]
+    assert _headings(body) == BUILD_HEADINGS
+    _machine(body, "python bench/build.py --small --reps 1 --out ")
+    for needle in (
+        "- Workload: 50 regimen files,",
+        "- The site: 50 regimens, 150 pages",
+        "| `build_site`, jobs=1 |",
+        "| `build_site`, jobs=2 |",
+        "| check only: `run_check`, jobs=2 |",
+        "| html |",
+        "| md |",
+        "| json |",
+    ):
+        assert needle in body, needle
+    assert "| not measured (50 files) |" in _goals(body)
 
 
 def test_each_script_rewrites_only_its_own_section(tmp_path: Path) -> None:

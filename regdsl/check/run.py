@@ -3,6 +3,11 @@
 Files are independent until the library rules, so they are checked in parallel worker
 processes when there are enough of them to pay for the workers. Results are gathered in
 file order and sorted, so output never depends on the number of workers.
+
+A caller that wants more from each file than its findings (``regdsl build`` renders its
+pages) passes a ``product`` hook: it runs in the worker that checked the file, on the
+compiled regimen, and its result comes back in ``Outcome.products``. This layer knows
+nothing of what the hook makes.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import functools
 import gc
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,20 +27,33 @@ from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import LIBRARY_RULES, RULES
 from regdsl.check.suppress import Suppression, apply_suppressions, find_suppressions
 from regdsl.compile.library import LIBRARY_FILE, Library, collect, duplicate_ids, find_root, load_library, lower_file
-from regdsl.compile.passes import compile_regimen
-from regdsl.diagnostics import Diagnostic, Sink
+from regdsl.compile.passes import Compiled, compile_regimen
+from regdsl.diagnostics import Diagnostic, Severity, Sink
+from regdsl.diagnostics import codes as c
 from regdsl.model import ir
 from regdsl.source import SourceFile
 
-__all__ = ["PARALLEL_THRESHOLD", "Outcome", "run_check", "run_configured"]
+__all__ = ["PARALLEL_THRESHOLD", "FileProduct", "Outcome", "Progress", "run_check", "run_configured"]
 
 # Fewer files than this are checked in this process: starting workers costs more.
 PARALLEL_THRESHOLD = 48
 
+# What a caller makes of each file that passes its own checks, in the worker that checked it.
+# It must pickle (a module-level function, or an instance of a module-level class) to reach
+# the workers; what it returns must pickle to come back.
+FileProduct = Callable[[Compiled, SourceFile, Library], object]
+# Told how many of the files are checked so far, and of how many (in the calling process).
+Progress = Callable[[int, int], None]
+
 
 @dataclass(slots=True)
 class Outcome:
-    """Everything one check produced, and how long each stage took (seconds, summed over files)."""
+    """Everything one check produced, and how long each stage took (seconds, summed over files).
+
+    ``products`` holds what the ``product`` hook returned, by source path, for every file it
+    ran on: each file whose own findings hold no error after its suppressions and the
+    configuration. So when the whole check has no error, every regimen has its product.
+    """
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, SourceFile] = field(default_factory=dict)
@@ -43,6 +61,12 @@ class Outcome:
     files: int = 0
     stages: dict[str, float] = field(default_factory=dict)
     config_failed: bool = False
+    products: dict[str, object] = field(default_factory=dict)
+
+    def failed(self, *, strict: bool = False) -> bool:
+        """Whether the check fails: a bad configuration, an error, or (under ``strict``) a warning."""
+        levels = {d.level for d in self.diagnostics}
+        return self.config_failed or Severity.ERROR in levels or (strict and Severity.WARNING in levels)
 
 
 @dataclass(slots=True)
@@ -52,6 +76,12 @@ class _FileOutcome:
     diagnostics: list[Diagnostic]
     suppressions: list[Suppression]
     stages: dict[str, float]
+    product: object = None
+    produced: bool = False
+
+
+# One file to check: its path, its library root, the configuration and the product hook.
+_Job = tuple[Path, Path, Config, FileProduct | None]
 
 
 @functools.cache
@@ -59,8 +89,8 @@ def _library(root: Path) -> Library:
     return load_library(root)
 
 
-def _check_file(job: tuple[Path, Path]) -> _FileOutcome:
-    path, root = job
+def _check_file(job: _Job) -> _FileOutcome:
+    path, root, config, product = job
     library = _library(root)
     clock = time.perf_counter()
     unit = lower_file(path, library)
@@ -77,7 +107,22 @@ def _check_file(job: tuple[Path, Path]) -> _FileOutcome:
             if rule.check is not None:
                 diagnostics.extend(rule.check(context))
         stages["rules"] = time.perf_counter() - clock
+        if product is not None and not _fails_alone(diagnostics, suppressions, config):
+            clock = time.perf_counter()
+            made = product(compiled, unit.source, library)
+            stages["product"] = time.perf_counter() - clock
+            return _FileOutcome(unit.source, unit.regimen, diagnostics, suppressions, stages, made, produced=True)
     return _FileOutcome(unit.source, unit.regimen, diagnostics, suppressions, stages)
+
+
+def _fails_alone(diagnostics: Sequence[Diagnostic], suppressions: Sequence[Suppression], config: Config) -> bool:
+    """Whether a file's own findings fail the check whatever the library rules add.
+
+    The library rules only add findings. The one finding they can take away is an unused
+    suppression (a library finding may be what it silences), so it is not counted here.
+    """
+    kept = config.apply(apply_suppressions(diagnostics, suppressions))
+    return any(d.level is Severity.ERROR and d.code is not c.UNUSED_SUPPRESSION for d in kept)
 
 
 def _workers(count: int, jobs: int | None) -> int:
@@ -88,10 +133,23 @@ def _workers(count: int, jobs: int | None) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def run_check(paths: Iterable[Path], *, jobs: int | None = None, config: Config | None = None) -> Outcome:
-    """Check every ``.reg`` file under ``paths``; raises ``PathError`` only for unusable paths."""
+def run_check(
+    paths: Iterable[Path],
+    *,
+    jobs: int | None = None,
+    config: Config | None = None,
+    product: FileProduct | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Check every ``.reg`` file under ``paths``; raises ``PathError`` only for unusable paths.
+
+    ``jobs`` is the number of worker processes (default: by the number of files); ``config``
+    the configuration in force (default: every rule, no exclusions). ``product`` runs on each
+    file that passes its own checks (see ``Outcome.products``); ``progress`` is told, in this
+    process, each time a file is checked.
+    """
     with _rare_collections():
-        return _run_check(paths, jobs=jobs, config=config)
+        return _run_check(paths, jobs=jobs, config=config, product=product, progress=progress)
 
 
 @contextlib.contextmanager
@@ -109,7 +167,14 @@ def _rare_collections() -> Iterator[None]:
         gc.set_threshold(*previous)
 
 
-def _run_check(paths: Iterable[Path], *, jobs: int | None, config: Config | None) -> Outcome:
+def _run_check(
+    paths: Iterable[Path],
+    *,
+    jobs: int | None,
+    config: Config | None,
+    product: FileProduct | None,
+    progress: Progress | None,
+) -> Outcome:
     config = config or Config()
     started = time.perf_counter()
     files = [p for p in collect(list(paths)) if not config.excluded(p)]
@@ -121,18 +186,21 @@ def _run_check(paths: Iterable[Path], *, jobs: int | None, config: Config | None
         sink.items.extend(library.diagnostics)
         if library.source is not None:
             outcome.sources[library.source.path] = library.source
-    jobs_list = [(path, roots[path]) for path in files if path.name != LIBRARY_FILE]
+    jobs_list: list[_Job] = [(path, roots[path], config, product) for path in files if path.name != LIBRARY_FILE]
     workers = _workers(len(jobs_list), jobs)
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor  # only a large library pays for importing it
 
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_check_file, jobs_list, chunksize=max(1, len(jobs_list) // (workers * 4))))
+            chunk = max(1, len(jobs_list) // (workers * 4))
+            results = _counted(pool.map(_check_file, jobs_list, chunksize=chunk), len(jobs_list), progress)
     else:
-        results = [_check_file(job) for job in jobs_list]
+        results = _counted(map(_check_file, jobs_list), len(jobs_list), progress)
     suppressions: dict[str, list[Suppression]] = {}
     for result in results:
         outcome.sources[result.source.path] = result.source
+        if result.produced:
+            outcome.products[result.source.path] = result.product
         sink.items.extend(result.diagnostics)
         suppressions[result.source.path] = result.suppressions
         if result.regimen is not None:
@@ -149,6 +217,16 @@ def _run_check(paths: Iterable[Path], *, jobs: int | None, config: Config | None
     return outcome
 
 
+def _counted(results: Iterable[_FileOutcome], total: int, progress: Progress | None) -> list[_FileOutcome]:
+    """Gather the results as they come, telling ``progress`` after each."""
+    gathered: list[_FileOutcome] = []
+    for result in results:
+        gathered.append(result)
+        if progress is not None:
+            progress(len(gathered), total)
+    return gathered
+
+
 def run_configured(
     paths: Sequence[Path],
     *,
@@ -156,11 +234,14 @@ def run_configured(
     config_file: Path | None = None,
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
+    product: FileProduct | None = None,
+    progress: Progress | None = None,
 ) -> Outcome:
     """Check ``paths`` under their configuration: ``config_file``, else the nearest one found.
 
     ``select`` and ``ignore`` (the command line's) replace the configuration's. A bad
     configuration is not applied: the outcome holds its findings only, with ``config_failed``.
+    ``product`` and ``progress`` are passed to ``run_check``.
     Raises ``ConfigError`` for a bad ``select`` or ``ignore``, ``PathError`` for unusable paths.
     """
     loaded = load_config(config_file) if config_file is not None else discover_config(paths)
@@ -170,7 +251,7 @@ def run_configured(
             outcome.sources[loaded.source.path] = loaded.source
         return outcome
     config = loaded.config.overridden(select=select, ignore=ignore)
-    return run_check(paths, jobs=jobs, config=config)
+    return run_check(paths, jobs=jobs, config=config, product=product, progress=progress)
 
 
 def _library_findings(regimens: Sequence[ir.Regimen], libraries: Sequence[Library]) -> list[Diagnostic]:

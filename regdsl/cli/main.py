@@ -3,18 +3,27 @@
 Exit codes: 0 no errors (warnings allowed); 1 errors in the sources, or warnings under
 ``--strict``; 2 a usage, path or configuration problem; 3 an internal error, shown as a
 diagnostic (with a traceback only under ``--debug``).
+
+``build`` and ``render`` check their sources exactly as ``check`` does (the same options,
+findings and exit codes) and publish nothing unless the check passes. Only they, ``schema``
+and ``serve`` load the render layer; ``check`` never does.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, TypedDict
 
 from regdsl import __version__
+
+if TYPE_CHECKING:
+    from regdsl.check.run import Outcome
 
 __all__ = ["EXIT_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -36,28 +45,185 @@ def _names(values: Sequence[str] | None) -> list[str] | None:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
-def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+class _UsageError(Exception):
+    """A path or option on the command line that cannot be used (exit 2)."""
+
+
+class _CheckOptions(TypedDict):
+    """The options of every command that checks, as ``run_configured`` takes them."""
+
+    config_file: Path | None
+    select: list[str] | None
+    ignore: list[str] | None
+
+
+def _check_options(args: argparse.Namespace) -> _CheckOptions:
+    config_file = Path(args.config) if args.config else None
+    if config_file is not None and not config_file.is_file():
+        raise _UsageError(f"{config_file}: no such configuration file")
+    return {"config_file": config_file, "select": _names(args.select), "ignore": _names(args.ignore)}
+
+
+def _templates(args: argparse.Namespace) -> Path | None:
+    folder = Path(args.templates) if args.templates else None
+    if folder is not None and not folder.is_dir():
+        raise _UsageError(f"{folder}: no such templates folder")
+    return folder
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Return the exceptions that mean a usage, path or configuration problem (exit 2)."""
     from regdsl.check.config import ConfigError
-    from regdsl.check.run import run_configured
     from regdsl.compile.library import PathError
+
+    return _UsageError, PathError, ConfigError
+
+
+def _usage_error(message: object) -> int:
+    print(f"regdsl: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    from regdsl.check.run import run_configured
+
+    try:
+        result = run_configured([Path(p) for p in args.paths], jobs=args.jobs, **_check_options(args))
+    except _usage_errors() as err:
+        return _usage_error(err)
+    return _report(args, result, out)
+
+
+class _ProgressBar:
+    """``building 312/1000 [######....]`` on a terminal, redrawn in place with a carriage return."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.shown = -1  # the width of the bar last drawn
+        self.length = 0
+
+    @classmethod
+    def wanted(cls, label: str) -> _ProgressBar | None:
+        """Return a bar on stderr when it is a terminal and not under CI; else None (quiet)."""
+        if sys.stderr.isatty() and not os.environ.get("CI"):
+            return cls(sys.stderr, label)
+        return None
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = self.WIDTH * done // max(total, 1)
+        if filled == self.shown and done != total:
+            return
+        self.shown = filled
+        line = f"\r{self.label} {done}/{total} [{'#' * filled}{'.' * (self.WIDTH - filled)}]"
+        self.length = len(line) - 1
+        self.stream.write(line)
+        self.stream.flush()
+
+    def clear(self) -> None:
+        """Rub the bar out, so what follows starts on a clean line."""
+        if self.length:
+            self.stream.write("\r" + " " * self.length + "\r")
+            self.stream.flush()
+
+
+def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
+    from regdsl.render.site import SiteError, build_site
+
+    usage: tuple[type[Exception], ...] = (SiteError, *_usage_errors())
+    target = Path(args.out)
+    bar = _ProgressBar.wanted("building")
+    try:
+        built = build_site(
+            [Path(args.source)],
+            target,
+            strict=args.strict,
+            jobs=args.jobs,
+            templates=_templates(args),
+            progress=bar,
+            **_check_options(args),
+        )
+    except usage as err:
+        return _usage_error(err)
+    finally:
+        if bar is not None:
+            bar.clear()
+    code = _report(args, built.outcome, out)
+    if built.written:
+        # Machine-readable findings keep stdout to themselves.
+        status = out if args.format == "text" else sys.stderr
+        folder = args.out if args.out.endswith("/") else args.out + "/"
+        status.write(
+            f"built {built.regimens} regimen{'s' if built.regimens != 1 else ''} into {folder} "
+            f"({built.pages} pages) in {built.seconds:.1f} s\n"
+        )
+    return code
+
+
+def _cmd_render(args: argparse.Namespace, out: TextIO) -> int:
+    from regdsl.render.site import render_page
+
+    source = Path(args.file)
+    if source.is_dir():
+        return _usage_error(f"{source}: is a folder; `regdsl render` takes one .reg file (`regdsl build` a folder)")
+    try:
+        result, page = render_page(
+            source, args.to, strict=args.strict, templates=_templates(args), **_check_options(args)
+        )
+    except _usage_errors() as err:
+        return _usage_error(err)
+    code = _report(args, result, sys.stderr)  # stdout is the page's
+    if code != EXIT_OK:
+        return code
+    if page is None:
+        return _usage_error(f"{source}: holds no regimen to render")
+    if args.output is None:
+        out.write(page)
+        return EXIT_OK
+    target = Path(args.output)
+    if not target.parent.is_dir():
+        return _usage_error(f"{target.parent}: no such folder")
+    target.write_bytes(page.encode("utf-8"))
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    from importlib import resources
+
+    out.write(resources.files("regdsl.render").joinpath("schema", "regimen.schema.json").read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from regdsl.render.site import MARKER, is_site
+
+    folder = Path(args.site)
+    if not is_site(folder):
+        return _usage_error(f"{folder}: not a site built by `regdsl build` (no {MARKER}); build one first")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    try:
+        server = ThreadingHTTPServer((args.bind, args.port), handler)
+    except OSError as err:
+        return _usage_error(f"cannot listen on {args.bind}:{args.port}: {err.strerror or err}")
+    with server:
+        host, port = server.server_address[:2]
+        out.write(f"serving {folder} at http://{host!s}:{port}/ (Ctrl-C to stop)\n")
+        out.flush()
+        with contextlib.suppress(KeyboardInterrupt):  # the way to stop it: not an error
+            server.serve_forever()
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace, result: Outcome, out: TextIO) -> int:
+    """Write the findings of a check as ``check`` does; return its exit code."""
     from regdsl.diagnostics import Severity
     from regdsl.diagnostics.formats import FORMATS, summary_line
 
-    config_file = Path(args.config) if args.config else None
-    if config_file is not None and not config_file.is_file():
-        print(f"regdsl: error: {config_file}: no such configuration file", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        result = run_configured(
-            [Path(p) for p in args.paths],
-            jobs=args.jobs,
-            config_file=config_file,
-            select=_names(args.select),
-            ignore=_names(args.ignore),
-        )
-    except (PathError, ConfigError) as err:
-        print(f"regdsl: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
     shown = [d for d in result.diagnostics if args.show_notes or d.level is not Severity.INFO]
     out.write(FORMATS[args.format](shown, result.sources))
     if args.format == "text":
@@ -70,10 +236,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             out.write(summary_line(result.diagnostics, result.files) + "\n")
     if result.config_failed:
         return EXIT_USAGE
-    levels = {d.level for d in result.diagnostics}
-    if Severity.ERROR in levels or (args.strict and Severity.WARNING in levels):
-        return EXIT_ERRORS
-    return EXIT_OK
+    return EXIT_ERRORS if result.failed(strict=args.strict) else EXIT_OK
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
@@ -105,6 +268,45 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# The page formats of ``regdsl.render.pages.FORMATS``, named here so that building the
+# parser does not import the render layer (``check`` never loads it); a test keeps them equal.
+_PAGE_FORMATS = ("html", "md", "json")
+
+
+def _add_templates_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--templates", metavar="DIR", help="a folder of templates that replace the bundled ones, file by file"
+    )
+
+
+def _add_check_options(parser: argparse.ArgumentParser, *, jobs: bool) -> None:
+    """Add the options of ``check`` that every command that checks shares."""
+    from regdsl.diagnostics.formats import FORMATS
+
+    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="findings format (default: text)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    parser.add_argument("--show-notes", action="store_true", help="show informational notes (uncoded terms)")
+    if jobs:
+        parser.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: by library size)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the configuration file (default: the nearest regdsl.toml, or pyproject.toml with [tool.regdsl])",
+    )
+    parser.add_argument(
+        "--select",
+        action="append",
+        metavar="RULES",
+        help="check only these rules: codes, names or prefixes, comma-separated (replaces the configuration's)",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        metavar="RULES",
+        help="leave out these rules: codes, names or prefixes, comma-separated (replaces the configuration's)",
+    )
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="regdsl", description="Compile and check cancer-treatment regimens written in .reg files.")
     parser.add_argument("--version", action="version", version=f"regdsl {__version__}")
@@ -114,30 +316,34 @@ def _build_parser() -> _Parser:
 
     check = commands.add_parser("check", help="check regimen files and folders")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
-    from regdsl.diagnostics.formats import FORMATS
-
-    check.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
-    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
-    check.add_argument("--show-notes", action="store_true", help="show informational notes (uncoded terms)")
-    check.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: by library size)")
-    check.add_argument(
-        "--config",
-        metavar="FILE",
-        help="the configuration file (default: the nearest regdsl.toml, or pyproject.toml with [tool.regdsl])",
-    )
-    check.add_argument(
-        "--select",
-        action="append",
-        metavar="RULES",
-        help="check only these rules: codes, names or prefixes, comma-separated (replaces the configuration's)",
-    )
-    check.add_argument(
-        "--ignore",
-        action="append",
-        metavar="RULES",
-        help="leave out these rules: codes, names or prefixes, comma-separated (replaces the configuration's)",
-    )
+    _add_check_options(check, jobs=True)
     check.set_defaults(run=_cmd_check)
+
+    build = commands.add_parser("build", help="check a library and publish it as a static site")
+    build.add_argument("source", nargs="?", default="regimens", metavar="SRC", help="the library (default: regimens)")
+    build.add_argument(
+        "-o", "--out", default="site", metavar="OUT", help="the site folder, replaced whole (default: site)"
+    )
+    _add_templates_option(build)
+    _add_check_options(build, jobs=True)
+    build.set_defaults(run=_cmd_build)
+
+    render = commands.add_parser("render", help="check one regimen and render it as one page")
+    render.add_argument("file", metavar="FILE", help="a .reg file")
+    render.add_argument("--to", required=True, choices=_PAGE_FORMATS, help="the page format")
+    render.add_argument("-o", "--output", metavar="OUT", help="write the page to this file (default: standard output)")
+    _add_templates_option(render)
+    _add_check_options(render, jobs=False)
+    render.set_defaults(run=_cmd_render)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of a regimen's JSON page")
+    schema.set_defaults(run=_cmd_schema)
+
+    serve = commands.add_parser("serve", help="serve a built site over HTTP, for a look in a browser")
+    serve.add_argument("site", nargs="?", default="site", metavar="SITE", help="the built site (default: site)")
+    serve.add_argument("--port", type=int, default=8000, help="the port (default: 8000; 0 picks a free one)")
+    serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS", help="the address (default: 127.0.0.1)")
+    serve.set_defaults(run=_cmd_serve)
 
     rules = commands.add_parser("rules", help="list every diagnostic code")
     rules.add_argument("--markdown", action="store_true", help="print every code's documentation (docs/rules.md)")

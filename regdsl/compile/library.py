@@ -14,6 +14,7 @@ from regdsl.model import ast, ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, MedicineTable
 from regdsl.source import SourceFile
 from regdsl.syntax.parser import parse
+from regdsl.syntax.transform import decode_string
 
 __all__ = [
     "LIBRARY_FILE",
@@ -141,19 +142,30 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
 
 @dataclass(frozen=True, slots=True)
 class RegimenInfo:
-    """What a regimen's siblings know of it without checking it: id, status, path."""
+    """What a regimen's siblings know of it without checking it: id, status, path and name."""
 
     id: str
     status: str | None
     superseded_by: str | None
     path: str
+    name: str | None = None
 
 
 _STATUS = re.compile(r"^[ \t]+status[ \t]+([A-Za-z-]+)(?:[ \t]+by[ \t]+([A-Za-z0-9_-]+))?", re.MULTILINE)
+# The regimen's own `name` line: indented under its header, before the first line that is not.
+_HEADER_BLOCK_END = re.compile(r"\n(?=[^ \t\r\n#])")
+_NAME = re.compile(r'^[ \t]+name[ \t]+("(?:[^"\\\n]|\\.)*")', re.MULTILINE)
+
+
+def _scanned_name(head: str, start: int) -> str | None:
+    """Return the ``name`` given in the regimen's header block starting at ``start``, if any."""
+    end = _HEADER_BLOCK_END.search(head, start)
+    found = _NAME.search(head, start, end.start() if end else len(head))
+    return decode_string(found.group(1)) if found else None
 
 
 def scan_regimens(root: Path) -> dict[str, RegimenInfo]:
-    """Read the id and status of every regimen under ``root`` by a quick scan, not a parse."""
+    """Read the id, status and name of every regimen under ``root`` by a quick scan, not a parse."""
     infos: dict[str, RegimenInfo] = {}
     for path in sorted(root.rglob("*.reg")):
         if path.name == LIBRARY_FILE:
@@ -174,6 +186,7 @@ def scan_regimens(root: Path) -> dict[str, RegimenInfo]:
                 status=status.group(1) if status else None,
                 superseded_by=status.group(2) if status else None,
                 path=str(path),
+                name=_scanned_name(head, found.end()),
             ),
         )
     return infos
