@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import jinja2
 import jsonschema
 import pytest
 
+from regdsl.render.env import environment
 from regdsl.render.pages import render
 from tests.conftest import ROOT, check_golden
 from tests.facts import BUNDLED, bundled, facts, markdown_text, missing, norm, site_context
@@ -194,3 +198,23 @@ def test_docs_copy_of_the_schema_is_current() -> None:
     assert (ROOT / "docs" / "regimen.schema.json").read_text(encoding="utf-8") == shipped, (
         "docs/regimen.schema.json is stale: copy regdsl/render/schema/regimen.schema.json over it"
     )
+
+
+def test_a_library_can_override_one_template_and_keep_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "references.html.j2").write_text(
+        '<ol class="ours">{% for ref in references %}<li>{{ ref.text }}</li>{% endfor %}</ol>\n', encoding="utf-8"
+    )
+    regimen_id = "leu-all-bcell-rr-inotuzumab"
+    context = replace(site_context(regimen_id), templates=tmp_path)
+    html = render("html", bundled(regimen_id), context)
+    assert '<ol class="ours"><li>Pfizer New Zealand Limited.' in html
+    assert "Cycle details" in html  # the page itself is still the bundled template
+
+
+def test_templates_are_strict_and_autoescaped(tmp_path: Path) -> None:
+    (tmp_path / "references.html.j2").write_text("{{ no_such_name }}", encoding="utf-8")
+    regimen_id = "leu-all-bcell-rr-inotuzumab"
+    with pytest.raises(jinja2.UndefinedError):
+        render("html", bundled(regimen_id), replace(site_context(regimen_id), templates=tmp_path))
+    escaped = environment("html").from_string("{{ text }}").render(text="<script>x</script>")
+    assert escaped == "&lt;script&gt;x&lt;/script&gt;"
