@@ -192,6 +192,11 @@ class FootnoteView:
     marker: str
     text: str
 
+    @property
+    def lead(self) -> str:
+        """The marker as the footnote starts: ``*``, or ``s29:`` for a marker that is a word."""
+        return f"{self.marker}:" if self.marker[-1:].isalnum() else self.marker
+
 
 @dataclass(frozen=True, slots=True)
 class PageView:
