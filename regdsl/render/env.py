@@ -15,7 +15,7 @@ import jinja2
 
 from regdsl.render.prose import Block, Item, Run
 
-__all__ = ["environment", "md_cell", "md_prose", "md_text"]
+__all__ = ["environment", "md_cell", "md_lines", "md_prose", "md_text"]
 
 # Characters that GitHub-flavoured Markdown reads as markup anywhere in running text.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -37,6 +37,11 @@ def _escape_line_start(match: re.Match[str]) -> str:
     if marker[0].isdigit():  # "1." starts a numbered list: escape the dot, "1\\."
         return f"{indent}{marker[:-1]}\\{marker[-1]}"
     return f"{indent}\\{marker}"
+
+
+def md_lines(markdown: str) -> str:
+    """Join the lines of Markdown already written (and escaped) with ``<br>``, to fit a table cell."""
+    return "<br>".join(markdown.splitlines())
 
 
 def md_cell(text: object) -> str:
@@ -85,4 +90,5 @@ def environment(kind: Literal["html", "md"], templates: Path | None = None) -> j
     env.filters["md"] = md_text
     env.filters["md_cell"] = md_cell
     env.filters["md_prose"] = md_prose
+    env.filters["md_lines"] = md_lines
     return env

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
@@ -39,6 +40,9 @@ __all__ = [
     "days_text",
     "minutes_text",
 ]
+
+# Characters left as they are in a link's address (RFC 3986 reserved and unreserved, and %).
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
 
 # Statuses whose pages carry a banner, and what it says.
 _BANNERS = {
@@ -423,11 +427,12 @@ class _Builder:
 
     @staticmethod
     def reference(ref: ir.Reference) -> ReferenceView:
-        safe = tuple(u for u in ref.urls if u.lower().startswith(("http://", "https://")))
+        web = [u for u in ref.urls if u.lower().startswith(("http://", "https://"))]
         return ReferenceView(
             text=ref.text,
-            links=safe,
-            unsafe_links=tuple(u for u in ref.urls if u not in safe),
+            # Characters a URL may not hold raw (quotes, angle brackets, spaces) are percent-encoded.
+            links=tuple(quote(u, safe=_URL_SAFE) for u in web),
+            unsafe_links=tuple(u for u in ref.urls if u not in web),
             pmids=tuple((pmid, f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/") for pmid in ref.pmids),
             accessed=ref.accessed,
         )
