@@ -326,7 +326,7 @@ def build_document(compiled: Compiled, context: RenderContext) -> Json:
 def render_json(compiled: Compiled, context: RenderContext) -> str:
     """Render a compiled regimen as its JSON document (two-space indent, a final newline).
 
-    ``<``, ``>`` and ``&`` are written as ``\\u`` escapes, so no markup appears in the file.
+    ``<``, ``>`` and ``&`` are written as Unicode escapes, so no markup appears in the file.
     """
     text = json.dumps(build_document(compiled, context), indent=2, ensure_ascii=False)
     # Markup characters only occur inside strings: escaped, the file is inert if served as HTML.
