@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from regdsl.render.env import environment
-from regdsl.render.pages import render
+from regdsl.render.pages import render, render_all
 from tests.conftest import ROOT, check_golden
 from tests.facts import BUNDLED, bundled, facts, markdown_text, missing, norm, site_context
 
@@ -33,6 +33,8 @@ def schema() -> dict[str, Any]:
 @pytest.mark.parametrize("regimen_id", BUNDLED)
 def test_output_matches_its_golden(regimen_id: str, fmt: str, update_goldens: bool) -> None:
     actual = render(fmt, bundled(regimen_id), site_context(regimen_id))
+    if fmt == "json":  # written compact; reviewed indented
+        actual = json.dumps(json.loads(actual), indent=2, ensure_ascii=False) + "\n"
     path = GOLDENS / regimen_id / OUTPUTS[fmt]
     path.parent.mkdir(parents=True, exist_ok=True)
     check_golden(path, actual, update_goldens)
@@ -218,3 +220,16 @@ def test_templates_are_strict_and_autoescaped(tmp_path: Path) -> None:
         render("html", bundled(regimen_id), replace(site_context(regimen_id), templates=tmp_path))
     escaped = environment("html").from_string("{{ text }}").render(text="<script>x</script>")
     assert escaped == "&lt;script&gt;x&lt;/script&gt;"
+
+
+def test_every_format_renders_alike_alone_and_together() -> None:
+    regimen_id = "leu-all-bcell-rr-inotuzumab"
+    together = render_all(bundled(regimen_id), site_context(regimen_id))
+    assert together == {fmt: render(fmt, bundled(regimen_id), site_context(regimen_id)) for fmt in OUTPUTS}
+
+
+def test_json_is_one_line_with_markup_escaped() -> None:
+    text = render("json", bundled(BUNDLED[0]), site_context(BUNDLED[0]))
+    assert text.count("\n") == 1
+    assert text.endswith("}\n")
+    assert not re.search(r"[<>&]", text)

@@ -19,7 +19,7 @@ from regdsl.compile.library import check_paths, scan_regimens
 from regdsl.compile.passes import Compiled
 from regdsl.render import site
 from regdsl.render.context import RenderContext
-from regdsl.render.pages import FORMATS, render
+from regdsl.render.pages import FORMATS, render_all
 from tests.conftest import ROOT
 
 REGIMENS = ROOT / "regimens"
@@ -178,25 +178,25 @@ def test_a_failure_while_rendering_keeps_the_old_site(
     before = _tree(out)
     calls: list[str] = []
 
-    def failing(fmt: str, compiled: Compiled, context: RenderContext) -> str:
-        calls.append(fmt)
-        if len(calls) > 4:
+    def failing(compiled: Compiled, context: RenderContext) -> dict[str, str]:
+        calls.append(compiled.regimen.id)
+        if len(calls) > 2:
             raise failure
-        return render(fmt, compiled, context)
+        return render_all(compiled, context)
 
-    monkeypatch.setattr(site, "render", failing)
+    monkeypatch.setattr(site, "render_all", failing)
     with pytest.raises(type(failure)):
         site.build_site([REGIMENS], out, jobs=1)
-    assert len(calls) == 5
+    assert len(calls) == 3
     assert _tree(out) == before
     assert _leftovers(out) == []
 
 
 def test_an_exception_in_a_page_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    def failing(*args: object) -> str:
+    def failing(*args: object) -> dict[str, str]:
         raise RuntimeError("a page failed")
 
-    monkeypatch.setattr(site, "render", failing)
+    monkeypatch.setattr(site, "render_all", failing)
     assert _build(str(REGIMENS), "-o", str(tmp_path / "site"))[0] == EXIT_INTERNAL
     assert list(tmp_path.iterdir()) == []
 

@@ -324,10 +324,11 @@ def build_document(compiled: Compiled, context: RenderContext) -> Json:
 
 
 def render_json(compiled: Compiled, context: RenderContext) -> str:
-    """Render a compiled regimen as its JSON document (two-space indent, a final newline).
+    """Render a compiled regimen as its JSON document (compact, one line, a final newline).
 
     ``<``, ``>`` and ``&`` are written as Unicode escapes, so no markup appears in the file.
     """
-    text = json.dumps(build_document(compiled, context), indent=2, ensure_ascii=False)
+    # Compact: only without indentation does the json module use its C encoder (five times faster).
+    text = json.dumps(build_document(compiled, context), ensure_ascii=False, separators=(",", ":"))
     # Markup characters only occur inside strings: escaped, the file is inert if served as HTML.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"

@@ -20,7 +20,7 @@ from regdsl.render.env import environment
 from regdsl.render.pictures import Calendar, Timeline, calendar, timelines
 from regdsl.render.view import PageView, build_view
 
-__all__ = ["render_html", "stylesheet"]
+__all__ = ["html_page", "render_html", "stylesheet"]
 
 
 @functools.cache
@@ -46,8 +46,12 @@ def _pictures(compiled: Compiled, page: PageView) -> dict[str, _Pictures]:
     }
 
 
-def render_html(compiled: Compiled, context: RenderContext) -> str:
-    """Render a compiled regimen as an HTML page."""
-    page = build_view(compiled, context)
+def html_page(page: PageView, compiled: Compiled, context: RenderContext) -> str:
+    """Write the HTML page of a page view (the compiled regimen gives its pictures)."""
     template = environment("html", context.templates).get_template("page.html.j2")
     return template.render(page=page, pictures=_pictures(compiled, page), css=stylesheet())
+
+
+def render_html(compiled: Compiled, context: RenderContext) -> str:
+    """Render a compiled regimen as an HTML page."""
+    return html_page(build_view(compiled, context), compiled, context)

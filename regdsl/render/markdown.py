@@ -5,12 +5,16 @@ from __future__ import annotations
 from regdsl.compile.passes import Compiled
 from regdsl.render.context import RenderContext
 from regdsl.render.env import environment
-from regdsl.render.view import build_view
+from regdsl.render.view import PageView, build_view
 
-__all__ = ["render_markdown"]
+__all__ = ["markdown_page", "render_markdown"]
+
+
+def markdown_page(page: PageView, context: RenderContext) -> str:
+    """Write the Markdown page of a page view."""
+    return environment("md", context.templates).get_template("page.md.j2").render(page=page)
 
 
 def render_markdown(compiled: Compiled, context: RenderContext) -> str:
     """Render a compiled regimen as a Markdown page."""
-    template = environment("md", context.templates).get_template("page.md.j2")
-    return template.render(page=build_view(compiled, context))
+    return markdown_page(build_view(compiled, context), context)

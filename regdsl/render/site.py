@@ -37,7 +37,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.env import environment
-from regdsl.render.pages import EXTENSIONS, FORMATS, render
+from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile
 
 __all__ = [
@@ -125,9 +125,9 @@ class _SitePages:
     def __call__(self, compiled: Compiled, source: SourceFile, library: Library) -> dict[str, str]:
         context = page_context(source, library, self.templates, in_site=True)
         written: dict[str, str] = {}
-        for fmt in FORMATS:
+        for fmt, text in render_all(compiled, context).items():
             name = compiled.regimen.id + EXTENSIONS[fmt]
-            (self.folder / name).write_bytes(render(fmt, compiled, context).encode("utf-8"))
+            (self.folder / name).write_bytes(text.encode("utf-8"))
             written[fmt] = f"{PAGES}/{name}"
         return written
 
