@@ -8,6 +8,7 @@ are taken away.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -74,11 +75,13 @@ def _items(lines: list[tuple[int, str]]) -> tuple[Item, ...]:
     return tuple(items)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_prose(text: str | None) -> tuple[Block, ...]:
     """Parse prose into blocks: blank lines separate paragraphs; bullet lines form lists.
 
     A line that is neither a bullet nor blank continues the paragraph (or the bullet item)
-    above it, joined with a space, as Markdown does.
+    above it, joined with a space, as Markdown does. Blocks are immutable, so one parse
+    serves every page that shows the same prose (a library repeats its instructions).
     """
     if not text:
         return ()

@@ -384,17 +384,21 @@ class _Builder:
             facts.append(f"As cycle {group.same_as}, with the differences shown")
         days: dict[int, list[DayRow]] = {}
         for i, admin in enumerate(group.administrations):
+            # What does not change from day to day is worded once per line.
+            medicine, marks, dose = admin.medicine.display, self.marks(admin), _dose(admin)
+            route, duration = admin.route.term if admin.route else "", self.duration(admin)
+            instructions = parse_prose(admin.instructions)
             for day in admin.days:
                 days.setdefault(day, []).append(
                     DayRow(
-                        medicine=admin.medicine.display,
-                        marks=self.marks(admin),
-                        dose=_dose(admin),
-                        route=admin.route.term if admin.route else "",
-                        max_duration=self.duration(admin),
+                        medicine=medicine,
+                        marks=marks,
+                        dose=dose,
+                        route=route,
+                        max_duration=duration,
                         role=admin.role,
                         timing=self.timing(group, prefix, i, day),
-                        instructions=parse_prose(admin.instructions),
+                        instructions=instructions,
                     )
                 )
         notes = tuple(NoteView(n.medicine.display if n.medicine else n.label, parse_prose(n.text)) for n in group.notes)

@@ -1,0 +1,25 @@
+"""Every fact of every bundled regimen is in the text Chromium renders for its page.
+
+The facts are those of ``tests/facts.py`` (rebuilt from the model, which the fidelity
+tests prove equal to the sources in ``../shared``); the text is ``innerText``, what a
+reader sees, table rows read one by one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.facts import BUNDLED, bundled, facts, missing, norm
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("regimen_id", BUNDLED)
+def test_every_fact_is_in_the_rendered_page(page: Page, site: Path, regimen_id: str) -> None:
+    page.goto((site / "regimens" / f"{regimen_id}.html").as_uri())
+    text = norm(page.inner_text("body"))
+    rows = [norm(row) for row in page.locator("tr").all_inner_texts()]
+    assert missing(facts(bundled(regimen_id).regimen), text, rows) == []
