@@ -436,6 +436,17 @@ def new_parser(script: str, doc: str | None) -> tuple[argparse.ArgumentParser, a
     return ap, ap.add_mutually_exclusive_group()
 
 
+def library_parser(
+    script: str, doc: str | None, *, files: int, small_files: int, small_reps: int, reps: int
+) -> argparse.ArgumentParser:
+    """Start the command line of a benchmark over a replicated library: ``--files``, ``--small``, ``--reps``."""
+    ap, size = new_parser(script, doc)
+    size.add_argument("--files", type=positive, default=files, help=f"regimen files (default {files})")
+    size.add_argument("--small", action="store_true", help=f"{small_files} files and {small_reps} runs, for CI")
+    ap.add_argument("--reps", type=positive, help=f"runs of each measurement (default {reps})")
+    return ap
+
+
 def publish(out: Path, name: str, section: str) -> int:
     """Write ``section`` into the report and show it; the benchmark's exit code."""
     write_section(out, name, section)

@@ -40,12 +40,11 @@ from benchlib import (
     Corpus,
     Sample,
     batch,
+    library_parser,
     load_average,
     machine_lines,
     met,
     ms,
-    new_parser,
-    positive,
     publish,
     rate,
     replicate,
@@ -258,10 +257,9 @@ def report(command: str, corpus: Corpus, whole: Whole, formats: Sequence[Format]
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Read the command line."""
-    ap, size = new_parser("build.py", __doc__)
-    size.add_argument("--files", type=positive, default=DEFAULT_FILES, help=f"regimen files (default {DEFAULT_FILES})")
-    size.add_argument("--small", action="store_true", help=f"{SMALL_FILES} files and {SMALL_REPS} runs, for CI")
-    ap.add_argument("--reps", type=positive, help=f"runs of each measurement (default {DEFAULT_REPS})")
+    ap = library_parser(
+        "build.py", __doc__, files=DEFAULT_FILES, small_files=SMALL_FILES, small_reps=SMALL_REPS, reps=DEFAULT_REPS
+    )
     return ap.parse_args(argv)
 
 

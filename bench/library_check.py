@@ -41,12 +41,12 @@ from benchlib import (
     Corpus,
     Sample,
     display,
+    library_parser,
     load_average,
     machine_lines,
     median,
     met,
     ms,
-    new_parser,
     positive,
     publish,
     rate,
@@ -302,10 +302,14 @@ def render(command: str, corpus: Corpus, check: Check, cli: Cli | None, load: tu
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Read the command line."""
-    ap, size = new_parser("library_check.py", __doc__)
-    size.add_argument("--files", type=positive, default=DEFAULT_FILES, help=f"regimen files (default {DEFAULT_FILES})")
-    size.add_argument("--small", action="store_true", help=f"{SMALL_FILES} files and {SMALL_REPS} runs, for CI")
-    ap.add_argument("--reps", type=positive, help=f"runs of each measurement (default {DEFAULT_REPS})")
+    ap = library_parser(
+        "library_check.py",
+        __doc__,
+        files=DEFAULT_FILES,
+        small_files=SMALL_FILES,
+        small_reps=SMALL_REPS,
+        reps=DEFAULT_REPS,
+    )
     ap.add_argument("--cli-runs", type=positive, help="fresh-process runs of each command (default: as --reps)")
     ap.add_argument("--skip-cli", action="store_true", help="leave out the command-line measurement")
     return ap.parse_args(argv)

@@ -16,7 +16,6 @@ and dashed, windows hatched and outlined, and a legend names each.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.compile.stn import DAY, PointId, duration, pair_bounds
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
+from regdsl.render.view import day_runs
 
 __all__ = [
     "Bar",
@@ -260,16 +260,9 @@ def _bottom(layers: Iterable[Layer]) -> float:
 
 def _days_words(days: Iterable[int]) -> str:
     """``day 1``, ``days 8 and 15``, ``days 1, 8 and 15``, ``days 1 to 28``, ``days 2 to 4 and 23 to 25``."""
-    ordered = sorted(set(days))
-    parts: list[str] = []
-    for _, run in itertools.groupby(enumerate(ordered), key=lambda pair: pair[1] - pair[0]):
-        values = [day for _, day in run]
-        if len(values) >= 3:
-            parts.append(f"{values[0]} to {values[-1]}")
-        else:
-            parts.extend(str(v) for v in values)
-    if len(ordered) == 1:
-        return f"day {ordered[0]}"
+    parts = day_runs(days)
+    if len(parts) == 1 and " to " not in parts[0]:
+        return f"day {parts[0]}"
     joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
     return f"days {joined}"
 

@@ -37,6 +37,7 @@ __all__ = [
     "PlanView",
     "ReferenceView",
     "build_view",
+    "day_runs",
     "days_text",
     "minutes_text",
 ]
@@ -230,8 +231,8 @@ class PageView:
 # -- wording ----------------------------------------------------------------------------
 
 
-def days_text(days: Iterable[int]) -> str:
-    """Say a list of days as the library does: ``1, 8, 15``; runs of three or more as ``1 to 28``."""
+def day_runs(days: Iterable[int]) -> list[str]:
+    """Group days for saying: ``["1", "8", "15"]``; runs of three or more as ``["1 to 28"]``."""
     ordered = sorted(set(days))
     parts: list[str] = []
     for _, run in itertools.groupby(enumerate(ordered), key=lambda pair: pair[1] - pair[0]):
@@ -240,7 +241,12 @@ def days_text(days: Iterable[int]) -> str:
             parts.append(f"{values[0]} to {values[-1]}")
         else:
             parts.extend(str(v) for v in values)
-    return ", ".join(parts)
+    return parts
+
+
+def days_text(days: Iterable[int]) -> str:
+    """Say a list of days as the library does: ``1, 8, 15``; runs of three or more as ``1 to 28``."""
+    return ", ".join(day_runs(days))
 
 
 def minutes_text(minutes: int) -> str:
