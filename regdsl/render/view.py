@@ -173,10 +173,32 @@ class PartView:
 
 @dataclass(frozen=True, slots=True)
 class PlanLine:
-    """One sentence of the plan, and the regimens it links to."""
+    """One sentence of the plan: text, and the regimens it names, in the order they are said."""
 
-    text: str
-    links: tuple[LinkTarget, ...]
+    pieces: tuple[str | LinkTarget, ...]
+
+    @property
+    def text(self) -> str:
+        """The sentence as plain text (a regimen by its name)."""
+        return "".join(p if isinstance(p, str) else (p.name or p.id) for p in self.pieces)
+
+    @property
+    def links(self) -> tuple[LinkTarget, ...]:
+        """The regimens the sentence names."""
+        return tuple(p for p in self.pieces if isinstance(p, LinkTarget))
+
+
+def _sentence(*pieces: str | LinkTarget | list[str | LinkTarget]) -> PlanLine:
+    flat: list[str | LinkTarget] = []
+    for piece in pieces:
+        flat.extend(piece if isinstance(piece, list) else [piece])
+    merged: list[str | LinkTarget] = []
+    for piece in flat:  # adjacent texts become one
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        elif piece != "":
+            merged.append(piece)
+    return PlanLine(tuple(merged))
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,46 +497,43 @@ class _Builder:
             outgoing = [(v, t) for u, v, t in phases.transitions if u == node]
             if not outgoing:
                 continue
-            steps: list[str] = []
-            links: list[LinkTarget] = []
+            steps: list[str | LinkTarget] = []
             for target, transition in outgoing:
                 where = self.phase_label(target)
-                if target.startswith("regimen:"):
-                    links.append(self.context.link(target.removeprefix("regimen:")))
+                if steps:
+                    steps.append("; ")
                 if transition.kind == "repeat":
                     steps.append("repeats for each of its cycles")
                 elif transition.guard is not None:
-                    steps.append(f"if {cond_text(transition.guard)}: {where}")
+                    steps += [f"if {cond_text(transition.guard)}: ", *where]
                 elif transition.kind == "otherwise":
-                    steps.append(f"otherwise: {where}")
+                    steps += ["otherwise: ", *where]
                 else:
-                    steps.append(f"then {where}")
+                    steps += ["then ", *where]
             label = "Treatment starts" if node == START else phase.label[0].upper() + phase.label[1:]
-            flow.append(PlanLine(f"{label}: " + "; ".join(steps), tuple(links)))
+            flow.append(_sentence(f"{label}: ", steps))
         plan = self.regimen.plan
         return PlanView(
             flow=tuple(flow),
             decisions=tuple(self.decision(d) for d in plan.decisions),
             limits=tuple(self.limit(lim) for lim in plan.limits),
             stops=tuple(
-                PlanLine(
-                    f"Stop treatment if {cond_text(s.cond)}"
-                    + (f" within {s.within} cycles" if s.within is not None else ""),
-                    (),
+                _sentence(
+                    f"Stop treatment if {cond_text(s.cond)}",
+                    f" within {s.within} cycles" if s.within is not None else "",
                 )
                 for s in plan.stops
             ),
         )
 
-    def phase_label(self, node: PhaseId) -> str:
+    def phase_label(self, node: PhaseId) -> list[str | LinkTarget]:
         if node == STOP:
-            return "stop treatment"
+            return ["stop treatment"]
         if node == END:
-            return "the regimen ends"
+            return ["the regimen ends"]
         if node.startswith("regimen:"):
-            target = self.context.link(node.removeprefix("regimen:"))
-            return f"continue with {target.name or target.id}"
-        return self.compiled.phases.phase(PhaseId(node)).label
+            return ["continue with ", self.context.link(node.removeprefix("regimen:"))]
+        return [self.compiled.phases.phase(PhaseId(node)).label]
 
     def decision(self, decision: ir.Decision) -> PlanLine:
         match decision.kind:
@@ -526,34 +545,30 @@ class _Builder:
                 when = f"After cycles {decision.first} to {decision.last}"
             case "part":
                 when = f"After part {decision.first}"
-        steps: list[str] = []
-        links: list[LinkTarget] = []
-        for branch in decision.branches:
+        steps: list[str | LinkTarget] = [f"{when}: "]
+        for n, branch in enumerate(decision.branches):
             guard = f"if {cond_text(branch.cond)}" if branch.cond is not None else "otherwise"
+            steps.append(("; " if n else "") + f"{guard}: ")
             match branch.action:
                 case "continue":
-                    target = self.context.link(branch.target or "")
-                    links.append(target)
-                    action = f"continue with {target.name or target.id}"
+                    steps += ["continue with ", self.context.link(branch.target or "")]
                 case "next":
-                    action = "go on to the next cycle"
+                    steps.append("go on to the next cycle")
                 case "cycle":
-                    action = f"go to cycle {branch.target}"
+                    steps.append(f"go to cycle {branch.target}")
                 case "part":
-                    action = f"go to part {branch.target}"
+                    steps.append(f"go to part {branch.target}")
                 case "stop":
-                    action = "stop treatment"
-            steps.append(f"{guard}: {action}")
-        return PlanLine(f"{when}: " + "; ".join(steps), tuple(links))
+                    steps.append("stop treatment")
+        return _sentence(steps)
 
     def limit(self, limit: ir.Limit) -> PlanLine:
-        text = f"At most {limit.count} cycles"
+        pieces: list[str | LinkTarget] = [f"At most {limit.count} cycles"]
         if limit.cond is not None:
-            text += f" if {cond_text(limit.cond)}"
-        links = tuple(self.context.link(other) for other in limit.counted_with)
-        if links:
-            text += ", counted together with " + ", ".join(t.name or t.id for t in links)
-        return PlanLine(text, links)
+            pieces.append(f" if {cond_text(limit.cond)}")
+        for n, other in enumerate(limit.counted_with):
+            pieces += [", counted together with " if n == 0 else ", ", self.context.link(other)]
+        return _sentence(pieces)
 
     # the page
 
