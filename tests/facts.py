@@ -109,8 +109,10 @@ _MD_ESCAPE = re.compile(r"\\([\\`*_\[\]|~#>+=\-.)])")
 
 def markdown_text(markdown: str) -> str:
     """Return the text a reader sees in a Markdown page: escapes and emphasis taken away, cells spaced."""
-    text = _MD_ESCAPE.sub(r"\1", markdown.replace("**", "").replace("&lt;", "<").replace("&amp;", "&"))
-    return norm(text.replace("|", " ").replace("<br>", " "))
+    # Table pipes and emphasis marks are markup; escaped ones are the text's own.
+    cells = re.sub(r"(?<!\\)\*", "", re.sub(r"(?<!\\)\|", " ", markdown.replace("<br>", " ")))
+    text = _MD_ESCAPE.sub(r"\1", cells.replace("&lt;", "<").replace("&amp;", "&"))
+    return norm(text)
 
 
 def missing(facts_: Facts, text: str, rows: list[str]) -> list[str]:

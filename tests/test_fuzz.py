@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tempfile
 from pathlib import Path
 
@@ -10,7 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regdsl.cli.main import main
-from regdsl.compile.library import check_paths
+from regdsl.compile.library import check_paths, load_library, lower_file
+from regdsl.compile.passes import compile_regimen
+from regdsl.diagnostics import Severity
+from regdsl.render.context import RenderContext
+from regdsl.render.pages import render_all
 from tests.conftest import ROOT
 
 SOURCES = sorted((ROOT / "regimens").glob("*.reg"))
@@ -86,3 +91,19 @@ def test_structured_noise_never_crashes(text: str) -> None:
         path = Path(folder) / "noise.reg"
         path.write_text(text, encoding="utf-8")
         _check_bounds(path)
+
+
+@given(mutated())
+def test_mutated_regimens_that_pass_the_check_render_in_every_format(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "library.reg").write_bytes((ROOT / "regimens" / "library.reg").read_bytes())
+        path = root / "fuzzed.reg"
+        path.write_bytes(data)
+        unit = lower_file(path, load_library(root))
+        if unit.regimen is None or any(d.level is Severity.ERROR for d in unit.diagnostics):
+            return
+        compiled = compile_regimen(unit.regimen)
+        pages = render_all(compiled, RenderContext(source="fuzzed.reg"))
+        assert set(pages) == {"html", "md", "json"}
+        assert json.loads(pages["json"])["id"] == unit.regimen.id

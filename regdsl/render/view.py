@@ -152,7 +152,7 @@ class ReferenceView:
     """A citation: its verbatim text, safe links, PubMed ids and access dates."""
 
     text: str
-    links: tuple[str, ...]
+    links: tuple[tuple[str, str], ...]  # (address, the text as written)
     unsafe_links: tuple[str, ...]
     pmids: tuple[tuple[str, str], ...]
     accessed: tuple[str, ...]
@@ -463,7 +463,7 @@ class _Builder:
         return ReferenceView(
             text=ref.text,
             # Characters a URL may not hold raw (quotes, angle brackets, spaces) are percent-encoded.
-            links=tuple(quote(u, safe=_URL_SAFE) for u in web),
+            links=tuple((quote(u, safe=_URL_SAFE), u) for u in web),
             unsafe_links=tuple(u for u in ref.urls if u not in web),
             pmids=tuple((pmid, f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/") for pmid in ref.pmids),
             accessed=ref.accessed,
