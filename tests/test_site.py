@@ -300,3 +300,23 @@ def test_the_quick_scan_reads_the_regimen_name_from_its_header(tmp_path: Path) -
     infos = scan_regimens(tmp_path)
     assert infos["a"].name == 'A "quoted" name'
     assert infos["b"].name is None
+
+
+HANDOVER = "leu-all-bcell-rr-inotuzumab-cr"
+
+
+@pytest.mark.parametrize("how", ["excluded", "not among the sources"])
+def test_a_regimen_the_build_leaves_out_is_named_but_not_linked(how: str, tmp_path: Path) -> None:
+    library = Path(shutil.copytree(REGIMENS, tmp_path / "library"))
+    out = tmp_path / "site"
+    if how == "excluded":
+        (library / "regdsl.toml").write_text(f'exclude = ["{HANDOVER}.reg"]\n', encoding="utf-8")
+        sources = [str(library)]
+    else:
+        sources = [str(library / f"{SEED}.reg")]
+    assert _build(*sources, "-o", str(out))[0] == EXIT_OK
+    page = (out / site.PAGES / f"{SEED}.html").read_text(encoding="utf-8")
+    assert not (out / site.PAGES / f"{HANDOVER}.html").exists()
+    assert f'href="{HANDOVER}.html"' not in page
+    assert "inotuzumab ozogamicin (CR or CRi achieved)" in page
+    assert f"({HANDOVER}.md)" not in (out / site.PAGES / f"{SEED}.md").read_text(encoding="utf-8")

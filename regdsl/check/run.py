@@ -41,7 +41,7 @@ PARALLEL_THRESHOLD = 48
 # What a caller makes of each file that passes its own checks, in the worker that checked it.
 # It must pickle (a module-level function, or an instance of a module-level class) to reach
 # the workers; what it returns must pickle to come back.
-FileProduct = Callable[[Compiled, SourceFile, Library], object]
+FileProduct = Callable[[Compiled, SourceFile, Library, Config], object]
 # Told how many of the files are checked so far, and of how many (in the calling process).
 Progress = Callable[[int, int], None]
 
@@ -109,7 +109,7 @@ def _check_file(job: _Job) -> _FileOutcome:
         stages["rules"] = time.perf_counter() - clock
         if product is not None and not _fails_alone(diagnostics, suppressions, config):
             clock = time.perf_counter()
-            made = product(compiled, unit.source, library)
+            made = product(compiled, unit.source, library, config)
             stages["product"] = time.perf_counter() - clock
             return _FileOutcome(unit.source, unit.regimen, diagnostics, suppressions, stages, made, produced=True)
     return _FileOutcome(unit.source, unit.regimen, diagnostics, suppressions, stages)

@@ -23,7 +23,7 @@ import json
 import secrets
 import shutil
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -31,6 +31,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from regdsl import __version__
+from regdsl.check.config import Config
 from regdsl.check.run import Outcome, Progress, run_configured
 from regdsl.compile.library import Library, RegimenInfo
 from regdsl.compile.passes import Compiled
@@ -72,18 +73,26 @@ class LibraryLinks(Mapping[str, LinkTarget]):
     """A library's regimens as link targets, made when asked for from its quick scan.
 
     ``suffix`` makes each target's address (``ID.html`` beside the page); None leaves the
-    targets without one, for a page that has no site around it.
+    targets without one, for a page that has no site around it. ``published`` says which
+    regimens have a page in the build (None: all of them); the others are named, unlinked.
     """
 
-    __slots__ = ("_infos", "_suffix")
+    __slots__ = ("_infos", "_published", "_suffix")
 
-    def __init__(self, infos: Mapping[str, RegimenInfo], suffix: str | None) -> None:
+    def __init__(
+        self,
+        infos: Mapping[str, RegimenInfo],
+        suffix: str | None,
+        published: Callable[[RegimenInfo], bool] | None = None,
+    ) -> None:
         self._infos = infos
         self._suffix = suffix
+        self._published = published
 
     def __getitem__(self, regimen_id: str) -> LinkTarget:
         info = self._infos[regimen_id]
-        href = f"{info.id}{self._suffix}" if self._suffix is not None else None
+        linked = self._suffix is not None and (self._published is None or self._published(info))
+        href = f"{info.id}{self._suffix}" if linked else None
         return LinkTarget(id=info.id, name=info.name, status=info.status, href=href)
 
     def __iter__(self) -> Iterator[str]:
@@ -93,7 +102,14 @@ class LibraryLinks(Mapping[str, LinkTarget]):
         return len(self._infos)
 
 
-def page_context(source: SourceFile, library: Library, templates: Path | None, *, in_site: bool) -> RenderContext:
+def page_context(
+    source: SourceFile,
+    library: Library,
+    templates: Path | None,
+    *,
+    in_site: bool,
+    published: Callable[[RegimenInfo], bool] | None = None,
+) -> RenderContext:
     """Return the surroundings of ``source``'s page: its provenance, its links, its index.
 
     In a site every regimen of the library has its page beside this one, and the index is
@@ -106,7 +122,7 @@ def page_context(source: SourceFile, library: Library, templates: Path | None, *
         shown = path.name
     return RenderContext(
         source=shown,
-        links=LibraryLinks(library.infos, EXTENSIONS["html"] if in_site else None),
+        links=LibraryLinks(library.infos, EXTENSIONS["html"] if in_site else None, published),
         index_href="../index.html" if in_site else None,
         templates=templates,
     )
@@ -116,14 +132,22 @@ def page_context(source: SourceFile, library: Library, templates: Path | None, *
 class _SitePages:
     """The product hook of a site build: writes one regimen's pages into the folder being built.
 
-    Returns each format's page, by format, as a path relative to the site.
+    Returns each format's page, by format, as a path relative to the site. A sibling
+    regimen gets a link only if the build publishes it: it lies under one of the build's
+    ``sources`` and the configuration does not exclude it.
     """
 
     folder: Path  # the pages folder inside the temporary site
     templates: Path | None
+    sources: tuple[Path, ...]  # resolved
 
-    def __call__(self, compiled: Compiled, source: SourceFile, library: Library) -> dict[str, str]:
-        context = page_context(source, library, self.templates, in_site=True)
+    def __call__(self, compiled: Compiled, source: SourceFile, library: Library, config: Config) -> dict[str, str]:
+        def published(info: RegimenInfo) -> bool:
+            path = Path(info.path).resolve()
+            inside = any(path == s or s in path.parents for s in self.sources)
+            return inside and not config.excluded(path)
+
+        context = page_context(source, library, self.templates, in_site=True, published=published)
         written: dict[str, str] = {}
         for fmt, text in render_all(compiled, context).items():
             name = compiled.regimen.id + EXTENSIONS[fmt]
@@ -139,7 +163,7 @@ class _OnePage:
     fmt: str
     templates: Path | None
 
-    def __call__(self, compiled: Compiled, source: SourceFile, library: Library) -> str:
+    def __call__(self, compiled: Compiled, source: SourceFile, library: Library, config: Config) -> str:
         return render(self.fmt, compiled, page_context(source, library, self.templates, in_site=False))
 
 
@@ -410,7 +434,7 @@ def build_site(
             config_file=config_file,
             select=select,
             ignore=ignore,
-            product=_SitePages(building / PAGES, templates),
+            product=_SitePages(building / PAGES, templates, tuple(p.resolve() for p in sources)),
             progress=progress,
         )
         if outcome.failed(strict=strict):
