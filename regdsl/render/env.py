@@ -84,6 +84,7 @@ def environment(kind: Literal["html", "md"], templates: Path | None = None) -> j
         autoescape=kind == "html",
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change during a build: no file checks per page
         trim_blocks=True,
         lstrip_blocks=True,
     )
