@@ -1,4 +1,4 @@
-"""Every fact of every bundled regimen is in the text Chromium renders for its page.
+"""Every bundled regimen's page in Chromium: every fact in the text it renders, and accessible.
 
 The facts are those of ``tests/facts.py`` (rebuilt from the model, which the fidelity
 tests prove equal to the sources in ``../shared``); the text is ``innerText``, what a
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser.support import assert_accessible
 from tests.facts import BUNDLED, bundled, facts, missing, norm
 
 pytestmark = pytest.mark.browser
@@ -23,3 +24,9 @@ def test_every_fact_is_in_the_rendered_page(page: Page, site: Path, regimen_id: 
     text = norm(page.inner_text("body"))
     rows = [norm(row) for row in page.locator("tr").all_inner_texts()]
     assert missing(facts(bundled(regimen_id).regimen), text, rows) == []
+
+
+@pytest.mark.parametrize("regimen_id", BUNDLED)
+def test_every_page_is_accessible(page: Page, site: Path, regimen_id: str) -> None:
+    page.goto((site / "regimens" / f"{regimen_id}.html").as_uri())
+    assert_accessible(page)
