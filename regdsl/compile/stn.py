@@ -47,6 +47,8 @@ __all__ = [
     "TimingNetwork",
     "Windows",
     "build_network",
+    "day_of",
+    "dose_point",
     "duration",
     "find_conflict",
     "pair_bounds",
@@ -156,8 +158,27 @@ class TimingNetwork:
         """Return the constraints on the pair ``(u, v)``."""
         return self.pairs.get((u, v), [])
 
+    def cycle_start(self, part: int, group: int, number: int) -> PointId:
+        """Return the start point of cycle ``number`` of a part's group (both counted from 1 and 0).
+
+        Overlapping groups (reported by STR013) keep their instances apart with the group's
+        number; every other cycle start is ``p{part}.c{number}``.
+        """
+        apart = PointId(f"p{part}.g{group}.c{number}")
+        return apart if apart in self.index else PointId(f"p{part}.c{number}")
+
     def __len__(self) -> int:
         return len(self.nodes)
+
+
+def dose_point(cycle: PointId, index: int, day: int, end: bool = False) -> PointId:
+    """Return the start (or ``end``) point of administration line ``index`` on ``day`` of a cycle."""
+    return PointId(f"{cycle}.a{index}.d{day}.{'end' if end else 'start'}")
+
+
+def day_of(minutes: int) -> int:
+    """Return the cycle day that a time ``minutes`` after the cycle's start falls on (day 1 starts at 0)."""
+    return minutes // DAY + 1
 
 
 # -- building --------------------------------------------------------------------------
@@ -261,10 +282,9 @@ class _Builder:
                 continue
             low, high = _duration(admin)
             for day in admin.days:
-                base = f"{prefix}.a{i}.d{day}"
                 label = f"{admin.medicine.display} on day {day} of cycle {number}"
-                s = self.net.add_point(PointId(base + ".start"), start, label)
-                e = self.net.add_point(PointId(base + ".end"), start, f"the end of {label}")
+                s = self.net.add_point(dose_point(start, i, day), start, label)
+                e = self.net.add_point(dose_point(start, i, day, end=True), start, f"the end of {label}")
                 if admin.max_minutes is not None:
                     what = ("over exactly " if admin.exact_duration else "over ") + duration(admin.max_minutes)
                 else:

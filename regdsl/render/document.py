@@ -16,7 +16,7 @@ from typing import Any, assert_never
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text
-from regdsl.compile.stn import DAY, PointId
+from regdsl.compile.stn import PointId, day_of, dose_point
 from regdsl.model import ast, ir
 from regdsl.model.doses import amount, dose_text
 from regdsl.model.vocabulary import SNOMED, Coding
@@ -105,14 +105,13 @@ class _Writer:
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
 
-    def windows(self, prefix: str, index: int, admin: ir.Administration) -> list[Json]:
+    def windows(self, prefix: PointId, index: int, admin: ir.Administration) -> list[Json]:
         solved = self.compiled.windows
         found: list[Json] = []
         if solved is None or admin.prn:
             return found
         for day in admin.days:
-            start = PointId(f"{prefix}.a{index}.d{day}.start")
-            end = PointId(f"{prefix}.a{index}.d{day}.end")
+            start, end = dose_point(prefix, index, day), dose_point(prefix, index, day, end=True)
             if start not in solved.earliest:
                 continue
             early, late = solved.of(start)
@@ -124,13 +123,13 @@ class _Writer:
                     "start_latest_minutes": late,
                     "end_earliest_minutes": end_early,
                     "end_latest_minutes": end_late,
-                    "earliest_day": early // DAY + 1,
-                    "latest_day": late // DAY + 1,
+                    "earliest_day": day_of(early),
+                    "latest_day": day_of(late),
                 }
             )
         return found
 
-    def administration(self, prefix: str, index: int, admin: ir.Administration) -> Json:
+    def administration(self, prefix: PointId, index: int, admin: ir.Administration) -> Json:
         medicine = admin.medicine
         return {
             "medicine": {
@@ -173,8 +172,8 @@ class _Writer:
             "line": admin.span.line,
         }
 
-    def group(self, p: int, group: ir.CycleGroup) -> Json:
-        prefix = f"p{p}.c{group.first}"
+    def group(self, p: int, g: int, group: ir.CycleGroup) -> Json:
+        prefix = self.compiled.network.cycle_start(p, g, group.first)
         return {
             "heading": group.heading,
             "first": group.first,
@@ -204,7 +203,7 @@ class _Writer:
                 if part.start
                 else None
             ),
-            "cycles": [self.group(p, g) for g in part.cycles],
+            "cycles": [self.group(p, g, group) for g, group in enumerate(part.cycles)],
             "support": _support(part.support),
             "references": [_reference(r) for r in part.references],
             "line": part.span.line,

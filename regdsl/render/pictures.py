@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from regdsl.compile.passes import Compiled
-from regdsl.compile.stn import DAY, PointId, duration, pair_bounds
+from regdsl.compile.stn import PointId, day_of, dose_point, duration, pair_bounds
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.render.view import day_runs
@@ -320,7 +320,7 @@ class _Place:
     prefix: PointId
 
     def start(self, index: int, day: int) -> PointId:
-        return PointId(f"{self.prefix}.a{index}.d{day}.start")
+        return dose_point(self.prefix, index, day)
 
 
 def _place(compiled: Compiled, group: ir.CycleGroup, cycle: int) -> _Place:
@@ -329,10 +329,7 @@ def _place(compiled: Compiled, group: ir.CycleGroup, cycle: int) -> _Place:
         for g, candidate in enumerate(part.cycles):
             if candidate == group:
                 label = f"Part {part.number}, " if part.number is not None else ""
-                # Overlapping groups (STR013) keep their instances apart with the group number.
-                overlap = PointId(f"p{p}.g{g}.c{cycle}")
-                prefix = overlap if overlap in compiled.network.index else PointId(f"p{p}.c{cycle}")
-                return _Place(label, prefix)
+                return _Place(label, compiled.network.cycle_start(p, g, cycle))
     raise ValueError("the cycle group is not one of the regimen's")
 
 
@@ -456,7 +453,7 @@ def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administrati
         if point not in compiled.windows.earliest:
             continue
         early, late = compiled.windows.of(point)
-        first, last = early // DAY + 1, late // DAY + 1
+        first, last = day_of(early), day_of(late)
         if (first, last) != (day, day):
             yield day, first, last
 
