@@ -17,7 +17,7 @@ from regdsl.compile.passes import Compiled, compile_regimen
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.render.context import LinkTarget, RenderContext
-from regdsl.render.prose import parse_prose, plain
+from regdsl.render.prose import Block, Item, parse_prose
 from regdsl.render.view import days_text, minutes_text
 from tests.conftest import ROOT
 
@@ -47,6 +47,23 @@ def site_context(regimen_id: str) -> RenderContext:
     return RenderContext(source=f"{regimen_id}.reg", links=links, index_href="../index.html")
 
 
+def plain(blocks: tuple[Block, ...]) -> list[str]:
+    """Return the text of prose blocks without markup: a line per paragraph or bullet item."""
+    lines: list[str] = []
+
+    def walk(items: tuple[Item, ...]) -> None:
+        for item in items:
+            lines.append("".join(r.text for r in item.runs))
+            walk(item.children)
+
+    for block in blocks:
+        if block.kind == "paragraph":
+            lines.append("".join(r.text for r in block.runs))
+        else:
+            walk(block.items)
+    return lines
+
+
 @dataclass
 class Facts:
     """Texts an output must contain, and table rows whose cells must stay together."""
@@ -55,7 +72,7 @@ class Facts:
     rows: list[tuple[str, ...]] = field(default_factory=list)
 
     def prose(self, text: str | None) -> None:
-        self.texts.extend(norm(line) for line in plain(parse_prose(text)).splitlines() if line.strip())
+        self.texts.extend(norm(line) for line in plain(parse_prose(text)) if line.strip())
 
 
 def facts(regimen: ir.Regimen) -> Facts:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Block", "Item", "Run", "inline_runs", "parse_prose", "plain"]
+__all__ = ["Block", "Item", "Run", "inline_runs", "parse_prose"]
 
 _BULLET = re.compile(r"^( *)[-*•] +(.*)$")
 _EMPHASIS = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
@@ -112,20 +112,3 @@ def parse_prose(text: str | None) -> tuple[Block, ...]:
             paragraph.append(line.strip())
     flush()
     return tuple(blocks)
-
-
-def plain(blocks: tuple[Block, ...]) -> str:
-    """Return the text of some blocks without any markup, one line per paragraph or item."""
-    lines: list[str] = []
-
-    def walk(items: tuple[Item, ...]) -> None:
-        for item in items:
-            lines.append("".join(r.text for r in item.runs))
-            walk(item.children)
-
-    for block in blocks:
-        if block.kind == "paragraph":
-            lines.append("".join(r.text for r in block.runs))
-        else:
-            walk(block.items)
-    return "\n".join(lines)

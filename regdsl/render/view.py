@@ -17,7 +17,7 @@ from urllib.parse import quote
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import END, START, STOP, PhaseId, cond_text
-from regdsl.compile.stn import DAY, PointId
+from regdsl.compile.stn import DAY, PointId, day_of, dose_point
 from regdsl.model import ir
 from regdsl.model.doses import dose_text, quantity_text
 from regdsl.render.context import LinkTarget, RenderContext
@@ -114,24 +114,20 @@ class CycleView:
 
     anchor: str
     heading: str
-    length_days: int
     facts: tuple[str, ...]
     rows: tuple[CycleRow, ...]
     notes: tuple[NoteView, ...]
     days: tuple[DayView, ...]
     group: ir.CycleGroup
     number: int
-    prefix: PointId
 
 
 @dataclass(frozen=True, slots=True)
 class FactorRow:
-    """A supportive-care factor and its value, with their SNOMED CT codes where known."""
+    """A supportive-care factor and its value, as written."""
 
     factor: str
     value: str
-    factor_code: str | None
-    value_code: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,10 +308,6 @@ def _dose(admin: ir.Administration) -> str:
     return text
 
 
-def _window_day(minutes: int) -> int:
-    return minutes // DAY + 1
-
-
 class _Builder:
     def __init__(self, compiled: Compiled, context: RenderContext) -> None:
         self.compiled = compiled
@@ -348,11 +340,11 @@ class _Builder:
         solved = self.compiled.windows
         if solved is None:
             return None
-        point = PointId(f"{prefix}.a{index}.d{day}.start")
+        point = dose_point(prefix, index, day)
         if point not in solved.earliest:
             return None
         early, late = solved.of(point)
-        return _window_day(early), _window_day(late)
+        return day_of(early), day_of(late)
 
     def timing(self, group: ir.CycleGroup, prefix: PointId, index: int, day: int) -> tuple[str, ...]:
         admin = group.administrations[index]
@@ -399,7 +391,7 @@ class _Builder:
         return f"exactly {text}" if admin.exact_duration else text
 
     def cycle(self, p: int, g: int, group: ir.CycleGroup) -> CycleView:
-        prefix = PointId(f"p{p}.c{group.first}")
+        prefix = self.compiled.network.cycle_start(p, g, group.first)
         anchor = f"p{p}-g{g}"
         facts = [f"Cycle length: {group.length_days} days"]
         if group.extend_to_days:
@@ -433,28 +425,18 @@ class _Builder:
         return CycleView(
             anchor=anchor,
             heading=group.heading,
-            length_days=group.length_days,
             facts=tuple(facts),
             rows=tuple(self.cycle_row(a) for a in group.administrations),
             notes=notes,
             days=tuple(DayView(day, f"{anchor}-d{day}", tuple(rows)) for day, rows in sorted(days.items())),
             group=group,
             number=group.first,
-            prefix=prefix,
         )
 
     # support, references, parts
 
     def support(self, support: ir.Support) -> SupportView:
-        factors = tuple(
-            FactorRow(
-                factor=f.factor_text,
-                value=f.value_text,
-                factor_code=f.factor.code if f.factor else None,
-                value_code=f.value.code if f.value else None,
-            )
-            for f in support.factors
-        )
+        factors = tuple(FactorRow(factor=f.factor_text, value=f.value_text) for f in support.factors)
         return SupportView(factors, tuple(NoteView(n.label, parse_prose(n.text)) for n in support.notes))
 
     @staticmethod
