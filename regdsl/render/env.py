@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -15,7 +16,7 @@ import jinja2
 
 from regdsl.render.prose import Block, Item, Run
 
-__all__ = ["environment", "md_cell", "md_lines", "md_prose", "md_text"]
+__all__ = ["environment", "md_cell", "md_lines", "md_prose", "md_text", "static_text"]
 
 # Characters that GitHub-flavoured Markdown reads as markup anywhere in running text.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -71,6 +72,12 @@ def md_prose(blocks: tuple[Block, ...]) -> str:
         else:
             chunks.append("\n".join(_md_items(block.items, 0)))
     return "\n\n".join(chunks)
+
+
+@functools.cache
+def static_text(name: str) -> str:
+    """Return a file of the package's ``static`` folder (stylesheets, the search script), read once."""
+    return resources.files("regdsl.render").joinpath("static", name).read_text(encoding="utf-8")
 
 
 @functools.cache

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 
 from markupsafe import Markup
 
 from regdsl.compile.passes import Compiled
 from regdsl.render.context import RenderContext
-from regdsl.render.env import environment
+from regdsl.render.env import environment, static_text
 from regdsl.render.pictures import Calendar, Timeline, calendar, timelines
 from regdsl.render.view import PageView, build_view
 
@@ -26,7 +25,7 @@ __all__ = ["html_page", "render_html", "stylesheet"]
 @functools.cache
 def stylesheet() -> Markup:
     """Return the pages' stylesheet (the package's own file, trusted as markup)."""
-    return Markup(resources.files("regdsl.render").joinpath("static/page.css").read_text(encoding="utf-8"))
+    return Markup(static_text("page.css"))
 
 
 @dataclass(frozen=True, slots=True)

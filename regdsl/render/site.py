@@ -25,7 +25,6 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from markupsafe import Markup
@@ -37,7 +36,7 @@ from regdsl.compile.library import Library, RegimenInfo
 from regdsl.compile.passes import Compiled
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
-from regdsl.render.env import environment
+from regdsl.render.env import environment, static_text
 from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile
 
@@ -353,17 +352,13 @@ def _groups(entries: Sequence[IndexEntry]) -> tuple[CancerGroup, ...]:
     return tuple(groups)
 
 
-def _static(name: str) -> str:
-    return resources.files("regdsl.render").joinpath("static", name).read_text(encoding="utf-8")
-
-
 def _index_html(entries: Sequence[IndexEntry], templates: Path | None) -> str:
     count = len(entries)
     view = IndexView(
         title="Regimen library",
         summary=f"{count} regimen{'s' if count != 1 else ''}, by cancer type and setting.",
         groups=_groups(entries),
-        styles=Markup(_static("page.css") + "\n" + _static("index.css")),  # package data, not user text
+        styles=Markup(static_text("page.css") + "\n" + static_text("index.css")),  # package data, not user text
         search_global=SEARCH_GLOBAL,
         version=__version__,
     )
@@ -381,7 +376,7 @@ def _write_index(folder: Path, entries: Sequence[IndexEntry], templates: Path | 
         "index.html": _index_html(entries, templates),
         "index.json": _json_text([e.catalogue() for e in entries]),
         "search-index.js": f"window.{SEARCH_GLOBAL} = {search};\n",
-        "search.js": _static("search.js"),
+        "search.js": static_text("search.js"),
         MARKER: _MARKER_TEXT,
     }
     for name, text in files.items():
