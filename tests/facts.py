@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import functools
 import re
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from regdsl.compile.library import load_library, lower_file, scan_regimens
 from regdsl.compile.passes import Compiled, compile_regimen
+from regdsl.diagnostics import Severity
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.render.context import LinkTarget, RenderContext
@@ -35,6 +38,19 @@ def bundled(regimen_id: str) -> Compiled:
     """Compile one bundled regimen (it must lower without errors)."""
     unit = lower_file(REGIMENS / f"{regimen_id}.reg", load_library(REGIMENS))
     assert unit.regimen is not None, unit.diagnostics
+    return compile_regimen(unit.regimen)
+
+
+def compile_alone(data: bytes) -> Compiled | None:
+    """Compile one source in a library of its own (the bundled ``library.reg``); None if it fails the check."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "library.reg").write_bytes((REGIMENS / "library.reg").read_bytes())
+        path = root / "alone.reg"
+        path.write_bytes(data)
+        unit = lower_file(path, load_library(root))
+    if unit.regimen is None or any(d.level is Severity.ERROR for d in unit.diagnostics):
+        return None
     return compile_regimen(unit.regimen)
 
 

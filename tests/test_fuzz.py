@@ -11,12 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regdsl.cli.main import main
-from regdsl.compile.library import check_paths, load_library, lower_file
-from regdsl.compile.passes import compile_regimen
-from regdsl.diagnostics import Severity
+from regdsl.compile.library import check_paths
 from regdsl.render.context import RenderContext
 from regdsl.render.pages import render_all
 from tests.conftest import ROOT
+from tests.facts import compile_alone
 
 SOURCES = sorted((ROOT / "regimens").glob("*.reg"))
 JUNK = ["", "#", "|", '"', "(", ")", ":", "±", "µg", ".5", "1.0", "\t", "    ", "day", "cycle", "\u00a0", "é", "\x00"]
@@ -95,15 +94,9 @@ def test_structured_noise_never_crashes(text: str) -> None:
 
 @given(mutated())
 def test_mutated_regimens_that_pass_the_check_render_in_every_format(data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        (root / "library.reg").write_bytes((ROOT / "regimens" / "library.reg").read_bytes())
-        path = root / "fuzzed.reg"
-        path.write_bytes(data)
-        unit = lower_file(path, load_library(root))
-        if unit.regimen is None or any(d.level is Severity.ERROR for d in unit.diagnostics):
-            return
-        compiled = compile_regimen(unit.regimen)
-        pages = render_all(compiled, RenderContext(source="fuzzed.reg"))
-        assert set(pages) == {"html", "md", "json"}
-        assert json.loads(pages["json"])["id"] == unit.regimen.id
+    compiled = compile_alone(data)
+    if compiled is None:
+        return
+    pages = render_all(compiled, RenderContext(source="fuzzed.reg"))
+    assert set(pages) == {"html", "md", "json"}
+    assert json.loads(pages["json"])["id"] == compiled.regimen.id

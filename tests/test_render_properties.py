@@ -11,20 +11,14 @@ must validate, and no markup from the text may come out as markup.
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import jsonschema
 from hypothesis import given
 from hypothesis import strategies as st
 
-from regdsl.compile.library import load_library, lower_file
-from regdsl.compile.passes import compile_regimen
-from regdsl.diagnostics import Severity
 from regdsl.render.context import RenderContext
 from regdsl.render.pages import render_all
-from tests.conftest import ROOT
-from tests.facts import facts, markdown_text, missing
+from tests.facts import compile_alone, facts, markdown_text, missing
 from tests.test_render import page_text, schema
 
 MEDICINES = ["cISplatin", "PACLItaxel", "ondansetron", "dexamethasone", "loratadine", "alectinib", "cARBOplatin"]
@@ -105,16 +99,11 @@ def regimen(draw: st.DrawFn) -> str:
 
 @given(regimen())
 def test_generated_regimens_that_pass_the_check_render_completely(source: str) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        (root / "library.reg").write_bytes((ROOT / "regimens" / "library.reg").read_bytes())
-        path = root / "generated.reg"
-        path.write_text(source, encoding="utf-8")
-        unit = lower_file(path, load_library(root))
-        if unit.regimen is None or any(d.level is Severity.ERROR for d in unit.diagnostics):
-            return
-        pages = render_all(compile_regimen(unit.regimen), RenderContext(source="generated.reg"))
-    found = facts(unit.regimen)
+    compiled = compile_alone(source.encode("utf-8"))
+    if compiled is None:
+        return
+    pages = render_all(compiled, RenderContext(source="generated.reg"))
+    found = facts(compiled.regimen)
     text_, rows = page_text(pages["html"])
     assert missing(found, text_, rows) == []
     lines = [markdown_text(line) for line in pages["md"].splitlines() if line.startswith("|")]
