@@ -120,7 +120,8 @@ class TimingNetwork:
             if self.origin is None:
                 self.origin = point
             self._graph = None
-            self._from.clear()
+            if self._from:  # solved distances are stale once the network changes
+                self._from.clear()
         return point
 
     def constrain(self, u: PointId, v: PointId, constraint: Constraint) -> None:
@@ -136,7 +137,8 @@ class TimingNetwork:
             self.reverse[iu].append((iv, -constraint.lower))
             self.why[iv].append((constraint, False))
         self._graph = None
-        self._from.clear()
+        if self._from:  # solved distances are stale once the network changes
+            self._from.clear()
 
     @property
     def graph(self) -> nx.DiGraph[PointId]:
