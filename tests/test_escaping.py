@@ -8,8 +8,10 @@ it shows, whatever a message, a label or a file name holds.
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import os
 import re
 import sys
 import unicodedata
@@ -17,7 +19,9 @@ import urllib.parse
 from dataclasses import replace
 from pathlib import Path
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options as cmarkgfm_options
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,6 +29,7 @@ from regdsl.cli.main import main
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.diagnostics.codes import REGISTRY
 from regdsl.diagnostics.formats import FORMATS as DIAGNOSTIC_FORMATS
+from regdsl.render.env import md_code
 from regdsl.source import SourceFile, find_hidden, hidden_kind, visible
 
 REGIMEN = 'regimen esc\n  name "{name}"\n  status draft\n\ncycle 1: 21 days\n  {drug} 10 mg oral day 1\n'
@@ -310,3 +315,149 @@ def test_machine_formats_keep_each_field_escaped_and_whole(
         except UnicodeEncodeError:
             raw = visible(diag.span.path).encode("utf-8")
         assert urllib.parse.unquote_to_bytes(uri) == raw
+
+
+# -- file names, wherever they are shown ----------------------------------------------------
+
+HOSTILE_NAMES = [
+    "tick`<b>bold`.reg",
+    "new\nline.reg",
+    "x,y:z%41.reg",
+    "sp ace.reg",
+    "caf\u00e9 \u0915.reg",
+    "bidi\u202e12.reg",
+    os.fsdecode(b"\xff\xfe.reg"),  # not UTF-8: Python keeps the bytes as surrogates
+    "tab\t.reg",
+    "esc\x1b[2J.reg",
+    "pipe|cell.reg",
+]
+GOOD = 'regimen r{n}\n  name "R{n}"\n  status draft\n\ncycle 1: 21 days\n  loratadine 10 mg oral day 1\n'
+BAD = GOOD.replace("10 mg", "10 mgg")  # VOC001 at line 6
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for n, name in enumerate(HOSTILE_NAMES):
+        (folder / name).write_text(GOOD.format(n=n), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=visible)
+def test_every_format_shows_a_hostile_file_name_escaped(tmp_path: Path, fmt: str, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(BAD.format(n=0), encoding="utf-8")
+    code, text = _run("check", "--format", fmt, str(path))
+    assert code == 1
+    text.encode("utf-8")
+    shown = visible(str(path))
+    assert not [c for c in text if c != "\n" and hidden_kind(c)]
+    if fmt == "text":
+        assert f" --> {shown}:6:" in text
+    elif fmt == "concise":
+        assert text.startswith(f"{shown}:6:")
+        assert text.count("\n") == 1
+    elif fmt == "json":
+        assert json.loads(text)[0]["path"] == shown
+    elif fmt == "github":
+        (line,) = text.splitlines()
+        props = line.split("::")[1].split(" ", 1)[1].split(",")
+        assert [p.split("=")[0] for p in props] == ["file", "line", "col", "endLine", "endColumn", "title"]
+        assert urllib.parse.unquote(props[0].removeprefix("file=")) == shown
+    else:
+        uri = json.loads(text)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert re.fullmatch(r"[A-Za-z0-9._~/%-]*", uri)
+        assert urllib.parse.unquote_to_bytes(uri) == os.fsencode(path)
+
+
+def _gfm(markdown: str) -> str:
+    """Render Markdown as GitHub does (raw HTML let through, to see any that gets in)."""
+    rendered: str = cmarkgfm.github_flavored_markdown_to_html(markdown, options=cmarkgfm_options.CMARK_OPT_UNSAFE)
+    return rendered
+
+
+def _escaped(text: str) -> str:
+    """Escape text as cmark writes it in HTML."""
+    return html.escape(text, quote=False).replace('"', "&quot;")
+
+
+def test_pages_show_a_hostile_file_name_escaped_as_their_provenance(hostile: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert _run("build", str(hostile), "-o", str(site))[0] == 0
+    for n, name in enumerate(HOSTILE_NAMES):
+        shown = visible(name)
+        page = site / "regimens" / f"r{n}"
+        markdown = page.with_suffix(".md").read_text(encoding="utf-8")
+        html_of_markdown = _gfm(markdown)
+        assert "<b>" not in html_of_markdown
+        code = f"<code>{_escaped(shown)}</code>"
+        # The provenance row of the table, and the closing line.
+        assert f"<td>Source</td>\n<td>{code}</td>" in html_of_markdown, name
+        assert f"from {code}.</p>" in html_of_markdown, name
+        assert markdown.count("\n") == (site / "regimens" / "r3.md").read_text(encoding="utf-8").count("\n")
+        page_html = page.with_suffix(".html").read_text(encoding="utf-8")
+        assert f"from <code>{html.escape(shown)}</code>" in page_html
+        document = page.with_suffix(".json").read_text(encoding="utf-8")
+        assert "<" not in document
+        assert json.loads(document)["source"]["path"] == shown
+        for text in (markdown, page_html, document):
+            assert not [c for c in text if c not in "\n\t" and hidden_kind(c)], name
+
+
+@given(st.text(st.one_of(st.sampled_from("` |\\<&*_\n"), st.characters(exclude_categories=())), max_size=20))
+def test_a_markdown_code_span_shows_any_text_as_it_is(text: str) -> None:
+    shown = _escaped(visible(text))
+    if not shown:
+        return
+    table = _gfm(f"| a | b |\n|---|---|\n| x | {md_code(text, cell=True)} |\n")
+    assert f"<td>x</td>\n<td><code>{shown}</code></td>\n</tr>" in table
+    assert _gfm(f"from {md_code(text)}.") == f"<p>from <code>{shown}</code>.</p>\n"
+
+
+def test_the_catalogue_and_the_search_script_are_inert(tmp_path: Path) -> None:
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    name = "</script><script>alert(1)</script> & <b>"
+    (folder / "r.reg").write_text(GOOD.format(n=0).replace('"R0"', json.dumps(name)), encoding="utf-8")
+    site = tmp_path / "site"
+    assert _run("build", str(folder), "-o", str(site))[0] == 0
+    catalogue = (site / "index.json").read_text(encoding="utf-8")
+    script = (site / "search-index.js").read_text(encoding="utf-8")
+    for text in (catalogue, script):
+        assert not {"<", ">", "&"} & set(text)
+    assert json.loads(catalogue)[0]["name"] == name
+    assert json.loads(script.removeprefix("window.REGDSL_SEARCH = ").removesuffix(";\n"))[0]["name"] == name
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=visible)
+def test_command_line_messages_show_a_hostile_path_escaped(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / name
+    assert _run("check", str(missing))[0] == 2
+    err = capsys.readouterr().err
+    assert err == f"regdsl: error: {visible(str(missing))}: no such file or folder\n"
+    assert _run("build", str(tmp_path), "-o", str(tmp_path / name / "site"))[0] == 2
+    assert not [c for c in capsys.readouterr().err if c != "\n" and hidden_kind(c)]
+
+
+def test_a_build_summary_shows_the_output_folder_escaped(hostile: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out\x1b]0;x\x07"
+    code, text = _run("build", str(hostile), "-o", str(out))
+    assert code == 0
+    assert f"into {visible(str(out))}/ (" in text
+    assert "\x1b" not in text
+
+
+def test_an_internal_error_shows_its_message_escaped(
+    monkeypatch: pytest.MonkeyPatch, hostile: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bad\x1b[2J\nerror[INT001]: fake")
+
+    monkeypatch.setattr("regdsl.check.run.run_check", boom)
+    assert _run("check", str(hostile))[0] == 3
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first == "error[INT001]: internal error: RuntimeError: bad\\u001b[2J\\nerror[INT001]: fake"

@@ -31,7 +31,6 @@ class BadChar:
     start: int
     end: int
     char: str
-    escaped: bool
 
 
 def _unescape(match: re.Match[str]) -> str:
@@ -80,7 +79,7 @@ def decode_text(raw: str) -> tuple[str, tuple[BadChar, ...]]:
     chars = list(text)
     for match in found:
         start, end = where[match.start()] if where else match.span()
-        bad.append(BadChar(start=start + 1, end=end + 1, char=match.group(), escaped=body[start] == "\\"))
+        bad.append(BadChar(start=start + 1, end=end + 1, char=match.group()))
         chars[match.start()] = REPLACEMENT
     return "".join(chars), tuple(bad)
 
