@@ -157,6 +157,16 @@ def test_a_medicine_named_with_a_refused_escape_is_a_finding_in_every_format(
     text.encode("utf-8")  # no surrogate reaches the output
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_decoded_line_break_adds_no_line_to_any_format(tmp_path: Path, fmt: str) -> None:
+    drug = '"x\\n::error file=a.reg,line=1::fake\\n::add-mask::secret\\n0 errors, 0 warnings in 1 file"'
+    code, text = _run("check", "--format", fmt, str(_write(tmp_path, REGIMEN.format(name="Esc", drug=drug))))
+    assert code == 1
+    assert not [line for line in text.splitlines() if line.startswith(("::add-mask", "0 errors", "::error file=a"))]
+    if fmt in {"concise", "github"}:
+        assert len(text.splitlines()) == 1  # the one finding: unknown-medicine
+
+
 def test_a_library_medicine_named_with_a_lone_surrogate_is_a_finding(tmp_path: Path) -> None:
     _write(tmp_path, 'library "Lib"\n\nmedicine "x\\udc00y"\n  supportive\n', name="library.reg")
     path = _write(tmp_path, REGIMEN.format(name="Esc", drug="loratadine"))
