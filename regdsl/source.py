@@ -81,11 +81,14 @@ def find_hidden(text: str, *, source: bool) -> Iterator[re.Match[str]]:
     return _REFUSED["source" if source else "text"].finditer(text)
 
 
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
     code = ord(char)
-    if char in "\t\n\r":
-        return {"\t": "\\t", "\n": "\\n", "\r": "\\r"}[char]
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
     if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by Python's surrogateescape
         return f"\\x{code - 0xDC00:02x}"
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

@@ -21,7 +21,7 @@ _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 # A pair of escapes for the two halves of a UTF-16 surrogate pair is one character.
 _HEX = "[0-9a-fA-F]"
 _ESCAPE = re.compile(rf"\\(?:u([dD][89abAB]{_HEX}{{2}})\\u([dD][c-fC-F]{_HEX}{{2}})|u({_HEX}{{4}})|(.))")
-REPLACEMENT = "\ufffd"
+_REPLACEMENT = "\ufffd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ def decode_text(raw: str) -> tuple[str, tuple[BadChar, ...]]:
     for match in found:
         start, end = where[match.start()] if where else match.span()
         bad.append(BadChar(start=start + 1, end=end + 1, char=match.group()))
-        chars[match.start()] = REPLACEMENT
+        chars[match.start()] = _REPLACEMENT
     return "".join(chars), tuple(bad)
 
 
