@@ -1,12 +1,108 @@
-"""Source files, positions and spans: the leaf layer every other layer uses."""
+"""Source files, positions and spans, and the characters text may hold: the leaf layer every other layer uses."""
 
 from __future__ import annotations
 
 import bisect
+import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-__all__ = ["LineIndex", "SourceFile", "Span"]
+__all__ = ["Hidden", "LineIndex", "SourceFile", "Span", "describe_hidden", "find_hidden", "hidden_kind", "visible"]
+
+# Characters that no source holds and no output shows raw: controls (Unicode category Cc: C0,
+# DEL, C1), format characters (Cf: bidirectional controls, zero-width characters, the soft
+# hyphen, tags...), the line and paragraph separators (Zl, Zp) and surrogates (Cs), as of
+# Unicode 15.1 (tests/test_escaping.py checks the class against the running Python's Unicode
+# data). Each can make text display other than it reads: a terminal obeys an escape sequence,
+# a CI runner obeys a line of its own, "12" displays as "21", a medicine name holds a
+# character no one sees and no table matches.
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # and the tab, line feed and carriage return
+_FORMATS = (
+    "\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)  # and the joiners
+_JOINERS = "\u200c\u200d"
+_SURROGATES = "\ud800-\udfff"
+_HIDDEN = re.compile(f"[\t\n\r{_CONTROLS}{_FORMATS}{_JOINERS}{_SURROGATES}]")
+# The joiners (ZWNJ, ZWJ) are what Indic, Arabic and Persian script and emoji sequences need
+# between two of their characters; beside an ASCII character, or at an end, they only hide.
+_LONE_JOINER = f"(?<![^\x00-\x7f])[{_JOINERS}]|[{_JOINERS}](?![^\x00-\x7f])"
+# A source may hold tabs and line breaks (a carriage return only before a line feed); text
+# decoded from escapes may hold tabs and line feeds (`\t`, `\n`), never a carriage return.
+_REFUSED = {
+    "source": re.compile(f"[{_CONTROLS}{_FORMATS}{_SURROGATES}]|\r(?!\n)|{_LONE_JOINER}"),
+    "text": re.compile(f"[\r{_CONTROLS}{_FORMATS}{_SURROGATES}]|{_LONE_JOINER}"),
+}
+
+Hidden = Literal["control", "bidi", "invisible", "surrogate"]
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def hidden_kind(char: str) -> Hidden | None:
+    """Return what kind of hidden character ``char`` is, if it is one.
+
+    A control, a bidirectional control, another invisible character, or a surrogate.
+    """
+    if not _HIDDEN.fullmatch(char):
+        return None
+    if "\ud800" <= char <= "\udfff":
+        return "surrogate"
+    if char <= "\x9f":
+        return "control"
+    return "bidi" if char in _BIDI else "invisible"
+
+
+def describe_hidden(char: str) -> str:
+    """Name a hidden character for a message, such as ``a bidirectional control (U+202E RIGHT-TO-LEFT OVERRIDE)``."""
+    kind = hidden_kind(char)
+    name = unicodedata.name(char, "")
+    code = f"U+{ord(char):04X}{' ' + name if name else ''}"
+    if kind == "surrogate":
+        return f"half of a surrogate pair ({code})"
+    if kind == "control":
+        return f"a control character ({code})"
+    if kind == "bidi":
+        return f"a bidirectional control ({code})"
+    if char in _JOINERS:
+        return f"a zero-width joiner beside ASCII text ({code})"
+    return f"an invisible character ({code})"
+
+
+def find_hidden(text: str, *, source: bool) -> Iterator[re.Match[str]]:
+    """Yield each character that ``text`` may not hold, in order.
+
+    ``source`` is the text of a file as read (tabs, line breaks and CRLF allowed); otherwise
+    ``text`` was decoded from a quoted string's escapes (tabs and line feeds allowed).
+    """
+    return _REFUSED["source" if source else "text"].finditer(text)
+
+
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by Python's surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def visible(text: str) -> str:
+    r"""Return ``text`` on one line with every hidden character written as an escape.
+
+    Tabs and line breaks become ``\t``, ``\n`` and ``\r``; other controls, invisible characters
+    and surrogates ``\u202e`` (``\U000e0001`` beyond U+FFFF); a byte of a file name that was not
+    UTF-8 (which Python keeps as a surrogate) ``\xff``. Used for everything that reaches a
+    terminal, a CI log or a file name.
+    """
+    return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypedDict
 
 from regdsl import __version__
+from regdsl.source import visible
 
 if TYPE_CHECKING:
     from regdsl.check.run import Outcome
@@ -35,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {visible(message)}\n")
 
 
 def _names(values: Sequence[str] | None) -> list[str] | None:
@@ -80,7 +81,7 @@ def _usage_errors() -> tuple[type[Exception], ...]:
 
 
 def _usage_error(message: object) -> int:
-    print(f"regdsl: error: {message}", file=sys.stderr)
+    print(f"regdsl: error: {visible(str(message))}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -154,7 +155,7 @@ def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
     if built.written:
         # Machine-readable findings keep stdout to themselves.
         status = out if args.format == "text" else sys.stderr
-        folder = args.out if args.out.endswith("/") else args.out + "/"
+        folder = visible(args.out if args.out.endswith("/") else args.out + "/")
         status.write(
             f"built {built.regimens} regimen{'s' if built.regimens != 1 else ''} into {folder} "
             f"({built.pages} pages) in {built.seconds:.1f} s\n"
@@ -212,7 +213,7 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         return _usage_error(f"cannot listen on {args.bind}:{args.port}: {err.strerror or err}")
     with server:
         host, port = server.server_address[:2]
-        out.write(f"serving {folder} at http://{host!s}:{port}/ (Ctrl-C to stop)\n")
+        out.write(f"serving {visible(str(folder))} at http://{host!s}:{port}/ (Ctrl-C to stop)\n")
         out.flush()
         with contextlib.suppress(KeyboardInterrupt):  # the way to stop it: not an error
             server.serve_forever()
@@ -262,7 +263,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     if code is None:
         guess = close_match(args.code, [*REGISTRY, *(c.name for c in REGISTRY.values())])
         hint = f" (did you mean `{guess}`?)" if guess else "; `regdsl rules` lists them"
-        print(f"regdsl: error: no code or rule `{args.code}`{hint}", file=sys.stderr)
+        print(f"regdsl: error: no code or rule `{visible(args.code)}`{hint}", file=sys.stderr)
         return EXIT_USAGE
     out.write(explain_text(code))
     return EXIT_OK
@@ -368,6 +369,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except Exception as err:  # a bug in regdsl: shown as a diagnostic, not a traceback
         if args.debug:
             traceback.print_exc()
-        print(f"error[INT001]: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        print(f"error[INT001]: internal error: {type(err).__name__}: {visible(str(err))}", file=sys.stderr)
         print(" = help: this is a bug in regdsl; run again with --debug and report it", file=sys.stderr)
         return EXIT_INTERNAL

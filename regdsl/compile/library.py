@@ -12,7 +12,7 @@ from regdsl.diagnostics import Diagnostic, Label, Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, MedicineTable
-from regdsl.source import SourceFile
+from regdsl.source import SourceFile, describe_hidden, find_hidden, hidden_kind
 from regdsl.syntax.parser import parse
 from regdsl.syntax.transform import decode_string
 
@@ -36,7 +36,7 @@ __all__ = [
 
 LIBRARY_FILE = "library.reg"
 MAX_BYTES = 1 << 20
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_HIDDEN = 20  # invisible characters reported in one file
 _REGIMEN_ID = re.compile(r"^regimen[ \t]+([A-Za-z0-9_-]+)", re.MULTILINE)
 
 
@@ -118,15 +118,7 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
         )
         return source, False
     source = SourceFile(display, text)
-    bad = _CONTROL.search(text)
-    if bad:
-        sink.report(
-            c.BINARY_CONTENT,
-            source.span(bad.start(), bad.start() + 1),
-            f"the file holds a control character (U+{ord(bad.group()):04X})",
-            label="control character",
-            help="regimen files are plain text; is this the right file?",
-        )
+    if not _hidden_ok(source, sink):
         return source, False
     if not text.strip():
         sink.report(
@@ -138,6 +130,42 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
         )
         return source, False
     return source, True
+
+
+def _hidden_ok(source: SourceFile, sink: Sink) -> bool:
+    """Report the characters a source may not hold (see ``find_hidden``); whether there are none.
+
+    A control character means a binary or damaged file: the first is reported. Invisible and
+    bidirectional characters are each reported where they are, the first ``MAX_HIDDEN`` of them.
+    """
+    shown: list[re.Match[str]] = []
+    more = 0
+    for match in find_hidden(source.text, source=True):
+        if hidden_kind(match.group()) in {"control", "surrogate"}:
+            sink.report(
+                c.BINARY_CONTENT,
+                source.span(match.start(), match.end()),
+                f"the file holds {describe_hidden(match.group())}",
+                label="control character",
+                help="regimen files are plain text; is this the right file?",
+            )
+            return False
+        if len(shown) < MAX_HIDDEN:
+            shown.append(match)
+        else:
+            more += 1
+    for match in shown:
+        sink.report(
+            c.INVISIBLE_CHARACTER,
+            source.span(match.start(), match.end()),
+            f"the file holds {describe_hidden(match.group())}",
+            label="invisible character",
+            help='it can make text display in another order than it is read ("12" as "21"); delete it'
+            if hidden_kind(match.group()) == "bidi"
+            else "delete it: no one can see it, and a word that holds it matches nothing",
+            notes=(f"{more} more such characters follow, not shown",) if more and match is shown[-1] else (),
+        )
+    return not shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,22 @@ BINARY_CONTENT = _code(
     "binary-content",
     E,
     "the file holds control characters",
-    "A NUL byte or another control character means the file is binary or damaged.",
+    "A NUL byte or another control character (C0 but the tab and line breaks, DEL, C1, a carriage "
+    "return that does not end a line) means the file is binary or damaged; shown on a terminal, "
+    "a control character can also rewrite what the terminal shows.",
+)
+INVISIBLE_CHARACTER = _code(
+    "SRC005",
+    "invisible-character",
+    E,
+    "the file holds a bidirectional control or another invisible character",
+    "A bidirectional control (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) makes text "
+    'display in an order other than the one it is read in: a dose of "12" can show as "21" '
+    "(a Trojan Source attack). Zero-width and other invisible format characters (U+200B, the "
+    "soft hyphen, U+FEFF inside the file, tags) and the line and paragraph separators hide inside "
+    "words, so that a medicine name no longer matches the table. The zero-width joiners (U+200C, "
+    "U+200D) are allowed between two characters of the scripts and emoji that need them, never "
+    "beside ASCII text. Every one is reported where it is; delete it.",
 )
 
 # -- syntax ------------------------------------------------------------------------
@@ -103,6 +118,26 @@ TOO_DEEP = _code(
     "a condition is nested too deeply",
     "Conditions may nest parentheses and `not` up to a fixed depth; deeper nesting is "
     "unreadable for a reviewer and almost always a mistake.",
+)
+
+REFUSED_ESCAPE = _code(
+    "SYN005",
+    "refused-escape",
+    E,
+    "an escape writes a control, bidirectional or invisible character",
+    "Quoted text may hold a tab (`\\t`) and a line break (`\\n`), but no other control character "
+    "(an escape such as `\\u001b` would reach terminals and CI logs, which obey it), no "
+    "bidirectional control (`\\u202e` makes text display in another order than it is read) and no "
+    "invisible character (`\\u200b`); the finding is at the escape.",
+)
+LONE_SURROGATE = _code(
+    "SYN006",
+    "lone-surrogate",
+    E,
+    "an escape writes half of a surrogate pair",
+    "`\\ud800` to `\\udfff` are the halves of UTF-16 surrogate pairs, not characters: no text "
+    "can hold one alone. Write the character itself (regimen files are UTF-8), or both halves "
+    "one after the other (`\\ud83d\\ude00`).",
 )
 
 # -- vocabulary --------------------------------------------------------------------

@@ -1,12 +1,19 @@
-"""Diagnostic output formats, a registry keyed by the ``--format`` name."""
+"""Diagnostic output formats, a registry keyed by the ``--format`` name.
+
+Every format is defensive: whatever a message, label, help, note or path holds, no control,
+bidirectional or invisible character and no line break inside a field reaches the output
+(``regdsl.source.visible`` writes them as escapes); a path is escaped for where it goes (a
+GitHub Actions property, a SARIF URI).
+"""
 
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 
 from regdsl.diagnostics.model import Diagnostic, Label, Severity
-from regdsl.source import SourceFile
+from regdsl.source import SourceFile, visible
 
 __all__ = ["FORMATS", "summary_line"]
 
@@ -17,7 +24,8 @@ _TAB = 4
 
 
 def _expand(text: str) -> str:
-    return text.expandtabs(_TAB)
+    """Show a source line's text: tabs expanded, hidden characters escaped."""
+    return visible(text.expandtabs(_TAB))
 
 
 def _caret_line(line_text: str, label: Label, first: bool) -> str:
@@ -29,7 +37,7 @@ def _caret_line(line_text: str, label: Label, first: bool) -> str:
     under = _expand(line_text[start_col - 1 : max(end_col, start_col + 1) - 1])
     width = max(1, len(under))
     mark = ("^" if first else "-") + ("~" if first else "-") * (width - 1)
-    text = f" {label.text}" if label.text else ""
+    text = f" {visible(label.text)}" if label.text else ""
     return " " * len(before) + mark + text
 
 
@@ -52,7 +60,7 @@ def _text(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     blocks = []
     for diag in diagnostics:
         span = diag.span
-        out = [f"{diag.level.value}[{diag.code.code}]: {diag.message}"]
+        out = [f"{diag.level.value}[{diag.code.code}]: {visible(diag.message)}"]
         every = (diag.primary, *diag.secondary)
         width = len(str(max(lb.span.line for lb in every)))
         pad = " " * width
@@ -61,31 +69,53 @@ def _text(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
         for path in paths:
             labels = sorted((lb for lb in every if lb.span.path == path), key=lambda lb: (lb.span.line, lb.span.column))
             first = labels[0].span if path != span.path else span
-            out.append(f"{pad}{'-->' if path == span.path else ':::'} {path}:{first.line}:{first.column}")
+            out.append(f"{pad}{'-->' if path == span.path else ':::'} {visible(path)}:{first.line}:{first.column}")
             source = sources.get(path)
             if source is not None:
                 out.extend(_snippet(labels, diag.primary, source, pad, width))
         for note in diag.notes:
-            out.append(f"{pad} = note: {note}")
+            out.append(f"{pad} = note: {visible(note)}")
         if diag.help:
-            out.append(f"{pad} = help: {diag.help}")
+            out.append(f"{pad} = help: {visible(diag.help)}")
         blocks.append("\n".join(out))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
 def _concise(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     lines = [
-        f"{d.span.path}:{d.span.line}:{d.span.column}: {d.level.value}[{d.code.code}] {d.message}" for d in diagnostics
+        f"{visible(d.span.path)}:{d.span.line}:{d.span.column}: {d.level.value}[{d.code.code}] {visible(d.message)}"
+        for d in diagnostics
     ]
     return "".join(line + "\n" for line in lines)
 
 
+def _visible_json(value: object) -> object:
+    """``value`` (JSON data) with every string in it ``visible``."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, list):
+        return [_visible_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _visible_json(v) for k, v in value.items()}
+    return value
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(_visible_json(value), indent=2, ensure_ascii=False) + "\n"
+
+
 def _json(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
-    return json.dumps([d.to_dict() for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
+    return _json_text([d.to_dict() for d in diagnostics])
 
 
-def _github_escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def _github_data(text: str) -> str:
+    """Escape the text after a workflow command's ``::`` as the runner unescapes it."""
+    return visible(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    """Escape a workflow command's property value: as its data, and ``:`` and ``,`` (which end a property)."""
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _github(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
@@ -94,10 +124,10 @@ def _github(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     for d in diagnostics:
         s = d.span
         props = (
-            f"file={s.path},line={s.line},col={s.column},endLine={s.end_line},"
-            f"endColumn={s.end_column},title=regdsl::{d.code.code}"
+            f"file={_github_property(s.path)},line={s.line},col={s.column},endLine={s.end_line},"
+            f"endColumn={s.end_column},title={_github_property(f'regdsl::{d.code.code}')}"
         )
-        lines.append(f"::{kinds[d.level]} {props}::{_github_escape(d.message)}")
+        lines.append(f"::{kinds[d.level]} {props}::{_github_data(d.message)}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -129,7 +159,7 @@ def _sarif(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": s.path},
+                        "artifactLocation": {"uri": _uri(s.path)},
                         "region": {
                             "startLine": s.line,
                             "startColumn": s.column,
@@ -158,7 +188,16 @@ def _sarif(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(log)
+
+
+def _uri(path: str) -> str:
+    """Write a path as a URI reference: its bytes (those that are not UTF-8 too) percent-encoded."""
+    try:
+        data = path.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file system gave
+        data = visible(path).encode("utf-8")
+    return urllib.parse.quote(data, safe="/")
 
 
 FORMATS: dict[str, Formatter] = {

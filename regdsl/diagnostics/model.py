@@ -80,6 +80,7 @@ class Diagnostic:
             "message": self.message,
             "help": self.help,
             "labels": [{**label.span.to_dict(), "text": label.text} for label in (self.primary, *self.secondary)],
+            "notes": list(self.notes),
         }
 
 

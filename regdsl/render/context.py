@@ -28,9 +28,9 @@ class RenderContext:
     """The page's surroundings.
 
     ``source`` is the regimen file's path as published in the provenance (POSIX, relative to
-    the library root in a site build). ``index_href`` is the address of the site's index page,
-    when the page is part of a site. ``templates`` is a folder whose templates override the
-    bundled ones, file by file.
+    the library root in a site build, hidden characters escaped by ``regdsl.source.visible``).
+    ``index_href`` is the address of the site's index page, when the page is part of a site.
+    ``templates`` is a folder whose templates override the bundled ones, file by file.
     """
 
     source: str

@@ -22,7 +22,7 @@ from regdsl.model.doses import amount, dose_text
 from regdsl.model.vocabulary import SNOMED, Coding
 from regdsl.render.context import RenderContext
 
-__all__ = ["SCHEMA_VERSION", "build_document", "render_json"]
+__all__ = ["SCHEMA_VERSION", "build_document", "inert_json", "render_json"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -322,12 +322,19 @@ def build_document(compiled: Compiled, context: RenderContext) -> Json:
     }
 
 
-def render_json(compiled: Compiled, context: RenderContext) -> str:
-    """Render a compiled regimen as its JSON document (compact, one line, a final newline).
+def inert_json(value: object, *, indent: int | None = None, sort_keys: bool = False, ascii: bool = False) -> str:
+    """Write JSON data as text with ``<``, ``>`` and ``&`` as Unicode escapes: no markup appears in it.
 
-    ``<``, ``>`` and ``&`` are written as Unicode escapes, so no markup appears in the file.
+    Markup characters only occur inside strings: escaped, the text is inert if a browser reads
+    it as HTML. With ``ascii`` every other character beyond ASCII is an escape too. A final
+    newline ends it.
     """
     # Compact: only without indentation does the json module use its C encoder (five times faster).
-    text = json.dumps(build_document(compiled, context), ensure_ascii=False, separators=(",", ":"))
-    # Markup characters only occur inside strings: escaped, the file is inert if served as HTML.
+    separators = (",", ":") if indent is None else None
+    text = json.dumps(value, ensure_ascii=ascii, indent=indent, sort_keys=sort_keys, separators=separators)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
+def render_json(compiled: Compiled, context: RenderContext) -> str:
+    """Render a compiled regimen as its JSON document (compact, one line, ``inert_json``)."""
+    return inert_json(build_document(compiled, context))

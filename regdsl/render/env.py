@@ -15,8 +15,9 @@ from typing import Literal
 import jinja2
 
 from regdsl.render.prose import Block, Item, Run
+from regdsl.source import visible
 
-__all__ = ["environment", "md_cell", "md_lines", "md_prose", "md_text", "static_text"]
+__all__ = ["environment", "md_cell", "md_code", "md_lines", "md_prose", "md_text", "static_text"]
 
 # Characters that GitHub-flavoured Markdown reads as markup anywhere in running text.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -24,6 +25,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])(?=\s|$)", re.MULTILINE)
 # An ampersand that would start a character reference.
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
+_MD_TICKS = re.compile(r"`+")
 
 
 def md_text(text: object) -> str:
@@ -38,6 +40,26 @@ def _escape_line_start(match: re.Match[str]) -> str:
     if marker[0].isdigit():  # "1." starts a numbered list: escape the dot, "1\\."
         return f"{indent}{marker[:-1]}\\{marker[-1]}"
     return f"{indent}\\{marker}"
+
+
+def md_code(text: object, *, cell: bool = False) -> str:
+    """Write text as a Markdown code span, whatever it holds (a file name with backticks, ``|``, ``<``).
+
+    The fence is one backtick longer than the longest run inside, with a space inside each end
+    when the text starts or ends with a backtick or a space (Markdown takes one off each end
+    of a span that has both, unless it is spaces alone); hidden characters and line breaks
+    are escapes (``visible``); in a table cell (``cell``) a ``|`` is backslashed, as tables need
+    even inside code.
+    """
+    body = visible(str(text))
+    if not body:
+        return ""
+    fence = "`" * (1 + max((len(run) for run in _MD_TICKS.findall(body)), default=0))
+    if body.strip(" ") and (body[0] in "` " or body[-1] in "` "):  # (text of spaces alone is kept whole)
+        body = f" {body} "
+    if cell:
+        body = body.replace("|", "\\|")
+    return f"{fence}{body}{fence}"
 
 
 def md_lines(markdown: str) -> str:
@@ -97,6 +119,7 @@ def environment(kind: Literal["html", "md"], templates: Path | None = None) -> j
     )
     env.filters["md"] = md_text
     env.filters["md_cell"] = md_cell
+    env.filters["md_code"] = md_code
     env.filters["md_prose"] = md_prose
     env.filters["md_lines"] = md_lines
     return env

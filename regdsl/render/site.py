@@ -19,7 +19,6 @@ nothing is ordered by a set or a dict, and nothing depends on the time of the bu
 
 from __future__ import annotations
 
-import json
 import secrets
 import shutil
 import time
@@ -36,9 +35,10 @@ from regdsl.compile.library import Library, RegimenInfo
 from regdsl.compile.passes import Compiled
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
+from regdsl.render.document import inert_json
 from regdsl.render.env import environment, static_text
 from regdsl.render.pages import EXTENSIONS, render, render_all
-from regdsl.source import SourceFile
+from regdsl.source import SourceFile, visible
 
 __all__ = [
     "MARKER",
@@ -120,7 +120,7 @@ def page_context(
     except ValueError:  # a configured root that does not hold the file
         shown = path.name
     return RenderContext(
-        source=shown,
+        source=visible(shown),  # a file name may hold anything: a line break, a byte that is not UTF-8
         links=LibraryLinks(library.infos, EXTENSIONS["html"] if in_site else None, published),
         index_href="../index.html" if in_site else None,
         templates=templates,
@@ -365,16 +365,12 @@ def _index_html(entries: Sequence[IndexEntry], templates: Path | None) -> str:
     return environment("html", templates).get_template(INDEX_TEMPLATE).render(view=view)
 
 
-def _json_text(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
 def _write_index(folder: Path, entries: Sequence[IndexEntry], templates: Path | None) -> None:
     """Write the index page, the catalogue, the search script and its data, and the marker."""
-    search = json.dumps([e.search() for e in entries], ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    search = inert_json([e.search() for e in entries], sort_keys=True, ascii=True).rstrip("\n")
     files = {
         "index.html": _index_html(entries, templates),
-        "index.json": _json_text([e.catalogue() for e in entries]),
+        "index.json": inert_json([e.catalogue() for e in entries], indent=2, sort_keys=True),
         "search-index.js": f"window.{SEARCH_GLOBAL} = {search};\n",
         "search.js": static_text("search.js"),
         MARKER: _MARKER_TEXT,

@@ -23,9 +23,9 @@ from lark.indenter import Indenter
 
 from regdsl.diagnostics import Code, Sink, codes
 from regdsl.model import ast
-from regdsl.source import SourceFile, Span
+from regdsl.source import SourceFile, Span, describe_hidden, hidden_kind
 from regdsl.syntax import expected
-from regdsl.syntax.transform import NestingTooDeep, ToAst
+from regdsl.syntax.transform import BadChar, NestingTooDeep, ToAst
 
 __all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse"]
 
@@ -268,6 +268,31 @@ class _Reporter:
         )
         return line
 
+    def refused(self, found: dict[int, BadChar]) -> None:
+        """Report each character that quoted text may not hold, at its escape."""
+        for offset in sorted(found):
+            bad = found[offset]
+            span = self.source.span(bad.start, bad.end)
+            written = self.source.text[bad.start : bad.end]
+            what = describe_hidden(bad.char)
+            kind = hidden_kind(bad.char)
+            if kind == "surrogate":
+                self._report(
+                    codes.LONE_SURROGATE,
+                    span,
+                    f"`{written}` is half of a surrogate pair, not a character",
+                    label="half a surrogate pair",
+                    help="write the character itself, or the escapes of both its halves one after the other",
+                )
+                continue
+            self._report(
+                codes.REFUSED_ESCAPE,
+                span,
+                f"`{written}` is {what}, which quoted text may not hold",
+                label="control character" if kind == "control" else "invisible character",
+                help=_REFUSED_HELP[kind or "invisible"],
+            )
+
     def last_line(self, work: str) -> int:
         stripped = work.rstrip()
         return self.source.index.position(max(0, len(stripped) - 1))[0]
@@ -275,6 +300,13 @@ class _Reporter:
     def _report(self, code: Code, span: Span, message: str, *, label: str, help: str | None = None) -> None:
         self.reported += 1
         self.sink.report(code, span, message, label=label, help=help)
+
+
+_REFUSED_HELP = {
+    "control": "write `\\n` for a line break or `\\t` for a tab; no other control character belongs in a regimen",
+    "bidi": "a bidirectional control can make text display in another order than it is read; delete it",
+    "invisible": "delete it: no one can see it, and a word that holds it matches nothing",
+}
 
 
 def _shorten(word: str) -> str:
@@ -292,10 +324,11 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
         return [ast.Comment(span=source.span(pos, pos + len(text)), text=text) for pos, text in _COMMENTS.found]
 
     _TRANSFORMER.bind(source, comments)
+    module = None
     for _attempt in range(MAX_ERRORS + 1):
         _COMMENTS.found = []
         try:
-            module = parser.parse(work)
+            module = cast(ast.Module, parser.parse(work))
         except UnexpectedToken as err:
             line = reporter.token_error(err, work)
         except UnexpectedCharacters as err:
@@ -307,8 +340,11 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
         except NestingTooDeep as err:
             line = reporter.depth_error(err.offset)
         else:
-            return cast(ast.Module, module)
+            break
         work, progressed = _blank(work, line)
         if not progressed:
             break
-    return ast.Module(span=source.span(0, len(source.text)), items=(), comments=())
+    reporter.refused(_TRANSFORMER.refused)
+    if module is None:
+        return ast.Module(span=source.span(0, len(source.text)), items=(), comments=())
+    return module

@@ -7,30 +7,86 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar, cast
 
 from lark import Token, Transformer
 
 from regdsl.model import ast
-from regdsl.source import SourceFile, Span
+from regdsl.source import SourceFile, Span, find_hidden
 
-__all__ = ["NestingTooDeep", "ToAst", "decode_string"]
+__all__ = ["BadChar", "NestingTooDeep", "ToAst", "decode_string", "decode_text"]
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+# A pair of escapes for the two halves of a UTF-16 surrogate pair is one character.
+_HEX = "[0-9a-fA-F]"
+_ESCAPE = re.compile(rf"\\(?:u([dD][89abAB]{_HEX}{{2}})\\u([dD][c-fC-F]{_HEX}{{2}})|u({_HEX}{{4}})|(.))")
+_REPLACEMENT = "\ufffd"
+
+
+@dataclass(frozen=True, slots=True)
+class BadChar:
+    """A character quoted text may not hold, at ``[start, end)`` of its token: an escape, or itself."""
+
+    start: int
+    end: int
+    char: str
 
 
 def _unescape(match: re.Match[str]) -> str:
-    code = match.group(1)
-    if len(code) == 5:
-        return chr(int(code[1:], 16))
-    return _ESCAPES.get(code, "\\" + code)
+    high, low, code, other = match.groups()
+    if high:
+        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00)
+    if code:
+        return chr(int(code, 16))
+    return _ESCAPES.get(other, "\\" + other)
+
+
+def _decode(body: str) -> tuple[str, list[tuple[int, int]]]:
+    """Decode the escapes of ``body``, with each decoded character's ``[start, end)`` in ``body``."""
+    out: list[str] = []
+    where: list[tuple[int, int]] = []
+    pos = 0
+    for match in _ESCAPE.finditer(body):
+        out.append(body[pos : match.start()])
+        where.extend((i, i + 1) for i in range(pos, match.start()))
+        char = _unescape(match)
+        out.append(char)
+        where.extend([match.span()] * len(char))
+        pos = match.end()
+    out.append(body[pos:])
+    where.extend((i, i + 1) for i in range(pos, len(body)))
+    return "".join(out), where
+
+
+def decode_text(raw: str) -> tuple[str, tuple[BadChar, ...]]:
+    r"""Decode a quoted STRING token: ``\n``, ``\t``, ``\"``, ``\\`` and ``\uXXXX``.
+
+    Returns the text, in which every character that text may not hold (a control but the tab
+    and line feed, an invisible or bidirectional character, a lone surrogate: see
+    ``regdsl.source.find_hidden``) is replaced by U+FFFD, and those characters, located in
+    the token.
+    """
+    body = raw[1:-1]
+    if "\\" not in body:
+        text, where = body, None
+    else:
+        text, where = _decode(body)
+    found = list(find_hidden(text, source=False))
+    if not found:
+        return text, ()
+    bad = []
+    chars = list(text)
+    for match in found:
+        start, end = where[match.start()] if where else match.span()
+        bad.append(BadChar(start=start + 1, end=end + 1, char=match.group()))
+        chars[match.start()] = _REPLACEMENT
+    return "".join(chars), tuple(bad)
 
 
 def decode_string(raw: str) -> str:
-    r"""Decode a quoted STRING token: ``\n``, ``\t``, ``\"``, ``\\`` and ``\uXXXX``."""
-    body = raw[1:-1]
-    return _ESCAPE.sub(_unescape, body) if "\\" in body else body
+    """Decode a quoted STRING token as ``decode_text`` does, without the characters it refused."""
+    return decode_text(raw)[0]
 
 
 Child = Any
@@ -50,7 +106,9 @@ class ToAst(Transformer[Token, ast.Module]):
 
     ``bind`` sets the file being parsed. Spans come from token offsets. Conditions deeper
     than ``max_nesting`` (parentheses and ``not`` count) raise ``NestingTooDeep``, so that
-    later passes, which recurse over conditions, never meet a deep one.
+    later passes, which recurse over conditions, never meet a deep one. Quoted text holds
+    U+FFFD for each character it may not hold, and ``refused`` keeps those, by offset, for
+    the parser to report.
     """
 
     def __init__(self, max_nesting: int) -> None:
@@ -58,12 +116,14 @@ class ToAst(Transformer[Token, ast.Module]):
         self.max_nesting = max_nesting
         self.source = SourceFile("<unbound>", "")
         self.comments: Callable[[], list[ast.Comment]] = list
+        self.refused: dict[int, BadChar] = {}
         self._depth: dict[int, int] = {}
 
     def bind(self, source: SourceFile, comments: Callable[[], list[ast.Comment]]) -> None:
         """Parse ``source`` next; ``comments`` gives its comments once the file is read."""
         self.source = source
         self.comments = comments
+        self.refused = {}
         self._depth = {}
 
     def _nest(self, node: _C, *inner: object) -> _C:
@@ -109,8 +169,15 @@ class ToAst(Transformer[Token, ast.Module]):
     def _w(self, token: Token) -> ast.Word:
         return ast.Word(span=self._token_span(token), text=str(token))
 
+    def _decode(self, token: Token) -> str:
+        text, bad = decode_text(str(token))
+        start = token.start_pos or 0
+        for found in bad:
+            self.refused[start + found.start] = replace(found, start=start + found.start, end=start + found.end)
+        return text
+
     def _text(self, token: Token) -> ast.Text:
-        return ast.Text(span=self._token_span(token), value=decode_string(str(token)))
+        return ast.Text(span=self._token_span(token), value=self._decode(token))
 
     @staticmethod
     def _tokens(children: list[Child]) -> list[Token]:
@@ -342,7 +409,7 @@ class ToAst(Transformer[Token, ast.Module]):
         """``drug_ref: NAME | STRING``."""
         token = cast(Token, c[0])
         if token.type == "STRING":
-            return ast.DrugRef(span=self._span(token), text=decode_string(str(token)), quoted=True)
+            return ast.DrugRef(span=self._span(token), text=self._decode(token), quoted=True)
         return ast.DrugRef(span=self._span(token), text=str(token), quoted=False)
 
     def dose(self, c: list[Child]) -> ast.Dose:

@@ -1,0 +1,473 @@
+r"""Nothing hidden gets in, nothing hidden gets out (issue 8, items 14 to 16).
+
+Sources may not hold control, bidirectional or invisible characters, raw or written as escapes
+(``\u001b``, ``\u202e``, a lone ``\ud800``): each is a located finding. Every output (the
+diagnostic formats, the pages, the site's catalogue, the command line's messages) escapes what
+it shows, whatever a message, a label or a file name holds.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+import re
+import sys
+import unicodedata
+import urllib.parse
+from dataclasses import replace
+from pathlib import Path
+
+import cmarkgfm
+import pytest
+from cmarkgfm.cmark import Options as cmarkgfm_options
+from hypothesis import given
+from hypothesis import strategies as st
+
+from regdsl.cli.main import main
+from regdsl.diagnostics import Diagnostic, Label, Severity
+from regdsl.diagnostics.codes import REGISTRY
+from regdsl.diagnostics.formats import FORMATS as DIAGNOSTIC_FORMATS
+from regdsl.render.env import md_code
+from regdsl.source import SourceFile, find_hidden, hidden_kind, visible
+
+REGIMEN = 'regimen esc\n  name "{name}"\n  status draft\n\ncycle 1: 21 days\n  {drug} 10 mg oral day 1\n'
+FORMATS = ["text", "concise", "json", "github", "sarif"]
+HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def _run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(args), out=out)
+    return code, out.getvalue()
+
+
+def _findings(path: Path) -> tuple[int, list[dict[str, object]]]:
+    code, text = _run("check", "--format", "json", str(path))
+    return code, json.loads(text)
+
+
+def _write(folder: Path, text: str, name: str = "esc.reg") -> Path:
+    path = folder / name
+    path.write_bytes(text.encode("utf-8", errors="surrogatepass"))
+    return path
+
+
+# -- the class of hidden characters -------------------------------------------------------
+
+
+def test_the_hidden_class_is_every_control_format_separator_and_surrogate() -> None:
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category in HIDDEN_CATEGORIES:
+            assert hidden_kind(char) is not None, f"U+{code:04X} ({category}) is not hidden"
+        elif hidden_kind(char) is not None:
+            # Characters of a newer Unicode than this Python's are unassigned here.
+            assert category == "Cn", f"U+{code:04X} ({category}) is hidden"
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("a\tb\nc\r\nd", []),
+        ("a\rb", [1]),  # a carriage return that ends no line
+        ("x\x00\x1b\x7f\x85", [1, 2, 3, 4]),
+        ("1\u202e2\u2066\u200e\u200f\u061c", [1, 3, 4, 5, 6]),
+        ("\u0915\u200d\u0937 \U0001f468\u200d\U0001f469", []),  # joiners a script and emoji need
+        ("vin\u200dcristine \u200cx \u0915\u200d", [3, 13, 17]),  # joiners beside ASCII, or at an end
+    ],
+)
+def test_a_source_may_hold_tabs_line_breaks_and_needed_joiners(text: str, refused: list[int]) -> None:
+    assert [m.start() for m in find_hidden(text, source=True)] == refused
+
+
+def test_decoded_text_may_not_hold_a_carriage_return() -> None:
+    assert [m.start() for m in find_hidden("a\tb\nc\rd", source=False)] == [5]
+
+
+def test_visible_writes_every_hidden_character_as_an_escape() -> None:
+    shown = visible("a\x1b[2J\n\t\r\u202e12\ud800\udcff\U000e0001 \u0915\u200d\u0937 é")
+    assert shown == "a\\u001b[2J\\n\\t\\r\\u202e12\\ud800\\xff\\U000e0001 \u0915\\u200d\u0937 é"
+
+
+# -- escapes --------------------------------------------------------------------------------
+
+REFUSED_ESCAPES = [
+    *(f"\\u{code:04x}" for code in (0x00, 0x07, 0x08, 0x0B, 0x0D, 0x1B, 0x7F, 0x85, 0x9B)),
+    *(f"\\u{code:04x}" for code in range(0x202A, 0x202F)),  # embeddings and overrides
+    *(f"\\u{code:04x}" for code in range(0x2066, 0x206A)),  # isolates
+    "\\u061c",
+    "\\u200e",
+    "\\u200F",  # upper-case hexadecimal digits too
+    "\\u200b",
+    "\\u200d",  # a joiner between two ASCII letters
+    "\\u2028",
+    "\\u2029",
+    "\\ufeff",
+    "\\u00ad",
+    "\\u2060",
+]
+LONE_SURROGATES = ["\\ud800", "\\udbff", "\\udc00", "\\udfff", "\\uDFFF"]
+
+
+@pytest.mark.parametrize("escape", REFUSED_ESCAPES)
+def test_an_escape_for_a_hidden_character_is_refused_at_the_escape(tmp_path: Path, escape: str) -> None:
+    code, found = _findings(_write(tmp_path, REGIMEN.format(name=f"A{escape}B", drug="loratadine")))
+    assert code == 1
+    assert [(f["code"], f["line"], f["column"], f["end_column"]) for f in found] == [("SYN005", 2, 10, 16)]
+    assert f"`{escape}`" in str(found[0]["message"])
+
+
+@pytest.mark.parametrize("escape", LONE_SURROGATES)
+def test_a_lone_surrogate_escape_is_refused_at_the_escape(tmp_path: Path, escape: str) -> None:
+    code, found = _findings(_write(tmp_path, REGIMEN.format(name=f"A{escape}B", drug="loratadine")))
+    assert code == 1
+    assert [(f["code"], f["line"], f["column"], f["end_column"]) for f in found] == [("SYN006", 2, 10, 16)]
+
+
+def test_two_high_halves_are_two_lone_surrogates(tmp_path: Path) -> None:
+    _code, found = _findings(_write(tmp_path, REGIMEN.format(name="\\ud800\\ud800", drug="loratadine")))
+    assert [(f["code"], f["column"]) for f in found] == [("SYN006", 9), ("SYN006", 15)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "line\\nbreak\\ttab\\u000a\\u0009",
+        "no-break\\u00a0space, caf\\u00e9",
+        "a pair: \\ud83d\\ude00",
+        "joined: \\u0915\\u200d\\u0937, \\U0001f468 kept as written",
+    ],
+)
+def test_escapes_for_characters_text_may_hold_pass(tmp_path: Path, name: str) -> None:
+    assert _findings(_write(tmp_path, REGIMEN.format(name=name, drug="loratadine"))) == (0, [])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("escape", ["\\ud800", "\\u001b", "\\u202e"])
+def test_a_medicine_named_with_a_refused_escape_is_a_finding_in_every_format(
+    tmp_path: Path, fmt: str, escape: str
+) -> None:
+    path = _write(tmp_path, REGIMEN.format(name="Esc", drug=f'"lora{escape}tadine"'))
+    code, text = _run("check", "--format", fmt, str(path))
+    assert code == 1
+    assert ("SYN006" if escape == "\\ud800" else "SYN005") in text
+    text.encode("utf-8")  # no surrogate reaches the output
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_decoded_line_break_adds_no_line_to_any_format(tmp_path: Path, fmt: str) -> None:
+    drug = '"x\\n::error file=a.reg,line=1::fake\\n::add-mask::secret\\n0 errors, 0 warnings in 1 file"'
+    code, text = _run("check", "--format", fmt, str(_write(tmp_path, REGIMEN.format(name="Esc", drug=drug))))
+    assert code == 1
+    assert not [line for line in text.splitlines() if line.startswith(("::add-mask", "0 errors", "::error file=a"))]
+    if fmt in {"concise", "github"}:
+        assert len(text.splitlines()) == 1  # the one finding: unknown-medicine
+
+
+def test_a_library_medicine_named_with_a_lone_surrogate_is_a_finding(tmp_path: Path) -> None:
+    _write(tmp_path, 'library "Lib"\n\nmedicine "x\\udc00y"\n  supportive\n', name="library.reg")
+    path = _write(tmp_path, REGIMEN.format(name="Esc", drug="loratadine"))
+    code, found = _findings(path)
+    assert code == 1
+    assert [(f["code"], Path(str(f["path"])).name, f["line"]) for f in found] == [("SYN006", "library.reg", 3)]
+
+
+def test_what_the_check_refuses_the_build_does_not_crash_on(tmp_path: Path) -> None:
+    source = tmp_path / "lib"
+    source.mkdir()
+    _write(source, REGIMEN.format(name="\\ud800", drug="loratadine"))
+    code, _text = _run("build", str(source), "-o", str(tmp_path / "site"))
+    assert code == 1
+    assert not (tmp_path / "site").exists()
+
+
+# -- characters in the source ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("char", "code"),
+    [
+        ("\x1b", "SRC004"),
+        ("\x85", "SRC004"),
+        ("\x7f", "SRC004"),
+        ("\r", "SRC004"),
+        ("\u202e", "SRC005"),
+        ("\u2067", "SRC005"),
+        ("\u061c", "SRC005"),
+        ("\u200f", "SRC005"),
+        ("\u200b", "SRC005"),
+        ("\u200d", "SRC005"),
+        ("\u2028", "SRC005"),
+        ("\ufeff", "SRC005"),
+        ("\U000e0041", "SRC005"),
+    ],
+)
+def test_a_hidden_character_in_the_source_is_refused_where_it_is(tmp_path: Path, char: str, code: str) -> None:
+    status, found = _findings(_write(tmp_path, REGIMEN.format(name=f"A{char}B", drug="loratadine")))
+    assert status == 1
+    assert [(f["code"], f["line"], f["column"], f["end_column"]) for f in found] == [(code, 2, 10, 11)]
+
+
+def test_crlf_line_ends_and_the_joiners_a_script_needs_pass(tmp_path: Path) -> None:
+    text = REGIMEN.format(name="\u0915\u200d\u0937 \U0001f468\u200d\U0001f469", drug="loratadine")
+    assert _findings(_write(tmp_path, text.replace("\n", "\r\n"))) == (0, [])
+
+
+def test_every_invisible_character_is_reported_up_to_a_cap(tmp_path: Path) -> None:
+    from regdsl.compile.library import MAX_HIDDEN
+
+    lines = "".join(f"  # {'x' * n}\u202e\n" for n in range(MAX_HIDDEN + 5))
+    _code, found = _findings(_write(tmp_path, REGIMEN.format(name="A", drug="loratadine") + lines))
+    assert [(f["code"], f["line"], f["column"]) for f in found] == [("SRC005", 7 + n, 5 + n) for n in range(MAX_HIDDEN)]
+    assert found[-1]["notes"] == ["5 more such characters follow, not shown"]
+
+
+# -- every output format, whatever its fields hold ------------------------------------------
+
+# Any character at all (surrogates too), with the dangerous ones drawn often.
+_NASTY = "\n\r\t\x00\x07\x1b\x85\x9b\u202e\u2066\u200b\u200d\u2028\ufeff\ud800\udcff:,%`<>&|\\\"' "
+_TEXT = st.text(st.one_of(st.sampled_from(_NASTY), st.characters(exclude_categories=())), max_size=30)
+
+
+@st.composite
+def _diagnostics(draw: st.DrawFn) -> tuple[list[Diagnostic], dict[str, SourceFile]]:
+    lines = draw(st.lists(_TEXT.map(lambda t: t.replace("\n", "")), min_size=1, max_size=3))
+    files = [SourceFile(draw(_TEXT) or "x.reg", "\n".join(lines)) for _ in range(2)]
+    codes = sorted(REGISTRY.values(), key=lambda c: c.code)
+
+    def label(source: SourceFile) -> Label:
+        start = draw(st.integers(0, len(source.text)))
+        return Label(source.span(start, start + draw(st.integers(0, 5))), draw(_TEXT))
+
+    found = [
+        Diagnostic(
+            code=draw(st.sampled_from(codes)),
+            message=draw(_TEXT),
+            primary=label(files[0]),
+            secondary=tuple(label(draw(st.sampled_from(files))) for _ in range(draw(st.integers(0, 2)))),
+            notes=tuple(draw(st.lists(_TEXT, max_size=2))),
+            help=draw(st.none() | _TEXT),
+            severity=draw(st.none() | st.sampled_from(list(Severity))),
+        )
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    return found, {f.path: f for f in files}
+
+
+def _plain(diag: Diagnostic) -> Diagnostic:
+    """Return the same finding with every text it carries made harmless: the output's shape to expect."""
+    return replace(
+        diag,
+        message="m",
+        primary=replace(diag.primary, text="l" if diag.primary.text else ""),
+        secondary=tuple(replace(lb, text="l" if lb.text else "") for lb in diag.secondary),
+        notes=tuple("n" for _ in diag.notes),
+        help="h" if diag.help else None,
+    )
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [k, *_strings(v)]]
+    return []
+
+
+@given(_diagnostics())
+def test_no_format_emits_a_hidden_character_or_a_line_break_inside_a_field(
+    case: tuple[list[Diagnostic], dict[str, SourceFile]],
+) -> None:
+    diagnostics, sources = case
+    for fmt, write in DIAGNOSTIC_FORMATS.items():
+        text = write(diagnostics, sources)
+        text.encode("utf-8")  # strict: no surrogate
+        assert not [c for c in text if c != "\n" and hidden_kind(c)], fmt
+        if fmt in {"json", "sarif"}:
+            assert all(not hidden_kind(c) for s in _strings(json.loads(text)) for c in s), fmt
+        else:  # line by line: the lines are those of the same findings holding harmless text
+            assert text.count("\n") == write([_plain(d) for d in diagnostics], sources).count("\n"), fmt
+
+
+@given(_diagnostics())
+def test_machine_formats_keep_each_field_escaped_and_whole(
+    case: tuple[list[Diagnostic], dict[str, SourceFile]],
+) -> None:
+    diagnostics, sources = case
+    items = json.loads(DIAGNOSTIC_FORMATS["json"](diagnostics, sources))
+    for diag, item in zip(diagnostics, items, strict=True):
+        assert item["path"] == visible(diag.span.path)
+        assert item["message"] == visible(diag.message)
+        assert item["help"] == (visible(diag.help) if diag.help is not None else None)
+        assert item["notes"] == [visible(n) for n in diag.notes]
+        assert [lb["text"] for lb in item["labels"]] == [visible(lb.text) for lb in (diag.primary, *diag.secondary)]
+    github = DIAGNOSTIC_FORMATS["github"](diagnostics, sources).splitlines()
+    for diag, line in zip(diagnostics, github, strict=True):
+        match = re.fullmatch(
+            r"::(error|warning|notice) file=([^,:]*),line=\d+,col=\d+,endLine=\d+,endColumn=\d+,title=([^,:]*)::(.*)",
+            line,
+        )
+        assert match, line
+        assert urllib.parse.unquote(match.group(2)) == visible(diag.span.path)
+        assert urllib.parse.unquote(match.group(3)) == f"regdsl::{diag.code.code}"
+        assert urllib.parse.unquote(match.group(4)) == visible(diag.message)
+    log = json.loads(DIAGNOSTIC_FORMATS["sarif"](diagnostics, sources))
+    for diag, result in zip(diagnostics, log["runs"][0]["results"], strict=True):
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert re.fullmatch(r"[A-Za-z0-9._~/%-]*", uri), uri
+        try:
+            raw = diag.span.path.encode("utf-8", errors="surrogateescape")
+        except UnicodeEncodeError:
+            raw = visible(diag.span.path).encode("utf-8")
+        assert urllib.parse.unquote_to_bytes(uri) == raw
+
+
+# -- file names, wherever they are shown ----------------------------------------------------
+
+HOSTILE_NAMES = [
+    "tick`<b>bold`.reg",
+    "new\nline.reg",
+    "x,y:z%41.reg",
+    "sp ace.reg",
+    "caf\u00e9 \u0915.reg",
+    "bidi\u202e12.reg",
+    os.fsdecode(b"\xff\xfe.reg"),  # not UTF-8: Python keeps the bytes as surrogates
+    "tab\t.reg",
+    "esc\x1b[2J.reg",
+    "pipe|cell.reg",
+]
+GOOD = 'regimen r{n}\n  name "R{n}"\n  status draft\n\ncycle 1: 21 days\n  loratadine 10 mg oral day 1\n'
+BAD = GOOD.replace("10 mg", "10 mgg")  # VOC001 at line 6
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for n, name in enumerate(HOSTILE_NAMES):
+        (folder / name).write_text(GOOD.format(n=n), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=visible)
+def test_every_format_shows_a_hostile_file_name_escaped(tmp_path: Path, fmt: str, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(BAD.format(n=0), encoding="utf-8")
+    code, text = _run("check", "--format", fmt, str(path))
+    assert code == 1
+    text.encode("utf-8")
+    shown = visible(str(path))
+    assert not [c for c in text if c != "\n" and hidden_kind(c)]
+    if fmt == "text":
+        assert f" --> {shown}:6:" in text
+    elif fmt == "concise":
+        assert text.startswith(f"{shown}:6:")
+        assert text.count("\n") == 1
+    elif fmt == "json":
+        assert json.loads(text)[0]["path"] == shown
+    elif fmt == "github":
+        (line,) = text.splitlines()
+        props = line.split("::")[1].split(" ", 1)[1].split(",")
+        assert [p.split("=")[0] for p in props] == ["file", "line", "col", "endLine", "endColumn", "title"]
+        assert urllib.parse.unquote(props[0].removeprefix("file=")) == shown
+    else:
+        uri = json.loads(text)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert re.fullmatch(r"[A-Za-z0-9._~/%-]*", uri)
+        assert urllib.parse.unquote_to_bytes(uri) == os.fsencode(path)
+
+
+def _gfm(markdown: str) -> str:
+    """Render Markdown as GitHub does (raw HTML let through, to see any that gets in)."""
+    rendered: str = cmarkgfm.github_flavored_markdown_to_html(markdown, options=cmarkgfm_options.CMARK_OPT_UNSAFE)
+    return rendered
+
+
+def _escaped(text: str) -> str:
+    """Escape text as cmark writes it in HTML."""
+    return html.escape(text, quote=False).replace('"', "&quot;")
+
+
+def test_pages_show_a_hostile_file_name_escaped_as_their_provenance(hostile: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert _run("build", str(hostile), "-o", str(site))[0] == 0
+    for n, name in enumerate(HOSTILE_NAMES):
+        shown = visible(name)
+        page = site / "regimens" / f"r{n}"
+        markdown = page.with_suffix(".md").read_text(encoding="utf-8")
+        html_of_markdown = _gfm(markdown)
+        assert "<b>" not in html_of_markdown
+        code = f"<code>{_escaped(shown)}</code>"
+        # The provenance row of the table, and the closing line.
+        assert f"<td>Source</td>\n<td>{code}</td>" in html_of_markdown, name
+        assert f"from {code}.</p>" in html_of_markdown, name
+        assert markdown.count("\n") == (site / "regimens" / "r3.md").read_text(encoding="utf-8").count("\n")
+        page_html = page.with_suffix(".html").read_text(encoding="utf-8")
+        assert f"from <code>{html.escape(shown)}</code>" in page_html
+        document = page.with_suffix(".json").read_text(encoding="utf-8")
+        assert "<" not in document
+        assert json.loads(document)["source"]["path"] == shown
+        for text in (markdown, page_html, document):
+            assert not [c for c in text if c not in "\n\t" and hidden_kind(c)], name
+
+
+@given(st.text(st.one_of(st.sampled_from("` |\\<&*_\n"), st.characters(exclude_categories=())), max_size=20))
+def test_a_markdown_code_span_shows_any_text_as_it_is(text: str) -> None:
+    shown = _escaped(visible(text))
+    if not shown:
+        return
+    table = _gfm(f"| a | b |\n|---|---|\n| x | {md_code(text, cell=True)} |\n")
+    assert f"<td>x</td>\n<td><code>{shown}</code></td>\n</tr>" in table
+    assert _gfm(f"from {md_code(text)}.") == f"<p>from <code>{shown}</code>.</p>\n"
+
+
+def test_the_catalogue_and_the_search_script_are_inert(tmp_path: Path) -> None:
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    name = "</script><script>alert(1)</script> & <b>"
+    (folder / "r.reg").write_text(GOOD.format(n=0).replace('"R0"', json.dumps(name)), encoding="utf-8")
+    site = tmp_path / "site"
+    assert _run("build", str(folder), "-o", str(site))[0] == 0
+    catalogue = (site / "index.json").read_text(encoding="utf-8")
+    script = (site / "search-index.js").read_text(encoding="utf-8")
+    for text in (catalogue, script):
+        assert not {"<", ">", "&"} & set(text)
+    assert json.loads(catalogue)[0]["name"] == name
+    assert json.loads(script.removeprefix("window.REGDSL_SEARCH = ").removesuffix(";\n"))[0]["name"] == name
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=visible)
+def test_command_line_messages_show_a_hostile_path_escaped(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / name
+    assert _run("check", str(missing))[0] == 2
+    err = capsys.readouterr().err
+    assert err == f"regdsl: error: {visible(str(missing))}: no such file or folder\n"
+    assert _run("build", str(tmp_path), "-o", str(tmp_path / name / "site"))[0] == 2
+    assert not [c for c in capsys.readouterr().err if c != "\n" and hidden_kind(c)]
+
+
+def test_a_build_summary_shows_the_output_folder_escaped(hostile: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out\x1b]0;x\x07"
+    code, text = _run("build", str(hostile), "-o", str(out))
+    assert code == 0
+    assert f"into {visible(str(out))}/ (" in text
+    assert "\x1b" not in text
+
+
+def test_an_internal_error_shows_its_message_escaped(
+    monkeypatch: pytest.MonkeyPatch, hostile: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bad\x1b[2J\nerror[INT001]: fake")
+
+    monkeypatch.setattr("regdsl.check.run.run_check", boom)
+    assert _run("check", str(hostile))[0] == 3
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first == "error[INT001]: internal error: RuntimeError: bad\\u001b[2J\\nerror[INT001]: fake"
