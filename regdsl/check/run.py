@@ -33,7 +33,16 @@ from regdsl.diagnostics import codes as c
 from regdsl.model import ir
 from regdsl.source import SourceFile
 
-__all__ = ["PARALLEL_THRESHOLD", "FileProduct", "Outcome", "Progress", "run_check", "run_configured"]
+__all__ = [
+    "PARALLEL_THRESHOLD",
+    "FileProduct",
+    "Outcome",
+    "Progress",
+    "configure",
+    "library_root",
+    "run_check",
+    "run_configured",
+]
 
 # Fewer files than this are checked in this process: starting workers costs more.
 PARALLEL_THRESHOLD = 48
@@ -180,7 +189,7 @@ def _run_check(
     files = [p for p in collect(list(paths)) if not config.excluded(p)]
     outcome = Outcome(files=len(files))
     sink = Sink()
-    roots = {path: config.root.resolve() if config.root else find_root(path.resolve()) for path in files}
+    roots = {path: library_root(path, config) for path in files}
     for root in sorted(set(roots.values())):
         library = _library(root)
         sink.items.extend(library.diagnostics)
@@ -217,6 +226,11 @@ def _run_check(
     return outcome
 
 
+def library_root(path: Path, config: Config) -> Path:
+    """Return the library root of ``path`` under ``config``: the configured root, else the nearest found."""
+    return config.root.resolve() if config.root else find_root(path.resolve())
+
+
 def _counted(results: Iterable[_FileOutcome], total: int, progress: Progress | None) -> list[_FileOutcome]:
     """Gather the results as they come, telling ``progress`` after each."""
     gathered: list[_FileOutcome] = []
@@ -225,6 +239,28 @@ def _counted(results: Iterable[_FileOutcome], total: int, progress: Progress | N
         if progress is not None:
             progress(len(gathered), total)
     return gathered
+
+
+def configure(
+    paths: Sequence[Path],
+    *,
+    config_file: Path | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+) -> Config | Outcome:
+    """Return the configuration in force for ``paths``: ``config_file``, else the nearest one found.
+
+    ``select`` and ``ignore`` (the command line's) replace the configuration's. A bad
+    configuration is not applied: its findings come back as an outcome, with ``config_failed``.
+    Raises ``ConfigError`` for a bad ``select`` or ``ignore``.
+    """
+    loaded = load_config(config_file) if config_file is not None else discover_config(paths)
+    if loaded.diagnostics:
+        outcome = Outcome(diagnostics=sorted(loaded.diagnostics, key=Diagnostic.sort_key), config_failed=True)
+        if loaded.source is not None:
+            outcome.sources[loaded.source.path] = loaded.source
+        return outcome
+    return loaded.config.overridden(select=select, ignore=ignore)
 
 
 def run_configured(
@@ -237,20 +273,14 @@ def run_configured(
     product: FileProduct | None = None,
     progress: Progress | None = None,
 ) -> Outcome:
-    """Check ``paths`` under their configuration: ``config_file``, else the nearest one found.
+    """Check ``paths`` under their configuration (``configure``); a bad one is the outcome, unapplied.
 
-    ``select`` and ``ignore`` (the command line's) replace the configuration's. A bad
-    configuration is not applied: the outcome holds its findings only, with ``config_failed``.
     ``product`` and ``progress`` are passed to ``run_check``.
     Raises ``ConfigError`` for a bad ``select`` or ``ignore``, ``PathError`` for unusable paths.
     """
-    loaded = load_config(config_file) if config_file is not None else discover_config(paths)
-    if loaded.diagnostics:
-        outcome = Outcome(diagnostics=sorted(loaded.diagnostics, key=Diagnostic.sort_key), config_failed=True)
-        if loaded.source is not None:
-            outcome.sources[loaded.source.path] = loaded.source
-        return outcome
-    config = loaded.config.overridden(select=select, ignore=ignore)
+    config = configure(paths, config_file=config_file, select=select, ignore=ignore)
+    if isinstance(config, Outcome):
+        return config
     return run_check(paths, jobs=jobs, config=config, product=product, progress=progress)
 
 

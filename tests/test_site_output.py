@@ -1,0 +1,124 @@
+"""The output folder of a build: what it never replaces, its lock, its atomic swap, signals, full disks."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from regdsl.cli.main import EXIT_USAGE
+from regdsl.render import site
+from tests.conftest import ROOT
+from tests.test_site import _build, _leftovers, _tree
+
+REGIMENS = ROOT / "regimens"
+
+
+@pytest.fixture
+def old_site(tmp_path: Path) -> Path:
+    """Build the bundled library into a site, for a test to try to replace."""
+    out = tmp_path / "site"
+    assert _build(str(REGIMENS), "-o", str(out))[0] == 0
+    return out
+
+
+def _copy_library(to: Path) -> Path:
+    return Path(shutil.copytree(REGIMENS, to))
+
+
+# --------------------------------------------------------------------------- what OUT must not hold
+
+
+def _sources_inside(out: Path) -> tuple[list[str], Path]:
+    return [str(_copy_library(out / "src"))], out / "src" / "library.reg"
+
+
+def _sources_are_out(out: Path) -> tuple[list[str], Path]:
+    for path in REGIMENS.glob("*.reg"):
+        shutil.copy(path, out / path.name)
+    return [str(out)], out / "library.reg"
+
+
+def _root_inside(out: Path) -> tuple[list[str], Path]:
+    library = _copy_library(out / "lib")
+    return [str(library / "leu-all-bcell-rr-inotuzumab.reg")], library / "library.reg"
+
+
+def _configured_root_inside(out: Path) -> tuple[list[str], Path]:
+    library = _copy_library(out.parent / "library")
+    shutil.copytree(library, out / "root")
+    (library / "regdsl.toml").write_text(f'root = "{(out / "root").as_posix()}"\n', encoding="utf-8")
+    return [str(library)], out / "root" / "library.reg"
+
+
+def _config_inside(out: Path) -> tuple[list[str], Path]:
+    config = out / "regdsl.toml"
+    config.write_text('ignore = ["PRO001"]\n', encoding="utf-8")
+    return [str(REGIMENS), "--config", str(config)], config
+
+
+def _templates_inside(out: Path) -> tuple[list[str], Path]:
+    templates = out / "templates"
+    templates.mkdir()
+    (templates / site.INDEX_TEMPLATE).write_text("{{ view.title }}\n", encoding="utf-8")
+    return [str(REGIMENS), "--templates", str(templates)], templates / site.INDEX_TEMPLATE
+
+
+def _linked_source_inside(out: Path) -> tuple[list[str], Path]:
+    library = _copy_library(out.parent / "library")
+    kept = out / "kept.reg"
+    shutil.copy(ROOT / "tests" / "diagnostics" / "STR004" / "pass-distinct-ids" / "a.reg", kept)
+    (library / "kept.reg").symlink_to(kept)
+    return [str(library)], kept
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        _sources_inside,
+        _sources_are_out,
+        _root_inside,
+        _configured_root_inside,
+        _config_inside,
+        _templates_inside,
+        _linked_source_inside,
+    ],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_a_site_holding_what_the_build_reads_is_never_replaced(
+    layout: Callable[[Path], tuple[list[str], Path]], old_site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args, precious = layout(old_site)
+    before = _tree(old_site)
+    code, printed = _build(*args, "-o", str(old_site))
+    assert code == EXIT_USAGE, printed + capsys.readouterr().err
+    assert "a build replaces its output folder whole" in capsys.readouterr().err
+    assert precious.is_file()
+    assert _tree(old_site) == before
+    assert _leftovers(old_site) == []
+
+
+@pytest.mark.parametrize(("here", "out"), [("", "."), ("", "{site}"), (site.PAGES, ".."), (site.PAGES, "{site}")])
+def test_the_current_folder_or_one_holding_it_is_never_replaced(
+    here: str, out: str, old_site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(old_site / here)
+    before = _tree(old_site)
+    code, _ = _build(str(REGIMENS), "-o", out.format(site=old_site))
+    assert code == EXIT_USAGE
+    assert "the current folder" in capsys.readouterr().err
+    assert _tree(old_site) == before
+    assert _leftovers(old_site) == []
+    assert _leftovers(old_site / site.PAGES) == []
+
+
+def test_a_site_inside_the_library_is_built_and_leaves_the_sources(tmp_path: Path) -> None:
+    library = _copy_library(tmp_path / "library")
+    sources = _tree(library)
+    out = library / "site"
+    for _ in range(2):
+        assert _build(str(library), "-o", str(out))[0] == 0
+    assert site.is_site(out)
+    assert {k: v for k, v in _tree(library).items() if not k.startswith("site/")} == sources
