@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from regdsl.cli.main import EXIT_USAGE
+from regdsl.cli.main import EXIT_ERRORS, EXIT_USAGE, main
 from regdsl.render import site
 from tests.conftest import ROOT
 from tests.test_site import _build, _leftovers, _tree
@@ -122,3 +123,49 @@ def test_a_site_inside_the_library_is_built_and_leaves_the_sources(tmp_path: Pat
         assert _build(str(library), "-o", str(out))[0] == 0
     assert site.is_site(out)
     assert {k: v for k, v in _tree(library).items() if not k.startswith("site/")} == sources
+
+
+# --------------------------------------------------------------------------- one page, one source
+
+_REGIMEN = (
+    'regimen {id}{comment}\n  name "Fixture"\n  status draft\n\ncycle 1: 21 days\n  loratadine {mg} mg oral days 1\n'
+)
+
+
+def _library_of(folder: Path, *regimens: tuple[str, str, int]) -> Path:
+    """Write a library whose upper-case ids are allowed (STR012 ignored): (file, id, dose) each."""
+    folder.mkdir()
+    (folder / "regdsl.toml").write_text('ignore = ["bad-regimen-id"]\n', encoding="utf-8")
+    for name, regimen_id, mg in regimens:
+        comment = "  # regdsl: ignore[duplicate-regimen-id] -- the newer version" if name == "b.reg" else ""
+        (folder / name).write_text(_REGIMEN.format(id=regimen_id, comment=comment, mg=mg), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("second", ["dup-id", "Dup-ID"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_two_sources_never_publish_one_page(
+    second: str, jobs: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    library = _library_of(tmp_path / "library", ("a.reg", "dup-id", 10), ("b.reg", second, 20))
+    out = tmp_path / "site"
+    code, printed = _build(str(library), "-o", str(out), "--jobs", jobs)
+    assert code == EXIT_ERRORS
+    assert "error[STR004]" in printed
+    assert "error[IGN003]" in printed  # the suppression is itself an error
+    assert not out.exists()
+    assert _leftovers(out) == []
+    assert _build(str(library), "-o", str(out), "--ignore", "STR004")[0] == EXIT_USAGE
+    assert "cannot be ignored" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("regimen_id", ["con", "NUL", "aux", "prn", "com1", "lpt9", "x" * 329])
+def test_an_id_no_file_system_takes_is_refused_by_check_and_build(regimen_id: str, tmp_path: Path) -> None:
+    library = _library_of(tmp_path / "library", ("a.reg", regimen_id, 10))
+    out = io.StringIO()
+    assert main(["check", str(library), "--format", "concise"], out=out) == EXIT_ERRORS
+    assert "STR019" in out.getvalue()
+    code, printed = _build(str(library), "-o", str(tmp_path / "site"))
+    assert code == EXIT_ERRORS, printed
+    assert "error[STR019]" in printed
+    assert not (tmp_path / "site").exists()
