@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -169,3 +174,118 @@ def test_an_id_no_file_system_takes_is_refused_by_check_and_build(regimen_id: st
     assert code == EXIT_ERRORS, printed
     assert "error[STR019]" in printed
     assert not (tmp_path / "site").exists()
+
+
+# --------------------------------------------------------------------------- the swap, the lock, leftovers
+
+# Runs the command line with every step that publishes a site (a rename, a swap, a removal)
+# counted: the process kills itself with SIGKILL right after step KILL_AT.
+_KILLED_AT_STEP = """
+import os, pathlib, shutil, signal, sys
+from regdsl.render import output
+kill_at, steps = int(sys.argv[1]), [0]
+def counted(step):
+    def wrapper(*args, **kwargs):
+        done = step(*args, **kwargs)
+        steps[0] += 1
+        if steps[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return done
+    return wrapper
+pathlib.Path.rename = counted(pathlib.Path.rename)
+shutil.rmtree = counted(shutil.rmtree)
+if hasattr(output, "_exchange"):
+    output._exchange = (lambda new, out: False) if os.environ.get("NO_EXCHANGE") else counted(output._exchange)
+from regdsl.cli.main import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _regdsl(*args: str, script: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", script, *args] if script else [sys.executable, "-m", "regdsl", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=120, env={**os.environ, **env}, cwd=ROOT
+    )
+
+
+@pytest.mark.parametrize("exchange", ["exchange", "two renames"])
+def test_a_build_killed_at_any_step_of_the_swap_leaves_a_whole_site(
+    exchange: str, old_site: Path, tmp_path: Path
+) -> None:
+    library = _copy_library(tmp_path / "library")
+    (library / "lung-nsclc-non-metastatic-alectinib.reg").unlink()
+    new = tmp_path / "new"
+    assert _build(str(library), "-o", str(new))[0] == 0
+    trees = {"old": _tree(old_site), "new": _tree(new)}
+    env = {"NO_EXCHANGE": "1"} if exchange == "two renames" else {}
+    broken = _copy_library(tmp_path / "broken")
+    shutil.copy(ROOT / "tests" / "diagnostics" / "SAF101" / "trailing-zero.reg", broken / "bad.reg")
+    for step in range(1, 20):
+        shutil.rmtree(old_site)
+        assert _build(str(REGIMENS), "-o", str(old_site))[0] == 0
+        proc = _regdsl(str(step), "build", str(library), "-o", str(old_site), script=_KILLED_AT_STEP, **env)
+        if proc.returncode == 0:
+            assert _tree(old_site) == trees["new"]
+            break
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        if exchange == "exchange" or old_site.exists():  # two renames leave no OUT between them
+            assert _tree(old_site) in trees.values(), f"killed after step {step}"
+        # The next build, even one that fails its check, puts back or removes what the killed one left.
+        assert _build(str(broken), "-o", str(old_site))[0] == EXIT_ERRORS
+        assert _tree(old_site) in trees.values(), f"killed after step {step}"
+        assert _leftovers(old_site) == [], f"killed after step {step}"
+    else:
+        pytest.fail("the build never finished")
+
+
+# Runs the command line with the first page held until the file named by HOLD_UNTIL exists.
+_HELD = """
+import os, pathlib, sys, time
+from regdsl.render import site
+render_all = site.render_all
+def held(*args):
+    pathlib.Path(os.environ["HOLD_UNTIL"] + ".started").touch()
+    while not pathlib.Path(os.environ["HOLD_UNTIL"]).exists():
+        time.sleep(0.05)
+    return render_all(*args)
+site.render_all = held
+from regdsl.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_second_build_into_the_same_site_waits_for_none_and_exits_2(old_site: Path, tmp_path: Path) -> None:
+    hold = tmp_path / "go"
+    before = _tree(old_site)
+    command = [sys.executable, "-c", _HELD, "build", str(REGIMENS), "-o", str(old_site), "--jobs", "1"]
+    first = subprocess.Popen(
+        command, env={**os.environ, "HOLD_UNTIL": str(hold)}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not hold.with_suffix(".started").exists():
+            assert first.poll() is None, "the first build ended before its first page"
+            assert time.monotonic() < deadline, "the first build did not start"
+            time.sleep(0.05)
+        second = _regdsl("build", str(REGIMENS), "-o", str(old_site))
+        assert second.returncode == EXIT_USAGE, second.stdout + second.stderr
+        assert "another `regdsl build` is writing this site" in second.stderr
+        assert _tree(old_site) == before
+        hold.touch()
+        assert first.wait(timeout=60) == 0
+    finally:
+        first.kill()
+        first.communicate()
+    assert _tree(old_site) == before  # the same sources, the same bytes
+    assert _leftovers(old_site) == []
+
+
+def test_a_build_removes_what_an_interrupted_one_left(old_site: Path) -> None:
+    left = [old_site.parent / f".{old_site.name}.regdsl-{kind}-0123abcd" for kind in ("build", "old")]
+    for folder in left:
+        shutil.copytree(old_site, folder)
+    mine = old_site.parent / f".{old_site.name}.regdsl-build-mine"  # not a name a build makes: kept
+    mine.mkdir()
+    assert _build(str(REGIMENS), "-o", str(old_site))[0] == 0
+    assert not any(folder.exists() for folder in left)
+    assert mine.is_dir()

@@ -3,19 +3,37 @@
 A build replaces its output folder ``OUT`` whole, so it refuses any ``OUT`` that holds
 something it did not write: a folder without the marker, and a site that holds what the
 build reads (its sources, their library root, the configuration, the templates) or the
-current folder. Pages are written into a hidden folder beside ``OUT``, which is swapped in
-only when it is complete.
+current folder.
+
+``OUT`` stays a plain folder, and there is a whole site at ``OUT`` at every instant. A build
+holds a lock beside ``OUT`` (the file ``.OUT.regdsl-lock`` with an advisory ``flock``,
+removed when the build ends; a second build into the same ``OUT`` exits at once), writes its
+pages into a hidden folder beside it (``.OUT.regdsl-build-XXXXXXXX``) and, when that is
+complete, swaps the two in one step: Linux's ``renameat2(RENAME_EXCHANGE)``. Where the system
+or its file system cannot swap, the swap is two renames, the old site set aside as
+``.OUT.regdsl-old-XXXXXXXX`` for the instant between them. A build that was killed leaves
+these folders behind; the next build, holding the lock, puts an old site that was set aside
+back if ``OUT`` is missing, and removes the rest.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import functools
 import os
+import re
 import secrets
 import shutil
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["MARKER", "SiteError", "check_out", "is_site", "refuse_overlap", "sibling", "swap"]
+if sys.platform != "win32":
+    import fcntl
+
+__all__ = ["MARKER", "SiteError", "check_out", "claim", "is_site", "refuse_overlap", "swap"]
 
 MARKER = ".regdsl-site"
 
@@ -62,18 +80,95 @@ def refuse_overlap(out: Path, kept: Iterable[tuple[str, Path]]) -> None:
             )
 
 
+def _hidden(out: Path, kind: str) -> str:
+    return f".{out.name}.regdsl-{kind}"
+
+
 def sibling(out: Path, kind: str) -> Path:
     """Return a fresh hidden name beside ``out`` (same folder, so a rename is atomic)."""
     while True:
-        candidate = out.parent / f".{out.name}.regdsl-{kind}-{secrets.token_hex(4)}"
+        candidate = out.parent / f"{_hidden(out, kind)}-{secrets.token_hex(4)}"
         if not candidate.exists():
             return candidate
 
 
+@contextlib.contextmanager
+def claim(out: Path) -> Iterator[Path]:
+    """Lock ``out``, clear what interrupted builds left, and yield a new empty folder to build in.
+
+    The folder is removed on the way out unless ``swap`` put it in place. Raises ``SiteError``
+    if another build holds the lock.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(out):
+        _recover(out)
+        building = sibling(out, "build")
+        building.mkdir()
+        try:
+            yield building
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold the lock file beside ``out`` (an exclusive ``flock``), or raise ``SiteError`` if a build holds it.
+
+    The holder removes the file before letting go, so a build that opened it just then may
+    lock a file that is no longer there: it holds the lock only if the name still leads to
+    the file it locked. (Windows has no advisory locks: builds there are not kept apart.)
+    """
+    if sys.platform == "win32":
+        yield
+        return
+    name = out.parent / _hidden(out, "lock")
+    while True:
+        fd = os.open(name, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SiteError(f"{out}: another `regdsl build` is writing this site; wait for it to finish") from None
+        if _names(name, fd):
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        os.unlink(name)  # while still holding it
+        os.close(fd)
+
+
+def _names(name: Path, fd: int) -> bool:
+    """Whether ``name`` leads to the open file ``fd``."""
+    try:
+        named = os.stat(name, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _recover(out: Path) -> None:
+    """Put back an old site that an interrupted swap set aside, and remove every other leftover."""
+    leftover = re.compile(re.escape(_hidden(out, "")) + r"(build|old)-[0-9a-f]{8}")
+    found = sorted(p for p in out.parent.iterdir() if leftover.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+    if not out.exists() and not out.is_symlink():
+        old = [p for p in found if p.name.startswith(_hidden(out, "old")) and is_site(p)]
+        if old:
+            old[0].rename(out)
+            found.remove(old[0])
+    for path in found:
+        shutil.rmtree(path)
+
+
 def swap(new: Path, out: Path) -> None:
-    """Put the folder ``new`` in the place of ``out``: the old one aside, the new one in, the old one away."""
+    """Put the folder ``new`` in the place of ``out``, and remove the old one."""
     if not out.exists():
         new.rename(out)
+        return
+    if _exchange(new, out):
+        shutil.rmtree(new)  # now the old site
         return
     old = sibling(out, "old")
     out.rename(old)
@@ -83,3 +178,35 @@ def swap(new: Path, out: Path) -> None:
         old.rename(out)
         raise
     shutil.rmtree(old)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_Renameat2 = Callable[[int, bytes, int, bytes, int], int]
+
+
+@functools.cache
+def _renameat2() -> _Renameat2 | None:
+    """Return the C library's ``renameat2`` (Linux, glibc 2.28 or later), or None."""
+    if sys.platform != "linux":
+        return None
+    function = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if function is None:
+        return None
+    function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    function.restype = ctypes.c_int
+    found: _Renameat2 = function
+    return found
+
+
+def _exchange(new: Path, out: Path) -> bool:
+    """Swap the two folders in one step; False, having done nothing, where that cannot be done."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(out), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # the kernel or the file system cannot
+        return False
+    raise OSError(code, os.strerror(code), os.fspath(out))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.env import environment, static_text
-from regdsl.render.output import MARKER, SiteError, check_out, is_site, refuse_overlap, sibling, swap
+from regdsl.render.output import MARKER, SiteError, check_out, claim, is_site, refuse_overlap, swap
 from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile
 
@@ -379,10 +378,7 @@ def build_site(
         ("the current folder", Path.cwd()),
     ]
     check_out(out, kept)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    building = sibling(out, "build")
-    building.mkdir()
-    try:
+    with claim(out) as building:  # on a failed check, an exception or Ctrl-C, the old site stays
         (building / PAGES).mkdir()
         outcome = run_check(
             sources,
@@ -392,15 +388,11 @@ def build_site(
             progress=progress,
         )
         if outcome.failed(strict=strict):
-            shutil.rmtree(building)
             return Built(outcome, written=False, regimens=0, pages=0, seconds=time.perf_counter() - started)
         entries = _entries(outcome)
         _write_index(building, entries, templates)
         refuse_overlap(out, (("a file the build read", Path(path)) for path in outcome.sources))
         swap(building, out)
-    except BaseException:  # an exception in a page, or Ctrl-C: the old site stays
-        shutil.rmtree(building, ignore_errors=True)
-        raise
     pages = sum(len(e.outputs) for e in entries)
     return Built(outcome, written=True, regimens=len(entries), pages=pages, seconds=time.perf_counter() - started)
 
