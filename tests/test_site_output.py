@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from regdsl.check import run
 from regdsl.cli.main import EXIT_ERRORS, EXIT_USAGE, main
 from regdsl.render import site
 from tests.conftest import ROOT
@@ -289,3 +291,66 @@ def test_a_build_removes_what_an_interrupted_one_left(old_site: Path) -> None:
     assert _build(str(REGIMENS), "-o", str(old_site))[0] == 0
     assert not any(folder.exists() for folder in left)
     assert mine.is_dir()
+
+
+# --------------------------------------------------------------------------- signals
+
+_GYN = "gyn-end-adjuvant-cisplatin-chemoradiation-carboplatin-paclitaxel"
+
+
+@pytest.fixture(scope="module")
+def large_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Write a library large enough to be checked by worker processes: copies of a long regimen."""
+    folder = tmp_path_factory.mktemp("large") / "library"
+    folder.mkdir()
+    shutil.copy(REGIMENS / "library.reg", folder)
+    text = (REGIMENS / f"{_GYN}.reg").read_text(encoding="utf-8")
+    for n in range(run.PARALLEL_THRESHOLD + 16):
+        (folder / f"copy-{n:03}.reg").write_text(text.replace(f"regimen {_GYN}", f"regimen copy-{n:03}"), "utf-8")
+    return folder
+
+
+def _pages_being_written(out: Path) -> bool:
+    return any(any(folder.glob(f"{site.PAGES}/*")) for folder in out.parent.glob(f".{out.name}.regdsl-build-*"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=("INT", "TERM", "KILL"))
+def test_a_build_stopped_by_a_signal_closes_its_pipes_and_leaves_the_old_site(
+    signum: int, large_library: Path, old_site: Path
+) -> None:
+    before = _tree(old_site)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "regdsl", "build", str(large_library), "-o", str(old_site)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # so that the test can end orphaned workers whatever happens
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _pages_being_written(old_site):
+            assert proc.poll() is None, "the build ended before its first page"
+            assert time.monotonic() < deadline, "the build wrote no page"
+            time.sleep(0.01)
+        if signum == signal.SIGINT:
+            os.killpg(proc.pid, signum)  # as Ctrl-C does: to every process of the terminal's group
+        else:
+            proc.send_signal(signum)
+        try:
+            _, err = proc.communicate(timeout=30)  # every process holding the pipes has ended
+        except subprocess.TimeoutExpired:
+            pytest.fail("the build's pipes stayed open after it was stopped: its workers outlived it")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    if signum != signal.SIGKILL:  # SIGTERM is handled as Ctrl-C is: cleaned up, no traceback
+        assert proc.returncode == 128 + signum, err
+        assert "Traceback" not in err
+        assert _leftovers(old_site) == []
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    assert _tree(old_site) == before
+    assert _build(str(REGIMENS), "-o", str(old_site))[0] == 0
+    assert _leftovers(old_site) == []
+    assert _tree(old_site) == before

@@ -16,6 +16,8 @@ import contextlib
 import functools
 import gc
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -198,11 +200,7 @@ def _run_check(
     jobs_list: list[_Job] = [(path, roots[path], config, product) for path in files if path.name != LIBRARY_FILE]
     workers = _workers(len(jobs_list), jobs)
     if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor  # only a large library pays for importing it
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunk = max(1, len(jobs_list) // (workers * 4))
-            results = _counted(pool.map(_check_file, jobs_list, chunksize=chunk), len(jobs_list), progress)
+        results = _in_workers(jobs_list, workers, progress)
     else:
         results = _counted(map(_check_file, jobs_list), len(jobs_list), progress)
     suppressions: dict[str, list[Suppression]] = {}
@@ -229,6 +227,53 @@ def _run_check(
 def library_root(path: Path, config: Config) -> Path:
     """Return the library root of ``path`` under ``config``: the configured root, else the nearest found."""
     return config.root.resolve() if config.root else find_root(path.resolve())
+
+
+def _in_workers(jobs: Sequence[_Job], workers: int, progress: Progress | None) -> list[_FileOutcome]:
+    """Check ``jobs`` in ``workers`` processes; stop them at once if this process is interrupted.
+
+    An exception here (a failing product, Ctrl-C, SIGTERM) ends the workers rather than
+    waiting for them to finish the library, and a worker dies with this process (see
+    ``_worker_started``), so none outlives it holding the caller's pipes open.
+    """
+    import multiprocessing  # only a large library pays for importing these
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Forked workers inherit the loaded grammar and library; on Linux they know their parent.
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    pool = ProcessPoolExecutor(workers, context, initializer=_worker_started, initargs=(os.getpid(),))
+    try:
+        chunk = max(1, len(jobs) // (workers * 4))
+        results = _counted(pool.map(_check_file, jobs, chunksize=chunk), len(jobs), progress)
+    except BaseException:
+        for process in list(pool._processes.values()):  # no public way before Python 3.14
+            process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _worker_started(parent: int) -> None:
+    """Set up a worker process: it dies with ``parent``, and leaves signals from a terminal to it.
+
+    On Linux the kernel kills the worker when its parent dies, even by SIGKILL
+    (``prctl(PR_SET_PDEATHSIG)``); if the parent died before that was asked, it ends now.
+    Elsewhere a worker outlives a parent killed by SIGKILL (a parent that is interrupted or
+    terminated ends its workers itself). Ctrl-C reaches the whole process group: the parent
+    handles it and ends the workers, which ignore it rather than each print a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _counted(results: Iterable[_FileOutcome], total: int, progress: Progress | None) -> list[_FileOutcome]:

@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypedDict
 
@@ -355,16 +357,38 @@ def _build_parser() -> _Parser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it stops and cleans up as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _terminated_as_interrupted() -> Iterator[None]:
+    """Handle SIGTERM as SIGINT while a command runs (only the main thread can take signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code (128 and the signal's number if interrupted)."""
     stream = out or sys.stdout
     parser = _build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
     try:
-        return run(args, stream)
-    except KeyboardInterrupt:
-        return 130
+        with _terminated_as_interrupted():
+            return run(args, stream)
+    except KeyboardInterrupt as err:
+        return 128 + (signal.SIGTERM if isinstance(err, _Terminated) else signal.SIGINT)
     except Exception as err:  # a bug in regdsl: shown as a diagnostic, not a traceback
         if args.debug:
             traceback.print_exc()
