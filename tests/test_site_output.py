@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import shutil
@@ -354,3 +355,124 @@ def test_a_build_stopped_by_a_signal_closes_its_pipes_and_leaves_the_old_site(
     assert _build(str(REGIMENS), "-o", str(old_site))[0] == 0
     assert _leftovers(old_site) == []
     assert _tree(old_site) == before
+
+
+# --------------------------------------------------------------------------- a disk or a stream that refuses
+
+
+@pytest.mark.parametrize("error", [errno.EACCES, errno.EROFS])
+@pytest.mark.parametrize("missing", [False, True], ids=["parent", "grandparent"])
+def test_a_folder_that_cannot_be_written_is_a_path_error(
+    error: int, missing: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    out = read_only / "new" / "site" if missing else read_only / "site"
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def refused(real: Callable[..., object]) -> Callable[..., object]:
+        def call(path: object, *args: object, **kwargs: object) -> object:
+            if Path(os.fsdecode(path)).parent == read_only:  # type: ignore[arg-type]
+                raise OSError(error, os.strerror(error), os.fsdecode(path))  # type: ignore[arg-type]
+            return real(path, *args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(os, "open", refused(real_open))
+    monkeypatch.setattr(os, "mkdir", refused(real_mkdir))
+    code, _ = _build(str(REGIMENS), "-o", str(out))
+    assert code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"cannot write in {read_only}" in err
+    assert os.strerror(error) in err
+    assert list(read_only.iterdir()) == []
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_full_disk_is_a_path_error_and_the_old_site_stays(
+    jobs: str, old_site: Path, large_library: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _tree(old_site)
+    written = [0]
+    write_bytes = Path.write_bytes
+
+    def filling(path: Path, data: bytes) -> int:  # the disk fills up after a few pages (in each worker)
+        written[0] += 1
+        if written[0] > 5:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", filling)
+    code, _ = _build(str(large_library), "-o", str(old_site), "--jobs", jobs)
+    assert code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "No space left on device" in err
+    assert "INT001" not in err
+    monkeypatch.undo()
+    assert _tree(old_site) == before
+    assert _leftovers(old_site) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", str(REGIMENS)),
+        ("check", str(REGIMENS), "--format", "json"),
+        ("build", str(REGIMENS), "-o", "{tmp}/site"),
+        ("render", str(REGIMENS / f"{_GYN}.reg"), "--to", "html"),
+        ("rules", "--markdown"),
+        ("schema",),
+    ],
+    ids=["check", "check-json", "build", "render", "rules", "schema"],
+)
+def test_a_full_standard_output_is_a_path_error(args: tuple[str, ...], tmp_path: Path) -> None:
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        proc = subprocess.run(
+            [sys.executable, "-m", "regdsl", *(a.format(tmp=tmp_path) for a in args)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    assert proc.returncode == EXIT_USAGE, proc.stderr
+    assert proc.stderr.endswith("regdsl: error: cannot write the output: No space left on device\n"), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "INT001" not in proc.stderr
+
+
+def test_render_into_a_folder_is_a_path_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seed = str(REGIMENS / f"{_GYN}.reg")
+    assert main(["render", seed, "--to", "md", "-o", str(tmp_path)], out=io.StringIO()) == EXIT_USAGE
+    assert "is a folder" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_keeps_the_old_page_when_the_disk_is_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("the old page\n", encoding="utf-8")
+
+    def full(path: Path, data: bytes) -> int:
+        path.open("wb").close()  # what a write that fails part-way leaves
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    assert main(["render", str(REGIMENS / f"{_GYN}.reg"), "--to", "md", "-o", str(page)], out=io.StringIO()) == 2
+    assert page.read_text(encoding="utf-8") == "the old page\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.md"]
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2", "two"])
+def test_jobs_must_be_a_positive_number(jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", str(REGIMENS), "--jobs", jobs], out=io.StringIO())
+    assert exit_.value.code == EXIT_USAGE
+    assert "--jobs" in capsys.readouterr().err
+
+
+def test_jobs_are_capped_at_the_processors_and_the_files() -> None:
+    processors = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    assert run._workers(1000, 10_000) == processors
+    assert run._workers(1, 64) == 1
+    assert run._workers(1000, None) == min(processors, 8)
+    assert run._workers(run.PARALLEL_THRESHOLD - 1, None) == 1

@@ -137,11 +137,11 @@ def _fails_alone(diagnostics: Sequence[Diagnostic], suppressions: Sequence[Suppr
 
 
 def _workers(count: int, jobs: int | None) -> int:
-    if jobs is not None:
-        return max(1, jobs)
-    if count < PARALLEL_THRESHOLD:
-        return 1
-    return max(1, min(os.cpu_count() or 1, 8))
+    """Return the number of processes for ``count`` files: ``jobs`` if given, at most one per processor or file."""
+    if jobs is None:
+        jobs = 1 if count < PARALLEL_THRESHOLD else 8
+    processors = len(os.sched_getaffinity(0)) if sys.platform == "linux" else os.cpu_count() or 1
+    return max(1, min(jobs, processors, count))
 
 
 def run_check(

@@ -33,13 +33,35 @@ from pathlib import Path
 if sys.platform != "win32":
     import fcntl
 
-__all__ = ["MARKER", "SiteError", "check_out", "claim", "is_site", "refuse_overlap", "swap"]
+__all__ = ["MARKER", "SiteError", "check_out", "claim", "is_site", "refuse_overlap", "replace_file", "swap", "writing"]
 
 MARKER = ".regdsl-site"
 
 
 class SiteError(Exception):
     """The output folder cannot be used: it is a file, a link, or a folder regdsl must not replace."""
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Turn a failure to write (a full disk, a read-only folder) into ``SiteError``, naming the folder."""
+    try:
+        yield
+    except OSError as err:
+        where = Path(os.fsdecode(err.filename)).parent if err.filename else Path.cwd()
+        raise SiteError(f"cannot write in {where}: {err.strerror or err}") from err
+
+
+def replace_file(target: Path, data: bytes) -> None:
+    """Write ``data`` to the file ``target`` through a hidden file beside it: a failed write leaves the old one."""
+    temp = sibling(target, "page")
+    try:
+        with writing():
+            temp.write_bytes(data)
+            os.replace(temp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
 
 
 def is_site(folder: Path) -> bool:
@@ -99,11 +121,13 @@ def claim(out: Path) -> Iterator[Path]:
     The folder is removed on the way out unless ``swap`` put it in place. Raises ``SiteError``
     if another build holds the lock.
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
+    with writing():
+        out.parent.mkdir(parents=True, exist_ok=True)
     with _locked(out):
-        _recover(out)
-        building = sibling(out, "build")
-        building.mkdir()
+        with writing():
+            _recover(out)
+            building = sibling(out, "build")
+            building.mkdir()
         try:
             yield building
         finally:
@@ -123,7 +147,8 @@ def _locked(out: Path) -> Iterator[None]:
         return
     name = out.parent / _hidden(out, "lock")
     while True:
-        fd = os.open(name, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        with writing():
+            fd = os.open(name, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -135,7 +160,8 @@ def _locked(out: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        os.unlink(name)  # while still holding it
+        with contextlib.suppress(OSError):  # a lock file left behind is harmless
+            os.unlink(name)  # while still holding it
         os.close(fd)
 
 
@@ -164,6 +190,11 @@ def _recover(out: Path) -> None:
 
 def swap(new: Path, out: Path) -> None:
     """Put the folder ``new`` in the place of ``out``, and remove the old one."""
+    with writing():
+        _swap(new, out)
+
+
+def _swap(new: Path, out: Path) -> None:
     if not out.exists():
         new.rename(out)
         return

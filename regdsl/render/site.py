@@ -36,7 +36,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.env import environment, static_text
-from regdsl.render.output import MARKER, SiteError, check_out, claim, is_site, refuse_overlap, swap
+from regdsl.render.output import MARKER, SiteError, check_out, claim, is_site, refuse_overlap, swap, writing
 from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile
 
@@ -145,7 +145,8 @@ class _SitePages:
         written: dict[str, str] = {}
         for fmt, text in render_all(compiled, context).items():
             name = compiled.regimen.id + EXTENSIONS[fmt]
-            (self.folder / name).write_bytes(text.encode("utf-8"))
+            with writing():
+                (self.folder / name).write_bytes(text.encode("utf-8"))
             written[fmt] = f"{PAGES}/{name}"
         return written
 
@@ -328,8 +329,9 @@ def _write_index(folder: Path, entries: Sequence[IndexEntry], templates: Path | 
         "search.js": static_text("search.js"),
         MARKER: _MARKER_TEXT,
     }
-    for name, text in files.items():
-        (folder / name).write_bytes(text.encode("utf-8"))
+    with writing():
+        for name, text in files.items():
+            (folder / name).write_bytes(text.encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- building
@@ -379,7 +381,8 @@ def build_site(
     ]
     check_out(out, kept)
     with claim(out) as building:  # on a failed check, an exception or Ctrl-C, the old site stays
-        (building / PAGES).mkdir()
+        with writing():
+            (building / PAGES).mkdir()
         outcome = run_check(
             sources,
             jobs=jobs,
