@@ -257,7 +257,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_a_second_build_into_the_same_site_waits_for_none_and_exits_2(old_site: Path, tmp_path: Path) -> None:
+def test_a_second_build_into_a_site_being_built_exits_2_at_once(old_site: Path, tmp_path: Path) -> None:
     hold = tmp_path / "go"
     before = _tree(old_site)
     command = [sys.executable, "-c", _HELD, "build", str(REGIMENS), "-o", str(old_site), "--jobs", "1"]
