@@ -45,7 +45,7 @@ def _tree(folder: Path) -> dict[str, str]:
 
 def _leftovers(out: Path) -> list[str]:
     """Return the build's temporary or set-aside folders left beside ``out``."""
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.regdsl-"))
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.regdsl-") and p.is_dir())
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,8 @@ import contextlib
 import functools
 import gc
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +35,16 @@ from regdsl.diagnostics import codes as c
 from regdsl.model import ir
 from regdsl.source import SourceFile
 
-__all__ = ["PARALLEL_THRESHOLD", "FileProduct", "Outcome", "Progress", "run_check", "run_configured"]
+__all__ = [
+    "PARALLEL_THRESHOLD",
+    "FileProduct",
+    "Outcome",
+    "Progress",
+    "configure",
+    "library_root",
+    "run_check",
+    "run_configured",
+]
 
 # Fewer files than this are checked in this process: starting workers costs more.
 PARALLEL_THRESHOLD = 48
@@ -126,11 +137,11 @@ def _fails_alone(diagnostics: Sequence[Diagnostic], suppressions: Sequence[Suppr
 
 
 def _workers(count: int, jobs: int | None) -> int:
-    if jobs is not None:
-        return max(1, jobs)
-    if count < PARALLEL_THRESHOLD:
-        return 1
-    return max(1, min(os.cpu_count() or 1, 8))
+    """Return the number of processes for ``count`` files: ``jobs`` if given, at most one per processor or file."""
+    if jobs is None:
+        jobs = 1 if count < PARALLEL_THRESHOLD else 8
+    processors = len(os.sched_getaffinity(0)) if sys.platform == "linux" else os.cpu_count() or 1
+    return max(1, min(jobs, processors, count))
 
 
 def run_check(
@@ -180,7 +191,7 @@ def _run_check(
     files = [p for p in collect(list(paths)) if not config.excluded(p)]
     outcome = Outcome(files=len(files))
     sink = Sink()
-    roots = {path: config.root.resolve() if config.root else find_root(path.resolve()) for path in files}
+    roots = {path: library_root(path, config) for path in files}
     for root in sorted(set(roots.values())):
         library = _library(root)
         sink.items.extend(library.diagnostics)
@@ -189,11 +200,7 @@ def _run_check(
     jobs_list: list[_Job] = [(path, roots[path], config, product) for path in files if path.name != LIBRARY_FILE]
     workers = _workers(len(jobs_list), jobs)
     if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor  # only a large library pays for importing it
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunk = max(1, len(jobs_list) // (workers * 4))
-            results = _counted(pool.map(_check_file, jobs_list, chunksize=chunk), len(jobs_list), progress)
+        results = _in_workers(jobs_list, workers, progress)
     else:
         results = _counted(map(_check_file, jobs_list), len(jobs_list), progress)
     suppressions: dict[str, list[Suppression]] = {}
@@ -217,6 +224,58 @@ def _run_check(
     return outcome
 
 
+def library_root(path: Path, config: Config) -> Path:
+    """Return the library root of ``path`` under ``config``: the configured root, else the nearest found."""
+    return config.root.resolve() if config.root else find_root(path.resolve())
+
+
+def _in_workers(jobs: Sequence[_Job], workers: int, progress: Progress | None) -> list[_FileOutcome]:
+    """Check ``jobs`` in ``workers`` processes; stop them at once if this process is interrupted.
+
+    An exception here (a failing product, Ctrl-C, SIGTERM) ends the workers rather than
+    waiting for them to finish the library, and a worker dies with this process (see
+    ``_worker_started``), so none outlives it holding the caller's pipes open.
+    """
+    import multiprocessing  # only a large library pays for importing these
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Forked workers inherit the loaded grammar and library; on Linux they know their parent.
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    pool = ProcessPoolExecutor(workers, context, initializer=_worker_started, initargs=(os.getpid(),))
+    try:
+        chunk = max(1, len(jobs) // (workers * 4))
+        results = _counted(pool.map(_check_file, jobs, chunksize=chunk), len(jobs), progress)
+    except BaseException:
+        for process in list(pool._processes.values()):  # no public way before Python 3.14
+            process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _worker_started(parent: int) -> None:
+    """Set up a worker process: it dies with ``parent``, and leaves signals from a terminal to it.
+
+    On Linux the kernel kills the worker when its parent dies, even by SIGKILL
+    (``prctl(PR_SET_PDEATHSIG)``); if the parent died before that was asked, it ends now.
+    Elsewhere a worker outlives a parent killed by SIGKILL (a parent that is interrupted or
+    terminated ends its workers itself). Ctrl-C reaches the whole process group: the parent
+    handles it and ends the workers, which ignore it rather than each print a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def _counted(results: Iterable[_FileOutcome], total: int, progress: Progress | None) -> list[_FileOutcome]:
     """Gather the results as they come, telling ``progress`` after each."""
     gathered: list[_FileOutcome] = []
@@ -225,6 +284,28 @@ def _counted(results: Iterable[_FileOutcome], total: int, progress: Progress | N
         if progress is not None:
             progress(len(gathered), total)
     return gathered
+
+
+def configure(
+    paths: Sequence[Path],
+    *,
+    config_file: Path | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+) -> Config | Outcome:
+    """Return the configuration in force for ``paths``: ``config_file``, else the nearest one found.
+
+    ``select`` and ``ignore`` (the command line's) replace the configuration's. A bad
+    configuration is not applied: its findings come back as an outcome, with ``config_failed``.
+    Raises ``ConfigError`` for a bad ``select`` or ``ignore``.
+    """
+    loaded = load_config(config_file) if config_file is not None else discover_config(paths)
+    if loaded.diagnostics:
+        outcome = Outcome(diagnostics=sorted(loaded.diagnostics, key=Diagnostic.sort_key), config_failed=True)
+        if loaded.source is not None:
+            outcome.sources[loaded.source.path] = loaded.source
+        return outcome
+    return loaded.config.overridden(select=select, ignore=ignore)
 
 
 def run_configured(
@@ -237,20 +318,14 @@ def run_configured(
     product: FileProduct | None = None,
     progress: Progress | None = None,
 ) -> Outcome:
-    """Check ``paths`` under their configuration: ``config_file``, else the nearest one found.
+    """Check ``paths`` under their configuration (``configure``); a bad one is the outcome, unapplied.
 
-    ``select`` and ``ignore`` (the command line's) replace the configuration's. A bad
-    configuration is not applied: the outcome holds its findings only, with ``config_failed``.
     ``product`` and ``progress`` are passed to ``run_check``.
     Raises ``ConfigError`` for a bad ``select`` or ``ignore``, ``PathError`` for unusable paths.
     """
-    loaded = load_config(config_file) if config_file is not None else discover_config(paths)
-    if loaded.diagnostics:
-        outcome = Outcome(diagnostics=sorted(loaded.diagnostics, key=Diagnostic.sort_key), config_failed=True)
-        if loaded.source is not None:
-            outcome.sources[loaded.source.path] = loaded.source
-        return outcome
-    config = loaded.config.overridden(select=select, ignore=ignore)
+    config = configure(paths, config_file=config_file, select=select, ignore=ignore)
+    if isinstance(config, Outcome):
+        return config
     return run_check(paths, jobs=jobs, config=config, product=product, progress=progress)
 
 

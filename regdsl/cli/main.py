@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypedDict
+from typing import TYPE_CHECKING, Protocol, TextIO, TypedDict, TypeVar
 
 from regdsl import __version__
 from regdsl.source import visible
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["EXIT_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+_T = TypeVar("_T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,6 +47,50 @@ def _names(values: Sequence[str] | None) -> list[str] | None:
     if values is None:
         return None
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+class _Output(Protocol):
+    """Where a command writes what it prints: standard output, or the stream given to ``main``."""
+
+    def write(self, text: str, /) -> int:
+        """Write ``text``."""
+
+    def flush(self) -> None:
+        """Pass on what was written."""
+
+
+class _OutputFailed(Exception):
+    """The output cannot be written: a full disk, ``> /dev/full``, a closed pipe."""
+
+
+class _Guarded:
+    """A stream whose failed writes raise ``_OutputFailed``, told apart from every other ``OSError``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str, /) -> int:
+        """Write ``text`` to the stream."""
+        return self._guarded(self.stream.write, text)
+
+    def flush(self) -> None:
+        """Flush the stream."""
+        self._guarded(self.stream.flush)
+
+    @staticmethod
+    def _guarded(call: Callable[..., _T], *args: str) -> _T:
+        try:
+            return call(*args)
+        except OSError as err:
+            raise _OutputFailed(err.strerror or str(err)) from err
+
+
+def _discard_stdout() -> None:
+    """Send what standard output still holds to the null device, so that exiting does not fail on it."""
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 class _UsageError(Exception):
@@ -85,7 +132,7 @@ def _usage_error(message: object) -> int:
     return EXIT_USAGE
 
 
-def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_check(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.check.run import run_configured
 
     try:
@@ -130,7 +177,7 @@ class _ProgressBar:
             self.stream.flush()
 
 
-def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.render.site import SiteError, build_site
 
     usage: tuple[type[Exception], ...] = (SiteError, *_usage_errors())
@@ -154,7 +201,7 @@ def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
     code = _report(args, built.outcome, out)
     if built.written:
         # Machine-readable findings keep stdout to themselves.
-        status = out if args.format == "text" else sys.stderr
+        status: _Output = out if args.format == "text" else sys.stderr
         folder = visible(args.out if args.out.endswith("/") else args.out + "/")
         status.write(
             f"built {built.regimens} regimen{'s' if built.regimens != 1 else ''} into {folder} "
@@ -163,12 +210,18 @@ def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
     return code
 
 
-def _cmd_render(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.render.output import SiteError, replace_file
     from regdsl.render.site import render_page
 
     source = Path(args.file)
     if source.is_dir():
         return _usage_error(f"{source}: is a folder; `regdsl render` takes one .reg file (`regdsl build` a folder)")
+    target = Path(args.output) if args.output is not None else None
+    if target is not None and not target.parent.is_dir():
+        return _usage_error(f"{target.parent}: no such folder")
+    if target is not None and target.is_dir():
+        return _usage_error(f"{target}: is a folder; name the file to write the page to")
     try:
         result, page = render_page(
             source, args.to, strict=args.strict, templates=_templates(args), **_check_options(args)
@@ -180,24 +233,24 @@ def _cmd_render(args: argparse.Namespace, out: TextIO) -> int:
         return code
     if page is None:
         return _usage_error(f"{source}: holds no regimen to render")
-    if args.output is None:
+    if target is None:
         out.write(page)
         return EXIT_OK
-    target = Path(args.output)
-    if not target.parent.is_dir():
-        return _usage_error(f"{target.parent}: no such folder")
-    target.write_bytes(page.encode("utf-8"))
+    try:
+        replace_file(target, page.encode("utf-8"))
+    except SiteError as err:
+        return _usage_error(err)
     return EXIT_OK
 
 
-def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_schema(args: argparse.Namespace, out: _Output) -> int:
     from importlib import resources
 
     out.write(resources.files("regdsl.render").joinpath("schema", "regimen.schema.json").read_text(encoding="utf-8"))
     return EXIT_OK
 
 
-def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_serve(args: argparse.Namespace, out: _Output) -> int:
     import functools
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -220,7 +273,7 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _report(args: argparse.Namespace, result: Outcome, out: TextIO) -> int:
+def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
     """Write the findings of a check as ``check`` does; return its exit code."""
     from regdsl.diagnostics import Severity
     from regdsl.diagnostics.formats import FORMATS, summary_line
@@ -240,7 +293,7 @@ def _report(args: argparse.Namespace, result: Outcome, out: TextIO) -> int:
     return EXIT_ERRORS if result.failed(strict=args.strict) else EXIT_OK
 
 
-def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_rules(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.check.reference import rules_markdown
     from regdsl.diagnostics.codes import REGISTRY
 
@@ -254,7 +307,7 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_explain(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.check.reference import explain_text
     from regdsl.diagnostics.codes import REGISTRY, by_code_or_name
     from regdsl.syntax.expected import close_match
@@ -280,6 +333,17 @@ def _add_templates_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    """Read a whole number of at least 1 (``--jobs``)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return number
+
+
 def _add_check_options(parser: argparse.ArgumentParser, *, jobs: bool) -> None:
     """Add the options of ``check`` that every command that checks shares."""
     from regdsl.diagnostics.formats import FORMATS
@@ -288,7 +352,12 @@ def _add_check_options(parser: argparse.ArgumentParser, *, jobs: bool) -> None:
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     parser.add_argument("--show-notes", action="store_true", help="show informational notes (uncoded terms)")
     if jobs:
-        parser.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: by library size)")
+        parser.add_argument(
+            "--jobs",
+            type=_positive,
+            metavar="N",
+            help="worker processes, at most one per processor (default: by library size)",
+        )
     parser.add_argument(
         "--config",
         metavar="FILE",
@@ -356,16 +425,44 @@ def _build_parser() -> _Parser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it stops and cleans up as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _terminated_as_interrupted() -> Iterator[None]:
+    """Handle SIGTERM as SIGINT while a command runs (only the main thread can take signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command line; return the exit code."""
-    stream = out or sys.stdout
+    """Run the command line; return the exit code (128 and the signal's number if interrupted)."""
+    stream = _Guarded(out or sys.stdout)
     parser = _build_parser()
     args = parser.parse_args(argv)
-    run: Callable[[argparse.Namespace, TextIO], int] = args.run
+    run: Callable[[argparse.Namespace, _Output], int] = args.run
     try:
-        return run(args, stream)
-    except KeyboardInterrupt:
-        return 130
+        with _terminated_as_interrupted():
+            code = run(args, stream)
+            stream.flush()
+            return code
+    except KeyboardInterrupt as err:
+        return 128 + (signal.SIGTERM if isinstance(err, _Terminated) else signal.SIGINT)
+    except _OutputFailed as err:
+        if out is None:
+            _discard_stdout()
+        return _usage_error(f"cannot write the output: {err}")
     except Exception as err:  # a bug in regdsl: shown as a diagnostic, not a traceback
         if args.debug:
             traceback.print_exc()

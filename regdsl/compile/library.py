@@ -297,17 +297,20 @@ def check_paths(paths: Iterable[Path]) -> CheckResult:
 
 
 def duplicate_ids(regimens: Sequence[ir.Regimen], sink: Sink) -> None:
-    """Report a regimen id used by two files."""
+    """Report a regimen id used by two files, or two ids that differ only in case (one page either way)."""
     first: dict[str, ir.Regimen] = {}
     for regimen in regimens:
-        if regimen.id in first:
-            sink.report(
-                c.DUPLICATE_REGIMEN,
-                regimen.span,
-                f"regimen id `{regimen.id}` is already used",
-                label="second use",
-                secondary=(Label(first[regimen.id].span, "first used here"),),
-                help="give each regimen its own id",
-            )
-        else:
-            first[regimen.id] = regimen
+        earlier = first.setdefault(regimen.id.casefold(), regimen)
+        if earlier is regimen:
+            continue
+        same = earlier.id == regimen.id
+        sink.report(
+            c.DUPLICATE_REGIMEN,
+            regimen.span,
+            f"regimen id `{regimen.id}` is already used"
+            if same
+            else f"regimen id `{regimen.id}` differs from `{earlier.id}` only in case, so both would publish one page",
+            label="second use",
+            secondary=(Label(earlier.span, "first used here"),),
+            help="give each regimen its own id",
+        )

@@ -42,6 +42,9 @@ from regdsl.syntax.expected import close_match
 __all__ = ["LibraryDefs", "lower_library", "lower_regimen"]
 
 _ID_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# An id names files: short enough for every file system, and no device name Windows reserves.
+_MAX_ID_LENGTH = 128
+_RESERVED_ID = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.IGNORECASE)
 # Words that start a line inside a cycle: a misspelt one is read as a medicine's name.
 _LINE_KEYWORDS = ("observe", "note", "title", "same", "use", "without")
 _TRAILING_ZERO = re.compile(r"\.\d*0$|\.$")
@@ -1008,6 +1011,25 @@ def _misplaced(sink: Sink, node: ast.Node, what: str, where: str, help: str) -> 
 _LIBRARY_HELP = "library definitions go in `library.reg`; regimen sections in regimen files"
 
 
+def _check_file_name(regimen_id: ast.Word, sink: Sink) -> None:
+    """Report an id that cannot name the regimen's pages on some file system."""
+    if len(regimen_id.text) > _MAX_ID_LENGTH:
+        problem = f"is {len(regimen_id.text)} characters long; ids are at most {_MAX_ID_LENGTH}"
+        choose = "a shorter id"
+    elif _RESERVED_ID.fullmatch(regimen_id.text):
+        problem = "is a device name that Windows reserves, so no page can be named after it"
+        choose = "an id"
+    else:
+        return
+    sink.report(
+        c.ID_NOT_A_FILE_NAME,
+        regimen_id.span,
+        f"regimen id `{regimen_id.text[:40]}{'...' if len(regimen_id.text) > 40 else ''}` {problem}",
+        label="the pages are named after the id",
+        help=f"choose {choose} that says what the regimen is, such as `leu-all-bcell-rr-inotuzumab`",
+    )
+
+
 def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial: bool = False) -> ir.Regimen | None:
     """Lower one regimen file; report what cannot be resolved; None if there is no regimen.
 
@@ -1038,6 +1060,7 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
             f"regimen id `{header.id.text}` is not a lower-case slug",
             label="use lower-case letters, digits and hyphens",
         )
+    _check_file_name(header.id, sink)
     for item in module.items:
         if isinstance(item, ast.DrugDecl):
             ref = ast.DrugRef(span=item.medicine.span, text=item.medicine.value, quoted=True)

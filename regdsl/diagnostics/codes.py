@@ -280,7 +280,11 @@ DUPLICATE_REGIMEN = _code(
     "duplicate-regimen-id",
     E,
     "two files use one regimen id",
-    "Regimen ids are unique in a library: links between regimens name them.",
+    "Regimen ids are unique in a library: links between regimens name them, and each id names "
+    "its pages. Ids that differ only in case (`Dup-ID`, `dup-id`) are one file on a case-insensitive "
+    "file system. Two regimens with one id would publish to one page, one dose or the other, so "
+    "this cannot be suppressed, ignored or downgraded.",
+    suppressible=False,
 )
 UNKNOWN_CYCLE = _code(
     "STR005",
@@ -333,6 +337,17 @@ BAD_REGIMEN_ID = _code(
     "a regimen id is not a lower-case slug",
     "Regimen ids are lower-case letters and digits joined by hyphens, such as "
     "`leu-all-bcell-rr-inotuzumab`: they name files and links.",
+)
+ID_NOT_A_FILE_NAME = _code(
+    "STR019",
+    "regimen-id-not-a-file-name",
+    E,
+    "a regimen id cannot name a file",
+    "A regimen id names its pages (`ID.html`, `ID.md`, `ID.json`), so it must be a file name on "
+    "every file system: at most 128 characters, and not a name Windows reserves for a device "
+    "(`con`, `prn`, `aux`, `nul`, `com0` to `com9`, `lpt0` to `lpt9`, in any case). A build "
+    "could not publish it, so this cannot be suppressed, ignored or downgraded.",
+    suppressible=False,
 )
 
 BAD_UNIT_USE = _code(

@@ -19,8 +19,7 @@ nothing is ordered by a set or a dict, and nothing depends on the time of the bu
 
 from __future__ import annotations
 
-import secrets
-import shutil
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,13 +29,14 @@ from markupsafe import Markup
 
 from regdsl import __version__
 from regdsl.check.config import Config
-from regdsl.check.run import Outcome, Progress, run_configured
+from regdsl.check.run import Outcome, Progress, configure, library_root, run_check, run_configured
 from regdsl.compile.library import Library, RegimenInfo
 from regdsl.compile.passes import Compiled
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.document import inert_json
 from regdsl.render.env import environment, static_text
+from regdsl.render.output import MARKER, SiteError, check_out, claim, is_site, refuse_overlap, swap, writing
 from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile, visible
 
@@ -52,17 +52,12 @@ __all__ = [
     "render_page",
 ]
 
-MARKER = ".regdsl-site"
 PAGES = "regimens"  # the folder of the regimen pages, inside the site
 INDEX_TEMPLATE = "index.html.j2"
 SEARCH_GLOBAL = "REGDSL_SEARCH"  # the global that search-index.js defines and search.js reads
 _MARKER_TEXT = "This folder was written by `regdsl build`; the next build replaces all of it.\n"
 _NO_CANCER = "Cancer type not stated"
 _NO_SETTING = "Setting not stated"
-
-
-class SiteError(Exception):
-    """The output folder cannot be used: it is a file, a link, or a folder regdsl did not write."""
 
 
 # --------------------------------------------------------------------------- page surroundings
@@ -150,7 +145,8 @@ class _SitePages:
         written: dict[str, str] = {}
         for fmt, text in render_all(compiled, context).items():
             name = compiled.regimen.id + EXTENSIONS[fmt]
-            (self.folder / name).write_bytes(text.encode("utf-8"))
+            with writing():
+                (self.folder / name).write_bytes(text.encode("utf-8"))
             written[fmt] = f"{PAGES}/{name}"
         return written
 
@@ -164,52 +160,6 @@ class _OnePage:
 
     def __call__(self, compiled: Compiled, source: SourceFile, library: Library, config: Config) -> str:
         return render(self.fmt, compiled, page_context(source, library, self.templates, in_site=False))
-
-
-# --------------------------------------------------------------------------- the output folder
-
-
-def is_site(folder: Path) -> bool:
-    """Whether ``folder`` is a site written by ``regdsl build`` (it holds the marker)."""
-    return folder.is_dir() and (folder / MARKER).is_file()
-
-
-def _check_out(out: Path) -> None:
-    """Refuse an output folder that a build must not replace (raises ``SiteError``)."""
-    if out.is_symlink():
-        raise SiteError(f"{out}: is a symbolic link; name the folder itself")
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise SiteError(f"{out}: exists and is not a folder")
-    if not is_site(out) and any(out.iterdir()):
-        raise SiteError(
-            f"{out}: this folder is not empty and was not written by `regdsl build` (it has no {MARKER}); "
-            "a build replaces its whole output folder, so choose a new or empty folder"
-        )
-
-
-def _sibling(out: Path, kind: str) -> Path:
-    """Return a fresh hidden name beside ``out`` (same folder, so a rename is atomic)."""
-    while True:
-        candidate = out.parent / f".{out.name}.regdsl-{kind}-{secrets.token_hex(4)}"
-        if not candidate.exists():
-            return candidate
-
-
-def _swap(new: Path, out: Path) -> None:
-    """Put the folder ``new`` in the place of ``out``: the old one aside, the new one in, the old one away."""
-    if not out.exists():
-        new.rename(out)
-        return
-    old = _sibling(out, "old")
-    out.rename(old)
-    try:
-        new.rename(out)
-    except BaseException:
-        old.rename(out)
-        raise
-    shutil.rmtree(old)
 
 
 # --------------------------------------------------------------------------- the index
@@ -375,8 +325,9 @@ def _write_index(folder: Path, entries: Sequence[IndexEntry], templates: Path | 
         "search.js": static_text("search.js"),
         MARKER: _MARKER_TEXT,
     }
-    for name, text in files.items():
-        (folder / name).write_bytes(text.encode("utf-8"))
+    with writing():
+        for name, text in files.items():
+            (folder / name).write_bytes(text.encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- building
@@ -409,34 +360,38 @@ def build_site(
 
     The check is ``regdsl check``'s (``run_configured`` with the same options); it fails on an
     error, or on a warning under ``strict``. Then nothing is written and ``out`` is left as it
-    was. Raises ``SiteError`` if ``out`` must not be replaced, and what ``run_configured``
-    raises for unusable paths or options.
+    was. Raises ``SiteError`` if ``out`` must not be replaced (it is, or holds, what the build
+    reads, or the current folder), and what ``run_configured`` raises for unusable paths or options.
     """
     started = time.perf_counter()
-    _check_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    building = _sibling(out, "build")
-    building.mkdir()
-    try:
-        (building / PAGES).mkdir()
-        outcome = run_configured(
+    out = Path(os.path.abspath(out))
+    config = configure(sources, config_file=config_file, select=select, ignore=ignore)
+    if isinstance(config, Outcome):
+        return Built(config, written=False, regimens=0, pages=0, seconds=time.perf_counter() - started)
+    kept = [
+        *(("the sources", path) for path in sources),
+        *(("the library root", library_root(path, config)) for path in sources),
+        *([("the configuration file", config.path)] if config.path else []),
+        *([("the templates", templates)] if templates else []),
+        ("the current folder", Path.cwd()),
+    ]
+    check_out(out, kept)
+    with claim(out) as building:  # on a failed check, an exception or Ctrl-C, the old site stays
+        with writing():
+            (building / PAGES).mkdir()
+        outcome = run_check(
             sources,
             jobs=jobs,
-            config_file=config_file,
-            select=select,
-            ignore=ignore,
+            config=config,
             product=_SitePages(building / PAGES, templates, tuple(p.resolve() for p in sources)),
             progress=progress,
         )
         if outcome.failed(strict=strict):
-            shutil.rmtree(building)
             return Built(outcome, written=False, regimens=0, pages=0, seconds=time.perf_counter() - started)
         entries = _entries(outcome)
         _write_index(building, entries, templates)
-        _swap(building, out)
-    except BaseException:  # an exception in a page, or Ctrl-C: the old site stays
-        shutil.rmtree(building, ignore_errors=True)
-        raise
+        refuse_overlap(out, (("a file the build read", Path(path)) for path in outcome.sources))
+        swap(building, out)
     pages = sum(len(e.outputs) for e in entries)
     return Built(outcome, written=True, regimens=len(entries), pages=pages, seconds=time.perf_counter() - started)
 
