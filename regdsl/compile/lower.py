@@ -35,6 +35,7 @@ from regdsl.model.vocabulary import (
     Unit,
     find_factor,
     find_unit,
+    suggest_unit,
 )
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
@@ -150,15 +151,16 @@ class _Lowerer:
                 help="write the unit after the amount, then the route: `10 mg oral`",
             )
             return None
-        aliases = [a for u in UNITS for a in u.aliases]
-        self.unknown(
+        guess = suggest_unit(text, (a for u in UNITS for a in u.aliases))
+        self.sink.report(
             c.UNKNOWN_UNIT,
             word.span,
             f"unknown unit `{text}`",
             label="not a known unit",
-            word=text,
-            candidates=aliases,
-            otherwise="units are mg, g, microgram, mmol, mL, %, units, mg/m2, mg/kg, AUC, tablet...",
+            help=f"did you mean `{guess}`?"
+            if guess
+            else "units are mg, g, microgram, mmol, mL, %, units, international units, mg/m2, g/m2, mg/kg, AUC, "
+            "tablet...",
         )
         return None
 
