@@ -18,7 +18,7 @@ from typing import Literal, assert_never
 from regdsl.diagnostics import Code, Label, Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
-from regdsl.model.medicines import Medicine, MedicineTable
+from regdsl.model.medicines import CLASSES, Medicine, MedicineTable, make_medicine
 from regdsl.model.vocabulary import (
     ERROR_PRONE_UNITS,
     FACTOR_NAMES,
@@ -83,9 +83,10 @@ class _Lowerer:
         word: str,
         candidates: Iterable[str],
         otherwise: str | None = None,
+        guess: str | None = None,
     ) -> None:
-        """Report a name that resolves to nothing, with the closest known one as the help."""
-        guess = close_match(word, candidates)
+        """Report a name that resolves to nothing, with ``guess`` or the closest known one as the help."""
+        guess = guess or close_match(word, candidates)
         self.sink.report(code, span, message, label=label, help=f"did you mean `{guess}`?" if guess else otherwise)
 
     def integer(self, word: ast.Word, what: str) -> int | None:
@@ -151,16 +152,16 @@ class _Lowerer:
                 help="write the unit after the amount, then the route: `10 mg oral`",
             )
             return None
-        guess = suggest_unit(text, (a for u in UNITS for a in u.aliases))
-        self.sink.report(
+        self.unknown(
             c.UNKNOWN_UNIT,
             word.span,
             f"unknown unit `{text}`",
             label="not a known unit",
-            help=f"did you mean `{guess}`?"
-            if guess
-            else "units are mg, g, microgram, mmol, mL, %, units, international units, mg/m2, g/m2, mg/kg, AUC, "
-            "tablet...",
+            word=text,
+            candidates=(),  # never the closest-looking unit: it may be another magnitude
+            guess=suggest_unit(text, (a for u in UNITS for a in u.aliases)),
+            otherwise="units are mg, g, microgram, mmol, mL, %, units, international units, mg/m2, g/m2, mg/kg, "
+            "AUC, tablet...",
         )
         return None
 
@@ -169,19 +170,23 @@ class _Lowerer:
         if found is None:
             found = self.defs.medicines.find(ref.text)
         if found is None:
-            if not quiet:
-                keyword = None if ref.quoted else close_match(ref.text, _LINE_KEYWORDS)
-                guess = keyword or close_match(ref.text, [*self.defs.medicines.names(), *self.aliases])
-                self.sink.report(
-                    c.UNKNOWN_MEDICINE,
-                    ref.span,
-                    f"unknown medicine `{ref.text}`",
-                    label="not in the medicine table",
-                    help=f"did you mean {'the keyword ' if keyword else ''}`{guess}`?"
-                    if guess
-                    else 'add it to the library\'s `library.reg`, or declare `drug ALIAS = "NAME"`',
-                )
-            return None
+            if quiet:
+                return None
+            named = make_medicine(ref.text)
+            keyword = None if ref.quoted else close_match(ref.text, _LINE_KEYWORDS)
+            guess = keyword or close_match(ref.text, [*self.defs.medicines.names(), *self.aliases])
+            self.sink.report(
+                c.UNKNOWN_MEDICINE,
+                ref.span,
+                f"unknown medicine `{ref.text}`",
+                label="not in the medicine table",
+                help=f"did you mean {'the keyword ' if keyword else ''}`{guess}`?"
+                if guess
+                else 'add it to the library\'s `library.reg`, or declare `drug ALIAS = "NAME"`',
+            )
+            # An unknown name that names a known medicine (a vinca alkaloid's stem or brand) is
+            # still checked as that medicine, so that no spelling escapes the route rules.
+            return named if named.classes else None
         if not quiet:
             first = self.spellings.setdefault(found.name, (ref.text, ref.span))
             if first[0] != ref.text:
@@ -1115,6 +1120,36 @@ def _first_line(span: Span) -> Span:
     return replace(span, end=span.start)
 
 
+def _known_class(word: ast.Word, sink: Sink) -> bool:
+    """Whether ``class NAME`` names a class regdsl knows; reports it when not."""
+    if word.text in CLASSES:
+        return True
+    guess = close_match(word.text, CLASSES)
+    sink.report(
+        c.UNKNOWN_MEDICINE_CLASS,
+        word.span,
+        f"no medicine class `{word.text}`",
+        label="not a known class",
+        help=f"did you mean `{guess}`?" if guess else "classes: " + ", ".join(sorted(CLASSES)),
+    )
+    return False
+
+
+def _same_as(text: ast.Text, base: MedicineTable, earlier: Sequence[Medicine], sink: Sink) -> Medicine:
+    """Return the medicine ``same as "NAME"`` names: in the default table or earlier in ``library.reg``."""
+    found = base.find(text.value) or next((m for m in earlier if text.value.lower() in m.spellings()), None)
+    if found is None:
+        sink.report(
+            c.UNKNOWN_MEDICINE,
+            text.span,
+            f'`same as` names a medicine not in the medicine table: "{text.value}"',
+            label="not in the medicine table",
+            help="name a medicine of the default table, or one defined above it in library.reg",
+        )
+        return make_medicine(text.value)  # what its name alone says it is still applies
+    return found
+
+
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
     """Lower ``library.reg``: medicines, footnotes and shared blocks."""
     medicines: list[Medicine] = []
@@ -1141,15 +1176,16 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                     (code.value for system, code in codes if "nzmt" in system.value or "nzulm" in system.value),
                     default.nzmt if default else None,
                 )
+                known = [*([default] if default else []), *(_same_as(t, base, medicines, sink) for t in item.same_as)]
                 medicines.append(
-                    Medicine(
-                        name=key,
-                        display=name.value,
-                        aliases=tuple(a.text for a in aliases) + (default.aliases if default else ()),
+                    make_medicine(
+                        name.value,
+                        tuple(a.text for a in aliases) + (default.aliases if default else ()),
                         nzmt=nzmt,
-                        anticancer=(role.text == "anticancer") if role else bool(default and default.anticancer),
-                        vinca=bool(default and default.vinca),
-                        intrathecal=bool(default and default.intrathecal),
+                        anticancer=(role.text == "anticancer") if role else any(m.anticancer for m in known),
+                        intrathecal=any(m.intrathecal for m in known),
+                        classes=[w.text for w in item.classes if _known_class(w, sink)],
+                        same_as=known,
                     )
                 )
             case ast.FootnoteDef(name=name, marker=marker, prose=prose):

@@ -217,6 +217,15 @@ BAD_URL = _code(
     "Links are shown as links only for `http` and `https`; anything else (`javascript:`, "
     "`file:`) is refused because it can run code or leak local files.",
 )
+UNKNOWN_MEDICINE_CLASS = _code(
+    "VOC017",
+    "unknown-medicine-class",
+    E,
+    "a medicine's `class` is not a class regdsl knows",
+    "`class NAME` under a `medicine` in `library.reg` says what the medicine is, so that the "
+    "safety rules of that class apply to it (`class vinca-alkaloid`). A class regdsl does not "
+    "know would apply no rule at all, so it is refused.",
+)
 
 # -- structure ---------------------------------------------------------------------
 DUPLICATE_FIELD = _code(

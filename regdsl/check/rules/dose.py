@@ -405,7 +405,7 @@ def vincristine_no_cap(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     for admin in administrations(ctx.regimen):
         if (
-            admin.medicine.name == VINCRISTINE
+            VINCRISTINE in admin.medicine.known
             and admin.route is not None
             and admin.route.code == INTRAVENOUS
             and admin.dose.unit.basis is Basis.PER_M2
