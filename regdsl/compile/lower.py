@@ -380,7 +380,9 @@ class _Lowerer:
                 f"only a superseded regimen names a replacement, not a {status.value} one",
                 label="remove `by ...`, or write `status superseded by ...`",
             )
-        return status, by.text if by else None
+        if by is None:
+            return status, None
+        return status, self.link(by) if status is ir.Status.SUPERSEDED else by.text  # resolved like a link
 
     def term(self, term: ast.Term, known: dict[str, str] | None = None) -> ir.Term:
         code = term.code.text if term.code else None
