@@ -770,11 +770,14 @@ class _Lowerer:
     def check_anchors(self, group: ir.CycleGroup) -> None:
         """Every relation's anchor is given on the day (or, for premedication, the day after)."""
         given: dict[str, set[int]] = {}
+        lines: dict[tuple[str, int], list[ir.Administration]] = {}
         chemo: set[int] = set()
         for admin in group.administrations:
             if admin.prn:
                 continue
             given.setdefault(admin.medicine.name, set()).update(admin.days)
+            for day in admin.days:
+                lines.setdefault((admin.medicine.name, day), []).append(admin)
             if admin.role == "anticancer":
                 chemo.update(admin.days)
         anchored: list[ir.Observation | ir.MinGap] = [*group.observations, *group.gaps]
@@ -801,6 +804,8 @@ class _Lowerer:
                     )
                     continue
                 step = 1 if rel.direction == "before" else -1
+                if rel.anchor_kind == "drug":
+                    self.ambiguous_anchor(admin, rel, lines, label, step)
                 for day in admin.days:
                     if day not in days and day + step not in days:
                         self.sink.report(
@@ -812,6 +817,31 @@ class _Lowerer:
                             help="list only the days the anchor is given, or anchor to another medicine",
                         )
                         break
+
+    def ambiguous_anchor(
+        self,
+        admin: ir.Administration,
+        rel: ir.Relation,
+        lines: dict[tuple[str, int], list[ir.Administration]],
+        label: str,
+        step: int,
+    ) -> None:
+        """Report a relation whose anchor is given on two lines of a day it is measured on (once per relation)."""
+        for day in admin.days:
+            anchor_day = day if (rel.anchor, day) in lines else day + step
+            candidates = lines.get((rel.anchor, anchor_day), [])
+            if len(candidates) > 1:
+                self.sink.report(
+                    c.AMBIGUOUS_ANCHOR,
+                    rel.span,
+                    f"{label} is given on {len(candidates)} lines on day {anchor_day}: "
+                    "this relation does not say which one it is timed from",
+                    label="which dose?",
+                    secondary=tuple(Label(a.span, f"{label} on day {anchor_day}") for a in candidates),
+                    help="time this line from something given once that day, such as another medicine or "
+                    "`chemotherapy`",
+                )
+                return
 
     def _display(self, name: str) -> str:
         med = self.defs.medicines.find(name)

@@ -342,6 +342,16 @@ RELATION_UNKNOWN_DRUG = _code(
     "a timing relation or observation names a drug not in the cycle",
     "Relations and observations anchor to a medicine given in the same cycle.",
 )
+AMBIGUOUS_ANCHOR = _code(
+    "TIM007",
+    "ambiguous-anchor",
+    E,
+    "a timing relation names a medicine given on two lines of the same day",
+    '"30 minutes before methotrexate" cannot say which dose it means when methotrexate is '
+    "given on two lines that day (a bolus and an infusion; IV and intrathecal): the relation "
+    "would silently bind to the first one listed. Time the line relative to something that "
+    "is given once that day (another medicine, or `chemotherapy`).",
+)
 
 # -- branching and links -------------------------------------------------------------
 UNKNOWN_LINK = _code(
