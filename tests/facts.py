@@ -117,8 +117,9 @@ def facts(regimen: ir.Regimen) -> Facts:
             for admin in group.administrations:
                 duration = minutes_text(admin.max_minutes) if admin.max_minutes is not None else ""
                 route = admin.route.term if admin.route else ""
+                cap = f"maximum {admin.cap.amount} {admin.cap.unit.display}" if admin.cap else ""
                 found.rows.append(
-                    (admin.medicine.display, dose_text(admin.dose), route, days_text(admin.days), duration)
+                    (admin.medicine.display, dose_text(admin.dose), cap, route, days_text(admin.days), duration)
                 )
                 found.prose(admin.instructions)
                 found.texts += [rel.qualifier for rel in admin.relations if rel.qualifier]

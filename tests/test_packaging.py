@@ -24,11 +24,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_wheel_contains_the_grammar_typing_marker_and_word_list(wheel: Path) -> None:
+def test_wheel_contains_the_grammar_typing_marker_and_data_files(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "regdsl/grammar/regdsl.lark" in names
     assert "regdsl/py.typed" in names
     assert "regdsl/check/data/words.txt" in names
+    assert "regdsl/model/data/medicine_classes.json" in names
     packaged = zipfile.ZipFile(wheel).read("regdsl/grammar/regdsl.lark").decode("utf-8")
     assert packaged == (ROOT / "grammar" / "regdsl.lark").read_text(encoding="utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import replace
@@ -14,10 +15,11 @@ import jinja2
 import jsonschema
 import pytest
 
+from regdsl.render.context import RenderContext
 from regdsl.render.env import environment
 from regdsl.render.pages import render, render_all
 from tests.conftest import ROOT, check_golden
-from tests.facts import BUNDLED, bundled, facts, markdown_text, missing, norm, site_context
+from tests.facts import BUNDLED, bundled, compile_alone, facts, markdown_text, missing, norm, site_context
 
 GOLDENS = ROOT / "tests" / "render"
 OUTPUTS = {"html": "page.html", "md": "page.md", "json": "regimen.json"}
@@ -144,7 +146,10 @@ def test_every_fact_is_in_the_json(regimen_id: str) -> None:
         for a in administrations
     ]
     found = facts(compiled.regimen)
-    found.rows = [(m, d, r, ", ".join(str(x) for x in _days(days))) for m, d, r, days, _ in found.rows]
+    found.rows = [
+        (m, f"{d} ({cap})" if cap else d, r, ", ".join(str(x) for x in _days(days)))
+        for m, d, cap, r, days, _ in found.rows
+    ]
     lost = [t for t in found.texts if t not in text and not t.startswith("At most ")]
     lost += [" | ".join(r) for r in found.rows if not any(norm(" ".join(c for c in r if c)) == row for row in rows)]
     assert lost == []
@@ -233,3 +238,32 @@ def test_json_is_one_line_with_markup_escaped() -> None:
     assert text.count("\n") == 1
     assert text.endswith("}\n")
     assert not re.search(r"[<>&]", text)
+
+
+_CAPPED = b"""regimen capped
+  name "Capped"
+  status draft
+
+cycle 1: 21 days
+  ondansetron 8 mg IV days 1, 8 30 min before vinCRIStine over 15 min supportive
+  vinCRIStine 1.4 mg/m2 IV days 1, 8 max 2 mg over 10 min
+"""
+
+
+def test_a_dose_cap_is_shown_wherever_the_dose_is() -> None:
+    """Every text of a page that shows the capped dose (tables, full details, calendar, timeline) shows its cap."""
+    compiled = compile_alone(_CAPPED)
+    assert compiled is not None
+    pages = render_all(compiled, RenderContext(source="capped.reg"))
+    html_texts = [norm(html.unescape(t)) for t in re.findall(r">([^<>]+)<", pages["html"])]
+    places = {
+        "html": [t for t in html_texts if "1.4 mg/m²" in t],
+        "md": [line for line in pages["md"].split("\n") if "1.4 mg/m²" in markdown_text(line)],
+        "json": [json.loads(pages["json"])["parts"][0]["cycles"][0]["administrations"][1]["dose"]["display"]],
+    }
+    for fmt, found in places.items():
+        assert found, fmt
+        for place in found:
+            assert "1.4 mg/m² (maximum 2 mg)" in (markdown_text(place) if fmt == "md" else place), (fmt, place)
+    svg = [t for t in html_texts if "vinCRIStine 1.4" in t]
+    assert len(svg) >= 3  # the calendar's row and the timelines of days 1 and 8 name it too

@@ -37,6 +37,8 @@ def administration(draw: st.DrawFn, length: int, others: list[str]) -> str:
     if draw(st.booleans()) and len(days) == 1:
         line += " twice daily"
     line += " days " + ", ".join(map(str, days)) if len(days) > 1 else f" day {days[0]}"
+    if "/" in line.split()[2] and draw(st.booleans()):
+        line += f" max {draw(st.sampled_from(['2 mg', '150 mg']))}"  # a cap, which every page must show
     if " IV " in f" {line} " and draw(st.booleans()):
         line += f" over {draw(st.sampled_from([15, 30, 60, 180]))} min"
     related = draw(st.booleans())

@@ -320,3 +320,18 @@ def test_a_regimen_the_build_leaves_out_is_named_but_not_linked(how: str, tmp_pa
     assert f'href="{HANDOVER}.html"' not in page
     assert "inotuzumab ozogamicin (CR or CRi achieved)" in page
     assert f"({HANDOVER}.md)" not in (out / site.PAGES / f"{SEED}.md").read_text(encoding="utf-8")
+
+
+def test_a_superseded_page_links_to_its_replacement(tmp_path: Path) -> None:
+    source = Path(
+        shutil.copytree(ROOT / "tests" / "diagnostics" / "BRA008" / "pass-chain-to-current", tmp_path / "src")
+    )
+    code, text = _build(str(source), "-o", str(tmp_path / "site"))
+    assert code == EXIT_OK, text
+    pages = tmp_path / "site" / "regimens"
+    for old, new in (("bra008-old", "bra008-mid"), ("bra008-mid", "bra008-new")):
+        html = (pages / f"{old}.html").read_text(encoding="utf-8")
+        banner = re.search(r'<p class="banner"[^>]*>(.*?)</p>', html, re.DOTALL)
+        assert banner is not None
+        assert f'Replaced by <a href="{new}.html">Fixture {new}</a>' in banner.group(1)
+        assert f"> Replaced by Fixture {new} ({new}.html)." in (pages / f"{old}.md").read_text(encoding="utf-8")

@@ -239,7 +239,9 @@ def load_library(root: Path) -> Library:
     defs = LibraryDefs(medicines=base)
     source = None
     if path.is_file():
-        source, ok = read_source(path, sink)
+        # Shown as the user would name it: relative to the current folder when it lies below it.
+        shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+        source, ok = read_source(shown, sink)
         if ok:
             defs = lower_library(parse(source, sink), base, sink)
     infos = scan_regimens(root)

@@ -18,7 +18,7 @@ from typing import Literal, assert_never
 from regdsl.diagnostics import Code, Label, Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
-from regdsl.model.medicines import Medicine, MedicineTable
+from regdsl.model.medicines import CLASSES, Medicine, MedicineTable, make_medicine
 from regdsl.model.vocabulary import (
     ERROR_PRONE_UNITS,
     FACTOR_NAMES,
@@ -35,6 +35,7 @@ from regdsl.model.vocabulary import (
     Unit,
     find_factor,
     find_unit,
+    suggest_unit,
 )
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
@@ -85,9 +86,10 @@ class _Lowerer:
         word: str,
         candidates: Iterable[str],
         otherwise: str | None = None,
+        guess: str | None = None,
     ) -> None:
-        """Report a name that resolves to nothing, with the closest known one as the help."""
-        guess = close_match(word, candidates)
+        """Report a name that resolves to nothing, with ``guess`` or the closest known one as the help."""
+        guess = guess or close_match(word, candidates)
         self.sink.report(code, span, message, label=label, help=f"did you mean `{guess}`?" if guess else otherwise)
 
     def integer(self, word: ast.Word, what: str) -> int | None:
@@ -153,15 +155,16 @@ class _Lowerer:
                 help="write the unit after the amount, then the route: `10 mg oral`",
             )
             return None
-        aliases = [a for u in UNITS for a in u.aliases]
         self.unknown(
             c.UNKNOWN_UNIT,
             word.span,
             f"unknown unit `{text}`",
             label="not a known unit",
             word=text,
-            candidates=aliases,
-            otherwise="units are mg, g, microgram, mmol, mL, %, units, mg/m2, mg/kg, AUC, tablet...",
+            candidates=(),  # never the closest-looking unit: it may be another magnitude
+            guess=suggest_unit(text, (a for u in UNITS for a in u.aliases)),
+            otherwise="units are mg, g, microgram, mmol, mL, %, units, international units, mg/m2, g/m2, mg/kg, "
+            "AUC, tablet...",
         )
         return None
 
@@ -170,19 +173,23 @@ class _Lowerer:
         if found is None:
             found = self.defs.medicines.find(ref.text)
         if found is None:
-            if not quiet:
-                keyword = None if ref.quoted else close_match(ref.text, _LINE_KEYWORDS)
-                guess = keyword or close_match(ref.text, [*self.defs.medicines.names(), *self.aliases])
-                self.sink.report(
-                    c.UNKNOWN_MEDICINE,
-                    ref.span,
-                    f"unknown medicine `{ref.text}`",
-                    label="not in the medicine table",
-                    help=f"did you mean {'the keyword ' if keyword else ''}`{guess}`?"
-                    if guess
-                    else 'add it to the library\'s `library.reg`, or declare `drug ALIAS = "NAME"`',
-                )
-            return None
+            if quiet:
+                return None
+            named = make_medicine(ref.text)
+            keyword = None if ref.quoted else close_match(ref.text, _LINE_KEYWORDS)
+            guess = keyword or close_match(ref.text, [*self.defs.medicines.names(), *self.aliases])
+            self.sink.report(
+                c.UNKNOWN_MEDICINE,
+                ref.span,
+                f"unknown medicine `{ref.text}`",
+                label="not in the medicine table",
+                help=f"did you mean {'the keyword ' if keyword else ''}`{guess}`?"
+                if guess
+                else 'add it to the library\'s `library.reg`, or declare `drug ALIAS = "NAME"`',
+            )
+            # An unknown name that names a known medicine (a vinca alkaloid's stem or brand) is
+            # still checked as that medicine, so that no spelling escapes the route rules.
+            return named if named.classes else None
         if not quiet:
             first = self.spellings.setdefault(found.name, (ref.text, ref.span))
             if first[0] != ref.text:
@@ -376,7 +383,9 @@ class _Lowerer:
                 f"only a superseded regimen names a replacement, not a {status.value} one",
                 label="remove `by ...`, or write `status superseded by ...`",
             )
-        return status, by.text if by else None
+        if by is None:
+            return status, None
+        return status, self.link(by) if status is ir.Status.SUPERSEDED else by.text  # resolved like a link
 
     def term(self, term: ast.Term, known: dict[str, str] | None = None) -> ir.Term:
         code = term.code.text if term.code else None
@@ -764,11 +773,14 @@ class _Lowerer:
     def check_anchors(self, group: ir.CycleGroup) -> None:
         """Every relation's anchor is given on the day (or, for premedication, the day after)."""
         given: dict[str, set[int]] = {}
+        lines: dict[tuple[str, int], list[ir.Administration]] = {}
         chemo: set[int] = set()
         for admin in group.administrations:
             if admin.prn:
                 continue
             given.setdefault(admin.medicine.name, set()).update(admin.days)
+            for day in admin.days:
+                lines.setdefault((admin.medicine.name, day), []).append(admin)
             if admin.role == "anticancer":
                 chemo.update(admin.days)
         anchored: list[ir.Observation | ir.MinGap] = [*group.observations, *group.gaps]
@@ -795,6 +807,8 @@ class _Lowerer:
                     )
                     continue
                 step = 1 if rel.direction == "before" else -1
+                if rel.anchor_kind == "drug":
+                    self.ambiguous_anchor(admin, rel, lines, label, step)
                 for day in admin.days:
                     if day not in days and day + step not in days:
                         self.sink.report(
@@ -806,6 +820,31 @@ class _Lowerer:
                             help="list only the days the anchor is given, or anchor to another medicine",
                         )
                         break
+
+    def ambiguous_anchor(
+        self,
+        admin: ir.Administration,
+        rel: ir.Relation,
+        lines: dict[tuple[str, int], list[ir.Administration]],
+        label: str,
+        step: int,
+    ) -> None:
+        """Report a relation whose anchor is given on two lines of a day it is measured on (once per relation)."""
+        for day in admin.days:
+            anchor_day = day if (rel.anchor, day) in lines else day + step
+            candidates = lines.get((rel.anchor, anchor_day), [])
+            if len(candidates) > 1:
+                self.sink.report(
+                    c.AMBIGUOUS_ANCHOR,
+                    rel.span,
+                    f"{label} is given on {len(candidates)} lines on day {anchor_day}: "
+                    "this relation does not say which one it is timed from",
+                    label="which dose?",
+                    secondary=tuple(Label(a.span, f"{label} on day {anchor_day}") for a in candidates),
+                    help="time this line from something given once that day, such as another medicine or "
+                    "`chemotherapy`",
+                )
+                return
 
     def _display(self, name: str) -> str:
         med = self.defs.medicines.find(name)
@@ -1136,6 +1175,36 @@ def _first_line(span: Span) -> Span:
     return replace(span, end=span.start)
 
 
+def _known_class(word: ast.Word, sink: Sink) -> bool:
+    """Whether ``class NAME`` names a class regdsl knows; reports it when not."""
+    if word.text in CLASSES:
+        return True
+    guess = close_match(word.text, CLASSES)
+    sink.report(
+        c.UNKNOWN_MEDICINE_CLASS,
+        word.span,
+        f"no medicine class `{word.text}`",
+        label="not a known class",
+        help=f"did you mean `{guess}`?" if guess else "classes: " + ", ".join(sorted(CLASSES)),
+    )
+    return False
+
+
+def _same_as(text: ast.Text, base: MedicineTable, earlier: Sequence[Medicine], sink: Sink) -> Medicine:
+    """Return the medicine ``same as "NAME"`` names: in the default table or earlier in ``library.reg``."""
+    found = base.find(text.value) or next((m for m in earlier if text.value.lower() in m.spellings()), None)
+    if found is None:
+        sink.report(
+            c.UNKNOWN_MEDICINE,
+            text.span,
+            f'`same as` names a medicine not in the medicine table: "{text.value}"',
+            label="not in the medicine table",
+            help="name a medicine of the default table, or one defined above it in library.reg",
+        )
+        return make_medicine(text.value)  # what its name alone says it is still applies
+    return found
+
+
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
     """Lower ``library.reg``: medicines, footnotes and shared blocks."""
     medicines: list[Medicine] = []
@@ -1162,15 +1231,16 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                     (code.value for system, code in codes if "nzmt" in system.value or "nzulm" in system.value),
                     default.nzmt if default else None,
                 )
+                known = [*([default] if default else []), *(_same_as(t, base, medicines, sink) for t in item.same_as)]
                 medicines.append(
-                    Medicine(
-                        name=key,
-                        display=name.value,
-                        aliases=tuple(a.text for a in aliases) + (default.aliases if default else ()),
+                    make_medicine(
+                        name.value,
+                        tuple(a.text for a in aliases) + (default.aliases if default else ()),
                         nzmt=nzmt,
-                        anticancer=(role.text == "anticancer") if role else bool(default and default.anticancer),
-                        vinca=bool(default and default.vinca),
-                        intrathecal=bool(default and default.intrathecal),
+                        anticancer=(role.text == "anticancer") if role else any(m.anticancer for m in known),
+                        intrathecal=any(m.intrathecal for m in known),
+                        classes=[w.text for w in item.classes if _known_class(w, sink)],
+                        same_as=known,
                     )
                 )
             case ast.FootnoteDef(name=name, marker=marker, prose=prose):

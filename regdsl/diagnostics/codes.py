@@ -252,6 +252,15 @@ BAD_URL = _code(
     "Links are shown as links only for `http` and `https`; anything else (`javascript:`, "
     "`file:`) is refused because it can run code or leak local files.",
 )
+UNKNOWN_MEDICINE_CLASS = _code(
+    "VOC017",
+    "unknown-medicine-class",
+    E,
+    "a medicine's `class` is not a class regdsl knows",
+    "`class NAME` under a `medicine` in `library.reg` says what the medicine is, so that the "
+    "safety rules of that class apply to it (`class vinca-alkaloid`). A class regdsl does not "
+    "know would apply no rule at all, so it is refused.",
+)
 
 # -- structure ---------------------------------------------------------------------
 DUPLICATE_FIELD = _code(
@@ -382,6 +391,16 @@ RELATION_UNKNOWN_DRUG = _code(
     E,
     "a timing relation or observation names a drug not in the cycle",
     "Relations and observations anchor to a medicine given in the same cycle.",
+)
+AMBIGUOUS_ANCHOR = _code(
+    "TIM007",
+    "ambiguous-anchor",
+    E,
+    "a timing relation names a medicine given on two lines of the same day",
+    '"30 minutes before methotrexate" cannot say which dose it means when methotrexate is '
+    "given on two lines that day (a bolus and an infusion; IV and intrathecal): the relation "
+    "would silently bind to the first one listed. Time the line relative to something that "
+    "is given once that day (another medicine, or `chemotherapy`).",
 )
 
 # -- branching and links -------------------------------------------------------------

@@ -225,12 +225,14 @@ class DrugDecl(Node):
 
 @record
 class MedicineDef(Node):
-    """``medicine "NAME"`` in ``library.reg``, with aliases, codes and role."""
+    """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes and ``same as``."""
 
     name: Text
     aliases: tuple[Word, ...]
     codes: tuple[tuple[Text, Text], ...]
     role: Word | None
+    classes: tuple[Word, ...] = ()
+    same_as: tuple[Text, ...] = ()
 
 
 @record

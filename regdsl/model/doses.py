@@ -32,12 +32,17 @@ def quantity_text(quantity: Quantity) -> str:
     return f"{amount(quantity.amount)} {quantity.unit.display}"
 
 
-def dose_text(dose: Dose) -> str:
-    """Write a dose as a page shows it: `0.8 mg/m²`, `1000 mg flat dosing`, `AUC 5`, `0.9%`."""
+def dose_text(dose: Dose, cap: Quantity | None = None) -> str:
+    """Write a dose as a page shows it: `0.8 mg/m²`, `1000 mg flat dosing`, `AUC 5`, `0.9%`.
+
+    A dose with a cap is never written without it: `1.4 mg/m² (maximum 2 mg)`.
+    """
     if dose.basis is Basis.AUC:
         text = f"AUC {amount(dose.amount)}"
     elif dose.basis is Basis.CONCENTRATION:
         text = f"{amount(dose.amount)}%"
     else:
         text = f"{amount(dose.amount)} {dose.unit.display}"
-    return f"{text} flat dosing" if dose.flat else text
+    if dose.flat:
+        text += " flat dosing"
+    return f"{text} (maximum {quantity_text(cap)})" if cap is not None else text

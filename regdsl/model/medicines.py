@@ -1,40 +1,181 @@
-"""The default medicine table shipped with regdsl.
+"""The default medicine table shipped with regdsl, and what regdsl knows a medicine to be.
 
 Display names use Tall Man lettering where the NZ SACT Regimen Library uses it (and,
 for other look-alike names, the ISMP and FDA Tall Man lists). NZMT codes are those the
 library publishes in its FHIR regimens (shared/corpus/nz-fhir). A library extends this
 table with ``medicine`` entries in its ``library.reg``.
+
+What a medicine *is* (its classes, such as ``vinca-alkaloid``, and the routes it may be
+given by) comes from ``data/medicine_classes.json``, each fact with its source, and is
+decided for every medicine however it is named: a name or alias that contains a known
+medicine's stem (``vincristine sulfate``, ``VinCRIStine-liposomal``) or one of its brand
+names (``Oncovin``) is that medicine; a library entry may add classes (``class``) or say
+which medicine it is (``same as``), but never take one away.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 
-__all__ = ["DEFAULT_MEDICINES", "Medicine", "MedicineTable"]
+from regdsl.model.vocabulary import ROUTE_BY_ALIAS
+
+__all__ = [
+    "CLASSES",
+    "DEFAULT_MEDICINES",
+    "KNOWN",
+    "VINCA",
+    "Known",
+    "Medicine",
+    "MedicineClass",
+    "MedicineTable",
+    "make_medicine",
+    "recognise",
+]
+
+VINCA = "vinca-alkaloid"
+
+
+@dataclass(frozen=True, slots=True)
+class MedicineClass:
+    """A class of medicines: its name, what it means, the routes a member of unknown identity may take."""
+
+    name: str
+    description: str
+    routes: frozenset[str] | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A medicine regdsl knows, whatever it is called: its stem, brands, classes and routes."""
+
+    name: str
+    stem: str
+    classes: frozenset[str]
+    routes: frozenset[str] | None
+    brands: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def named_in(self, name: str) -> bool:
+        """Whether ``name`` contains this medicine's stem or a brand name (any case, spaces or hyphens)."""
+        flat = _flat(name)
+        return self.stem in flat or any(_flat(brand) in flat for brand in self.brands)
+
+
+def _flat(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _route_codes(aliases: Iterable[str]) -> frozenset[str]:
+    return frozenset(ROUTE_BY_ALIAS[a.lower()].code for a in aliases)
+
+
+def _load() -> tuple[dict[str, MedicineClass], tuple[Known, ...]]:
+    data = json.loads(resources.files("regdsl.model").joinpath("data", "medicine_classes.json").read_text("utf-8"))
+    classes = {
+        name: MedicineClass(
+            name=name,
+            description=entry["description"],
+            routes=_route_codes(entry["routes"]) if "routes" in entry else None,
+            sources=tuple(entry["sources"]),
+        )
+        for name, entry in data["classes"].items()
+    }
+    known = tuple(
+        Known(
+            name=entry["name"],
+            stem=_flat(entry["stem"]),
+            classes=frozenset(entry["classes"]),
+            routes=_route_codes(entry["routes"]) if "routes" in entry else None,
+            brands=tuple(b["name"] for b in entry["brands"]),
+            sources=(entry["routes_source"], *(b["source"] for b in entry["brands"])),
+        )
+        for entry in data["medicines"]
+    )
+    return classes, known
+
+
+CLASSES, KNOWN = _load()
+
+
+def recognise(names: Iterable[str]) -> tuple[Known, ...]:
+    """Return the known medicines that any of ``names`` names, by stem or brand."""
+    listed = list(names)
+    return tuple(k for k in KNOWN if any(k.named_in(n) for n in listed))
 
 
 @dataclass(frozen=True, slots=True)
 class Medicine:
-    """One medicine: its name (lower case), display form, aliases and codes."""
+    """One medicine: its name (lower case), display form, aliases, codes, and what it is.
+
+    ``classes`` are its classes (``vinca-alkaloid``); ``routes`` the SNOMED CT codes of
+    the only routes it may be given by (None: any); ``known`` the known medicines it is.
+    """
 
     name: str
     display: str
     aliases: tuple[str, ...] = ()
     nzmt: str | None = None
     anticancer: bool = False
-    vinca: bool = False
     intrathecal: bool = False
+    classes: frozenset[str] = frozenset()
+    routes: frozenset[str] | None = None
+    known: tuple[str, ...] = ()
+
+    @property
+    def vinca(self) -> bool:
+        """Whether this is a vinca alkaloid."""
+        return VINCA in self.classes
+
+    def spellings(self) -> set[str]:
+        """Every name it may be written by, in lower case."""
+        return {self.name, *(a.lower() for a in self.aliases)}
+
+
+def make_medicine(
+    display: str,
+    aliases: tuple[str, ...] = (),
+    *,
+    nzmt: str | None = None,
+    anticancer: bool = False,
+    intrathecal: bool = False,
+    classes: Iterable[str] = (),
+    same_as: Iterable[Medicine] = (),
+) -> Medicine:
+    """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
+
+    Knowledge only adds: classes are the union of the declared ones, those of every known
+    medicine its names contain, and those of ``same_as``; its routes are those every one of
+    them allows (a class's routes when no known medicine says more).
+    """
+    found = recognise((display, *aliases))
+    others = list(same_as)
+    all_classes = set(classes) | {c for k in found for c in k.classes} | {c for m in others for c in m.classes}
+    specific = [r for r in (*(k.routes for k in found), *(m.routes for m in others)) if r is not None]
+    if not specific:
+        specific = [r for c in sorted(all_classes) if c in CLASSES and (r := CLASSES[c].routes) is not None]
+    routes = frozenset.intersection(*specific) if specific else None
+    known = tuple(sorted({k.name for k in found} | {n for m in others for n in m.known}))
+    return Medicine(
+        name=display.lower(),
+        display=display,
+        aliases=aliases,
+        nzmt=nzmt,
+        anticancer=anticancer,
+        intrathecal=intrathecal,
+        classes=frozenset(all_classes),
+        routes=routes,
+        known=known,
+    )
 
 
 def _m(
-    display: str,
-    *aliases: str,
-    nzmt: str | None = None,
-    anticancer: bool = False,
-    vinca: bool = False,
-    intrathecal: bool = False,
+    display: str, *aliases: str, nzmt: str | None = None, anticancer: bool = False, intrathecal: bool = False
 ) -> Medicine:
-    return Medicine(display.lower(), display, aliases, nzmt, anticancer, vinca, intrathecal)
+    return make_medicine(display, aliases, nzmt=nzmt, anticancer=anticancer, intrathecal=intrathecal)
 
 
 DEFAULT_MEDICINES: tuple[Medicine, ...] = (
@@ -62,9 +203,9 @@ DEFAULT_MEDICINES: tuple[Medicine, ...] = (
     _m("oxaliplatin", anticancer=True),
     _m("PACLItaxel", nzmt="10050001000116101", anticancer=True),
     _m("riTUXimab", anticancer=True),
-    _m("vinBLAStine", anticancer=True, vinca=True),
-    _m("vinCRIStine", anticancer=True, vinca=True),
-    _m("vinORELBine", anticancer=True, vinca=True),
+    _m("vinBLAStine", anticancer=True),
+    _m("vinCRIStine", anticancer=True),
+    _m("vinORELBine", anticancer=True),
     # supportive and other medicines
     _m("aprepitant", nzmt="10224481000116104"),
     _m("cycliZINE", nzmt="44123411000116107"),

@@ -1,12 +1,17 @@
 """The controlled vocabulary: units, routes, frequencies, factors and settings with codes.
 
 Codes are SNOMED CT, as listed in the project's vocabulary brief (the terms of the New
-Zealand SACT Regimen Library and the HL7 NZ Cancer Control Agency FHIR guide).
+Zealand SACT Regimen Library and the HL7 NZ Cancer Control Agency FHIR guide, whose dose unit
+value set is ``sact-dose-unit``). A dose unit with no SNOMED CT concept in those sources is
+coded in UCUM instead, never as a neighbouring concept: `units` (767525000 |Unit|, as SNOMED
+International's authoring tools and the CH EMED unit concept map give it) and `international
+units` (258997004 |international unit|) are different units, and so are their per-m² forms.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
@@ -34,6 +39,8 @@ __all__ = [
     "Unit",
     "find_factor",
     "find_unit",
+    "suggest_unit",
+    "unit_key",
 ]
 
 SNOMED = "http://snomed.info/sct"
@@ -71,15 +78,16 @@ class Unit:
     basis: Basis
     aliases: tuple[str, ...]
     display: str
+    system: str = SNOMED
 
     @property
     def coding(self) -> Coding:
-        """The unit as a SNOMED CT coding."""
-        return Coding(SNOMED, self.code, self.term)
+        """The unit as a coding: SNOMED CT, or UCUM for a unit with no SNOMED CT concept in the sources."""
+        return Coding(self.system, self.code, self.term)
 
 
-def _u(code: str, term: str, basis: Basis, *aliases: str, display: str | None = None) -> Unit:
-    return Unit(term, code, basis, aliases, display or term)
+def _u(code: str, term: str, basis: Basis, *aliases: str, display: str | None = None, system: str = SNOMED) -> Unit:
+    return Unit(term, code, basis, aliases, display or term, system)
 
 
 UNITS: tuple[Unit, ...] = (
@@ -89,12 +97,31 @@ UNITS: tuple[Unit, ...] = (
     _u("258718000", "mmol", Basis.ABSOLUTE, "mmol"),
     _u("258773002", "mL", Basis.ABSOLUTE, "mL", "ml"),
     _u("118582008", "percent", Basis.CONCENTRATION, "%", display="%"),
-    _u("258997004", "international unit", Basis.ABSOLUTE, "units", "international units", display="units"),
+    _u("767525000", "unit", Basis.ABSOLUTE, "units", display="units"),
+    _u("258997004", "international unit", Basis.ABSOLUTE, "international units", display="international units"),
     _u("396186001", "million unit", Basis.ABSOLUTE, "million units", display="million units"),
+    _u(
+        "10*6.[iU]",
+        "million international unit",
+        Basis.ABSOLUTE,
+        "million international units",
+        display="million international units",
+        system=UCUM,
+    ),
     _u("404216004", "mg/m²", Basis.PER_M2, "mg/m2", "mg/m²"),
+    _u("g/m2", "g/m²", Basis.PER_M2, "g/m2", "g/m²", system=UCUM),
+    _u("ug/m2", "microgram/m²", Basis.PER_M2, "microgram/m2", "microgram/m²", "mcg/m2", "mcg/m²", system=UCUM),
     _u("396163008", "mg/kg", Basis.PER_KG, "mg/kg"),
     _u("258803005", "microgram/kg", Basis.PER_KG, "microgram/kg", "mcg/kg"),
-    _u("414524001", "international unit/m²", Basis.PER_M2, "units/m2", "units/m²", display="units/m²"),
+    _u("[arb'U]/m2", "unit/m²", Basis.PER_M2, "units/m2", "units/m²", display="units/m²", system=UCUM),
+    _u(
+        "414524001",
+        "international unit/m²",
+        Basis.PER_M2,
+        "international units/m2",
+        "international units/m²",
+        display="international units/m²",
+    ),
     _u(
         "414745006", "million unit/m²", Basis.PER_M2, "million units/m2", "million units/m²", display="million units/m²"
     ),
@@ -114,22 +141,25 @@ UNITS: tuple[Unit, ...] = (
     _u("257260002", "Pack(s)", Basis.COUNT, "pack", "packs", display="pack"),
 )
 
-# Unit spellings refused as error-prone (ISMP list), with what to write instead.
+# Unit spellings refused as error-prone (ISMP list), with the same unit spelt out. `IU` is an
+# international unit, not a unit: it is spelt out as such, never merged into `units`.
 ERROR_PRONE_UNITS: dict[str, str] = {
     "µg": "microgram",
     "μg": "microgram",
     "ug": "microgram",
     "U": "units",
     "u": "units",
-    "IU": "units",
-    "iu": "units",
+    "IU": "international units",
+    "iu": "international units",
     "cc": "mL",
     "µg/kg": "microgram/kg",
     "μg/kg": "microgram/kg",
+    "µg/m2": "microgram/m2",
+    "μg/m2": "microgram/m2",
     "U/m2": "units/m2",
     "million U": "million units",
-    "million IU": "million units",
-    "IU/m2": "units/m2",
+    "million IU": "million international units",
+    "IU/m2": "international units/m2",
 }
 
 _UNIT_BY_ALIAS = {alias: unit for unit in UNITS for alias in unit.aliases}
@@ -138,6 +168,52 @@ _UNIT_BY_ALIAS = {alias: unit for unit in UNITS for alias in unit.aliases}
 def find_unit(text: str) -> Unit | None:
     """Return the unit an author's spelling stands for (case-sensitive: `mg` is not `Mg`)."""
     return _UNIT_BY_ALIAS.get(text)
+
+
+# Spelled-out unit words and the symbol each stands for, so that a spelling is matched only to
+# the very same unit (`milligrams` is `mg`), never to a neighbour of another magnitude.
+_SPELLED = {
+    "gram": "g",
+    "milligram": "mg",
+    "microgram": "mcg",
+    "kilogram": "kg",
+    "millilitre": "ml",
+    "milliliter": "ml",
+    "millimole": "mmol",
+    "percent": "%",
+    "minute": "min",
+    "hour": "h",
+    "hr": "h",
+}
+
+
+def unit_key(text: str) -> str:
+    """Return what a unit spelling names, ignoring plurals, how ² is written, and the case of a whole word.
+
+    Only a word written all in capitals (`MG`, `UNITS`) or capitalised (`Units`) is read in
+    lower case: in any other spelling case is meaningful (`Mg` is mega, `mg` milli), and a
+    single letter keeps its case. Two spellings with the same key are the same unit.
+    """
+    parts = []
+    for word in text.replace("²", "2").replace("^2", "2").split("/"):
+        if len(word) > 1 and (word.isupper() or (word[0] != "M" and word[0].isupper() and word[1:].islower())):
+            word = word.lower()
+        word = _SPELLED.get(word, word)
+        if len(word) > 2 and word.endswith("s"):
+            word = _SPELLED.get(word[:-1], word[:-1])
+        parts.append(word)
+    return "/".join(parts)
+
+
+def suggest_unit(text: str, spellings: Iterable[str]) -> str | None:
+    """Return the one spelling in ``spellings`` of the very unit ``text`` names, if there is one.
+
+    Used for every "did you mean" about a unit: a suggestion never changes a dose's magnitude,
+    so only a spelling with the same ``unit_key`` qualifies, never a merely similar one.
+    """
+    key = unit_key(text)
+    found = sorted({s for s in spellings if s != text and unit_key(s) == key})
+    return found[0] if found else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,7 +146,7 @@ class _Writer:
                 "unit_display": admin.dose.unit.display,
                 "basis": admin.dose.basis.value,
                 "flat": admin.dose.flat,
-                "display": dose_text(admin.dose),
+                "display": dose_text(admin.dose, admin.cap),
             },
             "route": _coding(admin.route.coding) if admin.route else None,
             "frequency": (

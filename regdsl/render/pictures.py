@@ -365,7 +365,7 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: str
     last_day = max([group.length_days, group.extend_to_days or 0, *all_days])
     columns = last_day - first_day + 1
     col = COLUMN if columns <= 31 else 12
-    labels = [f"{a.medicine.display} {dose_text(a.dose)}" + (" (as needed)" if a.prn else "") for a in admins]
+    labels = [f"{a.medicine.display} {dose_text(a.dose, a.cap)}" + (" (as needed)" if a.prn else "") for a in admins]
     left = max(120, CHAR * max((len(t) for t in labels), default=0) + 16)
     extension = group.extend_to_days if group.extend_to_days and group.extend_to_days > group.length_days else None
     top = (16 if extension else 0) + 20
@@ -464,7 +464,7 @@ def _calendar_row(admin: ir.Administration, label: str, moves: tuple[tuple[int, 
     text += "".join(f"; {name} day {day} dose: day {lo} to day {hi}" for day, lo, hi in moves)
     return CalendarRow(
         medicine=name,
-        dose=dose_text(admin.dose),
+        dose=dose_text(admin.dose, admin.cap),
         role=admin.role,
         prn=admin.prn,
         days=admin.days,
@@ -645,7 +645,7 @@ def _dose_row(compiled: Compiled, place: _Place, anchor: PointId, dose: _Dose, q
     bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
     if low is not None and high is not None and end is not None and high - low <= NEAR and high < end <= high + NEAR:
         bars.append(Bar("infusion", high, end))
-    label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose), _route(admin))))
+    label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), _route(admin))))
     label += f": {_when(low, high)}"
     if admin.max_minutes is not None:
         label += f", over {'exactly ' if admin.exact_duration else ''}{_minutes(admin.max_minutes)}"

@@ -300,7 +300,7 @@ def _relation_text(rel: ir.Relation, displays: dict[str, str]) -> str:
 
 
 def _dose(admin: ir.Administration) -> str:
-    text = dose_text(admin.dose)
+    text = dose_text(admin.dose, admin.cap)
     if admin.frequency is not None:
         text += f" {admin.frequency.phrase}"
     if admin.prn:
@@ -370,8 +370,6 @@ class _Builder:
             details.append(f"days {days_text(admin.days)} can move ± {admin.shift_days} days")
         if admin.volume is not None:
             details.append(f"in {quantity_text(admin.volume)}")
-        if admin.cap is not None:
-            details.append(f"maximum {quantity_text(admin.cap)}")
         return CycleRow(
             medicine=admin.medicine.display,
             marks=self.marks(admin),

@@ -23,6 +23,7 @@ from lark.indenter import Indenter
 
 from regdsl.diagnostics import Code, Sink, codes
 from regdsl.model import ast
+from regdsl.model.vocabulary import TIME_UNITS, suggest_unit, unit_key
 from regdsl.source import SourceFile, Span, describe_hidden, hidden_kind
 from regdsl.syntax import expected
 from regdsl.syntax.transform import BadChar, NestingTooDeep, ToAst
@@ -211,6 +212,8 @@ class _Reporter:
         what = expected.describe_expected(accepts)
         keywords = [expected.KEYWORD_TERMINALS[a] for a in accepts if a in expected.KEYWORD_TERMINALS]
         suggestion = expected.close_match(word, keywords) if keywords else None
+        if suggestion in TIME_UNITS and unit_key(suggestion) != unit_key(word):
+            suggestion = suggest_unit(word, (k for k in keywords if k in TIME_UNITS))  # never another magnitude
         help_text = f"did you mean `{suggestion}`?" if suggestion else None
         self._report(
             codes.SYNTAX_ERROR,

@@ -284,6 +284,8 @@ class ToAst(Transformer[Token, ast.Module]):
             aliases=aliases,
             codes=codes,
             role=roles[0] if roles else None,
+            classes=tuple(v for k, v in items if k == "class"),
+            same_as=tuple(v for k, v in items if k == "same"),
         )
 
     def medicine_alias(self, c: list[Child]) -> tuple[str, ast.Word]:
@@ -297,6 +299,14 @@ class ToAst(Transformer[Token, ast.Module]):
     def medicine_role(self, c: list[Child]) -> tuple[str, ast.Word]:
         """``medicine_item: role_flag _NL``."""
         return ("role", self._w(c[0]))
+
+    def medicine_class(self, c: list[Child]) -> tuple[str, ast.Word]:
+        """``medicine_item: CLASS NAME _NL``."""
+        return ("class", self._w(c[1]))
+
+    def medicine_same(self, c: list[Child]) -> tuple[str, ast.Text]:
+        """``medicine_item: SAME AS STRING _NL``."""
+        return ("same", self._text(c[2]))
 
     def footnote_def(self, c: list[Child]) -> ast.FootnoteDef:
         """``footnote_def: FOOTNOTE NAME STRING _NL _INDENT prose _DEDENT``."""

@@ -7,6 +7,7 @@ state, never by sampling.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from regdsl.check.context import LibraryContext, RuleContext
@@ -21,6 +22,8 @@ __all__ = [
     "guards_overlap",
     "limit_not_shared",
     "link_to_retired",
+    "superseded_by_not_current",
+    "superseded_chain_broken",
     "truth_set",
     "unbounded_repeat",
     "unreachable_phase",
@@ -309,6 +312,130 @@ def link_to_retired(ctx: RuleContext) -> Iterator[Diagnostic]:
             message = f"`{how} {target}` links to a discontinued regimen"
             help = "link to a current regimen, or remove the link"
         yield link_to_retired.finding(where, message, label=status, help=help)
+
+
+CURRENT = frozenset({ir.Status.PUBLISHED.value, ir.Status.PROVISIONAL.value})
+
+
+def _successors(ctx: RuleContext) -> tuple[list[str], str | None]:
+    """Follow ``superseded by`` from this regimen: the ids passed through, and the status it ends at.
+
+    The walk ends at the first regimen that is not superseded (its status), at a missing one
+    (None), or where it comes back to a regimen already passed (``"loop"``). It visits each
+    regimen at most once.
+    """
+    regimen = ctx.regimen
+    chain: list[str] = []
+    seen = {regimen.id}
+    target = regimen.meta.superseded_by
+    while target is not None:
+        chain.append(target)
+        if target in seen:
+            return chain, "loop"
+        seen.add(target)
+        info = ctx.infos.get(target)
+        if info is None:
+            return chain, None
+        if info.status != ir.Status.SUPERSEDED.value:
+            return chain, info.status
+        target = info.superseded_by
+    return chain, ir.Status.SUPERSEDED.value  # a superseded regimen that names no successor (STR002)
+
+
+_SUPERSEDED_BY = re.compile(r"^[ \t]+status[ \t]+superseded[ \t]+by[ \t]+([A-Za-z0-9_-]+)", re.MULTILINE)
+
+
+def _by_span(ctx: RuleContext, target: str) -> Span:
+    """Return the span of the id after ``superseded by`` on the status line (the header if not found)."""
+    for found in _SUPERSEDED_BY.finditer(ctx.source.text):
+        if found.group(1) == target:
+            return ctx.source.span(found.start(1), found.end(1))
+    return ctx.regimen.span
+
+
+@rule(
+    "BRA008",
+    "superseded-chain-broken",
+    Severity.ERROR,
+    "`superseded by` leads nowhere: to itself, round a loop, or to a missing regimen",
+)
+def superseded_chain_broken(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find replacements that lead nowhere.
+
+    What it does: follows `status superseded by ID` from regimen to regimen, as the page's
+    "Replaced by" links do, and flags the status line when the chain names the regimen
+    itself, comes back to a regimen it has passed, or names a regimen that is not in the
+    library further along (a first link to a missing regimen is `BRA001`).
+
+    Why it matters: a superseded regimen's page sends the clinician to its replacement. A
+    replacement that is the regimen itself, a loop, or a missing page leaves the clinician
+    with a withdrawn regimen and nowhere to go.
+
+    Example:
+        regimen old-regimen
+          status superseded by old-regimen
+
+    Use instead: name the regimen that replaces it, which is itself current:
+        regimen old-regimen
+          status superseded by new-regimen
+    """
+    chain, end = _successors(ctx)
+    if not chain or end not in {"loop", None} or (end is None and len(chain) == 1):
+        return
+    first = chain[0]
+    if end == "loop":
+        route = " -> ".join([ctx.regimen.id, *chain])
+        message = (
+            f"`{ctx.regimen.id}` is superseded by itself"
+            if first == ctx.regimen.id
+            else f"the replacements go round in a loop: {route}"
+        )
+    else:
+        message = f"the replacement `{first}` leads to `{chain[-1]}`, which is not in this library"
+    yield superseded_chain_broken.finding(
+        _by_span(ctx, first),
+        message,
+        label="no current replacement",
+        help="name the regimen that replaces this one, ending at a published or provisional regimen",
+    )
+
+
+@rule(
+    "BRA009",
+    "superseded-by-not-current",
+    Severity.WARNING,
+    "`superseded by` ends at a draft or discontinued regimen, not a current one",
+)
+def superseded_by_not_current(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find replacements that end at a regimen which is not current.
+
+    What it does: follows `status superseded by ID` as BRA008 does and, when the chain ends,
+    flags the status line unless the regimen it ends at is current: `published` or
+    `provisional`. A chain that ends at a `draft` or `discontinued` regimen is reported.
+
+    Why it matters: the page of a superseded regimen tells the clinician to use its
+    replacement. A replacement that is still a draft has not been reviewed for use; one
+    that is discontinued has been withdrawn in turn. Either way the clinician is sent to a
+    regimen that is not for use.
+
+    Example:
+        regimen old-regimen
+          status superseded by new-regimen
+        # new-regimen.reg says: status draft
+
+    Use instead: publish the replacement first (`status published` or `provisional`), or
+    keep this regimen current until it is.
+    """
+    chain, end = _successors(ctx)
+    if not chain or end in CURRENT or end in {"loop", None, ir.Status.SUPERSEDED.value}:
+        return
+    route = " -> ".join(chain)
+    yield superseded_by_not_current.finding(
+        _by_span(ctx, chain[0]),
+        f"the replacement {route} ends at a {end} regimen, not a current one",
+        label=f"ends at a {end} regimen",
+        help="make the replacement published or provisional first, or keep this regimen current until then",
+    )
 
 
 @library_rule("BRA007", "limit-not-shared", Severity.WARNING, "a shared cycle limit is not stated by the other regimen")

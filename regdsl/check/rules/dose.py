@@ -405,7 +405,7 @@ def vincristine_no_cap(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     for admin in administrations(ctx.regimen):
         if (
-            admin.medicine.name == VINCRISTINE
+            VINCRISTINE in admin.medicine.known
             and admin.route is not None
             and admin.route.code == INTRAVENOUS
             and admin.dose.unit.basis is Basis.PER_M2
@@ -437,10 +437,12 @@ class LifetimeLimit:
     caution: Decimal | None = None
     caution_source: str | None = None
     routes: frozenset[str] | None = None
+    other_unit: tuple[str, Decimal, str] | None = None
 
 
 MG_PER_M2 = "404216004"
-UNITS = "258997004"
+UNITS = "767525000"
+INTERNATIONAL_UNITS = "258997004"
 
 LIFETIME_LIMITS: dict[str, LifetimeLimit] = {
     limit.medicine: limit
@@ -494,14 +496,18 @@ LIFETIME_LIMITS: dict[str, LifetimeLimit] = {
             Decimal(400),
             "US prescribing information (bleomycin): pulmonary toxicity is more common in patients over 70 "
             "and in those receiving over 400 units in total",
+            # Bleomycin is labelled in units (USP) in the US and in international units (Ph. Eur.)
+            # elsewhere: a dose written in international units is counted at 1,000 to the unit.
+            other_unit=(
+                INTERNATIONAL_UNITS,
+                Decimal(1000),
+                "bleomycin doses in international units are counted at 1,000 international units to the "
+                "unit (USP): Amneal Biosciences, Dear Healthcare Professional letter on bleomycin 15,000 IU "
+                "(FDA, 2016)",
+            ),
         ),
     )
 }
-
-# Bleomycin is labelled in units (USP) in the US and in international units elsewhere:
-# 15 units = 15,000 international units. A single dose of 1,000 or more is read as
-# international units.
-_BLEOMYCIN_IU = Decimal(1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,7 +545,12 @@ def _exposures(regimen: ir.Regimen) -> dict[str, _Exposure]:
     for group in regimen.cycles():
         for admin in group.administrations:
             limit = LIFETIME_LIMITS.get(admin.medicine.name)
-            if limit is None or admin.prn or admin.dose.unit.code != limit.unit:
+            if limit is None or admin.prn:
+                continue
+            per_unit = Decimal(1)
+            if limit.other_unit is not None and admin.dose.unit.code == limit.other_unit[0]:
+                per_unit = limit.other_unit[1]
+            elif admin.dose.unit.code != limit.unit:
                 continue
             if limit.routes is not None and (admin.route is None or admin.route.code not in limit.routes):
                 continue
@@ -548,9 +559,8 @@ def _exposures(regimen: ir.Regimen) -> dict[str, _Exposure]:
             if count is None:
                 open_groups.setdefault(name, group)
                 continue
-            dose = admin.dose.amount
-            if name == "bleomycin" and dose >= _BLEOMYCIN_IU:
-                dose /= _BLEOMYCIN_IU
+            dose = admin.dose.amount / per_unit
+            if per_unit != 1:
                 international.add(name)
             per_day = admin.frequency.per_day if admin.frequency else 1
             given = dose * len(admin.days) * per_day * count
@@ -609,8 +619,8 @@ def _total_finding(
 
 def _notes(exposure: _Exposure, limit: LifetimeLimit, source: str) -> tuple[str, ...]:
     notes = [source]
-    if exposure.international:
-        notes.append("bleomycin doses of 1,000 or more are read as international units (1 unit = 1,000)")
+    if exposure.international and limit.other_unit is not None:
+        notes.append(limit.other_unit[2])
     if limit.unit == MG_PER_M2:
         notes.append("doses given before this regimen, of this or another anthracycline, add to the lifetime total")
     else:
@@ -636,9 +646,10 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     | mitoXANTRONE | 140 mg/m² | US prescribing information (boxed warning): heart failure 2.6% up to 140 mg/m² |
     | bleomycin | 400 units | US prescribing information: lung toxicity more common over 400 units |
 
-    Bleomycin doses of 1,000 or more are read as international units (15,000
-    international units = 15 units). Doses in other units (a flat mg anthracycline dose,
-    bleomycin per m²) cannot be compared and are left out.
+    Bleomycin written in `international units` is counted at 1,000 international units
+    to the unit (15,000 international units = 15 units); `units` are never read as
+    international units. Doses in other units (a flat mg anthracycline dose, bleomycin
+    per m²) cannot be compared and are left out.
 
     Why it matters: anthracycline heart damage and bleomycin lung fibrosis rise with the
     lifetime dose and do not recover. A regimen whose own cycles pass the limit will

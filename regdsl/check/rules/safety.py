@@ -6,23 +6,32 @@ from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.check.rules._shared import administrations
+from regdsl.check.rules._shared import INTRAVENOUS, ORAL, administrations
 from regdsl.diagnostics import Diagnostic, Severity
+from regdsl.model.medicines import Medicine
 
 __all__ = ["intrathecal_unknown", "vinca_intrathecal", "vinca_not_iv"]
 
 INTRATHECAL = "406188003"
-INTRAVENOUS = "386358000"
-# Vinca alkaloids that are given only intravenously (vinORELBine also has an oral form).
-IV_ONLY_VINCAS = frozenset({"vincristine", "vinblastine"})
+
+
+def _is(medicine: Medicine) -> str:
+    """Say what a medicine was recognised as, when its name does not say it: `Oncovin (vincristine)`."""
+    others = [k for k in medicine.known if k not in medicine.name]
+    return f"{medicine.display} ({', '.join(others)})" if others else medicine.display
 
 
 @rule("SAF001", "vinca-intrathecal", Severity.ERROR, "a vinca alkaloid by the intrathecal route", suppressible=False)
 def vinca_intrathecal(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """Find vinca alkaloids written for intrathecal use.
+    """Find vinca alkaloids written for intrathecal use, whatever the medicine is called.
 
-    What it does: flags vinCRIStine, vinBLAStine, vinORELBine (any vinca alkaloid) with the
-    intrathecal route. This finding cannot be suppressed.
+    What it does: flags a vinca alkaloid (vinCRIStine, vinBLAStine, vinORELBine, vindesine,
+    vinflunine) with the intrathecal route. A medicine is a vinca alkaloid when any of its
+    names contains a vinca alkaloid's name (`vincristine sulfate`, `VinCRIStine liposomal`),
+    is a brand of one (`Oncovin`, `Marqibo`, `Velban`, `Navelbine`), or its `library.reg`
+    entry says so (`class vinca-alkaloid`, `same as "vinCRIStine"`); an unknown medicine so
+    named is checked too. No entry can declare it otherwise. This finding cannot be
+    suppressed, ignored or downgraded.
 
     Why it matters: a vinca alkaloid given intrathecally is almost always fatal. It is the
     best-known never-event in chemotherapy; WHO and ISMP call for vinca alkaloids to be
@@ -38,23 +47,30 @@ def vinca_intrathecal(ctx: RuleContext) -> Iterator[Diagnostic]:
         if admin.medicine.vinca and admin.route is not None and admin.route.code == INTRATHECAL:
             yield vinca_intrathecal.finding(
                 admin.span,
-                f"{admin.medicine.display} must never be given intrathecally: it is fatal",
+                f"{_is(admin.medicine)} is a vinca alkaloid and must never be given intrathecally: it is fatal",
                 label="intrathecal vinca alkaloid",
                 help="vinca alkaloids are for intravenous use only; this cannot be suppressed",
             )
 
 
 @rule(
-    "SAF002", "vinca-not-iv", Severity.ERROR, "vinCRIStine or vinBLAStine by a route other than IV", suppressible=False
+    "SAF002",
+    "vinca-not-iv",
+    Severity.ERROR,
+    "a vinca alkaloid by a route it is not given by (IV; vinORELBine also oral)",
+    suppressible=False,
 )
 def vinca_not_iv(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """Find vinCRIStine and vinBLAStine written for any route but intravenous.
+    """Find vinca alkaloids written for a route they are not given by, whatever they are called.
 
-    What it does: flags vinCRIStine and vinBLAStine with a route other than IV (the
-    intrathecal route is SAF001's). This finding cannot be suppressed.
+    What it does: flags a vinca alkaloid (recognised as SAF001 does) with a route other
+    than intravenous, or, for vinORELBine, intravenous or oral (the intrathecal route is
+    SAF001's). A vinca alkaloid whose identity is not known is taken to be intravenous
+    only. This finding cannot be suppressed, ignored or downgraded.
 
-    Why it matters: these medicines are licensed only for intravenous use; any other route
-    written on a regimen is an error that may reach a patient.
+    Why it matters: vinCRIStine, vinBLAStine, vindesine and vinflunine are licensed only for
+    intravenous use, vinORELBine for intravenous and oral use; any other route written on
+    a regimen is an error that may reach a patient.
 
     Example:
         vinBLAStine 6 mg/m2 IM day 1
@@ -62,13 +78,16 @@ def vinca_not_iv(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: `vinBLAStine 6 mg/m2 IV day 1 over 10 min`.
     """
     for admin in administrations(ctx.regimen):
-        route = admin.route
-        if admin.medicine.name in IV_ONLY_VINCAS and route is not None and route.code not in {INTRAVENOUS, INTRATHECAL}:
+        route, allowed = admin.route, admin.medicine.routes
+        if not admin.medicine.vinca or route is None or route.code == INTRATHECAL:
+            continue
+        if route.code not in (allowed if allowed is not None else {INTRAVENOUS}):
+            oral = allowed is not None and ORAL in allowed
             yield vinca_not_iv.finding(
                 admin.span,
-                f"{admin.medicine.display} is for intravenous use only, not {route.term}",
+                f"{_is(admin.medicine)} is for intravenous{' or oral' if oral else ''} use only, not {route.term}",
                 label=f"{route.term}",
-                help="write `IV`; this cannot be suppressed",
+                help=f"write `IV`{' or `oral`' if oral else ''}; this cannot be suppressed",
             )
 
 

@@ -1,0 +1,78 @@
+"""What a medicine is, whatever it is called: the medicine knowledge file and how names are recognised."""
+
+from __future__ import annotations
+
+import pytest
+
+from regdsl.model.medicines import CLASSES, DEFAULT_MEDICINES, KNOWN, VINCA, MedicineTable, make_medicine
+from regdsl.model.vocabulary import ROUTE_BY_ALIAS
+
+INTRAVENOUS, ORAL = ROUTE_BY_ALIAS["iv"].code, ROUTE_BY_ALIAS["oral"].code
+
+
+def test_every_fact_cites_its_source() -> None:
+    for cls in CLASSES.values():
+        assert cls.sources, cls.name
+        assert all(source.strip() for source in cls.sources)
+    for known in KNOWN:
+        assert len(known.sources) == 1 + len(known.brands), known.name
+        assert all(source.strip() for source in known.sources)
+        assert known.classes <= set(CLASSES), known.name
+
+
+def test_the_vinca_alkaloids_and_their_routes() -> None:
+    vincas = {k.name: k.routes for k in KNOWN if VINCA in k.classes}
+    assert vincas == {
+        "vincristine": frozenset({INTRAVENOUS}),
+        "vinblastine": frozenset({INTRAVENOUS}),
+        "vinorelbine": frozenset({INTRAVENOUS, ORAL}),
+        "vindesine": frozenset({INTRAVENOUS}),
+        "vinflunine": frozenset({INTRAVENOUS}),
+    }
+    assert CLASSES[VINCA].routes == frozenset({INTRAVENOUS})
+
+
+def test_the_default_table_decides_by_the_same_knowledge() -> None:
+    table = MedicineTable(DEFAULT_MEDICINES)
+    for name in ("vinCRIStine", "vinBLAStine", "vinORELBine"):
+        medicine = table.find(name)
+        assert medicine is not None
+        assert medicine.vinca
+    assert not any(m.vinca for m in DEFAULT_MEDICINES if not m.name.startswith("vin"))
+
+
+@pytest.mark.parametrize(
+    ("name", "known"),
+    [
+        ("vincristine sulfate", "vincristine"),
+        ("VinCRIStine-sulphate", "vincristine"),
+        ("vin-cris-tine", "vincristine"),
+        ("VINCRISTINE LIPOSOMAL", "vincristine"),
+        ("Oncovin", "vincristine"),
+        ("Marqibo 5 mg/31 mL", "vincristine"),
+        ("vinblastine sulphate", "vinblastine"),
+        ("Velbe", "vinblastine"),
+        ("Navelbine oral", "vinorelbine"),
+        ("vindesine", "vindesine"),
+        ("Javlor", "vinflunine"),
+    ],
+)
+def test_a_name_that_contains_a_vinca_alkaloid_or_its_brand_is_that_medicine(name: str, known: str) -> None:
+    medicine = make_medicine(name)
+    assert medicine.vinca
+    assert medicine.known == (known,)
+
+
+def test_declarations_only_add_to_what_a_medicine_is() -> None:
+    dexamethasone = MedicineTable(DEFAULT_MEDICINES).find("dexamethasone")
+    assert dexamethasone is not None
+    declared_otherwise = make_medicine("vinblastine sulphate", same_as=[dexamethasone])
+    assert declared_otherwise.vinca
+    assert declared_otherwise.routes == frozenset({INTRAVENOUS})
+    by_class = make_medicine("house preparation", classes=[VINCA])
+    assert by_class.vinca
+    assert by_class.routes == frozenset({INTRAVENOUS})
+    vinorelbine = make_medicine("vinorelbine")
+    assert make_medicine("brand", same_as=[vinorelbine]).routes == frozenset({INTRAVENOUS, ORAL})
+    assert make_medicine("vinorelbine", same_as=[make_medicine("vincristine")]).routes == frozenset({INTRAVENOUS})
+    assert not make_medicine("dexamethasone").vinca

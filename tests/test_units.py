@@ -1,0 +1,184 @@
+"""Dose units: each spelling names one unit with its own code, and no suggestion changes a magnitude.
+
+The meaning of every spelling (its dimension and its scale) is written here independently
+of the vocabulary, so that a unit merged into another, or a "did you mean" of another
+magnitude, fails.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from regdsl.check.run import run_configured
+from regdsl.model.vocabulary import ERROR_PRONE_UNITS, TIME_UNITS, UNITS, find_unit, suggest_unit
+from regdsl.render.context import RenderContext
+from regdsl.render.document import build_document
+from tests.facts import REGIMENS, compile_alone
+
+MILLI, MICRO, MILLION = Decimal("0.001"), Decimal("0.000001"), Decimal(1000000)
+_MASS, _AREA, _WEIGHT = "mass", "per m2", "per kg"
+
+# What each spelling means: (dimension, scale).
+MEANING: dict[str, tuple[str, Decimal]] = {
+    **dict.fromkeys(["mg"], (_MASS, MILLI)),
+    **dict.fromkeys(["g"], (_MASS, Decimal(1))),
+    **dict.fromkeys(["microgram", "micrograms", "mcg"], (_MASS, MICRO)),
+    **dict.fromkeys(["mmol"], ("amount of substance", MILLI)),
+    **dict.fromkeys(["mL", "ml"], ("volume", MILLI)),
+    **dict.fromkeys(["%"], ("fraction", Decimal("0.01"))),
+    **dict.fromkeys(["units"], ("unit", Decimal(1))),
+    **dict.fromkeys(["international units"], ("international unit", Decimal(1))),
+    **dict.fromkeys(["million units"], ("unit", MILLION)),
+    **dict.fromkeys(["million international units"], ("international unit", MILLION)),
+    **dict.fromkeys(["mg/m2", "mg/m²"], (_MASS + " " + _AREA, MILLI)),
+    **dict.fromkeys(["g/m2", "g/m²"], (_MASS + " " + _AREA, Decimal(1))),
+    **dict.fromkeys(["microgram/m2", "microgram/m²", "mcg/m2", "mcg/m²"], (_MASS + " " + _AREA, MICRO)),
+    **dict.fromkeys(["mg/kg"], (_MASS + " " + _WEIGHT, MILLI)),
+    **dict.fromkeys(["microgram/kg", "mcg/kg"], (_MASS + " " + _WEIGHT, MICRO)),
+    **dict.fromkeys(["units/m2", "units/m²"], ("unit " + _AREA, Decimal(1))),
+    **dict.fromkeys(["international units/m2", "international units/m²"], ("international unit " + _AREA, Decimal(1))),
+    **dict.fromkeys(["million units/m2", "million units/m²"], ("unit " + _AREA, MILLION)),
+    **dict.fromkeys(["AUC"], ("AUC", Decimal(1))),
+    **dict.fromkeys(["tablet", "tablets"], ("tablet", Decimal(1))),
+    **dict.fromkeys(["capsule", "capsules"], ("capsule", Decimal(1))),
+    **dict.fromkeys(["MR tablet", "MR tablets"], ("modified-release tablet", Decimal(1))),
+    **dict.fromkeys(["MR capsule", "MR capsules"], ("modified-release capsule", Decimal(1))),
+    **dict.fromkeys(["orodispersible tablet", "orodispersible tablets"], ("orodispersible tablet", Decimal(1))),
+    **dict.fromkeys(["pack", "packs"], ("pack", Decimal(1))),
+}
+TIME_MEANING = {word: ("time", Decimal(minutes)) for word, minutes in TIME_UNITS.items()}
+ERROR_PRONE_MEANING = {
+    **dict.fromkeys(["µg", "μg", "ug"], (_MASS, MICRO)),
+    **dict.fromkeys(["µg/kg", "μg/kg"], (_MASS + " " + _WEIGHT, MICRO)),
+    **dict.fromkeys(["µg/m2", "μg/m2"], (_MASS + " " + _AREA, MICRO)),
+    **dict.fromkeys(["U", "u"], ("unit", Decimal(1))),
+    **dict.fromkeys(["IU", "iu"], ("international unit", Decimal(1))),
+    "U/m2": ("unit " + _AREA, Decimal(1)),
+    "IU/m2": ("international unit " + _AREA, Decimal(1)),
+    "million U": ("unit", MILLION),
+    "million IU": ("international unit", MILLION),
+    "cc": ("volume", MILLI),
+}
+SPELLINGS = [a for u in UNITS for a in u.aliases]
+_CHARS = "abcdefghijklmnopqrstuvwxyzAGILMRU%/2² "
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every word one edit from ``word``: a character deleted, inserted, replaced or swapped, or a case change."""
+    found = {word.upper(), word.lower(), word.capitalize(), word + "s"}
+    for i in range(len(word) + 1):
+        found |= {word[:i] + ch + word[i:] for ch in _CHARS}
+        if i < len(word):
+            found.add(word[:i] + word[i + 1 :])
+            found |= {word[:i] + ch + word[i + 1 :] for ch in _CHARS}
+            found.add(word[:i] + word[i].swapcase() + word[i + 1 :])
+        if i + 1 < len(word):
+            found.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
+    found.discard(word)
+    return found
+
+
+def test_every_spelling_has_a_stated_meaning() -> None:
+    assert sorted(MEANING) == sorted(SPELLINGS)
+    assert sorted(ERROR_PRONE_MEANING) == sorted(ERROR_PRONE_UNITS)
+
+
+def test_spellings_of_one_unit_mean_the_same_and_units_of_one_meaning_are_one_unit() -> None:
+    for unit in UNITS:
+        assert len({MEANING[a] for a in unit.aliases}) == 1, unit.term
+    assert len({MEANING[u.aliases[0]] for u in UNITS}) == len(UNITS)
+    assert len({(u.coding.system, u.coding.code) for u in UNITS}) == len(UNITS)
+
+
+def test_units_and_international_units_are_different_units_with_their_own_codes() -> None:
+    units, international = find_unit("units"), find_unit("international units")
+    assert units is not None
+    assert international is not None
+    assert (units.coding.code, international.coding.code) == ("767525000", "258997004")
+    per_m2, international_per_m2 = find_unit("units/m2"), find_unit("international units/m2")
+    assert per_m2 is not None
+    assert international_per_m2 is not None
+    assert per_m2.coding.code != international_per_m2.coding.code
+    assert international_per_m2.coding.code == "414524001"
+
+
+def test_an_error_prone_spelling_is_spelt_out_as_the_same_unit() -> None:
+    for written, instead in ERROR_PRONE_UNITS.items():
+        assert find_unit(instead) is not None, instead
+        assert MEANING[instead] == ERROR_PRONE_MEANING[written], written
+
+
+@pytest.mark.parametrize(("candidates", "meaning"), [(SPELLINGS, MEANING), (list(TIME_UNITS), TIME_MEANING)])
+def test_no_suggestion_for_a_unit_like_word_changes_its_magnitude_or_dimension(
+    candidates: list[str], meaning: dict[str, tuple[str, Decimal]]
+) -> None:
+    """A word one edit from known spellings is suggested a unit only if every one of them means just that."""
+    near: dict[str, set[str]] = {}
+    for spelling in candidates:
+        for word in _one_edit(spelling):
+            near.setdefault(word, set()).add(spelling)
+    suggested = 0
+    for word, sources in sorted(near.items()):
+        if word in candidates or word in ERROR_PRONE_UNITS:
+            continue
+        guess = suggest_unit(word, candidates)
+        if guess is not None:
+            suggested += 1
+            assert {meaning[s] for s in sources} == {meaning[guess]}, (word, guess, sorted(sources))
+    assert suggested > 10  # the safe suggestions (`mgs`, `MCG`, `Units`, `HOURS`) are still made
+
+
+@pytest.mark.parametrize(
+    ("word", "guess"),
+    [
+        *[("mgs", "mg"), ("milligrams", "mg"), ("grams", "g"), ("MCG", "mcg"), ("ML", "ml"), ("Units", "units")],
+        *[("gm/m2", None), ("Mg", None), ("mG", None), ("G", None), ("mg/m", None), ("ugs", None)],
+        *[("gram/m2", "g/m2"), ("unit", "units")],
+    ],
+)
+def test_suggestions_name_the_same_unit_only(word: str, guess: str | None) -> None:
+    assert suggest_unit(word, SPELLINGS) == guess
+
+
+_REGIMEN = """regimen fixture
+  name "Fixture"
+  status draft
+
+cycle 1: 21 days
+  {line}
+"""
+
+
+def _check(tmp_path: Path, line: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None]]:
+    (tmp_path / "library.reg").write_bytes((REGIMENS / "library.reg").read_bytes())
+    (tmp_path / "fixture.reg").write_text(_REGIMEN.format(line=line), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return [(d.code.code, d.help) for d in run_configured([Path("fixture.reg")]).diagnostics]
+
+
+def test_grams_per_m2_is_a_unit_and_no_suggestion_turns_it_into_mg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _check(tmp_path, "cyclophosphamide 1 g/m2 IV day 1 over 60 min", monkeypatch) == []
+    found = _check(tmp_path, "cyclophosphamide 1 gm/m2 IV day 1 over 60 min", monkeypatch)
+    assert [code for code, _ in found] == ["VOC001"]
+    assert "did you mean" not in (found[0][1] or "")
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "amount"),
+    [
+        ("bleomycin 30 units IV day 1 over 10 min", "767525000", "30"),
+        ("bleomycin 30000 international units IV day 1 over 10 min", "258997004", "30000"),
+    ],
+)
+def test_the_json_document_codes_units_as_written(line: str, code: str, amount: str) -> None:
+    compiled = compile_alone(_REGIMEN.format(line=line).encode())
+    assert compiled is not None
+    document = json.loads(json.dumps(build_document(compiled, RenderContext(source="fixture.reg"))))
+    dose = document["parts"][0]["cycles"][0]["administrations"][0]["dose"]
+    assert (dose["amount"], dose["unit"]["code"]) == (amount, code)
