@@ -147,14 +147,26 @@ def site_context(regimen_id: str) -> RenderContext:
 # -- the wording, written out ------------------------------------------------------------------
 
 
+def _quantity_words(amount: str, unit: str) -> str:
+    assert _AMOUNT.fullmatch(amount), f"{amount!r}: a page writes amounts without trailing or leading zeros"
+    assert unit in DOSE_WORDS, f"the page wording of the unit {unit!r} is not written in tests/facts.py"
+    return DOSE_WORDS[unit].format(amount)
+
+
 def dose_words(built: Built, admin: ir.Administration) -> str:
     """Word a dose from its source: ``0.5 mg/m2`` as ``0.5 mg/m²``, ``1000 mg flat`` as ``1000 mg flat dosing``."""
     amount, unit, *flat = built.written(admin.dose.span).split()
-    assert _AMOUNT.fullmatch(amount), f"{amount!r}: a page writes amounts without trailing or leading zeros"
     assert flat in ([], ["flat"]), flat
-    assert unit in DOSE_WORDS, f"the page wording of the unit {unit!r} is not written in tests/facts.py"
-    text = DOSE_WORDS[unit].format(amount)
+    text = _quantity_words(amount, unit)
     return f"{text} flat dosing" if flat else text
+
+
+def cap_words(built: Built, admin: ir.Administration) -> str:
+    """Word a dose cap from its source: ``max 2 mg`` as ``maximum 2 mg``; empty without one."""
+    if admin.cap is None:
+        return ""
+    _max, amount, unit = built.written(admin.cap.span).split()
+    return f"maximum {_quantity_words(amount, unit)}"
 
 
 def route_words(built: Built, admin: ir.Administration) -> str:
@@ -206,14 +218,11 @@ def prose_lines(text: str | None) -> list[str]:
 
 
 class Row(NamedTuple):
-    """An administration as its table row shows it, cell by cell, in order.
-
-    A cell that pages come to show beside a dose (a dose cap) is one more field, worded by a
-    function of its own like ``dose_words``.
-    """
+    """An administration as its table row shows it, cell by cell, in order (an empty cell is not looked for)."""
 
     medicine: str
     dose: str
+    cap: str
     route: str
     days: str
     duration: str
@@ -224,6 +233,7 @@ def row(built: Built, admin: ir.Administration) -> Row:
     return Row(
         medicine=admin.medicine.display,
         dose=dose_words(built, admin),
+        cap=cap_words(built, admin),
         route=route_words(built, admin),
         days=days_words(admin.days),
         duration=duration_words(admin.max_minutes, exact=admin.exact_duration),

@@ -142,7 +142,10 @@ def test_every_fact_is_in_the_json(regimen_id: str) -> None:
         for a in administrations
     ]
     found = bundled_facts(regimen_id)
-    expected = [(r.medicine, r.dose, r.route, ", ".join(str(x) for x in _days(r.days))) for r in found.rows]
+    expected = [
+        (r.medicine, f"{r.dose} ({r.cap})" if r.cap else r.dose, r.route, ", ".join(str(x) for x in _days(r.days)))
+        for r in found.rows
+    ]
     lost = [t for t in found.texts if t not in text and not t.startswith("At most ")]
     lost += [" | ".join(r) for r in expected if not any(norm(" ".join(c for c in r if c)) == row for row in rows)]
     assert lost == []
