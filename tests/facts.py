@@ -135,6 +135,12 @@ def check_alone(data: bytes, name: str = "alone.reg", *, siblings: bool = False)
         return _built(unit, library), _errors(unit)
 
 
+def compile_alone(data: bytes) -> Compiled | None:
+    """Compile one source in a library of its own (the bundled ``library.reg``); None if it fails the check."""
+    built, _errors = check_alone(data)
+    return built.compiled if built else None
+
+
 def site_context(regimen_id: str) -> RenderContext:
     """Return the context a site build gives a bundled regimen's page: every sibling linked."""
     links = {

@@ -20,7 +20,7 @@ from regdsl.compile.library import check_paths
 from regdsl.render.context import RenderContext
 from regdsl.render.pages import render_all
 from tests.conftest import ROOT
-from tests.facts import check_alone
+from tests.facts import check_alone, compile_alone
 from tests.test_render_properties import assert_complete, text
 
 SOURCES = sorted((ROOT / "regimens").glob("*.reg"))
@@ -78,12 +78,12 @@ def test_mutated_regimens_never_crash_and_render_if_they_pass(data: bytes) -> No
         assert main(["check", str(path)], out=io.StringIO()) in {0, 1}
     # What the check passes, the build builds: about one mutant in eight passes (counted in the
     # statistics); kept_valid below draws changes that always pass, to test the pages whole.
-    built, _errors = check_alone(data)
-    event("passes the check" if built else "refused by the check")
-    if built is not None:
-        pages = render_all(built.compiled, RenderContext(source="fuzzed.reg"))
+    compiled = compile_alone(data)
+    event("passes the check" if compiled else "refused by the check")
+    if compiled is not None:
+        pages = render_all(compiled, RenderContext(source="fuzzed.reg"))
         assert set(pages) == {"html", "md", "json"}
-        assert json.loads(pages["json"])["id"] == built.compiled.regimen.id
+        assert json.loads(pages["json"])["id"] == compiled.regimen.id
 
 
 @given(st.binary(max_size=600))
