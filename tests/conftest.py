@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# ``../shared``: the design documents and the sources the transcriptions are checked against,
+# beside the clone (or where REGDSL_SHARED says). Reach it only through ``shared()``.
+SHARED = Path(os.environ.get("REGDSL_SHARED") or ROOT.parent / "shared")
 
 settings.register_profile(
     "ci",
@@ -35,14 +37,40 @@ def update_goldens(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-goldens"))
 
 
+def shared(*parts: str) -> Path:
+    """Return the path ``parts`` under ``../shared``, skipping what needs it when it is absent.
+
+    In a test or a fixture the test is skipped; at import (a module-level read, a parametrize
+    list built from the files) the whole module is. Under CI=true either skip fails the run.
+    """
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(
+            f"needs {path}, which is absent: clone the shared documents and corpus as ../shared "
+            "beside the repository (or set REGDSL_SHARED to where they are)",
+            allow_module_level=True,
+        )
+    return path
+
+
+def _fail_skip_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true: {report.longrepr}"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, None, None]:
     """Under CI=true a skipped test is a failed test: nothing may be silently left out."""
     outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
-        report.outcome = "failed"
-        report.longrepr = f"skipped under CI=true: {report.longrepr}"
+    _fail_skip_in_ci(outcome.get_result())  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, None, None]:
+    """Under CI=true a module skipped as it is collected fails the run too."""
+    outcome = yield
+    _fail_skip_in_ci(outcome.get_result())  # type: ignore[attr-defined]
 
 
 def check_golden(path: Path, actual: str, update: bool) -> None:

@@ -21,7 +21,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,9 +29,8 @@ from regdsl.compile.library import check_paths
 from regdsl.diagnostics import Severity
 from regdsl.model import ast, ir
 from regdsl.model.vocabulary import NZMT_SYSTEM, SNOMED, UCUM, Basis, Unit
+from tests.conftest import ROOT, shared
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "nz-fhir"
 REGIMENS = ROOT / "regimens"
 
 # source file -> the regimen transcribed from it
@@ -333,7 +331,7 @@ def lowered(regimen_id: str) -> ir.Regimen:
 
 def load(name: str) -> dict[str, Any]:
     """Read a source regimen, numbers with a fraction exactly as decimals."""
-    data = json.loads((CORPUS / name).read_text(encoding="utf-8"), parse_float=Decimal)
+    data = json.loads(shared("corpus", "nz-fhir", name).read_text(encoding="utf-8"), parse_float=Decimal)
     assert isinstance(data, dict)
     return data
 

@@ -19,7 +19,7 @@ from regdsl.render.context import RenderContext
 from regdsl.render.env import environment
 from regdsl.render.pages import render, render_all
 from tests.conftest import ROOT, check_golden
-from tests.facts import BUNDLED, bundled, compile_alone, facts, markdown_text, missing, norm, site_context
+from tests.facts import BUNDLED, bundled, bundled_facts, compile_alone, markdown_text, missing, norm, site_context
 
 GOLDENS = ROOT / "tests" / "render"
 OUTPUTS = {"html": "page.html", "md": "page.md", "json": "regimen.json"}
@@ -113,17 +113,15 @@ def _strings(node: object) -> list[str]:
 
 @pytest.mark.parametrize("regimen_id", BUNDLED)
 def test_every_fact_is_in_the_html_page(regimen_id: str) -> None:
-    compiled = bundled(regimen_id)
-    text, rows = page_text(render("html", compiled, site_context(regimen_id)))
-    assert missing(facts(compiled.regimen), text, rows) == []
+    text, rows = page_text(render("html", bundled(regimen_id), site_context(regimen_id)))
+    assert missing(bundled_facts(regimen_id), text, rows) == []
 
 
 @pytest.mark.parametrize("regimen_id", BUNDLED)
 def test_every_fact_is_in_the_markdown_page(regimen_id: str) -> None:
-    compiled = bundled(regimen_id)
-    markdown = render("md", compiled, site_context(regimen_id))
+    markdown = render("md", bundled(regimen_id), site_context(regimen_id))
     rows = [markdown_text(line) for line in markdown.splitlines() if line.startswith("|")]
-    assert missing(facts(compiled.regimen), markdown_text(markdown), rows) == []
+    assert missing(bundled_facts(regimen_id), markdown_text(markdown), rows) == []
 
 
 @pytest.mark.parametrize("regimen_id", BUNDLED)
@@ -145,13 +143,13 @@ def test_every_fact_is_in_the_json(regimen_id: str) -> None:
         )
         for a in administrations
     ]
-    found = facts(compiled.regimen)
-    found.rows = [
-        (m, f"{d} ({cap})" if cap else d, r, ", ".join(str(x) for x in _days(days)))
-        for m, d, cap, r, days, _ in found.rows
+    found = bundled_facts(regimen_id)
+    expected = [
+        (r.medicine, f"{r.dose} ({r.cap})" if r.cap else r.dose, r.route, ", ".join(str(x) for x in _days(r.days)))
+        for r in found.rows
     ]
     lost = [t for t in found.texts if t not in text and not t.startswith("At most ")]
-    lost += [" | ".join(r) for r in found.rows if not any(norm(" ".join(c for c in r if c)) == row for row in rows)]
+    lost += [" | ".join(r) for r in expected if not any(norm(" ".join(c for c in r if c)) == row for row in rows)]
     assert lost == []
     limits = [lim["count"] for lim in document["plan"]["limits"]]
     assert limits == [lim.count for lim in compiled.regimen.plan.limits]

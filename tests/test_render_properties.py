@@ -1,11 +1,12 @@
-"""Generated regimens: each that passes the check renders in every format, whole and inert.
+"""Generated regimens: each is valid by construction and renders in every format, whole and inert.
 
 The generator writes `.reg` sources from documented parts: cycle groups (single, ranges,
 open-ended), extensions, titles, administrations (doses of every basis, routes, twice
-daily, day lists, durations, relations to other lines, off-label), notes, a stop rule,
-support factors and notes, references with web and non-web addresses. Its prose carries
-HTML and Markdown characters. Every fact must reach the HTML and Markdown pages, the JSON
-must validate, and no markup from the text may come out as markup.
+daily, day lists, durations, relations to other lines given on the same days, off-label),
+notes, a stop rule, support factors and notes, references with and without a web address
+and a PubMed id. Its prose carries HTML and Markdown characters. Each source must pass the
+check; every fact must reach the HTML and Markdown pages, the JSON must validate, and no
+markup from the text may come out as markup.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from regdsl.render.context import RenderContext
 from regdsl.render.pages import render_all
-from tests.facts import compile_alone, facts, markdown_text, missing
+from tests.facts import Built, check_alone, facts, markdown_text, missing
 from tests.test_render import page_text, schema
 
 MEDICINES = ["cISplatin", "PACLItaxel", "ondansetron", "dexamethasone", "loratadine", "alectinib", "cARBOplatin"]
@@ -30,9 +31,12 @@ text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=6).map(" ".join).ma
 
 
 @st.composite
-def administration(draw: st.DrawFn, length: int, others: list[str]) -> str:
-    medicine = draw(st.sampled_from(MEDICINES))
-    days = sorted(draw(st.sets(st.integers(1, length), min_size=1, max_size=4)))
+def administration(draw: st.DrawFn, medicine: str, length: int, earlier: dict[str, list[int]]) -> tuple[str, list[int]]:
+    """Draw one line and its days; a relation only to an earlier line given on every one of its days."""
+    related = draw(st.booleans()) and len(earlier) > 0
+    anchor = draw(st.sampled_from(sorted(earlier))) if related else None
+    choices = earlier[anchor] if anchor else list(range(1, length + 1))
+    days = sorted(draw(st.sets(st.sampled_from(choices), min_size=1, max_size=4)))
     line = f"{medicine} {draw(st.sampled_from(DOSES))} {draw(st.sampled_from(ROUTES))}"
     if draw(st.booleans()) and len(days) == 1:
         line += " twice daily"
@@ -40,14 +44,14 @@ def administration(draw: st.DrawFn, length: int, others: list[str]) -> str:
     if "/" in line.split()[2] and draw(st.booleans()):
         line += f" max {draw(st.sampled_from(['2 mg', '150 mg']))}"  # a cap, which every page must show
     if " IV " in f" {line} " and draw(st.booleans()):
-        line += f" over {draw(st.sampled_from([15, 30, 60, 180]))} min"
-    related = draw(st.booleans())
-    if others and related:
-        line += f" 30 to 60 min before {draw(st.sampled_from(others))}"
+        line += f" over {draw(st.sampled_from([15, 30, 60, 90, 120, 180]))} min"
+    if anchor:
+        line += f" 30 to 60 min before {anchor}"
     if draw(st.booleans()):
         line += " off-label"
     instructions = draw(st.lists(text, max_size=2))
-    return "\n".join([f"  {line}", *(f"    | {'- ' if draw(st.booleans()) else ''}{t}" for t in instructions)])
+    lines = [f"  {line}", *(f"    | {'- ' if draw(st.booleans()) else ''}{t}" for t in instructions)]
+    return "\n".join(lines), days
 
 
 @st.composite
@@ -65,12 +69,14 @@ def cycle_group(draw: st.DrawFn, first: int, last_group: bool) -> tuple[str, int
     lines = [head]
     if draw(st.booleans()):
         lines.append(f'  title "{draw(text)}"')
-    named: list[str] = []
-    for _ in range(draw(st.integers(1, 4))):
-        lines.append(draw(administration(length, named)))
-        named.append(lines[-1].split()[0])
+    # Each medicine once in a group, so that a relation names one line.
+    medicines = draw(st.lists(st.sampled_from(MEDICINES), min_size=1, max_size=4, unique=True))
+    earlier: dict[str, list[int]] = {}
+    for medicine in medicines:
+        line, earlier[medicine] = draw(administration(medicine, length, earlier))
+        lines.append(line)
     if draw(st.booleans()):
-        lines += [f"  note {named[0]}", f"    | {draw(text)}"]
+        lines += [f"  note {medicines[0]}", f"    | {draw(text)}"]
     return "\n".join(lines), nxt
 
 
@@ -94,18 +100,18 @@ def regimen(draw: st.DrawFn) -> str:
     lines += ["plan", "  stop if response is PD", "", "support", "  Emetogenicity: Low"]
     if draw(st.booleans()):
         lines += ["  note", f"    | {draw(text)}"]
-    url = draw(st.sampled_from(["https://example.org/a?b=1&c=<2>", "http://example.org", "ftp://example.org/x"]))
-    lines += ["", f'reference "{draw(text)}"', f'  url "{url}"', "  accessed 2025-03-25", ""]
-    return "\n".join(lines)
+    lines += ["", f'reference "{draw(text)}"']
+    if draw(st.booleans()):
+        url = draw(st.sampled_from(["https://example.org/a?b=1&c=<2>", "http://example.org"]))
+        lines += [f'  url "{url}"', "  accessed 2025-03-25"]
+    if draw(st.booleans()):
+        lines.append("  pmid 30099821")
+    return "\n".join([*lines, ""])
 
 
-@given(regimen())
-def test_generated_regimens_that_pass_the_check_render_completely(source: str) -> None:
-    compiled = compile_alone(source.encode("utf-8"))
-    if compiled is None:
-        return
-    pages = render_all(compiled, RenderContext(source="generated.reg"))
-    found = facts(compiled.regimen)
+def assert_complete(built: Built, pages: dict[str, str]) -> None:
+    """Assert every fact reaches the HTML and Markdown pages, inert, and the JSON validates."""
+    found = facts(built)
     text_, rows = page_text(pages["html"])
     assert missing(found, text_, rows) == []
     lines = [markdown_text(line) for line in pages["md"].splitlines() if line.startswith("|")]
@@ -114,3 +120,10 @@ def test_generated_regimens_that_pass_the_check_render_completely(source: str) -
     assert "<b>" not in pages["md"]
     assert "javascript:" not in pages["html"]
     jsonschema.validate(json.loads(pages["json"]), schema())
+
+
+@given(regimen())
+def test_generated_regimens_pass_the_check_and_render_completely(source: str) -> None:
+    built, errors = check_alone(source.encode("utf-8"))
+    assert built is not None, errors
+    assert_complete(built, render_all(built.compiled, RenderContext(source="generated.reg")))

@@ -14,9 +14,8 @@ import pytest
 
 from regdsl.compile.library import check_paths
 from regdsl.model import ir
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, shared
 
-SEED = SHARED / "seed" / "leu-all-inotuzumab-no-cr.txt"
 REGIMEN = ROOT / "regimens" / "leu-all-bcell-rr-inotuzumab.reg"
 SITE_HEADER_END = "Systemic Anti-Cancer Therapy Regimen Library"
 
@@ -109,7 +108,7 @@ def scoped_lines(regimen: ir.Regimen) -> list[tuple[str, set[str]]]:
 
 
 def _seed_lines() -> list[str]:
-    lines = SEED.read_text(encoding="utf-8").split("\n")
+    lines = shared("seed", "leu-all-inotuzumab-no-cr.txt").read_text(encoding="utf-8").split("\n")
     start = next(i for i, line in enumerate(lines) if line.strip() == SITE_HEADER_END)
     return [line for line in lines[start + 1 :] if line.strip()]
 

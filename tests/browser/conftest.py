@@ -38,11 +38,8 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 def _chromium() -> str:
     path = shutil.which("chromium")
-    if path is None:
-        message = "Debian's chromium is not installed (apt-get install chromium fonts-dejavu-core)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; the browser tests cannot run", pytrace=False)
-        pytest.skip(message)
+    if path is None:  # a skip, which fails the run under CI=true (tests/conftest.py)
+        pytest.skip("needs Debian's chromium, which is not on PATH (apt-get install chromium fonts-dejavu-core)")
     return path
 
 

@@ -1,8 +1,7 @@
 """Every bundled regimen's page in Chromium: every fact in the text it renders, and accessible.
 
-The facts are those of ``tests/facts.py`` (rebuilt from the model, which the fidelity
-tests prove equal to the sources in ``../shared``); the text is ``innerText``, what a
-reader sees, table rows read one by one.
+The facts are those of ``tests/facts.py`` (worded from the sources, independently of the
+renderer); the text is ``innerText``, what a reader sees, table rows read one by one.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.support import assert_accessible
-from tests.facts import BUNDLED, bundled, facts, missing, norm
+from tests.facts import BUNDLED, bundled_facts, missing, norm
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +22,7 @@ def test_every_fact_is_in_the_rendered_page(page: Page, site: Path, regimen_id: 
     page.goto((site / "regimens" / f"{regimen_id}.html").as_uri())
     text = norm(page.inner_text("body"))
     rows = [norm(row) for row in page.locator("tr").all_inner_texts()]
-    assert missing(facts(bundled(regimen_id).regimen), text, rows) == []
+    assert missing(bundled_facts(regimen_id), text, rows) == []
 
 
 @pytest.mark.parametrize("regimen_id", BUNDLED)
