@@ -130,9 +130,10 @@ class _ProgressBar:
 
 
 def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
+    from regdsl.render.env import TemplateProblem
     from regdsl.render.site import SiteError, build_site
 
-    usage: tuple[type[Exception], ...] = (SiteError, *_usage_errors())
+    usage: tuple[type[Exception], ...] = (SiteError, TemplateProblem, *_usage_errors())
     target = Path(args.out)
     bar = _ProgressBar.wanted("building")
     try:
@@ -163,8 +164,10 @@ def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_render(args: argparse.Namespace, out: TextIO) -> int:
+    from regdsl.render.env import TemplateProblem
     from regdsl.render.site import render_page
 
+    usage: tuple[type[Exception], ...] = (TemplateProblem, *_usage_errors())
     source = Path(args.file)
     if source.is_dir():
         return _usage_error(f"{source}: is a folder; `regdsl render` takes one .reg file (`regdsl build` a folder)")
@@ -172,7 +175,7 @@ def _cmd_render(args: argparse.Namespace, out: TextIO) -> int:
         result, page = render_page(
             source, args.to, strict=args.strict, templates=_templates(args), **_check_options(args)
         )
-    except _usage_errors() as err:
+    except usage as err:
         return _usage_error(err)
     code = _report(args, result, sys.stderr)  # stdout is the page's
     if code != EXIT_OK:
@@ -275,7 +278,9 @@ _PAGE_FORMATS = ("html", "md", "json")
 
 def _add_templates_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--templates", metavar="DIR", help="a folder of templates that replace the bundled ones, file by file"
+        "--templates",
+        metavar="DIR",
+        help="a folder of templates that replace the bundled ones, file by file (trusted configuration; sandboxed)",
     )
 
 

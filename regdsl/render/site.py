@@ -36,7 +36,7 @@ from regdsl.compile.library import Library, RegimenInfo
 from regdsl.compile.passes import Compiled
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
-from regdsl.render.env import environment, static_text
+from regdsl.render.env import render_template, static_text
 from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile
 
@@ -362,7 +362,7 @@ def _index_html(entries: Sequence[IndexEntry], templates: Path | None) -> str:
         search_global=SEARCH_GLOBAL,
         version=__version__,
     )
-    return environment("html", templates).get_template(INDEX_TEMPLATE).render(view=view)
+    return render_template("html", templates, INDEX_TEMPLATE, view=view)
 
 
 def _json_text(value: object) -> str:
