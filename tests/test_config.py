@@ -134,8 +134,8 @@ def test_root_is_relative_to_the_configuration_file(tmp_path: Path) -> None:
     body += "    if response is CR: continue with cfg-target\n    otherwise: stop\n"
     (folder / "regimen.reg").write_text(body)
     assert _codes(_check(str(folder))[1]) == [("BRA001", "error")]  # the default root knows no cfg-target
-    (folder / "regdsl.toml").write_text('root = "../../library"\n')
-    assert load_config(folder / "regdsl.toml").config.root == library.resolve()
+    (tmp_path / "regdsl.toml").write_text('root = "library"\n')  # found from work/lib, two folders up
+    assert load_config(tmp_path / "regdsl.toml").config.root == library.resolve()
     assert _check(str(folder)) == (0, [])
 
 
@@ -221,6 +221,8 @@ def test_overridden_raises_for_unknown_names() -> None:
         ('ignore = ["SAF001"]\n', "CFG006", 1),
         ('severity = { "vinca-intrathecal" = "warning" }\n', "CFG006", 1),
         ('root = "no-such-folder"\n', "CFG007", 1),
+        ('root = "../../.."\n', "CFG008", 1),
+        ('root = "/"\n', "CFG008", 1),
     ],
 )
 def test_bad_configuration_is_located_and_exits_2(tmp_path: Path, text: str, code: str, line: int) -> None:
@@ -229,6 +231,19 @@ def test_bad_configuration_is_located_and_exits_2(tmp_path: Path, text: str, cod
     exit_code, found = _check(str(folder))
     assert exit_code == 2
     assert [(d["code"], d["line"], Path(str(d["path"])).name) for d in found] == [(code, line, "regdsl.toml")]
+
+
+def test_a_root_that_leads_out_through_a_link_is_outside(tmp_path: Path) -> None:
+    folder = _library(tmp_path / "work")
+    (folder / "up").symlink_to(tmp_path)
+    (folder / "regdsl.toml").write_text('root = "up"\n')
+    exit_code, found = _check(str(folder))
+    assert exit_code == 2
+    assert [(d["code"], d["line"]) for d in found] == [("CFG008", 1)]
+    (folder / "inside").mkdir()
+    (folder / "in").symlink_to(folder / "inside")
+    (folder / "regdsl.toml").write_text('root = "in"\n')
+    assert _check(str(folder))[0] == 1  # a link to a folder inside is fine; the regimen has its trailing zero
 
 
 def test_bad_pyproject_table_is_located_in_the_table(tmp_path: Path) -> None:

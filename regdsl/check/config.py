@@ -8,7 +8,7 @@ a ``regdsl.toml``, found by walking up from the first checked path: the nearest 
 - ``select``, ``ignore``: lists of codes (``SAF101``), rule names (``dose-trailing-zero``) or
   code prefixes (``SAF``, ``SAF1``);
 - ``severity``: a table of code or name = ``"error"``, ``"warning"`` or ``"info"``;
-- ``root``: the library root, relative to the configuration file;
+- ``root``: the library root, relative to the configuration file (inside its folder);
 - ``exclude``: glob patterns of paths not to check, relative to the configuration file.
 
 Findings that cannot be suppressed cannot be ignored or downgraded either: naming one is
@@ -338,11 +338,25 @@ class _Reader:
                 'such as `root = "regimens"`',
             )
             return None
-        root = (folder / value).resolve()
-        if not root.is_dir():
+        where = self.value_at(value, self.key_at("root")[0])
+        try:
+            root = (folder / value).resolve()
+        except (OSError, ValueError):  # a loop of links, a NUL
+            root = None
+        base = folder.resolve()
+        if root is not None and root != base and base not in root.parents:
+            self.report(
+                c.CONFIG_ROOT_OUTSIDE,
+                where,
+                f"the library root `{value}` is outside the folder of this configuration",
+                "outside this folder",
+                "give a folder inside the one that holds this file, or move the configuration to the library's folder",
+            )
+            return None
+        if root is None or not root.is_dir():
             self.report(
                 c.CONFIG_BAD_ROOT,
-                self.value_at(value, self.key_at("root")[0]),
+                where,
                 f"the library root `{value}` is not a folder",
                 "no such folder",
                 "give the library's folder, relative to this file",

@@ -448,6 +448,21 @@ CONFIG_BAD_ROOT = _code(
     suppressible=False,
 )
 
+CONFIG_ROOT_OUTSIDE = _code(
+    "CFG008",
+    "config-root-outside",
+    E,
+    "the configured library root is outside the configuration's folder",
+    "What it does: reports a `root` that leads out of the folder holding the configuration file "
+    "(`..`, an absolute path, a link to elsewhere).\n\n"
+    "Why it matters: every `*.reg` file under the root is read to resolve links; a root such as "
+    "`../../..` would read the whole file system, and regimens that are not the library's would "
+    "answer its links.\n\n"
+    'Example: `root = "../../.."`\n\n'
+    'Use instead: `root = "regimens"`, or move the configuration to the library\'s folder.',
+    suppressible=False,
+)
+
 # -- suppressions -------------------------------------------------------------------
 SUPPRESSION_NO_REASON = _code(
     "IGN001",
