@@ -35,6 +35,7 @@ __all__ = [
     "RegimenInfo",
     "check_paths",
     "collect",
+    "decode_utf8",
     "duplicate_ids",
     "find_root",
     "load_library",
@@ -156,6 +157,18 @@ def read_regular(path: Path, limit: int) -> tuple[bytes, int] | None:
     return data, max(info.st_size, len(data))
 
 
+def decode_utf8(data: bytes) -> tuple[str, tuple[int, int] | None]:
+    """Decode UTF-8 text; where it is not, also the offset (in the text) and value of the first bad byte.
+
+    Bytes that are not UTF-8 become U+FFFD in the text, so it can still be shown.
+    """
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as err:
+        prefix = data[: err.start].decode("utf-8")
+        return prefix + data[err.start :].decode("utf-8", errors="replace"), (len(prefix), data[err.start])
+
+
 def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
     """Read and decode a file; bad content becomes a located diagnostic, not an exception.
 
@@ -181,20 +194,18 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
         return whole, False
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        prefix = data[: err.start].decode("utf-8")
-        source = SourceFile(display, prefix + data[err.start :].decode("utf-8", errors="replace"))
+    text, invalid = decode_utf8(data)
+    source = SourceFile(display, text)
+    if invalid is not None:
+        offset, byte = invalid
         sink.report(
             c.NOT_UTF8,
-            source.span(len(prefix), len(prefix) + 1),
-            f"byte 0x{data[err.start]:02x} is not UTF-8 text",
+            source.span(offset, offset + 1),
+            f"byte 0x{byte:02x} is not UTF-8 text",
             label="not UTF-8",
             help="save the file as UTF-8 text",
         )
         return source, False
-    source = SourceFile(display, text)
     bad = _CONTROL.search(text)
     if bad:
         sink.report(

@@ -366,8 +366,9 @@ CONFIG_SYNTAX = _code(
     "config-syntax-error",
     E,
     "the configuration file is not valid TOML",
-    "What it does: reports a `regdsl.toml` or `pyproject.toml` that cannot be read as TOML. "
-    "Nothing is checked until it is fixed (exit code 2).\n\n"
+    "What it does: reports a `regdsl.toml` or `pyproject.toml` that cannot be read as TOML: a "
+    "syntax error, bytes that are not UTF-8, a byte-order mark, arrays or tables nested too deeply, "
+    "or a file over 1 MiB. Nothing is checked until it is fixed (exit code 2).\n\n"
     "Why it matters: a configuration that cannot be read would silently select the wrong rules.\n\n"
     'Example: `select = ["SAF"`\n\n'
     'Use instead: `select = ["SAF"]`',
