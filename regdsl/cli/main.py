@@ -209,10 +209,13 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     if not is_site(folder):
         return _usage_error(f"{folder}: not a site built by `regdsl build` (no {MARKER}); build one first")
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    if not args.bind:  # the empty address is every address: that must be asked for by name (0.0.0.0)
+        return _usage_error("cannot listen on an empty address: name one, such as 127.0.0.1")
     try:
         server = ThreadingHTTPServer((args.bind, args.port), handler)
-    except OSError as err:
-        return _usage_error(f"cannot listen on {args.bind}:{args.port}: {err.strerror or err}")
+    except (OSError, OverflowError, ValueError, TypeError) as err:  # a name IDNA cannot encode; a NUL
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        return _usage_error(f"cannot listen on {args.bind}:{args.port}: {reason}")
     with server:
         host, port = server.server_address[:2]
         out.write(f"serving {folder} at http://{host!s}:{port}/ (Ctrl-C to stop)\n")
@@ -274,6 +277,17 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 # The page formats of ``regdsl.render.pages.FORMATS``, named here so that building the
 # parser does not import the render layer (``check`` never loads it); a test keeps them equal.
 _PAGE_FORMATS = ("html", "md", "json")
+
+
+def _port(text: str) -> int:
+    """Read ``--port``: a TCP port, 0 to 65535 (0 picks a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 0 to 65535 (0 picks a free one)")
+    return port
 
 
 def _add_templates_option(parser: argparse.ArgumentParser) -> None:
@@ -346,7 +360,7 @@ def _build_parser() -> _Parser:
 
     serve = commands.add_parser("serve", help="serve a built site over HTTP, for a look in a browser")
     serve.add_argument("site", nargs="?", default="site", metavar="SITE", help="the built site (default: site)")
-    serve.add_argument("--port", type=int, default=8000, help="the port (default: 8000; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8000, help="the port (default: 8000; 0 picks a free one)")
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS", help="the address (default: 127.0.0.1)")
     serve.set_defaults(run=_cmd_serve)
 
