@@ -76,34 +76,27 @@ def test_an_unreadable_subfolder_is_exit_2_naming_it(
     assert not site.exists()
 
 
-def test_an_unreadable_folder_under_the_root_is_exit_2_when_one_file_is_checked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("call", "target", "checked"),
+    [
+        ("scandir", "sub", "seed"),  # the sibling ids are read from every folder of the root
+        ("stat", f"sub/{OTHER}.reg", "lib"),  # a folder that may be listed but not searched
+        ("open", f"sub/{OTHER}.reg", "seed"),
+        ("open", f"sub/{OTHER}.reg", "lib"),
+    ],
+)
+def test_what_cannot_be_read_under_the_root_is_exit_2_naming_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    call: str,
+    target: str,
+    checked: str,
 ) -> None:
     lib = _library(tmp_path)
-    _denied(monkeypatch, "scandir", lib / "sub")  # the sibling ids are read from every folder of the root
-    assert _check(str(lib / f"{SEED}.reg"))[0] == EXIT_USAGE
-    assert f"{lib / 'sub'}: cannot be read" in capsys.readouterr().err
-
-
-def test_an_entry_that_cannot_be_looked_at_is_exit_2(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    lib = _library(tmp_path)
-    locked = lib / "sub" / f"{OTHER}.reg"
-    _denied(monkeypatch, "stat", locked)  # a folder that may be listed but not searched
-    assert _check(str(lib))[0] == EXIT_USAGE
-    assert f"{locked}: cannot be read (Permission denied)" in capsys.readouterr().err
-
-
-def test_an_unreadable_file_under_the_root_is_exit_2(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    lib = _library(tmp_path)
-    locked = lib / "sub" / f"{OTHER}.reg"
-    _denied(monkeypatch, "open", locked)
-    assert _check(str(lib / f"{SEED}.reg"))[0] == EXIT_USAGE
-    assert f"{locked}: cannot be read (Permission denied)" in capsys.readouterr().err
-    assert _check(str(lib))[0] == EXIT_USAGE
+    _denied(monkeypatch, call, lib / target)
+    assert _check(str(lib / f"{SEED}.reg" if checked == "seed" else lib))[0] == EXIT_USAGE
+    assert f"regdsl: error: {lib / target}: cannot be read (Permission denied)" in capsys.readouterr().err
 
 
 def _without_override() -> None:

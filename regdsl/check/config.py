@@ -183,20 +183,9 @@ class LoadedConfig:
     source: SourceFile | None = None
 
 
-def _read_bytes(path: Path) -> tuple[bytes, int]:
-    """Return the first bytes of a configuration file (past the size limit) and its size."""
-    try:
-        read = read_regular(path, MAX_BYTES)
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot be read ({err.strerror or err})") from err
-    if read is None:
-        raise ConfigError(f"{path}: not a regular file")
-    return read
-
-
 def _has_tool_table(path: Path) -> bool:
     """Whether a ``pyproject.toml`` configures regdsl: it has ``tool.regdsl``, however it is written."""
-    text = _read_bytes(path)[0].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    text = read_regular(path, MAX_BYTES)[0].decode("utf-8", errors="replace").removeprefix("\ufeff")
     try:
         tool = tomllib.loads(text).get("tool")
     except (tomllib.TOMLDecodeError, RecursionError):  # not TOML: regdsl's if it looks so, to report why
@@ -386,7 +375,7 @@ class _Reader:
 def load_config(path: Path) -> LoadedConfig:
     """Read and check one configuration file; ``[tool.regdsl]`` when it is a ``pyproject.toml``.
 
-    Raises ``ConfigError`` for a file that cannot be read; what it holds is reported as findings.
+    Raises ``PathError`` for a file that cannot be read; what it holds is reported as findings.
     """
     source, unreadable = _decoded(path)
     if unreadable is not None:
@@ -470,7 +459,7 @@ def _not_toml(source: SourceFile, start: int, end: int, message: str, label: str
 
 def _decoded(path: Path) -> tuple[SourceFile, Diagnostic | None]:
     """Return the configuration's text, and why it cannot be read as TOML before parsing (size, BOM, bytes)."""
-    data, size = _read_bytes(path)
+    data, size = read_regular(path, MAX_BYTES)
     display = _display(path)
     if size > MAX_BYTES:
         source = SourceFile(display, "")

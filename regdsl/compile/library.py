@@ -140,21 +140,23 @@ def collect(paths: Sequence[Path]) -> list[Path]:
     return list(files.values())
 
 
-def read_regular(path: Path, limit: int) -> tuple[bytes, int] | None:
-    """Return the first ``limit + 1`` bytes of the regular file ``path`` and its size; None if it is not one.
+def read_regular(path: Path, limit: int) -> tuple[bytes, int]:
+    """Return the first ``limit + 1`` bytes of the regular file ``path`` and its size.
 
     A FIFO, device or socket is never opened (nor waited on, should one take the file's
-    place). Raises ``OSError`` if the file cannot be read.
+    place). Raises ``PathError`` naming a path that is not a regular file or cannot be read.
     """
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        return None
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        data = handle.read(limit + 1)
-    return data, max(info.st_size, len(data))
+    try:
+        if stat.S_ISREG(os.stat(path).st_mode):
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+            with os.fdopen(descriptor, "rb") as handle:
+                info = os.fstat(descriptor)
+                if stat.S_ISREG(info.st_mode):
+                    data = handle.read(limit + 1)
+                    return data, max(info.st_size, len(data))
+    except OSError as err:
+        raise _unreadable(path, err) from err
+    raise PathError(f"{path}: not a regular file")
 
 
 def decode_utf8(data: bytes) -> tuple[str, tuple[int, int] | None]:
@@ -175,13 +177,7 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
     Returns the source (for showing diagnostics) and whether it is fit to parse.
     """
     display = str(path)
-    try:
-        read = read_regular(path, MAX_BYTES)
-    except OSError as err:
-        raise PathError(f"{path}: {err.strerror or err}") from err
-    if read is None:
-        raise PathError(f"{path}: not a regular file")
-    data, size = read
+    data, size = read_regular(path, MAX_BYTES)
     if size > MAX_BYTES:
         whole = SourceFile(display, "")
         sink.report(
@@ -261,13 +257,7 @@ def scan_regimens(root: Path) -> dict[str, RegimenInfo]:
     for path, _info in regimen_files(root):
         if path.name == LIBRARY_FILE:
             continue
-        try:
-            read = read_regular(path, MAX_BYTES)
-        except OSError as err:
-            raise _unreadable(path, err) from err
-        if read is None:  # no longer a file: it changed since the folder was listed
-            continue
-        head = read[0][:MAX_BYTES].decode("utf-8", errors="replace")
+        head = read_regular(path, MAX_BYTES)[0][:MAX_BYTES].decode("utf-8", errors="replace")
         found = _REGIMEN_ID.search(head)
         if found is None:
             continue
