@@ -90,6 +90,7 @@ def _foreign_files(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_cache_is_the_users_own_folder_0700_and_file_0600(cache_home: Path) -> None:
     cached = _warm(cache_home)
     assert stat.S_IMODE(cache_home.stat().st_mode) == 0o700
+    assert stat.S_IMODE(cache_home.parent.stat().st_mode) == 0o700  # $XDG_CACHE_HOME, made by regdsl
     assert stat.S_IMODE(cached.stat().st_mode) == 0o600
     assert list(Path(tempfile.gettempdir()).iterdir()) == []  # nothing in the shared temporary folder
 

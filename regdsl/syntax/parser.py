@@ -115,7 +115,9 @@ def _open_cache_folder() -> Iterator[int | None]:
     descriptor = None
     if folder is not None and os.name == "posix":
         try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
+            os.makedirs(folder.parent, mode=0o700, exist_ok=True)  # made 0700, as the XDG spec asks
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder, 0o700)
             descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _OPEN_FLAGS)
         except OSError:
             descriptor = None
