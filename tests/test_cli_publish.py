@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import signal
@@ -123,3 +124,42 @@ def test_serve_serves_a_built_site_until_interrupted(tmp_path: Path) -> None:
         proc.kill()
     assert proc.returncode == EXIT_OK
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--port", "70000", "70000 is not a port"),
+        ("--port", "65536", "65536 is not a port"),
+        ("--port", "-1", "-1 is not a port"),
+        ("--port", "http", "not a port number"),
+        ("--bind", "a" * 64, "cannot listen on"),  # a host name label longer than 63 characters
+        ("--bind", "256.256.256.256", "cannot listen on"),
+        ("--bind", "::1", "cannot listen on"),  # not an IPv4 address
+        ("--bind", "local\x00host", "cannot listen on"),
+        ("--bind", "", "cannot listen on"),  # every address: only by naming one
+    ],
+)
+def test_serve_with_a_bad_port_or_address_is_a_usage_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    says: str,
+) -> None:
+    def started(self: object, *args: object) -> None:
+        raise AssertionError("the server started")
+
+    monkeypatch.setattr(http.server.ThreadingHTTPServer, "serve_forever", started)
+    (tmp_path / ".regdsl-site").write_text("")
+    code: object
+    try:
+        code, printed = _run("serve", str(tmp_path), option, value)
+    except SystemExit as stopped:  # argparse refuses the option itself
+        code, printed = stopped.code, ""
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE, err
+    assert printed == ""
+    assert says in err
+    assert "INT001" not in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -134,8 +135,8 @@ def test_root_is_relative_to_the_configuration_file(tmp_path: Path) -> None:
     body += "    if response is CR: continue with cfg-target\n    otherwise: stop\n"
     (folder / "regimen.reg").write_text(body)
     assert _codes(_check(str(folder))[1]) == [("BRA001", "error")]  # the default root knows no cfg-target
-    (folder / "regdsl.toml").write_text('root = "../../library"\n')
-    assert load_config(folder / "regdsl.toml").config.root == library.resolve()
+    (tmp_path / "regdsl.toml").write_text('root = "library"\n')  # found from work/lib, two folders up
+    assert load_config(tmp_path / "regdsl.toml").config.root == library.resolve()
     assert _check(str(folder)) == (0, [])
 
 
@@ -221,6 +222,8 @@ def test_overridden_raises_for_unknown_names() -> None:
         ('ignore = ["SAF001"]\n', "CFG006", 1),
         ('severity = { "vinca-intrathecal" = "warning" }\n', "CFG006", 1),
         ('root = "no-such-folder"\n', "CFG007", 1),
+        ('root = "../../.."\n', "CFG008", 1),
+        ('root = "/"\n', "CFG008", 1),
     ],
 )
 def test_bad_configuration_is_located_and_exits_2(tmp_path: Path, text: str, code: str, line: int) -> None:
@@ -229,6 +232,114 @@ def test_bad_configuration_is_located_and_exits_2(tmp_path: Path, text: str, cod
     exit_code, found = _check(str(folder))
     assert exit_code == 2
     assert [(d["code"], d["line"], Path(str(d["path"])).name) for d in found] == [(code, line, "regdsl.toml")]
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "column"),
+    [
+        (b'\xef\xbb\xbfignore = ["TIM"]\n', 1, 1),  # a byte-order mark
+        (b'select = ["SAF"]\nignore = ["TIM\xff"]\n', 2, 15),  # not UTF-8, in a string
+        (b'select = ["SAF"]  # caf\xe9\n', 1, 24),  # not UTF-8, in a comment
+        (b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n", 1, 5004),  # nested too deeply for the TOML reader
+        (b"x = " + b"{ a = " * 2000 + b"1" + b" }" * 2000 + b"\n", 1, 5 + 6 * 1999),
+        (b'root = "../../.."\n', 1, 8),  # outside the configuration's folder
+        (b'root = "/"\n', 1, 8),
+        (b'root = "lib\\u0000"\n', 1, 1),  # a NUL: no such folder (shown at its key)
+    ],
+    ids=["bom", "not-utf8-string", "not-utf8-comment", "nested-arrays", "nested-tables", "up", "absolute", "nul"],
+)
+def test_unreadable_configuration_text_is_located_and_exits_2(
+    tmp_path: Path, data: bytes, line: int, column: int
+) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_bytes(data)
+    exit_code, found = _check(str(folder))
+    assert exit_code == 2
+    assert [(str(d["code"])[:3], d["line"], d["column"], Path(str(d["path"])).name) for d in found] == [
+        ("CFG", line, column, "regdsl.toml")
+    ]
+
+
+def test_a_root_that_leads_out_through_a_link_is_outside(tmp_path: Path) -> None:
+    folder = _library(tmp_path / "work")
+    (folder / "up").symlink_to(tmp_path)
+    (folder / "regdsl.toml").write_text('root = "up"\n')
+    exit_code, found = _check(str(folder))
+    assert exit_code == 2
+    assert [(d["code"], d["line"]) for d in found] == [("CFG008", 1)]
+    (folder / "inside").mkdir()
+    (folder / "in").symlink_to(folder / "inside")
+    (folder / "regdsl.toml").write_text('root = "in"\n')
+    assert _check(str(folder))[0] == 1  # a link to a folder inside is fine; the regimen has its trailing zero
+
+
+def test_an_oversized_configuration_is_located(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_bytes(b"# padding\n" * 200_000)
+    exit_code, found = _check(str(folder))
+    assert exit_code == 2
+    assert [d["code"] for d in found] == ["CFG001"]
+    assert "limited to 1,048,576 bytes" in str(found[0]["message"])
+
+
+def test_an_unreadable_configuration_is_exit_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _library(tmp_path)
+    config = folder / "regdsl.toml"
+    config.write_text('ignore = ["SAF101"]\n')
+    real_open = os.open
+
+    def denied(path: object, *args: object, **kwargs: object) -> int:
+        if path == config:
+            raise PermissionError(13, "Permission denied", str(config))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", denied)
+    assert main(["check", str(folder)], out=io.StringIO()) == 2
+    assert f"regdsl: error: {config}: cannot be read (Permission denied)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[tool]\nregdsl = { ignore = ["SAF101"] }\n',
+        'tool = { regdsl = { ignore = ["SAF101"] } }\n',
+        'tool.regdsl.ignore = ["SAF101"]\n',
+        '[tool]\nregdsl.ignore = ["SAF101"]\n',
+        '[ tool . "regdsl" ]\nignore = ["SAF101"]\n',
+    ],
+)
+def test_every_spelling_of_the_tool_table_is_found(tmp_path: Path, text: str) -> None:
+    folder = _library(tmp_path)
+    (folder / "pyproject.toml").write_text(text + '\n[project]\nname = "x"\n')
+    assert find_config(folder) == folder / "pyproject.toml"
+    assert _check(str(folder)) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "line"),
+    [
+        (b'[tool]\nregdsl = "x"\n', "CFG003", 2),
+        (b'[project]\nname = "x"\n[tool]\nregdsl = ["SAF"]\n', "CFG003", 4),
+        (b'\xef\xbb\xbf[tool.regdsl]\nignore = ["SAF101"]\n', "CFG001", 1),
+        (b'[tool.regdsl]\nignore = ["SAF101"]\n# \xff\n', "CFG001", 3),
+        (b'[tool.regdsl]\nignore = ["SAF101"\n', "CFG001", 3),
+    ],
+    ids=["string", "list", "bom", "not-utf8", "not-toml"],
+)
+def test_a_pyproject_meant_for_regdsl_is_never_passed_over(tmp_path: Path, data: bytes, code: str, line: int) -> None:
+    folder = _library(tmp_path)
+    (folder / "pyproject.toml").write_bytes(data)
+    exit_code, found = _check(str(folder))
+    assert exit_code == 2
+    assert [(d["code"], d["line"]) for d in found] == [(code, line)]
+
+
+def test_a_broken_pyproject_of_another_tool_is_passed_over(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "pyproject.toml").write_text('[project]\nname = "x\n[tool.ruff]\n')
+    assert find_config(folder) is None
 
 
 def test_bad_pyproject_table_is_located_in_the_table(tmp_path: Path) -> None:

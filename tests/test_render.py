@@ -11,12 +11,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import jsonschema
 import pytest
 
 from regdsl.render.context import RenderContext
-from regdsl.render.env import environment
+from regdsl.render.env import TemplateProblem, environment
 from regdsl.render.pages import render, render_all
 from tests.conftest import ROOT, check_golden
 from tests.facts import BUNDLED, bundled, bundled_facts, compile_alone, markdown_text, missing, norm, site_context
@@ -219,7 +218,7 @@ def test_a_library_can_override_one_template_and_keep_the_rest(tmp_path: Path) -
 def test_templates_are_strict_and_autoescaped(tmp_path: Path) -> None:
     (tmp_path / "references.html.j2").write_text("{{ no_such_name }}", encoding="utf-8")
     regimen_id = "leu-all-bcell-rr-inotuzumab"
-    with pytest.raises(jinja2.UndefinedError):
+    with pytest.raises(TemplateProblem, match=r"references\.html\.j2:1: .*no_such_name"):
         render("html", bundled(regimen_id), replace(site_context(regimen_id), templates=tmp_path))
     escaped = environment("html").from_string("{{ text }}").render(text="<script>x</script>")
     assert escaped == "&lt;script&gt;x&lt;/script&gt;"

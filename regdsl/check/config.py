@@ -8,7 +8,7 @@ a ``regdsl.toml``, found by walking up from the first checked path: the nearest 
 - ``select``, ``ignore``: lists of codes (``SAF101``), rule names (``dose-trailing-zero``) or
   code prefixes (``SAF``, ``SAF1``);
 - ``severity``: a table of code or name = ``"error"``, ``"warning"`` or ``"info"``;
-- ``root``: the library root, relative to the configuration file;
+- ``root``: the library root, relative to the configuration file (inside its folder);
 - ``exclude``: glob patterns of paths not to check, relative to the configuration file.
 
 Findings that cannot be suppressed cannot be ignored or downgraded either: naming one is
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from regdsl.check import rules as _rules  # noqa: F401 - registers every rule, so that rule names resolve
+from regdsl.compile.library import MAX_BYTES, decode_utf8, read_regular
 from regdsl.diagnostics import Code, Diagnostic, Label, Severity
 from regdsl.diagnostics import codes as c
 from regdsl.diagnostics.codes import REGISTRY, by_code_or_name
@@ -52,6 +53,9 @@ KEYS = ("select", "ignore", "severity", "root", "exclude")
 LEVELS = {level.value: level for level in Severity}
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
 _TOOL_HEADER = re.compile(r"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*\"?regdsl\"?[ \t]*[\].]", re.MULTILINE)
+# In a pyproject.toml that is not valid TOML: a line that looks like regdsl's (a header, a key).
+_TOOL_MENTION = re.compile(r"^[ \t]*(?:\[[ \t]*)?(?:tool[ \t]*\.[ \t]*)?[\"']?regdsl[\"']?[ \t]*[\].=]", re.MULTILINE)
+_BOM = b"\xef\xbb\xbf"
 
 
 class ConfigError(Exception):
@@ -180,10 +184,13 @@ class LoadedConfig:
 
 
 def _has_tool_table(path: Path) -> bool:
+    """Whether a ``pyproject.toml`` configures regdsl: it has ``tool.regdsl``, however it is written."""
+    text = read_regular(path, MAX_BYTES)[0].decode("utf-8", errors="replace").removeprefix("\ufeff")
     try:
-        return _TOOL_HEADER.search(path.read_text(encoding="utf-8", errors="replace")) is not None
-    except OSError:
-        return False
+        tool = tomllib.loads(text).get("tool")
+    except (tomllib.TOMLDecodeError, RecursionError):  # not TOML: regdsl's if it looks so, to report why
+        return _TOOL_MENTION.search(text) is not None
+    return isinstance(tool, dict) and "regdsl" in tool
 
 
 def find_config(start: Path) -> Path | None:
@@ -338,11 +345,25 @@ class _Reader:
                 'such as `root = "regimens"`',
             )
             return None
-        root = (folder / value).resolve()
-        if not root.is_dir():
+        where = self.value_at(value, self.key_at("root")[0])
+        try:
+            root = (folder / value).resolve()
+        except (OSError, ValueError):  # a loop of links, a NUL
+            root = None
+        base = folder.resolve()
+        if root is not None and root != base and base not in root.parents:
+            self.report(
+                c.CONFIG_ROOT_OUTSIDE,
+                where,
+                f"the library root `{value}` is outside the folder of this configuration",
+                "outside this folder",
+                "give a folder inside the one that holds this file, or move the configuration to the library's folder",
+            )
+            return None
+        if root is None or not root.is_dir():
             self.report(
                 c.CONFIG_BAD_ROOT,
-                self.value_at(value, self.key_at("root")[0]),
+                where,
                 f"the library root `{value}` is not a folder",
                 "no such folder",
                 "give the library's folder, relative to this file",
@@ -352,13 +373,20 @@ class _Reader:
 
 
 def load_config(path: Path) -> LoadedConfig:
-    """Read and check one configuration file; ``[tool.regdsl]`` when it is a ``pyproject.toml``."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    source = SourceFile(_display(path), text)
+    """Read and check one configuration file; ``[tool.regdsl]`` when it is a ``pyproject.toml``.
+
+    Raises ``PathError`` for a file that cannot be read; what it holds is reported as findings.
+    """
+    source, unreadable = _decoded(path)
+    if unreadable is not None:
+        return LoadedConfig(Config(path=path), (unreadable,), source)
+    text = source.text
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         return LoadedConfig(Config(path=path), (_syntax_error(source, err),), source)
+    except RecursionError:  # tomllib reads nested arrays and tables by recursion
+        return LoadedConfig(Config(path=path), (_too_deep(source),), source)
     table: object = document
     base = 0
     if path.name == PYPROJECT:
@@ -415,9 +443,74 @@ def _syntax_error(source: SourceFile, err: tomllib.TOMLDecodeError) -> Diagnosti
         starts = source.index.starts
         offset = min(starts[line - 1] + column - 1, len(source.text)) if line <= len(starts) else len(source.text)
     what = _TOML_AT.sub("", message).strip()
-    return Diagnostic(
-        code=c.CONFIG_SYNTAX,
-        message=f"the configuration is not valid TOML: {what[:1].lower()}{what[1:]}",
-        primary=Label(source.span(offset, offset + 1), "here"),
-        help="see https://toml.io for the syntax; nothing is checked until this is fixed",
+    return _not_toml(
+        source,
+        offset,
+        offset + 1,
+        f"the configuration is not valid TOML: {what[:1].lower()}{what[1:]}",
+        "here",
+        "see https://toml.io for the syntax; nothing is checked until this is fixed",
+    )
+
+
+def _not_toml(source: SourceFile, start: int, end: int, message: str, label: str, help: str) -> Diagnostic:
+    return Diagnostic(code=c.CONFIG_SYNTAX, message=message, primary=Label(source.span(start, end), label), help=help)
+
+
+def _decoded(path: Path) -> tuple[SourceFile, Diagnostic | None]:
+    """Return the configuration's text, and why it cannot be read as TOML before parsing (size, BOM, bytes)."""
+    data, size = read_regular(path, MAX_BYTES)
+    display = _display(path)
+    if size > MAX_BYTES:
+        source = SourceFile(display, "")
+        return source, _not_toml(
+            source,
+            0,
+            0,
+            f"the configuration is {size:,} bytes; a configuration is limited to {MAX_BYTES:,} bytes",
+            "not read",
+            "check that this is the configuration file",
+        )
+    bom = data.startswith(_BOM)
+    text, bad = decode_utf8(data.removeprefix(_BOM))
+    source = SourceFile(display, text)
+    if bom:
+        return source, _not_toml(
+            source,
+            0,
+            min(1, len(text)),
+            "the configuration starts with a byte-order mark (U+FEFF), which TOML does not allow",
+            "byte-order mark before this",
+            "save the file as UTF-8 without a byte-order mark",
+        )
+    if bad is not None:
+        offset, byte = bad
+        return source, _not_toml(
+            source,
+            offset,
+            offset + 1,
+            f"byte 0x{byte:02x} is not UTF-8 text; a configuration is UTF-8",
+            "not UTF-8",
+            "save the file as UTF-8 text",
+        )
+    return source, None
+
+
+def _too_deep(source: SourceFile) -> Diagnostic:
+    """Locate where arrays and tables nest deepest (counting brackets, which is enough to point at it)."""
+    depth = deepest = at = 0
+    for offset, char in enumerate(source.text):
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, offset
+        elif char in "]}":
+            depth -= 1
+    return _not_toml(
+        source,
+        at,
+        min(at + 1, len(source.text)),
+        "the configuration nests arrays or tables too deeply to be read",
+        "nested too deeply",
+        "a configuration needs lists of strings and one level of tables",
     )

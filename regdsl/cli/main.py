@@ -178,9 +178,10 @@ class _ProgressBar:
 
 
 def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.render.env import TemplateProblem
     from regdsl.render.site import SiteError, build_site
 
-    usage: tuple[type[Exception], ...] = (SiteError, *_usage_errors())
+    usage: tuple[type[Exception], ...] = (SiteError, TemplateProblem, *_usage_errors())
     target = Path(args.out)
     bar = _ProgressBar.wanted("building")
     try:
@@ -211,9 +212,11 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
 
 
 def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.render.env import TemplateProblem
     from regdsl.render.output import SiteError, replace_file
     from regdsl.render.site import render_page
 
+    usage: tuple[type[Exception], ...] = (TemplateProblem, *_usage_errors())
     source = Path(args.file)
     if source.is_dir():
         return _usage_error(f"{source}: is a folder; `regdsl render` takes one .reg file (`regdsl build` a folder)")
@@ -226,7 +229,7 @@ def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
         result, page = render_page(
             source, args.to, strict=args.strict, templates=_templates(args), **_check_options(args)
         )
-    except _usage_errors() as err:
+    except usage as err:
         return _usage_error(err)
     code = _report(args, result, sys.stderr)  # stdout is the page's
     if code != EXIT_OK:
@@ -260,10 +263,13 @@ def _cmd_serve(args: argparse.Namespace, out: _Output) -> int:
     if not is_site(folder):
         return _usage_error(f"{folder}: not a site built by `regdsl build` (no {MARKER}); build one first")
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    if not args.bind:  # the empty address is every address: that must be asked for by name (0.0.0.0)
+        return _usage_error("cannot listen on an empty address: name one, such as 127.0.0.1")
     try:
         server = ThreadingHTTPServer((args.bind, args.port), handler)
-    except OSError as err:
-        return _usage_error(f"cannot listen on {args.bind}:{args.port}: {err.strerror or err}")
+    except (OSError, OverflowError, ValueError, TypeError) as err:  # a name IDNA cannot encode; a NUL
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        return _usage_error(f"cannot listen on {args.bind}:{args.port}: {reason}")
     with server:
         host, port = server.server_address[:2]
         out.write(f"serving {visible(str(folder))} at http://{host!s}:{port}/ (Ctrl-C to stop)\n")
@@ -327,9 +333,22 @@ def _cmd_explain(args: argparse.Namespace, out: _Output) -> int:
 _PAGE_FORMATS = ("html", "md", "json")
 
 
+def _port(text: str) -> int:
+    """Read ``--port``: a TCP port, 0 to 65535 (0 picks a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 0 to 65535 (0 picks a free one)")
+    return port
+
+
 def _add_templates_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--templates", metavar="DIR", help="a folder of templates that replace the bundled ones, file by file"
+        "--templates",
+        metavar="DIR",
+        help="a folder of templates that replace the bundled ones, file by file (trusted configuration; sandboxed)",
     )
 
 
@@ -411,7 +430,7 @@ def _build_parser() -> _Parser:
 
     serve = commands.add_parser("serve", help="serve a built site over HTTP, for a look in a browser")
     serve.add_argument("site", nargs="?", default="site", metavar="SITE", help="the built site (default: site)")
-    serve.add_argument("--port", type=int, default=8000, help="the port (default: 8000; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8000, help="the port (default: 8000; 0 picks a free one)")
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS", help="the address (default: 127.0.0.1)")
     serve.set_defaults(run=_cmd_serve)
 

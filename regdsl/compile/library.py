@@ -1,8 +1,17 @@
-"""Reading a library: finding files and their root, decoding them, checking them together."""
+"""Reading a library: finding files and their root, decoding them, checking them together.
+
+Only regular files are read: a FIFO, a device or a socket named ``*.reg`` is never opened
+(files are opened without blocking, and checked again once open), and links to folders
+are not followed (no loop, nothing outside the folder). A folder or file that cannot be
+read is a ``PathError`` naming it: nothing under it vanishes silently from a check.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +35,14 @@ __all__ = [
     "RegimenInfo",
     "check_paths",
     "collect",
+    "decode_utf8",
     "duplicate_ids",
     "find_root",
     "load_library",
     "lower_file",
+    "read_regular",
     "read_source",
+    "regimen_files",
     "scan_regimens",
 ]
 
@@ -38,6 +50,8 @@ LIBRARY_FILE = "library.reg"
 MAX_BYTES = 1 << 20
 MAX_HIDDEN = 20  # invisible characters reported in one file
 _REGIMEN_ID = re.compile(r"^regimen[ \t]+([A-Za-z0-9_-]+)", re.MULTILINE)
+# What stat says of a link that leads nowhere (missing, or a loop): no file there, not an error.
+_DANGLING = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP})
 
 
 class PathError(Exception):
@@ -63,22 +77,98 @@ def find_root(path: Path) -> Path:
     return folder
 
 
+def _unreadable(path: object, err: OSError) -> PathError:
+    return PathError(f"{path}: cannot be read ({err.strerror or err})")
+
+
+def regimen_files(folder: Path) -> list[tuple[Path, os.stat_result]]:
+    """Return every regular ``*.reg`` file under ``folder`` with its status, sorted by path.
+
+    Links to folders are not followed; a link to a file is. Raises ``PathError`` for a
+    folder or file that cannot be read.
+    """
+    found: list[tuple[Path, os.stat_result]] = []
+    pending = [os.fspath(folder)]
+    while pending:  # a stack, not recursion: any depth of folders
+        top = pending.pop()
+        try:
+            with os.scandir(top) as listing:
+                entries = list(listing)
+        except OSError as err:
+            raise _unreadable(top, err) from err
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                    continue
+                if not entry.name.endswith(".reg"):
+                    continue
+                info = os.stat(entry.path)
+            except OSError as err:
+                if err.errno in _DANGLING:
+                    continue
+                raise _unreadable(entry.path, err) from err
+            if stat.S_ISREG(info.st_mode):
+                found.append((Path(entry.path), info))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
 def collect(paths: Sequence[Path]) -> list[Path]:
-    """Expand folders to their ``*.reg`` files (recursively), in a stable order."""
-    files: dict[Path, None] = {}
+    """Expand folders to their regular ``*.reg`` files (see ``regimen_files``), in a stable order.
+
+    A file named twice (``lib lib/x.reg``, ``lib/../lib/x.reg``, a link to it) is kept once, as first named.
+    """
+    files: dict[tuple[int, int], Path] = {}
     for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*.reg") if p.is_file())
+        try:
+            info = path.stat()
+        except OSError as err:
+            if err.errno in _DANGLING:
+                raise PathError(f"{path}: no such file or folder") from err
+            raise _unreadable(path, err) from err
+        if stat.S_ISDIR(info.st_mode):
+            found = regimen_files(path)
             if not found:
                 raise PathError(f"{path}: no .reg files in this folder")
-            files.update(dict.fromkeys(found))
-        elif path.is_file():
-            files[path] = None
-        elif path.exists():
-            raise PathError(f"{path}: not a file or folder")
+            for file, file_info in found:
+                files.setdefault((file_info.st_dev, file_info.st_ino), file)
+        elif stat.S_ISREG(info.st_mode):
+            files.setdefault((info.st_dev, info.st_ino), path)
         else:
-            raise PathError(f"{path}: no such file or folder")
-    return list(files)
+            raise PathError(f"{path}: not a file or folder")
+    return list(files.values())
+
+
+def read_regular(path: Path, limit: int) -> tuple[bytes, int]:
+    """Return the first ``limit + 1`` bytes of the regular file ``path`` and its size.
+
+    A FIFO, device or socket is never opened (nor waited on, should one take the file's
+    place). Raises ``PathError`` naming a path that is not a regular file or cannot be read.
+    """
+    try:
+        if stat.S_ISREG(os.stat(path).st_mode):
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+            with os.fdopen(descriptor, "rb") as handle:
+                info = os.fstat(descriptor)
+                if stat.S_ISREG(info.st_mode):
+                    data = handle.read(limit + 1)
+                    return data, max(info.st_size, len(data))
+    except OSError as err:
+        raise _unreadable(path, err) from err
+    raise PathError(f"{path}: not a regular file")
+
+
+def decode_utf8(data: bytes) -> tuple[str, tuple[int, int] | None]:
+    """Decode UTF-8 text; where it is not, also the offset (in the text) and value of the first bad byte.
+
+    Bytes that are not UTF-8 become U+FFFD in the text, so it can still be shown.
+    """
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as err:
+        prefix = data[: err.start].decode("utf-8")
+        return prefix + data[err.start :].decode("utf-8", errors="replace"), (len(prefix), data[err.start])
 
 
 def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
@@ -87,37 +177,31 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
     Returns the source (for showing diagnostics) and whether it is fit to parse.
     """
     display = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            whole = SourceFile(display, "")
-            sink.report(
-                c.FILE_TOO_LARGE,
-                whole.whole(),
-                f"the file is {size:,} bytes; regimen files are limited to {MAX_BYTES:,} bytes",
-                label="not read",
-                help="check that this is a regimen file, or split it",
-            )
-            return whole, False
-        data = path.read_bytes()
-    except OSError as err:
-        raise PathError(f"{path}: {err.strerror or err}") from err
+    data, size = read_regular(path, MAX_BYTES)
+    if size > MAX_BYTES:
+        whole = SourceFile(display, "")
+        sink.report(
+            c.FILE_TOO_LARGE,
+            whole.whole(),
+            f"the file is {size:,} bytes; regimen files are limited to {MAX_BYTES:,} bytes",
+            label="not read",
+            help="check that this is a regimen file, or split it",
+        )
+        return whole, False
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        prefix = data[: err.start].decode("utf-8")
-        source = SourceFile(display, prefix + data[err.start :].decode("utf-8", errors="replace"))
+    text, invalid = decode_utf8(data)
+    source = SourceFile(display, text)
+    if invalid is not None:
+        offset, byte = invalid
         sink.report(
             c.NOT_UTF8,
-            source.span(len(prefix), len(prefix) + 1),
-            f"byte 0x{data[err.start]:02x} is not UTF-8 text",
+            source.span(offset, offset + 1),
+            f"byte 0x{byte:02x} is not UTF-8 text",
             label="not UTF-8",
             help="save the file as UTF-8 text",
         )
         return source, False
-    source = SourceFile(display, text)
     if not _hidden_ok(source, sink):
         return source, False
     if not text.strip():
@@ -193,16 +277,15 @@ def _scanned_name(head: str, start: int) -> str | None:
 
 
 def scan_regimens(root: Path) -> dict[str, RegimenInfo]:
-    """Read the id, status and name of every regimen under ``root`` by a quick scan, not a parse."""
+    """Read the id, status and name of every regimen under ``root`` by a quick scan, not a parse.
+
+    Raises ``PathError`` for a folder or file under ``root`` that cannot be read.
+    """
     infos: dict[str, RegimenInfo] = {}
-    for path in sorted(root.rglob("*.reg")):
+    for path, _info in regimen_files(root):
         if path.name == LIBRARY_FILE:
             continue
-        try:
-            with path.open(encoding="utf-8", errors="replace") as handle:
-                head = handle.read(MAX_BYTES)
-        except OSError:
-            continue
+        head = read_regular(path, MAX_BYTES)[0][:MAX_BYTES].decode("utf-8", errors="replace")
         found = _REGIMEN_ID.search(head)
         if found is None:
             continue

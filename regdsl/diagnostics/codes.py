@@ -435,8 +435,9 @@ CONFIG_SYNTAX = _code(
     "config-syntax-error",
     E,
     "the configuration file is not valid TOML",
-    "What it does: reports a `regdsl.toml` or `pyproject.toml` that cannot be read as TOML. "
-    "Nothing is checked until it is fixed (exit code 2).\n\n"
+    "What it does: reports a `regdsl.toml` or `pyproject.toml` that cannot be read as TOML: a "
+    "syntax error, bytes that are not UTF-8, a byte-order mark, arrays or tables nested too deeply, "
+    "or a file over 1 MiB. Nothing is checked until it is fixed (exit code 2).\n\n"
     "Why it matters: a configuration that cannot be read would silently select the wrong rules.\n\n"
     'Example: `select = ["SAF"`\n\n'
     'Use instead: `select = ["SAF"]`',
@@ -514,6 +515,21 @@ CONFIG_BAD_ROOT = _code(
     "root makes every link look broken.\n\n"
     'Example: `root = "regimnes"`\n\n'
     'Use instead: `root = "regimens"`',
+    suppressible=False,
+)
+
+CONFIG_ROOT_OUTSIDE = _code(
+    "CFG008",
+    "config-root-outside",
+    E,
+    "the configured library root is outside the configuration's folder",
+    "What it does: reports a `root` that leads out of the folder holding the configuration file "
+    "(`..`, an absolute path, a link to elsewhere).\n\n"
+    "Why it matters: every `*.reg` file under the root is read to resolve links; a root such as "
+    "`../../..` would read the whole file system, and regimens that are not the library's would "
+    "answer its links.\n\n"
+    'Example: `root = "../../.."`\n\n'
+    'Use instead: `root = "regimens"`, or move the configuration to the library\'s folder.',
     suppressible=False,
 )
 

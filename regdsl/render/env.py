@@ -2,22 +2,42 @@
 
 Both are strict (an undefined name is an error, never an empty string) and load the
 bundled templates, which a library may override file by file with ``--templates DIR``.
+Templates are trusted configuration (they write the pages clinicians read), yet they run
+in jinja2's immutable sandbox: a template reads the view it is given and can reach no
+Python internals, call no unsafe method and change nothing. A template that cannot be
+used (a syntax error, an undefined name, a forbidden access, a failure in its own code)
+is a ``TemplateProblem`` naming its file and line.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
+import traceback
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from types import TracebackType
+from typing import Any, Literal
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from regdsl.render.prose import Block, Item, Run
 from regdsl.source import visible
 
-__all__ = ["environment", "md_cell", "md_code", "md_lines", "md_prose", "md_text", "static_text"]
+__all__ = [
+    "TemplateProblem",
+    "environment",
+    "md_cell",
+    "md_code",
+    "md_lines",
+    "md_prose",
+    "md_text",
+    "render_template",
+    "static_text",
+]
 
 # Characters that GitHub-flavoured Markdown reads as markup anywhere in running text.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -102,13 +122,35 @@ def static_text(name: str) -> str:
     return resources.files("regdsl.render").joinpath("static", name).read_text(encoding="utf-8")
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """jinja2's immutable sandbox, remembering its verdict on each attribute of each type.
+
+    jinja2 decides whether an attribute is safe from the attribute's name and the object's
+    type alone (a name with an underscore, an internal attribute of a function, method,
+    frame or generator, a method that changes a list, dict or set), so one verdict per
+    type and name holds for every object of the type. It is most of the sandbox's cost.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._verdicts: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
+        """Whether ``obj.attr`` may be read: jinja2's verdict for the type and name, once."""
+        key = (type(obj), attr)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
+        return verdict
+
+
 @functools.cache
-def environment(kind: Literal["html", "md"], templates: Path | None = None) -> jinja2.Environment:
+def environment(kind: Literal["html", "md"], templates: Path | None = None) -> ImmutableSandboxedEnvironment:
     """Return the environment for ``kind``, with ``templates`` (a folder) overriding the bundled ones."""
     loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("regdsl.render", "templates")]
     if templates is not None:
         loaders.insert(0, jinja2.FileSystemLoader(str(templates)))
-    env = jinja2.Environment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=kind == "html",
         undefined=jinja2.StrictUndefined,
@@ -123,3 +165,56 @@ def environment(kind: Literal["html", "md"], templates: Path | None = None) -> j
     env.filters["md_prose"] = md_prose
     env.filters["md_lines"] = md_lines
     return env
+
+
+class TemplateProblem(Exception):
+    """A template that cannot be used, with its file and line in the message (exit 2)."""
+
+
+_BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+
+
+def _in_folder(filename: str, folder: str) -> bool:
+    return os.path.abspath(filename).startswith(os.path.join(os.path.abspath(folder), ""))
+
+
+def _template_line(tb: TracebackType | None, folders: tuple[str, ...]) -> tuple[str, int] | None:
+    """Return the file and line of the innermost template frame of ``tb`` (jinja2 rewrites its frames so)."""
+    found = None
+    for frame, line in traceback.walk_tb(tb):
+        filename = frame.f_code.co_filename
+        if any(_in_folder(filename, folder) for folder in folders):
+            found = (filename, line)
+    return found
+
+
+def render_template(kind: Literal["html", "md"], templates: Path | None, name: str, **values: object) -> str:
+    """Render the template ``name`` of ``kind``'s environment with ``values``.
+
+    Raises ``TemplateProblem`` for a template that cannot be used: a syntax error, an
+    undefined name, a forbidden access or a missing template anywhere, and any other failure
+    raised in a template of ``templates`` (a failure in a bundled template is regdsl's own).
+    """
+    ours = os.fspath(templates) if templates is not None else None
+    try:
+        return environment(kind, templates).get_template(name).render(**values)
+    except jinja2.TemplateSyntaxError as err:
+        where = f"{err.filename or err.name or name}:{err.lineno}"
+        raise TemplateProblem(f"{where}: template syntax error: {err.message}") from None
+    except Exception as err:
+        located = _template_line(err.__traceback__, (_BUNDLED,) if ours is None else (ours, _BUNDLED))
+        user_fault = located is not None and ours is not None and _in_folder(located[0], ours)
+        if not isinstance(err, jinja2.TemplateError) and not user_fault:
+            raise
+        where = f"{located[0]}:{located[1]}" if located else name
+        raise TemplateProblem(f"{where}: {_what(err)}") from None
+
+
+def _what(err: Exception) -> str:
+    if isinstance(err, SecurityError):
+        return f"the template is not allowed this: {err}"
+    if isinstance(err, jinja2.UndefinedError):
+        return f"the template names something that is not there: {err}"
+    if isinstance(err, jinja2.TemplateNotFound):
+        return f"no template `{err.name}`"
+    return f"the template failed: {type(err).__name__}: {err}"

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from regdsl.compile.passes import Compiled
 from regdsl.render.context import RenderContext
-from regdsl.render.env import environment, static_text
+from regdsl.render.env import render_template, static_text
 from regdsl.render.pictures import Calendar, Timeline, calendar, timelines
 from regdsl.render.view import PageView, build_view
 
@@ -47,8 +47,9 @@ def _pictures(compiled: Compiled, page: PageView) -> dict[str, _Pictures]:
 
 def html_page(page: PageView, compiled: Compiled, context: RenderContext) -> str:
     """Write the HTML page of a page view (the compiled regimen gives its pictures)."""
-    template = environment("html", context.templates).get_template("page.html.j2")
-    return template.render(page=page, pictures=_pictures(compiled, page), css=stylesheet())
+    return render_template(
+        "html", context.templates, "page.html.j2", page=page, pictures=_pictures(compiled, page), css=stylesheet()
+    )
 
 
 def render_html(compiled: Compiled, context: RenderContext) -> str:

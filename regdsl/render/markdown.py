@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from regdsl.compile.passes import Compiled
 from regdsl.render.context import RenderContext
-from regdsl.render.env import environment
+from regdsl.render.env import render_template
 from regdsl.render.view import PageView, build_view
 
 __all__ = ["markdown_page", "render_markdown"]
@@ -12,7 +12,7 @@ __all__ = ["markdown_page", "render_markdown"]
 
 def markdown_page(page: PageView, context: RenderContext) -> str:
     """Write the Markdown page of a page view."""
-    return environment("md", context.templates).get_template("page.md.j2").render(page=page)
+    return render_template("md", context.templates, "page.md.j2", page=page)
 
 
 def render_markdown(compiled: Compiled, context: RenderContext) -> str:

@@ -35,7 +35,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.document import inert_json
-from regdsl.render.env import environment, static_text
+from regdsl.render.env import render_template, static_text
 from regdsl.render.output import MARKER, SiteError, check_out, claim, is_site, refuse_overlap, swap, writing
 from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile, visible
@@ -312,7 +312,7 @@ def _index_html(entries: Sequence[IndexEntry], templates: Path | None) -> str:
         search_global=SEARCH_GLOBAL,
         version=__version__,
     )
-    return environment("html", templates).get_template(INDEX_TEMPLATE).render(view=view)
+    return render_template("html", templates, INDEX_TEMPLATE, view=view)
 
 
 def _write_index(folder: Path, entries: Sequence[IndexEntry], templates: Path | None) -> None:

@@ -1,4 +1,4 @@
-"""The Lark LALR parser: built once, cached outside the package, errors as diagnostics.
+"""The Lark LALR parser: built once, cached in the user's own cache folder, errors as diagnostics.
 
 Only this package imports lark. A syntax error does not stop the parse: the line at
 fault (and the block indented under it) is blanked out, keeping every offset, and the
@@ -7,14 +7,18 @@ file is parsed again, so one run reports every broken line.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import io
 import os
-import tempfile
+import pickle
+import stat
+import sys
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import cast
+from typing import NoReturn, cast
 
 import lark
 from lark import Lark, Token
@@ -76,15 +80,112 @@ def grammar_text() -> str:
     return (Path(__file__).resolve().parents[2] / "grammar" / "regdsl.lark").read_text(encoding="utf-8")
 
 
-def _cache_path(grammar: str) -> str | None:
-    base = os.environ.get("REGDSL_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    folder = Path(base) / "regdsl" if base else Path(tempfile.gettempdir()) / "regdsl-cache"
+# The grammar cache. Lark's own cache unpickles a file at a path it opens itself, before
+# checking its hash; regdsl manages the file instead: in the user's own cache folder, opened
+# without following links, used only when it and its folder are the user's and writable by
+# no one else, written whole to a new file and renamed into place, and read by an
+# unpickler that refuses every class and function, so no cache can run code. A cache
+# that is refused or damaged only means the parser is built from the grammar again.
+_CACHE_FORMAT = "regdsl-grammar-cache 1"
+_CACHE_LIMIT = 16 << 20  # bytes; the cache is about 100 KB
+_OPEN_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC if os.name == "posix" else 0
+
+
+def _cache_folder() -> Path | None:
+    """Return the per-user cache folder: ``$REGDSL_CACHE_DIR``, else the XDG cache's ``regdsl``."""
+    named = os.environ.get("REGDSL_CACHE_DIR")
+    if named:
+        return Path(named)
+    xdg = os.environ.get("XDG_CACHE_HOME")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"  # the XDG spec: absolute only
+    except RuntimeError:  # no home folder to be found
+        return None
+    return base / "regdsl"
+
+
+def _trusted(info: os.stat_result) -> bool:
+    """Whether a cache file or folder is the user's own and writable by no one else."""
+    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+@contextlib.contextmanager
+def _open_cache_folder() -> Iterator[int | None]:
+    """Yield a descriptor of the cache folder (made 0700 if new), or None when it cannot be trusted."""
+    folder = _cache_folder()
+    descriptor = None
+    if folder is not None and os.name == "posix":
+        try:
+            os.makedirs(folder.parent, mode=0o700, exist_ok=True)  # made 0700, as the XDG spec asks
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder, 0o700)
+            descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _OPEN_FLAGS)
+        except OSError:
+            descriptor = None
+    try:
+        if descriptor is not None and _trusted(os.fstat(descriptor)):
+            yield descriptor
+        else:
+            yield None
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
+
+
+class _DataOnly(pickle.Unpickler):
+    """Unpickles plain data only: every class or function a pickle names is refused."""
+
+    def find_class(self, module: str, name: str) -> NoReturn:
+        raise pickle.UnpicklingError(f"the grammar cache names {module}.{name}: refused")
+
+
+def _cache_header(key: str, payload: bytes) -> bytes:
+    return f"{_CACHE_FORMAT} {key} {hashlib.sha256(payload).hexdigest()}\n".encode()
+
+
+def _load_cached(folder: int, name: str, key: str, runtime: dict[str, object]) -> Lark | None:
+    """Return the parser saved in the cache file ``name``, or None if it is missing, refused or damaged."""
+    try:
+        # Non-blocking: a FIFO opens at once, and is refused for not being a file.
+        descriptor = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _OPEN_FLAGS, dir_fd=folder)
     except OSError:
         return None
-    digest = hashlib.sha256(f"{lark.__version__}\n{grammar}".encode()).hexdigest()[:16]
-    return str(folder / f"grammar-{digest}.lark.cache")
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or not _trusted(info) or info.st_size > _CACHE_LIMIT:
+            return None
+        try:
+            data = handle.read(_CACHE_LIMIT + 1)
+        except OSError:
+            return None
+    header, _, payload = data.partition(b"\n")
+    if header + b"\n" != _cache_header(key, payload):
+        return None
+    try:
+        saved = _DataOnly(io.BytesIO(payload)).load()
+        # What ``Lark.load`` does, given the runtime objects as lark's own cache gives them.
+        return Lark.__new__(Lark)._load(saved, **runtime)
+    except Exception:  # a cache that checks out but does not load (another lark): build instead
+        return None
+
+
+def _save_cached(folder: int, name: str, key: str, built: Lark, runtime: dict[str, object]) -> None:
+    """Write the parser to a new file in the cache folder and rename it over ``name``; failures pass."""
+    buffer = io.BytesIO()
+    built.save(buffer, exclude_options=tuple(runtime))  # the objects regdsl runs with are given at load
+    payload = buffer.getvalue()
+    temporary = f".{name}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600, dir_fd=folder)
+    except OSError:
+        return
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(_cache_header(key, payload) + payload)
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)  # replaces a link, never follows it
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=folder)
 
 
 class _Comments:
@@ -112,22 +213,40 @@ _TRANSFORMER = ToAst(MAX_NESTING)
 
 
 def build_parser(*, strict: bool = False, cache: bool = True, transform: bool = False) -> Lark:
-    """Build the LALR parser from the grammar (``strict`` fails on any conflict).
+    """Build the LALR parser from the grammar (``strict`` fails on any conflict), or read it from the cache.
 
     With ``transform`` the parser builds syntax nodes as it reduces, instead of a tree.
     """
     grammar = grammar_text()
+    # What lark is given again when it loads a saved parser: the objects this process runs with.
+    runtime: dict[str, object] = {
+        "postlex": _RegIndenter(),
+        "propagate_positions": False,
+        "lexer_callbacks": {"_NL": _COMMENTS},
+        "transformer": _TRANSFORMER if transform else None,
+    }
+    if not cache:
+        return _compile(grammar, strict, runtime)
+    key = hashlib.sha256(f"{lark.__version__}\n{sys.version_info[:2]}\n{strict}\n{grammar}".encode()).hexdigest()
+    name = f"grammar-{key[:16]}.cache"
+    with _open_cache_folder() as folder:
+        loaded = _load_cached(folder, name, key, runtime) if folder is not None else None
+        if loaded is not None:
+            return loaded
+        built = _compile(grammar, strict, runtime)
+        if folder is not None:
+            _save_cached(folder, name, key, built, runtime)
+        return built
+
+
+def _compile(grammar: str, strict: bool, runtime: dict[str, object]) -> Lark:
     return Lark(
         grammar,
         parser="lalr",
         lexer="contextual",
-        postlex=_RegIndenter(),
-        propagate_positions=False,
         maybe_placeholders=True,
         strict=strict,
-        cache=_cache_path(grammar) if cache else False,
-        lexer_callbacks={"_NL": _COMMENTS},
-        transformer=_TRANSFORMER if transform else None,
+        **runtime,
     )
 
 
