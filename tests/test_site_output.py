@@ -56,9 +56,10 @@ def _root_inside(out: Path) -> tuple[list[str], Path]:
 
 
 def _configured_root_inside(out: Path) -> tuple[list[str], Path]:
+    # The configured root must lie in the configuration's folder (CFG008): here both hold the site.
     library = _copy_library(out.parent / "library")
     shutil.copytree(library, out / "root")
-    (library / "regdsl.toml").write_text(f'root = "{(out / "root").as_posix()}"\n', encoding="utf-8")
+    (out.parent / "regdsl.toml").write_text(f'root = "{out.name}/root"\n', encoding="utf-8")
     return [str(library)], out / "root" / "library.reg"
 
 
