@@ -17,7 +17,8 @@ from typing import Literal, assert_never
 
 from regdsl.diagnostics import Code, Label, Sink
 from regdsl.diagnostics import codes as c
-from regdsl.model import ast, ir
+from regdsl.model import ast, ir, limits
+from regdsl.model.limits import AMOUNT_LIMIT, Limit
 from regdsl.model.medicines import Medicine, MedicineTable
 from regdsl.model.vocabulary import (
     ERROR_PRONE_UNITS,
@@ -57,9 +58,23 @@ class LibraryDefs:
     regimen_ids: frozenset[str] | None = None
 
 
+def _shown(text: str) -> str:
+    """Return a number as a message shows it: whole when short, else its first digits and its length."""
+    return text if len(text) <= 16 else f"{text[:8]}… ({len(text)} characters)"
+
+
 def _point(span: Span) -> Span:
     """Return an empty span at the end of ``span``, for "expected something here"."""
     return replace(span, start=span.end)
+
+
+class _TooComplex(Exception):
+    """The regimen expands beyond a work limit: lowering stops, and the regimen is not checked further."""
+
+    def __init__(self, span: Span, message: str) -> None:
+        super().__init__(message)
+        self.span = span
+        self.message = message
 
 
 class _Lowerer:
@@ -69,6 +84,18 @@ class _Lowerer:
         self.aliases: dict[str, Medicine] = {}
         self.blocks: dict[str, ast.BlockDef] = dict(defs.blocks)
         self.spellings: dict[str, tuple[str, Span]] = {}
+        self.doses = 0  # the doses written so far, counted against limits.DOSES
+        self.groups = 0
+
+    def count(self, span: Span, doses: int) -> None:
+        """Count ``doses`` more doses written at ``span``; beyond limits.DOSES the regimen is too complex."""
+        self.doses += doses
+        if self.doses > limits.DOSES.value:
+            raise _TooComplex(
+                span,
+                f"the regimen holds more than {limits.DOSES.value:,} doses by this line (each day of each "
+                "line of each cycle group, once more for each relation)",
+            )
 
     # -- small resolvers ---------------------------------------------------------
 
@@ -87,23 +114,56 @@ class _Lowerer:
         guess = close_match(word, candidates)
         self.sink.report(code, span, message, label=label, help=f"did you mean `{guess}`?" if guess else otherwise)
 
-    def integer(self, word: ast.Word, what: str) -> int | None:
+    def whole(self, word: ast.Word, what: str) -> bool:
+        """Whether ``word`` is a whole number; reported when it is not."""
         if word.text.isdigit():
-            return int(word.text)
+            return True
         self.sink.report(
             c.BAD_NUMBER,
             word.span,
-            f"{what} must be a whole number, not `{word.text}`",
+            f"{what} must be a whole number, not `{_shown(word.text)}`",
             label="a whole number is needed here",
         )
-        return None
+        return False
+
+    def integer(self, word: ast.Word, what: str, limit: Limit) -> int | None:
+        """Read a whole number no larger than ``limit``; report it otherwise."""
+        if not self.whole(word, what):
+            return None
+        if len(word.text.lstrip("0")) > len(str(limit.value)) or int(word.text) > limit.value:
+            self.beyond(word.span, f"{what} of {_shown(word.text)}", limit)
+            return None
+        return int(word.text)
+
+    def beyond(self, span: Span, what: str, limit: Limit) -> None:
+        """Report a value beyond its limit (the limits module), with the limit's reason."""
+        self.sink.report(
+            c.BEYOND_LIMIT,
+            span,
+            f"{what} is beyond the limit of {limit.value:,} {limit.unit}",
+            label=f"at most {limit.value:,}",
+            help=f"check the number: the limit is {limit.value:,} {limit.unit} ({limit.reason})",
+        )
 
     def decimal(self, word: ast.Word) -> Decimal | None:
         try:
             return Decimal(word.text if not word.text.startswith(".") else "0" + word.text)
         except InvalidOperation:  # the grammar only lets digits through; kept for safety
-            self.sink.report(c.BAD_NUMBER, word.span, f"`{word.text}` is not a number")
+            self.sink.report(c.BAD_NUMBER, word.span, f"`{_shown(word.text)}` is not a number")
             return None
+
+    def amount(self, word: ast.Word, value: Decimal | None) -> Decimal | None:
+        """Return ``value`` unless it is beyond the amount limits (reported)."""
+        if value is None:
+            return None
+        places = len(word.text.partition(".")[2].rstrip("0"))
+        if value > AMOUNT_LIMIT:
+            self.beyond(word.span, f"the amount {_shown(word.text)}", limits.AMOUNTS)
+            return None
+        if places > limits.DECIMALS.value:
+            self.beyond(word.span, f"the amount {_shown(word.text)}, with {places} decimal places,", limits.DECIMALS)
+            return None
+        return value
 
     def dose_number(self, word: ast.Word) -> Decimal | None:
         text = word.text
@@ -124,7 +184,7 @@ class _Lowerer:
                 label=f"write `{fixed}`",
                 help="a trailing zero can be misread as a tenfold dose",
             )
-        return self.decimal(word)
+        return self.amount(word, self.decimal(word))
 
     def unit(self, word: ast.Word) -> Unit | None:
         text = word.text
@@ -220,7 +280,7 @@ class _Lowerer:
             )
 
     def quantity(self, span: Span, amount: ast.Word, unit: ast.Word, *, dose: bool = False) -> ir.Quantity | None:
-        value = self.dose_number(amount) if dose else self.decimal(amount)
+        value = self.dose_number(amount) if dose else self.amount(amount, self.decimal(amount))
         found = self.unit(unit)
         if value is None or found is None:
             return None
@@ -238,6 +298,9 @@ class _Lowerer:
                 "a time must come to whole minutes",
                 label=f"{amount.text} {unit.text} is not a whole number of minutes",
             )
+            return None
+        if total > limits.MINUTES.value:
+            self.beyond(amount.span, f"a time of {_shown(amount.text)} {unit.text}", limits.MINUTES)
             return None
         return int(total)
 
@@ -397,10 +460,11 @@ class _Lowerer:
     def days(self, days: ast.Days, length: int | None) -> tuple[tuple[int, ...], int | None]:
         found: list[int] = []
         for item in days.items:
-            first = self.integer(item.first, "a day")
-            last = self.integer(item.last, "a day") if item.last else first
+            first = self.integer(item.first, "a day", limits.DAYS)
+            last = self.integer(item.last, "a day", limits.DAYS) if item.last else first
             if first is None or last is None:
                 continue
+            self.count(item.span, max(0, last - first + 1))
             if last < first:
                 self.sink.report(
                     c.BAD_RANGE,
@@ -419,7 +483,7 @@ class _Lowerer:
                     help="check the day, or the cycle length in the cycle's heading",
                 )
             found.extend(range(first, last + 1))
-        shift = self.integer(days.shift, "a shift in days") if days.shift else None
+        shift = self.integer(days.shift, "a shift", limits.DAYS) if days.shift else None
         return tuple(sorted(set(found))), shift
 
     def relation(self, rel: ast.RelationCore, qualifier: str | None) -> ir.Relation | None:
@@ -549,6 +613,7 @@ class _Lowerer:
             )
         else:
             days, shift = self.days(days_node, length)
+        self.count(node.span, len(days) * len(relations))
         if med is None or amount is None or unit is None:
             return None
         self.check_dose_parts(node, unit, volume, cap)
@@ -596,12 +661,17 @@ class _Lowerer:
         return tuple(groups)
 
     def cycle(self, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> ir.CycleGroup | None:
-        first = self.integer(node.first, "a cycle number")
-        last = self.integer(node.last, "a cycle number") if node.last else None
-        length = self.integer(node.length, "a cycle length")
-        extend = self.integer(node.extend_to, "a cycle length") if node.extend_to else None
-        if first is None or length is None:
+        first = self.integer(node.first, "a cycle number", limits.CYCLE_NUMBERS)
+        last = self.integer(node.last, "a cycle number", limits.CYCLE_NUMBERS) if node.last else None
+        length = self.integer(node.length, "a cycle length", limits.DAYS)
+        extend = self.integer(node.extend_to, "a cycle length", limits.DAYS) if node.extend_to else None
+        if first is None or length is None or (node.last and last is None):
             return None
+        self.groups += 1
+        if self.groups > limits.CYCLE_GROUPS.value:
+            raise _TooComplex(
+                node.header, f"the regimen has more than {limits.CYCLE_GROUPS.value:,} cycle groups by this one"
+            )
         for value, word in ((first, node.first), (length, node.length)):
             if value < 1:
                 self.sink.report(
@@ -646,8 +716,10 @@ class _Lowerer:
                             help="the lines after `same as` state how this cycle differs",
                         )
                         continue
-                    number = self.integer(word, "a cycle number")
-                    source = next((g for g in earlier if number is not None and g.covers(number)), None)
+                    number = self.integer(word, "a cycle number", limits.CYCLE_NUMBERS)
+                    if number is None:
+                        continue
+                    source = next((g for g in earlier if g.covers(number)), None)
                     if source is None:
                         self.sink.report(
                             c.UNKNOWN_CYCLE,
@@ -657,6 +729,7 @@ class _Lowerer:
                         )
                         continue
                     same_as = number
+                    self.count(stmt.span, sum(len(a.days) * (1 + len(a.relations)) for a in source.administrations))
                     admins.extend(source.administrations)
                     notes.extend(source.notes)
                     observations.extend(source.observations)
@@ -704,7 +777,7 @@ class _Lowerer:
                     if med is not None and minutes is not None:
                         observations.append(ir.Observation(span=stmt.span, medicine=med, minutes=minutes))
                 case ast.Gap(drug=d, days=n):
-                    med, count = self.medicine(d), self.integer(n, "a number of days")
+                    med, count = self.medicine(d), self.integer(n, "a gap", limits.DAYS)
                     if med is not None and count is not None:
                         gaps.append(ir.MinGap(span=stmt.span, medicine=med, days=count))
                 case ast.Without(drug=d):
@@ -863,7 +936,7 @@ class _Lowerer:
             span=node.span,
             text=node.text.value,
             urls=tuple(self.url(u) for u in node.urls),
-            pmids=tuple(p.text for p in node.pmids if self.integer(p, "a PubMed id") is not None),
+            pmids=tuple(p.text for p in node.pmids if self.whole(p, "a PubMed id")),
             accessed=tuple(d for d in (self.date(a) for a in node.accessed) if d is not None),
         )
 
@@ -871,15 +944,15 @@ class _Lowerer:
 
     def plan(self, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> ir.Plan:
         decisions: list[ir.Decision] = []
-        limits: list[ir.Limit] = []
+        caps: list[ir.Limit] = []
         stops: list[ir.StopRule] = []
         groups = [g for p in parts for g in p.cycles]
         for node in nodes:
             for item in node.items:
                 match item:
                     case ast.Decision(when=when, branches=branches):
-                        first = self.integer(when.first, "a cycle number") if when.first else None
-                        last = self.integer(when.last, "a cycle number") if when.last else None
+                        first = self.integer(when.first, "a cycle number", limits.CYCLE_NUMBERS) if when.first else None
+                        last = self.integer(when.last, "a cycle number", limits.CYCLE_NUMBERS) if when.last else None
                         if when.kind == "part":
                             self.part_exists(when.first, parts)
                         else:
@@ -895,11 +968,11 @@ class _Lowerer:
                             )
                         )
                     case ast.Limit(count=count, cond=cond, counted_with=ids):
-                        n = self.integer(count, "a number of cycles")
+                        n = self.integer(count, "a number of cycles", limits.CYCLE_NUMBERS)
                         if cond is not None:
                             self.condition(cond)
                         if n is not None:
-                            limits.append(
+                            caps.append(
                                 ir.Limit(
                                     span=item.span, count=n, cond=cond, counted_with=tuple(self.link(i) for i in ids)
                                 )
@@ -910,12 +983,14 @@ class _Lowerer:
                             ir.StopRule(
                                 span=item.span,
                                 cond=cond,
-                                within=self.integer(within, "a number of cycles") if within else None,
+                                within=self.integer(within, "a number of cycles", limits.CYCLE_NUMBERS)
+                                if within
+                                else None,
                             )
                         )
                     case _:
                         assert_never(item)
-        return ir.Plan(decisions=tuple(decisions), limits=tuple(limits), stops=tuple(stops))
+        return ir.Plan(decisions=tuple(decisions), limits=tuple(caps), stops=tuple(stops))
 
     def cycle_exists(self, number: int | None, word: ast.Word | None, groups: Sequence[ir.CycleGroup]) -> None:
         if number is not None and word is not None and not any(g.covers(number) for g in groups):
@@ -932,7 +1007,7 @@ class _Lowerer:
         if node.action == "continue" and node.target is not None:
             target = self.link(node.target)
         elif node.action == "cycle" and node.target is not None:
-            self.cycle_exists(self.integer(node.target, "a cycle number"), node.target, groups)
+            self.cycle_exists(self.integer(node.target, "a cycle number", limits.CYCLE_NUMBERS), node.target, groups)
         elif node.action == "part":
             self.part_exists(node.target, parts)
         return ir.Branch(span=node.span, cond=node.cond, action=node.action, target=target)
@@ -991,7 +1066,7 @@ class _Lowerer:
                 )
         return ir.Part(
             span=node.span,
-            number=self.integer(node.number, "a part number"),
+            number=self.integer(node.number, "a part number", limits.PART_NUMBERS),
             title=node.title.value,
             meta=self.meta(node.span, metas),
             start=start,
@@ -1081,21 +1156,32 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
             _misplaced(
                 sink, cyc, "a cycle outside its part", "a regimen with parts", "indent the cycle under its `part`"
             )
-    if part_nodes:
-        parts = tuple(low.part(p) for p in part_nodes)
-    else:
+    try:
         parts = (
-            ir.Part(
-                span=header.span,
-                number=None,
-                title=None,
-                meta=ir.Meta(span=header.span),
-                start=None,
-                cycles=low.cycles(top_cycles),
-                support=ir.Support(),
-                references=(),
-            ),
+            tuple(low.part(p) for p in part_nodes)
+            if part_nodes
+            else (
+                ir.Part(
+                    span=header.span,
+                    number=None,
+                    title=None,
+                    meta=ir.Meta(span=header.span),
+                    start=None,
+                    cycles=low.cycles(top_cycles),
+                    support=ir.Support(),
+                    references=(),
+                ),
+            )
         )
+    except _TooComplex as err:
+        sink.report(
+            c.TOO_COMPLEX,
+            err.span,
+            err.message,
+            label="too complex to check",
+            help="split the regimen, or write its cycles as fewer lines; see the limits in the language reference",
+        )
+        return None
     return ir.Regimen(
         span=header.span,
         id=header.id.text,
