@@ -9,7 +9,8 @@ meanings are those of the language brief, section 2:
   widened by a shift window ("± 2 days");
 - an administration ends ``0 .. max`` minutes after it starts (exactly ``max`` with
   ``over exactly``); oral doses are instants; an infusion with no stated duration ends
-  within the day; every administration ends before the next cycle starts;
+  within the day; every administration ends before the next cycle starts, and by the end of
+  its cycle (or its extension) when it is the last cycle of its part;
 - "A 30 to 60 min before B": ``start(B) - start(A)`` in ``[30, 60]``;
   "A 8 h after B": ``start(A) - end(B) = 480`` (``after start of B`` measures from B's start);
 - "observe 60 min after B": an observation from ``end(B)`` lasting 60 minutes;
@@ -251,16 +252,28 @@ class _Builder:
                         self._link_cycles(previous, start, group, same_part=same_part)
                         for end, span in self.open_ends:
                             self.net.constrain(end, start, Constraint(0, None, span, "ends before the next cycle"))
+                        if not same_part:  # the next part may start later: the cycle still ends
+                            self._close(previous)
                     self.open_ends = []
                     order.append((start, (p, g)))
                     self._cycle(start, number, group)
                     previous = (start, group)
             self.last_doses = {}
+        if previous is not None:
+            self._close(previous)
         for i, (start, key) in enumerate(order):
             before = order[i - 1][1] if i > 0 else None
             after = order[i + 1][1] if i + 1 < len(order) else None
             self.net.shapes[start] = (before, key, after)
         return self.net
+
+    def _close(self, last: tuple[PointId, ir.CycleGroup]) -> None:
+        """End every administration of a part's last cycle by that cycle's end (or its extension)."""
+        start, group = last
+        days = group.extend_to_days or group.length_days
+        what = f"ends by the end of day {days}, the last of its cycle"
+        for end, span in self.open_ends:
+            self.net.constrain(start, end, Constraint(None, days * DAY, span, what))
 
     def _link_cycles(
         self, previous: tuple[PointId, ir.CycleGroup], start: PointId, group: ir.CycleGroup, *, same_part: bool
