@@ -18,7 +18,7 @@ from typing import Literal, assert_never
 from regdsl.diagnostics import Code, Label, Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
-from regdsl.model.limits import AMOUNT_LIMIT, Limit
+from regdsl.model.limits import AMOUNT_LIMIT, Limit, TooComplex
 from regdsl.model.medicines import Medicine, MedicineTable
 from regdsl.model.vocabulary import (
     ERROR_PRONE_UNITS,
@@ -68,13 +68,107 @@ def _point(span: Span) -> Span:
     return replace(span, start=span.end)
 
 
-class _TooComplex(Exception):
-    """The regimen expands beyond a work limit: lowering stops, and the regimen is not checked further."""
+def _key(note: ir.Note) -> str:
+    """Return what a note is about: its medicine, else its label (a `same as` cycle's note replaces those)."""
+    return note.medicine.name if note.medicine else (note.label or "")
 
-    def __init__(self, span: Span, message: str) -> None:
-        super().__init__(message)
-        self.span = span
-        self.message = message
+
+class _Body:
+    """A cycle's lines as they are lowered: copied by `same as`, replaced, added, left out by `without`.
+
+    Each statement has a number (``step``); `without X` leaves out what of X came before it. An
+    administration line takes the place of the first copied line of its medicine it shares a day
+    with, and the copied lines it shares days with lose those days; copied lines are found by
+    medicine and day, so each line is placed in time proportional to its days, not to the cycle.
+    """
+
+    def __init__(self) -> None:
+        self.step = 0
+        self.started = False  # a line of the cycle's own came before
+        # Each slot: the cycle's own lines placed there (with their step), before the slot's copied line.
+        self.slots: list[list[tuple[int, ir.Administration]]] = []
+        self.copied: dict[int, tuple[ir.Administration, set[int]]] = {}  # slot: the copied line, the days it keeps
+        self.by_day: dict[str, dict[int, set[int]]] = {}  # medicine, day: the slots of copied lines given then
+        self.removed: dict[str, int] = {}  # medicine: the step of its last `without`
+        self.overridden: set[str] = set()
+        self._notes: list[tuple[int, ir.Note, bool]] = []  # step, note, copied
+        self._observations: list[tuple[int, ir.Observation]] = []
+        self._gaps: list[tuple[int, ir.MinGap]] = []
+
+    def copy(self, source: ir.CycleGroup) -> None:
+        for admin in source.administrations:
+            slot = len(self.slots)
+            self.slots.append([])
+            self.copied[slot] = (admin, set(admin.days))
+            days = self.by_day.setdefault(admin.medicine.name, {})
+            for day in admin.days:
+                days.setdefault(day, set()).add(slot)
+        self._notes.extend((0, note, True) for note in source.notes)
+        self._observations.extend((0, o) for o in source.observations)
+        self._gaps.extend((0, g) for g in source.gaps)
+
+    def place(self, new: ir.Administration) -> None:
+        self.started = True
+        days = self.by_day.get(new.medicine.name, {})
+        hit: set[int] = set()
+        for day in new.days:
+            hit.update(days.pop(day, ()))
+        for slot in hit:
+            keep = self.copied[slot][1]
+            keep.difference_update(new.days)
+            if not keep:
+                del self.copied[slot]
+        if hit:
+            self.slots[min(hit)].append((self.step, new))
+        else:
+            self.slots.append([(self.step, new)])
+
+    def note(self, note: ir.Note, *, override: bool) -> None:
+        self.started = True
+        if override:
+            self.overridden.add(_key(note))
+        self._notes.append((self.step, note, False))
+
+    def observe(self, observation: ir.Observation) -> None:
+        self.started = True
+        self._observations.append((self.step, observation))
+
+    def gap(self, gap: ir.MinGap) -> None:
+        self.started = True
+        self._gaps.append((self.step, gap))
+
+    def without(self, medicine: Medicine) -> None:
+        self.removed[medicine.name] = self.step
+        for slots in self.by_day.pop(medicine.name, {}).values():
+            for slot in slots:
+                self.copied.pop(slot, None)
+
+    def kept(self, step: int, medicine: Medicine | None) -> bool:
+        return medicine is None or step > self.removed.get(medicine.name, -1)
+
+    def administrations(self) -> tuple[ir.Administration, ...]:
+        found: list[ir.Administration] = []
+        for slot, own in enumerate(self.slots):
+            found.extend(admin for step, admin in own if self.kept(step, admin.medicine))
+            if slot in self.copied:
+                old, keep = self.copied[slot]
+                found.append(
+                    old if len(keep) == len(old.days) else replace(old, days=tuple(d for d in old.days if d in keep))
+                )
+        return tuple(found)
+
+    def notes(self) -> tuple[ir.Note, ...]:
+        return tuple(
+            note
+            for step, note, copied in self._notes
+            if self.kept(step, note.medicine) and not (copied and _key(note) in self.overridden)
+        )
+
+    def observations(self) -> tuple[ir.Observation, ...]:
+        return tuple(o for step, o in self._observations if self.kept(step, o.medicine))
+
+    def gaps(self) -> tuple[ir.MinGap, ...]:
+        return tuple(g for step, g in self._gaps if self.kept(step, g.medicine))
 
 
 class _Lowerer:
@@ -91,7 +185,7 @@ class _Lowerer:
         """Count ``doses`` more doses written at ``span``; beyond limits.DOSES the regimen is too complex."""
         self.doses += doses
         if self.doses > limits.DOSES.value:
-            raise _TooComplex(
+            raise TooComplex(
                 span,
                 f"the regimen holds more than {limits.DOSES.value:,} doses by this line (each day of each "
                 "line of each cycle group, once more for each relation)",
@@ -669,7 +763,7 @@ class _Lowerer:
             return None
         self.groups += 1
         if self.groups > limits.CYCLE_GROUPS.value:
-            raise _TooComplex(
+            raise TooComplex(
                 node.header, f"the regimen has more than {limits.CYCLE_GROUPS.value:,} cycle groups by this one"
             )
         for value, word in ((first, node.first), (length, node.length)):
@@ -694,20 +788,16 @@ class _Lowerer:
                 label=f"must be more than {length}",
             )
             extend = None
-        admins: list[ir.Administration] = []
-        notes: list[ir.Note] = []
-        observations: list[ir.Observation] = []
-        gaps: list[ir.MinGap] = []
+        body = _Body()
         title = None
         same_as = None
-        overridden: set[str] = set()
-        own: list[ir.Administration] = []
         for stmt in node.body:
+            body.step += 1
             match stmt:
                 case ast.TitleStmt(text=text):
                     title = text.value
                 case ast.SameAs(cycle=word):
-                    if same_as is not None or own or notes or observations or gaps:
+                    if same_as is not None or body.started:
                         self.sink.report(
                             c.MISPLACED,
                             stmt.span,
@@ -730,10 +820,7 @@ class _Lowerer:
                         continue
                     same_as = number
                     self.count(stmt.span, sum(len(a.days) * (1 + len(a.relations)) for a in source.administrations))
-                    admins.extend(source.administrations)
-                    notes.extend(source.notes)
-                    observations.extend(source.observations)
-                    gaps.extend(source.gaps)
+                    body.copy(source)
                     for admin in source.administrations:
                         late = [d for d in admin.days if d > length]
                         if late:
@@ -759,34 +846,26 @@ class _Lowerer:
                     for item in block.items:
                         if isinstance(item, ast.Admin):
                             if (lowered := self.admin(item, length, days)) is not None:
-                                self._place(admins, own, lowered)
+                                body.place(lowered)
                         else:
-                            notes.append(self.note(item))
+                            body.note(self.note(item), override=False)
                 case ast.Admin():
                     if (lowered := self.admin(stmt, length)) is not None:
-                        self._place(admins, own, lowered)
+                        body.place(lowered)
                 case ast.Note():
-                    note = self.note(stmt)
-                    key = note.medicine.name if note.medicine else (note.label or "")
-                    if same_as is not None and key not in overridden:
-                        overridden.add(key)
-                        notes = [n for n in notes if (n.medicine.name if n.medicine else (n.label or "")) != key]
-                    notes.append(note)
+                    body.note(self.note(stmt), override=same_as is not None)
                 case ast.Observe(amount=a, unit=u, drug=d):
                     med, minutes = self.medicine(d), self.minutes(a, u)
                     if med is not None and minutes is not None:
-                        observations.append(ir.Observation(span=stmt.span, medicine=med, minutes=minutes))
+                        body.observe(ir.Observation(span=stmt.span, medicine=med, minutes=minutes))
                 case ast.Gap(drug=d, days=n):
                     med, count = self.medicine(d), self.integer(n, "a gap", limits.DAYS)
                     if med is not None and count is not None:
-                        gaps.append(ir.MinGap(span=stmt.span, medicine=med, days=count))
+                        body.gap(ir.MinGap(span=stmt.span, medicine=med, days=count))
                 case ast.Without(drug=d):
                     med = self.medicine(d)
                     if med is not None:
-                        admins = [a for a in admins if a.medicine != med]
-                        notes = [n for n in notes if n.medicine != med]
-                        observations = [o for o in observations if o.medicine != med]
-                        gaps = [g for g in gaps if g.medicine != med]
+                        body.without(med)
                 case _:
                     assert_never(stmt)
         group = ir.CycleGroup(
@@ -798,38 +877,13 @@ class _Lowerer:
             extend_to_days=extend,
             title=title,
             same_as=same_as,
-            administrations=tuple(admins),
-            notes=tuple(notes),
-            observations=tuple(observations),
-            gaps=tuple(gaps),
+            administrations=body.administrations(),
+            notes=body.notes(),
+            observations=body.observations(),
+            gaps=body.gaps(),
         )
         self.check_anchors(group)
         return group
-
-    @staticmethod
-    def _place(admins: list[ir.Administration], own: list[ir.Administration], new: ir.Administration) -> None:
-        """Add ``new``; in a ``same as`` cycle it replaces the copied lines of its medicine on its days.
-
-        A copied line that shares only some days with ``new`` keeps its other days. ``new``
-        takes the place of the first line it replaces, so the cycle reads in the same order.
-        """
-        placed = False
-        result: list[ir.Administration] = []
-        for old in admins:
-            shared = set(old.days) & set(new.days)
-            if any(old is mine for mine in own) or old.medicine != new.medicine or not shared:
-                result.append(old)
-                continue
-            if not placed:
-                result.append(new)
-                placed = True
-            rest = tuple(d for d in old.days if d not in shared)
-            if rest:
-                result.append(replace(old, days=rest))
-        if not placed:
-            result.append(new)
-        admins[:] = result
-        own.append(new)
 
     def check_anchors(self, group: ir.CycleGroup) -> None:
         """Every relation's anchor is given on the day (or, for premedication, the day after)."""
@@ -1007,7 +1061,9 @@ class _Lowerer:
         if node.action == "continue" and node.target is not None:
             target = self.link(node.target)
         elif node.action == "cycle" and node.target is not None:
-            self.cycle_exists(self.integer(node.target, "a cycle number", limits.CYCLE_NUMBERS), node.target, groups)
+            number = self.integer(node.target, "a cycle number", limits.CYCLE_NUMBERS)
+            self.cycle_exists(number, node.target, groups)
+            target = str(number) if number is not None else None
         elif node.action == "part":
             self.part_exists(node.target, parts)
         return ir.Branch(span=node.span, cond=node.cond, action=node.action, target=target)
@@ -1173,13 +1229,13 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
                 ),
             )
         )
-    except _TooComplex as err:
+    except TooComplex as err:
         sink.report(
             c.TOO_COMPLEX,
             err.span,
             err.message,
             label="too complex to check",
-            help="split the regimen, or write its cycles as fewer lines; see the limits in the language reference",
+            help=err.help,
         )
         return None
     return ir.Regimen(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from regdsl.source import Span
+
 __all__ = [
     "AMOUNTS",
     "AMOUNT_LIMIT",
@@ -28,6 +30,7 @@ __all__ = [
     "TIMING_SIZE",
     "TRANSITIONS",
     "Limit",
+    "TooComplex",
 ]
 
 
@@ -94,10 +97,10 @@ SEARCH_STEPS = Limit(
     "a real regimen's network is searched in a few thousand steps",
 )
 TRANSITIONS = Limit(
-    "transitions of the plan between cycle groups (each branch of each decision, for each group it follows)",
-    100_000,
-    "transitions",
-    "a real plan has a few dozen",
+    "the plan weighed against the cycle groups: each decision for each group, and each transition it makes",
+    200_000,
+    "steps",
+    "a real plan has a few dozen decisions and transitions",
 )
 LIST_DEPTH = Limit(
     "how deep bullet lists nest in prose (deeper items are shown at this depth)",
@@ -123,3 +126,14 @@ LIMITS: tuple[Limit, ...] = (
 
 # The largest amount as a Decimal, for comparing doses.
 AMOUNT_LIMIT = Decimal(AMOUNTS.value)
+
+
+class TooComplex(Exception):
+    """A regimen expands beyond a work limit at ``span``: it is not checked further (``STR022``)."""
+
+    help = "split the regimen, or write its cycles as fewer lines; see the limits in the language reference"
+
+    def __init__(self, span: Span, message: str) -> None:
+        super().__init__(message)
+        self.span = span
+        self.message = message
