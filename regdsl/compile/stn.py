@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import heapq
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -106,8 +107,9 @@ class TimingNetwork:
     pairs: dict[tuple[PointId, PointId], list[Constraint]] = field(default_factory=dict)
     _graph: nx.DiGraph[PointId] | None = None
     # Solved distances from a point (forward, backward), kept for pair_bounds' next question.
-    _from: dict[int, tuple[dict[int, int], dict[int, int]]] = field(default_factory=dict)
-    _searches: tuple[_Search, _Search] | None = None
+    _near: dict[int, tuple[_Nearest, _Nearest]] = field(default_factory=dict)
+    # Each point's distance from its part's first cycle start, once find_conflict found no conflict.
+    potential: list[int | None] | None = None
     # Where the network was written (the regimen), and the work done on it, against limits.TIMING_SIZE
     # (points and constraints, when ``limited``) and limits.SEARCH_STEPS (search steps).
     span: Span | None = None
@@ -133,9 +135,9 @@ class TimingNetwork:
 
     def _stale(self) -> None:
         """Forget solved distances and search space: the network changed."""
-        if self._from:
-            self._from.clear()
-        self._searches = None
+        if self._near:
+            self._near.clear()
+        self.potential = None
 
     def constrain(self, u: PointId, v: PointId, constraint: Constraint) -> None:
         """Add ``lower <= v - u <= upper``; several constraints on one pair are all kept.
@@ -673,6 +675,7 @@ def find_conflict(net: TimingNetwork) -> Conflict | None:
     search = _Search(net, net.arcs, counted=True)
     on_cycle = search.run([net.index[root] for root in net.roots])
     if on_cycle is None:
+        net.potential = search.dist  # a schedule: every arc's reduced cost is >= 0 (pair_bounds)
         return None
     pred_node, pred_arc = search.pred, search.pred_arc
     node = on_cycle
@@ -762,10 +765,13 @@ def windows(net: TimingNetwork) -> Windows:
 def pair_bounds(net: TimingNetwork, u: PointId, v: PointId) -> tuple[int | None, int | None]:
     """Return the solved bounds ``(lower, upper)`` of ``v - u`` in minutes (None: unbounded).
 
-    Two local shortest-path passes from ``u`` (forward for the upper bound, backward for
+    Two local shortest-path searches from ``u`` (forward for the upper bound, backward for
     the lower), over the points of ``u``'s cycle and of its two neighbours, as ``windows``
     does: the bounds are sound, and never come from all pairs. Meaningful for a consistent
-    network only; a point outside those cycles is unbounded.
+    network only (``find_conflict`` found no conflict); a point outside those cycles is
+    unbounded. The searches are Dijkstra's, on arc weights made non-negative by the schedule
+    ``find_conflict`` found, and go only as far as the points asked about: a page asks about
+    the few points around each anchor, and a long cycle's points are not all visited for each.
 
     Args:
         net: the timing network.
@@ -777,18 +783,68 @@ def pair_bounds(net: TimingNetwork, u: PointId, v: PointId) -> tuple[int | None,
 
     """
     iu, iv = net.index[u], net.index[v]
-    solved = net._from.get(iu)
-    if solved is None:  # pages ask about many points from one anchor: solve once per anchor
+    solved = net._near.get(iu)
+    if solved is None:  # pages ask about many points from one anchor: one search per anchor, resumed
+        potential = net.potential
+        if potential is None:
+            find_conflict(net)
+            potential = net.potential or [0] * len(net.nodes)
         cycle_of, position = _positions(net)
         k = position[net.cycle_of[iu]]
-        if net._searches is None:
-            net._searches = _Search(net, net.arcs, counted=False), _Search(net, net.reverse, counted=False)
-        solved = net._from[iu] = (
-            _local(net._searches[0], iu, cycle_of, k),
-            _local(net._searches[1], iu, cycle_of, k),
+
+        def keep(x: int) -> bool:
+            return abs(cycle_of[x] - k) <= 1
+
+        solved = net._near[iu] = (
+            _Nearest(net.arcs, iu, keep, potential, 1),
+            _Nearest(net.reverse, iu, keep, potential, -1),
         )
-    upper, below = solved[0].get(iv), solved[1].get(iv)
+    upper, below = solved[0].distance(iv), solved[1].distance(iv)
     return (-below if below is not None else None), upper
+
+
+class _Nearest:
+    """Dijkstra's search from one point, resumed for each point asked about (weights made >= 0 by a schedule)."""
+
+    def __init__(
+        self,
+        arcs: Sequence[Sequence[tuple[int, int]]],
+        root: int,
+        keep: Callable[[int], bool],
+        potential: Sequence[int | None],
+        sign: int,
+    ) -> None:
+        self.arcs = arcs
+        self.keep = keep
+        self.potential = potential
+        self.sign = sign  # +1: the arcs as they are; -1: reversed, so the potential is negated
+        self.root = root
+        self.heap: list[tuple[int, int]] = [(0, root)]
+        self.best: dict[int, int] = {root: 0}
+        self.settled: dict[int, int] = {}
+
+    def _pi(self, x: int) -> int:
+        value = self.potential[x]
+        return self.sign * value if value is not None else 0
+
+    def distance(self, target: int) -> int | None:
+        """Return the shortest distance from the root to ``target`` (None: it cannot be reached)."""
+        heap, settled = self.heap, self.settled
+        while target not in settled and heap:
+            d, u = heapq.heappop(heap)
+            if u in settled:
+                continue
+            settled[u] = d
+            pu = self._pi(u)
+            for v, w in self.arcs[u]:
+                if v in settled or not self.keep(v):
+                    continue
+                nd = d + w + pu - self._pi(v)
+                if nd < self.best.get(v, nd + 1):
+                    self.best[v] = nd
+                    heapq.heappush(heap, (nd, v))
+        reduced = settled.get(target)
+        return None if reduced is None else reduced - self._pi(self.root) + self._pi(target)
 
 
 def _positions(net: TimingNetwork) -> tuple[list[int], dict[PointId, int]]:

@@ -31,6 +31,7 @@ __all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse"]
 
 MAX_ERRORS = 50
 MAX_NESTING = 64
+PARSE_BUDGET = 2 << 20  # characters parsed in all, over the attempts after syntax errors
 
 
 class _IndentMismatch(Exception):
@@ -292,7 +293,10 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
         return [ast.Comment(span=source.span(pos, pos + len(text)), text=text) for pos, text in _COMMENTS.found]
 
     _TRANSFORMER.bind(source, comments)
-    for _attempt in range(MAX_ERRORS + 1):
+    # Each attempt parses the whole file again: a long file gets fewer of them, so that the
+    # attempts together read at most PARSE_BUDGET characters (the first always runs).
+    attempts = max(1, min(MAX_ERRORS + 1, PARSE_BUDGET // max(1, len(work))))
+    for _attempt in range(attempts):
         _COMMENTS.found = []
         try:
             module = parser.parse(work)
