@@ -26,6 +26,7 @@ __all__ = [
     "LIST_DEPTH",
     "MINUTES",
     "PART_NUMBERS",
+    "REPARSE",
     "SEARCH_STEPS",
     "TIMING_SIZE",
     "TRANSITIONS",
@@ -102,6 +103,13 @@ TRANSITIONS = Limit(
     "steps",
     "a real plan has a few dozen decisions and transitions",
 )
+REPARSE = Limit(
+    "characters parsed in all, when syntax errors make the parser read the file again (a long file is "
+    "read again fewer times, so fewer of its syntax errors are reported at once)",
+    2 << 20,
+    "characters",
+    "twice the size cap: a file of a few pages is read again for each of its first fifty errors",
+)
 LIST_DEPTH = Limit(
     "how deep bullet lists nest in prose (deeper items are shown at this depth)",
     8,
@@ -121,6 +129,7 @@ LIMITS: tuple[Limit, ...] = (
     TIMING_SIZE,
     SEARCH_STEPS,
     TRANSITIONS,
+    REPARSE,
     LIST_DEPTH,
 )
 

@@ -23,6 +23,7 @@ from lark.indenter import Indenter
 
 from regdsl.diagnostics import Code, Sink, codes
 from regdsl.model import ast
+from regdsl.model.limits import REPARSE
 from regdsl.source import SourceFile, Span
 from regdsl.syntax import expected
 from regdsl.syntax.transform import NestingTooDeep, ToAst
@@ -31,7 +32,6 @@ __all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse"]
 
 MAX_ERRORS = 50
 MAX_NESTING = 64
-PARSE_BUDGET = 2 << 20  # characters parsed in all, over the attempts after syntax errors
 
 
 class _IndentMismatch(Exception):
@@ -294,8 +294,8 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
 
     _TRANSFORMER.bind(source, comments)
     # Each attempt parses the whole file again: a long file gets fewer of them, so that the
-    # attempts together read at most PARSE_BUDGET characters (the first always runs).
-    attempts = max(1, min(MAX_ERRORS + 1, PARSE_BUDGET // max(1, len(work))))
+    # attempts together read at most limits.REPARSE characters (the first always runs).
+    attempts = max(1, min(MAX_ERRORS + 1, REPARSE.value // max(1, len(work))))
     for _attempt in range(attempts):
         _COMMENTS.found = []
         try:
