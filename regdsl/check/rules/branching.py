@@ -8,6 +8,7 @@ state, never by sampling.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import library_rule, rule
@@ -331,6 +332,15 @@ def link_to_retired(ctx: RuleContext) -> Iterator[Diagnostic]:
         yield link_to_retired.finding(where, message, label=status, help=help)
 
 
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """One regimen's limits counted with another: (count, truth set) pairs, and the first of each."""
+
+    exact: set[tuple[int, frozenset[int]]]
+    by_count: dict[int, ir.Limit]
+    by_truth: dict[frozenset[int], ir.Limit]
+
+
 @library_rule("BRA007", "limit-not-shared", Severity.WARNING, "a shared cycle limit is not stated by the other regimen")
 def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
     """Find cycle limits counted with another regimen that the other regimen does not state.
@@ -353,6 +363,17 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
         # my-regimen-cr.reg
         at most 6 cycles if not proceeding to HSCT counted with my-regimen
     """
+    # Each regimen's limits by the regimen they count with: count and truth set, and the first
+    # with each count or truth set, so that no limit is compared with every limit of the other.
+    shared: dict[tuple[str, str], _Shared] = {}
+    for regimen_id in sorted(ctx.regimens):
+        for lim in ctx.regimens[regimen_id].plan.limits:
+            truth = truth_set(lim.cond)
+            for target in dict.fromkeys(lim.counted_with):
+                entry = shared.setdefault((regimen_id, target), _Shared(set(), {}, {}))
+                entry.exact.add((lim.count, truth))
+                entry.by_count.setdefault(lim.count, lim)
+                entry.by_truth.setdefault(truth, lim)
     for regimen_id in sorted(ctx.regimens):
         regimen = ctx.regimens[regimen_id]
         for limit in regimen.plan.limits:
@@ -361,10 +382,11 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
                 other = ctx.regimens.get(other_id)
                 if other is None or other_id == regimen_id:
                     continue
-                back = [lim for lim in other.plan.limits if regimen_id in lim.counted_with]
-                if any(lim.count == limit.count and truth_set(lim.cond) == truth for lim in back):
+                back = shared.get((other_id, regimen_id), _Shared(set(), {}, {}))
+                if (limit.count, truth) in back.exact:
                     continue
-                near = [lim for lim in back if lim.count == limit.count or truth_set(lim.cond) == truth]
+                candidates = [lim for lim in (back.by_count.get(limit.count), back.by_truth.get(truth)) if lim]
+                near = sorted(candidates, key=lambda lim: lim.span.start)
                 if near:
                     secondary = (Label(near[0].span, f"the limit in `{other_id}` differs"),)
                 else:
