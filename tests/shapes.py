@@ -68,7 +68,7 @@ def _cycle_groups(size: int) -> dict[str, str]:
         return f"cycle {i + 1}: 21 days\n  {CYCLO}\n    | Give with {i % 7} litres of fluid.\n"
 
     groups = [group(i) for i in range(1000)]
-    kept = []
+    kept: list[str] = []
     total = 0
     for text in groups:  # as many groups as the size allows, up to the limit of cycle numbers
         if total + len(text) > size and kept:

@@ -154,7 +154,8 @@ def test_bullets_nest_at_most_the_list_depth_and_keep_every_item() -> None:
 
     text = "\n".join(f"{' ' * i}- item {i}" for i in range(300))
     (block,) = parse_prose(text)
-    depth, items, seen = 0, block.items, []
+    depth, items = 0, block.items
+    seen: list[str] = []
     while items:
         depth += 1
         seen.extend(item.runs[0].text for item in items)
