@@ -40,7 +40,7 @@ REGIMENS = ROOT / "regimens"
 DEFAULT_OUT = ROOT / "docs" / "performance.md"
 
 # The report's sections, in the order they appear; each is written by bench/NAME.py.
-SECTIONS = ("parse_lower", "timing", "library_check", "build")
+SECTIONS = ("parse_lower", "timing", "library_check", "build", "bounded")
 
 HEADER = """\
 # Performance
@@ -58,6 +58,7 @@ their figures.
 | Timing networks | `bench/timing.py` | building and solving timing networks of 100 to 100,000 points |
 | Whole-library check | `bench/library_check.py` | `run_check` of a library, in one process and on two cores |
 | Static site build | `bench/build.py` | `build_site` of a library, in one process and on two cores; pages by format |
+| Bounded work | `bench/bounded.py` | check and build of each adversarial shape (`tests/shapes.py`) |
 
 Every script takes `--small` (a quick run, for CI) and `--out PATH` (write elsewhere).
 """

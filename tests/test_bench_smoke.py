@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.shapes import SHAPES
 
 BENCH = ROOT / "bench"
 NAMES = ("parse_lower", "timing", "library_check")
@@ -206,3 +207,18 @@ def test_each_script_rewrites_only_its_own_section(tmp_path: Path) -> None:
     assert after["parse_lower"] == before["parse_lower"]
     assert after["library_check"] == before["library_check"]
     assert "--budget 30" in after["timing"]
+
+
+BOUNDED_HEADINGS = ["## Bounded work", "### How it was run", "### Results", "### Goals"]
+
+
+def test_bounded_tiny_run_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "perf.md"
+    proc = _run("bounded", "--size", "4096", "--reps", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    body = _sections(out.read_text(encoding="utf-8"))["bounded"]
+    assert _headings(body) == BOUNDED_HEADINGS
+    _machine(body, "python bench/bounded.py --size 4096 --reps 1 --out ")
+    results = body.split("### Results", 1)[1].split("###", 1)[0]
+    assert len(re.findall(r"^\| `[a-z0-9-]+` \|", results, re.MULTILINE)) == len(SHAPES)
+    assert len(re.findall(r"\| (yes|\*\*no\*\*) \|", _goals(body))) == 1

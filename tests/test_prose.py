@@ -129,3 +129,37 @@ def test_bundled_prose_is_otherwise_spelt_as_listed() -> None:
     result = run_check([ROOT / "regimens"])
     flagged = {(Path(d.span.path).name, d.span.line) for d in result.diagnostics if d.code.code == "PRO001"}
     assert flagged == {(SEED.name, 53), (SEED.name, 54), (SEED.name, 75)}
+
+
+def test_emphasis_is_found_as_the_regular_expression_finds_it() -> None:
+    import random
+    import re
+
+    from regdsl.render.prose import _emphasis
+
+    pattern = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
+    chance = random.Random(8)
+    for _ in range(20_000):
+        text = "".join(chance.choice("*a b\n_.*") for _ in range(chance.randint(0, 12)))
+        expected = [
+            (m.start(), m.end(), m.group(1) or m.group(2), "strong" if m.group(1) else "em")
+            for m in pattern.finditer(text)
+        ]
+        assert list(_emphasis(text)) == expected, text
+
+
+def test_bullets_nest_at_most_the_list_depth_and_keep_every_item() -> None:
+    from regdsl.model.limits import LIST_DEPTH
+    from regdsl.render.prose import Item, parse_prose
+
+    text = "\n".join(f"{' ' * i}- item {i}" for i in range(300))
+    (block,) = parse_prose(text)
+    depth, items = 0, block.items
+    seen: list[str] = []
+    while items:
+        depth += 1
+        seen.extend(item.runs[0].text for item in items)
+        items = tuple(child for item in items for child in item.children)
+    assert depth == LIST_DEPTH.value
+    assert seen == [f"item {i}" for i in range(300)]
+    assert isinstance(block.items[0], Item)

@@ -111,6 +111,7 @@ def _check_file(job: _Job) -> _FileOutcome:
     if unit.regimen is not None:
         clock = time.perf_counter()
         compiled = compile_regimen(unit.regimen)
+        diagnostics.extend(compiled.diagnostics)
         stages["graphs and timing"] = time.perf_counter() - clock
         clock = time.perf_counter()
         context = RuleContext(compiled=compiled, source=unit.source, infos=library.infos)

@@ -17,7 +17,8 @@ from typing import Literal, assert_never
 
 from regdsl.diagnostics import Code, Label, Sink
 from regdsl.diagnostics import codes as c
-from regdsl.model import ast, ir
+from regdsl.model import ast, ir, limits
+from regdsl.model.limits import AMOUNT_LIMIT, Limit, TooComplex
 from regdsl.model.medicines import CLASSES, Medicine, MedicineTable, make_medicine
 from regdsl.model.vocabulary import (
     ERROR_PRONE_UNITS,
@@ -61,9 +62,117 @@ class LibraryDefs:
     regimen_ids: frozenset[str] | None = None
 
 
+def _shown(text: str) -> str:
+    """Return a number as a message shows it: whole when short, else its first digits and its length."""
+    return text if len(text) <= 16 else f"{text[:8]}… ({len(text)} characters)"
+
+
 def _point(span: Span) -> Span:
     """Return an empty span at the end of ``span``, for "expected something here"."""
     return replace(span, start=span.end)
+
+
+def _key(note: ir.Note) -> str:
+    """Return what a note is about: its medicine, else its label (a `same as` cycle's note replaces those)."""
+    return note.medicine.name if note.medicine else (note.label or "")
+
+
+class _Body:
+    """A cycle's lines as they are lowered: copied by `same as`, replaced, added, left out by `without`.
+
+    Each statement has a number (``step``); `without X` leaves out what of X came before it. An
+    administration line takes the place of the first copied line of its medicine it shares a day
+    with, and the copied lines it shares days with lose those days; copied lines are found by
+    medicine and day, so each line is placed in time proportional to its days, not to the cycle.
+    """
+
+    def __init__(self) -> None:
+        self.step = 0
+        self.started = False  # a line of the cycle's own came before
+        # Each slot: the cycle's own lines placed there (with their step), before the slot's copied line.
+        self.slots: list[list[tuple[int, ir.Administration]]] = []
+        self.copied: dict[int, tuple[ir.Administration, set[int]]] = {}  # slot: the copied line, the days it keeps
+        self.by_day: dict[str, dict[int, set[int]]] = {}  # medicine, day: the slots of copied lines given then
+        self.removed: dict[str, int] = {}  # medicine: the step of its last `without`
+        self.overridden: set[str] = set()
+        self._notes: list[tuple[int, ir.Note, bool]] = []  # step, note, copied
+        self._observations: list[tuple[int, ir.Observation]] = []
+        self._gaps: list[tuple[int, ir.MinGap]] = []
+
+    def copy(self, source: ir.CycleGroup) -> None:
+        for admin in source.administrations:
+            slot = len(self.slots)
+            self.slots.append([])
+            self.copied[slot] = (admin, set(admin.days))
+            days = self.by_day.setdefault(admin.medicine.name, {})
+            for day in admin.days:
+                days.setdefault(day, set()).add(slot)
+        self._notes.extend((0, note, True) for note in source.notes)
+        self._observations.extend((0, o) for o in source.observations)
+        self._gaps.extend((0, g) for g in source.gaps)
+
+    def place(self, new: ir.Administration) -> None:
+        self.started = True
+        days = self.by_day.get(new.medicine.name, {})
+        hit: set[int] = set()
+        for day in new.days:
+            hit.update(days.pop(day, ()))
+        for slot in hit:
+            keep = self.copied[slot][1]
+            keep.difference_update(new.days)
+            if not keep:
+                del self.copied[slot]
+        if hit:
+            self.slots[min(hit)].append((self.step, new))
+        else:
+            self.slots.append([(self.step, new)])
+
+    def note(self, note: ir.Note, *, override: bool) -> None:
+        self.started = True
+        if override:
+            self.overridden.add(_key(note))
+        self._notes.append((self.step, note, False))
+
+    def observe(self, observation: ir.Observation) -> None:
+        self.started = True
+        self._observations.append((self.step, observation))
+
+    def gap(self, gap: ir.MinGap) -> None:
+        self.started = True
+        self._gaps.append((self.step, gap))
+
+    def without(self, medicine: Medicine) -> None:
+        self.removed[medicine.name] = self.step
+        for slots in self.by_day.pop(medicine.name, {}).values():
+            for slot in slots:
+                self.copied.pop(slot, None)
+
+    def kept(self, step: int, medicine: Medicine | None) -> bool:
+        return medicine is None or step > self.removed.get(medicine.name, -1)
+
+    def administrations(self) -> tuple[ir.Administration, ...]:
+        found: list[ir.Administration] = []
+        for slot, own in enumerate(self.slots):
+            found.extend(admin for step, admin in own if self.kept(step, admin.medicine))
+            if slot in self.copied:
+                old, keep = self.copied[slot]
+                found.append(
+                    old if len(keep) == len(old.days) else replace(old, days=tuple(d for d in old.days if d in keep))
+                )
+        return tuple(found)
+
+    def notes(self) -> tuple[ir.Note, ...]:
+        return tuple(
+            note
+            for step, note, copied in self._notes
+            if self.kept(step, note.medicine) and not (copied and _key(note) in self.overridden)
+        )
+
+    def observations(self) -> tuple[ir.Observation, ...]:
+        return tuple(o for step, o in self._observations if self.kept(step, o.medicine))
+
+    def gaps(self) -> tuple[ir.MinGap, ...]:
+        return tuple(g for step, g in self._gaps if self.kept(step, g.medicine))
 
 
 class _Lowerer:
@@ -73,6 +182,18 @@ class _Lowerer:
         self.aliases: dict[str, Medicine] = {}
         self.blocks: dict[str, ast.BlockDef] = dict(defs.blocks)
         self.spellings: dict[str, tuple[str, Span]] = {}
+        self.doses = 0  # the doses written so far, counted against limits.DOSES
+        self.groups = 0
+
+    def count(self, span: Span, doses: int) -> None:
+        """Count ``doses`` more doses written at ``span``; beyond limits.DOSES the regimen is too complex."""
+        self.doses += doses
+        if self.doses > limits.DOSES.value:
+            raise TooComplex(
+                span,
+                f"the regimen holds more than {limits.DOSES.value:,} doses by this line (each day of each "
+                "line of each cycle group, once more for each relation)",
+            )
 
     # -- small resolvers ---------------------------------------------------------
 
@@ -92,23 +213,56 @@ class _Lowerer:
         guess = guess or close_match(word, candidates)
         self.sink.report(code, span, message, label=label, help=f"did you mean `{guess}`?" if guess else otherwise)
 
-    def integer(self, word: ast.Word, what: str) -> int | None:
+    def whole(self, word: ast.Word, what: str) -> bool:
+        """Whether ``word`` is a whole number; reported when it is not."""
         if word.text.isdigit():
-            return int(word.text)
+            return True
         self.sink.report(
             c.BAD_NUMBER,
             word.span,
-            f"{what} must be a whole number, not `{word.text}`",
+            f"{what} must be a whole number, not `{_shown(word.text)}`",
             label="a whole number is needed here",
         )
-        return None
+        return False
+
+    def integer(self, word: ast.Word, what: str, limit: Limit) -> int | None:
+        """Read a whole number no larger than ``limit``; report it otherwise."""
+        if not self.whole(word, what):
+            return None
+        if len(word.text.lstrip("0")) > len(str(limit.value)) or int(word.text) > limit.value:
+            self.beyond(word.span, f"{what} of {_shown(word.text)}", limit)
+            return None
+        return int(word.text)
+
+    def beyond(self, span: Span, what: str, limit: Limit) -> None:
+        """Report a value beyond its limit (the limits module), with the limit's reason."""
+        self.sink.report(
+            c.BEYOND_LIMIT,
+            span,
+            f"{what} is beyond the limit of {limit.value:,} {limit.unit}",
+            label=f"at most {limit.value:,}",
+            help=f"check the number: the limit is {limit.value:,} {limit.unit} ({limit.reason})",
+        )
 
     def decimal(self, word: ast.Word) -> Decimal | None:
         try:
             return Decimal(word.text if not word.text.startswith(".") else "0" + word.text)
         except InvalidOperation:  # the grammar only lets digits through; kept for safety
-            self.sink.report(c.BAD_NUMBER, word.span, f"`{word.text}` is not a number")
+            self.sink.report(c.BAD_NUMBER, word.span, f"`{_shown(word.text)}` is not a number")
             return None
+
+    def amount(self, word: ast.Word, value: Decimal | None) -> Decimal | None:
+        """Return ``value`` unless it is beyond the amount limits (reported)."""
+        if value is None:
+            return None
+        places = len(word.text.partition(".")[2].rstrip("0"))
+        if value > AMOUNT_LIMIT:
+            self.beyond(word.span, f"the amount {_shown(word.text)}", limits.AMOUNTS)
+            return None
+        if places > limits.DECIMALS.value:
+            self.beyond(word.span, f"the amount {_shown(word.text)}, with {places} decimal places,", limits.DECIMALS)
+            return None
+        return value
 
     def dose_number(self, word: ast.Word) -> Decimal | None:
         text = word.text
@@ -129,7 +283,7 @@ class _Lowerer:
                 label=f"write `{fixed}`",
                 help="a trailing zero can be misread as a tenfold dose",
             )
-        return self.decimal(word)
+        return self.amount(word, self.decimal(word))
 
     def unit(self, word: ast.Word) -> Unit | None:
         text = word.text
@@ -230,7 +384,7 @@ class _Lowerer:
             )
 
     def quantity(self, span: Span, amount: ast.Word, unit: ast.Word, *, dose: bool = False) -> ir.Quantity | None:
-        value = self.dose_number(amount) if dose else self.decimal(amount)
+        value = self.dose_number(amount) if dose else self.amount(amount, self.decimal(amount))
         found = self.unit(unit)
         if value is None or found is None:
             return None
@@ -248,6 +402,9 @@ class _Lowerer:
                 "a time must come to whole minutes",
                 label=f"{amount.text} {unit.text} is not a whole number of minutes",
             )
+            return None
+        if total > limits.MINUTES.value:
+            self.beyond(amount.span, f"a time of {_shown(amount.text)} {unit.text}", limits.MINUTES)
             return None
         return int(total)
 
@@ -409,10 +566,11 @@ class _Lowerer:
     def days(self, days: ast.Days, length: int | None) -> tuple[tuple[int, ...], int | None]:
         found: list[int] = []
         for item in days.items:
-            first = self.integer(item.first, "a day")
-            last = self.integer(item.last, "a day") if item.last else first
+            first = self.integer(item.first, "a day", limits.DAYS)
+            last = self.integer(item.last, "a day", limits.DAYS) if item.last else first
             if first is None or last is None:
                 continue
+            self.count(item.span, max(0, last - first + 1))
             if last < first:
                 self.sink.report(
                     c.BAD_RANGE,
@@ -431,7 +589,7 @@ class _Lowerer:
                     help="check the day, or the cycle length in the cycle's heading",
                 )
             found.extend(range(first, last + 1))
-        shift = self.integer(days.shift, "a shift in days") if days.shift else None
+        shift = self.integer(days.shift, "a shift", limits.DAYS) if days.shift else None
         return tuple(sorted(set(found))), shift
 
     def relation(self, rel: ast.RelationCore, qualifier: str | None) -> ir.Relation | None:
@@ -561,6 +719,7 @@ class _Lowerer:
             )
         else:
             days, shift = self.days(days_node, length)
+        self.count(node.span, len(days) * len(relations))
         if med is None or amount is None or unit is None:
             return None
         self.check_dose_parts(node, unit, volume, cap)
@@ -608,12 +767,17 @@ class _Lowerer:
         return tuple(groups)
 
     def cycle(self, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> ir.CycleGroup | None:
-        first = self.integer(node.first, "a cycle number")
-        last = self.integer(node.last, "a cycle number") if node.last else None
-        length = self.integer(node.length, "a cycle length")
-        extend = self.integer(node.extend_to, "a cycle length") if node.extend_to else None
-        if first is None or length is None:
+        first = self.integer(node.first, "a cycle number", limits.CYCLE_NUMBERS)
+        last = self.integer(node.last, "a cycle number", limits.CYCLE_NUMBERS) if node.last else None
+        length = self.integer(node.length, "a cycle length", limits.DAYS)
+        extend = self.integer(node.extend_to, "a cycle length", limits.DAYS) if node.extend_to else None
+        if first is None or length is None or (node.last and last is None):
             return None
+        self.groups += 1
+        if self.groups > limits.CYCLE_GROUPS.value:
+            raise TooComplex(
+                node.header, f"the regimen has more than {limits.CYCLE_GROUPS.value:,} cycle groups by this one"
+            )
         for value, word in ((first, node.first), (length, node.length)):
             if value < 1:
                 self.sink.report(
@@ -636,20 +800,16 @@ class _Lowerer:
                 label=f"must be more than {length}",
             )
             extend = None
-        admins: list[ir.Administration] = []
-        notes: list[ir.Note] = []
-        observations: list[ir.Observation] = []
-        gaps: list[ir.MinGap] = []
+        body = _Body()
         title = None
         same_as = None
-        overridden: set[str] = set()
-        own: list[ir.Administration] = []
         for stmt in node.body:
+            body.step += 1
             match stmt:
                 case ast.TitleStmt(text=text):
                     title = text.value
                 case ast.SameAs(cycle=word):
-                    if same_as is not None or own or notes or observations or gaps:
+                    if same_as is not None or body.started:
                         self.sink.report(
                             c.MISPLACED,
                             stmt.span,
@@ -658,8 +818,10 @@ class _Lowerer:
                             help="the lines after `same as` state how this cycle differs",
                         )
                         continue
-                    number = self.integer(word, "a cycle number")
-                    source = next((g for g in earlier if number is not None and g.covers(number)), None)
+                    number = self.integer(word, "a cycle number", limits.CYCLE_NUMBERS)
+                    if number is None:
+                        continue
+                    source = next((g for g in earlier if g.covers(number)), None)
                     if source is None:
                         self.sink.report(
                             c.UNKNOWN_CYCLE,
@@ -669,10 +831,8 @@ class _Lowerer:
                         )
                         continue
                     same_as = number
-                    admins.extend(source.administrations)
-                    notes.extend(source.notes)
-                    observations.extend(source.observations)
-                    gaps.extend(source.gaps)
+                    self.count(stmt.span, sum(len(a.days) * (1 + len(a.relations)) for a in source.administrations))
+                    body.copy(source)
                     for admin in source.administrations:
                         late = [d for d in admin.days if d > length]
                         if late:
@@ -698,34 +858,26 @@ class _Lowerer:
                     for item in block.items:
                         if isinstance(item, ast.Admin):
                             if (lowered := self.admin(item, length, days)) is not None:
-                                self._place(admins, own, lowered)
+                                body.place(lowered)
                         else:
-                            notes.append(self.note(item))
+                            body.note(self.note(item), override=False)
                 case ast.Admin():
                     if (lowered := self.admin(stmt, length)) is not None:
-                        self._place(admins, own, lowered)
+                        body.place(lowered)
                 case ast.Note():
-                    note = self.note(stmt)
-                    key = note.medicine.name if note.medicine else (note.label or "")
-                    if same_as is not None and key not in overridden:
-                        overridden.add(key)
-                        notes = [n for n in notes if (n.medicine.name if n.medicine else (n.label or "")) != key]
-                    notes.append(note)
+                    body.note(self.note(stmt), override=same_as is not None)
                 case ast.Observe(amount=a, unit=u, drug=d):
                     med, minutes = self.medicine(d), self.minutes(a, u)
                     if med is not None and minutes is not None:
-                        observations.append(ir.Observation(span=stmt.span, medicine=med, minutes=minutes))
+                        body.observe(ir.Observation(span=stmt.span, medicine=med, minutes=minutes))
                 case ast.Gap(drug=d, days=n):
-                    med, count = self.medicine(d), self.integer(n, "a number of days")
+                    med, count = self.medicine(d), self.integer(n, "a gap", limits.DAYS)
                     if med is not None and count is not None:
-                        gaps.append(ir.MinGap(span=stmt.span, medicine=med, days=count))
+                        body.gap(ir.MinGap(span=stmt.span, medicine=med, days=count))
                 case ast.Without(drug=d):
                     med = self.medicine(d)
                     if med is not None:
-                        admins = [a for a in admins if a.medicine != med]
-                        notes = [n for n in notes if n.medicine != med]
-                        observations = [o for o in observations if o.medicine != med]
-                        gaps = [g for g in gaps if g.medicine != med]
+                        body.without(med)
                 case _:
                     assert_never(stmt)
         group = ir.CycleGroup(
@@ -737,38 +889,13 @@ class _Lowerer:
             extend_to_days=extend,
             title=title,
             same_as=same_as,
-            administrations=tuple(admins),
-            notes=tuple(notes),
-            observations=tuple(observations),
-            gaps=tuple(gaps),
+            administrations=body.administrations(),
+            notes=body.notes(),
+            observations=body.observations(),
+            gaps=body.gaps(),
         )
         self.check_anchors(group)
         return group
-
-    @staticmethod
-    def _place(admins: list[ir.Administration], own: list[ir.Administration], new: ir.Administration) -> None:
-        """Add ``new``; in a ``same as`` cycle it replaces the copied lines of its medicine on its days.
-
-        A copied line that shares only some days with ``new`` keeps its other days. ``new``
-        takes the place of the first line it replaces, so the cycle reads in the same order.
-        """
-        placed = False
-        result: list[ir.Administration] = []
-        for old in admins:
-            shared = set(old.days) & set(new.days)
-            if any(old is mine for mine in own) or old.medicine != new.medicine or not shared:
-                result.append(old)
-                continue
-            if not placed:
-                result.append(new)
-                placed = True
-            rest = tuple(d for d in old.days if d not in shared)
-            if rest:
-                result.append(replace(old, days=rest))
-        if not placed:
-            result.append(new)
-        admins[:] = result
-        own.append(new)
 
     def check_anchors(self, group: ir.CycleGroup) -> None:
         """Every relation's anchor is given on the day (or, for premedication, the day after)."""
@@ -905,7 +1032,7 @@ class _Lowerer:
             span=node.span,
             text=node.text.value,
             urls=tuple(self.url(u) for u in node.urls),
-            pmids=tuple(p.text for p in node.pmids if self.integer(p, "a PubMed id") is not None),
+            pmids=tuple(p.text for p in node.pmids if self.whole(p, "a PubMed id")),
             accessed=tuple(d for d in (self.date(a) for a in node.accessed) if d is not None),
         )
 
@@ -913,15 +1040,15 @@ class _Lowerer:
 
     def plan(self, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> ir.Plan:
         decisions: list[ir.Decision] = []
-        limits: list[ir.Limit] = []
+        caps: list[ir.Limit] = []
         stops: list[ir.StopRule] = []
         groups = [g for p in parts for g in p.cycles]
         for node in nodes:
             for item in node.items:
                 match item:
                     case ast.Decision(when=when, branches=branches):
-                        first = self.integer(when.first, "a cycle number") if when.first else None
-                        last = self.integer(when.last, "a cycle number") if when.last else None
+                        first = self.integer(when.first, "a cycle number", limits.CYCLE_NUMBERS) if when.first else None
+                        last = self.integer(when.last, "a cycle number", limits.CYCLE_NUMBERS) if when.last else None
                         if when.kind == "part":
                             self.part_exists(when.first, parts)
                         else:
@@ -937,11 +1064,11 @@ class _Lowerer:
                             )
                         )
                     case ast.Limit(count=count, cond=cond, counted_with=ids):
-                        n = self.integer(count, "a number of cycles")
+                        n = self.integer(count, "a number of cycles", limits.CYCLE_NUMBERS)
                         if cond is not None:
                             self.condition(cond)
                         if n is not None:
-                            limits.append(
+                            caps.append(
                                 ir.Limit(
                                     span=item.span, count=n, cond=cond, counted_with=tuple(self.link(i) for i in ids)
                                 )
@@ -952,12 +1079,14 @@ class _Lowerer:
                             ir.StopRule(
                                 span=item.span,
                                 cond=cond,
-                                within=self.integer(within, "a number of cycles") if within else None,
+                                within=self.integer(within, "a number of cycles", limits.CYCLE_NUMBERS)
+                                if within
+                                else None,
                             )
                         )
                     case _:
                         assert_never(item)
-        return ir.Plan(decisions=tuple(decisions), limits=tuple(limits), stops=tuple(stops))
+        return ir.Plan(decisions=tuple(decisions), limits=tuple(caps), stops=tuple(stops))
 
     def cycle_exists(self, number: int | None, word: ast.Word | None, groups: Sequence[ir.CycleGroup]) -> None:
         if number is not None and word is not None and not any(g.covers(number) for g in groups):
@@ -974,7 +1103,9 @@ class _Lowerer:
         if node.action == "continue" and node.target is not None:
             target = self.link(node.target)
         elif node.action == "cycle" and node.target is not None:
-            self.cycle_exists(self.integer(node.target, "a cycle number"), node.target, groups)
+            number = self.integer(node.target, "a cycle number", limits.CYCLE_NUMBERS)
+            self.cycle_exists(number, node.target, groups)
+            target = str(number) if number is not None else None
         elif node.action == "part":
             self.part_exists(node.target, parts)
         return ir.Branch(span=node.span, cond=node.cond, action=node.action, target=target)
@@ -1033,7 +1164,7 @@ class _Lowerer:
                 )
         return ir.Part(
             span=node.span,
-            number=self.integer(node.number, "a part number"),
+            number=self.integer(node.number, "a part number", limits.PART_NUMBERS),
             title=node.title.value,
             meta=self.meta(node.span, metas),
             start=start,
@@ -1143,21 +1274,32 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
             _misplaced(
                 sink, cyc, "a cycle outside its part", "a regimen with parts", "indent the cycle under its `part`"
             )
-    if part_nodes:
-        parts = tuple(low.part(p) for p in part_nodes)
-    else:
+    try:
         parts = (
-            ir.Part(
-                span=header.span,
-                number=None,
-                title=None,
-                meta=ir.Meta(span=header.span),
-                start=None,
-                cycles=low.cycles(top_cycles),
-                support=ir.Support(),
-                references=(),
-            ),
+            tuple(low.part(p) for p in part_nodes)
+            if part_nodes
+            else (
+                ir.Part(
+                    span=header.span,
+                    number=None,
+                    title=None,
+                    meta=ir.Meta(span=header.span),
+                    start=None,
+                    cycles=low.cycles(top_cycles),
+                    support=ir.Support(),
+                    references=(),
+                ),
+            )
         )
+    except TooComplex as err:
+        sink.report(
+            c.TOO_COMPLEX,
+            err.span,
+            err.message,
+            label="too complex to check",
+            help=err.help,
+        )
+        return None
     return ir.Regimen(
         span=header.span,
         id=header.id.text,

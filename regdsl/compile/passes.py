@@ -6,25 +6,43 @@ from dataclasses import dataclass
 
 from regdsl.compile.phases import PhaseGraph, build_phases
 from regdsl.compile.stn import Conflict, TimingNetwork, Windows, build_network, find_conflict, windows
+from regdsl.diagnostics import Diagnostic, Label
+from regdsl.diagnostics import codes as c
 from regdsl.model import ir
+from regdsl.model.limits import TooComplex
 
 __all__ = ["Compiled", "compile_regimen"]
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A lowered regimen with its timing network, its solution and its phase graph."""
+    """A lowered regimen with its timing network, its solution and its phase graph.
+
+    ``diagnostics`` holds what the passes found themselves: a regimen too complex to check
+    (``STR022``), whose network and phase graph are then left empty.
+    """
 
     regimen: ir.Regimen
     network: TimingNetwork
     conflict: Conflict | None
     windows: Windows | None
     phases: PhaseGraph
+    diagnostics: tuple[Diagnostic, ...] = ()
 
 
 def compile_regimen(regimen: ir.Regimen) -> Compiled:
     """Build the timing network, solve it (a conflict, or every point's window), build the phases."""
-    network = build_network(regimen)
-    conflict = find_conflict(network)
-    solved = windows(network) if conflict is None else None
-    return Compiled(regimen=regimen, network=network, conflict=conflict, windows=solved, phases=build_phases(regimen))
+    try:
+        network = build_network(regimen)
+        conflict = find_conflict(network)
+        solved = windows(network) if conflict is None else None
+        phases = build_phases(regimen)
+    except TooComplex as err:
+        finding = Diagnostic(
+            code=c.TOO_COMPLEX,
+            message=err.message,
+            primary=Label(err.span, "too complex to check"),
+            help=err.help,
+        )
+        return Compiled(regimen, TimingNetwork(), None, None, PhaseGraph(), (finding,))
+    return Compiled(regimen=regimen, network=network, conflict=conflict, windows=solved, phases=phases)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NewType, assert_never
 
 from regdsl.model import ast, ir
+from regdsl.model.limits import TRANSITIONS, TooComplex
 from regdsl.model.vocabulary import RESPONSES
 from regdsl.source import Span
 
@@ -104,6 +105,7 @@ class PhaseGraph:
 
     phases: dict[PhaseId, Phase] = field(default_factory=dict)
     transitions: list[tuple[PhaseId, PhaseId, Transition]] = field(default_factory=list)
+    _out: dict[PhaseId, list[PhaseId]] | None = None  # each phase's successors, built on first use
 
     def add(self, phase: PhaseId, label: str, group: ir.CycleGroup | None = None, span: Span | None = None) -> None:
         """Add a phase (idempotent)."""
@@ -112,6 +114,7 @@ class PhaseGraph:
     def connect(self, u: PhaseId, v: PhaseId, transition: Transition) -> None:
         """Add a transition from ``u`` to ``v``."""
         self.transitions.append((u, v, transition))
+        self._out = None
 
     @property
     def graph(self) -> nx.MultiDiGraph[PhaseId]:
@@ -135,7 +138,12 @@ class PhaseGraph:
 
     def successors(self, node: PhaseId) -> list[PhaseId]:
         """Return the phases one transition from ``node`` leads to, in order, once each."""
-        return list(dict.fromkeys(v for u, v, _ in self.transitions if u == node))
+        if self._out is None:
+            out: dict[PhaseId, dict[PhaseId, None]] = {}
+            for u, v, _ in self.transitions:
+                out.setdefault(u, {})[v] = None
+            self._out = {u: list(targets) for u, targets in out.items()}
+        return self._out.get(node, [])
 
     def unreachable(self) -> list[PhaseId]:
         """Return the cycle-group phases no path from ``start`` reaches."""
@@ -219,7 +227,11 @@ def _selected(decision: ir.Decision, slot: _Slot, last_in_part: bool) -> bool:
 
 
 def build_phases(regimen: ir.Regimen) -> PhaseGraph:
-    """Build the phase graph of a lowered regimen."""
+    """Build the phase graph of a lowered regimen.
+
+    Each decision is weighed for each cycle group, and each transition counts: beyond
+    ``limits.TRANSITIONS`` steps in all the plan is too complex to check (``TooComplex``).
+    """
     graph = PhaseGraph()
     graph.add(START, "the start of treatment")
     graph.add(STOP, "stopping treatment")
@@ -235,40 +247,62 @@ def build_phases(regimen: ir.Regimen) -> PhaseGraph:
         graph.connect(START, END, Transition("sequence", None, None))
         return graph
     graph.connect(START, slots[0].node, Transition("sequence", None, None))
+    decisions_all = regimen.plan.decisions
+    for k, decision in enumerate(decisions_all):
+        if (k + 1) * len(slots) > TRANSITIONS.value:
+            raise TooComplex(decision.span, _TOO_MANY.format(what=f"{len(slots):,} cycle groups and this decision"))
+    targets = _Targets(slots)
     for index, slot in enumerate(slots):
         nxt = _successor(slots, index)
         if slot.group.open_ended or (slot.group.count or 1) > 1:
             graph.connect(slot.node, slot.node, Transition("repeat", None, slot.group.span))
         last_in_part = index + 1 == len(slots) or slots[index + 1].part != slot.part
-        decisions = [d for d in regimen.plan.decisions if _selected(d, slot, last_in_part)]
+        decisions = [d for d in decisions_all if _selected(d, slot, last_in_part)]
         if not decisions:
             graph.connect(slot.node, nxt, Transition("sequence", None, None))
             continue
         for decision in decisions:
             for branch in decision.branches:
-                target = _target(branch, slot, nxt, slots, graph)
+                target = targets.of(branch, nxt, graph)
                 kind: Literal["branch", "otherwise"] = "otherwise" if branch.cond is None else "branch"
                 graph.connect(slot.node, target, Transition(kind, branch.cond, branch.span))
+                if len(graph.transitions) + len(slots) * len(decisions_all) > TRANSITIONS.value:
+                    raise TooComplex(branch.span, _TOO_MANY.format(what="the transitions of the plan by this branch"))
     return graph
 
 
-def _target(branch: ir.Branch, slot: _Slot, nxt: PhaseId, slots: Sequence[_Slot], graph: PhaseGraph) -> PhaseId:
-    match branch.action:
-        case "continue":
-            node = PhaseId(f"regimen:{branch.target}")
-            graph.add(node, f"regimen {branch.target}")
-            return node
-        case "next":
-            return nxt
-        case "cycle":
-            number = int(branch.target or 0)
-            return next((s.node for s in slots if s.group.covers(number)), END)
-        case "part":
-            return next((s.node for s in slots if str(s.part) == branch.target), END)
-        case "stop":
-            return STOP
-        case _:
-            assert_never(branch.action)
+_TOO_MANY = f"the plan is too complex to check: {{what}} pass its limit of {TRANSITIONS.value:,} steps"
+
+
+class _Targets:
+    """Where a branch leads: the first group of a cycle number or of a part, each looked up once."""
+
+    def __init__(self, slots: Sequence[_Slot]) -> None:
+        self.slots = slots
+        self.cycles: dict[int, PhaseId] = {}
+        self.parts: dict[str, PhaseId] = {}
+        for s in reversed(slots):
+            self.parts[str(s.part)] = s.node
+
+    def of(self, branch: ir.Branch, nxt: PhaseId, graph: PhaseGraph) -> PhaseId:
+        match branch.action:
+            case "continue":
+                node = PhaseId(f"regimen:{branch.target}")
+                graph.add(node, f"regimen {branch.target}")
+                return node
+            case "next":
+                return nxt
+            case "cycle":
+                number = int(branch.target or 0)
+                if number not in self.cycles:
+                    self.cycles[number] = next((s.node for s in self.slots if s.group.covers(number)), END)
+                return self.cycles[number]
+            case "part":
+                return self.parts.get(branch.target or "", END)
+            case "stop":
+                return STOP
+            case _:
+                assert_never(branch.action)
 
 
 def cond_text(cond: ast.Cond) -> str:

@@ -9,7 +9,8 @@ meanings are those of the language brief, section 2:
   widened by a shift window ("± 2 days");
 - an administration ends ``0 .. max`` minutes after it starts (exactly ``max`` with
   ``over exactly``); oral doses are instants; an infusion with no stated duration ends
-  within the day; every administration ends before the next cycle starts;
+  within the day; every administration ends before the next cycle starts, and by the end of
+  its cycle (or its extension) when it is the last cycle of its part;
 - "A 30 to 60 min before B": ``start(B) - start(A)`` in ``[30, 60]``;
   "A 8 h after B": ``start(A) - end(B) = 480`` (``after start of B`` measures from B's start);
 - "observe 60 min after B": an observation from ``end(B)`` lasting 60 minutes;
@@ -26,13 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import heapq
 import itertools
-from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NewType
 
 from regdsl.model import ir
+from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.medicines import Medicine
 from regdsl.source import Span
 
@@ -105,7 +107,15 @@ class TimingNetwork:
     pairs: dict[tuple[PointId, PointId], list[Constraint]] = field(default_factory=dict)
     _graph: nx.DiGraph[PointId] | None = None
     # Solved distances from a point (forward, backward), kept for pair_bounds' next question.
-    _from: dict[int, tuple[dict[int, int], dict[int, int]]] = field(default_factory=dict)
+    _near: dict[int, tuple[_Nearest, _Nearest]] = field(default_factory=dict)
+    # Each point's distance from its part's first cycle start, once find_conflict found no conflict.
+    potential: list[int | None] | None = None
+    # Where the network was written (the regimen), and the work done on it, against limits.TIMING_SIZE
+    # (points and constraints, when ``limited``) and limits.SEARCH_STEPS (search steps).
+    span: Span | None = None
+    limited: bool = False
+    size: int = 0
+    steps: int = 0
 
     def add_point(self, point: PointId, cycle: PointId, label: str) -> PointId:
         """Add a point (idempotent); the first point added is the origin."""
@@ -120,12 +130,28 @@ class TimingNetwork:
             if self.origin is None:
                 self.origin = point
             self._graph = None
-            if self._from:  # solved distances are stale once the network changes
-                self._from.clear()
+            self._stale()
         return point
 
+    def _stale(self) -> None:
+        """Forget solved distances and search space: the network changed."""
+        if self._near:
+            self._near.clear()
+        self.potential = None
+
     def constrain(self, u: PointId, v: PointId, constraint: Constraint) -> None:
-        """Add ``lower <= v - u <= upper``; several constraints on one pair are all kept."""
+        """Add ``lower <= v - u <= upper``; several constraints on one pair are all kept.
+
+        A ``limited`` network whose points and constraints pass ``limits.TIMING_SIZE`` is too
+        complex to check: ``TooComplex``, at the constraint's line.
+        """
+        self.size += 1
+        if self.limited and self.size + len(self.nodes) > TIMING_SIZE.value:
+            raise TooComplex(
+                constraint.span,
+                f"the regimen's timing network passes {TIMING_SIZE.value:,} points and constraints by this line "
+                "(each cycle of a group counted)",
+            )
         self.pairs.setdefault((u, v), []).append(constraint)
         iu, iv = self.index[u], self.index[v]
         if constraint.upper is not None:
@@ -137,8 +163,7 @@ class TimingNetwork:
             self.reverse[iu].append((iv, -constraint.lower))
             self.why[iv].append((constraint, False))
         self._graph = None
-        if self._from:  # solved distances are stale once the network changes
-            self._from.clear()
+        self._stale()
 
     @property
     def graph(self) -> nx.DiGraph[PointId]:
@@ -225,7 +250,7 @@ def duration(minutes: int) -> str:
 class _Builder:
     def __init__(self, regimen: ir.Regimen) -> None:
         self.regimen = regimen
-        self.net = TimingNetwork()
+        self.net = TimingNetwork(span=regimen.span, limited=True)
         limits = [lim.count for lim in regimen.plan.limits]
         self.cap = max(limits) if limits else None
         self.last_doses: dict[str, list[PointId]] = {}
@@ -251,16 +276,28 @@ class _Builder:
                         self._link_cycles(previous, start, group, same_part=same_part)
                         for end, span in self.open_ends:
                             self.net.constrain(end, start, Constraint(0, None, span, "ends before the next cycle"))
+                        if not same_part:  # the next part may start later: the cycle still ends
+                            self._close(previous)
                     self.open_ends = []
                     order.append((start, (p, g)))
                     self._cycle(start, number, group)
                     previous = (start, group)
             self.last_doses = {}
+        if previous is not None:
+            self._close(previous)
         for i, (start, key) in enumerate(order):
             before = order[i - 1][1] if i > 0 else None
             after = order[i + 1][1] if i + 1 < len(order) else None
             self.net.shapes[start] = (before, key, after)
         return self.net
+
+    def _close(self, last: tuple[PointId, ir.CycleGroup]) -> None:
+        """End every administration of a part's last cycle by that cycle's end (or its extension)."""
+        start, group = last
+        days = group.extend_to_days or group.length_days
+        what = f"ends by the end of day {days}, the last of its cycle"
+        for end, span in self.open_ends:
+            self.net.constrain(start, end, Constraint(None, days * DAY, span, what))
 
     def _link_cycles(
         self, previous: tuple[PointId, ir.CycleGroup], start: PointId, group: ir.CycleGroup, *, same_part: bool
@@ -455,70 +492,170 @@ class Conflict:
     points: tuple[PointId, ...]
 
 
-def _spfa(
-    arcs: Sequence[Sequence[tuple[int, int]]], sources: Sequence[int]
-) -> tuple[list[int | None], list[int], int | None]:
-    """Bellman-Ford with a FIFO queue from ``sources`` (each part's first cycle start).
+class _Search:
+    """Shortest distances over a network's arcs, by passes in the order of the improving arcs.
 
-    Returns distances (None: unreached), predecessors (``pred_node`` then ``pred_arc``,
-    concatenated), and a node on a negative cycle, if any. A negative cycle shows as a
-    cycle among the predecessor links; they are searched for after every ``n``
-    relaxations (amortised: linear time between searches), so a conflict is found soon
-    after it forms, not after the queue has gone round it ``n`` times.
+    Each pass (Goldberg and Radzik's) orders the points that the last pass improved, and all
+    they improve in turn, by a depth-first search over the arcs that would improve a
+    distance, and scans them in that order: a chain of constraints in either direction
+    (doses "at least N days apart", cycle after cycle) settles in one pass, where a FIFO
+    queue needs a pass per link. A negative cycle shows as a cycle of the predecessor links,
+    searched for after every ``n`` steps (linear time between searches), or as a path of
+    ``n`` arcs. The scratch arrays are kept between searches (only the points a search
+    touched are reset), so many local searches cost only what each one reaches.
+
+    Every arc scanned is a step; beyond ``limits.SEARCH_STEPS`` in all (when ``counted``),
+    the network is too complex to check (``TooComplex``).
     """
-    n = len(arcs)
-    budget = n
-    dist: list[int | None] = [None] * n
-    pred_node = [-1] * n
-    pred_arc = [-1] * n
-    hops = [0] * n
-    queued = [False] * n
-    for source in sources:
-        dist[source] = 0
-        queued[source] = True
-    queue = deque(sources)
-    pop, push = queue.popleft, queue.append
-    while queue:
-        u = pop()
-        queued[u] = False
-        du = dist[u]
-        assert du is not None
-        hu = hops[u] + 1
-        for i, (v, w) in enumerate(arcs[u]):
-            nd = du + w
-            dv = dist[v]
-            if dv is None or nd < dv:
-                dist[v] = nd
-                pred_node[v] = u
-                pred_arc[v] = i
-                hops[v] = hu
-                if hu >= n:
-                    return dist, pred_node + pred_arc, v
-                budget -= 1
-                if budget <= 0:
-                    budget = n
-                    found = _predecessor_cycle(pred_node)
-                    if found is not None:
-                        return dist, pred_node + pred_arc, found
-                if not queued[v]:
-                    queued[v] = True
-                    push(v)
-    return dist, pred_node + pred_arc, None
+
+    def __init__(self, net: TimingNetwork, arcs: Sequence[Sequence[tuple[int, int]]], *, counted: bool) -> None:
+        n = len(arcs)
+        self.net = net
+        self.arcs = arcs
+        self.counted = counted
+        self.dist: list[int | None] = [None] * n
+        self.pred = [-1] * n
+        self.pred_arc = [-1] * n
+        self.hops = [0] * n
+        self.labeled = [False] * n
+        self.mark = [0] * n
+        self.epoch = 0
+        self.touched: list[int] = []
+
+    def run(self, sources: Sequence[int], keep: Callable[[int], bool] | None = None) -> int | None:
+        """Search from ``sources`` over the points ``keep`` allows; return a point on a negative cycle, if any."""
+        arcs, dist, labeled = self.arcs, self.dist, self.labeled
+        n = len(arcs)
+        for source in sources:
+            if dist[source] is None:
+                self.touched.append(source)
+            dist[source] = 0
+            labeled[source] = True
+        frontier = list(sources)
+        unchecked = 0
+        while frontier:
+            order = self._order(frontier, keep)
+            frontier = []
+            steps = 0
+            for u in order:
+                if not labeled[u]:
+                    continue
+                labeled[u] = False
+                du = dist[u]
+                assert du is not None
+                hu = self.hops[u] + 1
+                steps += len(arcs[u])
+                for i, (v, w) in enumerate(arcs[u]):
+                    if keep is not None and not keep(v):
+                        continue
+                    nd = du + w
+                    dv = dist[v]
+                    if dv is None or nd < dv:
+                        if dv is None:
+                            self.touched.append(v)
+                        dist[v] = nd
+                        self.pred[v] = u
+                        self.pred_arc[v] = i
+                        self.hops[v] = hu
+                        if hu >= n:
+                            return v
+                        if not labeled[v]:
+                            labeled[v] = True
+                            frontier.append(v)
+            self._count(steps)
+            unchecked += steps
+            if unchecked >= n and frontier:
+                unchecked = 0
+                found = _predecessor_cycle(self.pred, self.touched)
+                if found is not None:
+                    return found
+        return None
+
+    def _order(self, frontier: list[int], keep: Callable[[int], bool] | None) -> list[int]:
+        """Order the frontier and what its improving arcs reach: reverse postorder of a depth-first search.
+
+        Points not reached yet are leaves: the pass reaches them from the points before them.
+        """
+        arcs, dist, mark = self.arcs, self.dist, self.mark
+        self.epoch += 1
+        epoch = self.epoch
+        order: list[int] = []
+        for root in frontier:
+            if mark[root] == epoch or not self.labeled[root]:
+                continue
+            mark[root] = epoch
+            nodes, positions = [root], [0]
+            while nodes:
+                u = nodes[-1]
+                i = positions[-1]
+                du = dist[u]
+                assert du is not None
+                out = arcs[u]
+                pushed = False
+                while i < len(out):
+                    v, w = out[i]
+                    i += 1
+                    if mark[v] == epoch or (keep is not None and not keep(v)):
+                        continue
+                    dv = dist[v]
+                    if dv is not None and du + w >= dv:
+                        continue
+                    mark[v] = epoch
+                    if dv is None:
+                        order.append(v)
+                        continue
+                    positions[-1] = i
+                    nodes.append(v)
+                    positions.append(0)
+                    pushed = True
+                    break
+                if not pushed:
+                    nodes.pop()
+                    positions.pop()
+                    order.append(u)
+        order.reverse()
+        return order
+
+    def _count(self, steps: int) -> None:
+        span = self.net.span
+        if not self.counted or span is None:
+            return
+        self.net.steps += steps
+        if self.net.steps > SEARCH_STEPS.value:
+            raise TooComplex(
+                span,
+                f"the timing network of this regimen is too complex to check: solving it takes more than "
+                f"{SEARCH_STEPS.value:,} steps (often many wide shift windows with minimum gaps)",
+            )
+
+    def found(self) -> dict[int, int]:
+        """Return the distances found, and reset the scratch arrays for the next search."""
+        result: dict[int, int] = {}
+        for i in self.touched:
+            value = self.dist[i]
+            assert value is not None
+            result[i] = value
+            self.dist[i] = None
+            self.pred[i] = -1
+            self.hops[i] = 0
+            self.labeled[i] = False
+        self.touched = []
+        return result
 
 
-def _predecessor_cycle(pred_node: Sequence[int]) -> int | None:
-    """Return a node on a cycle of the predecessor links, if there is one (linear time)."""
-    state = [0] * len(pred_node)  # 0 unseen, 1 on the current walk, 2 done
-    for start in range(len(pred_node)):
-        if state[start]:
+def _predecessor_cycle(pred_node: Sequence[int], nodes: Sequence[int]) -> int | None:
+    """Return a node on a cycle of the predecessor links among ``nodes``, if there is one (linear time)."""
+    state: dict[int, int] = {}  # 1 on the current walk, 2 done
+    for start in nodes:
+        if start in state:
             continue
         walk = []
         node = start
-        while node >= 0 and state[node] == 0:
+        while node >= 0 and node not in state:
             state[node] = 1
             walk.append(node)
             node = pred_node[node]
-        if node >= 0 and state[node] == 1:
+        if node >= 0 and state.get(node) == 1:
             return node
         for member in walk:
             state[member] = 2
@@ -535,10 +672,12 @@ def find_conflict(net: TimingNetwork) -> Conflict | None:
     if net.origin is None:
         return None
     n = len(net.nodes)
-    _dist, preds, on_cycle = _spfa(net.arcs, [net.index[root] for root in net.roots])
+    search = _Search(net, net.arcs, counted=True)
+    on_cycle = search.run([net.index[root] for root in net.roots])
     if on_cycle is None:
+        net.potential = search.dist  # a schedule: every arc's reduced cost is >= 0 (pair_bounds)
         return None
-    pred_node, pred_arc = preds[:n], preds[n:]
+    pred_node, pred_arc = search.pred, search.pred_arc
     node = on_cycle
     for _ in range(n):  # step back far enough to stand on the cycle itself
         node = pred_node[node]
@@ -592,7 +731,6 @@ def windows(net: TimingNetwork) -> Windows:
     is solved once: linear in the size of the network, never all-pairs.
     """
     nodes, arcs = net.nodes, net.arcs
-    n = len(nodes)
     reverse = net.reverse
     index = net.index
     cycle_of, position = _positions(net)
@@ -603,13 +741,13 @@ def windows(net: TimingNetwork) -> Windows:
     earliest: dict[PointId, int] = {}
     latest: dict[PointId, int] = {}
     solved: dict[object, dict[str, tuple[int, int]]] = {}
-    scratch: list[int | None] = [None] * n
+    searches = _Search(net, arcs, counted=True), _Search(net, reverse, counted=True)
     for cycle, k in position.items():
         shape = net.shapes.get(cycle, (cycle,))
         offsets = solved.get(shape)
         if offsets is None:
-            forward = _local(arcs, index[cycle], cycle_of, k, scratch)
-            backward = _local(reverse, index[cycle], cycle_of, k, scratch)
+            forward = _local(searches[0], index[cycle], cycle_of, k)
+            backward = _local(searches[1], index[cycle], cycle_of, k)
             offsets = {}
             for i in members[k]:
                 late, early = forward.get(i), backward.get(i)
@@ -627,10 +765,13 @@ def windows(net: TimingNetwork) -> Windows:
 def pair_bounds(net: TimingNetwork, u: PointId, v: PointId) -> tuple[int | None, int | None]:
     """Return the solved bounds ``(lower, upper)`` of ``v - u`` in minutes (None: unbounded).
 
-    Two local shortest-path passes from ``u`` (forward for the upper bound, backward for
+    Two local shortest-path searches from ``u`` (forward for the upper bound, backward for
     the lower), over the points of ``u``'s cycle and of its two neighbours, as ``windows``
     does: the bounds are sound, and never come from all pairs. Meaningful for a consistent
-    network only; a point outside those cycles is unbounded.
+    network only (``find_conflict`` found no conflict); a point outside those cycles is
+    unbounded. The searches are Dijkstra's, on arc weights made non-negative by the schedule
+    ``find_conflict`` found, and go only as far as the points asked about: a page asks about
+    the few points around each anchor, and a long cycle's points are not all visited for each.
 
     Args:
         net: the timing network.
@@ -642,17 +783,68 @@ def pair_bounds(net: TimingNetwork, u: PointId, v: PointId) -> tuple[int | None,
 
     """
     iu, iv = net.index[u], net.index[v]
-    solved = net._from.get(iu)
-    if solved is None:  # pages ask about many points from one anchor: solve once per anchor
+    solved = net._near.get(iu)
+    if solved is None:  # pages ask about many points from one anchor: one search per anchor, resumed
+        potential = net.potential
+        if potential is None:
+            find_conflict(net)
+            potential = net.potential or [0] * len(net.nodes)
         cycle_of, position = _positions(net)
         k = position[net.cycle_of[iu]]
-        scratch: list[int | None] = [None] * len(net.nodes)
-        solved = net._from[iu] = (
-            _local(net.arcs, iu, cycle_of, k, scratch),
-            _local(net.reverse, iu, cycle_of, k, scratch),
+
+        def keep(x: int) -> bool:
+            return abs(cycle_of[x] - k) <= 1
+
+        solved = net._near[iu] = (
+            _Nearest(net.arcs, iu, keep, potential, 1),
+            _Nearest(net.reverse, iu, keep, potential, -1),
         )
-    upper, below = solved[0].get(iv), solved[1].get(iv)
+    upper, below = solved[0].distance(iv), solved[1].distance(iv)
     return (-below if below is not None else None), upper
+
+
+class _Nearest:
+    """Dijkstra's search from one point, resumed for each point asked about (weights made >= 0 by a schedule)."""
+
+    def __init__(
+        self,
+        arcs: Sequence[Sequence[tuple[int, int]]],
+        root: int,
+        keep: Callable[[int], bool],
+        potential: Sequence[int | None],
+        sign: int,
+    ) -> None:
+        self.arcs = arcs
+        self.keep = keep
+        self.potential = potential
+        self.sign = sign  # +1: the arcs as they are; -1: reversed, so the potential is negated
+        self.root = root
+        self.heap: list[tuple[int, int]] = [(0, root)]
+        self.best: dict[int, int] = {root: 0}
+        self.settled: dict[int, int] = {}
+
+    def _pi(self, x: int) -> int:
+        value = self.potential[x]
+        return self.sign * value if value is not None else 0
+
+    def distance(self, target: int) -> int | None:
+        """Return the shortest distance from the root to ``target`` (None: it cannot be reached)."""
+        heap, settled = self.heap, self.settled
+        while target not in settled and heap:
+            d, u = heapq.heappop(heap)
+            if u in settled:
+                continue
+            settled[u] = d
+            pu = self._pi(u)
+            for v, w in self.arcs[u]:
+                if v in settled or not self.keep(v):
+                    continue
+                nd = d + w + pu - self._pi(v)
+                if nd < self.best.get(v, nd + 1):
+                    self.best[v] = nd
+                    heapq.heappush(heap, (nd, v))
+        reduced = settled.get(target)
+        return None if reduced is None else reduced - self._pi(self.root) + self._pi(target)
 
 
 def _positions(net: TimingNetwork) -> tuple[list[int], dict[PointId, int]]:
@@ -662,44 +854,10 @@ def _positions(net: TimingNetwork) -> tuple[list[int], dict[PointId, int]]:
     return cycle_of, position
 
 
-def _local(
-    arcs: Sequence[Sequence[tuple[int, int]]], root: int, cycle_of: Sequence[int], position: int, dist: list[int | None]
-) -> dict[int, int]:
+def _local(search: _Search, root: int, cycle_of: Sequence[int], position: int) -> dict[int, int]:
     """Shortest distances from ``root`` over the points of cycles ``position - 1 .. position + 1``.
 
-    ``dist`` is scratch space shared between calls (left all None on return).
+    A negative cycle (which ``find_conflict`` reports before windows are asked for) stops the search.
     """
-    touched = [root]
-    dist[root] = 0
-    queue = deque([root])
-    queued = {root}
-    hops = {root: 0}
-    limit = len(arcs)
-    while queue:
-        u = queue.popleft()
-        queued.discard(u)
-        du = dist[u]
-        assert du is not None
-        for v, w in arcs[u]:
-            if abs(cycle_of[v] - position) > 1:
-                continue
-            nd = du + w
-            dv = dist[v]
-            if dv is None or nd < dv:
-                if dv is None:
-                    touched.append(v)
-                dist[v] = nd
-                hops[v] = hops[u] + 1
-                if hops[v] >= limit:  # a negative cycle, which find_conflict reports before windows run
-                    queue.clear()
-                    break
-                if v not in queued:
-                    queued.add(v)
-                    queue.append(v)
-    found: dict[int, int] = {}
-    for i in touched:
-        value = dist[i]
-        assert value is not None
-        found[i] = value
-        dist[i] = None
-    return found
+    search.run([root], lambda v: abs(cycle_of[v] - position) <= 1)
+    return search.found()

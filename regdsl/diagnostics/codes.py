@@ -367,6 +367,28 @@ BAD_UNIT_USE = _code(
     "A volume (`in 1000 mL`) is in mL; a cap (`max 2 mg`) is an absolute amount on a dose scaled "
     "by body size; `flat` marks an absolute dose, never mg/m2, mg/kg or AUC.",
 )
+# A value or a regimen beyond the compiler's limits was not checked in full: never silenced.
+BEYOND_LIMIT = _code(
+    "STR021",
+    "number-beyond-limit",
+    E,
+    "a number is larger than any regimen needs",
+    "Cycle numbers, days, times, amounts and counts have limits far beyond any real regimen "
+    "(docs/language.md, section 14.6, lists each with its reason). A number beyond its limit is "
+    "almost always a typing slip (a missing unit, digits run together), and the compiler refuses it "
+    "rather than spending minutes and gigabytes on it.",
+    suppressible=False,
+)
+TOO_COMPLEX = _code(
+    "STR022",
+    "too-complex-to-check",
+    E,
+    "a regimen expands to more than the compiler checks",
+    "A regimen whose cycles, doses, timing constraints or plan expand beyond the work limits of "
+    "docs/language.md (section 14.6) is not checked in full, so it cannot pass: a real regimen is "
+    "thousands of times smaller. Split it into regimens, or write its cycles as fewer lines.",
+    suppressible=False,
+)
 
 # -- times -------------------------------------------------------------------------
 DAY_OUTSIDE_CYCLE = _code(

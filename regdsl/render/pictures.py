@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from regdsl.compile.passes import Compiled
-from regdsl.compile.stn import PointId, day_of, dose_point, duration, pair_bounds
+from regdsl.compile.stn import DAY, PointId, day_of, dose_point, duration, pair_bounds
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.render.view import day_runs
@@ -327,7 +327,7 @@ def _place(compiled: Compiled, group: ir.CycleGroup, cycle: int) -> _Place:
     """Find ``group`` in the regimen, and the point ids of its cycle number ``cycle``."""
     for p, part in enumerate(compiled.regimen.parts, start=1):
         for g, candidate in enumerate(part.cycles):
-            if candidate == group:
+            if candidate is group:
                 label = f"Part {part.number}, " if part.number is not None else ""
                 return _Place(label, compiled.network.cycle_start(p, g, cycle))
     raise ValueError("the cycle group is not one of the regimen's")
@@ -338,6 +338,7 @@ def _place(compiled: Compiled, group: ir.CycleGroup, cycle: int) -> _Place:
 ROW = 24
 COLUMN = 22  # a day's column up to 31 columns; narrower beyond
 MARK = 14
+DAILY_GRID = 92  # a line for every day up to this many columns; for every week beyond
 
 
 def calendar(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: str) -> Calendar:
@@ -390,8 +391,9 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: str
 
     window_paint = Paint("shift window", hatch.fill, "#b35900", "4 2")
     extension_paint = Paint("extension", extend.fill)
+    every = 1 if columns <= DAILY_GRID else 7  # a long cycle is ruled by the week
     grid = " ".join(
-        [f"M{x_of(d)} {top}V{bottom}" for d in range(first_day, last_day + 1)]
+        [f"M{x_of(d)} {top}V{bottom}" for d in range(first_day, last_day + 1) if (d - first_day) % every == 0]
         + [f"M{right} {top}V{bottom}"]
         + [f"M{left} {top + i * ROW}H{right}" for i in range(len(admins) + 1)]
     )
@@ -560,30 +562,32 @@ def timelines(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: st
         for day in admin.days
         if place.start(i, day) in index
     ]
+    by_day: dict[int, list[_Dose]] = {}
+    for dose in doses:
+        by_day.setdefault(dose.day, []).append(dose)
     anchored: dict[int, list[tuple[_Dose, ir.Relation]]] = {}
     for dose in doses:
         for rel in dose.admin.relations:
-            day = _anchor_day(doses, rel, dose.day)
+            day = _anchor_day(by_day, rel, dose.day)
             if day is not None:
                 anchored.setdefault(day, []).append((dose, rel))
     observed = {d.day for d in doses if any(o.medicine == d.admin.medicine for o in group.observations)}
     timed = {d.day for d in doses if d.admin.role == "anticancer" and d.admin.max_minutes is not None}
     shown: dict[_Day, list[int]] = {}
     for day in sorted(set(anchored) | observed | timed):
-        view = _day(compiled, group, place, doses, day, anchored.get(day, []))
+        view = _day(compiled, group, place, by_day, day, anchored.get(day, []))
         shown.setdefault(view, []).append(day)
     return tuple(_timeline(view, days, place, cycle, ident) for view, days in shown.items())
 
 
-def _anchor_day(doses: list[_Dose], rel: ir.Relation, day: int) -> int | None:
+def _anchor_day(by_day: dict[int, list[_Dose]], rel: ir.Relation, day: int) -> int | None:
     """Return the day of the dose ``rel`` anchors to, as the timing network finds it (that day, or next to it)."""
     if rel.anchor_kind == "event":
         return None
     step = 1 if rel.direction == "before" else -1
     for anchor_day in (day, day + step):
-        for dose in doses:
-            if dose.day == anchor_day and _is_anchor(dose, rel):
-                return anchor_day
+        if any(_is_anchor(dose, rel) for dose in by_day.get(anchor_day, ())):
+            return anchor_day
     return None
 
 
@@ -597,12 +601,13 @@ def _day(
     compiled: Compiled,
     group: ir.CycleGroup,
     place: _Place,
-    doses: list[_Dose],
+    by_day: dict[int, list[_Dose]],
     day: int,
     anchored: list[tuple[_Dose, ir.Relation]],
 ) -> _Day:
     """Build a day's rows around its anchor: chemotherapy, else the medicine anchored to, else an anti-cancer dose."""
-    todays = [d for d in doses if d.day == day]
+    todays = by_day[day]
+    doses = [d for near in (day - 1, day, day + 1) for d in by_day.get(near, ())]  # premedications: a day either side
     premeds = {(d.index, d.day) for d, _ in anchored}
     if any(rel.anchor_kind == "chemotherapy" for _, rel in anchored):
         anchor, anchor_text = PointId(f"{place.prefix}.d{day}.chemo.start"), "chemotherapy"
@@ -684,7 +689,7 @@ def _axis(rows: tuple[TimelineRow, ...]) -> tuple[int, int, int]:
     low, high = min(values), max(values)
     if low == high:
         high = low + 60
-    step = next((s for s in STEPS if (high - low) / s <= 8), STEPS[-1])
+    step = next((s for s in STEPS if (high - low) / s <= 8), None) or -(-(high - low) // (8 * DAY)) * DAY
     low, high = math.floor(low / step) * step, math.ceil(high / step) * step
     return low - step * (-1 in cut), high + step * (1 in cut), step
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
+
+from regdsl.model.limits import LIST_DEPTH
 
 __all__ = ["Block", "Item", "Run", "inline_runs", "parse_prose"]
 
 _BULLET = re.compile(r"^( *)[-*•] +(.*)$")
-_EMPHASIS = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,35 +46,104 @@ class Block:
     items: tuple[Item, ...] = ()
 
 
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _closers(text: str, valid: Callable[[int], bool]) -> list[int]:
+    """For each offset, the first offset at or after it where ``valid`` holds, before a newline (-1: none)."""
+    found = [-1] * (len(text) + 1)
+    after = -1
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == "\n":
+            after = -1
+        elif valid(i):
+            after = i
+        found[i] = after
+    return found
+
+
+def _emphasis(text: str) -> Iterator[tuple[int, int, str, str]]:
+    r"""Find ``**strong**`` and ``*em*`` runs as a lazy regular expression would, in linear time.
+
+    Yields ``(start, end, inner text, style)`` from left to right: the matches of
+    ``\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])``. Where a
+    search for it would look for a closing marker from every opening one (quadratic in a
+    line of markers that never close), the first closing marker after each offset is found
+    once, right to left.
+    """
+    n = len(text)
+
+    def strong_end(q: int) -> bool:  # `(?<=\S)\*\*`
+        return text.startswith("**", q) and q > 0 and not text[q - 1].isspace()
+
+    def em_end(q: int) -> bool:  # `(?<=[^\s*])\*(?![\w*])`
+        return (
+            text[q] == "*"
+            and q > 0
+            and not (text[q - 1].isspace() or text[q - 1] == "*")
+            and (q + 1 == n or not (_is_word(text[q + 1]) or text[q + 1] == "*"))
+        )
+
+    strong, em = _closers(text, strong_end), _closers(text, em_end)
+    p = 0
+    while p < n:
+        if text.startswith("**", p) and p + 3 <= n and not text[p + 2].isspace() and text[p + 2] != "\n":
+            q = strong[p + 3] if p + 3 < n else -1
+            if q != -1:
+                yield p, q + 2, text[p + 2 : q], "strong"
+                p = q + 2
+                continue
+        if (
+            text[p] == "*"
+            and (p == 0 or not (_is_word(text[p - 1]) or text[p - 1] == "*"))
+            and p + 2 < n
+            and not (text[p + 1].isspace() or text[p + 1] == "*")
+        ):
+            q = em[p + 2]
+            if q != -1:
+                yield p, q + 1, text[p + 1 : q], "em"
+                p = q + 1
+                continue
+        p += 1
+
+
 def inline_runs(text: str) -> tuple[Run, ...]:
     """Split a line of text into plain, emphasised and strong runs."""
     found: list[Run] = []
     at = 0
-    for match in _EMPHASIS.finditer(text):
-        if match.start() > at:
-            found.append(Run(text[at : match.start()]))
-        if match.group(1) is not None:
-            found.append(Run(match.group(1), "strong"))
-        else:
-            found.append(Run(match.group(2), "em"))
-        at = match.end()
+    for start, end, inner, style in _emphasis(text):
+        if start > at:
+            found.append(Run(text[at:start]))
+        found.append(Run(inner, "strong" if style == "strong" else "em"))
+        at = end
     if at < len(text):
         found.append(Run(text[at:]))
     return tuple(found)
 
 
-def _items(lines: list[tuple[int, str]]) -> tuple[Item, ...]:
-    """Build nested items from ``(indent, text)`` pairs; deeper indents nest under the item above."""
-    items: list[Item] = []
-    i = 0
-    while i < len(lines):
-        indent, text = lines[i]
-        j = i + 1
-        while j < len(lines) and lines[j][0] > indent:
-            j += 1
-        items.append(Item(inline_runs(text), _items(lines[i + 1 : j])))
-        i = j
-    return tuple(items)
+def _items(lines: list[tuple[int, list[str]]]) -> tuple[Item, ...]:
+    """Build nested items from ``(indent, words)`` pairs; deeper indents nest under the item above.
+
+    A line nests under the nearest line above it that is indented less, with nothing indented
+    as little or less between them. Items nest at most ``LIST_DEPTH`` deep: a deeper one is
+    shown at that depth, after the items above it there.
+    """
+    root: list[tuple[list[str], list[object]]] = []
+    open_: list[tuple[int, list[tuple[list[str], list[object]]]]] = [(-1, root)]  # indent, children
+    for indent, words in lines:
+        while open_[-1][0] >= indent and len(open_) > 1:
+            open_.pop()
+        while len(open_) > LIST_DEPTH.value:
+            open_.pop()
+        children: list[object] = []
+        open_[-1][1].append((words, children))
+        open_.append((indent, children))  # type: ignore[arg-type]
+    return _frozen(root)
+
+
+def _frozen(nodes: list[tuple[list[str], list[object]]]) -> tuple[Item, ...]:
+    return tuple(Item(inline_runs(" ".join(words)), _frozen(children)) for words, children in nodes)  # type: ignore[arg-type]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -87,7 +158,7 @@ def parse_prose(text: str | None) -> tuple[Block, ...]:
         return ()
     blocks: list[Block] = []
     paragraph: list[str] = []
-    bullets: list[tuple[int, str]] = []
+    bullets: list[tuple[int, list[str]]] = []
 
     def flush() -> None:
         if paragraph:
@@ -104,10 +175,9 @@ def parse_prose(text: str | None) -> tuple[Block, ...]:
         elif bullet:
             if paragraph:
                 flush()
-            bullets.append((len(bullet.group(1)), bullet.group(2).strip()))
+            bullets.append((len(bullet.group(1)), [bullet.group(2).strip()]))
         elif bullets:
-            indent, previous = bullets[-1]
-            bullets[-1] = (indent, f"{previous} {line.strip()}")
+            bullets[-1][1].append(line.strip())
         else:
             paragraph.append(line.strip())
     flush()

@@ -27,6 +27,7 @@ from lark.indenter import Indenter
 
 from regdsl.diagnostics import Code, Sink, codes
 from regdsl.model import ast
+from regdsl.model.limits import REPARSE
 from regdsl.model.vocabulary import TIME_UNITS, suggest_unit, unit_key
 from regdsl.source import SourceFile, Span, describe_hidden, hidden_kind
 from regdsl.syntax import expected
@@ -447,7 +448,10 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
 
     _TRANSFORMER.bind(source, comments)
     module = None
-    for _attempt in range(MAX_ERRORS + 1):
+    # Each attempt parses the whole file again: a long file gets fewer of them, so that the
+    # attempts together read at most limits.REPARSE characters (the first always runs).
+    attempts = max(1, min(MAX_ERRORS + 1, REPARSE.value // max(1, len(work))))
+    for _attempt in range(attempts):
         _COMMENTS.found = []
         try:
             module = cast(ast.Module, parser.parse(work))

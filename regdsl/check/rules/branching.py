@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import library_rule, rule
@@ -94,16 +95,19 @@ def _loop_edges(phases: PhaseGraph) -> list[tuple[PhaseId, Transition]]:
     lies on a loop. Components are found in linear time, never by listing every loop.
     """
     order = {node: index for index, (node, _) in enumerate(phases.groups())}
-    found: list[tuple[PhaseId, Transition]] = []
-    for members in phases.components():
-        for u, v, transition in phases.transitions:
-            if u not in members or v not in members or order.get(v, -1) > order.get(u, -1):
-                continue
-            if u == v and transition.kind == "repeat":
-                group = phases.phase(u).group
-                if group is not None and not group.open_ended:
-                    continue  # a closed group repeats only its own count
-            found.append((v, transition))
+    components = phases.components()
+    component = {node: k for k, members in enumerate(components) for node in members}
+    by_component: list[list[tuple[PhaseId, Transition]]] = [[] for _ in components]
+    for u, v, transition in phases.transitions:
+        k = component.get(u)
+        if k is None or component.get(v) != k or order.get(v, -1) > order.get(u, -1):
+            continue
+        if u == v and transition.kind == "repeat":
+            group = phases.phase(u).group
+            if group is not None and not group.open_ended:
+                continue  # a closed group repeats only its own count
+        by_component[k].append((v, transition))
+    found = [item for items in by_component for item in items]
     found.sort(key=lambda item: (item[1].span.start if item[1].span else -1, item[0]))
     return found
 
@@ -243,22 +247,39 @@ def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
           otherwise: next cycle
     """
     for decision in ctx.regimen.plan.decisions:
-        guarded = [b for b in decision.branches if b.cond is not None]
-        for j, later in enumerate(guarded):
-            for earlier in guarded[:j]:
-                if (earlier.action, earlier.target) == (later.action, later.target):
-                    continue
-                both = sorted(truth_set(earlier.cond) & truth_set(later.cond))
-                if not both:
-                    continue
-                yield guards_overlap.finding(
-                    later.span,
-                    f"this branch and an earlier one both apply to a patient with {describe_state(STATES[both[0]])}",
-                    label="overlaps an earlier branch",
-                    secondary=(Label(earlier.span, "also applies"),),
-                    help="make the guards exclude each other, so that each patient has one branch",
-                )
-                break
+        # For each patient state, the first earlier branch that applies, and the first that applies
+        # and leads elsewhere than that one: the first earlier branch leading elsewhere than a later
+        # one is always one of the two, so no pair of branches is compared.
+        first: dict[int, ir.Branch] = {}
+        other: dict[int, ir.Branch] = {}
+        order = {id(b): i for i, b in enumerate(decision.branches)}
+        for later in decision.branches:
+            if later.cond is None:
+                continue
+            truth = truth_set(later.cond)
+            goes = (later.action, later.target)
+            candidates = []
+            for state in truth:
+                for earlier in (first.get(state), other.get(state)):
+                    if earlier is not None and (earlier.action, earlier.target) != goes:
+                        candidates.append(earlier)
+                        break
+            for state in truth:
+                if state not in first:
+                    first[state] = later
+                elif state not in other and (first[state].action, first[state].target) != goes:
+                    other[state] = later
+            if not candidates:
+                continue
+            earlier = min(candidates, key=lambda b: order[id(b)])
+            both = sorted(truth_set(earlier.cond) & truth)
+            yield guards_overlap.finding(
+                later.span,
+                f"this branch and an earlier one both apply to a patient with {describe_state(STATES[both[0]])}",
+                label="overlaps an earlier branch",
+                secondary=(Label(earlier.span, "also applies"),),
+                help="make the guards exclude each other, so that each patient has one branch",
+            )
 
 
 def _status(ctx: RuleContext, target: str) -> tuple[str | None, str | None]:
@@ -438,6 +459,15 @@ def superseded_by_not_current(ctx: RuleContext) -> Iterator[Diagnostic]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """One regimen's limits counted with another: (count, truth set) pairs, and the first of each."""
+
+    exact: set[tuple[int, frozenset[int]]]
+    by_count: dict[int, ir.Limit]
+    by_truth: dict[frozenset[int], ir.Limit]
+
+
 @library_rule("BRA007", "limit-not-shared", Severity.WARNING, "a shared cycle limit is not stated by the other regimen")
 def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
     """Find cycle limits counted with another regimen that the other regimen does not state.
@@ -460,6 +490,17 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
         # my-regimen-cr.reg
         at most 6 cycles if not proceeding to HSCT counted with my-regimen
     """
+    # Each regimen's limits by the regimen they count with: count and truth set, and the first
+    # with each count or truth set, so that no limit is compared with every limit of the other.
+    shared: dict[tuple[str, str], _Shared] = {}
+    for regimen_id in sorted(ctx.regimens):
+        for lim in ctx.regimens[regimen_id].plan.limits:
+            truth = truth_set(lim.cond)
+            for target in dict.fromkeys(lim.counted_with):
+                entry = shared.setdefault((regimen_id, target), _Shared(set(), {}, {}))
+                entry.exact.add((lim.count, truth))
+                entry.by_count.setdefault(lim.count, lim)
+                entry.by_truth.setdefault(truth, lim)
     for regimen_id in sorted(ctx.regimens):
         regimen = ctx.regimens[regimen_id]
         for limit in regimen.plan.limits:
@@ -468,10 +509,11 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
                 other = ctx.regimens.get(other_id)
                 if other is None or other_id == regimen_id:
                     continue
-                back = [lim for lim in other.plan.limits if regimen_id in lim.counted_with]
-                if any(lim.count == limit.count and truth_set(lim.cond) == truth for lim in back):
+                back = shared.get((other_id, regimen_id), _Shared(set(), {}, {}))
+                if (limit.count, truth) in back.exact:
                     continue
-                near = [lim for lim in back if lim.count == limit.count or truth_set(lim.cond) == truth]
+                candidates = [lim for lim in (back.by_count.get(limit.count), back.by_truth.get(truth)) if lim]
+                near = sorted(candidates, key=lambda lim: lim.span.start)
                 if near:
                     secondary = (Label(near[0].span, f"the limit in `{other_id}` differs"),)
                 else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
@@ -24,23 +24,43 @@ def _cycles(group: ir.CycleGroup) -> str:
     return f"cycle {group.first}"
 
 
-def _same_dose(a: ir.Administration, b: ir.Administration) -> bool:
-    return (
-        a.medicine.name == b.medicine.name
-        and a.dose.amount == b.dose.amount
-        and a.dose.unit.term == b.dose.unit.term
-        and set(a.days) & set(b.days) != set()
-    )
+def _dose_key(admin: ir.Administration) -> tuple[str, object, str]:
+    """Return the medicine and the dose: lines with the same key on a shared day are the same dose."""
+    return admin.medicine.name, admin.dose.amount, admin.dose.unit.term
 
 
-def _counterpart(admin: ir.Administration, earlier: Sequence[ir.CycleGroup]) -> ir.Administration | None:
-    """Return the same medicine and dose, on some of the same days, in the nearest earlier group."""
-    for group in reversed(earlier):
-        found = [other for other in group.administrations if _same_dose(admin, other)]
-        if found:
-            exact = [other for other in found if other.days == admin.days]
-            return (exact or found)[0]
-    return None
+class _Earlier:
+    """The administrations of a part's earlier groups, by dose and day, to find each line's counterpart.
+
+    For each dose and day it keeps the last group giving that dose that day, and the group's
+    first such line; for each dose and exact days, the same. A line's counterpart is then found
+    from its own days, never by reading the earlier groups again.
+    """
+
+    def __init__(self) -> None:
+        self.by_day: dict[tuple[tuple[str, object, str], int], tuple[int, int]] = {}
+        self.exact: dict[tuple[tuple[str, object, str], tuple[int, ...]], tuple[int, int]] = {}
+
+    def add(self, index: int, group: ir.CycleGroup) -> None:
+        for position, admin in enumerate(group.administrations):
+            key = _dose_key(admin)
+            for day in admin.days:
+                if self.by_day.get((key, day), (-1, 0))[0] != index:  # the group's first such line
+                    self.by_day[(key, day)] = (index, position)
+            if self.exact.get((key, admin.days), (-1, 0))[0] != index:
+                self.exact[(key, admin.days)] = (index, position)
+
+    def counterpart(self, admin: ir.Administration) -> tuple[int, int] | None:
+        """Return (group, line) of the same dose on some of the same days in the nearest earlier group."""
+        key = _dose_key(admin)
+        found = [self.by_day[(key, day)] for day in admin.days if (key, day) in self.by_day]
+        if not found:
+            return None
+        nearest = max(group for group, _ in found)
+        exact = self.exact.get((key, admin.days))
+        if exact is not None and exact[0] == nearest:
+            return exact
+        return nearest, min(position for group, position in found if group == nearest)
 
 
 def _flag(name: str, there: bool, cycles: str) -> str:
@@ -52,13 +72,29 @@ def _words(text: str | None) -> list[str]:
     return _TOKEN.findall(text or "")
 
 
+# Instructions are compared word by word within this many words of their first difference.
+_WINDOW = 64
+
+
 def _first_change(here: str | None, there: str | None, cycles: str) -> str:
-    """Say where two instruction texts first differ, word by word."""
+    """Say where two instruction texts first differ, word by word.
+
+    The words both texts begin and end with are set aside first; the first difference is
+    then found among the next few words of each (``_WINDOW``), so long instructions cost
+    time in proportion to their length, never to its square.
+    """
     if not here:
         return f"instructions in {cycles}, none here"
     if not there:
         return f"instructions here, none in {cycles}"
     a, b = _words(here), _words(there)
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    a, b = a[start : len(a) - end][:_WINDOW], b[start : len(b) - end][:_WINDOW]
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
@@ -120,15 +156,19 @@ def inconsistent_between_cycles(ctx: RuleContext) -> Iterator[Diagnostic]:
     for part in ctx.regimen.parts:
         groups = part.cycles
         reported: set[tuple[int, int]] = set()
+        earlier_lines = _Earlier()
         for index, group in enumerate(groups):
             for admin in group.administrations:
-                other = _counterpart(admin, groups[:index])
-                if other is None or other is admin:
+                found = earlier_lines.counterpart(admin)
+                if found is None:
+                    continue
+                earlier = groups[found[0]]
+                other = earlier.administrations[found[1]]
+                if other is admin:
                     continue
                 key = (admin.span.start, other.span.start)
                 if key in reported:
                     continue
-                earlier = next(g for g in reversed(groups[:index]) if other in g.administrations)
                 cycles = _cycles(earlier)
                 differences = _differences(admin, other, cycles)
                 if not differences:
@@ -142,3 +182,4 @@ def inconsistent_between_cycles(ctx: RuleContext) -> Iterator[Diagnostic]:
                     secondary=(Label(other.span, cycles),),
                     help="write the flags and instructions the same way in both, or say why they differ",
                 )
+            earlier_lines.add(index, group)

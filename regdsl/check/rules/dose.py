@@ -232,7 +232,7 @@ def tall_man_inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
         begin, text = source.index.starts[number - 1], _uncommented(source.line_text(number))
         named.extend(scan(begin, _code_part(text)))
         for quoted in _QUOTED.finditer(text):
-            is_name = _NAME_BEFORE.search(text[: quoted.start()]) is not None
+            is_name = _name_position(text, quoted.start())
             (named if is_name else found).extend(scan(begin + quoted.start(1), quoted.group(1)))
     named.sort(key=lambda item: item[1])
     first: dict[str, str] = {}
@@ -263,7 +263,21 @@ _META_TEXT = re.compile(r'^\s*(?:name|title|subtitle|description)\s+"(?P<text>(?
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 # A quoted medicine name starts a line or follows `before`, `after`, `of`, `note`, `without`;
 # other quoted text on a line (`"or as per institutional practice"`) is prose.
-_NAME_BEFORE = re.compile(r"(?:^\s*|\b(?:before|after|of|note|without)\s+)$")
+_NAME_BEFORE = re.compile(r"\b(?:before|after|of|note|without)\s$")
+
+
+def _name_position(text: str, at: int) -> bool:
+    """Whether quoted text at ``at`` is a medicine name: it starts the line, or follows a keyword.
+
+    Only the spaces before ``at`` and the word before them are read, so a line of many quoted
+    texts is read once, not once for each.
+    """
+    start = at
+    while start > 0 and text[start - 1].isspace():
+        start -= 1
+    if start == 0:
+        return True
+    return start < at and _NAME_BEFORE.search(text, max(0, start - 8), start + 1) is not None
 
 
 def _uncommented(line: str) -> str:

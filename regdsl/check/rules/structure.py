@@ -9,6 +9,7 @@ from regdsl.check.registry import rule
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 from regdsl.model.doses import amount
+from regdsl.model.limits import CYCLE_NUMBERS
 
 __all__ = ["cycle_numbering_gap", "duplicate_administration", "overlapping_cycles"]
 
@@ -52,22 +53,69 @@ def overlapping_cycles(ctx: RuleContext) -> Iterator[Diagnostic]:
     its dose.
     """
     for part in ctx.regimen.parts:
+        covers = _FirstCover(CYCLE_NUMBERS.value)
         for later_index, later in enumerate(part.cycles):
-            for earlier in part.cycles[:later_index]:
-                low = max(earlier.first, later.first)
-                ends = [e for e in (_last(earlier), _last(later)) if e is not None]
-                high = min(ends) if ends else None
-                if high is not None and high < low:
-                    continue
-                what = _cycles_text(low, high)
-                yield overlapping_cycles.finding(
-                    later.span,
-                    f"{what}{_part_name(part)} {'is' if low == high else 'are'} described twice",
-                    label=f"also {what}",
-                    secondary=(Label(earlier.span, f"{what} first described here"),),
-                    help="number the cycle groups so that each cycle belongs to one group",
-                )
-                break
+            top = min(_last(later) or CYCLE_NUMBERS.value, CYCLE_NUMBERS.value)
+            found = covers.first(later.first, top)
+            covers.paint(later.first, top, later_index)
+            if found is None:
+                continue
+            earlier = part.cycles[found]
+            low = max(earlier.first, later.first)
+            ends = [e for e in (_last(earlier), _last(later)) if e is not None]
+            high = min(ends) if ends else None
+            what = _cycles_text(low, high)
+            yield overlapping_cycles.finding(
+                later.span,
+                f"{what}{_part_name(part)} {'is' if low == high else 'are'} described twice",
+                label=f"also {what}",
+                secondary=(Label(earlier.span, f"{what} first described here"),),
+                help="number the cycle groups so that each cycle belongs to one group",
+            )
+
+
+class _FirstCover:
+    """The first group to cover each cycle number 1..size, and the first of those over a range.
+
+    A minimum segment tree over the cycle numbers; each number is painted once (the next
+    unpainted number is found by path halving), so a part's groups take n log n in all.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size + 1
+        self.tree: list[int | None] = [None] * (2 * self.size)
+        self.unpainted = list(range(self.size + 1))
+
+    def first(self, low: int, high: int) -> int | None:
+        """Return the first group covering some cycle number in ``low..high``, if any."""
+        found: int | None = None
+        lo, hi = low + self.size, high + self.size + 1
+        while lo < hi:
+            for node in ((lo,) if lo & 1 else ()) + ((hi - 1,) if hi & 1 else ()):
+                value = self.tree[node]
+                if value is not None and (found is None or value < found):
+                    found = value
+            lo, hi = (lo + 1) // 2, hi // 2
+        return found
+
+    def _next(self, number: int) -> int:
+        while self.unpainted[number] != number:
+            self.unpainted[number] = self.unpainted[self.unpainted[number]]
+            number = self.unpainted[number]
+        return number
+
+    def paint(self, low: int, high: int, group: int) -> None:
+        """Record ``group`` as the first to cover the numbers of ``low..high`` not covered yet."""
+        number = self._next(low)
+        while number <= high:
+            node = number + self.size
+            self.tree[node] = group
+            node //= 2
+            while node and (self.tree[node] is None or group < (self.tree[node] or 0)):
+                self.tree[node] = group
+                node //= 2
+            self.unpainted[number] = number + 1
+            number = self._next(number + 1)
 
 
 @rule("STR015", "cycle-numbering-gap", Severity.WARNING, "cycle numbers skip a cycle")
@@ -164,13 +212,21 @@ def duplicate_administration(ctx: RuleContext) -> Iterator[Diagnostic]:
     reported: set[tuple[str, int, str, int]] = set()
     for group in ctx.regimen.cycles():
         admins = group.administrations
+        # Same dose, then day: the first two lines (of different spans) given that day. The first
+        # earlier line sharing a day with a later one is among them: no pair of lines is compared.
+        seen: dict[tuple[object, ...], dict[int, list[int]]] = {}
         for j, later in enumerate(admins):
-            for earlier in admins[:j]:
-                if _same_dose_key(earlier) != _same_dose_key(later):
-                    continue
+            by_day = seen.setdefault(_same_dose_key(later), {})
+            candidates = sorted({i for day in later.days for i in by_day.get(day, ())})
+            for day in later.days:
+                first = by_day.setdefault(day, [])
+                if len(first) < 2 and all(admins[i].span != later.span for i in first):
+                    first.append(j)
+            for i in candidates:
+                earlier = admins[i]
                 days = sorted(set(earlier.days) & set(later.days))
                 pair = (earlier.span.path, earlier.span.start, later.span.path, later.span.start)
-                if not days or pair in reported or earlier.span == later.span:
+                if pair in reported or earlier.span == later.span:
                     continue
                 reported.add(pair)
                 shown = _days_text(days)

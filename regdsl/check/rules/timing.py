@@ -77,12 +77,16 @@ def shift_narrowed(ctx: RuleContext) -> Iterator[Diagnostic]:
     if compiled.windows is None:
         return
     reported: set[tuple[str, int, int]] = set()
+    groups: dict[tuple[str, str], ir.CycleGroup | None] = {}  # each cycle's group, looked up once
     for node in compiled.network.nodes:
         parts = node.split(".")
         if len(parts) != 5 or parts[4] != "start" or not parts[2].startswith("a"):
             continue
         index, day = int(parts[2][1:]), int(parts[3][1:])
-        group = _group_of(ctx, parts[0], parts[1])
+        cycle = (parts[0], parts[1])
+        if cycle not in groups:
+            groups[cycle] = _group_of(ctx, *cycle)
+        group = groups[cycle]
         if group is None or index >= len(group.administrations):
             continue
         admin = group.administrations[index]
