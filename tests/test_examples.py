@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from regdsl.check.run import run_configured
 from regdsl.compile.library import check_paths
 from tests.conftest import ROOT
 
 
 def test_examples_check_clean() -> None:
-    result = check_paths([ROOT / "examples"])
+    result = run_configured([ROOT / "examples"])  # every rule, as `regdsl check examples` runs them
     assert [d for d in result.diagnostics if d.level.value != "info"] == []
     assert sorted(r.id for r in result.regimens) == ["example-minimal", "example-weekly-paclitaxel"]
 

@@ -228,3 +228,57 @@ def test_links_to_one_file_are_that_file_once(tmp_path: Path, monkeypatch: pytes
     code, found = _check("lib")
     assert not [d for d in found if d["code"] == "STR004"]
     assert code == _check(str(REGIMENS / f"{SEED}.reg"), str(REGIMENS / f"{OTHER}.reg"))[0]
+
+
+# -- where a library starts and what it may be -----------------------------------------
+
+
+def test_a_folder_without_library_reg_is_a_library_of_its_own_files_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A regimen checked in a folder of other things (downloads, /tmp) reads its siblings'
+    # ids, never what lies below: an unreadable folder there is none of its business.
+    folder = tmp_path / "downloads"
+    (folder / "private").mkdir(parents=True)
+    minimal = (ROOT / "examples" / "minimal.reg").read_text(encoding="utf-8")
+    (folder / "mine.reg").write_text(minimal, encoding="utf-8")
+    sibling = minimal.replace("regimen example-minimal", "regimen example-sibling")
+    (folder / "sibling.reg").write_text(sibling, encoding="utf-8")
+    (folder / "private" / "below.reg").write_text(sibling.replace("sibling", "below"), encoding="utf-8")
+    _denied(monkeypatch, "scandir", folder / "private")
+    assert sorted(scan_regimens(folder, below=False)) == ["example-minimal", "example-sibling"]
+    code, found = _check(str(folder / "mine.reg"))
+    assert (code, found) == (EXIT_OK, [])
+
+
+def _planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A library.reg of another user in a folder every user may write (as /tmp is)."""
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    library = shared / "library.reg"
+    shutil.copy(REGIMENS / "library.reg", library)
+    shutil.copy(REGIMENS / f"{SEED}.reg", shared / f"{SEED}.reg")
+    if os.geteuid() == 0:
+        os.chown(library, 65534, 65534)
+    else:
+        owner = os.stat(library).st_uid
+        monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
+    return shared
+
+
+def test_a_library_reg_planted_in_a_shared_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = _planted(tmp_path, monkeypatch)
+    code, _found = _check(str(shared / f"{SEED}.reg"))
+    assert code == EXIT_USAGE
+    assert "belongs to another user, in a folder every user may write" in capsys.readouterr().err
+
+
+def test_a_library_reg_every_user_may_write_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lib = _library(tmp_path)
+    (lib / "library.reg").chmod(0o666)
+    code, _found = _check(str(lib))
+    assert code == EXIT_USAGE
+    assert "this library.reg is writable by every user" in capsys.readouterr().err

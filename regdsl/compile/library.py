@@ -44,6 +44,7 @@ __all__ = [
     "read_source",
     "regimen_files",
     "scan_regimens",
+    "trusted_library",
 ]
 
 LIBRARY_FILE = "library.reg"
@@ -77,12 +78,33 @@ def find_root(path: Path) -> Path:
     return folder
 
 
+def trusted_library(path: Path) -> str | None:
+    """Return why ``library.reg`` at ``path`` is not to be used, or None when it may be.
+
+    Refused: a file anyone may write, and a file of another user (not root) in a folder
+    anyone may write, such as the shared temporary folder, where anyone can plant one.
+    """
+    try:
+        info = os.stat(path)
+        folder = os.stat(path.parent)
+    except OSError as err:
+        raise _unreadable(path, err) from err
+    if info.st_mode & stat.S_IWOTH:
+        return "this library.reg is writable by every user"
+    getuid = getattr(os, "geteuid", None)
+    if getuid is None:  # no owners to compare (Windows)
+        return None
+    if info.st_uid not in {getuid(), 0} and folder.st_mode & stat.S_IWOTH:
+        return "this library.reg belongs to another user, in a folder every user may write"
+    return None
+
+
 def _unreadable(path: object, err: OSError) -> PathError:
     return PathError(f"{path}: cannot be read ({err.strerror or err})")
 
 
-def regimen_files(folder: Path) -> list[tuple[Path, os.stat_result]]:
-    """Return every regular ``*.reg`` file under ``folder`` with its status, sorted by path.
+def regimen_files(folder: Path, *, below: bool = True) -> list[tuple[Path, os.stat_result]]:
+    """Return every regular ``*.reg`` file in ``folder`` (and, with ``below``, under it), sorted by path.
 
     Links to folders are not followed; a link to a file is. Raises ``PathError`` for a
     folder or file that cannot be read.
@@ -99,7 +121,8 @@ def regimen_files(folder: Path) -> list[tuple[Path, os.stat_result]]:
         for entry in entries:
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
+                    if below:
+                        pending.append(entry.path)
                     continue
                 if not entry.name.endswith(".reg"):
                     continue
@@ -276,13 +299,13 @@ def _scanned_name(head: str, start: int) -> str | None:
     return decode_string(found.group(1)) if found else None
 
 
-def scan_regimens(root: Path) -> dict[str, RegimenInfo]:
-    """Read the id, status and name of every regimen under ``root`` by a quick scan, not a parse.
+def scan_regimens(root: Path, *, below: bool = True) -> dict[str, RegimenInfo]:
+    """Read the id, status and name of every regimen in ``root`` (and under it, with ``below``) by a quick scan.
 
     Raises ``PathError`` for a folder or file under ``root`` that cannot be read.
     """
     infos: dict[str, RegimenInfo] = {}
-    for path, _info in regimen_files(root):
+    for path, _info in regimen_files(root, below=below):
         if path.name == LIBRARY_FILE:
             continue
         head = read_regular(path, MAX_BYTES)[0][:MAX_BYTES].decode("utf-8", errors="replace")
@@ -315,19 +338,31 @@ class Library:
 
 
 def load_library(root: Path) -> Library:
-    """Read ``library.reg`` (if any) and scan the regimen ids under ``root``."""
+    """Read ``library.reg`` (if any) and scan the regimen ids of the library at ``root``.
+
+    A library is the folder that holds ``library.reg`` and every folder below it. A folder
+    without one is a library of its own ``.reg`` files only: a file checked in a folder of
+    unrelated files (a download folder, the shared temporary folder) never makes regdsl
+    read every file below it.
+
+    Raises ``PathError`` for a ``library.reg`` that another user could have written (see
+    ``trusted_library``): it would supply the medicines and blocks of every regimen below it.
+    """
     sink = Sink()
     base = MedicineTable(DEFAULT_MEDICINES)
     path = root / LIBRARY_FILE
     defs = LibraryDefs(medicines=base)
     source = None
     if path.is_file():
+        refusal = trusted_library(path)
+        if refusal is not None:
+            raise PathError(f"{path}: {refusal}; move it, or make it yours and writable only by you")
         # Shown as the user would name it: relative to the current folder when it lies below it.
         shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
         source, ok = read_source(shown, sink)
         if ok:
             defs = lower_library(parse(source, sink), base, sink)
-    infos = scan_regimens(root)
+    infos = scan_regimens(root, below=path.is_file())
     defs = LibraryDefs(
         medicines=defs.medicines, footnotes=defs.footnotes, blocks=defs.blocks, regimen_ids=frozenset(infos)
     )
