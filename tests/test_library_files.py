@@ -252,7 +252,7 @@ def test_a_folder_without_library_reg_is_a_library_of_its_own_files_only(
 
 
 def _planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A library.reg of another user in a folder every user may write (as /tmp is)."""
+    """Make a library.reg of another user in a folder every user may write (as /tmp is)."""
     shared = tmp_path / "shared-tmp"
     shared.mkdir()
     shared.chmod(0o1777)
