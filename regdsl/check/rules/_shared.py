@@ -8,15 +8,10 @@ from dataclasses import dataclass
 
 from regdsl.model import ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
-from regdsl.model.vocabulary import Route
+from regdsl.model.vocabulary import INTRAVENOUS, ORAL, Route
 from regdsl.source import SourceFile, Span
 
 __all__ = [
-    "INTRAPERITONEAL",
-    "INTRAVENOUS",
-    "INTRA_ARTERIAL",
-    "ORAL",
-    "SUBCUTANEOUS",
     "ProseLine",
     "administrations",
     "by_route",
@@ -25,12 +20,6 @@ __all__ = [
     "medicines_of",
     "prose_lines",
 ]
-
-ORAL = "386359008"
-INTRAVENOUS = "386358000"
-SUBCUTANEOUS = "386362006"
-INTRA_ARTERIAL = "432977006"
-INTRAPERITONEAL = "81633002"
 
 # Tall Man lettering: a capital after a small letter (`cISplatin`), or a run of capitals
 # before small letters (`DOXOrubicin`). `Sodium chloride` is not Tall Man.
