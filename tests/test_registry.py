@@ -143,7 +143,9 @@ def _digit_literals(tree: ast.AST) -> Iterator[tuple[int, str]]:
     """Every string constant that is a SNOMED CT-like identifier (6 to 18 digits), but ``nzmt=`` arguments."""
     allowed = {id(k.value) for k in ast.walk(tree) if isinstance(k, ast.keyword) and k.arg == "nzmt"}
     for node in ast.walk(tree):
-        text = node.value if isinstance(node, ast.Constant) and id(node) not in allowed else None
+        if not isinstance(node, ast.Constant) or id(node) in allowed:
+            continue
+        text = node.value
         if isinstance(text, str) and text.isdigit() and 6 <= len(text) <= 18:
             yield node.lineno, text
 
