@@ -184,13 +184,6 @@ UNKNOWN_ROUTE = define(
     "Routes come from the controlled vocabulary: oral, IV, subcut, IM, intrathecal, "
     "intravesical, topical, intra-arterial, intraperitoneal.",
 )
-MISSING_ROUTE = define(
-    "VOC003",
-    "missing-route",
-    E,
-    "an administration has no route",
-    "Every administration states its route right after the dose, such as `oral` or `IV`.",
-)
 UNKNOWN_MEDICINE = define(
     "VOC004",
     "unknown-medicine",
@@ -199,49 +192,12 @@ UNKNOWN_MEDICINE = define(
     "Medicines are named as in the medicine table (the package defaults, extended by the "
     "library's `library.reg`) or through a `drug` alias declared in the regimen.",
 )
-ERROR_PRONE_UNIT = define(
-    "VOC005",
-    "error-prone-unit",
-    E,
-    "a unit is written in an error-prone form",
-    "`µg` is misread as `mg` (a thousandfold overdose) and `U` or `IU` as a zero or a four. "
-    "Write `microgram` and `units` (ISMP list of error-prone abbreviations).",
-)
-UNCODED_SETTING = define(
-    "VOC006",
-    "uncoded-setting",
-    N,
-    "a treatment setting has no SNOMED CT code",
-    "The setting is kept as text; exports that need a code will carry the text only.",
-)
-UNCODED_FACTOR = define(
-    "VOC007",
-    "uncoded-factor",
-    N,
-    "a supportive-care factor has no code",
-    "The factor is outside the coded vocabulary. It is kept, with its value, as text.",
-)
-UNCODED_FACTOR_VALUE = define(
-    "VOC008",
-    "uncoded-factor-value",
-    N,
-    "a factor value has no code",
-    "The value is not one of the coded values of its factor; it is kept as text.",
-)
 UNKNOWN_RESPONSE = define(
     "VOC009",
     "unknown-response",
     E,
     "a response category is unknown",
     "Responses are CR, CRi, PR, SD, PD (and MRD for minimal residual disease).",
-)
-NAMED_TWO_WAYS = define(
-    "VOC010",
-    "medicine-named-two-ways",
-    W,
-    "a medicine is named two ways",
-    "A regimen names each medicine one way, so that a reviewer reading the file sees at "
-    "once that two lines are the same medicine.",
 )
 UNKNOWN_STATUS = define(
     "VOC011",
@@ -271,14 +227,6 @@ DUPLICATE_DEFINITION = define(
     "a name is defined twice",
     "Each drug alias, block, medicine and footnote name is defined once.",
 )
-BAD_URL = define(
-    "VOC016",
-    "link-not-http",
-    E,
-    "a link is not an http or https address",
-    "Links are shown as links only for `http` and `https`; anything else (`javascript:`, "
-    "`file:`) is refused because it can run code or leak local files.",
-)
 UNKNOWN_MEDICINE_CLASS = define(
     "VOC017",
     "unknown-medicine-class",
@@ -290,20 +238,6 @@ UNKNOWN_MEDICINE_CLASS = define(
 )
 
 # -- structure ---------------------------------------------------------------------
-DUPLICATE_FIELD = define(
-    "STR001",
-    "duplicate-field",
-    E,
-    "a field is given twice",
-    "Fields such as `name`, `status` or `setting` are given once per regimen or part.",
-)
-MISSING_FIELD = define(
-    "STR002",
-    "missing-field",
-    E,
-    "a required field is missing",
-    "A regimen has an id (`regimen ID`), a `name` and a `status`; a cycle has a length.",
-)
 NOT_ONE_REGIMEN = define(
     "STR003",
     "not-one-regimen",
@@ -344,20 +278,6 @@ MISPLACED = define(
     "a statement is not allowed here",
     "Library definitions (`medicine`, `footnote`) belong in `library.reg`; regimen sections belong in regimen files.",
 )
-DUPLICATE_CLAUSE = define(
-    "STR009",
-    "duplicate-clause",
-    E,
-    "a clause is given twice on one line",
-    "An administration states each of days, duration, frequency and so on once.",
-)
-MISSING_DAYS = define(
-    "STR010",
-    "missing-days",
-    E,
-    "an administration has no days",
-    "Every administration in a cycle says on which days it is given (`days 1, 8, 15`).",
-)
 
 BAD_DATE = define(
     "STR011",
@@ -366,34 +286,7 @@ BAD_DATE = define(
     "a date is not a real calendar date",
     "Dates are written as `YYYY-MM-DD` and must exist (no 2025-02-30).",
 )
-BAD_REGIMEN_ID = define(
-    "STR012",
-    "bad-regimen-id",
-    E,
-    "a regimen id is not a lower-case slug",
-    "Regimen ids are lower-case letters and digits joined by hyphens, such as "
-    "`leu-all-bcell-rr-inotuzumab`: they name files and links.",
-)
-ID_NOT_A_FILE_NAME = define(
-    "STR019",
-    "regimen-id-not-a-file-name",
-    E,
-    "a regimen id cannot name a file",
-    "A regimen id names its pages (`ID.html`, `ID.md`, `ID.json`), so it must be a file name on "
-    "every file system: at most 128 characters, and not a name Windows reserves for a device "
-    "(`con`, `prn`, `aux`, `nul`, `com0` to `com9`, `lpt0` to `lpt9`, in any case). A build "
-    "could not publish it, so this cannot be suppressed, ignored or downgraded.",
-    suppressible=False,
-)
 
-BAD_UNIT_USE = define(
-    "STR020",
-    "unit-misused",
-    E,
-    "a unit does not fit where it is written",
-    "A volume (`in 1000 mL`) is in mL; a cap (`max 2 mg`) is an absolute amount on a dose scaled "
-    "by body size; `flat` marks an absolute dose, never mg/m2, mg/kg or AUC.",
-)
 # A value or a regimen beyond the compiler's limits was not checked in full: never silenced.
 BEYOND_LIMIT = define(
     "STR021",
@@ -417,41 +310,6 @@ TOO_COMPLEX = define(
     suppressible=False,
 )
 
-# -- times -------------------------------------------------------------------------
-DAY_OUTSIDE_CYCLE = define(
-    "TIM001",
-    "day-outside-cycle",
-    E,
-    "a day lies outside its cycle",
-    "A cycle of N days has days 1 to N (day 0 is the day before day 1). A later day "
-    "belongs to the next cycle: check the day or the cycle length.",
-)
-RELATION_NOT_THAT_DAY = define(
-    "TIM002",
-    "relation-to-absent-drug",
-    E,
-    "a timing relation names a drug not given that day",
-    '"30 minutes before inotuzumab ozogamicin" needs inotuzumab ozogamicin on the same '
-    "day; otherwise the relation cannot be met.",
-)
-RELATION_UNKNOWN_DRUG = define(
-    "TIM003",
-    "relation-to-unknown-drug",
-    E,
-    "a timing relation or observation names a drug not in the cycle",
-    "Relations and observations anchor to a medicine given in the same cycle.",
-)
-AMBIGUOUS_ANCHOR = define(
-    "TIM007",
-    "ambiguous-anchor",
-    E,
-    "a timing relation names a medicine given on two lines of the same day",
-    '"30 minutes before methotrexate" cannot say which dose it means when methotrexate is '
-    "given on two lines that day (a bolus and an infusion; IV and intrathecal): the relation "
-    "would silently bind to the first one listed. Time the line relative to something that "
-    "is given once that day (another medicine, or `chemotherapy`).",
-)
-
 # -- branching and links -------------------------------------------------------------
 UNKNOWN_LINK = define(
     "BRA001",
@@ -460,22 +318,6 @@ UNKNOWN_LINK = define(
     "a link names a regimen not in the library",
     "`continue with ID` and `counted with ID` name a regimen file of the same library "
     "(every `*.reg` under the library root).",
-)
-
-# -- dose safety ---------------------------------------------------------------------
-TRAILING_ZERO = define(
-    "SAF101",
-    "dose-trailing-zero",
-    E,
-    "dose written with a trailing zero",
-    "`1.0 mg` is misread as `10 mg`, a tenfold overdose (ISMP error-prone list). Write `1 mg`.",
-)
-NAKED_DECIMAL = define(
-    "SAF102",
-    "dose-naked-decimal",
-    E,
-    "dose written without a leading zero",
-    "`.5 mg` is misread as `5 mg`, a tenfold overdose (ISMP error-prone list). Write `0.5 mg`.",
 )
 
 # -- configuration -------------------------------------------------------------------
@@ -649,43 +491,23 @@ CODES: dict[str, Code] = index(
         LONE_SURROGATE,
         UNKNOWN_UNIT,
         UNKNOWN_ROUTE,
-        MISSING_ROUTE,
         UNKNOWN_MEDICINE,
-        ERROR_PRONE_UNIT,
-        UNCODED_SETTING,
-        UNCODED_FACTOR,
-        UNCODED_FACTOR_VALUE,
         UNKNOWN_RESPONSE,
-        NAMED_TWO_WAYS,
         UNKNOWN_STATUS,
         UNKNOWN_FOOTNOTE,
         UNKNOWN_BLOCK,
         DUPLICATE_DEFINITION,
-        BAD_URL,
         UNKNOWN_MEDICINE_CLASS,
-        DUPLICATE_FIELD,
-        MISSING_FIELD,
         NOT_ONE_REGIMEN,
         DUPLICATE_REGIMEN,
         UNKNOWN_CYCLE,
         BAD_NUMBER,
         BAD_RANGE,
         MISPLACED,
-        DUPLICATE_CLAUSE,
-        MISSING_DAYS,
         BAD_DATE,
-        BAD_REGIMEN_ID,
-        ID_NOT_A_FILE_NAME,
-        BAD_UNIT_USE,
         BEYOND_LIMIT,
         TOO_COMPLEX,
-        DAY_OUTSIDE_CYCLE,
-        RELATION_NOT_THAT_DAY,
-        RELATION_UNKNOWN_DRUG,
-        AMBIGUOUS_ANCHOR,
         UNKNOWN_LINK,
-        TRAILING_ZERO,
-        NAKED_DECIMAL,
         CONFIG_SYNTAX,
         CONFIG_UNKNOWN_KEY,
         CONFIG_WRONG_TYPE,

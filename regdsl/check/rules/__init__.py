@@ -11,11 +11,15 @@ import functools
 
 from regdsl.check.registry import Registry, build_registry
 from regdsl.check.rules import (
+    anchors,
     branching,
     completeness,
     consistency,
     dose,
+    fields,
+    forms,
     governance,
+    naming,
     prose,
     safety,
     structure,
@@ -27,11 +31,15 @@ from regdsl.diagnostics.codes import CODES
 __all__ = ["RULE_MODULES", "registry"]
 
 RULE_MODULES = (
+    anchors,
     branching,
     completeness,
     consistency,
     dose,
+    fields,
+    forms,
     governance,
+    naming,
     prose,
     safety,
     structure,
