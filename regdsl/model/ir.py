@@ -2,9 +2,10 @@
 
 This is the model every later stage reads (graphs, checks, renderers, exports). Like
 the syntax nodes, every node is frozen, slotted and carries the span it came from. It also
-keeps what the rules judge of how a regimen is written: each amount and unit as written
-(``Written``), every place a medicine is named (``Mention``), the clauses and fields given
-on each line, with their spans; lowering itself judges none of it.
+keeps what the rules judge of how a regimen is written: each amount, unit and route as
+written, every place a medicine is named (``Mention``), every link, the clauses and fields
+given again and set aside, with their spans; lowering itself judges none of it. What it keeps
+costs no object per line where it can (a span and a text already made by the parser).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Status(enum.Enum):
 
 @record
 class Written(Record):
-    """A word or text exactly as written, and where: a dose's amount, a unit, a route, a link."""
+    """A word or text exactly as written, and where: a response category, a link."""
 
     span: Span
     text: str
@@ -114,9 +115,9 @@ class Meta(Record):
     superseded_by: str | None = None
     footnotes: tuple[Footnote, ...] = ()
     overview: str | None = None
-    # Every field as given (the key and the field's span), twice if given twice; ``start`` for a part's.
-    given: tuple[tuple[str, Span], ...] = ()
-    status_span: Span | None = None  # the status word
+    # Each field given again (``start`` for a part's), set aside: its key, where, and where first given.
+    repeated: tuple[tuple[str, Span, Span], ...] = ()
+    status_span: Span | None = None  # the status word, when a status is given
 
     def get(self, key: str) -> str | None:
         """Return a text or date field (``name``, ``version``, ``date``...) if given."""
@@ -130,13 +131,10 @@ class Quantity(Record):
     span: Span
     amount: Decimal
     unit: Unit
-    written: Written  # the amount
-    unit_written: Written
-
-    @property
-    def text(self) -> str:
-        """The amount as written."""
-        return self.written.text
+    text: str  # the amount as written
+    text_span: Span
+    unit_text: str  # the unit as written
+    unit_span: Span
 
 
 @record
@@ -195,8 +193,8 @@ class Administration(Record):
     relations: tuple[Relation, ...]
     instructions: str | None
     written_for: Span  # the heading of the cycle group it was written for (not one that copies it)
-    route_written: Written | None = None
-    clauses: tuple[tuple[str, Span], ...] = ()  # every clause as given: its kind and span, twice if given twice
+    route_span: Span | None = None  # the route as written
+    repeated: tuple[tuple[Span, Span], ...] = ()  # each clause given again, set aside, and where first given
     days_span: Span | None = None  # the `days` clause (of the line, or of its `use`)
     day_ranges: tuple[DayRange, ...] = ()
 

@@ -10,7 +10,6 @@ from regdsl.check.registry import rule
 from regdsl.check.rules._shared import administrations
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
-from regdsl.source import Span
 
 __all__ = [
     "bad_regimen_id",
@@ -33,14 +32,6 @@ def _metas(regimen: ir.Regimen) -> Iterator[ir.Meta]:
         yield part.meta
 
 
-def _twice(given: tuple[tuple[str, Span], ...], skip: str = "") -> Iterator[tuple[str, Span, Span]]:
-    """Every key given again: the key, where it is given again, and where it was first given."""
-    first: dict[str, Span] = {}
-    for key, span in given:
-        if key != skip and first.setdefault(key, span) is not span:
-            yield key, span, first[key]
-
-
 @rule("STR001", "duplicate-field", Severity.ERROR, "a field is given twice")
 def duplicate_field(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find fields given twice in the heading of a regimen or of a part.
@@ -60,7 +51,7 @@ def duplicate_field(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: give each field once.
     """
     for meta in _metas(ctx.regimen):
-        for key, again, first in _twice(meta.given):
+        for key, again, first in meta.repeated:
             yield duplicate_field.finding(
                 again,
                 f"`{key}` is given twice",
@@ -89,7 +80,7 @@ def missing_field(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     regimen = ctx.regimen
     if not regimen.partial:
-        if not any(key == "status" for key, _ in regimen.meta.given):
+        if regimen.meta.status_span is None:
             yield missing_field.finding(
                 regimen.span,
                 "the regimen has no `status`",
@@ -124,7 +115,7 @@ def duplicate_clause(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: `loratadine 10 mg oral days 1, 8`.
     """
     for admin in administrations(ctx.regimen):
-        for _kind, again, first in _twice(admin.clauses, skip="Relation"):
+        for again, first in admin.repeated:
             yield duplicate_clause.finding(
                 again, "this is said twice on one line", label="second time", secondary=(Label(first, "first here"),)
             )

@@ -44,7 +44,7 @@ def missing_route(ctx: RuleContext) -> Iterator[Diagnostic]:
     right after the dose, such as `oral` or `IV`.
     """
     for admin in administrations(ctx.regimen):
-        if admin.route_written is None:
+        if admin.route_span is None:
             yield missing_route.finding(
                 replace(admin.dose.span, start=admin.dose.span.end),
                 "expected a route such as `oral` or `IV` after the dose",

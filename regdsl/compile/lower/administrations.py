@@ -1,8 +1,8 @@
 """Administration lines: the medicine, the dose, the route, the days, the timing relations, the notes.
 
 A line whose medicine or dose cannot be resolved is reported and left out. What is written
-on a line is kept as written for the rules: the amount and unit, the route word, each clause
-with its span (a clause given twice is kept only the first time), the `days` clause.
+on a line is kept as written for the rules: the amount and unit, the route word, the day
+ranges and the `days` clause; a clause given twice is set aside, where the rules find it.
 """
 
 from __future__ import annotations
@@ -111,16 +111,16 @@ def admin(
     frequency = None
     volume = cap = None
     relations: list[ir.Relation] = []
-    clauses: list[tuple[str, Span]] = []
-    seen: set[str] = set()
+    repeated: list[tuple[Span, Span]] = []
+    seen: dict[str, Span] = {}
     days_node = default_days
     for clause in node.clauses:
         kind = clause.kind if isinstance(clause, ast.Flag) else type(clause).__name__
-        clauses.append((kind, clause.span))
         if kind != "Relation":
-            if kind in seen:
-                continue  # said twice: the first is in force (the rules report the second)
-            seen.add(kind)
+            first = seen.setdefault(kind, clause.span)
+            if first is not clause.span:
+                repeated.append((clause.span, first))  # the first is in force; the rules judge the second
+                continue
         match clause:
             case ast.Days():
                 days_node = clause
@@ -164,8 +164,10 @@ def admin(
             span=dose.span,
             amount=amount,
             unit=unit,
-            written=ir.Written(span=dose.amount.span, text=dose.amount.text),
-            unit_written=ir.Written(span=dose.unit.span, text=dose.unit.text),
+            text=dose.amount.text,
+            text_span=dose.amount.span,
+            unit_text=dose.unit.text,
+            unit_span=dose.unit.span,
             flat=dose.flat,
         ),
         route=route,
@@ -184,8 +186,8 @@ def admin(
         relations=tuple(relations),
         instructions=node.instructions.text if node.instructions else None,
         written_for=cycle,
-        route_written=ir.Written(span=node.route.span, text=node.route.text) if node.route else None,
-        clauses=tuple(clauses),
+        route_span=node.route.span if node.route else None,
+        repeated=tuple(repeated),
         days_span=days_node.span if days_node else None,
         day_ranges=ranges,
     )

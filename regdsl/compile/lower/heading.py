@@ -1,7 +1,7 @@
 """The heading of a regimen or a part: its fields, status, classification terms and footnotes.
 
-Every field is kept with its span, twice if given twice (the rules judge duplicates and
-missing fields); the first of each is the one in force.
+The first of each field is the one in force; one given again is set aside with its span and
+the first's (the rules judge it, and the fields missing).
 """
 
 from __future__ import annotations
@@ -29,15 +29,17 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
     superseded_by: str | None = None
     footnotes: list[ir.Footnote] = []
     overview: str | None = None
-    every: list[tuple[str, Span]] = list(given)
-    seen: set[str] = {key for key, _ in every}
+    repeated: list[tuple[str, Span, Span]] = []
+    seen: dict[str, Span] = {}
 
     def first(key: str, where: Span) -> bool:
-        every.append((key, where))
-        if key in seen:
-            return False
-        seen.add(key)
-        return True
+        earlier = seen.setdefault(key, where)
+        if earlier is not where:
+            repeated.append((key, where, earlier))  # the first is in force; the rules judge the second
+        return earlier is where
+
+    for name, where in given:
+        first(name, where)
 
     for f in fields:
         match f:
@@ -77,7 +79,7 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
         superseded_by=superseded_by,
         footnotes=tuple(footnotes),
         overview=overview,
-        given=tuple(every),
+        repeated=tuple(repeated),
         status_span=status_span,
     )
 

@@ -215,8 +215,10 @@ class Lowering:
             span=span,
             amount=value,
             unit=found,
-            written=ir.Written(span=amount.span, text=amount.text),
-            unit_written=ir.Written(span=unit.span, text=unit.text),
+            text=amount.text,
+            text_span=amount.span,
+            unit_text=unit.text,
+            unit_span=unit.span,
         )
 
     # -- medicines -------------------------------------------------------------------------
