@@ -18,6 +18,7 @@ __all__ = [
     "has_parts",
     "is_tall_man",
     "medicines_of",
+    "metas",
     "prose_lines",
 ]
 
@@ -35,6 +36,13 @@ def administrations(regimen: ir.Regimen) -> Iterator[ir.Administration]:
             if key not in seen:
                 seen.add(key)
                 yield admin
+
+
+def metas(regimen: ir.Regimen) -> Iterator[ir.Meta]:
+    """Yield the heading of the regimen, then those of its parts."""
+    yield regimen.meta
+    for part in regimen.parts:
+        yield part.meta
 
 
 def has_parts(regimen: ir.Regimen) -> bool:

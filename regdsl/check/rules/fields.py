@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.check.rules._shared import administrations
+from regdsl.check.rules._shared import administrations, metas
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 
@@ -24,12 +24,6 @@ _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 # An id names files: short enough for every file system, and no device name Windows reserves.
 _MAX_ID_LENGTH = 128
 _RESERVED_ID = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.IGNORECASE)
-
-
-def _metas(regimen: ir.Regimen) -> Iterator[ir.Meta]:
-    yield regimen.meta
-    for part in regimen.parts:
-        yield part.meta
 
 
 @rule("STR001", "duplicate-field", Severity.ERROR, "a field is given twice")
@@ -50,7 +44,7 @@ def duplicate_field(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     Use instead: give each field once.
     """
-    for meta in _metas(ctx.regimen):
+    for meta in metas(ctx.regimen):
         for key, again, first in meta.repeated:
             yield duplicate_field.finding(
                 again,
@@ -89,7 +83,7 @@ def missing_field(ctx: RuleContext) -> Iterator[Diagnostic]:
             )
         if regimen.meta.get("name") is None:
             yield missing_field.finding(regimen.span, "the regimen has no `name`", label='add `name "..."`')
-    for meta in _metas(regimen):
+    for meta in metas(regimen):
         if meta.status is ir.Status.SUPERSEDED and meta.superseded_by is None and meta.status_span is not None:
             yield missing_field.finding(
                 meta.status_span,

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.check.rules._shared import administrations
+from regdsl.check.rules._shared import administrations, metas
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 from regdsl.model.vocabulary import FACTOR_NAMES, SETTINGS, find_factor
@@ -84,12 +84,6 @@ def named_two_ways(ctx: RuleContext) -> Iterator[Diagnostic]:
             )
 
 
-def _metas(regimen: ir.Regimen) -> Iterator[ir.Meta]:
-    yield regimen.meta
-    for part in regimen.parts:
-        yield part.meta
-
-
 @rule("VOC006", "uncoded-setting", Severity.INFO, "a treatment setting has no SNOMED CT code")
 def uncoded_setting(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Note a treatment setting that is neither a coded setting nor given a code.
@@ -106,7 +100,7 @@ def uncoded_setting(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: a coded setting (`setting "Palliative"`), or the setting's code:
     `setting "Bridging" [CODE]`.
     """
-    for meta in _metas(ctx.regimen):
+    for meta in metas(ctx.regimen):
         term = meta.setting
         if term is not None and term.code is None:
             yield uncoded_setting.finding(
