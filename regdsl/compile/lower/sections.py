@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from regdsl.compile.lower.words import Lowering
@@ -22,7 +23,16 @@ def support(nodes: Iterable[ast.Support]) -> ir.Support:
                 notes.append(ir.Note(span=item.span, label=label, medicine=None, text=item.prose.text))
             else:
                 factors.append(_factor(item))
-    return ir.Support(factors=tuple(factors), notes=tuple(notes))
+    return ir.Support(factors=tuple(factors), notes=tuple(notes)) if factors or notes else _NO_SUPPORT
+
+
+_NO_SUPPORT = ir.Support()  # records are immutable: one empty section serves every regimen
+
+
+@functools.lru_cache(maxsize=4096)
+def _coding(code: str, display: str) -> Coding:
+    """Return the SNOMED CT coding of ``code`` shown as ``display``, one object for each (a library repeats them)."""
+    return Coding(SNOMED, code, display)
 
 
 def _factor(line: ast.FactorLine) -> ir.SupportFactor:
@@ -32,9 +42,9 @@ def _factor(line: ast.FactorLine) -> ir.SupportFactor:
     found = factor.find_value(value) if factor else None
     return ir.SupportFactor(
         span=line.span,
-        factor=Coding(SNOMED, factor.code, factor.term) if factor else None,
+        factor=_coding(factor.code, factor.term) if factor else None,
         factor_text=name,
-        value=Coding(SNOMED, found.code, value) if found else None,
+        value=_coding(found.code, value) if found else None,
         value_text=value,
         factor_span=line.factor.span,
         value_span=line.value.span,
