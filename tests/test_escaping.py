@@ -25,9 +25,9 @@ from cmarkgfm.cmark import Options as cmarkgfm_options
 from hypothesis import given
 from hypothesis import strategies as st
 
+from regdsl.check.rules import registry
 from regdsl.cli.main import main
 from regdsl.diagnostics import Diagnostic, Label, Severity
-from regdsl.diagnostics.codes import REGISTRY
 from regdsl.diagnostics.formats import FORMATS as DIAGNOSTIC_FORMATS
 from regdsl.render.env import md_code
 from regdsl.source import SourceFile, find_hidden, hidden_kind, visible
@@ -236,7 +236,7 @@ _TEXT = st.text(st.one_of(st.sampled_from(_NASTY), st.characters(exclude_categor
 def _diagnostics(draw: st.DrawFn) -> tuple[list[Diagnostic], dict[str, SourceFile]]:
     lines = draw(st.lists(_TEXT.map(lambda t: t.replace("\n", "")), min_size=1, max_size=3))
     files = [SourceFile(draw(_TEXT) or "x.reg", "\n".join(lines)) for _ in range(2)]
-    codes = sorted(REGISTRY.values(), key=lambda c: c.code)
+    codes = sorted(registry().codes.values(), key=lambda c: c.code)
 
     def label(source: SourceFile) -> Label:
         start = draw(st.integers(0, len(source.text)))

@@ -27,7 +27,7 @@ import pytest
 
 from regdsl.compile.library import check_paths
 from regdsl.diagnostics import Severity
-from regdsl.model import ast, ir
+from regdsl.model import ir
 from regdsl.model.vocabulary import NZMT_SYSTEM, SNOMED, UCUM, Basis, Unit
 from tests.conftest import ROOT, shared
 
@@ -612,7 +612,7 @@ def check_plan(regimen: ir.Regimen) -> None:
     assert (regimen.plan.decisions, regimen.plan.limits) == ((), ())
     (stop,) = regimen.plan.stops
     assert stop.within is None
-    assert isinstance(stop.cond, ast.ResponseIn)
+    assert isinstance(stop.cond, ir.ResponseIn)
     assert [code.text for code in stop.cond.codes] == ["PD"]
 
 

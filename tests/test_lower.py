@@ -1,11 +1,16 @@
-"""Lowering semantics on the seed regimen: names, doses, relations, same-as, plan."""
+"""Lowering semantics on the seed regimen: names, doses, relations, same-as, plan; lowering judges nothing."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from regdsl.check.reference import explain_text
+from regdsl.check.registry import SECTIONS
+from regdsl.check.rules import registry
+from regdsl.check.run import run_check
 from regdsl.compile.library import check_paths
 from regdsl.model import ir
 from regdsl.model.vocabulary import Basis
@@ -101,3 +106,54 @@ def test_support_factors_are_code_pairs_with_verbatim_text(seed: ir.Regimen) -> 
         None,
         "Sinsuoidal obstruction prophylaxis may be considered",
     )
+
+
+# The findings lowering made until they became rules (issue 9): lowering now only resolves.
+JUDGEMENTS = [
+    "SAF101",
+    "SAF102",
+    "STR001",
+    "STR002",
+    "STR009",
+    "STR010",
+    "STR012",
+    "STR019",
+    "STR020",
+    "TIM001",
+    "TIM002",
+    "TIM003",
+    "TIM007",
+    "VOC003",
+    "VOC005",
+    "VOC006",
+    "VOC007",
+    "VOC008",
+    "VOC010",
+    "VOC016",
+]
+
+
+@pytest.mark.parametrize("code", JUDGEMENTS)
+def test_a_judgement_is_a_rule_and_lowering_makes_none(code: str) -> None:
+    """Each is a documented rule, found by the rules and never by lowering (``check_paths``)."""
+    found = registry().find(code)
+    assert found is not None
+    assert registry().kind(found) == "a rule, checked on each regimen"
+    assert all(f"\n{section}:\n" in explain_text(found) for section in SECTIONS)
+    cases = [p for p in (ROOT / "tests" / "diagnostics" / code).glob("*.reg") if not p.name.startswith("pass-")]
+    assert cases
+    for case in cases:
+        assert code not in {d.code.code for d in check_paths([case]).diagnostics}
+        assert code in {d.code.code for d in run_check([case]).diagnostics}
+
+
+def test_an_unknown_link_never_suggests_the_regimen_itself(tmp_path: Path) -> None:
+    (tmp_path / "library.reg").write_text('library "L"\n', encoding="utf-8")
+    regimen = tmp_path / "abc-regimen.reg"
+    regimen.write_text(
+        'regimen abc-regimen\n  name "A"\n  status draft\n\ncycle 1: 21 days\n  loratadine 10 mg oral days 1\n\n'
+        "plan\n  after cycle 1:\n    if response is CR: continue with abc-regimem\n    otherwise: stop\n",
+        encoding="utf-8",
+    )
+    (finding,) = [d for d in check_paths([regimen]).diagnostics if d.code.code == "BRA001"]
+    assert finding.help == "link to the id of a regimen file under the library root"

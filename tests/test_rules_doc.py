@@ -7,9 +7,9 @@ import io
 import pytest
 
 from regdsl.check.reference import DOC_COMMAND, explain_text, rules_markdown, split_sections
-from regdsl.check.registry import SECTIONS, iter_rules
+from regdsl.check.registry import SECTIONS
+from regdsl.check.rules import registry
 from regdsl.cli.main import main
-from regdsl.diagnostics.codes import REGISTRY
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "rules.md"
@@ -30,14 +30,14 @@ def test_rules_markdown_prints_the_doc() -> None:
 
 def test_the_doc_has_every_code_with_its_name_severity_and_suppressibility() -> None:
     text = rules_markdown()
-    for code in REGISTRY.values():
+    for code in registry().codes.values():
         row = f"| `{code.name}` | {code.severity.value} | {'yes' if code.suppressible else 'no'} |"
         assert row in text, code.code
         assert f"\n## {code.code} {code.name}\n" in text
 
 
 def test_every_rule_documents_every_section_in_order() -> None:
-    for rule in iter_rules():
+    for rule in (*registry().rules, *registry().library_rules):
         intro, sections = split_sections(rule.code.explanation)
         assert intro, rule.code.code
         assert [name for name, _ in sections] == list(SECTIONS), rule.code.code
@@ -51,11 +51,12 @@ def test_explain_prints_the_documentation_with_its_sections(key: str) -> None:
     text = out.getvalue()
     for section in SECTIONS:
         assert f"\n{section}:\n" in text
-    code = REGISTRY[key] if key in REGISTRY else next(c for c in REGISTRY.values() if c.name == key)
+    code = registry().find(key)
+    assert code is not None
     assert text == explain_text(code)
     assert text.startswith(f"{code.code} {code.name}: {code.severity.value}, ")
 
 
 def test_explain_says_when_a_finding_cannot_be_silenced() -> None:
-    assert "cannot be suppressed" in explain_text(REGISTRY["SAF001"])
-    assert "can be suppressed" in explain_text(REGISTRY["BRA005"])
+    assert "cannot be suppressed" in explain_text(registry().codes["SAF001"])
+    assert "can be suppressed" in explain_text(registry().codes["BRA005"])

@@ -26,11 +26,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from regdsl.check import rules as _rules  # noqa: F401 - registers every rule, so that rule names resolve
+from regdsl.check.rules import registry
 from regdsl.compile.library import MAX_BYTES, decode_utf8, read_regular
 from regdsl.diagnostics import Code, Diagnostic, Label, Severity
 from regdsl.diagnostics import codes as c
-from regdsl.diagnostics.codes import REGISTRY, by_code_or_name
 from regdsl.source import SourceFile
 from regdsl.syntax.expected import close_match
 
@@ -128,7 +127,9 @@ def _prefix(code: str, keys: Iterable[str]) -> bool:
 
 
 def _is_prefix(key: str) -> bool:
-    return key.isalnum() and key.upper() == key and 1 <= len(key) <= 5 and any(k.startswith(key) for k in REGISTRY)
+    return (
+        key.isalnum() and key.upper() == key and 1 <= len(key) <= 5 and any(k.startswith(key) for k in registry().codes)
+    )
 
 
 def _level_guess(text: object) -> str | None:
@@ -141,7 +142,7 @@ def _level_guess(text: object) -> str | None:
 
 
 def _suggest(key: str) -> str:
-    guess = close_match(key, [*REGISTRY, *(code.name for code in REGISTRY.values())])
+    guess = registry().suggest(key)
     return f"did you mean `{guess}`?" if guess else "`regdsl rules` lists them"
 
 
@@ -155,7 +156,7 @@ def resolve_keys(keys: Sequence[str], *, ignoring: bool) -> tuple[frozenset[str]
     found: set[str] = set()
     problems: list[tuple[str, str, Code]] = []
     for key in keys:
-        code = by_code_or_name(key)
+        code = registry().find(key)
         if code is not None:
             if ignoring and not code.suppressible:
                 problems.append(
@@ -311,7 +312,7 @@ class _Reader:
                     f"did you mean `{guess}`?" if guess else None,
                 )
                 continue
-            code = by_code_or_name(name)
+            code = registry().find(name)
             targets: list[Code]
             if code is not None:
                 if not code.suppressible and level is not code.severity:
@@ -325,7 +326,7 @@ class _Reader:
                     continue
                 targets = [code]
             elif _is_prefix(name):
-                targets = [k for key, k in sorted(REGISTRY.items()) if key.startswith(name) and k.suppressible]
+                targets = [k for key, k in registry().codes.items() if key.startswith(name) and k.suppressible]
             else:
                 self.report(
                     c.CONFIG_UNKNOWN_RULE, where, f"no rule or code `{name}`: {_suggest(name)}", "unknown", None

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 
-from regdsl.check import rules as _rules  # noqa: F401 - registers every rule
-from regdsl.check.registry import LIBRARY_RULES, RULES, SECTIONS
+from regdsl.check.registry import SECTIONS
+from regdsl.check.rules import registry
 from regdsl.diagnostics import Code
-from regdsl.diagnostics.codes import REGISTRY
 
-__all__ = ["DOC_COMMAND", "explain_text", "kind", "rules_markdown", "split_sections"]
+__all__ = ["DOC_COMMAND", "explain_text", "rules_markdown", "split_sections"]
 
 DOC_COMMAND = "regdsl rules --markdown > docs/rules.md"
 _SECTION = re.compile(r"^(" + "|".join(re.escape(s) for s in SECTIONS) + r"):[ \t]*", re.MULTILINE)
@@ -33,21 +32,6 @@ def split_sections(explanation: str) -> tuple[str, list[tuple[str, str]]]:
     return intro, sections
 
 
-def kind(code: Code) -> str:
-    """Say when a code is found: by a regimen rule, a library rule, or before any rule runs."""
-    if code.code in RULES:
-        return "a rule, checked on each regimen"
-    if code.code in LIBRARY_RULES:
-        return "a library rule, checked across the regimens of one run"
-    if code.code.startswith("CFG"):
-        return "found in the configuration file"
-    if code.code.startswith("IGN"):
-        return "found in suppression comments"
-    if code.code == "INT001":
-        return "an internal error of the compiler"
-    return "found while reading, parsing and lowering a file"
-
-
 def _suppressible(code: Code) -> str:
     return "can be suppressed" if code.suppressible else "cannot be suppressed, ignored or downgraded"
 
@@ -55,7 +39,7 @@ def _suppressible(code: Code) -> str:
 def explain_text(code: Code) -> str:
     """Return what ``regdsl explain`` prints: the heading, the summary, then each section."""
     lines = [f"{code.code} {code.name}: {code.severity.value}, {_suppressible(code)}", code.summary, ""]
-    lines.append(f"This is {kind(code)}.")
+    lines.append(f"This is {registry().kind(code)}.")
     intro, sections = split_sections(code.explanation)
     if intro:
         lines += ["", intro]
@@ -95,7 +79,7 @@ def _cell(text: str) -> str:
 
 def rules_markdown() -> str:
     """Return ``docs/rules.md``: a table of every code, then each code's documentation."""
-    codes = [REGISTRY[key] for key in sorted(REGISTRY)]
+    codes = list(registry().codes.values())
     out = [
         "# Rules and diagnostic codes",
         "",
@@ -119,7 +103,7 @@ def rules_markdown() -> str:
         )
     for code in codes:
         out += ["", f"## {code.code} {code.name}", ""]
-        out.append(f"**{code.severity.value}** · {_suppressible(code)} · {kind(code)}")
+        out.append(f"**{code.severity.value}** · {_suppressible(code)} · {registry().kind(code)}")
         out += ["", f"*{code.summary}*"]
         intro, sections = split_sections(code.explanation)
         if intro:

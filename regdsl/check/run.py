@@ -23,10 +23,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regdsl.check import rules as _rules  # noqa: F401 - registers every rule
 from regdsl.check.config import Config, discover_config, load_config
 from regdsl.check.context import LibraryContext, RuleContext
-from regdsl.check.registry import LIBRARY_RULES, RULES
+from regdsl.check.rules import registry
 from regdsl.check.suppress import Suppression, apply_suppressions, find_suppressions
 from regdsl.compile.library import LIBRARY_FILE, Library, collect, duplicate_ids, find_root, load_library, lower_file
 from regdsl.compile.passes import Compiled, compile_regimen
@@ -115,7 +114,7 @@ def _check_file(job: _Job) -> _FileOutcome:
         stages["graphs and timing"] = time.perf_counter() - clock
         clock = time.perf_counter()
         context = RuleContext(compiled=compiled, source=unit.source, infos=library.infos)
-        for rule in RULES.values():
+        for rule in registry().rules:
             if rule.check is not None:
                 diagnostics.extend(rule.check(context))
         stages["rules"] = time.perf_counter() - clock
@@ -335,7 +334,7 @@ def _library_findings(regimens: Sequence[ir.Regimen], libraries: Sequence[Librar
     lowered = {r.id: r for r in regimens}
     context = LibraryContext(regimens=lowered, infos=infos, checked=frozenset(lowered))
     found: list[Diagnostic] = []
-    for rule in LIBRARY_RULES.values():
+    for rule in registry().library_rules:
         if rule.library_check is not None:
             found.extend(rule.library_check(context))
     return found

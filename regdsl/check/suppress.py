@@ -12,12 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from regdsl.check.rules import registry
 from regdsl.diagnostics import Code, Diagnostic, Label
 from regdsl.diagnostics import codes as c
-from regdsl.diagnostics.codes import REGISTRY, by_code_or_name
 from regdsl.model import ast
 from regdsl.source import SourceFile, Span
-from regdsl.syntax.expected import close_match
 
 __all__ = ["Suppression", "apply_suppressions", "find_suppressions"]
 
@@ -85,9 +84,9 @@ def apply_suppressions(diagnostics: Sequence[Diagnostic], suppressions: Sequence
             continue
         used = False
         for name in sup.names:
-            code = by_code_or_name(name)
+            code = registry().find(name)
             if code is None:
-                guess = close_match(name, [*REGISTRY, *(x.name for x in REGISTRY.values())])
+                guess = registry().suggest(name)
                 added.append(
                     _finding(
                         c.UNKNOWN_SUPPRESSION,
@@ -113,7 +112,7 @@ def apply_suppressions(diagnostics: Sequence[Diagnostic], suppressions: Sequence
             if hits:
                 used = True
                 kept = [d for d in kept if d not in hits]
-        if not used and all(by_code_or_name(n) is not None for n in sup.names):
+        if not used and all(registry().find(n) is not None for n in sup.names):
             added.append(
                 _finding(c.UNUSED_SUPPRESSION, sup, "this suppression silences nothing on its line", "remove it")
             )

@@ -301,26 +301,25 @@ def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
 
 def _cmd_rules(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.check.reference import rules_markdown
-    from regdsl.diagnostics.codes import REGISTRY
+    from regdsl.check.rules import registry
 
     if args.markdown:
         out.write(rules_markdown())
         return EXIT_OK
-    width = max(len(code.name) for code in REGISTRY.values())
-    for key in sorted(REGISTRY):
-        code = REGISTRY[key]
+    codes = registry().codes.values()
+    width = max(len(code.name) for code in codes)
+    for code in codes:
         out.write(f"{code.code}  {code.name:<{width}}  {code.severity.value:<7}  {code.summary}\n")
     return EXIT_OK
 
 
 def _cmd_explain(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.check.reference import explain_text
-    from regdsl.diagnostics.codes import REGISTRY, by_code_or_name
-    from regdsl.syntax.expected import close_match
+    from regdsl.check.rules import registry
 
-    code = by_code_or_name(args.code)
+    code = registry().find(args.code)
     if code is None:
-        guess = close_match(args.code, [*REGISTRY, *(c.name for c in REGISTRY.values())])
+        guess = registry().suggest(args.code)
         hint = f" (did you mean `{guess}`?)" if guess else "; `regdsl rules` lists them"
         print(f"regdsl: error: no code or rule `{visible(args.code)}`{hint}", file=sys.stderr)
         return EXIT_USAGE

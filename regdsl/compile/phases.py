@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NewType, assert_never
 
-from regdsl.model import ast, ir
+from regdsl.model import ir
 from regdsl.model.limits import TRANSITIONS, TooComplex
 from regdsl.model.vocabulary import RESPONSES
 from regdsl.source import Span
@@ -50,20 +50,20 @@ STATES: tuple[dict[str, object], ...] = tuple(
 )
 
 
-def holds(cond: ast.Cond, state: State) -> bool:
+def holds(cond: ir.Cond, state: State) -> bool:
     """Evaluate a condition in one patient state."""
     match cond:
-        case ast.ResponseIn(codes=codes):
+        case ir.ResponseIn(codes=codes):
             return state["response"] in {c.text for c in codes}
-        case ast.Mrd(negative=negative):
+        case ir.Mrd(negative=negative):
             return state["mrd_negative"] is negative
-        case ast.Hsct():
+        case ir.Hsct():
             return state["hsct"] is True
-        case ast.NotCond(operand=operand):
+        case ir.NotCond(operand=operand):
             return not holds(operand, state)
-        case ast.AndCond(operands=ops):
+        case ir.AndCond(operands=ops):
             return all(holds(op, state) for op in ops)
-        case ast.OrCond(operands=ops):
+        case ir.OrCond(operands=ops):
             return any(holds(op, state) for op in ops)
         case _:
             assert_never(cond)
@@ -81,7 +81,7 @@ class Transition:
     """An edge of the phase graph."""
 
     kind: Literal["sequence", "repeat", "branch", "otherwise"]
-    guard: ast.Cond | None
+    guard: ir.Cond | None
     span: Span | None
 
 
@@ -305,31 +305,31 @@ class _Targets:
                 assert_never(branch.action)
 
 
-def cond_text(cond: ast.Cond) -> str:
+def cond_text(cond: ir.Cond) -> str:
     """Say a condition in words: ``response is CR or CRi``, ``not proceeding to HSCT``."""
     match cond:
-        case ast.ResponseIn(codes=codes):
+        case ir.ResponseIn(codes=codes):
             return "response is " + " or ".join(c.text for c in codes)
-        case ast.Mrd(negative=negative):
+        case ir.Mrd(negative=negative):
             return "MRD negative" if negative else "MRD positive"
-        case ast.Hsct():
+        case ir.Hsct():
             return "proceeding to HSCT"
-        case ast.NotCond(operand=ast.Hsct()):
+        case ir.NotCond(operand=ir.Hsct()):
             return "not proceeding to HSCT"
-        case ast.NotCond(operand=ast.ResponseIn(codes=codes)):
+        case ir.NotCond(operand=ir.ResponseIn(codes=codes)):
             return "response is not " + " or ".join(c.text for c in codes)
-        case ast.NotCond(operand=operand):
+        case ir.NotCond(operand=operand):
             return f"not ({cond_text(operand)})"
-        case ast.AndCond(operands=ops):
+        case ir.AndCond(operands=ops):
             return " and ".join(_operand_text(op) for op in ops)
-        case ast.OrCond(operands=ops):
+        case ir.OrCond(operands=ops):
             return " or ".join(_operand_text(op) for op in ops)
         case _:
             assert_never(cond)
 
 
-def _operand_text(cond: ast.Cond) -> str:
+def _operand_text(cond: ir.Cond) -> str:
     text = cond_text(cond)
-    compound = isinstance(cond, ast.AndCond | ast.OrCond)
-    several = isinstance(cond, ast.ResponseIn) and len(cond.codes) > 1
+    compound = isinstance(cond, ir.AndCond | ir.OrCond)
+    several = isinstance(cond, ir.ResponseIn) and len(cond.codes) > 1
     return f"({text})" if compound or several else text

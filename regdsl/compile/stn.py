@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, NewType
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.medicines import Medicine
+from regdsl.model.vocabulary import ORAL
 from regdsl.source import Span
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ def _instances(group: ir.CycleGroup, cap: int | None) -> int:
 def _duration(admin: ir.Administration) -> tuple[int, int]:
     if admin.max_minutes is not None:
         return (admin.max_minutes if admin.exact_duration else 0), admin.max_minutes
-    if admin.route is None or admin.route.code == "386359008":  # oral: an instant
+    if admin.route is None or admin.route.code == ORAL:  # an instant
         return 0, 0
     return 0, DAY - 1
 

@@ -1,46 +1,73 @@
-"""The registry of diagnostic codes: one ``Code`` per finding the compiler can make.
+"""The codes found before any rule runs: reading, parsing, lowering, configuration, suppressions.
 
 Codes are a prefix and three digits. ``SRC`` is about the file itself, ``SYN`` about
 syntax, ``VOC`` about vocabulary (medicines, units, routes, factors), ``STR`` about
 structure, ``TIM`` about days and times, ``BRA`` about branching and links, ``SAF``
 about dose forms that have harmed patients, ``CFG`` about the configuration file
-(``regdsl.toml`` or ``[tool.regdsl]``), ``INT`` about the compiler itself.
+(``regdsl.toml`` or ``[tool.regdsl]``), ``IGN`` about suppression comments, ``INT`` about
+the compiler itself.
+
+Every code, these and the rules' (``regdsl.check.registry``), is made by ``define``, which
+refuses a malformed one, and gathered by ``index``, which refuses two with one code or name.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from regdsl.diagnostics.model import Code, Severity
 
-__all__ = ["REGISTRY", "by_code_or_name"]
-
-REGISTRY: dict[str, Code] = {}
+__all__ = ["CODES", "CodeError", "define", "index"]
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 
+_CODE = re.compile(r"[A-Z]{3}[0-9]{3}")
+_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# A file that cannot be read or parsed was not checked at all: that is never silenced.
+_NEVER_SILENCED = ("SRC", "SYN", "INT")
 
-def _code(
+
+class CodeError(ValueError):
+    """A code that cannot be registered: malformed, undocumented, or a twin of another."""
+
+
+def define(
     code: str, name: str, severity: Severity, summary: str, explanation: str, *, suppressible: bool = True
 ) -> Code:
-    # A file that cannot be read or parsed was not checked at all: that is never silenced.
-    suppressible = suppressible and not code.startswith(("SRC", "SYN", "INT"))
-    entry = Code(
-        code=code, name=name, severity=severity, summary=summary, explanation=explanation, suppressible=suppressible
+    """Return the code ``code`` named ``name``; raises ``CodeError`` if either is malformed or a text is empty."""
+    if not _CODE.fullmatch(code):
+        raise CodeError(f"code {code!r} is not three capitals and three digits, such as SAF101")
+    if not _NAME.fullmatch(name):
+        raise CodeError(f"{code}: name {name!r} is not kebab-case, such as dose-trailing-zero")
+    if not summary.strip() or not explanation.strip():
+        raise CodeError(f"{code} {name}: a code has a summary and an explanation")
+    return Code(
+        code=code,
+        name=name,
+        severity=severity,
+        summary=summary,
+        explanation=explanation,
+        suppressible=suppressible and not code.startswith(_NEVER_SILENCED),
     )
-    assert code not in REGISTRY, code
-    REGISTRY[code] = entry
-    return entry
 
 
-def by_code_or_name(key: str) -> Code | None:
-    """Find a code by its code (``SYN001``) or its name (``syntax-error``)."""
-    key = key.strip()
-    if key.upper() in REGISTRY:
-        return REGISTRY[key.upper()]
-    return next((c for c in REGISTRY.values() if c.name == key), None)
+def index(codes: Iterable[Code]) -> dict[str, Code]:
+    """Return ``codes`` by code, in code order; raises ``CodeError`` for a code or a name given twice."""
+    by_code: dict[str, Code] = {}
+    names: dict[str, str] = {}
+    for entry in codes:
+        if entry.code in by_code:
+            raise CodeError(f"code {entry.code} is registered twice")
+        if entry.name in names:
+            raise CodeError(f"name {entry.name!r} is registered twice, by {names[entry.name]} and {entry.code}")
+        by_code[entry.code] = entry
+        names[entry.name] = entry.code
+    return {key: by_code[key] for key in sorted(by_code)}
 
 
 # -- the file itself ---------------------------------------------------------------
-NOT_UTF8 = _code(
+NOT_UTF8 = define(
     "SRC001",
     "not-utf8",
     E,
@@ -48,14 +75,14 @@ NOT_UTF8 = _code(
     "Regimen files are UTF-8 text. A byte sequence that is not UTF-8 usually means the "
     "file was saved by a word processor or is not a regimen file at all.",
 )
-EMPTY_FILE = _code(
+EMPTY_FILE = define(
     "SRC002",
     "empty-file",
     E,
     "the file holds no regimen",
     "A `.reg` file must hold a regimen (or, for `library.reg`, library definitions).",
 )
-FILE_TOO_LARGE = _code(
+FILE_TOO_LARGE = define(
     "SRC003",
     "file-too-large",
     E,
@@ -63,7 +90,7 @@ FILE_TOO_LARGE = _code(
     "Regimen files are small; the compiler refuses a file over its size cap rather than "
     "spending minutes on it. Split the file or check that it is a regimen file.",
 )
-BINARY_CONTENT = _code(
+BINARY_CONTENT = define(
     "SRC004",
     "binary-content",
     E,
@@ -72,7 +99,7 @@ BINARY_CONTENT = _code(
     "return that does not end a line) means the file is binary or damaged; shown on a terminal, "
     "a control character can also rewrite what the terminal shows.",
 )
-INVISIBLE_CHARACTER = _code(
+INVISIBLE_CHARACTER = define(
     "SRC005",
     "invisible-character",
     E,
@@ -87,7 +114,7 @@ INVISIBLE_CHARACTER = _code(
 )
 
 # -- syntax ------------------------------------------------------------------------
-SYNTAX_ERROR = _code(
+SYNTAX_ERROR = define(
     "SYN001",
     "syntax-error",
     E,
@@ -95,7 +122,7 @@ SYNTAX_ERROR = _code(
     "The line does not follow the regimen language. The message says what was expected "
     "at the caret; docs/language.md shows every construct with an example.",
 )
-UNTERMINATED_TEXT = _code(
+UNTERMINATED_TEXT = define(
     "SYN002",
     "unterminated-text",
     E,
@@ -103,7 +130,7 @@ UNTERMINATED_TEXT = _code(
     'Quoted text starts and ends with `"` on the same line. Use a prose block '
     "(lines starting with `|`) for longer text.",
 )
-BAD_INDENT = _code(
+BAD_INDENT = define(
     "SYN003",
     "bad-indentation",
     E,
@@ -111,7 +138,7 @@ BAD_INDENT = _code(
     "Lines inside a block are indented more than the line that opens it, and a line that "
     "closes a block returns to the indentation of an earlier line.",
 )
-TOO_DEEP = _code(
+TOO_DEEP = define(
     "SYN004",
     "nesting-too-deep",
     E,
@@ -120,7 +147,7 @@ TOO_DEEP = _code(
     "unreadable for a reviewer and almost always a mistake.",
 )
 
-REFUSED_ESCAPE = _code(
+REFUSED_ESCAPE = define(
     "SYN005",
     "refused-escape",
     E,
@@ -130,7 +157,7 @@ REFUSED_ESCAPE = _code(
     "bidirectional control (`\\u202e` makes text display in another order than it is read) and no "
     "invisible character (`\\u200b`); the finding is at the escape.",
 )
-LONE_SURROGATE = _code(
+LONE_SURROGATE = define(
     "SYN006",
     "lone-surrogate",
     E,
@@ -141,7 +168,7 @@ LONE_SURROGATE = _code(
 )
 
 # -- vocabulary --------------------------------------------------------------------
-UNKNOWN_UNIT = _code(
+UNKNOWN_UNIT = define(
     "VOC001",
     "unknown-unit",
     E,
@@ -149,7 +176,7 @@ UNKNOWN_UNIT = _code(
     "Dose units come from the controlled vocabulary (mg, g, microgram, mmol, mL, %, units, "
     "mg/m2, mg/kg, AUC, tablet, capsule...), each with its SNOMED CT code.",
 )
-UNKNOWN_ROUTE = _code(
+UNKNOWN_ROUTE = define(
     "VOC002",
     "unknown-route",
     E,
@@ -157,14 +184,7 @@ UNKNOWN_ROUTE = _code(
     "Routes come from the controlled vocabulary: oral, IV, subcut, IM, intrathecal, "
     "intravesical, topical, intra-arterial, intraperitoneal.",
 )
-MISSING_ROUTE = _code(
-    "VOC003",
-    "missing-route",
-    E,
-    "an administration has no route",
-    "Every administration states its route right after the dose, such as `oral` or `IV`.",
-)
-UNKNOWN_MEDICINE = _code(
+UNKNOWN_MEDICINE = define(
     "VOC004",
     "unknown-medicine",
     E,
@@ -172,87 +192,42 @@ UNKNOWN_MEDICINE = _code(
     "Medicines are named as in the medicine table (the package defaults, extended by the "
     "library's `library.reg`) or through a `drug` alias declared in the regimen.",
 )
-ERROR_PRONE_UNIT = _code(
-    "VOC005",
-    "error-prone-unit",
-    E,
-    "a unit is written in an error-prone form",
-    "`µg` is misread as `mg` (a thousandfold overdose) and `U` or `IU` as a zero or a four. "
-    "Write `microgram` and `units` (ISMP list of error-prone abbreviations).",
-)
-UNCODED_SETTING = _code(
-    "VOC006",
-    "uncoded-setting",
-    N,
-    "a treatment setting has no SNOMED CT code",
-    "The setting is kept as text; exports that need a code will carry the text only.",
-)
-UNCODED_FACTOR = _code(
-    "VOC007",
-    "uncoded-factor",
-    N,
-    "a supportive-care factor has no code",
-    "The factor is outside the coded vocabulary. It is kept, with its value, as text.",
-)
-UNCODED_FACTOR_VALUE = _code(
-    "VOC008",
-    "uncoded-factor-value",
-    N,
-    "a factor value has no code",
-    "The value is not one of the coded values of its factor; it is kept as text.",
-)
-UNKNOWN_RESPONSE = _code(
+UNKNOWN_RESPONSE = define(
     "VOC009",
     "unknown-response",
     E,
     "a response category is unknown",
     "Responses are CR, CRi, PR, SD, PD (and MRD for minimal residual disease).",
 )
-NAMED_TWO_WAYS = _code(
-    "VOC010",
-    "medicine-named-two-ways",
-    W,
-    "a medicine is named two ways",
-    "A regimen names each medicine one way, so that a reviewer reading the file sees at "
-    "once that two lines are the same medicine.",
-)
-UNKNOWN_STATUS = _code(
+UNKNOWN_STATUS = define(
     "VOC011",
     "unknown-status",
     E,
     "a regimen status is unknown",
     "Statuses are draft, provisional, published, discontinued and superseded (with `by`).",
 )
-UNKNOWN_FOOTNOTE = _code(
+UNKNOWN_FOOTNOTE = define(
     "VOC012",
     "unknown-footnote",
     E,
     "a footnote is not defined",
     "Footnotes are defined once in the library's `library.reg` and referenced by name.",
 )
-UNKNOWN_BLOCK = _code(
+UNKNOWN_BLOCK = define(
     "VOC013",
     "unknown-block",
     E,
     "a shared block is not defined",
     "`use NAME` takes a `block NAME` defined in the same file or in `library.reg`.",
 )
-DUPLICATE_DEFINITION = _code(
+DUPLICATE_DEFINITION = define(
     "VOC015",
     "duplicate-definition",
     E,
     "a name is defined twice",
     "Each drug alias, block, medicine and footnote name is defined once.",
 )
-BAD_URL = _code(
-    "VOC016",
-    "link-not-http",
-    E,
-    "a link is not an http or https address",
-    "Links are shown as links only for `http` and `https`; anything else (`javascript:`, "
-    "`file:`) is refused because it can run code or leak local files.",
-)
-UNKNOWN_MEDICINE_CLASS = _code(
+UNKNOWN_MEDICINE_CLASS = define(
     "VOC017",
     "unknown-medicine-class",
     E,
@@ -263,28 +238,14 @@ UNKNOWN_MEDICINE_CLASS = _code(
 )
 
 # -- structure ---------------------------------------------------------------------
-DUPLICATE_FIELD = _code(
-    "STR001",
-    "duplicate-field",
-    E,
-    "a field is given twice",
-    "Fields such as `name`, `status` or `setting` are given once per regimen or part.",
-)
-MISSING_FIELD = _code(
-    "STR002",
-    "missing-field",
-    E,
-    "a required field is missing",
-    "A regimen has an id (`regimen ID`), a `name` and a `status`; a cycle has a length.",
-)
-NOT_ONE_REGIMEN = _code(
+NOT_ONE_REGIMEN = define(
     "STR003",
     "not-one-regimen",
     E,
     "a file holds no regimen or several",
     "Each `.reg` file holds exactly one regimen, except `library.reg`, which holds none.",
 )
-DUPLICATE_REGIMEN = _code(
+DUPLICATE_REGIMEN = define(
     "STR004",
     "duplicate-regimen-id",
     E,
@@ -295,80 +256,39 @@ DUPLICATE_REGIMEN = _code(
     "this cannot be suppressed, ignored or downgraded.",
     suppressible=False,
 )
-UNKNOWN_CYCLE = _code(
+UNKNOWN_CYCLE = define(
     "STR005",
     "unknown-cycle",
     E,
     "a cycle or part referred to does not exist",
     "`same as cycle N`, `after cycle N` and `go to cycle N` name a cycle of this regimen.",
 )
-BAD_NUMBER = _code(
+BAD_NUMBER = define(
     "STR006",
     "not-a-whole-number",
     E,
     "a whole number was expected",
     "Days, cycle numbers and cycle lengths are whole numbers.",
 )
-BAD_RANGE = _code("STR007", "empty-range", E, "a range ends before it starts", "In `A to B`, B is at least A.")
-MISPLACED = _code(
+BAD_RANGE = define("STR007", "empty-range", E, "a range ends before it starts", "In `A to B`, B is at least A.")
+MISPLACED = define(
     "STR008",
     "misplaced-statement",
     E,
     "a statement is not allowed here",
     "Library definitions (`medicine`, `footnote`) belong in `library.reg`; regimen sections belong in regimen files.",
 )
-DUPLICATE_CLAUSE = _code(
-    "STR009",
-    "duplicate-clause",
-    E,
-    "a clause is given twice on one line",
-    "An administration states each of days, duration, frequency and so on once.",
-)
-MISSING_DAYS = _code(
-    "STR010",
-    "missing-days",
-    E,
-    "an administration has no days",
-    "Every administration in a cycle says on which days it is given (`days 1, 8, 15`).",
-)
 
-BAD_DATE = _code(
+BAD_DATE = define(
     "STR011",
     "invalid-date",
     E,
     "a date is not a real calendar date",
     "Dates are written as `YYYY-MM-DD` and must exist (no 2025-02-30).",
 )
-BAD_REGIMEN_ID = _code(
-    "STR012",
-    "bad-regimen-id",
-    E,
-    "a regimen id is not a lower-case slug",
-    "Regimen ids are lower-case letters and digits joined by hyphens, such as "
-    "`leu-all-bcell-rr-inotuzumab`: they name files and links.",
-)
-ID_NOT_A_FILE_NAME = _code(
-    "STR019",
-    "regimen-id-not-a-file-name",
-    E,
-    "a regimen id cannot name a file",
-    "A regimen id names its pages (`ID.html`, `ID.md`, `ID.json`), so it must be a file name on "
-    "every file system: at most 128 characters, and not a name Windows reserves for a device "
-    "(`con`, `prn`, `aux`, `nul`, `com0` to `com9`, `lpt0` to `lpt9`, in any case). A build "
-    "could not publish it, so this cannot be suppressed, ignored or downgraded.",
-    suppressible=False,
-)
 
-BAD_UNIT_USE = _code(
-    "STR020",
-    "unit-misused",
-    E,
-    "a unit does not fit where it is written",
-    "A volume (`in 1000 mL`) is in mL; a cap (`max 2 mg`) is an absolute amount on a dose scaled "
-    "by body size; `flat` marks an absolute dose, never mg/m2, mg/kg or AUC.",
-)
 # A value or a regimen beyond the compiler's limits was not checked in full: never silenced.
-BEYOND_LIMIT = _code(
+BEYOND_LIMIT = define(
     "STR021",
     "number-beyond-limit",
     E,
@@ -379,7 +299,7 @@ BEYOND_LIMIT = _code(
     "rather than spending minutes and gigabytes on it.",
     suppressible=False,
 )
-TOO_COMPLEX = _code(
+TOO_COMPLEX = define(
     "STR022",
     "too-complex-to-check",
     E,
@@ -390,43 +310,8 @@ TOO_COMPLEX = _code(
     suppressible=False,
 )
 
-# -- times -------------------------------------------------------------------------
-DAY_OUTSIDE_CYCLE = _code(
-    "TIM001",
-    "day-outside-cycle",
-    E,
-    "a day lies outside its cycle",
-    "A cycle of N days has days 1 to N (day 0 is the day before day 1). A later day "
-    "belongs to the next cycle: check the day or the cycle length.",
-)
-RELATION_NOT_THAT_DAY = _code(
-    "TIM002",
-    "relation-to-absent-drug",
-    E,
-    "a timing relation names a drug not given that day",
-    '"30 minutes before inotuzumab ozogamicin" needs inotuzumab ozogamicin on the same '
-    "day; otherwise the relation cannot be met.",
-)
-RELATION_UNKNOWN_DRUG = _code(
-    "TIM003",
-    "relation-to-unknown-drug",
-    E,
-    "a timing relation or observation names a drug not in the cycle",
-    "Relations and observations anchor to a medicine given in the same cycle.",
-)
-AMBIGUOUS_ANCHOR = _code(
-    "TIM007",
-    "ambiguous-anchor",
-    E,
-    "a timing relation names a medicine given on two lines of the same day",
-    '"30 minutes before methotrexate" cannot say which dose it means when methotrexate is '
-    "given on two lines that day (a bolus and an infusion; IV and intrathecal): the relation "
-    "would silently bind to the first one listed. Time the line relative to something that "
-    "is given once that day (another medicine, or `chemotherapy`).",
-)
-
 # -- branching and links -------------------------------------------------------------
-UNKNOWN_LINK = _code(
+UNKNOWN_LINK = define(
     "BRA001",
     "unknown-regimen-link",
     E,
@@ -435,24 +320,8 @@ UNKNOWN_LINK = _code(
     "(every `*.reg` under the library root).",
 )
 
-# -- dose safety ---------------------------------------------------------------------
-TRAILING_ZERO = _code(
-    "SAF101",
-    "dose-trailing-zero",
-    E,
-    "dose written with a trailing zero",
-    "`1.0 mg` is misread as `10 mg`, a tenfold overdose (ISMP error-prone list). Write `1 mg`.",
-)
-NAKED_DECIMAL = _code(
-    "SAF102",
-    "dose-naked-decimal",
-    E,
-    "dose written without a leading zero",
-    "`.5 mg` is misread as `5 mg`, a tenfold overdose (ISMP error-prone list). Write `0.5 mg`.",
-)
-
 # -- configuration -------------------------------------------------------------------
-CONFIG_SYNTAX = _code(
+CONFIG_SYNTAX = define(
     "CFG001",
     "config-syntax-error",
     E,
@@ -465,7 +334,7 @@ CONFIG_SYNTAX = _code(
     'Use instead: `select = ["SAF"]`',
     suppressible=False,
 )
-CONFIG_UNKNOWN_KEY = _code(
+CONFIG_UNKNOWN_KEY = define(
     "CFG002",
     "unknown-config-key",
     E,
@@ -477,7 +346,7 @@ CONFIG_UNKNOWN_KEY = _code(
     'Use instead: `ignore = ["PRO001"]`',
     suppressible=False,
 )
-CONFIG_WRONG_TYPE = _code(
+CONFIG_WRONG_TYPE = define(
     "CFG003",
     "config-wrong-type",
     E,
@@ -489,7 +358,7 @@ CONFIG_WRONG_TYPE = _code(
     'Use instead: `ignore = ["PRO001"]`',
     suppressible=False,
 )
-CONFIG_UNKNOWN_RULE = _code(
+CONFIG_UNKNOWN_RULE = define(
     "CFG004",
     "unknown-rule-in-config",
     E,
@@ -501,7 +370,7 @@ CONFIG_UNKNOWN_RULE = _code(
     "Use instead: a code or name from `regdsl rules`.",
     suppressible=False,
 )
-CONFIG_BAD_SEVERITY = _code(
+CONFIG_BAD_SEVERITY = define(
     "CFG005",
     "bad-severity-in-config",
     E,
@@ -512,7 +381,7 @@ CONFIG_BAD_SEVERITY = _code(
     'Use instead: `severity = { "prose-near-miss" = "info" }`',
     suppressible=False,
 )
-CONFIG_UNSUPPRESSIBLE = _code(
+CONFIG_UNSUPPRESSIBLE = define(
     "CFG006",
     "unsuppressible-in-config",
     E,
@@ -526,7 +395,7 @@ CONFIG_UNSUPPRESSIBLE = _code(
     "Use instead: correct the regimen.",
     suppressible=False,
 )
-CONFIG_BAD_ROOT = _code(
+CONFIG_BAD_ROOT = define(
     "CFG007",
     "config-root-not-found",
     E,
@@ -540,7 +409,7 @@ CONFIG_BAD_ROOT = _code(
     suppressible=False,
 )
 
-CONFIG_ROOT_OUTSIDE = _code(
+CONFIG_ROOT_OUTSIDE = define(
     "CFG008",
     "config-root-outside",
     E,
@@ -556,7 +425,7 @@ CONFIG_ROOT_OUTSIDE = _code(
 )
 
 # -- suppressions -------------------------------------------------------------------
-SUPPRESSION_NO_REASON = _code(
+SUPPRESSION_NO_REASON = define(
     "IGN001",
     "suppression-without-reason",
     W,
@@ -566,7 +435,7 @@ SUPPRESSION_NO_REASON = _code(
     "treatment was silenced.\n\nExample: `# regdsl: ignore[dose-trailing-zero]`\n\n"
     "Use instead: `# regdsl: ignore[dose-trailing-zero] -- as printed in the protocol`",
 )
-UNUSED_SUPPRESSION = _code(
+UNUSED_SUPPRESSION = define(
     "IGN002",
     "unused-suppression",
     W,
@@ -576,7 +445,7 @@ UNUSED_SUPPRESSION = _code(
     "Example: `loratadine 10 mg oral days 1  # regdsl: ignore[dose-trailing-zero] -- x`\n\n"
     "Use instead: remove the comment.",
 )
-UNSUPPRESSIBLE = _code(
+UNSUPPRESSIBLE = define(
     "IGN003",
     "unsuppressible-finding",
     E,
@@ -586,7 +455,7 @@ UNSUPPRESSIBLE = _code(
     "Example: `# regdsl: ignore[vinca-intrathecal] -- local practice`\n\n"
     "Use instead: correct the regimen.",
 )
-UNKNOWN_SUPPRESSION = _code(
+UNKNOWN_SUPPRESSION = define(
     "IGN004",
     "unknown-rule-suppressed",
     E,
@@ -598,10 +467,59 @@ UNKNOWN_SUPPRESSION = _code(
 )
 
 # -- the compiler itself -------------------------------------------------------------
-INTERNAL = _code(
+INTERNAL = define(
     "INT001",
     "internal-error",
     E,
     "the compiler failed",
     "This is a bug in regdsl, not in the regimen. Run again with `--debug` and report it.",
+)
+
+# Every code above, by code.
+CODES: dict[str, Code] = index(
+    (
+        NOT_UTF8,
+        EMPTY_FILE,
+        FILE_TOO_LARGE,
+        BINARY_CONTENT,
+        INVISIBLE_CHARACTER,
+        SYNTAX_ERROR,
+        UNTERMINATED_TEXT,
+        BAD_INDENT,
+        TOO_DEEP,
+        REFUSED_ESCAPE,
+        LONE_SURROGATE,
+        UNKNOWN_UNIT,
+        UNKNOWN_ROUTE,
+        UNKNOWN_MEDICINE,
+        UNKNOWN_RESPONSE,
+        UNKNOWN_STATUS,
+        UNKNOWN_FOOTNOTE,
+        UNKNOWN_BLOCK,
+        DUPLICATE_DEFINITION,
+        UNKNOWN_MEDICINE_CLASS,
+        NOT_ONE_REGIMEN,
+        DUPLICATE_REGIMEN,
+        UNKNOWN_CYCLE,
+        BAD_NUMBER,
+        BAD_RANGE,
+        MISPLACED,
+        BAD_DATE,
+        BEYOND_LIMIT,
+        TOO_COMPLEX,
+        UNKNOWN_LINK,
+        CONFIG_SYNTAX,
+        CONFIG_UNKNOWN_KEY,
+        CONFIG_WRONG_TYPE,
+        CONFIG_UNKNOWN_RULE,
+        CONFIG_BAD_SEVERITY,
+        CONFIG_UNSUPPRESSIBLE,
+        CONFIG_BAD_ROOT,
+        CONFIG_ROOT_OUTSIDE,
+        SUPPRESSION_NO_REASON,
+        UNUSED_SUPPRESSION,
+        UNSUPPRESSIBLE,
+        UNKNOWN_SUPPRESSION,
+        INTERNAL,
+    )
 )

@@ -1,7 +1,11 @@
 """The lowered regimen: names resolved to medicines, words to coded terms, days to numbers.
 
 This is the model every later stage reads (graphs, checks, renderers, exports). Like
-the syntax nodes, every node is frozen, slotted and carries the span it came from.
+the syntax nodes, every node is frozen, slotted and carries the span it came from. It also
+keeps what the rules judge of how a regimen is written: each amount, unit and route as
+written, every place a medicine is named (``Mention``), every link, the clauses and fields
+given again and set aside, with their spans; lowering itself judges none of it. What it keeps
+costs no object per line where it can (a span and a text already made by the parser).
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ import enum
 from decimal import Decimal
 from typing import Literal
 
-from regdsl.model.ast import Cond
 from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import Basis, Coding, Frequency, Route, Unit
 from regdsl.record import Record, record
@@ -18,28 +21,38 @@ from regdsl.source import Span
 
 __all__ = [
     "Administration",
+    "AndCond",
     "Branch",
+    "Cond",
     "CycleGroup",
+    "DayRange",
     "Decision",
     "Dose",
     "Footnote",
+    "Hsct",
     "Limit",
+    "Mention",
     "Meta",
     "MinGap",
+    "Mrd",
+    "NotCond",
     "Note",
     "Observation",
+    "OrCond",
     "Part",
     "Plan",
     "Quantity",
     "Reference",
     "Regimen",
     "Relation",
+    "ResponseIn",
     "StartRule",
     "Status",
     "StopRule",
     "Support",
     "SupportFactor",
     "Term",
+    "Written",
 ]
 
 
@@ -51,6 +64,23 @@ class Status(enum.Enum):
     PUBLISHED = "published"
     DISCONTINUED = "discontinued"
     SUPERSEDED = "superseded"
+
+
+@record
+class Written(Record):
+    """A word or text exactly as written, and where: a response category, a link."""
+
+    span: Span
+    text: str
+
+
+@record
+class Mention(Record):
+    """One place a medicine is named: the spelling written there, and the medicine it names."""
+
+    span: Span
+    text: str
+    medicine: Medicine
 
 
 @record
@@ -85,6 +115,9 @@ class Meta(Record):
     superseded_by: str | None = None
     footnotes: tuple[Footnote, ...] = ()
     overview: str | None = None
+    # Each field given again (``start`` for a part's), set aside: its key, where, and where first given.
+    repeated: tuple[tuple[str, Span, Span], ...] = ()
+    status_span: Span | None = None  # the status word, when a status is given
 
     def get(self, key: str) -> str | None:
         """Return a text or date field (``name``, ``version``, ``date``...) if given."""
@@ -92,28 +125,28 @@ class Meta(Record):
 
 
 @record
-class Dose(Record):
-    """A dose: the amount exactly as a decimal, the text written, and the unit."""
+class Quantity(Record):
+    """An amount with a unit, such as the 1000 mL a dose is given in, and both as written."""
 
     span: Span
     amount: Decimal
-    text: str
     unit: Unit
+    text: str  # the amount as written
+    text_span: Span
+    unit_text: str  # the unit as written
+    unit_span: Span
+
+
+@record
+class Dose(Quantity):
+    """A dose: the amount exactly as a decimal, the unit, both as written, and whether it is marked `flat`."""
+
     flat: bool
 
     @property
     def basis(self) -> Basis:
         """What the dose is scaled by."""
         return self.unit.basis
-
-
-@record
-class Quantity(Record):
-    """An amount with a unit, such as the 1000 mL a dose is given in."""
-
-    span: Span
-    amount: Decimal
-    unit: Unit
 
 
 @record
@@ -133,6 +166,7 @@ class Relation(Record):
     anchor_kind: Literal["drug", "chemotherapy", "event"]
     anchor: str
     qualifier: str | None
+    medicine: Medicine | None = None  # the anchor, when it is a medicine
 
 
 @record
@@ -158,6 +192,20 @@ class Administration(Record):
     cap: Quantity | None
     relations: tuple[Relation, ...]
     instructions: str | None
+    written_for: Span  # the heading of the cycle group it was written for (not one that copies it)
+    route_span: Span | None = None  # the route as written
+    repeated: tuple[tuple[Span, Span], ...] = ()  # each clause given again, set aside, and where first given
+    days_span: Span | None = None  # the `days` clause (of the line, or of its `use`)
+    day_ranges: tuple[DayRange, ...] = ()
+
+
+@record
+class DayRange(Record):
+    """A day or a range of days as written: ``8`` or ``1 to 28``."""
+
+    span: Span
+    first: int
+    last: int
 
 
 @record
@@ -200,6 +248,7 @@ class CycleGroup(Record):
     extend_to_days: int | None
     title: str | None
     same_as: int | None
+    same_as_span: Span | None
     administrations: tuple[Administration, ...]
     notes: tuple[Note, ...]
     observations: tuple[Observation, ...]
@@ -240,6 +289,8 @@ class SupportFactor(Record):
     factor_text: str
     value: Coding | None
     value_text: str
+    factor_span: Span
+    value_span: Span
 
 
 @record
@@ -282,6 +333,56 @@ class Part(Record):
     cycles: tuple[CycleGroup, ...]
     support: Support
     references: tuple[Reference, ...]
+
+
+@record
+class ResponseIn(Record):
+    """``response in (CR, CRi)`` or ``response is PR``: each category as written."""
+
+    span: Span
+    codes: tuple[Written, ...]
+
+
+@record
+class Mrd(Record):
+    """``MRD negative`` or ``MRD positive``."""
+
+    span: Span
+    negative: bool
+
+
+@record
+class Hsct(Record):
+    """``proceeding to HSCT``."""
+
+    span: Span
+
+
+@record
+class NotCond(Record):
+    """``not COND``."""
+
+    span: Span
+    operand: Cond
+
+
+@record
+class AndCond(Record):
+    """``COND and COND ...``."""
+
+    span: Span
+    operands: tuple[Cond, ...]
+
+
+@record
+class OrCond(Record):
+    """``COND or COND ...``."""
+
+    span: Span
+    operands: tuple[Cond, ...]
+
+
+Cond = ResponseIn | Mrd | Hsct | NotCond | AndCond | OrCond
 
 
 @record
@@ -357,6 +458,10 @@ class Regimen(Record):
     references: tuple[Reference, ...]
     plan: Plan
     aliases: tuple[tuple[str, str], ...]
+    id_span: Span
+    partial: bool  # syntax errors removed lines: missing fields are not judged
+    mentions: tuple[Mention, ...]  # every place a medicine is named, in the order lowered (aliases first)
+    links: tuple[Written, ...]  # every `url` written, of the regimen, its parts and their references
 
     @property
     def status(self) -> Status:

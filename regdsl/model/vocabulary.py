@@ -15,20 +15,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "EMETOGENICITY",
     "ERROR_PRONE_UNITS",
     "FACTORS",
     "FACTOR_NAMES",
     "FREQUENCIES",
     "FREQUENCY_BY_PHRASE",
     "GTS_SYSTEM",
+    "HIGH",
+    "INTERNATIONAL_UNIT",
+    "INTRAPERITONEAL",
+    "INTRATHECAL",
+    "INTRAVENOUS",
+    "INTRA_ARTERIAL",
+    "MEDIUM",
+    "MG_PER_M2",
     "NZMT_SYSTEM",
+    "ORAL",
     "RESPONSES",
     "ROUTES",
     "ROUTE_BY_ALIAS",
     "SETTINGS",
     "SNOMED",
+    "SOLID_ORAL_UNITS",
+    "SUBCUTANEOUS",
     "TIME_UNITS",
     "UCUM",
+    "UNIT",
     "UNITS",
     "Basis",
     "Coding",
@@ -47,6 +60,23 @@ SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 GTS_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
 NZMT_SYSTEM = "https://nzulm.org.nz/nzmt"
+
+# The codes the rules and the timing network name, each written once, here: no other module of
+# the package writes a code (tests/test_registry.py).
+ORAL = "386359008"
+INTRAVENOUS = "386358000"
+SUBCUTANEOUS = "386362006"
+INTRATHECAL = "406188003"
+INTRA_ARTERIAL = "432977006"
+INTRAPERITONEAL = "81633002"
+MG_PER_M2 = "404216004"
+UNIT = "767525000"
+INTERNATIONAL_UNIT = "258997004"
+EMETOGENICITY = "419219000"
+HIGH = "75540009"
+MEDIUM = "255508009"
+# Tablets and capsules of every kind: given by mouth only.
+SOLID_ORAL_UNITS = frozenset({"385055001", "420692007", "385061003", "385054002", "447079001"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +127,8 @@ UNITS: tuple[Unit, ...] = (
     _u("258718000", "mmol", Basis.ABSOLUTE, "mmol"),
     _u("258773002", "mL", Basis.ABSOLUTE, "mL", "ml"),
     _u("118582008", "percent", Basis.CONCENTRATION, "%", display="%"),
-    _u("767525000", "unit", Basis.ABSOLUTE, "units", display="units"),
-    _u("258997004", "international unit", Basis.ABSOLUTE, "international units", display="international units"),
+    _u(UNIT, "unit", Basis.ABSOLUTE, "units", display="units"),
+    _u(INTERNATIONAL_UNIT, "international unit", Basis.ABSOLUTE, "international units", display="international units"),
     _u("396186001", "million unit", Basis.ABSOLUTE, "million units", display="million units"),
     _u(
         "10*6.[iU]",
@@ -108,7 +138,7 @@ UNITS: tuple[Unit, ...] = (
         display="million international units",
         system=UCUM,
     ),
-    _u("404216004", "mg/m²", Basis.PER_M2, "mg/m2", "mg/m²"),
+    _u(MG_PER_M2, "mg/m²", Basis.PER_M2, "mg/m2", "mg/m²"),
     _u("g/m2", "g/m²", Basis.PER_M2, "g/m2", "g/m²", system=UCUM),
     _u("ug/m2", "microgram/m²", Basis.PER_M2, "microgram/m2", "microgram/m²", "mcg/m2", "mcg/m²", system=UCUM),
     _u("396163008", "mg/kg", Basis.PER_KG, "mg/kg"),
@@ -231,15 +261,15 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("oral administration", "386359008", ("oral", "PO")),
-    Route("intravenous", "386358000", ("IV", "intravenous")),
-    Route("subcutaneous injection", "386362006", ("subcut", "SC")),
+    Route("oral administration", ORAL, ("oral", "PO")),
+    Route("intravenous", INTRAVENOUS, ("IV", "intravenous")),
+    Route("subcutaneous injection", SUBCUTANEOUS, ("subcut", "SC")),
     Route("intramuscular injection", "386356001", ("IM",)),
-    Route("intrathecal injection", "406188003", ("intrathecal", "IT")),
+    Route("intrathecal injection", INTRATHECAL, ("intrathecal", "IT")),
     Route("intravesical administration", "431464005", ("intravesical",)),
     Route("topical administration", "431695009", ("topical",)),
-    Route("intra-arterial injection", "432977006", ("intra-arterial",)),
-    Route("intraperitoneal injection", "81633002", ("intraperitoneal", "IP")),
+    Route("intra-arterial injection", INTRA_ARTERIAL, ("intra-arterial",)),
+    Route("intraperitoneal injection", INTRAPERITONEAL, ("intraperitoneal", "IP")),
 )
 ROUTE_BY_ALIAS: dict[str, Route] = {a.lower(): r for r in ROUTES for a in r.aliases}
 
@@ -307,8 +337,8 @@ def _norm(text: str) -> str:
 
 
 _HIGH, _MED, _LOW, _MIN = (
-    FactorValue("75540009", ("High",)),
-    FactorValue("255508009", ("Medium", "Moderate")),
+    FactorValue(HIGH, ("High",)),
+    FactorValue(MEDIUM, ("Medium", "Moderate")),
     FactorValue("62482003", ("Low",)),
     FactorValue("255605001", ("Minimal",)),
 )
@@ -345,7 +375,7 @@ FACTORS: tuple[Factor, ...] = (
             _VARIABLE,
         ),
     ),
-    Factor("Emetogenicity", "419219000", (), (_HIGH, _MED, _LOW, _MIN, _VARIABLE)),
+    Factor("Emetogenicity", EMETOGENICITY, (), (_HIGH, _MED, _LOW, _MIN, _VARIABLE)),
     Factor(
         "Growth factor support",
         "81286007",

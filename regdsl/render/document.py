@@ -17,7 +17,7 @@ from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text
 from regdsl.compile.stn import PointId, day_of, dose_point
-from regdsl.model import ast, ir
+from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text
 from regdsl.model.vocabulary import SNOMED, Coding
 from regdsl.render.context import RenderContext
@@ -41,25 +41,25 @@ def _term(term: ir.Term | None) -> Json | None:
     return {"text": term.text, "system": SNOMED if term.code else None, "code": term.code, "line": term.span.line}
 
 
-def _condition(cond: ast.Cond) -> Json:
+def _condition(cond: ir.Cond) -> Json:
     match cond:
-        case ast.ResponseIn(codes=codes):
+        case ir.ResponseIn(codes=codes):
             return {"op": "response-in", "responses": [c.text for c in codes]}
-        case ast.Mrd(negative=negative):
+        case ir.Mrd(negative=negative):
             return {"op": "mrd", "negative": negative}
-        case ast.Hsct():
+        case ir.Hsct():
             return {"op": "hsct"}
-        case ast.NotCond(operand=operand):
+        case ir.NotCond(operand=operand):
             return {"op": "not", "operands": [_condition(operand)]}
-        case ast.AndCond(operands=ops):
+        case ir.AndCond(operands=ops):
             return {"op": "and", "operands": [_condition(op) for op in ops]}
-        case ast.OrCond(operands=ops):
+        case ir.OrCond(operands=ops):
             return {"op": "or", "operands": [_condition(op) for op in ops]}
         case _:
             assert_never(cond)
 
 
-def _guard(cond: ast.Cond | None) -> Json | None:
+def _guard(cond: ir.Cond | None) -> Json | None:
     if cond is None:
         return None
     return {"text": cond_text(cond), "tree": _condition(cond)}

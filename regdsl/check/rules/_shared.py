@@ -8,29 +8,19 @@ from dataclasses import dataclass
 
 from regdsl.model import ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
-from regdsl.model.vocabulary import Route
+from regdsl.model.vocabulary import INTRAVENOUS, ORAL, Route
 from regdsl.source import SourceFile, Span
 
 __all__ = [
-    "INTRAPERITONEAL",
-    "INTRAVENOUS",
-    "INTRA_ARTERIAL",
-    "ORAL",
-    "SUBCUTANEOUS",
     "ProseLine",
     "administrations",
     "by_route",
     "has_parts",
     "is_tall_man",
     "medicines_of",
+    "metas",
     "prose_lines",
 ]
-
-ORAL = "386359008"
-INTRAVENOUS = "386358000"
-SUBCUTANEOUS = "386362006"
-INTRA_ARTERIAL = "432977006"
-INTRAPERITONEAL = "81633002"
 
 # Tall Man lettering: a capital after a small letter (`cISplatin`), or a run of capitals
 # before small letters (`DOXOrubicin`). `Sodium chloride` is not Tall Man.
@@ -46,6 +36,13 @@ def administrations(regimen: ir.Regimen) -> Iterator[ir.Administration]:
             if key not in seen:
                 seen.add(key)
                 yield admin
+
+
+def metas(regimen: ir.Regimen) -> Iterator[ir.Meta]:
+    """Yield the heading of the regimen, then those of its parts."""
+    yield regimen.meta
+    for part in regimen.parts:
+        yield part.meta
 
 
 def has_parts(regimen: ir.Regimen) -> bool:

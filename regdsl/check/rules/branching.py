@@ -15,7 +15,7 @@ from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import library_rule, rule
 from regdsl.compile.phases import STATES, PhaseGraph, PhaseId, Transition, describe_state, holds
 from regdsl.diagnostics import Diagnostic, Label, Severity
-from regdsl.model import ast, ir
+from regdsl.model import ir
 from regdsl.source import SourceFile, Span
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
 RETIRED = frozenset({ir.Status.DISCONTINUED.value, ir.Status.SUPERSEDED.value})
 
 
-def truth_set(cond: ast.Cond | None) -> frozenset[int]:
+def truth_set(cond: ir.Cond | None) -> frozenset[int]:
     """Return the indices of the patient states (``STATES``) in which ``cond`` holds (all for None)."""
     return frozenset(i for i, state in enumerate(STATES) if cond is None or holds(cond, state))
 

@@ -14,19 +14,12 @@ from collections.abc import Callable, Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import Rule, rule
-from regdsl.check.rules._shared import (
-    INTRA_ARTERIAL,
-    INTRAPERITONEAL,
-    INTRAVENOUS,
-    administrations,
-    by_route,
-    has_parts,
-)
+from regdsl.check.rules._shared import administrations, by_route, has_parts
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
+from regdsl.model.vocabulary import EMETOGENICITY, INTRA_ARTERIAL, INTRAPERITONEAL, INTRAVENOUS
 
 __all__ = [
-    "EMETOGENICITY",
     "infusion_without_duration",
     "missing_cancer_type",
     "missing_emetogenicity",
@@ -35,7 +28,6 @@ __all__ = [
 ]
 
 INFUSED_ROUTES = frozenset({INTRAVENOUS, INTRA_ARTERIAL, INTRAPERITONEAL})
-EMETOGENICITY = "419219000"
 CHECKED_STATUSES = frozenset({ir.Status.PUBLISHED, ir.Status.PROVISIONAL})
 
 

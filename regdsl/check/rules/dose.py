@@ -15,9 +15,6 @@ from decimal import Decimal
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import Rule, rule
 from regdsl.check.rules._shared import (
-    INTRAVENOUS,
-    ORAL,
-    SUBCUTANEOUS,
     administrations,
     by_route,
     is_tall_man,
@@ -27,7 +24,16 @@ from regdsl.check.rules._shared import (
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 from regdsl.model.doses import amount
-from regdsl.model.vocabulary import Basis
+from regdsl.model.vocabulary import (
+    INTERNATIONAL_UNIT,
+    INTRAVENOUS,
+    MG_PER_M2,
+    ORAL,
+    SOLID_ORAL_UNITS,
+    SUBCUTANEOUS,
+    UNIT,
+    Basis,
+)
 from regdsl.source import SourceFile, Span
 
 __all__ = [
@@ -294,7 +300,6 @@ def _uncommented(line: str) -> str:
 # --------------------------------------------------------------------------- SAF201 - SAF204
 
 # Units for solid forms taken by mouth: tablets, capsules, modified-release and orodispersible forms.
-SOLID_ORAL_UNITS = frozenset({"385055001", "420692007", "385061003", "385054002", "447079001"})
 CARBOPLATIN = "carboplatin"
 VINCRISTINE = "vincristine"
 
@@ -454,10 +459,6 @@ class LifetimeLimit:
     other_unit: tuple[str, Decimal, str] | None = None
 
 
-MG_PER_M2 = "404216004"
-UNITS = "767525000"
-INTERNATIONAL_UNITS = "258997004"
-
 LIFETIME_LIMITS: dict[str, LifetimeLimit] = {
     limit.medicine: limit
     for limit in (
@@ -506,14 +507,14 @@ LIFETIME_LIMITS: dict[str, LifetimeLimit] = {
         ),
         LifetimeLimit(
             "bleomycin",
-            UNITS,
+            UNIT,
             Decimal(400),
             "US prescribing information (bleomycin): pulmonary toxicity is more common in patients over 70 "
             "and in those receiving over 400 units in total",
             # Bleomycin is labelled in units (USP) in the US and in international units (Ph. Eur.)
             # elsewhere: a dose written in international units is counted at 1,000 to the unit.
             other_unit=(
-                INTERNATIONAL_UNITS,
+                INTERNATIONAL_UNIT,
                 Decimal(1000),
                 "bleomycin doses in international units are counted at 1,000 international units to the "
                 "unit (USP): Amneal Biosciences, Dear Healthcare Professional letter on bleomycin 15,000 IU "

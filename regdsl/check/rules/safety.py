@@ -6,13 +6,12 @@ from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.check.rules._shared import INTRAVENOUS, ORAL, administrations
+from regdsl.check.rules._shared import administrations
 from regdsl.diagnostics import Diagnostic, Severity
 from regdsl.model.medicines import Medicine
+from regdsl.model.vocabulary import INTRATHECAL, INTRAVENOUS, ORAL
 
 __all__ = ["intrathecal_unknown", "vinca_intrathecal", "vinca_not_iv"]
-
-INTRATHECAL = "406188003"
 
 
 def _is(medicine: Medicine) -> str:

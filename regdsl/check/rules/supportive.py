@@ -6,14 +6,12 @@ from collections.abc import Iterator, Sequence
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.check.rules.completeness import EMETOGENICITY
 from regdsl.diagnostics import Diagnostic, Severity
 from regdsl.model import ir
+from regdsl.model.vocabulary import EMETOGENICITY, HIGH, MEDIUM
 
 __all__ = ["ANTIEMETICS", "emetogenic_without_antiemetic", "reference_without_source"]
 
-HIGH = "75540009"
-MEDIUM = "255508009"
 
 # Antiemetics for prophylaxis: 5-HT3 and NK1 antagonists, olanzapine, dexamethasone, and
 # the dopamine antagonists and antihistamine used in lower-risk regimens.

@@ -1,0 +1,120 @@
+"""``library.reg``: the medicines, footnotes and shared blocks a library's regimens use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import assert_never
+
+from regdsl.compile.lower.regimen import LIBRARY_HELP, misplaced
+from regdsl.compile.lower.words import LibraryDefs
+from regdsl.diagnostics import Sink
+from regdsl.diagnostics import codes as c
+from regdsl.model import ast, ir
+from regdsl.model.medicines import CLASSES, Medicine, MedicineTable, make_medicine
+from regdsl.source import Span
+from regdsl.syntax.expected import close_match
+
+__all__ = ["lower_library"]
+
+
+def _known_class(word: ast.Word, sink: Sink) -> bool:
+    """Whether ``class NAME`` names a class regdsl knows; reports it when not."""
+    if word.text in CLASSES:
+        return True
+    guess = close_match(word.text, CLASSES)
+    sink.report(
+        c.UNKNOWN_MEDICINE_CLASS,
+        word.span,
+        f"no medicine class `{word.text}`",
+        label="not a known class",
+        help=f"did you mean `{guess}`?" if guess else "classes: " + ", ".join(sorted(CLASSES)),
+    )
+    return False
+
+
+def _same_as(text: ast.Text, base: MedicineTable, earlier: Sequence[Medicine], sink: Sink) -> Medicine:
+    """Return the medicine ``same as "NAME"`` names: in the default table or earlier in ``library.reg``."""
+    found = base.find(text.value) or next((m for m in earlier if text.value.lower() in m.spellings()), None)
+    if found is None:
+        sink.report(
+            c.UNKNOWN_MEDICINE,
+            text.span,
+            f'`same as` names a medicine not in the medicine table: "{text.value}"',
+            label="not in the medicine table",
+            help="name a medicine of the default table, or one defined above it in library.reg",
+        )
+        return make_medicine(text.value)  # what its name alone says it is still applies
+    return found
+
+
+def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
+    """Lower ``library.reg``: medicines, footnotes and shared blocks."""
+    medicines: list[Medicine] = []
+    footnotes: dict[str, ir.Footnote] = {}
+    blocks: dict[str, ast.BlockDef] = {}
+    names: dict[str, Span] = {}
+    for item in module.items:
+        match item:
+            case ast.LibraryHeader():
+                pass
+            case ast.MedicineDef(name=name, aliases=aliases, codes=codes, role=role):
+                key = name.value.lower()
+                if key in names:
+                    sink.report(
+                        c.DUPLICATE_DEFINITION,
+                        name.span,
+                        f'medicine "{name.value}" is defined twice',
+                        label="second definition",
+                    )
+                    continue
+                names[key] = name.span
+                default = base.find(name.value)
+                nzmt = next(
+                    (code.value for system, code in codes if "nzmt" in system.value or "nzulm" in system.value),
+                    default.nzmt if default else None,
+                )
+                known = [*([default] if default else []), *(_same_as(t, base, medicines, sink) for t in item.same_as)]
+                medicines.append(
+                    make_medicine(
+                        name.value,
+                        tuple(a.text for a in aliases) + (default.aliases if default else ()),
+                        nzmt=nzmt,
+                        anticancer=(role.text == "anticancer") if role else any(m.anticancer for m in known),
+                        intrathecal=any(m.intrathecal for m in known),
+                        classes=[w.text for w in item.classes if _known_class(w, sink)],
+                        same_as=known,
+                    )
+                )
+            case ast.FootnoteDef(name=name, marker=marker, prose=prose):
+                if name.text in footnotes:
+                    sink.report(
+                        c.DUPLICATE_DEFINITION,
+                        name.span,
+                        f"footnote `{name.text}` is defined twice",
+                        label="second definition",
+                    )
+                    continue
+                footnotes[name.text] = ir.Footnote(span=item.span, name=name.text, marker=marker.value, text=prose.text)
+            case ast.BlockDef(name=name):
+                if name.text in blocks:
+                    sink.report(
+                        c.DUPLICATE_DEFINITION,
+                        name.span,
+                        f"block `{name.text}` is defined twice",
+                        label="second definition",
+                    )
+                    continue
+                blocks[name.text] = item
+            case (
+                ast.RegimenHeader()
+                | ast.DrugDecl()
+                | ast.Cycle()
+                | ast.Support()
+                | ast.Reference()
+                | ast.Part()
+                | ast.Plan()
+            ):
+                misplaced(sink, item, "a regimen section", "library.reg", LIBRARY_HELP)
+            case _:
+                assert_never(item)
+    return LibraryDefs(medicines=base.extended(tuple(medicines)), footnotes=footnotes, blocks=blocks)
