@@ -8,7 +8,8 @@ import pytest
 from regdsl.compile.library import check_paths
 from regdsl.compile.passes import Compiled, compile_regimen
 from regdsl.compile.phases import END, START, STATES, describe_state, holds
-from regdsl.compile.stn import DAY, PointId, duration
+from regdsl.compile.stn import PointId
+from regdsl.model.wording import DAY
 from tests.conftest import ROOT
 
 
@@ -52,10 +53,6 @@ def test_phase_graph_of_the_seed(seed: Compiled) -> None:
 def test_states_enumerate_every_patient() -> None:
     assert len(STATES) == 5 * 2 * 2
     assert describe_state(STATES[0]) == "response CR, MRD negative, proceeding to HSCT"
-
-
-def test_duration_words() -> None:
-    assert [duration(m) for m in (0, 45, 60, 1500, 3 * DAY)] == ["0 min", "45 min", "1 hour", "1 day 1 hour", "3 days"]
 
 
 def test_conditions_evaluate_exactly(seed: Compiled) -> None:

@@ -36,13 +36,13 @@ from typing import TYPE_CHECKING, NewType
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.medicines import Medicine
+from regdsl.model.wording import DAY, day_count, duration, gap_text, relation_text, shift_text
 from regdsl.source import Span
 
 if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
-    "DAY",
     "Conflict",
     "Constraint",
     "PointId",
@@ -51,14 +51,12 @@ __all__ = [
     "build_network",
     "day_of",
     "dose_point",
-    "duration",
     "find_conflict",
     "pair_bounds",
     "paused_gc",
     "windows",
 ]
 
-DAY = 1440
 PointId = NewType("PointId", str)
 
 
@@ -226,27 +224,6 @@ def _duration(admin: ir.Administration) -> tuple[int, int]:
     return 0, DAY - 1
 
 
-def _fmt_days(days: int) -> str:
-    return f"{days} day" if days == 1 else f"{days} days"
-
-
-def duration(minutes: int) -> str:
-    """Say a number of minutes as days, hours and minutes: ``7 days``, ``1 day 2 hours``, ``45 min``."""
-    if minutes == 0:
-        return "0 min"
-    sign = "-" if minutes < 0 else ""
-    days, rest = divmod(abs(minutes), DAY)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(_fmt_days(days))
-    if hours:
-        parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
-    if mins:
-        parts.append(f"{mins} min")
-    return sign + " ".join(parts)
-
-
 class _Builder:
     def __init__(self, regimen: ir.Regimen) -> None:
         self.regimen = regimen
@@ -306,9 +283,9 @@ class _Builder:
         length = earlier.length_days * DAY
         if same_part:
             upper = (earlier.extend_to_days or earlier.length_days) * DAY
-            what = f"cycle length {_fmt_days(earlier.length_days)}"
+            what = f"cycle length {day_count(earlier.length_days)}"
             if earlier.extend_to_days:
-                what += f", extendable to {_fmt_days(earlier.extend_to_days)}"
+                what += f", extendable to {day_count(earlier.extend_to_days)}"
             self.net.constrain(before, start, Constraint(length, upper, earlier.span, what))
         else:
             self.net.constrain(before, start, Constraint(length, None, group.span, "the next part starts after"))
@@ -337,7 +314,7 @@ class _Builder:
                 continue  # a premedication moves with its anchor, whatever calendar day that is
             admin = group.administrations[i]
             shift = admin.shift_days or 0
-            what = f"day {day}" + (f" ± {_fmt_days(shift)}" if shift else "")
+            what = f"day {day}" + (f" {shift_text(shift)}" if shift else "")
             self.net.constrain(start, s, Constraint((day - 1 - shift) * DAY, (day + shift) * DAY - 1, admin.span, what))
         self._observations(prefix, start, group, points)
         self._gaps(group, points)
@@ -403,7 +380,7 @@ class _Builder:
                         continue
                     this = points[(i, day)][0]
                     point = anchor[0] if rel.point == "start" else anchor[1]
-                    what = _relation_text(rel, self.displays.get(rel.anchor, rel.anchor))
+                    what = relation_text(rel, self.displays)
                     if rel.direction == "before":
                         self.net.constrain(this, point, Constraint(rel.low, rel.high, rel.span, what))
                     else:
@@ -440,25 +417,12 @@ class _Builder:
         for gap in group.gaps:
             starts = self._doses(group, points, gap.medicine)
             doses[gap.medicine.name] = starts
-            constraint = Constraint(gap.days * DAY, None, gap.span, f"at least {_fmt_days(gap.days)} between doses")
+            constraint = Constraint(gap.days * DAY, None, gap.span, gap_text(gap.days))
             before = self.last_doses.get(gap.medicine.name)
             chain = ([before[-1]] if before else []) + starts
             for a, b in itertools.pairwise(chain):
                 self.net.constrain(a, b, constraint)
         self.last_doses = doses
-
-
-def _relation_text(rel: ir.Relation, anchor: str) -> str:
-    if rel.high is None and not rel.low:
-        amount = ""
-    elif rel.high is None:
-        amount = f"at least {duration(rel.low or 0)} "
-    elif rel.low == rel.high:
-        amount = f"{duration(rel.high)} "
-    else:
-        amount = f"{duration(rel.low or 0)} to {duration(rel.high)} "
-    point = f"{rel.point} of " if rel.point != ("start" if rel.direction == "before" else "end") else ""
-    return f"{amount}{rel.direction} {point}{anchor}"
 
 
 def build_network(regimen: ir.Regimen) -> TimingNetwork:

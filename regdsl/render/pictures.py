@@ -21,9 +21,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from regdsl.compile.passes import Compiled
-from regdsl.compile.stn import DAY, PointId, day_of, dose_point, duration, pair_bounds
+from regdsl.compile.stn import PointId, day_of, dose_point, pair_bounds
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
+from regdsl.model.wording import DAY, range_text, short_minutes
 from regdsl.render.view import day_runs
 
 __all__ = [
@@ -267,35 +268,22 @@ def _days_words(days: Iterable[int]) -> str:
     return f"days {joined}"
 
 
-def _minutes(minutes: int) -> str:
-    """``45 min`` under two hours, else in hours: ``8 hours``, ``23 hours 59 min``."""
-    return f"{minutes} min" if minutes < 120 else duration(minutes)
-
-
-def _range(low: int, high: int) -> str:
-    if low == high:
-        return _minutes(low)
-    if high < 120:
-        return f"{low} to {high} min"
-    return f"{_minutes(low)} to {_minutes(high)}"
-
-
 def _when(low: int | None, high: int | None) -> str:
     """Say a start window relative to the anchor: ``30 to 60 min before``, ``at 0``, ``8 hours after``."""
     if low is None and high is None:
         return "at any time"
     if low is None:
         assert high is not None
-        return f"at least {_minutes(-high)} before" if high <= 0 else f"up to {_minutes(high)} after"
+        return f"at least {short_minutes(-high)} before" if high <= 0 else f"up to {short_minutes(high)} after"
     if high is None:
-        return f"at least {_minutes(low)} after" if low >= 0 else f"from {_minutes(-low)} before"
+        return f"at least {short_minutes(low)} after" if low >= 0 else f"from {short_minutes(-low)} before"
     if low == high == 0:
         return "starts at 0"
     if high <= 0:
-        return f"{_range(-high, -low)} before"
+        return f"{range_text(-high, -low, short_minutes)} before"
     if low >= 0:
-        return f"{_range(low, high)} after"
-    return f"{_minutes(-low)} before to {_minutes(high)} after"
+        return f"{range_text(low, high, short_minutes)} after"
+    return f"{short_minutes(-low)} before to {short_minutes(high)} after"
 
 
 def _signed(minutes: int) -> str:
@@ -653,7 +641,7 @@ def _dose_row(compiled: Compiled, place: _Place, anchor: PointId, dose: _Dose, q
     label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), _route(admin))))
     label += f": {_when(low, high)}"
     if admin.max_minutes is not None:
-        label += f", over {'exactly ' if admin.exact_duration else ''}{_minutes(admin.max_minutes)}"
+        label += f", over {'exactly ' if admin.exact_duration else ''}{short_minutes(admin.max_minutes)}"
     if qualifier:
         label += f" ({qualifier})"
     return TimelineRow(label, tuple(bars), admin.role)
@@ -666,7 +654,7 @@ def _observation_row(
     base = f"{place.prefix}.o{o}.a{dose.index}.d{dose.day}"
     _, start = pair_bounds(compiled.network, anchor, PointId(base + ".start"))
     _, end = pair_bounds(compiled.network, anchor, PointId(base + ".end"))
-    label = f"observation: {_minutes(obs.minutes)} after the end of {obs.medicine.display}"
+    label = f"observation: {short_minutes(obs.minutes)} after the end of {obs.medicine.display}"
     return TimelineRow(label, (Bar("observation", start, end),), "observation")
 
 

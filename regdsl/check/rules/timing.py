@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.compile.stn import DAY, PointId, duration
+from regdsl.compile.stn import PointId
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
+from regdsl.model.wording import DAY, duration, shift_text
 
 __all__ = ["shift_narrowed", "timing_conflict"]
 
@@ -101,8 +102,8 @@ def shift_narrowed(ctx: RuleContext) -> Iterator[Diagnostic]:
             yield shift_narrowed.finding(
                 admin.span,
                 f"the day {day} dose of {admin.medicine.display} can move only to days {first_day} to {last_day}, "
-                f"not {day - shift} to {day + shift} as written (± {shift} days)",
-                label=f"day {day} ± {shift} days",
+                f"not {day - shift} to {day + shift} as written ({shift_text(shift)})",
+                label=f"day {day} {shift_text(shift)}",
                 help="state the window that can really be used, or the constraint that limits it",
                 notes=(
                     "other timing constraints of this regimen, such as a minimum gap between doses, rule out "
