@@ -300,7 +300,7 @@ class Workload:
 
 
 def _constraints(net: TimingNetwork) -> int:
-    return sum(len(found) for found in net.pairs.values())
+    return len(net.edges)
 
 
 def make_workload(
@@ -330,8 +330,8 @@ def make_workload(
         points=len(net),
         constraints=_constraints(net),
         arcs=sum(len(out) for out in net.arcs),
-        cycles=len(net.shapes),
-        shapes=len(set(net.shapes.values())),
+        cycles=len(net.cycles),
+        shapes=len(set(net.shapes)),
         conflict_points=len(bad_net),
         conflict_constraints=_constraints(bad_net),
     )

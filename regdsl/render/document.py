@@ -16,7 +16,7 @@ from typing import Any, assert_never
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text
-from regdsl.compile.stn import PointId, day_of, dose_point
+from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ast, ir
 from regdsl.model.doses import amount, dose_text
 from regdsl.model.vocabulary import SNOMED, Coding
@@ -111,11 +111,12 @@ class _Writer:
         if solved is None or admin.prn:
             return found
         for day in admin.days:
-            start, end = dose_point(prefix, index, day), dose_point(prefix, index, day, end=True)
-            if start not in solved.earliest:
+            start = prefix.dose(index, day)
+            window = solved.get(start)
+            if window is None:
                 continue
-            early, late = solved.of(start)
-            end_early, end_late = solved.of(end)
+            early, late = window
+            end_early, end_late = solved.of(start.other_end)
             found.append(
                 {
                     "day": day,
@@ -173,7 +174,7 @@ class _Writer:
         }
 
     def group(self, p: int, g: int, group: ir.CycleGroup) -> Json:
-        prefix = self.compiled.network.cycle_start(p, g, group.first)
+        prefix = PointId(p, g, group.first)
         return {
             "heading": group.heading,
             "first": group.first,
@@ -238,10 +239,10 @@ class _Writer:
             "stops": [{"when": _guard(s.cond), "within": s.within, "line": s.span.line} for s in plan.stops],
             "phases": [
                 {
-                    "id": node,
+                    "id": str(node),
                     "label": phase.label,
                     "transitions": [
-                        {"to": v, "kind": t.kind, "when": _guard(t.guard)}
+                        {"to": str(v), "kind": t.kind, "when": _guard(t.guard)}
                         for u, v, t in phases.transitions
                         if u == node
                     ],

@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
-from regdsl.compile.phases import END, START, STOP, PhaseId, cond_text
-from regdsl.compile.stn import PointId, day_of, dose_point
+from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text
+from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text, quantity_text
 from regdsl.model.wording import gap_text, minutes_text, relation_text, shift_text
@@ -311,12 +311,10 @@ class _Builder:
 
     def window(self, prefix: PointId, index: int, day: int) -> tuple[int, int] | None:
         solved = self.compiled.windows
-        if solved is None:
+        window = solved.get(prefix.dose(index, day)) if solved is not None else None
+        if window is None:
             return None
-        point = dose_point(prefix, index, day)
-        if point not in solved.earliest:
-            return None
-        early, late = solved.of(point)
+        early, late = window
         return day_of(early), day_of(late)
 
     def timing(self, group: ir.CycleGroup, prefix: PointId, index: int, day: int) -> tuple[str, ...]:
@@ -362,7 +360,7 @@ class _Builder:
         return f"exactly {text}" if admin.exact_duration else text
 
     def cycle(self, p: int, g: int, group: ir.CycleGroup) -> CycleView:
-        prefix = self.compiled.network.cycle_start(p, g, group.first)
+        prefix = PointId(p, g, group.first)
         anchor = f"p{p}-g{g}"
         facts = [f"Cycle length: {group.length_days} days"]
         if group.extend_to_days:
@@ -484,9 +482,9 @@ class _Builder:
             return ["stop treatment"]
         if node == END:
             return ["the regimen ends"]
-        if node.startswith("regimen:"):
-            return ["continue with ", self.context.link(node.removeprefix("regimen:"))]
-        return [self.compiled.phases.phase(PhaseId(node)).label]
+        if node.kind is PhaseKind.REGIMEN:
+            return ["continue with ", self.context.link(node.regimen)]
+        return [self.compiled.phases.phase(node).label]
 
     def decision(self, decision: ir.Decision) -> PlanLine:
         match decision.kind:
