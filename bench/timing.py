@@ -535,10 +535,12 @@ def render(
         f"run took over {SLOW_RUN:.0f} s), each after a garbage collection, with the collector on as in a check. "
         f"Runs shorter than {BATCH * 1000:.0f} ms are timed in batches: one run is the mean of a batch lasting "
         f"{BATCH * 1000:.0f} ms or more. A run over {budget:,.0f} s is stopped.",
-        "- Build: `build_network(regimen)`. Search: `find_conflict(network)`, a search for a negative cycle in "
-        "Goldberg-Radzik passes (each pass scans the points in the order of the arcs that improve them). Windows: "
+        "- Build: `build_network(regimen)`. Search: `find_conflict(network)`, a search for a negative cycle from "
+        "each part's first cycle start in turn, in passes: first in the order the points were improved (a FIFO "
+        "queue), then in Goldberg-Radzik order (the order of the arcs that improve them). Windows: "
         "`windows(network)`, every point's feasible window, solving each neighbourhood shape once (a cycle's "
-        "shape: its group and the groups of the cycles before and after it).",
+        "shape: its group and the groups of the cycles before and after it, and whether the next cycle ends "
+        "its part).",
         "",
         "### The synthetic cycles",
         "",

@@ -47,6 +47,7 @@ from regdsl.model.wording import DAY, day_count, duration, gap_text, relation_te
 from regdsl.source import Span
 
 __all__ = [
+    "OPEN",
     "Anchoring",
     "Bounds",
     "Conflict",
@@ -65,6 +66,8 @@ __all__ = [
 
 # (lower, upper) of ``v - u`` in minutes; None: unbounded on that side.
 Bounds = tuple[int | None, int | None]
+# How far a window open on one side reaches (minutes): beyond every limit of the language.
+OPEN = DAY * 10_000
 
 
 class PointKind(enum.IntEnum):
@@ -497,18 +500,24 @@ class Conflict:
     points: tuple[PointId, ...]
 
 
-class _Search:
-    """Shortest distances over a network's arcs (``arcs`` or ``reverse``), by passes in the order of the improving arcs.
+# Passes in the order the points were labelled, before passes in the order of the improving arcs.
+FIFO_PASSES = 8
 
-    Each pass (Goldberg and Radzik's) orders the points that the last pass improved, and all
-    they improve in turn, by a depth-first search over the arcs that would improve a
-    distance, and scans them in that order: a chain of constraints in either direction
-    (doses "at least N days apart", cycle after cycle) settles in one pass, where a FIFO
-    queue needs a pass per link. A negative cycle shows as a cycle of the predecessor links,
-    searched for after every ``n`` steps (linear time between searches), or as a path of
-    ``n`` arcs, ``n`` the points searched. The scratch arrays are kept between searches (only
-    the points a search touched are reset), so many local searches cost only what each one
-    reaches.
+
+class _Search:
+    """Shortest distances over a network's arcs (``arcs`` or ``reverse``), in passes.
+
+    The first passes scan the points in the order they were improved, as a FIFO queue
+    would: a small search (a cycle and its neighbours) settles in a few of them. Later
+    passes (Goldberg and Radzik's) order the points that the last pass improved, and all they
+    improve in turn, by a depth-first search over the arcs that would improve a distance,
+    and scan them in that order: a chain of constraints in either direction (doses "at least
+    N days apart", cycle after cycle) settles in one pass, where a FIFO queue needs a pass
+    per link. A negative cycle shows as a cycle of the predecessor links, searched for after
+    every ``n`` steps of a search that takes longer than its FIFO passes (linear time between
+    searches; ``n`` the points searched): the distances cannot fall for ever without one. The
+    scratch arrays are kept between searches (only the points a search
+    touched are reset), so many local searches cost only what each one reaches.
 
     Every arc scanned is a step; beyond ``limits.SEARCH_STEPS`` in all (when ``counted``),
     the network is too complex to check (``TooComplex``).
@@ -521,8 +530,6 @@ class _Search:
         self.counted = counted
         self.dist: list[int | None] = [None] * n
         self.pred = [-1] * n
-        self.pred_arc = [-1] * n
-        self.hops = [0] * n
         self.labeled = [False] * n
         self.mark = [0] * n
         self.epoch = 0
@@ -533,15 +540,7 @@ class _Search:
 
         Return a point on a negative cycle, if there is one.
         """
-        arcs, dist, labeled, hops, pred, pred_arc, touched = (
-            self.arcs,
-            self.dist,
-            self.labeled,
-            self.hops,
-            self.pred,
-            self.pred_arc,
-            self.touched,
-        )
+        arcs, dist, labeled, pred, touched = self.arcs, self.dist, self.labeled, self.pred, self.touched
         n = high - low
         frontier = []
         for source, value in sources:
@@ -550,9 +549,10 @@ class _Search:
             dist[source] = value
             labeled[source] = True
             frontier.append(source)
-        unchecked = 0
+        unchecked = passes = 0
         while frontier:
-            order = self._order(frontier, low, high)
+            passes += 1
+            order = frontier if passes <= FIFO_PASSES else self._order(frontier, low, high)
             frontier = []
             steps = 0
             for u in order:
@@ -561,10 +561,9 @@ class _Search:
                 labeled[u] = False
                 du = dist[u]
                 assert du is not None
-                hu = hops[u] + 1
                 out = arcs[u]
                 steps += len(out)
-                for i, (v, w) in enumerate(out):
+                for v, w in out:
                     if v < low or v >= high:
                         continue
                     nd = du + w
@@ -574,16 +573,12 @@ class _Search:
                             touched.append(v)
                         dist[v] = nd
                         pred[v] = u
-                        pred_arc[v] = i
-                        hops[v] = hu
-                        if hu >= n:
-                            return v
                         if not labeled[v]:
                             labeled[v] = True
                             frontier.append(v)
             self._count(steps)
             unchecked += steps
-            if unchecked >= n and frontier:
+            if unchecked >= n and frontier and passes > FIFO_PASSES:  # a search that takes long: look for a loop
                 unchecked = 0
                 found = _predecessor_cycle(pred, touched)
                 if found is not None:
@@ -655,7 +650,6 @@ class _Search:
             result[i - low] = dist[i]
             dist[i] = None
             self.pred[i] = -1
-            self.hops[i] = 0
             self.labeled[i] = False
         self.touched = []
         return result
@@ -680,32 +674,47 @@ def _predecessor_cycle(pred_node: Sequence[int], nodes: Sequence[int]) -> int | 
     return None
 
 
-def find_conflict(net: TimingNetwork) -> Conflict | None:
-    """Return a negative cycle of the network, searched from each part's first cycle start, or None.
+def _last_relaxed(out: Sequence[tuple[int, int]], head: int) -> int:
+    """Return the arc of ``out`` to ``head`` that a search relaxes last: the first of the least weight.
 
-    Parts are joined only by "after" (no upper bound), so one root per part is needed for
-    every point to be reached; within a part, every point has an upper bound from its
-    cycle start, so the search reaches all of them. Without a conflict, the distances found
-    are a schedule (``net.potential``).
+    Scanning a point's arcs in order, an arc improves its head only if it is lighter than
+    every arc to that head before it: the one that set the head's distance is the first of
+    the least weight.
+    """
+    return min((w, i) for i, (v, w) in enumerate(out) if v == head)[1]
+
+
+def find_conflict(net: TimingNetwork) -> Conflict | None:
+    """Return a negative cycle of the network, or None (and then ``net.potential`` is a schedule).
+
+    Parts are joined only by "after" (no upper bound), so the search starts at each part's
+    first cycle start in turn; within a part, every point has an upper bound from its cycle
+    start, so the search reaches all of them. Each part starts late enough for the parts
+    before it to be left as they are (the distance its first point's constraints on the
+    earlier points allow); the distances are a schedule wherever the parts start.
     """
     if not net.nodes:
         return None
     n = len(net.nodes)
     search = _Search(net, net.arcs, counted=True)
-    on_cycle = search.run([(root, 0) for root in net.roots], 0, n)
+    dist = search.dist
+    on_cycle = None
+    for root in net.roots:
+        start = max((d - w for v, w in net.arcs[root] if (d := dist[v]) is not None), default=0)
+        on_cycle = search.run([(root, max(start, 0))], 0, n)
+        if on_cycle is not None:
+            break
     if on_cycle is None:
-        net.potential = [d if d is not None else 0 for d in search.dist]  # every arc's reduced cost is >= 0
+        net.potential = [d if d is not None else 0 for d in dist]  # every arc's reduced cost is >= 0
         return None
-    pred_node, pred_arc = search.pred, search.pred_arc
-    node = on_cycle
-    for _ in range(n):  # step back far enough to stand on the cycle itself
-        node = pred_node[node]
+    pred = search.pred
     cycle: list[tuple[int, tuple[Constraint, bool], int]] = []
     seen: set[int] = set()
+    node = on_cycle
     while node not in seen:
         seen.add(node)
-        u = pred_node[node]
-        i = pred_arc[node]
+        u = pred[node]
+        i = _last_relaxed(net.arcs[u], node)
         cycle.append((u, net.why[u][i], net.arcs[u][i][1]))
         node = u
     cycle.reverse()
@@ -759,7 +768,6 @@ def windows(net: TimingNetwork) -> Windows:
     """
     n = len(net.nodes)
     first = net.first
-    far = DAY * 10_000
     earliest = [0] * n
     latest = [0] * n
     solved: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
@@ -774,8 +782,8 @@ def windows(net: TimingNetwork) -> Windows:
             late = forward.found(low, high)[start - low : stop - low]
             early = backward.found(low, high)[start - low : stop - low]
             found = solved[shape] = (
-                [-e if e is not None else -far for e in early],
-                [t if t is not None else far for t in late],
+                [-e if e is not None else -OPEN for e in early],
+                [t if t is not None else OPEN for t in late],
             )
         earliest[start:stop], latest[start:stop] = found
     return Windows(points=net.nodes, index=net.index, earliest=earliest, latest=latest)
