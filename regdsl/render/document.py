@@ -22,7 +22,7 @@ from regdsl.model.doses import amount, dose_text
 from regdsl.model.vocabulary import SNOMED, Coding
 from regdsl.render.context import RenderContext
 
-__all__ = ["SCHEMA_VERSION", "build_document", "inert_json", "render_json"]
+__all__ = ["SCHEMA_VERSION", "build_document", "guard", "inert_json", "render_json"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -59,7 +59,8 @@ def _condition(cond: ast.Cond) -> Json:
             assert_never(cond)
 
 
-def _guard(cond: ast.Cond | None) -> Json | None:
+def guard(cond: ast.Cond | None) -> Json | None:
+    """Return a condition as the document writes it, its words and its tree (None for no condition)."""
     if cond is None:
         return None
     return {"text": cond_text(cond), "tree": _condition(cond)}
@@ -220,7 +221,7 @@ class _Writer:
                     "first": d.first,
                     "last": d.last,
                     "branches": [
-                        {"when": _guard(b.cond), "action": b.action, "target": b.target, "line": b.span.line}
+                        {"when": guard(b.cond), "action": b.action, "target": b.target, "line": b.span.line}
                         for b in d.branches
                     ],
                     "line": d.span.line,
@@ -230,19 +231,19 @@ class _Writer:
             "limits": [
                 {
                     "count": lim.count,
-                    "when": _guard(lim.cond),
+                    "when": guard(lim.cond),
                     "counted_with": list(lim.counted_with),
                     "line": lim.span.line,
                 }
                 for lim in plan.limits
             ],
-            "stops": [{"when": _guard(s.cond), "within": s.within, "line": s.span.line} for s in plan.stops],
+            "stops": [{"when": guard(s.cond), "within": s.within, "line": s.span.line} for s in plan.stops],
             "phases": [
                 {
                     "id": str(node),
                     "label": phase.label,
                     "transitions": [
-                        {"to": str(v), "kind": t.kind, "when": _guard(t.guard)}
+                        {"to": str(v), "kind": t.kind, "when": guard(t.guard)}
                         for u, v, t in phases.transitions
                         if u == node
                     ],
