@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
 from tests.shapes import SHAPES
@@ -222,3 +225,19 @@ def test_bounded_tiny_run_writes_its_section(tmp_path: Path) -> None:
     results = body.split("### Results", 1)[1].split("###", 1)[0]
     assert len(re.findall(r"^\| `[a-z0-9-]+` \|", results, re.MULTILINE)) == len(SHAPES)
     assert len(re.findall(r"\| (yes|\*\*no\*\*) \|", _goals(body))) == 1
+
+
+def test_timing_regimens_of_more_cycles_than_a_cycle_number_may_count_lower_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))
+    timing = importlib.import_module("timing")
+    from regdsl.compile.library import load_library
+    from regdsl.model.limits import CYCLE_NUMBERS
+
+    library = load_library(tmp_path)
+    groups = [(timing.TEMPLATES[-1], CYCLE_NUMBERS.value - 1), (timing.TEMPLATES[0], 2)]
+    text = timing.regimen_text("bench-parts", groups, conflict=False)
+    regimen = timing.lower_text(tmp_path, library, "bench-parts", text)  # refuses any error
+    assert [len(p.cycles) for p in regimen.parts] == [1, 2]
+    assert sum(g.count or 1 for g in regimen.cycles()) == CYCLE_NUMBERS.value + 2

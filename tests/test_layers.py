@@ -260,11 +260,25 @@ def test_the_checker_finds_a_planted_violation(form: str, tmp_path: Path) -> Non
     assert found[0].startswith(f"{file}:"), found
 
 
-def test_check_does_not_load_jinja_renderers_or_networkx() -> None:
+def _loaded_by_check(path: Path) -> list[str]:
+    """Check ``path`` in a new process; return the renderers' and networkx's modules it loaded."""
     code = (
         "import sys, io; from regdsl.cli.main import main; "
-        f"main(['check', {str(ROOT / 'regimens')!r}], out=io.StringIO()); "
-        "print(sorted(m for m in sys.modules if m.startswith(('jinja2', 'regdsl.render', 'markupsafe', 'networkx'))))"
+        f"main(['check', {str(path)!r}], out=io.StringIO()); "
+        "print(sorted({m.split('.')[0] if m.startswith('networkx') else m for m in sys.modules "
+        "if m.startswith(('jinja2', 'regdsl.render', 'markupsafe', 'networkx'))}))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert proc.stdout.strip() == "[]"
+    loaded: list[str] = ast.literal_eval(proc.stdout.strip())
+    return loaded
+
+
+@pytest.mark.parametrize("regimen", sorted(p.name for p in (ROOT / "regimens").glob("*.reg")))
+def test_the_check_of_one_regimen_loads_no_renderer_and_no_networkx(regimen: str) -> None:
+    assert _loaded_by_check(ROOT / "regimens" / regimen) == []
+
+
+def test_the_check_of_a_library_loads_no_renderer_and_networkx_for_its_links_alone() -> None:
+    # The bundled library links leu-all-bcell-rr-inotuzumab to its CR regimen: the library rules
+    # read the link graph, in networkx.
+    assert _loaded_by_check(ROOT / "regimens") == ["networkx"]

@@ -9,7 +9,7 @@ import pytest
 
 from regdsl.compile.library import check_paths
 from regdsl.compile.passes import Compiled, compile_regimen
-from regdsl.compile.stn import PointId, pair_bounds
+from regdsl.compile.stn import PointId, PointKind
 from regdsl.model import ir
 from regdsl.model.medicines import Medicine
 from regdsl.render.env import environment
@@ -64,16 +64,25 @@ def _ancestors(root: ET.Element, element: ET.Element) -> list[ET.Element]:
     return found
 
 
-def test_pair_bounds_are_the_solved_bounds_between_two_points(seed: Compiled) -> None:
-    anchor = PointId("p1.c1.a4.d8.start")  # inotuzumab ozogamicin, day 8
-    assert pair_bounds(seed.network, anchor, PointId("p1.c1.a0.d8.start")) == (-60, -30)  # loratadine
-    assert pair_bounds(seed.network, anchor, PointId("p1.c1.a2.d8.end")) == (-30, -15)  # dexamethasone's end
-    assert pair_bounds(seed.network, anchor, PointId("p1.c1.o0.a4.d8.end")) == (60, 120)  # the observation's end
+def test_the_compiled_regimen_holds_the_bounds_its_timelines_draw(seed: Compiled) -> None:
+    cycle = PointId(1, 0, 1)
+    day_1, day_8, day_15 = seed.days[cycle]
+    assert [d.day for d in (day_1, day_8, day_15)] == [1, 8, 15]
+    anchor = cycle.dose(4, 8)  # inotuzumab ozogamicin, day 8
+    assert day_8.anchor == anchor
+    assert day_8.starts[anchor] == (0, 0)
+    assert day_8.starts[cycle.dose(0, 8)] == (-60, -30)  # loratadine
+    assert day_8.latest[cycle.dose(2, 8, end=True)] == -15  # dexamethasone's end
+    assert day_8.latest[cycle.observing(0, 4, 8, end=True)] == 120  # the observation's end
+    assert {a.dose for a in day_8.timed} == {cycle.dose(i, 8) for i in (0, 1, 2)}  # the three premedications
+    assert all(a.anchor.kind is PointKind.DOSE and a.anchor.line == 4 for a in day_8.timed)
+    assert PointId(1, 1, 2) in seed.days  # each group's first cycle
+    assert PointId(1, 1, 3) not in seed.days
 
 
 def test_calendar_of_the_seed(seed: Compiled) -> None:
     group = seed.regimen.parts[0].cycles[0]
-    cal = calendar(seed, group, cycle=1, ident="c1-cal")
+    cal = calendar(seed, group, ident="c1-cal")
     assert cal.title == "Cycle calendar: Cycle 1 - 21 days"
     assert [(r.medicine, r.dose, r.days) for r in cal.rows] == [
         ("loratadine", "10 mg", (1, 8, 15)),
@@ -121,12 +130,12 @@ def test_calendar_of_the_seed(seed: Compiled) -> None:
 
 def test_a_calendar_is_a_few_kilobytes(seed: Compiled) -> None:
     for group in seed.regimen.cycles():
-        assert len(_svg(calendar(seed, group, cycle=group.first, ident="x"))) < 8000
+        assert len(_svg(calendar(seed, group, ident="x"))) < 8000
 
 
 def test_timelines_of_the_seed(seed: Compiled) -> None:
     group = seed.regimen.parts[0].cycles[0]
-    day_1, later = timelines(seed, group, cycle=1, ident="c1-tl")
+    day_1, later = timelines(seed, group, ident="c1-tl")
     assert (day_1.days, later.days) == ((1,), (8, 15))  # day 1 has its own dose: 0.8, not 0.5 mg/m²
     assert later.title == "Day timeline: Cycle 1, days 8 and 15"
     assert later.ident == "c1-tl-day8"
@@ -152,7 +161,7 @@ def test_timelines_of_the_seed(seed: Compiled) -> None:
 
 
 def test_timeline_bars_sit_at_their_minutes(seed: Compiled) -> None:
-    (_, later) = timelines(seed, seed.regimen.parts[0].cycles[0], cycle=1, ident="t")
+    (_, later) = timelines(seed, seed.regimen.parts[0].cycles[0], ident="t")
     root = ET.fromstring(_svg(later))
     ticks = {t.text: float(t.get("x", "")) for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "middle"}
     per_minute = (ticks["+60 min"] - ticks["0"]) / 60
@@ -171,8 +180,8 @@ def test_text_is_escaped_not_trusted(seed: Compiled) -> None:
     changed = replace(group, administrations=admins)
     part = replace(regimen.parts[0], cycles=(changed, *regimen.parts[0].cycles[1:]))
     compiled = compile_regimen(replace(regimen, parts=(part,)))
-    pictures: list[Picture] = [calendar(compiled, changed, cycle=1, ident="e")]
-    pictures += timelines(compiled, changed, cycle=1, ident="e")
+    pictures: list[Picture] = [calendar(compiled, changed, ident="e")]
+    pictures += timelines(compiled, changed, ident="e")
     for picture in pictures:
         svg = _svg(picture)
         assert "<script" not in svg
@@ -185,27 +194,27 @@ def test_text_is_escaped_not_trusted(seed: Compiled) -> None:
 def test_a_regimen_with_parts() -> None:
     compiled = _compiled("gyn-end-adjuvant-cisplatin-chemoradiation-carboplatin-paclitaxel")
     first, second = (part.cycles[0] for part in compiled.regimen.parts)
-    cal = calendar(compiled, second, cycle=1, ident="p2")
+    cal = calendar(compiled, second, ident="p2")
     assert cal.title == "Cycle calendar: Part 2, Cycles 1 to 4 - 21 days"
     assert cal.first_day == 0  # the dexamethasone taken the night before
-    assert "cycliZINE 50 mg (as needed): day 1." in calendar(compiled, first, cycle=1, ident="p1").desc
-    (chemoradiation,) = timelines(compiled, first, cycle=1, ident="p1")
+    assert "cycliZINE 50 mg (as needed): day 1." in calendar(compiled, first, ident="p1").desc
+    (chemoradiation,) = timelines(compiled, first, ident="p1")
     assert chemoradiation.days == (1, 22)
     assert chemoradiation.anchor == "chemotherapy"
     ondansetron = next(row for row in chemoradiation.rows if "after (OR before bed)" in row.label)
     assert ondansetron.bars == (Bar("window", 480, 540),)  # 8 hours after the cisplatin's end, which takes 0-60 min
-    for picture in (cal, chemoradiation, *timelines(compiled, second, cycle=1, ident="p2")):
+    for picture in (cal, chemoradiation, *timelines(compiled, second, ident="p2")):
         _parsed(picture)
 
 
 def test_open_ended_cycles_and_no_timelines_for_oral_days() -> None:
     compiled = _compiled("lung-nsclc-metastatic-alectinib")
     (group,) = compiled.regimen.cycles()
-    cal = calendar(compiled, group, cycle=1, ident="lung")
+    cal = calendar(compiled, group, ident="lung")
     assert cal.title == "Cycle calendar: Cycle 1 (and all further cycles) - 28 days"
     assert cal.rows[0].days == tuple(range(1, 29))
     assert "alectinib 600 mg flat dosing: days 1 to 28." in cal.desc
-    assert timelines(compiled, group, cycle=1, ident="lung") == ()
+    assert timelines(compiled, group, ident="lung") == ()
     _parsed(cal)
 
 
@@ -215,10 +224,10 @@ def test_a_timing_conflict_draws_days_without_windows(seed: Compiled) -> None:
     part = replace(seed.regimen.parts[0], cycles=(tight,))
     compiled = compile_regimen(replace(seed.regimen, parts=(part,)))
     assert compiled.windows is None
-    cal = calendar(compiled, tight, cycle=1, ident="k")
+    cal = calendar(compiled, tight, ident="k")
     assert all(row.windows == () for row in cal.rows)
     assert "not shown: the timing constraints conflict" in cal.desc
-    assert timelines(compiled, tight, cycle=1, ident="k") == ()
+    assert timelines(compiled, tight, ident="k") == ()
     _parsed(cal)
 
 
@@ -228,14 +237,14 @@ def test_a_long_cycle_labels_every_seventh_day() -> None:
     long = replace(group, length_days=42)
     part = replace(compiled.regimen.parts[0], cycles=(compiled.regimen.parts[0].cycles[0], long))
     compiled = compile_regimen(replace(compiled.regimen, parts=(part,)))
-    root = _parsed(calendar(compiled, long, cycle=2, ident="long"))
+    root = _parsed(calendar(compiled, long, ident="long"))
     days = [t.text for g in root.iter(f"{SVG}g") if g.get("class") == "label axis" for t in g][1:]
     assert days == ["1", "7", "14", "21", "28", "35", "42"]
 
 
 def test_pictures_are_frozen_views(seed: Compiled) -> None:
     group: ir.CycleGroup = seed.regimen.parts[0].cycles[0]
-    (timeline, *_) = timelines(seed, group, cycle=1, ident="f")
+    (timeline, *_) = timelines(seed, group, ident="f")
     assert isinstance(timeline, Timeline)
     with pytest.raises(AttributeError):
         timeline.title = "changed"  # type: ignore[misc]

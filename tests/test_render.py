@@ -41,6 +41,22 @@ def test_output_matches_its_golden(regimen_id: str, fmt: str, update_goldens: bo
     check_golden(path, actual, update_goldens)
 
 
+def test_pages_only_read_the_compiled_regimen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing solves the timing network while a page is written: windows and bounds come compiled."""
+    compiled = {regimen_id: bundled(regimen_id) for regimen_id in BUNDLED}
+
+    def solving(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a page searched the timing network")
+
+    for name in ("find_conflict", "windows", "bounds_from"):
+        monkeypatch.setattr(f"regdsl.compile.stn.{name}", solving)
+    monkeypatch.setattr("regdsl.compile.stn._Search.run", solving)
+    monkeypatch.setattr("regdsl.compile.stn._Nearest.distance", solving)
+    for regimen_id, regimen in compiled.items():
+        for fmt, page in render_all(regimen, site_context(regimen_id)).items():
+            assert page, fmt
+
+
 def test_schema_is_valid_json_schema_2020_12() -> None:
     jsonschema.Draft202012Validator.check_schema(schema())
     assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"

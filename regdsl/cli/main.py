@@ -4,9 +4,9 @@ Exit codes: 0 no errors (warnings allowed); 1 errors in the sources, or warnings
 ``--strict``; 2 a usage, path or configuration problem; 3 an internal error, shown as a
 diagnostic (with a traceback only under ``--debug``).
 
-``build`` and ``render`` check their sources exactly as ``check`` does (the same options,
-findings and exit codes) and publish nothing unless the check passes. Only they, ``schema``
-and ``serve`` load the render layer; ``check`` never does.
+``build``, ``render`` and ``graph`` check their sources exactly as ``check`` does (the same
+options, findings and exit codes) and publish nothing unless the check passes. Only they,
+``schema`` and ``serve`` load the render layer; ``check`` never does.
 """
 
 from __future__ import annotations
@@ -211,21 +211,40 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
     return code
 
 
+def _target(output: str | None, what: str) -> Path | None:
+    """Return the file ``-o`` names (None: standard output); raises ``_UsageError`` for a folder or no folder."""
+    target = Path(output) if output is not None else None
+    if target is not None and not target.parent.is_dir():
+        raise _UsageError(f"{target.parent}: no such folder")
+    if target is not None and target.is_dir():
+        raise _UsageError(f"{target}: is a folder; name the file to write the {what} to")
+    return target
+
+
+def _deliver(data: bytes, target: Path | None, out: _Output) -> int:
+    """Write ``data`` to ``target`` (through a file beside it), or to standard output."""
+    from regdsl.render.output import SiteError, replace_file
+
+    if target is None:
+        out.write(data.decode("utf-8"))
+        return EXIT_OK
+    try:
+        replace_file(target, data)
+    except SiteError as err:
+        return _usage_error(err)
+    return EXIT_OK
+
+
 def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.render.env import TemplateProblem
-    from regdsl.render.output import SiteError, replace_file
     from regdsl.render.site import render_page
 
     usage: tuple[type[Exception], ...] = (TemplateProblem, *_usage_errors())
     source = Path(args.file)
     if source.is_dir():
         return _usage_error(f"{source}: is a folder; `regdsl render` takes one .reg file (`regdsl build` a folder)")
-    target = Path(args.output) if args.output is not None else None
-    if target is not None and not target.parent.is_dir():
-        return _usage_error(f"{target.parent}: no such folder")
-    if target is not None and target.is_dir():
-        return _usage_error(f"{target}: is a folder; name the file to write the page to")
     try:
+        target = _target(args.output, "page")
         result, page = render_page(
             source, args.to, strict=args.strict, templates=_templates(args), **_check_options(args)
         )
@@ -236,14 +255,23 @@ def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
         return code
     if page is None:
         return _usage_error(f"{source}: holds no regimen to render")
-    if target is None:
-        out.write(page)
-        return EXIT_OK
+    return _deliver(page.encode("utf-8"), target, out)
+
+
+def _cmd_graph(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.render.graphfile import write_graph
+
     try:
-        replace_file(target, page.encode("utf-8"))
-    except SiteError as err:
+        target = _target(args.output, "graph")
+        result, data = write_graph(
+            [Path(p) for p in args.paths], args.graph_format, strict=args.strict, jobs=args.jobs, **_check_options(args)
+        )
+    except _usage_errors() as err:
         return _usage_error(err)
-    return EXIT_OK
+    code = _report(args, result, sys.stderr)  # stdout is the graph's
+    if code != EXIT_OK or data is None:
+        return code
+    return _deliver(data, target, out)
 
 
 def _cmd_schema(args: argparse.Namespace, out: _Output) -> int:
@@ -327,9 +355,11 @@ def _cmd_explain(args: argparse.Namespace, out: _Output) -> int:
     return EXIT_OK
 
 
-# The page formats of ``regdsl.render.pages.FORMATS``, named here so that building the
-# parser does not import the render layer (``check`` never loads it); a test keeps them equal.
+# The page formats of ``regdsl.render.pages.FORMATS`` and the graph formats of
+# ``regdsl.render.graphfile.GRAPH_FORMATS``, named here so that building the parser does not
+# import the render layer (``check`` never loads it); a test keeps them equal.
 _PAGE_FORMATS = ("html", "md", "json")
+_GRAPH_FORMATS = ("graphml", "json")
 
 
 def _port(text: str) -> int:
@@ -362,11 +392,12 @@ def _positive(text: str) -> int:
     return number
 
 
-def _add_check_options(parser: argparse.ArgumentParser, *, jobs: bool) -> None:
-    """Add the options of ``check`` that every command that checks shares."""
+def _add_check_options(parser: argparse.ArgumentParser, *, jobs: bool, findings: bool = True) -> None:
+    """Add the options of ``check`` that every command that checks shares (``--format`` too, with ``findings``)."""
     from regdsl.diagnostics.formats import FORMATS
 
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="findings format (default: text)")
+    if findings:
+        parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="findings format (default: text)")
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     parser.add_argument("--show-notes", action="store_true", help="show informational notes (uncoded terms)")
     if jobs:
@@ -423,6 +454,21 @@ def _build_parser() -> _Parser:
     _add_templates_option(render)
     _add_check_options(render, jobs=False)
     render.set_defaults(run=_cmd_render)
+
+    graph = commands.add_parser(
+        "graph", help="check a library and write its dependency graph: links, timing networks, phases"
+    )
+    graph.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
+    graph.add_argument(
+        "--format",
+        dest="graph_format",
+        choices=_GRAPH_FORMATS,
+        default="graphml",
+        help="graphml (Gephi, yEd, Cytoscape) or json (networkx node-link data); default: graphml",
+    )
+    graph.add_argument("-o", "--output", metavar="OUT", help="write the graph to this file (default: standard output)")
+    _add_check_options(graph, jobs=True, findings=False)
+    graph.set_defaults(run=_cmd_graph, format="text")  # the findings, on standard error, as text
 
     schema = commands.add_parser("schema", help="print the JSON Schema of a regimen's JSON page")
     schema.set_defaults(run=_cmd_schema)

@@ -1,7 +1,7 @@
 """The phase graph: cycle groups, parts and linked regimens, joined by guarded transitions.
 
-Nodes are ``start``, one node per cycle group (``p1.g0`` is part 1's first group), one per
-linked regimen (``regimen:ID``), ``stop`` and ``end``. Without a decision, a group leads to
+Nodes (``PhaseId``) are ``start``, one node per cycle group (``p1.g0`` is part 1's first
+group), one per linked regimen (``regimen:ID``), ``stop`` and ``end``. Without a decision, a group leads to
 the next group, the next part, or ``end``. A decision taken after a group's cycles
 replaces that default with its branches; ``next cycle`` repeats the group while it has
 cycles left, then moves on.
@@ -12,25 +12,25 @@ overlap of a decision's guards are decided exactly, by enumerating every state.
 
 from __future__ import annotations
 
+import enum
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, NewType, assert_never
+from typing import Literal, NamedTuple, assert_never
 
 from regdsl.model import ir
 from regdsl.model.limits import TRANSITIONS, TooComplex
 from regdsl.model.vocabulary import RESPONSES
 from regdsl.source import Span
 
-if TYPE_CHECKING:
-    import networkx as nx
-
 __all__ = [
     "END",
     "START",
     "STATES",
+    "STOP",
     "PhaseGraph",
     "PhaseId",
+    "PhaseKind",
     "Transition",
     "build_phases",
     "cond_text",
@@ -38,10 +38,43 @@ __all__ = [
     "holds",
 ]
 
-PhaseId = NewType("PhaseId", str)
-START = PhaseId("start")
-STOP = PhaseId("stop")
-END = PhaseId("end")
+
+class PhaseKind(enum.IntEnum):
+    """What a phase is."""
+
+    START = 0  # the start of treatment
+    GROUP = 1  # a cycle group
+    REGIMEN = 2  # a linked regimen, continued with
+    STOP = 3  # stopping treatment
+    END = 4  # the end of the regimen
+
+
+class PhaseId(NamedTuple):
+    """A phase: what it is, and which cycle group (part from 1, group from 0) or linked regimen.
+
+    Frozen, hashable and ordered (start, the groups in order, linked regimens by id, stop,
+    end). ``str`` gives its one text form, for outputs: ``start``, ``p1.g0``, ``regimen:ID``,
+    ``stop``, ``end``.
+    """
+
+    kind: PhaseKind
+    part: int = 0
+    group: int = 0
+    regimen: str = ""
+
+    def __str__(self) -> str:
+        match self.kind:
+            case PhaseKind.GROUP:
+                return f"p{self.part}.g{self.group}"
+            case PhaseKind.REGIMEN:
+                return f"regimen:{self.regimen}"
+            case _:
+                return self.kind.name.lower()
+
+
+START = PhaseId(PhaseKind.START)
+STOP = PhaseId(PhaseKind.STOP)
+END = PhaseId(PhaseKind.END)
 
 State = Mapping[str, object]
 STATES: tuple[dict[str, object], ...] = tuple(
@@ -98,9 +131,8 @@ class Phase:
 class PhaseGraph:
     """Phases and the transitions between them.
 
-    Recorded as plain lists while it is built (the checks read those) and offered as an
-    ``nx.MultiDiGraph`` through ``graph``, built on first use: a check never pays for
-    importing networkx.
+    Recorded as plain lists (the checks read those); ``regdsl.compile.graphs`` offers it as a
+    networkx graph, for ``regdsl graph``: a check never pays for importing networkx.
     """
 
     phases: dict[PhaseId, Phase] = field(default_factory=dict)
@@ -115,16 +147,6 @@ class PhaseGraph:
         """Add a transition from ``u`` to ``v``."""
         self.transitions.append((u, v, transition))
         self._out = None
-
-    @property
-    def graph(self) -> nx.MultiDiGraph[PhaseId]:
-        """The phases as a networkx multigraph (nodes carry ``info``, edges ``transition``)."""
-        import networkx as nx
-
-        graph: nx.MultiDiGraph[PhaseId] = nx.MultiDiGraph()
-        graph.add_nodes_from((node, {"info": info}) for node, info in self.phases.items())
-        graph.add_edges_from((u, v, {"transition": t}) for u, v, t in self.transitions)
-        return graph
 
     def phase(self, node: PhaseId) -> Phase:
         """Return what ``node`` is."""
@@ -239,7 +261,7 @@ def build_phases(regimen: ir.Regimen) -> PhaseGraph:
     slots: list[_Slot] = []
     for p, part in enumerate(regimen.parts, start=1):
         for j, group in enumerate(part.cycles):
-            node = PhaseId(f"p{p}.g{j}")
+            node = PhaseId(PhaseKind.GROUP, p, j)
             label = group.heading if part.number is None else f"part {part.number}, {group.heading}"
             graph.add(node, label, group, group.span)
             slots.append(_Slot(node, group, part.number or p))
@@ -287,7 +309,7 @@ class _Targets:
     def of(self, branch: ir.Branch, nxt: PhaseId, graph: PhaseGraph) -> PhaseId:
         match branch.action:
             case "continue":
-                node = PhaseId(f"regimen:{branch.target}")
+                node = PhaseId(PhaseKind.REGIMEN, regimen=branch.target or "")
                 graph.add(node, f"regimen {branch.target}")
                 return node
             case "next":

@@ -21,46 +21,118 @@ meanings are those of the language brief, section 2:
 
 Open-ended cycles are unrolled twice; closed groups once per cycle, up to the plan's
 largest cycle limit. As-needed (PRN) items stay out of the network.
+
+A point is named by a ``PointId``: its part, cycle group and cycle number, what it is (a
+cycle start, a dose, the day's chemotherapy, an observation), its day, line and end. The
+points of one cycle are numbered one after the other, and constraints join only the points
+of one cycle or of two consecutive cycles: the solving below relies on both.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import enum
 import gc
 import heapq
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NewType
+from typing import NamedTuple
 
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import ORAL
+from regdsl.model.wording import DAY, day_count, duration, gap_text, relation_text, shift_text
 from regdsl.source import Span
 
-if TYPE_CHECKING:
-    import networkx as nx
-
 __all__ = [
-    "DAY",
+    "OPEN",
+    "Anchoring",
+    "Bounds",
     "Conflict",
     "Constraint",
     "PointId",
+    "PointKind",
     "TimingNetwork",
     "Windows",
+    "bounds_from",
     "build_network",
     "day_of",
-    "dose_point",
-    "duration",
     "find_conflict",
-    "pair_bounds",
     "paused_gc",
     "windows",
 ]
 
-DAY = 1440
-PointId = NewType("PointId", str)
+# (lower, upper) of ``v - u`` in minutes; None: unbounded on that side.
+Bounds = tuple[int | None, int | None]
+# How far a window open on one side reaches (minutes): beyond every limit of the language.
+OPEN = DAY * 10_000
+
+
+class PointKind(enum.IntEnum):
+    """What a time point is."""
+
+    CYCLE = 0  # the start of a cycle
+    DOSE = 1  # the start or end of one day's dose of an administration line
+    CHEMOTHERAPY = 2  # the start or end of a day's anti-cancer treatment
+    OBSERVATION = 3  # the start or end of an observation after a dose
+
+
+class PointId(NamedTuple):
+    """A time point: where it is (part, cycle group, cycle number), what it is, its day, line and end.
+
+    A small value: frozen, hashable and ordered (by part, group, cycle, then kind, day and
+    line). ``str`` gives its one text form, for outputs: ``p1.g0.c2`` (the start of cycle 2
+    of part 1's first group), ``p1.g0.c2.a4.d8.start`` (the start of administration line 4 on
+    day 8), ``p1.g0.c2.d1.chemo.end``, ``p1.g0.c2.o0.a4.d8.start`` (observation 0 after it).
+    Parts count from 1; groups, lines and observations from 0, as written.
+    """
+
+    part: int
+    group: int
+    cycle: int
+    kind: PointKind = PointKind.CYCLE
+    day: int = 0
+    line: int = -1
+    observation: int = -1
+    end: bool = False
+
+    def __str__(self) -> str:
+        base = f"p{self.part}.g{self.group}.c{self.cycle}"
+        which = "end" if self.end else "start"
+        match self.kind:
+            case PointKind.CYCLE:
+                return base
+            case PointKind.DOSE:
+                return f"{base}.a{self.line}.d{self.day}.{which}"
+            case PointKind.CHEMOTHERAPY:
+                return f"{base}.d{self.day}.chemo.{which}"
+            case PointKind.OBSERVATION:
+                return f"{base}.o{self.observation}.a{self.line}.d{self.day}.{which}"
+
+    @property
+    def cycle_start(self) -> PointId:
+        """The start of this point's cycle."""
+        return PointId(self.part, self.group, self.cycle)
+
+    @property
+    def other_end(self) -> PointId:
+        """The other end of this dose, treatment or observation."""
+        return self._replace(end=not self.end)
+
+    def dose(self, line: int, day: int, *, end: bool = False) -> PointId:
+        """Return the start (or ``end``) of administration ``line``'s dose on ``day`` of this point's cycle."""
+        return PointId(self.part, self.group, self.cycle, PointKind.DOSE, day, line, -1, end)
+
+    def chemotherapy(self, day: int, *, end: bool = False) -> PointId:
+        """Return the start (or ``end``) of the anti-cancer treatment on ``day`` of this point's cycle."""
+        return PointId(self.part, self.group, self.cycle, PointKind.CHEMOTHERAPY, day, -1, -1, end)
+
+    def observing(self, observation: int, line: int, day: int, *, end: bool = False) -> PointId:
+        """Return the start (or ``end``) of ``observation`` after administration ``line``'s dose on ``day``."""
+        return PointId(self.part, self.group, self.cycle, PointKind.OBSERVATION, day, line, observation, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,43 +146,45 @@ class Constraint:
 
 
 @dataclass(frozen=True, slots=True)
-class Point:
-    """What a time point is: its cycle start, and a short description for messages."""
+class Anchoring:
+    """A relation as placed: the dose it times, and the start of the dose or treatment it is timed to."""
 
-    cycle: PointId
-    label: str
+    dose: PointId
+    relation: ir.Relation
+    anchor: PointId
 
 
 @dataclass(slots=True)
 class TimingNetwork:
     """The timing network: points, and constraints between pairs of points.
 
-    It is recorded as flat lists while it is built (every check reads those: solving never
-    walks networkx's views) and offered as an ``nx.DiGraph`` through ``graph``, built on
-    first use, whose nodes carry their ``Point`` and whose edges carry their constraints.
+    Recorded as flat lists (every check reads those). Points are numbered in the order they
+    were added, cycle after cycle: the points of cycle ``k`` (counted from 0 in network
+    order) are ``first[k]`` up to ``first[k + 1]``.
     """
 
-    origin: PointId | None = None
     # The first cycle start of each part: every point is reachable from one of them.
-    roots: list[PointId] = field(default_factory=list)
-    # Each cycle start's (part, group, position) key: cycles with equal neighbourhoods
-    # have equal windows, so windows() solves each neighbourhood shape once.
-    shapes: dict[PointId, tuple[tuple[int, int] | None, ...]] = field(default_factory=dict)
+    roots: list[int] = field(default_factory=list)
+    # Each cycle's start, and the number of its first point (one more entry: the number of points).
+    cycles: list[PointId] = field(default_factory=list)
+    first: list[int] = field(default_factory=lambda: [0])
+    # Each cycle's shape: cycles of equal shape have equal neighbourhoods, so equal windows,
+    # and windows() solves each shape once.
+    shapes: list[tuple[object, ...]] = field(default_factory=list)
     # Points in order, and the distance graph: dist(v) <= dist(u) + w for (v, w) in arcs[u].
     index: dict[PointId, int] = field(default_factory=dict)
     nodes: list[PointId] = field(default_factory=list)
-    points: list[Point] = field(default_factory=list)
-    cycle_of: list[PointId] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
     arcs: list[list[tuple[int, int]]] = field(default_factory=list)
-    # The same arcs seen from their heads, for the backward passes of windows().
+    # The same arcs seen from their heads, for the backward searches.
     reverse: list[list[tuple[int, int]]] = field(default_factory=list)
     why: list[list[tuple[Constraint, bool]]] = field(default_factory=list)
-    pairs: dict[tuple[PointId, PointId], list[Constraint]] = field(default_factory=dict)
-    _graph: nx.DiGraph[PointId] | None = None
-    # Solved distances from a point (forward, backward), kept for pair_bounds' next question.
-    _near: dict[int, tuple[_Nearest, _Nearest]] = field(default_factory=dict)
-    # Each point's distance from its part's first cycle start, once find_conflict found no conflict.
-    potential: list[int | None] | None = None
+    # Every constraint as (u, v, constraint), in the order written.
+    edges: list[tuple[int, int, Constraint]] = field(default_factory=list)
+    # Every relation as placed, in the order written.
+    anchorings: list[Anchoring] = field(default_factory=list)
+    # Each point's distance in the schedule find_conflict found, once it found no conflict.
+    potential: list[int] | None = None
     # Where the network was written (the regimen), and the work done on it, against limits.TIMING_SIZE
     # (points and constraints, when ``limited``) and limits.SEARCH_STEPS (search steps).
     span: Span | None = None
@@ -118,30 +192,28 @@ class TimingNetwork:
     size: int = 0
     steps: int = 0
 
-    def add_point(self, point: PointId, cycle: PointId, label: str) -> PointId:
-        """Add a point (idempotent); the first point added is the origin."""
-        if point not in self.index:
-            self.index[point] = len(self.nodes)
-            self.nodes.append(point)
-            self.points.append(Point(cycle, label))
-            self.cycle_of.append(cycle)
-            self.arcs.append([])
-            self.reverse.append([])
-            self.why.append([])
-            if self.origin is None:
-                self.origin = point
-            self._graph = None
-            self._stale()
-        return point
+    def add_point(self, point: PointId, label: str) -> int:
+        """Add a point of the last cycle (a cycle start begins a new cycle); return its number.
 
-    def _stale(self) -> None:
-        """Forget solved distances and search space: the network changed."""
-        if self._near:
-            self._near.clear()
+        Raises ``ValueError`` for a point of another cycle: a cycle's points are numbered together.
+        """
+        if point.kind is PointKind.CYCLE:
+            self.cycles.append(point)
+            self.first.append(len(self.nodes))
+        elif not self.cycles or self.cycles[-1] != point.cycle_start:
+            raise ValueError(f"the point {point} is not of the last cycle started")
+        number = self.index[point] = len(self.nodes)
+        self.nodes.append(point)
+        self.labels.append(label)
+        self.arcs.append([])
+        self.reverse.append([])
+        self.why.append([])
+        self.first[-1] = len(self.nodes)
         self.potential = None
+        return number
 
-    def constrain(self, u: PointId, v: PointId, constraint: Constraint) -> None:
-        """Add ``lower <= v - u <= upper``; several constraints on one pair are all kept.
+    def constrain(self, u: int, v: int, constraint: Constraint) -> None:
+        """Add ``lower <= v - u <= upper`` between points ``u`` and ``v``; every constraint is kept.
 
         A ``limited`` network whose points and constraints pass ``limits.TIMING_SIZE`` is too
         complex to check: ``TooComplex``, at the constraint's line.
@@ -153,55 +225,27 @@ class TimingNetwork:
                 f"the regimen's timing network passes {TIMING_SIZE.value:,} points and constraints by this line "
                 "(each cycle of a group counted)",
             )
-        self.pairs.setdefault((u, v), []).append(constraint)
-        iu, iv = self.index[u], self.index[v]
+        self.edges.append((u, v, constraint))
         if constraint.upper is not None:
-            self.arcs[iu].append((iv, constraint.upper))
-            self.reverse[iv].append((iu, constraint.upper))
-            self.why[iu].append((constraint, True))
+            self.arcs[u].append((v, constraint.upper))
+            self.reverse[v].append((u, constraint.upper))
+            self.why[u].append((constraint, True))
         if constraint.lower is not None:
-            self.arcs[iv].append((iu, -constraint.lower))
-            self.reverse[iu].append((iv, -constraint.lower))
-            self.why[iv].append((constraint, False))
-        self._graph = None
-        self._stale()
+            self.arcs[v].append((u, -constraint.lower))
+            self.reverse[u].append((v, -constraint.lower))
+            self.why[v].append((constraint, False))
+        self.potential = None
 
-    @property
-    def graph(self) -> nx.DiGraph[PointId]:
-        """The network as a networkx graph (built once, on first use)."""
-        import networkx as nx
+    def cycle_of(self, point: int) -> int:
+        """Return the number (in network order, from 0) of the cycle of point number ``point``."""
+        return bisect.bisect_right(self.first, point, hi=len(self.cycles)) - 1
 
-        if self._graph is None:
-            graph: nx.DiGraph[PointId] = nx.DiGraph()
-            graph.add_nodes_from((node, {"info": info}) for node, info in zip(self.nodes, self.points, strict=True))
-            graph.add_edges_from((u, v, {"constraints": found}) for (u, v), found in self.pairs.items())
-            self._graph = graph
-        return self._graph
-
-    def info(self, point: PointId) -> Point:
-        """Return what ``point`` is."""
-        return self.points[self.index[point]]
-
-    def constraints(self, u: PointId, v: PointId) -> list[Constraint]:
-        """Return the constraints on the pair ``(u, v)``."""
-        return self.pairs.get((u, v), [])
-
-    def cycle_start(self, part: int, group: int, number: int) -> PointId:
-        """Return the start point of cycle ``number`` of a part's group (both counted from 1 and 0).
-
-        Overlapping groups (reported by STR013) keep their instances apart with the group's
-        number; every other cycle start is ``p{part}.c{number}``.
-        """
-        apart = PointId(f"p{part}.g{group}.c{number}")
-        return apart if apart in self.index else PointId(f"p{part}.c{number}")
+    def around(self, cycle: int) -> tuple[int, int]:
+        """Return the points of cycle number ``cycle`` and its two neighbours: ``range(*around(k))``."""
+        return self.first[max(cycle - 1, 0)], self.first[min(cycle + 2, len(self.cycles))]
 
     def __len__(self) -> int:
         return len(self.nodes)
-
-
-def dose_point(cycle: PointId, index: int, day: int, end: bool = False) -> PointId:
-    """Return the start (or ``end``) point of administration line ``index`` on ``day`` of a cycle."""
-    return PointId(f"{cycle}.a{index}.d{day}.{'end' if end else 'start'}")
 
 
 def day_of(minutes: int) -> int:
@@ -227,25 +271,8 @@ def _duration(admin: ir.Administration) -> tuple[int, int]:
     return 0, DAY - 1
 
 
-def _fmt_days(days: int) -> str:
-    return f"{days} day" if days == 1 else f"{days} days"
-
-
-def duration(minutes: int) -> str:
-    """Say a number of minutes as days, hours and minutes: ``7 days``, ``1 day 2 hours``, ``45 min``."""
-    if minutes == 0:
-        return "0 min"
-    sign = "-" if minutes < 0 else ""
-    days, rest = divmod(abs(minutes), DAY)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(_fmt_days(days))
-    if hours:
-        parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
-    if mins:
-        parts.append(f"{mins} min")
-    return sign + " ".join(parts)
+# A cycle's doses: (line, day) -> the numbers of the dose's start and end points.
+_Doses = dict[tuple[int, int], tuple[int, int]]
 
 
 class _Builder:
@@ -254,111 +281,108 @@ class _Builder:
         self.net = TimingNetwork(span=regimen.span, limited=True)
         limits = [lim.count for lim in regimen.plan.limits]
         self.cap = max(limits) if limits else None
-        self.last_doses: dict[str, list[PointId]] = {}
-        self.open_ends: list[tuple[PointId, Span]] = []
+        self.last_doses: dict[str, list[int]] = {}
+        self.open_ends: list[tuple[int, Span]] = []
         self.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
 
     def build(self) -> TimingNetwork:
-        previous: tuple[PointId, ir.CycleGroup] | None = None
-        order: list[tuple[PointId, tuple[int, int]]] = []
+        net = self.net
+        previous: tuple[PointId, int, ir.CycleGroup] | None = None
         for p, part in enumerate(self.regimen.parts, start=1):
             for g, group in enumerate(part.cycles):
-                count = _instances(group, self.cap)
-                for k in range(count):
+                for k in range(_instances(group, self.cap)):
                     number = group.first + k
-                    ident = PointId(f"p{p}.c{number}")
-                    if ident in self.net.index:  # overlapping groups (reported by STR013): keep instances apart
-                        ident = PointId(f"p{p}.g{g}.c{number}")
-                    start = self.net.add_point(ident, ident, f"the start of cycle {number}")
-                    if k == 0 and (previous is None or not previous[0].startswith(f"p{p}.")):
-                        self.net.roots.append(start)
+                    ident = PointId(p, g, number)
+                    start = net.add_point(ident, f"the start of cycle {number}")
+                    same_part = previous is not None and previous[0].part == p
+                    if k == 0 and not same_part:
+                        net.roots.append(start)
                     if previous is not None:
-                        same_part = previous[0].startswith(f"p{p}.")
                         self._link_cycles(previous, start, group, same_part=same_part)
                         for end, span in self.open_ends:
-                            self.net.constrain(end, start, Constraint(0, None, span, "ends before the next cycle"))
+                            net.constrain(end, start, Constraint(0, None, span, "ends before the next cycle"))
                         if not same_part:  # the next part may start later: the cycle still ends
                             self._close(previous)
                     self.open_ends = []
-                    order.append((start, (p, g)))
-                    self._cycle(start, number, group)
-                    previous = (start, group)
+                    self._cycle(ident, start, group)
+                    previous = (ident, start, group)
             self.last_doses = {}
         if previous is not None:
             self._close(previous)
-        for i, (start, key) in enumerate(order):
-            before = order[i - 1][1] if i > 0 else None
-            after = order[i + 1][1] if i + 1 < len(order) else None
-            self.net.shapes[start] = (before, key, after)
-        return self.net
+        self._shapes()
+        return net
 
-    def _close(self, last: tuple[PointId, ir.CycleGroup]) -> None:
+    def _shapes(self) -> None:
+        """Give each cycle its shape: its group, its neighbours' groups, whether the next ends its part, its size.
+
+        The constraints of a cycle and its two neighbours depend on these alone (a part's last
+        cycle has constraints of its own, so whether the next cycle is one counts too).
+        """
+        net = self.net
+        keys: list[tuple[int, int] | None] = [None, *((c.part, c.group) for c in net.cycles), None, None]
+        for k in range(len(net.cycles)):
+            before, this, after, beyond = keys[k : k + 4]
+            closes = after is not None and (beyond is None or beyond[0] != after[0])
+            net.shapes.append((before, this, after, closes, net.first[k + 1] - net.first[k]))
+
+    def _close(self, last: tuple[PointId, int, ir.CycleGroup]) -> None:
         """End every administration of a part's last cycle by that cycle's end (or its extension)."""
-        start, group = last
+        _ident, start, group = last
         days = group.extend_to_days or group.length_days
         what = f"ends by the end of day {days}, the last of its cycle"
         for end, span in self.open_ends:
             self.net.constrain(start, end, Constraint(None, days * DAY, span, what))
 
     def _link_cycles(
-        self, previous: tuple[PointId, ir.CycleGroup], start: PointId, group: ir.CycleGroup, *, same_part: bool
+        self, previous: tuple[PointId, int, ir.CycleGroup], start: int, group: ir.CycleGroup, *, same_part: bool
     ) -> None:
-        before, earlier = previous
+        _ident, before, earlier = previous
         length = earlier.length_days * DAY
         if same_part:
             upper = (earlier.extend_to_days or earlier.length_days) * DAY
-            what = f"cycle length {_fmt_days(earlier.length_days)}"
+            what = f"cycle length {day_count(earlier.length_days)}"
             if earlier.extend_to_days:
-                what += f", extendable to {_fmt_days(earlier.extend_to_days)}"
+                what += f", extendable to {day_count(earlier.extend_to_days)}"
             self.net.constrain(before, start, Constraint(length, upper, earlier.span, what))
         else:
             self.net.constrain(before, start, Constraint(length, None, group.span, "the next part starts after"))
 
-    def _cycle(self, start: PointId, number: int, group: ir.CycleGroup) -> None:
-        points: dict[tuple[int, int], tuple[PointId, PointId]] = {}
-        prefix = str(start)
+    def _cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
+        net = self.net
+        points: _Doses = {}
         for i, admin in enumerate(group.administrations):
             if admin.prn:
                 continue
             low, high = _duration(admin)
+            if admin.max_minutes is not None:
+                what = ("over exactly " if admin.exact_duration else "over ") + duration(admin.max_minutes)
+            else:
+                what = "taken at once" if high == 0 else "an infusion within the day"
             for day in admin.days:
-                label = f"{admin.medicine.display} on day {day} of cycle {number}"
-                s = self.net.add_point(dose_point(start, i, day), start, label)
-                e = self.net.add_point(dose_point(start, i, day, end=True), start, f"the end of {label}")
-                if admin.max_minutes is not None:
-                    what = ("over exactly " if admin.exact_duration else "over ") + duration(admin.max_minutes)
-                else:
-                    what = "taken at once" if high == 0 else "an infusion within the day"
-                self.net.constrain(s, e, Constraint(low, high, admin.span, what))
+                label = f"{admin.medicine.display} on day {day} of cycle {ident.cycle}"
+                s = net.add_point(ident.dose(i, day), label)
+                e = net.add_point(ident.dose(i, day, end=True), f"the end of {label}")
+                net.constrain(s, e, Constraint(low, high, admin.span, what))
                 points[(i, day)] = (s, e)
                 self.open_ends.append((e, admin.span))
-        anchored = self._relations(prefix, start, group, points)
+        anchored = self._relations(ident, group, points)
         for (i, day), (s, _e) in points.items():
             if (i, day) in anchored:
                 continue  # a premedication moves with its anchor, whatever calendar day that is
             admin = group.administrations[i]
             shift = admin.shift_days or 0
-            what = f"day {day}" + (f" ± {_fmt_days(shift)}" if shift else "")
-            self.net.constrain(start, s, Constraint((day - 1 - shift) * DAY, (day + shift) * DAY - 1, admin.span, what))
-        self._observations(prefix, start, group, points)
+            what = f"day {day}" + (f" {shift_text(shift)}" if shift else "")
+            net.constrain(start, s, Constraint((day - 1 - shift) * DAY, (day + shift) * DAY - 1, admin.span, what))
+        self._observations(ident, group, points)
         self._gaps(group, points)
 
-    def _anchor_points(
-        self, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]], name: str, day: int
-    ) -> tuple[PointId, PointId] | None:
+    def _anchor_points(self, group: ir.CycleGroup, points: _Doses, name: str, day: int) -> tuple[int, int] | None:
         for i, admin in enumerate(group.administrations):
             if admin.medicine.name == name and (i, day) in points:
                 return points[(i, day)]
         return None
 
-    def _chemo(
-        self,
-        prefix: str,
-        start: PointId,
-        group: ir.CycleGroup,
-        points: dict[tuple[int, int], tuple[PointId, PointId]],
-        day: int,
-    ) -> tuple[PointId, PointId] | None:
+    def _chemo(self, ident: PointId, group: ir.CycleGroup, points: _Doses, day: int) -> tuple[int, int] | None:
         ends = [
             (i, points[(i, day)])
             for i, a in enumerate(group.administrations)
@@ -366,35 +390,38 @@ class _Builder:
         ]
         if not ends:
             return None
-        s = self.net.add_point(PointId(f"{prefix}.d{day}.chemo.start"), start, f"chemotherapy on day {day}")
-        e = self.net.add_point(PointId(f"{prefix}.d{day}.chemo.end"), start, f"the end of chemotherapy on day {day}")
-        if (s, ends[0][1][0]) not in self.net.pairs:
-            span = group.administrations[ends[0][0]].span
-            self.net.constrain(s, ends[0][1][0], Constraint(0, 0, span, "the first anti-cancer medicine"))
-            self.net.constrain(ends[-1][1][1], e, Constraint(0, 0, span, "the last anti-cancer medicine"))
-            for i, (a_s, a_e) in ends:
-                span = group.administrations[i].span
-                self.net.constrain(s, a_s, Constraint(0, None, span, "starts with chemotherapy"))
-                self.net.constrain(a_e, e, Constraint(0, None, span, "ends with chemotherapy"))
+        net = self.net
+        point = ident.chemotherapy(day)
+        if point in net.index:
+            return net.index[point], net.index[point.other_end]
+        s = net.add_point(point, f"chemotherapy on day {day}")
+        e = net.add_point(point.other_end, f"the end of chemotherapy on day {day}")
+        span = group.administrations[ends[0][0]].span
+        net.constrain(s, ends[0][1][0], Constraint(0, 0, span, "the first anti-cancer medicine"))
+        net.constrain(ends[-1][1][1], e, Constraint(0, 0, span, "the last anti-cancer medicine"))
+        for i, (a_s, a_e) in ends:
+            span = group.administrations[i].span
+            net.constrain(s, a_s, Constraint(0, None, span, "starts with chemotherapy"))
+            net.constrain(a_e, e, Constraint(0, None, span, "ends with chemotherapy"))
         return s, e
 
-    def _relations(
-        self, prefix: str, start: PointId, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]]
-    ) -> set[tuple[int, int]]:
+    def _relations(self, ident: PointId, group: ir.CycleGroup, points: _Doses) -> set[tuple[int, int]]:
         """Add every relation's edges; return the doses that a bounded relation places."""
+        net = self.net
         anchored: set[tuple[int, int]] = set()
         for i, admin in enumerate(group.administrations):
             for rel in admin.relations:
                 if rel.anchor_kind == "event":
                     continue
                 step = 1 if rel.direction == "before" else -1
+                what = relation_text(rel, self.displays)
                 for day in admin.days:
                     if (i, day) not in points:
                         continue
                     anchor = None
                     for anchor_day in (day, day + step):
                         anchor = (
-                            self._chemo(prefix, start, group, points, anchor_day)
+                            self._chemo(ident, group, points, anchor_day)
                             if rel.anchor_kind == "chemotherapy"
                             else self._anchor_points(group, points, rel.anchor, anchor_day)
                         )
@@ -404,62 +431,43 @@ class _Builder:
                         continue
                     this = points[(i, day)][0]
                     point = anchor[0] if rel.point == "start" else anchor[1]
-                    what = _relation_text(rel, self.displays.get(rel.anchor, rel.anchor))
                     if rel.direction == "before":
-                        self.net.constrain(this, point, Constraint(rel.low, rel.high, rel.span, what))
+                        net.constrain(this, point, Constraint(rel.low, rel.high, rel.span, what))
                     else:
-                        self.net.constrain(point, this, Constraint(rel.low, rel.high, rel.span, what))
+                        net.constrain(point, this, Constraint(rel.low, rel.high, rel.span, what))
+                    net.anchorings.append(Anchoring(net.nodes[this], rel, net.nodes[anchor[0]]))
                     if rel.low is not None and rel.high is not None:
                         anchored.add((i, day))
         return anchored
 
-    def _observations(
-        self, prefix: str, start: PointId, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]]
-    ) -> None:
+    def _observations(self, ident: PointId, group: ir.CycleGroup, points: _Doses) -> None:
+        net = self.net
         for o, obs in enumerate(group.observations):
+            label = f"the observation after {obs.medicine.display}"
             for (i, day), (_s, e) in points.items():
                 if group.administrations[i].medicine != obs.medicine:
                     continue
-                base = f"{prefix}.o{o}.a{i}.d{day}"
-                label = f"the observation after {obs.medicine.display} on day {day}"
-                os_ = self.net.add_point(PointId(base + ".start"), start, label)
-                oe = self.net.add_point(PointId(base + ".end"), start, f"the end of {label}")
-                self.net.constrain(e, os_, Constraint(0, 0, obs.span, "observation after the infusion"))
-                self.net.constrain(
-                    os_, oe, Constraint(obs.minutes, obs.minutes, obs.span, f"observe {obs.minutes} min")
-                )
+                start = net.add_point(ident.observing(o, i, day), f"{label} on day {day}")
+                end = net.add_point(ident.observing(o, i, day, end=True), f"the end of {label} on day {day}")
+                net.constrain(e, start, Constraint(0, 0, obs.span, "observation after the infusion"))
+                net.constrain(start, end, Constraint(obs.minutes, obs.minutes, obs.span, f"observe {obs.minutes} min"))
 
-    def _doses(
-        self, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]], medicine: Medicine
-    ) -> list[PointId]:
+    def _doses(self, group: ir.CycleGroup, points: _Doses, medicine: Medicine) -> list[int]:
         keyed = sorted((day, i) for (i, day) in points if group.administrations[i].medicine == medicine)
         return [points[(i, day)][0] for day, i in keyed]
 
-    def _gaps(self, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]]) -> None:
+    def _gaps(self, group: ir.CycleGroup, points: _Doses) -> None:
         """Consecutive doses within the cycle, and from the previous cycle's last dose, keep their gap."""
-        doses: dict[str, list[PointId]] = {}
+        doses: dict[str, list[int]] = {}
         for gap in group.gaps:
             starts = self._doses(group, points, gap.medicine)
             doses[gap.medicine.name] = starts
-            constraint = Constraint(gap.days * DAY, None, gap.span, f"at least {_fmt_days(gap.days)} between doses")
+            constraint = Constraint(gap.days * DAY, None, gap.span, gap_text(gap.days))
             before = self.last_doses.get(gap.medicine.name)
             chain = ([before[-1]] if before else []) + starts
             for a, b in itertools.pairwise(chain):
                 self.net.constrain(a, b, constraint)
         self.last_doses = doses
-
-
-def _relation_text(rel: ir.Relation, anchor: str) -> str:
-    if rel.high is None and not rel.low:
-        amount = ""
-    elif rel.high is None:
-        amount = f"at least {duration(rel.low or 0)} "
-    elif rel.low == rel.high:
-        amount = f"{duration(rel.high)} "
-    else:
-        amount = f"{duration(rel.low or 0)} to {duration(rel.high)} "
-    point = f"{rel.point} of " if rel.point != ("start" if rel.direction == "before" else "end") else ""
-    return f"{amount}{rel.direction} {point}{anchor}"
 
 
 def build_network(regimen: ir.Regimen) -> TimingNetwork:
@@ -493,16 +501,23 @@ class Conflict:
     points: tuple[PointId, ...]
 
 
-class _Search:
-    """Shortest distances over a network's arcs, by passes in the order of the improving arcs.
+# Passes in the order the points were labelled, before passes in the order of the improving arcs.
+FIFO_PASSES = 8
 
-    Each pass (Goldberg and Radzik's) orders the points that the last pass improved, and all
-    they improve in turn, by a depth-first search over the arcs that would improve a
-    distance, and scans them in that order: a chain of constraints in either direction
-    (doses "at least N days apart", cycle after cycle) settles in one pass, where a FIFO
-    queue needs a pass per link. A negative cycle shows as a cycle of the predecessor links,
-    searched for after every ``n`` steps (linear time between searches), or as a path of
-    ``n`` arcs. The scratch arrays are kept between searches (only the points a search
+
+class _Search:
+    """Shortest distances over a network's arcs (``arcs`` or ``reverse``), in passes.
+
+    The first passes scan the points in the order they were improved, as a FIFO queue
+    would: a small search (a cycle and its neighbours) settles in a few of them. Later
+    passes (Goldberg and Radzik's) order the points that the last pass improved, and all they
+    improve in turn, by a depth-first search over the arcs that would improve a distance,
+    and scan them in that order: a chain of constraints in either direction (doses "at least
+    N days apart", cycle after cycle) settles in one pass, where a FIFO queue needs a pass
+    per link. A negative cycle shows as a cycle of the predecessor links, searched for after
+    every ``n`` steps of a search that takes longer than its FIFO passes (linear time between
+    searches; ``n`` the points searched): the distances cannot fall for ever without one. The
+    scratch arrays are kept between searches (only the points a search
     touched are reset), so many local searches cost only what each one reaches.
 
     Every arc scanned is a step; beyond ``limits.SEARCH_STEPS`` in all (when ``counted``),
@@ -516,26 +531,29 @@ class _Search:
         self.counted = counted
         self.dist: list[int | None] = [None] * n
         self.pred = [-1] * n
-        self.pred_arc = [-1] * n
-        self.hops = [0] * n
         self.labeled = [False] * n
         self.mark = [0] * n
         self.epoch = 0
         self.touched: list[int] = []
 
-    def run(self, sources: Sequence[int], keep: Callable[[int], bool] | None = None) -> int | None:
-        """Search from ``sources`` over the points ``keep`` allows; return a point on a negative cycle, if any."""
-        arcs, dist, labeled = self.arcs, self.dist, self.labeled
-        n = len(arcs)
-        for source in sources:
+    def run(self, sources: Iterable[tuple[int, int]], low: int, high: int) -> int | None:
+        """Search from ``sources`` (point, distance) over the points ``low`` to ``high - 1``.
+
+        Return a point on a negative cycle, if there is one.
+        """
+        arcs, dist, labeled, pred, touched = self.arcs, self.dist, self.labeled, self.pred, self.touched
+        n = high - low
+        frontier = []
+        for source, value in sources:
             if dist[source] is None:
-                self.touched.append(source)
-            dist[source] = 0
+                touched.append(source)
+            dist[source] = value
             labeled[source] = True
-        frontier = list(sources)
-        unchecked = 0
+            frontier.append(source)
+        unchecked = passes = 0
         while frontier:
-            order = self._order(frontier, keep)
+            passes += 1
+            order = frontier if passes <= FIFO_PASSES else self._order(frontier, low, high)
             frontier = []
             steps = 0
             for u in order:
@@ -544,45 +562,41 @@ class _Search:
                 labeled[u] = False
                 du = dist[u]
                 assert du is not None
-                hu = self.hops[u] + 1
-                steps += len(arcs[u])
-                for i, (v, w) in enumerate(arcs[u]):
-                    if keep is not None and not keep(v):
+                out = arcs[u]
+                steps += len(out)
+                for v, w in out:
+                    if v < low or v >= high:
                         continue
                     nd = du + w
                     dv = dist[v]
                     if dv is None or nd < dv:
                         if dv is None:
-                            self.touched.append(v)
+                            touched.append(v)
                         dist[v] = nd
-                        self.pred[v] = u
-                        self.pred_arc[v] = i
-                        self.hops[v] = hu
-                        if hu >= n:
-                            return v
+                        pred[v] = u
                         if not labeled[v]:
                             labeled[v] = True
                             frontier.append(v)
             self._count(steps)
             unchecked += steps
-            if unchecked >= n and frontier:
+            if unchecked >= n and frontier and passes > FIFO_PASSES:  # a search that takes long: look for a loop
                 unchecked = 0
-                found = _predecessor_cycle(self.pred, self.touched)
+                found = _predecessor_cycle(pred, touched)
                 if found is not None:
                     return found
         return None
 
-    def _order(self, frontier: list[int], keep: Callable[[int], bool] | None) -> list[int]:
+    def _order(self, frontier: list[int], low: int, high: int) -> list[int]:
         """Order the frontier and what its improving arcs reach: reverse postorder of a depth-first search.
 
         Points not reached yet are leaves: the pass reaches them from the points before them.
         """
-        arcs, dist, mark = self.arcs, self.dist, self.mark
+        arcs, dist, mark, labeled = self.arcs, self.dist, self.mark, self.labeled
         self.epoch += 1
         epoch = self.epoch
         order: list[int] = []
         for root in frontier:
-            if mark[root] == epoch or not self.labeled[root]:
+            if mark[root] == epoch or not labeled[root]:
                 continue
             mark[root] = epoch
             nodes, positions = [root], [0]
@@ -596,7 +610,7 @@ class _Search:
                 while i < len(out):
                     v, w = out[i]
                     i += 1
-                    if mark[v] == epoch or (keep is not None and not keep(v)):
+                    if mark[v] == epoch or v < low or v >= high:
                         continue
                     dv = dist[v]
                     if dv is not None and du + w >= dv:
@@ -629,16 +643,14 @@ class _Search:
                 f"{SEARCH_STEPS.value:,} steps (often many wide shift windows with minimum gaps)",
             )
 
-    def found(self) -> dict[int, int]:
-        """Return the distances found, and reset the scratch arrays for the next search."""
-        result: dict[int, int] = {}
+    def found(self, low: int, high: int) -> list[int | None]:
+        """Return the distances found to the points ``low`` to ``high - 1``, and reset for the next search."""
+        result: list[int | None] = [None] * (high - low)
+        dist = self.dist
         for i in self.touched:
-            value = self.dist[i]
-            assert value is not None
-            result[i] = value
-            self.dist[i] = None
+            result[i - low] = dist[i]
+            dist[i] = None
             self.pred[i] = -1
-            self.hops[i] = 0
             self.labeled[i] = False
         self.touched = []
         return result
@@ -663,31 +675,47 @@ def _predecessor_cycle(pred_node: Sequence[int], nodes: Sequence[int]) -> int | 
     return None
 
 
-def find_conflict(net: TimingNetwork) -> Conflict | None:
-    """Return a negative cycle of the network, searched from each part's first cycle start, or None.
+def _last_relaxed(out: Sequence[tuple[int, int]], head: int) -> int:
+    """Return the arc of ``out`` to ``head`` that a search relaxes last: the first of the least weight.
 
-    Parts are joined only by "after" (no upper bound), so one root per part is needed for
-    every point to be reached; within a part, every point has an upper bound from its
-    cycle start, so the search reaches all of them.
+    Scanning a point's arcs in order, an arc improves its head only if it is lighter than
+    every arc to that head before it: the one that set the head's distance is the first of
+    the least weight.
     """
-    if net.origin is None:
+    return min((w, i) for i, (v, w) in enumerate(out) if v == head)[1]
+
+
+def find_conflict(net: TimingNetwork) -> Conflict | None:
+    """Return a negative cycle of the network, or None (and then ``net.potential`` is a schedule).
+
+    Parts are joined only by "after" (no upper bound), so the search starts at each part's
+    first cycle start in turn; within a part, every point has an upper bound from its cycle
+    start, so the search reaches all of them. Each part starts late enough for the parts
+    before it to be left as they are (the distance its first point's constraints on the
+    earlier points allow); the distances are a schedule wherever the parts start.
+    """
+    if not net.nodes:
         return None
     n = len(net.nodes)
     search = _Search(net, net.arcs, counted=True)
-    on_cycle = search.run([net.index[root] for root in net.roots])
+    dist = search.dist
+    on_cycle = None
+    for root in net.roots:
+        start = max((d - w for v, w in net.arcs[root] if (d := dist[v]) is not None), default=0)
+        on_cycle = search.run([(root, max(start, 0))], 0, n)
+        if on_cycle is not None:
+            break
     if on_cycle is None:
-        net.potential = search.dist  # a schedule: every arc's reduced cost is >= 0 (pair_bounds)
+        net.potential = [d if d is not None else 0 for d in dist]  # every arc's reduced cost is >= 0
         return None
-    pred_node, pred_arc = search.pred, search.pred_arc
-    node = on_cycle
-    for _ in range(n):  # step back far enough to stand on the cycle itself
-        node = pred_node[node]
+    pred = search.pred
     cycle: list[tuple[int, tuple[Constraint, bool], int]] = []
     seen: set[int] = set()
+    node = on_cycle
     while node not in seen:
         seen.add(node)
-        u = pred_node[node]
-        i = pred_arc[node]
+        u = pred[node]
+        i = _last_relaxed(net.arcs[u], node)
         cycle.append((u, net.why[u][i], net.arcs[u][i][1]))
         node = u
     cycle.reverse()
@@ -706,102 +734,88 @@ def find_conflict(net: TimingNetwork) -> Conflict | None:
 
 @dataclass(frozen=True, slots=True)
 class Windows:
-    """Each point's feasible window, in minutes after its own cycle start."""
+    """Each point's feasible window, in minutes after its own cycle start, by point number."""
 
-    earliest: dict[PointId, int]
-    latest: dict[PointId, int]
+    points: Sequence[PointId]
+    index: Mapping[PointId, int]
+    earliest: Sequence[int]
+    latest: Sequence[int]
+
+    def get(self, point: PointId) -> tuple[int, int] | None:
+        """Return ``(earliest, latest)`` for ``point``, or None if it is not a point of the network."""
+        number = self.index.get(point)
+        return None if number is None else (self.earliest[number], self.latest[number])
 
     def of(self, point: PointId) -> tuple[int, int]:
-        """Return ``(earliest, latest)`` for ``point``."""
-        return self.earliest[point], self.latest[point]
+        """Return ``(earliest, latest)`` for ``point`` (``KeyError`` if it is not a point of the network)."""
+        number = self.index[point]
+        return self.earliest[number], self.latest[number]
 
     def items(self) -> Iterator[tuple[PointId, tuple[int, int]]]:
         """Iterate over ``(point, (earliest, latest))`` in network order."""
-        for point, early in self.earliest.items():
-            yield point, (early, self.latest[point])
+        for point, early, late in zip(self.points, self.earliest, self.latest, strict=True):
+            yield point, (early, late)
 
 
 def windows(net: TimingNetwork) -> Windows:
     """Compute every point's window relative to its cycle start (for a consistent network).
 
-    Two rooted single-source shortest-path passes per cycle start (forward for the
+    Two rooted single-source shortest-path searches per cycle start (forward for the
     latest time, backward for the earliest) over the points of that cycle and of its two
     neighbours, so that cross-cycle constraints count. Windows are sound: a path through
-    cycles further away could only narrow them. Cycles whose neighbourhoods have the same
-    shape (the same groups before, at and after them) have the same windows, so each shape
-    is solved once: linear in the size of the network, never all-pairs.
+    cycles further away could only narrow them. Cycles of the same shape (``net.shapes``)
+    have the same windows, so each shape is solved once: linear in the size of the
+    network, never all-pairs.
     """
-    nodes, arcs = net.nodes, net.arcs
-    reverse = net.reverse
-    index = net.index
-    cycle_of, position = _positions(net)
-    members: list[list[int]] = [[] for _ in position]
-    for i, k in enumerate(cycle_of):
-        members[k].append(i)
-    far = DAY * 10_000
-    earliest: dict[PointId, int] = {}
-    latest: dict[PointId, int] = {}
-    solved: dict[object, dict[str, tuple[int, int]]] = {}
-    searches = _Search(net, arcs, counted=True), _Search(net, reverse, counted=True)
-    for cycle, k in position.items():
-        shape = net.shapes.get(cycle, (cycle,))
-        offsets = solved.get(shape)
-        if offsets is None:
-            forward = _local(searches[0], index[cycle], cycle_of, k)
-            backward = _local(searches[1], index[cycle], cycle_of, k)
-            offsets = {}
-            for i in members[k]:
-                late, early = forward.get(i), backward.get(i)
-                offsets[nodes[i][len(cycle) :]] = (
-                    -early if early is not None else -far,
-                    late if late is not None else far,
-                )
-            solved[shape] = offsets
-        for i in members[k]:
-            node = nodes[i]
-            earliest[node], latest[node] = offsets[node[len(cycle) :]]
-    return Windows(earliest=earliest, latest=latest)
+    n = len(net.nodes)
+    first = net.first
+    earliest = [0] * n
+    latest = [0] * n
+    solved: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
+    forward, backward = _Search(net, net.arcs, counted=True), _Search(net, net.reverse, counted=True)
+    for k, shape in enumerate(net.shapes):
+        start, stop = first[k], first[k + 1]
+        found = solved.get(shape)
+        if found is None:
+            low, high = net.around(k)
+            forward.run([(start, 0)], low, high)
+            backward.run([(start, 0)], low, high)
+            late = forward.found(low, high)[start - low : stop - low]
+            early = backward.found(low, high)[start - low : stop - low]
+            found = solved[shape] = (
+                [-e if e is not None else -OPEN for e in early],
+                [t if t is not None else OPEN for t in late],
+            )
+        earliest[start:stop], latest[start:stop] = found
+    return Windows(points=net.nodes, index=net.index, earliest=earliest, latest=latest)
 
 
-def pair_bounds(net: TimingNetwork, u: PointId, v: PointId) -> tuple[int | None, int | None]:
-    """Return the solved bounds ``(lower, upper)`` of ``v - u`` in minutes (None: unbounded).
+def bounds_from(
+    net: TimingNetwork, anchor: PointId, targets: Iterable[PointId], *, lower: bool = True
+) -> dict[PointId, Bounds]:
+    """Return the solved bounds ``(lower, upper)`` of ``v - anchor`` in minutes for each target ``v``.
 
-    Two local shortest-path searches from ``u`` (forward for the upper bound, backward for
-    the lower), over the points of ``u``'s cycle and of its two neighbours, as ``windows``
-    does: the bounds are sound, and never come from all pairs. Meaningful for a consistent
-    network only (``find_conflict`` found no conflict); a point outside those cycles is
-    unbounded. The searches are Dijkstra's, on arc weights made non-negative by the schedule
-    ``find_conflict`` found, and go only as far as the points asked about: a page asks about
-    the few points around each anchor, and a long cycle's points are not all visited for each.
-
-    Args:
-        net: the timing network.
-        u: the point measured from.
-        v: the point measured.
-
-    Returns:
-        The least and the greatest value ``v - u`` may take.
-
+    Two searches from ``anchor`` (forward for the upper bounds, backward for the lower; with
+    ``lower`` false, the upper bounds alone, and every lower bound None) over the points of
+    ``anchor``'s cycle and of its two neighbours, as ``windows`` does: the bounds are sound,
+    and never come from all pairs; a point outside those cycles is unbounded. They are
+    Dijkstra's, on arc weights made non-negative by the schedule ``find_conflict`` found
+    (``net.potential``: call it first, on a consistent network), and go only as far as the
+    targets: a day's doses are a few points of a long cycle.
     """
-    iu, iv = net.index[u], net.index[v]
-    solved = net._near.get(iu)
-    if solved is None:  # pages ask about many points from one anchor: one search per anchor, resumed
-        potential = net.potential
-        if potential is None:
-            find_conflict(net)
-            potential = net.potential or [0] * len(net.nodes)
-        cycle_of, position = _positions(net)
-        k = position[net.cycle_of[iu]]
-
-        def keep(x: int) -> bool:
-            return abs(cycle_of[x] - k) <= 1
-
-        solved = net._near[iu] = (
-            _Nearest(net.arcs, iu, keep, potential, 1),
-            _Nearest(net.reverse, iu, keep, potential, -1),
-        )
-    upper, below = solved[0].distance(iv), solved[1].distance(iv)
-    return (-below if below is not None else None), upper
+    potential = net.potential
+    if potential is None:
+        raise ValueError("bounds_from needs the schedule of a consistent network: find_conflict first")
+    root = net.index[anchor]
+    low, high = net.around(net.cycle_of(root))
+    after = _Nearest(net.arcs, root, low, high, potential, 1)
+    before = _Nearest(net.reverse, root, low, high, potential, -1) if lower else None
+    found: dict[PointId, Bounds] = {}
+    for target in targets:
+        number = net.index[target]
+        below = before.distance(number) if before is not None else None
+        found[target] = (-below if below is not None else None), after.distance(number)
+    return found
 
 
 class _Nearest:
@@ -811,12 +825,13 @@ class _Nearest:
         self,
         arcs: Sequence[Sequence[tuple[int, int]]],
         root: int,
-        keep: Callable[[int], bool],
-        potential: Sequence[int | None],
+        low: int,
+        high: int,
+        potential: Sequence[int],
         sign: int,
     ) -> None:
         self.arcs = arcs
-        self.keep = keep
+        self.low, self.high = low, high
         self.potential = potential
         self.sign = sign  # +1: the arcs as they are; -1: reversed, so the potential is negated
         self.root = root
@@ -824,41 +839,22 @@ class _Nearest:
         self.best: dict[int, int] = {root: 0}
         self.settled: dict[int, int] = {}
 
-    def _pi(self, x: int) -> int:
-        value = self.potential[x]
-        return self.sign * value if value is not None else 0
-
     def distance(self, target: int) -> int | None:
         """Return the shortest distance from the root to ``target`` (None: it cannot be reached)."""
-        heap, settled = self.heap, self.settled
+        heap, settled, best, potential, sign = self.heap, self.settled, self.best, self.potential, self.sign
+        low, high = self.low, self.high
         while target not in settled and heap:
             d, u = heapq.heappop(heap)
             if u in settled:
                 continue
             settled[u] = d
-            pu = self._pi(u)
+            pu = sign * potential[u]
             for v, w in self.arcs[u]:
-                if v in settled or not self.keep(v):
+                if v < low or v >= high or v in settled:
                     continue
-                nd = d + w + pu - self._pi(v)
-                if nd < self.best.get(v, nd + 1):
-                    self.best[v] = nd
+                nd = d + w + pu - sign * potential[v]
+                if nd < best.get(v, nd + 1):
+                    best[v] = nd
                     heapq.heappush(heap, (nd, v))
         reduced = settled.get(target)
-        return None if reduced is None else reduced - self._pi(self.root) + self._pi(target)
-
-
-def _positions(net: TimingNetwork) -> tuple[list[int], dict[PointId, int]]:
-    """Return each point's cycle as a number (cycle starts numbered in network order), and the numbering."""
-    position: dict[PointId, int] = {}
-    cycle_of = [position.setdefault(cycle, len(position)) for cycle in net.cycle_of]
-    return cycle_of, position
-
-
-def _local(search: _Search, root: int, cycle_of: Sequence[int], position: int) -> dict[int, int]:
-    """Shortest distances from ``root`` over the points of cycles ``position - 1 .. position + 1``.
-
-    A negative cycle (which ``find_conflict`` reports before windows are asked for) stops the search.
-    """
-    search.run([root], lambda v: abs(cycle_of[v] - position) <= 1)
-    return search.found()
+        return None if reduced is None else reduced - sign * potential[self.root] + sign * potential[target]

@@ -16,13 +16,13 @@ from typing import Any, assert_never
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text
-from regdsl.compile.stn import PointId, day_of, dose_point
+from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text
 from regdsl.model.vocabulary import SNOMED, Coding
 from regdsl.render.context import RenderContext
 
-__all__ = ["SCHEMA_VERSION", "build_document", "inert_json", "render_json"]
+__all__ = ["SCHEMA_VERSION", "build_document", "guard", "inert_json", "render_json"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -59,7 +59,8 @@ def _condition(cond: ir.Cond) -> Json:
             assert_never(cond)
 
 
-def _guard(cond: ir.Cond | None) -> Json | None:
+def guard(cond: ir.Cond | None) -> Json | None:
+    """Return a condition as the document writes it, its words and its tree (None for no condition)."""
     if cond is None:
         return None
     return {"text": cond_text(cond), "tree": _condition(cond)}
@@ -111,11 +112,12 @@ class _Writer:
         if solved is None or admin.prn:
             return found
         for day in admin.days:
-            start, end = dose_point(prefix, index, day), dose_point(prefix, index, day, end=True)
-            if start not in solved.earliest:
+            start = prefix.dose(index, day)
+            window = solved.get(start)
+            if window is None:
                 continue
-            early, late = solved.of(start)
-            end_early, end_late = solved.of(end)
+            early, late = window
+            end_early, end_late = solved.of(start.other_end)
             found.append(
                 {
                     "day": day,
@@ -173,7 +175,7 @@ class _Writer:
         }
 
     def group(self, p: int, g: int, group: ir.CycleGroup) -> Json:
-        prefix = self.compiled.network.cycle_start(p, g, group.first)
+        prefix = PointId(p, g, group.first)
         return {
             "heading": group.heading,
             "first": group.first,
@@ -219,7 +221,7 @@ class _Writer:
                     "first": d.first,
                     "last": d.last,
                     "branches": [
-                        {"when": _guard(b.cond), "action": b.action, "target": b.target, "line": b.span.line}
+                        {"when": guard(b.cond), "action": b.action, "target": b.target, "line": b.span.line}
                         for b in d.branches
                     ],
                     "line": d.span.line,
@@ -229,19 +231,19 @@ class _Writer:
             "limits": [
                 {
                     "count": lim.count,
-                    "when": _guard(lim.cond),
+                    "when": guard(lim.cond),
                     "counted_with": list(lim.counted_with),
                     "line": lim.span.line,
                 }
                 for lim in plan.limits
             ],
-            "stops": [{"when": _guard(s.cond), "within": s.within, "line": s.span.line} for s in plan.stops],
+            "stops": [{"when": guard(s.cond), "within": s.within, "line": s.span.line} for s in plan.stops],
             "phases": [
                 {
-                    "id": node,
+                    "id": str(node),
                     "label": phase.label,
                     "transitions": [
-                        {"to": v, "kind": t.kind, "when": _guard(t.guard)}
+                        {"to": str(v), "kind": t.kind, "when": guard(t.guard)}
                         for u, v, t in phases.transitions
                         if u == node
                     ],

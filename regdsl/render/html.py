@@ -37,8 +37,8 @@ class _Pictures:
 def _pictures(compiled: Compiled, page: PageView) -> dict[str, _Pictures]:
     return {
         cycle.anchor: _Pictures(
-            calendar=calendar(compiled, cycle.group, cycle=cycle.number, ident=f"{cycle.anchor}-calendar"),
-            timelines=timelines(compiled, cycle.group, cycle=cycle.number, ident=f"{cycle.anchor}-timeline"),
+            calendar=calendar(compiled, cycle.group, ident=f"{cycle.anchor}-calendar"),
+            timelines=timelines(compiled, cycle.group, ident=f"{cycle.anchor}-timeline"),
         )
         for part in page.parts
         for cycle in part.cycles

@@ -20,10 +20,12 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from regdsl.compile.days import TimedDay
 from regdsl.compile.passes import Compiled
-from regdsl.compile.stn import DAY, PointId, day_of, dose_point, duration, pair_bounds
+from regdsl.compile.stn import PointId, PointKind, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
+from regdsl.model.wording import DAY, range_text, short_minutes
 from regdsl.render.view import day_runs
 
 __all__ = [
@@ -267,35 +269,22 @@ def _days_words(days: Iterable[int]) -> str:
     return f"days {joined}"
 
 
-def _minutes(minutes: int) -> str:
-    """``45 min`` under two hours, else in hours: ``8 hours``, ``23 hours 59 min``."""
-    return f"{minutes} min" if minutes < 120 else duration(minutes)
-
-
-def _range(low: int, high: int) -> str:
-    if low == high:
-        return _minutes(low)
-    if high < 120:
-        return f"{low} to {high} min"
-    return f"{_minutes(low)} to {_minutes(high)}"
-
-
 def _when(low: int | None, high: int | None) -> str:
     """Say a start window relative to the anchor: ``30 to 60 min before``, ``at 0``, ``8 hours after``."""
     if low is None and high is None:
         return "at any time"
     if low is None:
         assert high is not None
-        return f"at least {_minutes(-high)} before" if high <= 0 else f"up to {_minutes(high)} after"
+        return f"at least {short_minutes(-high)} before" if high <= 0 else f"up to {short_minutes(high)} after"
     if high is None:
-        return f"at least {_minutes(low)} after" if low >= 0 else f"from {_minutes(-low)} before"
+        return f"at least {short_minutes(low)} after" if low >= 0 else f"from {short_minutes(-low)} before"
     if low == high == 0:
         return "starts at 0"
     if high <= 0:
-        return f"{_range(-high, -low)} before"
+        return f"{range_text(-high, -low, short_minutes)} before"
     if low >= 0:
-        return f"{_range(low, high)} after"
-    return f"{_minutes(-low)} before to {_minutes(high)} after"
+        return f"{range_text(low, high, short_minutes)} after"
+    return f"{short_minutes(-low)} before to {short_minutes(high)} after"
 
 
 def _signed(minutes: int) -> str:
@@ -314,22 +303,22 @@ def _route(admin: ir.Administration) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Place:
-    """A cycle group's part, its title prefix, and the point ids of one of its cycles."""
+    """A cycle group's part, its title prefix, and the start of its first cycle (the one drawn)."""
 
     part: str
     prefix: PointId
 
     def start(self, index: int, day: int) -> PointId:
-        return dose_point(self.prefix, index, day)
+        return self.prefix.dose(index, day)
 
 
-def _place(compiled: Compiled, group: ir.CycleGroup, cycle: int) -> _Place:
-    """Find ``group`` in the regimen, and the point ids of its cycle number ``cycle``."""
+def _place(compiled: Compiled, group: ir.CycleGroup) -> _Place:
+    """Find ``group`` in the regimen, and the start of its first cycle."""
     for p, part in enumerate(compiled.regimen.parts, start=1):
         for g, candidate in enumerate(part.cycles):
             if candidate is group:
                 label = f"Part {part.number}, " if part.number is not None else ""
-                return _Place(label, compiled.network.cycle_start(p, g, cycle))
+                return _Place(label, PointId(p, g, group.first))
     raise ValueError("the cycle group is not one of the regimen's")
 
 
@@ -341,8 +330,8 @@ MARK = 14
 DAILY_GRID = 92  # a line for every day up to this many columns; for every week beyond
 
 
-def calendar(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: str) -> Calendar:
-    """Draw the cycle calendar of ``group``, from its cycle number ``cycle`` (normally its first).
+def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calendar:
+    """Draw the cycle calendar of ``group``, from its first cycle.
 
     Shift windows are the solved ones (``compiled.windows``): the calendar days each
     movable dose may really start on, which other constraints may make narrower than
@@ -351,14 +340,13 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: str
     Args:
         compiled: the compiled regimen.
         group: one of its cycle groups.
-        cycle: the number of the cycle drawn.
         ident: an id prefix unique on the page (the picture's element ids start with it).
 
     Returns:
         The calendar's view.
 
     """
-    place = _place(compiled, group, cycle)
+    place = _place(compiled, group)
     hatch, extend = _patterns(ident)
     admins = group.administrations
     all_days = [d for a in admins for d in a.days]
@@ -437,7 +425,7 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: str
         height=max(_bottom(legend), bottom) + 8,
         patterns=(hatch, extend),
         layers=tuple(layers),
-        cycle=cycle,
+        cycle=group.first,
         first_day=first_day,
         last_day=last_day,
         length_days=group.length_days,
@@ -451,10 +439,10 @@ def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administrati
     if not admin.shift_days or admin.prn or compiled.windows is None:
         return
     for day in admin.days:
-        point = place.start(index, day)
-        if point not in compiled.windows.earliest:
+        window = compiled.windows.get(place.start(index, day))
+        if window is None:
             continue
-        early, late = compiled.windows.of(point)
+        early, late = window
         first, last = day_of(early), day_of(late)
         if (first, last) != (day, day):
             yield day, first, last
@@ -532,92 +520,44 @@ class _Day:
     rows: tuple[TimelineRow, ...]
 
 
-def timelines(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: str) -> tuple[Timeline, ...]:
-    """Draw the day timelines of ``group``'s cycle number ``cycle``.
+def timelines(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> tuple[Timeline, ...]:
+    """Draw the day timelines of ``group``'s first cycle.
 
-    One timeline for each dose day with premedications (anchored to a medicine or to
-    chemotherapy), observations or anti-cancer infusions of stated duration; days that
-    would look alike share one timeline. Every bar is what the solved timing network
-    allows relative to the anchor's start (``pair_bounds``). A regimen whose timing
-    conflicts has no timelines (nothing can be solved).
+    One timeline for each day the compiled regimen times on its own (``compiled.days``: days
+    with premedications, anchored to a medicine or to chemotherapy, observations or
+    anti-cancer infusions of stated duration); days that would look alike share one
+    timeline. Every bar is what the solved timing network allows relative to the anchor's
+    start, as compiled. A regimen whose timing conflicts has no timelines (nothing can be solved).
 
     Args:
         compiled: the compiled regimen.
         group: one of its cycle groups.
-        cycle: the number of the cycle drawn.
         ident: an id prefix unique on the page; each timeline's id is ``{ident}-day{N}``.
 
     Returns:
         The timelines, in day order.
 
     """
-    if compiled.conflict is not None:
-        return ()
-    place = _place(compiled, group, cycle)
-    index = compiled.network.index
-    doses = [
-        _Dose(i, day, admin)
-        for i, admin in enumerate(group.administrations)
-        if not admin.prn
-        for day in admin.days
-        if place.start(i, day) in index
-    ]
+    place = _place(compiled, group)
     by_day: dict[int, list[_Dose]] = {}
-    for dose in doses:
-        by_day.setdefault(dose.day, []).append(dose)
-    anchored: dict[int, list[tuple[_Dose, ir.Relation]]] = {}
-    for dose in doses:
-        for rel in dose.admin.relations:
-            day = _anchor_day(by_day, rel, dose.day)
-            if day is not None:
-                anchored.setdefault(day, []).append((dose, rel))
-    observed = {d.day for d in doses if any(o.medicine == d.admin.medicine for o in group.observations)}
-    timed = {d.day for d in doses if d.admin.role == "anticancer" and d.admin.max_minutes is not None}
+    for i, admin in enumerate(group.administrations):
+        if not admin.prn:
+            for day in admin.days:
+                by_day.setdefault(day, []).append(_Dose(i, day, admin))
     shown: dict[_Day, list[int]] = {}
-    for day in sorted(set(anchored) | observed | timed):
-        view = _day(compiled, group, place, by_day, day, anchored.get(day, []))
-        shown.setdefault(view, []).append(day)
-    return tuple(_timeline(view, days, place, cycle, ident) for view, days in shown.items())
+    for timed in compiled.days.get(place.prefix, ()):
+        shown.setdefault(_day(group, place, by_day, timed), []).append(timed.day)
+    return tuple(_timeline(view, days, place, group.first, ident) for view, days in shown.items())
 
 
-def _anchor_day(by_day: dict[int, list[_Dose]], rel: ir.Relation, day: int) -> int | None:
-    """Return the day of the dose ``rel`` anchors to, as the timing network finds it (that day, or next to it)."""
-    if rel.anchor_kind == "event":
-        return None
-    step = 1 if rel.direction == "before" else -1
-    for anchor_day in (day, day + step):
-        if any(_is_anchor(dose, rel) for dose in by_day.get(anchor_day, ())):
-            return anchor_day
-    return None
-
-
-def _is_anchor(dose: _Dose, rel: ir.Relation) -> bool:
-    if rel.anchor_kind == "chemotherapy":
-        return dose.admin.role == "anticancer"
-    return dose.admin.medicine.name == rel.anchor
-
-
-def _day(
-    compiled: Compiled,
-    group: ir.CycleGroup,
-    place: _Place,
-    by_day: dict[int, list[_Dose]],
-    day: int,
-    anchored: list[tuple[_Dose, ir.Relation]],
-) -> _Day:
-    """Build a day's rows around its anchor: chemotherapy, else the medicine anchored to, else an anti-cancer dose."""
-    todays = by_day[day]
+def _day(group: ir.CycleGroup, place: _Place, by_day: dict[int, list[_Dose]], timed: TimedDay) -> _Day:
+    """Build a day's rows around its anchor, with the bounds the compiled regimen holds."""
+    day, anchor = timed.day, timed.anchor
+    admins = group.administrations
     doses = [d for near in (day - 1, day, day + 1) for d in by_day.get(near, ())]  # premedications: a day either side
+    anchored = [(_Dose(a.dose.line, a.dose.day, admins[a.dose.line]), a.relation) for a in timed.timed]
     premeds = {(d.index, d.day) for d, _ in anchored}
-    if any(rel.anchor_kind == "chemotherapy" for _, rel in anchored):
-        anchor, anchor_text = PointId(f"{place.prefix}.d{day}.chemo.start"), "chemotherapy"
-    else:
-        named = {rel.anchor for _, rel in anchored}
-        main = next(
-            (d for d in todays if d.admin.medicine.name in named),
-            next((d for d in todays if d.admin.role == "anticancer"), todays[0]),
-        )
-        anchor, anchor_text = place.start(main.index, day), main.admin.medicine.display
+    anchor_text = "chemotherapy" if anchor.kind is PointKind.CHEMOTHERAPY else admins[anchor.line].medicine.display
     shown = [
         d
         for d in doses
@@ -635,38 +575,35 @@ def _day(
     rows: list[TimelineRow] = []
     qualifiers = {(d.index, d.day): rel.qualifier for d, rel in anchored if rel.qualifier}
     for dose in sorted(shown, key=lambda d: (d.day, d.index)):
-        rows.append(_dose_row(compiled, place, anchor, dose, qualifiers.get((dose.index, dose.day))))
+        rows.append(_dose_row(timed, place, dose, qualifiers.get((dose.index, dose.day))))
         for o, obs in enumerate(group.observations):
             if obs.medicine == dose.admin.medicine and dose.day == day:
-                rows.append(_observation_row(compiled, place, anchor, dose, o, obs))
+                rows.append(_observation_row(timed, place, dose, o, obs))
     return _Day(anchor_text, tuple(rows))
 
 
-def _dose_row(compiled: Compiled, place: _Place, anchor: PointId, dose: _Dose, qualifier: str | None) -> TimelineRow:
+def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None) -> TimelineRow:
     admin = dose.admin
     start = place.start(dose.index, dose.day)
-    low, high = pair_bounds(compiled.network, anchor, start)
-    _, end = pair_bounds(compiled.network, anchor, PointId(f"{start.removesuffix('.start')}.end"))
+    low, high = timed.starts[start]
+    end = timed.latest[start.other_end]
     bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
     if low is not None and high is not None and end is not None and high - low <= NEAR and high < end <= high + NEAR:
         bars.append(Bar("infusion", high, end))
     label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), _route(admin))))
     label += f": {_when(low, high)}"
     if admin.max_minutes is not None:
-        label += f", over {'exactly ' if admin.exact_duration else ''}{_minutes(admin.max_minutes)}"
+        label += f", over {'exactly ' if admin.exact_duration else ''}{short_minutes(admin.max_minutes)}"
     if qualifier:
         label += f" ({qualifier})"
     return TimelineRow(label, tuple(bars), admin.role)
 
 
-def _observation_row(
-    compiled: Compiled, place: _Place, anchor: PointId, dose: _Dose, o: int, obs: ir.Observation
-) -> TimelineRow:
+def _observation_row(timed: TimedDay, place: _Place, dose: _Dose, o: int, obs: ir.Observation) -> TimelineRow:
     """Draw an observation from the infusion's end at its latest (the infusion taking its full time)."""
-    base = f"{place.prefix}.o{o}.a{dose.index}.d{dose.day}"
-    _, start = pair_bounds(compiled.network, anchor, PointId(base + ".start"))
-    _, end = pair_bounds(compiled.network, anchor, PointId(base + ".end"))
-    label = f"observation: {_minutes(obs.minutes)} after the end of {obs.medicine.display}"
+    point = place.prefix.observing(o, dose.index, dose.day)
+    start, end = timed.latest[point], timed.latest[point.other_end]
+    label = f"observation: {short_minutes(obs.minutes)} after the end of {obs.medicine.display}"
     return TimelineRow(label, (Bar("observation", start, end),), "observation")
 
 

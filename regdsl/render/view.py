@@ -16,10 +16,11 @@ from urllib.parse import quote
 
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
-from regdsl.compile.phases import END, START, STOP, PhaseId, cond_text
-from regdsl.compile.stn import DAY, PointId, day_of, dose_point
+from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text
+from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text, quantity_text
+from regdsl.model.wording import gap_text, minutes_text, relation_text, shift_text
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.prose import Block, parse_prose
 
@@ -39,7 +40,6 @@ __all__ = [
     "build_view",
     "day_runs",
     "days_text",
-    "minutes_text",
 ]
 
 # Characters left as they are in a link's address (RFC 3986 reserved and unreserved, and %).
@@ -267,38 +267,6 @@ def days_text(days: Iterable[int]) -> str:
     return ", ".join(day_runs(days))
 
 
-def minutes_text(minutes: int) -> str:
-    """Say a duration as the library does: ``15 minutes``, ``60 minutes``, ``3 hours``, ``1 day``."""
-    if minutes and minutes % DAY == 0:
-        days = minutes // DAY
-        return f"{days} day" if days == 1 else f"{days} days"
-    if minutes >= 120 and minutes % 60 == 0:
-        return f"{minutes // 60} hours"
-    return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
-
-
-def _relation_text(rel: ir.Relation, displays: dict[str, str]) -> str:
-    anchor = {"chemotherapy": "chemotherapy"}.get(rel.anchor_kind) or displays.get(rel.anchor, rel.anchor)
-    if rel.low is not None and rel.high is not None and rel.low != rel.high:
-        low, high = minutes_text(rel.low), minutes_text(rel.high)
-        if low.split(" ")[1:] == high.split(" ")[1:]:  # "30 to 60 minutes", not "30 minutes to 60 minutes"
-            low = low.split(" ")[0]
-        amount = f"{low} to {high} "
-    elif rel.high is not None:
-        amount = f"{minutes_text(rel.high)} "
-    elif rel.low:
-        amount = f"at least {minutes_text(rel.low)} "
-    else:
-        amount = ""
-    point = ""
-    if rel.direction == "before" and rel.point == "end":
-        point = "the end of "
-    elif rel.direction == "after" and rel.point == "start":
-        point = "the start of "
-    text = f"{amount}{rel.direction} {point}{anchor}"
-    return f"{text} ({rel.qualifier})" if rel.qualifier else text
-
-
 def _dose(admin: ir.Administration) -> str:
     text = dose_text(admin.dose, admin.cap)
     if admin.frequency is not None:
@@ -336,21 +304,24 @@ class _Builder:
 
     # cycles
 
+    def relation(self, rel: ir.Relation) -> str:
+        """Say a relation in the library's words, with its qualifier."""
+        text = relation_text(rel, self.displays, minutes_text)
+        return f"{text} ({rel.qualifier})" if rel.qualifier else text
+
     def window(self, prefix: PointId, index: int, day: int) -> tuple[int, int] | None:
         solved = self.compiled.windows
-        if solved is None:
+        window = solved.get(prefix.dose(index, day)) if solved is not None else None
+        if window is None:
             return None
-        point = dose_point(prefix, index, day)
-        if point not in solved.earliest:
-            return None
-        early, late = solved.of(point)
+        early, late = window
         return day_of(early), day_of(late)
 
     def timing(self, group: ir.CycleGroup, prefix: PointId, index: int, day: int) -> tuple[str, ...]:
         admin = group.administrations[index]
-        lines = [_relation_text(rel, self.displays) for rel in admin.relations]
+        lines = [self.relation(rel) for rel in admin.relations]
         if admin.shift_days:
-            lines.append(f"day {day} can move ± {admin.shift_days} days")
+            lines.append(f"day {day} can move {shift_text(admin.shift_days)}")
             window = self.window(prefix, index, day)
             if window is not None and window != (day - admin.shift_days, day + admin.shift_days):
                 lines.append(f"with the other timing rules, day {day} can move to day {window[0]} to {window[1]}")
@@ -358,7 +329,7 @@ class _Builder:
                 lines.append(f"feasible days: {window[0]} to {window[1]}")
         for gap in group.gaps:
             if gap.medicine == admin.medicine:
-                lines.append(f"at least {gap.days} days between doses of {gap.medicine.display}")
+                lines.append(f"{gap_text(gap.days)} of {gap.medicine.display}")
         for obs in group.observations:
             if obs.medicine == admin.medicine:
                 lines.append(f"observe for {minutes_text(obs.minutes)} after the end of the infusion")
@@ -367,7 +338,7 @@ class _Builder:
     def cycle_row(self, admin: ir.Administration) -> CycleRow:
         details: list[str] = []
         if admin.shift_days:
-            details.append(f"days {days_text(admin.days)} can move ± {admin.shift_days} days")
+            details.append(f"days {days_text(admin.days)} can move {shift_text(admin.shift_days)}")
         if admin.volume is not None:
             details.append(f"in {quantity_text(admin.volume)}")
         return CycleRow(
@@ -389,7 +360,7 @@ class _Builder:
         return f"exactly {text}" if admin.exact_duration else text
 
     def cycle(self, p: int, g: int, group: ir.CycleGroup) -> CycleView:
-        prefix = self.compiled.network.cycle_start(p, g, group.first)
+        prefix = PointId(p, g, group.first)
         anchor = f"p{p}-g{g}"
         facts = [f"Cycle length: {group.length_days} days"]
         if group.extend_to_days:
@@ -455,7 +426,7 @@ class _Builder:
             heading = f"Part {part.number}" + (f": {part.title}" if part.title else "")
         facts = []
         if part.start is not None:
-            facts.append("Start: " + (part.start.text or _relation_text(part.start.relation, self.displays)))
+            facts.append("Start: " + (part.start.text or self.relation(part.start.relation)))
         return PartView(
             anchor=f"part-{p}",
             heading=heading,
@@ -511,9 +482,9 @@ class _Builder:
             return ["stop treatment"]
         if node == END:
             return ["the regimen ends"]
-        if node.startswith("regimen:"):
-            return ["continue with ", self.context.link(node.removeprefix("regimen:"))]
-        return [self.compiled.phases.phase(PhaseId(node)).label]
+        if node.kind is PhaseKind.REGIMEN:
+            return ["continue with ", self.context.link(node.regimen)]
+        return [self.compiled.phases.phase(node).label]
 
     def decision(self, decision: ir.Decision) -> PlanLine:
         match decision.kind:

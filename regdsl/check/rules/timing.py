@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.compile.stn import DAY, PointId, duration
+from regdsl.compile.stn import PointKind, day_of
 from regdsl.diagnostics import Diagnostic, Label, Severity
-from regdsl.model import ir
+from regdsl.model.wording import duration, shift_text
 
 __all__ = ["shift_narrowed", "timing_conflict"]
 
@@ -74,46 +74,29 @@ def shift_narrowed(ctx: RuleContext) -> Iterator[Diagnostic]:
     one day either side), or a note that says which constraint limits it.
     """
     compiled = ctx.compiled
-    if compiled.windows is None:
+    solved = compiled.windows
+    if solved is None:
         return
     reported: set[tuple[str, int, int]] = set()
-    groups: dict[tuple[str, str], ir.CycleGroup | None] = {}  # each cycle's group, looked up once
-    for node in compiled.network.nodes:
-        parts = node.split(".")
-        if len(parts) != 5 or parts[4] != "start" or not parts[2].startswith("a"):
+    for point, (early, late) in solved.items():
+        if point.kind is not PointKind.DOSE or point.end:
             continue
-        index, day = int(parts[2][1:]), int(parts[3][1:])
-        cycle = (parts[0], parts[1])
-        if cycle not in groups:
-            groups[cycle] = _group_of(ctx, *cycle)
-        group = groups[cycle]
-        if group is None or index >= len(group.administrations):
-            continue
-        admin = group.administrations[index]
-        shift = admin.shift_days or 0
+        admin = ctx.regimen.parts[point.part - 1].cycles[point.group].administrations[point.line]
+        shift, day = admin.shift_days or 0, point.day
         key = (admin.span.path, admin.span.start, day)
         if not shift or key in reported:
             continue
-        early, late = compiled.windows.of(PointId(node))
-        first_day, last_day = early // DAY + 1, late // DAY + 1
+        first_day, last_day = day_of(early), day_of(late)
         if first_day > day - shift or last_day < day + shift:
             reported.add(key)
             yield shift_narrowed.finding(
                 admin.span,
                 f"the day {day} dose of {admin.medicine.display} can move only to days {first_day} to {last_day}, "
-                f"not {day - shift} to {day + shift} as written (± {shift} days)",
-                label=f"day {day} ± {shift} days",
+                f"not {day - shift} to {day + shift} as written ({shift_text(shift)})",
+                label=f"day {day} {shift_text(shift)}",
                 help="state the window that can really be used, or the constraint that limits it",
                 notes=(
                     "other timing constraints of this regimen, such as a minimum gap between doses, rule out "
                     "the other days",
                 ),
             )
-
-
-def _group_of(ctx: RuleContext, part: str, cycle: str) -> ir.CycleGroup | None:
-    p, number = int(part[1:]), int(cycle[1:])
-    parts = ctx.regimen.parts
-    if not 1 <= p <= len(parts):
-        return None
-    return next((g for g in parts[p - 1].cycles if g.covers(number)), None)

@@ -1,0 +1,115 @@
+"""The dose days that pages draw as day timelines, solved: each day's anchor and the bounds around it.
+
+For the first cycle of each cycle group, a day is timed on its own when a relation times a
+dose to a dose of that day (a premedication, to a medicine or to chemotherapy), when a dose
+of that day is observed after, or when an anti-cancer dose of that day has a stated
+duration. Its anchor (the zero of its timeline) is the day's chemotherapy when a relation is
+timed to it, else the first dose of a medicine a relation names, else the first anti-cancer
+dose, else the day's first dose. What a timeline draws is solved here (``stn.bounds_from``),
+once, and a page only reads it: when each dose of the day and each dose timed to it (which
+may fall on the day before or after) may start, and how late each of those doses and the
+day's observations may end, all from the anchor's start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from regdsl.compile.stn import Anchoring, Bounds, PointId, PointKind, TimingNetwork, bounds_from
+from regdsl.model import ir
+
+__all__ = ["TimedDay", "timed_days"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimedDay:
+    """A dose day timed on its own: its anchor, the relations timed to its doses, and what its timeline draws.
+
+    ``starts`` holds ``(lower, upper)`` of ``start - anchor`` in minutes (None: unbounded) for
+    each dose of the day and each dose timed to it; ``latest`` holds the greatest ``point -
+    anchor`` for the end of each of those doses and the start and end of the day's observations.
+    """
+
+    day: int
+    anchor: PointId
+    timed: tuple[Anchoring, ...]
+    starts: Mapping[PointId, Bounds]
+    latest: Mapping[PointId, int | None]
+
+
+def timed_days(regimen: ir.Regimen, net: TimingNetwork) -> dict[PointId, tuple[TimedDay, ...]]:
+    """Return the timed days of each cycle group's first cycle, by its cycle start, in day order.
+
+    The network must be consistent (``find_conflict`` found no conflict).
+    """
+    by_cycle: dict[PointId, list[Anchoring]] = {}
+    for anchoring in net.anchorings:
+        by_cycle.setdefault(anchoring.dose.cycle_start, []).append(anchoring)
+    found: dict[PointId, tuple[TimedDay, ...]] = {}
+    for p, part in enumerate(regimen.parts, start=1):
+        for g, group in enumerate(part.cycles):
+            cycle = PointId(p, g, group.first)
+            if cycle in net.index:
+                found[cycle] = _days(net, cycle, group, by_cycle.get(cycle, []))
+    return found
+
+
+def _days(
+    net: TimingNetwork, cycle: PointId, group: ir.CycleGroup, anchorings: list[Anchoring]
+) -> tuple[TimedDay, ...]:
+    admins = group.administrations
+    by_day: dict[int, list[int]] = {}  # each day's administration lines (not as needed), in order
+    for i, admin in enumerate(admins):
+        if not admin.prn:
+            for day in admin.days:
+                by_day.setdefault(day, []).append(i)
+    timed: dict[int, list[Anchoring]] = {}
+    for anchoring in anchorings:
+        timed.setdefault(anchoring.anchor.day, []).append(anchoring)
+    observed = [o.medicine for o in group.observations]
+    days = set(timed)
+    for day, lines in by_day.items():
+        if any(admins[i].medicine in observed or _infused(admins[i]) for i in lines):
+            days.add(day)
+    return tuple(_day(net, cycle, group, by_day, day, timed.get(day, [])) for day in sorted(days))
+
+
+def _infused(admin: ir.Administration) -> bool:
+    return admin.role == "anticancer" and admin.max_minutes is not None
+
+
+def _day(
+    net: TimingNetwork,
+    cycle: PointId,
+    group: ir.CycleGroup,
+    by_day: dict[int, list[int]],
+    day: int,
+    timed: list[Anchoring],
+) -> TimedDay:
+    admins = group.administrations
+    todays = by_day[day]
+    if any(a.anchor.kind is PointKind.CHEMOTHERAPY for a in timed):
+        anchor = cycle.chemotherapy(day)
+    else:
+        named = {a.relation.anchor for a in timed}
+        main = next(
+            (i for i in todays if admins[i].medicine.name in named),
+            next((i for i in todays if admins[i].role == "anticancer"), todays[0]),
+        )
+        anchor = cycle.dose(main, day)
+    doses = [cycle.dose(i, day) for i in todays]
+    doses += [a.dose for a in timed if a.dose.day != day]
+    ends = [dose.other_end for dose in doses]
+    for o, obs in enumerate(group.observations):
+        for i in todays:
+            if admins[i].medicine == obs.medicine:
+                ends += [cycle.observing(o, i, day), cycle.observing(o, i, day, end=True)]
+    starts = bounds_from(net, anchor, doses)
+    return TimedDay(
+        day=day,
+        anchor=anchor,
+        timed=tuple(timed),
+        starts=starts,
+        latest={point: upper for point, (_lower, upper) in bounds_from(net, anchor, ends, lower=False).items()},
+    )
