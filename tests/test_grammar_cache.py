@@ -223,3 +223,11 @@ def test_a_fifo_at_the_cache_file_is_not_opened(cache_home: Path, tmp_path: Path
     env.pop("REGDSL_CACHE_DIR", None)
     done = subprocess.run([sys.executable, "-c", code], env=env, timeout=120, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_folder_at_the_cache_file_only_means_no_cache(cache_home: Path) -> None:
+    cached = _warm(cache_home)
+    cached.unlink()
+    cached.mkdir()
+    _parses()
+    assert cached.is_dir()  # neither read nor removed
