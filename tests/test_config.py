@@ -440,3 +440,10 @@ def test_a_configuration_every_user_may_write_is_refused(tmp_path: Path, capsys:
     (folder / "regdsl.toml").chmod(0o666)
     assert main(["check", "--config", str(folder / "regdsl.toml"), str(folder)], out=io.StringIO()) == 2
     assert "this regdsl.toml is writable by every user" in capsys.readouterr().err
+
+
+def test_a_root_too_long_for_the_file_system_is_located(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text(f'root = "{"a/" * 3000}"\n')
+    code, found = _check(str(folder))
+    assert (code, [(d["code"], d["line"]) for d in found]) == (2, [("CFG007", 1)])

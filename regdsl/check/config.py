@@ -364,7 +364,7 @@ class _Reader:
                 "give a folder inside the one that holds this file, or move the configuration to the library's folder",
             )
             return None
-        if root is None or not root.is_dir():
+        if root is None or not _is_folder(root):
             self.report(
                 c.CONFIG_BAD_ROOT,
                 where,
@@ -374,6 +374,13 @@ class _Reader:
             )
             return None
         return root
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system
+        return False
 
 
 def load_config(path: Path) -> LoadedConfig:

@@ -482,9 +482,20 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if out is None:
             _discard_stdout()
         return _usage_error(f"cannot write the output: {err}")
-    except Exception as err:  # a bug in regdsl: shown as a diagnostic, not a traceback
-        if args.debug:
-            traceback.print_exc()
-        print(f"error[INT001]: internal error: {type(err).__name__}: {visible(str(err))}", file=sys.stderr)
-        print(" = help: this is a bug in regdsl; run again with --debug and report it", file=sys.stderr)
-        return EXIT_INTERNAL
+    except OSError as err:
+        if err.filename is None:
+            return _internal(err, debug=args.debug)
+        # A path the system refuses wherever it is used (a name too long for the file system,
+        # a permission): a path problem, named, as the checks of each path name the others.
+        return _usage_error(f"{os.fsdecode(err.filename)}: {err.strerror or err}")
+    except Exception as err:
+        return _internal(err, debug=args.debug)
+
+
+def _internal(err: Exception, *, debug: bool) -> int:
+    """Show a bug in regdsl as a diagnostic, not a traceback (unless ``debug``)."""
+    if debug:
+        traceback.print_exc()
+    print(f"error[INT001]: internal error: {type(err).__name__}: {visible(str(err))}", file=sys.stderr)
+    print(" = help: this is a bug in regdsl; run again with --debug and report it", file=sys.stderr)
+    return EXIT_INTERNAL
