@@ -212,8 +212,9 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
 
 
 def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.check.config import find_config
     from regdsl.render.env import TemplateProblem
-    from regdsl.render.output import SiteError, replace_file
+    from regdsl.render.output import SiteError, check_page, replace_file
     from regdsl.render.site import render_page
 
     usage: tuple[type[Exception], ...] = (TemplateProblem, *_usage_errors())
@@ -226,9 +227,8 @@ def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
     if target is not None and target.is_dir():
         return _usage_error(f"{target}: is a folder; name the file to write the page to")
     try:
-        result, page = render_page(
-            source, args.to, strict=args.strict, templates=_templates(args), **_check_options(args)
-        )
+        options, templates = _check_options(args), _templates(args)
+        result, page = render_page(source, args.to, strict=args.strict, templates=templates, **options)
     except usage as err:
         return _usage_error(err)
     code = _report(args, result, sys.stderr)  # stdout is the page's
@@ -239,7 +239,14 @@ def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
     if target is None:
         out.write(page)
         return EXIT_OK
+    config = options["config_file"] or find_config(source)
+    kept = [
+        *(("a file the render read", Path(path)) for path in result.sources),
+        *([("the configuration file", config)] if config else []),
+        *([("the templates", templates)] if templates else []),
+    ]
     try:
+        check_page(target, kept)
         replace_file(target, page.encode("utf-8"))
     except SiteError as err:
         return _usage_error(err)
