@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -66,16 +67,22 @@ class _OutputFailed(Exception):
 class _Guarded:
     """A stream whose failed writes raise ``_OutputFailed``, told apart from every other ``OSError``."""
 
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream  # None: the descriptor is closed (``>&-``), so Python has no stream
 
     def write(self, text: str, /) -> int:
         """Write ``text`` to the stream."""
-        return self._guarded(self.stream.write, text)
+        return self._guarded(self._open().write, text)
 
     def flush(self) -> None:
         """Flush the stream."""
-        self._guarded(self.stream.flush)
+        if self.stream is not None:
+            self._guarded(self.stream.flush)
+
+    def _open(self) -> TextIO:
+        if self.stream is None:
+            raise _OutputFailed(os.strerror(errno.EBADF))
+        return self.stream
 
     @staticmethod
     def _guarded(call: Callable[..., _T], *args: str) -> _T:
@@ -87,6 +94,8 @@ class _Guarded:
 
 def _discard_stdout() -> None:
     """Send what standard output still holds to the null device, so that exiting does not fail on it."""
+    if sys.stdout is None:
+        return
     with contextlib.suppress(OSError, ValueError):
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
@@ -474,7 +483,9 @@ def _terminated_as_interrupted() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; return the exit code (128 and the signal's number if interrupted)."""
-    stream = _Guarded(out or sys.stdout)
+    if sys.stderr is None:  # closed (``2>&-``): print would write to standard output instead, into the output
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - open while the process lives
+    stream = _Guarded(out if out is not None else sys.stdout)
     parser = _build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace, _Output], int] = args.run
