@@ -486,6 +486,23 @@ def test_a_closed_standard_error_leaves_standard_output_to_the_command(args: tup
         assert proc.stdout.startswith("<!DOCTYPE html>")
 
 
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("check", "no-such-file.reg"), EXIT_USAGE),  # its message cannot be written
+        (("render", str(REGIMENS / f"{_GYN}.reg"), "--to", "html"), EXIT_USAGE),  # nor its summary
+        (("check", str(REGIMENS / f"{_GYN}.reg")), EXIT_OK),  # (writes nothing there)
+    ],
+    ids=["check-missing", "render", "check"],
+)
+def test_a_full_standard_error_is_a_path_error(args: tuple[str, ...], code: int) -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "regdsl", *args], stdout=subprocess.PIPE, stderr=full, check=False, timeout=120
+        )
+    assert proc.returncode == code  # never 1, which says the sources hold errors
+
+
 def test_render_into_a_folder_is_a_path_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     seed = str(REGIMENS / f"{_GYN}.reg")
     assert main(["render", seed, "--to", "md", "-o", str(tmp_path)], out=io.StringIO()) == EXIT_USAGE

@@ -92,13 +92,13 @@ class _Guarded:
             raise _OutputFailed(err.strerror or str(err)) from err
 
 
-def _discard_stdout() -> None:
-    """Send what standard output still holds to the null device, so that exiting does not fail on it."""
-    if sys.stdout is None:
+def _discard(stream: TextIO | None) -> None:
+    """Send what ``stream`` still holds to the null device, so that exiting does not fail on it."""
+    if stream is None:
         return
     with contextlib.suppress(OSError, ValueError):
         null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
+        os.dup2(null, stream.fileno())
         os.close(null)
 
 
@@ -483,6 +483,14 @@ def _terminated_as_interrupted() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; return the exit code (128 and the signal's number if interrupted)."""
+    try:
+        return _main(argv, out)
+    except OSError:  # standard error itself cannot be written (2>/dev/full): nothing more can be said
+        _discard(sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     if sys.stderr is None:  # closed (``2>&-``): print would write to standard output instead, into the output
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - open while the process lives
     stream = _Guarded(out if out is not None else sys.stdout)
@@ -498,7 +506,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 128 + (signal.SIGTERM if isinstance(err, _Terminated) else signal.SIGINT)
     except _OutputFailed as err:
         if out is None:
-            _discard_stdout()
+            _discard(sys.stdout)
         return _usage_error(f"cannot write the output: {err}")
     except OSError as err:
         if err.filename is None:
