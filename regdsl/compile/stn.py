@@ -314,7 +314,7 @@ class _Builder:
             self.net.constrain(before, start, Constraint(length, None, group.span, "the next part starts after"))
 
     def _cycle(self, start: PointId, number: int, group: ir.CycleGroup) -> None:
-        points: dict[tuple[int, int], tuple[PointId, PointId]] = {}
+        doses = _CycleDoses(group)
         prefix = str(start)
         for i, admin in enumerate(group.administrations):
             if admin.prn:
@@ -329,45 +329,32 @@ class _Builder:
                 else:
                     what = "taken at once" if high == 0 else "an infusion within the day"
                 self.net.constrain(s, e, Constraint(low, high, admin.span, what))
-                points[(i, day)] = (s, e)
+                doses.add(i, day, (s, e))
                 self.open_ends.append((e, admin.span))
-        anchored = self._relations(prefix, start, group, points)
-        for (i, day), (s, _e) in points.items():
+        anchored = self._relations(prefix, start, group, doses)
+        for (i, day), (s, _e) in doses.points.items():
             if (i, day) in anchored:
                 continue  # a premedication moves with its anchor, whatever calendar day that is
             admin = group.administrations[i]
             shift = admin.shift_days or 0
             what = f"day {day}" + (f" ± {_fmt_days(shift)}" if shift else "")
             self.net.constrain(start, s, Constraint((day - 1 - shift) * DAY, (day + shift) * DAY - 1, admin.span, what))
-        self._observations(prefix, start, group, points)
-        self._gaps(group, points)
-
-    def _anchor_points(
-        self, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]], name: str, day: int
-    ) -> tuple[PointId, PointId] | None:
-        for i, admin in enumerate(group.administrations):
-            if admin.medicine.name == name and (i, day) in points:
-                return points[(i, day)]
-        return None
+        self._observations(prefix, start, group, doses)
+        self._gaps(group, doses)
 
     def _chemo(
-        self,
-        prefix: str,
-        start: PointId,
-        group: ir.CycleGroup,
-        points: dict[tuple[int, int], tuple[PointId, PointId]],
-        day: int,
+        self, prefix: str, start: PointId, group: ir.CycleGroup, doses: _CycleDoses, day: int
     ) -> tuple[PointId, PointId] | None:
-        ends = [
-            (i, points[(i, day)])
-            for i, a in enumerate(group.administrations)
-            if a.role == "anticancer" and (i, day) in points
-        ]
-        if not ends:
-            return None
-        s = self.net.add_point(PointId(f"{prefix}.d{day}.chemo.start"), start, f"chemotherapy on day {day}")
-        e = self.net.add_point(PointId(f"{prefix}.d{day}.chemo.end"), start, f"the end of chemotherapy on day {day}")
-        if (s, ends[0][1][0]) not in self.net.pairs:
+        """Return the points of the day's chemotherapy (its first anti-cancer start, its last end), made once."""
+        if day in doses.chemo:
+            return doses.chemo[day]
+        ends = doses.anticancer.get(day)
+        made = None
+        if ends:
+            s = self.net.add_point(PointId(f"{prefix}.d{day}.chemo.start"), start, f"chemotherapy on day {day}")
+            e = self.net.add_point(
+                PointId(f"{prefix}.d{day}.chemo.end"), start, f"the end of chemotherapy on day {day}"
+            )
             span = group.administrations[ends[0][0]].span
             self.net.constrain(s, ends[0][1][0], Constraint(0, 0, span, "the first anti-cancer medicine"))
             self.net.constrain(ends[-1][1][1], e, Constraint(0, 0, span, "the last anti-cancer medicine"))
@@ -375,13 +362,14 @@ class _Builder:
                 span = group.administrations[i].span
                 self.net.constrain(s, a_s, Constraint(0, None, span, "starts with chemotherapy"))
                 self.net.constrain(a_e, e, Constraint(0, None, span, "ends with chemotherapy"))
-        return s, e
+            made = (s, e)
+        doses.chemo[day] = made
+        return made
 
-    def _relations(
-        self, prefix: str, start: PointId, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]]
-    ) -> set[tuple[int, int]]:
+    def _relations(self, prefix: str, start: PointId, group: ir.CycleGroup, doses: _CycleDoses) -> set[tuple[int, int]]:
         """Add every relation's edges; return the doses that a bounded relation places."""
         anchored: set[tuple[int, int]] = set()
+        points = doses.points
         for i, admin in enumerate(group.administrations):
             for rel in admin.relations:
                 if rel.anchor_kind == "event":
@@ -393,9 +381,9 @@ class _Builder:
                     anchor = None
                     for anchor_day in (day, day + step):
                         anchor = (
-                            self._chemo(prefix, start, group, points, anchor_day)
+                            self._chemo(prefix, start, group, doses, anchor_day)
                             if rel.anchor_kind == "chemotherapy"
-                            else self._anchor_points(group, points, rel.anchor, anchor_day)
+                            else doses.first.get((rel.anchor, anchor_day))
                         )
                         if anchor is not None:
                             break
@@ -412,13 +400,9 @@ class _Builder:
                         anchored.add((i, day))
         return anchored
 
-    def _observations(
-        self, prefix: str, start: PointId, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]]
-    ) -> None:
+    def _observations(self, prefix: str, start: PointId, group: ir.CycleGroup, doses: _CycleDoses) -> None:
         for o, obs in enumerate(group.observations):
-            for (i, day), (_s, e) in points.items():
-                if group.administrations[i].medicine != obs.medicine:
-                    continue
+            for (i, day), (_s, e) in doses.of.get(obs.medicine, ()):
                 base = f"{prefix}.o{o}.a{i}.d{day}"
                 label = f"the observation after {obs.medicine.display} on day {day}"
                 os_ = self.net.add_point(PointId(base + ".start"), start, label)
@@ -428,24 +412,45 @@ class _Builder:
                     os_, oe, Constraint(obs.minutes, obs.minutes, obs.span, f"observe {obs.minutes} min")
                 )
 
-    def _doses(
-        self, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]], medicine: Medicine
-    ) -> list[PointId]:
-        keyed = sorted((day, i) for (i, day) in points if group.administrations[i].medicine == medicine)
-        return [points[(i, day)][0] for day, i in keyed]
-
-    def _gaps(self, group: ir.CycleGroup, points: dict[tuple[int, int], tuple[PointId, PointId]]) -> None:
+    def _gaps(self, group: ir.CycleGroup, doses: _CycleDoses) -> None:
         """Consecutive doses within the cycle, and from the previous cycle's last dose, keep their gap."""
-        doses: dict[str, list[PointId]] = {}
+        last: dict[str, list[PointId]] = {}
         for gap in group.gaps:
-            starts = self._doses(group, points, gap.medicine)
-            doses[gap.medicine.name] = starts
+            keyed = sorted((day, i, s) for (i, day), (s, _e) in doses.of.get(gap.medicine, ()))
+            starts = [s for _day, _i, s in keyed]
+            last[gap.medicine.name] = starts
             constraint = Constraint(gap.days * DAY, None, gap.span, f"at least {_fmt_days(gap.days)} between doses")
             before = self.last_doses.get(gap.medicine.name)
             chain = ([before[-1]] if before else []) + starts
             for a, b in itertools.pairwise(chain):
                 self.net.constrain(a, b, constraint)
-        self.last_doses = doses
+        self.last_doses = last
+
+
+class _CycleDoses:
+    """The start and end points of one cycle's doses, found by line and day, by medicine and day, and by medicine.
+
+    Each is found in constant time (a relation's anchor, an observation's or a gap's doses),
+    never by going through every line of the cycle.
+    """
+
+    def __init__(self, group: ir.CycleGroup) -> None:
+        self.group = group
+        self.points: dict[tuple[int, int], tuple[PointId, PointId]] = {}
+        # The first line of a medicine on a day: what a relation to it is timed from.
+        self.first: dict[tuple[str, int], tuple[PointId, PointId]] = {}
+        self.anticancer: dict[int, list[tuple[int, tuple[PointId, PointId]]]] = {}
+        self.of: dict[Medicine, list[tuple[tuple[int, int], tuple[PointId, PointId]]]] = {}
+        self.chemo: dict[int, tuple[PointId, PointId] | None] = {}
+
+    def add(self, i: int, day: int, pair: tuple[PointId, PointId]) -> None:
+        """Add the dose of line ``i`` on ``day`` (lines in order)."""
+        admin = self.group.administrations[i]
+        self.points[(i, day)] = pair
+        self.first.setdefault((admin.medicine.name, day), pair)
+        if admin.role == "anticancer":
+            self.anticancer.setdefault(day, []).append((i, pair))
+        self.of.setdefault(admin.medicine, []).append(((i, day), pair))
 
 
 def _relation_text(rel: ir.Relation, anchor: str) -> str:

@@ -24,6 +24,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.compile.stn import DAY, PointId, day_of, dose_point, duration, pair_bounds
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
+from regdsl.model.medicines import Medicine
 from regdsl.render.view import day_runs
 
 __all__ = [
@@ -563,45 +564,47 @@ def timelines(compiled: Compiled, group: ir.CycleGroup, *, cycle: int, ident: st
         if place.start(i, day) in index
     ]
     by_day: dict[int, list[_Dose]] = {}
+    given: dict[int, set[str]] = {}  # the medicines given each day, by name
+    chemotherapy: set[int] = set()  # the days of anti-cancer doses
     for dose in doses:
         by_day.setdefault(dose.day, []).append(dose)
+        given.setdefault(dose.day, set()).add(dose.admin.medicine.name)
+        if dose.admin.role == "anticancer":
+            chemotherapy.add(dose.day)
     anchored: dict[int, list[tuple[_Dose, ir.Relation]]] = {}
     for dose in doses:
         for rel in dose.admin.relations:
-            day = _anchor_day(by_day, rel, dose.day)
+            day = _anchor_day(given, chemotherapy, rel, dose.day)
             if day is not None:
                 anchored.setdefault(day, []).append((dose, rel))
-    observed = {d.day for d in doses if any(o.medicine == d.admin.medicine for o in group.observations)}
+    watched: dict[Medicine, list[tuple[int, ir.Observation]]] = {}
+    for o, obs in enumerate(group.observations):
+        watched.setdefault(obs.medicine, []).append((o, obs))
+    observed = {d.day for d in doses if d.admin.medicine in watched}
     timed = {d.day for d in doses if d.admin.role == "anticancer" and d.admin.max_minutes is not None}
     shown: dict[_Day, list[int]] = {}
     for day in sorted(set(anchored) | observed | timed):
-        view = _day(compiled, group, place, by_day, day, anchored.get(day, []))
+        view = _day(compiled, place, by_day, watched, day, anchored.get(day, []))
         shown.setdefault(view, []).append(day)
     return tuple(_timeline(view, days, place, cycle, ident) for view, days in shown.items())
 
 
-def _anchor_day(by_day: dict[int, list[_Dose]], rel: ir.Relation, day: int) -> int | None:
+def _anchor_day(given: dict[int, set[str]], chemotherapy: set[int], rel: ir.Relation, day: int) -> int | None:
     """Return the day of the dose ``rel`` anchors to, as the timing network finds it (that day, or next to it)."""
     if rel.anchor_kind == "event":
         return None
     step = 1 if rel.direction == "before" else -1
     for anchor_day in (day, day + step):
-        if any(_is_anchor(dose, rel) for dose in by_day.get(anchor_day, ())):
+        if anchor_day in chemotherapy if rel.anchor_kind == "chemotherapy" else rel.anchor in given.get(anchor_day, ()):
             return anchor_day
     return None
 
 
-def _is_anchor(dose: _Dose, rel: ir.Relation) -> bool:
-    if rel.anchor_kind == "chemotherapy":
-        return dose.admin.role == "anticancer"
-    return dose.admin.medicine.name == rel.anchor
-
-
 def _day(
     compiled: Compiled,
-    group: ir.CycleGroup,
     place: _Place,
     by_day: dict[int, list[_Dose]],
+    watched: dict[Medicine, list[tuple[int, ir.Observation]]],
     day: int,
     anchored: list[tuple[_Dose, ir.Relation]],
 ) -> _Day:
@@ -609,10 +612,10 @@ def _day(
     todays = by_day[day]
     doses = [d for near in (day - 1, day, day + 1) for d in by_day.get(near, ())]  # premedications: a day either side
     premeds = {(d.index, d.day) for d, _ in anchored}
+    named = {rel.anchor for _, rel in anchored}
     if any(rel.anchor_kind == "chemotherapy" for _, rel in anchored):
         anchor, anchor_text = PointId(f"{place.prefix}.d{day}.chemo.start"), "chemotherapy"
     else:
-        named = {rel.anchor for _, rel in anchored}
         main = next(
             (d for d in todays if d.admin.medicine.name in named),
             next((d for d in todays if d.admin.role == "anticancer"), todays[0]),
@@ -627,7 +630,7 @@ def _day(
             and (
                 d.admin.role == "anticancer"
                 or place.start(d.index, day) == anchor
-                or any(d.admin.medicine.name == rel.anchor for _, rel in anchored)
+                or d.admin.medicine.name in named
                 or (d.admin.max_minutes is not None and _route(d.admin) != "oral")
             )
         )
@@ -636,9 +639,11 @@ def _day(
     qualifiers = {(d.index, d.day): rel.qualifier for d, rel in anchored if rel.qualifier}
     for dose in sorted(shown, key=lambda d: (d.day, d.index)):
         rows.append(_dose_row(compiled, place, anchor, dose, qualifiers.get((dose.index, dose.day))))
-        for o, obs in enumerate(group.observations):
-            if obs.medicine == dose.admin.medicine and dose.day == day:
-                rows.append(_observation_row(compiled, place, anchor, dose, o, obs))
+        if dose.day == day:
+            rows.extend(
+                _observation_row(compiled, place, anchor, dose, o, obs)
+                for o, obs in watched.get(dose.admin.medicine, ())
+            )
     return _Day(anchor_text, tuple(rows))
 
 

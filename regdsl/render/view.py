@@ -20,6 +20,7 @@ from regdsl.compile.phases import END, START, STOP, PhaseId, cond_text
 from regdsl.compile.stn import DAY, PointId, day_of, dose_point
 from regdsl.model import ir
 from regdsl.model.doses import dose_text, quantity_text
+from regdsl.model.medicines import Medicine
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.prose import Block, parse_prose
 
@@ -308,6 +309,18 @@ def _dose(admin: ir.Administration) -> str:
     return text
 
 
+def _followed(group: ir.CycleGroup) -> dict[Medicine, list[str]]:
+    """Word each medicine's minimum gaps and observations in ``group``, once for all its lines and days."""
+    found: dict[Medicine, list[str]] = {}
+    for gap in group.gaps:
+        found.setdefault(gap.medicine, []).append(f"at least {gap.days} days between doses of {gap.medicine.display}")
+    for obs in group.observations:
+        found.setdefault(obs.medicine, []).append(
+            f"observe for {minutes_text(obs.minutes)} after the end of the infusion"
+        )
+    return found
+
+
 class _Builder:
     def __init__(self, compiled: Compiled, context: RenderContext) -> None:
         self.compiled = compiled
@@ -346,7 +359,10 @@ class _Builder:
         early, late = solved.of(point)
         return day_of(early), day_of(late)
 
-    def timing(self, group: ir.CycleGroup, prefix: PointId, index: int, day: int) -> tuple[str, ...]:
+    def timing(
+        self, group: ir.CycleGroup, prefix: PointId, index: int, day: int, followed: dict[Medicine, list[str]]
+    ) -> tuple[str, ...]:
+        """Word the timing of line ``index`` on ``day``; ``followed`` is ``_followed(group)``."""
         admin = group.administrations[index]
         lines = [_relation_text(rel, self.displays) for rel in admin.relations]
         if admin.shift_days:
@@ -356,12 +372,7 @@ class _Builder:
                 lines.append(f"with the other timing rules, day {day} can move to day {window[0]} to {window[1]}")
             elif window is not None:
                 lines.append(f"feasible days: {window[0]} to {window[1]}")
-        for gap in group.gaps:
-            if gap.medicine == admin.medicine:
-                lines.append(f"at least {gap.days} days between doses of {gap.medicine.display}")
-        for obs in group.observations:
-            if obs.medicine == admin.medicine:
-                lines.append(f"observe for {minutes_text(obs.minutes)} after the end of the infusion")
+        lines.extend(followed.get(admin.medicine, ()))
         return tuple(lines)
 
     def cycle_row(self, admin: ir.Administration) -> CycleRow:
@@ -401,6 +412,7 @@ class _Builder:
         if group.same_as is not None:
             facts.append(f"As cycle {group.same_as}, with the differences shown")
         days: dict[int, list[DayRow]] = {}
+        followed = _followed(group)
         for i, admin in enumerate(group.administrations):
             # What does not change from day to day is worded once per line.
             medicine, marks, dose = admin.medicine.display, self.marks(admin), _dose(admin)
@@ -415,7 +427,7 @@ class _Builder:
                         route=route,
                         max_duration=duration,
                         role=admin.role,
-                        timing=self.timing(group, prefix, i, day),
+                        timing=self.timing(group, prefix, i, day, followed),
                         instructions=instructions,
                     )
                 )
