@@ -50,6 +50,9 @@ _RESERVED_ID = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.IGNORECASE)
 # Words that start a line inside a cycle: a misspelt one is read as a medicine's name.
 _LINE_KEYWORDS = ("observe", "note", "title", "same", "use", "without")
 _TRAILING_ZERO = re.compile(r"\.\d*0$|\.$")
+# The lines of an ambiguous anchor labelled in its finding (TIM007): one finding per relation
+# labelling every line would be quadratic in a day of many lines.
+_CANDIDATES_SHOWN = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -961,13 +964,18 @@ class _Lowerer:
             anchor_day = day if (rel.anchor, day) in lines else day + step
             candidates = lines.get((rel.anchor, anchor_day), [])
             if len(candidates) > 1:
+                shown = candidates[:_CANDIDATES_SHOWN]
+                more = len(candidates) - len(shown)
                 self.sink.report(
                     c.AMBIGUOUS_ANCHOR,
                     rel.span,
                     f"{label} is given on {len(candidates)} lines on day {anchor_day}: "
                     "this relation does not say which one it is timed from",
                     label="which dose?",
-                    secondary=tuple(Label(a.span, f"{label} on day {anchor_day}") for a in candidates),
+                    secondary=tuple(Label(a.span, f"{label} on day {anchor_day}") for a in shown),
+                    notes=(f"{more:,} more line{'s give' if more > 1 else ' gives'} {label} on day {anchor_day}",)
+                    if more
+                    else (),
                     help="time this line from something given once that day, such as another medicine or "
                     "`chemotherapy`",
                 )
