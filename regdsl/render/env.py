@@ -35,7 +35,6 @@ from regdsl.source import visible
 __all__ = [
     "TemplateProblem",
     "environment",
-    "md_cell",
     "md_code",
     "md_lines",
     "md_prose",
@@ -54,8 +53,17 @@ _MD_TICKS = re.compile(r"`+")
 
 
 def md_text(text: object) -> str:
+    """Escape a field (a name, a title, a table cell) for Markdown, on one line: see ``_md_escaped``.
+
+    A field is one line of its page (a heading, a list item, a cell), so a line break in it is
+    written ``<br>``: it never ends the heading or the item and starts a line of its own.
+    """
+    return "<br>".join(_md_escaped(line) for line in str(text).splitlines())
+
+
+def _md_escaped(text: str) -> str:
     """Escape text for Markdown: markup characters are backslashed, HTML is made inert."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", str(text))
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
     escaped = _MD_ENTITY.sub("&amp;", escaped).replace("<", "&lt;")
     return _MD_LINE_START.sub(_escape_line_start, escaped)
 
@@ -92,14 +100,9 @@ def md_lines(markdown: str) -> str:
     return "<br>".join(markdown.splitlines())
 
 
-def md_cell(text: object) -> str:
-    """Escape text for a Markdown table cell: as ``md_text``, and line breaks become ``<br>``."""
-    return "<br>".join(md_text(line) for line in str(text).splitlines())
-
-
 def _md_runs(runs: tuple[Run, ...]) -> str:
     marks = {"plain": "", "em": "*", "strong": "**"}
-    return "".join(f"{marks[r.style]}{md_text(r.text)}{marks[r.style]}" for r in runs)
+    return "".join(f"{marks[r.style]}{_md_escaped(r.text)}{marks[r.style]}" for r in runs)
 
 
 def _md_items(items: tuple[Item, ...], depth: int) -> list[str]:
@@ -240,7 +243,7 @@ def environment(kind: Literal["html", "md"], templates: Path | None = None) -> I
         lstrip_blocks=True,
     )
     env.filters["md"] = md_text
-    env.filters["md_cell"] = md_cell
+    env.filters["md_cell"] = md_text  # (a table cell is a field like any other: one line)
     env.filters["md_code"] = md_code
     env.filters["md_prose"] = md_prose
     env.filters["md_lines"] = md_lines
