@@ -226,8 +226,8 @@ def _prose(size: int) -> dict[str, str]:
 
 
 def _medicines(size: int, name: str, line: Callable[[int], str], tail: str = "") -> dict[str, str]:
-    """Make a regimen of ``line(i)`` (medicines m0, m1...) up to ``size`` bytes, and a library.reg defining them."""
-    regimen = _file(name, _repeat(size, "cycle 1: 21 days\n", line, tail))
+    """Make a regimen of ``line(i)`` (medicines m0, m1...) and a library.reg defining them, in ``size`` bytes."""
+    regimen = _file(name, _repeat(size // 2, "cycle 1: 21 days\n", line, tail))
     count = regimen[f"{name}.reg"].count("\n  m")
     medicines = "".join(f'medicine "m{i}"\n  supportive\n\n' for i in range(count + 1))
     return {**regimen, "library.reg": 'library "BOUNDED"\n\n' + medicines}
