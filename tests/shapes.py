@@ -225,6 +225,52 @@ def _prose(size: int) -> dict[str, str]:
     )
 
 
+def _medicines(size: int, name: str, line: Callable[[int], str], tail: str = "") -> dict[str, str]:
+    """Make a regimen of ``line(i)`` (medicines m0, m1...) and a library.reg defining them, in ``size`` bytes."""
+    regimen = _file(name, _repeat(size // 2, "cycle 1: 21 days\n", line, tail))
+    count = regimen[f"{name}.reg"].count("\n  m")
+    medicines = "".join(f'medicine "m{i}"\n  supportive\n\n' for i in range(count + 1))
+    return {**regimen, "library.reg": 'library "BOUNDED"\n\n' + medicines}
+
+
+def _relation_chain(size: int) -> dict[str, str]:
+    return _medicines(
+        size, "relation-chain", lambda i: f"  m{i} 10 mg oral day 1{f' 1 min after m{i - 1}' if i else ''}\n"
+    )
+
+
+def _gaps_of_many(size: int) -> dict[str, str]:
+    return _medicines(
+        size, "gaps-of-many", lambda i: f"  m{i} 10 mg oral days 1, 8\n  m{i} doses at least 2 days apart\n"
+    )
+
+
+def _before_chemotherapy(size: int) -> dict[str, str]:
+    def line(i: int) -> str:
+        return f"  ondansetron {i + 1} mg oral day 1 10 min before chemotherapy\n"
+
+    return _file("before-chemotherapy", _repeat(size, "cycle 1: 21 days\n", line, f"  {CYCLO}\n"))
+
+
+def _observed_among_many(size: int) -> dict[str, str]:
+    def line(i: int) -> str:
+        return f"  ondansetron {i + 1} mg oral day 1\n  observe {i % 60 + 1} min after cyclophosphamide\n"
+
+    return _file("observed-among-many", _repeat(size, f"cycle 1: 21 days\n  {CYCLO}\n", line))
+
+
+def _ambiguous_anchors(size: int) -> dict[str, str]:
+    def line(i: int) -> str:
+        return f"  mesna {i + 1} mg IV day 1 over 10 min\n  ondansetron {i + 1} mg oral day 1 10 min after mesna\n"
+
+    return _file("ambiguous-anchors", _repeat(size, "cycle 1: 21 days\n", line))
+
+
+def _one_long_line(size: int) -> dict[str, str]:
+    prose = _repeat(size - 200, "    | ", lambda i: "insitutional ", "\n")
+    return _file("one-long-line", f"cycle 1: 21 days\n  {CYCLO}\n{prose}")
+
+
 def _value(name: str, body: str) -> Callable[[int], dict[str, str]]:
     return lambda _size: _file(name, body)
 
@@ -251,6 +297,17 @@ SHAPES: tuple[Shape, ...] = (
     Shape("relations", "one line timed by a relation repeated to the end of the file", _relations, ("STR022",)),
     Shape("quoted", "one line with a quoted qualifier repeated to the end of the file", _quoted),
     Shape("prose", "instructions of misspelt words", _prose),
+    Shape("relation-chain", "each line of one day timed from the line before (anchors found by name)", _relation_chain),
+    Shape("gaps-of-many", "a minimum gap for each of many medicines (each medicine's doses)", _gaps_of_many),
+    Shape("before-chemotherapy", "many lines timed from `chemotherapy` on one day", _before_chemotherapy),
+    Shape("observed-among-many", "observations of one medicine among many lines", _observed_among_many),
+    Shape(
+        "ambiguous-anchors",
+        "relations to a medicine given on every other line of the day (TIM007)",
+        _ambiguous_anchors,
+        ("TIM007",),
+    ),
+    Shape("one-long-line", "one line of prose with a finding for each of its words", _one_long_line),
     Shape(
         "cycles-1-to-1e8",
         "`cycles 1 to 100000000`",

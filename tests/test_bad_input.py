@@ -122,3 +122,50 @@ def test_bundled_library_has_no_errors_and_only_reviewed_warnings() -> None:
     assert main(["check", "--format", "json", str(ROOT / "regimens")], out=out) == 0
     found = json.loads(out.getvalue())
     assert {(Path(str(d["path"])).name, d["code"], d["line"]) for d in found} == BUNDLED_WARNINGS
+
+
+# A file name longer than any file system allows (255 bytes), and a path longer than Linux's 4,096.
+TOO_LONG = ("x" * 300, "a/" * 3000 + "x")
+
+
+@pytest.mark.parametrize("long", TOO_LONG, ids=["name", "path"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("check", "{long}"),
+        ("check", "{reg}", "--config", "{long}"),
+        ("build", "{long}", "-o", "{tmp}/site"),
+        ("build", "{reg}", "-o", "{long}"),
+        ("build", "{reg}", "-o", "{tmp}/site", "--templates", "{long}"),
+        ("render", "{long}", "--to", "md"),
+        ("render", "{reg}", "--to", "md", "-o", "{long}"),
+        ("render", "{reg}", "--to", "md", "--templates", "{long}"),
+        ("serve", "{long}"),
+    ],
+    ids=[
+        "check",
+        "check --config",
+        "build a source",
+        "build -o",
+        "build --templates",
+        "render a source",
+        "render -o",
+        "render --templates",
+        "serve",
+    ],
+)
+def test_a_path_too_long_for_the_file_system_is_exit_2_naming_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: tuple[str, ...],
+    long: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    reg = ROOT / "examples" / "minimal.reg"
+    args = [part.format(long=long, reg=reg, tmp=tmp_path) for part in command]
+    assert main(args, out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("regdsl: error: ")
+    assert long[:20] in err  # named
+    assert "INT001" not in err

@@ -23,6 +23,7 @@ import pytest
 
 from regdsl.check.run import run_check
 from regdsl.diagnostics import Severity
+from regdsl.diagnostics.formats import FORMATS
 from regdsl.render.site import build_site
 from tests.conftest import ROOT
 from tests.shapes import SHAPES, Shape
@@ -83,6 +84,11 @@ def test_shape_checks_within_its_budget(shape: Shape, budget: float, tmp_path: P
     errors = sorted({d.code.code for d in outcome.diagnostics if d.level is Severity.ERROR})
     assert errors == sorted(shape.outcome), [d.message for d in outcome.diagnostics][:5]
     assert elapsed <= budget, f"{shape.name}: {elapsed:.2f} s, over {RATIO} one-regimen checks ({budget:.2f} s)"
+    # What the terminal is given is bounded too: at most a few hundred characters a finding (a
+    # finding that showed its whole line, for each finding of a long line, printed gigabytes).
+    with _stopped_after(2 * budget):
+        shown = len(FORMATS["text"](outcome.diagnostics, outcome.sources))
+    assert shown <= 128 * SIZE, f"{shape.name}: {shown:,} characters of findings from {SIZE:,} bytes"
 
 
 @pytest.mark.parametrize("shape", [s for s in SHAPES if s.accepted], ids=lambda s: s.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -163,3 +164,43 @@ def test_serve_with_a_bad_port_or_address_is_a_usage_error(
     assert printed == ""
     assert says in err
     assert "INT001" not in err
+
+
+def _render_library(tmp_path: Path) -> Path:
+    """Make a library of two bundled regimens, with its library.reg, a configuration and a templates folder."""
+    lib = tmp_path / "lib"
+    (lib / "templates").mkdir(parents=True)
+    for name in ("library.reg", SEED.name, f"{HANDOVER}.reg"):
+        (lib / name).write_bytes((REGIMENS / name).read_bytes())
+    (lib / "regdsl.toml").write_text('ignore = ["TIM005"]\n')
+    (lib / "templates" / "page.md.j2").write_text("{{ page.name|md }}\n")
+    return lib
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        SEED.name,  # its own source
+        f"{HANDOVER}.reg",  # another regimen of the library
+        "library.reg",
+        "regdsl.toml",
+        "templates/page.md.j2",
+        "fifo",
+        "link",
+    ],
+)
+def test_render_never_replaces_what_it_reads_or_what_is_not_a_plain_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    lib = _render_library(tmp_path)
+    os.mkfifo(lib / "fifo")
+    (lib / "kept.md").write_text("kept\n")
+    (lib / "link").symlink_to(lib / "kept.md")  # (a link to a device, such as /dev/null, as root: the same)
+    before = {p: (p.lstat().st_ino, p.read_bytes() if p.is_file() else b"") for p in lib.rglob("*")}
+    args = ("render", str(lib / SEED.name), "--to", "md", "--templates", str(lib / "templates"))
+    code, _ = _run(*args, "-o", str(lib / target))
+    assert code == EXIT_USAGE
+    assert f"regdsl: error: {lib / target}: " in capsys.readouterr().err
+    assert {p: (p.lstat().st_ino, p.read_bytes() if p.is_file() else b"") for p in lib.rglob("*")} == before
+    assert _run(*args, "-o", str(lib / "page.md"))[0] == EXIT_OK  # a new file beside them is written
+    assert (lib / "page.md").read_text(encoding="utf-8").strip()

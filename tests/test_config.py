@@ -382,3 +382,68 @@ def test_loading_a_configuration_alone_knows_every_rule(tmp_path: Path) -> None:
         [sys.executable, "-c", script, str(tmp_path / "regdsl.toml")], capture_output=True, text=True, check=True
     )
     assert done.stdout.split("\n")[0] == "0 ['BRA', 'PRO001']"
+
+
+# -- configurations that are not a file of the user's ---------------------------------
+
+
+@pytest.mark.parametrize("name", ["regdsl.toml", "pyproject.toml"])
+@pytest.mark.parametrize("kind", ["fifo", "link to a device", "folder", "link to nowhere"])
+def test_a_configuration_that_is_not_a_regular_file_is_exit_2_not_passed_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, kind: str
+) -> None:
+    # Passed over, its `select`, `ignore` and `root` would silently not apply.
+    folder = _library(tmp_path)
+    config = folder / name
+    if kind == "fifo":
+        os.mkfifo(config)
+    elif kind == "link to a device":
+        config.symlink_to(os.devnull)
+    elif kind == "folder":
+        config.mkdir()
+    else:
+        config.symlink_to(tmp_path / "nowhere")
+    assert main(["check", str(folder)], out=io.StringIO()) == 2
+    assert f"regdsl: error: {config}: " in capsys.readouterr().err
+
+
+def _shared_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> Path:
+    """Put a configuration of another user in a folder every user may write (as /tmp is), above a regimen."""
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    config = shared / name
+    config.write_text(text)
+    if os.geteuid() == 0:
+        os.chown(config, 65534, 65534)
+    else:
+        owner = os.stat(config).st_uid
+        monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
+    return _library(shared)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("regdsl.toml", 'ignore = ["SAF"]\n'), ("pyproject.toml", '[tool.regdsl]\nignore = ["SAF"]\n')]
+)
+def test_a_configuration_planted_in_a_shared_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    # Anyone can write a regdsl.toml into /tmp: it would silence the checks of every regimen below it.
+    folder = _shared_config(tmp_path, monkeypatch, name, text)
+    assert main(["check", str(folder)], out=io.StringIO()) == 2
+    assert f"this {name} belongs to another user, in a folder every user may write" in capsys.readouterr().err
+
+
+def test_a_configuration_every_user_may_write_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text('ignore = ["SAF"]\n')
+    (folder / "regdsl.toml").chmod(0o666)
+    assert main(["check", "--config", str(folder / "regdsl.toml"), str(folder)], out=io.StringIO()) == 2
+    assert "this regdsl.toml is writable by every user" in capsys.readouterr().err
+
+
+def test_a_root_too_long_for_the_file_system_is_located(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text(f'root = "{"a/" * 3000}"\n')
+    code, found = _check(str(folder))
+    assert (code, [(d["code"], d["line"]) for d in found]) == (2, [("CFG007", 1)])

@@ -471,3 +471,37 @@ def test_an_internal_error_shows_its_message_escaped(
     assert _run("check", str(hostile))[0] == 3
     first = capsys.readouterr().err.splitlines()[0]
     assert first == "error[INT001]: internal error: RuntimeError: bad\\u001b[2J\\nerror[INT001]: fake"
+
+
+_BROKEN_FIELDS = """regimen nl
+  name "Name{b}::error::name"
+  title "Title{b}# heading"
+  status draft
+  cancer "Cancer{b}- bullet"
+  setting "Metastatic{b}> quote"
+
+cycle 1: 21 days
+  title "Cycle title{b}::warning::t"
+  cyclophosphamide 600 mg/m2 IV day 1 over 60 min
+  ondansetron 8 mg oral day 1 30 min before cyclophosphamide "as tolerated{b}1. numbered"
+
+plan
+  stop if response is PD
+
+reference "Reference{b}| a | b |"
+  url "https://example.org"
+"""
+
+
+def test_a_line_break_in_a_field_keeps_its_markdown_construct_whole(tmp_path: Path) -> None:
+    # A name or title is one line of its page: a heading, a list item, a cell. A line break in it
+    # (`\n`) is shown as one, inside the construct: it never ends the heading and starts a line
+    # of its own (a heading, a quote, or a CI runner's command when the page is printed).
+    pages = {}
+    for kind, brk in (("plain", " "), ("broken", "\\n")):
+        source = _write(tmp_path, _BROKEN_FIELDS.format(b=brk), f"{kind}.reg")
+        code, pages[kind] = _run("render", str(source), "--to", "md")
+        assert code == 0
+    assert pages["broken"].count("\n") == pages["plain"].count("\n")
+    assert not [line for line in pages["broken"].splitlines() if line.startswith("::")]
+    assert _gfm(pages["broken"]).count("<h1>") == 1

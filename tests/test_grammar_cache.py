@@ -161,6 +161,21 @@ def test_a_planted_cache_never_runs_code(
         assert cached.read_bytes() == planted
 
 
+def test_a_planted_cache_that_passes_every_check_but_its_contents_never_runs_code(
+    cache_home: Path, tmp_path: Path
+) -> None:
+    # The header names the grammar's key and the payload's hash, which anyone can work out:
+    # what keeps a pickle from running code is the unpickler, which refuses every class.
+    cached = _warm(cache_home)
+    key = cached.read_bytes().split(b"\n", 1)[0].split()[2].decode()
+    mark = tmp_path / "planted-code-ran"
+    payload = pickle.dumps({"parser": _Planted(mark)})
+    cached.write_bytes(parser._cache_header(key, payload) + payload)
+    _parses()
+    assert not mark.exists()
+    assert cached.read_bytes().split(b"\n", 1)[1] != payload  # refused, then rebuilt and rewritten
+
+
 def test_a_link_at_the_cache_file_is_neither_read_nor_written_through(cache_home: Path, tmp_path: Path) -> None:
     cached = _warm(cache_home)
     victim = tmp_path / "victim.txt"
@@ -223,3 +238,11 @@ def test_a_fifo_at_the_cache_file_is_not_opened(cache_home: Path, tmp_path: Path
     env.pop("REGDSL_CACHE_DIR", None)
     done = subprocess.run([sys.executable, "-c", code], env=env, timeout=120, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_folder_at_the_cache_file_only_means_no_cache(cache_home: Path) -> None:
+    cached = _warm(cache_home)
+    cached.unlink()
+    cached.mkdir()
+    _parses()
+    assert cached.is_dir()  # neither read nor removed

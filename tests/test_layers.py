@@ -9,7 +9,9 @@ top, inside a function, under ``try``):
 - relative imports, ``from . import x`` and ``from ..x import y``, resolved against the module;
 - ``importlib.import_module("a.b")`` (also relative, with ``package=``), ``importlib.__import__``,
   ``__import__("a")`` and ``builtins.__import__``, under any name they were imported as; a name
-  that is computed rather than written cannot be checked, so it is refused.
+  that is computed rather than written cannot be checked, so it is refused, and so are code run
+  from text (``exec``, ``eval``, ``compile``), an importer fetched with ``getattr`` and
+  ``sys.modules``.
 
 Imports under ``if TYPE_CHECKING:`` count too: they do not run, but a lower layer that names a
 higher layer's types depends on its design all the same, and could not be read, tested or
@@ -112,6 +114,8 @@ def imports(module: str, path: Path, known: set[str]) -> Iterator[tuple[int, str
                 yield node.lineno, submodule if submodule in known else base
         elif isinstance(node, ast.Call) and _is_importer(node.func, importlib_names, builtins_names, importer_names):
             yield node.lineno, _dynamic_target(node, package)
+        elif isinstance(node, ast.Call | ast.Attribute) and _unchecked(node):
+            yield node.lineno, None
 
 
 def _is_importer(func: ast.expr, importlib_names: set[str], builtins_names: set[str], names: set[str]) -> bool:
@@ -123,6 +127,24 @@ def _is_importer(func: ast.expr, importlib_names: set[str], builtins_names: set[
             owner in builtins_names and func.attr == "__import__"
         )
     return False
+
+
+def _unchecked(node: ast.Call | ast.Attribute) -> bool:
+    """Whether ``node`` reaches code or modules that no import names.
+
+    These are ``exec``, ``eval``, ``compile``, an importer fetched with ``getattr`` and ``sys.modules``.
+    """
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in {"exec", "eval", "compile"}:
+            return True
+        named = node.args[1] if node.func.id == "getattr" and len(node.args) > 1 else None
+        return isinstance(named, ast.Constant) and named.value in IMPORTERS
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "modules"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "sys"
+    )
 
 
 def _dynamic_target(call: ast.Call, package: str) -> str | None:
@@ -215,6 +237,12 @@ PLANTED: dict[str, tuple[str, str]] = {
     "__import__": (LOW, '__import__("pkg.high.mod")\n'),
     "builtins.__import__": (LOW, 'import builtins\nbuiltins.__import__("pkg.high")\n'),
     "a computed name": (LOW, 'import importlib\nNAME = "pkg.high"\nimportlib.import_module(NAME)\n'),
+    # Code run from text, and modules reached by other ways than an import, cannot be checked either.
+    "exec": (LOW, 'exec("import pkg.high.mod")\n'),
+    "eval": (LOW, "eval(\"__import__('pkg.high')\")\n"),
+    "compile": (LOW, 'compile("import pkg.high", "x", "exec")\n'),
+    "an importer fetched by getattr": (LOW, 'getattr(__builtins__, "__import__")("pkg.high")\n'),
+    "sys.modules": (LOW, 'import sys\nmod = sys.modules["pkg.high.mod"]\n'),
     "a library another layer owns": (LOW, "import lark\n"),
     "a library another layer owns, dynamically": (LOW, '__import__("lark")\n'),
     "a library another layer owns, from-import": (LOW, "from lark import Lark\n"),

@@ -282,3 +282,22 @@ def test_a_library_reg_every_user_may_write_is_refused(tmp_path: Path, capsys: p
     code, _found = _check(str(lib))
     assert code == EXIT_USAGE
     assert "this library.reg is writable by every user" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to a device", "folder"])
+def test_a_library_reg_that_is_not_a_regular_file_is_exit_2_not_passed_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    # Passed over, the regimens would silently lose the library's medicines, footnotes and blocks.
+    lib = _library(tmp_path)
+    library = lib / "library.reg"
+    library.unlink()
+    if kind == "fifo":
+        os.mkfifo(library)
+    elif kind == "link to a device":
+        library.symlink_to(os.devnull)
+    else:
+        library.mkdir()
+    code, _found = _check(str(lib / "sub" / f"{OTHER}.reg"))
+    assert code == EXIT_USAGE
+    assert f"regdsl: error: {library}: " in capsys.readouterr().err

@@ -55,6 +55,20 @@ def test_the_default_table_decides_by_the_same_knowledge() -> None:
         ("Navelbine oral", "vinorelbine"),
         ("vindesine", "vindesine"),
         ("Javlor", "vinflunine"),
+        # Spelt with characters that display as the name: full-width letters, accents, letters
+        # of other scripts that look the same (Cyrillic і, ѕ, е, О, І; Greek ν), a ligature.
+        ("\uff56\uff49\uff4e\uff43\uff52\uff49\uff53\uff54\uff49\uff4e\uff45", "vincristine"),
+        ("vincrist\u00edne", "vincristine"),
+        ("vincri\u0301stine", "vincristine"),
+        ("v\u0456ncristine", "vincristine"),
+        ("VINCR\u0406STINE", "vincristine"),
+        ("\u041encovin", "vincristine"),
+        ("\u03bdincristine", "vincristine"),
+        ("vinbla\u0455tine", "vinblastine"),
+        ("V\u0435lbe", "vinblastine"),
+        ("VINBLA\u0405TINE", "vinblastine"),
+        ("vinore\u04cfbine", "vinorelbine"),
+        ("vin\ufb02unine", "vinflunine"),
     ],
 )
 def test_a_name_that_contains_a_vinca_alkaloid_or_its_brand_is_that_medicine(name: str, known: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import json
 import os
 import shutil
 import signal
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from regdsl.check import run
-from regdsl.cli.main import EXIT_ERRORS, EXIT_USAGE, main
+from regdsl.cli.main import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, main
 from regdsl.render import site
 from tests.conftest import ROOT
 from tests.test_site import _build, _leftovers, _tree
@@ -440,6 +441,66 @@ def test_a_full_standard_output_is_a_path_error(args: tuple[str, ...], tmp_path:
     assert proc.stderr.endswith("regdsl: error: cannot write the output: No space left on device\n"), proc.stderr
     assert "Traceback" not in proc.stderr
     assert "INT001" not in proc.stderr
+
+
+_OUTPUTS = [
+    ("check", str(REGIMENS)),
+    ("check", str(REGIMENS), "--format", "json"),
+    ("render", str(REGIMENS / f"{_GYN}.reg"), "--to", "html"),
+    ("rules",),
+]
+
+
+def _closed(fd: int, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    """Run regdsl with the descriptor ``fd`` closed (as a shell's ``>&-`` and ``2>&-`` do)."""
+    other = subprocess.PIPE
+    return subprocess.run(
+        [sys.executable, "-m", "regdsl", *args],
+        stdout=other,
+        stderr=other,
+        text=True,
+        check=False,
+        timeout=120,
+        preexec_fn=lambda: os.close(fd),
+    )
+
+
+@pytest.mark.parametrize("args", _OUTPUTS, ids=["check", "check-json", "render", "rules"])
+def test_a_closed_standard_output_is_a_path_error(args: tuple[str, ...]) -> None:
+    proc = _closed(1, args)
+    assert proc.returncode == EXIT_USAGE, proc.stderr
+    assert proc.stderr.endswith("regdsl: error: cannot write the output: Bad file descriptor\n"), proc.stderr
+    assert "INT001" not in proc.stderr
+
+
+@pytest.mark.parametrize("args", _OUTPUTS, ids=["check", "check-json", "render", "rules"])
+def test_a_closed_standard_error_leaves_standard_output_to_the_command(args: tuple[str, ...]) -> None:
+    # What goes to standard error is lost, and never written into the output (a page, JSON) instead.
+    proc = _closed(2, args)
+    assert proc.returncode == EXIT_OK
+    assert "regdsl: error" not in proc.stdout
+    assert "internal error" not in proc.stdout
+    if "--format" in args:
+        json.loads(proc.stdout)
+    if "render" in args:
+        assert proc.stdout.startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("check", "no-such-file.reg"), EXIT_USAGE),  # its message cannot be written
+        (("render", str(REGIMENS / f"{_GYN}.reg"), "--to", "html"), EXIT_USAGE),  # nor its summary
+        (("check", str(REGIMENS / f"{_GYN}.reg")), EXIT_OK),  # (writes nothing there)
+    ],
+    ids=["check-missing", "render", "check"],
+)
+def test_a_full_standard_error_is_a_path_error(args: tuple[str, ...], code: int) -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "regdsl", *args], stdout=subprocess.PIPE, stderr=full, check=False, timeout=120
+        )
+    assert proc.returncode == code  # never 1, which says the sources hold errors
 
 
 def test_render_into_a_folder_is_a_path_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -49,11 +49,11 @@ def _run(*args: str) -> tuple[int, str]:
     return main([*args], out=out), out.getvalue()
 
 
-def _templates(tmp_path: Path, files: dict[str, str]) -> Path:
+def _templates(tmp_path: Path, files: dict[str, str] | dict[str, bytes]) -> Path:
     folder = tmp_path / "templates"
     folder.mkdir(exist_ok=True)
     for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     return folder
 
 
@@ -100,13 +100,42 @@ def test_a_sandbox_escape_in_a_build_publishes_nothing(
         ({"page.html.j2": "<p>\n{% include 'missing.html.j2' %}\n"}, "page.html.j2:2", "missing.html.j2"),
         ({"page.html.j2": "<p>\n\n\n{{ 1 // 0 }}\n"}, "page.html.j2:4", "ZeroDivisionError"),
         ({"references.html.j2": "\n{{ references.nope }}\n"}, "references.html.j2:2", "nope"),
+        ({"page.html.j2": b"<p>\n\n<p>caf\xe9</p>\n"}, "page.html.j2:3", "not UTF-8"),
+        (
+            {"page.html.j2": "<p>\n{% include 'part.html.j2' %}\n", "part.html.j2": b"a\n\xff\n"},
+            "part.html.j2:2",
+            "not UTF-8",
+        ),
+        ({"page.html.j2": "<p>\n{{ " + "9" * 5000 + " }}\n"}, "page.html.j2:2", "cannot be compiled"),
+        ({"page.html.j2": "<p>\n\n{{ 10 ** 5000 }}\n"}, "page.html.j2:3", "too large"),
+        ({"page.html.j2": "<p>\n{{ 2 ** (10 ** 9) }}\n"}, "page.html.j2:2", "too large"),
+        ({"page.html.j2": "<p>\n{{ 'a' * 10 ** 9 }}\n"}, "page.html.j2:2", "too large"),
+        ({"page.html.j2": "<p>\n{% set n = 10 ** 9 %}{{ [1, 2] * n }}\n"}, "page.html.j2:2", "too large"),
+        ({"page.html.j2": "<p>\n{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}\n"}, "page.html.j2", "cannot be compiled"),
     ],
-    ids=["syntax", "unclosed block", "undefined name", "undefined field", "included", "missing", "failure", "partial"],
+    ids=[
+        "syntax",
+        "unclosed block",
+        "undefined name",
+        "undefined field",
+        "included",
+        "missing",
+        "failure",
+        "partial",
+        "not UTF-8",
+        "included not UTF-8",
+        "number too long",
+        "constant too large",
+        "power bomb",
+        "repeat bomb",
+        "list repeat bomb",
+        "nested too deep",
+    ],
 )
 def test_a_broken_template_is_exit_2_naming_its_file_and_line(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    files: dict[str, str],
+    files: dict[str, str] | dict[str, bytes],
     where: str,
     words: str,
 ) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from regdsl.check.rules import registry
-from regdsl.compile.library import MAX_BYTES, decode_utf8, read_regular
+from regdsl.compile.library import MAX_BYTES, PathError, decode_utf8, read_regular, refused_owner
 from regdsl.diagnostics import Code, Diagnostic, Label, Severity
 from regdsl.diagnostics import codes as c
 from regdsl.source import SourceFile
@@ -195,15 +195,19 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def find_config(start: Path) -> Path | None:
-    """Return the nearest configuration file at or above ``start`` (a file's folder, or a folder)."""
+    """Return the nearest configuration file at or above ``start`` (a file's folder, or a folder).
+
+    Anything named ``regdsl.toml`` or ``pyproject.toml`` counts (a FIFO, a folder, a dangling
+    link): reading it then fails, naming it, rather than its settings silently not applying.
+    """
     here = start.resolve()
     folder = here if here.is_dir() else here.parent
     for candidate in (folder, *folder.parents):
         own = candidate / CONFIG_FILE
-        if own.is_file():
+        if os.path.lexists(own):
             return own
         project = candidate / PYPROJECT
-        if project.is_file() and _has_tool_table(project):
+        if os.path.lexists(project) and _has_tool_table(project):
             return project
     return None
 
@@ -361,7 +365,7 @@ class _Reader:
                 "give a folder inside the one that holds this file, or move the configuration to the library's folder",
             )
             return None
-        if root is None or not root.is_dir():
+        if root is None or not _is_folder(root):
             self.report(
                 c.CONFIG_BAD_ROOT,
                 where,
@@ -373,11 +377,22 @@ class _Reader:
         return root
 
 
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system
+        return False
+
+
 def load_config(path: Path) -> LoadedConfig:
     """Read and check one configuration file; ``[tool.regdsl]`` when it is a ``pyproject.toml``.
 
-    Raises ``PathError`` for a file that cannot be read; what it holds is reported as findings.
+    Raises ``PathError`` for a file that cannot be read, and for one that another user could
+    have written (``refused_owner``); what it holds is reported as findings.
     """
+    refusal = refused_owner(path)
+    if refusal is not None:
+        raise PathError(f"{path}: {refusal}; move it, or make it yours and writable only by you")
     source, unreadable = _decoded(path)
     if unreadable is not None:
         return LoadedConfig(Config(path=path), (unreadable,), source)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -66,16 +67,22 @@ class _OutputFailed(Exception):
 class _Guarded:
     """A stream whose failed writes raise ``_OutputFailed``, told apart from every other ``OSError``."""
 
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream  # None: the descriptor is closed (``>&-``), so Python has no stream
 
     def write(self, text: str, /) -> int:
         """Write ``text`` to the stream."""
-        return self._guarded(self.stream.write, text)
+        return self._guarded(self._open().write, text)
 
     def flush(self) -> None:
         """Flush the stream."""
-        self._guarded(self.stream.flush)
+        if self.stream is not None:
+            self._guarded(self.stream.flush)
+
+    def _open(self) -> TextIO:
+        if self.stream is None:
+            raise _OutputFailed(os.strerror(errno.EBADF))
+        return self.stream
 
     @staticmethod
     def _guarded(call: Callable[..., _T], *args: str) -> _T:
@@ -85,11 +92,13 @@ class _Guarded:
             raise _OutputFailed(err.strerror or str(err)) from err
 
 
-def _discard_stdout() -> None:
-    """Send what standard output still holds to the null device, so that exiting does not fail on it."""
+def _discard(stream: TextIO | None) -> None:
+    """Send what ``stream`` still holds to the null device, so that exiting does not fail on it."""
+    if stream is None:
+        return
     with contextlib.suppress(OSError, ValueError):
         null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
+        os.dup2(null, stream.fileno())
         os.close(null)
 
 
@@ -221,14 +230,32 @@ def _target(output: str | None, what: str) -> Path | None:
     return target
 
 
-def _deliver(data: bytes, target: Path | None, out: _Output) -> int:
-    """Write ``data`` to ``target`` (through a file beside it), or to standard output."""
-    from regdsl.render.output import SiteError, replace_file
+def _kept(
+    result: Outcome, config_file: Path | None, sources: Sequence[Path], templates: Path | None
+) -> list[tuple[str, Path]]:
+    """Return what a command's output file must never replace: every file it read, its configuration, its templates."""
+    from regdsl.check.config import find_config
+
+    config = config_file or (find_config(sources[0]) if sources else None)
+    return [
+        *(("a file the command read", Path(path)) for path in result.sources),
+        *([("the configuration file", config)] if config else []),
+        *([("the templates", templates)] if templates else []),
+    ]
+
+
+def _deliver(data: bytes, target: Path | None, out: _Output, kept: Sequence[tuple[str, Path]]) -> int:
+    """Write ``data`` to ``target`` (through a file beside it), or to standard output.
+
+    ``target`` must not be any of ``kept`` (nor a link, a device or anything but a regular file).
+    """
+    from regdsl.render.output import SiteError, check_page, replace_file
 
     if target is None:
         out.write(data.decode("utf-8"))
         return EXIT_OK
     try:
+        check_page(target, kept)
         replace_file(target, data)
     except SiteError as err:
         return _usage_error(err)
@@ -245,9 +272,8 @@ def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
         return _usage_error(f"{source}: is a folder; `regdsl render` takes one .reg file (`regdsl build` a folder)")
     try:
         target = _target(args.output, "page")
-        result, page = render_page(
-            source, args.to, strict=args.strict, templates=_templates(args), **_check_options(args)
-        )
+        options, templates = _check_options(args), _templates(args)
+        result, page = render_page(source, args.to, strict=args.strict, templates=templates, **options)
     except usage as err:
         return _usage_error(err)
     code = _report(args, result, sys.stderr)  # stdout is the page's
@@ -255,23 +281,23 @@ def _cmd_render(args: argparse.Namespace, out: _Output) -> int:
         return code
     if page is None:
         return _usage_error(f"{source}: holds no regimen to render")
-    return _deliver(page.encode("utf-8"), target, out)
+    return _deliver(page.encode("utf-8"), target, out, _kept(result, options["config_file"], [source], templates))
 
 
 def _cmd_graph(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.render.graphfile import write_graph
 
+    paths = [Path(p) for p in args.paths]
     try:
         target = _target(args.output, "graph")
-        result, data = write_graph(
-            [Path(p) for p in args.paths], args.graph_format, strict=args.strict, jobs=args.jobs, **_check_options(args)
-        )
+        options = _check_options(args)
+        result, data = write_graph(paths, args.graph_format, strict=args.strict, jobs=args.jobs, **options)
     except _usage_errors() as err:
         return _usage_error(err)
     code = _report(args, result, sys.stderr)  # stdout is the graph's
     if code != EXIT_OK or data is None:
         return code
-    return _deliver(data, target, out)
+    return _deliver(data, target, out, _kept(result, options["config_file"], paths, None))
 
 
 def _cmd_schema(args: argparse.Namespace, out: _Output) -> int:
@@ -512,7 +538,17 @@ def _terminated_as_interrupted() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; return the exit code (128 and the signal's number if interrupted)."""
-    stream = _Guarded(out or sys.stdout)
+    try:
+        return _main(argv, out)
+    except OSError:  # standard error itself cannot be written (2>/dev/full): nothing more can be said
+        _discard(sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
+    if sys.stderr is None:  # closed (``2>&-``): print would write to standard output instead, into the output
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - open while the process lives
+    stream = _Guarded(out if out is not None else sys.stdout)
     parser = _build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace, _Output], int] = args.run
@@ -525,11 +561,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 128 + (signal.SIGTERM if isinstance(err, _Terminated) else signal.SIGINT)
     except _OutputFailed as err:
         if out is None:
-            _discard_stdout()
+            _discard(sys.stdout)
         return _usage_error(f"cannot write the output: {err}")
-    except Exception as err:  # a bug in regdsl: shown as a diagnostic, not a traceback
-        if args.debug:
-            traceback.print_exc()
-        print(f"error[INT001]: internal error: {type(err).__name__}: {visible(str(err))}", file=sys.stderr)
-        print(" = help: this is a bug in regdsl; run again with --debug and report it", file=sys.stderr)
-        return EXIT_INTERNAL
+    except OSError as err:
+        if err.filename is None:
+            return _internal(err, debug=args.debug)
+        # A path the system refuses wherever it is used (a name too long for the file system,
+        # a permission): a path problem, named, as the checks of each path name the others.
+        return _usage_error(f"{os.fsdecode(err.filename)}: {err.strerror or err}")
+    except Exception as err:
+        return _internal(err, debug=args.debug)
+
+
+def _internal(err: Exception, *, debug: bool) -> int:
+    """Show a bug in regdsl as a diagnostic, not a traceback (unless ``debug``)."""
+    if debug:
+        traceback.print_exc()
+    print(f"error[INT001]: internal error: {type(err).__name__}: {visible(str(err))}", file=sys.stderr)
+    print(" = help: this is a bug in regdsl; run again with --debug and report it", file=sys.stderr)
+    return EXIT_INTERNAL

@@ -42,9 +42,9 @@ __all__ = [
     "lower_file",
     "read_regular",
     "read_source",
+    "refused_owner",
     "regimen_files",
     "scan_regimens",
-    "trusted_library",
 ]
 
 LIBRARY_FILE = "library.reg"
@@ -70,16 +70,20 @@ class CheckResult:
 
 
 def find_root(path: Path) -> Path:
-    """Return the library root of ``path``: the nearest folder with ``library.reg``, else its own."""
+    """Return the library root of ``path``: the nearest folder with ``library.reg``, else its own.
+
+    Anything named ``library.reg`` counts (a FIFO, a folder, a dangling link): reading it then
+    fails, naming it, rather than the library silently losing its definitions.
+    """
     folder = path if path.is_dir() else path.parent
     for candidate in (folder, *folder.parents):
-        if (candidate / LIBRARY_FILE).is_file():
+        if os.path.lexists(candidate / LIBRARY_FILE):
             return candidate
     return folder
 
 
-def trusted_library(path: Path) -> str | None:
-    """Return why ``library.reg`` at ``path`` is not to be used, or None when it may be.
+def refused_owner(path: Path) -> str | None:
+    """Return why the file at ``path`` (``library.reg``, a configuration) is not to be used, or None.
 
     Refused: a file anyone may write, and a file of another user (not root) in a folder
     anyone may write, such as the shared temporary folder, where anyone can plant one.
@@ -90,12 +94,12 @@ def trusted_library(path: Path) -> str | None:
     except OSError as err:
         raise _unreadable(path, err) from err
     if info.st_mode & stat.S_IWOTH:
-        return "this library.reg is writable by every user"
+        return f"this {path.name} is writable by every user"
     getuid = getattr(os, "geteuid", None)
     if getuid is None:  # no owners to compare (Windows)
         return None
     if info.st_uid not in {getuid(), 0} and folder.st_mode & stat.S_IWOTH:
-        return "this library.reg belongs to another user, in a folder every user may write"
+        return f"this {path.name} belongs to another user, in a folder every user may write"
     return None
 
 
@@ -346,15 +350,17 @@ def load_library(root: Path) -> Library:
     read every file below it.
 
     Raises ``PathError`` for a ``library.reg`` that another user could have written (see
-    ``trusted_library``): it would supply the medicines and blocks of every regimen below it.
+    ``refused_owner``): it would supply the medicines and blocks of every regimen below it;
+    and for one that is not a regular file.
     """
     sink = Sink()
     base = MedicineTable(DEFAULT_MEDICINES)
     path = root / LIBRARY_FILE
     defs = LibraryDefs(medicines=base)
     source = None
-    if path.is_file():
-        refusal = trusted_library(path)
+    present = os.path.lexists(path)
+    if present:
+        refusal = refused_owner(path)
         if refusal is not None:
             raise PathError(f"{path}: {refusal}; move it, or make it yours and writable only by you")
         # Shown as the user would name it: relative to the current folder when it lies below it.
@@ -362,7 +368,7 @@ def load_library(root: Path) -> Library:
         source, ok = read_source(shown, sink)
         if ok:
             defs = lower_library(parse(source, sink), base, sink)
-    infos = scan_regimens(root, below=path.is_file())
+    infos = scan_regimens(root, below=present)
     defs = LibraryDefs(
         medicines=defs.medicines, footnotes=defs.footnotes, blocks=defs.blocks, regimen_ids=frozenset(infos)
     )

@@ -349,7 +349,7 @@ class _Builder:
 
     def _cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
         net = self.net
-        points: _Doses = {}
+        doses = _CycleDoses(group)
         for i, admin in enumerate(group.administrations):
             if admin.prn:
                 continue
@@ -363,52 +363,46 @@ class _Builder:
                 s = net.add_point(ident.dose(i, day), label)
                 e = net.add_point(ident.dose(i, day, end=True), f"the end of {label}")
                 net.constrain(s, e, Constraint(low, high, admin.span, what))
-                points[(i, day)] = (s, e)
+                doses.add(i, day, (s, e))
                 self.open_ends.append((e, admin.span))
-        anchored = self._relations(ident, group, points)
-        for (i, day), (s, _e) in points.items():
+        anchored = self._relations(ident, group, doses)
+        for (i, day), (s, _e) in doses.points.items():
             if (i, day) in anchored:
                 continue  # a premedication moves with its anchor, whatever calendar day that is
             admin = group.administrations[i]
             shift = admin.shift_days or 0
             what = f"day {day}" + (f" {shift_text(shift)}" if shift else "")
             net.constrain(start, s, Constraint((day - 1 - shift) * DAY, (day + shift) * DAY - 1, admin.span, what))
-        self._observations(ident, group, points)
-        self._gaps(group, points)
+        self._observations(ident, group, doses)
+        self._gaps(group, doses)
 
-    def _anchor_points(self, group: ir.CycleGroup, points: _Doses, name: str, day: int) -> tuple[int, int] | None:
-        for i, admin in enumerate(group.administrations):
-            if admin.medicine.name == name and (i, day) in points:
-                return points[(i, day)]
-        return None
+    def _chemo(self, ident: PointId, group: ir.CycleGroup, doses: _CycleDoses, day: int) -> tuple[int, int] | None:
+        """Return the points of the day's chemotherapy (its first anti-cancer start, its last end), made once."""
+        if day in doses.chemo:
+            return doses.chemo[day]
+        ends = doses.anticancer.get(day)
+        made = None
+        if ends:
+            net = self.net
+            point = ident.chemotherapy(day)
+            s = net.add_point(point, f"chemotherapy on day {day}")
+            e = net.add_point(point.other_end, f"the end of chemotherapy on day {day}")
+            span = group.administrations[ends[0][0]].span
+            net.constrain(s, ends[0][1][0], Constraint(0, 0, span, "the first anti-cancer medicine"))
+            net.constrain(ends[-1][1][1], e, Constraint(0, 0, span, "the last anti-cancer medicine"))
+            for i, (a_s, a_e) in ends:
+                span = group.administrations[i].span
+                net.constrain(s, a_s, Constraint(0, None, span, "starts with chemotherapy"))
+                net.constrain(a_e, e, Constraint(0, None, span, "ends with chemotherapy"))
+            made = (s, e)
+        doses.chemo[day] = made
+        return made
 
-    def _chemo(self, ident: PointId, group: ir.CycleGroup, points: _Doses, day: int) -> tuple[int, int] | None:
-        ends = [
-            (i, points[(i, day)])
-            for i, a in enumerate(group.administrations)
-            if a.role == "anticancer" and (i, day) in points
-        ]
-        if not ends:
-            return None
-        net = self.net
-        point = ident.chemotherapy(day)
-        if point in net.index:
-            return net.index[point], net.index[point.other_end]
-        s = net.add_point(point, f"chemotherapy on day {day}")
-        e = net.add_point(point.other_end, f"the end of chemotherapy on day {day}")
-        span = group.administrations[ends[0][0]].span
-        net.constrain(s, ends[0][1][0], Constraint(0, 0, span, "the first anti-cancer medicine"))
-        net.constrain(ends[-1][1][1], e, Constraint(0, 0, span, "the last anti-cancer medicine"))
-        for i, (a_s, a_e) in ends:
-            span = group.administrations[i].span
-            net.constrain(s, a_s, Constraint(0, None, span, "starts with chemotherapy"))
-            net.constrain(a_e, e, Constraint(0, None, span, "ends with chemotherapy"))
-        return s, e
-
-    def _relations(self, ident: PointId, group: ir.CycleGroup, points: _Doses) -> set[tuple[int, int]]:
+    def _relations(self, ident: PointId, group: ir.CycleGroup, doses: _CycleDoses) -> set[tuple[int, int]]:
         """Add every relation's edges; return the doses that a bounded relation places."""
         net = self.net
         anchored: set[tuple[int, int]] = set()
+        points = doses.points
         for i, admin in enumerate(group.administrations):
             for rel in admin.relations:
                 if rel.anchor_kind == "event":
@@ -421,9 +415,9 @@ class _Builder:
                     anchor = None
                     for anchor_day in (day, day + step):
                         anchor = (
-                            self._chemo(ident, group, points, anchor_day)
+                            self._chemo(ident, group, doses, anchor_day)
                             if rel.anchor_kind == "chemotherapy"
-                            else self._anchor_points(group, points, rel.anchor, anchor_day)
+                            else doses.first.get((rel.anchor, anchor_day))
                         )
                         if anchor is not None:
                             break
@@ -440,34 +434,55 @@ class _Builder:
                         anchored.add((i, day))
         return anchored
 
-    def _observations(self, ident: PointId, group: ir.CycleGroup, points: _Doses) -> None:
+    def _observations(self, ident: PointId, group: ir.CycleGroup, doses: _CycleDoses) -> None:
         net = self.net
         for o, obs in enumerate(group.observations):
             label = f"the observation after {obs.medicine.display}"
-            for (i, day), (_s, e) in points.items():
-                if group.administrations[i].medicine != obs.medicine:
-                    continue
+            for (i, day), (_s, e) in doses.of.get(obs.medicine, ()):
                 start = net.add_point(ident.observing(o, i, day), f"{label} on day {day}")
                 end = net.add_point(ident.observing(o, i, day, end=True), f"the end of {label} on day {day}")
                 net.constrain(e, start, Constraint(0, 0, obs.span, "observation after the infusion"))
                 net.constrain(start, end, Constraint(obs.minutes, obs.minutes, obs.span, f"observe {obs.minutes} min"))
 
-    def _doses(self, group: ir.CycleGroup, points: _Doses, medicine: Medicine) -> list[int]:
-        keyed = sorted((day, i) for (i, day) in points if group.administrations[i].medicine == medicine)
-        return [points[(i, day)][0] for day, i in keyed]
-
-    def _gaps(self, group: ir.CycleGroup, points: _Doses) -> None:
+    def _gaps(self, group: ir.CycleGroup, doses: _CycleDoses) -> None:
         """Consecutive doses within the cycle, and from the previous cycle's last dose, keep their gap."""
-        doses: dict[str, list[int]] = {}
+        last: dict[str, list[int]] = {}
         for gap in group.gaps:
-            starts = self._doses(group, points, gap.medicine)
-            doses[gap.medicine.name] = starts
+            keyed = sorted((day, i, s) for (i, day), (s, _e) in doses.of.get(gap.medicine, ()))
+            starts = [s for _day, _i, s in keyed]
+            last[gap.medicine.name] = starts
             constraint = Constraint(gap.days * DAY, None, gap.span, gap_text(gap.days))
             before = self.last_doses.get(gap.medicine.name)
             chain = ([before[-1]] if before else []) + starts
             for a, b in itertools.pairwise(chain):
                 self.net.constrain(a, b, constraint)
-        self.last_doses = doses
+        self.last_doses = last
+
+
+class _CycleDoses:
+    """The start and end points of one cycle's doses, found by line and day, by medicine and day, and by medicine.
+
+    Each is found in constant time (a relation's anchor, an observation's or a gap's doses),
+    never by going through every line of the cycle.
+    """
+
+    def __init__(self, group: ir.CycleGroup) -> None:
+        self.group = group
+        self.points: _Doses = {}
+        # The first line of a medicine on a day: what a relation to it is timed from.
+        self.first: dict[tuple[str, int], tuple[int, int]] = {}
+        self.anticancer: dict[int, list[tuple[int, tuple[int, int]]]] = {}
+        self.of: dict[Medicine, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+        self.chemo: dict[int, tuple[int, int] | None] = {}
+
+    def add(self, i: int, day: int, pair: tuple[int, int]) -> None:
+        """Add the dose of line ``i`` on ``day`` (lines in order)."""
+        admin = self.group.administrations[i]
+        self.points[(i, day)] = pair
+        self.first.setdefault((admin.medicine.name, day), pair)
+        if admin.role == "anticancer":
+            self.anticancer.setdefault(day, []).append((i, pair))
+        self.of.setdefault(admin.medicine, []).append(((i, day), pair))
 
 
 def build_network(regimen: ir.Regimen) -> TimingNetwork:

@@ -28,13 +28,33 @@ def _expand(text: str) -> str:
     return visible(text.expandtabs(_TAB))
 
 
-def _caret_line(line_text: str, label: Label, first: bool) -> str:
+# The most of a source line the text format shows. A longer line is shown, for each label on
+# it, as this many characters around the label, cut short with "...": a finding that showed
+# its whole line, for each of many findings on a long line, would print the line squared.
+_SHOWN = 400
+_CUT = "..."
+
+
+def _window(line_text: str, label: Label) -> tuple[int, int]:
+    """Return the part of ``line_text`` shown for ``label`` (0-based, half-open): all of it, or ``_SHOWN`` around it."""
+    if len(line_text) <= _SHOWN:
+        return 0, len(line_text)
+    start = min(max(0, label.span.column - 1 - _SHOWN // 4), len(line_text) - _SHOWN)
+    return start, start + _SHOWN
+
+
+def _shown(line_text: str, low: int, high: int) -> str:
+    return (_CUT if low else "") + _expand(line_text[low:high]) + (_CUT if high < len(line_text) else "")
+
+
+def _caret_line(line_text: str, label: Label, first: bool, low: int, high: int) -> str:
     span = label.span
     start_col = span.column
     # A multi-line span is underlined to the end of its first line.
     end_col = span.end_column if span.end_line == span.line else len(line_text) + 1
-    before = _expand(line_text[: start_col - 1])
-    under = _expand(line_text[start_col - 1 : max(end_col, start_col + 1) - 1])
+    begin = max(start_col - 1, low)
+    before = (_CUT if low else "") + _expand(line_text[low:begin])
+    under = _expand(line_text[begin : min(max(end_col, start_col + 1) - 1, high)])
     width = max(1, len(under))
     mark = ("^" if first else "-") + ("~" if first else "-") * (width - 1)
     text = f" {visible(label.text)}" if label.text else ""
@@ -49,9 +69,10 @@ def _snippet(labels: Sequence[Label], primary: Label, source: SourceFile, pad: s
         line_text = source.line_text(line_no)
         if last_line is not None and line_no > last_line + 1:
             out.append(f"{pad}...")
-        if line_no != last_line:
-            out.append(f"{line_no:>{width}} | {_expand(line_text)}".rstrip())
-        out.append(f"{pad} | {_caret_line(line_text, label, label is primary)}".rstrip())
+        low, high = _window(line_text, label)
+        if line_no != last_line or high - low < len(line_text):  # a long line: shown again around each label
+            out.append(f"{line_no:>{width}} | {_shown(line_text, low, high)}".rstrip())
+        out.append(f"{pad} | {_caret_line(line_text, label, label is primary, low, high)}".rstrip())
         last_line = line_no
     return out
 

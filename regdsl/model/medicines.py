@@ -16,6 +16,7 @@ which medicine it is (``same as``), but never take one away.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -65,8 +66,32 @@ class Known:
         return self.stem in flat or any(_flat(brand) in flat for brand in self.brands)
 
 
+# Letters of other scripts that display as a Latin letter (from the Unicode confusables of
+# UTS #39, Unicode Security Mechanisms): "v\u0456ncristine" with a Cyrillic \u0456 reads as
+# vincristine to everyone who sees it, so it is vincristine here too. Capitals first (Greek
+# \u039d is N, but its small letter \u03bd is v), then small letters.
+_LOOK_ALIKE_CAPITALS = str.maketrans(
+    "\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7"
+    "\u0405\u0406\u0408\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u04c0",
+    "ABEZHIKMNOPTYXSIJABEKMHOPCTXI",
+)
+_LOOK_ALIKE_SMALL = str.maketrans(
+    "\u03b1\u03b9\u03ba\u03bd\u03bf\u03c1\u03c5"
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0455\u0456\u0458\u04cf\u0501\u051b"
+    "\u0131\u0269\u0261\u0578\u057d",
+    "aikvopuaeopcyxsijldqiignu",
+)
+
+
 def _flat(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    """Fold a name for finding a known medicine in it: letters as they display, in lower case, and only them.
+
+    Compatibility forms (full-width letters, ligatures) and accents are taken apart and the
+    accents dropped, look-alike letters of other scripts read as the Latin letter they show,
+    and everything that is not a letter or digit (spaces, hyphens) left out.
+    """
+    decomposed = unicodedata.normalize("NFKD", text).translate(_LOOK_ALIKE_CAPITALS)
+    return "".join(ch for ch in decomposed.casefold().translate(_LOOK_ALIKE_SMALL) if ch.isalnum())
 
 
 def _route_codes(aliases: Iterable[str]) -> frozenset[str]:

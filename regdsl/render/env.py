@@ -11,17 +11,22 @@ is a ``TemplateProblem`` naming its file and line.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import traceback
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
 import jinja2
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from regdsl.render.prose import Block, Item, Run
@@ -30,7 +35,6 @@ from regdsl.source import visible
 __all__ = [
     "TemplateProblem",
     "environment",
-    "md_cell",
     "md_code",
     "md_lines",
     "md_prose",
@@ -49,8 +53,17 @@ _MD_TICKS = re.compile(r"`+")
 
 
 def md_text(text: object) -> str:
+    """Escape a field (a name, a title, a table cell) for Markdown, on one line: see ``_md_escaped``.
+
+    A field is one line of its page (a heading, a list item, a cell), so a line break in it is
+    written ``<br>``: it never ends the heading or the item and starts a line of its own.
+    """
+    return "<br>".join(_md_escaped(line) for line in str(text).splitlines())
+
+
+def _md_escaped(text: str) -> str:
     """Escape text for Markdown: markup characters are backslashed, HTML is made inert."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", str(text))
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
     escaped = _MD_ENTITY.sub("&amp;", escaped).replace("<", "&lt;")
     return _MD_LINE_START.sub(_escape_line_start, escaped)
 
@@ -87,14 +100,9 @@ def md_lines(markdown: str) -> str:
     return "<br>".join(markdown.splitlines())
 
 
-def md_cell(text: object) -> str:
-    """Escape text for a Markdown table cell: as ``md_text``, and line breaks become ``<br>``."""
-    return "<br>".join(md_text(line) for line in str(text).splitlines())
-
-
 def _md_runs(runs: tuple[Run, ...]) -> str:
     marks = {"plain": "", "em": "*", "strong": "**"}
-    return "".join(f"{marks[r.style]}{md_text(r.text)}{marks[r.style]}" for r in runs)
+    return "".join(f"{marks[r.style]}{_md_escaped(r.text)}{marks[r.style]}" for r in runs)
 
 
 def _md_items(items: tuple[Item, ...], depth: int) -> list[str]:
@@ -122,6 +130,12 @@ def static_text(name: str) -> str:
     return resources.files("regdsl.render").joinpath("static", name).read_text(encoding="utf-8")
 
 
+# The largest result of ``*`` (repeating a text or a list) and ``**`` in a template: far more
+# than a page needs, far less than would exhaust memory or time.
+_MAX_REPEAT = 1 << 20  # characters or items
+_MAX_POWER_BITS = 1 << 10
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """jinja2's immutable sandbox, remembering its verdict on each attribute of each type.
 
@@ -129,7 +143,13 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     type alone (a name with an underscore, an internal attribute of a function, method,
     frame or generator, a method that changes a list, dict or set), so one verdict per
     type and name holds for every object of the type. It is most of the sandbox's cost.
+
+    ``*`` and ``**`` are evaluated by ``call_binop`` (so never folded into a constant when
+    the template is compiled), which refuses a result no page needs. A template that cannot
+    be compiled at all (a number too long to read, nesting too deep) is a syntax error.
     """
+
+    intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -143,13 +163,76 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             verdict = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
         return verdict
 
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        """``left operator right``, unless ``*`` or ``**`` would give a result larger than any page needs."""
+        if _too_large(operator, left, right):
+            raise SecurityError(f"`{operator}` would give a result too large for a page")
+        return super().call_binop(context, operator, left, right)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        with _compiling(name, filename):
+            return super()._parse(source, name, filename)
+
+    def _generate(
+        self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False
+    ) -> str:
+        with _compiling(name, filename):
+            return super()._generate(source, name, filename, defer_init)
+
+
+def _too_large(operator: str, left: object, right: object) -> bool:
+    if operator == "**":
+        return (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and abs(left) > 1
+            and right * abs(left).bit_length() > _MAX_POWER_BITS
+        )
+    sized, count = (left, right) if isinstance(right, int) else (right, left)
+    return isinstance(sized, str | list | tuple) and isinstance(count, int) and len(sized) * count > _MAX_REPEAT
+
+
+@contextlib.contextmanager
+def _compiling(name: str | None, filename: str | None) -> Iterator[None]:
+    """Turn a failure to compile a template (not a syntax error) into one, at the line jinja2 was at."""
+    try:
+        yield
+    except (ValueError, OverflowError, RecursionError) as err:
+        message = f"the template cannot be compiled: {type(err).__name__}: {err}"
+        raise jinja2.TemplateSyntaxError(message, _compiled_line(err.__traceback__), name, filename) from None
+
+
+def _compiled_line(tb: TracebackType | None) -> int:
+    """Return the template line that jinja2's lexer, parser or code generator was at, innermost first (0: none)."""
+    for frame, _ in reversed(list(traceback.walk_tb(tb))):
+        found = frame.f_locals
+        node = found.get("node")
+        for line in (getattr(node, "lineno", None), found.get("lineno")):
+            if isinstance(line, int) and line > 0:
+                return line
+    return 0
+
+
+class _Folder(jinja2.FileSystemLoader):
+    """Templates from a folder: one that is not UTF-8 is a syntax error at the line of its first bad byte."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        """Return the template's text, its file name and whether it is unchanged (jinja2's loader protocol)."""
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as err:
+            line = err.object[: err.start].count(b"\n") + 1
+            filename = os.path.normpath(os.path.join(self.searchpath[0], *split_template_path(template)))
+            message = f"the template is not UTF-8 text (byte 0x{err.object[err.start]:02x})"
+            raise jinja2.TemplateSyntaxError(message, line, template, filename) from None
+
 
 @functools.cache
 def environment(kind: Literal["html", "md"], templates: Path | None = None) -> ImmutableSandboxedEnvironment:
     """Return the environment for ``kind``, with ``templates`` (a folder) overriding the bundled ones."""
     loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("regdsl.render", "templates")]
     if templates is not None:
-        loaders.insert(0, jinja2.FileSystemLoader(str(templates)))
+        loaders.insert(0, _Folder(str(templates)))
     env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=kind == "html",
@@ -160,7 +243,7 @@ def environment(kind: Literal["html", "md"], templates: Path | None = None) -> I
         lstrip_blocks=True,
     )
     env.filters["md"] = md_text
-    env.filters["md_cell"] = md_cell
+    env.filters["md_cell"] = md_text  # (a table cell is a field like any other: one line)
     env.filters["md_code"] = md_code
     env.filters["md_prose"] = md_prose
     env.filters["md_lines"] = md_lines
@@ -199,7 +282,8 @@ def render_template(kind: Literal["html", "md"], templates: Path | None, name: s
     try:
         return environment(kind, templates).get_template(name).render(**values)
     except jinja2.TemplateSyntaxError as err:
-        where = f"{err.filename or err.name or name}:{err.lineno}"
+        where = err.filename or err.name or name
+        where = f"{where}:{err.lineno}" if err.lineno else where
         raise TemplateProblem(f"{where}: template syntax error: {err.message}") from None
     except Exception as err:
         located = _template_line(err.__traceback__, (_BUNDLED,) if ours is None else (ours, _BUNDLED))

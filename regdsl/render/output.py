@@ -33,7 +33,18 @@ from pathlib import Path
 if sys.platform != "win32":
     import fcntl
 
-__all__ = ["MARKER", "SiteError", "check_out", "claim", "is_site", "refuse_overlap", "replace_file", "swap", "writing"]
+__all__ = [
+    "MARKER",
+    "SiteError",
+    "check_out",
+    "check_page",
+    "claim",
+    "is_site",
+    "refuse_overlap",
+    "replace_file",
+    "swap",
+    "writing",
+]
 
 MARKER = ".regdsl-site"
 
@@ -62,6 +73,27 @@ def replace_file(target: Path, data: bytes) -> None:
     finally:
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
+
+
+def check_page(target: Path, kept: Iterable[tuple[str, Path]]) -> None:
+    """Refuse a file that ``render -o`` must not replace (raises ``SiteError``).
+
+    A page replaces its file whole (``replace_file``), so ``target`` must not be a link, nor
+    anything but a regular file (as root, a device such as ``/dev/null`` would be replaced),
+    nor a regimen file, nor what the render reads: ``kept``, each with the words that say what
+    it is (a file, or a folder such as the templates, which the page must not be in).
+    """
+    if target.is_symlink():
+        raise SiteError(f"{target}: is a symbolic link; name the file itself")
+    if target.exists() and not target.is_file():
+        raise SiteError(f"{target}: is not a regular file; leave out -o to write the page to standard output")
+    if target.suffix == ".reg":
+        raise SiteError(f"{target}: is named as a regimen file; a page is written to its own file")
+    real = target.resolve()
+    for what, path in kept:
+        found = path.resolve()
+        if found == real or found in real.parents:
+            raise SiteError(f"{target}: {'is' if found == real else 'is in'} {what}; write the page elsewhere")
 
 
 def is_site(folder: Path) -> bool:

@@ -25,6 +25,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.compile.stn import PointId, PointKind, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
+from regdsl.model.medicines import Medicine
 from regdsl.model.wording import DAY, range_text, short_minutes
 from regdsl.render.view import day_runs
 
@@ -544,13 +545,22 @@ def timelines(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> tuple[
         if not admin.prn:
             for day in admin.days:
                 by_day.setdefault(day, []).append(_Dose(i, day, admin))
+    watched: dict[Medicine, list[tuple[int, ir.Observation]]] = {}  # each medicine's observations
+    for o, obs in enumerate(group.observations):
+        watched.setdefault(obs.medicine, []).append((o, obs))
     shown: dict[_Day, list[int]] = {}
     for timed in compiled.days.get(place.prefix, ()):
-        shown.setdefault(_day(group, place, by_day, timed), []).append(timed.day)
+        shown.setdefault(_day(group, place, by_day, watched, timed), []).append(timed.day)
     return tuple(_timeline(view, days, place, group.first, ident) for view, days in shown.items())
 
 
-def _day(group: ir.CycleGroup, place: _Place, by_day: dict[int, list[_Dose]], timed: TimedDay) -> _Day:
+def _day(
+    group: ir.CycleGroup,
+    place: _Place,
+    by_day: dict[int, list[_Dose]],
+    watched: dict[Medicine, list[tuple[int, ir.Observation]]],
+    timed: TimedDay,
+) -> _Day:
     """Build a day's rows around its anchor, with the bounds the compiled regimen holds."""
     day, anchor = timed.day, timed.anchor
     admins = group.administrations
@@ -558,6 +568,7 @@ def _day(group: ir.CycleGroup, place: _Place, by_day: dict[int, list[_Dose]], ti
     anchored = [(_Dose(a.dose.line, a.dose.day, admins[a.dose.line]), a.relation) for a in timed.timed]
     premeds = {(d.index, d.day) for d, _ in anchored}
     anchor_text = "chemotherapy" if anchor.kind is PointKind.CHEMOTHERAPY else admins[anchor.line].medicine.display
+    named = {rel.anchor for _, rel in anchored}
     shown = [
         d
         for d in doses
@@ -567,7 +578,7 @@ def _day(group: ir.CycleGroup, place: _Place, by_day: dict[int, list[_Dose]], ti
             and (
                 d.admin.role == "anticancer"
                 or place.start(d.index, day) == anchor
-                or any(d.admin.medicine.name == rel.anchor for _, rel in anchored)
+                or d.admin.medicine.name in named
                 or (d.admin.max_minutes is not None and _route(d.admin) != "oral")
             )
         )
@@ -576,9 +587,8 @@ def _day(group: ir.CycleGroup, place: _Place, by_day: dict[int, list[_Dose]], ti
     qualifiers = {(d.index, d.day): rel.qualifier for d, rel in anchored if rel.qualifier}
     for dose in sorted(shown, key=lambda d: (d.day, d.index)):
         rows.append(_dose_row(timed, place, dose, qualifiers.get((dose.index, dose.day))))
-        for o, obs in enumerate(group.observations):
-            if obs.medicine == dose.admin.medicine and dose.day == day:
-                rows.append(_observation_row(timed, place, dose, o, obs))
+        if dose.day == day:
+            rows.extend(_observation_row(timed, place, dose, o, obs) for o, obs in watched.get(dose.admin.medicine, ()))
     return _Day(anchor_text, tuple(rows))
 
 

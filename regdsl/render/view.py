@@ -20,6 +20,7 @@ from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_tex
 from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text, quantity_text
+from regdsl.model.medicines import Medicine
 from regdsl.model.wording import gap_text, minutes_text, relation_text, shift_text
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.prose import Block, parse_prose
@@ -276,6 +277,18 @@ def _dose(admin: ir.Administration) -> str:
     return text
 
 
+def _followed(group: ir.CycleGroup) -> dict[Medicine, list[str]]:
+    """Word each medicine's minimum gaps and observations in ``group``, once for all its lines and days."""
+    found: dict[Medicine, list[str]] = {}
+    for gap in group.gaps:
+        found.setdefault(gap.medicine, []).append(f"{gap_text(gap.days)} of {gap.medicine.display}")
+    for obs in group.observations:
+        found.setdefault(obs.medicine, []).append(
+            f"observe for {minutes_text(obs.minutes)} after the end of the infusion"
+        )
+    return found
+
+
 class _Builder:
     def __init__(self, compiled: Compiled, context: RenderContext) -> None:
         self.compiled = compiled
@@ -317,7 +330,10 @@ class _Builder:
         early, late = window
         return day_of(early), day_of(late)
 
-    def timing(self, group: ir.CycleGroup, prefix: PointId, index: int, day: int) -> tuple[str, ...]:
+    def timing(
+        self, group: ir.CycleGroup, prefix: PointId, index: int, day: int, followed: dict[Medicine, list[str]]
+    ) -> tuple[str, ...]:
+        """Word the timing of line ``index`` on ``day``; ``followed`` is ``_followed(group)``."""
         admin = group.administrations[index]
         lines = [self.relation(rel) for rel in admin.relations]
         if admin.shift_days:
@@ -327,12 +343,7 @@ class _Builder:
                 lines.append(f"with the other timing rules, day {day} can move to day {window[0]} to {window[1]}")
             elif window is not None:
                 lines.append(f"feasible days: {window[0]} to {window[1]}")
-        for gap in group.gaps:
-            if gap.medicine == admin.medicine:
-                lines.append(f"{gap_text(gap.days)} of {gap.medicine.display}")
-        for obs in group.observations:
-            if obs.medicine == admin.medicine:
-                lines.append(f"observe for {minutes_text(obs.minutes)} after the end of the infusion")
+        lines.extend(followed.get(admin.medicine, ()))
         return tuple(lines)
 
     def cycle_row(self, admin: ir.Administration) -> CycleRow:
@@ -372,6 +383,7 @@ class _Builder:
         if group.same_as is not None:
             facts.append(f"As cycle {group.same_as}, with the differences shown")
         days: dict[int, list[DayRow]] = {}
+        followed = _followed(group)
         for i, admin in enumerate(group.administrations):
             # What does not change from day to day is worded once per line.
             medicine, marks, dose = admin.medicine.display, self.marks(admin), _dose(admin)
@@ -386,7 +398,7 @@ class _Builder:
                         route=route,
                         max_duration=duration,
                         role=admin.role,
-                        timing=self.timing(group, prefix, i, day),
+                        timing=self.timing(group, prefix, i, day, followed),
                         instructions=instructions,
                     )
                 )

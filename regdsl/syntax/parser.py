@@ -151,10 +151,11 @@ def _load_cached(folder: int, name: str, key: str, runtime: dict[str, object]) -
         descriptor = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _OPEN_FLAGS, dir_fd=folder)
     except OSError:
         return None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode) or not _trusted(info) or info.st_size > _CACHE_LIMIT:
+        os.close(descriptor)  # checked before it is wrapped: a folder cannot be read as a file
+        return None
     with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode) or not _trusted(info) or info.st_size > _CACHE_LIMIT:
-            return None
         try:
             data = handle.read(_CACHE_LIMIT + 1)
         except OSError:

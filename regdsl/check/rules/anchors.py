@@ -168,6 +168,11 @@ def relation_not_that_day(ctx: RuleContext) -> Iterator[Diagnostic]:
             )
 
 
+# The lines of an ambiguous anchor labelled in its finding (TIM007): one finding per relation
+# labelling every line would be quadratic in a day of many lines.
+_CANDIDATES_SHOWN = 3
+
+
 @rule(
     "TIM007",
     "ambiguous-anchor",
@@ -204,12 +209,17 @@ def ambiguous_anchor(ctx: RuleContext) -> Iterator[Diagnostic]:
             anchor_day = day if (rel.anchor, day) in lines else day + step
             candidates = lines.get((rel.anchor, anchor_day), [])
             if len(candidates) > 1:
+                shown = candidates[:_CANDIDATES_SHOWN]
+                more = len(candidates) - len(shown)
                 yield ambiguous_anchor.finding(
                     rel.span,
                     f"{label} is given on {len(candidates)} lines on day {anchor_day}: "
                     "this relation does not say which one it is timed from",
                     label="which dose?",
-                    secondary=tuple(Label(a.span, f"{label} on day {anchor_day}") for a in candidates),
+                    secondary=tuple(Label(a.span, f"{label} on day {anchor_day}") for a in shown),
+                    notes=(f"{more:,} more line{'s give' if more > 1 else ' gives'} {label} on day {anchor_day}",)
+                    if more
+                    else (),
                     help="time this line from something given once that day, such as another medicine or "
                     "`chemotherapy`",
                 )
