@@ -105,38 +105,91 @@ def visible(text: str) -> str:
     return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Span:
+class Span(tuple[str, int, int, "LineIndex"]):
     """A half-open range ``[start, end)`` of code points in one source file.
 
     Lines and columns are 1-based and count code points, as an editor shows them; they
-    are worked out from the file's line index when asked for, not for every node.
+    are worked out from the file's line index when asked for, not for every node. A span
+    is a tuple (the path, the offsets and the index), the cheapest object Python makes, as
+    the syntax tree holds one for every word; two spans are equal when their path and
+    offsets are.
     """
 
-    path: str
-    start: int
-    end: int
-    index: LineIndex = field(compare=False, repr=False)
+    __slots__ = ()
+
+    def __new__(cls, path: str, start: int, end: int, index: LineIndex) -> Span:
+        """Make the span ``[start, end)`` of the file at ``path`` whose lines ``index`` holds."""
+        return tuple.__new__(cls, (path, start, end, index))
+
+    def __getnewargs__(self) -> tuple[str, int, int, LineIndex]:  # type: ignore[override]
+        return self[0], self[1], self[2], self[3]
+
+    @property
+    def path(self) -> str:
+        """The display path of the file."""
+        return self[0]
+
+    @property
+    def start(self) -> int:
+        """The offset of the first code point."""
+        return self[1]
+
+    @property
+    def end(self) -> int:
+        """The offset just past the last code point."""
+        return self[2]
+
+    @property
+    def index(self) -> LineIndex:
+        """The file's line index."""
+        return self[3]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Span):
+            return NotImplemented
+        return self[1] == other[1] and self[2] == other[2] and self[0] == other[0]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash((self[0], self[1], self[2]))
+
+    def __repr__(self) -> str:
+        return f"Span(path={self[0]!r}, start={self[1]}, end={self[2]})"
 
     @property
     def line(self) -> int:
         """The 1-based line of the start."""
-        return self.index.position(self.start)[0]
+        return self[3].position(self[1])[0]
 
     @property
     def column(self) -> int:
         """The 1-based column of the start."""
-        return self.index.position(self.start)[1]
+        return self[3].position(self[1])[1]
 
     @property
     def end_line(self) -> int:
         """The 1-based line of the end."""
-        return self.index.position(self.end)[0]
+        return self[3].position(self[2])[0]
 
     @property
     def end_column(self) -> int:
         """The 1-based column of the end."""
-        return self.index.position(self.end)[1]
+        return self[3].position(self[2])[1]
+
+    def at_start(self) -> Span:
+        """Return the empty span at the start of this one, for "expected something here"."""
+        return tuple.__new__(Span, (self[0], self[1], self[1], self[3]))
+
+    def at_end(self) -> Span:
+        """Return the empty span at the end of this one."""
+        return tuple.__new__(Span, (self[0], self[2], self[2], self[3]))
+
+    def part(self, start: int, end: int) -> Span:
+        """Return the span of the offsets ``[start, end)`` of the same file."""
+        return tuple.__new__(Span, (self[0], start, end, self[3]))
 
     def to_dict(self) -> dict[str, object]:
         """Return the span as plain JSON data."""
@@ -192,7 +245,7 @@ class SourceFile:
         size = len(self.text)
         start = max(0, min(start, size))
         end = max(start, min(end, size))
-        return Span(path=self.path, start=start, end=end, index=self.index)
+        return Span(self.path, start, end, self.index)
 
     def line_text(self, line: int) -> str:
         """Return line ``line`` (1-based) without its line break."""

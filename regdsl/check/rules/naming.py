@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
@@ -46,7 +45,7 @@ def missing_route(ctx: RuleContext) -> Iterator[Diagnostic]:
     for admin in administrations(ctx.regimen):
         if admin.route_span is None:
             yield missing_route.finding(
-                replace(admin.dose.span, start=admin.dose.span.end),
+                admin.dose.span.at_end(),
                 "expected a route such as `oral` or `IV` after the dose",
                 label="route missing here",
                 help="every administration states its route",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from regdsl.compile.lower.administrations import relation
 from regdsl.compile.lower.cycles import cycles
@@ -39,7 +38,7 @@ def _header(module: ast.Module, sink: Sink, partial: bool) -> ast.RegimenHeader 
     elif not headers and not partial:
         sink.report(
             c.NOT_ONE_REGIMEN,
-            replace(module.span, end=module.span.start),
+            module.span.at_start(),
             "this file has no `regimen ID` heading",
             label="expected `regimen ID` here",
             help="start the file with `regimen my-regimen-id`",

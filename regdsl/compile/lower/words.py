@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from regdsl.diagnostics import Code, Sink
@@ -22,7 +22,7 @@ from regdsl.model.vocabulary import ERROR_PRONE_UNITS, ROUTE_BY_ALIAS, TIME_UNIT
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
 
-__all__ = ["LINE_KEYWORDS", "LibraryDefs", "Lowering", "point", "shown"]
+__all__ = ["LINE_KEYWORDS", "LibraryDefs", "Lowering", "shown"]
 
 # Words that start a line inside a cycle: a misspelt one is read as a medicine's name.
 LINE_KEYWORDS = ("observe", "note", "title", "same", "use", "without")
@@ -41,11 +41,6 @@ class LibraryDefs:
 def shown(text: str) -> str:
     """Return a number as a message shows it: whole when short, else its first digits and its length."""
     return text if len(text) <= 16 else f"{text[:8]}… ({len(text)} characters)"
-
-
-def point(span: Span) -> Span:
-    """Return an empty span at the end of ``span``, for "expected something here"."""
-    return replace(span, start=span.end)
 
 
 class Lowering:
