@@ -13,8 +13,9 @@ object (assigning to a field still raises ``FrozenInstanceError``), made in a th
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast, dataclass_transform
 
 __all__ = ["Record", "record"]
 
@@ -47,7 +48,7 @@ class Record:
         return f"{type(self).__name__}({fields})"
 
 
-def _initializer(cls: type) -> object:
+def _initializer(cls: type) -> Callable[..., None]:
     """Return an ``__init__`` for ``cls`` that sets each field through its slot descriptor."""
     names: dict[str, object] = {}
     params: list[str] = []
@@ -68,9 +69,9 @@ def _initializer(cls: type) -> object:
     names["_missing"] = dataclasses.MISSING
     signature = f"self, *, {', '.join(params)}" if params else "self"
     source = f"def __init__({signature}):\n" + ("\n".join(body) or "    pass") + "\n"
-    exec(source, names)  # noqa: S102 - our own field names only, as dataclasses itself does
-    init = names["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    exec(source, names)
+    init = cast(Callable[..., None], names["__init__"])
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
     return init
 
 
@@ -78,5 +79,5 @@ def _initializer(cls: type) -> object:
 def record(cls: type[_T]) -> type[_T]:
     """Make ``cls`` a frozen, slotted, keyword-only dataclass whose equality ``Record`` gives."""
     made = dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False, init=False)(cls)
-    made.__init__ = _initializer(made)  # type: ignore[misc]
+    made.__init__ = _initializer(made)  # type: ignore[method-assign]
     return made

@@ -121,7 +121,7 @@ class Span(tuple[str, int, int, "LineIndex"]):
         """Make the span ``[start, end)`` of the file at ``path`` whose lines ``index`` holds."""
         return tuple.__new__(cls, (path, start, end, index))
 
-    def __getnewargs__(self) -> tuple[str, int, int, LineIndex]:  # type: ignore[override]
+    def __getnewargs__(self) -> tuple[str, int, int, LineIndex]:
         return self[0], self[1], self[2], self[3]
 
     @property
@@ -140,7 +140,7 @@ class Span(tuple[str, int, int, "LineIndex"]):
         return self[2]
 
     @property
-    def index(self) -> LineIndex:
+    def index(self) -> LineIndex:  # type: ignore[override]  # a span is no sequence to search
         """The file's line index."""
         return self[3]
 

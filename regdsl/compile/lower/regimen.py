@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from regdsl.compile.lower.administrations import relation
 from regdsl.compile.lower.cycles import cycles
 from regdsl.compile.lower.heading import meta
