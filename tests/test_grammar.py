@@ -47,7 +47,10 @@ def test_close_match_prefers_case_fixes_then_near_misses() -> None:
 
 
 def test_quoted_text_escapes() -> None:
-    from regdsl.syntax.transform import decode_string
+    from regdsl.syntax.transform import decode_text
+
+    def decode_string(raw: str) -> str:
+        return decode_text(raw)[0]
 
     assert decode_string('"plain"') == "plain"
     assert decode_string(r'"1.\tPeters"') == "1.\tPeters"

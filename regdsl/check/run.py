@@ -106,14 +106,14 @@ def _check_file(job: _Job) -> _FileOutcome:
     unit = lower_file(path, library)
     stages = {"parse and lower": time.perf_counter() - clock}
     diagnostics = list(unit.diagnostics)
-    suppressions = find_suppressions(unit.source, unit.module.comments) if unit.module else []
+    suppressions = find_suppressions(unit.module.comments) if unit.module else []
     if unit.regimen is not None:
         clock = time.perf_counter()
         compiled = compile_regimen(unit.regimen)
         diagnostics.extend(compiled.diagnostics)
         stages["graphs and timing"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        context = RuleContext(compiled=compiled, source=unit.source, infos=library.infos)
+        context = RuleContext(compiled=compiled, infos=library.infos)
         for rule in registry().rules:
             if rule.check is not None:
                 diagnostics.extend(rule.check(context))

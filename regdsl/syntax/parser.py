@@ -39,9 +39,9 @@ from regdsl.model.limits import REPARSE
 from regdsl.model.vocabulary import TIME_UNITS, suggest_unit, unit_key
 from regdsl.source import LineIndex, SourceFile, Span, describe_hidden, hidden_kind
 from regdsl.syntax import expected
-from regdsl.syntax.transform import BadChar, Builder, NestingTooDeep
+from regdsl.syntax.transform import BadChar, Builder, HeadingRead, NestingTooDeep
 
-__all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse"]
+__all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse", "parse_heading"]
 
 MAX_ERRORS = 50
 MAX_NESTING = 64
@@ -906,3 +906,23 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
     if module is None:
         return ast.Module(span=source.span(0, len(source.text)), items=(), comments=())
     return module
+
+
+def parse_heading(source: SourceFile) -> ast.RegimenHeader | None:
+    """Return the `regimen` heading of ``source``, parsing it no further than the heading's end.
+
+    What a library knows of its regimens without checking them (their ids, statuses and
+    names) comes from their headings, read by the grammar and the builder ``parse`` uses,
+    which stop when the heading's block ends. A file with a syntax error before that is
+    parsed whole, recovering as ``parse`` does (its findings are the check's, not kept here).
+    Returns None when the file has no heading.
+    """
+    builder = _BUILDER
+    builder.bind(source, heading_only=True)
+    try:
+        module = _Run(_grammar(), builder, source).run()
+    except HeadingRead as read:
+        return read.heading
+    except _Failure:
+        module = parse(source, Sink())
+    return next((item for item in module.items if isinstance(item, ast.RegimenHeader)), None)

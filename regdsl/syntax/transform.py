@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 from regdsl.model import ast
 from regdsl.source import LineIndex, SourceFile, Span, find_hidden
 
-__all__ = ["HEADING_KEYS", "BadChar", "Builder", "NestingTooDeep", "Tok", "decode_string", "decode_text"]
+__all__ = ["HEADING_KEYS", "BadChar", "Builder", "HeadingRead", "NestingTooDeep", "Tok", "decode_text"]
 
 # A token as the parser gives it: the terminal's name, the text and its offsets [start, end).
 Tok = tuple[str, str, int, int]
@@ -105,12 +105,15 @@ def decode_text(raw: str, start: int = 0) -> tuple[str, tuple[int, ...], tuple[B
     return "".join(chars), jumps, tuple(bad)
 
 
-def decode_string(raw: str) -> str:
-    """Decode a quoted STRING token as ``decode_text`` does, without the characters it refused."""
-    return decode_text(raw)[0]
-
-
 Child = Any
+
+
+class HeadingRead(Exception):
+    """The heading of a file is built, and only the heading was asked for."""
+
+    def __init__(self, heading: ast.RegimenHeader) -> None:
+        super().__init__(heading.id.text)
+        self.heading = heading
 
 
 class NestingTooDeep(Exception):
@@ -136,8 +139,9 @@ class Builder:
         self.max_nesting = max_nesting
         self.bind(SourceFile("<unbound>", ""))
 
-    def bind(self, source: SourceFile) -> None:
-        """Build the nodes of ``source`` next."""
+    def bind(self, source: SourceFile, *, heading_only: bool = False) -> None:
+        """Build the nodes of ``source`` next; with ``heading_only``, stop at its `regimen` heading."""
+        self.heading_only = heading_only
         self.source = source
         self.path = source.path
         self.index: LineIndex = source.index
@@ -215,7 +219,10 @@ class Builder:
     def regimen(self, c: list[Child]) -> ast.RegimenHeader:
         """``regimen: REGIMEN NAME _NL [_INDENT _meta+ _DEDENT]``."""
         meta = tuple(x for x in c[2:] if x is not None)
-        return ast.RegimenHeader(span=self._sp(c[0][2], c[1][3]), id=self._w(c[1]), meta=cast(Any, meta))
+        node = ast.RegimenHeader(span=self._sp(c[0][2], c[1][3]), id=self._w(c[1]), meta=cast(Any, meta))
+        if self.heading_only:
+            raise HeadingRead(node)
+        return node
 
     def library(self, c: list[Child]) -> ast.LibraryHeader:
         """``library: LIBRARY STRING _NL``."""

@@ -206,15 +206,7 @@ class Lowering:
         value, found = self.amount(amount), self.unit(unit)
         if value is None or found is None:
             return None
-        return ir.Quantity(
-            span=span,
-            amount=value,
-            unit=found,
-            text=amount.text,
-            text_span=amount.span,
-            unit_text=unit.text,
-            unit_span=unit.span,
-        )
+        return ir.Quantity(span=span, amount=value, unit=found, amount_word=amount, unit_word=unit)
 
     # -- medicines -------------------------------------------------------------------------
 
@@ -227,7 +219,7 @@ class Lowering:
         """Return the medicine ``ref`` names, kept as a mention; report a name that names none."""
         found = self.find(ref)
         if found is not None:
-            self.mentions.append(ir.Mention(span=ref.span, text=ref.text, medicine=found))
+            self.mentions.append(ir.Mention(written=ref, medicine=found))
             return found
         named = make_medicine(ref.text)
         keyword = None if ref.quoted else close_match(ref.text, LINE_KEYWORDS)
