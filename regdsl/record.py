@@ -6,8 +6,9 @@ regdsl's start-up. ``Record`` writes them once, over the fields, for every class
 
 A frozen dataclass's own ``__init__`` sets each field through ``object.__setattr__``, which
 made building the syntax tree and the lowered regimen cost as much as parsing. A record's
-``__init__`` sets each slot through the slot's own descriptor instead: the same frozen
-object (assigning to a field still raises ``FrozenInstanceError``), made in a third of the time.
+``__init__`` sets each slot through the slot's own descriptor instead, and ``Record`` refuses
+every assignment (``FrozenInstanceError``), as a frozen dataclass does: the same frozen
+object, made in a third of the time, by one generated method per class rather than three.
 """
 
 from __future__ import annotations
@@ -47,6 +48,19 @@ class Record:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
         return f"{type(self).__name__}({fields})"
 
+    def __getstate__(self) -> tuple[object, ...]:
+        return self._values()
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        for name, value in zip(self.__dataclass_fields__, state, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
 
 def _initializer(cls: type) -> Callable[..., None]:
     """Return an ``__init__`` for ``cls`` that sets each field through its slot descriptor."""
@@ -78,6 +92,7 @@ def _initializer(cls: type) -> Callable[..., None]:
 @dataclass_transform(frozen_default=True, kw_only_default=True, eq_default=True)
 def record(cls: type[_T]) -> type[_T]:
     """Make ``cls`` a frozen, slotted, keyword-only dataclass whose equality ``Record`` gives."""
-    made = dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False, init=False)(cls)
+    # Frozen by ``Record``'s own ``__setattr__``, written once, rather than by two methods per class.
+    made = dataclass(slots=True, kw_only=True, eq=False, repr=False, init=False)(cls)
     made.__init__ = _initializer(made)  # type: ignore[method-assign]
     return made

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Literal
 
@@ -72,13 +73,22 @@ def describe_hidden(char: str) -> str:
     return f"an invisible character ({code})"
 
 
+# Every character ``_REFUSED`` may refuse: the controls, the carriage return and every character
+# beyond ASCII. Far quicker to look for than the refused ones themselves, and rare in a regimen.
+_CANDIDATES = re.compile("[^\t\n -~]")
+
+
 def find_hidden(text: str, *, source: bool) -> Iterator[re.Match[str]]:
     """Yield each character that ``text`` may not hold, in order.
 
     ``source`` is the text of a file as read (tabs, line breaks and CRLF allowed); otherwise
     ``text`` was decoded from a quoted string's escapes (tabs and line feeds allowed).
     """
-    return _REFUSED["source" if source else "text"].finditer(text)
+    refused = _REFUSED["source" if source else "text"]
+    for candidate in _CANDIDATES.finditer(text):
+        found = refused.match(text, candidate.start())
+        if found is not None:
+            yield found
 
 
 _SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
@@ -211,12 +221,8 @@ class LineIndex:
     @classmethod
     def of(cls, text: str) -> LineIndex:
         """Index the line starts of ``text``."""
-        starts = [0]
-        pos = text.find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = text.find("\n", pos + 1)
-        return cls(tuple(starts))
+        # Each line starts one past the end of the line before it (counted without a Python loop).
+        return cls(tuple(accumulate(map((1).__add__, map(len, text.split("\n")[:-1])), initial=0)))
 
     def position(self, offset: int) -> tuple[int, int]:
         """Return the 1-based line and column of ``offset``."""

@@ -135,3 +135,32 @@ def test_a_long_file_reports_its_first_fifty_syntax_errors_and_is_read_about_onc
     assert [d.span.line for d in sink.items] == list(range(8006, 8006 + parser.MAX_ERRORS))
     (run,) = runs
     assert run.read < 1.5 * len(text)  # each error parses again from a few lines before it, not from the top
+
+
+def test_a_heading_is_read_up_to_its_name_and_status_and_no_further() -> None:
+    text = 'regimen x\n  name "X"\n  status superseded by y\n  title "T"\n\ncycle 1: 21 days\n  broken broken broken\n'
+    heading = parser.parse_heading(SourceFile("x.reg", text))
+    assert heading is not None
+    assert heading.id.text == "x"
+    assert [type(field).__name__ for field in heading.meta] == ["TextField", "StatusField"]
+
+
+def test_a_heading_is_the_regimens_not_a_part_written_before_it() -> None:
+    text = (
+        'part 1 "First"\n  name "Part"\n  status discontinued\n  cycle 1: 21 days\n    loratadine 10 mg oral days 1\n'
+        'regimen x\n  name "X"\n  status draft\n'
+    )
+    heading = parser.parse_heading(SourceFile("x.reg", text))
+    assert heading is not None
+    fields = {type(f).__name__: f for f in heading.meta}
+    status, name = fields["StatusField"], fields["TextField"]
+    assert isinstance(status, ast.StatusField)
+    assert isinstance(name, ast.TextField)
+    assert (heading.id.text, status.status.text, name.value.value) == ("x", "draft", "X")
+
+
+def test_a_heading_without_a_status_is_read_to_the_end_of_its_block() -> None:
+    text = 'regimen x\n  name "X"\n  title "T"\n\ncycle 1: 21 days\n  loratadine 10 mg oral days 1\n'
+    heading = parser.parse_heading(SourceFile("x.reg", text))
+    assert heading is not None
+    assert len(heading.meta) == 2

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import hashlib
 import io
+import operator
 import os
 import pickle
 import re
@@ -39,7 +40,7 @@ from regdsl.model.limits import REPARSE
 from regdsl.model.vocabulary import TIME_UNITS, suggest_unit, unit_key
 from regdsl.source import LineIndex, SourceFile, Span, describe_hidden, hidden_kind
 from regdsl.syntax import expected
-from regdsl.syntax.transform import BadChar, Builder, HeadingRead, NestingTooDeep
+from regdsl.syntax.transform import BadChar, Builder, HeadingRead, NestingTooDeep, Tok
 
 __all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse", "parse_heading"]
 
@@ -245,80 +246,71 @@ _Reduce = tuple[int, Callable[[list[Any]], object], str]
 _Action = tuple[int, Any, str]
 
 
+def _spread(value: object) -> tuple[Any, ...] | list[Any]:
+    """Return the children ``value`` stands for in its parent: a chain's, or the value itself."""
+    return _items(value) if type(value) is _Chain else (value,)
+
+
 def _reducer(rule: Rule, methods: dict[str, Callable[[list[Any]], object]]) -> Callable[[list[Any]], object]:
     """Return what reduces ``rule``: its builder, given the children lark would give a transformer.
 
     As lark's own tree builder does: tokens whose name starts with ``_`` are left out, each
     optional part left out (``[...]``) is a ``None``, the children of an inlined rule stand
-    in its place, and a ``?rule`` of one child is that child.
+    in its place, and a ``?rule`` of one child is that child. The reducer is written for the
+    rule, as Python, once: it is called for every node of every file.
     """
     expansion = rule.expansion
     marks = rule.options.empty_indices
     runs = [len(ones) for ones in "".join("1" if m else "0" for m in marks).split("0")] if marks else []
     runs = runs or [0] * (len(expansion) + 1)
-    include: list[tuple[int, bool, int]] = []
+    children: list[str] = []  # each child, as a Python expression over the values ``c``
+    kept: list[int] = []  # the values kept
     pending = 0
     for i, symbol in enumerate(expansion):
         pending += runs[i]
         if not (symbol.is_term and getattr(symbol, "filter_out", False)):
-            include.append((i, not symbol.is_term and symbol.name.startswith("_"), pending))
+            children += ["None"] * pending
+            inlined = not symbol.is_term and symbol.name.startswith("_")
+            children.append(f"*_spread(c[{i}])" if inlined else f"c[{i}]")
+            kept.append(i)
             pending = 0
-    trailing = pending + runs[len(expansion)]
+    children += ["None"] * (pending + runs[len(expansion)])
     name = rule.alias or rule.origin.name
+    names: dict[str, object] = {"_spread": _spread, "_Chain": _Chain, "_EMPTY": _EMPTY, "_link": _link}
     if name.startswith("_"):
-        return _inliner(include, trailing, left=bool(expansion) and expansion[0] == rule.origin)
-    single = bool(rule.options.expand1 and not rule.alias)
-    build = methods.get(name)
-    if build is None and not single:
-        raise GrammarError(f"no builder for the grammar rule `{name}`")
-    plain = not marks and len(include) == len(expansion) and not any(expand for _, expand, _ in include)
-
-    def reduce(children: list[Any]) -> object:
-        if not plain:
-            filtered: list[Any] = []
-            for i, expand, nones in include:
-                if nones:
-                    filtered += [None] * nones
-                value = children[i]
-                if expand and type(value) is _Chain:
-                    filtered += _items(value)
-                else:
-                    filtered.append(value)
-            if trailing:
-                filtered += [None] * trailing
-            children = filtered
-        if single and len(children) == 1:
-            return children[0]
-        if build is None:
-            raise GrammarError(f"no builder for the grammar rule `{name}` of {len(children)} children")
-        return build(children)
-
-    return reduce
+        if len(children) == 1 and kept:  # one child: it stands for itself, a value or a chain
+            return operator.itemgetter(kept[0])
+        body = _chain_code(children, left=bool(expansion) and expansion[0] == rule.origin)
+    else:
+        build = methods.get(name)
+        single = bool(rule.options.expand1 and not rule.alias)
+        if build is None and not single:
+            raise GrammarError(f"no builder for the grammar rule `{name}`")
+        names["build"] = build
+        plain = children == [f"c[{i}]" for i in range(len(expansion))]
+        if plain and build is not None and not single:
+            return build  # the rule's values are its children
+        made = "c" if plain else f"[{', '.join(children)}]"
+        if not single:
+            body = f"    return build({made})"
+        else:
+            body = f"    f = {made}\n    return f[0] if len(f) == 1 else build(f)"
+    exec(f"def reduce(c):\n{body}\n", names)
+    return cast(Callable[[list[Any]], object], names["reduce"])
 
 
-def _inliner(include: list[tuple[int, bool, int]], trailing: int, *, left: bool) -> Callable[[list[Any]], object]:
-    """Return what reduces an inlined rule: its one child, or a chain of its children."""
-    if len(include) == 1 and not trailing and not include[0][2]:
-        only = include[0][0]
-        return lambda children: children[only]
-    rest = include[1:] if left else include
-
-    def inline(children: list[Any]) -> object:
-        chain = _EMPTY
-        if left:
-            first = children[include[0][0]]
-            chain = first if type(first) is _Chain else _link(_Chain, (_EMPTY, first))
-        for i, expand, nones in rest:
-            for _ in range(nones):
-                chain = _link(_Chain, (chain, None))
-            value = children[i]
-            for item in _items(value) if expand and type(value) is _Chain else (value,):
-                chain = _link(_Chain, (chain, item))
-        for _ in range(trailing):
-            chain = _link(_Chain, (chain, None))
-        return chain
-
-    return inline
+def _chain_code(children: list[str], *, left: bool) -> str:
+    """Return the body of an inlined rule's reducer: it links its children to a chain."""
+    lines = ["    chain = _EMPTY"]
+    if left:  # x: x a ...: link to the chain x made (a first x of one child is that child)
+        lines = ["    chain = c[0] if type(c[0]) is _Chain else _link(_Chain, (_EMPTY, c[0]))"]
+        children = children[1:]
+    for child in children:
+        if child.startswith("*"):
+            lines.append(f"    for item in {child[1:]}:\n        chain = _link(_Chain, (chain, item))")
+        else:
+            lines.append(f"    chain = _link(_Chain, (chain, {child}))")
+    return "\n".join([*lines, "    return chain"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,7 +374,12 @@ class _Grammar:
 
         self.actions: dict[int, dict[str, _Action]] = _Lazy(actions)
         self.lexers: dict[int, _Scanner] = _Lazy(lambda state: _scanner(contextual.lexers[state]))
-        self.root = _scanner(contextual.root_lexer)
+        self._root_lexer = contextual.root_lexer
+
+    @functools.cached_property
+    def root(self) -> _Scanner:
+        """The scanner of every terminal, which says what a token that does not belong where it is was."""
+        return _scanner(self._root_lexer)
 
     def accepts(self, states: list[int]) -> set[str]:
         """Return the terminals that would move the parser on from ``states`` (lark's ``accepts``)."""
@@ -480,6 +477,9 @@ class _Kept:
     gathered: tuple[int, int, int]  # how many comments, prose blocks and headings the builder had
 
 
+_INDENTS: dict[str, int] = {}  # the indentation each end-of-line token sets, by its text
+
+
 class _Run:
     """One parse of one file: the text as it is now (with lines blanked), the parser's state, kept states."""
 
@@ -520,122 +520,116 @@ class _Run:
         return True
 
     def run(self) -> ast.Module:
-        """Parse from the current state to the end; raises a ``_Failure`` at a syntax error."""
-        grammar = self.grammar
-        actions, lexers, ignore = grammar.actions, grammar.lexers, grammar.ignore
+        """Parse from the current state to the end; raises a ``_Failure`` at a syntax error.
+
+        Each token is fed to the LALR tables here, in one loop, as lark's parser would: the
+        indentation tokens after the end of a line, as lark's ``Indenter`` makes them, and at
+        the end of the file the blocks still open and ``$END``, until the file's rule is reduced.
+        """
+        actions, lexers, ignore = self.grammar.actions, self.grammar.lexers, self.grammar.ignore
         work, pos, states, values = self.work, self.pos, self.states, self.values
         size_of = len(work)
+        start = end = last = pos  # ``last``: where the last token read starts (lark's end tokens are put there)
         lines = 0
-        last: tuple[int, int] = (pos, pos)  # the last token read: where lark's end tokens are put
-
-        def feed(kind: str, token: object) -> None:
-            while True:
-                action = actions[states[-1]].get(kind)
-                if action is None:
-                    at = token if isinstance(token, tuple) else ("", "", *last)
-                    found = _Found(kind, at[1], at[2], at[3])
-                    stack = list(states)
-                    raise _Unexpected(
-                        found,
-                        {s for s in actions[states[-1]] if s.isupper()},
-                        functools.partial(grammar.accepts, stack),
-                    )
-                size, arg, origin = action
-                if size < 0:
-                    states.append(arg)
-                    values.append(token)
-                    return
-                if size:
-                    children = values[-size:]
-                    del states[-size:], values[-size:]
-                else:
-                    children = []
-                value = arg(children)
-                states.append(actions[states[-1]][origin][1])
-                values.append(value)
-
-        start = pos
+        token: Tok | None = None
         try:
-            while pos < size_of:
-                lexer = lexers[states[-1]]
-                match = lexer.match(work, pos)
-                if match is None:
-                    self._bad(work, pos, lexer, states)
-                kind = match.lastgroup or ""
-                end = match.end()
-                if kind in ignore:
-                    pos = end
-                    continue
-                text = match.group()
-                keyword = lexer.keywords.get(kind)
-                if keyword is not None:
-                    kind = keyword(text) or kind
-                last = (pos, end)
-                if kind == "_NL":
-                    lines += 1
-                    if lines % KEEP_EVERY == 0 and pos > self.kept[-1].offset:
-                        builder = self.builder
-                        self.kept.append(
-                            _Kept(
-                                pos,
-                                tuple(states),
-                                tuple(values),
-                                self.indent,
-                                (len(builder.comments), len(builder.blocks), len(builder.headings)),
-                            )
-                        )
-                    if "#" in text:
-                        self._comments(text, pos, end)
-                    feed(kind, None)
-                    self._indentation(text, pos, end, feed)
+            while True:
+                mismatch = False
+                if pos < size_of:
+                    lexer = lexers[states[-1]]
+                    match = lexer.match(work, pos)
+                    if match is None:
+                        self._bad(work, pos, lexer, states)
+                    kind = match.lastgroup or ""
+                    end = match.end()
+                    if kind in ignore:
+                        pos = end
+                        continue
+                    text = match.group()
+                    keyword = lexer.keywords.get(kind)
+                    if keyword is not None:
+                        kind = keyword(text) or kind
+                    last = pos
+                    if kind == "_NL":
+                        lines += 1
+                        if lines % KEEP_EVERY == 0 and pos > self.kept[-1].offset:
+                            self._keep(pos, states, values)
+                        if "#" in text:
+                            self._comments(text, pos, end)
+                        pending, mismatch = self._line_break(text)
+                        token = None
+                    else:
+                        pending = (kind,)
+                        token = (kind, text, pos, end)
                 else:
-                    feed(kind, (kind, text, pos, end))
+                    pending = (*("_DEDENT",) * (len(self.indent) - 1), "$END")
+                    self.indent = (0,)
+                    token = None
+                for kind in pending:
+                    while True:
+                        action = actions[states[-1]].get(kind)
+                        if action is None:
+                            raise self._unexpected(kind, token, last, end, states)
+                        size, arg, origin = action
+                        if size < 0:
+                            states.append(arg)
+                            values.append(token)
+                            break
+                        if size:
+                            children = values[-size:]
+                            del states[-size:], values[-size:]
+                        else:
+                            children = []
+                        value = arg(children)
+                        if origin == "start":  # reduced only at the end: the whole file
+                            return cast(ast.Module, value)
+                        states.append(actions[states[-1]][origin][1])
+                        values.append(value)
+                if mismatch:
+                    raise _IndentMismatch(end)
+                if pos >= size_of:
+                    raise self._unexpected("$END", None, last, end, states)
                 pos = end
-            while len(self.indent) > 1:
-                self.indent = self.indent[:-1]
-                feed("_DEDENT", None)
-            return self._end(states, values, last)
         except NestingTooDeep as err:
             raise _TooDeep(err.offset) from None
         finally:
             self.read += pos - start
 
-    def _end(self, states: list[int], values: list[Any], last: tuple[int, int]) -> ast.Module:
-        """Reduce what the end of the file completes, up to the whole file."""
-        actions = self.grammar.actions
-        while True:
-            action = actions[states[-1]].get("$END")
-            if action is None or action[0] < 0:
-                stack = list(states)
-                raise _Unexpected(
-                    _Found("$END", "", *last),
-                    {s for s in actions[states[-1]] if s.isupper()},
-                    functools.partial(self.grammar.accepts, stack),
-                )
-            size, reduce, origin = action
-            children = values[-size:] if size else []
-            if size:
-                del states[-size:], values[-size:]
-            value = reduce(children)
-            states.append(actions[states[-1]][origin][1])
-            values.append(value)
-            if states[-1] == self.grammar.end:
-                return cast(ast.Module, value)
+    def _keep(self, pos: int, states: list[int], values: list[Any]) -> None:
+        """Keep the parser's state before the end of the line at ``pos``, to parse again from there."""
+        builder = self.builder
+        gathered = (len(builder.comments), len(builder.blocks), len(builder.headings))
+        self.kept.append(_Kept(pos, tuple(states), tuple(values), self.indent, gathered))
 
-    def _indentation(self, text: str, start: int, end: int, feed: Callable[[str, object], None]) -> None:
-        """Feed the indentation tokens the end of a line makes, as lark's ``Indenter`` does."""
-        spaces = text[text.rfind("\n") + 1 :]
-        indent = spaces.count(" ") + spaces.count("\t") * _RegIndenter.tab_len
+    def _unexpected(self, kind: str, token: Tok | None, start: int, end: int, states: list[int]) -> _Unexpected:
+        """Say that ``kind`` cannot come where the parser is (a token made for a line end is put at it)."""
+        found = _Found(kind, token[1], token[2], token[3]) if token is not None else _Found(kind, "", start, end)
+        expected = {s for s in self.grammar.actions[states[-1]] if s.isupper()}
+        return _Unexpected(found, expected, functools.partial(self.grammar.accepts, list(states)))
+
+    def _line_break(self, text: str) -> tuple[tuple[str, ...], bool]:
+        """Return the tokens the end of a line makes, as lark's ``Indenter`` does, and whether its indent is wrong.
+
+        ``_NL``, then ``_INDENT`` when the next line is indented further, or a ``_DEDENT`` for
+        each block it closes; wrong when it returns to an indentation no open block has.
+        """
+        indent = _INDENTS.get(text)
+        if indent is None:
+            spaces = text[text.rfind("\n") + 1 :]
+            indent = spaces.count(" ") + spaces.count("\t") * _RegIndenter.tab_len
+            if len(_INDENTS) < 4096:  # the ends of lines a file holds are few: most are "\n" and spaces
+                _INDENTS[text] = indent
         levels = self.indent
         if indent > levels[-1]:
             self.indent = (*levels, indent)
-            feed("_INDENT", None)
-            return
-        while indent < self.indent[-1]:
-            self.indent = self.indent[:-1]
-            feed("_DEDENT", None)
-        if indent != self.indent[-1]:
-            raise _IndentMismatch(end)
+            return ("_NL", "_INDENT"), False
+        if indent == levels[-1]:
+            return ("_NL",), False
+        kept = levels
+        while indent < kept[-1]:
+            kept = kept[:-1]
+        self.indent = kept
+        return ("_NL", *("_DEDENT",) * (len(levels) - len(kept))), indent != kept[-1]
 
     def _bad(self, work: str, pos: int, lexer: _Scanner, states: list[int]) -> NoReturn:
         """Raise for text the state's terminals do not match: a token of another state, or none at all."""
@@ -913,14 +907,27 @@ def parse_heading(source: SourceFile) -> ast.RegimenHeader | None:
 
     What a library knows of its regimens without checking them (their ids, statuses and
     names) comes from their headings, read by the grammar and the builder ``parse`` uses,
-    which stop when the heading's block ends. A file with a syntax error before that is
-    parsed whole, recovering as ``parse`` does (its findings are the check's, not kept here).
-    Returns None when the file has no heading.
+    which stop when the heading's block ends, or sooner: once its first `name` and `status`
+    are read, as nothing after them changes what they say (the heading returned then holds
+    those two fields). A file with a syntax error before that is parsed whole, recovering as
+    ``parse`` does (its findings are the check's, not kept here). Returns None when the file
+    has no heading.
     """
     builder = _BUILDER
-    builder.bind(source, heading_only=True)
+    run = _Run(_grammar(), builder, source)
+
+    def opened() -> tuple[Tok, Tok] | None:
+        """Return the `regimen` keyword and id whose block is being read, if any."""
+        values = run.values
+        for i in range(len(values) - 1):
+            kept = values[i]
+            if type(kept) is tuple and kept[0] == "REGIMEN":
+                return cast(tuple[Tok, Tok], (kept, values[i + 1]))
+        return None
+
+    builder.bind(source, heading=opened)
     try:
-        module = _Run(_grammar(), builder, source).run()
+        module = run.run()
     except HeadingRead as read:
         return read.heading
     except _Failure:

@@ -139,9 +139,15 @@ class Builder:
         self.max_nesting = max_nesting
         self.bind(SourceFile("<unbound>", ""))
 
-    def bind(self, source: SourceFile, *, heading_only: bool = False) -> None:
-        """Build the nodes of ``source`` next; with ``heading_only``, stop at its `regimen` heading."""
-        self.heading_only = heading_only
+    def bind(self, source: SourceFile, *, heading: Callable[[], tuple[Tok, Tok] | None] | None = None) -> None:
+        """Build the nodes of ``source`` next; with ``heading``, only its `regimen` heading.
+
+        ``heading`` says which `regimen` heading's block the parser is in, if any (its keyword
+        and id): once its first `name` and `status` fields are read, or its block ends, the
+        builder raises ``HeadingRead``.
+        """
+        self.heading = heading
+        self.read: dict[str, ast.Meta] = {}  # the heading's first `name` and `status`, as read
         self.source = source
         self.path = source.path
         self.index: LineIndex = source.index
@@ -220,9 +226,20 @@ class Builder:
         """``regimen: REGIMEN NAME _NL [_INDENT _meta+ _DEDENT]``."""
         meta = tuple(x for x in c[2:] if x is not None)
         node = ast.RegimenHeader(span=self._sp(c[0][2], c[1][3]), id=self._w(c[1]), meta=cast(Any, meta))
-        if self.heading_only:
+        if self.heading is not None:
             raise HeadingRead(node)
         return node
+
+    def _read(self, key: str, field: ast.Meta) -> None:
+        """In a heading-only parse, keep the heading's first `name` and `status`; once both are read, stop."""
+        opened = self.heading() if self.heading is not None and key not in self.read else None
+        if opened is None:
+            return
+        self.read[key] = field
+        if len(self.read) == 2:
+            keyword, name = opened
+            span = self._sp(keyword[2], name[3])
+            raise HeadingRead(ast.RegimenHeader(span=span, id=self._w(name), meta=tuple(self.read.values())))
 
     def library(self, c: list[Child]) -> ast.LibraryHeader:
         """``library: LIBRARY STRING _NL``."""
@@ -244,7 +261,10 @@ class Builder:
         key, value = self._w(c[0]), self._text(c[1])
         if key.text in HEADING_KEYS:
             self.headings.append(value)
-        return ast.TextField(span=self._sp(c[0][2], c[1][3]), key=key, value=value)
+        node = ast.TextField(span=self._sp(c[0][2], c[1][3]), key=key, value=value)
+        if key.text == "name":
+            self._read("name", node)
+        return node
 
     def date_field(self, c: list[Child]) -> ast.DateField:
         """``date_field: date_key DATE _NL``."""
@@ -252,7 +272,9 @@ class Builder:
 
     def status_field(self, c: list[Child]) -> ast.StatusField:
         """``status_field: STATUS NAME [BY NAME] _NL``."""
-        return ast.StatusField(span=self._sp(c[0][2], self._end(*c)), status=self._w(c[1]), by=self._word(c[3]))
+        node = ast.StatusField(span=self._sp(c[0][2], self._end(*c)), status=self._w(c[1]), by=self._word(c[3]))
+        self._read("status", node)
+        return node
 
     def term(self, c: list[Child]) -> ast.Term:
         """``term: STRING [LSQB NUMBER RSQB]``."""
