@@ -68,7 +68,6 @@ from benchlib import (
 )
 
 import regdsl.compile.library as library_mod
-import regdsl.syntax.parser as parser_mod
 from regdsl.compile.library import LIBRARY_FILE, check_paths
 from regdsl.compile.lower import lower_regimen
 from regdsl.compile.stn import paused_gc
@@ -177,9 +176,6 @@ def measure_throughput(corpus: Corpus, reps: int) -> Throughput:
     def bare() -> None:
         for text in texts:
             parser.parse(text)
-        comments = getattr(parser_mod, "_COMMENTS", None)  # the shared comment collector: parse() resets it
-        if comments is not None:
-            comments.found = []
 
     bare()  # warm-up
 

@@ -83,18 +83,8 @@ class Written(Record):
 class Mention(Record):
     """One place a medicine is named: the name as written there, and the medicine it names."""
 
-    written: ast.DrugRef | ast.Word
+    written: ast.DrugRef | ast.Word  # its span, its text (decoded, when quoted)
     medicine: Medicine
-
-    @property
-    def span(self) -> Span:
-        """Where the name is written (quotes included)."""
-        return self.written.span
-
-    @property
-    def text(self) -> str:
-        """The name as written (decoded, when quoted)."""
-        return self.written.text
 
 
 @record
@@ -158,21 +148,6 @@ class Quantity(Record):
     def text(self) -> str:
         """The amount as written."""
         return self.amount_word.text
-
-    @property
-    def text_span(self) -> Span:
-        """Where the amount is written."""
-        return self.amount_word.span
-
-    @property
-    def unit_text(self) -> str:
-        """The unit as written."""
-        return self.unit_word.text
-
-    @property
-    def unit_span(self) -> Span:
-        """Where the unit is written."""
-        return self.unit_word.span
 
 
 @record
@@ -364,19 +339,9 @@ class SupportFactor(Record):
         return self.factor_word.text
 
     @property
-    def factor_span(self) -> Span:
-        """Where the factor is written."""
-        return self.factor_word.span
-
-    @property
     def value_text(self) -> str:
         """The value as written."""
         return self.value_word.text
-
-    @property
-    def value_span(self) -> Span:
-        """Where the value is written."""
-        return self.value_word.span
 
 
 @record
