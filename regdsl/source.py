@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Literal
 
@@ -72,13 +73,22 @@ def describe_hidden(char: str) -> str:
     return f"an invisible character ({code})"
 
 
+# Every character ``_REFUSED`` may refuse: the controls, the carriage return and every character
+# beyond ASCII. Far quicker to look for than the refused ones themselves, and rare in a regimen.
+_CANDIDATES = re.compile("[^\t\n -~]")
+
+
 def find_hidden(text: str, *, source: bool) -> Iterator[re.Match[str]]:
     """Yield each character that ``text`` may not hold, in order.
 
     ``source`` is the text of a file as read (tabs, line breaks and CRLF allowed); otherwise
     ``text`` was decoded from a quoted string's escapes (tabs and line feeds allowed).
     """
-    return _REFUSED["source" if source else "text"].finditer(text)
+    refused = _REFUSED["source" if source else "text"]
+    for candidate in _CANDIDATES.finditer(text):
+        found = refused.match(text, candidate.start())
+        if found is not None:
+            yield found
 
 
 _SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
@@ -105,38 +115,91 @@ def visible(text: str) -> str:
     return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Span:
+class Span(tuple[str, int, int, "LineIndex"]):
     """A half-open range ``[start, end)`` of code points in one source file.
 
     Lines and columns are 1-based and count code points, as an editor shows them; they
-    are worked out from the file's line index when asked for, not for every node.
+    are worked out from the file's line index when asked for, not for every node. A span
+    is a tuple (the path, the offsets and the index), the cheapest object Python makes, as
+    the syntax tree holds one for every word; two spans are equal when their path and
+    offsets are.
     """
 
-    path: str
-    start: int
-    end: int
-    index: LineIndex = field(compare=False, repr=False)
+    __slots__ = ()
+
+    def __new__(cls, path: str, start: int, end: int, index: LineIndex) -> Span:
+        """Make the span ``[start, end)`` of the file at ``path`` whose lines ``index`` holds."""
+        return tuple.__new__(cls, (path, start, end, index))
+
+    def __getnewargs__(self) -> tuple[str, int, int, LineIndex]:
+        return self[0], self[1], self[2], self[3]
+
+    @property
+    def path(self) -> str:
+        """The display path of the file."""
+        return self[0]
+
+    @property
+    def start(self) -> int:
+        """The offset of the first code point."""
+        return self[1]
+
+    @property
+    def end(self) -> int:
+        """The offset just past the last code point."""
+        return self[2]
+
+    @property
+    def index(self) -> LineIndex:  # type: ignore[override]  # a span is no sequence to search
+        """The file's line index."""
+        return self[3]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Span):
+            return NotImplemented
+        return self[1] == other[1] and self[2] == other[2] and self[0] == other[0]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash((self[0], self[1], self[2]))
+
+    def __repr__(self) -> str:
+        return f"Span(path={self[0]!r}, start={self[1]}, end={self[2]})"
 
     @property
     def line(self) -> int:
         """The 1-based line of the start."""
-        return self.index.position(self.start)[0]
+        return self[3].position(self[1])[0]
 
     @property
     def column(self) -> int:
         """The 1-based column of the start."""
-        return self.index.position(self.start)[1]
+        return self[3].position(self[1])[1]
 
     @property
     def end_line(self) -> int:
         """The 1-based line of the end."""
-        return self.index.position(self.end)[0]
+        return self[3].position(self[2])[0]
 
     @property
     def end_column(self) -> int:
         """The 1-based column of the end."""
-        return self.index.position(self.end)[1]
+        return self[3].position(self[2])[1]
+
+    def at_start(self) -> Span:
+        """Return the empty span at the start of this one, for "expected something here"."""
+        return tuple.__new__(Span, (self[0], self[1], self[1], self[3]))
+
+    def at_end(self) -> Span:
+        """Return the empty span at the end of this one."""
+        return tuple.__new__(Span, (self[0], self[2], self[2], self[3]))
+
+    def part(self, start: int, end: int) -> Span:
+        """Return the span of the offsets ``[start, end)`` of the same file."""
+        return tuple.__new__(Span, (self[0], start, end, self[3]))
 
     def to_dict(self) -> dict[str, object]:
         """Return the span as plain JSON data."""
@@ -158,12 +221,8 @@ class LineIndex:
     @classmethod
     def of(cls, text: str) -> LineIndex:
         """Index the line starts of ``text``."""
-        starts = [0]
-        pos = text.find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = text.find("\n", pos + 1)
-        return cls(tuple(starts))
+        # Each line starts one past the end of the line before it (counted without a Python loop).
+        return cls(tuple(accumulate(map((1).__add__, map(len, text.split("\n")[:-1])), initial=0)))
 
     def position(self, offset: int) -> tuple[int, int]:
         """Return the 1-based line and column of ``offset``."""
@@ -192,7 +251,7 @@ class SourceFile:
         size = len(self.text)
         start = max(0, min(start, size))
         end = max(start, min(end, size))
-        return Span(path=self.path, start=start, end=end, index=self.index)
+        return Span(self.path, start, end, self.index)
 
     def line_text(self, line: int) -> str:
         """Return line ``line`` (1-based) without its line break."""

@@ -217,7 +217,7 @@ def test_crlf_line_ends_and_the_joiners_a_script_needs_pass(tmp_path: Path) -> N
 
 
 def test_every_invisible_character_is_reported_up_to_a_cap(tmp_path: Path) -> None:
-    from regdsl.compile.library import MAX_HIDDEN
+    from regdsl.syntax.characters import MAX_HIDDEN
 
     lines = "".join(f"  # {'x' * n}\u202e\n" for n in range(MAX_HIDDEN + 5))
     _code, found = _findings(_write(tmp_path, REGIMEN.format(name="A", drug="loratadine") + lines))

@@ -68,7 +68,7 @@ def _plant(path: Path, mark: Path) -> None:
 
 
 def _parses() -> None:
-    module = parser.build_parser(transform=False).parse(SMALL)
+    module = parser.build_parser().parse(SMALL)
     assert module.data == "start"
 
 
@@ -109,7 +109,7 @@ def test_a_warm_cache_is_read_not_rebuilt(cache_home: Path, monkeypatch: pytest.
     _warm(cache_home)
     _no_building(monkeypatch)
     _parses()
-    parser.build_parser(transform=True).parse(SMALL)
+    parser.build_parser().parse(SMALL)
 
 
 def test_the_cached_parser_parses_as_the_built_one(cache_home: Path) -> None:
@@ -225,7 +225,7 @@ def test_an_unusable_cache_location_only_means_no_cache(cache_home: Path, monkey
     cache_home.parent.mkdir(parents=True)
     cache_home.write_text("a file where the folder would be\n")
     _parses()
-    parse_with = parser.build_parser(transform=True)
+    parse_with = parser.build_parser()
     assert parse_with.parse(SMALL) is not None
 
 

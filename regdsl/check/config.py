@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +31,7 @@ from regdsl.diagnostics import Code, Diagnostic, Label, Severity
 from regdsl.diagnostics import codes as c
 from regdsl.source import SourceFile
 from regdsl.syntax.expected import close_match
+from regdsl.syntax.toml import TomlText, mentions_regdsl
 
 __all__ = [
     "CONFIG_FILE",
@@ -50,10 +50,6 @@ CONFIG_FILE = "regdsl.toml"
 PYPROJECT = "pyproject.toml"
 KEYS = ("select", "ignore", "severity", "root", "exclude")
 LEVELS = {level.value: level for level in Severity}
-_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
-_TOOL_HEADER = re.compile(r"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*\"?regdsl\"?[ \t]*[\].]", re.MULTILINE)
-# In a pyproject.toml that is not valid TOML: a line that looks like regdsl's (a header, a key).
-_TOOL_MENTION = re.compile(r"^[ \t]*(?:\[[ \t]*)?(?:tool[ \t]*\.[ \t]*)?[\"']?regdsl[\"']?[ \t]*[\].=]", re.MULTILINE)
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -190,7 +186,7 @@ def _has_tool_table(path: Path) -> bool:
     try:
         tool = tomllib.loads(text).get("tool")
     except (tomllib.TOMLDecodeError, RecursionError):  # not TOML: regdsl's if it looks so, to report why
-        return _TOOL_MENTION.search(text) is not None
+        return mentions_regdsl(text)
     return isinstance(tool, dict) and "regdsl" in tool
 
 
@@ -232,27 +228,19 @@ def _display(path: Path) -> str:
 class _Reader:
     """Validates a configuration table and locates each problem in the file's text."""
 
-    def __init__(self, source: SourceFile, base: int) -> None:
+    def __init__(self, source: SourceFile, written: TomlText, base: int) -> None:
         self.source = source
+        self.written = written
         self.base = base
         self.found: list[Diagnostic] = []
 
     def key_at(self, key: str, start: int | None = None) -> tuple[int, int]:
         """Find ``key = `` (bare or quoted) after ``start``; the table's header when it is not written."""
-        pattern = re.compile(r"(?<![\w\"'-])([\"']?)" + re.escape(key) + r"\1[ \t]*=")
-        match = pattern.search(self.source.text, self.base if start is None else start)
-        if match is None:
-            line_end = self.source.text.find("\n", self.base)
-            return self.base, line_end if line_end >= 0 else len(self.source.text)
-        return match.start(), match.start() + len(match.group(0).rstrip("= \t"))
+        return self.written.key(key, self.base if start is None else start, self.base)
 
     def value_at(self, value: str, after: int) -> tuple[int, int]:
         """Find the quoted ``value`` after offset ``after``; the key when it is not found."""
-        for quote in ('"', "'"):
-            at = self.source.text.find(f"{quote}{value}{quote}", after)
-            if at >= 0:
-                return at, at + len(value) + 2
-        return after, after + 1
+        return self.written.value(value, after)
 
     def report(self, code: Code, where: tuple[int, int], message: str, label: str, help: str | None) -> None:
         span = self.source.span(*where)
@@ -396,21 +384,20 @@ def load_config(path: Path) -> LoadedConfig:
     source, unreadable = _decoded(path)
     if unreadable is not None:
         return LoadedConfig(Config(path=path), (unreadable,), source)
-    text = source.text
+    written = TomlText(source)
     try:
-        document = tomllib.loads(text)
+        document = tomllib.loads(written.text)
     except tomllib.TOMLDecodeError as err:
-        return LoadedConfig(Config(path=path), (_syntax_error(source, err),), source)
+        return LoadedConfig(Config(path=path), (_syntax_error(source, written, err),), source)
     except RecursionError:  # tomllib reads nested arrays and tables by recursion
-        return LoadedConfig(Config(path=path), (_too_deep(source),), source)
+        return LoadedConfig(Config(path=path), (_too_deep(source, written),), source)
     table: object = document
     base = 0
     if path.name == PYPROJECT:
         tool = document.get("tool", {})
         table = tool.get("regdsl", {}) if isinstance(tool, dict) else {}
-        header = _TOOL_HEADER.search(text)
-        base = header.start() if header else 0
-    reader = _Reader(source, base)
+        base = written.tool_table()
+    reader = _Reader(source, written, base)
     if not isinstance(table, dict):
         reader.report(
             c.CONFIG_WRONG_TYPE, reader.key_at("regdsl"), "`tool.regdsl` must be a table", "not a table", None
@@ -450,15 +437,8 @@ def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
     return Config(select=select, ignore=ignore, severity=severity, root=root, exclude=exclude, path=path)
 
 
-def _syntax_error(source: SourceFile, err: tomllib.TOMLDecodeError) -> Diagnostic:
-    message = str(err)
-    match = _TOML_AT.search(message)
-    offset = len(source.text)
-    if match and match.group(1):
-        line, column = int(match.group(1)), int(match.group(2))
-        starts = source.index.starts
-        offset = min(starts[line - 1] + column - 1, len(source.text)) if line <= len(starts) else len(source.text)
-    what = _TOML_AT.sub("", message).strip()
+def _syntax_error(source: SourceFile, written: TomlText, err: tomllib.TOMLDecodeError) -> Diagnostic:
+    offset, what = written.error(str(err))
     return _not_toml(
         source,
         offset,
@@ -512,20 +492,13 @@ def _decoded(path: Path) -> tuple[SourceFile, Diagnostic | None]:
     return source, None
 
 
-def _too_deep(source: SourceFile) -> Diagnostic:
-    """Locate where arrays and tables nest deepest (counting brackets, which is enough to point at it)."""
-    depth = deepest = at = 0
-    for offset, char in enumerate(source.text):
-        if char in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest, at = depth, offset
-        elif char in "]}":
-            depth -= 1
+def _too_deep(source: SourceFile, written: TomlText) -> Diagnostic:
+    """Report arrays and tables nested too deeply, where they nest deepest."""
+    at = written.deepest()
     return _not_toml(
         source,
         at,
-        min(at + 1, len(source.text)),
+        at + 1,
         "the configuration nests arrays or tables too deeply to be read",
         "nested too deeply",
         "a configuration needs lists of strings and one level of tables",

@@ -1,4 +1,8 @@
-"""What a rule sees: the compiled regimen, its source, and the library around it."""
+"""What a rule sees: the compiled regimen and the library around it.
+
+A rule never reads the source text: the regimen keeps where each word, text and prose line
+was written (``regdsl.model.ir``), and a finding is located from that.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from dataclasses import dataclass
 from regdsl.compile.library import RegimenInfo
 from regdsl.compile.passes import Compiled
 from regdsl.model import ir
-from regdsl.source import SourceFile
 
 __all__ = ["LibraryContext", "RuleContext"]
 
@@ -18,7 +21,6 @@ class RuleContext:
     """Everything a regimen rule may read."""
 
     compiled: Compiled
-    source: SourceFile
     infos: Mapping[str, RegimenInfo]
 
     @property

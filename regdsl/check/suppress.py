@@ -1,9 +1,9 @@
 """Suppression comments: ``# regdsl: ignore[rule-name, CODE] -- reason``.
 
 A suppression at the end of a line covers findings that start on that line; one alone on
-its line covers the next line that is not blank or a comment. A suppression without a
-reason does not apply; one that silences nothing, names an unknown rule, or names a
-finding that cannot be silenced is itself a finding.
+its line covers the next line that is not blank or a comment (the parser says which: see
+``ast.Comment.covers``). A suppression without a reason does not apply; one that silences
+nothing, names an unknown rule, or names a finding that cannot be silenced is itself a finding.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from regdsl.check.rules import registry
 from regdsl.diagnostics import Code, Diagnostic, Label
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast
-from regdsl.source import SourceFile, Span
+from regdsl.source import Span
 
 __all__ = ["Suppression", "apply_suppressions", "find_suppressions"]
 
@@ -34,20 +34,7 @@ class Suppression:
     line: int
 
 
-def _covered_line(source: SourceFile, comment: ast.Comment) -> int:
-    line = comment.span.line
-    before = source.line_text(line)[: comment.span.column - 1]
-    if before.strip():
-        return line
-    total = len(source.index.starts)
-    for candidate in range(line + 1, total + 1):
-        text = source.line_text(candidate).strip()
-        if text and not text.startswith("#"):
-            return candidate
-    return line
-
-
-def find_suppressions(source: SourceFile, comments: Sequence[ast.Comment]) -> list[Suppression]:
+def find_suppressions(comments: Sequence[ast.Comment]) -> list[Suppression]:
     """Read the suppression comments of a file."""
     found = []
     for comment in comments:
@@ -61,7 +48,7 @@ def find_suppressions(source: SourceFile, comments: Sequence[ast.Comment]) -> li
                 span=comment.span,
                 names=names,
                 reason=reason.group("reason").strip() if reason else None,
-                line=_covered_line(source, comment),
+                line=comment.covers,
             )
         )
     return found

@@ -8,11 +8,12 @@ read is a ``PathError`` naming it: nothing under it vanishes silently from a che
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import os
-import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +22,9 @@ from regdsl.diagnostics import Diagnostic, Label, Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, MedicineTable
-from regdsl.source import SourceFile, describe_hidden, find_hidden, hidden_kind
-from regdsl.syntax.parser import parse
-from regdsl.syntax.transform import decode_string
+from regdsl.source import SourceFile
+from regdsl.syntax.characters import refuse_hidden
+from regdsl.syntax.parser import parse, parse_heading
 
 __all__ = [
     "LIBRARY_FILE",
@@ -40,6 +41,7 @@ __all__ = [
     "find_root",
     "load_library",
     "lower_file",
+    "rare_collections",
     "read_regular",
     "read_source",
     "refused_owner",
@@ -49,8 +51,6 @@ __all__ = [
 
 LIBRARY_FILE = "library.reg"
 MAX_BYTES = 1 << 20
-MAX_HIDDEN = 20  # invisible characters reported in one file
-_REGIMEN_ID = re.compile(r"^regimen[ \t]+([A-Za-z0-9_-]+)", re.MULTILINE)
 # What stat says of a link that leads nowhere (missing, or a loop): no file there, not an error.
 _DANGLING = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP})
 
@@ -229,7 +229,7 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
             help="save the file as UTF-8 text",
         )
         return source, False
-    if not _hidden_ok(source, sink):
+    if not refuse_hidden(source, sink):
         return source, False
     if not text.strip():
         sink.report(
@@ -243,42 +243,6 @@ def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
     return source, True
 
 
-def _hidden_ok(source: SourceFile, sink: Sink) -> bool:
-    """Report the characters a source may not hold (see ``find_hidden``); whether there are none.
-
-    A control character means a binary or damaged file: the first is reported. Invisible and
-    bidirectional characters are each reported where they are, the first ``MAX_HIDDEN`` of them.
-    """
-    shown: list[re.Match[str]] = []
-    more = 0
-    for match in find_hidden(source.text, source=True):
-        if hidden_kind(match.group()) in {"control", "surrogate"}:
-            sink.report(
-                c.BINARY_CONTENT,
-                source.span(match.start(), match.end()),
-                f"the file holds {describe_hidden(match.group())}",
-                label="control character",
-                help="regimen files are plain text; is this the right file?",
-            )
-            return False
-        if len(shown) < MAX_HIDDEN:
-            shown.append(match)
-        else:
-            more += 1
-    for match in shown:
-        sink.report(
-            c.INVISIBLE_CHARACTER,
-            source.span(match.start(), match.end()),
-            f"the file holds {describe_hidden(match.group())}",
-            label="invisible character",
-            help='it can make text display in another order than it is read ("12" as "21"); delete it'
-            if hidden_kind(match.group()) == "bidi"
-            else "delete it: no one can see it, and a word that holds it matches nothing",
-            notes=(f"{more} more such characters follow, not shown",) if more and match is shown[-1] else (),
-        )
-    return not shown
-
-
 @dataclass(frozen=True, slots=True)
 class RegimenInfo:
     """What a regimen's siblings know of it without checking it: id, status, path and name."""
@@ -290,41 +254,30 @@ class RegimenInfo:
     name: str | None = None
 
 
-_STATUS = re.compile(r"^[ \t]+status[ \t]+([A-Za-z-]+)(?:[ \t]+by[ \t]+([A-Za-z0-9_-]+))?", re.MULTILINE)
-# The regimen's own `name` line: indented under its header, before the first line that is not.
-_HEADER_BLOCK_END = re.compile(r"\n(?=[^ \t\r\n#])")
-_NAME = re.compile(r'^[ \t]+name[ \t]+("(?:[^"\\\n]|\\.)*")', re.MULTILINE)
-
-
-def _scanned_name(head: str, start: int) -> str | None:
-    """Return the ``name`` given in the regimen's header block starting at ``start``, if any."""
-    end = _HEADER_BLOCK_END.search(head, start)
-    found = _NAME.search(head, start, end.start() if end else len(head))
-    return decode_string(found.group(1)) if found else None
-
-
 def scan_regimens(root: Path, *, below: bool = True) -> dict[str, RegimenInfo]:
-    """Read the id, status and name of every regimen in ``root`` (and under it, with ``below``) by a quick scan.
+    """Read the id, status and name of every regimen in ``root`` (and under it, with ``below``) from its heading.
 
+    Each file's heading is parsed by the grammar, and nothing after it (``parse_heading``).
     Raises ``PathError`` for a folder or file under ``root`` that cannot be read.
     """
     infos: dict[str, RegimenInfo] = {}
     for path, _info in regimen_files(root, below=below):
         if path.name == LIBRARY_FILE:
             continue
-        head = read_regular(path, MAX_BYTES)[0][:MAX_BYTES].decode("utf-8", errors="replace")
-        found = _REGIMEN_ID.search(head)
-        if found is None:
+        data = read_regular(path, MAX_BYTES)[0][:MAX_BYTES].removeprefix(b"\xef\xbb\xbf")
+        header = parse_heading(SourceFile(str(path), data.decode("utf-8", errors="replace")))
+        if header is None:
             continue
-        status = _STATUS.search(head, found.end())
+        status = next((f for f in header.meta if isinstance(f, ast.StatusField)), None)
+        name = next((f.value.value for f in header.meta if isinstance(f, ast.TextField) and f.key.text == "name"), None)
         infos.setdefault(
-            found.group(1),
+            header.id.text,
             RegimenInfo(
-                id=found.group(1),
-                status=status.group(1) if status else None,
-                superseded_by=status.group(2) if status else None,
+                id=header.id.text,
+                status=status.status.text if status else None,
+                superseded_by=status.by.text if status and status.by else None,
                 path=str(path),
-                name=_scanned_name(head, found.end()),
+                name=name,
             ),
         )
     return infos
@@ -396,14 +349,38 @@ def lower_file(path: Path, library: Library) -> FileUnit:
     return FileUnit(source, module, regimen, sink.items)
 
 
+@contextlib.contextmanager
+def rare_collections() -> Iterator[None]:
+    """Collect garbage rarely while checking.
+
+    A check builds many small objects, which it keeps, and few reference cycles: at Python's
+    usual thresholds the collector walks them all again and again, and costs a third of
+    parsing and lowering a library.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def check_paths(paths: Iterable[Path]) -> CheckResult:
     """Parse and lower every ``.reg`` file under ``paths`` (no rules); never raises on file content."""
+    with rare_collections():
+        return _check_paths(paths)
+
+
+def _check_paths(paths: Iterable[Path]) -> CheckResult:
     files = collect(list(paths))
     result = CheckResult()
     sink = Sink()
     libraries: dict[Path, Library] = {}
+    roots: dict[Path, Path] = {}  # the root of each folder's files (a link to a file finds its own)
     for path in files:
-        root = find_root(path.resolve())
+        root = find_root(path.resolve()) if path.is_symlink() else roots.get(path.parent)
+        if root is None:
+            root = roots[path.parent] = find_root(path.resolve())
         if root not in libraries:
             library = libraries[root] = load_library(root)
             sink.items.extend(library.diagnostics)

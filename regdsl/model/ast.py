@@ -3,6 +3,11 @@
 Class names are the CamelCase forms of the grammar rules in ``grammar/regdsl.lark``.
 Every node is frozen and slotted, carries its ``Span`` and holds its children in
 tuples, so trees hash, compare and print the same way on every run.
+
+Every word, number, unit, route and day is a ``Word``; quoted text (``Text``, and a quoted
+medicine name) knows where each of its decoded characters was written, escapes included;
+each prose line (``Prose``) knows where it starts, so each word in it has its span. Passes
+and rules ask these nodes for positions (``at``) and never read the source text again.
 """
 
 from __future__ import annotations
@@ -89,37 +94,79 @@ class Node(Record):
     span: Span
 
 
+def _offset(origin: int, jumps: tuple[int, ...], at: int) -> int:
+    """Return the source offset of character ``at`` of a decoded text that starts at ``origin``.
+
+    ``jumps`` holds pairs (index, offset): from that character on, the text is written from
+    that offset (after an escape, which is longer than the character it writes).
+    """
+    index, base = 0, origin
+    for k in range(0, len(jumps), 2):
+        if jumps[k] > at:
+            break
+        index, base = jumps[k], jumps[k + 1]
+    return base + at - index
+
+
 @record
 class Word(Node):
     """One token as written: a name, number, unit, date or keyword."""
 
     text: str
 
+    def at(self, start: int, end: int) -> Span:
+        """Return the span of characters ``start`` to ``end`` of the word."""
+        return self.span.part(self.span.start + start, self.span.start + end)
+
 
 @record
 class Text(Node):
-    """Quoted text, decoded (escapes resolved); ``span`` includes the quotes."""
+    """Quoted text, decoded (escapes resolved); ``span`` includes the quotes.
+
+    ``jumps`` says where the decoded characters were written when the text holds escapes.
+    """
 
     value: str
+    jumps: tuple[int, ...] = ()
+
+    def at(self, start: int, end: int) -> Span:
+        """Return the span of decoded characters ``start`` to ``end``, as written (an escape whole)."""
+        origin = self.span.start + 1
+        return self.span.part(_offset(origin, self.jumps, start), _offset(origin, self.jumps, end))
 
 
 @record
 class Prose(Node):
-    """A block of ``|`` lines, kept verbatim; ``text`` joins them with newlines."""
+    """A block of ``|`` lines, kept verbatim; ``text`` joins them with newlines.
+
+    ``starts`` holds the offset of each line's first character (after the ``|`` and the
+    space after it): prose has no escapes, so character ``i`` of a line is at its start + ``i``.
+    """
 
     lines: tuple[str, ...]
+    starts: tuple[int, ...]
 
     @property
     def text(self) -> str:
         """The prose as one string."""
         return "\n".join(self.lines)
 
+    def at(self, line: int, start: int, end: int) -> Span:
+        """Return the span of characters ``start`` to ``end`` of line ``line`` (0-based)."""
+        begin = self.starts[line]
+        return self.span.part(begin + start, begin + end)
+
 
 @record
 class Comment(Node):
-    """A ``#`` comment, kept for the formatter and for suppressions."""
+    """A ``#`` comment, kept for the formatter and for suppressions.
+
+    ``covers`` is the line a suppression written in it covers: its own, after code; alone on
+    its line, the next line that is not blank or a comment (its own when there is none).
+    """
 
     text: str
+    covers: int
 
 
 # -- identity ------------------------------------------------------------------------
@@ -249,10 +296,16 @@ class FootnoteDef(Node):
 
 @record
 class DrugRef(Node):
-    """A medicine as named on a line: an alias, a name, or quoted text."""
+    """A medicine as named on a line: an alias, a name, or quoted text (decoded, as ``Text``)."""
 
     text: str
     quoted: bool
+    jumps: tuple[int, ...] = ()
+
+    def at(self, start: int, end: int) -> Span:
+        """Return the span of characters ``start`` to ``end`` of the name, as written."""
+        origin = self.span.start + 1 if self.quoted else self.span.start
+        return self.span.part(_offset(origin, self.jumps, start), _offset(origin, self.jumps, end))
 
 
 @record
@@ -602,7 +655,14 @@ Item = (
 
 @record
 class Module(Node):
-    """A whole source file: its items and its comments."""
+    """A whole source file: its items and its comments.
+
+    ``prose`` holds every prose block of the file and ``headings`` every name and title
+    (``name``, ``title``, ``subtitle`` and ``description`` fields, cycle titles), in order,
+    wherever they stand: the rules that read how a file is written read them all.
+    """
 
     items: tuple[Item, ...]
     comments: tuple[Comment, ...]
+    prose: tuple[Prose, ...] = ()
+    headings: tuple[Text, ...] = ()

@@ -4,8 +4,12 @@ This is the model every later stage reads (graphs, checks, renderers, exports). 
 the syntax nodes, every node is frozen, slotted and carries the span it came from. It also
 keeps what the rules judge of how a regimen is written: each amount, unit and route as
 written, every place a medicine is named (``Mention``), every link, the clauses and fields
-given again and set aside, with their spans; lowering itself judges none of it. What it keeps
-costs no object per line where it can (a span and a text already made by the parser).
+given again and set aside, every prose block and heading of the file, with their spans;
+lowering itself judges none of it. Words, quoted texts and prose are kept as the parser
+made them (``ast.Word``, ``ast.Text``, ``ast.Prose``), which know where each of their
+characters was written: the rules locate what they find in them without reading the source
+again, and lowering makes no object for them. Each is also given as plain text (``text``,
+``instructions``, ``qualifier``...), as the pages read it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import enum
 from decimal import Decimal
 from typing import Literal
 
+from regdsl.model import ast
 from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import Basis, Coding, Frequency, Route, Unit
 from regdsl.record import Record, record
@@ -76,10 +81,9 @@ class Written(Record):
 
 @record
 class Mention(Record):
-    """One place a medicine is named: the spelling written there, and the medicine it names."""
+    """One place a medicine is named: the name as written there, and the medicine it names."""
 
-    span: Span
-    text: str
+    written: ast.DrugRef | ast.Word  # its span, its text (decoded, when quoted)
     medicine: Medicine
 
 
@@ -114,10 +118,16 @@ class Meta(Record):
     status: Status | None = None
     superseded_by: str | None = None
     footnotes: tuple[Footnote, ...] = ()
-    overview: str | None = None
+    overview_prose: ast.Prose | None = None
     # Each field given again (``start`` for a part's), set aside: its key, where, and where first given.
     repeated: tuple[tuple[str, Span, Span], ...] = ()
     status_span: Span | None = None  # the status word, when a status is given
+    superseded_span: Span | None = None  # the id after `superseded by`, when given
+
+    @property
+    def overview(self) -> str | None:
+        """The overview's prose as one text."""
+        return self.overview_prose.text if self.overview_prose else None
 
     def get(self, key: str) -> str | None:
         """Return a text or date field (``name``, ``version``, ``date``...) if given."""
@@ -131,10 +141,13 @@ class Quantity(Record):
     span: Span
     amount: Decimal
     unit: Unit
-    text: str  # the amount as written
-    text_span: Span
-    unit_text: str  # the unit as written
-    unit_span: Span
+    amount_word: ast.Word
+    unit_word: ast.Word
+
+    @property
+    def text(self) -> str:
+        """The amount as written."""
+        return self.amount_word.text
 
 
 @record
@@ -165,8 +178,13 @@ class Relation(Record):
     point: Literal["start", "end"]
     anchor_kind: Literal["drug", "chemotherapy", "event"]
     anchor: str
-    qualifier: str | None
+    qualifier_text: ast.Text | None
     medicine: Medicine | None = None  # the anchor, when it is a medicine
+
+    @property
+    def qualifier(self) -> str | None:
+        """The free text kept beside the relation, if any."""
+        return self.qualifier_text.value if self.qualifier_text else None
 
 
 @record
@@ -191,12 +209,22 @@ class Administration(Record):
     volume: Quantity | None
     cap: Quantity | None
     relations: tuple[Relation, ...]
-    instructions: str | None
+    instructions_prose: ast.Prose | None
     written_for: Span  # the heading of the cycle group it was written for (not one that copies it)
-    route_span: Span | None = None  # the route as written
+    route_word: ast.Word | None = None  # the route as written
     repeated: tuple[tuple[Span, Span], ...] = ()  # each clause given again, set aside, and where first given
     days_span: Span | None = None  # the `days` clause (of the line, or of its `use`)
     day_ranges: tuple[DayRange, ...] = ()
+
+    @property
+    def instructions(self) -> str | None:
+        """The instructions' prose as one text."""
+        return self.instructions_prose.text if self.instructions_prose else None
+
+    @property
+    def route_span(self) -> Span | None:
+        """Where the route is written."""
+        return self.route_word.span if self.route_word else None
 
 
 @record
@@ -213,9 +241,19 @@ class Note(Record):
     """A note about a medicine, a factor, a cycle or a part."""
 
     span: Span
-    label: str | None
+    label_word: ast.Word | None
     medicine: Medicine | None
-    text: str
+    prose: ast.Prose
+
+    @property
+    def label(self) -> str | None:
+        """The label as written: a medicine or a factor."""
+        return self.label_word.text if self.label_word else None
+
+    @property
+    def text(self) -> str:
+        """The note's prose as one text."""
+        return self.prose.text
 
 
 @record
@@ -246,13 +284,18 @@ class CycleGroup(Record):
     open_ended: bool
     length_days: int
     extend_to_days: int | None
-    title: str | None
+    title_text: ast.Text | None
     same_as: int | None
     same_as_span: Span | None
     administrations: tuple[Administration, ...]
     notes: tuple[Note, ...]
     observations: tuple[Observation, ...]
     gaps: tuple[MinGap, ...]
+
+    @property
+    def title(self) -> str | None:
+        """The group's title, if it has one."""
+        return self.title_text.value if self.title_text else None
 
     @property
     def count(self) -> int | None:
@@ -286,11 +329,19 @@ class SupportFactor(Record):
 
     span: Span
     factor: Coding | None
-    factor_text: str
     value: Coding | None
-    value_text: str
-    factor_span: Span
-    value_span: Span
+    factor_word: ast.Word
+    value_word: ast.Word
+
+    @property
+    def factor_text(self) -> str:
+        """The factor as written."""
+        return self.factor_word.text
+
+    @property
+    def value_text(self) -> str:
+        """The value as written."""
+        return self.value_word.text
 
 
 @record
@@ -318,7 +369,12 @@ class StartRule(Record):
 
     span: Span
     relation: Relation
-    text: str | None
+    prose: ast.Prose | None
+
+    @property
+    def text(self) -> str | None:
+        """The source's wording of the rule, as one text."""
+        return self.prose.text if self.prose else None
 
 
 @record
@@ -392,7 +448,8 @@ class Branch(Record):
     span: Span
     cond: Cond | None
     action: Literal["continue", "next", "cycle", "part", "stop"]
-    target: str | None
+    target: str | None  # the regimen id, cycle or part number
+    target_span: Span | None = None  # where the target is written
 
 
 @record
@@ -413,7 +470,12 @@ class Limit(Record):
     span: Span
     count: int
     cond: Cond | None
-    counted_with: tuple[str, ...]
+    counted_words: tuple[ast.Word, ...]
+
+    @property
+    def counted_with(self) -> tuple[str, ...]:
+        """The regimens whose cycles count towards the limit."""
+        return tuple(word.text for word in self.counted_words)
 
 
 @record
@@ -462,6 +524,8 @@ class Regimen(Record):
     partial: bool  # syntax errors removed lines: missing fields are not judged
     mentions: tuple[Mention, ...]  # every place a medicine is named, in the order lowered (aliases first)
     links: tuple[Written, ...]  # every `url` written, of the regimen, its parts and their references
+    prose: tuple[ast.Prose, ...] = ()  # every prose block written in the file, wherever it stands
+    headings: tuple[ast.Text, ...] = ()  # every name and title written in the file (see ``ast.Module``)
 
     @property
     def status(self) -> Status:

@@ -104,11 +104,11 @@ TRANSITIONS = Limit(
     "a real plan has a few dozen decisions and transitions",
 )
 REPARSE = Limit(
-    "characters parsed in all, when syntax errors make the parser read the file again (a long file is "
-    "read again fewer times, so fewer of its syntax errors are reported at once)",
+    "characters parsed in all, when syntax errors make the parser read part of the file again (from a few "
+    "lines before each broken line; past this, the errors after it are not reported at once)",
     2 << 20,
     "characters",
-    "twice the size cap: a file of a few pages is read again for each of its first fifty errors",
+    "twice the size cap: a file at the cap is read once, and again a few lines before each of its first fifty errors",
 )
 LIST_DEPTH = Limit(
     "how deep bullet lists nest in prose (deeper items are shown at this depth)",

@@ -1,6 +1,9 @@
-"""Turns lark's parse tree into the syntax nodes of ``regdsl.model.ast``.
+"""Builds the syntax nodes of ``regdsl.model.ast`` as the parser reduces each grammar rule.
 
-Each method is named after, and quotes, the grammar rule it transforms.
+Each method is named after, and quotes, the grammar rule it builds. It is given the rule's
+children as lark would give a transformer: the tokens lark keeps (``Tok``: the terminal's
+name, its text and its offsets), the nodes already built, ``None`` for each optional part
+left out (``[...]``), and the children of inlined rules (``_rule``) in their place.
 """
 
 from __future__ import annotations
@@ -8,20 +11,27 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar, cast
-
-from lark import Token, Transformer
+from typing import Any, Literal, cast
 
 from regdsl.model import ast
-from regdsl.source import SourceFile, Span, find_hidden
+from regdsl.source import LineIndex, SourceFile, Span, find_hidden
 
-__all__ = ["BadChar", "NestingTooDeep", "ToAst", "decode_string", "decode_text"]
+__all__ = ["HEADING_KEYS", "BadChar", "Builder", "HeadingRead", "NestingTooDeep", "Tok", "decode_text"]
+
+# A token as the parser gives it: the terminal's name, the text and its offsets [start, end).
+Tok = tuple[str, str, int, int]
+
+# The fields whose text is a heading (shown to clinicians as a name or title).
+HEADING_KEYS = frozenset({"name", "title", "subtitle", "description"})
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 # A pair of escapes for the two halves of a UTF-16 surrogate pair is one character.
 _HEX = "[0-9a-fA-F]"
 _ESCAPE = re.compile(rf"\\(?:u([dD][89abAB]{_HEX}{{2}})\\u([dD][c-fC-F]{_HEX}{{2}})|u({_HEX}{{4}})|(.))")
+# What an ASCII text may not hold (see ``regdsl.source.find_hidden``): tested first, as it is cheap.
+_ASCII_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _REPLACEMENT = "\ufffd"
+_span = tuple.__new__  # a Span from its four parts, without a call through ``Span.__new__``
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,55 +52,68 @@ def _unescape(match: re.Match[str]) -> str:
     return _ESCAPES.get(other, "\\" + other)
 
 
-def _decode(body: str) -> tuple[str, list[tuple[int, int]]]:
-    """Decode the escapes of ``body``, with each decoded character's ``[start, end)`` in ``body``."""
+def _decode(body: str) -> tuple[str, list[int]]:
+    """Decode the escapes of ``body``; with the jumps (index, offset in ``body``) after each escape."""
     out: list[str] = []
-    where: list[tuple[int, int]] = []
-    pos = 0
+    jumps: list[int] = []
+    pos = length = 0
     for match in _ESCAPE.finditer(body):
-        out.append(body[pos : match.start()])
-        where.extend((i, i + 1) for i in range(pos, match.start()))
+        start, end = match.span()
+        out.append(body[pos:start])
         char = _unescape(match)
         out.append(char)
-        where.extend([match.span()] * len(char))
-        pos = match.end()
+        length += start - pos + len(char)
+        if len(char) != end - start:
+            jumps += (length, end)
+        pos = end
     out.append(body[pos:])
-    where.extend((i, i + 1) for i in range(pos, len(body)))
-    return "".join(out), where
+    return "".join(out), jumps
 
 
-def decode_text(raw: str) -> tuple[str, tuple[BadChar, ...]]:
-    r"""Decode a quoted STRING token: ``\n``, ``\t``, ``\"``, ``\\`` and ``\uXXXX``.
+def decode_text(raw: str, start: int = 0) -> tuple[str, tuple[int, ...], tuple[BadChar, ...]]:
+    r"""Decode a quoted STRING token written at offset ``start``: ``\n``, ``\t``, ``\"``, ``\\``, ``\uXXXX``.
 
-    Returns the text, in which every character that text may not hold (a control but the tab
+    Returns the text, its jumps (see ``ast.Text``: where its characters were written, as
+    offsets from ``start``) and the characters that text may not hold (a control but the tab
     and line feed, an invisible or bidirectional character, a lone surrogate: see
-    ``regdsl.source.find_hidden``) is replaced by U+FFFD, and those characters, located in
-    the token.
+    ``regdsl.source.find_hidden``), each replaced by U+FFFD in the text and located in the token.
     """
     body = raw[1:-1]
-    if "\\" not in body:
-        text, where = body, None
+    jumps: tuple[int, ...] = ()
+    if "\\" in body:
+        text, relative = _decode(body)
+        jumps = tuple(v + start + 1 if k % 2 else v for k, v in enumerate(relative))
     else:
-        text, where = _decode(body)
+        text = body
+    if text.isascii() and _ASCII_REFUSED.search(text) is None:
+        return text, jumps, ()
     found = list(find_hidden(text, source=False))
     if not found:
-        return text, ()
+        return text, jumps, ()
     bad = []
     chars = list(text)
     for match in found:
-        start, end = where[match.start()] if where else match.span()
-        bad.append(BadChar(start=start + 1, end=end + 1, char=match.group()))
-        chars[match.start()] = _REPLACEMENT
-    return "".join(chars), tuple(bad)
-
-
-def decode_string(raw: str) -> str:
-    """Decode a quoted STRING token as ``decode_text`` does, without the characters it refused."""
-    return decode_text(raw)[0]
+        at = match.start()
+        bad.append(
+            BadChar(
+                start=ast._offset(start + 1, jumps, at) - start,
+                end=ast._offset(start + 1, jumps, at + 1) - start,
+                char=match.group(),
+            )
+        )
+        chars[at] = _REPLACEMENT
+    return "".join(chars), jumps, tuple(bad)
 
 
 Child = Any
-_C = TypeVar("_C", ast.NotCond, ast.AndCond, ast.OrCond)
+
+
+class HeadingRead(Exception):
+    """The heading of a file is built, and only the heading was asked for."""
+
+    def __init__(self, heading: ast.RegimenHeader) -> None:
+        super().__init__(heading.id.text)
+        self.heading = heading
 
 
 class NestingTooDeep(Exception):
@@ -101,117 +124,130 @@ class NestingTooDeep(Exception):
         self.offset = offset
 
 
-class ToAst(Transformer[Token, ast.Module]):
+class Builder:
     """Builds ``ast`` nodes bottom-up, while the LALR parser reduces (no parse tree is built).
 
     ``bind`` sets the file being parsed. Spans come from token offsets. Conditions deeper
     than ``max_nesting`` (parentheses and ``not`` count) raise ``NestingTooDeep``, so that
     later passes, which recurse over conditions, never meet a deep one. Quoted text holds
     U+FFFD for each character it may not hold, and ``refused`` keeps those, by offset, for
-    the parser to report.
+    the parser to report. ``comments``, ``blocks`` (of prose) and ``headings`` gather what the module
+    lists; the parser cuts them back when it parses part of a file again.
     """
 
     def __init__(self, max_nesting: int) -> None:
-        super().__init__(visit_tokens=False)
         self.max_nesting = max_nesting
-        self.source = SourceFile("<unbound>", "")
-        self.comments: Callable[[], list[ast.Comment]] = list
-        self.refused: dict[int, BadChar] = {}
-        self._depth: dict[int, int] = {}
+        self.bind(SourceFile("<unbound>", ""))
 
-    def bind(self, source: SourceFile, comments: Callable[[], list[ast.Comment]]) -> None:
-        """Parse ``source`` next; ``comments`` gives its comments once the file is read."""
+    def bind(self, source: SourceFile, *, heading: Callable[[], tuple[Tok, Tok] | None] | None = None) -> None:
+        """Build the nodes of ``source`` next; with ``heading``, only its `regimen` heading.
+
+        ``heading`` says which `regimen` heading's block the parser is in, if any (its keyword
+        and id): once its first `name` and `status` fields are read, or its block ends, the
+        builder raises ``HeadingRead``.
+        """
+        self.heading = heading
+        self.read: dict[str, ast.Meta] = {}  # the heading's first `name` and `status`, as read
         self.source = source
-        self.comments = comments
-        self.refused = {}
-        self._depth = {}
+        self.path = source.path
+        self.index: LineIndex = source.index
+        self.refused: dict[int, BadChar] = {}
+        self.comments: list[ast.Comment] = []
+        self.blocks: list[ast.Prose] = []
+        self.headings: list[ast.Text] = []
+        # The depth of each condition built, by id, with the condition (so that an id is never reused).
+        self._depth: dict[int, tuple[int, object]] = {}
 
-    def _nest(self, node: _C, *inner: object) -> _C:
-        depth = 1 + max((self._depth.get(id(x), 0) for x in inner), default=0)
+    def methods(self) -> dict[str, Callable[[list[Child]], object]]:
+        """Return the builder of each grammar rule, by the rule's name (or its alias)."""
+        return {
+            name: getattr(self, name)
+            for name in dir(type(self))
+            if not name.startswith("_") and name not in {"bind", "methods", "comment"} and callable(getattr(self, name))
+        }
+
+    def _nest(self, node: ast.Cond, inner: tuple[object, ...]) -> ast.Cond:
+        depth = 1 + max((self._depth.get(id(x), (0, None))[0] for x in inner), default=0)
         if depth > self.max_nesting:
             raise NestingTooDeep(node.span.start)
-        self._depth[id(node)] = depth
+        self._depth[id(node)] = (depth, node)
         return node
 
     # -- helpers -----------------------------------------------------------------
 
-    def _span(self, *parts: object) -> Span:
-        start = end = -1
-        for part in parts:
-            if isinstance(part, Token):
-                s, e = part.start_pos, part.end_pos
-                if s is None or e is None:
-                    continue
-            elif isinstance(part, ast.Node):
-                s, e = part.span.start, part.span.end
-            elif isinstance(part, tuple | list):
-                if not part:
-                    continue
-                inner = self._span(*part)
-                s, e = inner.start, inner.end
-            else:
-                continue
-            if start < 0 or s < start:
-                start = s
-            if e > end:
-                end = e
-        return self.source.span(max(start, 0), max(end, 0))
+    def _sp(self, start: int, end: int) -> Span:
+        return _span(Span, (self.path, start, end, self.index))
 
-    def _token_span(self, token: Token) -> Span:
-        # Tokens lie inside the text: their offsets need no clamping (the hot path).
-        return Span(path=self.source.path, start=token.start_pos or 0, end=token.end_pos or 0, index=self.source.index)
+    def _w(self, t: Tok) -> ast.Word:
+        return ast.Word(span=_span(Span, (self.path, t[2], t[3], self.index)), text=t[1])
 
-    def _word(self, token: Token | None) -> ast.Word | None:
-        if token is None:
-            return None
-        return ast.Word(span=self._token_span(token), text=str(token))
+    def _word(self, t: Tok | None) -> ast.Word | None:
+        return None if t is None else self._w(t)
 
-    def _w(self, token: Token) -> ast.Word:
-        return ast.Word(span=self._token_span(token), text=str(token))
+    def _text(self, t: Tok) -> ast.Text:
+        value, jumps = self._decode(t)
+        return ast.Text(span=_span(Span, (self.path, t[2], t[3], self.index)), value=value, jumps=jumps)
 
-    def _decode(self, token: Token) -> str:
-        text, bad = decode_text(str(token))
-        start = token.start_pos or 0
+    def _decode(self, t: Tok) -> tuple[str, tuple[int, ...]]:
+        start = t[2]
+        text, jumps, bad = decode_text(t[1], start)
         for found in bad:
             self.refused[start + found.start] = replace(found, start=start + found.start, end=start + found.end)
-        return text
-
-    def _text(self, token: Token) -> ast.Text:
-        return ast.Text(span=self._token_span(token), value=self._decode(token))
+        return text, jumps
 
     @staticmethod
-    def _tokens(children: list[Child]) -> list[Token]:
-        return [c for c in children if isinstance(c, Token)]
+    def _end(*parts: Tok | ast.Node | None) -> int:
+        """The end of the last of ``parts`` that is there."""
+        for part in reversed(parts):
+            if part is None:
+                continue
+            return part[3] if isinstance(part, tuple) else part.span.end
+        return 0
 
-    @staticmethod
-    def _nodes(children: list[Child], kind: type[ast.Node] | tuple[type, ...]) -> list[Any]:
-        return [c for c in children if isinstance(c, kind)]
+    def comment(self, start: int, text: str, covers: int) -> None:
+        """Keep a comment the parser found at ``start``, covering line ``covers``."""
+        self.comments.append(ast.Comment(span=self._sp(start, start + len(text)), text=text, covers=covers))
 
     # -- start ---------------------------------------------------------------------
 
-    def start(self, children: list[Child]) -> ast.Module:
+    def start(self, c: list[Child]) -> ast.Module:
         """``start: _NL? _item*``."""
-        items = tuple(c for c in children if isinstance(c, ast.Node))
         return ast.Module(
-            span=self.source.span(0, len(self.source.text)),
-            items=cast(tuple[ast.Item, ...], items),
-            comments=tuple(self.comments()),
+            span=self._sp(0, len(self.source.text)),
+            items=tuple(x for x in c if x is not None),
+            comments=tuple(self.comments),
+            prose=tuple(self.blocks),
+            headings=tuple(self.headings),
         )
 
     # -- identity ------------------------------------------------------------------
 
     def regimen(self, c: list[Child]) -> ast.RegimenHeader:
         """``regimen: REGIMEN NAME _NL [_INDENT _meta+ _DEDENT]``."""
-        meta = tuple(x for x in c[2:] if isinstance(x, ast.Node))
-        return ast.RegimenHeader(span=self._span(c[0], c[1]), id=self._w(c[1]), meta=cast(Any, meta))
+        meta = tuple(x for x in c[2:] if x is not None)
+        node = ast.RegimenHeader(span=self._sp(c[0][2], c[1][3]), id=self._w(c[1]), meta=cast(Any, meta))
+        if self.heading is not None:
+            raise HeadingRead(node)
+        return node
+
+    def _read(self, key: str, field: ast.Meta) -> None:
+        """In a heading-only parse, keep the heading's first `name` and `status`; once both are read, stop."""
+        opened = self.heading() if self.heading is not None and key not in self.read else None
+        if opened is None:
+            return
+        self.read[key] = field
+        if len(self.read) == 2:
+            keyword, name = opened
+            span = self._sp(keyword[2], name[3])
+            raise HeadingRead(ast.RegimenHeader(span=span, id=self._w(name), meta=tuple(self.read.values())))
 
     def library(self, c: list[Child]) -> ast.LibraryHeader:
         """``library: LIBRARY STRING _NL``."""
-        return ast.LibraryHeader(span=self._span(*c), title=self._text(c[1]))
+        return ast.LibraryHeader(span=self._sp(c[0][2], c[1][3]), title=self._text(c[1]))
 
-    def text_key(self, c: list[Child]) -> Token:
+    def text_key(self, c: list[Child]) -> Tok:
         """``text_key: NAME_KW | TITLE | ...``."""
-        return cast(Token, c[0])
+        return cast(Tok, c[0])
 
     date_key = text_key
     role_flag = text_key
@@ -222,64 +258,80 @@ class ToAst(Transformer[Token, ast.Module]):
 
     def text_field(self, c: list[Child]) -> ast.TextField:
         """``text_field: text_key STRING _NL``."""
-        return ast.TextField(span=self._span(*c), key=self._w(c[0]), value=self._text(c[1]))
+        key, value = self._w(c[0]), self._text(c[1])
+        if key.text in HEADING_KEYS:
+            self.headings.append(value)
+        node = ast.TextField(span=self._sp(c[0][2], c[1][3]), key=key, value=value)
+        if key.text == "name":
+            self._read("name", node)
+        return node
 
     def date_field(self, c: list[Child]) -> ast.DateField:
         """``date_field: date_key DATE _NL``."""
-        return ast.DateField(span=self._span(*c), key=self._w(c[0]), value=self._w(c[1]))
+        return ast.DateField(span=self._sp(c[0][2], c[1][3]), key=self._w(c[0]), value=self._w(c[1]))
 
     def status_field(self, c: list[Child]) -> ast.StatusField:
         """``status_field: STATUS NAME [BY NAME] _NL``."""
-        return ast.StatusField(span=self._span(*c), status=self._w(c[1]), by=self._word(c[3]))
+        node = ast.StatusField(span=self._sp(c[0][2], self._end(*c)), status=self._w(c[1]), by=self._word(c[3]))
+        self._read("status", node)
+        return node
 
     def term(self, c: list[Child]) -> ast.Term:
         """``term: STRING [LSQB NUMBER RSQB]``."""
-        return ast.Term(span=self._span(*c), text=self._text(c[0]), code=self._word(c[2]))
+        return ast.Term(span=self._sp(c[0][2], self._end(*c)), text=self._text(c[0]), code=self._word(c[2]))
 
     def cancer_field(self, c: list[Child]) -> ast.CancerField:
         """``cancer_field: CANCER term (GT term)* _NL``."""
-        terms = tuple(self._nodes(c, ast.Term))
-        return ast.CancerField(span=self._span(c[0], terms), terms=terms)
+        terms = tuple(x for x in c if isinstance(x, ast.Term))
+        return ast.CancerField(span=self._sp(c[0][2], terms[-1].span.end), terms=terms)
 
     def setting_field(self, c: list[Child]) -> ast.SettingField:
         """``setting_field: SETTING term _NL``."""
-        return ast.SettingField(span=self._span(*c), term=c[1])
+        return ast.SettingField(span=self._sp(c[0][2], c[1].span.end), term=c[1])
 
     def identifier_field(self, c: list[Child]) -> ast.IdentifierField:
         """``identifier_field: IDENTIFIER STRING STRING _NL``."""
-        return ast.IdentifierField(span=self._span(*c), system=self._text(c[1]), value=self._text(c[2]))
+        return ast.IdentifierField(span=self._sp(c[0][2], c[2][3]), system=self._text(c[1]), value=self._text(c[2]))
 
     def footnotes_field(self, c: list[Child]) -> ast.FootnotesField:
         """``footnotes_field: FOOTNOTES NAME (COMMA NAME)* _NL``."""
-        names = tuple(self._w(t) for t in c[1:] if isinstance(t, Token) and t.type == "NAME")
-        return ast.FootnotesField(span=self._span(*c), names=names)
+        names = tuple(self._w(t) for t in c[1:] if t[0] == "NAME")
+        return ast.FootnotesField(span=self._sp(c[0][2], c[-1][3]), names=names)
 
     def overview(self, c: list[Child]) -> ast.Overview:
         """``overview: OVERVIEW _NL _INDENT prose _DEDENT``."""
-        return ast.Overview(span=self._span(c[0]), prose=c[1])
+        return ast.Overview(span=self._sp(c[0][2], c[0][3]), prose=c[1])
 
     def prose(self, c: list[Child]) -> ast.Prose:
         """``prose: (PROSE _NL)+``: the text after ``|`` and one space, kept verbatim."""
         lines = []
-        for token in c:
-            text = str(token)[1:].rstrip("\r")
-            lines.append(text[1:] if text.startswith(" ") else text)
-        return ast.Prose(span=self._span(*c), lines=tuple(lines))
+        starts = []
+        for _type, value, begin, _stop in c:
+            text = value[1:].rstrip("\r")
+            if text.startswith(" "):
+                lines.append(text[1:])
+                starts.append(begin + 2)
+            else:
+                lines.append(text)
+                starts.append(begin + 1)
+        node = ast.Prose(span=self._sp(c[0][2], c[-1][3]), lines=tuple(lines), starts=tuple(starts))
+        self.blocks.append(node)
+        return node
 
     # -- definitions ---------------------------------------------------------------
 
     def drug_decl(self, c: list[Child]) -> ast.DrugDecl:
         """``drug_decl: DRUG NAME EQUAL STRING _NL``."""
-        return ast.DrugDecl(span=self._span(*c), alias=self._w(c[1]), medicine=self._text(c[3]))
+        return ast.DrugDecl(span=self._sp(c[0][2], c[3][3]), alias=self._w(c[1]), medicine=self._text(c[3]))
 
     def medicine_def(self, c: list[Child]) -> ast.MedicineDef:
         """``medicine_def: MEDICINE STRING _NL [_INDENT medicine_item+ _DEDENT]``."""
-        items = [x for x in c[2:] if isinstance(x, tuple)]
+        items = [x for x in c[2:] if x is not None]
         aliases = tuple(v for k, v in items if k == "alias")
         codes = tuple(v for k, v in items if k == "code")
         roles = [v for k, v in items if k == "role"]
         return ast.MedicineDef(
-            span=self._span(c[0], c[1]),
+            span=self._sp(c[0][2], c[1][3]),
             name=self._text(c[1]),
             aliases=aliases,
             codes=codes,
@@ -310,104 +362,100 @@ class ToAst(Transformer[Token, ast.Module]):
 
     def footnote_def(self, c: list[Child]) -> ast.FootnoteDef:
         """``footnote_def: FOOTNOTE NAME STRING _NL _INDENT prose _DEDENT``."""
-        return ast.FootnoteDef(span=self._span(c[0], c[2]), name=self._w(c[1]), marker=self._text(c[2]), prose=c[3])
+        return ast.FootnoteDef(span=self._sp(c[0][2], c[2][3]), name=self._w(c[1]), marker=self._text(c[2]), prose=c[3])
 
     def block_def(self, c: list[Child]) -> ast.BlockDef:
         """``block_def: BLOCK NAME _NL _INDENT (admin | note)+ _DEDENT``."""
-        items = tuple(self._nodes(c, (ast.Admin, ast.Note)))
-        return ast.BlockDef(span=self._span(c[0], c[1]), name=self._w(c[1]), items=items)
+        return ast.BlockDef(span=self._sp(c[0][2], c[1][3]), name=self._w(c[1]), items=tuple(c[2:]))
 
     # -- parts ---------------------------------------------------------------------
 
     def part(self, c: list[Child]) -> ast.Part:
         """``part: PART NUMBER STRING _NL _INDENT (...)+ _DEDENT``."""
-        items = tuple(x for x in c[3:] if isinstance(x, ast.Node))
         return ast.Part(
-            span=self._span(c[0], c[2]), number=self._w(c[1]), title=self._text(c[2]), items=cast(Any, items)
+            span=self._sp(c[0][2], c[2][3]), number=self._w(c[1]), title=self._text(c[2]), items=tuple(c[3:])
         )
 
     def start_rule(self, c: list[Child]) -> ast.StartRule:
         """``start_rule: START relation_core _NL [_INDENT prose _DEDENT]``."""
-        return ast.StartRule(span=self._span(c[0], c[1]), core=c[1], prose=c[2] if len(c) > 2 else None)
+        return ast.StartRule(span=self._sp(c[0][2], c[1].span.end), core=c[1], prose=c[2])
 
     # -- cycles --------------------------------------------------------------------
 
     def cycle(self, c: list[Child]) -> ast.Cycle:
         """``cycle: cycle_range COLON NUMBER days_kw [COMMA MAY EXTEND TO NUMBER days_kw] _NL ...``."""
-        first, last, open_ended, range_tokens = c[0]
-        length = c[2]
-        extend = c[8] if len(c) > 8 else None
-        body = tuple(x for x in c[10:] if isinstance(x, ast.Node))
-        header = self._span(*range_tokens, *self._tokens(c[1:10]))
+        first, last, open_ended, begin = c[0]
+        header = self._sp(begin, (c[9] or c[3])[3])
         return ast.Cycle(
             span=header,
             header=header,
             first=self._w(first),
             last=self._word(last),
             open_ended=open_ended,
-            length=self._w(length),
-            extend_to=self._word(extend),
-            body=cast(Any, body),
+            length=self._w(c[2]),
+            extend_to=self._word(c[8]),
+            body=tuple(x for x in c[10:] if x is not None),
         )
 
-    def cycle_single(self, c: list[Child]) -> tuple[Token, None, bool, list[Token]]:
+    def cycle_single(self, c: list[Child]) -> tuple[Tok, None, bool, int]:
         """``cycle_range: CYCLE NUMBER``."""
-        return (c[1], None, False, c)
+        return (c[1], None, False, c[0][2])
 
-    def cycle_span(self, c: list[Child]) -> tuple[Token, Token, bool, list[Token]]:
+    def cycle_span(self, c: list[Child]) -> tuple[Tok, Tok, bool, int]:
         """``cycle_range: CYCLES NUMBER TO NUMBER``."""
-        return (c[1], c[3], False, c)
+        return (c[1], c[3], False, c[0][2])
 
-    def cycle_open(self, c: list[Child]) -> tuple[Token, None, bool, list[Token]]:
+    def cycle_open(self, c: list[Child]) -> tuple[Tok, None, bool, int]:
         """``cycle_range: CYCLE NUMBER AND ALL FURTHER CYCLES``."""
-        return (c[1], None, True, c)
+        return (c[1], None, True, c[0][2])
 
     def title_stmt(self, c: list[Child]) -> ast.TitleStmt:
         """``title_stmt: TITLE STRING _NL``."""
-        return ast.TitleStmt(span=self._span(*c), text=self._text(c[1]))
+        text = self._text(c[1])
+        self.headings.append(text)
+        return ast.TitleStmt(span=self._sp(c[0][2], c[1][3]), text=text)
 
     def same_as(self, c: list[Child]) -> ast.SameAs:
         """``same_as: SAME AS CYCLE NUMBER _NL``."""
-        return ast.SameAs(span=self._span(*c), cycle=self._w(c[3]))
+        return ast.SameAs(span=self._sp(c[0][2], c[3][3]), cycle=self._w(c[3]))
 
     def use_block(self, c: list[Child]) -> ast.UseBlock:
         """``use_block: USE NAME [days] _NL``."""
-        return ast.UseBlock(span=self._span(*c), name=self._w(c[1]), days=c[2])
+        return ast.UseBlock(span=self._sp(c[0][2], self._end(*c)), name=self._w(c[1]), days=c[2])
 
     def without(self, c: list[Child]) -> ast.Without:
         """``without: WITHOUT drug_ref _NL``."""
-        return ast.Without(span=self._span(*c), drug=c[1])
+        return ast.Without(span=self._sp(c[0][2], c[1].span.end), drug=c[1])
 
     def observe(self, c: list[Child]) -> ast.Observe:
         """``observe: OBSERVE NUMBER time_unit AFTER drug_ref _NL``."""
-        return ast.Observe(span=self._span(*c), amount=self._w(c[1]), unit=self._w(c[2]), drug=c[4])
+        return ast.Observe(span=self._sp(c[0][2], c[4].span.end), amount=self._w(c[1]), unit=self._w(c[2]), drug=c[4])
 
     def gap(self, c: list[Child]) -> ast.Gap:
         """``gap: drug_ref DOSES AT LEAST NUMBER days_kw APART _NL``."""
-        return ast.Gap(span=self._span(*c), drug=c[0], days=self._w(c[4]))
+        return ast.Gap(span=self._sp(c[0].span.start, c[6][3]), drug=c[0], days=self._w(c[4]))
 
     def note(self, c: list[Child]) -> ast.Note:
         """``note: NOTE [LABEL] _NL _INDENT prose _DEDENT``."""
         label = None
         if c[1] is not None:
-            raw = str(c[1])
+            _type, raw, start, _end = c[1]
             stripped = raw.rstrip()
-            token = cast(Token, c[1])
-            start = cast(int, token.start_pos)
-            label = ast.Word(span=self.source.span(start, start + len(stripped)), text=stripped)
-        return ast.Note(span=self._span(c[0], label), label=label, prose=c[2])
+            label = ast.Word(span=self._sp(start, start + len(stripped)), text=stripped)
+        end = label.span.end if label else c[0][3]
+        return ast.Note(span=self._sp(c[0][2], end), label=label, prose=c[2])
 
     # -- administrations -----------------------------------------------------------
 
     def admin(self, c: list[Child]) -> ast.Admin:
         """``admin: drug_ref dose [route] clause* _NL [_INDENT prose _DEDENT]``."""
         drug, dose, route = c[0], c[1], c[2]
-        rest = c[3:]
-        instructions = rest[-1] if rest and isinstance(rest[-1], ast.Prose) else None
-        clauses = tuple(x for x in rest if isinstance(x, ast.Node) and not isinstance(x, ast.Prose))
-        span = self._span(drug, dose, route, clauses)
+        rest = [x for x in c[3:] if x is not None]
+        instructions = rest.pop() if rest and isinstance(rest[-1], ast.Prose) else None
+        clauses = tuple(rest)
+        last = clauses[-1] if clauses else route or dose
         return ast.Admin(
-            span=span,
+            span=self._sp(drug.span.start, last.span.end),
             drug=drug,
             dose=dose,
             route=route,
@@ -417,22 +465,26 @@ class ToAst(Transformer[Token, ast.Module]):
 
     def drug_ref(self, c: list[Child]) -> ast.DrugRef:
         """``drug_ref: NAME | STRING``."""
-        token = cast(Token, c[0])
-        if token.type == "STRING":
-            return ast.DrugRef(span=self._span(token), text=self._decode(token), quoted=True)
-        return ast.DrugRef(span=self._span(token), text=str(token), quoted=False)
+        t = c[0]
+        span = _span(Span, (self.path, t[2], t[3], self.index))
+        if t[0] == "STRING":
+            text, jumps = self._decode(t)
+            return ast.DrugRef(span=span, text=text, quoted=True, jumps=jumps)
+        return ast.DrugRef(span=span, text=t[1], quoted=False)
 
     def dose(self, c: list[Child]) -> ast.Dose:
         """``dose: NUMBER UNIT [FLAT]``."""
-        return ast.Dose(span=self._span(*c), amount=self._w(c[0]), unit=self._w(c[1]), flat=c[2] is not None)
+        return ast.Dose(
+            span=self._sp(c[0][2], self._end(*c)), amount=self._w(c[0]), unit=self._w(c[1]), flat=c[2] is not None
+        )
 
     def route(self, c: list[Child]) -> ast.Word:
         """``route: NAME``."""
         return self._w(c[0])
 
     def _flag(self, kind: str, c: list[Child]) -> ast.Flag:
-        token = c[0]
-        return ast.Flag(span=self._span(*c), kind=cast(Any, kind), value=str(token))
+        t = c[0]
+        return ast.Flag(span=self._sp(t[2], t[3]), kind=cast(Any, kind), value=t[1])
 
     def frequency(self, c: list[Child]) -> ast.Flag:
         """``clause: FREQUENCY``."""
@@ -456,44 +508,47 @@ class ToAst(Transformer[Token, ast.Module]):
 
     def volume(self, c: list[Child]) -> ast.Volume:
         """``clause: IN NUMBER UNIT``."""
-        return ast.Volume(span=self._span(*c), amount=self._w(c[1]), unit=self._w(c[2]))
+        return ast.Volume(span=self._sp(c[0][2], c[2][3]), amount=self._w(c[1]), unit=self._w(c[2]))
 
     def cap(self, c: list[Child]) -> ast.Cap:
         """``clause: MAX NUMBER UNIT``."""
-        return ast.Cap(span=self._span(*c), amount=self._w(c[1]), unit=self._w(c[2]))
+        return ast.Cap(span=self._sp(c[0][2], c[2][3]), amount=self._w(c[1]), unit=self._w(c[2]))
 
     def days(self, c: list[Child]) -> ast.Days:
         """``days: days_kw day_item (COMMA day_item)* [PLUSMINUS NUMBER days_kw]``."""
-        items = tuple(self._nodes(c, ast.DayItem))
-        shift = None
-        for i, x in enumerate(c):
-            if isinstance(x, Token) and x.type == "PLUSMINUS":
-                shift = self._word(c[i + 1])
-        return ast.Days(span=self._span(*c), items=items, shift=shift)
+        items = tuple(x for x in c[1:-3] if isinstance(x, ast.DayItem))
+        return ast.Days(span=self._sp(c[0][2], self._end(*c)), items=items, shift=self._word(c[-2]))
 
     def day_item(self, c: list[Child]) -> ast.DayItem:
         """``day_item: NUMBER [TO NUMBER]``."""
-        return ast.DayItem(span=self._span(*c), first=self._w(c[0]), last=self._word(c[2]))
+        first = self._w(c[0])
+        if c[2] is None:
+            return ast.DayItem(span=first.span, first=first, last=None)
+        return ast.DayItem(span=self._sp(c[0][2], c[2][3]), first=first, last=self._w(c[2]))
 
     def over(self, c: list[Child]) -> ast.Over:
         """``over: OVER [EXACTLY] NUMBER time_unit``."""
-        return ast.Over(span=self._span(*c), amount=self._w(c[2]), unit=self._w(c[3]), exact=c[1] is not None)
+        return ast.Over(
+            span=self._sp(c[0][2], c[3][3]), amount=self._w(c[2]), unit=self._w(c[3]), exact=c[1] is not None
+        )
 
     def relation(self, c: list[Child]) -> ast.Relation:
         """``relation: relation_core [STRING]``."""
-        qualifier = self._text(c[1]) if c[1] is not None else None
-        return ast.Relation(span=self._span(*c), core=c[0], qualifier=qualifier)
+        core = c[0]
+        if c[1] is None:
+            return ast.Relation(span=core.span, core=core, qualifier=None)
+        return ast.Relation(span=self._sp(core.span.start, c[1][3]), core=core, qualifier=self._text(c[1]))
 
     def relation_core(self, c: list[Child]) -> ast.RelationCore:
         """``relation_core: [NUMBER [TO NUMBER] time_unit] direction [point OF] anchor``."""
         low, _to, high, unit, direction, point, _of, anchor = c
         return ast.RelationCore(
-            span=self._span(*c),
+            span=self._sp((low or direction)[2], anchor.span.end),
             low=self._word(low),
             high=self._word(high),
             unit=self._word(unit),
-            direction=cast(Literal["before", "after"], str(direction)),
-            point=cast(Any, str(point)) if point is not None else None,
+            direction=cast(Literal["before", "after"], direction[1]),
+            point=cast(Any, point[1]) if point is not None else None,
             anchor=anchor,
         )
 
@@ -504,27 +559,23 @@ class ToAst(Transformer[Token, ast.Module]):
 
     def anchor_chemotherapy(self, c: list[Child]) -> ast.Anchor:
         """``anchor: CHEMOTHERAPY``."""
-        return ast.Anchor(span=self._span(*c), kind="chemotherapy", drug=None, text=str(c[0]))
+        t = c[0]
+        return ast.Anchor(span=self._sp(t[2], t[3]), kind="chemotherapy", drug=None, text=t[1])
 
     def anchor_event(self, c: list[Child]) -> ast.Anchor:
         """``anchor: (SURGERY | RADIOTHERAPY)``."""
-        return ast.Anchor(span=self._span(*c), kind="event", drug=None, text=str(c[0]))
+        t = c[0]
+        return ast.Anchor(span=self._sp(t[2], t[3]), kind="event", drug=None, text=t[1])
 
     # -- supportive care and references --------------------------------------------
 
     def support(self, c: list[Child]) -> ast.Support:
         """``support: SUPPORT _NL _INDENT (FACTOR_LINE _NL | note)+ _DEDENT``."""
-        items: list[ast.FactorLine | ast.Note] = []
-        for x in c[1:]:
-            if isinstance(x, ast.Note):
-                items.append(x)
-            elif isinstance(x, Token) and x.type == "FACTOR_LINE":
-                items.append(self._factor_line(x))
-        return ast.Support(span=self._span(c[0]), items=tuple(items))
+        items = tuple(x if isinstance(x, ast.Note) else self._factor_line(x) for x in c[1:])
+        return ast.Support(span=self._sp(c[0][2], c[0][3]), items=items)
 
-    def _factor_line(self, token: Token) -> ast.FactorLine:
-        raw = str(token)
-        start = cast(int, token.start_pos)
+    def _factor_line(self, t: Tok) -> ast.FactorLine:
+        _type, raw, start, _end = t
         colon = raw.index(":")
         name = raw[:colon].rstrip()
         value_raw = raw[colon + 1 :]
@@ -532,16 +583,16 @@ class ToAst(Transformer[Token, ast.Module]):
         value = value_raw.strip()
         v_start = start + colon + 1 + lead
         return ast.FactorLine(
-            span=self.source.span(start, v_start + len(value)),
-            factor=ast.Word(span=self.source.span(start, start + len(name)), text=name),
-            value=ast.Word(span=self.source.span(v_start, v_start + len(value)), text=value),
+            span=self._sp(start, v_start + len(value)),
+            factor=ast.Word(span=self._sp(start, start + len(name)), text=name),
+            value=ast.Word(span=self._sp(v_start, v_start + len(value)), text=value),
         )
 
     def reference(self, c: list[Child]) -> ast.Reference:
         """``reference: REFERENCE STRING _NL [_INDENT ref_item+ _DEDENT]``."""
-        items = [x for x in c[2:] if isinstance(x, tuple)]
+        items = [x for x in c[2:] if x is not None]
         return ast.Reference(
-            span=self._span(c[0], c[1]),
+            span=self._sp(c[0][2], c[1][3]),
             text=self._text(c[1]),
             urls=tuple(v for k, v in items if k == "url"),
             pmids=tuple(v for k, v in items if k == "pmid"),
@@ -564,106 +615,106 @@ class ToAst(Transformer[Token, ast.Module]):
 
     def plan(self, c: list[Child]) -> ast.Plan:
         """``plan: PLAN _NL _INDENT _plan_stmt+ _DEDENT``."""
-        items = tuple(x for x in c[1:] if isinstance(x, ast.Decision | ast.Limit | ast.StopRule))
-        return ast.Plan(span=self._span(c[0]), items=items)
+        return ast.Plan(span=self._sp(c[0][2], c[0][3]), items=tuple(c[1:]))
 
     def decision(self, c: list[Child]) -> ast.Decision:
         """``decision: AFTER phase_sel COLON _NL _INDENT branch+ _DEDENT``."""
-        branches = tuple(self._nodes(c, ast.Branch))
-        return ast.Decision(span=self._span(c[0], c[2]), when=c[1], branches=branches)
+        return ast.Decision(span=self._sp(c[0][2], c[2][3]), when=c[1], branches=tuple(c[3:]))
 
     def any_cycle(self, c: list[Child]) -> ast.PhaseSel:
         """``phase_sel: ANY CYCLE``."""
-        return ast.PhaseSel(span=self._span(*c), kind="any", first=None, last=None)
+        return ast.PhaseSel(span=self._sp(c[0][2], c[1][3]), kind="any", first=None, last=None)
 
     def after_cycle(self, c: list[Child]) -> ast.PhaseSel:
         """``phase_sel: CYCLE NUMBER``."""
-        return ast.PhaseSel(span=self._span(*c), kind="cycle", first=self._w(c[1]), last=None)
+        return ast.PhaseSel(span=self._sp(c[0][2], c[1][3]), kind="cycle", first=self._w(c[1]), last=None)
 
     def after_cycles(self, c: list[Child]) -> ast.PhaseSel:
         """``phase_sel: CYCLES NUMBER TO NUMBER``."""
-        return ast.PhaseSel(span=self._span(*c), kind="cycles", first=self._w(c[1]), last=self._w(c[3]))
+        return ast.PhaseSel(span=self._sp(c[0][2], c[3][3]), kind="cycles", first=self._w(c[1]), last=self._w(c[3]))
 
     def after_part(self, c: list[Child]) -> ast.PhaseSel:
         """``phase_sel: PART NUMBER``."""
-        return ast.PhaseSel(span=self._span(*c), kind="part", first=self._w(c[1]), last=None)
+        return ast.PhaseSel(span=self._sp(c[0][2], c[1][3]), kind="part", first=self._w(c[1]), last=None)
 
     def branch(self, c: list[Child]) -> ast.Branch:
         """``branch: IF cond COLON action _NL``."""
-        action, target, tokens = c[3]
-        return ast.Branch(span=self._span(c[0], c[2], *tokens), cond=c[1], action=action, target=target)
+        action, target, end = c[3]
+        return ast.Branch(span=self._sp(c[0][2], end), cond=c[1], action=action, target=target)
 
     def otherwise(self, c: list[Child]) -> ast.Branch:
         """``branch: OTHERWISE COLON action _NL``."""
-        action, target, tokens = c[2]
-        return ast.Branch(span=self._span(c[0], *tokens), cond=None, action=action, target=target)
+        action, target, end = c[2]
+        return ast.Branch(span=self._sp(c[0][2], end), cond=None, action=action, target=target)
 
-    def continue_with(self, c: list[Child]) -> tuple[str, ast.Word, list[Token]]:
+    def continue_with(self, c: list[Child]) -> tuple[str, ast.Word, int]:
         """``action: CONTINUE WITH NAME``."""
-        return ("continue", self._w(c[2]), c)
+        return ("continue", self._w(c[2]), c[2][3])
 
-    def next_cycle(self, c: list[Child]) -> tuple[str, None, list[Token]]:
+    def next_cycle(self, c: list[Child]) -> tuple[str, None, int]:
         """``action: NEXT CYCLE``."""
-        return ("next", None, c)
+        return ("next", None, c[1][3])
 
-    def go_cycle(self, c: list[Child]) -> tuple[str, ast.Word, list[Token]]:
+    def go_cycle(self, c: list[Child]) -> tuple[str, ast.Word, int]:
         """``action: GO TO CYCLE NUMBER``."""
-        return ("cycle", self._w(c[3]), c)
+        return ("cycle", self._w(c[3]), c[3][3])
 
-    def go_part(self, c: list[Child]) -> tuple[str, ast.Word, list[Token]]:
+    def go_part(self, c: list[Child]) -> tuple[str, ast.Word, int]:
         """``action: GO TO PART NUMBER``."""
-        return ("part", self._w(c[3]), c)
+        return ("part", self._w(c[3]), c[3][3])
 
-    def stop_action(self, c: list[Child]) -> tuple[str, None, list[Token]]:
+    def stop_action(self, c: list[Child]) -> tuple[str, None, int]:
         """``action: STOP``."""
-        return ("stop", None, c)
+        return ("stop", None, c[0][3])
 
     def limit(self, c: list[Child]) -> ast.Limit:
         """``limit: AT MOST NUMBER CYCLES [IF cond] [COUNTED WITH NAME (COMMA NAME)*] _NL``."""
         cond = c[5]
-        names = tuple(self._w(t) for t in c[6:] if isinstance(t, Token) and t.type == "NAME")
-        return ast.Limit(span=self._span(*self._tokens(c), cond), count=self._w(c[2]), cond=cond, counted_with=names)
+        names = tuple(self._w(t) for t in c[6:] if t is not None and t[0] == "NAME")
+        end = names[-1].span.end if names else cond.span.end if cond is not None else c[3][3]
+        return ast.Limit(span=self._sp(c[0][2], end), count=self._w(c[2]), cond=cond, counted_with=names)
 
     def stop_rule(self, c: list[Child]) -> ast.StopRule:
         """``stop_rule: STOP IF cond [WITHIN NUMBER CYCLES] _NL``."""
-        return ast.StopRule(span=self._span(*self._tokens(c), c[2]), cond=c[2], within=self._word(c[4]))
+        end = c[5][3] if c[5] is not None else c[2].span.end
+        return ast.StopRule(span=self._sp(c[0][2], end), cond=c[2], within=self._word(c[4]))
 
-    def or_cond(self, c: list[Child]) -> ast.OrCond:
+    def or_cond(self, c: list[Child]) -> ast.Cond:
         """``or_cond: and_cond (OR and_cond)*``."""
-        ops = tuple(x for x in c if isinstance(x, ast.Node))
-        return self._nest(ast.OrCond(span=self._span(ops), operands=cast(Any, ops)), *ops)
+        ops = tuple(c[::2])
+        return self._nest(ast.OrCond(span=self._sp(ops[0].span.start, ops[-1].span.end), operands=ops), ops)
 
-    def and_cond(self, c: list[Child]) -> ast.AndCond:
+    def and_cond(self, c: list[Child]) -> ast.Cond:
         """``and_cond: not_cond (AND not_cond)*``."""
-        ops = tuple(x for x in c if isinstance(x, ast.Node))
-        return self._nest(ast.AndCond(span=self._span(ops), operands=cast(Any, ops)), *ops)
+        ops = tuple(c[::2])
+        return self._nest(ast.AndCond(span=self._sp(ops[0].span.start, ops[-1].span.end), operands=ops), ops)
 
-    def not_(self, c: list[Child]) -> ast.NotCond:
+    def not_(self, c: list[Child]) -> ast.Cond:
         """``not_cond: NOT not_cond``."""
-        return self._nest(ast.NotCond(span=self._span(*c), operand=c[1]), c[1])
+        return self._nest(ast.NotCond(span=self._sp(c[0][2], c[1].span.end), operand=c[1]), (c[1],))
 
     def atom(self, c: list[Child]) -> ast.Cond:
         """``atom: LPAR cond RPAR``: parentheses group, and count towards the nesting limit."""
         inner = cast(ast.Cond, c[1])
-        depth = self._depth.get(id(inner), 0) + 1
+        depth = self._depth.get(id(inner), (0, None))[0] + 1
         if depth > self.max_nesting:
-            raise NestingTooDeep(cast(int, c[0].start_pos))
-        self._depth[id(inner)] = depth
+            raise NestingTooDeep(c[0][2])
+        self._depth[id(inner)] = (depth, inner)
         return inner
 
     def response_in(self, c: list[Child]) -> ast.ResponseIn:
         """``atom: RESPONSE IN LPAR NAME (COMMA NAME)* RPAR``."""
-        codes = tuple(self._w(t) for t in c if isinstance(t, Token) and t.type == "NAME")
-        return ast.ResponseIn(span=self._span(*c), codes=codes)
+        codes = tuple(self._w(t) for t in c if t[0] == "NAME")
+        return ast.ResponseIn(span=self._sp(c[0][2], c[-1][3]), codes=codes)
 
     def response_is(self, c: list[Child]) -> ast.ResponseIn:
         """``atom: RESPONSE IS NAME``."""
-        return ast.ResponseIn(span=self._span(*c), codes=(self._w(c[2]),))
+        return ast.ResponseIn(span=self._sp(c[0][2], c[2][3]), codes=(self._w(c[2]),))
 
     def mrd(self, c: list[Child]) -> ast.Mrd:
         """``atom: MRD (NEGATIVE | POSITIVE)``."""
-        return ast.Mrd(span=self._span(*c), negative=str(c[1]) == "negative")
+        return ast.Mrd(span=self._sp(c[0][2], c[1][3]), negative=c[1][1] == "negative")
 
     def hsct(self, c: list[Child]) -> ast.Hsct:
         """``atom: PROCEEDING TO HSCT``."""
-        return ast.Hsct(span=self._span(*c))
+        return ast.Hsct(span=self._sp(c[0][2], c[2][3]))

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from regdsl.model import ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
 from regdsl.model.vocabulary import INTRAVENOUS, ORAL, Route
-from regdsl.source import SourceFile, Span
 
 __all__ = [
-    "ProseLine",
     "administrations",
     "by_route",
     "has_parts",
     "is_tall_man",
     "medicines_of",
     "metas",
-    "prose_lines",
 ]
 
 # Tall Man lettering: a capital after a small letter (`cISplatin`), or a run of capitals
@@ -78,27 +74,3 @@ def by_route(route: Route) -> str:
     if route.code == ORAL:
         return "by mouth"
     return f"by {route.term}"
-
-
-@dataclass(frozen=True, slots=True)
-class ProseLine:
-    """One `|` line of prose: its line number, the offset of its first character after `|`, its text."""
-
-    line: int
-    offset: int
-    text: str
-
-    def span(self, source: SourceFile, start: int, end: int) -> Span:
-        """Return the span of characters ``start`` to ``end`` of this line's text."""
-        return source.span(self.offset + start, self.offset + end)
-
-
-def prose_lines(source: SourceFile) -> Iterator[ProseLine]:
-    """Every prose line of a source: instructions, notes, overviews, start texts."""
-    starts = source.index.starts
-    for number, begin in enumerate(starts, start=1):
-        text = source.line_text(number)
-        stripped = text.lstrip(" \t")
-        if stripped.startswith("|"):
-            indent = len(text) - len(stripped)
-            yield ProseLine(line=number, offset=begin + indent + 1, text=stripped[1:])

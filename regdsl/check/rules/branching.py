@@ -7,7 +7,6 @@ state, never by sampling.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from regdsl.check.registry import library_rule, rule
 from regdsl.compile.phases import STATES, PhaseGraph, PhaseId, Transition, describe_state, holds
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
-from regdsl.source import SourceFile, Span
+from regdsl.source import Span
 
 __all__ = [
     "guards_incomplete",
@@ -39,12 +38,6 @@ def truth_set(cond: ir.Cond | None) -> frozenset[int]:
 
 
 ALL_STATES = truth_set(None)
-
-
-def _word_span(source: SourceFile, span: Span, word: str) -> Span:
-    """Return the span of the last ``word`` inside ``span`` (the whole span if it is not there)."""
-    at = source.text.rfind(word, span.start, span.end)
-    return source.span(at, at + len(word)) if at >= 0 else span
 
 
 @rule("BRA002", "unreachable-phase", Severity.ERROR, "no path from the start of treatment reaches a cycle group")
@@ -294,13 +287,14 @@ def _status(ctx: RuleContext, target: str) -> tuple[str | None, str | None]:
 
 
 def _links(plan: ir.Plan) -> Iterator[tuple[str, Span, str]]:
+    """Yield each regimen the plan links to, where its id is written, and how it links."""
     for decision in plan.decisions:
         for branch in decision.branches:
             if branch.action == "continue" and branch.target:
-                yield branch.target, branch.span, "continue with"
+                yield branch.target, branch.target_span or branch.span, "continue with"
     for limit in plan.limits:
-        for target in limit.counted_with:
-            yield target, limit.span, "counted with"
+        for word in limit.counted_words:
+            yield word.text, word.span, "counted with"
 
 
 @rule("BRA006", "link-to-retired-regimen", Severity.WARNING, "a link names a discontinued or superseded regimen")
@@ -320,11 +314,10 @@ def link_to_retired(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: link to the regimen that replaced it:
         if response in (CR, CRi): continue with new-regimen-cr
     """
-    for target, span, how in _links(ctx.regimen.plan):
+    for target, where, how in _links(ctx.regimen.plan):
         status, successor = _status(ctx, target)
         if status not in RETIRED:
             continue
-        where = _word_span(ctx.source, span, target)
         if status == ir.Status.SUPERSEDED.value:
             message = f"`{how} {target}` links to a superseded regimen"
             message += f", replaced by `{successor}`" if successor else ""
@@ -363,15 +356,9 @@ def _successors(ctx: RuleContext) -> tuple[list[str], str | None]:
     return chain, ir.Status.SUPERSEDED.value  # a superseded regimen that names no successor (STR002)
 
 
-_SUPERSEDED_BY = re.compile(r"^[ \t]+status[ \t]+superseded[ \t]+by[ \t]+([A-Za-z0-9_-]+)", re.MULTILINE)
-
-
-def _by_span(ctx: RuleContext, target: str) -> Span:
-    """Return the span of the id after ``superseded by`` on the status line (the header if not found)."""
-    for found in _SUPERSEDED_BY.finditer(ctx.source.text):
-        if found.group(1) == target:
-            return ctx.source.span(found.start(1), found.end(1))
-    return ctx.regimen.span
+def _by_span(ctx: RuleContext) -> Span:
+    """Return the span of the id after ``superseded by`` on the status line (the header if there is none)."""
+    return ctx.regimen.meta.superseded_span or ctx.regimen.span
 
 
 @rule(
@@ -414,7 +401,7 @@ def superseded_chain_broken(ctx: RuleContext) -> Iterator[Diagnostic]:
     else:
         message = f"the replacement `{first}` leads to `{chain[-1]}`, which is not in this library"
     yield superseded_chain_broken.finding(
-        _by_span(ctx, first),
+        _by_span(ctx),
         message,
         label="no current replacement",
         help="name the regimen that replaces this one, ending at a published or provisional regimen",
@@ -452,7 +439,7 @@ def superseded_by_not_current(ctx: RuleContext) -> Iterator[Diagnostic]:
         return
     route = " -> ".join(chain)
     yield superseded_by_not_current.finding(
-        _by_span(ctx, chain[0]),
+        _by_span(ctx),
         f"the replacement {route} ends at a {end} regimen, not a current one",
         label=f"ends at a {end} regimen",
         help="make the replacement published or provisional first, or keep this regimen current until then",

@@ -7,22 +7,17 @@ as-needed doses, vinCRIStine without a maximum, and lifetime cumulative dose lim
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import Rule, rule
-from regdsl.check.rules._shared import (
-    administrations,
-    by_route,
-    is_tall_man,
-    medicines_of,
-    prose_lines,
-)
+from regdsl.check.rules._shared import administrations, by_route, is_tall_man, medicines_of
 from regdsl.diagnostics import Diagnostic, Label, Severity
-from regdsl.model import ir
+from regdsl.model import ast, ir
 from regdsl.model.doses import amount
 from regdsl.model.vocabulary import (
     INTERNATIONAL_UNIT,
@@ -34,7 +29,7 @@ from regdsl.model.vocabulary import (
     UNIT,
     Basis,
 )
-from regdsl.source import SourceFile, Span
+from regdsl.source import Span
 
 __all__ = [
     "LIFETIME_LIMITS",
@@ -133,61 +128,65 @@ def error_prone_abbreviation(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: `filgrastim 300 microgram subcut days 3 to 7` and "Inject ONCE daily
     until neutrophil recovery."
     """
-    source = ctx.source
-    for prose in prose_lines(source):
-        for abbreviation in ABBREVIATIONS:
-            for match in abbreviation.pattern.finditer(prose.text):
-                start, end = match.span("abbr")
-                if prose.text[start:end].count(".") == 1 and prose.text[end - 1] == ".":
-                    end -= 1  # `qd.` ends a sentence
-                written = prose.text[start:end]
-                yield error_prone_abbreviation.finding(
-                    prose.span(source, start, end),
-                    f"`{written}` is an error-prone abbreviation: {abbreviation.why}",
-                    label=f"write {abbreviation.instead}",
-                    help=f"write {abbreviation.instead} in full (ISMP List of Error-Prone Abbreviations)",
-                )
-    for admin in administrations(ctx.regimen):
-        if admin.route is None or admin.route.code != SUBCUTANEOUS or admin.span.path != source.path:
+    regimen = ctx.regimen
+    for prose in regimen.prose:
+        for number, line in enumerate(prose.lines):
+            for abbreviation in ABBREVIATIONS:
+                for match in abbreviation.pattern.finditer(line):
+                    start, end = match.span("abbr")
+                    if line[start:end].count(".") == 1 and line[end - 1] == ".":
+                        end -= 1  # `qd.` ends a sentence
+                    written = line[start:end]
+                    yield error_prone_abbreviation.finding(
+                        prose.at(number, start, end),
+                        f"`{written}` is an error-prone abbreviation: {abbreviation.why}",
+                        label=f"write {abbreviation.instead}",
+                        help=f"write {abbreviation.instead} in full (ISMP List of Error-Prone Abbreviations)",
+                    )
+    for admin in administrations(regimen):
+        route = admin.route_word
+        if admin.route is None or admin.route.code != SUBCUTANEOUS or route is None or route.text.lower() != "sc":
             continue
-        found = _route_word(source, admin.span, "sc")
-        if found is not None:
+        if route.span.path == regimen.path:
             yield error_prone_abbreviation.finding(
-                found,
+                route.span,
                 "`SC` is an error-prone way to write the subcutaneous route: it has been read as SL (sublingual)",
                 label="write `subcut`",
                 help="write `subcut` (ISMP List of Error-Prone Abbreviations)",
             )
 
 
-def _code_part(line: str) -> str:
-    """Return the line with quoted text blanked and any comment removed (offsets kept)."""
-    out: list[str] = []
-    quoted = False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-            out.append(" ")
-        elif quoted:
-            out.append(" ")
-        elif char == "#":
-            break
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _route_word(source: SourceFile, span: Span, word: str) -> Span | None:
-    """Return the span of ``word`` (any case) written as a word on the first line of ``span``."""
-    begin = source.index.starts[span.line - 1]
-    code = _code_part(source.line_text(span.line))
-    for match in re.finditer(r"\S+", code):
-        if match.group().lower() == word:
-            return source.span(begin + match.start(), begin + match.end())
-    return None
-
-
 # --------------------------------------------------------------------------- SAF105
+
+# A place a Tall Man name may be written: its text, and where each of its characters is.
+_Written = tuple[str, Callable[[int, int], Span]]
+
+
+def _heading_and_prose(regimen: ir.Regimen) -> Iterator[_Written]:
+    """Yield the names and titles, qualifiers and prose lines of a regimen: where a name is prose, not a name."""
+    for text in regimen.headings:
+        yield text.value, text.at
+    for admin in administrations(regimen):
+        for relation in admin.relations:
+            qualifier = relation.qualifier_text
+            if qualifier is not None and qualifier.span.path == regimen.path:
+                yield qualifier.value, qualifier.at
+    for prose in regimen.prose:
+        for number, line in enumerate(prose.lines):
+            yield line, functools.partial(prose.at, number)
+
+
+def _names(regimen: ir.Regimen) -> Iterator[_Written]:
+    """Yield each place a medicine is named in the regimen's lines (its `drug` aliases aside), and each note label."""
+    for mention in regimen.mentions:
+        written = mention.written
+        if isinstance(written, ast.DrugRef) and written.span.path == regimen.path:
+            yield written.text, written.at
+    for group in regimen.cycles():
+        for note in group.notes:
+            label = note.label_word
+            if label is not None and label.span.path == regimen.path:
+                yield label.text, label.at
 
 
 @rule("SAF105", "tall-man-inconsistent", Severity.WARNING, "a Tall Man medicine name written in other letters")
@@ -197,8 +196,8 @@ def tall_man_inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
     What it does: for every medicine whose display name uses Tall Man lettering
     (`cISplatin`, `DOXOrubicin`, `vinCRIStine`), finds the name written in other
     letters (`cisplatin`, `Doxorubicin`) on administration lines and their timing
-    anchors, note labels, `observe` and `doses apart` lines, names and titles, and prose.
-    Citations are left as published.
+    anchors, note labels, `observe`, `doses apart` and `without` lines, names and titles,
+    and prose. Citations are left as published.
 
     Why it matters: Tall Man capitals mark the part of a name that tells look-alike
     medicines apart (cISplatin and cARBOplatin, vinCRIStine and vinBLAStine). A regimen
@@ -211,90 +210,37 @@ def tall_man_inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     Use instead: `cISplatin 75 mg/m2 IV day 1 over 60 min`, and "before cISplatin".
     """
-    regimen, source = ctx.regimen, ctx.source
+    regimen = ctx.regimen
     displays = {med.display.lower(): med.display for med in medicines_of(regimen).values() if is_tall_man(med.display)}
     if not displays:
         return
-    # One pattern for every Tall Man name, longest first, so each line is read once.
+    # One pattern for every Tall Man name, longest first, so each text is read once.
     pattern = re.compile(
         r"(?<!\w)(?:" + "|".join(re.escape(d) for d in sorted(displays, key=lambda d: (-len(d), d))) + r")(?!\w)",
         re.IGNORECASE,
     )
 
-    def scan(offset: int, text: str) -> Iterator[tuple[str, int, int, str]]:
-        for match in pattern.finditer(text):
-            yield displays[match.group().lower()], offset + match.start(), offset + match.end(), match.group()
+    def scan(texts: Iterator[_Written]) -> Iterator[tuple[str, Span, str]]:
+        for text, at in texts:
+            for match in pattern.finditer(text):
+                yield displays[match.group().lower()], at(match.start(), match.end()), match.group()
 
-    lines: set[int] = set()
-    for group in regimen.cycles():
-        spans = [a.span for a in group.administrations]
-        spans += [n.span for n in group.notes] + [o.span for o in group.observations] + [g.span for g in group.gaps]
-        lines.update(s.line for s in spans if s.path == source.path)
-    # Medicine names on administration, note, `observe` and `doses apart` lines. When the
-    # first is in Tall Man letters, VOC010 reports every other spelling: say it once.
-    named: list[tuple[str, int, int, str]] = []
-    found: list[tuple[str, int, int, str]] = []
-    for number in lines:
-        begin, text = source.index.starts[number - 1], _uncommented(source.line_text(number))
-        named.extend(scan(begin, _code_part(text)))
-        for quoted in _QUOTED.finditer(text):
-            is_name = _name_position(text, quoted.start())
-            (named if is_name else found).extend(scan(begin + quoted.start(1), quoted.group(1)))
-    named.sort(key=lambda item: item[1])
+    # Medicine names where lines name them. When the first is in Tall Man letters, VOC010
+    # reports every other spelling: say it once.
+    named = sorted(set(scan(_names(regimen))), key=lambda item: (item[1].start, item[0]))
     first: dict[str, str] = {}
-    for display, _start, _end, written in named:
+    for display, _span, written in named:
         first.setdefault(display, written)
-    found += [item for item in named if first[item[0]] != item[0]]
-    for number in range(1, len(source.index.starts) + 1):
-        meta = _META_TEXT.match(source.line_text(number))
-        if meta is not None:
-            found.extend(scan(source.index.starts[number - 1] + meta.start("text"), meta.group("text")))
-    for prose in prose_lines(source):
-        found.extend(scan(prose.offset, prose.text))
-    for display, start, end, written in sorted(set(found), key=lambda item: (item[1], item[0])):
+    found = {*scan(_heading_and_prose(regimen)), *(item for item in named if first[item[0]] != item[0])}
+    for display, span, written in sorted(found, key=lambda item: (item[1].start, item[0])):
         if written == display:
             continue
         yield tall_man_inconsistent.finding(
-            source.span(start, end),
+            span,
             f"{display} is written `{written}` here, without its Tall Man capitals",
             label=f"write `{display}`",
             help=f"write `{display}` everywhere: the capitals tell look-alike medicine names apart",
         )
-
-
-# Names and titles of regimens, parts and cycles: shown to clinicians as headings.
-_META_TEXT = re.compile(r'^\s*(?:name|title|subtitle|description)\s+"(?P<text>(?:[^"\\]|\\.)*)"')
-
-
-_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
-# A quoted medicine name starts a line or follows `before`, `after`, `of`, `note`, `without`;
-# other quoted text on a line (`"or as per institutional practice"`) is prose.
-_NAME_BEFORE = re.compile(r"\b(?:before|after|of|note|without)\s$")
-
-
-def _name_position(text: str, at: int) -> bool:
-    """Whether quoted text at ``at`` is a medicine name: it starts the line, or follows a keyword.
-
-    Only the spaces before ``at`` and the word before them are read, so a line of many quoted
-    texts is read once, not once for each.
-    """
-    start = at
-    while start > 0 and text[start - 1].isspace():
-        start -= 1
-    if start == 0:
-        return True
-    return start < at and _NAME_BEFORE.search(text, max(0, start - 8), start + 1) is not None
-
-
-def _uncommented(line: str) -> str:
-    """Return the line without its comment (a `#` outside quoted text)."""
-    quoted = False
-    for index, char in enumerate(line):
-        if char == '"':
-            quoted = not quoted
-        elif char == "#" and not quoted:
-            return line[:index]
-    return line
 
 
 # --------------------------------------------------------------------------- SAF201 - SAF204

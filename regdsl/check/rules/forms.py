@@ -51,7 +51,7 @@ def trailing_zero(ctx: RuleContext) -> Iterator[Diagnostic]:
         text = quantity.text
         if not text.startswith(".") and _TRAILING_ZERO.search(text):
             yield trailing_zero.finding(
-                quantity.text_span,
+                quantity.amount_word.span,
                 "dose written with a trailing zero",
                 label=f"write `{text.rstrip('0').rstrip('.') or '0'}`",
                 help="a trailing zero can be misread as a tenfold dose",
@@ -76,7 +76,7 @@ def naked_decimal(ctx: RuleContext) -> Iterator[Diagnostic]:
     for quantity in _quantities(ctx):
         if quantity.text.startswith("."):
             yield naked_decimal.finding(
-                quantity.text_span,
+                quantity.amount_word.span,
                 "dose written without a leading zero",
                 label=f"write `0{quantity.text}`",
                 help="a naked decimal point can be missed, giving a tenfold overdose",
@@ -99,11 +99,11 @@ def error_prone_unit(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: the unit spelt out: `microgram`, `units`, `international units`.
     """
     for quantity in _quantities(ctx):
-        text = quantity.unit_text
+        text = quantity.unit_word.text
         instead = ERROR_PRONE_UNITS.get(text)
         if instead is not None:
             yield error_prone_unit.finding(
-                quantity.unit_span,
+                quantity.unit_word.span,
                 f"`{text}` is an error-prone way to write a unit",
                 label=f"write `{instead}`",
                 help=f"write `{instead}`: `{text}` has been misread, causing overdoses",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
 from regdsl.check.rules._shared import administrations, metas
 from regdsl.diagnostics import Diagnostic, Label, Severity
-from regdsl.model import ir
+from regdsl.model import ast, ir
 from regdsl.model.vocabulary import FACTOR_NAMES, SETTINGS, find_factor
 from regdsl.syntax.expected import close_match
 
@@ -46,7 +45,7 @@ def missing_route(ctx: RuleContext) -> Iterator[Diagnostic]:
     for admin in administrations(ctx.regimen):
         if admin.route_span is None:
             yield missing_route.finding(
-                replace(admin.dose.span, start=admin.dose.span.end),
+                admin.dose.span.at_end(),
                 "expected a route such as `oral` or `IV` after the dose",
                 label="route missing here",
                 help="every administration states its route",
@@ -71,13 +70,14 @@ def named_two_ways(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     Use instead: one spelling everywhere: `ino` on both lines.
     """
-    first: dict[str, ir.Mention] = {}
+    first: dict[str, ast.DrugRef | ast.Word] = {}
     for mention in ctx.regimen.mentions:
-        earlier = first.setdefault(mention.medicine.name, mention)
-        if earlier.text != mention.text:
+        written = mention.written
+        earlier = first.setdefault(mention.medicine.name, written)
+        if earlier.text != written.text:
             yield named_two_ways.finding(
-                mention.span,
-                f"{mention.medicine.display} is written `{mention.text}` here but `{earlier.text}` before",
+                written.span,
+                f"{mention.medicine.display} is written `{written.text}` here but `{earlier.text}` before",
                 label="second spelling",
                 secondary=(Label(earlier.span, "first written here"),),
                 help=f"write `{earlier.text}` everywhere in this regimen",
@@ -137,7 +137,7 @@ def uncoded_factor(ctx: RuleContext) -> Iterator[Diagnostic]:
     for factor in _factors(ctx.regimen):
         if factor.factor is None:
             yield uncoded_factor.finding(
-                factor.factor_span,
+                factor.factor_word.span,
                 f'"{factor.factor_text}" is not a coded factor',
                 label="kept as text",
                 help=_did_you_mean(factor.factor_text, FACTOR_NAMES),
@@ -164,7 +164,7 @@ def uncoded_factor_value(ctx: RuleContext) -> Iterator[Diagnostic]:
         coded = find_factor(factor.factor_text) if factor.factor is not None and factor.value is None else None
         if coded is not None:
             yield uncoded_factor_value.finding(
-                factor.value_span,
+                factor.value_word.span,
                 f'"{factor.value_text}" is not a coded value of {coded.term}',
                 label="kept as text",
                 help="coded values: " + "; ".join(v.texts[0] for v in coded.values),

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
 from regdsl.diagnostics import Diagnostic, Severity
-from regdsl.model import ir
+from regdsl.model import ast, ir
 from regdsl.model.medicines import DEFAULT_MEDICINES
 from regdsl.model.vocabulary import FACTORS, FREQUENCIES, RESPONSES, ROUTES, SETTINGS, UNITS
-from regdsl.source import SourceFile, Span
+from regdsl.source import Span
 
 __all__ = [
     "MAX_DISTANCE",
@@ -163,29 +163,44 @@ def near_miss(word: str) -> str | None:
     return best[3] if best else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Prose:
-    text: str
-    anchor: Span
+# A line of prose as written: its text, and where each of its characters is.
+_Line = tuple[str, Callable[[int, int], Span]]
 
 
-def _admin_prose(admin: ir.Administration) -> Iterator[_Prose]:
-    if admin.instructions:
-        yield _Prose(admin.instructions, admin.span)
+def _prose_lines(prose: ast.Prose) -> Iterator[_Line]:
+    for number, line in enumerate(prose.lines):
+        yield line, functools.partial(prose.at, number)
+
+
+def _text_lines(text: ast.Text) -> Iterator[_Line]:
+    r"""Yield the lines of quoted text (a `\n` escape breaks one), each located through the text's escapes."""
+    begin = 0
+    for line in text.value.split("\n"):
+        yield line, functools.partial(_shifted, text.at, begin)
+        begin += len(line) + 1
+
+
+def _shifted(at: Callable[[int, int], Span], by: int, start: int, end: int) -> Span:
+    return at(by + start, by + end)
+
+
+def _admin_prose(admin: ir.Administration) -> Iterator[_Line]:
+    if admin.instructions_prose:
+        yield from _prose_lines(admin.instructions_prose)
     for relation in admin.relations:
-        if relation.qualifier:
-            yield _Prose(relation.qualifier, admin.span)
+        if relation.qualifier_text:
+            yield from _text_lines(relation.qualifier_text)
 
 
-def _support_prose(support: ir.Support) -> Iterator[_Prose]:
+def _support_prose(support: ir.Support) -> Iterator[_Line]:
     for factor in support.factors:
-        yield _Prose(factor.value_text, factor.span)
+        yield factor.value_word.text, factor.value_word.at
     for note in support.notes:
-        yield _Prose(note.text, note.span)
+        yield from _prose_lines(note.prose)
 
 
-def _prose(regimen: ir.Regimen) -> Iterator[_Prose]:
-    """Every piece of prose once (``same as`` repeats lines in later cycles), references excluded."""
+def _prose(regimen: ir.Regimen) -> Iterator[_Line]:
+    """Every line of prose once (``same as`` repeats lines in later cycles), references excluded."""
     seen: set[tuple[str, int]] = set()
 
     def once(span: Span) -> bool:
@@ -195,36 +210,22 @@ def _prose(regimen: ir.Regimen) -> Iterator[_Prose]:
         seen.add(key)
         return True
 
-    if regimen.meta.overview:
-        yield _Prose(regimen.meta.overview, regimen.meta.span)
+    if regimen.meta.overview_prose:
+        yield from _prose_lines(regimen.meta.overview_prose)
     for part in regimen.parts:
-        if part.meta.overview and part.meta is not regimen.meta and once(part.meta.span):
-            yield _Prose(part.meta.overview, part.meta.span)
-        if part.start is not None and part.start.text:
-            yield _Prose(part.start.text, part.start.span)
+        if part.meta.overview_prose and part.meta is not regimen.meta and once(part.meta.span):
+            yield from _prose_lines(part.meta.overview_prose)
+        if part.start is not None and part.start.prose:
+            yield from _prose_lines(part.start.prose)
         for group in part.cycles:
             for admin in group.administrations:
                 if once(admin.span):
                     yield from _admin_prose(admin)
             for note in group.notes:
                 if once(note.span):
-                    yield _Prose(note.text, note.span)
+                    yield from _prose_lines(note.prose)
         yield from _support_prose(part.support)
     yield from _support_prose(regimen.support)
-
-
-def _located_lines(source: SourceFile, prose: _Prose) -> Iterator[tuple[str, int | None]]:
-    """Each line of ``prose`` with its offset in the source (None when it cannot be found)."""
-    cursor = prose.anchor.start
-    for line in prose.text.split("\n"):
-        if not line.strip():
-            continue
-        at = source.text.find(line, cursor)
-        if at < 0:
-            yield line, None
-            continue
-        cursor = at + len(line)
-        yield line, at
 
 
 def _words(line: str) -> Iterator[tuple[str, int]]:
@@ -277,24 +278,22 @@ def prose_near_miss(ctx: RuleContext) -> Iterator[Diagnostic]:
     spells it so and it must be kept verbatim, a suppression that says so:
     `# regdsl: ignore[prose-near-miss] -- verbatim from the source`.
     """
-    source = ctx.source
     regimen = ctx.regimen
     own = _regimen_terms(regimen)
-    for prose in _prose(regimen):
-        if prose.anchor.path != source.path:
-            continue  # prose from library.reg is that file's, not this regimen's
-        for line, offset in _located_lines(source, prose):
-            for word, at in _words(line):
-                lower = word.lower()
-                if lower in own:
-                    continue
-                suggestion = near_miss(lower)
-                if suggestion is None:
-                    continue
-                span = source.span(offset + at, offset + at + len(word)) if offset is not None else prose.anchor
-                yield prose_near_miss.finding(
-                    span,
-                    f"`{word}` looks like a misspelling of `{suggestion}`",
-                    label=f"did you mean `{suggestion}`?",
-                    help="correct the spelling; if the source spells it so, keep it and suppress this with that reason",
-                )
+    for line, located in _prose(regimen):
+        for word, at in _words(line):
+            lower = word.lower()
+            if lower in own:
+                continue
+            suggestion = near_miss(lower)
+            if suggestion is None:
+                continue
+            span = located(at, at + len(word))
+            if span.path != regimen.path:
+                continue  # prose from library.reg is that file's, not this regimen's
+            yield prose_near_miss.finding(
+                span,
+                f"`{word}` looks like a misspelling of `{suggestion}`",
+                label=f"did you mean `{suggestion}`?",
+                help="correct the spelling; if the source spells it so, keep it and suppress this with that reason",
+            )

@@ -40,7 +40,7 @@ def _days(low: Lowering, days: ast.Days) -> tuple[tuple[int, ...], tuple[ir.DayR
     return tuple(sorted(set(found))), tuple(ranges), shift
 
 
-def relation(low: Lowering, rel: ast.RelationCore, qualifier: str | None) -> ir.Relation | None:
+def relation(low: Lowering, rel: ast.RelationCore, qualifier: ast.Text | None) -> ir.Relation | None:
     """Lower a timing relation; None when its times or its anchor cannot be resolved (reported)."""
     low_minutes = high = None
     if rel.low is not None and rel.unit is not None:
@@ -73,7 +73,7 @@ def relation(low: Lowering, rel: ast.RelationCore, qualifier: str | None) -> ir.
         point=point,
         anchor_kind=anchor.kind,
         anchor=medicine.name if medicine else anchor.text,
-        qualifier=qualifier,
+        qualifier_text=qualifier,
         medicine=medicine,
     )
 
@@ -145,7 +145,7 @@ def admin(
             case ast.Cap(amount=a, unit=u):
                 cap = low.quantity(clause.span, a, u)
             case ast.Relation(core=core, qualifier=q):
-                lowered = relation(low, core, q.value if q else None)
+                lowered = relation(low, core, q)
                 if lowered is not None:
                     relations.append(lowered)
             case _:
@@ -161,14 +161,7 @@ def admin(
         medicine=med,
         written=node.drug.text,
         dose=ir.Dose(
-            span=dose.span,
-            amount=amount,
-            unit=unit,
-            text=dose.amount.text,
-            text_span=dose.amount.span,
-            unit_text=dose.unit.text,
-            unit_span=dose.unit.span,
-            flat=dose.flat,
+            span=dose.span, amount=amount, unit=unit, amount_word=dose.amount, unit_word=dose.unit, flat=dose.flat
         ),
         route=route,
         frequency=frequency,
@@ -184,9 +177,9 @@ def admin(
         volume=volume,
         cap=cap,
         relations=tuple(relations),
-        instructions=node.instructions.text if node.instructions else None,
+        instructions_prose=node.instructions,
         written_for=cycle,
-        route_span=node.route.span if node.route else None,
+        route_word=node.route,
         repeated=tuple(repeated),
         days_span=days_node.span if days_node else None,
         day_ranges=ranges,
@@ -200,4 +193,4 @@ def note(low: Lowering, node: ast.Note) -> ir.Note:
         ref = ast.DrugRef(span=node.label.span, text=node.label.text, quoted=False)
         if low.find(ref) is not None:
             med = low.medicine(ref)
-    return ir.Note(span=node.span, label=node.label.text if node.label else None, medicine=med, text=node.prose.text)
+    return ir.Note(span=node.span, label_word=node.label, medicine=med, prose=node.prose)

@@ -222,13 +222,13 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
         return None
     first, last, length, extend = heading
     body = _Body()
-    title = None
+    title: ast.Text | None = None
     same_as_span = None
     for stmt in node.body:
         body.step += 1
         match stmt:
             case ast.TitleStmt(text=text):
-                title = text.value
+                title = text
             case ast.SameAs():
                 number = _same_as(low, stmt, body, earlier)
                 if number is not None:
@@ -261,7 +261,7 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
         open_ended=node.open_ended,
         length_days=length,
         extend_to_days=extend,
-        title=title,
+        title_text=title,
         same_as=body.same_as,
         same_as_span=same_as_span,
         administrations=body.administrations(),

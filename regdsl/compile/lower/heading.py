@@ -27,8 +27,9 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
     status_found: ir.Status | None = None
     status_span: Span | None = None
     superseded_by: str | None = None
+    by: ast.Word | None = None
     footnotes: list[ir.Footnote] = []
-    overview: str | None = None
+    overview: ast.Prose | None = None
     repeated: list[tuple[str, Span, Span]] = []
     seen: dict[str, Span] = {}
 
@@ -49,10 +50,11 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
             case ast.DateField(key=key, value=value):
                 if first(key.text, f.span) and (checked := low.date(value)) is not None:
                     texts.append((key.text, checked))
-            case ast.StatusField(status=word, by=by):
+            case ast.StatusField(status=word, by=written_by):
                 if first("status", f.span):
-                    status_found, superseded_by = status(low, word, by)
+                    status_found, superseded_by = status(low, word, written_by)
                     status_span = word.span
+                    by = written_by
             case ast.CancerField(terms=terms):
                 if first("cancer", f.span):
                     cancer = tuple(_term(t) for t in terms)
@@ -66,7 +68,7 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
                     footnotes.extend(low.defs.footnotes[n.text] for n in names if _footnote_known(low, n))
             case ast.Overview(prose=prose):
                 if first("overview", f.span):
-                    overview = prose.text
+                    overview = prose
             case _:
                 assert_never(f)
     return ir.Meta(
@@ -78,9 +80,10 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
         status=status_found,
         superseded_by=superseded_by,
         footnotes=tuple(footnotes),
-        overview=overview,
+        overview_prose=overview,
         repeated=tuple(repeated),
         status_span=status_span,
+        superseded_span=by.span if by is not None and superseded_by is not None else None,
     )
 
 

@@ -47,8 +47,9 @@ def plan(low: Lowering, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> 
                     n = low.integer(count, "a number of cycles", limits.CYCLE_NUMBERS)
                     guard = condition(low, cond) if cond is not None else None
                     if n is not None:
-                        counted = tuple(low.link(i) for i in ids)
-                        caps.append(ir.Limit(span=item.span, count=n, cond=guard, counted_with=counted))
+                        for word in ids:
+                            low.link(word)
+                        caps.append(ir.Limit(span=item.span, count=n, cond=guard, counted_words=ids))
                 case ast.StopRule(cond=cond, within=within):
                     guard = condition(low, cond)
                     cycles = low.integer(within, "a number of cycles", limits.CYCLE_NUMBERS) if within else None
@@ -79,7 +80,13 @@ def _branch(low: Lowering, node: ast.Branch, groups: Sequence[ir.CycleGroup], pa
         target = str(number) if number is not None else None
     elif node.action == "part":
         _part_exists(low, node.target, parts)
-    return ir.Branch(span=node.span, cond=guard, action=node.action, target=target)
+    return ir.Branch(
+        span=node.span,
+        cond=guard,
+        action=node.action,
+        target=target,
+        target_span=node.target.span if node.target else None,
+    )
 
 
 def condition(low: Lowering, cond: ast.Cond) -> ir.Cond:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from regdsl.compile.lower.administrations import relation
 from regdsl.compile.lower.cycles import cycles
 from regdsl.compile.lower.heading import meta
@@ -39,7 +37,7 @@ def _header(module: ast.Module, sink: Sink, partial: bool) -> ast.RegimenHeader 
     elif not headers and not partial:
         sink.report(
             c.NOT_ONE_REGIMEN,
-            replace(module.span, end=module.span.start),
+            module.span.at_start(),
             "this file has no `regimen ID` heading",
             label="expected `regimen ID` here",
             help="start the file with `regimen my-regimen-id`",
@@ -62,7 +60,7 @@ def _definitions(low: Lowering, module: ast.Module) -> None:
                 )
             elif med is not None:
                 low.aliases[item.alias.text] = med
-                low.mentions.append(ir.Mention(span=item.alias.span, text=item.alias.text, medicine=med))
+                low.mentions.append(ir.Mention(written=item.alias, medicine=med))
         elif isinstance(item, ast.BlockDef):
             if item.name.text in low.blocks and item.name.text not in low.defs.blocks:
                 low.sink.report(
@@ -82,9 +80,7 @@ def _part(low: Lowering, node: ast.Part) -> ir.Part:
     if starts:
         rel = relation(low, starts[0].core, None)
         if rel is not None:
-            start = ir.StartRule(
-                span=starts[0].span, relation=rel, text=starts[0].prose.text if starts[0].prose else None
-            )
+            start = ir.StartRule(span=starts[0].span, relation=rel, prose=starts[0].prose)
     return ir.Part(
         span=node.span,
         number=low.integer(node.number, "a part number", limits.PART_NUMBERS),
@@ -156,4 +152,6 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
         partial=partial,
         mentions=tuple(low.mentions),
         links=tuple(low.links),
+        prose=module.prose,
+        headings=module.headings,
     )

@@ -19,8 +19,7 @@ def support(nodes: Iterable[ast.Support]) -> ir.Support:
     for node in nodes:
         for item in node.items:
             if isinstance(item, ast.Note):
-                label = item.label.text if item.label else None
-                notes.append(ir.Note(span=item.span, label=label, medicine=None, text=item.prose.text))
+                notes.append(ir.Note(span=item.span, label_word=item.label, medicine=None, prose=item.prose))
             else:
                 factors.append(_factor(item))
     return ir.Support(factors=tuple(factors), notes=tuple(notes)) if factors or notes else _NO_SUPPORT
@@ -43,11 +42,9 @@ def _factor(line: ast.FactorLine) -> ir.SupportFactor:
     return ir.SupportFactor(
         span=line.span,
         factor=_coding(factor.code, factor.term) if factor else None,
-        factor_text=name,
         value=_coding(found.code, value) if found else None,
-        value_text=value,
-        factor_span=line.factor.span,
-        value_span=line.value.span,
+        factor_word=line.factor,
+        value_word=line.value,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from regdsl.diagnostics import Code, Sink
@@ -22,7 +22,7 @@ from regdsl.model.vocabulary import ERROR_PRONE_UNITS, ROUTE_BY_ALIAS, TIME_UNIT
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
 
-__all__ = ["LINE_KEYWORDS", "LibraryDefs", "Lowering", "point", "shown"]
+__all__ = ["LINE_KEYWORDS", "LibraryDefs", "Lowering", "shown"]
 
 # Words that start a line inside a cycle: a misspelt one is read as a medicine's name.
 LINE_KEYWORDS = ("observe", "note", "title", "same", "use", "without")
@@ -41,11 +41,6 @@ class LibraryDefs:
 def shown(text: str) -> str:
     """Return a number as a message shows it: whole when short, else its first digits and its length."""
     return text if len(text) <= 16 else f"{text[:8]}… ({len(text)} characters)"
-
-
-def point(span: Span) -> Span:
-    """Return an empty span at the end of ``span``, for "expected something here"."""
-    return replace(span, start=span.end)
 
 
 class Lowering:
@@ -211,15 +206,7 @@ class Lowering:
         value, found = self.amount(amount), self.unit(unit)
         if value is None or found is None:
             return None
-        return ir.Quantity(
-            span=span,
-            amount=value,
-            unit=found,
-            text=amount.text,
-            text_span=amount.span,
-            unit_text=unit.text,
-            unit_span=unit.span,
-        )
+        return ir.Quantity(span=span, amount=value, unit=found, amount_word=amount, unit_word=unit)
 
     # -- medicines -------------------------------------------------------------------------
 
@@ -232,7 +219,7 @@ class Lowering:
         """Return the medicine ``ref`` names, kept as a mention; report a name that names none."""
         found = self.find(ref)
         if found is not None:
-            self.mentions.append(ir.Mention(span=ref.span, text=ref.text, medicine=found))
+            self.mentions.append(ir.Mention(written=ref, medicine=found))
             return found
         named = make_medicine(ref.text)
         keyword = None if ref.quoted else close_match(ref.text, LINE_KEYWORDS)
