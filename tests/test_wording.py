@@ -42,7 +42,7 @@ def _relation(
         point=point or ("start" if direction == "before" else "end"),
         anchor_kind=kind,
         anchor="paclitaxel" if kind == "drug" else "chemotherapy",
-        qualifier=None,
+        qualifier_text=None,
     )
 
 
