@@ -124,6 +124,7 @@ ALLOWED: dict[str, dict[str, str]] = {
     "check/run.py": {IMPORTS: "keeps each file's source, for showing its findings"},
     "check/config.py": {IMPORTS: "keeps the configuration's text, for showing its findings"},
     "render/site.py": {IMPORTS: "names the file a page comes from"},
+    "render/graphfile.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
 }
 _SOURCE_NAMES = ("source", "src")  # `source.text`, `ctx.source.text`, `unit.source.text`...
 

@@ -67,12 +67,14 @@ def _days(
     timed: dict[int, list[Anchoring]] = {}
     for anchoring in anchorings:
         timed.setdefault(anchoring.anchor.day, []).append(anchoring)
-    observed = [o.medicine for o in group.observations]
+    watched: dict[str, list[int]] = {}  # each medicine's observations, by its name
+    for o, obs in enumerate(group.observations):
+        watched.setdefault(obs.medicine.name, []).append(o)
     days = set(timed)
     for day, lines in by_day.items():
-        if any(admins[i].medicine in observed or _infused(admins[i]) for i in lines):
+        if any(admins[i].medicine.name in watched or _infused(admins[i]) for i in lines):
             days.add(day)
-    return tuple(_day(net, cycle, group, by_day, day, timed.get(day, [])) for day in sorted(days))
+    return tuple(_day(net, cycle, group, by_day, watched, day, timed.get(day, [])) for day in sorted(days))
 
 
 def _infused(admin: ir.Administration) -> bool:
@@ -84,6 +86,7 @@ def _day(
     cycle: PointId,
     group: ir.CycleGroup,
     by_day: dict[int, list[int]],
+    watched: dict[str, list[int]],
     day: int,
     timed: list[Anchoring],
 ) -> TimedDay:
@@ -101,10 +104,9 @@ def _day(
     doses = [cycle.dose(i, day) for i in todays]
     doses += [a.dose for a in timed if a.dose.day != day]
     ends = [dose.other_end for dose in doses]
-    for o, obs in enumerate(group.observations):
-        for i in todays:
-            if admins[i].medicine == obs.medicine:
-                ends += [cycle.observing(o, i, day), cycle.observing(o, i, day, end=True)]
+    for i in todays:  # each line's observations, found by its medicine: never every pair of lines and observations
+        for o in watched.get(admins[i].medicine.name, ()):
+            ends += [cycle.observing(o, i, day), cycle.observing(o, i, day, end=True)]
     starts = bounds_from(net, anchor, doses)
     return TimedDay(
         day=day,
