@@ -57,15 +57,44 @@ def _write(folder: Path, text: str, name: str = "esc.reg") -> Path:
 # -- the class of hidden characters -------------------------------------------------------
 
 
-def test_the_hidden_class_is_every_control_format_separator_and_surrogate() -> None:
+def _default_ignorable_by_name(name: str) -> bool:
+    """Whether ``name`` is that of a default-ignorable character that is no format character."""
+    return (
+        "VARIATION SELECTOR" in name  # U+180B-U+180D, U+180F, U+FE00-U+FE0F, U+E0100-U+E01EF
+        or (name.startswith(("HANGUL", "HALFWIDTH HANGUL")) and name.endswith("FILLER"))
+        or name in {"COMBINING GRAPHEME JOINER", "KHMER VOWEL INHERENT AQ", "KHMER VOWEL INHERENT AA"}
+    )
+
+
+def _noncharacter(code: int) -> bool:
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+def test_the_hidden_class_is_every_control_format_separator_surrogate_noncharacter_and_ignorable() -> None:
+    named = 0
     for code in range(sys.maxunicode + 1):
         char = chr(code)
         category = unicodedata.category(char)
-        if category in HIDDEN_CATEGORIES:
+        by_name = _default_ignorable_by_name(unicodedata.name(char, ""))
+        named += by_name
+        if category in HIDDEN_CATEGORIES or by_name or _noncharacter(code):
             assert hidden_kind(char) is not None, f"U+{code:04X} ({category}) is not hidden"
         elif hidden_kind(char) is not None:
-            # Characters of a newer Unicode than this Python's are unassigned here.
+            # Default-ignorable code points not yet assigned, and characters of a newer
+            # Unicode than this Python's, are unassigned here.
             assert category == "Cn", f"U+{code:04X} ({category}) is hidden"
+    assert named == 4 + 4 + 16 + 240 + 1 + 2  # fillers; Mongolian, BMP and supplementary selectors; CGJ; Khmer
+
+
+# Default-ignorable code points that no version of Unicode has assigned yet (Unicode's
+# DerivedCoreProperties.txt): a later Unicode may make any of them a format character.
+UNASSIGNED_IGNORABLES = [0x2065, 0xFFF0, 0xFFF8, 0xE0000, 0xE0002, 0xE001F, 0xE0080, 0xE00FF, 0xE01F0, 0xE0FFF]
+
+
+@pytest.mark.parametrize("code", UNASSIGNED_IGNORABLES)
+def test_a_default_ignorable_code_point_not_yet_assigned_is_hidden(code: int) -> None:
+    assert hidden_kind(chr(code)) == "invisible"
+    assert [m.start() for m in find_hidden(f"a{chr(code)}", source=True)] == [1]
 
 
 @pytest.mark.parametrize(
@@ -77,6 +106,12 @@ def test_the_hidden_class_is_every_control_format_separator_and_surrogate() -> N
         ("1\u202e2\u2066\u200e\u200f\u061c", [1, 3, 4, 5, 6]),
         ("\u0915\u200d\u0937 \U0001f468\u200d\U0001f469", []),  # joiners a script and emoji need
         ("vin\u200dcristine \u200cx \u0915\u200d", [3, 13, 17]),  # joiners beside ASCII, or at an end
+        ("\u3164\uffa0 \u115f\u1161 a\u034fb \u17b4", [0, 1, 3, 7, 10]),  # fillers, grapheme joiner, Khmer
+        ("\ufffe\uffff \ufdd0\ufdef \U0001fffe\U0010ffff", [0, 1, 3, 4, 6, 7]),  # noncharacters
+        ("\u2764\ufe0f \u8fbb\U000e0100 \u1820\u180b \u2122\ufe0f", []),  # selectors a character takes
+        ("\U0001f468\u200d\u2764\ufe0f\u200d\U0001f468", []),  # ... within an emoji sequence too
+        ("vincristine\ufe0f \ufe0e 1\ufe0f\u20e3 e\u0301\ufe0f", [11, 13, 16, 21]),  # after ASCII, a mark
+        ("\u00e9\ufe00 \u2764\ufe0f\ufe0f \u200d\ufe0f \u3000\U000e0100", [1, 5, 7, 8, 11]),  # decomposable...
     ],
 )
 def test_a_source_may_hold_tabs_line_breaks_and_needed_joiners(text: str, refused: list[int]) -> None:
@@ -90,6 +125,8 @@ def test_decoded_text_may_not_hold_a_carriage_return() -> None:
 def test_visible_writes_every_hidden_character_as_an_escape() -> None:
     shown = visible("a\x1b[2J\n\t\r\u202e12\ud800\udcff\U000e0001 \u0915\u200d\u0937 é")
     assert shown == "a\\u001b[2J\\n\\t\\r\\u202e12\\ud800\\xff\\U000e0001 \u0915\\u200d\u0937 é"
+    shown = visible("\u3164\u034f\ufffe\U0010ffff\u2065\u2764\ufe0f")
+    assert shown == "\\u3164\\u034f\\ufffe\\U0010ffff\\u2065\u2764\\ufe0f"
 
 
 # -- escapes --------------------------------------------------------------------------------
@@ -108,6 +145,18 @@ REFUSED_ESCAPES = [
     "\\ufeff",
     "\\u00ad",
     "\\u2060",
+    "\\u2065",
+    "\\u3164",  # fillers
+    "\\u115f",
+    "\\uffa0",
+    "\\u034f",  # combining grapheme joiner
+    "\\u17b5",
+    "\\ufe0f",  # a variation selector after an ASCII letter
+    "\\u180b",
+    "\\ufffe",  # noncharacters
+    "\\uffff",
+    "\\ufdd0",
+    "\\ufdef",
 ]
 LONE_SURROGATES = ["\\ud800", "\\udbff", "\\udc00", "\\udfff", "\\uDFFF"]
 
@@ -139,6 +188,7 @@ def test_two_high_halves_are_two_lone_surrogates(tmp_path: Path) -> None:
         "no-break\\u00a0space, caf\\u00e9",
         "a pair: \\ud83d\\ude00",
         "joined: \\u0915\\u200d\\u0937, \\U0001f468 kept as written",
+        "selected: \\u2764\\ufe0f, \\u8fbb\\udb40\\udd00",
     ],
 )
 def test_escapes_for_characters_text_may_hold_pass(tmp_path: Path, name: str) -> None:
@@ -203,6 +253,12 @@ def test_what_the_check_refuses_the_build_does_not_crash_on(tmp_path: Path) -> N
         ("\u2028", "SRC005"),
         ("\ufeff", "SRC005"),
         ("\U000e0041", "SRC005"),
+        ("\u3164", "SRC005"),
+        ("\u034f", "SRC005"),
+        ("\ufe0f", "SRC005"),
+        ("\U000e0100", "SRC005"),
+        ("\ufffe", "SRC005"),
+        ("\U0010ffff", "SRC005"),
     ],
 )
 def test_a_hidden_character_in_the_source_is_refused_where_it_is(tmp_path: Path, char: str, code: str) -> None:
@@ -228,7 +284,9 @@ def test_every_invisible_character_is_reported_up_to_a_cap(tmp_path: Path) -> No
 # -- every output format, whatever its fields hold ------------------------------------------
 
 # Any character at all (surrogates too), with the dangerous ones drawn often.
-_NASTY = "\n\r\t\x00\x07\x1b\x85\x9b\u202e\u2066\u200b\u200d\u2028\ufeff\ud800\udcff:,%`<>&|\\\"' "
+_NASTY = (
+    "\n\r\t\x00\x07\x1b\x85\x9b\u202e\u2066\u200b\u200d\u2028\ufeff\ud800\udcff\u3164\u034f\ufe0f\uffff:,%`<>&|\\\"' "
+)
 _TEXT = st.text(st.one_of(st.sampled_from(_NASTY), st.characters(exclude_categories=())), max_size=30)
 
 
