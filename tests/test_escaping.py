@@ -563,3 +563,111 @@ def test_a_line_break_in_a_field_keeps_its_markdown_construct_whole(tmp_path: Pa
     assert pages["broken"].count("\n") == pages["plain"].count("\n")
     assert not [line for line in pages["broken"].splitlines() if line.startswith("::")]
     assert _gfm(pages["broken"]).count("<h1>") == 1
+
+
+# -- a page printed in a CI log -------------------------------------------------------------
+
+# Text for every field of a page, drawn from what makes Markdown, or a CI runner, read a line
+# as something else: `::` (a GitHub Actions workflow command at the start of a line, after
+# spaces), line breaks, indentation, and the characters Markdown reads as markup.
+_PIECES = [":", "::", "::error::x", "::add-mask::y", " ", "    ", "\t", "\n", "\n::", "\n  ::", "#", "-", "*"]
+_PIECES += ["_", "`", "|", "<", "&", "[", "]", "\\", "1.", ">", "=", "+", "~", "a", "é", "http://x.org"]
+_FIELD_TEXT = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8).map("".join).filter(lambda s: s.strip())
+
+_EVERY_FIELD = """regimen fields
+  name "{s}"
+  title "{s}"
+  subtitle "{s}"
+  description "{s}"
+  version "{s}"
+  publisher "{s}"
+  author "{s}"
+  copyright "{s}"
+  status draft
+  cancer "{s}" > "{s}"
+  setting "{s}"
+  footnotes hostile
+  overview
+{prose}
+
+part 1 "{s}"
+  title "{s}"
+  overview
+{prose}
+  cycle 1: 21 days
+    title "{s}"
+    cyclophosphamide 600 mg/m2 IV day 1 over 60 min
+{prose4}
+    ondansetron 8 mg oral day 1 30 min before cyclophosphamide "{s}"
+    "{s}" 10 mg oral day 1
+    note {label}
+{prose4}
+  support
+    Emetogenicity: {factor}
+    note
+{prose4}
+  reference "{s}"
+    url "https://example.org/{s}"
+
+plan
+  after any cycle:
+    if response is PD: continue with other
+    otherwise: next cycle
+  stop if response is PD
+"""
+_OTHER = """regimen other
+  name "{s}"
+  status draft
+
+cycle 1: 21 days
+  cyclophosphamide 600 mg/m2 IV day 1 over 60 min
+"""
+_LIBRARY = """library "{s}"
+
+footnote hostile "{s}"
+{prose}
+
+medicine "{s}"
+  supportive
+"""
+
+
+def _quoted(text: str) -> str:
+    """Write ``text`` as the inside of a quoted string of the language."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _every_field(folder: Path, text: str) -> Path:
+    """Write a regimen, the regimen it links to, and a library's medicine and footnote: ``text`` in every field."""
+
+    def prose(indent: str) -> str:
+        return "\n".join(f"{indent}| {line}" for line in text.split("\n"))
+
+    label = " ".join(text.replace("#", "").replace("|", "").split()) or "x"
+    factor = " ".join(text.replace("#", "").split()) or "x"
+    _write(folder, _LIBRARY.format(s=_quoted(text), prose=prose("  ")), "library.reg")
+    _write(folder, _OTHER.format(s=_quoted(text)), "other.reg")
+    return _write(
+        folder,
+        _EVERY_FIELD.format(s=_quoted(text), prose=prose("    "), prose4=prose("      "), label=label, factor=factor),
+    )
+
+
+@given(text=_FIELD_TEXT)
+def test_no_line_of_a_markdown_page_is_a_ci_command_and_the_escape_shows_nothing(
+    text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # A page printed to a CI log (`regdsl render X --to md`) with a line that starts with `::`
+    # would be obeyed by a GitHub Actions runner: every such line start is written `\:`, which
+    # Markdown shows as `:`, so the page renders as it would unescaped.
+    import regdsl.render.env as env
+
+    path = _every_field(tmp_path_factory.mktemp("md"), text)
+    code, page = _run("render", str(path), "--to", "md")
+    assert code == 0, page
+    assert not [line for line in page.splitlines() if line.lstrip().startswith("::")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(env, "_MD_COMMAND", re.compile("(?!)()"))  # (never matches: no `\:` written)
+        code, unescaped = _run("render", str(path), "--to", "md")
+    assert code == 0
+    assert _gfm(page) == _gfm(unescaped)
