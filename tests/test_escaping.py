@@ -18,11 +18,12 @@ import unicodedata
 import urllib.parse
 from dataclasses import replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options as cmarkgfm_options
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regdsl.check.rules import registry
@@ -653,21 +654,33 @@ def _every_field(folder: Path, text: str) -> Path:
     )
 
 
+@settings(max_examples=max(10, settings().max_examples // 4))  # five commands an example
 @given(text=_FIELD_TEXT)
-def test_no_line_of_a_markdown_page_is_a_ci_command_and_the_escape_shows_nothing(
+def test_no_line_of_a_page_or_a_graph_is_a_ci_command_and_the_escapes_show_nothing(
     text: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    # A page printed to a CI log (`regdsl render X --to md`) with a line that starts with `::`
-    # would be obeyed by a GitHub Actions runner: every such line start is written `\:`, which
-    # Markdown shows as `:`, so the page renders as it would unescaped.
+    # Printed to a CI log (`regdsl render X --to md`, `--to html`, `regdsl graph`), a line that
+    # starts with `::` would be obeyed by a GitHub Actions runner. In Markdown such a line start
+    # is written `\:`, shown as `:`; in HTML and GraphML a text's line break is `&#10;` (and a
+    # colon that starts a text in HTML `&#58;`): each page shows what it would unescaped.
     import regdsl.render.env as env
 
-    path = _every_field(tmp_path_factory.mktemp("md"), text)
-    code, page = _run("render", str(path), "--to", "md")
-    assert code == 0, page
-    assert not [line for line in page.splitlines() if line.lstrip().startswith("::")]
+    folder = tmp_path_factory.mktemp("ci")
+    path = _every_field(folder, text)
+    shown = {fmt: _run("render", str(path), "--to", fmt) for fmt in ("md", "html")}
+    shown["graph"] = _run("graph", str(folder))
+    for fmt, (code, out) in shown.items():
+        assert code == 0, out
+        assert not [line for line in out.splitlines() if line.lstrip().startswith("::")], fmt
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(env, "_MD_COMMAND", re.compile("(?!)()"))  # (never matches: no `\:` written)
-        code, unescaped = _run("render", str(path), "--to", "md")
-    assert code == 0
-    assert _gfm(page) == _gfm(unescaped)
+        patch.setattr(env, "_html_text", lambda value: value)  # (autoescaping alone)
+        env.environment.cache_clear()  # (an environment holds its ``finalize``)
+        try:
+            unescaped = {fmt: _run("render", str(path), "--to", fmt)[1] for fmt in ("md", "html")}
+        finally:
+            env.environment.cache_clear()
+    assert _gfm(shown["md"][1]) == _gfm(unescaped["md"])
+    assert html.unescape(shown["html"][1]) == html.unescape(unescaped["html"])
+    texts = [node.text for node in ElementTree.fromstring(shown["graph"][1].encode()).iter()]
+    assert text in texts  # the regimen's name, line breaks and all

@@ -28,6 +28,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup, escape
 
 from regdsl.render.prose import Block, Item, Run
 from regdsl.source import visible
@@ -51,6 +52,10 @@ _MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])(?=\s|$)", re.MULTILINE)
 # the page is printed in a CI log (`regdsl render X --to md`): a colon that starts a line of a
 # page is written `\:`, which Markdown shows as `:` (see ``render_template``).
 _MD_COMMAND = re.compile(r"^([^\S\n]*):", re.MULTILINE)
+# In HTML (a page, a picture), a text's line break is written `&#10;` and a colon that starts
+# it `&#58;`, which a browser shows as they are: printed in a CI log (`regdsl render X --to
+# html`), no text starts a line (see ``_html_text``).
+_HTML_COMMAND = re.compile(r"^([^\S\n]*):")
 # An ampersand that would start a character reference.
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
 _MD_TICKS = re.compile(r"`+")
@@ -104,6 +109,17 @@ def md_code(text: object, *, cell: bool = False) -> str:
 def md_lines(markdown: str) -> str:
     """Join the lines of Markdown already written (and escaped) with ``<br>``, to fit a table cell."""
     return "<br>".join(markdown.splitlines())
+
+
+def _html_text(value: object) -> object:
+    """Escape a text for HTML as autoescaping does, and so that it starts no line: see ``_HTML_COMMAND``.
+
+    The HTML environment's ``finalize``: markup (the package's stylesheet, what a macro wrote)
+    and values that are not text are left to autoescaping.
+    """
+    if not isinstance(value, str) or isinstance(value, Markup):
+        return value
+    return Markup(_HTML_COMMAND.sub(r"\1&#58;", str(escape(value))).replace("\n", "&#10;"))
 
 
 def _md_runs(runs: tuple[Run, ...]) -> str:
@@ -242,6 +258,7 @@ def environment(kind: Literal["html", "md"], templates: Path | None = None) -> I
     env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=kind == "html",
+        finalize=_html_text if kind == "html" else None,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         auto_reload=False,  # templates do not change during a build: no file checks per page
