@@ -15,28 +15,43 @@ __all__ = ["Hidden", "LineIndex", "SourceFile", "Span", "describe_hidden", "find
 
 # Characters that no source holds and no output shows raw: controls (Unicode category Cc: C0,
 # DEL, C1), format characters (Cf: bidirectional controls, zero-width characters, the soft
-# hyphen, tags...), the line and paragraph separators (Zl, Zp) and surrogates (Cs), as of
-# Unicode 15.1 (tests/test_escaping.py checks the class against the running Python's Unicode
-# data). Each can make text display other than it reads: a terminal obeys an escape sequence,
-# a CI runner obeys a line of its own, "12" displays as "21", a medicine name holds a
-# character no one sees and no table matches.
+# hyphen, tags...), the line and paragraph separators (Zl, Zp), surrogates (Cs), the
+# noncharacters (U+FDD0-U+FDEF and the last two code points of every plane: U+FFFE, U+FFFF,
+# U+1FFFE...) and every other default-ignorable code point (Unicode's
+# Default_Ignorable_Code_Point: the Hangul fillers, the combining grapheme joiner, Khmer's two
+# inherent vowels, the variation selectors, and the code points kept for format characters to
+# come), as of Unicode 15.1 (tests/test_escaping.py checks the class against the running
+# Python's Unicode data). Each can make text display other than it reads: a terminal obeys an
+# escape sequence, a CI runner obeys a line of its own, "12" displays as "21", a medicine name
+# holds a character no one sees and no table matches.
 _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # and the tab, line feed and carriage return
 _FORMATS = (
     "\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f\u2028-\u202e"
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )  # and the joiners
+_IGNORABLES = (  # the default-ignorable code points that are neither format characters nor selectors
+    "\u034f\u115f\u1160\u17b4\u17b5\u2065\u3164\uffa0\ufff0-\ufff8"
+    "\U000e0000\U000e0002-\U000e001f\U000e0080-\U000e00ff\U000e01f0-\U000e0fff"
+)
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane | 0xFFFE)}{chr(plane | 0xFFFF)}" for plane in range(0, 0x110000, 1 << 16)
+)
 _JOINERS = "\u200c\u200d"
+_SELECTORS = "\u180b-\u180d\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef"  # variation selectors
 _SURROGATES = "\ud800-\udfff"
-_HIDDEN = re.compile(f"[\t\n\r{_CONTROLS}{_FORMATS}{_JOINERS}{_SURROGATES}]")
+_ALWAYS = f"{_CONTROLS}{_FORMATS}{_IGNORABLES}{_NONCHARACTERS}{_SURROGATES}"
+_HIDDEN = re.compile(f"[\t\n\r{_ALWAYS}{_JOINERS}{_SELECTORS}]")
+_SELECTOR = re.compile(f"[{_SELECTORS}]")
 # The joiners (ZWNJ, ZWJ) are what Indic, Arabic and Persian script and emoji sequences need
 # between two of their characters; beside an ASCII character, or at an end, they only hide.
 _LONE_JOINER = f"(?<![^\x00-\x7f])[{_JOINERS}]|[{_JOINERS}](?![^\x00-\x7f])"
 # A source may hold tabs and line breaks (a carriage return only before a line feed); text
 # decoded from escapes may hold tabs and line feeds (`\t`, `\n`), never a carriage return.
+# A variation selector is refused unless it follows a character it can vary (``_varies``).
 _REFUSED = {
-    "source": re.compile(f"[{_CONTROLS}{_FORMATS}{_SURROGATES}]|\r(?!\n)|{_LONE_JOINER}"),
-    "text": re.compile(f"[\r{_CONTROLS}{_FORMATS}{_SURROGATES}]|{_LONE_JOINER}"),
+    "source": re.compile(f"[{_ALWAYS}{_SELECTORS}]|\r(?!\n)|{_LONE_JOINER}"),
+    "text": re.compile(f"[\r{_ALWAYS}{_SELECTORS}]|{_LONE_JOINER}"),
 }
 
 Hidden = Literal["control", "bidi", "invisible", "surrogate"]
@@ -70,6 +85,10 @@ def describe_hidden(char: str) -> str:
         return f"a bidirectional control ({code})"
     if char in _JOINERS:
         return f"a zero-width joiner beside ASCII text ({code})"
+    if _SELECTOR.fullmatch(char):
+        return f"a variation selector after no character it can vary ({code})"
+    if "\ufdd0" <= char <= "\ufdef" or ord(char) & 0xFFFE == 0xFFFE:
+        return f"a noncharacter ({code})"
     return f"an invisible character ({code})"
 
 
@@ -82,13 +101,33 @@ def find_hidden(text: str, *, source: bool) -> Iterator[re.Match[str]]:
     """Yield each character that ``text`` may not hold, in order.
 
     ``source`` is the text of a file as read (tabs, line breaks and CRLF allowed); otherwise
-    ``text`` was decoded from a quoted string's escapes (tabs and line feeds allowed).
+    ``text`` was decoded from a quoted string's escapes (tabs and line feeds allowed). A
+    variation selector is allowed only where it follows a character it can vary (see ``_varies``).
     """
     refused = _REFUSED["source" if source else "text"]
     for candidate in _CANDIDATES.finditer(text):
         found = refused.match(text, candidate.start())
-        if found is not None:
+        if found is None:
+            continue
+        start = found.start()
+        if not (start and _SELECTOR.fullmatch(found.group()) and _varies(text[start - 1])):
             yield found
+
+
+def _varies(char: str) -> bool:
+    """Whether a variation selector may follow ``char``: an emoji, an ideograph, a Mongolian letter...
+
+    Unicode's variation sequences start with a character that is no mark and has no canonical
+    decomposition; an ASCII character is refused as well (a keycap or a slashed zero has no
+    place in a regimen, and `vincristine` followed by a selector would name no medicine), and
+    so is another hidden character (a second selector, a joiner).
+    """
+    return (
+        char > "\x7f"
+        and unicodedata.category(char)[0] in "LNPS"
+        and not _HIDDEN.fullmatch(char)
+        and unicodedata.is_normalized("NFD", char)
+    )
 
 
 _SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}

@@ -271,6 +271,12 @@ def _one_long_line(size: int) -> dict[str, str]:
     return _file("one-long-line", f"cycle 1: 21 days\n  {CYCLO}\n{prose}")
 
 
+def _days_outside(size: int) -> dict[str, str]:
+    # Up to 200,000 bytes: some 34,000 days, under the limit of doses a regimen may hold (STR022).
+    head = "cycle 1: 21 days\n  ondansetron 8 mg oral days 1"
+    return _file("days-outside", _repeat(min(size, 200_000), head, lambda i: f", {22 + i % 1075}", "\n"))
+
+
 def _value(name: str, body: str) -> Callable[[int], dict[str, str]]:
     return lambda _size: _file(name, body)
 
@@ -308,6 +314,12 @@ SHAPES: tuple[Shape, ...] = (
         ("TIM007",),
     ),
     Shape("one-long-line", "one line of prose with a finding for each of its words", _one_long_line),
+    Shape(
+        "days-outside",
+        "one line of 34,000 days, each outside its cycle (a finding for each)",
+        _days_outside,
+        ("TIM001", "TIM004"),
+    ),
     Shape(
         "cycles-1-to-1e8",
         "`cycles 1 to 100000000`",

@@ -131,3 +131,19 @@ def test_codes_and_names_are_unique_and_well_formed() -> None:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", code.name)
         assert code.summary
         assert code.explanation
+
+
+def test_findings_of_one_code_on_one_line_beyond_a_few_are_counted_in_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    from regdsl.check.run import MOST_PER_LINE
+
+    monkeypatch.chdir(ROOT)
+    result = run_configured([FIXTURES.relative_to(ROOT) / "TIM001" / "many-days-outside.reg"])
+    found = [(d.span.line, d.message, d.notes) for d in result.diagnostics if d.code.code == "TIM001"]
+    assert MOST_PER_LINE == 5
+    assert found == [
+        (7, "day 22 is outside this 21-day cycle", ()),
+        (7, "day 23 is outside this 21-day cycle", ()),  # a range is one finding, at its first day outside
+        (7, "day 31 is outside this 21-day cycle", ()),
+        (7, "day 32 is outside this 21-day cycle", ("and 2 more days outside the cycle on this line",)),
+        *((8, f"day {day} is outside this 21-day cycle", ()) for day in range(22, 27)),  # five: all shown
+    ]

@@ -18,11 +18,12 @@ import unicodedata
 import urllib.parse
 from dataclasses import replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options as cmarkgfm_options
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regdsl.check.rules import registry
@@ -57,15 +58,44 @@ def _write(folder: Path, text: str, name: str = "esc.reg") -> Path:
 # -- the class of hidden characters -------------------------------------------------------
 
 
-def test_the_hidden_class_is_every_control_format_separator_and_surrogate() -> None:
+def _default_ignorable_by_name(name: str) -> bool:
+    """Whether ``name`` is that of a default-ignorable character that is no format character."""
+    return (
+        "VARIATION SELECTOR" in name  # U+180B-U+180D, U+180F, U+FE00-U+FE0F, U+E0100-U+E01EF
+        or (name.startswith(("HANGUL", "HALFWIDTH HANGUL")) and name.endswith("FILLER"))
+        or name in {"COMBINING GRAPHEME JOINER", "KHMER VOWEL INHERENT AQ", "KHMER VOWEL INHERENT AA"}
+    )
+
+
+def _noncharacter(code: int) -> bool:
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+def test_the_hidden_class_is_every_control_format_separator_surrogate_noncharacter_and_ignorable() -> None:
+    named = 0
     for code in range(sys.maxunicode + 1):
         char = chr(code)
         category = unicodedata.category(char)
-        if category in HIDDEN_CATEGORIES:
+        by_name = _default_ignorable_by_name(unicodedata.name(char, ""))
+        named += by_name
+        if category in HIDDEN_CATEGORIES or by_name or _noncharacter(code):
             assert hidden_kind(char) is not None, f"U+{code:04X} ({category}) is not hidden"
         elif hidden_kind(char) is not None:
-            # Characters of a newer Unicode than this Python's are unassigned here.
+            # Default-ignorable code points not yet assigned, and characters of a newer
+            # Unicode than this Python's, are unassigned here.
             assert category == "Cn", f"U+{code:04X} ({category}) is hidden"
+    assert named == 4 + 4 + 16 + 240 + 1 + 2  # fillers; Mongolian, BMP and supplementary selectors; CGJ; Khmer
+
+
+# Default-ignorable code points that no version of Unicode has assigned yet (Unicode's
+# DerivedCoreProperties.txt): a later Unicode may make any of them a format character.
+UNASSIGNED_IGNORABLES = [0x2065, 0xFFF0, 0xFFF8, 0xE0000, 0xE0002, 0xE001F, 0xE0080, 0xE00FF, 0xE01F0, 0xE0FFF]
+
+
+@pytest.mark.parametrize("code", UNASSIGNED_IGNORABLES)
+def test_a_default_ignorable_code_point_not_yet_assigned_is_hidden(code: int) -> None:
+    assert hidden_kind(chr(code)) == "invisible"
+    assert [m.start() for m in find_hidden(f"a{chr(code)}", source=True)] == [1]
 
 
 @pytest.mark.parametrize(
@@ -77,6 +107,12 @@ def test_the_hidden_class_is_every_control_format_separator_and_surrogate() -> N
         ("1\u202e2\u2066\u200e\u200f\u061c", [1, 3, 4, 5, 6]),
         ("\u0915\u200d\u0937 \U0001f468\u200d\U0001f469", []),  # joiners a script and emoji need
         ("vin\u200dcristine \u200cx \u0915\u200d", [3, 13, 17]),  # joiners beside ASCII, or at an end
+        ("\u3164\uffa0 \u115f\u1161 a\u034fb \u17b4", [0, 1, 3, 7, 10]),  # fillers, grapheme joiner, Khmer
+        ("\ufffe\uffff \ufdd0\ufdef \U0001fffe\U0010ffff", [0, 1, 3, 4, 6, 7]),  # noncharacters
+        ("\u2764\ufe0f \u8fbb\U000e0100 \u1820\u180b \u2122\ufe0f", []),  # selectors a character takes
+        ("\U0001f468\u200d\u2764\ufe0f\u200d\U0001f468", []),  # ... within an emoji sequence too
+        ("vincristine\ufe0f \ufe0e 1\ufe0f\u20e3 e\u0301\ufe0f", [11, 13, 16, 21]),  # after ASCII, a mark
+        ("\u00e9\ufe00 \u2764\ufe0f\ufe0f \u200d\ufe0f \u3000\U000e0100", [1, 5, 7, 8, 11]),  # decomposable...
     ],
 )
 def test_a_source_may_hold_tabs_line_breaks_and_needed_joiners(text: str, refused: list[int]) -> None:
@@ -90,6 +126,8 @@ def test_decoded_text_may_not_hold_a_carriage_return() -> None:
 def test_visible_writes_every_hidden_character_as_an_escape() -> None:
     shown = visible("a\x1b[2J\n\t\r\u202e12\ud800\udcff\U000e0001 \u0915\u200d\u0937 é")
     assert shown == "a\\u001b[2J\\n\\t\\r\\u202e12\\ud800\\xff\\U000e0001 \u0915\\u200d\u0937 é"
+    shown = visible("\u3164\u034f\ufffe\U0010ffff\u2065\u2764\ufe0f")
+    assert shown == "\\u3164\\u034f\\ufffe\\U0010ffff\\u2065\u2764\\ufe0f"
 
 
 # -- escapes --------------------------------------------------------------------------------
@@ -108,6 +146,18 @@ REFUSED_ESCAPES = [
     "\\ufeff",
     "\\u00ad",
     "\\u2060",
+    "\\u2065",
+    "\\u3164",  # fillers
+    "\\u115f",
+    "\\uffa0",
+    "\\u034f",  # combining grapheme joiner
+    "\\u17b5",
+    "\\ufe0f",  # a variation selector after an ASCII letter
+    "\\u180b",
+    "\\ufffe",  # noncharacters
+    "\\uffff",
+    "\\ufdd0",
+    "\\ufdef",
 ]
 LONE_SURROGATES = ["\\ud800", "\\udbff", "\\udc00", "\\udfff", "\\uDFFF"]
 
@@ -139,6 +189,7 @@ def test_two_high_halves_are_two_lone_surrogates(tmp_path: Path) -> None:
         "no-break\\u00a0space, caf\\u00e9",
         "a pair: \\ud83d\\ude00",
         "joined: \\u0915\\u200d\\u0937, \\U0001f468 kept as written",
+        "selected: \\u2764\\ufe0f, \\u8fbb\\udb40\\udd00",
     ],
 )
 def test_escapes_for_characters_text_may_hold_pass(tmp_path: Path, name: str) -> None:
@@ -203,6 +254,12 @@ def test_what_the_check_refuses_the_build_does_not_crash_on(tmp_path: Path) -> N
         ("\u2028", "SRC005"),
         ("\ufeff", "SRC005"),
         ("\U000e0041", "SRC005"),
+        ("\u3164", "SRC005"),
+        ("\u034f", "SRC005"),
+        ("\ufe0f", "SRC005"),
+        ("\U000e0100", "SRC005"),
+        ("\ufffe", "SRC005"),
+        ("\U0010ffff", "SRC005"),
     ],
 )
 def test_a_hidden_character_in_the_source_is_refused_where_it_is(tmp_path: Path, char: str, code: str) -> None:
@@ -228,7 +285,9 @@ def test_every_invisible_character_is_reported_up_to_a_cap(tmp_path: Path) -> No
 # -- every output format, whatever its fields hold ------------------------------------------
 
 # Any character at all (surrogates too), with the dangerous ones drawn often.
-_NASTY = "\n\r\t\x00\x07\x1b\x85\x9b\u202e\u2066\u200b\u200d\u2028\ufeff\ud800\udcff:,%`<>&|\\\"' "
+_NASTY = (
+    "\n\r\t\x00\x07\x1b\x85\x9b\u202e\u2066\u200b\u200d\u2028\ufeff\ud800\udcff\u3164\u034f\ufe0f\uffff:,%`<>&|\\\"' "
+)
 _TEXT = st.text(st.one_of(st.sampled_from(_NASTY), st.characters(exclude_categories=())), max_size=30)
 
 
@@ -505,3 +564,123 @@ def test_a_line_break_in_a_field_keeps_its_markdown_construct_whole(tmp_path: Pa
     assert pages["broken"].count("\n") == pages["plain"].count("\n")
     assert not [line for line in pages["broken"].splitlines() if line.startswith("::")]
     assert _gfm(pages["broken"]).count("<h1>") == 1
+
+
+# -- a page printed in a CI log -------------------------------------------------------------
+
+# Text for every field of a page, drawn from what makes Markdown, or a CI runner, read a line
+# as something else: `::` (a GitHub Actions workflow command at the start of a line, after
+# spaces), line breaks, indentation, and the characters Markdown reads as markup.
+_PIECES = [":", "::", "::error::x", "::add-mask::y", " ", "    ", "\t", "\n", "\n::", "\n  ::", "#", "-", "*"]
+_PIECES += ["_", "`", "|", "<", "&", "[", "]", "\\", "1.", ">", "=", "+", "~", "a", "é", "http://x.org"]
+_FIELD_TEXT = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8).map("".join).filter(lambda s: s.strip())
+
+_EVERY_FIELD = """regimen fields
+  name "{s}"
+  title "{s}"
+  subtitle "{s}"
+  description "{s}"
+  version "{s}"
+  publisher "{s}"
+  author "{s}"
+  copyright "{s}"
+  status draft
+  cancer "{s}" > "{s}"
+  setting "{s}"
+  footnotes hostile
+  overview
+{prose}
+
+part 1 "{s}"
+  title "{s}"
+  overview
+{prose}
+  cycle 1: 21 days
+    title "{s}"
+    cyclophosphamide 600 mg/m2 IV day 1 over 60 min
+{prose4}
+    ondansetron 8 mg oral day 1 30 min before cyclophosphamide "{s}"
+    "{s}" 10 mg oral day 1
+    note {label}
+{prose4}
+  support
+    Emetogenicity: {factor}
+    note
+{prose4}
+  reference "{s}"
+    url "https://example.org/{s}"
+
+plan
+  after any cycle:
+    if response is PD: continue with other
+    otherwise: next cycle
+  stop if response is PD
+"""
+_OTHER = """regimen other
+  name "{s}"
+  status draft
+
+cycle 1: 21 days
+  cyclophosphamide 600 mg/m2 IV day 1 over 60 min
+"""
+_LIBRARY = """library "{s}"
+
+footnote hostile "{s}"
+{prose}
+
+medicine "{s}"
+  supportive
+"""
+
+
+def _quoted(text: str) -> str:
+    """Write ``text`` as the inside of a quoted string of the language."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _every_field(folder: Path, text: str) -> Path:
+    """Write a regimen, the regimen it links to, and a library's medicine and footnote: ``text`` in every field."""
+
+    def prose(indent: str) -> str:
+        return "\n".join(f"{indent}| {line}" for line in text.split("\n"))
+
+    label = " ".join(text.replace("#", "").replace("|", "").split()) or "x"
+    factor = " ".join(text.replace("#", "").split()) or "x"
+    _write(folder, _LIBRARY.format(s=_quoted(text), prose=prose("  ")), "library.reg")
+    _write(folder, _OTHER.format(s=_quoted(text)), "other.reg")
+    return _write(
+        folder,
+        _EVERY_FIELD.format(s=_quoted(text), prose=prose("    "), prose4=prose("      "), label=label, factor=factor),
+    )
+
+
+@settings(max_examples=max(10, settings().max_examples // 4))  # five commands an example
+@given(text=_FIELD_TEXT)
+def test_no_line_of_a_page_or_a_graph_is_a_ci_command_and_the_escapes_show_nothing(
+    text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Printed to a CI log (`regdsl render X --to md`, `--to html`, `regdsl graph`), a line that
+    # starts with `::` would be obeyed by a GitHub Actions runner. In Markdown such a line start
+    # is written `\:`, shown as `:`; in HTML and GraphML a text's line break is `&#10;` (and a
+    # colon that starts a text in HTML `&#58;`): each page shows what it would unescaped.
+    import regdsl.render.env as env
+
+    folder = tmp_path_factory.mktemp("ci")
+    path = _every_field(folder, text)
+    shown = {fmt: _run("render", str(path), "--to", fmt) for fmt in ("md", "html")}
+    shown["graph"] = _run("graph", str(folder))
+    for fmt, (code, out) in shown.items():
+        assert code == 0, out
+        assert not [line for line in out.splitlines() if line.lstrip().startswith("::")], fmt
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(env, "_MD_COMMAND", re.compile("(?!)()"))  # (never matches: no `\:` written)
+        patch.setattr(env, "_html_text", lambda value: value)  # (autoescaping alone)
+        env.environment.cache_clear()  # (an environment holds its ``finalize``)
+        try:
+            unescaped = {fmt: _run("render", str(path), "--to", fmt)[1] for fmt in ("md", "html")}
+        finally:
+            env.environment.cache_clear()
+    assert _gfm(shown["md"][1]) == _gfm(unescaped["md"])
+    assert html.unescape(shown["html"][1]) == html.unescape(unescaped["html"])
+    texts = [node.text for node in ElementTree.fromstring(shown["graph"][1].encode()).iter()]
+    assert text in texts  # the regimen's name, line breaks and all

@@ -424,8 +424,12 @@ def test_a_full_disk_is_a_path_error_and_the_old_site_stays(
         ("render", str(REGIMENS / f"{_GYN}.reg"), "--to", "html"),
         ("rules", "--markdown"),
         ("schema",),
+        ("--help",),  # argparse prints help and the version, and exits, itself
+        ("check", "--help"),
+        ("build", "-h"),
+        ("--version",),
     ],
-    ids=["check", "check-json", "build", "render", "rules", "schema"],
+    ids=["check", "check-json", "build", "render", "rules", "schema", "help", "check-help", "build-help", "version"],
 )
 def test_a_full_standard_output_is_a_path_error(args: tuple[str, ...], tmp_path: Path) -> None:
     with open("/dev/full", "w") as full:  # every write fails: No space left on device
@@ -448,7 +452,10 @@ _OUTPUTS = [
     ("check", str(REGIMENS), "--format", "json"),
     ("render", str(REGIMENS / f"{_GYN}.reg"), "--to", "html"),
     ("rules",),
+    ("--help",),
+    ("--version",),
 ]
+_OUTPUT_IDS = ["check", "check-json", "render", "rules", "help", "version"]
 
 
 def _closed(fd: int, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
@@ -465,7 +472,7 @@ def _closed(fd: int, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("args", _OUTPUTS, ids=["check", "check-json", "render", "rules"])
+@pytest.mark.parametrize("args", _OUTPUTS, ids=_OUTPUT_IDS)
 def test_a_closed_standard_output_is_a_path_error(args: tuple[str, ...]) -> None:
     proc = _closed(1, args)
     assert proc.returncode == EXIT_USAGE, proc.stderr
@@ -473,17 +480,19 @@ def test_a_closed_standard_output_is_a_path_error(args: tuple[str, ...]) -> None
     assert "INT001" not in proc.stderr
 
 
-@pytest.mark.parametrize("args", _OUTPUTS, ids=["check", "check-json", "render", "rules"])
+@pytest.mark.parametrize("args", _OUTPUTS, ids=_OUTPUT_IDS)
 def test_a_closed_standard_error_leaves_standard_output_to_the_command(args: tuple[str, ...]) -> None:
     # What goes to standard error is lost, and never written into the output (a page, JSON) instead.
     proc = _closed(2, args)
     assert proc.returncode == EXIT_OK
     assert "regdsl: error" not in proc.stdout
-    assert "internal error" not in proc.stdout
+    assert "error[INT001]: internal error" not in proc.stdout  # (help speaks of internal errors)
     if "--format" in args:
         json.loads(proc.stdout)
     if "render" in args:
         assert proc.stdout.startswith("<!DOCTYPE html>")
+    if "--help" in args:
+        assert proc.stdout.startswith("usage: regdsl")
 
 
 @pytest.mark.parametrize(

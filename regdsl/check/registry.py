@@ -59,22 +59,24 @@ class Rule:
         )
 
 
-def _documented(code: str, name: str, severity: Severity, summary: str, doc: str | None, suppressible: bool) -> Code:
+def _documented(
+    code: str, name: str, severity: Severity, summary: str, doc: str | None, suppressible: bool, many: str = ""
+) -> Code:
     """Return a rule's code; raises ``CodeError`` unless its docstring has every section, in order."""
     explanation = inspect.cleandoc(doc or "")
     found = _SECTION.findall(explanation)
     if found != list(SECTIONS):
         raise CodeError(f"{code} {name}: the docstring has the sections {found}, not {list(SECTIONS)}")
-    return define(code, name, severity, summary, explanation, suppressible=suppressible)
+    return define(code, name, severity, summary, explanation, suppressible=suppressible, many=many)
 
 
 def rule(
-    code: str, name: str, severity: Severity, summary: str, *, suppressible: bool = True
+    code: str, name: str, severity: Severity, summary: str, *, suppressible: bool = True, many: str = ""
 ) -> Callable[[Check], Rule]:
-    """Make the decorated function the per-regimen check of ``code``."""
+    """Make the decorated function the per-regimen check of ``code`` (``many``: see ``define``)."""
 
     def make(check: Check) -> Rule:
-        return Rule(code=_documented(code, name, severity, summary, check.__doc__, suppressible), check=check)
+        return Rule(code=_documented(code, name, severity, summary, check.__doc__, suppressible, many), check=check)
 
     return make
 

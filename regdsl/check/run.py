@@ -17,8 +17,9 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from regdsl.check.config import Config, discover_config, load_config
@@ -54,6 +55,10 @@ __all__ = [
 
 # Fewer files than this are checked in this process: starting workers costs more.
 PARALLEL_THRESHOLD = 48
+# A line with more findings of one code than this shows one fewer, the last of them with a
+# note counting the others: a list of 8,000 days outside the cycle, or a line of misspelt
+# words, is a few findings, not megabytes of output (see ``_folded``).
+MOST_PER_LINE = 5
 
 # What a caller makes of each file that passes its own checks, in the worker that checked it.
 # It must pickle (a module-level function, or an instance of a module-level class) to reach
@@ -210,8 +215,7 @@ def _run_check(
     duplicate_ids(outcome.regimens, sink)
     sink.items.extend(_library_findings(outcome.regimens, [_library(r) for r in sorted(set(roots.values()))]))
     outcome.stages["library rules"] = time.perf_counter() - clock
-    outcome.diagnostics = config.apply(_suppress(sink.sorted(), suppressions))
-    outcome.diagnostics.sort(key=Diagnostic.sort_key)
+    outcome.diagnostics = _folded(sorted(config.apply(_suppress(sink.sorted(), suppressions)), key=Diagnostic.sort_key))
     outcome.stages["total (wall)"] = time.perf_counter() - started
     return outcome
 
@@ -339,4 +343,28 @@ def _suppress(diagnostics: Sequence[Diagnostic], suppressions: dict[str, list[Su
     kept: list[Diagnostic] = []
     for path in sorted(set(by_file) | set(suppressions)):
         kept.extend(apply_suppressions(by_file.get(path, []), suppressions.get(path, [])))
+    return kept
+
+
+def _folded(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """Keep the first few findings of one code on one line; the last kept counts the others in a note.
+
+    A line with at most ``MOST_PER_LINE`` findings of a code keeps them all; one with more
+    keeps ``MOST_PER_LINE - 1`` ("and 7,997 more days outside the cycle on this line").
+    """
+    keys = [(d.span.path, d.span.line, d.code.code) for d in diagnostics]
+    counts = Counter(keys)
+    seen: Counter[tuple[str, int, str]] = Counter()
+    kept: list[Diagnostic] = []
+    for diag, key in zip(diagnostics, keys, strict=True):
+        total = counts[key]
+        if total <= MOST_PER_LINE:
+            kept.append(diag)
+            continue
+        seen[key] += 1
+        if seen[key] < MOST_PER_LINE - 1:
+            kept.append(diag)
+        elif seen[key] == MOST_PER_LINE - 1:
+            more = f"and {total - seen[key]:,} more {diag.code.many or f'{diag.code.code} findings'} on this line"
+            kept.append(replace(diag, notes=(*diag.notes, more)))
     return kept

@@ -549,8 +549,10 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     if sys.stderr is None:  # closed (``2>&-``): print would write to standard output instead, into the output
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - open while the process lives
     stream = _Guarded(out if out is not None else sys.stdout)
-    parser = _build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = _parsed(_build_parser(), argv, stream)
+    except _OutputFailed as err:
+        return _cannot_write(err, out)
     run: Callable[[argparse.Namespace, _Output], int] = args.run
     try:
         with _terminated_as_interrupted():
@@ -560,9 +562,7 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     except KeyboardInterrupt as err:
         return 128 + (signal.SIGTERM if isinstance(err, _Terminated) else signal.SIGINT)
     except _OutputFailed as err:
-        if out is None:
-            _discard(sys.stdout)
-        return _usage_error(f"cannot write the output: {err}")
+        return _cannot_write(err, out)
     except OSError as err:
         if err.filename is None:
             return _internal(err, debug=args.debug)
@@ -571,6 +571,26 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
         return _usage_error(f"{os.fsdecode(err.filename)}: {err.strerror or err}")
     except Exception as err:
         return _internal(err, debug=args.debug)
+
+
+def _parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None, stream: _Guarded) -> argparse.Namespace:
+    """Parse the command line; help and the version, which argparse prints before it exits, go to ``stream``.
+
+    argparse ignores a failed write of its own: through ``stream`` it raises ``_OutputFailed``,
+    and what was written is flushed before the exit, so that a full disk is not an exit 0.
+    """
+    try:
+        with contextlib.redirect_stdout(stream):
+            return parser.parse_args(argv)
+    except SystemExit:
+        stream.flush()
+        raise
+
+
+def _cannot_write(err: _OutputFailed, out: TextIO | None) -> int:
+    if out is None:
+        _discard(sys.stdout)
+    return _usage_error(f"cannot write the output: {err}")
 
 
 def _internal(err: Exception, *, debug: bool) -> int:

@@ -326,7 +326,7 @@ class _Builder:
             net.shapes.append((before, this, after, closes, net.first[k + 1] - net.first[k]))
 
     def _close(self, last: tuple[PointId, int, ir.CycleGroup]) -> None:
-        """End every administration of a part's last cycle by that cycle's end (or its extension)."""
+        """End every administration and observation of a part's last cycle by that cycle's end (or its extension)."""
         _ident, start, group = last
         days = group.extend_to_days or group.length_days
         what = f"ends by the end of day {days}, the last of its cycle"
@@ -442,7 +442,10 @@ class _Builder:
                 start = net.add_point(ident.observing(o, i, day), f"{label} on day {day}")
                 end = net.add_point(ident.observing(o, i, day, end=True), f"the end of {label} on day {day}")
                 net.constrain(e, start, Constraint(0, 0, obs.span, "observation after the infusion"))
-                net.constrain(start, end, Constraint(obs.minutes, obs.minutes, obs.span, f"observe {obs.minutes} min"))
+                net.constrain(
+                    start, end, Constraint(obs.minutes, obs.minutes, obs.span, f"observe {duration(obs.minutes)}")
+                )
+                self.open_ends.append((end, obs.span))
 
     def _gaps(self, group: ir.CycleGroup, doses: _CycleDoses) -> None:
         """Consecutive doses within the cycle, and from the previous cycle's last dose, keep their gap."""

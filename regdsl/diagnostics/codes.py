@@ -33,9 +33,20 @@ class CodeError(ValueError):
 
 
 def define(
-    code: str, name: str, severity: Severity, summary: str, explanation: str, *, suppressible: bool = True
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    explanation: str,
+    *,
+    suppressible: bool = True,
+    many: str = "",
 ) -> Code:
-    """Return the code ``code`` named ``name``; raises ``CodeError`` if either is malformed or a text is empty."""
+    """Return the code ``code`` named ``name``; raises ``CodeError`` if either is malformed or a text is empty.
+
+    ``many`` says what many of its findings are, when a line has more than a few of them
+    ("days outside the cycle"; ``regdsl.check.run.MOST_PER_LINE``).
+    """
     if not _CODE.fullmatch(code):
         raise CodeError(f"code {code!r} is not three capitals and three digits, such as SAF101")
     if not _NAME.fullmatch(name):
@@ -49,6 +60,7 @@ def define(
         summary=summary,
         explanation=explanation,
         suppressible=suppressible and not code.startswith(_NEVER_SILENCED),
+        many=many,
     )
 
 

@@ -28,6 +28,7 @@ class Code:
     summary: str
     explanation: str
     suppressible: bool = True
+    many: str = ""  # what many of its findings are, counted in a note: "days outside the cycle"
 
 
 @dataclass(frozen=True, slots=True)

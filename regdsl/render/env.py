@@ -28,6 +28,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup, escape
 
 from regdsl.render.prose import Block, Item, Run
 from regdsl.source import visible
@@ -47,6 +48,14 @@ __all__ = [
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 # What makes a line a heading, quote, list item or rule when it starts the line.
 _MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])(?=\s|$)", re.MULTILINE)
+# A line that starts with `::` (after any spaces) is a command to a GitHub Actions runner when
+# the page is printed in a CI log (`regdsl render X --to md`): a colon that starts a line of a
+# page is written `\:`, which Markdown shows as `:` (see ``render_template``).
+_MD_COMMAND = re.compile(r"^([^\S\n]*):", re.MULTILINE)
+# In HTML (a page, a picture), a text's line break is written `&#10;` and a colon that starts
+# it `&#58;`, which a browser shows as they are: printed in a CI log (`regdsl render X --to
+# html`), no text starts a line (see ``_html_text``).
+_HTML_COMMAND = re.compile(r"^([^\S\n]*):")
 # An ampersand that would start a character reference.
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
 _MD_TICKS = re.compile(r"`+")
@@ -56,9 +65,11 @@ def md_text(text: object) -> str:
     """Escape a field (a name, a title, a table cell) for Markdown, on one line: see ``_md_escaped``.
 
     A field is one line of its page (a heading, a list item, a cell), so a line break in it is
-    written ``<br>``: it never ends the heading or the item and starts a line of its own.
+    written ``<br>``: it never ends the heading or the item and starts a line of its own. Its
+    leading spaces and tabs are left out, as Markdown leaves them out of a paragraph, a heading
+    or a cell, so that four of them never make it a block of code.
     """
-    return "<br>".join(_md_escaped(line) for line in str(text).splitlines())
+    return "<br>".join(_md_escaped(line) for line in str(text).lstrip(" \t").splitlines())
 
 
 def _md_escaped(text: str) -> str:
@@ -98,6 +109,17 @@ def md_code(text: object, *, cell: bool = False) -> str:
 def md_lines(markdown: str) -> str:
     """Join the lines of Markdown already written (and escaped) with ``<br>``, to fit a table cell."""
     return "<br>".join(markdown.splitlines())
+
+
+def _html_text(value: object) -> object:
+    """Escape a text for HTML as autoescaping does, and so that it starts no line: see ``_HTML_COMMAND``.
+
+    The HTML environment's ``finalize``: markup (the package's stylesheet, what a macro wrote)
+    and values that are not text are left to autoescaping.
+    """
+    if not isinstance(value, str) or isinstance(value, Markup):
+        return value
+    return Markup(_HTML_COMMAND.sub(r"\1&#58;", str(escape(value))).replace("\n", "&#10;"))
 
 
 def _md_runs(runs: tuple[Run, ...]) -> str:
@@ -236,6 +258,7 @@ def environment(kind: Literal["html", "md"], templates: Path | None = None) -> I
     env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=kind == "html",
+        finalize=_html_text if kind == "html" else None,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         auto_reload=False,  # templates do not change during a build: no file checks per page
@@ -272,15 +295,18 @@ def _template_line(tb: TracebackType | None, folders: tuple[str, ...]) -> tuple[
 
 
 def render_template(kind: Literal["html", "md"], templates: Path | None, name: str, **values: object) -> str:
-    """Render the template ``name`` of ``kind``'s environment with ``values``.
+    r"""Render the template ``name`` of ``kind``'s environment with ``values``.
 
     Raises ``TemplateProblem`` for a template that cannot be used: a syntax error, an
     undefined name, a forbidden access or a missing template anywhere, and any other failure
     raised in a template of ``templates`` (a failure in a bundled template is regdsl's own).
+    A colon that starts a line of a Markdown page is written ``\:`` (``_MD_COMMAND``),
+    whatever wrote it: a field, prose, or a template of ``templates``.
     """
     ours = os.fspath(templates) if templates is not None else None
     try:
-        return environment(kind, templates).get_template(name).render(**values)
+        page = environment(kind, templates).get_template(name).render(**values)
+        return _MD_COMMAND.sub(r"\1\\:", page) if kind == "md" else page
     except jinja2.TemplateSyntaxError as err:
         where = err.filename or err.name or name
         where = f"{where}:{err.lineno}" if err.lineno else where

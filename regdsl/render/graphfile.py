@@ -15,15 +15,18 @@ holds one directed multigraph with three layers, told apart by each node's and e
 
 Every attribute is a string, a whole number or a truth value; one that does not apply (an
 unbounded side, a window open on one side, a phase with no line) is left out. Paths have
-their hidden characters escaped. Nodes and edges keep one order (regimens by id, then as
-compiled), so the same sources give the same bytes. The check comes first, as ``regdsl
-check`` does it: a library with errors gets no graph.
+their hidden characters escaped; in GraphML, a text's line break before a colon is written
+``&#10;``, so that no line of the file printed in a CI log is a GitHub Actions command.
+Nodes and edges keep one order (regimens by id, then as compiled), so the same sources give
+the same bytes. The check comes first, as ``regdsl check`` does it: a library with errors
+gets no graph.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +47,9 @@ from regdsl.source import SourceFile
 __all__ = ["GRAPH_FORMATS", "regimen_graph", "write_graph"]
 
 GRAPH_FORMATS = ("graphml", "json")
+# A line break that a colon follows (after any spaces) is in a text: the writer's own line
+# breaks come before a tag.
+_COMMAND = re.compile(r"\n(?=[^\S\n]*:)")
 
 Attributes = dict[str, str | int | bool]
 
@@ -195,4 +201,6 @@ def _serialised(graph: nx.MultiDiGraph[str], fmt: str) -> bytes:
     else:
         raise ValueError(f"unknown graph format {fmt!r}")
     graph.clear()
+    if fmt == "graphml":
+        return _COMMAND.sub("&#10;", buffer.getvalue().decode("utf-8")).encode("utf-8")
     return buffer.getvalue()

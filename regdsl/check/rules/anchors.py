@@ -13,7 +13,7 @@ from regdsl.model import ir
 __all__ = ["ambiguous_anchor", "day_outside_cycle", "relation_not_that_day", "relation_unknown_drug"]
 
 
-@rule("TIM001", "day-outside-cycle", Severity.ERROR, "a day lies outside its cycle")
+@rule("TIM001", "day-outside-cycle", Severity.ERROR, "a day lies outside its cycle", many="days outside the cycle")
 def day_outside_cycle(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find days beyond the length of their cycle, written or copied by `same as`.
 

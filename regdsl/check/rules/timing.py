@@ -17,8 +17,9 @@ __all__ = ["shift_narrowed", "timing_conflict"]
 def timing_conflict(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find timing constraints that contradict each other.
 
-    What it does: builds the regimen's timing network (every administration's start and
-    end, every cycle start, every relation, shift window and minimum gap) and searches it
+    What it does: builds the regimen's timing network (every administration's and every
+    observation's start and end, each within its cycle, every cycle start, every relation,
+    shift window and minimum gap) and searches it
     for a negative cycle: a set of constraints that no schedule can satisfy together. It
     labels every line whose constraint is part of the contradiction.
 
