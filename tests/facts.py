@@ -52,6 +52,7 @@ ROUTE_WORDS = {
     "intravenous": "intravenous",
     "SC": "subcutaneous injection",
     "subcut": "subcutaneous injection",
+    "intraperitoneal": "intraperitoneal injection",
 }
 # How a page words an infusion time, by its minutes: minutes below two hours, then whole hours.
 DURATION_WORDS = {
