@@ -149,8 +149,10 @@ class _Writer:
                 "basis": admin.dose.basis.value,
                 "flat": admin.dose.flat,
                 "display": dose_text(admin.dose, admin.cap),
+                "per_minutes": admin.dose.unit.per_minutes,
             },
             "route": _coding(admin.route.coding) if admin.route else None,
+            "route_hierarchy": admin.route.hierarchy if admin.route else None,
             "frequency": (
                 {"phrase": admin.frequency.phrase, "per_day": admin.frequency.per_day}
                 | {"codings": [_coding(c) for c in admin.frequency.codings]}

@@ -27,14 +27,18 @@ from regdsl.model.vocabulary import (
     SOLID_ORAL_UNITS,
     SUBCUTANEOUS,
     UNIT,
+    UNITS,
     Basis,
+    Unit,
 )
 from regdsl.source import Span
 
 __all__ = [
+    "CAP_UNITS",
     "LIFETIME_LIMITS",
     "LifetimeLimit",
     "auc_not_carboplatin",
+    "cap_unit_mismatch",
     "cumulative_near_limit",
     "cumulative_over_limit",
     "cumulative_unbounded",
@@ -382,6 +386,50 @@ def vincristine_no_cap(ctx: RuleContext) -> Iterator[Diagnostic]:
                 label="no `max` dose",
                 help="state the cap, such as `max 2 mg`, or the cap the protocol sets",
             )
+
+
+# --------------------------------------------------------------------------- VOC020
+
+# The unit a cap on a scaled dose is written in: its absolute amount, per the same time
+# (`mg` for `mg/m2` and AUC, `mg/day` for `mg/m2/day`). Every scaled unit has one (tests/test_units.py).
+CAP_UNITS: dict[tuple[str, int | None], Unit] = {
+    (u.absolute, u.per_minutes): u for u in UNITS if u.basis is Basis.ABSOLUTE
+}
+
+
+@rule("VOC020", "cap-unit-mismatch", Severity.ERROR, "a cap not in the dose's amount unit per the same time")
+def cap_unit_mismatch(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find caps written in another unit than the one their dose comes to.
+
+    What it does: flags a `max` whose unit is not the dose's own unit with body size scaled
+    out, per the same time: `mg/m2` is capped in `mg`, `mg/m2/day` in `mg/day`,
+    `microgram/kg/min` in `microgram/min`, `AUC` in `mg`. (A cap on an unscaled dose, or a
+    cap in a scaled unit, is STR020.)
+
+    Why it matters: a cap in another unit cannot be compared with the dose without a
+    conversion nobody wrote down. A daily infusion capped in mg is read as a cap on the whole
+    course or on an hour; a cap in `g` on a dose in mg is a thousandfold error away.
+
+    Example:
+        cycle 1: 28 days
+          fluorouracil 1000 mg/m2/day IV days 1 to 4 max 2 mg
+
+    Use instead: `max 2000 mg/day`, a cap per day on a dose per day.
+    """
+    for admin in administrations(ctx.regimen):
+        unit, cap = admin.dose.unit, admin.cap
+        if cap is None or cap.unit.basis is not Basis.ABSOLUTE or unit.basis in {Basis.ABSOLUTE, Basis.COUNT}:
+            continue  # not a cap on a scaled dose: STR020's
+        if (cap.unit.absolute, cap.unit.per_minutes) == (unit.absolute, unit.per_minutes):
+            continue
+        wanted = CAP_UNITS[unit.absolute, unit.per_minutes].display
+        yield cap_unit_mismatch.finding(
+            cap.span,
+            f"a cap on {admin.dose.text} {unit.display} is written in {wanted}, not {cap.unit.display}",
+            label=f"write the cap in {wanted}",
+            help=f"{unit.display} comes to {wanted} once scaled by body size: "
+            "write the cap in that unit, with the number the source gives",
+        )
 
 
 # --------------------------------------------------------------------------- SAF301 - SAF303
