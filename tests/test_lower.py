@@ -157,3 +157,36 @@ def test_an_unknown_link_never_suggests_the_regimen_itself(tmp_path: Path) -> No
     )
     (finding,) = [d for d in check_paths([regimen]).diagnostics if d.code.code == "BRA001"]
     assert finding.help == "link to the id of a regimen file under the library root"
+
+
+_TITLED = """regimen fixture
+  name "Fixture"
+  status draft
+
+cycle 1: 21 days
+  title "Induction"
+  cISplatin 50 mg/m2 IV day 1 over 60 min
+
+cycles 2 to 3: 21 days
+  same as cycle 1
+
+cycle 4: 21 days
+  same as cycle 1
+  title "Last cycle"
+
+cycle 5: 21 days
+  same as cycle 1
+  title ""
+"""
+
+
+def test_same_as_copies_the_title_unless_the_cycle_gives_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "fixture.reg"
+    path.write_text(_TITLED, encoding="utf-8")
+    (regimen,) = check_paths([path]).regimens
+    assert [g.heading for g in regimen.cycles()] == [
+        "Cycle 1 - 21 days - Induction",
+        "Cycles 2 to 3 - 21 days - Induction",
+        "Cycle 4 - 21 days - Last cycle",
+        "Cycle 5 - 21 days",
+    ]
