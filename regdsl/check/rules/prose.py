@@ -316,7 +316,7 @@ def suppression_in_prose(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     Example:
         note ino
-          | 30 minutes prior to inotuzumab, or as per insitutional practice. # regdsl: ignore[prose-near-miss] -- verbatim
+          | As per insitutional practice. # regdsl: ignore[prose-near-miss] -- verbatim
 
     Use instead: the suppression on a line of its own above the `|` line; it covers the
     next line that is not blank or a comment:
