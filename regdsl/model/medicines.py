@@ -47,6 +47,7 @@ class MedicineClass:
     description: str
     routes: frozenset[str] | None
     sources: tuple[str, ...]
+    label: str | None = None  # the warning every line of a member carries on pages, as its source words it
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,8 @@ def _load() -> tuple[dict[str, MedicineClass], tuple[Known, ...]]:
             name=name,
             description=entry["description"],
             routes=_route_codes(entry["routes"]) if "routes" in entry else None,
-            sources=tuple(entry["sources"]),
+            sources=(*entry["sources"], *((entry["label_source"],) if "label" in entry else ())),
+            label=entry.get("label"),
         )
         for name, entry in data["classes"].items()
     }
@@ -154,6 +156,21 @@ class Medicine:
     def vinca(self) -> bool:
         """Whether this is a vinca alkaloid."""
         return VINCA in self.classes
+
+    def label(self, route: str | None) -> str | None:
+        """Return the warning its classes put on a line of it by ``route`` (a SNOMED CT code), if any.
+
+        A vinca alkaloid's "FOR INTRAVENOUS USE ONLY ..." is on every line of it but one by a
+        route its own entry adds to its class's (oral vinORELBine capsules).
+        """
+        for name in sorted(self.classes):
+            found = CLASSES.get(name)
+            if found is None or found.label is None:
+                continue
+            own = (self.routes or frozenset()) - (found.routes or frozenset())
+            if route not in own:
+                return found.label
+        return None
 
     def spellings(self) -> set[str]:
         """Every name it may be written by, in lower case."""

@@ -153,6 +153,7 @@ class _Writer:
             },
             "route": _coding(admin.route.coding) if admin.route else None,
             "route_hierarchy": admin.route.hierarchy if admin.route else None,
+            "warning_label": admin.warning_label,
             "frequency": (
                 {"phrase": admin.frequency.phrase, "per_day": admin.frequency.per_day}
                 | {"codings": [_coding(c) for c in admin.frequency.codings]}

@@ -27,7 +27,7 @@ from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.model.medicines import Medicine
 from regdsl.model.wording import DAY, range_text, short_minutes
-from regdsl.render.view import day_runs
+from regdsl.render.view import days_words
 
 __all__ = [
     "Bar",
@@ -261,15 +261,6 @@ def _bottom(layers: Iterable[Layer]) -> float:
 # -- wording ---------------------------------------------------------------------------------
 
 
-def _days_words(days: Iterable[int]) -> str:
-    """``day 1``, ``days 8 and 15``, ``days 1, 8 and 15``, ``days 1 to 28``, ``days 2 to 4 and 23 to 25``."""
-    parts = day_runs(days)
-    if len(parts) == 1 and " to " not in parts[0]:
-        return f"day {parts[0]}"
-    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
-    return f"days {joined}"
-
-
 def _when(low: int | None, high: int | None) -> str:
     """Say a start window relative to the anchor: ``30 to 60 min before``, ``at 0``, ``8 hours after``."""
     if low is None and high is None:
@@ -297,6 +288,12 @@ def _signed(minutes: int) -> str:
 
 def _route(admin: ir.Administration) -> str:
     return admin.route.aliases[0] if admin.route and admin.route.aliases else ""
+
+
+def _label(admin: ir.Administration, route: str = "") -> str:
+    """Say a line as a picture labels it: medicine, dose (with its cap), route, and its warning."""
+    label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), route)))
+    return f"{label} — {admin.warning_label}" if admin.warning_label else label
 
 
 # -- where a group sits in the network ---------------------------------------------------------
@@ -355,7 +352,7 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     last_day = max([group.length_days, group.extend_to_days or 0, *all_days])
     columns = last_day - first_day + 1
     col = COLUMN if columns <= 31 else 12
-    labels = [f"{a.medicine.display} {dose_text(a.dose, a.cap)}" + (" (as needed)" if a.prn else "") for a in admins]
+    labels = [_label(a) + (" (as needed)" if a.prn else "") for a in admins]
     left = max(120, CHAR * max((len(t) for t in labels), default=0) + 16)
     extension = group.extend_to_days if group.extend_to_days and group.extend_to_days > group.length_days else None
     top = (16 if extension else 0) + 20
@@ -451,7 +448,7 @@ def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administrati
 
 def _calendar_row(admin: ir.Administration, label: str, moves: tuple[tuple[int, int, int], ...]) -> CalendarRow:
     name = admin.medicine.display
-    text = f"{label}: {_days_words(admin.days)}"
+    text = f"{label}: {days_words(admin.days)}"
     text += "".join(f"; {name} day {day} dose: day {lo} to day {hi}" for day, lo, hi in moves)
     return CalendarRow(
         medicine=name,
@@ -502,6 +499,7 @@ TIMELINE_WIDTH = 640
 MARGIN = 36
 LINE = 40
 STEPS = (15, 30, 60, 120, 180, 240, 360, 480, 720)
+HEADING = 24  # the day's heading, visible text above the rows ("Cycle 1, day 8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -600,8 +598,7 @@ def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None
     bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
     if low is not None and high is not None and end is not None and high - low <= NEAR and high < end <= high + NEAR:
         bars.append(Bar("infusion", high, end))
-    label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), _route(admin))))
-    label += f": {_when(low, high)}"
+    label = f"{_label(admin, _route(admin))}: {_when(low, high)}"
     if admin.max_minutes is not None:
         label += f", over {'exactly ' if admin.exact_duration else ''}{short_minutes(admin.max_minutes)}"
     if qualifier:
@@ -671,8 +668,9 @@ def _timeline(view: _Day, days: list[int], place: _Place, cycle: int, ident: str
     paints = _bar_paints(hatch)
     boxes: dict[tuple[str, str], list[Box]] = {key: [] for key in paints}
     texts: list[Text] = []
+    top = 8 + HEADING  # below the day's heading
     for r, row in enumerate(view.rows):
-        y = 8 + r * LINE
+        y = top + r * LINE
         texts.append(Text(MARGIN, y + 12, row.label))
         for bar in row.bars:
             x0, x1 = x_of(bar.start, low), x_of(bar.end, high)
@@ -680,13 +678,15 @@ def _timeline(view: _Day, days: list[int], place: _Place, cycle: int, ident: str
                 boxes[bar.kind, row.role].append(Box(x0 - 2, y + 16, 4, 18))
             else:
                 boxes[bar.kind, row.role].append(Box(x0, y + 18, max(x1 - x0, 2), 14))
-    axis_y = 8 + len(view.rows) * LINE + 4
+    axis_y = top + len(view.rows) * LINE + 4
     ticks = range(low, high + 1, step)
-    grid = " ".join(f"M{x_of(t, t)} 8V{axis_y}" for t in ticks) + f" M{MARGIN} {axis_y}H{width - MARGIN}"
+    grid = " ".join(f"M{x_of(t, t)} {top}V{axis_y}" for t in ticks) + f" M{MARGIN} {axis_y}H{width - MARGIN}"
     zero = x_of(0, 0)
+    day_text = f"{place.part}Cycle {cycle}, {days_words(days)}"
     layers = [
+        Layer(Paint("label heading", INK, size=FONT + 2), texts=(Text(MARGIN, 8 + FONT + 2, day_text),)),
         Layer(GRID, path=grid),
-        Layer(Paint("gridline zero", "none", "#555555", "4 3"), path=f"M{zero} 4V{axis_y}"),
+        Layer(Paint("gridline zero", "none", "#555555", "4 3"), path=f"M{zero} {top - 4}V{axis_y}"),
         *(Layer(paints[key][0], boxes=tuple(found)) for key, found in boxes.items() if found),
         Layer(LABELS, texts=tuple(texts)),
         Layer(
@@ -704,7 +704,7 @@ def _timeline(view: _Day, days: list[int], place: _Place, cycle: int, ident: str
     entries = [(paint, 0.0, text) for text, paint in named.items()]
     legend = _legend(entries, MARGIN, axis_y + 48, width)
     layers += legend
-    title = f"Day timeline: {place.part}Cycle {cycle}, {_days_words(days)}"
+    title = f"Day timeline: {day_text}"
     desc = " ".join(
         [f"{title}. Minutes from the start of {view.anchor_text} (0), from {_signed(low)} to {_signed(high)}."]
         + [f"{row.label}{_observed(row)}." for row in view.rows]

@@ -41,6 +41,7 @@ __all__ = [
     "build_view",
     "day_runs",
     "days_text",
+    "days_words",
 ]
 
 # Characters left as they are in a link's address (RFC 3986 reserved and unreserved, and %).
@@ -84,6 +85,7 @@ class CycleRow:
     max_duration: str
     role: str
     details: tuple[str, ...]
+    warning: str | None = None  # "FOR INTRATHECAL USE ONLY", a vinca alkaloid's label
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +100,28 @@ class DayRow:
     role: str
     timing: tuple[str, ...]
     instructions: tuple[Block, ...]
+    warning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DayView:
-    """A day of a cycle and what is given on it."""
+    """Days of a cycle that give the very same (lines, doses, timing, instructions), and what they give.
+
+    ``day`` is the first of ``days``; ``title`` says them all ("Day 8", "Days 1 to 28", "Days
+    2, 3 and 9"); ``anchor`` is the first day's id, ``anchors`` every day's.
+    """
 
     day: int
     anchor: str
     rows: tuple[DayRow, ...]
+    days: tuple[int, ...] = ()
+    title: str = ""
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        """The page ids of the days after the first: each day keeps its own link target."""
+        stem = self.anchor.rsplit("-d", 1)[0]
+        return tuple(f"{stem}-d{d}" for d in self.days[1:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +278,15 @@ def day_runs(days: Iterable[int]) -> list[str]:
     return parts
 
 
+def days_words(days: Iterable[int]) -> str:
+    """``day 1``, ``days 8 and 15``, ``days 1, 8 and 15``, ``days 1 to 28``, ``days 2 to 4 and 23 to 25``."""
+    parts = day_runs(days)
+    if len(parts) == 1 and " to " not in parts[0]:
+        return f"day {parts[0]}"
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
+    return f"days {joined}"
+
+
 def days_text(days: Iterable[int]) -> str:
     """Say a list of days as the library does: ``1, 8, 15``; runs of three or more as ``1 to 28``."""
     return ", ".join(day_runs(days))
@@ -287,6 +311,21 @@ def _followed(group: ir.CycleGroup) -> dict[Medicine, list[str]]:
             f"observe for {minutes_text(obs.minutes)} after the end of the infusion"
         )
     return found
+
+
+def _day_views(anchor: str, days: dict[int, list[DayRow]]) -> tuple[DayView, ...]:
+    """One view for each set of days that give the same, in the order of their first day."""
+    alike: dict[tuple[DayRow, ...], list[int]] = {}
+    for day, rows in sorted(days.items()):
+        alike.setdefault(tuple(rows), []).append(day)
+    return tuple(
+        DayView(same[0], f"{anchor}-d{same[0]}", rows, tuple(same), _capital(days_words(same)))
+        for rows, same in alike.items()
+    )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class _Builder:
@@ -361,6 +400,7 @@ class _Builder:
             max_duration=self.duration(admin),
             role=admin.role,
             details=tuple(details),
+            warning=admin.warning_label,
         )
 
     @staticmethod
@@ -400,6 +440,7 @@ class _Builder:
                         role=admin.role,
                         timing=self.timing(group, prefix, i, day, followed),
                         instructions=instructions,
+                        warning=admin.warning_label,
                     )
                 )
         notes = tuple(NoteView(n.medicine.display if n.medicine else n.label, parse_prose(n.text)) for n in group.notes)
@@ -409,7 +450,7 @@ class _Builder:
             facts=tuple(facts),
             rows=tuple(self.cycle_row(a) for a in group.administrations),
             notes=notes,
-            days=tuple(DayView(day, f"{anchor}-d{day}", tuple(rows)) for day, rows in sorted(days.items())),
+            days=_day_views(anchor, days),
             group=group,
             number=group.first,
         )
