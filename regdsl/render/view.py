@@ -18,8 +18,9 @@ from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text
 from regdsl.compile.stn import PointId, day_of
+from regdsl.compile.totals import LIFETIME_LIMITS, Exposure, exposures
 from regdsl.model import ir
-from regdsl.model.doses import dose_text, quantity_text
+from regdsl.model.doses import amount, dose_text, quantity_text
 from regdsl.model.medicines import Medicine
 from regdsl.model.wording import gap_text, minutes_text, relation_text, shift_text
 from regdsl.render.context import LinkTarget, RenderContext
@@ -260,6 +261,7 @@ class PageView:
     generator: str
     index_href: str | None
     conflict: str | None
+    totals: tuple[str, ...] = ()  # each medicine with a lifetime limit: what the plan gives, and the limit
 
 
 # -- wording ----------------------------------------------------------------------------
@@ -322,6 +324,13 @@ def _day_views(anchor: str, days: dict[int, list[DayRow]]) -> tuple[DayView, ...
         DayView(same[0], f"{anchor}-d{same[0]}", rows, tuple(same), _capital(days_words(same)))
         for rows, same in alike.items()
     )
+
+
+def _cycles_words(group: ir.CycleGroup) -> str:
+    """``cycle 1``, ``cycles 2 to 6``, ``cycles 1 on`` (an open-ended group)."""
+    if group.open_ended:
+        return f"cycles {group.first} on"
+    return f"cycles {group.first} to {group.last}" if group.last else f"cycle {group.first}"
 
 
 def _capital(text: str) -> str:
@@ -605,7 +614,24 @@ class _Builder:
             generator=f"regdsl {__version__}",
             index_href=self.context.index_href,
             conflict=conflict,
+            totals=tuple(self.total(name, exposure) for name, exposure in exposures(regimen).items()),
         )
+
+    def total(self, name: str, exposure: Exposure) -> str:
+        """Say what the plan gives of a medicine with a lifetime limit, and the limit with its source."""
+        limit = LIFETIME_LIMITS[name]
+        unit = limit.unit_text
+        said = [f"{amount(one)} {unit} a cycle in {_cycles_words(group)}" for group, one, _count in exposure.groups]
+        if exposure.open_group is not None:
+            said.append(f"no total: the number of cycles from cycle {exposure.open_group.first} on is open")
+        else:
+            cycles = sum(count for _group, _one, count in exposure.groups)
+            said.append(f"at most {amount(exposure.total)} {unit} over the plan's {cycles} cycles")
+        text = f"{self.displays.get(name, name)}: {'; '.join(said)}. Lifetime limit {amount(limit.limit)} {unit}"
+        text += f": {limit.source}."
+        if exposure.international and limit.other_unit is not None:
+            text += f" Doses in international units: {limit.other_unit[2]}."
+        return text + " Doses given before this regimen add to the total."
 
 
 def build_view(compiled: Compiled, context: RenderContext) -> PageView:
