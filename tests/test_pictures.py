@@ -15,6 +15,7 @@ from regdsl.model.medicines import Medicine
 from regdsl.render.env import environment
 from regdsl.render.pictures import Bar, Calendar, Picture, Timeline, calendar, timelines
 from tests.conftest import ROOT
+from tests.facts import compile_alone
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -248,3 +249,26 @@ def test_pictures_are_frozen_views(seed: Compiled) -> None:
     assert isinstance(timeline, Timeline)
     with pytest.raises(AttributeError):
         timeline.title = "changed"  # type: ignore[misc]
+
+
+_LONG = """regimen fixture
+  name "Fixture"
+  status draft
+
+cycle 1: 14 days
+  fluorouracil 2400 mg/m2 IV day 1 over exactly 46 hours
+  oxaliplatin 85 mg/m2 IV day 1 over exactly 22 hours
+  cISplatin 50 mg/m2 IV days 1, 8 over 24 hours
+"""
+
+
+def test_the_calendar_draws_a_dose_that_must_run_into_later_days_across_them() -> None:
+    compiled = compile_alone(_LONG.encode())
+    assert compiled is not None
+    drawn = calendar(compiled, compiled.regimen.parts[0].cycles[0], ident="c")
+    # 46 hours from a start on day 1 (00:00 to 23:59): ends on day 2 at the earliest, day 3 at the latest.
+    assert [row.spans for row in drawn.rows] == [((1, 2, 3),), (), ()]
+    assert "the day 1 dose runs until day 2 and may run until day 3" in drawn.desc
+    svg = _parsed(drawn)
+    classes = {g.get("class") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
+    assert {"running dose-anticancer", "running may-run dose-anticancer"} <= classes

@@ -155,7 +155,9 @@ class CalendarRow:
     """One administration line of a cycle calendar.
 
     ``windows`` holds ``(day, first, last)`` for each dose that may move: the calendar
-    days its start may fall on in the solved timing network.
+    days its start may fall on in the solved timing network. ``spans`` holds ``(day,
+    solid, last)`` for each dose that must run into a later day (a 46-hour infusion): it
+    runs at least until day ``solid`` and may run until day ``last``.
     """
 
     medicine: str
@@ -165,6 +167,7 @@ class CalendarRow:
     days: tuple[int, ...]
     windows: tuple[tuple[int, int, int], ...]
     text: str
+    spans: tuple[tuple[int, int, int], ...] = ()  # (day, earliest end day, latest end day) of a dose running on
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +226,13 @@ LABELS = Paint("label", INK)
 AXIS = Paint("label axis", INK, size=SMALL)
 
 
+def _colour(role: str) -> str:
+    return "#1f4e79" if role == "anticancer" else "#4f7a28"
+
+
 def _dose_paint(role: str, prn: bool) -> tuple[Paint, float]:
     """Return a dose mark's paint, and its corner radius as a share of its size (0.5: a circle)."""
-    colour = "#1f4e79" if role == "anticancer" else "#4f7a28"
+    colour = _colour(role)
     cls = f"dose dose-{role}"
     rx = 0.0 if role == "anticancer" else 0.5
     if prn:
@@ -366,6 +373,7 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     rows: list[CalendarRow] = []
     marks: list[Layer] = []
     shaded: list[Box] = []
+    running: dict[str, tuple[list[Box], list[Box]]] = {}  # by role: the solid and the hatched parts
     for i, (admin, label) in enumerate(zip(admins, labels, strict=True)):
         y = top + i * ROW
         paint, rx = _dose_paint(admin.role, admin.prn)
@@ -373,7 +381,14 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
         marks.append(Layer(paint, boxes=boxes))
         moves = tuple(_moves(compiled, place, i, admin))
         shaded.extend(Box(x_of(lo), y + 3, x_of(hi) - x_of(lo) + col, ROW - 6) for _day, lo, hi in moves)
-        rows.append(_calendar_row(admin, label, moves))
+        spans = tuple(_spans(compiled, place, i, admin))
+        solid, hatched = running.setdefault(admin.role, ([], []))
+        for day, until, latest in spans:  # from the middle of the start day to the middle of the end days
+            middle = y + ROW / 2 - 3
+            solid.append(Box(x_of(day) + col / 2, middle, x_of(until) - x_of(day), 6))
+            if latest > until:
+                hatched.append(Box(x_of(until) + col / 2, middle, x_of(latest) - x_of(until), 6))
+        rows.append(_calendar_row(admin, label, moves, spans))
 
     window_paint = Paint("shift window", hatch.fill, "#b35900", "4 2")
     extension_paint = Paint("extension", extend.fill)
@@ -395,9 +410,16 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
                 boxes=(Box(x_of(group.length_days + 1), top, right - x_of(group.length_days + 1), bottom - top),),
             )
         )
+    span_paints = {role: _span_paints(role) for role in running}
     layers += [
         Layer(GRID, path=grid),
         Layer(window_paint, boxes=tuple(shaded)),
+        *(
+            Layer(paint, boxes=tuple(found))
+            for role, parts in running.items()
+            for paint, found in zip(span_paints[role], parts, strict=True)
+            if found
+        ),
         *marks,
         Layer(LABELS, texts=tuple(Text(8, top + i * ROW + 16, label) for i, label in enumerate(labels))),
         Layer(
@@ -410,6 +432,11 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
             Layer(Paint("label extension", INK), texts=(Text(right, 12, f"may extend to day {extension}", "end"),))
         )
     entries = _calendar_legend(admins, window_paint if shaded else None, extension_paint if extension else None)
+    for role, (solid, hatched) in running.items():
+        if solid:
+            entries.append((span_paints[role][0], 0, "infusion running"))
+        if hatched:
+            entries.append((span_paints[role][1], 0, "may still be running"))
     width = right + 8
     legend = _legend(entries, 8, bottom + 12, width)
     layers += legend
@@ -446,10 +473,45 @@ def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administrati
             yield day, first, last
 
 
-def _calendar_row(admin: ir.Administration, label: str, moves: tuple[tuple[int, int, int], ...]) -> CalendarRow:
+def _spans(compiled: Compiled, place: _Place, index: int, admin: ir.Administration) -> Iterator[tuple[int, int, int]]:
+    """Each dose that must run into a later day: ``(day, earliest end day, latest end day)``.
+
+    A dose whose earliest end falls on a later day than its earliest start (a 46-hour
+    pump, a continuous infusion over days) is drawn across its days; one that only may
+    run past midnight (an infusion started late in the day) is not.
+    """
+    if admin.prn or compiled.windows is None:
+        return
+    for day in admin.days:
+        start = place.start(index, day)
+        starts, ends = compiled.windows.get(start), compiled.windows.get(start.other_end)
+        if starts is None or ends is None:
+            continue
+        if day_of(ends[0]) > day_of(starts[0]):
+            yield day, day_of(ends[0]), day_of(ends[1])
+
+
+def _span_paints(role: str) -> tuple[Paint, Paint]:
+    """Return the paints of a dose running across days: solid to its earliest end, dashed to its latest."""
+    colour = _colour(role)
+    return Paint(f"running dose-{role}", colour, colour), Paint(
+        f"running may-run dose-{role}", "#ffffff", colour, "3 2"
+    )
+
+
+def _calendar_row(
+    admin: ir.Administration,
+    label: str,
+    moves: tuple[tuple[int, int, int], ...],
+    spans: tuple[tuple[int, int, int], ...],
+) -> CalendarRow:
     name = admin.medicine.display
     text = f"{label}: {days_words(admin.days)}"
     text += "".join(f"; {name} day {day} dose: day {lo} to day {hi}" for day, lo, hi in moves)
+    text += "".join(
+        f"; the day {day} dose runs until day {until}" + (f" and may run until day {late}" if late > until else "")
+        for day, until, late in spans
+    )
     return CalendarRow(
         medicine=name,
         dose=dose_text(admin.dose, admin.cap),
@@ -458,6 +520,7 @@ def _calendar_row(admin: ir.Administration, label: str, moves: tuple[tuple[int, 
         days=admin.days,
         windows=moves,
         text=text + ".",
+        spans=spans,
     )
 
 
