@@ -13,33 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from regdsl.model import ir
+from regdsl.model.medicines import LifetimeLimit, Medicine
 from regdsl.model.vocabulary import INTERNATIONAL_UNIT, INTRAVENOUS, MG_PER_M2, UNIT, Unit, find_unit
 from regdsl.source import Span
 
-__all__ = ["LIFETIME_LIMITS", "Exposure", "LifetimeLimit", "exposures"]
-
-
-@dataclass(frozen=True, slots=True)
-class LifetimeLimit:
-    """A lifetime cumulative dose limit: the medicine, the unit, the limit and where it comes from.
-
-    ``caution`` is a lower figure at which the same source says the risk rises (or which it
-    gives for patients with risk factors); ``routes`` limits the rule to some routes.
-    """
-
-    medicine: str
-    unit: str
-    limit: Decimal
-    source: str
-    caution: Decimal | None = None
-    caution_source: str | None = None
-    routes: frozenset[str] | None = None
-    other_unit: tuple[str, Decimal, str] | None = None
-
-    @property
-    def unit_text(self) -> str:
-        """The limit's unit as pages and findings write it."""
-        return "mg/m²" if self.unit == MG_PER_M2 else "units"
+__all__ = ["LIFETIME_LIMITS", "Exposure", "LifetimeLimit", "exposures", "limit_of"]
 
 
 LIFETIME_LIMITS: dict[str, LifetimeLimit] = {
@@ -112,11 +90,13 @@ LIFETIME_LIMITS: dict[str, LifetimeLimit] = {
 class Exposure:
     """What a regimen can give of one medicine over the plan's largest number of cycles.
 
+    ``limit`` is the limit that applies (the library's `lifetime max`, else the package's);
     ``lines`` are each administration line's total and cycle count; ``groups`` each cycle
     group's amount in one cycle and the number of its cycles the plan allows; ``open_group``
     the first group whose cycles nothing bounds (then ``total`` counts the others only).
     """
 
+    limit: LifetimeLimit
     total: Decimal
     lines: tuple[tuple[Span, Decimal, int], ...]
     groups: tuple[tuple[ir.CycleGroup, Decimal, int], ...]
@@ -157,6 +137,11 @@ def _per_cycle(admin: ir.Administration, per_unit: Decimal) -> Decimal:
     return dose * len(admin.days) * per_day
 
 
+def limit_of(medicine: Medicine) -> LifetimeLimit | None:
+    """Return the lifetime limit that applies to ``medicine``: its library's, else the package's."""
+    return medicine.lifetime or LIFETIME_LIMITS.get(medicine.name)
+
+
 def exposures(regimen: ir.Regimen) -> dict[str, Exposure]:
     """Return what the plan can give of each medicine with a lifetime limit, by medicine name."""
     cap = _cap(regimen.plan)
@@ -164,10 +149,11 @@ def exposures(regimen: ir.Regimen) -> dict[str, Exposure]:
     lines: dict[str, dict[tuple[str, int], tuple[Span, Decimal, int]]] = {}
     groups: dict[str, dict[int, tuple[ir.CycleGroup, Decimal, int]]] = {}
     open_groups: dict[str, ir.CycleGroup] = {}
+    limits: dict[str, LifetimeLimit] = {}
     international: set[str] = set()
     for group in regimen.cycles():
         for admin in group.administrations:
-            limit = LIFETIME_LIMITS.get(admin.medicine.name)
+            limit = limit_of(admin.medicine)
             if limit is None or admin.prn:
                 continue
             code = _amount_unit(admin.dose.unit).code
@@ -179,6 +165,7 @@ def exposures(regimen: ir.Regimen) -> dict[str, Exposure]:
             if limit.routes is not None and (admin.route is None or admin.route.code not in limit.routes):
                 continue
             name = admin.medicine.name
+            limits[name] = limit
             count = _cycles(group, cap)
             if count is None:
                 open_groups.setdefault(name, group)
@@ -196,6 +183,7 @@ def exposures(regimen: ir.Regimen) -> dict[str, Exposure]:
     names = sorted(set(totals) | set(open_groups))
     return {
         name: Exposure(
+            limit=limits[name],
             total=totals.get(name, Decimal(0)),
             lines=tuple(sorted(lines.get(name, {}).values(), key=lambda item: item[0].start)),
             groups=tuple(groups.get(name, {}).values()),

@@ -19,9 +19,10 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 
-from regdsl.model.vocabulary import ROUTE_BY_ALIAS
+from regdsl.model.vocabulary import ROUTE_BY_ALIAS, UNITS
 
 __all__ = [
     "CLASSES",
@@ -29,6 +30,7 @@ __all__ = [
     "KNOWN",
     "VINCA",
     "Known",
+    "LifetimeLimit",
     "Medicine",
     "MedicineClass",
     "MedicineTable",
@@ -37,6 +39,29 @@ __all__ = [
 ]
 
 VINCA = "vinca-alkaloid"
+
+
+@dataclass(frozen=True, slots=True)
+class LifetimeLimit:
+    """A lifetime cumulative dose limit: the medicine, the unit, the limit and where it comes from.
+
+    ``caution`` is a lower figure at which the same source says the risk rises (or which it
+    gives for patients with risk factors); ``routes`` limits the rule to some routes.
+    """
+
+    medicine: str
+    unit: str
+    limit: Decimal
+    source: str
+    caution: Decimal | None = None
+    caution_source: str | None = None
+    routes: frozenset[str] | None = None
+    other_unit: tuple[str, Decimal, str] | None = None
+
+    @property
+    def unit_text(self) -> str:
+        """The limit's unit as pages and findings write it."""
+        return next((u.display for u in UNITS if u.code == self.unit), self.unit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +176,7 @@ class Medicine:
     classes: frozenset[str] = frozenset()
     routes: frozenset[str] | None = None
     known: tuple[str, ...] = ()
+    lifetime: LifetimeLimit | None = None  # the library's own lifetime limit (`lifetime max`), if it sets one
 
     @property
     def vinca(self) -> bool:
@@ -186,6 +212,7 @@ def make_medicine(
     intrathecal: bool = False,
     classes: Iterable[str] = (),
     same_as: Iterable[Medicine] = (),
+    lifetime: LifetimeLimit | None = None,
 ) -> Medicine:
     """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
 
@@ -211,6 +238,7 @@ def make_medicine(
         classes=frozenset(all_classes),
         routes=routes,
         known=known,
+        lifetime=lifetime,
     )
 
 

@@ -17,7 +17,7 @@ from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text
 from regdsl.compile.stn import PointId, day_of
-from regdsl.compile.totals import LIFETIME_LIMITS, Exposure, exposures
+from regdsl.compile.totals import Exposure, exposures
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text
 from regdsl.model.vocabulary import SNOMED, Coding
@@ -331,7 +331,7 @@ def build_document(compiled: Compiled, context: RenderContext) -> Json:
 
 def _cumulative(name: str, exposure: Exposure) -> Json:
     """Say what the plan gives of a medicine with a lifetime limit: per cycle group, in all, and the limit."""
-    limit = LIFETIME_LIMITS[name]
+    limit = exposure.limit
     return {
         "medicine": name,
         "unit": limit.unit_text,

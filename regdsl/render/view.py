@@ -18,7 +18,7 @@ from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text
 from regdsl.compile.stn import PointId, day_of
-from regdsl.compile.totals import LIFETIME_LIMITS, Exposure, exposures
+from regdsl.compile.totals import Exposure, exposures
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text, quantity_text
 from regdsl.model.medicines import Medicine
@@ -619,7 +619,7 @@ class _Builder:
 
     def total(self, name: str, exposure: Exposure) -> str:
         """Say what the plan gives of a medicine with a lifetime limit, and the limit with its source."""
-        limit = LIFETIME_LIMITS[name]
+        limit = exposure.limit
         unit = limit.unit_text
         said = [f"{amount(one)} {unit} a cycle in {_cycles_words(group)}" for group, one, _count in exposure.groups]
         if exposure.open_group is not None:

@@ -453,7 +453,7 @@ def _total_finding(
     which: Rule, regimen: ir.Regimen, name: str, exposure: Exposure, beyond: str, source: str, help: str
 ) -> Diagnostic:
     """Build a finding about a plan's total dose of ``name``: the figure, what it passes, its source."""
-    limit = LIFETIME_LIMITS[name]
+    limit = exposure.limit
     primary, secondary = _labels(exposure, limit)
     return which.finding(
         primary.span,
@@ -461,16 +461,17 @@ def _total_finding(
         f"in total, {beyond}",
         label=primary.text,
         secondary=secondary,
-        notes=_notes(exposure, limit, source),
+        notes=_notes(name, exposure, limit, source),
         help=help,
     )
 
 
-def _notes(exposure: Exposure, limit: LifetimeLimit, source: str) -> tuple[str, ...]:
+def _notes(name: str, exposure: Exposure, limit: LifetimeLimit, source: str) -> tuple[str, ...]:
     notes = [source]
     if exposure.international and limit.other_unit is not None:
         notes.append(limit.other_unit[2])
-    if limit.unit == MG_PER_M2:
+    package = LIFETIME_LIMITS.get(name)
+    if package is not None and package.unit == MG_PER_M2:  # the package's mg/m² limits are anthracyclines'
         notes.append("doses given before this regimen, of this or another anthracycline, add to the lifetime total")
     else:
         notes.append("doses given before this regimen add to the lifetime total")
@@ -497,6 +498,9 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     | mitoXANTRONE | 140 mg/m² | US prescribing information (boxed warning): heart failure 2.6% up to 140 mg/m² |
     | bleomycin | 400 units | US prescribing information: lung toxicity more common over 400 units |
 
+    A `lifetime max` in the medicine's entry in `library.reg` replaces the limit and its
+    source, and gives one to a medicine the table above does not list.
+
     Bleomycin written in `international units` is counted at 1,000 international units
     to the unit (15,000 international units = 15 units); `units` are never read as
     international units. Doses in other units (a flat mg anthracycline dose, bleomycin
@@ -514,7 +518,7 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     with the limit and the cardiac monitoring stated in a note.
     """
     for name, exposure in exposures(ctx.regimen).items():
-        limit = LIFETIME_LIMITS[name]
+        limit = exposure.limit
         if exposure.open_group is not None or exposure.total <= limit.limit:
             continue
         yield _total_finding(
@@ -555,7 +559,7 @@ def cumulative_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     the regimen is not for and the cardiac monitoring required.
     """
     for name, exposure in exposures(ctx.regimen).items():
-        limit = LIFETIME_LIMITS[name]
+        limit = exposure.limit
         caution = limit.caution
         if caution is None or exposure.open_group is not None or not caution < exposure.total <= limit.limit:
             continue
@@ -597,7 +601,7 @@ def cumulative_unbounded(ctx: RuleContext) -> Iterator[Diagnostic]:
         group = exposure.open_group
         if group is None:
             continue
-        limit = LIFETIME_LIMITS[name]
+        limit = exposure.limit
         display, unit = _display(ctx.regimen, name), limit.unit_text
         yield cumulative_unbounded.finding(
             group.span,
