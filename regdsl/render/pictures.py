@@ -359,7 +359,10 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     last_day = max([group.length_days, group.extend_to_days or 0, *all_days])
     columns = last_day - first_day + 1
     col = COLUMN if columns <= 31 else 12
-    labels = [_label(a) + (" (as needed)" if a.prn else "") for a in admins]
+    labels = [
+        _label(a) + (f" {a.frequency.phrase}" if a.frequency else "") + (" (as needed)" if a.prn else "")
+        for a in admins
+    ]
     left = max(120, CHAR * max((len(t) for t in labels), default=0) + 16)
     extension = group.extend_to_days if group.extend_to_days and group.extend_to_days > group.length_days else None
     top = (16 if extension else 0) + 20
@@ -377,7 +380,7 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     for i, (admin, label) in enumerate(zip(admins, labels, strict=True)):
         y = top + i * ROW
         paint, rx = _dose_paint(admin.role, admin.prn)
-        boxes = tuple(Box(x_of(d) + (col - size) / 2, y + (ROW - size) / 2, size, size, size * rx) for d in admin.days)
+        boxes = tuple(box for d in admin.days for box in _day_marks(x_of(d), y, col, size, rx, _per_day(admin)))
         marks.append(Layer(paint, boxes=boxes))
         moves = tuple(_moves(compiled, place, i, admin))
         shaded.extend(Box(x_of(lo), y + 3, x_of(hi) - x_of(lo) + col, ROW - 6) for _day, lo, hi in moves)
@@ -471,6 +474,23 @@ def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administrati
         first, last = day_of(early), day_of(late)
         if (first, last) != (day, day):
             yield day, first, last
+
+
+MARKS_A_DAY = 3  # a dose given up to this many times a day has a mark for each; more, one mark
+
+
+def _per_day(admin: ir.Administration) -> int:
+    return admin.frequency.per_day if admin.frequency is not None else 1
+
+
+def _day_marks(x: float, y: float, col: float, size: float, rx: float, per_day: int) -> Iterator[Box]:
+    """Yield the marks of one dose day: one per dose (two for twice daily), side by side in its column."""
+    count = per_day if 1 < per_day <= MARKS_A_DAY else 1
+    gap = 2
+    width = size if count == 1 else min(size, (col - 4 - gap * (count - 1)) / count)
+    left = x + (col - count * width - gap * (count - 1)) / 2
+    for k in range(count):
+        yield Box(round(left + k * (width + gap), 1), y + (ROW - size) / 2, round(width, 1), size, width * rx)
 
 
 def _spans(compiled: Compiled, place: _Place, index: int, admin: ir.Administration) -> Iterator[tuple[int, int, int]]:
