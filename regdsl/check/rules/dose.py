@@ -8,6 +8,7 @@ as-needed doses, vinCRIStine without a maximum, and lifetime cumulative dose lim
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ __all__ = [
     "tall_man_inconsistent",
     "unit_route_mismatch",
     "vincristine_no_cap",
+    "weekly_days_too_close",
 ]
 
 # --------------------------------------------------------------------------- SAF104
@@ -427,6 +429,45 @@ def cap_unit_mismatch(ctx: RuleContext) -> Iterator[Diagnostic]:
             label=f"write the cap in {wanted}",
             help=f"{unit.display} comes to {wanted} once scaled by body size: "
             "write the cap in that unit, with the number the source gives",
+        )
+
+
+# --------------------------------------------------------------------------- VOC022
+
+WEEKLY = "once weekly"
+
+
+@rule("VOC022", "weekly-days-too-close", Severity.ERROR, "`once weekly` on days less than a week apart")
+def weekly_days_too_close(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find `once weekly` lines whose days are closer than a week.
+
+    What it does: flags a line written `once weekly` with two of its days less than 7 days
+    apart, such as `once weekly days 1 to 28`.
+
+    Why it matters: each listed day is a dose. `once weekly days 1 to 28` reads as four
+    weekly doses but gives one every day, 28 in all: a sevenfold overdose for a weekly
+    medicine such as methotrexate.
+
+    Example:
+        cycle 1: 28 days
+          methotrexate 15 mg flat oral once weekly days 1 to 28
+
+    Use instead: the weekly days themselves, `once weekly days 1, 8, 15, 22`.
+    """
+    for admin in administrations(ctx.regimen):
+        if admin.frequency is None or admin.frequency.phrase != WEEKLY:
+            continue
+        days = sorted(admin.days)
+        close = next(((a, b) for a, b in itertools.pairwise(days) if b - a < 7), None)
+        if close is None:
+            continue
+        yield weekly_days_too_close.finding(
+            admin.days_span or admin.span,
+            f"`once weekly` gives one dose on each day listed, and days {close[0]} and {close[1]} "
+            f"are {close[1] - close[0]} day{'s' if close[1] - close[0] != 1 else ''} apart: "
+            f"{len(days)} doses in the cycle",
+            label=f"{len(days)} doses, not weekly",
+            help="list the weekly days themselves, such as `days 1, 8, 15, 22`",
         )
 
 
