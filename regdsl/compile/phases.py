@@ -6,21 +6,22 @@ the next group, the next part, or ``end``. A decision taken after a group's cycl
 replaces that default with its branches; ``next cycle`` repeats the group while it has
 cycles left, then moves on.
 
-Conditions range over a small finite patient state (response, MRD, HSCT), so coverage and
-overlap of a decision's guards are decided exactly, by enumerating every state.
+Conditions range over a small finite patient state (the response, of the regimen's vocabulary;
+MRD; HSCT; the value of each group its conditions name), so coverage and overlap of a decision's
+guards are decided exactly, by enumerating every state of its ``Space``.
 """
 
 from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, assert_never
 
 from regdsl.model import ir
+from regdsl.model.conditions import DEFAULT_RESPONSES, Values
 from regdsl.model.limits import TRANSITIONS, TooComplex
-from regdsl.model.vocabulary import RESPONSES
 from regdsl.source import Span
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "PhaseGraph",
     "PhaseId",
     "PhaseKind",
+    "Space",
     "Transition",
     "build_phases",
     "cond_text",
@@ -77,10 +79,71 @@ STOP = PhaseId(PhaseKind.STOP)
 END = PhaseId(PhaseKind.END)
 
 State = Mapping[str, object]
-STATES: tuple[dict[str, object], ...] = tuple(
-    {"response": r, "mrd_negative": m, "hsct": h}
-    for r, m, h in itertools.product(sorted(RESPONSES), (True, False), (True, False))
-)
+_GROUP = "group:"  # the key of a group's value in a state: ``group:toxicity``
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    """The patient states a decision point is checked in, one per combination of what its conditions name.
+
+    Every state has a response (of ``responses``), an MRD result and an HSCT plan, and a value
+    of each of ``groups``: a condition holds or not in each, so coverage and overlap over the
+    states are exact.
+    """
+
+    responses: tuple[str, ...]
+    groups: tuple[Values, ...] = ()
+    states: tuple[dict[str, object], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        keys = ("response", "mrd_negative", "hsct", *(_GROUP + g.name for g in self.groups))
+        domains = (sorted(self.responses), (True, False), (True, False), *(g.names() for g in self.groups))
+        object.__setattr__(self, "states", tuple(dict(zip(keys, s, strict=True)) for s in itertools.product(*domains)))
+
+    @classmethod
+    def of(cls, responses: Iterable[str], groups: Mapping[str, Values], conds: Iterable[ir.Cond | None]) -> Space:
+        """Return the states of ``conds``: each of ``responses``, and the values of the groups they name."""
+        named = sorted({name for cond in conds for name in cond_groups(cond) if name in groups})
+        return cls(tuple(dict.fromkeys(responses)), tuple(groups[name] for name in named))
+
+    def truth(self, cond: ir.Cond | None) -> frozenset[int]:
+        """Return the indices of the states in which ``cond`` holds (all for None)."""
+        return frozenset(i for i, state in enumerate(self.states) if cond is None or holds(cond, state))
+
+    def all(self) -> frozenset[int]:
+        """Return the indices of every state."""
+        return frozenset(range(len(self.states)))
+
+    def describe(self, index: int) -> str:
+        """Say state ``index`` in words (``describe_state``)."""
+        return describe_state(self.states[index])
+
+
+def regimen_space(regimen: ir.Regimen, conds: Iterable[ir.Cond | None], *others: ir.Regimen) -> Space:
+    """Return the states a decision point of ``regimen`` (with ``others``, for a limit they share) is checked in."""
+    every = (regimen, *others)
+    groups = {g.name: g for r in reversed(every) for g in r.groups}
+    return Space.of((name for r in every for name in r.responses.names()), groups, conds)
+
+
+DEFAULT_SPACE = Space(DEFAULT_RESPONSES.names())
+STATES = DEFAULT_SPACE.states
+
+
+def cond_groups(cond: ir.Cond | None) -> Iterator[str]:
+    """Yield the name of each group ``cond`` names (with repeats)."""
+    match cond:
+        case None | ir.ResponseIn() | ir.Mrd() | ir.Hsct():
+            return
+        case ir.GroupIn(group=group):
+            yield group
+        case ir.NotCond(operand=operand):
+            yield from cond_groups(operand)
+        case ir.AndCond(operands=ops) | ir.OrCond(operands=ops):
+            for op in ops:
+                yield from cond_groups(op)
+        case _:
+            assert_never(cond)
 
 
 def holds(cond: ir.Cond, state: State) -> bool:
@@ -88,6 +151,8 @@ def holds(cond: ir.Cond, state: State) -> bool:
     match cond:
         case ir.ResponseIn(codes=codes):
             return state["response"] in {c.text for c in codes}
+        case ir.GroupIn(group=group, values=values):
+            return state.get(_GROUP + group) in {v.text for v in values}
         case ir.Mrd(negative=negative):
             return state["mrd_negative"] is negative
         case ir.Hsct():
@@ -103,10 +168,11 @@ def holds(cond: ir.Cond, state: State) -> bool:
 
 
 def describe_state(state: State) -> str:
-    """Say a patient state in words: ``response CR, MRD negative, proceeding to HSCT``."""
+    """Say a patient state in words: ``response CR, MRD negative, proceeding to HSCT, toxicity unacceptable``."""
     mrd = "MRD negative" if state["mrd_negative"] else "MRD positive"
     hsct = "proceeding to HSCT" if state["hsct"] else "not proceeding to HSCT"
-    return f"response {state['response']}, {mrd}, {hsct}"
+    groups = "".join(f", {key.removeprefix(_GROUP)} {value}" for key, value in state.items() if key.startswith(_GROUP))
+    return f"response {state['response']}, {mrd}, {hsct}{groups}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +398,8 @@ def cond_text(cond: ir.Cond) -> str:
     match cond:
         case ir.ResponseIn(codes=codes):
             return "response is " + " or ".join(c.text for c in codes)
+        case ir.GroupIn(group=group, values=values):
+            return f"{group} is " + " or ".join(v.text for v in values)
         case ir.Mrd(negative=negative):
             return "MRD negative" if negative else "MRD positive"
         case ir.Hsct():
@@ -340,6 +408,8 @@ def cond_text(cond: ir.Cond) -> str:
             return "not proceeding to HSCT"
         case ir.NotCond(operand=ir.ResponseIn(codes=codes)):
             return "response is not " + " or ".join(c.text for c in codes)
+        case ir.NotCond(operand=ir.GroupIn(group=group, values=values)):
+            return f"{group} is not " + " or ".join(v.text for v in values)
         case ir.NotCond(operand=operand):
             return f"not ({cond_text(operand)})"
         case ir.AndCond(operands=ops):
@@ -353,5 +423,7 @@ def cond_text(cond: ir.Cond) -> str:
 def _operand_text(cond: ir.Cond) -> str:
     text = cond_text(cond)
     compound = isinstance(cond, ir.AndCond | ir.OrCond)
-    several = isinstance(cond, ir.ResponseIn) and len(cond.codes) > 1
+    several = (isinstance(cond, ir.ResponseIn) and len(cond.codes) > 1) or (
+        isinstance(cond, ir.GroupIn) and len(cond.values) > 1
+    )
     return f"({text})" if compound or several else text

@@ -208,8 +208,19 @@ UNKNOWN_RESPONSE = define(
     "VOC009",
     "unknown-response",
     E,
-    "a response category is unknown",
-    "Responses are CR, CRi, PR, SD, PD (and MRD for minimal residual disease).",
+    "a response category, or a group's value, is unknown",
+    "Responses are those of the regimen's response vocabulary: without `responses` in the heading, "
+    "CR, CRi, PR, SD, PD (and MRD for minimal residual disease); with `responses imwg`, the IMWG "
+    "categories, and so on. A group's values are those it declares (`toxicity`: acceptable, "
+    "unacceptable).",
+)
+UNKNOWN_MEASURE_OR_GROUP = define(
+    "VOC014",
+    "unknown-measure-or-group",
+    E,
+    "a condition names a measure or group that is not defined",
+    "A condition such as `toxicity is unacceptable` or `cns is CNS3` names a group of the package "
+    "(toxicity, radiotherapy, cns, deauville) or one defined with `group` in `library.reg`.",
 )
 UNKNOWN_STATUS = define(
     "VOC011",
@@ -238,6 +249,14 @@ DUPLICATE_DEFINITION = define(
     E,
     "a name is defined twice",
     "Each drug alias, block, medicine and footnote name is defined once.",
+)
+UNKNOWN_RESPONSE_VOCABULARY = define(
+    "VOC019",
+    "unknown-response-vocabulary",
+    E,
+    "`responses NAME` names no response vocabulary",
+    "`responses NAME` in the heading names a vocabulary of the package (default, imwg, "
+    "eln-aml-2022, eln-cml-2020, iwcll, recist) or one defined with `responses` in `library.reg`.",
 )
 UNKNOWN_MEDICINE_CLASS = define(
     "VOC017",
@@ -505,6 +524,8 @@ CODES: dict[str, Code] = index(
         UNKNOWN_ROUTE,
         UNKNOWN_MEDICINE,
         UNKNOWN_RESPONSE,
+        UNKNOWN_MEASURE_OR_GROUP,
+        UNKNOWN_RESPONSE_VOCABULARY,
         UNKNOWN_STATUS,
         UNKNOWN_FOOTNOTE,
         UNKNOWN_BLOCK,

@@ -27,6 +27,7 @@ __all__ = [
     "Branch",
     "CancerField",
     "Cap",
+    "CategoryDef",
     "Clause",
     "Comment",
     "Cond",
@@ -44,6 +45,7 @@ __all__ = [
     "FootnoteDef",
     "FootnotesField",
     "Gap",
+    "GroupIn",
     "Hsct",
     "IdentifierField",
     "Item",
@@ -70,6 +72,7 @@ __all__ = [
     "Relation",
     "RelationCore",
     "ResponseIn",
+    "ResponsesField",
     "SameAs",
     "SettingField",
     "StartRule",
@@ -81,6 +84,7 @@ __all__ = [
     "TextField",
     "TitleStmt",
     "UseBlock",
+    "ValuesDef",
     "Volume",
     "Without",
     "Word",
@@ -240,8 +244,35 @@ class Overview(Node):
     prose: Prose
 
 
-Meta = TextField | DateField | StatusField | CancerField | SettingField | IdentifierField | FootnotesField | Overview
-META_TYPES = (TextField, DateField, StatusField, CancerField, SettingField, IdentifierField, FootnotesField, Overview)
+@record
+class ResponsesField(Node):
+    """``responses NAME``: the response vocabulary the regimen's conditions name."""
+
+    name: Word
+
+
+Meta = (
+    TextField
+    | DateField
+    | StatusField
+    | CancerField
+    | SettingField
+    | IdentifierField
+    | FootnotesField
+    | Overview
+    | ResponsesField
+)
+META_TYPES = (
+    TextField,
+    DateField,
+    StatusField,
+    CancerField,
+    SettingField,
+    IdentifierField,
+    FootnotesField,
+    Overview,
+    ResponsesField,
+)
 
 
 @record
@@ -418,6 +449,24 @@ class Note(Node):
 
 
 @record
+class CategoryDef(Node):
+    """``VALUE "TITLE"``: one value of a response vocabulary or a group."""
+
+    value: Word
+    title: Text
+
+
+@record
+class ValuesDef(Node):
+    """``responses NAME "TITLE"`` or ``group NAME "TITLE"`` in library.reg, with its values."""
+
+    kind: Literal["responses", "group"]
+    name: Word
+    title: Text
+    values: tuple[CategoryDef, ...]
+
+
+@record
 class BlockDef(Node):
     """``block NAME``: administrations and notes shared between cycles."""
 
@@ -552,6 +601,14 @@ class ResponseIn(Node):
 
 
 @record
+class GroupIn(Node):
+    """``NAME is VALUE`` or ``NAME in (VALUE, ...)``: a group's value is one of those listed."""
+
+    group: Word
+    values: tuple[Word, ...]
+
+
+@record
 class Mrd(Node):
     """``MRD negative`` or ``MRD positive``."""
 
@@ -584,7 +641,7 @@ class OrCond(Node):
     operands: tuple[Cond, ...]
 
 
-Cond = ResponseIn | Mrd | Hsct | NotCond | AndCond | OrCond
+Cond = ResponseIn | GroupIn | Mrd | Hsct | NotCond | AndCond | OrCond
 
 
 @record
@@ -645,6 +702,7 @@ Item = (
     | BlockDef
     | MedicineDef
     | FootnoteDef
+    | ValuesDef
     | Cycle
     | Support
     | Reference

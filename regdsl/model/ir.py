@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Literal
 
 from regdsl.model import ast
+from regdsl.model.conditions import DEFAULT_RESPONSES, Values
 from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import Basis, Coding, Frequency, Route, Unit
 from regdsl.record import Record, record
@@ -34,6 +35,7 @@ __all__ = [
     "Decision",
     "Dose",
     "Footnote",
+    "GroupIn",
     "Hsct",
     "Limit",
     "Mention",
@@ -400,6 +402,15 @@ class ResponseIn(Record):
 
 
 @record
+class GroupIn(Record):
+    """``toxicity is unacceptable`` or ``igcccg in (intermediate, poor)``: each value as written."""
+
+    span: Span
+    group: str
+    values: tuple[Written, ...]
+
+
+@record
 class Mrd(Record):
     """``MRD negative`` or ``MRD positive``."""
 
@@ -438,7 +449,7 @@ class OrCond(Record):
     operands: tuple[Cond, ...]
 
 
-Cond = ResponseIn | Mrd | Hsct | NotCond | AndCond | OrCond
+Cond = ResponseIn | GroupIn | Mrd | Hsct | NotCond | AndCond | OrCond
 
 
 @record
@@ -526,6 +537,8 @@ class Regimen(Record):
     links: tuple[Written, ...]  # every `url` written, of the regimen, its parts and their references
     prose: tuple[ast.Prose, ...] = ()  # every prose block written in the file, wherever it stands
     headings: tuple[ast.Text, ...] = ()  # every name and title written in the file (see ``ast.Module``)
+    responses: Values = DEFAULT_RESPONSES  # the response vocabulary its conditions name
+    groups: tuple[Values, ...] = ()  # every group its conditions name, as defined (package or library)
 
     @property
     def status(self) -> Status:

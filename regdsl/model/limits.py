@@ -17,6 +17,7 @@ from regdsl.source import Span
 __all__ = [
     "AMOUNTS",
     "AMOUNT_LIMIT",
+    "CONDITION_STATES",
     "CYCLE_GROUPS",
     "CYCLE_NUMBERS",
     "DAYS",
@@ -103,6 +104,13 @@ TRANSITIONS = Limit(
     "steps",
     "a real plan has a few dozen decisions and transitions",
 )
+CONDITION_STATES = Limit(
+    "the patient states one decision point is checked in: each response, MRD result and HSCT plan, times "
+    "each value of each group its conditions name",
+    100_000,
+    "states",
+    "a real decision distinguishes a few dozen patients",
+)
 REPARSE = Limit(
     "characters parsed in all, when syntax errors make the parser read part of the file again (from a few "
     "lines before each broken line; past this, the errors after it are not reported at once)",
@@ -129,6 +137,7 @@ LIMITS: tuple[Limit, ...] = (
     TIMING_SIZE,
     SEARCH_STEPS,
     TRANSITIONS,
+    CONDITION_STATES,
     REPARSE,
     LIST_DEPTH,
 )

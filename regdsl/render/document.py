@@ -45,6 +45,8 @@ def _condition(cond: ir.Cond) -> Json:
     match cond:
         case ir.ResponseIn(codes=codes):
             return {"op": "response-in", "responses": [c.text for c in codes]}
+        case ir.GroupIn(group=group, values=values):
+            return {"op": "group-in", "group": group, "values": [v.text for v in values]}
         case ir.Mrd(negative=negative):
             return {"op": "mrd", "negative": negative}
         case ir.Hsct():

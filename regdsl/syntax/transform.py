@@ -302,6 +302,10 @@ class Builder:
         """``overview: OVERVIEW _NL _INDENT prose _DEDENT``."""
         return ast.Overview(span=self._sp(c[0][2], c[0][3]), prose=c[1])
 
+    def responses_field(self, c: list[Child]) -> ast.ResponsesField:
+        """``responses_field: RESPONSES NAME _NL``."""
+        return ast.ResponsesField(span=self._sp(c[0][2], c[1][3]), name=self._w(c[1]))
+
     def prose(self, c: list[Child]) -> ast.Prose:
         """``prose: (PROSE _NL)+``: the text after ``|`` and one space, kept verbatim."""
         lines = []
@@ -339,6 +343,27 @@ class Builder:
             classes=tuple(v for k, v in items if k == "class"),
             same_as=tuple(v for k, v in items if k == "same"),
         )
+
+    def responses_def(self, c: list[Child]) -> ast.ValuesDef:
+        """``responses_def: RESPONSES NAME STRING _NL _INDENT category_def+ _DEDENT``."""
+        return self._values_def("responses", c)
+
+    def group_def(self, c: list[Child]) -> ast.ValuesDef:
+        """``group_def: GROUP NAME STRING _NL _INDENT category_def+ _DEDENT``."""
+        return self._values_def("group", c)
+
+    def _values_def(self, kind: Literal["responses", "group"], c: list[Child]) -> ast.ValuesDef:
+        title = self._text(c[2])
+        self.headings.append(title)
+        return ast.ValuesDef(
+            span=self._sp(c[0][2], c[2][3]), kind=kind, name=self._w(c[1]), title=title, values=tuple(c[3:])
+        )
+
+    def category_def(self, c: list[Child]) -> ast.CategoryDef:
+        """``category_def: CATEGORY STRING _NL``."""
+        title = self._text(c[1])
+        self.headings.append(title)
+        return ast.CategoryDef(span=self._sp(c[0][2], c[1][3]), value=self._w(c[0]), title=title)
 
     def medicine_alias(self, c: list[Child]) -> tuple[str, ast.Word]:
         """``medicine_item: ALIAS NAME _NL``."""
@@ -702,14 +727,28 @@ class Builder:
         self._depth[id(inner)] = (depth, inner)
         return inner
 
+    def category(self, c: list[Child]) -> Tok:
+        """``category: CATEGORY``."""
+        return cast(Tok, c[0])
+
+    def _categories(self, c: list[Child]) -> tuple[ast.Word, ...]:
+        return tuple(self._w(t) for t in c if t[0] == "CATEGORY")
+
     def response_in(self, c: list[Child]) -> ast.ResponseIn:
-        """``atom: RESPONSE IN LPAR NAME (COMMA NAME)* RPAR``."""
-        codes = tuple(self._w(t) for t in c if t[0] == "NAME")
-        return ast.ResponseIn(span=self._sp(c[0][2], c[-1][3]), codes=codes)
+        """``atom: RESPONSE IN LPAR category (COMMA category)* RPAR``."""
+        return ast.ResponseIn(span=self._sp(c[0][2], c[-1][3]), codes=self._categories(c))
 
     def response_is(self, c: list[Child]) -> ast.ResponseIn:
-        """``atom: RESPONSE IS NAME``."""
-        return ast.ResponseIn(span=self._sp(c[0][2], c[2][3]), codes=(self._w(c[2]),))
+        """``atom: RESPONSE IS category``."""
+        return ast.ResponseIn(span=self._sp(c[0][2], c[2][3]), codes=self._categories(c))
+
+    def group_in(self, c: list[Child]) -> ast.GroupIn:
+        """``atom: NAME IN LPAR category (COMMA category)* RPAR``."""
+        return ast.GroupIn(span=self._sp(c[0][2], c[-1][3]), group=self._w(c[0]), values=self._categories(c))
+
+    def group_is(self, c: list[Child]) -> ast.GroupIn:
+        """``atom: NAME IS category``."""
+        return ast.GroupIn(span=self._sp(c[0][2], c[2][3]), group=self._w(c[0]), values=self._categories(c))
 
     def mrd(self, c: list[Child]) -> ast.Mrd:
         """``atom: MRD (NEGATIVE | POSITIVE)``."""

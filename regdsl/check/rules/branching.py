@@ -1,8 +1,8 @@
 """Branching rules: the phase graph's reachability and bounds, decision guards, links between regimens.
 
-Guards range over a small finite patient state (``phases.STATES``), so coverage, overlap
-and the equivalence of two conditions are decided exactly by evaluating them in every
-state, never by sampling.
+Guards range over a small finite patient state (``phases.Space``: the response, MRD, HSCT and
+the groups a decision point's conditions name), so coverage, overlap and the equivalence of
+two conditions are decided exactly by evaluating them in every state, never by sampling.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import library_rule, rule
-from regdsl.compile.phases import STATES, PhaseGraph, PhaseId, Transition, describe_state, holds
+from regdsl.compile.phases import PhaseGraph, PhaseId, Space, Transition, regimen_space
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 from regdsl.source import Span
@@ -24,20 +24,11 @@ __all__ = [
     "link_to_retired",
     "superseded_by_not_current",
     "superseded_chain_broken",
-    "truth_set",
     "unbounded_repeat",
     "unreachable_phase",
 ]
 
 RETIRED = frozenset({ir.Status.DISCONTINUED.value, ir.Status.SUPERSEDED.value})
-
-
-def truth_set(cond: ir.Cond | None) -> frozenset[int]:
-    """Return the indices of the patient states (``STATES``) in which ``cond`` holds (all for None)."""
-    return frozenset(i for i, state in enumerate(STATES) if cond is None or holds(cond, state))
-
-
-ALL_STATES = truth_set(None)
 
 
 @rule("BRA002", "unreachable-phase", Severity.ERROR, "no path from the start of treatment reaches a cycle group")
@@ -105,12 +96,13 @@ def _loop_edges(phases: PhaseGraph) -> list[tuple[PhaseId, Transition]]:
     return found
 
 
-def _limits_cover(plan: ir.Plan) -> tuple[int, ...]:
-    """Return the patient states no cycle limit applies to (none when the limits cover every state)."""
+def _limits_cover(regimen: ir.Regimen) -> tuple[Space, tuple[int, ...]]:
+    """Return the limits' patient states, and those no cycle limit applies to (none when they cover every state)."""
+    space = regimen_space(regimen, (limit.cond for limit in regimen.plan.limits))
     covered: set[int] = set()
-    for limit in plan.limits:
-        covered |= truth_set(limit.cond)
-    return tuple(sorted(ALL_STATES - covered))
+    for limit in regimen.plan.limits:
+        covered |= space.truth(limit.cond)
+    return space, tuple(sorted(space.all() - covered))
 
 
 @rule("BRA003", "unbounded-repeat", Severity.ERROR, "cycles may repeat without end")
@@ -139,7 +131,7 @@ def unbounded_repeat(ctx: RuleContext) -> Iterator[Diagnostic]:
     plan = regimen.plan
     if plan.stops:
         return
-    uncovered = _limits_cover(plan)
+    space, uncovered = _limits_cover(regimen)
     if not uncovered:
         return
     phases = ctx.compiled.phases
@@ -160,7 +152,7 @@ def unbounded_repeat(ctx: RuleContext) -> Iterator[Diagnostic]:
         notes = []
         if plan.limits:
             notes.append(
-                "the cycle limits leave out some patients, for example one with " + describe_state(STATES[uncovered[0]])
+                "the cycle limits leave out some patients, for example one with " + space.describe(uncovered[0])
             )
         secondary: tuple[Label, ...] = ()
         if transition.kind != "repeat" and phase.span is not None:
@@ -200,16 +192,17 @@ def guards_incomplete(ctx: RuleContext) -> Iterator[Diagnostic]:
     for decision in ctx.regimen.plan.decisions:
         if any(branch.cond is None for branch in decision.branches):
             continue
+        space = regimen_space(ctx.regimen, (branch.cond for branch in decision.branches))
         covered: set[int] = set()
         for branch in decision.branches:
-            covered |= truth_set(branch.cond)
-        missing = sorted(ALL_STATES - covered)
+            covered |= space.truth(branch.cond)
+        missing = sorted(space.all() - covered)
         if not missing:
             continue
         others = len(missing) - 1
         yield guards_incomplete.finding(
             decision.span,
-            f"no branch of this decision applies to a patient with {describe_state(STATES[missing[0]])}",
+            f"no branch of this decision applies to a patient with {space.describe(missing[0])}",
             label="some patients have no branch",
             help="add `otherwise: ...`, or a branch for the patients left out",
             notes=(f"{others} other patient state{'s' if others != 1 else ''} also fit no branch",) if others else (),
@@ -246,10 +239,11 @@ def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
         first: dict[int, ir.Branch] = {}
         other: dict[int, ir.Branch] = {}
         order = {id(b): i for i, b in enumerate(decision.branches)}
+        space = regimen_space(ctx.regimen, (branch.cond for branch in decision.branches))
         for later in decision.branches:
             if later.cond is None:
                 continue
-            truth = truth_set(later.cond)
+            truth = space.truth(later.cond)
             goes = (later.action, later.target)
             candidates = []
             for state in truth:
@@ -265,10 +259,10 @@ def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
             if not candidates:
                 continue
             earlier = min(candidates, key=lambda b: order[id(b)])
-            both = sorted(truth_set(earlier.cond) & truth)
+            both = sorted(space.truth(earlier.cond) & truth)
             yield guards_overlap.finding(
                 later.span,
-                f"this branch and an earlier one both apply to a patient with {describe_state(STATES[both[0]])}",
+                f"this branch and an earlier one both apply to a patient with {space.describe(both[0])}",
                 label="overlaps an earlier branch",
                 secondary=(Label(earlier.span, "also applies"),),
                 help="make the guards exclude each other, so that each patient has one branch",
@@ -479,27 +473,39 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
     """
     # Each regimen's limits by the regimen they count with: count and truth set, and the first
     # with each count or truth set, so that no limit is compared with every limit of the other.
+    # Two regimens' limits are compared over the states of both (their responses and groups).
+    spaces: dict[tuple[str, str], Space] = {}
+
+    def truth(lim: ir.Limit, regimen_id: str, other_id: str) -> frozenset[int]:
+        key = (min(regimen_id, other_id), max(regimen_id, other_id))
+        if key not in spaces:
+            a, b = ctx.regimens[key[0]], ctx.regimens[key[1]]
+            spaces[key] = regimen_space(a, (x.cond for r in (a, b) for x in r.plan.limits), b)
+        return spaces[key].truth(lim.cond)
+
     shared: dict[tuple[str, str], _Shared] = {}
     for regimen_id in sorted(ctx.regimens):
         for lim in ctx.regimens[regimen_id].plan.limits:
-            truth = truth_set(lim.cond)
             for target in dict.fromkeys(lim.counted_with):
+                if target not in ctx.regimens:
+                    continue
+                truth_of = truth(lim, regimen_id, target)
                 entry = shared.setdefault((regimen_id, target), _Shared(set(), {}, {}))
-                entry.exact.add((lim.count, truth))
+                entry.exact.add((lim.count, truth_of))
                 entry.by_count.setdefault(lim.count, lim)
-                entry.by_truth.setdefault(truth, lim)
+                entry.by_truth.setdefault(truth_of, lim)
     for regimen_id in sorted(ctx.regimens):
         regimen = ctx.regimens[regimen_id]
         for limit in regimen.plan.limits:
-            truth = truth_set(limit.cond)
             for other_id in limit.counted_with:
                 other = ctx.regimens.get(other_id)
                 if other is None or other_id == regimen_id:
                     continue
+                truth_of = truth(limit, regimen_id, other_id)
                 back = shared.get((other_id, regimen_id), _Shared(set(), {}, {}))
-                if (limit.count, truth) in back.exact:
+                if (limit.count, truth_of) in back.exact:
                     continue
-                candidates = [lim for lim in (back.by_count.get(limit.count), back.by_truth.get(truth)) if lim]
+                candidates = [lim for lim in (back.by_count.get(limit.count), back.by_truth.get(truth_of)) if lim]
                 near = sorted(candidates, key=lambda lim: lim.span.start)
                 if near:
                     secondary = (Label(near[0].span, f"the limit in `{other_id}` differs"),)

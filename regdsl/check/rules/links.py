@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from regdsl.check.context import LibraryContext
 from regdsl.check.registry import library_rule
-from regdsl.check.rules.branching import ALL_STATES, truth_set
 from regdsl.compile.links import Link, handover_loops, joined, library_graph, limit_groups, links
+from regdsl.compile.phases import regimen_space
 from regdsl.diagnostics import Diagnostic, Label, Severity
 
 if TYPE_CHECKING:
@@ -39,11 +39,13 @@ def _bounded(ctx: LibraryContext, loop: list[str]) -> bool:
     """Whether every regimen of ``loop`` counts its cycles with all the others, for every patient."""
     for member in loop:
         others = set(loop) - {member}
+        regimen = ctx.regimens[member]
+        space = regimen_space(regimen, (limit.cond for limit in regimen.plan.limits))
         covered: set[int] = set()
-        for limit in ctx.regimens[member].plan.limits:
+        for limit in regimen.plan.limits:
             if others <= set(limit.counted_with):
-                covered |= truth_set(limit.cond)
-        if covered != ALL_STATES:
+                covered |= space.truth(limit.cond)
+        if covered != space.all():
             return False
     return True
 

@@ -10,6 +10,7 @@ from regdsl.compile.lower.words import LibraryDefs
 from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
+from regdsl.model.conditions import GROUPS, VOCABULARIES, Values
 from regdsl.model.medicines import CLASSES, Medicine, MedicineTable, make_medicine
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
@@ -48,8 +49,9 @@ def _same_as(text: ast.Text, base: MedicineTable, earlier: Sequence[Medicine], s
 
 
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
-    """Lower ``library.reg``: medicines, footnotes and shared blocks."""
+    """Lower ``library.reg``: medicines, footnotes, shared blocks, response vocabularies and groups."""
     medicines: list[Medicine] = []
+    defined: dict[str, dict[str, Values]] = {"responses": {}, "group": {}}
     footnotes: dict[str, ir.Footnote] = {}
     blocks: dict[str, ast.BlockDef] = {}
     names: dict[str, Span] = {}
@@ -105,6 +107,22 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                     )
                     continue
                 blocks[name.text] = item
+            case ast.ValuesDef(kind=kind, name=name, title=title, values=values):
+                what = "response vocabulary" if kind == "responses" else "group"
+                if name.text in defined[kind]:
+                    sink.report(
+                        c.DUPLICATE_DEFINITION,
+                        name.span,
+                        f"{what} `{name.text}` is defined twice",
+                        label="second definition",
+                    )
+                    continue
+                defined[kind][name.text] = Values(
+                    name=name.text,
+                    title=title.value,
+                    values=tuple(dict((v.value.text, v.title.value) for v in values).items()),
+                    source=None,
+                )
             case (
                 ast.RegimenHeader()
                 | ast.DrugDecl()
@@ -117,4 +135,10 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                 misplaced(sink, item, "a regimen section", "library.reg", LIBRARY_HELP)
             case _:
                 assert_never(item)
-    return LibraryDefs(medicines=base.extended(tuple(medicines)), footnotes=footnotes, blocks=blocks)
+    return LibraryDefs(
+        medicines=base.extended(tuple(medicines)),
+        footnotes=footnotes,
+        blocks=blocks,
+        vocabularies={**VOCABULARIES, **defined["responses"]},
+        groups={**GROUPS, **defined["group"]},
+    )

@@ -1,7 +1,9 @@
 """The plan: decisions and their branches, cycle limits and stop rules, with conditions as IR.
 
-Lowering resolves what the plan names (cycles, parts, linked regimens, response categories)
-and reports what names nothing.
+Lowering resolves what the plan names (cycles, parts, linked regimens, the response vocabulary
+and its categories, groups and their values) and reports what names nothing. Each decision point
+(a decision, the cycle limits together, the stop rules together) is checked over every patient
+state its conditions distinguish: beyond ``limits.CONDITION_STATES`` of them it is too complex.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from collections.abc import Iterable, Sequence
 from typing import assert_never
 
 from regdsl.compile.lower.words import Lowering
+from regdsl.compile.phases import cond_groups
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
-from regdsl.model.vocabulary import RESPONSES
+from regdsl.model.conditions import DEFAULT_RESPONSES, Values
+from regdsl.model.limits import TooComplex
+from regdsl.source import Span
 
-__all__ = ["condition", "plan"]
+__all__ = ["condition", "plan", "responses"]
 
 
 def plan(low: Lowering, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> ir.Plan:
@@ -34,14 +39,10 @@ def plan(low: Lowering, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> 
                     else:
                         for number, word in ((first, when.first), (last, when.last)):
                             _cycle_exists(low, number, word, groups)
+                    lowered = tuple(_branch(low, b, groups, parts) for b in branches)
+                    _bounded(low, item.span, [b.cond for b in lowered])
                     decisions.append(
-                        ir.Decision(
-                            span=item.span,
-                            kind=when.kind,
-                            first=first,
-                            last=last,
-                            branches=tuple(_branch(low, b, groups, parts) for b in branches),
-                        )
+                        ir.Decision(span=item.span, kind=when.kind, first=first, last=last, branches=lowered)
                     )
                 case ast.Limit(count=count, cond=cond, counted_with=ids):
                     n = low.integer(count, "a number of cycles", limits.CYCLE_NUMBERS)
@@ -56,7 +57,40 @@ def plan(low: Lowering, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> 
                     stops.append(ir.StopRule(span=item.span, cond=guard, within=cycles))
                 case _:
                     assert_never(item)
+    for lowered_items in (caps, stops):
+        if lowered_items:
+            _bounded(low, lowered_items[-1].span, [x.cond for x in lowered_items])
     return ir.Plan(decisions=tuple(decisions), limits=tuple(caps), stops=tuple(stops))
+
+
+def responses(low: Lowering, name: ast.Word) -> Values:
+    """Return the response vocabulary `responses NAME` names; report one that is none (the default then)."""
+    found = low.defs.vocabularies.get(name.text)
+    if found is not None:
+        return found
+    low.unknown(
+        c.UNKNOWN_RESPONSE_VOCABULARY,
+        name.span,
+        f"no response vocabulary named `{name.text}`",
+        label="not a response vocabulary",
+        word=name.text,
+        candidates=low.defs.vocabularies,
+        otherwise="vocabularies: " + ", ".join(sorted(low.defs.vocabularies)),
+    )
+    return DEFAULT_RESPONSES
+
+
+def _bounded(low: Lowering, span: Span, conds: Sequence[ir.Cond | None]) -> None:
+    """Refuse a decision point whose conditions distinguish more patient states than are checked."""
+    count = len(low.responses.values) * 4  # each response, MRD result and HSCT plan
+    for name in sorted({name for cond in conds for name in cond_groups(cond)}):
+        count *= len(low.groups_named[name].values) if name in low.groups_named else 1
+        if count > limits.CONDITION_STATES.value:
+            raise TooComplex(
+                span,
+                f"these conditions combine into more than {limits.CONDITION_STATES.value:,} patient states "
+                "to check: split them",
+            )
 
 
 def _cycle_exists(low: Lowering, number: int | None, word: ast.Word | None, groups: Sequence[ir.CycleGroup]) -> None:
@@ -90,21 +124,41 @@ def _branch(low: Lowering, node: ast.Branch, groups: Sequence[ir.CycleGroup], pa
 
 
 def condition(low: Lowering, cond: ast.Cond) -> ir.Cond:
-    """Return a condition as IR; report a response category that is none."""
+    """Return a condition as IR; report a response category, a group or a group's value that is none."""
     match cond:
         case ast.ResponseIn(codes=codes):
+            vocabulary = low.responses
+            named = "" if vocabulary is DEFAULT_RESPONSES else f" in the `{vocabulary.name}` vocabulary"
             for code in codes:
-                if code.text not in RESPONSES:
-                    low.unknown(
-                        c.UNKNOWN_RESPONSE,
-                        code.span,
-                        f"unknown response `{code.text}`",
-                        label="not a response category",
-                        word=code.text,
-                        candidates=RESPONSES,
-                        otherwise="responses: CR, CRi, PR, SD, PD",
-                    )
+                message = f"unknown response `{code.text}`{named}"
+                _value(low, code, vocabulary, message, "not a response category", "responses" + named)
             return ir.ResponseIn(span=cond.span, codes=tuple(ir.Written(span=w.span, text=w.text) for w in codes))
+        case ast.GroupIn(group=group, values=values):
+            found = low.defs.groups.get(group.text)
+            if found is None:
+                low.unknown(
+                    c.UNKNOWN_MEASURE_OR_GROUP,
+                    group.span,
+                    f"no measure or group named `{group.text}`",
+                    label="not a measure or group",
+                    word=group.text,
+                    candidates=low.defs.groups,
+                    otherwise="groups: " + ", ".join(sorted(low.defs.groups)) + "; define others in library.reg",
+                )
+            else:
+                low.groups_named[group.text] = found
+                for word in values:
+                    _value(
+                        low,
+                        word,
+                        found,
+                        f"`{word.text}` is not a value of `{group.text}`",
+                        f"not a value of {group.text}",
+                        f"values of {group.text}",
+                    )
+            return ir.GroupIn(
+                span=cond.span, group=group.text, values=tuple(ir.Written(span=w.span, text=w.text) for w in values)
+            )
         case ast.Mrd(negative=negative):
             return ir.Mrd(span=cond.span, negative=negative)
         case ast.Hsct():
@@ -117,3 +171,18 @@ def condition(low: Lowering, cond: ast.Cond) -> ir.Cond:
             return ir.OrCond(span=cond.span, operands=tuple(condition(low, op) for op in ops))
         case _:
             assert_never(cond)
+
+
+def _value(low: Lowering, word: ast.Word, values: Values, message: str, label: str, listed: str) -> None:
+    """Report ``word`` unless it is one of ``values``, with the closest value or the list of them as help."""
+    if any(word.text == name for name, _ in values.values):
+        return
+    low.unknown(
+        c.UNKNOWN_RESPONSE,
+        word.span,
+        message,
+        label=label,
+        word=word.text,
+        candidates=values.names(),
+        otherwise=f"{listed}: " + ", ".join(values.names()),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from regdsl.compile.lower.administrations import relation
 from regdsl.compile.lower.cycles import cycles
 from regdsl.compile.lower.heading import meta
-from regdsl.compile.lower.plan import plan
+from regdsl.compile.lower.plan import plan, responses
 from regdsl.compile.lower.sections import reference, support
 from regdsl.compile.lower.words import LibraryDefs, Lowering
 from regdsl.diagnostics import Sink
@@ -70,12 +70,21 @@ def _definitions(low: Lowering, module: ast.Module) -> None:
                     label="second definition",
                 )
             low.blocks[item.name.text] = item
-        elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef):
+        elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef | ast.ValuesDef):
             misplaced(low.sink, item, "a library definition", "a regimen file", LIBRARY_HELP)
 
 
 def _part(low: Lowering, node: ast.Part) -> ir.Part:
     starts = [i for i in node.items if isinstance(i, ast.StartRule)]
+    for item in node.items:
+        if isinstance(item, ast.ResponsesField):
+            misplaced(
+                low.sink,
+                item,
+                "`responses`",
+                "a part",
+                "name the vocabulary once, in the regimen heading: every part inherits it",
+            )
     start = None
     if starts:
         rel = relation(low, starts[0].core, None)
@@ -133,8 +142,12 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
     low = Lowering(sink, defs, header.id.text)
     _definitions(low, module)
     heading = meta(low, header.span, header.meta)
+    named = next((f.name for f in header.meta if isinstance(f, ast.ResponsesField)), None)
+    if named is not None:
+        low.responses = responses(low, named)
     try:
         parts = _parts(low, module, header)
+        lowered_plan = plan(low, (i for i in module.items if isinstance(i, ast.Plan)), parts)
     except TooComplex as err:
         sink.report(c.TOO_COMPLEX, err.span, err.message, label="too complex to check", help=err.help)
         return None
@@ -146,7 +159,7 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
         parts=parts,
         support=support(i for i in module.items if isinstance(i, ast.Support)),
         references=tuple(reference(low, i) for i in module.items if isinstance(i, ast.Reference)),
-        plan=plan(low, (i for i in module.items if isinstance(i, ast.Plan)), parts),
+        plan=lowered_plan,
         aliases=tuple(sorted((k, v.name) for k, v in low.aliases.items())),
         id_span=header.id.span,
         partial=partial,
@@ -154,4 +167,6 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
         links=tuple(low.links),
         prose=module.prose,
         headings=module.headings,
+        responses=low.responses,
+        groups=tuple(low.groups_named[name] for name in sorted(low.groups_named)),
     )
