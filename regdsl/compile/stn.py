@@ -279,7 +279,7 @@ class _Builder:
     def __init__(self, regimen: ir.Regimen) -> None:
         self.regimen = regimen
         self.net = TimingNetwork(span=regimen.span, limited=True)
-        limits = [lim.count for lim in regimen.plan.limits]
+        limits = [lim.count for lim in regimen.plan.cycle_limits()]
         self.cap = max(limits) if limits else None
         self.last_doses: dict[str, list[int]] = {}
         self.open_ends: list[tuple[int, Span]] = []

@@ -302,6 +302,15 @@ BAD_NUMBER = define(
     "Days, cycle numbers and cycle lengths are whole numbers.",
 )
 BAD_RANGE = define("STR007", "empty-range", E, "a range ends before it starts", "In `A to B`, B is at least A.")
+CLAUSE_CONFLICT = define(
+    "STR016",
+    "clause-conflict",
+    E,
+    "clauses or statements that cannot hold together",
+    "Some clauses exclude each other: `continuous treatment` is given every day, so its lines "
+    "have no `days` and it copies no cycle (`same as`); a plan whose only treatment is continuous "
+    "counts its limits in weeks, months or years, not in cycles.",
+)
 MISPLACED = define(
     "STR008",
     "misplaced-statement",
@@ -537,6 +546,7 @@ CODES: dict[str, Code] = index(
         BAD_NUMBER,
         BAD_RANGE,
         MISPLACED,
+        CLAUSE_CONFLICT,
         BAD_DATE,
         BEYOND_LIMIT,
         TOO_COMPLEX,

@@ -31,6 +31,7 @@ __all__ = [
     "Clause",
     "Comment",
     "Cond",
+    "Continuous",
     "Cycle",
     "CycleStmt",
     "DateField",
@@ -539,6 +540,13 @@ class Cycle(Node):
     header: Span
 
 
+@record
+class Continuous(Node):
+    """``continuous treatment``: lines given every day, with no cycle, until the plan stops them."""
+
+    body: tuple[CycleStmt, ...]
+
+
 # -- supportive care and references --------------------------------------------------
 
 
@@ -578,7 +586,7 @@ class StartRule(Node):
     prose: Prose | None
 
 
-PartItem = Meta | StartRule | Cycle | Support | Reference
+PartItem = Meta | StartRule | Cycle | Continuous | Support | Reference
 
 
 @record
@@ -672,19 +680,21 @@ class Decision(Node):
 
 @record
 class Limit(Node):
-    """``at most N cycles [if COND] [counted with ID, ...]``."""
+    """``at most N cycles [if COND] [counted with ID, ...]`` (or ``at most N weeks``, ``months``, ``years``)."""
 
     count: Word
     cond: Cond | None
     counted_with: tuple[Word, ...]
+    unit: Word | None = None  # `cycles`, or a unit of time
 
 
 @record
 class StopRule(Node):
-    """``stop if COND [within N cycles]``."""
+    """``stop if COND [within N cycles]`` (or ``within N weeks``, ``months``, ``years``)."""
 
     cond: Cond
     within: Word | None
+    within_unit: Word | None = None  # `cycles`, or a unit of time
 
 
 @record
@@ -704,6 +714,7 @@ Item = (
     | FootnoteDef
     | ValuesDef
     | Cycle
+    | Continuous
     | Support
     | Reference
     | Part

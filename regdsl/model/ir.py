@@ -48,6 +48,7 @@ __all__ = [
     "OrCond",
     "Part",
     "Plan",
+    "PlanUnit",
     "Quantity",
     "Reference",
     "Regimen",
@@ -293,6 +294,7 @@ class CycleGroup(Record):
     notes: tuple[Note, ...]
     observations: tuple[Observation, ...]
     gaps: tuple[MinGap, ...]
+    continuous: bool = False  # `continuous treatment`: an open-ended one-day cycle, every day a treatment day
 
     @property
     def title(self) -> str | None:
@@ -309,6 +311,9 @@ class CycleGroup(Record):
     @property
     def heading(self) -> str:
         """The heading the library's pages use, such as ``Cycles 2 to 3 - 28 days``."""
+        if self.continuous:
+            heading = "Continuous treatment - every day"
+            return f"{heading} - {self.title}" if self.title else heading
         if self.open_ended:
             label = f"Cycle {self.first} (and all further cycles)"
         elif self.last is not None and self.last != self.first:
@@ -451,6 +456,9 @@ class OrCond(Record):
 
 Cond = ResponseIn | GroupIn | Mrd | Hsct | NotCond | AndCond | OrCond
 
+# What a plan counts in: cycles, or (for a time cap) weeks, months or years, calendar units with no value in minutes.
+PlanUnit = Literal["cycles", "weeks", "months", "years"]
+
 
 @record
 class Branch(Record):
@@ -482,6 +490,7 @@ class Limit(Record):
     count: int
     cond: Cond | None
     counted_words: tuple[ast.Word, ...]
+    unit: PlanUnit = "cycles"  # a time cap counts weeks, months or years from the start of the regimen
 
     @property
     def counted_with(self) -> tuple[str, ...]:
@@ -496,6 +505,7 @@ class StopRule(Record):
     span: Span
     cond: Cond
     within: int | None
+    within_unit: PlanUnit = "cycles"
 
 
 @record
@@ -505,6 +515,10 @@ class Plan(Record):
     decisions: tuple[Decision, ...] = ()
     limits: tuple[Limit, ...] = ()
     stops: tuple[StopRule, ...] = ()
+
+    def cycle_limits(self) -> tuple[Limit, ...]:
+        """Return the limits that count cycles (not time caps: weeks, months and years are no number of cycles)."""
+        return tuple(limit for limit in self.limits if limit.unit == "cycles")
 
     def links(self) -> tuple[str, ...]:
         """Every regimen id the plan links to, in order of appearance."""

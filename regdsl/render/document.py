@@ -183,6 +183,7 @@ class _Writer:
             "first": group.first,
             "last": group.last,
             "open_ended": group.open_ended,
+            "continuous": group.continuous,
             "count": group.count,
             "length_days": group.length_days,
             "extend_to_days": group.extend_to_days,
@@ -233,13 +234,17 @@ class _Writer:
             "limits": [
                 {
                     "count": lim.count,
+                    "unit": lim.unit,
                     "when": guard(lim.cond),
                     "counted_with": list(lim.counted_with),
                     "line": lim.span.line,
                 }
                 for lim in plan.limits
             ],
-            "stops": [{"when": guard(s.cond), "within": s.within, "line": s.span.line} for s in plan.stops],
+            "stops": [
+                {"when": guard(s.cond), "within": s.within, "within_unit": s.within_unit, "line": s.span.line}
+                for s in plan.stops
+            ],
             "phases": [
                 {
                     "id": str(node),

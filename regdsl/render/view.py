@@ -376,7 +376,9 @@ class _Builder:
         facts = [f"Cycle length: {group.length_days} days"]
         if group.extend_to_days:
             facts.append(f"May be extended to {group.extend_to_days} days to allow recovery")
-        if group.open_ended:
+        if group.continuous:
+            facts = ["Every day, until the plan stops it"]
+        elif group.open_ended:
             facts.append("Repeated until a stop rule applies")
         elif (group.count or 1) > 1:
             facts.append(f"{group.count} cycles")
@@ -483,7 +485,7 @@ class _Builder:
             stops=tuple(
                 _sentence(
                     f"Stop treatment if {cond_text(s.cond)}",
-                    f" within {s.within} cycles" if s.within is not None else "",
+                    f" within {s.within} {s.within_unit}" if s.within is not None else "",
                 )
                 for s in plan.stops
             ),
@@ -526,7 +528,7 @@ class _Builder:
         return _sentence(steps)
 
     def limit(self, limit: ir.Limit) -> PlanLine:
-        pieces: list[str | LinkTarget] = [f"At most {limit.count} cycles"]
+        pieces: list[str | LinkTarget] = [f"At most {limit.count} {limit.unit}"]
         if limit.cond is not None:
             pieces.append(f" if {cond_text(limit.cond)}")
         for n, other in enumerate(limit.counted_with):

@@ -250,6 +250,7 @@ class Builder:
         return cast(Tok, c[0])
 
     date_key = text_key
+    long_unit = text_key
     role_flag = text_key
     direction = text_key
     point = text_key
@@ -421,6 +422,10 @@ class Builder:
             extend_to=self._word(c[8]),
             body=tuple(x for x in c[10:] if x is not None),
         )
+
+    def continuous(self, c: list[Child]) -> ast.Continuous:
+        """``continuous: CONTINUOUS TREATMENT _NL _INDENT _cycle_stmt+ _DEDENT``."""
+        return ast.Continuous(span=self._sp(c[0][2], c[1][3]), body=tuple(x for x in c[2:] if x is not None))
 
     def cycle_single(self, c: list[Child]) -> tuple[Tok, None, bool, int]:
         """``cycle_range: CYCLE NUMBER``."""
@@ -693,16 +698,20 @@ class Builder:
         return ("stop", None, c[0][3])
 
     def limit(self, c: list[Child]) -> ast.Limit:
-        """``limit: AT MOST NUMBER CYCLES [IF cond] [COUNTED WITH NAME (COMMA NAME)*] _NL``."""
+        """``limit: AT MOST NUMBER (CYCLES | long_unit) [IF cond] [COUNTED WITH NAME (COMMA NAME)*] _NL``."""
         cond = c[5]
         names = tuple(self._w(t) for t in c[6:] if t is not None and t[0] == "NAME")
         end = names[-1].span.end if names else cond.span.end if cond is not None else c[3][3]
-        return ast.Limit(span=self._sp(c[0][2], end), count=self._w(c[2]), cond=cond, counted_with=names)
+        return ast.Limit(
+            span=self._sp(c[0][2], end), count=self._w(c[2]), cond=cond, counted_with=names, unit=self._w(c[3])
+        )
 
     def stop_rule(self, c: list[Child]) -> ast.StopRule:
-        """``stop_rule: STOP IF cond [WITHIN NUMBER CYCLES] _NL``."""
+        """``stop_rule: STOP IF cond [WITHIN NUMBER (CYCLES | long_unit)] _NL``."""
         end = c[5][3] if c[5] is not None else c[2].span.end
-        return ast.StopRule(span=self._sp(c[0][2], end), cond=c[2], within=self._word(c[4]))
+        return ast.StopRule(
+            span=self._sp(c[0][2], end), cond=c[2], within=self._word(c[4]), within_unit=self._word(c[5])
+        )
 
     def or_cond(self, c: list[Child]) -> ast.Cond:
         """``or_cond: and_cond (OR and_cond)*``."""

@@ -161,7 +161,7 @@ def unbounded_repeat(ctx: RuleContext) -> Iterator[Diagnostic]:
             span,
             f"{what} without end: no stop rule or cycle limit bounds {'them' if transition.kind != 'repeat' else 'it'}",
             label="no bound",
-            help="add `stop if ...` to the plan, or `at most N cycles` covering every patient",
+            help="add `stop if ...` to the plan, or limits (`at most N cycles`, `at most N years`) covering everyone",
             notes=tuple(notes),
             secondary=secondary,
         )
@@ -442,10 +442,10 @@ def superseded_by_not_current(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @dataclass(frozen=True, slots=True)
 class _Shared:
-    """One regimen's limits counted with another: (count, truth set) pairs, and the first of each."""
+    """One regimen's limits counted with another: (count, unit, truth set), and the first of each."""
 
-    exact: set[tuple[int, frozenset[int]]]
-    by_count: dict[int, ir.Limit]
+    exact: set[tuple[int, ir.PlanUnit, frozenset[int]]]
+    by_count: dict[tuple[int, ir.PlanUnit], ir.Limit]
     by_truth: dict[frozenset[int], ir.Limit]
 
 
@@ -491,8 +491,8 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
                     continue
                 truth_of = truth(lim, regimen_id, target)
                 entry = shared.setdefault((regimen_id, target), _Shared(set(), {}, {}))
-                entry.exact.add((lim.count, truth_of))
-                entry.by_count.setdefault(lim.count, lim)
+                entry.exact.add((lim.count, lim.unit, truth_of))
+                entry.by_count.setdefault((lim.count, lim.unit), lim)
                 entry.by_truth.setdefault(truth_of, lim)
     for regimen_id in sorted(ctx.regimens):
         regimen = ctx.regimens[regimen_id]
@@ -503,9 +503,10 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
                     continue
                 truth_of = truth(limit, regimen_id, other_id)
                 back = shared.get((other_id, regimen_id), _Shared(set(), {}, {}))
-                if (limit.count, truth_of) in back.exact:
+                if (limit.count, limit.unit, truth_of) in back.exact:
                     continue
-                candidates = [lim for lim in (back.by_count.get(limit.count), back.by_truth.get(truth_of)) if lim]
+                near_count = back.by_count.get((limit.count, limit.unit))
+                candidates = [lim for lim in (near_count, back.by_truth.get(truth_of)) if lim]
                 near = sorted(candidates, key=lambda lim: lim.span.start)
                 if near:
                     secondary = (Label(near[0].span, f"the limit in `{other_id}` differs"),)
@@ -513,7 +514,8 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
                     secondary = (Label(other.span, f"no limit here counted with {regimen_id}"),)
                 yield limit_not_shared.finding(
                     limit.span,
-                    f"this limit (at most {limit.count} cycles) counts cycles together with `{other_id}`, "
+                    f"this limit (at most {limit.count} {limit.unit}) counts "
+                    f"{'cycles' if limit.unit == 'cycles' else 'time'} together with `{other_id}`, "
                     f"but `{other_id}` states no such limit counted with `{regimen_id}`",
                     label="one-sided limit",
                     secondary=secondary,

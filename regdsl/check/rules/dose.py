@@ -484,7 +484,7 @@ class _Exposure:
 
 def _cap(plan: ir.Plan) -> ir.Limit | None:
     """Return the largest `at most N cycles`: no patient has more cycles than that."""
-    return max(plan.limits, key=lambda lim: lim.count, default=None)
+    return max(plan.cycle_limits(), key=lambda lim: lim.count, default=None)
 
 
 def _cycles(group: ir.CycleGroup, cap: ir.Limit | None) -> int | None:

@@ -206,9 +206,10 @@ def limit_group_incomplete(ctx: LibraryContext) -> Iterator[Diagnostic]:
                     continue
                 through = _through(ctx, group, missing[0])
                 every = ", ".join(m for m in group if m != member)
+                left_out = ", ".join(f"`{m}`" for m in missing)
                 yield limit_group_incomplete.finding(
                     limit.span,
-                    f"this limit (at most {limit.count} cycles) leaves out {', '.join(f'`{m}`' for m in missing)}, "
+                    f"this limit (at most {limit.count} {limit.unit}) leaves out {left_out}, "
                     f"whose cycles count together with those of the regimens it names",
                     label="leaves out " + ", ".join(missing),
                     secondary=(through,) if through is not None else (),

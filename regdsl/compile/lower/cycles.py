@@ -2,6 +2,9 @@
 
 A cycle's lines are lowered in order into a ``_Body``; the group keeps, for the rules, the
 span of its `same as` line, and each line the heading of the group it was written for.
+`continuous treatment` is an open-ended group of one-day cycles whose lines are given on day 1:
+every day is a treatment day, so the timing network, the phase graph and every rule read it
+as they read any open-ended group.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
 from regdsl.model.limits import TooComplex
 from regdsl.model.medicines import Medicine
+from regdsl.source import Span
 
 __all__ = ["cycles"]
 
@@ -124,7 +128,7 @@ class _Body:
         return tuple(g for step, g in self._gaps if self.kept(step, g.medicine))
 
 
-def cycles(low: Lowering, nodes: Sequence[ast.Cycle]) -> tuple[ir.CycleGroup, ...]:
+def cycles(low: Lowering, nodes: Sequence[ast.Cycle | ast.Continuous]) -> tuple[ir.CycleGroup, ...]:
     """Lower the cycle groups of a part (or of a regimen without parts), in order."""
     groups: list[ir.CycleGroup] = []
     for node in nodes:
@@ -142,11 +146,7 @@ def _heading(low: Lowering, node: ast.Cycle) -> tuple[int, int | None, int, int 
     extend = low.integer(node.extend_to, "a cycle length", limits.DAYS) if node.extend_to else None
     if first is None or length is None or (node.last and last is None):
         return None
-    low.groups += 1
-    if low.groups > limits.CYCLE_GROUPS.value:
-        raise TooComplex(
-            node.header, f"the regimen has more than {limits.CYCLE_GROUPS.value:,} cycle groups by this one"
-        )
+    _count_group(low, node.header)
     for value, word in ((first, node.first), (length, node.length)):
         if value < 1:
             low.sink.report(c.BAD_RANGE, word.span, "cycle numbers and lengths start at 1", label="must be 1 or more")
@@ -165,6 +165,29 @@ def _heading(low: Lowering, node: ast.Cycle) -> tuple[int, int | None, int, int 
         )
         extend = None
     return first, last, length, extend
+
+
+def _count_group(low: Lowering, header: Span) -> None:
+    """Count one more cycle group; beyond limits.CYCLE_GROUPS the regimen is too complex."""
+    low.groups += 1
+    if low.groups > limits.CYCLE_GROUPS.value:
+        raise TooComplex(header, f"the regimen has more than {limits.CYCLE_GROUPS.value:,} cycle groups by this one")
+
+
+def _every_day(low: Lowering, stmt: ast.Node, days: ast.Days | None) -> ast.Days:
+    """Return day 1 of continuous treatment's one-day cycle, for a line written in it; report days it gives."""
+    if days is not None:
+        low.sink.report(
+            c.CLAUSE_CONFLICT,
+            days.span,
+            "continuous treatment is given every day: it has no days",
+            label="leave out the days",
+            help="write the line without `days`; a schedule with days off is `cycle 1 and all further cycles`",
+        )
+    span = stmt.span
+    return ast.Days(
+        span=span, items=(ast.DayItem(span=span, first=ast.Word(span=span, text="1"), last=None),), shift=None
+    )
 
 
 def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.CycleGroup]) -> int | None:
@@ -195,8 +218,8 @@ def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.
     return number
 
 
-def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: ast.Cycle) -> None:
-    """Place the lines of the block `use` names, with the days it gives them."""
+def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: Span, days: ast.Days | None) -> None:
+    """Place the lines of the block `use` names, with the days it gives them (``days``)."""
     block = low.blocks.get(stmt.name.text)
     if block is None:
         low.unknown(
@@ -210,17 +233,24 @@ def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: ast.Cycle) -> N
         return
     for item in block.items:
         if isinstance(item, ast.Admin):
-            if (lowered := administrations.admin(low, item, header.header, stmt.days)) is not None:
+            if (lowered := administrations.admin(low, item, header, days)) is not None:
                 body.place(lowered)
         else:
             body.note(administrations.note(low, item), override=False)
 
 
-def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> ir.CycleGroup | None:
-    heading = _heading(low, node)
-    if heading is None:
-        return None
-    first, last, length, extend = heading
+def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir.CycleGroup]) -> ir.CycleGroup | None:
+    continuous = isinstance(node, ast.Continuous)
+    if isinstance(node, ast.Continuous):
+        _count_group(low, node.span)
+        header, open_ended = node.span, True
+        first, last, length, extend = 1, None, 1, None
+    else:
+        heading = _heading(low, node)
+        if heading is None:
+            return None
+        header, open_ended = node.header, node.open_ended
+        first, last, length, extend = heading
     body = _Body()
     title: ast.Text | None = None
     same_as_span = None
@@ -229,14 +259,28 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
         match stmt:
             case ast.TitleStmt(text=text):
                 title = text
+            case ast.SameAs() if continuous:
+                low.sink.report(
+                    c.CLAUSE_CONFLICT,
+                    stmt.span,
+                    "continuous treatment has no cycles to copy",
+                    label="not a cycle",
+                    help="write the lines of continuous treatment themselves",
+                )
             case ast.SameAs():
                 number = _same_as(low, stmt, body, earlier)
                 if number is not None:
                     body.same_as, same_as_span = number, stmt.span
             case ast.UseBlock():
-                _use(low, stmt, body, node)
+                _use(low, stmt, body, header, _every_day(low, stmt, stmt.days) if continuous else stmt.days)
             case ast.Admin():
-                if (lowered := administrations.admin(low, stmt, node.header)) is not None:
+                given: ast.Admin = stmt
+                every_day = None
+                if continuous:
+                    days = next((x for x in stmt.clauses if isinstance(x, ast.Days)), None)
+                    every_day = _every_day(low, stmt, days)
+                    given = replace(stmt, clauses=tuple(x for x in stmt.clauses if not isinstance(x, ast.Days)))
+                if (lowered := administrations.admin(low, given, header, every_day)) is not None:
                     body.place(lowered)
             case ast.Note():
                 body.note(administrations.note(low, stmt), override=body.same_as is not None)
@@ -255,10 +299,10 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
             case _:
                 assert_never(stmt)
     return ir.CycleGroup(
-        span=node.header,
+        span=header,
         first=first,
         last=last,
-        open_ended=node.open_ended,
+        open_ended=open_ended,
         length_days=length,
         extend_to_days=extend,
         title_text=title,
@@ -268,4 +312,5 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
         notes=body.notes(),
         observations=body.observations(),
         gaps=body.gaps(),
+        continuous=continuous,
     )

@@ -127,6 +127,7 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                 ast.RegimenHeader()
                 | ast.DrugDecl()
                 | ast.Cycle()
+                | ast.Continuous()
                 | ast.Support()
                 | ast.Reference()
                 | ast.Part()

@@ -45,16 +45,18 @@ def plan(low: Lowering, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> 
                         ir.Decision(span=item.span, kind=when.kind, first=first, last=last, branches=lowered)
                     )
                 case ast.Limit(count=count, cond=cond, counted_with=ids):
-                    n = low.integer(count, "a number of cycles", limits.CYCLE_NUMBERS)
+                    unit = _unit(low, item.unit, groups)
+                    n = low.integer(count, f"a number of {unit}", limits.CYCLE_NUMBERS)
                     guard = condition(low, cond) if cond is not None else None
                     if n is not None:
                         for word in ids:
                             low.link(word)
-                        caps.append(ir.Limit(span=item.span, count=n, cond=guard, counted_words=ids))
+                        caps.append(ir.Limit(span=item.span, count=n, cond=guard, counted_words=ids, unit=unit))
                 case ast.StopRule(cond=cond, within=within):
                     guard = condition(low, cond)
-                    cycles = low.integer(within, "a number of cycles", limits.CYCLE_NUMBERS) if within else None
-                    stops.append(ir.StopRule(span=item.span, cond=guard, within=cycles))
+                    unit = _unit(low, item.within_unit, groups)
+                    cycles = low.integer(within, f"a number of {unit}", limits.CYCLE_NUMBERS) if within else None
+                    stops.append(ir.StopRule(span=item.span, cond=guard, within=cycles, within_unit=unit))
                 case _:
                     assert_never(item)
     for lowered_items in (caps, stops):
@@ -91,6 +93,31 @@ def _bounded(low: Lowering, span: Span, conds: Sequence[ir.Cond | None]) -> None
                 f"these conditions combine into more than {limits.CONDITION_STATES.value:,} patient states "
                 "to check: split them",
             )
+
+
+_UNITS: dict[str, ir.PlanUnit] = {
+    "cycles": "cycles",
+    "week": "weeks",
+    "weeks": "weeks",
+    "month": "months",
+    "months": "months",
+    "year": "years",
+    "years": "years",
+}
+
+
+def _unit(low: Lowering, word: ast.Word | None, groups: Sequence[ir.CycleGroup]) -> ir.PlanUnit:
+    """Return what a limit or a stop rule counts in; report cycles counted where every group is continuous."""
+    unit = _UNITS[word.text] if word is not None else "cycles"
+    if word is not None and unit == "cycles" and groups and all(g.continuous for g in groups):
+        low.sink.report(
+            c.CLAUSE_CONFLICT,
+            word.span,
+            "continuous treatment has no cycles to count",
+            label="count in weeks, months or years",
+            help="write the time it lasts, such as `at most 2 years` or `within 12 months`",
+        )
+    return unit
 
 
 def _cycle_exists(low: Lowering, number: int | None, word: ast.Word | None, groups: Sequence[ir.CycleGroup]) -> None:

@@ -101,7 +101,7 @@ def _part(low: Lowering, node: ast.Part) -> ir.Part:
             [("start", s.span) for s in starts],
         ),
         start=start,
-        cycles=cycles(low, [i for i in node.items if isinstance(i, ast.Cycle)]),
+        cycles=cycles(low, [i for i in node.items if isinstance(i, ast.Cycle | ast.Continuous)]),
         support=support(i for i in node.items if isinstance(i, ast.Support)),
         references=tuple(reference(low, i) for i in node.items if isinstance(i, ast.Reference)),
     )
@@ -109,7 +109,7 @@ def _part(low: Lowering, node: ast.Part) -> ir.Part:
 
 def _parts(low: Lowering, module: ast.Module, header: ast.RegimenHeader) -> tuple[ir.Part, ...]:
     part_nodes = [i for i in module.items if isinstance(i, ast.Part)]
-    top_cycles = [i for i in module.items if isinstance(i, ast.Cycle)]
+    top_cycles = [i for i in module.items if isinstance(i, ast.Cycle | ast.Continuous)]
     if part_nodes:
         for cyc in top_cycles:
             misplaced(
