@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 from regdsl.check.run import run_check
-from regdsl.compile.phases import Space, describe_state
+from regdsl.compile.phases import Space, cells, describe_state
 from regdsl.model import limits
-from regdsl.model.conditions import GROUPS, VOCABULARIES
+from regdsl.model.conditions import GROUPS, MEASURES, VOCABULARIES
 
 
 def test_every_package_vocabulary_and_group_cites_its_source() -> None:
@@ -74,3 +75,42 @@ def test_a_decision_within_the_limit_is_checked_exactly(tmp_path: Path) -> None:
     # the only patients left out say no to every group
     assert "g0 no, g1 no" in diagnostics[1].message
     assert "g11 no" in diagnostics[1].message
+
+
+def test_a_measure_is_cut_into_cells_at_the_regimens_thresholds() -> None:
+    found = cells(MEASURES["CrCl"], [Fraction(50), Fraction(30), Fraction(50)])
+    assert [c.value for c in found] == [29, 30, 40, 50, 51]
+    assert [c.text for c in found] == [
+        "CrCl under 30 mL/min",
+        "CrCl exactly 30 mL/min",
+        "CrCl between 30 and 50 mL/min",
+        "CrCl exactly 50 mL/min",
+        "CrCl over 50 mL/min",
+    ]
+
+
+def test_bands_that_leave_a_gap_name_a_patient_in_it(tmp_path: Path) -> None:
+    regimen = tmp_path / "bands.reg"
+    regimen.write_text(
+        "\n".join(
+            [
+                "regimen bands",
+                '  name "Bands"',
+                "  status draft",
+                "",
+                "cycles 1 to 2: 21 days",
+                "  loratadine 10 mg oral days 1",
+                "",
+                "plan",
+                "  after cycle 1:",
+                "    if CrCl 51 to 80 mL/min: next cycle",
+                "    if CrCl 30 to 50 mL/min or CrCl over 80 mL/min: next cycle",
+                "    if CrCl under 30 mL/min: stop",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    (finding,) = run_check([regimen]).diagnostics
+    assert finding.code.code == "BRA004"
+    assert finding.message.endswith("CrCl between 50 and 51 mL/min")

@@ -17,27 +17,38 @@ import enum
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Literal, NamedTuple, assert_never
 
 from regdsl.model import ir
-from regdsl.model.conditions import DEFAULT_RESPONSES, Values
+from regdsl.model.conditions import DEFAULT_RESPONSES, Measure, Values
 from regdsl.model.limits import TRANSITIONS, TooComplex
 from regdsl.source import Span
 
 __all__ = [
+    "DEFAULT_SPACE",
     "END",
     "START",
     "STATES",
     "STOP",
+    "Cell",
     "PhaseGraph",
     "PhaseId",
     "PhaseKind",
     "Space",
     "Transition",
     "build_phases",
+    "cells",
+    "cond_names",
     "cond_text",
+    "decision_points",
     "describe_state",
     "holds",
+    "number_text",
+    "regimen_space",
+    "resolved",
+    "space_size",
 ]
 
 
@@ -80,31 +91,75 @@ END = PhaseId(PhaseKind.END)
 
 State = Mapping[str, object]
 _GROUP = "group:"  # the key of a group's value in a state: ``group:toxicity``
+_MEASURE = "measure:"  # the key of a measure's cell in a state: ``measure:CrCl``
+
+
+class Cell(NamedTuple):
+    """One cell of a measure's values, cut by the regimen's thresholds: the value checked for it, and it in words."""
+
+    value: Fraction
+    text: str
+
+
+def number_text(value: Fraction) -> str:
+    """Write a threshold as a decimal, as it was written (thresholds are decimals, so exactly)."""
+    text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def cells(measure: Measure, thresholds: Sequence[Fraction]) -> tuple[Cell, ...]:
+    """Cut a measure at its thresholds ``t1 < ... < tk`` into the 2k + 1 cells every comparison is constant on.
+
+    Each cell is represented by one value (below ``t1``, each threshold, between two, above
+    ``tk``): a comparison holds at the value if and only if it holds on the whole cell, so
+    evaluating every condition at the values is exact.
+    """
+    cuts = sorted(set(thresholds))
+    unit = measure.unit
+    found: list[Cell] = []
+    for k, cut in enumerate(cuts):
+        if k == 0:
+            found.append(Cell(cut - 1, f"{measure.name} under {number_text(cut)} {unit}"))
+        else:
+            below = cuts[k - 1]
+            text = f"{measure.name} between {number_text(below)} and {number_text(cut)} {unit}"
+            found.append(Cell((below + cut) / 2, text))
+        found.append(Cell(cut, f"{measure.name} exactly {number_text(cut)} {unit}"))
+    last = cuts[-1] if cuts else Fraction(0)
+    found.append(Cell(last + 1, f"{measure.name} over {number_text(last)} {unit}" if cuts else measure.name))
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
 class Space:
     """The patient states a decision point is checked in, one per combination of what its conditions name.
 
-    Every state has a response (of ``responses``), an MRD result and an HSCT plan, and a value
-    of each of ``groups``: a condition holds or not in each, so coverage and overlap over the
-    states are exact.
+    Every state has a response (of ``responses``), an MRD result and an HSCT plan, a value of
+    each of ``groups`` and a cell of each of ``measures``: a condition holds or not in each, so
+    coverage and overlap over the states are exact.
     """
 
     responses: tuple[str, ...]
     groups: tuple[Values, ...] = ()
+    measures: tuple[tuple[str, tuple[Cell, ...]], ...] = ()
     states: tuple[dict[str, object], ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        keys = ("response", "mrd_negative", "hsct", *(_GROUP + g.name for g in self.groups))
-        domains = (sorted(self.responses), (True, False), (True, False), *(g.names() for g in self.groups))
+        keys = (
+            "response",
+            "mrd_negative",
+            "hsct",
+            *(_GROUP + g.name for g in self.groups),
+            *(_MEASURE + name for name, _ in self.measures),
+        )
+        domains = (
+            sorted(self.responses),
+            (True, False),
+            (True, False),
+            *(g.names() for g in self.groups),
+            *(found for _, found in self.measures),
+        )
         object.__setattr__(self, "states", tuple(dict(zip(keys, s, strict=True)) for s in itertools.product(*domains)))
-
-    @classmethod
-    def of(cls, responses: Iterable[str], groups: Mapping[str, Values], conds: Iterable[ir.Cond | None]) -> Space:
-        """Return the states of ``conds``: each of ``responses``, and the values of the groups they name."""
-        named = sorted({name for cond in conds for name in cond_groups(cond) if name in groups})
-        return cls(tuple(dict.fromkeys(responses)), tuple(groups[name] for name in named))
 
     def truth(self, cond: ir.Cond | None) -> frozenset[int]:
         """Return the indices of the states in which ``cond`` holds (all for None)."""
@@ -119,31 +174,93 @@ class Space:
         return describe_state(self.states[index])
 
 
+def _named(
+    regimens: Sequence[ir.Regimen], conds: Iterable[ir.Cond | None]
+) -> tuple[list[Values], list[tuple[Measure, list[Fraction]]]]:
+    """Return the groups and the measures (with every threshold of ``regimens``) that ``conds`` name."""
+    named = sorted({pair for cond in conds for pair in cond_names(cond)})
+    groups = {g.name: g for r in reversed(regimens) for g in r.groups}
+    measures = {m.name: m for r in reversed(regimens) for m in r.measures}
+    cuts: dict[str, list[Fraction]] = {}
+    for r in regimens:
+        for name, values in r.thresholds:
+            cuts.setdefault(name, []).extend(values)
+    return (
+        [groups[name] for kind, name in named if kind == _GROUP and name in groups],
+        [(measures[name], cuts.get(name, [])) for kind, name in named if kind == _MEASURE and name in measures],
+    )
+
+
 def regimen_space(regimen: ir.Regimen, conds: Iterable[ir.Cond | None], *others: ir.Regimen) -> Space:
     """Return the states a decision point of ``regimen`` (with ``others``, for a limit they share) is checked in."""
-    every = (regimen, *others)
-    groups = {g.name: g for r in reversed(every) for g in r.groups}
-    return Space.of((name for r in every for name in r.responses.names()), groups, conds)
+    every = [regimen, *others]
+    groups, measures = _named(every, conds)
+    return Space(
+        tuple(dict.fromkeys(name for r in every for name in r.responses.names())),
+        tuple(groups),
+        tuple((m.name, cells(m, cuts)) for m, cuts in measures),
+    )
+
+
+def resolved(regimen: ir.Regimen, conds: Iterable[ir.Cond | None]) -> bool:
+    """Whether every response, group, value and measure ``conds`` name is known (lowering reports the others)."""
+    groups = {g.name: set(g.names()) for g in regimen.groups}
+    measures = {m.name for m in regimen.measures}
+    responses = set(regimen.responses.names())
+    for cond in conds:
+        for atom in atoms(cond):
+            match atom:
+                case ir.ResponseIn(codes=codes) if any(c.text not in responses for c in codes):
+                    return False
+                case ir.GroupIn(group=group, values=values):
+                    if any(v.text not in groups.get(group, ()) for v in values):
+                        return False
+                case ir.MeasureTest(measure=measure) if measure not in measures:
+                    return False
+    return True
+
+
+def space_size(regimen: ir.Regimen, conds: Iterable[ir.Cond | None]) -> int:
+    """Return how many states ``regimen_space`` would have, without listing them."""
+    groups, measures = _named([regimen], conds)
+    size = len(regimen.responses.values) * 4  # each response, MRD result and HSCT plan
+    for group in groups:
+        size *= len(group.values)
+    for _, cuts in measures:
+        size *= 2 * len(set(cuts)) + 1
+    return size
 
 
 DEFAULT_SPACE = Space(DEFAULT_RESPONSES.names())
 STATES = DEFAULT_SPACE.states
 
 
-def cond_groups(cond: ir.Cond | None) -> Iterator[str]:
-    """Yield the name of each group ``cond`` names (with repeats)."""
+Atom = ir.ResponseIn | ir.GroupIn | ir.MeasureTest | ir.Mrd | ir.Hsct
+
+
+def atoms(cond: ir.Cond | None) -> Iterator[Atom]:
+    """Yield each atom of ``cond`` (a response, group, measure, MRD or HSCT test), in order."""
     match cond:
-        case None | ir.ResponseIn() | ir.Mrd() | ir.Hsct():
+        case None:
             return
-        case ir.GroupIn(group=group):
-            yield group
+        case ir.ResponseIn() | ir.GroupIn() | ir.MeasureTest() | ir.Mrd() | ir.Hsct():
+            yield cond
         case ir.NotCond(operand=operand):
-            yield from cond_groups(operand)
+            yield from atoms(operand)
         case ir.AndCond(operands=ops) | ir.OrCond(operands=ops):
             for op in ops:
-                yield from cond_groups(op)
+                yield from atoms(op)
         case _:
             assert_never(cond)
+
+
+def cond_names(cond: ir.Cond | None) -> Iterator[tuple[str, str]]:
+    """Yield each group (``("group:", NAME)``) and measure (``("measure:", NAME)``) ``cond`` names, with repeats."""
+    for atom in atoms(cond):
+        if isinstance(atom, ir.GroupIn):
+            yield _GROUP, atom.group
+        elif isinstance(atom, ir.MeasureTest):
+            yield _MEASURE, atom.measure
 
 
 def holds(cond: ir.Cond, state: State) -> bool:
@@ -153,6 +270,9 @@ def holds(cond: ir.Cond, state: State) -> bool:
             return state["response"] in {c.text for c in codes}
         case ir.GroupIn(group=group, values=values):
             return state.get(_GROUP + group) in {v.text for v in values}
+        case ir.MeasureTest(measure=measure):
+            cell = state.get(_MEASURE + measure)
+            return isinstance(cell, Cell) and cond.holds(cell.value)
         case ir.Mrd(negative=negative):
             return state["mrd_negative"] is negative
         case ir.Hsct():
@@ -167,12 +287,29 @@ def holds(cond: ir.Cond, state: State) -> bool:
             assert_never(cond)
 
 
+def decision_points(regimen: ir.Regimen) -> Iterator[tuple[Span, tuple[ir.Cond | None, ...]]]:
+    """Yield each decision point with its conditions: a decision, the limits, the stop rules, a gate."""
+    plan = regimen.plan
+    for decision in plan.decisions:
+        yield decision.span, tuple(b.cond for b in decision.branches)
+    for items in (plan.limits, plan.stops):
+        if items:
+            yield items[0].span, tuple(x.cond for x in items)
+    for group in regimen.cycles():
+        for gate in group.gates:
+            yield gate.span, (gate.cond,)
+
+
 def describe_state(state: State) -> str:
     """Say a patient state in words: ``response CR, MRD negative, proceeding to HSCT, toxicity unacceptable``."""
     mrd = "MRD negative" if state["mrd_negative"] else "MRD positive"
     hsct = "proceeding to HSCT" if state["hsct"] else "not proceeding to HSCT"
-    groups = "".join(f", {key.removeprefix(_GROUP)} {value}" for key, value in state.items() if key.startswith(_GROUP))
-    return f"response {state['response']}, {mrd}, {hsct}{groups}"
+    more = "".join(
+        f", {value.text}" if isinstance(value, Cell) else f", {key.removeprefix(_GROUP)} {value}"
+        for key, value in state.items()
+        if key.startswith((_GROUP, _MEASURE))
+    )
+    return f"response {state['response']}, {mrd}, {hsct}{more}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +537,10 @@ def cond_text(cond: ir.Cond) -> str:
             return "response is " + " or ".join(c.text for c in codes)
         case ir.GroupIn(group=group, values=values):
             return f"{group} is " + " or ".join(v.text for v in values)
+        case ir.MeasureTest(measure=measure, op=op, low=first, high=second, unit=unit):
+            if op == "range":
+                return f"{measure} {number_text(first)} to {number_text(second or first)} {unit.text}"
+            return f"{measure} {_COMPARISONS[op]} {number_text(first)} {unit.text}"
         case ir.Mrd(negative=negative):
             return "MRD negative" if negative else "MRD positive"
         case ir.Hsct():
@@ -418,6 +559,9 @@ def cond_text(cond: ir.Cond) -> str:
             return " or ".join(_operand_text(op) for op in ops)
         case _:
             assert_never(cond)
+
+
+_COMPARISONS = {"lt": "under", "gt": "over", "ge": "at least", "le": "at most"}
 
 
 def _operand_text(cond: ir.Cond) -> str:

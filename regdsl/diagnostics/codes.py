@@ -258,6 +258,15 @@ UNKNOWN_RESPONSE_VOCABULARY = define(
     "`responses NAME` in the heading names a vocabulary of the package (default, imwg, "
     "eln-aml-2022, eln-cml-2020, iwcll, recist) or one defined with `responses` in `library.reg`.",
 )
+MEASURE_UNIT = define(
+    "VOC018",
+    "measure-unit",
+    E,
+    "a threshold is not in its measure's unit",
+    "A measure is compared in its one unit (creatinine in micromol/L, CrCl in mL/min, ANC and "
+    "platelets in x10^9/L, weight in kg, age in years): a threshold written in another unit, "
+    "or read in the wrong one, has caused ten-fold errors (micromol/L against mg/dL).",
+)
 UNKNOWN_MEDICINE_CLASS = define(
     "VOC017",
     "unknown-medicine-class",
@@ -535,6 +544,7 @@ CODES: dict[str, Code] = index(
         UNKNOWN_RESPONSE,
         UNKNOWN_MEASURE_OR_GROUP,
         UNKNOWN_RESPONSE_VOCABULARY,
+        MEASURE_UNIT,
         UNKNOWN_STATUS,
         UNKNOWN_FOOTNOTE,
         UNKNOWN_BLOCK,

@@ -52,6 +52,8 @@ __all__ = [
     "Item",
     "LibraryHeader",
     "Limit",
+    "MeasureDef",
+    "MeasureTest",
     "MedicineDef",
     "Meta",
     "Module",
@@ -67,6 +69,7 @@ __all__ = [
     "PartItem",
     "PhaseSel",
     "Plan",
+    "Proceed",
     "Prose",
     "Reference",
     "RegimenHeader",
@@ -468,6 +471,15 @@ class ValuesDef(Node):
 
 
 @record
+class MeasureDef(Node):
+    """``measure NAME "TITLE" in UNIT`` in library.reg: a number a condition may compare, in its one unit."""
+
+    name: Word
+    title: Text
+    unit: Word
+
+
+@record
 class BlockDef(Node):
     """``block NAME``: administrations and notes shared between cycles."""
 
@@ -524,7 +536,15 @@ class Gap(Node):
     days: Word
 
 
-CycleStmt = TitleStmt | SameAs | UseBlock | Admin | Note | Observe | Gap | Without
+@record
+class Proceed(Node):
+    """``proceed if COND``: the cycle is given only to a patient who meets the condition, with what to do otherwise."""
+
+    cond: Cond
+    prose: Prose | None
+
+
+CycleStmt = TitleStmt | SameAs | UseBlock | Admin | Note | Observe | Gap | Without | Proceed
 
 
 @record
@@ -617,6 +637,17 @@ class GroupIn(Node):
 
 
 @record
+class MeasureTest(Node):
+    """``CrCl 30 to 50 mL/min``, ``ANC at least 1.5 x10^9/L``: a measure compared with one or two thresholds."""
+
+    measure: Word
+    op: Literal["lt", "gt", "ge", "le", "range"]
+    low: Word
+    high: Word | None
+    unit: Word
+
+
+@record
 class Mrd(Node):
     """``MRD negative`` or ``MRD positive``."""
 
@@ -649,7 +680,7 @@ class OrCond(Node):
     operands: tuple[Cond, ...]
 
 
-Cond = ResponseIn | GroupIn | Mrd | Hsct | NotCond | AndCond | OrCond
+Cond = ResponseIn | GroupIn | MeasureTest | Mrd | Hsct | NotCond | AndCond | OrCond
 
 
 @record
@@ -713,6 +744,7 @@ Item = (
     | MedicineDef
     | FootnoteDef
     | ValuesDef
+    | MeasureDef
     | Cycle
     | Continuous
     | Support

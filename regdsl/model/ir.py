@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
-from typing import Literal
+from fractions import Fraction
+from typing import Literal, assert_never
 
 from regdsl.model import ast
-from regdsl.model.conditions import DEFAULT_RESPONSES, Values
+from regdsl.model.conditions import DEFAULT_RESPONSES, Measure, Values
 from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import Basis, Coding, Frequency, Route, Unit
 from regdsl.record import Record, record
@@ -35,9 +36,11 @@ __all__ = [
     "Decision",
     "Dose",
     "Footnote",
+    "Gate",
     "GroupIn",
     "Hsct",
     "Limit",
+    "MeasureTest",
     "Mention",
     "Meta",
     "MinGap",
@@ -295,6 +298,7 @@ class CycleGroup(Record):
     observations: tuple[Observation, ...]
     gaps: tuple[MinGap, ...]
     continuous: bool = False  # `continuous treatment`: an open-ended one-day cycle, every day a treatment day
+    gates: tuple[Gate, ...] = ()  # `proceed if`: who is given each cycle
 
     @property
     def title(self) -> str | None:
@@ -416,6 +420,43 @@ class GroupIn(Record):
 
 
 @record
+class MeasureTest(Record):
+    """``CrCl 30 to 50 mL/min``: a measure compared with its thresholds, exact as written (``range`` is closed)."""
+
+    span: Span
+    measure: str
+    op: Literal["lt", "gt", "ge", "le", "range"]
+    low: Fraction
+    high: Fraction | None  # for "range"
+    unit: Written
+
+    def holds(self, value: Fraction) -> bool:
+        """Whether the comparison holds for ``value``."""
+        match self.op:
+            case "lt":
+                return value < self.low
+            case "gt":
+                return value > self.low
+            case "ge":
+                return value >= self.low
+            case "le":
+                return value <= self.low
+            case "range":
+                return self.low <= value <= (self.high if self.high is not None else self.low)
+            case _:
+                assert_never(self.op)
+
+
+@record
+class Gate(Record):
+    """``proceed if COND``: who is given the cycle; the prose says what to do for the others."""
+
+    span: Span
+    cond: Cond
+    prose: ast.Prose | None
+
+
+@record
 class Mrd(Record):
     """``MRD negative`` or ``MRD positive``."""
 
@@ -454,7 +495,7 @@ class OrCond(Record):
     operands: tuple[Cond, ...]
 
 
-Cond = ResponseIn | GroupIn | Mrd | Hsct | NotCond | AndCond | OrCond
+Cond = ResponseIn | GroupIn | MeasureTest | Mrd | Hsct | NotCond | AndCond | OrCond
 
 # What a plan counts in: cycles, or (for a time cap) weeks, months or years, calendar units with no value in minutes.
 PlanUnit = Literal["cycles", "weeks", "months", "years"]
@@ -553,6 +594,9 @@ class Regimen(Record):
     headings: tuple[ast.Text, ...] = ()  # every name and title written in the file (see ``ast.Module``)
     responses: Values = DEFAULT_RESPONSES  # the response vocabulary its conditions name
     groups: tuple[Values, ...] = ()  # every group its conditions name, as defined (package or library)
+    measures: tuple[Measure, ...] = ()  # every measure its conditions name, as defined
+    # Each measure's thresholds, everywhere the regimen compares it: they cut its values into the cells checked.
+    thresholds: tuple[tuple[str, tuple[Fraction, ...]], ...] = ()
 
     @property
     def status(self) -> Status:

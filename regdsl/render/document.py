@@ -15,7 +15,7 @@ from typing import Any, assert_never
 
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
-from regdsl.compile.phases import cond_text
+from regdsl.compile.phases import cond_text, number_text
 from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text
@@ -45,6 +45,15 @@ def _condition(cond: ir.Cond) -> Json:
     match cond:
         case ir.ResponseIn(codes=codes):
             return {"op": "response-in", "responses": [c.text for c in codes]}
+        case ir.MeasureTest(measure=measure, op=op, low=first, high=second, unit=unit):
+            return {
+                "op": "measure",
+                "measure": measure,
+                "comparison": op,
+                "low": number_text(first),
+                "high": number_text(second) if second is not None else None,
+                "unit": unit.text,
+            }
         case ir.GroupIn(group=group, values=values):
             return {"op": "group-in", "group": group, "values": [v.text for v in values]}
         case ir.Mrd(negative=negative):
@@ -184,6 +193,10 @@ class _Writer:
             "last": group.last,
             "open_ended": group.open_ended,
             "continuous": group.continuous,
+            "gates": [
+                {"when": guard(gate.cond), "text": gate.prose.text if gate.prose else None, "line": gate.span.line}
+                for gate in group.gates
+            ],
             "count": group.count,
             "length_days": group.length_days,
             "extend_to_days": group.extend_to_days,

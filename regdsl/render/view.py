@@ -384,6 +384,9 @@ class _Builder:
             facts.append(f"{group.count} cycles")
         if group.same_as is not None:
             facts.append(f"As cycle {group.same_as}, with the differences shown")
+        for gate in group.gates:
+            otherwise = f"; otherwise: {gate.prose.text}" if gate.prose else ""
+            facts.append(f"Proceed if {cond_text(gate.cond)}{otherwise}")
         days: dict[int, list[DayRow]] = {}
         followed = _followed(group)
         for i, admin in enumerate(group.administrations):

@@ -250,6 +250,7 @@ class Builder:
         return cast(Tok, c[0])
 
     date_key = text_key
+    measure_unit = text_key
     long_unit = text_key
     role_flag = text_key
     direction = text_key
@@ -360,6 +361,12 @@ class Builder:
             span=self._sp(c[0][2], c[2][3]), kind=kind, name=self._w(c[1]), title=title, values=tuple(c[3:])
         )
 
+    def measure_def(self, c: list[Child]) -> ast.MeasureDef:
+        """``measure_def: MEASURE NAME STRING IN measure_unit _NL``."""
+        title = self._text(c[2])
+        self.headings.append(title)
+        return ast.MeasureDef(span=self._sp(c[0][2], c[4][3]), name=self._w(c[1]), title=title, unit=self._w(c[4]))
+
     def category_def(self, c: list[Child]) -> ast.CategoryDef:
         """``category_def: CATEGORY STRING _NL``."""
         title = self._text(c[1])
@@ -464,6 +471,10 @@ class Builder:
     def gap(self, c: list[Child]) -> ast.Gap:
         """``gap: drug_ref DOSES AT LEAST NUMBER days_kw APART _NL``."""
         return ast.Gap(span=self._sp(c[0].span.start, c[6][3]), drug=c[0], days=self._w(c[4]))
+
+    def proceed(self, c: list[Child]) -> ast.Proceed:
+        """``proceed: PROCEED IF cond _NL [_INDENT prose _DEDENT]``."""
+        return ast.Proceed(span=self._sp(c[0][2], c[2].span.end), cond=c[2], prose=c[3])
 
     def note(self, c: list[Child]) -> ast.Note:
         """``note: NOTE [LABEL] _NL _INDENT prose _DEDENT``."""
@@ -750,6 +761,31 @@ class Builder:
     def response_is(self, c: list[Child]) -> ast.ResponseIn:
         """``atom: RESPONSE IS category``."""
         return ast.ResponseIn(span=self._sp(c[0][2], c[2][3]), codes=self._categories(c))
+
+    def comparison(self, c: list[Child]) -> tuple[str, Tok, Tok | None, Tok]:
+        """``comparison: UNDER NUMBER measure_unit | OVER ... | AT LEAST ... | AT MOST ... | NUMBER TO NUMBER ...``."""
+        first = c[0]
+        match first[0]:
+            case "UNDER":
+                return ("lt", c[1], None, c[2])
+            case "OVER":
+                return ("gt", c[1], None, c[2])
+            case "AT":
+                return ("ge" if c[1][0] == "LEAST" else "le", c[2], None, c[3])
+            case _:
+                return ("range", c[0], c[2], c[3])
+
+    def measure(self, c: list[Child]) -> ast.MeasureTest:
+        """``atom: NAME comparison``."""
+        op, low, high, unit = c[1]
+        return ast.MeasureTest(
+            span=self._sp(c[0][2], unit[3]),
+            measure=self._w(c[0]),
+            op=op,
+            low=self._w(low),
+            high=self._word(high),
+            unit=self._w(unit),
+        )
 
     def group_in(self, c: list[Child]) -> ast.GroupIn:
         """``atom: NAME IN LPAR category (COMMA category)* RPAR``."""

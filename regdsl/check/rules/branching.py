@@ -7,17 +7,19 @@ two conditions are decided exactly by evaluating them in every state, never by s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import library_rule, rule
-from regdsl.compile.phases import PhaseGraph, PhaseId, Space, Transition, regimen_space
+from regdsl.compile.phases import PhaseGraph, PhaseId, Space, Transition, regimen_space, resolved
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 from regdsl.source import Span
 
 __all__ = [
+    "condition_never_holds",
     "guards_incomplete",
     "guards_overlap",
     "limit_not_shared",
@@ -190,7 +192,8 @@ def guards_incomplete(ctx: RuleContext) -> Iterator[Diagnostic]:
           otherwise: next cycle
     """
     for decision in ctx.regimen.plan.decisions:
-        if any(branch.cond is None for branch in decision.branches):
+        conds = [branch.cond for branch in decision.branches]
+        if None in conds or not resolved(ctx.regimen, conds):
             continue
         space = regimen_space(ctx.regimen, (branch.cond for branch in decision.branches))
         covered: set[int] = set()
@@ -239,6 +242,8 @@ def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
         first: dict[int, ir.Branch] = {}
         other: dict[int, ir.Branch] = {}
         order = {id(b): i for i, b in enumerate(decision.branches)}
+        if not resolved(ctx.regimen, (branch.cond for branch in decision.branches)):
+            continue
         space = regimen_space(ctx.regimen, (branch.cond for branch in decision.branches))
         for later in decision.branches:
             if later.cond is None:
@@ -267,6 +272,55 @@ def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
                 secondary=(Label(earlier.span, "also applies"),),
                 help="make the guards exclude each other, so that each patient has one branch",
             )
+
+
+@rule("BRA015", "condition-never-holds", Severity.WARNING, "a condition no patient can meet")
+def condition_never_holds(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find branches, limits, stop rules and `proceed if` gates whose condition no patient meets.
+
+    What it does: evaluates each condition in every patient state of its decision point
+    (each response, MRD result and HSCT plan, each value of the groups it names, each cell
+    of the measures it compares, cut by the regimen's own thresholds) and flags one that
+    holds in none: a contradiction such as `CrCl under 30 mL/min and CrCl over 50 mL/min`.
+    A gate no patient passes is an error: no one could ever be given the cycle.
+
+    Why it matters: a condition that never holds is a slip (a threshold the wrong way
+    round, `and` for `or`): the branch is never taken, the limit never applies, the stop
+    rule never stops treatment, and the reader believes it does.
+
+    Example:
+        proceed if ANC at least 1.5 x10^9/L and ANC under 1 x10^9/L
+
+    Use instead: the condition that was meant:
+        proceed if ANC at least 1.5 x10^9/L and platelets at least 100 x10^9/L
+    """
+    regimen = ctx.regimen
+    plan = regimen.plan
+    points: list[tuple[tuple[ir.Cond | None, ...], list[tuple[Span, ir.Cond | None, str]]]] = [
+        (tuple(b.cond for b in d.branches), [(b.span, b.cond, "this branch is never taken") for b in d.branches])
+        for d in plan.decisions
+    ]
+    for written, what in ((plan.limits, "this limit never applies"), (plan.stops, "this rule never stops treatment")):
+        points.append((tuple(x.cond for x in written), [(x.span, x.cond, what) for x in written]))
+    gates = [gate for group in regimen.cycles() for gate in group.gates]
+    points += [((g.cond,), [(g.span, g.cond, _NO_ONE)]) for g in gates]
+    for conds, items in points:
+        if not resolved(regimen, conds):
+            continue
+        space = regimen_space(regimen, conds)
+        for span, cond, what in items:
+            if cond is None or space.truth(cond):
+                continue
+            finding = condition_never_holds.finding(
+                span,
+                f"no patient meets this condition: {what}",
+                label="never holds",
+                help="check the thresholds and `and`/`or`: write the condition that was meant",
+            )
+            yield dataclasses.replace(finding, severity=Severity.ERROR) if what is _NO_ONE else finding
+
+
+_NO_ONE = "no patient could ever be given this cycle"  # a gate's: an error
 
 
 def _status(ctx: RuleContext, target: str) -> tuple[str | None, str | None]:

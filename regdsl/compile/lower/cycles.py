@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import assert_never
 
 from regdsl.compile.lower import administrations
+from regdsl.compile.lower.plan import condition
 from regdsl.compile.lower.words import Lowering
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
@@ -51,6 +52,7 @@ class _Body:
         self._notes: list[tuple[int, ir.Note, bool]] = []  # step, note, copied
         self._observations: list[tuple[int, ir.Observation]] = []
         self._gaps: list[tuple[int, ir.MinGap]] = []
+        self.gates: list[ir.Gate] = []
 
     def copy(self, source: ir.CycleGroup) -> None:
         for admin in source.administrations:
@@ -63,6 +65,7 @@ class _Body:
         self._notes.extend((0, note, True) for note in source.notes)
         self._observations.extend((0, o) for o in source.observations)
         self._gaps.extend((0, g) for g in source.gaps)
+        self.gates.extend(source.gates)
 
     def place(self, new: ir.Administration) -> None:
         self.started = True
@@ -296,6 +299,8 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
                 med = low.medicine(d)
                 if med is not None:
                     body.without(med)
+            case ast.Proceed(cond=cond, prose=prose):
+                body.gates.append(ir.Gate(span=stmt.span, cond=condition(low, cond), prose=prose))
             case _:
                 assert_never(stmt)
     return ir.CycleGroup(
@@ -313,4 +318,5 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
         observations=body.observations(),
         gaps=body.gaps(),
         continuous=continuous,
+        gates=tuple(body.gates),
     )

@@ -10,7 +10,7 @@ from regdsl.compile.lower.words import LibraryDefs
 from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
-from regdsl.model.conditions import GROUPS, VOCABULARIES, Values
+from regdsl.model.conditions import GROUPS, MEASURES, VOCABULARIES, Measure, Values
 from regdsl.model.medicines import CLASSES, Medicine, MedicineTable, make_medicine
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
@@ -52,6 +52,7 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
     """Lower ``library.reg``: medicines, footnotes, shared blocks, response vocabularies and groups."""
     medicines: list[Medicine] = []
     defined: dict[str, dict[str, Values]] = {"responses": {}, "group": {}}
+    measures: dict[str, Measure] = {}
     footnotes: dict[str, ir.Footnote] = {}
     blocks: dict[str, ast.BlockDef] = {}
     names: dict[str, Span] = {}
@@ -107,6 +108,12 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                     )
                     continue
                 blocks[name.text] = item
+            case ast.MeasureDef(name=name, title=title, unit=unit):
+                if name.text in measures:
+                    message = f"measure `{name.text}` is defined twice"
+                    sink.report(c.DUPLICATE_DEFINITION, name.span, message, label="second definition")
+                    continue
+                measures[name.text] = Measure(name=name.text, title=title.value, unit=unit.text, source=None)
             case ast.ValuesDef(kind=kind, name=name, title=title, values=values):
                 what = "response vocabulary" if kind == "responses" else "group"
                 if name.text in defined[kind]:
@@ -142,4 +149,5 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
         blocks=blocks,
         vocabularies={**VOCABULARIES, **defined["responses"]},
         groups={**GROUPS, **defined["group"]},
+        measures={**MEASURES, **measures},
     )

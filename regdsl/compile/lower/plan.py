@@ -9,17 +9,17 @@ state its conditions distinguish: beyond ``limits.CONDITION_STATES`` of them it 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from fractions import Fraction
 from typing import assert_never
 
 from regdsl.compile.lower.words import Lowering
-from regdsl.compile.phases import cond_groups
+from regdsl.compile.phases import decision_points, space_size
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
-from regdsl.model.conditions import DEFAULT_RESPONSES, Values
+from regdsl.model.conditions import DEFAULT_RESPONSES, Values, unit_key
 from regdsl.model.limits import TooComplex
-from regdsl.source import Span
 
-__all__ = ["condition", "plan", "responses"]
+__all__ = ["bounded", "condition", "plan", "responses"]
 
 
 def plan(low: Lowering, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> ir.Plan:
@@ -40,7 +40,6 @@ def plan(low: Lowering, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> 
                         for number, word in ((first, when.first), (last, when.last)):
                             _cycle_exists(low, number, word, groups)
                     lowered = tuple(_branch(low, b, groups, parts) for b in branches)
-                    _bounded(low, item.span, [b.cond for b in lowered])
                     decisions.append(
                         ir.Decision(span=item.span, kind=when.kind, first=first, last=last, branches=lowered)
                     )
@@ -59,9 +58,6 @@ def plan(low: Lowering, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> 
                     stops.append(ir.StopRule(span=item.span, cond=guard, within=cycles, within_unit=unit))
                 case _:
                     assert_never(item)
-    for lowered_items in (caps, stops):
-        if lowered_items:
-            _bounded(low, lowered_items[-1].span, [x.cond for x in lowered_items])
     return ir.Plan(decisions=tuple(decisions), limits=tuple(caps), stops=tuple(stops))
 
 
@@ -82,12 +78,10 @@ def responses(low: Lowering, name: ast.Word) -> Values:
     return DEFAULT_RESPONSES
 
 
-def _bounded(low: Lowering, span: Span, conds: Sequence[ir.Cond | None]) -> None:
-    """Refuse a decision point whose conditions distinguish more patient states than are checked."""
-    count = len(low.responses.values) * 4  # each response, MRD result and HSCT plan
-    for name in sorted({name for cond in conds for name in cond_groups(cond)}):
-        count *= len(low.groups_named[name].values) if name in low.groups_named else 1
-        if count > limits.CONDITION_STATES.value:
+def bounded(regimen: ir.Regimen) -> None:
+    """Refuse a regimen with a decision point whose conditions distinguish more patient states than are checked."""
+    for span, conds in decision_points(regimen):
+        if space_size(regimen, conds) > limits.CONDITION_STATES.value:
             raise TooComplex(
                 span,
                 f"these conditions combine into more than {limits.CONDITION_STATES.value:,} patient states "
@@ -163,15 +157,7 @@ def condition(low: Lowering, cond: ast.Cond) -> ir.Cond:
         case ast.GroupIn(group=group, values=values):
             found = low.defs.groups.get(group.text)
             if found is None:
-                low.unknown(
-                    c.UNKNOWN_MEASURE_OR_GROUP,
-                    group.span,
-                    f"no measure or group named `{group.text}`",
-                    label="not a measure or group",
-                    word=group.text,
-                    candidates=low.defs.groups,
-                    otherwise="groups: " + ", ".join(sorted(low.defs.groups)) + "; define others in library.reg",
-                )
+                _unknown_measure(low, group)
             else:
                 low.groups_named[group.text] = found
                 for word in values:
@@ -185,6 +171,37 @@ def condition(low: Lowering, cond: ast.Cond) -> ir.Cond:
                     )
             return ir.GroupIn(
                 span=cond.span, group=group.text, values=tuple(ir.Written(span=w.span, text=w.text) for w in values)
+            )
+        case ast.MeasureTest(measure=measure, op=op, low=first, high=second, unit=unit):
+            cuts = [_threshold(low, w) for w in (first, second) if w is not None]
+            known = low.defs.measures.get(measure.text)
+            if known is None:
+                _unknown_measure(low, measure)
+            else:
+                low.measures_named[measure.text] = known
+                low.thresholds.setdefault(measure.text, []).extend(cuts)
+                if unit_key(unit.text) != unit_key(known.unit):
+                    low.sink.report(
+                        c.MEASURE_UNIT,
+                        unit.span,
+                        f"{measure.text} is measured in {known.unit}, not {unit.text}",
+                        label=f"write {measure.text} in {known.unit}",
+                        help=f"convert the threshold to {known.unit}: a threshold in another unit is read wrongly",
+                    )
+            if op == "range" and len(cuts) == 2 and cuts[1] < cuts[0]:
+                low.sink.report(
+                    c.BAD_RANGE,
+                    cond.span,
+                    f"{first.text} to {second.text if second else ''} runs backwards",
+                    label="the range ends before it starts",
+                )
+            return ir.MeasureTest(
+                span=cond.span,
+                measure=measure.text,
+                op=op,
+                low=cuts[0],
+                high=cuts[1] if len(cuts) > 1 else None,
+                unit=ir.Written(span=unit.span, text=unit.text),
             )
         case ast.Mrd(negative=negative):
             return ir.Mrd(span=cond.span, negative=negative)
@@ -213,3 +230,23 @@ def _value(low: Lowering, word: ast.Word, values: Values, message: str, label: s
         candidates=values.names(),
         otherwise=f"{listed}: " + ", ".join(values.names()),
     )
+
+
+def _unknown_measure(low: Lowering, word: ast.Word) -> None:
+    """Report a name that is neither a measure nor a group, with the closest of them."""
+    known = [*low.defs.measures, *low.defs.groups]
+    low.unknown(
+        c.UNKNOWN_MEASURE_OR_GROUP,
+        word.span,
+        f"no measure or group named `{word.text}`",
+        label="not a measure or group",
+        word=word.text,
+        candidates=known,
+        otherwise="measures and groups: " + ", ".join(sorted(known)) + "; define others in library.reg",
+    )
+
+
+def _threshold(low: Lowering, word: ast.Word) -> Fraction:
+    """Return a threshold exactly as written (a decimal); 0 if it is none or beyond the limits (reported)."""
+    value = low.amount(word)
+    return Fraction(value) if value is not None else Fraction(0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from regdsl.compile.lower.administrations import relation
 from regdsl.compile.lower.cycles import cycles
 from regdsl.compile.lower.heading import meta
-from regdsl.compile.lower.plan import plan, responses
+from regdsl.compile.lower.plan import bounded, plan, responses
 from regdsl.compile.lower.sections import reference, support
 from regdsl.compile.lower.words import LibraryDefs, Lowering
 from regdsl.diagnostics import Sink
@@ -70,7 +70,7 @@ def _definitions(low: Lowering, module: ast.Module) -> None:
                     label="second definition",
                 )
             low.blocks[item.name.text] = item
-        elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef | ast.ValuesDef):
+        elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef | ast.ValuesDef | ast.MeasureDef):
             misplaced(low.sink, item, "a library definition", "a regimen file", LIBRARY_HELP)
 
 
@@ -148,25 +148,29 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
     try:
         parts = _parts(low, module, header)
         lowered_plan = plan(low, (i for i in module.items if isinstance(i, ast.Plan)), parts)
+        regimen = ir.Regimen(
+            span=header.span,
+            id=header.id.text,
+            path=header.span.path,
+            meta=heading,
+            parts=parts,
+            support=support(i for i in module.items if isinstance(i, ast.Support)),
+            references=tuple(reference(low, i) for i in module.items if isinstance(i, ast.Reference)),
+            plan=lowered_plan,
+            aliases=tuple(sorted((k, v.name) for k, v in low.aliases.items())),
+            id_span=header.id.span,
+            partial=partial,
+            mentions=tuple(low.mentions),
+            links=tuple(low.links),
+            prose=module.prose,
+            headings=module.headings,
+            responses=low.responses,
+            groups=tuple(low.groups_named[name] for name in sorted(low.groups_named)),
+            measures=tuple(low.measures_named[name] for name in sorted(low.measures_named)),
+            thresholds=tuple((name, tuple(sorted(set(low.thresholds[name])))) for name in sorted(low.thresholds)),
+        )
+        bounded(regimen)
     except TooComplex as err:
         sink.report(c.TOO_COMPLEX, err.span, err.message, label="too complex to check", help=err.help)
         return None
-    return ir.Regimen(
-        span=header.span,
-        id=header.id.text,
-        path=header.span.path,
-        meta=heading,
-        parts=parts,
-        support=support(i for i in module.items if isinstance(i, ast.Support)),
-        references=tuple(reference(low, i) for i in module.items if isinstance(i, ast.Reference)),
-        plan=lowered_plan,
-        aliases=tuple(sorted((k, v.name) for k, v in low.aliases.items())),
-        id_span=header.id.span,
-        partial=partial,
-        mentions=tuple(low.mentions),
-        links=tuple(low.links),
-        prose=module.prose,
-        headings=module.headings,
-        responses=low.responses,
-        groups=tuple(low.groups_named[name] for name in sorted(low.groups_named)),
-    )
+    return regimen
