@@ -447,6 +447,8 @@ def _selected(decision: ir.Decision, slot: _Slot, last_in_part: bool) -> bool:
             return first <= last and (group.open_ended or group.first <= final)
         case "part":
             return decision.first == slot.part and last_in_part
+        case "start":
+            return False  # taken at the start of treatment, not after a group
         case _:
             assert_never(decision.kind)
 
@@ -471,12 +473,17 @@ def build_phases(regimen: ir.Regimen) -> PhaseGraph:
     if not slots:
         graph.connect(START, END, Transition("sequence", None, None))
         return graph
-    graph.connect(START, slots[0].node, Transition("sequence", None, None))
     decisions_all = regimen.plan.decisions
     for k, decision in enumerate(decisions_all):
         if (k + 1) * len(slots) > TRANSITIONS.value:
             raise TooComplex(decision.span, _TOO_MANY.format(what=f"{len(slots):,} cycle groups and this decision"))
     targets = _Targets(slots)
+    starts = [d for d in decisions_all if d.kind == "start"]
+    if not starts:
+        graph.connect(START, slots[0].node, Transition("sequence", None, None))
+    for decision in starts:  # `before treatment:` chooses where treatment starts
+        for branch in decision.branches:
+            graph.connect(START, targets.of(branch, slots[0].node, graph), _transition(branch))
     for index, slot in enumerate(slots):
         nxt = _successor(slots, index)
         if slot.group.open_ended or (slot.group.count or 1) > 1:
@@ -488,12 +495,14 @@ def build_phases(regimen: ir.Regimen) -> PhaseGraph:
             continue
         for decision in decisions:
             for branch in decision.branches:
-                target = targets.of(branch, nxt, graph)
-                kind: Literal["branch", "otherwise"] = "otherwise" if branch.cond is None else "branch"
-                graph.connect(slot.node, target, Transition(kind, branch.cond, branch.span))
+                graph.connect(slot.node, targets.of(branch, nxt, graph), _transition(branch))
                 if len(graph.transitions) + len(slots) * len(decisions_all) > TRANSITIONS.value:
                     raise TooComplex(branch.span, _TOO_MANY.format(what="the transitions of the plan by this branch"))
     return graph
+
+
+def _transition(branch: ir.Branch) -> Transition:
+    return Transition("otherwise" if branch.cond is None else "branch", branch.cond, branch.span)
 
 
 _TOO_MANY = f"the plan is too complex to check: {{what}} pass its limit of {TRANSITIONS.value:,} steps"

@@ -685,9 +685,9 @@ Cond = ResponseIn | GroupIn | MeasureTest | Mrd | Hsct | NotCond | AndCond | OrC
 
 @record
 class PhaseSel(Node):
-    """Where a decision is taken: ``any cycle``, ``cycle 1``, ``cycles 2 to 3``, ``part 1``."""
+    """Where a decision is taken: ``any cycle``, ``cycle 1``, ``cycles 2 to 3``, ``part 1``, before treatment."""
 
-    kind: Literal["any", "cycle", "cycles", "part"]
+    kind: Literal["any", "cycle", "cycles", "part", "start"]
     first: Word | None
     last: Word | None
 

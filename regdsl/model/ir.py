@@ -517,7 +517,7 @@ class Decision(Record):
     """A decision point: after which cycles, and its branches in order."""
 
     span: Span
-    kind: Literal["any", "cycle", "cycles", "part"]
+    kind: Literal["any", "cycle", "cycles", "part", "start"]  # "start": before treatment
     first: int | None
     last: int | None
     branches: tuple[Branch, ...]

@@ -513,6 +513,8 @@ class _Builder:
                 when = f"After cycles {decision.first} to {decision.last}"
             case "part":
                 when = f"After part {decision.first}"
+            case "start":
+                when = "Before treatment"
         steps: list[str | LinkTarget] = [f"{when}: "]
         for n, branch in enumerate(decision.branches):
             guard = f"if {cond_text(branch.cond)}" if branch.cond is not None else "otherwise"

@@ -662,6 +662,11 @@ class Builder:
         """``decision: AFTER phase_sel COLON _NL _INDENT branch+ _DEDENT``."""
         return ast.Decision(span=self._sp(c[0][2], c[2][3]), when=c[1], branches=tuple(c[3:]))
 
+    def start_decision(self, c: list[Child]) -> ast.Decision:
+        """``decision: BEFORE TREATMENT COLON _NL _INDENT branch+ _DEDENT``."""
+        when = ast.PhaseSel(span=self._sp(c[0][2], c[1][3]), kind="start", first=None, last=None)
+        return ast.Decision(span=self._sp(c[0][2], c[2][3]), when=when, branches=tuple(c[3:]))
+
     def any_cycle(self, c: list[Child]) -> ast.PhaseSel:
         """``phase_sel: ANY CYCLE``."""
         return ast.PhaseSel(span=self._sp(c[0][2], c[1][3]), kind="any", first=None, last=None)
