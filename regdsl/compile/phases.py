@@ -44,6 +44,7 @@ __all__ = [
     "cond_text",
     "decision_points",
     "describe_state",
+    "for_whom",
     "holds",
     "number_text",
     "regimen_space",
@@ -142,6 +143,8 @@ class Space:
     responses: tuple[str, ...]
     groups: tuple[Values, ...] = ()
     measures: tuple[tuple[str, tuple[Cell, ...]], ...] = ()
+    # Which of the response, MRD and HSCT vary (None: all three, as in the plan); the others are None in every state.
+    basics: frozenset[str] | None = None
     states: tuple[dict[str, object], ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -152,10 +155,12 @@ class Space:
             *(_GROUP + g.name for g in self.groups),
             *(_MEASURE + name for name, _ in self.measures),
         )
+        varies = self.basics
+        both: tuple[object, ...] = (True, False)
         domains = (
-            sorted(self.responses),
-            (True, False),
-            (True, False),
+            sorted(self.responses) if varies is None or "response" in varies else (None,),
+            both if varies is None or "mrd_negative" in varies else (None,),
+            both if varies is None or "hsct" in varies else (None,),
             *(g.names() for g in self.groups),
             *(found for _, found in self.measures),
         )
@@ -191,14 +196,26 @@ def _named(
     )
 
 
-def regimen_space(regimen: ir.Regimen, conds: Iterable[ir.Cond | None], *others: ir.Regimen) -> Space:
-    """Return the states a decision point of ``regimen`` (with ``others``, for a limit they share) is checked in."""
+def regimen_space(
+    regimen: ir.Regimen, conds: Iterable[ir.Cond | None], *others: ir.Regimen, plan: bool = True
+) -> Space:
+    """Return the states a decision point of ``regimen`` (with ``others``, for a limit they share) is checked in.
+
+    A decision of the plan varies the response, MRD and HSCT always; a choice of lines or a
+    gate (``plan`` false) only those its conditions name.
+    """
     every = [regimen, *others]
+    conds = tuple(conds)
     groups, measures = _named(every, conds)
+    basics = None
+    if not plan:
+        kinds = {ir.ResponseIn: "response", ir.Mrd: "mrd_negative", ir.Hsct: "hsct"}
+        basics = frozenset(kinds[type(a)] for cond in conds for a in atoms(cond) if type(a) in kinds)
     return Space(
         tuple(dict.fromkeys(name for r in every for name in r.responses.names())),
         tuple(groups),
         tuple((m.name, cells(m, cuts)) for m, cuts in measures),
+        basics,
     )
 
 
@@ -288,7 +305,7 @@ def holds(cond: ir.Cond, state: State) -> bool:
 
 
 def decision_points(regimen: ir.Regimen) -> Iterator[tuple[Span, tuple[ir.Cond | None, ...]]]:
-    """Yield each decision point with its conditions: a decision, the limits, the stop rules, a gate."""
+    """Yield each decision point with its conditions: a decision, the limits, the stop rules, a gate, a choice."""
     plan = regimen.plan
     for decision in plan.decisions:
         yield decision.span, tuple(b.cond for b in decision.branches)
@@ -298,18 +315,25 @@ def decision_points(regimen: ir.Regimen) -> Iterator[tuple[Span, tuple[ir.Cond |
     for group in regimen.cycles():
         for gate in group.gates:
             yield gate.span, (gate.cond,)
+        for choice in group.choices:
+            yield choice.span, tuple(b.cond for b in choice.branches)
 
 
 def describe_state(state: State) -> str:
     """Say a patient state in words: ``response CR, MRD negative, proceeding to HSCT, toxicity unacceptable``."""
-    mrd = "MRD negative" if state["mrd_negative"] else "MRD positive"
-    hsct = "proceeding to HSCT" if state["hsct"] else "not proceeding to HSCT"
-    more = "".join(
-        f", {value.text}" if isinstance(value, Cell) else f", {key.removeprefix(_GROUP)} {value}"
+    words = []
+    if state["response"] is not None:
+        words.append(f"response {state['response']}")
+    if state["mrd_negative"] is not None:
+        words.append("MRD negative" if state["mrd_negative"] else "MRD positive")
+    if state["hsct"] is not None:
+        words.append("proceeding to HSCT" if state["hsct"] else "not proceeding to HSCT")
+    words += [
+        value.text if isinstance(value, Cell) else f"{key.removeprefix(_GROUP)} {value}"
         for key, value in state.items()
         if key.startswith((_GROUP, _MEASURE))
-    )
-    return f"response {state['response']}, {mrd}, {hsct}{more}"
+    ]
+    return ", ".join(words) or "any patient"
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,6 +595,18 @@ def cond_text(cond: ir.Cond) -> str:
 
 
 _COMPARISONS = {"lt": "under", "gt": "over", "ge": "at least", "le": "at most"}
+
+
+def for_whom(group: ir.CycleGroup, guard: ir.Guard | None) -> str | None:
+    """Say who a line of a choice is for: "for patients with weight under 45 kg" (None: everyone)."""
+    choice = next((c for c in group.choices if guard is not None and c.key == guard.choice), None)
+    if guard is None or choice is None:
+        return None
+    cond = choice.branches[guard.branch].cond
+    if cond is not None:
+        return f"for patients with {cond_text(cond)}"
+    others = [cond_text(b.cond) for b in choice.branches if b.cond is not None]
+    return "for patients without " + " or ".join(others)
 
 
 def _operand_text(cond: ir.Cond) -> str:

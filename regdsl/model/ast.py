@@ -25,9 +25,12 @@ __all__ = [
     "Block",
     "BlockDef",
     "Branch",
+    "ByTest",
     "CancerField",
     "Cap",
     "CategoryDef",
+    "Choice",
+    "ChoiceBranch",
     "Clause",
     "Comment",
     "Cond",
@@ -52,6 +55,7 @@ __all__ = [
     "Item",
     "LibraryHeader",
     "Limit",
+    "LineStmt",
     "MeasureDef",
     "MeasureTest",
     "MedicineDef",
@@ -536,6 +540,37 @@ class Gap(Node):
     days: Word
 
 
+LineStmt = Admin | Note | Observe | Gap
+
+
+@record
+class ByTest(Node):
+    """A heading of a `by` block: a comparison of the block's measure, or values of its group."""
+
+    op: Literal["lt", "gt", "ge", "le", "range"] | None  # None: values
+    low: Word | None
+    high: Word | None
+    unit: Word | None
+    values: tuple[Word, ...] = ()
+
+
+@record
+class ChoiceBranch(Node):
+    """One branch of a choice: its condition (an `if`'s, a `by` heading, None for `otherwise`) and its lines."""
+
+    test: Cond | ByTest | None
+    body: tuple[LineStmt, ...]
+
+
+@record
+class Choice(Node):
+    """``if COND:`` (with ``otherwise:``) or ``by VARIABLE:`` with its headings: lines given to some patients."""
+
+    kind: Literal["if", "by"]
+    variable: Word | None
+    branches: tuple[ChoiceBranch, ...]
+
+
 @record
 class Proceed(Node):
     """``proceed if COND``: the cycle is given only to a patient who meets the condition, with what to do otherwise."""
@@ -544,7 +579,7 @@ class Proceed(Node):
     prose: Prose | None
 
 
-CycleStmt = TitleStmt | SameAs | UseBlock | Admin | Note | Observe | Gap | Without | Proceed
+CycleStmt = TitleStmt | SameAs | UseBlock | Admin | Note | Observe | Gap | Without | Proceed | Choice
 
 
 @record

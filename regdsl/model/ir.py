@@ -15,6 +15,7 @@ again, and lowering makes no object for them. Each is also given as plain text (
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, assert_never
@@ -30,6 +31,8 @@ __all__ = [
     "Administration",
     "AndCond",
     "Branch",
+    "Choice",
+    "ChoiceBranch",
     "Cond",
     "CycleGroup",
     "DayRange",
@@ -38,6 +41,7 @@ __all__ = [
     "Footnote",
     "Gate",
     "GroupIn",
+    "Guard",
     "Hsct",
     "Limit",
     "MeasureTest",
@@ -64,6 +68,7 @@ __all__ = [
     "SupportFactor",
     "Term",
     "Written",
+    "given_together",
 ]
 
 
@@ -221,6 +226,12 @@ class Administration(Record):
     repeated: tuple[tuple[Span, Span], ...] = ()  # each clause given again, set aside, and where first given
     days_span: Span | None = None  # the `days` clause (of the line, or of its `use`)
     day_ranges: tuple[DayRange, ...] = ()
+    guard: Guard | None = None  # the branch of a choice it is written in: given only to those patients
+
+    def exclusive_of(self, other: Administration) -> bool:
+        """Whether no patient is given both lines: they are in different branches of one choice."""
+        mine, theirs = self.guard, other.guard
+        return mine is not None and theirs is not None and mine.choice == theirs.choice and mine.branch != theirs.branch
 
     @property
     def instructions(self) -> str | None:
@@ -250,6 +261,7 @@ class Note(Record):
     label_word: ast.Word | None
     medicine: Medicine | None
     prose: ast.Prose
+    guard: Guard | None = None  # the branch of a choice it is written in
 
     @property
     def label(self) -> str | None:
@@ -299,6 +311,7 @@ class CycleGroup(Record):
     gaps: tuple[MinGap, ...]
     continuous: bool = False  # `continuous treatment`: an open-ended one-day cycle, every day a treatment day
     gates: tuple[Gate, ...] = ()  # `proceed if`: who is given each cycle
+    choices: tuple[Choice, ...] = ()  # `if` and `by` blocks: lines given to some patients
 
     @property
     def title(self) -> str | None:
@@ -388,6 +401,21 @@ class StartRule(Record):
         return self.prose.text if self.prose else None
 
 
+def given_together(admins: Sequence[Administration]) -> bool:
+    """Whether some patient is given two of ``admins``: not each in its own branch of one choice (linear)."""
+    unguarded = 0
+    branches: dict[Span, dict[int, int]] = {}
+    for admin in admins:
+        if admin.guard is None:
+            unguarded += 1
+        else:
+            counts = branches.setdefault(admin.guard.choice, {})
+            counts[admin.guard.branch] = counts.get(admin.guard.branch, 0) + 1
+    if unguarded > 1 or (unguarded and branches) or len(branches) > 1:
+        return True
+    return any(n > 1 for counts in branches.values() for n in counts.values())
+
+
 @record
 class Part(Record):
     """One part of a regimen (a regimen without parts has one, numbered None)."""
@@ -445,6 +473,37 @@ class MeasureTest(Record):
                 return self.low <= value <= (self.high if self.high is not None else self.low)
             case _:
                 assert_never(self.op)
+
+
+@record
+class ChoiceBranch(Record):
+    """One branch of a choice of lines: who it is for (None: `otherwise`, everyone the others leave)."""
+
+    span: Span
+    cond: Cond | None
+
+
+@record
+class Choice(Record):
+    """``if COND:`` or ``by VARIABLE:`` in a cycle: lines given only to the patients of a branch.
+
+    ``key`` is where it was first written (kept by `same as`), so a patient's branch is one
+    choice wherever the cycle is copied. A lone ``if`` has one branch: its lines, or none.
+    """
+
+    span: Span
+    key: Span
+    kind: Literal["if", "by"]
+    variable: str | None
+    branches: tuple[ChoiceBranch, ...]
+
+
+@record
+class Guard(Record):
+    """The branch of a choice a line is written in: the choice's key and the branch's number."""
+
+    choice: Span
+    branch: int
 
 
 @record

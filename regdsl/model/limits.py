@@ -28,6 +28,7 @@ __all__ = [
     "MINUTES",
     "PART_NUMBERS",
     "REPARSE",
+    "SCENARIOS",
     "SEARCH_STEPS",
     "TIMING_SIZE",
     "TRANSITIONS",
@@ -111,6 +112,13 @@ CONDITION_STATES = Limit(
     "states",
     "a real decision distinguishes a few dozen patients",
 )
+SCENARIOS = Limit(
+    "timing networks one regimen is solved as: one for each branch of each choice of lines that gives timed doses, "
+    "in combination",
+    64,
+    "networks",
+    "a real regimen chooses its doses by one or two conditions: two to four networks",
+)
 REPARSE = Limit(
     "characters parsed in all, when syntax errors make the parser read part of the file again (from a few "
     "lines before each broken line; past this, the errors after it are not reported at once)",
@@ -138,6 +146,7 @@ LIMITS: tuple[Limit, ...] = (
     SEARCH_STEPS,
     TRANSITIONS,
     CONDITION_STATES,
+    SCENARIOS,
     REPARSE,
     LIST_DEPTH,
 )

@@ -15,7 +15,7 @@ from typing import Any, assert_never
 
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
-from regdsl.compile.phases import cond_text, number_text
+from regdsl.compile.phases import cond_text, for_whom, number_text
 from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text
@@ -142,7 +142,7 @@ class _Writer:
             )
         return found
 
-    def administration(self, prefix: PointId, index: int, admin: ir.Administration) -> Json:
+    def administration(self, prefix: PointId, index: int, admin: ir.Administration, group: ir.CycleGroup) -> Json:
         medicine = admin.medicine
         return {
             "medicine": {
@@ -181,6 +181,7 @@ class _Writer:
             "max_dose": _quantity(admin.cap),
             "relations": [_relation(r) for r in admin.relations],
             "instructions": admin.instructions,
+            "for_patients": for_whom(group, admin.guard),
             "windows": self.windows(prefix, index, admin),
             "line": admin.span.line,
         }
@@ -202,7 +203,7 @@ class _Writer:
             "extend_to_days": group.extend_to_days,
             "title": group.title,
             "same_as": group.same_as,
-            "administrations": [self.administration(prefix, i, a) for i, a in enumerate(group.administrations)],
+            "administrations": [self.administration(prefix, i, a, group) for i, a in enumerate(group.administrations)],
             "notes": [_note(n) for n in group.notes],
             "observations": [
                 {"medicine": o.medicine.name, "minutes": o.minutes, "line": o.span.line} for o in group.observations

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
-from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text
+from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text, for_whom
 from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text, quantity_text
@@ -84,6 +84,11 @@ class CycleRow:
     max_duration: str
     role: str
     details: tuple[str, ...]
+
+
+def _note_label(note: ir.Note, whom: str | None) -> str | None:
+    label = note.medicine.display if note.medicine else note.label
+    return label if whom is None else f"{label or 'Note'} ({whom})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,8 +351,10 @@ class _Builder:
         lines.extend(followed.get(admin.medicine, ()))
         return tuple(lines)
 
-    def cycle_row(self, admin: ir.Administration) -> CycleRow:
+    def cycle_row(self, admin: ir.Administration, group: ir.CycleGroup) -> CycleRow:
         details: list[str] = []
+        if (whom := for_whom(group, admin.guard)) is not None:
+            details.append(whom)
         if admin.shift_days:
             details.append(f"days {days_text(admin.days)} can move {shift_text(admin.shift_days)}")
         if admin.volume is not None:
@@ -394,6 +401,8 @@ class _Builder:
             medicine, marks, dose = admin.medicine.display, self.marks(admin), _dose(admin)
             route, duration = admin.route.term if admin.route else "", self.duration(admin)
             instructions = parse_prose(admin.instructions)
+            if (whom := for_whom(group, admin.guard)) is not None:
+                medicine = f"{medicine} ({whom})"
             for day in admin.days:
                 days.setdefault(day, []).append(
                     DayRow(
@@ -407,12 +416,12 @@ class _Builder:
                         instructions=instructions,
                     )
                 )
-        notes = tuple(NoteView(n.medicine.display if n.medicine else n.label, parse_prose(n.text)) for n in group.notes)
+        notes = tuple(NoteView(_note_label(n, for_whom(group, n.guard)), parse_prose(n.text)) for n in group.notes)
         return CycleView(
             anchor=anchor,
             heading=group.heading,
             facts=tuple(facts),
-            rows=tuple(self.cycle_row(a) for a in group.administrations),
+            rows=tuple(self.cycle_row(a, group) for a in group.administrations),
             notes=notes,
             days=tuple(DayView(day, f"{anchor}-d{day}", tuple(rows)) for day, rows in sorted(days.items())),
             group=group,

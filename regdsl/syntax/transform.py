@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from regdsl.model import ast
 from regdsl.source import LineIndex, SourceFile, Span, find_hidden
@@ -106,6 +106,16 @@ def decode_text(raw: str, start: int = 0) -> tuple[str, tuple[int, ...], tuple[B
 
 
 Child = Any
+
+
+class Comparison(NamedTuple):
+    """``under 45 kg``, ``30 to 50 mL/min``: what a comparison says, and where it starts."""
+
+    op: Literal["lt", "gt", "ge", "le", "range"]
+    low: Tok
+    high: Tok | None
+    unit: Tok
+    start: int
 
 
 class HeadingRead(Exception):
@@ -472,6 +482,38 @@ class Builder:
         """``gap: drug_ref DOSES AT LEAST NUMBER days_kw APART _NL``."""
         return ast.Gap(span=self._sp(c[0].span.start, c[6][3]), drug=c[0], days=self._w(c[4]))
 
+    def if_choice(self, c: list[Child]) -> ast.Choice:
+        """``if_choice: IF cond COLON _NL _INDENT _line_stmt+ _DEDENT [otherwise_block]``."""
+        cond, other = c[1], c[-1]
+        lines = tuple(x for x in c[3:-1] if x is not None)
+        first = ast.ChoiceBranch(span=self._sp(c[0][2], c[2][3]), test=cond, body=lines)
+        branches = (first,) if other is None else (first, other)
+        return ast.Choice(span=first.span, kind="if", variable=None, branches=branches)
+
+    def by_choice(self, c: list[Child]) -> ast.Choice:
+        """``by_choice: BY NAME COLON _NL _INDENT by_branch+ [otherwise_block] _DEDENT``."""
+        branches = tuple(x for x in c[3:] if x is not None)
+        return ast.Choice(span=self._sp(c[0][2], c[2][3]), kind="by", variable=self._w(c[1]), branches=branches)
+
+    def by_branch(self, c: list[Child]) -> ast.ChoiceBranch:
+        """``by_branch: by_test COLON _NL _INDENT _line_stmt+ _DEDENT``."""
+        test = c[0]
+        return ast.ChoiceBranch(span=self._sp(test.span.start, c[1][3]), test=test, body=tuple(c[2:]))
+
+    def by_test(self, c: list[Child]) -> ast.ByTest:
+        """``by_test: comparison | NAME (COMMA NAME)*``."""
+        if isinstance(c[0], Comparison):
+            op, low, high, unit, start = c[0]
+            return ast.ByTest(
+                span=self._sp(start, unit[3]), op=op, low=self._w(low), high=self._word(high), unit=self._w(unit)
+            )
+        values = tuple(self._w(t) for t in c if t[0] == "NAME")
+        return ast.ByTest(span=self._sp(c[0][2], c[-1][3]), op=None, low=None, high=None, unit=None, values=values)
+
+    def otherwise_block(self, c: list[Child]) -> ast.ChoiceBranch:
+        """``otherwise_block: OTHERWISE COLON _NL _INDENT _line_stmt+ _DEDENT``."""
+        return ast.ChoiceBranch(span=self._sp(c[0][2], c[1][3]), test=None, body=tuple(c[2:]))
+
     def proceed(self, c: list[Child]) -> ast.Proceed:
         """``proceed: PROCEED IF cond _NL [_INDENT prose _DEDENT]``."""
         return ast.Proceed(span=self._sp(c[0][2], c[2].span.end), cond=c[2], prose=c[3])
@@ -767,22 +809,22 @@ class Builder:
         """``atom: RESPONSE IS category``."""
         return ast.ResponseIn(span=self._sp(c[0][2], c[2][3]), codes=self._categories(c))
 
-    def comparison(self, c: list[Child]) -> tuple[str, Tok, Tok | None, Tok]:
+    def comparison(self, c: list[Child]) -> Comparison:
         """``comparison: UNDER NUMBER measure_unit | OVER ... | AT LEAST ... | AT MOST ... | NUMBER TO NUMBER ...``."""
         first = c[0]
         match first[0]:
             case "UNDER":
-                return ("lt", c[1], None, c[2])
+                return Comparison("lt", c[1], None, c[2], first[2])
             case "OVER":
-                return ("gt", c[1], None, c[2])
+                return Comparison("gt", c[1], None, c[2], first[2])
             case "AT":
-                return ("ge" if c[1][0] == "LEAST" else "le", c[2], None, c[3])
+                return Comparison("ge" if c[1][0] == "LEAST" else "le", c[2], None, c[3], first[2])
             case _:
-                return ("range", c[0], c[2], c[3])
+                return Comparison("range", c[0], c[2], c[3], first[2])
 
     def measure(self, c: list[Child]) -> ast.MeasureTest:
         """``atom: NAME comparison``."""
-        op, low, high, unit = c[1]
+        op, low, high, unit, _start = c[1]
         return ast.MeasureTest(
             span=self._sp(c[0][2], unit[3]),
             measure=self._w(c[0]),

@@ -19,6 +19,8 @@ from regdsl.model import ir
 from regdsl.source import Span
 
 __all__ = [
+    "choice_incomplete",
+    "choice_overlap",
     "condition_never_holds",
     "guards_incomplete",
     "guards_overlap",
@@ -274,6 +276,97 @@ def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
             )
 
 
+def _choices(ctx: RuleContext) -> Iterator[tuple[ir.Choice, Space]]:
+    """Yield each choice of lines written (not those `same as` copies), with its patient states."""
+    seen: set[Span] = set()
+    for group in ctx.regimen.cycles():
+        for choice in group.choices:
+            conds = [b.cond for b in choice.branches]
+            if choice.key in seen or not resolved(ctx.regimen, conds):
+                continue
+            seen.add(choice.key)
+            yield choice, regimen_space(ctx.regimen, conds, plan=False)
+
+
+@rule("BRA013", "choice-overlap", Severity.ERROR, "two branches of a choice of lines apply to one patient")
+def choice_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find `by` headings (or `if` blocks joined with `otherwise`) that both apply to one patient.
+
+    What it does: evaluates the branches of each `if` and `by` block of a cycle in every
+    patient state its conditions distinguish (each cell of a measure cut by the regimen's own
+    thresholds, each value of a group) and flags a branch that applies to a patient an
+    earlier branch of the same block applies to. It names one such patient.
+
+    Why it matters: each branch gives its own lines. A patient in two branches is given
+    both: two doses where one was meant.
+
+    Example:
+        by CrCl:
+          at least 50 mL/min:
+            capecitabine 1250 mg/m2 oral twice daily days 1 to 14
+          30 to 50 mL/min:
+            capecitabine 950 mg/m2 oral twice daily days 1 to 14
+
+    Use instead: headings that exclude each other (`over 50 mL/min` and `30 to 50 mL/min`).
+    """
+    for choice, space in _choices(ctx):
+        earlier: list[tuple[ir.ChoiceBranch, frozenset[int]]] = []
+        for branch in choice.branches:
+            if branch.cond is None:
+                continue
+            truth = space.truth(branch.cond)
+            other = next(((b, truth & t) for b, t in earlier if truth & t), None)
+            earlier.append((branch, truth))
+            if other is None:
+                continue
+            first, both = other
+            yield choice_overlap.finding(
+                branch.span,
+                f"this branch and an earlier one both apply to a patient with {space.describe(min(both))}: "
+                "they would be given the lines of both",
+                label="overlaps an earlier branch",
+                secondary=(Label(first.span, "also applies"),),
+                help="make the headings exclude each other, so that each patient has one branch",
+            )
+
+
+@rule("BRA014", "choice-incomplete", Severity.WARNING, "a `by` block leaves some patients without a branch")
+def choice_incomplete(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find `by` blocks without `otherwise` whose headings leave some patient out.
+
+    What it does: evaluates the headings of each `by` block without `otherwise` in every
+    patient state (each cell of the measure cut by the regimen's own thresholds, each value of
+    the group) and flags the block if some patient meets none. It names one. A lone `if`
+    block is optional by nature and never incomplete.
+
+    Why it matters: a patient in no branch is given none of the block's lines, and the page
+    says nothing about them: `CrCl 51 to 80` and `30 to 50` leave a CrCl of 50.5 out.
+
+    Example:
+        by CrCl:
+          51 to 80 mL/min:
+            capecitabine 1250 mg/m2 oral twice daily days 1 to 14
+          30 to 50 mL/min:
+            capecitabine 950 mg/m2 oral twice daily days 1 to 14
+
+    Use instead: headings that meet (`over 50 mL/min`), and `otherwise:` for the rest.
+    """
+    for choice, space in _choices(ctx):
+        if choice.kind != "by" or any(b.cond is None for b in choice.branches):
+            continue
+        covered: set[int] = set()
+        for branch in choice.branches:
+            covered |= space.truth(branch.cond)
+        missing = sorted(space.all() - covered)
+        if missing:
+            yield choice_incomplete.finding(
+                choice.span,
+                f"no branch of this block applies to a patient with {space.describe(missing[0])}",
+                label="some patients have no branch",
+                help="add `otherwise:` with what they are given, or a heading for them",
+            )
+
+
 @rule("BRA015", "condition-never-holds", Severity.WARNING, "a condition no patient can meet")
 def condition_never_holds(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find branches, limits, stop rules and `proceed if` gates whose condition no patient meets.
@@ -302,6 +395,9 @@ def condition_never_holds(ctx: RuleContext) -> Iterator[Diagnostic]:
     ]
     for written, what in ((plan.limits, "this limit never applies"), (plan.stops, "this rule never stops treatment")):
         points.append((tuple(x.cond for x in written), [(x.span, x.cond, what) for x in written]))
+    for choice, _space in _choices(ctx):
+        conds = tuple(b.cond for b in choice.branches)
+        points.append((conds, [(b.span, b.cond, "this branch is never given") for b in choice.branches]))
     gates = [gate for group in regimen.cycles() for gate in group.gates]
     points += [((g.cond,), [(g.span, g.cond, _NO_ONE)]) for g in gates]
     for conds, items in points:

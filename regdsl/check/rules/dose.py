@@ -504,6 +504,8 @@ def _exposures(regimen: ir.Regimen) -> dict[str, _Exposure]:
     open_groups: dict[str, ir.CycleGroup] = {}
     international: set[str] = set()
     for group in regimen.cycles():
+        # A choice's lines count by its largest branch: a patient is given one branch.
+        branches: dict[tuple[str, Span], dict[int, Decimal]] = {}
         for admin in group.administrations:
             limit = LIFETIME_LIMITS.get(admin.medicine.name)
             if limit is None or admin.prn:
@@ -525,10 +527,16 @@ def _exposures(regimen: ir.Regimen) -> dict[str, _Exposure]:
                 international.add(name)
             per_day = admin.frequency.per_day if admin.frequency else 1
             given = dose * len(admin.days) * per_day * count
-            totals[name] = totals.get(name, Decimal(0)) + given
+            if admin.guard is None:
+                totals[name] = totals.get(name, Decimal(0)) + given
+            else:
+                branch = branches.setdefault((name, admin.guard.choice), {})
+                branch[admin.guard.branch] = branch.get(admin.guard.branch, Decimal(0)) + given
             key = (admin.span.path, admin.span.start)
             old = lines.setdefault(name, {}).get(key)
             lines[name][key] = (admin.span, given + (old[1] if old else 0), count + (old[2] if old else 0))
+        for (name, _choice), given_by in branches.items():
+            totals[name] = totals.get(name, Decimal(0)) + max(given_by.values())
     names = sorted(set(totals) | set(open_groups))
     return {
         name: _Exposure(

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import assert_never
 
 from regdsl.compile.lower import administrations
-from regdsl.compile.lower.plan import condition
+from regdsl.compile.lower.plan import condition, unknown_measure
 from regdsl.compile.lower.words import Lowering
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
@@ -53,6 +53,7 @@ class _Body:
         self._observations: list[tuple[int, ir.Observation]] = []
         self._gaps: list[tuple[int, ir.MinGap]] = []
         self.gates: list[ir.Gate] = []
+        self.choices: list[ir.Choice] = []
 
     def copy(self, source: ir.CycleGroup) -> None:
         for admin in source.administrations:
@@ -66,6 +67,7 @@ class _Body:
         self._observations.extend((0, o) for o in source.observations)
         self._gaps.extend((0, g) for g in source.gaps)
         self.gates.extend(source.gates)
+        self.choices.extend(source.choices)
 
     def place(self, new: ir.Administration) -> None:
         self.started = True
@@ -276,25 +278,14 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
                     body.same_as, same_as_span = number, stmt.span
             case ast.UseBlock():
                 _use(low, stmt, body, header, _every_day(low, stmt, stmt.days) if continuous else stmt.days)
-            case ast.Admin():
-                given: ast.Admin = stmt
-                every_day = None
-                if continuous:
-                    days = next((x for x in stmt.clauses if isinstance(x, ast.Days)), None)
-                    every_day = _every_day(low, stmt, days)
-                    given = replace(stmt, clauses=tuple(x for x in stmt.clauses if not isinstance(x, ast.Days)))
-                if (lowered := administrations.admin(low, given, header, every_day)) is not None:
-                    body.place(lowered)
-            case ast.Note():
-                body.note(administrations.note(low, stmt), override=body.same_as is not None)
-            case ast.Observe(amount=a, unit=u, drug=d):
-                med, minutes = low.medicine(d), low.minutes(a, u)
-                if med is not None and minutes is not None:
-                    body.observe(ir.Observation(span=stmt.span, medicine=med, minutes=minutes))
-            case ast.Gap(drug=d, days=n):
-                med, count = low.medicine(d), low.integer(n, "a gap", limits.DAYS)
-                if med is not None and count is not None:
-                    body.gap(ir.MinGap(span=stmt.span, medicine=med, days=count))
+            case ast.Admin() | ast.Note() | ast.Observe() | ast.Gap():
+                _line(low, stmt, body, header, continuous, None)
+            case ast.Choice():
+                choice = _choice(low, stmt)
+                body.choices.append(choice)
+                for number, branch in enumerate(stmt.branches):
+                    for line in branch.body:
+                        _line(low, line, body, header, continuous, ir.Guard(choice=choice.key, branch=number))
             case ast.Without(drug=d):
                 med = low.medicine(d)
                 if med is not None:
@@ -319,4 +310,76 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
         gaps=body.gaps(),
         continuous=continuous,
         gates=tuple(body.gates),
+        choices=tuple(body.choices),
     )
+
+
+def _line(
+    low: Lowering, stmt: ast.LineStmt, body: _Body, header: Span, continuous: bool, guard: ir.Guard | None
+) -> None:
+    """Lower a line of a cycle (or of a branch of a choice, given to its patients only: ``guard``)."""
+    match stmt:
+        case ast.Admin():
+            given: ast.Admin = stmt
+            every_day = None
+            if continuous:
+                days = next((x for x in stmt.clauses if isinstance(x, ast.Days)), None)
+                every_day = _every_day(low, stmt, days)
+                given = replace(stmt, clauses=tuple(x for x in stmt.clauses if not isinstance(x, ast.Days)))
+            if (lowered := administrations.admin(low, given, header, every_day)) is not None:
+                body.place(lowered if guard is None else replace(lowered, guard=guard))
+        case ast.Note():
+            note = administrations.note(low, stmt)
+            body.note(note if guard is None else replace(note, guard=guard), override=body.same_as is not None)
+        case ast.Observe(amount=a, unit=u, drug=d):  # it follows its medicine's doses: guarded with them
+            med, minutes = low.medicine(d), low.minutes(a, u)
+            if med is not None and minutes is not None:
+                body.observe(ir.Observation(span=stmt.span, medicine=med, minutes=minutes))
+        case ast.Gap(drug=d, days=n):
+            med, count = low.medicine(d), low.integer(n, "a gap", limits.DAYS)
+            if med is not None and count is not None:
+                body.gap(ir.MinGap(span=stmt.span, medicine=med, days=count))
+        case _:
+            assert_never(stmt)
+
+
+def _choice(low: Lowering, node: ast.Choice) -> ir.Choice:
+    """Lower an `if` or `by` block's conditions (a `by` heading is a test of the block's measure or group)."""
+    conds: list[ir.Cond | None] = []
+    variable = node.variable
+    if variable is not None and variable.text not in low.defs.measures and variable.text not in low.defs.groups:
+        unknown_measure(low, variable)
+        variable = None  # reported once: its headings are not judged
+    for branch in node.branches:
+        test = branch.test
+        if isinstance(test, ast.ByTest):
+            conds.append(_heading_test(low, variable, test))
+        else:
+            conds.append(condition(low, test) if test is not None else None)
+    branches = tuple(ir.ChoiceBranch(span=b.span, cond=cond) for b, cond in zip(node.branches, conds, strict=True))
+    name = node.variable.text if node.variable else None
+    return ir.Choice(span=node.span, key=node.span, kind=node.kind, variable=name, branches=branches)
+
+
+def _heading_test(low: Lowering, variable: ast.Word | None, test: ast.ByTest) -> ir.Cond | None:
+    """Return a `by` heading as the condition it states of the block's measure or group; None if it cannot be."""
+    if variable is None:
+        return None
+    measure = variable.text in low.defs.measures
+    if measure != (test.op is not None):
+        low.sink.report(
+            c.CLAUSE_CONFLICT,
+            test.span,
+            f"`{variable.text}` is a {'measure' if measure else 'group'}: its headings are "
+            + ("comparisons, such as `under 45 kg`" if measure else "its values, such as `good` or `CNS1, CNS2`"),
+            label="not a heading of this block",
+            help="write a comparison for a measure, values for a group",
+        )
+        return None
+    if test.op is not None and test.low is not None and test.unit is not None:
+        cond: ast.Cond = ast.MeasureTest(
+            span=test.span, measure=variable, op=test.op, low=test.low, high=test.high, unit=test.unit
+        )
+    else:
+        cond = ast.GroupIn(span=test.span, group=variable, values=test.values)
+    return condition(low, cond)

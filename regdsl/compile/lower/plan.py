@@ -19,7 +19,7 @@ from regdsl.model import ast, ir, limits
 from regdsl.model.conditions import DEFAULT_RESPONSES, Values, unit_key
 from regdsl.model.limits import TooComplex
 
-__all__ = ["bounded", "condition", "plan", "responses"]
+__all__ = ["bounded", "condition", "plan", "responses", "unknown_measure"]
 
 
 def plan(low: Lowering, nodes: Iterable[ast.Plan], parts: Sequence[ir.Part]) -> ir.Plan:
@@ -157,7 +157,7 @@ def condition(low: Lowering, cond: ast.Cond) -> ir.Cond:
         case ast.GroupIn(group=group, values=values):
             found = low.defs.groups.get(group.text)
             if found is None:
-                _unknown_measure(low, group)
+                unknown_measure(low, group)
             else:
                 low.groups_named[group.text] = found
                 for word in values:
@@ -176,7 +176,7 @@ def condition(low: Lowering, cond: ast.Cond) -> ir.Cond:
             cuts = [_threshold(low, w) for w in (first, second) if w is not None]
             known = low.defs.measures.get(measure.text)
             if known is None:
-                _unknown_measure(low, measure)
+                unknown_measure(low, measure)
             else:
                 low.measures_named[measure.text] = known
                 low.thresholds.setdefault(measure.text, []).extend(cuts)
@@ -232,7 +232,7 @@ def _value(low: Lowering, word: ast.Word, values: Values, message: str, label: s
     )
 
 
-def _unknown_measure(low: Lowering, word: ast.Word) -> None:
+def unknown_measure(low: Lowering, word: ast.Word) -> None:
     """Report a name that is neither a measure nor a group, with the closest of them."""
     known = [*low.defs.measures, *low.defs.groups]
     low.unknown(

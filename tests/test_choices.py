@@ -1,0 +1,111 @@
+"""Choices of lines (`if`, `by`): one timing network per scenario, and pages that say who each line is for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from regdsl.check.run import run_check
+from regdsl.compile.library import check_paths
+from regdsl.compile.passes import Compiled, compile_regimen
+from regdsl.compile.stn import PointId
+from regdsl.model.wording import DAY
+from regdsl.render.context import RenderContext
+from regdsl.render.document import build_document
+
+LVEF = """\
+regimen lvef
+  name "Choices"
+  status draft
+
+cycle 1 and all further cycles: 21 days
+  if LVEF under 50 %:
+    DOXOrubicin 50 mg/m2 IV day 1 over exactly 48 hours
+  otherwise:
+    DOXOrubicin 50 mg/m2 IV day 1 over exactly 24 hours
+  cyclophosphamide 750 mg/m2 IV day 1 over 60 min 36 to 40 hours after DOXOrubicin
+
+plan
+  stop if response is PD
+  at most 6 cycles
+"""
+
+
+def _compiled(tmp: Path, text: str) -> Compiled:
+    path = tmp / "lvef.reg"
+    path.write_text(text, encoding="utf-8")
+    (regimen,) = check_paths([path]).regimens
+    return compile_regimen(regimen)
+
+
+def test_each_patient_is_timed_with_the_lines_of_their_branch(tmp_path: Path) -> None:
+    compiled = _compiled(tmp_path, LVEF)
+    assert [s.text for s in compiled.scenarios] == [
+        "patients with LVEF under 50 %",
+        "patients without LVEF under 50 %",
+    ]
+    first = PointId(1, 0, 1)
+    long, short = compiled.scenarios
+    assert long.windows is not None
+    assert short.windows is not None
+    # the relation binds to the one DOXOrubicin each patient is given: 48 or 24 hours, then 36 to 40 hours
+    assert long.windows.get(first.dose(1, 1)) is None
+    assert long.windows.of(first.dose(2, 1)) == (2 * DAY + 36 * 60, DAY - 1 + 2 * DAY + 40 * 60)
+    assert short.windows.get(first.dose(0, 1)) is None
+    assert short.windows.of(first.dose(2, 1)) == (DAY + 36 * 60, DAY - 1 + DAY + 40 * 60)
+    # pages show each line's window over the patients it is given to
+    assert compiled.windows is not None
+    assert compiled.windows.of(first.dose(2, 1)) == (DAY + 36 * 60, DAY - 1 + 2 * DAY + 40 * 60)
+    assert compiled.windows.of(first.dose(0, 1)) == long.windows.of(first.dose(0, 1))
+
+
+def test_a_conflict_names_the_patients_it_is_for(tmp_path: Path) -> None:
+    path = tmp_path / "short.reg"
+    path.write_text(
+        "\n".join(
+            [
+                "regimen short",
+                '  name "Choices"',
+                "  status draft",
+                "",
+                "cycle 1: 2 days",
+                "  if LVEF under 50 %:",
+                "    DOXOrubicin 50 mg/m2 IV day 2 over exactly 48 hours",
+                "  otherwise:",
+                "    DOXOrubicin 50 mg/m2 IV day 2 over exactly 24 hours",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    (finding,) = [d for d in run_check([path]).diagnostics if d.code.code == "TIM004"]
+    assert finding.notes == ("for patients with LVEF under 50 %",)
+
+
+def test_a_regimen_without_choices_has_one_scenario(tmp_path: Path) -> None:
+    text = LVEF.replace("  if LVEF under 50 %:\n    DOXOrubicin 50 mg/m2 IV day 1 over exactly 48 hours\n", "")
+    compiled = _compiled(tmp_path, text.replace("  otherwise:\n    DOXOrubicin", "  DOXOrubicin"))
+    (only,) = compiled.scenarios
+    assert only.text == "every patient"
+    assert compiled.network is only.network
+    assert compiled.regimen.cycles()[0].choices == ()
+
+
+def test_pages_say_who_each_line_is_for(tmp_path: Path) -> None:
+    document = json.loads(json.dumps(build_document(_compiled(tmp_path, LVEF), RenderContext(source="lvef.reg"))))
+    group = document["parts"][0]["cycles"][0]
+    assert [a["for_patients"] for a in group["administrations"]] == [
+        "for patients with LVEF under 50 %",
+        "for patients without LVEF under 50 %",
+        None,
+    ]
+
+
+def test_too_many_scenarios_are_refused(tmp_path: Path) -> None:
+    lines = ["regimen many", '  name "Many"', "  status draft", "", "cycle 1 and all further cycles: 21 days"]
+    for k in range(7):  # 2 ** 7 = 128 combinations of 7 independent choices
+        lines += [f"  if CD20 at least {k + 1} %:", f"    DOXOrubicin {k + 1} mg/m2 IV day {k + 1} over 60 min"]
+    lines += ["", "plan", "  stop if response is PD", "  at most 2 cycles", ""]
+    path = tmp_path / "many.reg"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert [(d.code.code, d.span.line) for d in run_check([path]).diagnostics] == [("STR022", 18)]
