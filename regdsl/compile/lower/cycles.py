@@ -195,8 +195,8 @@ def _every_day(low: Lowering, stmt: ast.Node, days: ast.Days | None) -> ast.Days
     )
 
 
-def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.CycleGroup]) -> int | None:
-    """Copy the earlier cycle `same as` names into ``body``; return its number, None if it cannot be."""
+def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.CycleGroup]) -> ir.CycleGroup | None:
+    """Copy the earlier cycle `same as` names into ``body``; return its group, None if it cannot be."""
     if body.same_as is not None or body.started:
         low.sink.report(
             c.MISPLACED,
@@ -220,7 +220,8 @@ def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.
         return None
     low.count(stmt.span, sum(len(a.days) * (1 + len(a.relations)) for a in source.administrations))
     body.copy(source)
-    return number
+    body.same_as = number
+    return source
 
 
 def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: Span, days: ast.Days | None) -> None:
@@ -258,6 +259,7 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
         first, last, length, extend = heading
     body = _Body()
     title: ast.Text | None = None
+    copied: ast.Text | None = None  # the title `same as` copies, unless the cycle gives its own
     same_as_span = None
     for stmt in node.body:
         body.step += 1
@@ -273,9 +275,9 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
                     help="write the lines of continuous treatment themselves",
                 )
             case ast.SameAs():
-                number = _same_as(low, stmt, body, earlier)
-                if number is not None:
-                    body.same_as, same_as_span = number, stmt.span
+                source = _same_as(low, stmt, body, earlier)
+                if source is not None:
+                    copied, same_as_span = source.title_text, stmt.span
             case ast.UseBlock():
                 _use(low, stmt, body, header, _every_day(low, stmt, stmt.days) if continuous else stmt.days)
             case ast.Admin() | ast.Note() | ast.Observe() | ast.Gap():
@@ -301,7 +303,7 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
         open_ended=open_ended,
         length_days=length,
         extend_to_days=extend,
-        title_text=title,
+        title_text=title if title is not None else copied,
         same_as=body.same_as,
         same_as_span=same_as_span,
         administrations=body.administrations(),
