@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+
 from regdsl.check.run import run_check
-from regdsl.compile.library import check_paths
-from regdsl.compile.passes import Compiled, compile_regimen
+from regdsl.compile import passes
+from regdsl.compile.passes import Compiled
 from regdsl.compile.stn import PointId
+from regdsl.model import limits
 from regdsl.model.wording import DAY
 from regdsl.render.context import RenderContext
 from regdsl.render.document import build_document
+from tests.facts import compile_alone
 
 LVEF = """\
 regimen lvef
@@ -31,15 +36,14 @@ plan
 """
 
 
-def _compiled(tmp: Path, text: str) -> Compiled:
-    path = tmp / "lvef.reg"
-    path.write_text(text, encoding="utf-8")
-    (regimen,) = check_paths([path]).regimens
-    return compile_regimen(regimen)
+def _compiled(text: str) -> Compiled:
+    compiled = compile_alone(text.encode())
+    assert compiled is not None
+    return compiled
 
 
-def test_each_patient_is_timed_with_the_lines_of_their_branch(tmp_path: Path) -> None:
-    compiled = _compiled(tmp_path, LVEF)
+def test_each_patient_is_timed_with_the_lines_of_their_branch() -> None:
+    compiled = _compiled(LVEF)
     assert [s.text for s in compiled.scenarios] == [
         "patients with LVEF under 50 %",
         "patients without LVEF under 50 %",
@@ -82,17 +86,17 @@ def test_a_conflict_names_the_patients_it_is_for(tmp_path: Path) -> None:
     assert finding.notes == ("for patients with LVEF under 50 %",)
 
 
-def test_a_regimen_without_choices_has_one_scenario(tmp_path: Path) -> None:
+def test_a_regimen_without_choices_has_one_scenario() -> None:
     text = LVEF.replace("  if LVEF under 50 %:\n    DOXOrubicin 50 mg/m2 IV day 1 over exactly 48 hours\n", "")
-    compiled = _compiled(tmp_path, text.replace("  otherwise:\n    DOXOrubicin", "  DOXOrubicin"))
+    compiled = _compiled(text.replace("  otherwise:\n    DOXOrubicin", "  DOXOrubicin"))
     (only,) = compiled.scenarios
     assert only.text == "every patient"
     assert compiled.network is only.network
     assert compiled.regimen.cycles()[0].choices == ()
 
 
-def test_pages_say_who_each_line_is_for(tmp_path: Path) -> None:
-    document = json.loads(json.dumps(build_document(_compiled(tmp_path, LVEF), RenderContext(source="lvef.reg"))))
+def test_pages_say_who_each_line_is_for() -> None:
+    document = json.loads(json.dumps(build_document(_compiled(LVEF), RenderContext(source="lvef.reg"))))
     group = document["parts"][0]["cycles"][0]
     assert [a["for_patients"] for a in group["administrations"]] == [
         "for patients with LVEF under 50 %",
@@ -109,3 +113,15 @@ def test_too_many_scenarios_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "many.reg"
     path.write_text("\n".join(lines), encoding="utf-8")
     assert [(d.code.code, d.span.line) for d in run_check([path]).diagnostics] == [("STR022", 18)]
+
+
+def test_the_scenarios_share_the_limits_of_one_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    one = compile_alone(LVEF.encode())
+    assert one is not None
+    biggest = max(s.network.size + len(s.network) for s in one.scenarios)
+    # each scenario's network alone is within the limit, the two together are not
+    monkeypatch.setattr(passes, "TIMING_SIZE", dataclasses.replace(limits.TIMING_SIZE, value=biggest + 1))
+    refused = compile_alone(LVEF.encode())
+    assert refused is not None
+    assert [d.code.code for d in refused.diagnostics] == ["STR022"]
+    assert refused.diagnostics[0].primary.span.line == 6  # the choice

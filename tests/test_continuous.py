@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from regdsl.check.run import run_check
-from regdsl.compile.library import check_paths
-from regdsl.compile.passes import Compiled, compile_regimen
+from regdsl.compile.passes import Compiled
 from regdsl.compile.stn import PointId
 from regdsl.model.wording import DAY
+from tests.facts import compile_alone
 
 CML = """\
 regimen cml
@@ -25,15 +25,14 @@ plan
 """
 
 
-def _compiled(tmp: Path, text: str) -> Compiled:
-    path = tmp / "cml.reg"
-    path.write_text(text, encoding="utf-8")
-    (regimen,) = check_paths([path]).regimens
-    return compile_regimen(regimen)
+def _compiled(text: str) -> Compiled:
+    compiled = compile_alone(text.encode())
+    assert compiled is not None
+    return compiled
 
 
-def test_every_day_is_a_one_day_cycle_open_to_the_next(tmp_path: Path) -> None:
-    compiled = _compiled(tmp_path, CML)
+def test_every_day_is_a_one_day_cycle_open_to_the_next() -> None:
+    compiled = _compiled(CML)
     (group,) = compiled.regimen.cycles()
     assert (group.continuous, group.open_ended, group.first, group.length_days) == (True, True, 1, 1)
     assert [a.days for a in group.administrations] == [(1,), (1,)]
@@ -57,11 +56,11 @@ def test_continuous_treatment_repeats_until_the_plan_stops_it(tmp_path: Path) ->
     assert [(d.code.code, d.span.line) for d in run_check([path]).diagnostics] == [("BRA003", 6)]
 
 
-def test_a_time_cap_is_no_number_of_cycles(tmp_path: Path) -> None:
+def test_a_time_cap_is_no_number_of_cycles() -> None:
     text = CML.replace("continuous treatment\n", "cycle 1 and all further cycles: 21 days\n").replace(
         "once daily\n", "once daily days 1 to 14\n"
     )
-    compiled = _compiled(tmp_path, text.replace("  stop if", "  at most 2 years\n  stop if"))
+    compiled = _compiled(text.replace("  stop if", "  at most 2 years\n  stop if"))
     (limit,) = compiled.regimen.plan.limits
     assert (limit.count, limit.unit) == (2, "years")
     assert compiled.regimen.plan.cycle_limits() == ()

@@ -12,7 +12,7 @@ from regdsl.compile.stn import Conflict, PointId, TimingNetwork, Windows, build_
 from regdsl.diagnostics import Diagnostic, Label
 from regdsl.diagnostics import codes as c
 from regdsl.model import ir
-from regdsl.model.limits import SCENARIOS, TooComplex
+from regdsl.model.limits import SCENARIOS, SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.source import Span
 
 __all__ = ["Compiled", "Scenario", "compile_regimen"]
@@ -120,6 +120,7 @@ def compile_regimen(regimen: ir.Regimen) -> Compiled:
     try:
         solved_all: list[Scenario] = []
         days: dict[PointId, tuple[TimedDay, ...]] = {}
+        size = steps = 0  # the work of every scenario counts against the one limit of each
         for branches, text in _scenarios(regimen):
             picked = dict(branches)
 
@@ -130,6 +131,13 @@ def compile_regimen(regimen: ir.Regimen) -> Compiled:
             found = find_conflict(net)
             solved = windows(net) if found is None else None
             solved_all.append(Scenario(branches, text, net, found, solved))
+            size, steps = size + net.size + len(net), steps + net.steps
+            if size > TIMING_SIZE.value or steps > SEARCH_STEPS.value:
+                raise TooComplex(
+                    branches[0][0] if branches else regimen.span,
+                    "the timing networks of the choices of lines together pass the limits of "
+                    f"{TIMING_SIZE.value:,} points and constraints and {SEARCH_STEPS.value:,} search steps",
+                )
             if found is None:
                 for cycle, timed in timed_days(regimen, net, given).items():
                     days.setdefault(cycle, timed)
