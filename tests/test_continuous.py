@@ -8,6 +8,8 @@ from regdsl.check.run import run_check
 from regdsl.compile.passes import Compiled
 from regdsl.compile.stn import PointId
 from regdsl.model.wording import DAY
+from regdsl.render.context import RenderContext
+from regdsl.render.pages import render
 from tests.facts import compile_alone
 
 CML = """\
@@ -64,3 +66,17 @@ def test_a_time_cap_is_no_number_of_cycles() -> None:
     (limit,) = compiled.regimen.plan.limits
     assert (limit.count, limit.unit) == (2, "years")
     assert compiled.regimen.plan.cycle_limits() == ()
+
+
+def test_a_page_gives_a_time_cap_in_cycles_too() -> None:
+    text = CML.replace("continuous treatment\n", "cycle 1 and all further cycles: 21 days\n").replace(
+        "once daily\n", "once daily days 1 to 14\n"
+    )
+    compiled = _compiled(text.replace("  stop if", "  at most 2 years\n  stop if"))
+    page = render("md", compiled, RenderContext(source="cml.reg"))
+    assert "At most 2 years (about 35 cycles)" in page  # 730.5 days of 21-day cycles
+    continuous = render(
+        "md", _compiled(CML.replace("  stop if", "  at most 2 years\n  stop if")), RenderContext(source="cml.reg")
+    )
+    assert "At most 2 years\n" in continuous
+    assert "Continuous treatment - every day" in continuous

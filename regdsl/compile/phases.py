@@ -201,8 +201,8 @@ def regimen_space(
 ) -> Space:
     """Return the states a decision point of ``regimen`` (with ``others``, for a limit they share) is checked in.
 
-    A decision of the plan varies the response, MRD and HSCT always; a choice of lines or a
-    gate (``plan`` false) only those its conditions name.
+    A decision of the plan varies the response, MRD and HSCT always; a choice of lines, a gate
+    or a decision before treatment (``plan`` false) only those its conditions name.
     """
     every = [regimen, *others]
     conds = tuple(conds)

@@ -341,6 +341,12 @@ def build_document(compiled: Compiled, context: RenderContext) -> Json:
         "setting": _term(meta.setting),
         "footnotes": [{"name": f.name, "marker": f.marker, "text": f.text} for f in meta.footnotes],
         "aliases": {alias: name for alias, name in regimen.aliases},
+        "responses": {
+            "name": regimen.responses.name,
+            "title": regimen.responses.title,
+            "categories": [{"code": code, "title": title} for code, title in regimen.responses.values],
+            "source": regimen.responses.source,
+        },
         "parts": [writer.part(p, part) for p, part in enumerate(regimen.parts, start=1)],
         "support": _support(regimen.support),
         "references": [_reference(r) for r in regimen.references],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import quote
 
 from regdsl import __version__
@@ -87,6 +88,10 @@ class CycleRow:
     role: str
     details: tuple[str, ...]
     warning: str | None = None  # "FOR INTRATHECAL USE ONLY", a vinca alkaloid's label
+
+
+# The days in a week, an average month and an average year (time caps are calendar units).
+_DAYS_IN = {"weeks": Decimal(7), "months": Decimal("365.25") / 12, "years": Decimal("365.25")}
 
 
 def _note_label(note: ir.Note, whom: str | None) -> str | None:
@@ -591,8 +596,16 @@ class _Builder:
                     steps.append("stop treatment")
         return _sentence(steps)
 
+    def in_cycles(self, limit: ir.Limit) -> str:
+        """Say a time cap in cycles, when every cycle has one length: " (about 35 cycles)" for 2 years of 21 days."""
+        lengths = {g.length_days for g in self.regimen.cycles() if not g.continuous}
+        if limit.unit == "cycles" or len(lengths) != 1:
+            return ""
+        cycles = round(Decimal(limit.count) * _DAYS_IN[limit.unit] / lengths.pop())
+        return f" (about {cycles} cycle{'s' if cycles != 1 else ''})"
+
     def limit(self, limit: ir.Limit) -> PlanLine:
-        pieces: list[str | LinkTarget] = [f"At most {limit.count} {limit.unit}"]
+        pieces: list[str | LinkTarget] = [f"At most {limit.count} {limit.unit}{self.in_cycles(limit)}"]
         if limit.cond is not None:
             pieces.append(f" if {cond_text(limit.cond)}")
         for n, other in enumerate(limit.counted_with):

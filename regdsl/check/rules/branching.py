@@ -197,7 +197,7 @@ def guards_incomplete(ctx: RuleContext) -> Iterator[Diagnostic]:
         conds = [branch.cond for branch in decision.branches]
         if None in conds or not resolved(ctx.regimen, conds):
             continue
-        space = regimen_space(ctx.regimen, (branch.cond for branch in decision.branches))
+        space = regimen_space(ctx.regimen, (b.cond for b in decision.branches), plan=decision.kind != "start")
         covered: set[int] = set()
         for branch in decision.branches:
             covered |= space.truth(branch.cond)
@@ -246,7 +246,7 @@ def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
         order = {id(b): i for i, b in enumerate(decision.branches)}
         if not resolved(ctx.regimen, (branch.cond for branch in decision.branches)):
             continue
-        space = regimen_space(ctx.regimen, (branch.cond for branch in decision.branches))
+        space = regimen_space(ctx.regimen, (b.cond for b in decision.branches), plan=decision.kind != "start")
         for later in decision.branches:
             if later.cond is None:
                 continue
