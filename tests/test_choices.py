@@ -12,7 +12,7 @@ from regdsl.check.run import run_check
 from regdsl.compile import passes
 from regdsl.compile.passes import Compiled
 from regdsl.compile.stn import PointId
-from regdsl.model import limits
+from regdsl.model import ir, limits
 from regdsl.model.wording import DAY
 from regdsl.render.context import RenderContext
 from regdsl.render.document import build_document
@@ -125,3 +125,45 @@ def test_the_scenarios_share_the_limits_of_one_network(monkeypatch: pytest.Monke
     assert refused is not None
     assert [d.code.code for d in refused.diagnostics] == ["STR022"]
     assert refused.diagnostics[0].primary.span.line == 6  # the choice
+
+
+BANDS = """\
+regimen bands
+  name "Choices"
+  status draft
+
+cycle 1: 21 days
+  by CrCl:
+    over 50 mL/min:
+      capecitabine 1250 mg/m2 oral twice daily days 1 to 14
+    30 to 50 mL/min:
+      capecitabine 950 mg/m2 oral twice daily days 1 to 14
+    otherwise:
+      note capecitabine
+        | Contraindicated.
+  dexamethasone 8 mg flat oral days 1 to 3
+cycle 2: 21 days
+  same as cycle 1
+  dexamethasone 4 mg flat oral days 1 to 3
+cycle 3: 21 days
+  same as cycle 1
+  without capecitabine
+  by weight:
+    at least 45 kg:
+      capecitabine 1000 mg/m2 oral twice daily days 1 to 14
+    under 45 kg:
+      capecitabine 800 mg/m2 oral twice daily days 1 to 14
+"""
+
+
+def test_same_as_copies_a_choice_with_its_key() -> None:
+    one, two, three = _compiled(BANDS).regimen.cycles()
+    assert two.choices == one.choices
+    doses = [(a.medicine.name, a.dose.text, a.guard) for a in two.administrations]
+    assert doses == [
+        ("capecitabine", "1250", ir.Guard(choice=one.choices[0].key, branch=0)),
+        ("capecitabine", "950", ir.Guard(choice=one.choices[0].key, branch=1)),
+        ("dexamethasone", "4", None),
+    ]
+    assert [a.dose.text for a in three.administrations if a.medicine.name == "capecitabine"] == ["1000", "800"]
+    assert {a.guard.choice for a in three.administrations if a.guard is not None} == {three.choices[-1].key}

@@ -46,7 +46,8 @@ class _Body:
         # Each slot: the cycle's own lines placed there (with their step), before the slot's copied line.
         self.slots: list[list[tuple[int, ir.Administration]]] = []
         self.copied: dict[int, tuple[ir.Administration, set[int]]] = {}  # slot: the copied line, the days it keeps
-        self.by_day: dict[str, dict[int, set[int]]] = {}  # medicine, day: the slots of copied lines given then
+        # Medicine, then (branch, day): the slots of copied lines given then (a branch's line replaces its branch's).
+        self.by_day: dict[str, dict[tuple[ir.Guard | None, int], set[int]]] = {}
         self.removed: dict[str, int] = {}  # medicine: the step of its last `without`
         self.overridden: set[str] = set()
         self._notes: list[tuple[int, ir.Note, bool]] = []  # step, note, copied
@@ -62,7 +63,7 @@ class _Body:
             self.copied[slot] = (admin, set(admin.days))
             days = self.by_day.setdefault(admin.medicine.name, {})
             for day in admin.days:
-                days.setdefault(day, set()).add(slot)
+                days.setdefault((admin.guard, day), set()).add(slot)
         self._notes.extend((0, note, True) for note in source.notes)
         self._observations.extend((0, o) for o in source.observations)
         self._gaps.extend((0, g) for g in source.gaps)
@@ -74,7 +75,7 @@ class _Body:
         days = self.by_day.get(new.medicine.name, {})
         hit: set[int] = set()
         for day in new.days:
-            hit.update(days.pop(day, ()))
+            hit.update(days.pop((new.guard, day), ()))
         for slot in hit:
             keep = self.copied[slot][1]
             keep.difference_update(new.days)
