@@ -16,8 +16,8 @@ from regdsl.model import ir, limits
 from regdsl.model.wording import DAY
 from regdsl.render.context import RenderContext
 from regdsl.render.document import build_document
-from regdsl.render.pictures import timelines
 from regdsl.render.pages import render
+from regdsl.render.pictures import timelines
 from tests.facts import compile_alone
 
 LVEF = """\
