@@ -298,6 +298,24 @@ BAD_DATE = define(
     "a date is not a real calendar date",
     "Dates are written as `YYYY-MM-DD` and must exist (no 2025-02-30).",
 )
+CLAUSE_CONFLICT = define(
+    "STR016",
+    "clause-conflict",
+    E,
+    "two clauses of a line cannot both hold",
+    "Some clauses of an administration line exclude each other: a clock (`every 12 hours`) and a "
+    "frequency (`twice daily`), `starting` with more than one day, `each day` with `starting`. The "
+    "line is read without the second of them; say the schedule one way.",
+)
+CLOCK_COUNT_AMBIGUOUS = define(
+    "TIM011",
+    "clock-count-ambiguous",
+    E,
+    "a series of doses can be read two ways",
+    "`every 12 hours for 6 doses` on several days could be 6 doses in all or 6 on each day: three "
+    "times the dose. Write `starting day 1` (one series from that day) or `each day` (a series on "
+    "every listed day). A series without a count fills its days, so its interval must divide them.",
+)
 
 # A value or a regimen beyond the compiler's limits was not checked in full: never silenced.
 BEYOND_LIMIT = define(
@@ -517,6 +535,8 @@ CODES: dict[str, Code] = index(
         BAD_RANGE,
         MISPLACED,
         BAD_DATE,
+        CLAUSE_CONFLICT,
+        CLOCK_COUNT_AMBIGUOUS,
         BEYOND_LIMIT,
         TOO_COMPLEX,
         UNKNOWN_LINK,

@@ -327,10 +327,11 @@ class DayItem(Node):
 
 @record
 class Days(Node):
-    """``days 8, 15 ± 2 days``."""
+    """``days 8, 15 ± 2 days``, or ``starting day 1`` (the first day of a series of doses)."""
 
     items: tuple[DayItem, ...]
     shift: Word | None
+    starting: bool = False
 
 
 @record
@@ -340,6 +341,16 @@ class Over(Node):
     amount: Word
     unit: Word
     exact: bool
+
+
+@record
+class Clock(Node):
+    """``every 12 hours for 6 doses each day``: doses at a fixed interval, and how many."""
+
+    amount: Word
+    unit: Word
+    count: Word | None
+    each_day: bool
 
 
 @record
@@ -395,7 +406,7 @@ class Cap(Node):
     unit: Word
 
 
-Clause = Days | Over | Relation | Flag | Volume | Cap
+Clause = Days | Over | Clock | Relation | Flag | Volume | Cap
 
 
 @record

@@ -28,6 +28,7 @@ __all__ = [
     "Administration",
     "AndCond",
     "Branch",
+    "Clock",
     "Cond",
     "CycleGroup",
     "DayRange",
@@ -188,6 +189,16 @@ class Relation(Record):
 
 
 @record
+class Clock(Record):
+    """Doses by the clock: ``every 12 hours for 6 doses`` (also the legacy ``every two hours`` words)."""
+
+    span: Span
+    interval: int  # minutes between consecutive starts (720 for every 12 hours)
+    count: int | None  # `for N doses`; None: as many as fill each day range
+    each_day: bool  # `each day`: one series on every listed day
+
+
+@record
 class Administration(Record):
     """One medicine given on some days of a cycle, with everything said about it."""
 
@@ -215,6 +226,8 @@ class Administration(Record):
     repeated: tuple[tuple[Span, Span], ...] = ()  # each clause given again, set aside, and where first given
     days_span: Span | None = None  # the `days` clause (of the line, or of its `use`)
     day_ranges: tuple[DayRange, ...] = ()
+    clock: Clock | None = None  # every dose at a fixed interval (also set for `every two hours`)
+    starting: bool = False  # the days were written `starting day N`: one series from that day
 
     @property
     def instructions(self) -> str | None:

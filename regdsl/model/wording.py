@@ -21,6 +21,7 @@ from regdsl.model import ir
 __all__ = [
     "DAY",
     "Say",
+    "clock_text",
     "day_count",
     "duration",
     "gap_text",
@@ -82,6 +83,16 @@ def range_text(low: int, high: int, say: Say = duration) -> str:
     if len(a) == len(b) == 2 and a[1] == b[1]:  # "30 to 60 minutes", not "30 minutes to 60 minutes"
         return f"{a[0]} to {last}"
     return f"{first} to {last}"
+
+
+def clock_text(clock: ir.Clock, say: Say = duration) -> str:
+    """Say a clock: ``every 12 hours for 6 doses``, ``every 12 hours for 2 doses each day``, ``every 4 hours``."""
+    text = f"every {say(clock.interval)}"
+    if clock.count is not None:
+        text += f" for {clock.count} dose" + ("s" if clock.count != 1 else "")
+        if clock.each_day:
+            text += " each day"
+    return text
 
 
 def shift_text(days: int) -> str:

@@ -16,6 +16,7 @@ from typing import Any, assert_never
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text
+from regdsl.compile.schedule import schedule
 from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text
@@ -102,6 +103,21 @@ def _note(note: ir.Note) -> Json:
     }
 
 
+def _clock(admin: ir.Administration) -> Json:
+    """Return the line's clock, when it has one (``every 12 hours for 6 doses``); nothing otherwise."""
+    clock = admin.clock
+    if clock is None:
+        return {}
+    return {
+        "clock": {
+            "interval_minutes": clock.interval,
+            "count": clock.count,
+            "each_day": clock.each_day,
+            "starting": admin.starting,
+        }
+    }
+
+
 class _Writer:
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
@@ -111,16 +127,17 @@ class _Writer:
         found: list[Json] = []
         if solved is None or admin.prn:
             return found
-        for day in admin.days:
-            start = prefix.dose(index, day)
+        for dose in (dose for series in schedule(admin) for dose in series.doses):
+            start = prefix.dose(index, dose.day, dose.number)
             window = solved.get(start)
             if window is None:
                 continue
             early, late = window
             end_early, end_late = solved.of(start.other_end)
             found.append(
-                {
-                    "day": day,
+                {"day": dose.day}
+                | ({"number": dose.number} if dose.number else {})
+                | {
                     "start_earliest_minutes": early,
                     "start_latest_minutes": late,
                     "end_earliest_minutes": end_early,
@@ -158,6 +175,7 @@ class _Writer:
                 else None
             ),
             "days": list(admin.days),
+            **_clock(admin),
             "shift_days": admin.shift_days,
             "max_minutes": admin.max_minutes,
             "exact_duration": admin.exact_duration,

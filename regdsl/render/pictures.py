@@ -17,11 +17,12 @@ and dashed, windows hatched and outlined, and a legend names each.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from regdsl.compile.days import TimedDay
 from regdsl.compile.passes import Compiled
+from regdsl.compile.schedule import doses_by_day
 from regdsl.compile.stn import PointId, PointKind, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
@@ -350,8 +351,8 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     place = _place(compiled, group)
     hatch, extend = _patterns(ident)
     admins = group.administrations
-    all_days = [d for a in admins for d in a.days]
-    first_day = 0 if 0 in all_days else 1
+    all_days = [d for a in admins for d in doses_by_day(a)]
+    first_day = min([1, *all_days])
     last_day = max([group.length_days, group.extend_to_days or 0, *all_days])
     columns = last_day - first_day + 1
     col = COLUMN if columns <= 31 else 12
@@ -372,8 +373,7 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     for i, (admin, label) in enumerate(zip(admins, labels, strict=True)):
         y = top + i * ROW
         paint, rx = _dose_paint(admin.role, admin.prn)
-        boxes = tuple(Box(x_of(d) + (col - size) / 2, y + (ROW - size) / 2, size, size, size * rx) for d in admin.days)
-        marks.append(Layer(paint, boxes=boxes))
+        marks.append(Layer(paint, boxes=tuple(_dose_marks(admin, x_of, col, y + (ROW - size) / 2, size, rx))))
         moves = tuple(_moves(compiled, place, i, admin))
         shaded.extend(Box(x_of(lo), y + 3, x_of(hi) - x_of(lo) + col, ROW - 6) for _day, lo, hi in moves)
         rows.append(_calendar_row(admin, label, moves))
@@ -433,6 +433,21 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
         extend_to_days=extension,
         rows=tuple(rows),
     )
+
+
+def _dose_marks(
+    admin: ir.Administration, x_of: Callable[[int], float], col: float, y: float, size: float, rx: float
+) -> Iterator[Box]:
+    """One mark for each dose, on its day: a day of N doses shows N narrower marks side by side."""
+    for day, count in doses_by_day(admin).items():
+        left = x_of(day) + (col - size) / 2
+        if count == 1:
+            yield Box(left, y, size, size, size * rx)
+            continue
+        gap = 2
+        width = max(round((size - gap * (count - 1)) / count, 1), 1.0)
+        for k in range(count):
+            yield Box(round(left + k * (width + gap), 1), y, width, size, round(width * rx, 1))
 
 
 def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administration) -> Iterator[tuple[int, int, int]]:

@@ -21,7 +21,7 @@ from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text, quantity_text
 from regdsl.model.medicines import Medicine
-from regdsl.model.wording import gap_text, minutes_text, relation_text, shift_text
+from regdsl.model.wording import clock_text, gap_text, minutes_text, relation_text, shift_text
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.prose import Block, parse_prose
 
@@ -272,6 +272,8 @@ def _dose(admin: ir.Administration) -> str:
     text = dose_text(admin.dose, admin.cap)
     if admin.frequency is not None:
         text += f" {admin.frequency.phrase}"
+    elif admin.clock is not None:
+        text += f" {clock_text(admin.clock, minutes_text)}"
     if admin.prn:
         text += " as needed"
     return text
@@ -357,7 +359,7 @@ class _Builder:
             marks=self.marks(admin),
             dose=_dose(admin),
             route=admin.route.term if admin.route else "",
-            days=days_text(admin.days),
+            days=("from " if admin.starting else "") + days_text(admin.days),
             max_duration=self.duration(admin),
             role=admin.role,
             details=tuple(details),

@@ -7,12 +7,15 @@ ranges and the `days` clause; a clause given twice is set aside, where the rules
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Literal, assert_never
 
 from regdsl.compile.lower.words import LINE_KEYWORDS, Lowering
+from regdsl.compile.schedule import dose_count, runs
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
 from regdsl.model.vocabulary import FREQUENCY_BY_PHRASE, ROUTE_BY_ALIAS, ROUTES, Route
+from regdsl.model.wording import DAY, duration
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
 
@@ -24,8 +27,8 @@ def _days(low: Lowering, days: ast.Days) -> tuple[tuple[int, ...], tuple[ir.DayR
     found: list[int] = []
     ranges: list[ir.DayRange] = []
     for item in days.items:
-        first = low.integer(item.first, "a day", limits.DAYS)
-        last = low.integer(item.last, "a day", limits.DAYS) if item.last else first
+        first = low.day(item.first)
+        last = low.day(item.last) if item.last else first
         if first is None or last is None:
             continue
         low.count(item.span, max(0, last - first + 1))
@@ -38,6 +41,102 @@ def _days(low: Lowering, days: ast.Days) -> tuple[tuple[int, ...], tuple[ir.DayR
         found.extend(range(first, last + 1))
     shift = low.integer(days.shift, "a shift", limits.DAYS) if days.shift else None
     return tuple(sorted(set(found))), tuple(ranges), shift
+
+
+# The legacy frequency words that are a clock: `every two hours` is `every 2 hours`.
+_CLOCK_WORDS = {"every hour": 60, "every two hours": 120, "every three hours": 180, "every four hours": 240}
+
+
+def _clock(low: Lowering, node: ast.Clock) -> ir.Clock | None:
+    """Lower ``every N UNIT [for K doses [each day]]``; None when a number cannot be read (reported)."""
+    interval = low.minutes(node.amount, node.unit)
+    count = low.integer(node.count, "a number of doses", limits.DOSES) if node.count is not None else None
+    if interval is None or (node.count is not None and count is None):
+        return None
+    for value, word, what in ((interval, node.amount, "an interval"), (count, node.count, "a number of doses")):
+        if value == 0 and word is not None:
+            low.sink.report(c.BAD_NUMBER, word.span, f"{what} must be at least 1", label="zero is not a schedule")
+            return None
+    return ir.Clock(span=node.span, interval=interval, count=count, each_day=node.each_day)
+
+
+def _conflict(low: Lowering, span: Span, message: str, label: str, help: str) -> None:
+    low.sink.report(c.CLAUSE_CONFLICT, span, message, label=label, help=help)
+
+
+def _series(
+    low: Lowering,
+    clock: ir.Clock | None,
+    days: ast.Days | None,
+    found: tuple[int, ...],
+    frequency: Span | None,
+    written: Container[str],
+) -> ir.Clock | None:
+    """Check a clock against the line's frequency and days; return the clock in force (None: one dose a day).
+
+    ``written`` holds the kinds of clause the line has: a clock that could not be read is not reported again.
+    """
+    starting = days is not None and days.starting
+    if clock is None:
+        if starting and days is not None and "Clock" not in written:
+            _conflict(
+                low,
+                days.span,
+                "`starting` names the first day of a series, and this line has none",
+                "no `every N hours` on this line",
+                "write `every 12 hours for 6 doses starting day 1`, or `day 1`",
+            )
+        return None
+    if frequency is not None:
+        _conflict(
+            low,
+            clock.span,
+            "a line has a clock or a frequency, not both",
+            "this clock",
+            "keep one: `every 12 hours` or `twice daily`",
+        )
+        return None
+    several = len(found) > 1
+    if starting and days is not None and several:
+        _conflict(
+            low,
+            days.span,
+            "`starting` takes one day: the series starts on it",
+            "more than one day",
+            "write `starting day 1`, or drop `starting` and write `each day` after the count",
+        )
+        return None
+    if clock.each_day and starting:
+        _conflict(
+            low,
+            clock.span,
+            "`each day` and `starting` say two schedules",
+            "`each day` here",
+            "write `starting day 1` for one series, or `days ... each day` for one series a day",
+        )
+        return None
+    if clock.count is not None and several and not clock.each_day:
+        low.sink.report(
+            c.CLOCK_COUNT_AMBIGUOUS,
+            clock.span,
+            f"{clock.count} doses in all, or {clock.count} on each of the {len(found)} days?",
+            label="the count can be read two ways",
+            help=f"write `for {clock.count} doses starting day {found[0]}` for one series, or "
+            f"`for {clock.count} doses each day` for one a day",
+        )
+        return None
+    if clock.count is None:
+        for first, last in runs(found):
+            if (last - first + 1) * DAY % clock.interval:
+                low.sink.report(
+                    c.CLOCK_COUNT_AMBIGUOUS,
+                    clock.span,
+                    f"every {duration(clock.interval)} does not fill days {first} to {last} evenly",
+                    label="the last dose of the days is not fixed",
+                    help="write how many doses: `for N doses`",
+                )
+                return None
+    return clock
 
 
 def relation(low: Lowering, rel: ast.RelationCore, qualifier: ast.Text | None) -> ir.Relation | None:
@@ -108,7 +207,8 @@ def admin(
     shift = max_minutes = None
     exact = prn = off_label = s29 = role_stated = False
     role: Literal["anticancer", "supportive"] = "anticancer" if med and med.anticancer else "supportive"
-    frequency = None
+    frequency = clock = None
+    frequency_span: Span | None = None
     volume = cap = None
     relations: list[ir.Relation] = []
     repeated: list[tuple[Span, Span]] = []
@@ -128,7 +228,12 @@ def admin(
                 max_minutes = low.minutes(a, u)
                 exact = ex
             case ast.Flag(kind="frequency", value=v):
-                frequency = FREQUENCY_BY_PHRASE[v]
+                frequency, frequency_span = FREQUENCY_BY_PHRASE[v], clause.span
+                if v in _CLOCK_WORDS:
+                    clock = ir.Clock(span=clause.span, interval=_CLOCK_WORDS[v], count=None, each_day=False)
+                    frequency_span = None
+            case ast.Clock():
+                clock = _clock(low, clause)
             case ast.Flag(kind="prn"):
                 prn = True
             case ast.Flag(kind="role", value=v):
@@ -152,11 +257,12 @@ def admin(
                 assert_never(clause)
     if days_node is not None:
         days, ranges, shift = _days(low, days_node)
+    clock = _series(low, clock, days_node, days, frequency_span, seen)
     low.count(node.span, len(days) * len(relations))
     if med is None or amount is None or unit is None:
         return None
     dose = node.dose
-    return ir.Administration(
+    made = ir.Administration(
         span=node.span,
         medicine=med,
         written=node.drug.text,
@@ -183,7 +289,11 @@ def admin(
         repeated=tuple(repeated),
         days_span=days_node.span if days_node else None,
         day_ranges=ranges,
+        clock=clock,
+        starting=days_node is not None and days_node.starting,
     )
+    low.count(node.span, max(dose_count(made) - len(days), 0))  # the days are counted with their cycle group
+    return made
 
 
 def note(low: Lowering, node: ast.Note) -> ir.Note:

@@ -1,0 +1,148 @@
+"""Doses by the clock, N times daily, signed days and durations: their windows in minutes.
+
+Each regimen is written as a pharmacist writes it, compiled, and its doses' windows read from
+the solved timing network (minutes after the cycle's start; day 1 is 0 to 1439).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from regdsl.check.run import run_check
+from regdsl.compile.library import check_paths
+from regdsl.compile.passes import Compiled, compile_regimen
+from regdsl.compile.stn import PointId, PointKind
+from regdsl.model.wording import DAY
+
+HEAD = 'regimen fixture\n  name "Fixture"\n  status draft\n\ncycle 1: 21 days\n'
+CYCLE = PointId(1, 0, 1)
+
+
+def compiled(tmp_path: Path, *lines: str, head: str = HEAD) -> tuple[Compiled, list[str]]:
+    """Compile one cycle of ``lines``; return it and the codes of what the check found."""
+    path = tmp_path / "fixture.reg"
+    path.write_text(head + "".join(f"  {line}\n" for line in lines), encoding="utf-8")
+    checked = check_paths([path])
+    codes = [d.code.code for d in checked.diagnostics]
+    if not checked.regimens:
+        pytest.fail(f"nothing lowered: {codes}")
+    (regimen,) = checked.regimens
+    return compile_regimen(regimen), codes
+
+
+def doses(result: Compiled, line: int = 0) -> list[tuple[int, int, tuple[int, int]]]:
+    """Each dose start of ``line``: (day, number, window), in time order."""
+    assert result.windows is not None
+    found = [
+        (p.day, p.number, w)
+        for p, w in result.windows.items()
+        if p.kind is PointKind.DOSE and p.line == line and not p.end
+    ]
+    return sorted(found, key=lambda f: f[2])
+
+
+def codes_of(tmp_path: Path, *lines: str) -> list[str]:
+    """Return the codes of everything `regdsl check` finds in one cycle of ``lines``."""
+    path = tmp_path / "fixture.reg"
+    path.write_text(HEAD + "".join(f"  {line}\n" for line in lines), encoding="utf-8")
+    return [d.code.code for d in run_check([path], jobs=1).diagnostics]
+
+
+def test_every_12_hours_for_6_doses_is_six_points_720_minutes_apart(tmp_path: Path) -> None:
+    result, codes = compiled(tmp_path, "cyclophosphamide 300 mg/m2 IV every 12 hours for 6 doses starting day 1")
+    assert codes == []
+    found = doses(result)
+    # nominal days 1, 1, 2, 2, 3, 3; the first dose anywhere in day 1, the others follow it
+    assert [(day, number) for day, number, _w in found] == [(1, 0), (1, 1), (2, 0), (2, 1), (3, 0), (3, 1)]
+    assert [w for *_key, w in found] == [(k * 720, k * 720 + DAY - 1) for k in range(6)]
+    net = result.network
+    starts = [net.index[CYCLE.dose(0, day, number)] for day, number, _w in found]
+    spacing = [(c.lower, c.upper) for u, v, c in net.edges if (u, v) in set(itertools.pairwise(starts))]
+    assert spacing == [(720, 720)] * 5
+    # the first dose of a day keeps its point name; the second is `.n1`
+    assert [str(CYCLE.dose(0, 1)), str(CYCLE.dose(0, 1, 1, end=True))] == [
+        "p1.g0.c1.a0.d1.start",
+        "p1.g0.c1.a0.d1.n1.end",
+    ]
+
+
+def test_each_day_repeats_the_series_on_every_listed_day(tmp_path: Path) -> None:
+    result, codes = compiled(
+        tmp_path, "cytarabine 3 g/m2 IV days 1, 3, 5 every 12 hours for 2 doses each day over 3 hours"
+    )
+    assert codes == []
+    found = doses(result)
+    assert [(day, number) for day, number, _w in found] == [(1, 0), (1, 1), (3, 0), (3, 1), (5, 0), (5, 1)]
+    for d in (1, 3, 5):
+        first, second = [w for day, _n, w in found if day == d]
+        assert first == ((d - 1) * DAY, d * DAY - 1)
+        assert second == (first[0] + 720, first[1] + 720)
+
+
+def test_every_4_hours_without_a_count_fills_its_days(tmp_path: Path) -> None:
+    result, codes = compiled(tmp_path, "dexamethasone 2 mg oral every 4 hours days 1 to 7")
+    assert codes == []
+    found = doses(result)
+    assert len(found) == 42  # 7 days of six doses
+    # every dose lies in days 1 to 7, so the first falls in the first 4 hours of day 1
+    assert found[0][2] == (0, 239)
+    assert found[-1][2] == (41 * 240, 7 * DAY - 1)
+    assert [day for day, _n, _w in found] == [d for d in range(1, 8) for _ in range(6)]
+
+
+def test_twice_daily_is_two_ordered_points_on_each_day(tmp_path: Path) -> None:
+    result, codes = compiled(tmp_path, "capecitabine 1250 mg/m2 oral twice daily days 1 to 14")
+    assert codes == []
+    found = doses(result)
+    assert len(found) == 28
+    net = result.network
+    for day in range(1, 15):
+        first, second = (net.index[CYCLE.dose(0, day, n)] for n in (0, 1))
+        window = ((day - 1) * DAY, day * DAY - 1)
+        # both in their day; the second at least a minute after the first, no spacing invented
+        assert result.windows is not None
+        assert result.windows.of(CYCLE.dose(0, day)) == (window[0], window[1] - 1)
+        assert result.windows.of(CYCLE.dose(0, day, 1)) == (window[0] + 1, window[1])
+        (order,) = [(c.lower, c.upper) for u, v, c in net.edges if (u, v) == (first, second)]
+        assert order == (1, None)
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("cyclophosphamide 300 mg/m2 IV days 1 to 3 every 12 hours for 6 doses", "TIM011"),
+        ("cyclophosphamide 300 mg/m2 IV every 5 hours days 1 to 3", "TIM011"),
+        ("cyclophosphamide 300 mg/m2 IV every 12 hours for 0 doses starting day 1", "STR006"),
+        ("cyclophosphamide 300 mg/m2 IV every 12 hours for 6 doses starting days 1, 2", "STR016"),
+        ("cyclophosphamide 300 mg/m2 IV starting day 1", "STR016"),
+        ("cyclophosphamide 300 mg/m2 IV twice daily every 12 hours day 1", "STR016"),
+        ("cyclophosphamide 300 mg/m2 IV every 12 hours for 2 doses each day starting day 1", "STR016"),
+        ("cyclophosphamide 300 mg/m2 IV every 0 hours day 1", "STR006"),
+    ],
+)
+def test_a_series_that_can_be_read_two_ways_is_refused(tmp_path: Path, line: str, code: str) -> None:
+    assert codes_of(tmp_path, line + " over 2 hours") == [code]
+
+
+def test_a_series_counts_each_dose_against_the_dose_limit(tmp_path: Path) -> None:
+    line = "ondansetron 8 mg oral every 1 min for 30000 doses starting day 1"
+    assert codes_of(tmp_path, line) == []
+    assert codes_of(tmp_path, line, line.replace("day 1", "day 2")) == ["STR022"]
+
+
+def test_a_series_past_the_cycles_last_day_is_named_as_such(tmp_path: Path) -> None:
+    line = "cyclophosphamide 300 mg/m2 IV every 12 hours for 6 doses starting day {} over 2 hours"
+    assert codes_of(tmp_path, line.format(19)) == []
+    # the last dose counts as day 22 of a 21-day cycle: said so, beside the conflict it makes
+    assert sorted(codes_of(tmp_path, line.format(20))) == ["TIM001", "TIM004"]
+
+
+def test_signed_days_are_minutes_before_the_cycle_start(tmp_path: Path) -> None:
+    result, codes = compiled(tmp_path, "dexamethasone 4 mg oral days -2, -1, 0 ± 1 day", "cISplatin 50 mg/m2 IV day 1")
+    assert codes == []
+    # day -1 is [-2880, -1441]: the day before day 0, two days before day 1 (each ± 1 day)
+    assert [w for _d, _n, w in doses(result)] == [(-4 * DAY, -DAY - 1), (-3 * DAY, -1), (-2 * DAY, DAY - 1)]
+    assert [d for d, _n, _w in doses(result)] == [-2, -1, 0]
