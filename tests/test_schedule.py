@@ -146,3 +146,49 @@ def test_signed_days_are_minutes_before_the_cycle_start(tmp_path: Path) -> None:
     # day -1 is [-2880, -1441]: the day before day 0, two days before day 1 (each ± 1 day)
     assert [w for _d, _n, w in doses(result)] == [(-4 * DAY, -DAY - 1), (-3 * DAY, -1), (-2 * DAY, DAY - 1)]
     assert [d for d, _n, _w in doses(result)] == [-2, -1, 0]
+
+
+def _lasts(result: Compiled, line: int = 0) -> tuple[int | None, int | None, str]:
+    """Return the bounds, in minutes, of the first dose's end after its start, and their words."""
+    net = result.network
+    s, e = net.index[CYCLE.dose(line, 1)], net.index[CYCLE.dose(line, 1, end=True)]
+    (bounds,) = [(c.lower, c.upper, c.what) for u, v, c in net.edges if (u, v) == (s, e)]
+    return bounds
+
+
+@pytest.mark.parametrize(
+    ("over", "bounds", "words"),
+    [
+        ("over 60 min", (0, 60), "over 1 hour"),
+        ("over exactly 46 hours", (2760, 2760), "over exactly 1 day 22 hours"),
+        ("over 4 to 6 hours", (240, 360), "over 4 to 6 hours"),
+        ("over at least 15 min", (15, None), "over at least 15 min"),
+        ("over 2 hours, may extend to 6 hours", (0, 360), "over 2 hours, may extend to 6 hours"),
+        ("", (0, DAY - 1), "an infusion within the day"),
+    ],
+)
+def test_each_duration_means_its_minutes(tmp_path: Path, over: str, bounds: tuple[int, int | None], words: str) -> None:
+    result, codes = compiled(tmp_path, f"ondansetron 8 mg IV day 1 {over}".rstrip())
+    assert codes == []
+    assert _lasts(result) == (*bounds, words)
+
+
+def test_at_least_is_still_bounded_by_the_cycles_end(tmp_path: Path) -> None:
+    result, _codes = compiled(tmp_path, "ondansetron 8 mg IV day 21 over at least 15 min")
+    assert result.windows is not None
+    # the dose starts on day 21 and ends by the end of the cycle's last day, at least 15 min later
+    assert result.windows.of(CYCLE.dose(0, 21, end=True)) == (20 * DAY + 15, 21 * DAY)
+
+
+@pytest.mark.parametrize(
+    ("over", "code"),
+    [
+        ("over exactly 4 to 6 hours", "STR016"),
+        ("over exactly 2 hours, may extend to 6 hours", "STR016"),
+        ("over at least 4 to 6 hours", "STR016"),
+        ("over 2 hours, may extend to 2 hours", "STR016"),
+        ("over 6 to 4 hours", "STR007"),
+    ],
+)
+def test_a_duration_that_says_two_things_is_refused(tmp_path: Path, over: str, code: str) -> None:
+    assert sorted(codes_of(tmp_path, f"cISplatin 50 mg/m2 IV day 1 {over}")) == sorted([code, "CMP001"])

@@ -78,7 +78,7 @@ def _days(
 
 
 def _infused(admin: ir.Administration) -> bool:
-    return admin.role == "anticancer" and admin.max_minutes is not None
+    return admin.role == "anticancer" and admin.duration_stated
 
 
 def _day(

@@ -45,7 +45,7 @@ from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import ORAL
-from regdsl.model.wording import DAY, day_count, duration, gap_text, relation_text, shift_text
+from regdsl.model.wording import DAY, day_count, duration, gap_text, over_text, relation_text, shift_text
 from regdsl.source import Span
 
 __all__ = [
@@ -266,9 +266,11 @@ def _instances(group: ir.CycleGroup, cap: int | None) -> int:
     return min(count, cap) if cap is not None else count
 
 
-def _duration(admin: ir.Administration) -> tuple[int, int]:
-    if admin.max_minutes is not None:
-        return (admin.max_minutes if admin.exact_duration else 0), admin.max_minutes
+def _duration(admin: ir.Administration) -> tuple[int, int | None]:
+    """Bound a dose's end after its start: [low, high] as written (an extension is the high), else by the route."""
+    if admin.duration_stated:
+        high = admin.extend_minutes if admin.extend_minutes is not None else admin.max_minutes
+        return admin.min_minutes or 0, high  # `at least` has no high: the cycle's end still bounds it
     if admin.route is None or admin.route.code == ORAL:  # an instant
         return 0, 0
     return 0, DAY - 1
@@ -358,8 +360,8 @@ class _Builder:
             if admin.prn:
                 continue
             low, high = _duration(admin)
-            if admin.max_minutes is not None:
-                what = ("over exactly " if admin.exact_duration else "over ") + duration(admin.max_minutes)
+            if admin.duration_stated:
+                what = f"over {over_text(admin)}"
             else:
                 what = "taken at once" if high == 0 else "an infusion within the day"
             for series in schedule(admin):

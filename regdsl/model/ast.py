@@ -336,11 +336,19 @@ class Days(Node):
 
 @record
 class Over(Node):
-    """``over 60 min`` (a maximum) or ``over exactly 15 min``."""
+    """``over 60 min`` (a maximum), ``over exactly 15 min``, ``over 4 to 6 hours``, ``over at least 15 min``.
+
+    ``amount`` is the first number written, ``high`` the second of a range; ``extend`` and its
+    unit are ``, may extend to 6 hours``.
+    """
 
     amount: Word
     unit: Word
     exact: bool
+    at_least: bool = False
+    high: Word | None = None
+    extend: Word | None = None
+    extend_unit: Word | None = None
 
 
 @record

@@ -227,12 +227,21 @@ class Administration(Record):
     days_span: Span | None = None  # the `days` clause (of the line, or of its `use`)
     day_ranges: tuple[DayRange, ...] = ()
     clock: Clock | None = None  # every dose at a fixed interval (also set for `every two hours`)
+    # The duration's lower bound (`over at least 15 min`, `over 4 to 6 hours`; for `over exactly`, the
+    # time) and `, may extend to 6 hours`; ``max_minutes`` stays the written upper bound (None for `at least`).
+    min_minutes: int | None = None
+    extend_minutes: int | None = None
     starting: bool = False  # the days were written `starting day N`: one series from that day
 
     @property
     def instructions(self) -> str | None:
         """The instructions' prose as one text."""
         return self.instructions_prose.text if self.instructions_prose else None
+
+    @property
+    def duration_stated(self) -> bool:
+        """Whether the line says how long it takes (an `over` clause that could be read)."""
+        return self.max_minutes is not None or self.min_minutes is not None
 
     @property
     def route_span(self) -> Span | None:

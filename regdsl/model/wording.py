@@ -26,6 +26,7 @@ __all__ = [
     "duration",
     "gap_text",
     "minutes_text",
+    "over_text",
     "range_text",
     "relation_text",
     "shift_text",
@@ -92,6 +93,25 @@ def clock_text(clock: ir.Clock, say: Say = duration) -> str:
         text += f" for {clock.count} dose" + ("s" if clock.count != 1 else "")
         if clock.each_day:
             text += " each day"
+    return text
+
+
+def over_text(admin: ir.Administration, say: Say = duration) -> str:
+    """Say a line's duration: ``60 min``, ``exactly 46 hours``, ``4 to 6 hours``, ``at least 15 min``.
+
+    An extension follows: ``2 hours, may extend to 6 hours``. Empty when the line gives none.
+    """
+    low, high = admin.min_minutes, admin.max_minutes
+    if high is None:
+        text = f"at least {say(low)}" if low is not None else ""
+    elif admin.exact_duration:
+        text = f"exactly {say(high)}"
+    elif low is not None:
+        text = range_text(low, high, say)
+    else:
+        text = say(high)
+    if admin.extend_minutes is not None:
+        text += f", may extend to {say(admin.extend_minutes)}"
     return text
 
 

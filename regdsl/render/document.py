@@ -103,6 +103,16 @@ def _note(note: ir.Note) -> Json:
     }
 
 
+def _duration(admin: ir.Administration) -> Json:
+    """Return the duration's lower bound and extension, those written (`over 4 to 6 hours`, `may extend to`)."""
+    found: Json = {}
+    if admin.min_minutes is not None and not admin.exact_duration:
+        found["min_minutes"] = admin.min_minutes
+    if admin.extend_minutes is not None:
+        found["extend_minutes"] = admin.extend_minutes
+    return found
+
+
 def _clock(admin: ir.Administration) -> Json:
     """Return the line's clock, when it has one (``every 12 hours for 6 doses``); nothing otherwise."""
     clock = admin.clock
@@ -179,6 +189,7 @@ class _Writer:
             "shift_days": admin.shift_days,
             "max_minutes": admin.max_minutes,
             "exact_duration": admin.exact_duration,
+            **_duration(admin),
             "as_needed": admin.prn,
             "role": admin.role,
             "role_stated": admin.role_stated,

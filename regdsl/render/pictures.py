@@ -27,7 +27,7 @@ from regdsl.compile.stn import PointId, PointKind, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.model.medicines import Medicine
-from regdsl.model.wording import DAY, range_text, short_minutes
+from regdsl.model.wording import DAY, over_text, range_text, short_minutes
 from regdsl.render.view import day_runs
 
 __all__ = [
@@ -594,7 +594,7 @@ def _day(
                 d.admin.role == "anticancer"
                 or place.start(d.index, day) == anchor
                 or d.admin.medicine.name in named
-                or (d.admin.max_minutes is not None and _route(d.admin) != "oral")
+                or (d.admin.duration_stated and _route(d.admin) != "oral")
             )
         )
     ]
@@ -617,8 +617,8 @@ def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None
         bars.append(Bar("infusion", high, end))
     label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), _route(admin))))
     label += f": {_when(low, high)}"
-    if admin.max_minutes is not None:
-        label += f", over {'exactly ' if admin.exact_duration else ''}{short_minutes(admin.max_minutes)}"
+    if admin.duration_stated:
+        label += f", over {over_text(admin, short_minutes)}"
     if qualifier:
         label += f" ({qualifier})"
     return TimelineRow(label, tuple(bars), admin.role)

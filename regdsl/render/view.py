@@ -21,7 +21,7 @@ from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text, quantity_text
 from regdsl.model.medicines import Medicine
-from regdsl.model.wording import clock_text, gap_text, minutes_text, relation_text, shift_text
+from regdsl.model.wording import clock_text, gap_text, minutes_text, over_text, relation_text, shift_text
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.prose import Block, parse_prose
 
@@ -367,10 +367,7 @@ class _Builder:
 
     @staticmethod
     def duration(admin: ir.Administration) -> str:
-        if admin.max_minutes is None:
-            return ""
-        text = minutes_text(admin.max_minutes)
-        return f"exactly {text}" if admin.exact_duration else text
+        return over_text(admin, minutes_text)
 
     def cycle(self, p: int, g: int, group: ir.CycleGroup) -> CycleView:
         prefix = PointId(p, g, group.first)

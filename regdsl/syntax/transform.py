@@ -546,9 +546,24 @@ class Builder:
         )
 
     def over(self, c: list[Child]) -> ast.Over:
-        """``over: OVER [EXACTLY] NUMBER time_unit``."""
+        """``over: OVER [EXACTLY | AT LEAST] NUMBER [TO NUMBER] time_unit [COMMA MAY EXTEND TO NUMBER time_unit]``."""
+        # The optional parts are left out or given by their words (`[EXACTLY | AT LEAST]` makes one
+        # or two placeholders): read them in order.
+        words: list[Tok] = [x for x in c if x is not None]
+        kinds = [w[0] for w in words]
+        numbers = [w for w in words if w[0] == "NUMBER"]
+        # a unit follows each amount: the one after the last number before a comma, and the last
+        comma = kinds.index("COMMA") if "COMMA" in kinds else len(words)
+        extend = "EXTEND" in kinds
         return ast.Over(
-            span=self._sp(c[0][2], c[3][3]), amount=self._w(c[2]), unit=self._w(c[3]), exact=c[1] is not None
+            span=self._sp(words[0][2], words[-1][3]),
+            amount=self._w(numbers[0]),
+            unit=self._w(words[comma - 1]),
+            exact="EXACTLY" in kinds[:2],
+            at_least="AT" in kinds[:2],
+            high=self._w(numbers[1]) if "TO" in kinds[:comma] else None,
+            extend=self._w(numbers[-1]) if extend else None,
+            extend_unit=self._w(words[-1]) if extend else None,
         )
 
     def relation(self, c: list[Child]) -> ast.Relation:

@@ -60,6 +60,60 @@ def _clock(low: Lowering, node: ast.Clock) -> ir.Clock | None:
     return ir.Clock(span=node.span, interval=interval, count=count, each_day=node.each_day)
 
 
+def _over(low: Lowering, node: ast.Over) -> tuple[int | None, int | None, int | None]:
+    """Lower a duration to its lower bound, its written upper bound and its extension, in minutes.
+
+    Unreadable numbers (reported) leave the line without a duration; so does a duration that
+    says two things (`STR016`) or runs backwards (`STR007`).
+    """
+    first = low.minutes(node.amount, node.unit)
+    high = low.minutes(node.high, node.unit) if node.high is not None else None
+    extend = low.minutes(node.extend, node.extend_unit) if node.extend and node.extend_unit else None
+    if first is None or (node.high is not None and high is None) or (node.extend is not None and extend is None):
+        return None, None, None
+    if node.exact and (node.high is not None or node.extend is not None):
+        _conflict(
+            low,
+            node.span,
+            "`exactly` fixes the time: it takes no range and no extension",
+            "`exactly` with another duration",
+            "write `over exactly 46 hours`, or `over 4 to 6 hours` without `exactly`",
+        )
+        return None, None, None
+    if node.at_least and node.high is not None:
+        _conflict(
+            low,
+            node.span,
+            "`at least` gives no upper time, and a range gives one",
+            "`at least` with a range",
+            "write `over at least 4 hours`, or `over 4 to 6 hours`",
+        )
+        return None, None, None
+    if high is not None and high < first:
+        low.sink.report(
+            c.BAD_RANGE,
+            node.span,
+            f"{node.amount.text} to {node.high.text if node.high else ''} {node.unit.text} runs backwards",
+            label="the range ends before it starts",
+        )
+        return None, None, None
+    written = high if high is not None else first
+    if extend is not None and extend <= written:
+        _conflict(
+            low,
+            node.span,
+            f"the time may extend to {duration(extend)}, which is not longer than {duration(written)}",
+            "the extension is not longer",
+            "write the longer time after `may extend to`",
+        )
+        return None, None, None
+    if node.at_least:
+        return first, None, extend
+    if high is not None:
+        return first, high, extend
+    return (first if node.exact else None), first, extend
+
+
 def _conflict(low: Lowering, span: Span, message: str, label: str, help: str) -> None:
     low.sink.report(c.CLAUSE_CONFLICT, span, message, label=label, help=help)
 
@@ -204,7 +258,7 @@ def admin(
     route = _route(low, node.route) if node.route is not None else None
     days: tuple[int, ...] = ()
     ranges: tuple[ir.DayRange, ...] = ()
-    shift = max_minutes = None
+    shift = max_minutes = min_minutes = extend_minutes = None
     exact = prn = off_label = s29 = role_stated = False
     role: Literal["anticancer", "supportive"] = "anticancer" if med and med.anticancer else "supportive"
     frequency = clock = None
@@ -224,9 +278,9 @@ def admin(
         match clause:
             case ast.Days():
                 days_node = clause
-            case ast.Over(amount=a, unit=u, exact=ex):
-                max_minutes = low.minutes(a, u)
-                exact = ex
+            case ast.Over():
+                min_minutes, max_minutes, extend_minutes = _over(low, clause)
+                exact = clause.exact
             case ast.Flag(kind="frequency", value=v):
                 frequency, frequency_span = FREQUENCY_BY_PHRASE[v], clause.span
                 if v in _CLOCK_WORDS:
@@ -291,6 +345,8 @@ def admin(
         day_ranges=ranges,
         clock=clock,
         starting=days_node is not None and days_node.starting,
+        min_minutes=min_minutes,
+        extend_minutes=extend_minutes,
     )
     low.count(node.span, max(dose_count(made) - len(days), 0))  # the days are counted with their cycle group
     return made
