@@ -16,6 +16,7 @@ from regdsl.compile.library import check_paths
 from regdsl.compile.passes import Compiled, compile_regimen
 from regdsl.compile.stn import PointId, PointKind
 from regdsl.model.wording import DAY
+from regdsl.render.pictures import calendar
 
 HEAD = 'regimen fixture\n  name "Fixture"\n  status draft\n\ncycle 1: 21 days\n'
 CYCLE = PointId(1, 0, 1)
@@ -192,3 +193,79 @@ def test_at_least_is_still_bounded_by_the_cycles_end(tmp_path: Path) -> None:
 )
 def test_a_duration_that_says_two_things_is_refused(tmp_path: Path, over: str, code: str) -> None:
     assert sorted(codes_of(tmp_path, f"cISplatin 50 mg/m2 IV day 1 {over}")) == sorted([code, "CMP001"])
+
+
+def test_a_continuous_infusion_through_days_lasts_those_days(tmp_path: Path) -> None:
+    result, codes = compiled(tmp_path, "cytarabine 100 mg/m2/day IV days 1 to 7 continuous")
+    assert codes == []
+    assert result.windows is not None
+    (dose,) = doses(result)
+    assert dose == (1, 0, (0, DAY - 1))
+    # 7 days of 1440 minutes: it ends on day 8 at the time it started
+    assert _lasts(result) == (7 * DAY, 7 * DAY, "continuous through days 1 to 7")
+    assert result.windows.of(CYCLE.dose(0, 1, end=True)) == (7 * DAY, 8 * DAY - 1)
+
+
+def test_two_ranges_continuous_are_two_infusions(tmp_path: Path) -> None:
+    head = HEAD.replace("21 days", "42 days")
+    result, codes = compiled(tmp_path, "fluorouracil 1000 mg/m2/day IV days 1 to 4, 29 to 32 continuous", head=head)
+    assert codes == []
+    assert [(d, n, w) for d, n, w in doses(result)] == [(1, 0, (0, DAY - 1)), (29, 0, (28 * DAY, 29 * DAY - 1))]
+    assert result.windows is not None
+    assert result.windows.of(CYCLE.dose(0, 29, end=True)) == (32 * DAY, 33 * DAY - 1)
+
+
+def test_one_day_continuous_is_ended_by_its_cycle(tmp_path: Path) -> None:
+    result, codes = compiled(tmp_path, "mesna 1200 mg/m2 IV day 1 continuous")
+    assert codes == []
+    assert _lasts(result) == (0, None, "continuous; its end is not fixed")
+    assert result.windows is not None
+    assert result.windows.of(CYCLE.dose(0, 1, end=True)) == (0, 21 * DAY)
+
+
+def test_a_pump_is_disconnected_at_the_end_of_its_exact_time(tmp_path: Path) -> None:
+    result, codes = compiled(
+        tmp_path, "fluorouracil 2400 mg/m2 IV day 1 over exactly 46 hours by pump bags every 24 hours"
+    )
+    assert codes == []
+    assert _lasts(result)[:2] == (2760, 2760)
+    net = result.network
+    assert net.labels[net.index[CYCLE.dose(0, 1, end=True)]] == "fluorouracil on day 1 of cycle 1: pump disconnected"
+    (admin,) = result.regimen.parts[0].cycles[0].administrations
+    assert (admin.pump, admin.bag_minutes, admin.continuous) == (True, 1440, False)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "cytarabine 100 mg/m2/day IV days 1 to 7 continuous over 24 hours",
+        "cytarabine 100 mg/m2/day IV days 1 to 7 continuous twice daily",
+        "cytarabine 100 mg/m2 oral day 1 over 24 hours by pump",
+        "cytarabine 100 mg/m2 IV day 1 bags every 24 hours",
+    ],
+)
+def test_an_infusion_that_says_two_things_is_refused(tmp_path: Path, line: str) -> None:
+    assert "STR016" in codes_of(tmp_path, line)
+
+
+def test_the_calendar_draws_each_dose_and_a_bar_through_a_continuous_infusion(tmp_path: Path) -> None:
+    result, codes = compiled(
+        tmp_path,
+        "cytarabine 100 mg/m2/day IV days 1 to 7 continuous",
+        "cyclophosphamide 300 mg/m2 IV every 12 hours for 6 doses starting day 1 over 2 hours",
+        "dexamethasone 4 mg oral twice daily days -1 to 2",
+    )
+    assert codes == []
+    cal = calendar(result, result.regimen.parts[0].cycles[0], ident="c")
+    # the rows' marks come first, then the legend's
+    cytarabine, cyclophosphamide, dexamethasone = [
+        layer.boxes for layer in cal.layers if layer.paint.cls.startswith("dose")
+    ][:3]
+    assert cal.first_day == -1
+    # one bar from day 1 through day 7: six columns more than one mark
+    (bar,) = cytarabine
+    column = dexamethasone[2].x - dexamethasone[0].x
+    assert bar.width == pytest.approx(bar.height + 6 * column)
+    # two marks on each of days 1, 2 and 3 for the series; two a day on days -1 to 2
+    assert len(cyclophosphamide) == 6
+    assert [round((box.x - dexamethasone[0].x) / column, 1) for box in dexamethasone[::2]] == [0, 1, 2, 3]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from regdsl.compile.schedule import point_days
 from regdsl.compile.stn import Anchoring, Bounds, PointId, PointKind, TimingNetwork, bounds_from
 from regdsl.model import ir
 
@@ -62,7 +63,7 @@ def _days(
     by_day: dict[int, list[int]] = {}  # each day's administration lines (not as needed), in order
     for i, admin in enumerate(admins):
         if not admin.prn:
-            for day in admin.days:
+            for day in point_days(admin):
                 by_day.setdefault(day, []).append(i)
     timed: dict[int, list[Anchoring]] = {}
     for anchoring in anchorings:
@@ -78,7 +79,7 @@ def _days(
 
 
 def _infused(admin: ir.Administration) -> bool:
-    return admin.role == "anticancer" and admin.duration_stated
+    return admin.role == "anticancer" and (admin.duration_stated or admin.continuous)
 
 
 def _day(

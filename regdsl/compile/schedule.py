@@ -13,7 +13,11 @@ had (``p1.g0.c1.a4.d8.start``).
   doses, the first in day d, each H after the one before;
 - ``every H for K doses each day``: that series on each listed day;
 - ``every H`` without a count: on each range of days a to b, as many doses as fill the range,
-  (b - a + 1) * 1440 / H, H apart, every one of them inside the range.
+  (b - a + 1) * 1440 / H, H apart, every one of them inside the range;
+- ``days a to b continuous``: one infusion through each range of days, starting in day a and
+  lasting exactly (b - a + 1) * 1440 minutes (so it ends on day b + 1 at the time it started);
+  on one day, it lasts as its `over` says, or is open-ended (its relations or its cycle's end
+  end it).
 
 Days are in minutes from the cycle's start: day d is ``[(d - 1) * 1440, d * 1440 - 1]``, for
 every integer d (day 0 and day -1 come before day 1).
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from regdsl.model import ir
 from regdsl.model.wording import DAY, duration
 
-__all__ = ["Dose", "Series", "day_window", "dose_count", "doses_by_day", "runs", "schedule"]
+__all__ = ["Dose", "Series", "day_window", "dose_count", "doses_by_day", "point_days", "runs", "schedule"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,10 @@ class Series:
     doses: tuple[Dose, ...]
     spacing: tuple[int, int | None]
     what: str  # the spacing in words, for the timing network's labels
+    # How long each dose lasts, when the series says (a continuous infusion), and that in words;
+    # None: as the line's duration says.
+    lasts: tuple[int, int | None] | None = None
+    lasts_what: str = ""
 
 
 def day_window(day: int) -> tuple[int, int]:
@@ -95,10 +103,27 @@ def _series(numbers: _Numbers, first: int, count: int, interval: int, *, fill_to
     return Series(doses=tuple(doses), spacing=(interval, interval), what=f"every {duration(interval)}")
 
 
+def _continuous(admin: ir.Administration, dose: Dose, last: int) -> Series:
+    """One continuous infusion from ``dose``'s day through day ``last``."""
+    if last > dose.day:
+        minutes = (last - dose.day + 1) * DAY
+        lasts: tuple[int, int | None] | None = (minutes, minutes)
+        what = f"continuous through days {dose.day} to {last}"
+    elif admin.duration_stated:
+        lasts, what = None, ""
+    else:
+        lasts, what = (0, None), "continuous; its end is not fixed"
+    return Series(doses=(dose,), spacing=(1, None), what="", lasts=lasts, lasts_what=what)
+
+
 def schedule(admin: ir.Administration) -> tuple[Series, ...]:
     """Return the doses of ``admin`` in one cycle, as series (a dose given alone is a series of one)."""
     numbers = _Numbers()
     clock = admin.clock
+    if admin.continuous:
+        return tuple(
+            _continuous(admin, numbers.dose(first, *day_window(first)), last) for first, last in runs(admin.days)
+        )
     if clock is None:
         per_day = admin.frequency.per_day if admin.frequency is not None else 1
         return tuple(
@@ -121,6 +146,8 @@ def schedule(admin: ir.Administration) -> tuple[Series, ...]:
 def dose_count(admin: ir.Administration) -> int:
     """Return how many doses ``admin`` gives in one cycle (without building them)."""
     clock = admin.clock
+    if admin.continuous:
+        return len(runs(admin.days))
     if clock is None:
         return len(admin.days) * (admin.frequency.per_day if admin.frequency is not None else 1)
     if clock.count is not None:
@@ -129,9 +156,19 @@ def dose_count(admin: ir.Administration) -> int:
 
 
 def doses_by_day(admin: ir.Administration) -> dict[int, int]:
-    """Return how many doses ``admin`` gives on each day they count as given on, in day order."""
+    """Return how many doses ``admin`` gives on each day they count as given on, in day order.
+
+    A continuous infusion counts as given on every day it runs through.
+    """
+    if admin.continuous:
+        return dict.fromkeys(admin.days, 1)
     found: dict[int, int] = {}
     for series in schedule(admin):
         for dose in series.doses:
             found[dose.day] = found.get(dose.day, 0) + 1
     return dict(sorted(found.items()))
+
+
+def point_days(admin: ir.Administration) -> list[int]:
+    """Return the days ``admin`` has a first dose on (``PointId.dose(line, day)`` names it), in order."""
+    return sorted(dose.day for series in schedule(admin) for dose in series.doses if dose.number == 0)

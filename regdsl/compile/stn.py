@@ -365,14 +365,16 @@ class _Builder:
             else:
                 what = "taken at once" if high == 0 else "an infusion within the day"
             for series in schedule(admin):
+                lasts, lasts_what = (series.lasts, series.lasts_what) if series.lasts else ((low, high), what)
                 previous = None
                 for k, dose in enumerate(series.doses, start=1):
                     label = f"{admin.medicine.display} on day {dose.day} of cycle {ident.cycle}"
                     if len(series.doses) > 1:
                         label += f", dose {k} of {len(series.doses)}"
                     s = net.add_point(ident.dose(i, dose.day, dose.number), label)
-                    e = net.add_point(ident.dose(i, dose.day, dose.number, end=True), f"the end of {label}")
-                    net.constrain(s, e, Constraint(low, high, admin.span, what))
+                    ending = f"{label}: pump disconnected" if admin.pump else f"the end of {label}"
+                    e = net.add_point(ident.dose(i, dose.day, dose.number, end=True), ending)
+                    net.constrain(s, e, Constraint(*lasts, admin.span, lasts_what))
                     if previous is not None:
                         net.constrain(previous, s, Constraint(*series.spacing, admin.span, series.what))
                     previous = s

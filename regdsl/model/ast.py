@@ -362,6 +362,14 @@ class Clock(Node):
 
 
 @record
+class Bags(Node):
+    """``bags every 96 hours``: the bags of a continuous infusion, changed at that interval."""
+
+    amount: Word
+    unit: Word
+
+
+@record
 class Anchor(Node):
     """What a relation is measured from: a drug, ``chemotherapy`` or an outside event."""
 
@@ -392,9 +400,9 @@ class Relation(Node):
 
 @record
 class Flag(Node):
-    """A one-word clause: frequency, ``prn``, role, ``off-label`` or ``s29``."""
+    """A one-word clause: frequency, ``prn``, role, ``off-label``, ``s29``, ``continuous`` or ``by pump``."""
 
-    kind: Literal["frequency", "prn", "role", "off_label", "s29"]
+    kind: Literal["frequency", "prn", "role", "off_label", "s29", "continuous", "pump"]
     value: str
 
 
@@ -414,7 +422,7 @@ class Cap(Node):
     unit: Word
 
 
-Clause = Days | Over | Clock | Relation | Flag | Volume | Cap
+Clause = Days | Over | Clock | Bags | Relation | Flag | Volume | Cap
 
 
 @record

@@ -231,6 +231,9 @@ class Administration(Record):
     # time) and `, may extend to 6 hours`; ``max_minutes`` stays the written upper bound (None for `at least`).
     min_minutes: int | None = None
     extend_minutes: int | None = None
+    continuous: bool = False  # `days 1 to 7 continuous`: one infusion through each range of days
+    pump: bool = False  # `by pump`: an ambulatory pump, disconnected at the dose's end
+    bag_minutes: int | None = None  # `bags every 96 hours`: how often the bag is changed (drawn, not timed)
     starting: bool = False  # the days were written `starting day N`: one series from that day
 
     @property

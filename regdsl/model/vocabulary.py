@@ -140,6 +140,7 @@ UNITS: tuple[Unit, ...] = (
     ),
     _u(MG_PER_M2, "mg/m²", Basis.PER_M2, "mg/m2", "mg/m²"),
     _u("g/m2", "g/m²", Basis.PER_M2, "g/m2", "g/m²", system=UCUM),
+    _u("mg/m2/d", "mg/m²/day", Basis.PER_M2, "mg/m2/day", "mg/m²/day", system=UCUM),  # issue 10: continuous infusions
     _u("ug/m2", "microgram/m²", Basis.PER_M2, "microgram/m2", "microgram/m²", "mcg/m2", "mcg/m²", system=UCUM),
     _u("396163008", "mg/kg", Basis.PER_KG, "mg/kg"),
     _u("258803005", "microgram/kg", Basis.PER_KG, "microgram/kg", "mcg/kg"),

@@ -25,6 +25,7 @@ __all__ = [
     "day_count",
     "duration",
     "gap_text",
+    "infusion_text",
     "minutes_text",
     "over_text",
     "range_text",
@@ -113,6 +114,26 @@ def over_text(admin: ir.Administration, say: Say = duration) -> str:
     if admin.extend_minutes is not None:
         text += f", may extend to {say(admin.extend_minutes)}"
     return text
+
+
+def infusion_text(admin: ir.Administration, say: Say = duration) -> str:
+    """Say how long a line's doses take, continuous and pump included: ``continuous``, ``exactly 46 hours, by pump``.
+
+    A continuous infusion through a range of days takes those days (the days say them); on one
+    day without a duration its end is not fixed. Bags are said with their interval.
+    """
+    over = over_text(admin, say)
+    parts = []
+    if admin.continuous:
+        several = len(admin.days) > 1
+        parts.append("continuous" if over or several else "continuous; its end is not fixed")
+    if over:
+        parts.append(over)
+    if admin.pump:
+        parts.append("by pump")
+    if admin.bag_minutes is not None:
+        parts.append(f"bags changed every {say(admin.bag_minutes)}")
+    return ", ".join(parts)
 
 
 def shift_text(days: int) -> str:

@@ -104,8 +104,14 @@ def _note(note: ir.Note) -> Json:
 
 
 def _duration(admin: ir.Administration) -> Json:
-    """Return the duration's lower bound and extension, those written (`over 4 to 6 hours`, `may extend to`)."""
+    """Return what is written of the infusion: continuous, pump, bags, a lower bound, an extension."""
     found: Json = {}
+    if admin.continuous:
+        found["continuous"] = True
+    if admin.pump:
+        found["pump"] = True
+    if admin.bag_minutes is not None:
+        found["bag_minutes"] = admin.bag_minutes
     if admin.min_minutes is not None and not admin.exact_duration:
         found["min_minutes"] = admin.min_minutes
     if admin.extend_minutes is not None:

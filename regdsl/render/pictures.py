@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 
 from regdsl.compile.days import TimedDay
 from regdsl.compile.passes import Compiled
-from regdsl.compile.schedule import doses_by_day
+from regdsl.compile.schedule import doses_by_day, point_days, runs
 from regdsl.compile.stn import PointId, PointKind, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.model.medicines import Medicine
-from regdsl.model.wording import DAY, over_text, range_text, short_minutes
+from regdsl.model.wording import DAY, infusion_text, over_text, range_text, short_minutes
 from regdsl.render.view import day_runs
 
 __all__ = [
@@ -438,7 +438,15 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
 def _dose_marks(
     admin: ir.Administration, x_of: Callable[[int], float], col: float, y: float, size: float, rx: float
 ) -> Iterator[Box]:
-    """One mark for each dose, on its day: a day of N doses shows N narrower marks side by side."""
+    """One mark for each dose, on its day: a day of N doses shows N narrower marks side by side.
+
+    A continuous infusion is one bar through the days it runs.
+    """
+    if admin.continuous:
+        for first, last in runs(admin.days):
+            left = x_of(first) + (col - size) / 2
+            yield Box(left, y, x_of(last) - x_of(first) + size, size, size * rx)
+        return
     for day, count in doses_by_day(admin).items():
         left = x_of(day) + (col - size) / 2
         if count == 1:
@@ -558,7 +566,7 @@ def timelines(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> tuple[
     by_day: dict[int, list[_Dose]] = {}
     for i, admin in enumerate(group.administrations):
         if not admin.prn:
-            for day in admin.days:
+            for day in point_days(admin):
                 by_day.setdefault(day, []).append(_Dose(i, day, admin))
     watched: dict[Medicine, list[tuple[int, ir.Observation]]] = {}  # each medicine's observations
     for o, obs in enumerate(group.observations):
@@ -617,8 +625,10 @@ def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None
         bars.append(Bar("infusion", high, end))
     label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), _route(admin))))
     label += f": {_when(low, high)}"
-    if admin.duration_stated:
+    if admin.duration_stated and not (admin.continuous or admin.pump):
         label += f", over {over_text(admin, short_minutes)}"
+    elif admin.duration_stated or admin.continuous:
+        label += f", {infusion_text(admin, short_minutes)}"
     if qualifier:
         label += f" ({qualifier})"
     return TimelineRow(label, tuple(bars), admin.role)

@@ -17,11 +17,12 @@ from urllib.parse import quote
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text
+from regdsl.compile.schedule import doses_by_day
 from regdsl.compile.stn import PointId, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text, quantity_text
 from regdsl.model.medicines import Medicine
-from regdsl.model.wording import clock_text, gap_text, minutes_text, over_text, relation_text, shift_text
+from regdsl.model.wording import clock_text, gap_text, infusion_text, minutes_text, relation_text, shift_text
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.prose import Block, parse_prose
 
@@ -367,7 +368,7 @@ class _Builder:
 
     @staticmethod
     def duration(admin: ir.Administration) -> str:
-        return over_text(admin, minutes_text)
+        return infusion_text(admin, minutes_text)
 
     def cycle(self, p: int, g: int, group: ir.CycleGroup) -> CycleView:
         prefix = PointId(p, g, group.first)
@@ -388,7 +389,7 @@ class _Builder:
             medicine, marks, dose = admin.medicine.display, self.marks(admin), _dose(admin)
             route, duration = admin.route.term if admin.route else "", self.duration(admin)
             instructions = parse_prose(admin.instructions)
-            for day in admin.days:
+            for day in doses_by_day(admin):
                 days.setdefault(day, []).append(
                     DayRow(
                         medicine=medicine,

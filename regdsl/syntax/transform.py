@@ -506,6 +506,18 @@ class Builder:
         """``clause: S29``."""
         return self._flag("s29", c)
 
+    def continuous_flag(self, c: list[Child]) -> ast.Flag:
+        """``clause: CONTINUOUS``."""
+        return self._flag("continuous", c)
+
+    def pump(self, c: list[Child]) -> ast.Flag:
+        """``clause: BY PUMP``."""
+        return ast.Flag(span=self._sp(c[0][2], c[1][3]), kind="pump", value="by pump")
+
+    def bags(self, c: list[Child]) -> ast.Bags:
+        """``clause: BAGS EVERY NUMBER time_unit``."""
+        return ast.Bags(span=self._sp(c[0][2], c[3][3]), amount=self._w(c[2]), unit=self._w(c[3]))
+
     def volume(self, c: list[Child]) -> ast.Volume:
         """``clause: IN NUMBER UNIT``."""
         return ast.Volume(span=self._sp(c[0][2], c[2][3]), amount=self._w(c[1]), unit=self._w(c[2]))

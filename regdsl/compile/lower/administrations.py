@@ -7,14 +7,14 @@ ranges and the `days` clause; a clause given twice is set aside, where the rules
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from typing import Literal, assert_never
 
 from regdsl.compile.lower.words import LINE_KEYWORDS, Lowering
 from regdsl.compile.schedule import dose_count, runs
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
-from regdsl.model.vocabulary import FREQUENCY_BY_PHRASE, ROUTE_BY_ALIAS, ROUTES, Route
+from regdsl.model.vocabulary import FREQUENCY_BY_PHRASE, INTRAVENOUS, ROUTE_BY_ALIAS, ROUTES, Route
 from regdsl.model.wording import DAY, duration
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
@@ -112,6 +112,55 @@ def _over(low: Lowering, node: ast.Over) -> tuple[int | None, int | None, int | 
     if high is not None:
         return first, high, extend
     return (first if node.exact else None), first, extend
+
+
+def _infusion(low: Lowering, seen: Mapping[str, Span], days: tuple[int, ...], route: Route | None) -> set[str]:
+    """Check `continuous`, `by pump` and `bags` against the line; return the clauses set aside (reported).
+
+    ``seen`` holds where each kind of clause is written (``Over``, ``Clock``, ``Bags``, and the
+    flags by their kind).
+    """
+    dropped: set[str] = set()
+    several = any(last > first for first, last in runs(days))
+    if "continuous" in seen:
+        schedule = seen.get("Clock") or seen.get("frequency")
+        if schedule is not None:
+            _conflict(
+                low,
+                seen["continuous"],
+                "a continuous infusion runs without a break: it has no clock or frequency",
+                "continuous, with a schedule of doses",
+                "keep `continuous` for an infusion through the days, or the clock for separate doses",
+            )
+            dropped.add("continuous")
+        elif several and "Over" in seen:
+            _conflict(
+                low,
+                seen["Over"],
+                "a continuous infusion through a range of days lasts those days: it takes no `over`",
+                "the days already give the duration",
+                "drop `over`, or write one day with `over exactly 46 hours`",
+            )
+            dropped.add("Over")
+    if "Bags" in seen and ("continuous" not in seen or "continuous" in dropped) and "Over" not in seen:
+        _conflict(
+            low,
+            seen["Bags"],
+            "bags are changed during an infusion, and this line gives none",
+            "no `continuous` or `over` on this line",
+            "write `days 8 to 28 continuous bags every 96 hours`",
+        )
+        dropped.add("Bags")
+    if "pump" in seen and route is not None and route.code != INTRAVENOUS:
+        _conflict(
+            low,
+            seen["pump"],
+            f"an ambulatory pump gives an intravenous infusion, not {route.term}",
+            "a pump on another route",
+            "check the route, or drop `by pump`",
+        )
+        dropped.add("pump")
+    return dropped
 
 
 def _conflict(low: Lowering, span: Span, message: str, label: str, help: str) -> None:
@@ -259,7 +308,8 @@ def admin(
     days: tuple[int, ...] = ()
     ranges: tuple[ir.DayRange, ...] = ()
     shift = max_minutes = min_minutes = extend_minutes = None
-    exact = prn = off_label = s29 = role_stated = False
+    exact = prn = off_label = s29 = role_stated = continuous = pump = False
+    bag_minutes: int | None = None
     role: Literal["anticancer", "supportive"] = "anticancer" if med and med.anticancer else "supportive"
     frequency = clock = None
     frequency_span: Span | None = None
@@ -297,6 +347,12 @@ def admin(
                 off_label = True
             case ast.Flag(kind="s29"):
                 s29 = True
+            case ast.Flag(kind="continuous"):
+                continuous = True
+            case ast.Flag(kind="pump"):
+                pump = True
+            case ast.Bags(amount=a, unit=u):
+                bag_minutes = low.minutes(a, u)
             case ast.Flag():
                 raise AssertionError(clause.kind)
             case ast.Volume(amount=a, unit=u):
@@ -312,6 +368,13 @@ def admin(
     if days_node is not None:
         days, ranges, shift = _days(low, days_node)
     clock = _series(low, clock, days_node, days, frequency_span, seen)
+    dropped = _infusion(low, seen, days, route)
+    if "Over" in dropped:
+        min_minutes = max_minutes = extend_minutes = None
+        exact = False
+    continuous = continuous and "continuous" not in dropped
+    pump = pump and "pump" not in dropped
+    bag_minutes = bag_minutes if "Bags" not in dropped else None
     low.count(node.span, len(days) * len(relations))
     if med is None or amount is None or unit is None:
         return None
@@ -347,6 +410,9 @@ def admin(
         starting=days_node is not None and days_node.starting,
         min_minutes=min_minutes,
         extend_minutes=extend_minutes,
+        continuous=continuous,
+        pump=pump,
+        bag_minutes=bag_minutes,
     )
     low.count(node.span, max(dose_count(made) - len(days), 0))  # the days are counted with their cycle group
     return made
