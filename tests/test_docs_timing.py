@@ -64,7 +64,8 @@ def _table(result: Compiled) -> str:
 
 def test_the_timing_guide_has_examples() -> None:
     names = [m.group("name") for m in _EXAMPLE.finditer(DOC.read_text(encoding="utf-8"))]
-    assert len(names) >= 6 and len(set(names)) == len(names)
+    assert len(names) >= 6
+    assert len(set(names)) == len(names)
 
 
 def test_every_window_and_picture_of_the_timing_guide_is_computed(tmp_path: Path, update_goldens: bool) -> None:
