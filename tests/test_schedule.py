@@ -262,10 +262,11 @@ def test_the_calendar_draws_each_dose_and_a_bar_through_a_continuous_infusion(tm
         layer.boxes for layer in cal.layers if layer.paint.cls.startswith("dose")
     ][:3]
     assert cal.first_day == -1
-    # one bar from day 1 through day 7: six columns more than one mark
-    (bar,) = cytarabine
     column = dexamethasone[2].x - dexamethasone[0].x
-    assert bar.width == pytest.approx(bar.height + 6 * column)
+    # one mark on its first day, and a bar from day 1 to day 8, when it ends (10080 minutes later)
+    assert len(cytarabine) == 1
+    (bar,) = [box for layer in cal.layers if layer.paint.cls == "running dose-anticancer" for box in layer.boxes]
+    assert bar.width == pytest.approx(7 * column)
     # two marks on each of days 1, 2 and 3 for the series; two a day on days -1 to 2
     assert len(cyclophosphamide) == 6
     assert [round((box.x - dexamethasone[0].x) / column, 1) for box in dexamethasone[::2]] == [0, 1, 2, 3]

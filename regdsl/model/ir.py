@@ -233,7 +233,7 @@ class Administration(Record):
     extend_minutes: int | None = None
     continuous: bool = False  # `days 1 to 7 continuous`: one infusion through each range of days
     pump: bool = False  # `by pump`: an ambulatory pump, disconnected at the dose's end
-    bag_minutes: int | None = None  # `bags every 96 hours`: how often the bag is changed (drawn, not timed)
+    bag_minutes: int | None = None  # `bags every 96 hours`: how often the bag is changed (shown, not timed)
     starting: bool = False  # the days were written `starting day N`: one series from that day
 
     @property
@@ -250,6 +250,12 @@ class Administration(Record):
     def route_span(self) -> Span | None:
         """Where the route is written."""
         return self.route_word.span if self.route_word else None
+
+    @property
+    def warning_label(self) -> str | None:
+        """The warning pages print on this line: its medicine's (a vinca alkaloid's) first, else its route's."""
+        route = self.route.code if self.route else None
+        return self.medicine.label(route) or (self.route.label if self.route else None)
 
 
 @record

@@ -43,10 +43,6 @@ def _days(low: Lowering, days: ast.Days) -> tuple[tuple[int, ...], tuple[ir.DayR
     return tuple(sorted(set(found))), tuple(ranges), shift
 
 
-# The legacy frequency words that are a clock: `every two hours` is `every 2 hours`.
-_CLOCK_WORDS = {"every hour": 60, "every two hours": 120, "every three hours": 180, "every four hours": 240}
-
-
 def _clock(low: Lowering, node: ast.Clock) -> ir.Clock | None:
     """Lower ``every N UNIT [for K doses [each day]]``; None when a number cannot be read (reported)."""
     interval = low.minutes(node.amount, node.unit)
@@ -333,8 +329,8 @@ def admin(
                 exact = clause.exact
             case ast.Flag(kind="frequency", value=v):
                 frequency, frequency_span = FREQUENCY_BY_PHRASE[v], clause.span
-                if v in _CLOCK_WORDS:
-                    clock = ir.Clock(span=clause.span, interval=_CLOCK_WORDS[v], count=None, each_day=False)
+                if frequency.interval is not None:  # the legacy words of a clock: `every two hours`
+                    clock = ir.Clock(span=clause.span, interval=frequency.interval, count=None, each_day=False)
                     frequency_span = None
             case ast.Clock():
                 clock = _clock(low, clause)
