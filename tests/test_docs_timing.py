@@ -56,7 +56,7 @@ def _table(result: Compiled) -> str:
                 start = cycle.dose(i, dose.day, dose.number)
                 (s_low, s_high), (e_low, e_high) = result.windows.of(start), result.windows.of(start.other_end)
                 name = f"{admin.medicine.display}, day {dose.day}"
-                if len(series.doses) > 1:
+                if series.spacing is not None and len(series.doses) > 1:
                     name += f", dose {k} of {len(series.doses)}"
                 rows.append(f"| {name} | {s_low} to {s_high} | {e_low} to {e_high} |\n")
     return "".join(rows)

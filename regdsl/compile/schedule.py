@@ -49,10 +49,14 @@ class Dose:
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """Doses one after the other: each consecutive pair of starts is ``spacing`` apart (None: unbounded)."""
+    """Doses one after the other: each consecutive pair of starts is ``spacing`` apart.
+
+    A bound of ``spacing`` that is None is open; a ``spacing`` of None joins the doses by nothing
+    (the days of a line given once a day: each is placed by its own day).
+    """
 
     doses: tuple[Dose, ...]
-    spacing: tuple[int, int | None]
+    spacing: tuple[int, int | None] | None
     what: str  # the spacing in words, for the timing network's labels
     # How long each dose lasts, when the series says (a continuous infusion), and that in words;
     # None: as the line's duration says.
@@ -126,6 +130,8 @@ def schedule(admin: ir.Administration) -> tuple[Series, ...]:
         )
     if clock is None:
         per_day = admin.frequency.per_day if admin.frequency is not None else 1
+        if per_day == 1:  # one series of unjoined doses, not a series a day
+            return (Series(doses=tuple(Dose(day, 0, *day_window(day)) for day in admin.days), spacing=None, what=""),)
         return tuple(
             Series(
                 doses=tuple(numbers.dose(day, *day_window(day)) for _ in range(per_day)),

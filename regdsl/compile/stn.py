@@ -369,13 +369,13 @@ class _Builder:
                 previous = None
                 for k, dose in enumerate(series.doses, start=1):
                     label = f"{admin.medicine.display} on day {dose.day} of cycle {ident.cycle}"
-                    if len(series.doses) > 1:
+                    if series.spacing is not None and len(series.doses) > 1:
                         label += f", dose {k} of {len(series.doses)}"
                     s = net.add_point(ident.dose(i, dose.day, dose.number), label)
                     ending = f"{label}: pump disconnected" if admin.pump else f"the end of {label}"
                     e = net.add_point(ident.dose(i, dose.day, dose.number, end=True), ending)
                     net.constrain(s, e, Constraint(*lasts, admin.span, lasts_what))
-                    if previous is not None:
+                    if previous is not None and series.spacing is not None:
                         net.constrain(previous, s, Constraint(*series.spacing, admin.span, series.what))
                     previous = s
                     doses.add(i, dose, (s, e))

@@ -117,6 +117,8 @@ def _infusion(low: Lowering, seen: Mapping[str, Span], days: tuple[int, ...], ro
     flags by their kind).
     """
     dropped: set[str] = set()
+    if not seen.keys() & {"continuous", "pump", "Bags"}:
+        return dropped
     several = any(last > first for first, last in runs(days))
     if "continuous" in seen:
         schedule = seen.get("Clock") or seen.get("frequency")
