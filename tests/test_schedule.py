@@ -16,7 +16,7 @@ from regdsl.compile.library import check_paths
 from regdsl.compile.passes import Compiled, compile_regimen
 from regdsl.compile.stn import PointId, PointKind
 from regdsl.model.wording import DAY
-from regdsl.render.pictures import calendar
+from regdsl.render.pictures import calendar, timelines
 
 HEAD = 'regimen fixture\n  name "Fixture"\n  status draft\n\ncycle 1: 21 days\n'
 CYCLE = PointId(1, 0, 1)
@@ -270,3 +270,21 @@ def test_the_calendar_draws_each_dose_and_a_bar_through_a_continuous_infusion(tm
     # two marks on each of days 1, 2 and 3 for the series; two a day on days -1 to 2
     assert len(cyclophosphamide) == 6
     assert [round((box.x - dexamethasone[0].x) / column, 1) for box in dexamethasone[::2]] == [0, 1, 2, 3]
+
+
+def test_a_day_timeline_has_a_row_for_each_dose_of_a_series(tmp_path: Path) -> None:
+    result, codes = compiled(
+        tmp_path, "cyclophosphamide 300 mg/m2 IV every 12 hours for 4 doses starting day 1 over 2 hours"
+    )
+    assert codes == []
+    drawn = timelines(result, result.regimen.parts[0].cycles[0], ident="t")
+    assert [[row.label for row in t.rows] for t in drawn] == [
+        [
+            "cyclophosphamide 300 mg/m² IV, dose 1 of 4: starts at 0, over 2 hours",
+            "cyclophosphamide 300 mg/m² IV, dose 2 of 4: 12 hours after, over 2 hours",
+        ],
+        [
+            "cyclophosphamide 300 mg/m² IV, dose 3 of 4: starts at 0, over 2 hours",
+            "cyclophosphamide 300 mg/m² IV, dose 4 of 4: 12 hours after, over 2 hours",
+        ],
+    ]

@@ -30,7 +30,18 @@ from dataclasses import dataclass
 from regdsl.model import ir
 from regdsl.model.wording import DAY, duration
 
-__all__ = ["Dose", "Series", "day_window", "dose_count", "doses_by_day", "point_days", "runs", "schedule"]
+__all__ = [
+    "Dose",
+    "Series",
+    "day_window",
+    "dose_count",
+    "doses_by_day",
+    "point_days",
+    "points_by_day",
+    "positions",
+    "runs",
+    "schedule",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +186,26 @@ def doses_by_day(admin: ir.Administration) -> dict[int, int]:
     return dict(sorted(found.items()))
 
 
+def points_by_day(admin: ir.Administration) -> dict[int, int]:
+    """Return how many doses of ``admin`` are named by each day, in day order (numbers 0 to N - 1).
+
+    As ``doses_by_day``, but a continuous infusion is named by its first day only.
+    """
+    if not admin.continuous:
+        return doses_by_day(admin)
+    return {first: 1 for first, _last in runs(admin.days)}
+
+
 def point_days(admin: ir.Administration) -> list[int]:
     """Return the days ``admin`` has a first dose on (``PointId.dose(line, day)`` names it), in order."""
-    return sorted(dose.day for series in schedule(admin) for dose in series.doses if dose.number == 0)
+    return list(points_by_day(admin))
+
+
+def positions(admin: ir.Administration) -> dict[tuple[int, int], str]:
+    """Return each dose of a series of several, by its day and number, as ``dose 2 of 6``."""
+    found: dict[tuple[int, int], str] = {}
+    for series in schedule(admin):
+        if series.spacing is not None and len(series.doses) > 1:
+            for k, dose in enumerate(series.doses, start=1):
+                found[(dose.day, dose.number)] = f"dose {k} of {len(series.doses)}"
+    return found
