@@ -288,3 +288,14 @@ def test_a_day_timeline_has_a_row_for_each_dose_of_a_series(tmp_path: Path) -> N
             "cyclophosphamide 300 mg/m² IV, dose 4 of 4: 12 hours after, over 2 hours",
         ],
     ]
+
+
+def test_the_old_every_two_hours_words_are_a_series_that_fills_the_day(tmp_path: Path) -> None:
+    result, codes = compiled(tmp_path, "dexamethasone 2 mg oral every two hours day 3")
+    assert codes == []
+    found = doses(result)
+    assert len(found) == 12
+    assert (found[0][2], found[-1][2]) == ((2 * DAY, 2 * DAY + 119), (2 * DAY + 11 * 120, 3 * DAY - 1))
+    (admin,) = result.regimen.parts[0].cycles[0].administrations
+    assert admin.frequency is not None
+    assert admin.frequency.code == "225750008"  # still coded as written
