@@ -299,3 +299,14 @@ def test_the_old_every_two_hours_words_are_a_series_that_fills_the_day(tmp_path:
     (admin,) = result.regimen.parts[0].cycles[0].administrations
     assert admin.frequency is not None
     assert admin.frequency.code == "225750008"  # still coded as written
+
+
+def test_a_relation_is_checked_against_the_days_the_network_times_it_on(tmp_path: Path) -> None:
+    series = "cyclophosphamide 300 mg/m2 IV every 12 hours for 4 doses starting day 1 over 2 hours"
+    # the series' third dose counts as given on day 2: a premedication on day 2 is timed to it
+    assert codes_of(tmp_path, series, "ondansetron 8 mg oral days 1, 2 30 min before cyclophosphamide") == []
+    # a continuous infusion is timed from its start: a relation to its third day has nothing to
+    # measure from, and is said so rather than left out of the timing network
+    infusion = "cytarabine 100 mg/m2/day IV days 1 to 7 continuous"
+    assert codes_of(tmp_path, infusion, "ondansetron 8 mg oral day 3 30 min before cytarabine") == ["TIM002"]
+    assert codes_of(tmp_path, infusion, "ondansetron 8 mg oral day 1 30 min before cytarabine") == []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.compile.schedule import doses_by_day
+from regdsl.compile.schedule import doses_by_day, point_days
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 
@@ -96,11 +96,14 @@ def _given(group: ir.CycleGroup) -> _Given:
     for admin in group.administrations:
         if admin.prn:
             continue
-        found.days.setdefault(admin.medicine.name, set()).update(admin.days)
-        for day in admin.days:
+        # The days a dose is named by, as the timing network times relations: a series' doses by
+        # the days they count as given on, a continuous infusion by its first day.
+        days = point_days(admin)
+        found.days.setdefault(admin.medicine.name, set()).update(days)
+        for day in days:
             found.lines.setdefault((admin.medicine.name, day), []).append(admin)
         if admin.role == "anticancer":
-            found.chemotherapy.update(admin.days)
+            found.chemotherapy.update(days)
     return found
 
 
@@ -182,14 +185,15 @@ def relation_not_that_day(ctx: RuleContext) -> Iterator[Diagnostic]:
             continue
         step = 1 if rel.direction == "before" else -1
         label = _anchor(rel)
-        missed = next((day for day in admin.days if day not in days and day + step not in days), None)
+        missed = next((day for day in point_days(admin) if day not in days and day + step not in days), None)
         if missed is not None:
             yield relation_not_that_day.finding(
                 rel.span,
                 f"{label} is not given on day {missed}, when {admin.medicine.display} is",
                 label=f"no {label} on day {missed}",
                 secondary=(Label(admin.span, f"{admin.medicine.display} on day {missed}"),),
-                help="list only the days the anchor is given, or anchor to another medicine",
+                help="list only the days the anchor is given (a continuous infusion: the day it starts), "
+                "or anchor to another medicine",
             )
 
 
