@@ -192,8 +192,7 @@ def relation_not_that_day(ctx: RuleContext) -> Iterator[Diagnostic]:
                 f"{label} is not given on day {missed}, when {admin.medicine.display} is",
                 label=f"no {label} on day {missed}",
                 secondary=(Label(admin.span, f"{admin.medicine.display} on day {missed}"),),
-                help="list only the days the anchor is given (a continuous infusion: the day it starts), "
-                "or anchor to another medicine",
+                help="list only the days the anchor is given, or anchor to another medicine",
             )
 
 
