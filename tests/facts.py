@@ -44,6 +44,8 @@ DOSE_WORDS = {
     "%": "{}%",
     "AUC": "AUC {}",
     "vial": "{} vial",
+    "mg/m2/day": "{} mg/m²/day",
+    "mg/day": "{} mg/day",
     "international units": "{} international units",
 }
 # How a page words a route, by the spelling the author wrote.
