@@ -106,7 +106,8 @@ def _day(
     ends = [dose.other_end for dose in doses]
     for i in todays:  # each line's observations, found by its medicine: never every pair of lines and observations
         for o in watched.get(admins[i].medicine.name, ()):
-            ends += [cycle.observing(o, i, day), cycle.observing(o, i, day, end=True)]
+            if cycle.observing(o, i, day) in net.index:  # an observation of one line of the medicine, or one day
+                ends += [cycle.observing(o, i, day), cycle.observing(o, i, day, end=True)]
     starts = bounds_from(net, anchor, doses)
     return TimedDay(
         day=day,

@@ -38,11 +38,11 @@ import heapq
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
+from regdsl.compile.anchoring import Dose, Lines
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
-from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import ORAL
 from regdsl.model.wording import DAY, day_count, duration, gap_text, relation_text, shift_text
 from regdsl.source import Span
@@ -281,7 +281,8 @@ class _Builder:
         self.net = TimingNetwork(span=regimen.span, limited=True)
         limits = [lim.count for lim in regimen.plan.limits]
         self.cap = max(limits) if limits else None
-        self.last_doses: dict[str, list[int]] = {}
+        self.last_doses: dict[tuple[str, str | None], list[int]] = {}
+        self.lines: dict[int, Lines] = {}  # each group's lines, by the group's id (the groups live as long)
         self.open_ends: list[tuple[int, Span]] = []
         self.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
 
@@ -349,7 +350,10 @@ class _Builder:
 
     def _cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
         net = self.net
-        doses = _CycleDoses(group)
+        lines = self.lines.get(id(group))
+        if lines is None:  # worked out once per group, not per cycle
+            lines = self.lines[id(group)] = Lines(group)
+        doses = _CycleDoses(group, lines)
         for i, admin in enumerate(group.administrations):
             if admin.prn:
                 continue
@@ -399,10 +403,11 @@ class _Builder:
         return made
 
     def _relations(self, ident: PointId, group: ir.CycleGroup, doses: _CycleDoses) -> set[tuple[int, int]]:
-        """Add every relation's edges; return the doses that a bounded relation places."""
+        """Add every relation's edges; return the doses that a relation bounded on both sides places."""
         net = self.net
         anchored: set[tuple[int, int]] = set()
         points = doses.points
+        lines = doses.lines
         for i, admin in enumerate(group.administrations):
             for rel in admin.relations:
                 if rel.anchor_kind == "event":
@@ -413,23 +418,25 @@ class _Builder:
                     if (i, day) not in points:
                         continue
                     anchor = None
-                    for anchor_day in (day, day + step):
-                        anchor = (
-                            self._chemo(ident, group, doses, anchor_day)
-                            if rel.anchor_kind == "chemotherapy"
-                            else doses.first.get((rel.anchor, anchor_day))
-                        )
-                        if anchor is not None:
-                            break
+                    if rel.anchor_kind == "chemotherapy":
+                        for anchor_day in (day,) if rel.measured else (day, day + step):
+                            anchor = self._chemo(ident, group, doses, anchor_day)
+                            if anchor is not None:
+                                break
+                    else:
+                        found = lines.anchor(rel, i, day)
+                        if isinstance(found, Dose):  # an ambiguous anchor is reported, and not timed
+                            anchor = points.get((found.line, found.day))
                     if anchor is None:
                         continue
-                    this = points[(i, day)][0]
+                    s, e = points[(i, day)]
+                    this = e if rel.own_point == "end" else s
                     point = anchor[0] if rel.point == "start" else anchor[1]
                     if rel.direction == "before":
                         net.constrain(this, point, Constraint(rel.low, rel.high, rel.span, what))
                     else:
                         net.constrain(point, this, Constraint(rel.low, rel.high, rel.span, what))
-                    net.anchorings.append(Anchoring(net.nodes[this], rel, net.nodes[anchor[0]]))
+                    net.anchorings.append(Anchoring(net.nodes[s], rel, net.nodes[anchor[0]]))
                     if rel.low is not None and rel.high is not None:
                         anchored.add((i, day))
         return anchored
@@ -438,7 +445,8 @@ class _Builder:
         net = self.net
         for o, obs in enumerate(group.observations):
             label = f"the observation after {obs.medicine.display}"
-            for (i, day), (_s, e) in doses.of.get(obs.medicine, ()):
+            for i, day in doses.named_doses(obs.medicine.name, obs.line, obs.position):
+                e = doses.points[(i, day)][1]
                 start = net.add_point(ident.observing(o, i, day), f"{label} on day {day}")
                 end = net.add_point(ident.observing(o, i, day, end=True), f"the end of {label} on day {day}")
                 net.constrain(e, start, Constraint(0, 0, obs.span, "observation after the infusion"))
@@ -449,13 +457,13 @@ class _Builder:
 
     def _gaps(self, group: ir.CycleGroup, doses: _CycleDoses) -> None:
         """Consecutive doses within the cycle, and from the previous cycle's last dose, keep their gap."""
-        last: dict[str, list[int]] = {}
+        last: dict[tuple[str, str | None], list[int]] = {}
         for gap in group.gaps:
-            keyed = sorted((day, i, s) for (i, day), (s, _e) in doses.of.get(gap.medicine, ()))
-            starts = [s for _day, _i, s in keyed]
-            last[gap.medicine.name] = starts
+            key = (gap.medicine.name, gap.line)
+            starts = [doses.points[(i, day)][0] for day, i in sorted((d, i) for i, d in doses.named_doses(*key, None))]
+            last[key] = starts
             constraint = Constraint(gap.days * DAY, None, gap.span, gap_text(gap.days))
-            before = self.last_doses.get(gap.medicine.name)
+            before = self.last_doses.get(key)
             chain = ([before[-1]] if before else []) + starts
             for a, b in itertools.pairwise(chain):
                 self.net.constrain(a, b, constraint)
@@ -463,29 +471,40 @@ class _Builder:
 
 
 class _CycleDoses:
-    """The start and end points of one cycle's doses, found by line and day, by medicine and day, and by medicine.
+    """The start and end points of one cycle's doses, found by line and day, and its lines by medicine and name.
 
-    Each is found in constant time (a relation's anchor, an observation's or a gap's doses),
-    never by going through every line of the cycle.
+    Each is found in the time its lines take (a relation's anchor, an observation's or a
+    gap's doses), never by going through every line of the cycle.
     """
 
-    def __init__(self, group: ir.CycleGroup) -> None:
+    def __init__(self, group: ir.CycleGroup, lines: Lines) -> None:
         self.group = group
         self.points: _Doses = {}
-        # The first line of a medicine on a day: what a relation to it is timed from.
-        self.first: dict[tuple[str, int], tuple[int, int]] = {}
+        self.lines = lines
         self.anticancer: dict[int, list[tuple[int, tuple[int, int]]]] = {}
-        self.of: dict[Medicine, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
         self.chemo: dict[int, tuple[int, int] | None] = {}
 
     def add(self, i: int, day: int, pair: tuple[int, int]) -> None:
         """Add the dose of line ``i`` on ``day`` (lines in order)."""
         admin = self.group.administrations[i]
         self.points[(i, day)] = pair
-        self.first.setdefault((admin.medicine.name, day), pair)
         if admin.role == "anticancer":
             self.anticancer.setdefault(day, []).append((i, pair))
-        self.of.setdefault(admin.medicine, []).append(((i, day), pair))
+
+    def named_doses(
+        self, medicine: str, line: str | None, position: Literal["first", "last"] | None
+    ) -> list[tuple[int, int]]:
+        """Return the doses (line, day) of the lines ``medicine`` and ``line`` name, line by line.
+
+        With ``position``, only the doses of the first or the last day any of them is given.
+        """
+        admins = self.group.administrations
+        found = [(i, day) for i in self.lines.named(medicine, line) for day in admins[i].days]
+        if position is not None and found:
+            pick = min if position == "first" else max
+            edge = pick(day for _i, day in found)
+            found = [(i, day) for i, day in found if day == edge]
+        return [dose for dose in found if dose in self.points]
 
 
 def build_network(regimen: ir.Regimen) -> TimingNetwork:

@@ -1,0 +1,132 @@
+"""Which line, and which of its doses, a reference to a medicine names: relations, observations, gaps.
+
+A reference ``MED (N)`` names the lines of MED in the cycle group whose line name is N, or,
+when no line of MED has the name N, whose route is N (``methotrexate (IT)``); case does not
+matter. A reference ``MED`` names every line of MED. As-needed lines are never named: they
+are not timed.
+
+A relation on a line's dose of day d is timed to the named lines' dose of day d; a relation
+without an amount of time (``before PACLItaxel``: the night before) may also be timed to the
+next day's dose (``before``) or the previous day's (``after``). ``first``/``last`` take the
+named lines' first or last dose of the cycle. Two named lines with a dose on the matched day
+are ambiguous: the relation cannot say which it means (``TIM007``), and it is not timed. The
+line a relation is written on is never its own anchor.
+
+The timing network and the rules use this one resolution, so what a rule reports is what the
+network left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from regdsl.model import ir
+
+__all__ = ["Ambiguous", "Dose", "Lines", "line_words", "names_line", "writable"]
+
+
+class Dose(NamedTuple):
+    """The dose a reference is timed to: administration line ``line`` on ``day``."""
+
+    line: int
+    day: int
+
+
+class Ambiguous(NamedTuple):
+    """Two or more named lines have a dose on ``day``: the reference does not say which it means."""
+
+    day: int
+    lines: tuple[int, ...]
+
+
+def line_words(admin: ir.Administration) -> tuple[str, ...]:
+    """Return the names a line answers to, case-folded: its own name, then its route's aliases."""
+    own = (admin.label.casefold(),) if admin.label else ()
+    return own + tuple(alias.casefold() for alias in (admin.route.aliases if admin.route else ()))
+
+
+def names_line(lines: Sequence[ir.Administration], line: str | None) -> list[int]:
+    """Return the positions in ``lines`` (one medicine's) that the name ``line`` names (all of them for None)."""
+    if line is None:
+        return list(range(len(lines)))
+    key = line.casefold()
+    own = [k for k, a in enumerate(lines) if a.label is not None and a.label.casefold() == key]
+    if own:
+        return own
+    return [k for k, a in enumerate(lines) if a.route is not None and key in line_words(a)[1 if a.label else 0 :]]
+
+
+def writable(admin: ir.Administration) -> str:
+    """Say how a line can be named in a reference: ``fluorouracil (bolus)``, or its medicine alone."""
+    name = admin.medicine.display
+    return f"{name} ({admin.label})" if admin.label else name
+
+
+class Lines:
+    """A cycle group's lines, found by medicine, and by medicine, line name and day (as needed left out).
+
+    Each lookup is worked out once and kept: a relation is resolved in the time its anchor's
+    lines on one day take, never by going through the whole cycle.
+    """
+
+    def __init__(self, group: ir.CycleGroup) -> None:
+        self.group = group
+        self.of: dict[str, list[int]] = {}  # medicine: its lines, in order
+        self.on: dict[tuple[str, int], list[int]] = {}  # medicine, day: its lines given that day
+        for i, admin in enumerate(group.administrations):
+            if not admin.prn:
+                self.of.setdefault(admin.medicine.name, []).append(i)
+                for day in admin.days:
+                    self.on.setdefault((admin.medicine.name, day), []).append(i)
+        self._named: dict[tuple[str, str | None], list[int]] = {}
+        self._named_on: dict[tuple[str, str | None, int], tuple[int, ...]] = {}
+        self._ends: dict[tuple[str, str | None], tuple[int, int] | None] = {}
+
+    def named(self, medicine: str, line: str | None) -> list[int]:
+        """Return the lines that ``medicine`` with the line name ``line`` names, in order."""
+        key = (medicine, line)
+        found = self._named.get(key)
+        if found is None:
+            lines = self.of.get(medicine, [])
+            admins = self.group.administrations
+            found = self._named[key] = [lines[k] for k in names_line([admins[i] for i in lines], line)]
+        return found
+
+    def named_on(self, medicine: str, line: str | None, day: int) -> tuple[int, ...]:
+        """Return the lines named by ``medicine`` and ``line`` that have a dose on ``day``, in order."""
+        key = (medicine, line, day)
+        found = self._named_on.get(key)
+        if found is None:
+            named = set(self.named(medicine, line))
+            found = self._named_on[key] = tuple(i for i in self.on.get((medicine, day), ()) if i in named)
+        return found
+
+    def anchor(self, rel: ir.Relation, own: int, day: int) -> Dose | Ambiguous | None:
+        """Return the dose that the relation on line ``own``'s dose of ``day`` is timed to (None: no such dose)."""
+        if rel.position is not None:
+            ends = self._first_last(rel.anchor, rel.line)
+            if ends is None:
+                return None
+            day = ends[0] if rel.position == "first" else ends[1]
+            return self._on(rel, own, day)
+        step = 1 if rel.direction == "before" else -1
+        for anchor_day in (day,) if rel.measured else (day, day + step):
+            found = self._on(rel, own, anchor_day)
+            if found is not None:
+                return found
+        return None
+
+    def _first_last(self, medicine: str, line: str | None) -> tuple[int, int] | None:
+        key = (medicine, line)
+        if key not in self._ends:
+            admins = self.group.administrations
+            days = [d for i in self.named(medicine, line) for d in admins[i].days[:1] + admins[i].days[-1:]]
+            self._ends[key] = (min(days), max(days)) if days else None
+        return self._ends[key]
+
+    def _on(self, rel: ir.Relation, own: int, day: int) -> Dose | Ambiguous | None:
+        given = tuple(i for i in self.named_on(rel.anchor, rel.line, day) if i != own)
+        if not given:
+            return None
+        return Dose(given[0], day) if len(given) == 1 else Ambiguous(day, given)
