@@ -201,3 +201,52 @@ def test_an_observation_after_the_first_dose_only(tmp_path: Path) -> None:
     observed = [str(p) for p in compiled.network.nodes if p.observation >= 0]
     assert observed == ["p1.g0.c1.o0.a0.d1.start", "p1.g0.c1.o0.a0.d1.end"]
     assert _between(compiled, _end(0, 1), C1.observing(0, 0, 1, end=True)) == (60, 60)
+
+
+CHEMO = """cycle 1: 21 days
+  aprepitant 125 mg oral day 1 60 min before chemotherapy supportive
+  cARBOplatin 5 AUC IV day 1 over exactly 60 min {order}
+  PACLItaxel 175 mg/m2 IV day 1 over exactly 3 hours
+  ondansetron 8 mg oral day 1 8 hours after chemotherapy supportive
+"""
+
+
+def test_chemotherapy_starts_with_the_line_the_constraints_force_first_not_the_first_listed(tmp_path: Path) -> None:
+    compiled = _compiled(tmp_path, CHEMO.format(order="after PACLItaxel"))
+    assert compiled.network.unfixed == {}
+    assert _between(compiled, _start(0, 1), _start(2, 1)) == (60, 60)  # PACLItaxel, listed second, starts first
+    assert _between(compiled, _start(0, 1), _start(1, 1)) == (240, 1439 + 60)
+    assert _between(compiled, _end(1, 1), _start(3, 1)) == (480, 480)  # after the last to end: cARBOplatin
+
+
+def test_chemotherapy_with_no_order_fixed_is_no_later_than_each_start(tmp_path: Path) -> None:
+    compiled = _compiled(tmp_path, CHEMO.format(order=""))
+    start = C1.chemotherapy(1)
+    assert compiled.network.unfixed == {start: (1, 2), start.other_end: (1, 2)}
+    # 60 minutes before whichever starts first: before each, by at least 60
+    assert _between(compiled, _start(0, 1), _start(1, 1))[0] == 60
+    assert _between(compiled, _start(0, 1), _start(2, 1))[0] == 60
+    # and no earlier than the earliest either could start: the day's start, less the hour
+    assert compiled.windows is not None
+    assert compiled.windows.of(_start(0, 1)) == (-60, 1439 - 60)
+
+
+def test_a_line_timed_from_chemotherapy_is_not_part_of_it(tmp_path: Path) -> None:
+    compiled = _compiled(
+        tmp_path,
+        """cycle 1: 21 days
+  riTUXimab 375 mg/m2 IV day 1 over exactly 4 hours 30 min before chemotherapy
+  cyclophosphamide 750 mg/m2 IV day 1 over exactly 60 min
+""",
+    )
+    assert _between(compiled, _start(0, 1), _start(1, 1)) == (30, 30)
+
+
+def test_the_page_names_each_line(tmp_path: Path) -> None:
+    from regdsl.render.context import RenderContext
+    from regdsl.render.markdown import render_markdown
+
+    page = render_markdown(_compiled(tmp_path, FOLFOX), RenderContext(source="fixture.reg"))
+    assert "fluorouracil (bolus)" in page
+    assert "fluorouracil (infusion)" in page
+    assert "8 hours after fluorouracil (bolus)" in page

@@ -18,6 +18,7 @@ network left out.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -126,7 +127,10 @@ class Lines:
         return self._ends[key]
 
     def _on(self, rel: ir.Relation, own: int, day: int) -> Dose | Ambiguous | None:
-        given = tuple(i for i in self.named_on(rel.anchor, rel.line, day) if i != own)
+        given = self.named_on(rel.anchor, rel.line, day)
+        at = bisect.bisect_left(given, own)
+        if at < len(given) and given[at] == own:  # a line is never its own anchor
+            given = given[:at] + given[at + 1 :]
         if not given:
             return None
         return Dose(given[0], day) if len(given) == 1 else Ambiguous(day, given)

@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from regdsl.compile.anchoring import writable
 from regdsl.compile.days import TimedDay
 from regdsl.compile.passes import Compiled
 from regdsl.compile.stn import PointId, PointKind, day_of
@@ -355,7 +356,7 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     last_day = max([group.length_days, group.extend_to_days or 0, *all_days])
     columns = last_day - first_day + 1
     col = COLUMN if columns <= 31 else 12
-    labels = [f"{a.medicine.display} {dose_text(a.dose, a.cap)}" + (" (as needed)" if a.prn else "") for a in admins]
+    labels = [f"{writable(a)} {dose_text(a.dose, a.cap)}" + (" (as needed)" if a.prn else "") for a in admins]
     left = max(120, CHAR * max((len(t) for t in labels), default=0) + 16)
     extension = group.extend_to_days if group.extend_to_days and group.extend_to_days > group.length_days else None
     top = (16 if extension else 0) + 20
@@ -450,7 +451,7 @@ def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administrati
 
 
 def _calendar_row(admin: ir.Administration, label: str, moves: tuple[tuple[int, int, int], ...]) -> CalendarRow:
-    name = admin.medicine.display
+    name = writable(admin)
     text = f"{label}: {_days_words(admin.days)}"
     text += "".join(f"; {name} day {day} dose: day {lo} to day {hi}" for day, lo, hi in moves)
     return CalendarRow(
@@ -567,7 +568,7 @@ def _day(
     doses = [d for near in (day - 1, day, day + 1) for d in by_day.get(near, ())]  # premedications: a day either side
     anchored = [(_Dose(a.dose.line, a.dose.day, admins[a.dose.line]), a.relation) for a in timed.timed]
     premeds = {(d.index, d.day) for d, _ in anchored}
-    anchor_text = "chemotherapy" if anchor.kind is PointKind.CHEMOTHERAPY else admins[anchor.line].medicine.display
+    anchor_text = "chemotherapy" if anchor.kind is PointKind.CHEMOTHERAPY else writable(admins[anchor.line])
     named = {rel.anchor for _, rel in anchored}
     shown = [
         d
@@ -600,7 +601,7 @@ def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None
     bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
     if low is not None and high is not None and end is not None and high - low <= NEAR and high < end <= high + NEAR:
         bars.append(Bar("infusion", high, end))
-    label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), _route(admin))))
+    label = " ".join(filter(None, (writable(admin), dose_text(admin.dose, admin.cap), _route(admin))))
     label += f": {_when(low, high)}"
     if admin.max_minutes is not None:
         label += f", over {'exactly ' if admin.exact_duration else ''}{short_minutes(admin.max_minutes)}"

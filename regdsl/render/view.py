@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from regdsl import __version__
+from regdsl.compile.anchoring import writable
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text
 from regdsl.compile.stn import PointId, day_of
@@ -353,7 +354,7 @@ class _Builder:
         if admin.volume is not None:
             details.append(f"in {quantity_text(admin.volume)}")
         return CycleRow(
-            medicine=admin.medicine.display,
+            medicine=writable(admin),
             marks=self.marks(admin),
             dose=_dose(admin),
             route=admin.route.term if admin.route else "",
@@ -386,7 +387,7 @@ class _Builder:
         followed = _followed(group)
         for i, admin in enumerate(group.administrations):
             # What does not change from day to day is worded once per line.
-            medicine, marks, dose = admin.medicine.display, self.marks(admin), _dose(admin)
+            medicine, marks, dose = writable(admin), self.marks(admin), _dose(admin)
             route, duration = admin.route.term if admin.route else "", self.duration(admin)
             instructions = parse_prose(admin.instructions)
             for day in admin.days:
@@ -402,7 +403,7 @@ class _Builder:
                         instructions=instructions,
                     )
                 )
-        notes = tuple(NoteView(n.medicine.display if n.medicine else n.label, parse_prose(n.text)) for n in group.notes)
+        notes = tuple(NoteView(_note_label(n), parse_prose(n.text)) for n in group.notes)
         return CycleView(
             anchor=anchor,
             heading=group.heading,
@@ -570,3 +571,10 @@ class _Builder:
 def build_view(compiled: Compiled, context: RenderContext) -> PageView:
     """Build the view of a compiled regimen's page."""
     return _Builder(compiled, context).page()
+
+
+def _note_label(note: ir.Note) -> str | None:
+    """Say what a note is about: its medicine (and line: `fluorouracil (infusion)`), else its label."""
+    if note.medicine is None:
+        return note.label
+    return note.medicine.display + (f" ({note.line})" if note.line else "")

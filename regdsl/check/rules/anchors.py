@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.compile.anchoring import Ambiguous, Lines
+from regdsl.compile.anchoring import Ambiguous, Lines, writable
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
+from regdsl.model.wording import relation_text
 from regdsl.source import Span
 
 __all__ = [
     "ambiguous_anchor",
+    "chemotherapy_order_not_fixed",
     "day_outside_cycle",
     "line_name_repeated",
+    "nothing_left_for_chemotherapy",
     "relation_not_that_day",
     "relation_unknown_drug",
 ]
@@ -221,7 +224,7 @@ _CANDIDATES_SHOWN = 3
 
 def _candidates(group: ir.CycleGroup, lines: tuple[int, ...]) -> str:
     """Say how to name each of ``lines`` (one medicine's): by its own name, or by its route if that tells them apart."""
-    admins = [group.administrations[i] for i in lines]
+    admins = [group.administrations[i] for i in lines[: _CANDIDATES_SHOWN + 1]]  # a few: bounded work
     routes = [a.route_word.text if a.route_word else None for a in admins]
     names = [
         a.label or (r if r is not None and routes.count(r) == 1 else None) for a, r in zip(admins, routes, strict=True)
@@ -334,3 +337,107 @@ def line_name_repeated(ctx: RuleContext) -> Iterator[Diagnostic]:
                         help="give each line of the medicine its own name, such as `(bolus)` and `(infusion)`",
                     )
                     break
+
+
+@rule(
+    "TIM006",
+    "chemotherapy-order-not-fixed",
+    Severity.WARNING,
+    "a relation to chemotherapy on a day whose first (or last) anti-cancer medicine is not fixed",
+)
+def chemotherapy_order_not_fixed(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find relations to `chemotherapy` on a day whose anti-cancer medicines have no order that says which is first.
+
+    What it does: `before chemotherapy` is measured to the start of the day's first anti-cancer
+    medicine, `after chemotherapy` from the end of its last. When the regimen's other timing does
+    not fix which medicine that is (two infusions on one day, neither timed from the other), this
+    warns at the relation and names the medicines. The timing then only keeps the relation no
+    later than each medicine's start (or no earlier than each end).
+
+    Why it matters: the order the lines are listed in is not an order of giving them. "One hour
+    before chemotherapy" is one hour before PACLItaxel if PACLItaxel goes first, and one hour
+    before cARBOplatin if cARBOplatin does: the page cannot say when to give the premedication.
+
+    Example:
+        cycle 1: 21 days
+          aprepitant 125 mg oral day 1 60 min before chemotherapy supportive
+          PACLItaxel 175 mg/m2 IV day 1 over 3 hours
+          cARBOplatin 5 AUC IV day 1 over 60 min
+
+    Use instead: order the medicines (`cARBOplatin ... after PACLItaxel`), or time the line from
+    one of them (`60 min before PACLItaxel`).
+    """
+    net = ctx.compiled.network
+    if not net.unfixed:
+        return
+    groups = {(p, g): group for p, part in enumerate(ctx.regimen.parts, start=1) for g, group in enumerate(part.cycles)}
+    seen: set[Span] = set()
+    for anchoring in net.anchorings:
+        rel, anchor = anchoring.relation, anchoring.anchor
+        point = anchor if rel.point == "start" else anchor.other_end
+        lines = net.unfixed.get(point)
+        if lines is None or rel.span in seen:
+            continue
+        seen.add(rel.span)
+        group = groups[(anchor.part, anchor.group)]
+        names = ", ".join(writable(group.administrations[i]) for i in lines)
+        which = "starts first" if rel.point == "start" else "ends last"
+        first = group.administrations[lines[0]]
+        instead = replace(rel, anchor_kind="drug", anchor=first.medicine.name, line=first.label)
+        said = relation_text(instead, {first.medicine.name: first.medicine.display})
+        yield chemotherapy_order_not_fixed.finding(
+            rel.span,
+            f"which anti-cancer medicine of day {anchor.day} {which} is not fixed ({names})",
+            label="measured from which medicine?",
+            help=f"time this line from one of them (`{said}`), or order them "
+            f"(`{writable(group.administrations[lines[1]])} ... after {writable(first)}`)",
+        )
+
+
+@rule(
+    "TIM012",
+    "nothing-left-for-chemotherapy",
+    Severity.ERROR,
+    "every anti-cancer line of the day is itself timed from chemotherapy",
+)
+def nothing_left_for_chemotherapy(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find relations to `chemotherapy` on a day whose every anti-cancer line is timed from chemotherapy.
+
+    What it does: the chemotherapy a line is timed from is the day's anti-cancer medicines other
+    than those timed from chemotherapy themselves (pembrolizumab "at least 30 min before
+    chemotherapy" is not part of the chemotherapy it comes before). When that leaves none, the
+    relation has nothing to measure from.
+
+    Why it matters: the relation cannot be met, and the line is given at no stated time.
+
+    Example:
+        cycle 1: 21 days
+          pembrolizumab 200 mg flat IV day 1 over 30 min 30 min before chemotherapy
+
+    Use instead: time the line from a medicine (`30 min before PACLItaxel`), or give the day's
+    chemotherapy its own lines.
+    """
+    for group in ctx.regimen.cycles():
+        timed = {i for i, a in enumerate(group.administrations) if _to_chemotherapy(a)}
+        left: set[int] = set()
+        anticancer: set[int] = set()
+        for i, admin in enumerate(group.administrations):
+            if admin.role == "anticancer" and not admin.prn:
+                anticancer.update(admin.days)
+                if i not in timed:
+                    left.update(admin.days)
+        for i in sorted(timed):
+            admin = group.administrations[i]
+            rel = next(r for r in admin.relations if r.anchor_kind == "chemotherapy")
+            day = next((d for d in admin.days if d in anticancer and d not in left), None)
+            if day is not None:
+                yield nothing_left_for_chemotherapy.finding(
+                    rel.span,
+                    f"every anti-cancer line of day {day} is timed from chemotherapy: none is left to be it",
+                    label="nothing to measure from",
+                    help="time this line from a medicine, such as `30 min before PACLItaxel`",
+                )
+
+
+def _to_chemotherapy(admin: ir.Administration) -> bool:
+    return any(r.anchor_kind == "chemotherapy" for r in admin.relations)
