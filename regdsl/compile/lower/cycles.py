@@ -205,8 +205,8 @@ def _heading(low: Lowering, node: ast.Cycle) -> tuple[int, int | None, int, int 
     return first, last, length, extend
 
 
-def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.CycleGroup]) -> int | None:
-    """Copy the earlier cycle `same as` names into ``body``; return its number, None if it cannot be."""
+def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.CycleGroup]) -> ir.CycleGroup | None:
+    """Copy the earlier cycle `same as` names into ``body``; return its group, None if it cannot be."""
     if body.same_as is not None or body.started:
         low.sink.report(
             c.MISPLACED,
@@ -230,7 +230,8 @@ def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.
         return None
     low.count(stmt.span, sum(len(a.days) * (1 + len(a.relations)) for a in source.administrations))
     body.copy(source)
-    return number
+    body.same_as = number
+    return source
 
 
 def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: ast.Cycle, named: _Named) -> None:
@@ -353,6 +354,7 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
     body = _Body()
     named = _Named()
     title: ast.Text | None = None
+    copied: ast.Text | None = None  # the title `same as` copies, unless the cycle gives its own
     same_as_span = None
     above: ir.Administration | None = None  # the administration line right above, for `then`
     for stmt in node.body:
@@ -363,9 +365,9 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
             case ast.TitleStmt(text=text):
                 title = text
             case ast.SameAs():
-                number = _same_as(low, stmt, body, earlier)
-                if number is not None:
-                    body.same_as, same_as_span = number, stmt.span
+                source = _same_as(low, stmt, body, earlier)
+                if source is not None:
+                    copied, same_as_span = source.title_text, stmt.span
             case ast.UseBlock():
                 _use(low, stmt, body, node, named)
             case ast.Admin():
@@ -407,7 +409,7 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
         open_ended=node.open_ended,
         length_days=length,
         extend_to_days=extend,
-        title_text=title,
+        title_text=title if title is not None else copied,
         same_as=body.same_as,
         same_as_span=same_as_span,
         administrations=administrations_,
