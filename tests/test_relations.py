@@ -250,3 +250,21 @@ def test_the_page_names_each_line(tmp_path: Path) -> None:
     assert "fluorouracil (bolus)" in page
     assert "fluorouracil (infusion)" in page
     assert "8 hours after fluorouracil (bolus)" in page
+
+
+def test_a_bare_after_is_drawn_as_a_mark_not_a_window_across_the_day(tmp_path: Path) -> None:
+    from regdsl.render.pictures import Bar, timelines
+
+    compiled = _compiled(
+        tmp_path,
+        """cycle 1: 21 days
+  dexamethasone 20 mg oral day 1 30 min before PACLItaxel supportive
+  PACLItaxel 175 mg/m2 IV day 1 over exactly 3 hours
+  cARBOplatin 5 AUC IV day 1 over 60 min after PACLItaxel
+""",
+    )
+    (day,) = timelines(compiled, compiled.regimen.cycles()[0], ident="t")
+    rows = {row.label: row.bars for row in day.rows}
+    label = "cARBOplatin AUC 5 IV: after PACLItaxel ends (earliest: 3 hours after; no later time is given), over 60 min"
+    assert rows[label] == (Bar("after", 180, 180),)
+    assert _between(compiled, _end(1, 1), _start(2, 1)) == (0, 1439 - 180)  # the timing is unchanged: its day

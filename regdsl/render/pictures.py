@@ -27,7 +27,7 @@ from regdsl.compile.stn import PointId, PointKind, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.model.medicines import Medicine
-from regdsl.model.wording import DAY, range_text, short_minutes
+from regdsl.model.wording import DAY, range_text, relation_text, short_minutes
 from regdsl.render.view import days_words
 
 __all__ = [
@@ -191,7 +191,8 @@ class Calendar(Picture):
 class Bar:
     """One bar of a timeline, in minutes from the anchor (None: open on that side).
 
-    ``kind`` is ``window`` (when a start may fall), ``start`` (an exact start),
+    ``kind`` is ``window`` (when a start may fall), ``start`` (an exact start), ``after`` (the
+    earliest start of a dose given once its anchor ends, with no later time given),
     ``infusion`` or ``observation``.
     """
 
@@ -667,22 +668,45 @@ def _day(
     ]
     rows: list[TimelineRow] = []
     qualifiers = {(d.index, d.day): rel.qualifier for d, rel in anchored if rel.qualifier}
+    displays = {a.medicine.name: writable(a) for a in admins}
+    # A dose only "after B", with no amount: it starts once B ends, and no later time is given (not the whole day).
+    after = {(d.index, d.day): relation_text(rel, displays) for d, rel in anchored if _only_after(rel)}
     for dose in sorted(shown, key=lambda d: (d.day, d.index)):
-        rows.append(_dose_row(timed, place, dose, qualifiers.get((dose.index, dose.day))))
+        key = (dose.index, dose.day)
+        rows.append(_dose_row(timed, place, dose, qualifiers.get(key), after.get(key)))
         if dose.day == day:
             rows.extend(_observation_row(timed, place, dose, o, obs) for o, obs in watched.get(dose.admin.medicine, ()))
     return _Day(anchor_text, tuple(rows))
 
 
-def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None) -> TimelineRow:
+def _only_after(rel: ir.Relation) -> bool:
+    """Whether a relation is a bare `after B`: the start once B has ended, with no later bound."""
+    return rel.direction == "after" and rel.point == "end" and rel.high is None and not rel.measured
+
+
+def _dose_row(
+    timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None, after: str | None = None
+) -> TimelineRow:
+    """Draw a dose's start window (and its infusion when the window is short); a bare `after B` as a mark.
+
+    A dose written only `after B` may start any time from B's end to the end of its day: it is
+    drawn as a mark at its earliest start, said "after B ends, no later time is given", never
+    as a bar across the day.
+    """
     admin = dose.admin
     start = place.start(dose.index, dose.day)
     low, high = timed.starts[start]
     end = timed.latest[start.other_end]
-    bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
-    if low is not None and high is not None and end is not None and high - low <= NEAR and high < end <= high + NEAR:
-        bars.append(Bar("infusion", high, end))
-    label = f"{_label(admin, _route(admin))}: {_when(low, high)}"
+    if after is not None and low is not None:
+        earliest = "0" if low == 0 else _when(low, low)
+        bars = [Bar("after", low, low)]
+        label = f"{_label(admin, _route(admin))}: {after} ends (earliest: {earliest}; no later time is given)"
+    else:
+        bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
+        near = low is not None and high is not None and end is not None and high - low <= NEAR
+        if near and high is not None and end is not None and high < end <= high + NEAR:
+            bars.append(Bar("infusion", high, end))
+        label = f"{_label(admin, _route(admin))}: {_when(low, high)}"
     if admin.max_minutes is not None:
         label += f", over {'exactly ' if admin.exact_duration else ''}{short_minutes(admin.max_minutes)}"
     if qualifier:
@@ -735,6 +759,8 @@ def _bar_paints(hatch: Pattern) -> dict[tuple[str, str], tuple[Paint, str]]:
         ("observation", "observation"): (Paint("observation", "#fff4d6", "#8a6d00", "3 2"), "observation"),
         ("start", "supportive"): (Paint("mark premed", INK), "exact start"),
         ("start", "anticancer"): (Paint("mark dose-anticancer", INK), "exact start"),
+        ("after", "supportive"): (Paint("mark after premed", "#ffffff", INK), "after its anchor ends"),
+        ("after", "anticancer"): (Paint("mark after dose-anticancer", "#ffffff", INK), "after its anchor ends"),
     }
 
 
@@ -758,7 +784,7 @@ def _timeline(view: _Day, days: list[int], place: _Place, cycle: int, ident: str
         texts.append(Text(MARGIN, y + 12, row.label))
         for bar in row.bars:
             x0, x1 = x_of(bar.start, low), x_of(bar.end, high)
-            if bar.kind == "start":
+            if bar.kind in {"start", "after"}:
                 boxes[bar.kind, row.role].append(Box(x0 - 2, y + 16, 4, 18))
             else:
                 boxes[bar.kind, row.role].append(Box(x0, y + 18, max(x1 - x0, 2), 14))
