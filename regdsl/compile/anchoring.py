@@ -9,8 +9,11 @@ A relation on a line's dose of day d is timed to the named lines' dose of day d;
 without an amount of time (``before PACLItaxel``: the night before) may also be timed to the
 next day's dose (``before``) or the previous day's (``after``). ``first``/``last`` take the
 named lines' first or last dose of the cycle. Two named lines with a dose on the matched day
-are ambiguous: the relation cannot say which it means (``TIM007``), and it is not timed. The
-line a relation is written on is never its own anchor.
+that some patient is given together are ambiguous: the relation cannot say which it means
+(``TIM007``), and it is not timed. Lines in other branches of a choice than the relation's own
+line are never its anchor (no patient is given both), and the timing network of one scenario
+knows only the lines ``given`` to its patients, so in it at most one line is left where the
+rules see several exclusive ones. The line a relation is written on is never its own anchor.
 
 The timing network and the rules use this one resolution, so what a rule reports is what the
 network left out.
@@ -19,12 +22,19 @@ network left out.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from regdsl.model import ir
 
-__all__ = ["Ambiguous", "Dose", "Lines", "line_words", "names_line", "writable"]
+__all__ = ["Ambiguous", "Dose", "Given", "Lines", "every_line", "line_words", "names_line", "writable"]
+
+Given = Callable[[ir.Administration], bool]  # whether a line is given to the patients of a scenario
+
+
+def every_line(admin: ir.Administration) -> bool:
+    """Give every line (a regimen without choices has one scenario: all its lines)."""
+    return True
 
 
 class Dose(NamedTuple):
@@ -67,16 +77,18 @@ def writable(admin: ir.Administration) -> str:
 class Lines:
     """A cycle group's lines, found by medicine, and by medicine, line name and day (as needed left out).
 
+    With ``given``, only the lines given to one scenario's patients (the others are not there).
+
     Each lookup is worked out once and kept: a relation is resolved in the time its anchor's
     lines on one day take, never by going through the whole cycle.
     """
 
-    def __init__(self, group: ir.CycleGroup) -> None:
+    def __init__(self, group: ir.CycleGroup, given: Given = every_line) -> None:
         self.group = group
         self.of: dict[str, list[int]] = {}  # medicine: its lines, in order
         self.on: dict[tuple[str, int], list[int]] = {}  # medicine, day: its lines given that day
         for i, admin in enumerate(group.administrations):
-            if not admin.prn:
+            if not admin.prn and given(admin):
                 self.of.setdefault(admin.medicine.name, []).append(i)
                 for day in admin.days:
                     self.on.setdefault((admin.medicine.name, day), []).append(i)
@@ -131,6 +143,11 @@ class Lines:
         at = bisect.bisect_left(given, own)
         if at < len(given) and given[at] == own:  # a line is never its own anchor
             given = given[:at] + given[at + 1 :]
+        admins = self.group.administrations
+        if any(admins[i].guard is not None for i in given):  # only the lines given with the relation's own
+            given = tuple(i for i in given if not admins[i].exclusive_of(admins[own]))
         if not given:
             return None
-        return Dose(given[0], day) if len(given) == 1 else Ambiguous(day, given)
+        if len(given) == 1 or not ir.given_together([admins[i] for i in given]):
+            return Dose(given[0], day)  # each patient is given one of them: in a scenario's network, the one left
+        return Ambiguous(day, given)

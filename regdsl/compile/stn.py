@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from regdsl.compile.anchoring import Dose, Lines
+from regdsl.compile.anchoring import Dose, Given, Lines, every_line
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.vocabulary import ORAL
@@ -53,6 +53,7 @@ __all__ = [
     "Bounds",
     "Conflict",
     "Constraint",
+    "Given",
     "PointId",
     "PointKind",
     "TimingNetwork",
@@ -60,6 +61,7 @@ __all__ = [
     "bounds_from",
     "build_network",
     "day_of",
+    "every_line",
     "find_conflict",
     "paused_gc",
     "windows",
@@ -294,15 +296,16 @@ class _Chemo(NamedTuple):
 class _Builder:
     """Builds the network once: with ``plan`` None, without chemotherapy (the first of two builds, section 7)."""
 
-    def __init__(self, regimen: ir.Regimen, plan: _Plan | None = None) -> None:
+    def __init__(self, regimen: ir.Regimen, given: Given, plan: _Plan | None = None) -> None:
         self.regimen = regimen
+        self.given = given
         self.plan = plan
         # The first build: each cycle's days timed from chemotherapy, with their anti-cancer doses (line, points).
         self.chemo_days: dict[int, dict[int, list[tuple[int, tuple[int, int]]]]] = {}
         self.has_chemo = False
         self.timed_to_chemo: dict[int, frozenset[int]] = {}  # each group's lines timed from chemotherapy
         self.net = TimingNetwork(span=regimen.span, limited=True)
-        limits = [lim.count for lim in regimen.plan.limits]
+        limits = [lim.count for lim in regimen.plan.cycle_limits()]
         self.cap = max(limits) if limits else None
         self.last_doses: dict[tuple[str, str | None], list[int]] = {}
         self.lines: dict[int, Lines] = {}  # each group's lines, by the group's id (the groups live as long)
@@ -375,10 +378,10 @@ class _Builder:
         net = self.net
         lines = self.lines.get(id(group))
         if lines is None:  # worked out once per group, not per cycle
-            lines = self.lines[id(group)] = Lines(group)
+            lines = self.lines[id(group)] = Lines(group, self.given)
         doses = _CycleDoses(group, lines)
         for i, admin in enumerate(group.administrations):
-            if admin.prn:
+            if admin.prn or not self.given(admin):
                 continue
             low, high = _duration(admin)
             if admin.max_minutes is not None:
@@ -565,8 +568,8 @@ class _CycleDoses:
         return [dose for dose in found if dose in self.points]
 
 
-def build_network(regimen: ir.Regimen) -> TimingNetwork:
-    """Build the timing network of a lowered regimen.
+def build_network(regimen: ir.Regimen, given: Given = every_line) -> TimingNetwork:
+    """Build the timing network of a lowered regimen, of the lines ``given`` (to one scenario's patients).
 
     A regimen with relations to `chemotherapy` is built twice. The first network leaves out
     the chemotherapy points and the relations to them; where it is consistent, each day's
@@ -577,16 +580,17 @@ def build_network(regimen: ir.Regimen) -> TimingNetwork:
     first network conflicts), chemotherapy only starts no later than each line (``unfixed``,
     reported by `TIM006`): never a conflict the constraints do not make. The second network has
     a subset of the first's schedules, so a line forced in the first is first in every one of them.
+    Both builds are of the scenario's lines only: each scenario's chemotherapy is its own.
     """
     with paused_gc():
-        first = _Builder(regimen)
+        first = _Builder(regimen, given)
         net = first.build()
         if not first.has_chemo:
             return net
         plan: _Plan = {}
         if find_conflict(net) is None:
             plan = _forced(net, first.chemo_days)
-        return _Builder(regimen, plan).build()
+        return _Builder(regimen, given, plan).build()
 
 
 def _forced(net: TimingNetwork, days: Mapping[int, Mapping[int, list[tuple[int, tuple[int, int]]]]]) -> _Plan:

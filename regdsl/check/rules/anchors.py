@@ -283,7 +283,7 @@ def ambiguous_anchor(ctx: RuleContext) -> Iterator[Diagnostic]:
             named = lines.named(obs.medicine.name, obs.line)
             for day in sorted({d for i in named for d in group.administrations[i].days}):
                 shared = lines.named_on(obs.medicine.name, obs.line, day)
-                if len(shared) > 1:
+                if len(shared) > 1 and ir.given_together([group.administrations[i] for i in shared]):
                     yield _ambiguous(group, obs.span, obs.medicine.display, Ambiguous(day, shared), "this observation")
                     break
 
@@ -322,13 +322,17 @@ def line_name_repeated(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: give each line its own name, such as `(bolus)` and `(infusion)`.
     """
     for group in ctx.regimen.cycles():
-        first: dict[tuple[str, str, int], ir.Administration] = {}
+        # Each name's earlier lines on a day that no patient is given together (one per branch of a choice).
+        first: dict[tuple[str, str, int], list[ir.Administration]] = {}
         for admin in group.administrations:
             if admin.label is None or admin.label_span is None:
                 continue
             for day in admin.days:
-                earlier = first.setdefault((admin.medicine.name, admin.label.casefold(), day), admin)
-                if earlier is not admin:
+                named = first.setdefault((admin.medicine.name, admin.label.casefold(), day), [])
+                earlier = next((e for e in named if not e.exclusive_of(admin)), None)
+                if earlier is None:
+                    named.append(admin)
+                else:
                     yield line_name_repeated.finding(
                         admin.label_span,
                         f"{admin.medicine.display} ({admin.label}) is already given on day {day}",
@@ -367,12 +371,13 @@ def chemotherapy_order_not_fixed(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: order the medicines (`cARBOplatin ... after PACLItaxel`), or time the line from
     one of them (`60 min before PACLItaxel`).
     """
-    net = ctx.compiled.network
-    if not net.unfixed:
+    compiled = ctx.compiled
+    nets = [s.network for s in compiled.scenarios] or [compiled.network]  # each scenario's chemotherapy is its own
+    if not any(net.unfixed for net in nets):
         return
     groups = {(p, g): group for p, part in enumerate(ctx.regimen.parts, start=1) for g, group in enumerate(part.cycles)}
     seen: set[Span] = set()
-    for anchoring in net.anchorings:
+    for net, anchoring in ((n, a) for n in nets for a in n.anchorings):
         rel, anchor = anchoring.relation, anchoring.anchor
         point = anchor if rel.point == "start" else anchor.other_end
         lines = net.unfixed.get(point)
