@@ -1,8 +1,10 @@
-"""Relations, line names and `chemotherapy` in choices of lines: each scenario is timed with its own lines.
+"""Relations, line names and `chemotherapy` in choices of lines and in lines of several doses a day.
 
 A relation is timed to the anchor its own patients are given: lines in other branches of a
 choice are never its anchor, so they make it neither ambiguous (TIM007) nor repeated (TIM009),
 and `chemotherapy` is the first anti-cancer line of each scenario's own day (TIM006 per scenario).
+A named line given several times a day is timed by its first dose of each day, and observed
+after each of its doses.
 """
 
 from __future__ import annotations
@@ -105,3 +107,30 @@ def test_a_line_of_another_branch_is_not_an_anchor(tmp_path: Path) -> None:
 """
     # the first branch's patients are given the first cARBOplatin only, and no DOXOrubicin
     assert _codes(tmp_path, body) == [("TIM002", 9)]
+
+
+SERIES = """\
+  cytarabine (high) 3 g/m2 IV days 1, 3 every 12 hours for 2 doses each day over 3 hours
+  cytarabine (low) 100 mg/m2 IV day 2 over 60 min
+  ondansetron 8 mg oral days 1, 3 30 min before cytarabine (high) supportive
+  observe 30 min after cytarabine (high)
+  observe 15 min after last cytarabine
+"""
+
+
+def test_a_named_line_of_several_doses_a_day_is_timed_dose_by_dose(tmp_path: Path) -> None:
+    assert _codes(tmp_path, SERIES) == []
+    compiled = _compiled(SERIES)
+    (only,) = compiled.scenarios
+    index = only.network.index
+    # the relation times the named line's first dose of each day it is given on
+    bounds = bounds_from(only.network, C1.dose(2, 3), [C1.dose(0, 3)])
+    assert bounds[C1.dose(0, 3)] == (30, 30)
+    # an observation of the named line follows each of its doses, none of the other line's
+    assert {C1.observing(0, 0, day, n) for day in (1, 3) for n in (0, 1)} <= set(index)
+    assert C1.observing(0, 1, 2) not in index
+    # `last cytarabine` is the last day either line is given: the named line's two doses of day 3
+    assert [p for p in index if p.kind.name == "OBSERVATION" and p.observation == 1 and not p.end] == [
+        C1.observing(1, 0, 3, 0),
+        C1.observing(1, 0, 3, 1),
+    ]

@@ -25,6 +25,7 @@ import bisect
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from regdsl.compile.schedule import point_days
 from regdsl.model import ir
 
 __all__ = ["Ambiguous", "Dose", "Given", "Lines", "every_line", "line_words", "names_line", "writable"]
@@ -87,10 +88,14 @@ class Lines:
         self.group = group
         self.of: dict[str, list[int]] = {}  # medicine: its lines, in order
         self.on: dict[tuple[str, int], list[int]] = {}  # medicine, day: its lines given that day
+        # Each line's days, as the timing network names its doses: a series' by the days they count
+        # as given on, a continuous infusion by its first day (``schedule.point_days``).
+        self.days: dict[int, list[int]] = {}
         for i, admin in enumerate(group.administrations):
             if not admin.prn and given(admin):
                 self.of.setdefault(admin.medicine.name, []).append(i)
-                for day in admin.days:
+                days = self.days[i] = point_days(admin)
+                for day in days:
                     self.on.setdefault((admin.medicine.name, day), []).append(i)
         self._named: dict[tuple[str, str | None], list[int]] = {}
         self._named_on: dict[tuple[str, str | None, int], tuple[int, ...]] = {}
@@ -133,8 +138,7 @@ class Lines:
     def _first_last(self, medicine: str, line: str | None) -> tuple[int, int] | None:
         key = (medicine, line)
         if key not in self._ends:
-            admins = self.group.administrations
-            days = [d for i in self.named(medicine, line) for d in admins[i].days[:1] + admins[i].days[-1:]]
+            days = [d for i in self.named(medicine, line) for d in self.days[i][:1] + self.days[i][-1:]]
             self._ends[key] = (min(days), max(days)) if days else None
         return self._ends[key]
 

@@ -40,11 +40,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from regdsl.compile.anchoring import Dose, Given, Lines, every_line
+from regdsl.compile.anchoring import Dose as LineDose
+from regdsl.compile.anchoring import Given, Lines, every_line
+from regdsl.compile.schedule import Dose, schedule
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.vocabulary import ORAL
-from regdsl.model.wording import DAY, day_count, duration, gap_text, relation_text, shift_text
+from regdsl.model.wording import DAY, day_count, duration, gap_text, over_text, relation_text, shift_text
 from regdsl.source import Span
 
 __all__ = [
@@ -100,19 +102,21 @@ class PointId(NamedTuple):
     line: int = -1
     observation: int = -1
     end: bool = False
+    number: int = 0  # the dose's number among its line's doses of the day, from 0
 
     def __str__(self) -> str:
         base = f"p{self.part}.g{self.group}.c{self.cycle}"
         which = "end" if self.end else "start"
+        dose = f"a{self.line}.d{self.day}" + (f".n{self.number}" if self.number else "")
         match self.kind:
             case PointKind.CYCLE:
                 return base
             case PointKind.DOSE:
-                return f"{base}.a{self.line}.d{self.day}.{which}"
+                return f"{base}.{dose}.{which}"
             case PointKind.CHEMOTHERAPY:
                 return f"{base}.d{self.day}.chemo.{which}"
             case PointKind.OBSERVATION:
-                return f"{base}.o{self.observation}.a{self.line}.d{self.day}.{which}"
+                return f"{base}.o{self.observation}.{dose}.{which}"
 
     @property
     def cycle_start(self) -> PointId:
@@ -124,17 +128,17 @@ class PointId(NamedTuple):
         """The other end of this dose, treatment or observation."""
         return self._replace(end=not self.end)
 
-    def dose(self, line: int, day: int, *, end: bool = False) -> PointId:
-        """Return the start (or ``end``) of administration ``line``'s dose on ``day`` of this point's cycle."""
-        return PointId(self.part, self.group, self.cycle, PointKind.DOSE, day, line, -1, end)
+    def dose(self, line: int, day: int, number: int = 0, *, end: bool = False) -> PointId:
+        """Return the start (or ``end``) of line ``line``'s dose ``number`` on ``day`` of this point's cycle."""
+        return PointId(self.part, self.group, self.cycle, PointKind.DOSE, day, line, -1, end, number)
 
     def chemotherapy(self, day: int, *, end: bool = False) -> PointId:
         """Return the start (or ``end``) of the anti-cancer treatment on ``day`` of this point's cycle."""
         return PointId(self.part, self.group, self.cycle, PointKind.CHEMOTHERAPY, day, -1, -1, end)
 
-    def observing(self, observation: int, line: int, day: int, *, end: bool = False) -> PointId:
-        """Return the start (or ``end``) of ``observation`` after administration ``line``'s dose on ``day``."""
-        return PointId(self.part, self.group, self.cycle, PointKind.OBSERVATION, day, line, observation, end)
+    def observing(self, observation: int, line: int, day: int, number: int = 0, *, end: bool = False) -> PointId:
+        """Return the start (or ``end``) of ``observation`` after line ``line``'s dose ``number`` on ``day``."""
+        return PointId(self.part, self.group, self.cycle, PointKind.OBSERVATION, day, line, observation, end, number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,15 +272,17 @@ def _instances(group: ir.CycleGroup, cap: int | None) -> int:
     return min(count, cap) if cap is not None else count
 
 
-def _duration(admin: ir.Administration) -> tuple[int, int]:
-    if admin.max_minutes is not None:
-        return (admin.max_minutes if admin.exact_duration else 0), admin.max_minutes
+def _duration(admin: ir.Administration) -> tuple[int, int | None]:
+    """Bound a dose's end after its start: [low, high] as written (an extension is the high), else by the route."""
+    if admin.duration_stated:
+        high = admin.extend_minutes if admin.extend_minutes is not None else admin.max_minutes
+        return admin.min_minutes or 0, high  # `at least` has no high: the cycle's end still bounds it
     if admin.route is None or admin.route.code == ORAL:  # an instant
         return 0, 0
     return 0, DAY - 1
 
 
-# A cycle's doses: (line, day) -> the numbers of the dose's start and end points.
+# A cycle's first doses of each day: (line, day) -> the numbers of the dose's start and end points.
 _Doses = dict[tuple[int, int], tuple[int, int]]
 
 
@@ -380,29 +386,44 @@ class _Builder:
         if lines is None:  # worked out once per group, not per cycle
             lines = self.lines[id(group)] = Lines(group, self.given)
         doses = _CycleDoses(group, lines)
+        placed: list[tuple[int, Dose, int]] = []  # (line, dose, its start point)
         for i, admin in enumerate(group.administrations):
             if admin.prn or not self.given(admin):
                 continue
             low, high = _duration(admin)
-            if admin.max_minutes is not None:
-                what = ("over exactly " if admin.exact_duration else "over ") + duration(admin.max_minutes)
+            if admin.duration_stated:
+                what = f"over {over_text(admin)}"
             else:
                 what = "taken at once" if high == 0 else "an infusion within the day"
-            for day in admin.days:
-                label = f"{admin.medicine.display} on day {day} of cycle {ident.cycle}"
-                s = net.add_point(ident.dose(i, day), label)
-                e = net.add_point(ident.dose(i, day, end=True), f"the end of {label}")
-                net.constrain(s, e, Constraint(low, high, admin.span, what))
-                doses.add(i, day, (s, e))
-                self.open_ends.append((e, admin.span))
+            for series in schedule(admin):
+                lasts, lasts_what = (series.lasts, series.lasts_what) if series.lasts else ((low, high), what)
+                previous = None
+                for k, dose in enumerate(series.doses, start=1):
+                    label = f"{admin.medicine.display} on day {dose.day} of cycle {ident.cycle}"
+                    if series.spacing is not None and len(series.doses) > 1:
+                        label += f", dose {k} of {len(series.doses)}"
+                    s = net.add_point(ident.dose(i, dose.day, dose.number), label)
+                    ending = f"{label}: pump disconnected" if admin.pump else f"the end of {label}"
+                    e = net.add_point(ident.dose(i, dose.day, dose.number, end=True), ending)
+                    net.constrain(s, e, Constraint(*lasts, admin.span, lasts_what))
+                    if previous is not None and series.spacing is not None:
+                        net.constrain(previous, s, Constraint(*series.spacing, admin.span, series.what))
+                    previous = s
+                    doses.add(i, dose, (s, e))
+                    placed.append((i, dose, s))
+                    self.open_ends.append((e, admin.span))
         anchored = self._relations(ident, group, doses)
-        for (i, day), (s, _e) in doses.points.items():
-            if (i, day) in anchored:
+        for i, dose, s in placed:
+            if dose.number == 0 and (i, dose.day) in anchored:
                 continue  # a premedication moves with its anchor, whatever calendar day that is
+            if dose.earliest is None and dose.latest is None:
+                continue  # placed by its series
             admin = group.administrations[i]
             shift = admin.shift_days or 0
-            what = f"day {day}" + (f" {shift_text(shift)}" if shift else "")
-            net.constrain(start, s, Constraint((day - 1 - shift) * DAY, (day + shift) * DAY - 1, admin.span, what))
+            what = f"day {dose.day}" + (f" {shift_text(shift)}" if shift else "")
+            earliest = dose.earliest - shift * DAY if dose.earliest is not None else None
+            latest = dose.latest + shift * DAY if dose.latest is not None else None
+            net.constrain(start, s, Constraint(earliest, latest, admin.span, what))
         self._observations(ident, group, doses)
         self._gaps(group, doses)
 
@@ -469,9 +490,7 @@ class _Builder:
                     continue
                 step = 1 if rel.direction == "before" else -1
                 what = relation_text(rel, self.displays)
-                for day in admin.days:
-                    if (i, day) not in points:
-                        continue
+                for day in doses.days.get(i, ()):
                     anchor = None
                     if rel.anchor_kind == "chemotherapy":
                         self.has_chemo = True
@@ -485,7 +504,7 @@ class _Builder:
                             continue
                     else:
                         found = lines.anchor(rel, i, day)
-                        if isinstance(found, Dose):  # an ambiguous anchor is reported, and not timed
+                        if isinstance(found, LineDose):  # an ambiguous anchor is reported, and not timed
                             anchor = points.get((found.line, found.day))
                     if anchor is None:
                         continue
@@ -505,10 +524,10 @@ class _Builder:
         net = self.net
         for o, obs in enumerate(group.observations):
             label = f"the observation after {obs.medicine.display}"
-            for i, day in doses.named_doses(obs.medicine.name, obs.line, obs.position):
-                e = doses.points[(i, day)][1]
-                start = net.add_point(ident.observing(o, i, day), f"{label} on day {day}")
-                end = net.add_point(ident.observing(o, i, day, end=True), f"the end of {label} on day {day}")
+            for i, day, number in doses.named_doses(obs.medicine.name, obs.line, obs.position):
+                e = doses.every[(i, day, number)][1]
+                start = net.add_point(ident.observing(o, i, day, number), f"{label} on day {day}")
+                end = net.add_point(ident.observing(o, i, day, number, end=True), f"the end of {label} on day {day}")
                 net.constrain(e, start, Constraint(0, 0, obs.span, "observation after the infusion"))
                 net.constrain(
                     start, end, Constraint(obs.minutes, obs.minutes, obs.span, f"observe {duration(obs.minutes)}")
@@ -520,7 +539,8 @@ class _Builder:
         last: dict[tuple[str, str | None], list[int]] = {}
         for gap in group.gaps:
             key = (gap.medicine.name, gap.line)
-            starts = [doses.points[(i, day)][0] for day, i in sorted((d, i) for i, d in doses.named_doses(*key, None))]
+            keyed = sorted((day, number, i) for i, day, number in doses.named_doses(*key, None))
+            starts = [doses.every[(i, day, number)][0] for day, number, i in keyed]
             last[key] = starts
             constraint = Constraint(gap.days * DAY, None, gap.span, gap_text(gap.days))
             before = self.last_doses.get(key)
@@ -534,7 +554,8 @@ class _CycleDoses:
     """The start and end points of one cycle's doses, found by line and day, and its lines by medicine and name.
 
     Each is found in the time its lines take (a relation's anchor, an observation's or a
-    gap's doses), never by going through every line of the cycle.
+    gap's doses), never by going through every line of the cycle. A line's first dose of a day
+    (its number 0) is the one relations time and are timed to, and the one a day's chemotherapy counts.
     """
 
     def __init__(self, group: ir.CycleGroup, lines: Lines) -> None:
@@ -544,28 +565,37 @@ class _CycleDoses:
         self.anticancer: dict[int, list[tuple[int, tuple[int, int]]]] = {}
         self.chemo: dict[int, tuple[int, int] | None] = {}
         self.members: dict[int, list[tuple[int, tuple[int, int]]]] = {}  # each day's doses that make chemotherapy
+        self.every: dict[tuple[int, int, int], tuple[int, int]] = {}  # (line, day, number): every dose's points
+        self.numbers: dict[int, list[tuple[int, int]]] = {}  # line: its doses (day, number), in order
+        # Each line's days, in order: the days it has a first dose on.
+        self.days: dict[int, list[int]] = {}
 
-    def add(self, i: int, day: int, pair: tuple[int, int]) -> None:
-        """Add the dose of line ``i`` on ``day`` (lines in order)."""
+    def add(self, i: int, dose: Dose, pair: tuple[int, int]) -> None:
+        """Add ``dose`` of line ``i`` (lines in order)."""
         admin = self.group.administrations[i]
+        day = dose.day
+        self.every[(i, day, dose.number)] = pair
+        self.numbers.setdefault(i, []).append((day, dose.number))
+        if dose.number:
+            return
         self.points[(i, day)] = pair
+        self.days.setdefault(i, []).append(day)
         if admin.role == "anticancer":
             self.anticancer.setdefault(day, []).append((i, pair))
 
     def named_doses(
         self, medicine: str, line: str | None, position: Literal["first", "last"] | None
-    ) -> list[tuple[int, int]]:
-        """Return the doses (line, day) of the lines ``medicine`` and ``line`` name, line by line.
+    ) -> list[tuple[int, int, int]]:
+        """Return every dose (line, day, number) of the lines ``medicine`` and ``line`` name, line by line.
 
         With ``position``, only the doses of the first or the last day any of them is given.
         """
-        admins = self.group.administrations
-        found = [(i, day) for i in self.lines.named(medicine, line) for day in admins[i].days]
+        found = [(i, day, n) for i in self.lines.named(medicine, line) for day, n in self.numbers.get(i, ())]
         if position is not None and found:
             pick = min if position == "first" else max
-            edge = pick(day for _i, day in found)
-            found = [(i, day) for i, day in found if day == edge]
-        return [dose for dose in found if dose in self.points]
+            edge = pick(day for _i, day, _n in found)
+            found = [dose for dose in found if dose[1] == edge]
+        return found
 
 
 def build_network(regimen: ir.Regimen, given: Given = every_line) -> TimingNetwork:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
 from regdsl.compile.anchoring import Ambiguous, Lines, writable
+from regdsl.compile.schedule import doses_by_day, point_days
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 from regdsl.model.wording import relation_text
@@ -29,12 +30,14 @@ def day_outside_cycle(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find days beyond the length of their cycle, written or copied by `same as`.
 
     What it does: flags a day (or the end of a range of days) after the last day of the
-    cycle the line belongs to, and a line copied by `same as` from a longer cycle with a day
-    after the last day of this one. A cycle of N days has days 1 to N (day 0 is the day
-    before day 1).
+    cycle the line belongs to, a series of doses (`every 12 hours for 6 doses`) that runs past
+    it, a day a whole cycle or more before day 1 (day -21 of a 21-day cycle), and a line copied
+    by `same as` from a longer cycle with a day after the last day of this one. A cycle of N
+    days has days 1 to N (day 0 is the day before day 1, day -1 the day before that).
 
-    Why it matters: a later day belongs to the next cycle: either the day or the cycle
-    length is wrong, and the dose would be given in the wrong cycle or not at all.
+    Why it matters: a later day belongs to the next cycle, and a day a cycle before day 1 to the
+    previous one: either the day or the cycle length is wrong, and the dose would be given in
+    the wrong cycle or not at all.
 
     Example:
         cycle 1: 21 days
@@ -54,6 +57,14 @@ def day_outside_cycle(ctx: RuleContext) -> Iterator[Diagnostic]:
                             label=f"the cycle has days 1 to {length}",
                             help="check the day, or the cycle length in the cycle's heading",
                         )
+                    elif days.first <= -length:
+                        yield day_outside_cycle.finding(
+                            days.span,
+                            f"day {days.first} is a whole cycle before day 1: it belongs to the previous cycle",
+                            label=f"a {length}-day cycle reaches back to day {1 - length} at most",
+                            help="check the day; a dose before the first cycle only is written in `cycle 1`",
+                        )
+                yield from _series_outside(group, admin)
             elif group.same_as_span is not None and admin.days and admin.days[-1] > length:
                 late = next(d for d in admin.days if d > length)
                 yield day_outside_cycle.finding(
@@ -62,6 +73,20 @@ def day_outside_cycle(ctx: RuleContext) -> Iterator[Diagnostic]:
                     f"outside this {length}-day cycle",
                     label="inherited from here",
                 )
+
+
+def _series_outside(group: ir.CycleGroup, admin: ir.Administration) -> Iterator[Diagnostic]:
+    """Find a series of doses by the clock whose last dose counts as given after the cycle's last day."""
+    if admin.clock is None or not admin.days:
+        return
+    last = max(doses_by_day(admin))
+    if last > group.length_days and admin.days[-1] <= group.length_days:
+        yield day_outside_cycle.finding(
+            admin.clock.span,
+            f"the last dose of the series falls on day {last}, outside this {group.length_days}-day cycle",
+            label=f"the cycle has days 1 to {group.length_days}",
+            help="check the first day, the interval and the count",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +107,14 @@ def _given(group: ir.CycleGroup) -> _Given:
     for admin in group.administrations:
         if admin.prn:
             continue
-        found.days.setdefault(admin.medicine.name, set()).update(admin.days)
-        for day in admin.days:
+        # The days a dose is named by, as the timing network times relations: a series' doses by
+        # the days they count as given on, a continuous infusion by its first day.
+        days = point_days(admin)
+        found.days.setdefault(admin.medicine.name, set()).update(days)
+        for day in days:
             found.lines.setdefault((admin.medicine.name, day), []).append(admin)
         if admin.role == "anticancer":
-            found.chemotherapy.update(admin.days)
+            found.chemotherapy.update(days)
     return found
 
 
@@ -159,7 +187,7 @@ def _lines_anchored(ctx: RuleContext) -> Iterator[tuple[Lines, int, ir.Administr
 
 
 def _chemotherapy_days(group: ir.CycleGroup) -> set[int]:
-    return {d for a in group.administrations if a.role == "anticancer" and not a.prn for d in a.days}
+    return {d for a in group.administrations if a.role == "anticancer" and not a.prn for d in point_days(a)}
 
 
 @rule("TIM002", "relation-to-absent-drug", Severity.ERROR, "a timing relation names a drug not given that day")
@@ -190,11 +218,11 @@ def relation_not_that_day(ctx: RuleContext) -> Iterator[Diagnostic]:
             days = chemo.setdefault(id(lines), _chemotherapy_days(lines.group))
             step = 1 if rel.direction == "before" else -1
             tried = (0,) if rel.measured else (0, step)
-            missed = next((d for d in admin.days if all(d + k not in days for k in tried)), None)
+            missed = next((d for d in lines.days[i] if all(d + k not in days for k in tried)), None)
         elif not lines.named(rel.anchor, rel.line):
             continue  # a line name that names nothing: TIM008
         else:
-            missed = next((d for d in admin.days if lines.anchor(rel, i, d) is None), None)
+            missed = next((d for d in lines.days[i] if lines.anchor(rel, i, d) is None), None)
         if missed is None:
             continue
         near = _near_day(lines, rel, i, missed) if rel.measured and rel.position is None else None
@@ -267,10 +295,10 @@ def ambiguous_anchor(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: name the line the relation is timed to: by its route (`before methotrexate
     (IV)`), or by a name written on the line (`methotrexate (infusion) 3000 mg/m2 ...`).
     """
-    for lines, i, admin, rel in _lines_anchored(ctx):
+    for lines, i, _admin, rel in _lines_anchored(ctx):
         if rel.anchor_kind != "drug":
             continue
-        for day in admin.days:
+        for day in lines.days[i]:
             found = lines.anchor(rel, i, day)
             if isinstance(found, Ambiguous):
                 yield _ambiguous(lines.group, rel.span, _anchor(rel), found, "this relation")
@@ -281,7 +309,7 @@ def ambiguous_anchor(ctx: RuleContext) -> Iterator[Diagnostic]:
             if obs.position is not None:
                 continue
             named = lines.named(obs.medicine.name, obs.line)
-            for day in sorted({d for i in named for d in group.administrations[i].days}):
+            for day in sorted({d for i in named for d in lines.days[i]}):
                 shared = lines.named_on(obs.medicine.name, obs.line, day)
                 if len(shared) > 1 and ir.given_together([group.administrations[i] for i in shared]):
                     yield _ambiguous(group, obs.span, obs.medicine.display, Ambiguous(day, shared), "this observation")
@@ -428,13 +456,13 @@ def nothing_left_for_chemotherapy(ctx: RuleContext) -> Iterator[Diagnostic]:
         anticancer: set[int] = set()
         for i, admin in enumerate(group.administrations):
             if admin.role == "anticancer" and not admin.prn:
-                anticancer.update(admin.days)
+                anticancer.update(point_days(admin))
                 if i not in timed:
-                    left.update(admin.days)
+                    left.update(point_days(admin))
         for i in sorted(timed):
             admin = group.administrations[i]
             rel = next(r for r in admin.relations if r.anchor_kind == "chemotherapy")
-            day = next((d for d in admin.days if d in anticancer and d not in left), None)
+            day = next((d for d in point_days(admin) if d in anticancer and d not in left), None)
             if day is not None:
                 yield nothing_left_for_chemotherapy.finding(
                     rel.span,
