@@ -58,6 +58,7 @@ ROUTE_WORDS = {
     "subcut": "subcutaneous injection",
     "intraperitoneal": "intraperitoneal injection",
     "intravesical": "intravesical administration",
+    "IM": "intramuscular injection",
 }
 # How a page words an infusion time, by its minutes: minutes below two hours, then whole hours.
 DURATION_WORDS = {
@@ -70,6 +71,7 @@ DURATION_WORDS = {
     120: "2 hours",
     180: "3 hours",
     24 * 60: "1 day",
+    46 * 60: "46 hours",
 }
 _AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
 _BULLET = re.compile(r"^[-*•] +")
