@@ -432,11 +432,11 @@ _OPERATORS = {"&&", "||", "|", ";", "&", "(", ")"}
 
 
 def regdsl_invocations(block: Block) -> Iterator[tuple[str, list[str]]]:
-    """Yield each ``regdsl`` command a block shows (its line, and its arguments)."""
-    if block.kind in REG_KINDS:
+    """Yield each ``regdsl`` command a block shows but that is not run (its line, and its arguments)."""
+    if block.kind in {*REG_KINDS, "console"}:  # a console block's commands are run: their output says
         return
     lines = block.body.splitlines()
-    if block.kind != "sh":  # a shell script is all commands; elsewhere a command is a `$ ` line
+    if block.kind != "sh":  # a shell script is all commands; a text block's are its `$ ` lines
         lines = [line[2:] for line in lines if line.startswith("$ ")]
     for line in lines:
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
