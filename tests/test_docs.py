@@ -122,3 +122,13 @@ def test_a_document_that_shows_other_output_than_the_tool_prints_fails(tmp_path:
     assert "expected ['SRC002']" in problems[0]  # a file of only a comment is not empty: STR003
     assert "`regdsl --version` printed" in problems[1]
     assert "--- printed\nhello\n" in problems[2]
+
+
+def test_updating_the_goldens_writes_what_the_commands_print(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text("Text.\n\n```console\n$ echo one\nzero\n$ printf 'two\\nthree\\n'\n```\n\nMore.\n", encoding="utf-8")
+    assert session_problems(doc, tmp_path / "first", update=True) == []
+    assert doc.read_text(encoding="utf-8") == (
+        "Text.\n\n```console\n$ echo one\none\n$ printf 'two\\nthree\\n'\ntwo\nthree\n```\n\nMore.\n"
+    )
+    assert session_problems(doc, tmp_path / "again") == []
