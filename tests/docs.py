@@ -38,6 +38,10 @@ holding a copy of ``regimens/library.reg`` (so the footnotes resolve) and, in a 
 copies of the bundled regimens (so that ``continue with`` and ``counted with`` can name them).
 An example is checked twice: by ``check_paths`` (read, parse, lower) and by ``run_check`` (all
 of that plus the rules, as ``regdsl check`` does).
+
+The outputs a ``console`` block shows are goldens: ``pytest --update-goldens`` rewrites them in
+the document as the commands print them now; review the change before committing it.
+``docs/rules.md`` is left out: ``regdsl rules --markdown`` writes it from the rules' docstrings.
 """
 
 from __future__ import annotations
