@@ -20,9 +20,10 @@ One reader for every document (``README.md`` and ``docs/*.md``); ``tests/test_do
   ``<!-- until: Ctrl-C -->`` before the fence, the last command is a server: once it has
   printed what is shown, the address it names must answer, and Ctrl-C must stop it with exit
   code 0.
-- Any other block (``sh``, ``text``, ``toml``...) is not run; every ``regdsl`` command in it
-  (a ``$ `` line of a ``text`` block, or a command of a ``sh`` block) must still be one that
-  ``regdsl`` accepts.
+- Any other block (``sh``, ``text``, ``toml``...) is not run, so it shows no output (no ``$ ``
+  command with lines after it, no finding as regdsl prints it: what regdsl prints is shown in
+  a ``console`` block, where it is checked); every ``regdsl`` command in it (a ``$ `` line of a
+  ``text`` block, or a command of a ``sh`` block) must still be one that ``regdsl`` accepts.
 
 Informational notes must be announced too: a ``# notes: CODE[, CODE]`` line in a ``reg`` or
 ``reg-snippet`` example lists exactly the notes it produces (none when the line is absent).
@@ -48,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import re
 import select
@@ -433,6 +435,24 @@ def _rewrite(doc: Path, printed: dict[int, str]) -> None:
 # --- commands that are shown but not run ---------------------------------------------------
 
 _OPERATORS = {"&&", "||", "|", ";", "&", "(", ")"}
+
+
+_FINDING = re.compile(r"^(?:error|warning|note|info)\[[A-Z]{3}[0-9]{3}\]", re.MULTILINE)
+
+
+def shows_output(block: Block) -> bool:
+    """Whether a block that is not run shows what a command prints: a golden left unchecked.
+
+    That is a ``$ `` command with lines after it, or a finding as regdsl prints it.
+    """
+    if block.kind == "console":
+        return False
+    lines = block.body.splitlines()
+    answered = any(
+        line.startswith("$ ") and after.strip() and not after.startswith("$ ")
+        for line, after in itertools.pairwise(lines)
+    )
+    return answered or _FINDING.search(block.body) is not None
 
 
 def regdsl_invocations(block: Block) -> Iterator[tuple[str, list[str]]]:

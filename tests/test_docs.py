@@ -30,6 +30,7 @@ from tests.docs import (
     regdsl_invocations,
     session_problems,
     shown,
+    shows_output,
 )
 
 CLI = ROOT / "docs" / "cli.md"
@@ -38,6 +39,11 @@ README = ROOT / "README.md"
 ON_THEIR_OWN = [e for doc in DOCS for e in examples(doc) if e.file is None]
 WALKED = [doc for doc in DOCS if any(b.kind == "console" or b.file is not None for b in blocks(doc))]
 SHOWN_COMMANDS = [(b, line, args) for doc in DOCS for b in blocks(doc) for line, args in regdsl_invocations(b)]
+# Documents whose output examples are not yet goldens, with why; each must still hold one, so
+# that the exception goes once the document is put right.
+NOT_YET_GOLDEN = {
+    ROOT / "docs" / "language.md": "16.1 and 16.3 show output in text blocks; others are editing it for issue 10",
+}
 _LINK = re.compile(r"\]\((?!https?://|#|mailto:)(?P<target>[^)#\s]+)(?:#[^)]*)?\)")
 
 
@@ -61,6 +67,14 @@ def test_a_reader_who_follows_the_document_sees_what_it_shows(doc: Path, tmp_pat
 )
 def test_every_regdsl_command_shown_is_one_regdsl_accepts(block: Block, line: str, arguments: list[str]) -> None:
     assert refused(arguments) is None, f"{block.where}: `{line}`: {refused(arguments)}"
+
+
+def test_output_shown_in_the_documents_is_a_golden() -> None:
+    unchecked = {doc: [b.where for b in blocks(doc) if shows_output(b)] for doc in DOCS}
+    assert [w for doc, found in unchecked.items() if doc not in NOT_YET_GOLDEN for w in found] == [], (
+        "show what regdsl prints in a console block, after its command, so that it is checked"
+    )
+    assert [shown(doc) for doc in NOT_YET_GOLDEN if not unchecked.get(doc)] == [], "remove it from NOT_YET_GOLDEN"
 
 
 def test_every_relative_link_of_the_documents_leads_to_a_file() -> None:
