@@ -44,7 +44,7 @@ SHOWN_COMMANDS = [(b, line, args) for doc in DOCS for b in blocks(doc) for line,
 NOT_YET_GOLDEN = {
     ROOT / "docs" / "language.md": "16.1 and 16.3 show output in text blocks; others are editing it for issue 10",
 }
-_LINK = re.compile(r"\]\((?!https?://|#|mailto:)(?P<target>[^)#\s]+)(?:#[^)]*)?\)")
+_LINK = re.compile(r"\]\((?!https?://|mailto:)(?P<path>[^)#\s]*)(?:#(?P<anchor>[^)\s]*))?\)")
 
 
 @pytest.mark.parametrize("example", ON_THEIR_OWN, ids=[e.id for e in ON_THEIR_OWN])
@@ -77,13 +77,26 @@ def test_output_shown_in_the_documents_is_a_golden() -> None:
     assert [shown(doc) for doc in NOT_YET_GOLDEN if not unchecked.get(doc)] == [], "remove it from NOT_YET_GOLDEN"
 
 
-def test_every_relative_link_of_the_documents_leads_to_a_file() -> None:
-    broken = [
-        f"{shown(doc)}: {m.group('target')}"
-        for doc in DOCS
-        for m in _LINK.finditer(doc.read_text(encoding="utf-8"))
-        if not (doc.parent / m.group("target")).exists()
-    ]
+def _anchors(doc: Path) -> set[str]:
+    """Return the anchors GitHub makes for the headings of ``doc`` (outside fenced blocks)."""
+    found: set[str] = set()
+    fenced = False
+    for line in doc.read_text(encoding="utf-8").splitlines():
+        fenced ^= line.startswith("```")
+        if not fenced and re.match(r"#{1,6} ", line):
+            title = line.lstrip("#").strip().replace("`", "").lower()
+            found.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return found
+
+
+def test_every_relative_link_of_the_documents_leads_to_a_file_and_heading() -> None:
+    broken = []
+    for doc in DOCS:
+        for link in _LINK.finditer(doc.read_text(encoding="utf-8")):
+            target = doc.parent / link.group("path") if link.group("path") else doc
+            anchor = link.group("anchor")
+            if not target.exists() or (anchor and target.suffix == ".md" and anchor not in _anchors(target)):
+                broken.append(f"{shown(doc)}: {link.group(0)}")
     assert broken == []
 
 
