@@ -298,7 +298,8 @@ class Terminal:
         shim.chmod(0o755)
         folder.mkdir(parents=True, exist_ok=True)
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "FORCE_COLOR"},
+            "NO_COLOR": "1",  # as a terminal shows it, but without the colours of Python 3.13's help and errors
             "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}",
             "COLUMNS": "80",
             "LC_ALL": "C.UTF-8",
