@@ -115,9 +115,16 @@ def _options(parser: argparse.ArgumentParser) -> list[str]:
     return [option for action in parser._actions for option in action.option_strings]
 
 
+def _choices(parser: argparse.ArgumentParser) -> list[str]:
+    """Return the values that the options and arguments of ``parser`` choose from (``--to html``)."""
+    chosen = [a for a in parser._actions if a.choices and not isinstance(a, argparse._SubParsersAction)]
+    return [str(choice) for action in chosen for choice in action.choices or ()]
+
+
 def _words_in_code(text: str) -> set[str]:
     """Return the words of the inline code spans of ``text``: `-o OUT` gives -o and OUT."""
-    return {word for span in re.findall(r"`([^`]+)`", text) for word in re.split(r"[\s,]+", span) if word}
+    prose = re.sub(r"^```.*?^```$", "", text, flags=re.MULTILINE | re.DOTALL)  # fenced blocks are not inline code
+    return {word for span in re.findall(r"`([^`]+)`", prose) for word in re.split(r"[\s,]+", span) if word}
 
 
 def test_the_command_line_reference_names_every_command_option_and_format() -> None:
@@ -130,6 +137,7 @@ def test_the_command_line_reference_names_every_command_option_and_format() -> N
             missing.append(f"a section {heading}")
         section = text.split(f"\n{heading}\n", 1)[-1].split("\n## ", 1)[0]
         missing += [f"{name} {o}" for o in _options(command) if o not in _words_in_code(section)]
+        missing += [f"{name} {c}" for c in _choices(command) if c not in _words_in_code(text)]
     missing += [f"format {f}" for f in FORMATS if f"`{f}`" not in text]
     missing += [f"configuration key {k}" for k in KEYS if f"`{k}`" not in text]
     missing += [f"exit code {c}" for c in ("0", "1", "2", "3") if f"| `{c}` |" not in text]
