@@ -43,6 +43,10 @@ DOSE_WORDS = {
     "mg/kg": "{} mg/kg",
     "%": "{}%",
     "AUC": "AUC {}",
+    "vial": "{} vial",
+    "mg/m2/day": "{} mg/m²/day",
+    "mg/day": "{} mg/day",
+    "international units": "{} international units",
 }
 # How a page words a route, by the spelling the author wrote.
 ROUTE_WORDS = {
@@ -52,9 +56,14 @@ ROUTE_WORDS = {
     "intravenous": "intravenous",
     "SC": "subcutaneous injection",
     "subcut": "subcutaneous injection",
+    "intraperitoneal": "intraperitoneal injection",
+    "intravesical": "intravesical administration",
+    "IM": "intramuscular injection",
 }
 # How a page words an infusion time, by its minutes: minutes below two hours, then whole hours.
 DURATION_WORDS = {
+    2: "2 minutes",
+    10: "10 minutes",
     15: "15 minutes",
     30: "30 minutes",
     60: "60 minutes",
@@ -62,6 +71,7 @@ DURATION_WORDS = {
     120: "2 hours",
     180: "3 hours",
     24 * 60: "1 day",
+    46 * 60: "46 hours",
 }
 _AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
 _BULLET = re.compile(r"^[-*•] +")
@@ -161,8 +171,10 @@ def _quantity_words(amount: str, unit: str) -> str:
 
 def dose_words(built: Built, admin: ir.Administration) -> str:
     """Word a dose from its source: ``0.5 mg/m2`` as ``0.5 mg/m²``, ``1000 mg flat`` as ``1000 mg flat dosing``."""
-    amount, unit, *flat = built.written(admin.dose.span).split()
-    assert flat in ([], ["flat"]), flat
+    amount, _, rest = built.written(admin.dose.span).partition(" ")
+    unit, space, flat = rest.rpartition(" ")
+    if not space or flat != "flat":  # no `flat`: the rest is the unit, which may hold spaces
+        unit, flat = rest, ""
     text = _quantity_words(amount, unit)
     return f"{text} flat dosing" if flat else text
 
@@ -295,7 +307,7 @@ def facts(built: Built) -> Facts:
     for ref in references:
         found.texts += [ref.text, *ref.urls, *ref.pmids, *ref.accessed]
     for limit in regimen.plan.limits:
-        found.texts.append(f"At most {limit.count} cycles")
+        found.texts.append(f"At most {limit.count} {limit.unit}")
     found.texts = [norm(t) for t in found.texts if t.strip()]
     return found
 

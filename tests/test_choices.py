@@ -16,6 +16,8 @@ from regdsl.model import ir, limits
 from regdsl.model.wording import DAY
 from regdsl.render.context import RenderContext
 from regdsl.render.document import build_document
+from regdsl.render.pages import render
+from regdsl.render.pictures import timelines
 from tests.facts import compile_alone
 
 LVEF = """\
@@ -103,6 +105,20 @@ def test_pages_say_who_each_line_is_for() -> None:
         "for patients without LVEF under 50 %",
         None,
     ]
+
+
+def test_a_timed_day_draws_the_lines_of_the_patients_it_was_timed_for() -> None:
+    # Both branches give DOXOrubicin on day 1, which the cyclophosphamide relation times: the day
+    # is timed in the first patients' network, so its timeline draws their DOXOrubicin only (the
+    # other branch's line has no point there; drawing it failed with an internal error).
+    compiled = _compiled(LVEF)
+    group = compiled.regimen.cycles()[0]
+    (day1,) = timelines(compiled, group, ident="c1")
+    labels = [row.label for row in day1.rows]
+    assert [label for label in labels if label.startswith("DOXOrubicin")] == [
+        next(label for label in labels if "exactly 2 days" in label)
+    ]
+    assert render("html", compiled, RenderContext(source="lvef.reg"))
 
 
 def test_too_many_scenarios_are_refused(tmp_path: Path) -> None:

@@ -144,9 +144,11 @@ def kept_valid(draw: st.DrawFn) -> tuple[str, bytes]:
             at = draw(st.integers(0, len(lines)))
             lines.insert(at, f"{' ' * draw(st.integers(0, 6))}# {draw(text)}" if op == "comment" else "")
         elif op == "amount":
+            # A regimen may have no dose in these units (BCG's one vial): then there is none to change.
             doses = [n for n, line in enumerate(lines) if _AMOUNT.search(line) and _prose_at(lines, n) is None]
-            n = draw(st.sampled_from(doses))
-            lines[n] = _AMOUNT.sub(draw(st.sampled_from(AMOUNTS)), lines[n], count=1)
+            if doses:
+                n = draw(st.sampled_from(doses))
+                lines[n] = _AMOUNT.sub(draw(st.sampled_from(AMOUNTS)), lines[n], count=1)
     return source.name, "\n".join(lines).encode("utf-8")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from regdsl.compile.phases import regimen_space
 from regdsl.model import ir
 from regdsl.model.medicines import LifetimeLimit, Medicine
 from regdsl.model.vocabulary import INTERNATIONAL_UNIT, INTRAVENOUS, MG_PER_M2, UNIT, Unit, find_unit
@@ -105,9 +106,27 @@ class Exposure:
     international: bool
 
 
-def _cap(plan: ir.Plan) -> ir.Limit | None:
-    """Return the largest `at most N cycles`: no patient has more cycles than that."""
-    return max(plan.cycle_limits(), key=lambda lim: lim.count, default=None)
+def _cap(regimen: ir.Regimen) -> ir.Limit | None:
+    """Return the limit on the most cycles any patient has: None when some patient has no limit.
+
+    A patient's cycles are bounded by the smallest `at most N cycles` whose condition holds for
+    them; a limit with a condition bounds no one else (`at most 3 cycles if igcccg is good`
+    leaves the other groups their written cycles). Each patient state of the limits is tried.
+    """
+    limits = regimen.plan.cycle_limits()
+    if not limits:
+        return None
+    space = regimen_space(regimen, (limit.cond for limit in limits))
+    holding = [(limit, space.truth(limit.cond)) for limit in limits]
+    most: ir.Limit | None = None
+    for state in space.all():
+        applying = [limit for limit, states in holding if state in states]
+        if not applying:
+            return None
+        smallest = min(applying, key=lambda limit: limit.count)
+        if most is None or smallest.count > most.count:
+            most = smallest
+    return most
 
 
 def _cycles(group: ir.CycleGroup, cap: ir.Limit | None) -> int | None:
@@ -158,7 +177,7 @@ def limit_of(medicine: Medicine) -> LifetimeLimit | None:
 
 def exposures(regimen: ir.Regimen) -> dict[str, Exposure]:
     """Return what the plan can give of each medicine with a lifetime limit, by medicine name."""
-    cap = _cap(regimen.plan)
+    cap = _cap(regimen)
     totals: dict[str, Decimal] = {}
     lines: dict[str, dict[tuple[str, int], tuple[Span, Decimal, int]]] = {}
     groups: dict[str, dict[int, tuple[ir.CycleGroup, Decimal, int]]] = {}
