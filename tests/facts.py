@@ -61,6 +61,7 @@ DURATION_WORDS = {
     90: "90 minutes",
     120: "2 hours",
     180: "3 hours",
+    240: "4 hours",
     24 * 60: "1 day",
 }
 _AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
