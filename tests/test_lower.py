@@ -157,3 +157,70 @@ def test_an_unknown_link_never_suggests_the_regimen_itself(tmp_path: Path) -> No
     )
     (finding,) = [d for d in check_paths([regimen]).diagnostics if d.code.code == "BRA001"]
     assert finding.help == "link to the id of a regimen file under the library root"
+
+
+_TITLED = """regimen fixture
+  name "Fixture"
+  status draft
+
+cycle 1: 21 days
+  title "Induction"
+  cISplatin 50 mg/m2 IV day 1 over 60 min
+
+cycles 2 to 3: 21 days
+  same as cycle 1
+
+cycle 4: 21 days
+  same as cycle 1
+  title "Last cycle"
+
+cycle 5: 21 days
+  same as cycle 1
+  title ""
+"""
+
+
+def test_same_as_copies_the_title_unless_the_cycle_gives_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "fixture.reg"
+    path.write_text(_TITLED, encoding="utf-8")
+    (regimen,) = check_paths([path]).regimens
+    assert [g.heading for g in regimen.cycles()] == [
+        "Cycle 1 - 21 days - Induction",
+        "Cycles 2 to 3 - 21 days - Induction",
+        "Cycle 4 - 21 days - Last cycle",
+        "Cycle 5 - 21 days",
+    ]
+
+
+def _library_with(tmp_path: Path, entries: str, cycles: str) -> list[tuple[str, str, str]]:
+    (tmp_path / "library.reg").write_text(f'library "test"\n\n{entries}', encoding="utf-8")
+    regimen = f'regimen fixture\n  name "Fixture"\n  status draft\n\n{cycles}'
+    (tmp_path / "fixture.reg").write_text(regimen, encoding="utf-8")
+    found = run_check([tmp_path]).diagnostics
+    return [(d.code.code, d.message, " | ".join(d.notes)) for d in found]
+
+
+def test_a_library_lifetime_limit_replaces_the_package_limit_and_its_source(tmp_path: Path) -> None:
+    entries = 'medicine "DOXOrubicin"\n  lifetime max 300 mg/m2 "the network\'s cardio-oncology policy"\n'
+    # 60 mg/m2 x 6 cycles = 360 mg/m2: within the package's 450, beyond the library's 300.
+    found = _library_with(tmp_path, entries, "cycles 1 to 6: 21 days\n  DOXOrubicin 60 mg/m2 IV day 1 over 15 min\n")
+    [(code, message, notes)] = found
+    assert code == "SAF301"
+    assert "lifetime limit of 300 mg/m²" in message
+    assert "the network's cardio-oncology policy" in notes
+
+
+def test_a_library_lifetime_limit_applies_to_a_medicine_the_package_has_none_for(tmp_path: Path) -> None:
+    entries = 'medicine "mitoMYcin"\n  anticancer\n  lifetime max 50 mg/m2\n'
+    found = _library_with(tmp_path, entries, "cycles 1 to 6: 42 days\n  mitoMYcin 10 mg/m2 IV day 1 over 15 min\n")
+    assert [(code, message) for code, message, _ in found] == [
+        ("SAF301", "the plan gives up to 60 mg/m² of mitoMYcin in total, more than the lifetime limit of 50 mg/m²")
+    ]
+    assert "which states no source" in found[0][2]
+    assert "anthracycline" not in found[0][2]
+
+
+def test_a_lifetime_limit_in_a_rate_unit_is_refused(tmp_path: Path) -> None:
+    entries = 'medicine "mitoMYcin"\n  anticancer\n  lifetime max 50 mg/m2/day\n'
+    found = _library_with(tmp_path, entries, "cycle 1: 42 days\n  mitoMYcin 10 mg/m2 IV day 1 over 15 min\n")
+    assert [code for code, _, _ in found] == ["VOC001"]

@@ -15,6 +15,7 @@ from regdsl.model.medicines import Medicine
 from regdsl.render.env import environment
 from regdsl.render.pictures import Bar, Calendar, Picture, Timeline, calendar, timelines
 from tests.conftest import ROOT
+from tests.facts import compile_alone
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -197,7 +198,7 @@ def test_a_regimen_with_parts() -> None:
     cal = calendar(compiled, second, ident="p2")
     assert cal.title == "Cycle calendar: Part 2, Cycles 1 to 4 - 21 days"
     assert cal.first_day == 0  # the dexamethasone taken the night before
-    assert "cycliZINE 50 mg (as needed): day 1." in calendar(compiled, first, ident="p1").desc
+    assert "cycliZINE 50 mg three times daily (as needed): day 1." in calendar(compiled, first, ident="p1").desc
     (chemoradiation,) = timelines(compiled, first, ident="p1")
     assert chemoradiation.days == (1, 22)
     assert chemoradiation.anchor == "chemotherapy"
@@ -213,7 +214,7 @@ def test_open_ended_cycles_and_no_timelines_for_oral_days() -> None:
     cal = calendar(compiled, group, ident="lung")
     assert cal.title == "Cycle calendar: Cycle 1 (and all further cycles) - 28 days"
     assert cal.rows[0].days == tuple(range(1, 29))
-    assert "alectinib 600 mg flat dosing: days 1 to 28." in cal.desc
+    assert "alectinib 600 mg flat dosing twice daily: days 1 to 28." in cal.desc
     assert timelines(compiled, group, ident="lung") == ()
     _parsed(cal)
 
@@ -248,3 +249,42 @@ def test_pictures_are_frozen_views(seed: Compiled) -> None:
     assert isinstance(timeline, Timeline)
     with pytest.raises(AttributeError):
         timeline.title = "changed"  # type: ignore[misc]
+
+
+_LONG = """regimen fixture
+  name "Fixture"
+  status draft
+
+cycle 1: 14 days
+  fluorouracil 2400 mg/m2 IV day 1 over exactly 46 hours
+  oxaliplatin 85 mg/m2 IV day 1 over exactly 22 hours
+  cISplatin 50 mg/m2 IV days 1, 8 over 24 hours
+"""
+
+
+def test_the_calendar_draws_a_dose_that_must_run_into_later_days_across_them() -> None:
+    compiled = compile_alone(_LONG.encode())
+    assert compiled is not None
+    drawn = calendar(compiled, compiled.regimen.parts[0].cycles[0], ident="c")
+    # 46 hours from a start on day 1 (00:00 to 23:59): ends on day 2 at the earliest, day 3 at the latest.
+    assert [row.spans for row in drawn.rows] == [((1, 2, 3),), (), ()]
+    assert "the day 1 dose runs until day 2 and may run until day 3" in drawn.desc
+    svg = _parsed(drawn)
+    classes = {g.get("class") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
+    assert {"running dose-anticancer", "running may-run dose-anticancer"} <= classes
+
+
+def test_the_calendar_marks_each_dose_of_a_day_up_to_three_a_day() -> None:
+    compiled = compile_alone(
+        b'regimen fixture\n  name "Fixture"\n  status draft\n\ncycle 1: 14 days\n'
+        b"  capecitabine 1000 mg/m2 oral twice daily days 1 to 14\n"
+        b"  ondansetron 8 mg oral three times daily days 1 to 3 supportive\n"
+        b"  dexamethasone 4 mg oral four times daily day 1 supportive\n"
+    )
+    assert compiled is not None
+    drawn = calendar(compiled, compiled.regimen.parts[0].cycles[0], ident="c")
+    marks = [layer for layer in drawn.layers if layer.paint.cls.startswith("dose ") and "swatch" not in layer.paint.cls]
+    assert [len(layer.boxes) for layer in marks] == [28, 9, 1]  # four a day: one mark, the label says how often
+    first, second = marks[0].boxes[:2]
+    assert first.x + first.width < second.x  # side by side in day 1's column, not on top of each other
+    assert "capecitabine 1000 mg/m² twice daily" in drawn.desc

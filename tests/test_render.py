@@ -24,6 +24,11 @@ GOLDENS = ROOT / "tests" / "render"
 OUTPUTS = {"html": "page.html", "md": "page.md", "json": "regimen.json"}
 
 
+# Regimens written for their pages only (tests/render/pages/ID.reg), each with its goldens in
+# tests/render/pages/ID/: what the bundled regimens do not show (labels, grouped days, totals).
+PAGE_FIXTURES = sorted(p.stem for p in (GOLDENS / "pages").glob("*.reg"))
+
+
 def schema() -> dict[str, Any]:
     text = resources.files("regdsl.render").joinpath("schema/regimen.schema.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
@@ -280,3 +285,15 @@ def test_a_dose_cap_is_shown_wherever_the_dose_is() -> None:
             assert "1.4 mg/m² (maximum 2 mg)" in (markdown_text(place) if fmt == "md" else place), (fmt, place)
     svg = [t for t in html_texts if "vinCRIStine 1.4" in t]
     assert len(svg) >= 3  # the calendar's row and the timelines of days 1 and 8 name it too
+
+
+@pytest.mark.parametrize("fmt", sorted(OUTPUTS))
+@pytest.mark.parametrize("regimen_id", PAGE_FIXTURES)
+def test_page_fixture_matches_its_golden(regimen_id: str, fmt: str, update_goldens: bool) -> None:
+    source = GOLDENS / "pages" / f"{regimen_id}.reg"
+    compiled = compile_alone(source.read_bytes())
+    assert compiled is not None, f"{source} does not check clean"
+    page = render(fmt, compiled, RenderContext(source=f"{regimen_id}.reg"))
+    check_golden(GOLDENS / "pages" / regimen_id / OUTPUTS[fmt], page, update_goldens)
+    if fmt == "json":
+        jsonschema.validate(json.loads(page), schema())

@@ -10,17 +10,20 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from regdsl.check.rules.dose import CAP_UNITS
 from regdsl.check.run import run_configured
-from regdsl.model.vocabulary import ERROR_PRONE_UNITS, TIME_UNITS, UNITS, find_unit, suggest_unit
+from regdsl.model.vocabulary import CLOCK_CODES, ERROR_PRONE_UNITS, TIME_UNITS, UNITS, Basis, find_unit, suggest_unit
 from regdsl.render.context import RenderContext
 from regdsl.render.document import build_document
 from tests.facts import REGIMENS, compile_alone
 
 MILLI, MICRO, MILLION = Decimal("0.001"), Decimal("0.000001"), Decimal(1000000)
-_MASS, _AREA, _WEIGHT = "mass", "per m2", "per kg"
+_MASS, _AREA, _WEIGHT, _RATE = "mass", "per m2", "per kg", " per minute"
+_DAY = Decimal(1440)
 
 # What each spelling means: (dimension, scale).
 MEANING: dict[str, tuple[str, Decimal]] = {
@@ -36,9 +39,13 @@ MEANING: dict[str, tuple[str, Decimal]] = {
     **dict.fromkeys(["million international units"], ("international unit", MILLION)),
     **dict.fromkeys(["mg/m2", "mg/m²"], (_MASS + " " + _AREA, MILLI)),
     **dict.fromkeys(["g/m2", "g/m²"], (_MASS + " " + _AREA, Decimal(1))),
-    **dict.fromkeys(["microgram/m2", "microgram/m²", "mcg/m2", "mcg/m²"], (_MASS + " " + _AREA, MICRO)),
+    **dict.fromkeys(
+        ["microgram/m2", "microgram/m²", "micrograms/m2", "micrograms/m²", "mcg/m2", "mcg/m²"],
+        (_MASS + " " + _AREA, MICRO),
+    ),
+    **dict.fromkeys(["mL/m2", "mL/m²"], ("volume " + _AREA, MILLI)),
     **dict.fromkeys(["mg/kg"], (_MASS + " " + _WEIGHT, MILLI)),
-    **dict.fromkeys(["microgram/kg", "mcg/kg"], (_MASS + " " + _WEIGHT, MICRO)),
+    **dict.fromkeys(["microgram/kg", "micrograms/kg", "mcg/kg"], (_MASS + " " + _WEIGHT, MICRO)),
     **dict.fromkeys(["units/m2", "units/m²"], ("unit " + _AREA, Decimal(1))),
     **dict.fromkeys(["international units/m2", "international units/m²"], ("international unit " + _AREA, Decimal(1))),
     **dict.fromkeys(["million units/m2", "million units/m²"], ("unit " + _AREA, MILLION)),
@@ -49,6 +56,49 @@ MEANING: dict[str, tuple[str, Decimal]] = {
     **dict.fromkeys(["MR capsule", "MR capsules"], ("modified-release capsule", Decimal(1))),
     **dict.fromkeys(["orodispersible tablet", "orodispersible tablets"], ("orodispersible tablet", Decimal(1))),
     **dict.fromkeys(["pack", "packs"], ("pack", Decimal(1))),
+    **dict.fromkeys(["drop", "drops"], ("drop", Decimal(1))),
+    **dict.fromkeys(["vial", "vials"], ("vial", Decimal(1))),
+    **dict.fromkeys(["puff", "puffs"], ("puff", Decimal(1))),
+    **dict.fromkeys(["sachet", "sachets"], ("sachet", Decimal(1))),
+    # Rates: the scale is per minute, so a dose per day is 1/1440 of the same dose per minute.
+    **dict.fromkeys(["mg/day"], (_MASS + _RATE, MILLI / _DAY)),
+    **dict.fromkeys(["g/day"], (_MASS + _RATE, 1 / _DAY)),
+    **dict.fromkeys(["microgram/day", "micrograms/day", "mcg/day"], (_MASS + _RATE, MICRO / _DAY)),
+    **dict.fromkeys(["mmol/day"], ("amount of substance" + _RATE, MILLI / _DAY)),
+    **dict.fromkeys(["units/day"], ("unit" + _RATE, 1 / _DAY)),
+    **dict.fromkeys(["international units/day"], ("international unit" + _RATE, 1 / _DAY)),
+    **dict.fromkeys(["mg/m2/day", "mg/m²/day"], (_MASS + " " + _AREA + _RATE, MILLI / _DAY)),
+    **dict.fromkeys(["g/m2/day", "g/m²/day"], (_MASS + " " + _AREA + _RATE, 1 / _DAY)),
+    **dict.fromkeys(
+        [
+            "microgram/m2/day",
+            "microgram/m²/day",
+            "micrograms/m2/day",
+            "micrograms/m²/day",
+            "mcg/m2/day",
+            "mcg/m²/day",
+        ],
+        (_MASS + " " + _AREA + _RATE, MICRO / _DAY),
+    ),
+    **dict.fromkeys(["units/m2/day", "units/m²/day"], ("unit " + _AREA + _RATE, 1 / _DAY)),
+    **dict.fromkeys(
+        ["international units/m2/day", "international units/m²/day"], ("international unit " + _AREA + _RATE, 1 / _DAY)
+    ),
+    **dict.fromkeys(["mg/kg/day"], (_MASS + " " + _WEIGHT + _RATE, MILLI / _DAY)),
+    **dict.fromkeys(
+        ["microgram/kg/day", "micrograms/kg/day", "mcg/kg/day"], (_MASS + " " + _WEIGHT + _RATE, MICRO / _DAY)
+    ),
+    **dict.fromkeys(["mg/hour"], (_MASS + _RATE, MILLI / 60)),
+    **dict.fromkeys(["microgram/hour", "micrograms/hour", "mcg/hour"], (_MASS + _RATE, MICRO / 60)),
+    **dict.fromkeys(["mL/hour", "ml/hour"], ("volume" + _RATE, MILLI / 60)),
+    **dict.fromkeys(["mg/m2/hour", "mg/m²/hour"], (_MASS + " " + _AREA + _RATE, MILLI / 60)),
+    **dict.fromkeys(["mL/m2/hour", "mL/m²/hour"], ("volume " + _AREA + _RATE, MILLI / 60)),
+    **dict.fromkeys(["mg/kg/hour"], (_MASS + " " + _WEIGHT + _RATE, MILLI / 60)),
+    **dict.fromkeys(
+        ["microgram/kg/hour", "micrograms/kg/hour", "mcg/kg/hour"], (_MASS + " " + _WEIGHT + _RATE, MICRO / 60)
+    ),
+    **dict.fromkeys(["microgram/min", "micrograms/min", "mcg/min"], (_MASS + _RATE, MICRO)),
+    **dict.fromkeys(["microgram/kg/min", "micrograms/kg/min", "mcg/kg/min"], (_MASS + " " + _WEIGHT + _RATE, MICRO)),
 }
 TIME_MEANING = {word: ("time", Decimal(minutes)) for word, minutes in TIME_UNITS.items()}
 ERROR_PRONE_MEANING = {
@@ -62,6 +112,23 @@ ERROR_PRONE_MEANING = {
     "million U": ("unit", MILLION),
     "million IU": ("international unit", MILLION),
     "cc": ("volume", MILLI),
+    **{
+        f"{micro}{rest}": meaning
+        for micro in ("µg", "μg", "ug")
+        for rest, meaning in {
+            "/day": (_MASS + _RATE, MICRO / _DAY),
+            "/m2/day": (_MASS + " " + _AREA + _RATE, MICRO / _DAY),
+            "/kg/day": (_MASS + " " + _WEIGHT + _RATE, MICRO / _DAY),
+            "/hour": (_MASS + _RATE, MICRO / 60),
+            "/kg/hour": (_MASS + " " + _WEIGHT + _RATE, MICRO / 60),
+            "/min": (_MASS + _RATE, MICRO),
+            "/kg/min": (_MASS + " " + _WEIGHT + _RATE, MICRO),
+        }.items()
+    },
+    "U/day": ("unit" + _RATE, 1 / _DAY),
+    "IU/day": ("international unit" + _RATE, 1 / _DAY),
+    "U/m2/day": ("unit " + _AREA + _RATE, 1 / _DAY),
+    "IU/m2/day": ("international unit " + _AREA + _RATE, 1 / _DAY),
 }
 SPELLINGS = [a for u in UNITS for a in u.aliases]
 _CHARS = "abcdefghijklmnopqrstuvwxyzAGILMRU%/2² "
@@ -177,8 +244,101 @@ def test_grams_per_m2_is_a_unit_and_no_suggestion_turns_it_into_mg(
     ],
 )
 def test_the_json_document_codes_units_as_written(line: str, code: str, amount: str) -> None:
+    dose = _administration(line)["dose"]
+    assert (dose["amount"], dose["unit"]["code"]) == (amount, code)
+
+
+def _administration(line: str) -> dict[str, Any]:
     compiled = compile_alone(_REGIMEN.format(line=line).encode())
     assert compiled is not None
     document = json.loads(json.dumps(build_document(compiled, RenderContext(source="fixture.reg"))))
-    dose = document["parts"][0]["cycles"][0]["administrations"][0]["dose"]
-    assert (dose["amount"], dose["unit"]["code"]) == (amount, code)
+    admin: dict[str, Any] = document["parts"][0]["cycles"][0]["administrations"][0]
+    return admin
+
+
+# Each written as a regimen writes it, with the code the JSON document must give (SNOMED CT
+# route of administration values and units of presentation; UCUM for rates), independently of
+# the vocabulary's table.
+@pytest.mark.parametrize(
+    ("line", "unit", "route", "hierarchy", "per_minutes"),
+    [
+        (
+            "dexamethasone 1 drop ophthalmic days 1 to 7 four times daily",
+            ("sct", "404218003"),
+            "54485002",
+            "route",
+            None,
+        ),
+        ("dexamethasone 1 drop eye days 1 to 7", ("sct", "404218003"), "54485002", "route", None),
+        ("mesna 1 vial IV day 1 over 15 min", ("sct", "415818006"), "386358000", "procedure", None),
+        ("dexamethasone 2 puffs inhaled day 1", ("unitsofmeasure", "{puff}"), "447694001", "route", None),
+        ("dexamethasone 4 mg nasal day 1", ("sct", "258684004"), "46713006", "route", None),
+        ("dexamethasone 4 mg PR day 1", ("sct", "258684004"), "37161004", "route", None),
+        ("mesna 4 mg intrapleural day 1", ("sct", "258684004"), "372469009", "route", None),
+        (
+            "cytarabine 100 mg/m2/day IV days 1 to 7 over 24 hours",
+            ("unitsofmeasure", "mg/m2/d"),
+            "386358000",
+            "procedure",
+            1440,
+        ),
+        ("filgrastim 2 micrograms/kg/min IV day 1", ("unitsofmeasure", "ug/kg/min"), "386358000", "procedure", 1),
+        (
+            '"sodium chloride" 125 mL/hour IV day 1 over 24 hours',
+            ("unitsofmeasure", "mL/h"),
+            "386358000",
+            "procedure",
+            60,
+        ),
+        ("mesna 1 mmol IV day 1", ("sct", "258718000"), "386358000", "procedure", None),
+        ("cISplatin 20 mg/m2 intravesical day 1", ("sct", "404216004"), "431464005", "procedure", None),
+        ("cISplatin 20 mg/m2 intraperitoneal day 1", ("sct", "404216004"), "81633002", "procedure", None),
+    ],
+)
+def test_the_json_document_codes_new_units_and_routes(
+    line: str, unit: tuple[str, str], route: str, hierarchy: str, per_minutes: int | None
+) -> None:
+    admin = _administration(line)
+    assert unit[0] in admin["dose"]["unit"]["system"]
+    assert admin["dose"]["unit"]["code"] == unit[1]
+    assert (admin["route"]["code"], admin["route_hierarchy"]) == (route, hierarchy)
+    assert admin["dose"]["per_minutes"] == per_minutes
+
+
+@pytest.mark.parametrize(
+    ("words", "code"), [("once weekly", "225769003"), ("twice daily", "229799001"), ("every four hours", "225756002")]
+)
+def test_frequencies_are_coded(words: str, code: str) -> None:
+    admin = _administration(f"dexamethasone 4 mg oral days 1, 8, 15 {words}")
+    assert admin["frequency"]["codings"][0]["code"] == code
+
+
+def test_clock_intervals_have_their_snomed_codes() -> None:
+    assert {minutes: c.code for minutes, c in CLOCK_CODES.items() if minutes in {360, 480, 720, 1440}} == {
+        360: "307468000",
+        480: "307469008",
+        720: "307470009",
+        1440: "396125000",
+    }
+    assert CLOCK_CODES[240].code == "225756002"  # the NZ value set's "every four hours"
+    assert 300 not in CLOCK_CODES  # every 5 hours: no code, never a neighbour's
+
+
+def test_every_scaled_unit_has_the_absolute_unit_its_cap_is_written_in() -> None:
+    for unit in UNITS:
+        if unit.basis in {Basis.PER_M2, Basis.PER_KG, Basis.AUC}:
+            cap = CAP_UNITS[unit.absolute, unit.per_minutes]
+            assert (cap.basis, cap.per_minutes) == (Basis.ABSOLUTE, unit.per_minutes), unit.term
+
+
+def test_rate_units_say_the_time_they_are_per_and_their_amount() -> None:
+    for written, (minutes, amount) in {
+        "mg/m2/day": (1440, "mg/m²"),
+        "micrograms/kg/min": (1, "microgram/kg"),
+        "mL/hour": (60, "mL"),
+        "micrograms/day": (1440, "microgram"),
+        "mg/m2": (None, None),
+    }.items():
+        unit = find_unit(written)
+        assert unit is not None, written
+        assert (unit.per_minutes, unit.amount) == (minutes, amount), written

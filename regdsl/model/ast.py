@@ -48,6 +48,7 @@ __all__ = [
     "IdentifierField",
     "Item",
     "LibraryHeader",
+    "LifetimeMax",
     "Limit",
     "MedicineDef",
     "Meta",
@@ -271,8 +272,17 @@ class DrugDecl(Node):
 
 
 @record
+class LifetimeMax(Node):
+    """``lifetime max 550 mg/m2 "SOURCE"`` in a medicine entry: the library's lifetime dose limit."""
+
+    amount: Word
+    unit: Word
+    source: Text | None
+
+
+@record
 class MedicineDef(Node):
-    """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes and ``same as``."""
+    """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes, ``same as``, a lifetime limit."""
 
     name: Text
     aliases: tuple[Word, ...]
@@ -280,6 +290,7 @@ class MedicineDef(Node):
     role: Word | None
     classes: tuple[Word, ...] = ()
     same_as: tuple[Text, ...] = ()
+    lifetime: tuple[LifetimeMax, ...] = ()
 
 
 @record

@@ -226,6 +226,12 @@ class Administration(Record):
         """Where the route is written."""
         return self.route_word.span if self.route_word else None
 
+    @property
+    def warning_label(self) -> str | None:
+        """The warning pages print on this line: its medicine's (a vinca alkaloid's) first, else its route's."""
+        route = self.route.code if self.route else None
+        return self.medicine.label(route) or (self.route.label if self.route else None)
+
 
 @record
 class DayRange(Record):

@@ -19,9 +19,10 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 
-from regdsl.model.vocabulary import ROUTE_BY_ALIAS
+from regdsl.model.vocabulary import ROUTE_BY_ALIAS, UNITS
 
 __all__ = [
     "CLASSES",
@@ -29,6 +30,7 @@ __all__ = [
     "KNOWN",
     "VINCA",
     "Known",
+    "LifetimeLimit",
     "Medicine",
     "MedicineClass",
     "MedicineTable",
@@ -40,6 +42,29 @@ VINCA = "vinca-alkaloid"
 
 
 @dataclass(frozen=True, slots=True)
+class LifetimeLimit:
+    """A lifetime cumulative dose limit: the medicine, the unit, the limit and where it comes from.
+
+    ``caution`` is a lower figure at which the same source says the risk rises (or which it
+    gives for patients with risk factors); ``routes`` limits the rule to some routes.
+    """
+
+    medicine: str
+    unit: str
+    limit: Decimal
+    source: str
+    caution: Decimal | None = None
+    caution_source: str | None = None
+    routes: frozenset[str] | None = None
+    other_unit: tuple[str, Decimal, str] | None = None
+
+    @property
+    def unit_text(self) -> str:
+        """The limit's unit as pages and findings write it."""
+        return next((u.display for u in UNITS if u.code == self.unit), self.unit)
+
+
+@dataclass(frozen=True, slots=True)
 class MedicineClass:
     """A class of medicines: its name, what it means, the routes a member of unknown identity may take."""
 
@@ -47,6 +72,7 @@ class MedicineClass:
     description: str
     routes: frozenset[str] | None
     sources: tuple[str, ...]
+    label: str | None = None  # the warning every line of a member carries on pages, as its source words it
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +131,8 @@ def _load() -> tuple[dict[str, MedicineClass], tuple[Known, ...]]:
             name=name,
             description=entry["description"],
             routes=_route_codes(entry["routes"]) if "routes" in entry else None,
-            sources=tuple(entry["sources"]),
+            sources=(*entry["sources"], *((entry["label_source"],) if "label" in entry else ())),
+            label=entry.get("label"),
         )
         for name, entry in data["classes"].items()
     }
@@ -149,11 +176,27 @@ class Medicine:
     classes: frozenset[str] = frozenset()
     routes: frozenset[str] | None = None
     known: tuple[str, ...] = ()
+    lifetime: LifetimeLimit | None = None  # the library's own lifetime limit (`lifetime max`), if it sets one
 
     @property
     def vinca(self) -> bool:
         """Whether this is a vinca alkaloid."""
         return VINCA in self.classes
+
+    def label(self, route: str | None) -> str | None:
+        """Return the warning its classes put on a line of it by ``route`` (a SNOMED CT code), if any.
+
+        A vinca alkaloid's "FOR INTRAVENOUS USE ONLY ..." is on every line of it but one by a
+        route its own entry adds to its class's (oral vinORELBine capsules).
+        """
+        for name in sorted(self.classes):
+            found = CLASSES.get(name)
+            if found is None or found.label is None:
+                continue
+            own = (self.routes or frozenset()) - (found.routes or frozenset())
+            if route not in own:
+                return found.label
+        return None
 
     def spellings(self) -> set[str]:
         """Every name it may be written by, in lower case."""
@@ -169,6 +212,7 @@ def make_medicine(
     intrathecal: bool = False,
     classes: Iterable[str] = (),
     same_as: Iterable[Medicine] = (),
+    lifetime: LifetimeLimit | None = None,
 ) -> Medicine:
     """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
 
@@ -194,6 +238,7 @@ def make_medicine(
         classes=frozenset(all_classes),
         routes=routes,
         known=known,
+        lifetime=lifetime,
     )
 
 

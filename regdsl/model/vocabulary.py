@@ -13,8 +13,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 __all__ = [
+    "CLOCK_CODES",
     "EMETOGENICITY",
     "ERROR_PRONE_UNITS",
     "FACTORS",
@@ -101,7 +103,15 @@ class Basis(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """A dose unit: its term, SNOMED code, basis and the spellings authors may use."""
+    """A dose unit: its term, SNOMED code, basis and the spellings authors may use.
+
+    A rate unit (`mg/m2/day`, `mL/hour`, `microgram/kg/min`) says how much is given per
+    ``per_minutes`` minutes (1440 for a day, 60 for an hour, 1 for a minute); ``amount`` is
+    the unit of the amount it gives (`mg/m²` for `mg/m²/day`), ``None`` for a unit that is
+    itself an amount. ``absolute`` is what one dose comes to once body size is scaled out
+    (`mg` for `mg/m²`, `mg/m²/day` and AUC): the unit a cap on the dose is written in, per
+    the same time.
+    """
 
     term: str
     code: str
@@ -109,6 +119,9 @@ class Unit:
     aliases: tuple[str, ...]
     display: str
     system: str = SNOMED
+    per_minutes: int | None = None
+    amount: str | None = None
+    absolute: str = ""
 
     @property
     def coding(self) -> Coding:
@@ -116,11 +129,38 @@ class Unit:
         return Coding(self.system, self.code, self.term)
 
 
-def _u(code: str, term: str, basis: Basis, *aliases: str, display: str | None = None, system: str = SNOMED) -> Unit:
-    return Unit(term, code, basis, aliases, display or term, system)
+def _u(
+    code: str, term: str, basis: Basis, *aliases: str, display: str | None = None, system: str = SNOMED, of: str = ""
+) -> Unit:
+    return Unit(term, code, basis, aliases, display or term, system, absolute=of or term)
 
 
-UNITS: tuple[Unit, ...] = (
+# The time a rate unit is per: its word as authors write it, its UCUM symbol, its minutes.
+_PER = {"day": ("d", 1440), "hour": ("h", 60), "min": ("min", 1)}
+
+
+def _rate(amount: Unit, per: str) -> Unit:
+    """Return the rate unit "``amount`` per ``per``", coded in UCUM (no SNOMED CT concept in the sources).
+
+    Its spellings are the amount's spellings with `/day`, `/hour` or `/min` after them; its
+    UCUM code is the amount's with the time's symbol (`mg/m2/d`, `ug/kg/min`).
+    """
+    symbol, minutes = _PER[per]
+    ucum = _UCUM_AMOUNTS[amount.term]
+    return Unit(
+        f"{amount.term}/{per}",
+        f"{ucum}/{symbol}",
+        amount.basis,
+        tuple(f"{a}/{per}" for a in amount.aliases),
+        f"{amount.display}/{per}",
+        UCUM,
+        per_minutes=minutes,
+        amount=amount.display,
+        absolute=amount.absolute,
+    )
+
+
+_AMOUNTS: tuple[Unit, ...] = (
     _u("258684004", "mg", Basis.ABSOLUTE, "mg"),
     _u("258682000", "g", Basis.ABSOLUTE, "g"),
     _u("258685003", "microgram", Basis.ABSOLUTE, "microgram", "micrograms", "mcg"),
@@ -138,12 +178,25 @@ UNITS: tuple[Unit, ...] = (
         display="million international units",
         system=UCUM,
     ),
-    _u(MG_PER_M2, "mg/m²", Basis.PER_M2, "mg/m2", "mg/m²"),
-    _u("g/m2", "g/m²", Basis.PER_M2, "g/m2", "g/m²", system=UCUM),
-    _u("ug/m2", "microgram/m²", Basis.PER_M2, "microgram/m2", "microgram/m²", "mcg/m2", "mcg/m²", system=UCUM),
-    _u("396163008", "mg/kg", Basis.PER_KG, "mg/kg"),
-    _u("258803005", "microgram/kg", Basis.PER_KG, "microgram/kg", "mcg/kg"),
-    _u("[arb'U]/m2", "unit/m²", Basis.PER_M2, "units/m2", "units/m²", display="units/m²", system=UCUM),
+    _u(MG_PER_M2, "mg/m²", Basis.PER_M2, "mg/m2", "mg/m²", of="mg"),
+    _u("g/m2", "g/m²", Basis.PER_M2, "g/m2", "g/m²", system=UCUM, of="g"),
+    _u(
+        "ug/m2",
+        "microgram/m²",
+        Basis.PER_M2,
+        "microgram/m2",
+        "microgram/m²",
+        "micrograms/m2",
+        "micrograms/m²",
+        "mcg/m2",
+        "mcg/m²",
+        system=UCUM,
+        of="microgram",
+    ),
+    _u("mL/m2", "mL/m²", Basis.PER_M2, "mL/m2", "mL/m²", system=UCUM, of="mL"),
+    _u("396163008", "mg/kg", Basis.PER_KG, "mg/kg", of="mg"),
+    _u("258803005", "microgram/kg", Basis.PER_KG, "microgram/kg", "micrograms/kg", "mcg/kg", of="microgram"),
+    _u("[arb'U]/m2", "unit/m²", Basis.PER_M2, "units/m2", "units/m²", display="units/m²", system=UCUM, of="unit"),
     _u(
         "414524001",
         "international unit/m²",
@@ -151,11 +204,20 @@ UNITS: tuple[Unit, ...] = (
         "international units/m2",
         "international units/m²",
         display="international units/m²",
+        of="international unit",
     ),
     _u(
-        "414745006", "million unit/m²", Basis.PER_M2, "million units/m2", "million units/m²", display="million units/m²"
+        "414745006",
+        "million unit/m²",
+        Basis.PER_M2,
+        "million units/m2",
+        "million units/m²",
+        display="million units/m²",
+        of="million unit",
     ),
-    _u("413573002", "AUC (area under the curve)", Basis.AUC, "AUC", display="AUC"),
+    _u("413573002", "AUC (area under the curve)", Basis.AUC, "AUC", display="AUC", of="mg"),
+)
+_COUNTS: tuple[Unit, ...] = (
     _u("385055001", "Tablet(s)", Basis.COUNT, "tablet", "tablets", display="tablet"),
     _u("420692007", "Capsule(s)", Basis.COUNT, "capsule", "capsules", display="capsule"),
     _u("385061003", "Modified-release oral tablet(s)", Basis.COUNT, "MR tablet", "MR tablets", display="MR tablet"),
@@ -169,6 +231,48 @@ UNITS: tuple[Unit, ...] = (
         display="orodispersible tablet",
     ),
     _u("257260002", "Pack(s)", Basis.COUNT, "pack", "packs", display="pack"),
+    # Drop and vial: SNOMED CT unit-of-presentation concepts, as public FHIR dose quantities and
+    # the UK dm+d unit-dose units code them (404218003 |Drop|, 415818006 |Vial|).
+    _u("404218003", "Drop", Basis.COUNT, "drop", "drops", display="drop"),
+    _u("415818006", "Vial", Basis.COUNT, "vial", "vials", display="vial"),
+    # Puff and sachet: no SNOMED CT code confirmed in the sources (one source each, or two
+    # codes seen), so coded as UCUM annotations, which count without claiming a concept.
+    _u("{puff}", "puff", Basis.COUNT, "puff", "puffs", system=UCUM),
+    _u("{sachet}", "sachet", Basis.COUNT, "sachet", "sachets", system=UCUM),
+)
+# UCUM symbols of the amounts a rate unit is built on (UCUM: `ug` microgram, `[arb'U]` an
+# arbitrary unit, `[iU]` an international unit, `d` day, `h` hour).
+_UCUM_AMOUNTS = {
+    "mg": "mg",
+    "g": "g",
+    "microgram": "ug",
+    "mmol": "mmol",
+    "mL": "mL",
+    "unit": "[arb'U]",
+    "international unit": "[iU]",
+    "mg/m²": "mg/m2",
+    "g/m²": "g/m2",
+    "microgram/m²": "ug/m2",
+    "mL/m²": "mL/m2",
+    "mg/kg": "mg/kg",
+    "microgram/kg": "ug/kg",
+    "unit/m²": "[arb'U]/m2",
+    "international unit/m²": "[iU]/m2",
+}
+_AMOUNT_BY_TERM = {u.term: u for u in _AMOUNTS}
+# Doses per day or per hour (continuous infusions, daily doses split over the day) and the
+# rates of pumps and drips, each with the absolute rate a cap on a scaled one is written in.
+_RATES: tuple[tuple[str, str], ...] = (
+    *((amount, "day") for amount in ("mg", "g", "microgram", "mmol", "unit", "international unit")),
+    *((amount, "day") for amount in ("mg/m²", "g/m²", "microgram/m²", "unit/m²", "international unit/m²")),
+    *((amount, "day") for amount in ("mg/kg", "microgram/kg")),
+    *((amount, "hour") for amount in ("mg", "microgram", "mL", "mg/m²", "mL/m²", "mg/kg", "microgram/kg")),
+    *((amount, "min") for amount in ("microgram", "microgram/kg")),
+)
+UNITS: tuple[Unit, ...] = (
+    *_AMOUNTS,
+    *_COUNTS,
+    *(_rate(_AMOUNT_BY_TERM[amount], per) for amount, per in _RATES),
 )
 
 # Unit spellings refused as error-prone (ISMP list), with the same unit spelt out. `IU` is an
@@ -190,6 +294,21 @@ ERROR_PRONE_UNITS: dict[str, str] = {
     "million U": "million units",
     "million IU": "million international units",
     "IU/m2": "international units/m2",
+}
+# The same error-prone forms in rate units: `µg/kg/min`, `IU/m2/day`, `U/day`.
+_ERROR_PRONE_RATES = {
+    "µg": "microgram",
+    "μg": "microgram",
+    "ug": "microgram",
+    "U": "units",
+    "IU": "international units",
+}
+ERROR_PRONE_UNITS |= {
+    f"{written}{unit.aliases[0][len(instead) :]}": unit.aliases[0]
+    for unit in UNITS
+    if unit.per_minutes is not None
+    for written, instead in _ERROR_PRONE_RATES.items()
+    if unit.aliases[0].startswith(instead + "/")
 }
 
 _UNIT_BY_ALIAS = {alias: unit for unit in UNITS for alias in unit.aliases}
@@ -248,11 +367,20 @@ def suggest_unit(text: str, spellings: Iterable[str]) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A route of administration."""
+    """A route of administration.
+
+    ``hierarchy`` says which SNOMED CT hierarchy its code is from: the New Zealand guide's
+    routes are procedure concepts (386359008 |Administration of drug or medicament via oral
+    route|); routes it does not list are coded with route of administration values (the
+    descendants of 284009009, the hierarchy of the HL7 FHIR route-codes value set) until its
+    value set names them.
+    """
 
     term: str
     code: str
     aliases: tuple[str, ...]
+    hierarchy: Literal["procedure", "route"] = "procedure"
+    label: str | None = None  # the warning every line by this route carries on pages
 
     @property
     def coding(self) -> Coding:
@@ -260,29 +388,58 @@ class Route:
         return Coding(SNOMED, self.code, self.term)
 
 
+def _route(code: str, term: str, *aliases: str) -> Route:
+    return Route(term, code, aliases, "route")
+
+
 ROUTES: tuple[Route, ...] = (
     Route("oral administration", ORAL, ("oral", "PO")),
     Route("intravenous", INTRAVENOUS, ("IV", "intravenous")),
     Route("subcutaneous injection", SUBCUTANEOUS, ("subcut", "SC")),
     Route("intramuscular injection", "386356001", ("IM",)),
-    Route("intrathecal injection", INTRATHECAL, ("intrathecal", "IT")),
+    # Intrathecal chemotherapy is labelled "For Intrathecal Use Only" (UK Department of Health,
+    # HSC 2008/001, Updated national guidance on the safe administration of intrathecal
+    # chemotherapy), so that it is never confused with what is given intravenously.
+    Route("intrathecal injection", INTRATHECAL, ("intrathecal", "IT"), label="FOR INTRATHECAL USE ONLY"),
     Route("intravesical administration", "431464005", ("intravesical",)),
     Route("topical administration", "431695009", ("topical",)),
     Route("intra-arterial injection", INTRA_ARTERIAL, ("intra-arterial",)),
     Route("intraperitoneal injection", INTRAPERITONEAL, ("intraperitoneal", "IP")),
+    # Route of administration values, as public FHIR terminology lists them (the HL7 FHIR
+    # route-codes value set and the SNOMED CT route listings of public implementation guides).
+    _route("54485002", "ophthalmic route", "ophthalmic", "eye"),
+    _route("447694001", "respiratory tract route", "inhaled", "inhalation"),
+    _route("46713006", "nasal route", "nasal"),
+    _route("37161004", "rectal route", "rectal", "PR"),
+    _route("16857009", "vaginal route", "vaginal"),
+    _route("45890007", "transdermal route", "transdermal"),
+    _route("37839007", "sublingual route", "sublingual"),
+    _route("54471007", "buccal route", "buccal"),
+    _route("372464004", "intradermal route", "intradermal", "ID"),
+    _route("372466002", "intralesional route", "intralesional"),
+    _route("372469009", "intrapleural route", "intrapleural"),
+    _route("418401004", "intravitreal route", "intravitreal"),
+    _route("404820008", "epidural route", "epidural"),
+    _route("12130007", "intra-articular route", "intra-articular"),
+    _route("10547007", "otic route", "otic", "ear"),
 )
 ROUTE_BY_ALIAS: dict[str, Route] = {a.lower(): r for r in ROUTES for a in r.aliases}
 
 
 @dataclass(frozen=True, slots=True)
 class Frequency:
-    """A dose frequency: how many times a day (or every how many hours)."""
+    """A dose frequency: how many times a day, every how many hours, or once a week.
+
+    ``interval`` is the minutes between doses for one written as "every N hours" (the words
+    of the NZ value set, and the codes a clock `every 12 hours` is given), else ``None``.
+    """
 
     term: str
     code: str
     phrase: str
     gts: str | None
     per_day: int
+    interval: int | None = None
 
     @property
     def codings(self) -> tuple[Coding, ...]:
@@ -301,12 +458,29 @@ FREQUENCIES: tuple[Frequency, ...] = (
     Frequency("Six times daily", "307441000", "six times daily", None, 6),
     Frequency("Seven times daily", "307442007", "seven times daily", None, 7),
     Frequency("Eight times daily", "307443002", "eight times daily", None, 8),
-    Frequency("Every hour", "225768006", "every hour", None, 24),
-    Frequency("Every two hours", "225750008", "every two hours", None, 12),
-    Frequency("Every three hours", "225753005", "every three hours", None, 8),
-    Frequency("Every four hours", "225756002", "every four hours", None, 6),
+    Frequency("Every hour", "225768006", "every hour", None, 24, 60),
+    Frequency("Every two hours", "225750008", "every two hours", None, 12, 120),
+    Frequency("Every three hours", "225753005", "every three hours", None, 8, 180),
+    Frequency("Every four hours", "225756002", "every four hours", None, 6, 240),
+    # Once a week (225769003): one dose on each day listed, the days a week apart.
+    Frequency("Once a week", "225769003", "once weekly", None, 1),
 )
 FREQUENCY_BY_PHRASE: dict[str, Frequency] = {f.phrase: f for f in FREQUENCIES}
+
+# The SNOMED CT codes of "every N hours" beyond the NZ value set's four, as the US CMS
+# quality-measure terminology (CQL library CumulativeMedicationDuration) lists them, keyed by
+# the minutes between doses: a clock (`every 12 hours for 6 doses`) is coded by its interval,
+# and one without a code is written in the JSON document as a FHIR Timing period only.
+CLOCK_CODES: dict[int, Coding] = {
+    **{f.interval: f.codings[0] for f in FREQUENCIES if f.interval is not None},
+    360: Coding(SNOMED, "307468000", "Every six hours"),
+    480: Coding(SNOMED, "307469008", "Every eight hours"),
+    720: Coding(SNOMED, "307470009", "Every twelve hours"),
+    1440: Coding(SNOMED, "396125000", "Every twenty four hours"),
+    2160: Coding(SNOMED, "396126004", "Every thirty six hours"),
+    2880: Coding(SNOMED, "396131002", "Every forty eight hours"),
+    4320: Coding(SNOMED, "396143001", "Every seventy two hours"),
+}
 
 
 @dataclass(frozen=True, slots=True)

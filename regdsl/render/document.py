@@ -17,6 +17,7 @@ from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text
 from regdsl.compile.stn import PointId, day_of
+from regdsl.compile.totals import Exposure, exposures
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text
 from regdsl.model.vocabulary import SNOMED, Coding
@@ -149,8 +150,11 @@ class _Writer:
                 "basis": admin.dose.basis.value,
                 "flat": admin.dose.flat,
                 "display": dose_text(admin.dose, admin.cap),
+                "per_minutes": admin.dose.unit.per_minutes,
             },
             "route": _coding(admin.route.coding) if admin.route else None,
+            "route_hierarchy": admin.route.hierarchy if admin.route else None,
+            "warning_label": admin.warning_label,
             "frequency": (
                 {"phrase": admin.frequency.phrase, "per_day": admin.frequency.per_day}
                 | {"codings": [_coding(c) for c in admin.frequency.codings]}
@@ -321,6 +325,23 @@ def build_document(compiled: Compiled, context: RenderContext) -> Json:
         "references": [_reference(r) for r in regimen.references],
         "plan": writer.plan(),
         "timing": writer.timing(),
+        "cumulative_doses": [_cumulative(name, e) for name, e in exposures(regimen).items()],
+    }
+
+
+def _cumulative(name: str, exposure: Exposure) -> Json:
+    """Say what the plan gives of a medicine with a lifetime limit: per cycle group, in all, and the limit."""
+    limit = exposure.limit
+    return {
+        "medicine": name,
+        "unit": limit.unit_text,
+        "groups": [
+            {"heading": group.heading, "per_cycle": amount(one), "cycles": count}
+            for group, one, count in exposure.groups
+        ],
+        "total": None if exposure.open_group is not None else amount(exposure.total),
+        "lifetime_limit": amount(limit.limit),
+        "source": limit.source,
     }
 
 

@@ -27,7 +27,7 @@ from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.model.medicines import Medicine
 from regdsl.model.wording import DAY, range_text, short_minutes
-from regdsl.render.view import day_runs
+from regdsl.render.view import days_words
 
 __all__ = [
     "Bar",
@@ -155,7 +155,9 @@ class CalendarRow:
     """One administration line of a cycle calendar.
 
     ``windows`` holds ``(day, first, last)`` for each dose that may move: the calendar
-    days its start may fall on in the solved timing network.
+    days its start may fall on in the solved timing network. ``spans`` holds ``(day,
+    solid, last)`` for each dose that must run into a later day (a 46-hour infusion): it
+    runs at least until day ``solid`` and may run until day ``last``.
     """
 
     medicine: str
@@ -165,6 +167,7 @@ class CalendarRow:
     days: tuple[int, ...]
     windows: tuple[tuple[int, int, int], ...]
     text: str
+    spans: tuple[tuple[int, int, int], ...] = ()  # (day, earliest end day, latest end day) of a dose running on
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +226,13 @@ LABELS = Paint("label", INK)
 AXIS = Paint("label axis", INK, size=SMALL)
 
 
+def _colour(role: str) -> str:
+    return "#1f4e79" if role == "anticancer" else "#4f7a28"
+
+
 def _dose_paint(role: str, prn: bool) -> tuple[Paint, float]:
     """Return a dose mark's paint, and its corner radius as a share of its size (0.5: a circle)."""
-    colour = "#1f4e79" if role == "anticancer" else "#4f7a28"
+    colour = _colour(role)
     cls = f"dose dose-{role}"
     rx = 0.0 if role == "anticancer" else 0.5
     if prn:
@@ -261,15 +268,6 @@ def _bottom(layers: Iterable[Layer]) -> float:
 # -- wording ---------------------------------------------------------------------------------
 
 
-def _days_words(days: Iterable[int]) -> str:
-    """``day 1``, ``days 8 and 15``, ``days 1, 8 and 15``, ``days 1 to 28``, ``days 2 to 4 and 23 to 25``."""
-    parts = day_runs(days)
-    if len(parts) == 1 and " to " not in parts[0]:
-        return f"day {parts[0]}"
-    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
-    return f"days {joined}"
-
-
 def _when(low: int | None, high: int | None) -> str:
     """Say a start window relative to the anchor: ``30 to 60 min before``, ``at 0``, ``8 hours after``."""
     if low is None and high is None:
@@ -297,6 +295,12 @@ def _signed(minutes: int) -> str:
 
 def _route(admin: ir.Administration) -> str:
     return admin.route.aliases[0] if admin.route and admin.route.aliases else ""
+
+
+def _label(admin: ir.Administration, route: str = "") -> str:
+    """Say a line as a picture labels it: medicine, dose (with its cap), route, and its warning."""
+    label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), route)))
+    return f"{label} — {admin.warning_label}" if admin.warning_label else label
 
 
 # -- where a group sits in the network ---------------------------------------------------------
@@ -355,7 +359,10 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     last_day = max([group.length_days, group.extend_to_days or 0, *all_days])
     columns = last_day - first_day + 1
     col = COLUMN if columns <= 31 else 12
-    labels = [f"{a.medicine.display} {dose_text(a.dose, a.cap)}" + (" (as needed)" if a.prn else "") for a in admins]
+    labels = [
+        _label(a) + (f" {a.frequency.phrase}" if a.frequency else "") + (" (as needed)" if a.prn else "")
+        for a in admins
+    ]
     left = max(120, CHAR * max((len(t) for t in labels), default=0) + 16)
     extension = group.extend_to_days if group.extend_to_days and group.extend_to_days > group.length_days else None
     top = (16 if extension else 0) + 20
@@ -369,14 +376,22 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     rows: list[CalendarRow] = []
     marks: list[Layer] = []
     shaded: list[Box] = []
+    running: dict[str, tuple[list[Box], list[Box]]] = {}  # by role: the solid and the hatched parts
     for i, (admin, label) in enumerate(zip(admins, labels, strict=True)):
         y = top + i * ROW
         paint, rx = _dose_paint(admin.role, admin.prn)
-        boxes = tuple(Box(x_of(d) + (col - size) / 2, y + (ROW - size) / 2, size, size, size * rx) for d in admin.days)
+        boxes = tuple(box for d in admin.days for box in _day_marks(x_of(d), y, col, size, rx, _per_day(admin)))
         marks.append(Layer(paint, boxes=boxes))
         moves = tuple(_moves(compiled, place, i, admin))
         shaded.extend(Box(x_of(lo), y + 3, x_of(hi) - x_of(lo) + col, ROW - 6) for _day, lo, hi in moves)
-        rows.append(_calendar_row(admin, label, moves))
+        spans = tuple(_spans(compiled, place, i, admin))
+        solid, hatched = running.setdefault(admin.role, ([], []))
+        for day, until, latest in spans:  # from the middle of the start day to the middle of the end days
+            middle = y + ROW / 2 - 3
+            solid.append(Box(x_of(day) + col / 2, middle, x_of(until) - x_of(day), 6))
+            if latest > until:
+                hatched.append(Box(x_of(until) + col / 2, middle, x_of(latest) - x_of(until), 6))
+        rows.append(_calendar_row(admin, label, moves, spans))
 
     window_paint = Paint("shift window", hatch.fill, "#b35900", "4 2")
     extension_paint = Paint("extension", extend.fill)
@@ -398,9 +413,16 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
                 boxes=(Box(x_of(group.length_days + 1), top, right - x_of(group.length_days + 1), bottom - top),),
             )
         )
+    span_paints = {role: _span_paints(role) for role in running}
     layers += [
         Layer(GRID, path=grid),
         Layer(window_paint, boxes=tuple(shaded)),
+        *(
+            Layer(paint, boxes=tuple(found))
+            for role, parts in running.items()
+            for paint, found in zip(span_paints[role], parts, strict=True)
+            if found
+        ),
         *marks,
         Layer(LABELS, texts=tuple(Text(8, top + i * ROW + 16, label) for i, label in enumerate(labels))),
         Layer(
@@ -413,6 +435,11 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
             Layer(Paint("label extension", INK), texts=(Text(right, 12, f"may extend to day {extension}", "end"),))
         )
     entries = _calendar_legend(admins, window_paint if shaded else None, extension_paint if extension else None)
+    for role, (solid, hatched) in running.items():
+        if solid:
+            entries.append((span_paints[role][0], 0, "infusion running"))
+        if hatched:
+            entries.append((span_paints[role][1], 0, "may still be running"))
     width = right + 8
     legend = _legend(entries, 8, bottom + 12, width)
     layers += legend
@@ -449,10 +476,62 @@ def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administrati
             yield day, first, last
 
 
-def _calendar_row(admin: ir.Administration, label: str, moves: tuple[tuple[int, int, int], ...]) -> CalendarRow:
+MARKS_A_DAY = 3  # a dose given up to this many times a day has a mark for each; more, one mark
+
+
+def _per_day(admin: ir.Administration) -> int:
+    return admin.frequency.per_day if admin.frequency is not None else 1
+
+
+def _day_marks(x: float, y: float, col: float, size: float, rx: float, per_day: int) -> Iterator[Box]:
+    """Yield the marks of one dose day: one per dose (two for twice daily), side by side in its column."""
+    count = per_day if 1 < per_day <= MARKS_A_DAY else 1
+    gap = 2
+    width = size if count == 1 else min(size, (col - 4 - gap * (count - 1)) / count)
+    left = x + (col - count * width - gap * (count - 1)) / 2
+    for k in range(count):
+        yield Box(round(left + k * (width + gap), 1), y + (ROW - size) / 2, round(width, 1), size, width * rx)
+
+
+def _spans(compiled: Compiled, place: _Place, index: int, admin: ir.Administration) -> Iterator[tuple[int, int, int]]:
+    """Each dose that must run into a later day: ``(day, earliest end day, latest end day)``.
+
+    A dose whose earliest end falls on a later day than its earliest start (a 46-hour
+    pump, a continuous infusion over days) is drawn across its days; one that only may
+    run past midnight (an infusion started late in the day) is not.
+    """
+    if admin.prn or compiled.windows is None:
+        return
+    for day in admin.days:
+        start = place.start(index, day)
+        starts, ends = compiled.windows.get(start), compiled.windows.get(start.other_end)
+        if starts is None or ends is None:
+            continue
+        if day_of(ends[0]) > day_of(starts[0]):
+            yield day, day_of(ends[0]), day_of(ends[1])
+
+
+def _span_paints(role: str) -> tuple[Paint, Paint]:
+    """Return the paints of a dose running across days: solid to its earliest end, dashed to its latest."""
+    colour = _colour(role)
+    return Paint(f"running dose-{role}", colour, colour), Paint(
+        f"running may-run dose-{role}", "#ffffff", colour, "3 2"
+    )
+
+
+def _calendar_row(
+    admin: ir.Administration,
+    label: str,
+    moves: tuple[tuple[int, int, int], ...],
+    spans: tuple[tuple[int, int, int], ...],
+) -> CalendarRow:
     name = admin.medicine.display
-    text = f"{label}: {_days_words(admin.days)}"
+    text = f"{label}: {days_words(admin.days)}"
     text += "".join(f"; {name} day {day} dose: day {lo} to day {hi}" for day, lo, hi in moves)
+    text += "".join(
+        f"; the day {day} dose runs until day {until}" + (f" and may run until day {late}" if late > until else "")
+        for day, until, late in spans
+    )
     return CalendarRow(
         medicine=name,
         dose=dose_text(admin.dose, admin.cap),
@@ -461,6 +540,7 @@ def _calendar_row(admin: ir.Administration, label: str, moves: tuple[tuple[int, 
         days=admin.days,
         windows=moves,
         text=text + ".",
+        spans=spans,
     )
 
 
@@ -502,6 +582,7 @@ TIMELINE_WIDTH = 640
 MARGIN = 36
 LINE = 40
 STEPS = (15, 30, 60, 120, 180, 240, 360, 480, 720)
+HEADING = 24  # the day's heading, visible text above the rows ("Cycle 1, day 8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -600,8 +681,7 @@ def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None
     bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
     if low is not None and high is not None and end is not None and high - low <= NEAR and high < end <= high + NEAR:
         bars.append(Bar("infusion", high, end))
-    label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), _route(admin))))
-    label += f": {_when(low, high)}"
+    label = f"{_label(admin, _route(admin))}: {_when(low, high)}"
     if admin.max_minutes is not None:
         label += f", over {'exactly ' if admin.exact_duration else ''}{short_minutes(admin.max_minutes)}"
     if qualifier:
@@ -671,8 +751,9 @@ def _timeline(view: _Day, days: list[int], place: _Place, cycle: int, ident: str
     paints = _bar_paints(hatch)
     boxes: dict[tuple[str, str], list[Box]] = {key: [] for key in paints}
     texts: list[Text] = []
+    top = 8 + HEADING  # below the day's heading
     for r, row in enumerate(view.rows):
-        y = 8 + r * LINE
+        y = top + r * LINE
         texts.append(Text(MARGIN, y + 12, row.label))
         for bar in row.bars:
             x0, x1 = x_of(bar.start, low), x_of(bar.end, high)
@@ -680,13 +761,15 @@ def _timeline(view: _Day, days: list[int], place: _Place, cycle: int, ident: str
                 boxes[bar.kind, row.role].append(Box(x0 - 2, y + 16, 4, 18))
             else:
                 boxes[bar.kind, row.role].append(Box(x0, y + 18, max(x1 - x0, 2), 14))
-    axis_y = 8 + len(view.rows) * LINE + 4
+    axis_y = top + len(view.rows) * LINE + 4
     ticks = range(low, high + 1, step)
-    grid = " ".join(f"M{x_of(t, t)} 8V{axis_y}" for t in ticks) + f" M{MARGIN} {axis_y}H{width - MARGIN}"
+    grid = " ".join(f"M{x_of(t, t)} {top}V{axis_y}" for t in ticks) + f" M{MARGIN} {axis_y}H{width - MARGIN}"
     zero = x_of(0, 0)
+    day_text = f"{place.part}Cycle {cycle}, {days_words(days)}"
     layers = [
+        Layer(Paint("label heading", INK, size=FONT + 2), texts=(Text(MARGIN, 8 + FONT + 2, day_text),)),
         Layer(GRID, path=grid),
-        Layer(Paint("gridline zero", "none", "#555555", "4 3"), path=f"M{zero} 4V{axis_y}"),
+        Layer(Paint("gridline zero", "none", "#555555", "4 3"), path=f"M{zero} {top - 4}V{axis_y}"),
         *(Layer(paints[key][0], boxes=tuple(found)) for key, found in boxes.items() if found),
         Layer(LABELS, texts=tuple(texts)),
         Layer(
@@ -704,7 +787,7 @@ def _timeline(view: _Day, days: list[int], place: _Place, cycle: int, ident: str
     entries = [(paint, 0.0, text) for text, paint in named.items()]
     legend = _legend(entries, MARGIN, axis_y + 48, width)
     layers += legend
-    title = f"Day timeline: {place.part}Cycle {cycle}, {_days_words(days)}"
+    title = f"Day timeline: {day_text}"
     desc = " ".join(
         [f"{title}. Minutes from the start of {view.anchor_text} (0), from {_signed(low)} to {_signed(high)}."]
         + [f"{row.label}{_observed(row)}." for row in view.rows]

@@ -18,8 +18,9 @@ from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text
 from regdsl.compile.stn import PointId, day_of
+from regdsl.compile.totals import Exposure, exposures
 from regdsl.model import ir
-from regdsl.model.doses import dose_text, quantity_text
+from regdsl.model.doses import amount, dose_text, quantity_text
 from regdsl.model.medicines import Medicine
 from regdsl.model.wording import gap_text, minutes_text, relation_text, shift_text
 from regdsl.render.context import LinkTarget, RenderContext
@@ -41,6 +42,7 @@ __all__ = [
     "build_view",
     "day_runs",
     "days_text",
+    "days_words",
 ]
 
 # Characters left as they are in a link's address (RFC 3986 reserved and unreserved, and %).
@@ -84,6 +86,7 @@ class CycleRow:
     max_duration: str
     role: str
     details: tuple[str, ...]
+    warning: str | None = None  # "FOR INTRATHECAL USE ONLY", a vinca alkaloid's label
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +101,28 @@ class DayRow:
     role: str
     timing: tuple[str, ...]
     instructions: tuple[Block, ...]
+    warning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DayView:
-    """A day of a cycle and what is given on it."""
+    """Days of a cycle that give the very same (lines, doses, timing, instructions), and what they give.
+
+    ``day`` is the first of ``days``; ``title`` says them all ("Day 8", "Days 1 to 28", "Days
+    2, 3 and 9"); ``anchor`` is the first day's id, ``anchors`` every day's.
+    """
 
     day: int
     anchor: str
     rows: tuple[DayRow, ...]
+    days: tuple[int, ...] = ()
+    title: str = ""
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        """The page ids of the days after the first: each day keeps its own link target."""
+        stem = self.anchor.rsplit("-d", 1)[0]
+        return tuple(f"{stem}-d{d}" for d in self.days[1:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +261,7 @@ class PageView:
     generator: str
     index_href: str | None
     conflict: str | None
+    totals: tuple[str, ...] = ()  # each medicine with a lifetime limit: what the plan gives, and the limit
 
 
 # -- wording ----------------------------------------------------------------------------
@@ -261,6 +278,15 @@ def day_runs(days: Iterable[int]) -> list[str]:
         else:
             parts.extend(str(v) for v in values)
     return parts
+
+
+def days_words(days: Iterable[int]) -> str:
+    """``day 1``, ``days 8 and 15``, ``days 1, 8 and 15``, ``days 1 to 28``, ``days 2 to 4 and 23 to 25``."""
+    parts = day_runs(days)
+    if len(parts) == 1 and " to " not in parts[0]:
+        return f"day {parts[0]}"
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
+    return f"days {joined}"
 
 
 def days_text(days: Iterable[int]) -> str:
@@ -287,6 +313,28 @@ def _followed(group: ir.CycleGroup) -> dict[Medicine, list[str]]:
             f"observe for {minutes_text(obs.minutes)} after the end of the infusion"
         )
     return found
+
+
+def _day_views(anchor: str, days: dict[int, list[DayRow]]) -> tuple[DayView, ...]:
+    """One view for each set of days that give the same, in the order of their first day."""
+    alike: dict[tuple[DayRow, ...], list[int]] = {}
+    for day, rows in sorted(days.items()):
+        alike.setdefault(tuple(rows), []).append(day)
+    return tuple(
+        DayView(same[0], f"{anchor}-d{same[0]}", rows, tuple(same), _capital(days_words(same)))
+        for rows, same in alike.items()
+    )
+
+
+def _cycles_words(group: ir.CycleGroup) -> str:
+    """``cycle 1``, ``cycles 2 to 6``, ``cycles 1 on`` (an open-ended group)."""
+    if group.open_ended:
+        return f"cycles {group.first} on"
+    return f"cycles {group.first} to {group.last}" if group.last else f"cycle {group.first}"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class _Builder:
@@ -361,6 +409,7 @@ class _Builder:
             max_duration=self.duration(admin),
             role=admin.role,
             details=tuple(details),
+            warning=admin.warning_label,
         )
 
     @staticmethod
@@ -400,6 +449,7 @@ class _Builder:
                         role=admin.role,
                         timing=self.timing(group, prefix, i, day, followed),
                         instructions=instructions,
+                        warning=admin.warning_label,
                     )
                 )
         notes = tuple(NoteView(n.medicine.display if n.medicine else n.label, parse_prose(n.text)) for n in group.notes)
@@ -409,7 +459,7 @@ class _Builder:
             facts=tuple(facts),
             rows=tuple(self.cycle_row(a) for a in group.administrations),
             notes=notes,
-            days=tuple(DayView(day, f"{anchor}-d{day}", tuple(rows)) for day, rows in sorted(days.items())),
+            days=_day_views(anchor, days),
             group=group,
             number=group.first,
         )
@@ -564,7 +614,24 @@ class _Builder:
             generator=f"regdsl {__version__}",
             index_href=self.context.index_href,
             conflict=conflict,
+            totals=tuple(self.total(name, exposure) for name, exposure in exposures(regimen).items()),
         )
+
+    def total(self, name: str, exposure: Exposure) -> str:
+        """Say what the plan gives of a medicine with a lifetime limit, and the limit with its source."""
+        limit = exposure.limit
+        unit = limit.unit_text
+        said = [f"{amount(one)} {unit} a cycle in {_cycles_words(group)}" for group, one, _count in exposure.groups]
+        if exposure.open_group is not None:
+            said.append(f"no total: the number of cycles from cycle {exposure.open_group.first} on is open")
+        else:
+            cycles = sum(count for _group, _one, count in exposure.groups)
+            said.append(f"at most {amount(exposure.total)} {unit} over the plan's {cycles} cycles")
+        text = f"{self.displays.get(name, name)}: {'; '.join(said)}. Lifetime limit {amount(limit.limit)} {unit}"
+        text += f": {limit.source}."
+        if exposure.international and limit.other_unit is not None:
+            text += f" Doses in international units: {limit.other_unit[2]}."
+        return text + " Doses given before this regimen add to the total."
 
 
 def build_view(compiled: Compiled, context: RenderContext) -> PageView:

@@ -338,6 +338,7 @@ class Builder:
             role=roles[0] if roles else None,
             classes=tuple(v for k, v in items if k == "class"),
             same_as=tuple(v for k, v in items if k == "same"),
+            lifetime=tuple(v for k, v in items if k == "lifetime"),
         )
 
     def medicine_alias(self, c: list[Child]) -> tuple[str, ast.Word]:
@@ -359,6 +360,15 @@ class Builder:
     def medicine_same(self, c: list[Child]) -> tuple[str, ast.Text]:
         """``medicine_item: SAME AS STRING _NL``."""
         return ("same", self._text(c[2]))
+
+    def medicine_lifetime(self, c: list[Child]) -> tuple[str, ast.LifetimeMax]:
+        """``medicine_item: LIFETIME MAX NUMBER UNIT [STRING] _NL``."""
+        source = self._text(c[4]) if c[4] is not None else None
+        end = c[4][3] if c[4] is not None else c[3][3]
+        return (
+            "lifetime",
+            ast.LifetimeMax(span=self._sp(c[0][2], end), amount=self._w(c[2]), unit=self._w(c[3]), source=source),
+        )
 
     def footnote_def(self, c: list[Child]) -> ast.FootnoteDef:
         """``footnote_def: FOOTNOTE NAME STRING _NL _INDENT prose _DEDENT``."""

@@ -8,33 +8,36 @@ as-needed doses, vinCRIStine without a maximum, and lifetime cumulative dose lim
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import Rule, rule
 from regdsl.check.rules._shared import administrations, by_route, is_tall_man, medicines_of
+from regdsl.compile.totals import LIFETIME_LIMITS, Exposure, LifetimeLimit, exposures
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ast, ir
 from regdsl.model.doses import amount
 from regdsl.model.vocabulary import (
-    INTERNATIONAL_UNIT,
     INTRAVENOUS,
     MG_PER_M2,
     ORAL,
     SOLID_ORAL_UNITS,
     SUBCUTANEOUS,
-    UNIT,
+    UNITS,
     Basis,
+    Unit,
 )
 from regdsl.source import Span
 
 __all__ = [
+    "CAP_UNITS",
     "LIFETIME_LIMITS",
     "LifetimeLimit",
     "auc_not_carboplatin",
+    "cap_unit_mismatch",
     "cumulative_near_limit",
     "cumulative_over_limit",
     "cumulative_unbounded",
@@ -43,6 +46,7 @@ __all__ = [
     "tall_man_inconsistent",
     "unit_route_mismatch",
     "vincristine_no_cap",
+    "weekly_days_too_close",
 ]
 
 # --------------------------------------------------------------------------- SAF104
@@ -384,174 +388,98 @@ def vincristine_no_cap(ctx: RuleContext) -> Iterator[Diagnostic]:
             )
 
 
-# --------------------------------------------------------------------------- SAF301 - SAF303
+# --------------------------------------------------------------------------- VOC020
 
-
-@dataclass(frozen=True, slots=True)
-class LifetimeLimit:
-    """A lifetime cumulative dose limit: the medicine, the unit, the limit and where it comes from.
-
-    ``caution`` is a lower figure at which the same source says the risk rises (or which it
-    gives for patients with risk factors); ``routes`` limits the rule to some routes.
-    """
-
-    medicine: str
-    unit: str
-    limit: Decimal
-    source: str
-    caution: Decimal | None = None
-    caution_source: str | None = None
-    routes: frozenset[str] | None = None
-    other_unit: tuple[str, Decimal, str] | None = None
-
-
-LIFETIME_LIMITS: dict[str, LifetimeLimit] = {
-    limit.medicine: limit
-    for limit in (
-        LifetimeLimit(
-            "doxorubicin",
-            MG_PER_M2,
-            Decimal(450),
-            "the conservative lifetime limit; the US prescribing information (Pfizer, doxorubicin "
-            "hydrochloride) puts the risk of cardiomyopathy at 5 to 8% at 450 mg/m² and 6 to 20% at 500 mg/m²",
-            Decimal(400),
-            "the US prescribing information puts the risk of cardiomyopathy at 3 to 5% at 400 mg/m², and "
-            "older labelling limited the total to 400 mg/m² after mediastinal radiotherapy or with other "
-            "cardiotoxic medicines such as cyclophosphamide",
-        ),
-        LifetimeLimit(
-            "epirubicin",
-            MG_PER_M2,
-            Decimal(900),
-            "US prescribing information (Ellence, epirubicin): cumulative doses of 900 mg/m² should "
-            "generally be avoided; heart failure risk 3.3% at 900 mg/m²",
-        ),
-        LifetimeLimit(
-            "daunorubicin",
-            MG_PER_M2,
-            Decimal(550),
-            "US prescribing information (daunorubicin hydrochloride, boxed warning): myocardial toxicity "
-            "increases after a total of 400 to 550 mg/m² in adults",
-            Decimal(400),
-            "US prescribing information (daunorubicin hydrochloride, boxed warning): myocardial toxicity "
-            "increases after a total of 400 to 550 mg/m² in adults",
-        ),
-        LifetimeLimit(
-            "idarubicin",
-            MG_PER_M2,
-            Decimal(150),
-            "the maximum recommended lifetime dose of intravenous idarubicin; heart failure in 5% of "
-            "patients at 150 to 290 mg/m² (Anderlini et al., J Clin Oncol 1995)",
-            routes=frozenset({INTRAVENOUS}),
-        ),
-        LifetimeLimit(
-            "mitoxantrone",
-            MG_PER_M2,
-            Decimal(140),
-            "US prescribing information (mitoxantrone, boxed warning): symptomatic heart failure in 2.6% "
-            "of patients with cancer at up to 140 mg/m², the label's lifetime limit in multiple sclerosis",
-        ),
-        LifetimeLimit(
-            "bleomycin",
-            UNIT,
-            Decimal(400),
-            "US prescribing information (bleomycin): pulmonary toxicity is more common in patients over 70 "
-            "and in those receiving over 400 units in total",
-            # Bleomycin is labelled in units (USP) in the US and in international units (Ph. Eur.)
-            # elsewhere: a dose written in international units is counted at 1,000 to the unit.
-            other_unit=(
-                INTERNATIONAL_UNIT,
-                Decimal(1000),
-                "bleomycin doses in international units are counted at 1,000 international units to the "
-                "unit (USP): Amneal Biosciences, Dear Healthcare Professional letter on bleomycin 15,000 IU "
-                "(FDA, 2016)",
-            ),
-        ),
-    )
+# The unit a cap on a scaled dose is written in: its absolute amount, per the same time
+# (`mg` for `mg/m2` and AUC, `mg/day` for `mg/m2/day`). Every scaled unit has one (tests/test_units.py).
+CAP_UNITS: dict[tuple[str, int | None], Unit] = {
+    (u.absolute, u.per_minutes): u for u in UNITS if u.basis is Basis.ABSOLUTE
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Exposure:
-    """What a regimen can give of one medicine over the plan's largest number of cycles."""
+@rule("VOC020", "cap-unit-mismatch", Severity.ERROR, "a cap not in the dose's amount unit per the same time")
+def cap_unit_mismatch(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find caps written in another unit than the one their dose comes to.
 
-    total: Decimal
-    lines: tuple[tuple[Span, Decimal, int], ...]
-    open_group: ir.CycleGroup | None
-    cap: ir.Limit | None
-    international: bool
+    What it does: flags a `max` whose unit is not the dose's own unit with body size scaled
+    out, per the same time: `mg/m2` is capped in `mg`, `mg/m2/day` in `mg/day`,
+    `microgram/kg/min` in `microgram/min`, `AUC` in `mg`. (A cap on an unscaled dose, or a
+    cap in a scaled unit, is STR020.)
 
+    Why it matters: a cap in another unit cannot be compared with the dose without a
+    conversion nobody wrote down. A daily infusion capped in mg is read as a cap on the whole
+    course or on an hour; a cap in `g` on a dose in mg is a thousandfold error away.
 
-def _cap(plan: ir.Plan) -> ir.Limit | None:
-    """Return the largest `at most N cycles`: no patient has more cycles than that."""
-    return max(plan.limits, key=lambda lim: lim.count, default=None)
+    Example:
+        cycle 1: 28 days
+          fluorouracil 1000 mg/m2/day IV days 1 to 4 max 2 mg
 
-
-def _cycles(group: ir.CycleGroup, cap: ir.Limit | None) -> int | None:
-    """How many cycles of ``group`` the plan allows; None when nothing bounds them."""
-    last = None if group.open_ended else (group.last or group.first)
-    if cap is not None:
-        last = cap.count if last is None else min(last, cap.count)
-    if last is None:
-        return None
-    return max(0, last - group.first + 1)
-
-
-def _exposures(regimen: ir.Regimen) -> dict[str, _Exposure]:
-    cap = _cap(regimen.plan)
-    totals: dict[str, Decimal] = {}
-    lines: dict[str, dict[tuple[str, int], tuple[Span, Decimal, int]]] = {}
-    open_groups: dict[str, ir.CycleGroup] = {}
-    international: set[str] = set()
-    for group in regimen.cycles():
-        for admin in group.administrations:
-            limit = LIFETIME_LIMITS.get(admin.medicine.name)
-            if limit is None or admin.prn:
-                continue
-            per_unit = Decimal(1)
-            if limit.other_unit is not None and admin.dose.unit.code == limit.other_unit[0]:
-                per_unit = limit.other_unit[1]
-            elif admin.dose.unit.code != limit.unit:
-                continue
-            if limit.routes is not None and (admin.route is None or admin.route.code not in limit.routes):
-                continue
-            name = admin.medicine.name
-            count = _cycles(group, cap)
-            if count is None:
-                open_groups.setdefault(name, group)
-                continue
-            dose = admin.dose.amount / per_unit
-            if per_unit != 1:
-                international.add(name)
-            per_day = admin.frequency.per_day if admin.frequency else 1
-            given = dose * len(admin.days) * per_day * count
-            totals[name] = totals.get(name, Decimal(0)) + given
-            key = (admin.span.path, admin.span.start)
-            old = lines.setdefault(name, {}).get(key)
-            lines[name][key] = (admin.span, given + (old[1] if old else 0), count + (old[2] if old else 0))
-    names = sorted(set(totals) | set(open_groups))
-    return {
-        name: _Exposure(
-            total=totals.get(name, Decimal(0)),
-            lines=tuple(sorted(lines.get(name, {}).values(), key=lambda item: item[0].start)),
-            open_group=open_groups.get(name),
-            cap=cap,
-            international=name in international,
+    Use instead: `max 2000 mg/day`, a cap per day on a dose per day.
+    """
+    for admin in administrations(ctx.regimen):
+        unit, cap = admin.dose.unit, admin.cap
+        if cap is None or cap.unit.basis is not Basis.ABSOLUTE or unit.basis in {Basis.ABSOLUTE, Basis.COUNT}:
+            continue  # not a cap on a scaled dose: STR020's
+        if (cap.unit.absolute, cap.unit.per_minutes) == (unit.absolute, unit.per_minutes):
+            continue
+        wanted = CAP_UNITS[unit.absolute, unit.per_minutes].display
+        yield cap_unit_mismatch.finding(
+            cap.span,
+            f"a cap on {admin.dose.text} {unit.display} is written in {wanted}, not {cap.unit.display}",
+            label=f"write the cap in {wanted}",
+            help=f"{unit.display} comes to {wanted} once scaled by body size: "
+            "write the cap in that unit, with the number the source gives",
         )
-        for name in names
-    }
+
+
+# --------------------------------------------------------------------------- VOC022
+
+WEEKLY = "once weekly"
+
+
+@rule("VOC022", "weekly-days-too-close", Severity.ERROR, "`once weekly` on days less than a week apart")
+def weekly_days_too_close(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find `once weekly` lines whose days are closer than a week.
+
+    What it does: flags a line written `once weekly` with two of its days less than 7 days
+    apart, such as `once weekly days 1 to 28`.
+
+    Why it matters: each listed day is a dose. `once weekly days 1 to 28` reads as four
+    weekly doses but gives one every day, 28 in all: a sevenfold overdose for a weekly
+    medicine such as methotrexate.
+
+    Example:
+        cycle 1: 28 days
+          methotrexate 15 mg flat oral once weekly days 1 to 28
+
+    Use instead: the weekly days themselves, `once weekly days 1, 8, 15, 22`.
+    """
+    for admin in administrations(ctx.regimen):
+        if admin.frequency is None or admin.frequency.phrase != WEEKLY:
+            continue
+        days = sorted(admin.days)
+        close = next(((a, b) for a, b in itertools.pairwise(days) if b - a < 7), None)
+        if close is None:
+            continue
+        yield weekly_days_too_close.finding(
+            admin.days_span or admin.span,
+            f"`once weekly` gives one dose on each day listed, and days {close[0]} and {close[1]} "
+            f"are {close[1] - close[0]} day{'s' if close[1] - close[0] != 1 else ''} apart: "
+            f"{len(days)} doses in the cycle",
+            label=f"{len(days)} doses, not weekly",
+            help="list the weekly days themselves, such as `days 1, 8, 15, 22`",
+        )
+
+
+# --------------------------------------------------------------------------- SAF301 - SAF303
 
 
 def _display(regimen: ir.Regimen, name: str) -> str:
     return next(a.medicine.display for g in regimen.cycles() for a in g.administrations if a.medicine.name == name)
 
 
-def _unit(limit: LifetimeLimit) -> str:
-    return "mg/m²" if limit.unit == MG_PER_M2 else "units"
-
-
-def _labels(exposure: _Exposure, limit: LifetimeLimit) -> tuple[Label, tuple[Label, ...]]:
-    unit = _unit(limit)
+def _labels(exposure: Exposure, limit: LifetimeLimit) -> tuple[Label, tuple[Label, ...]]:
+    unit = limit.unit_text
     labels = [
         Label(span, f"{amount(given)} {unit} over {count} cycle{'s' if count != 1 else ''}")
         for span, given, count in exposure.lines
@@ -563,26 +491,28 @@ def _labels(exposure: _Exposure, limit: LifetimeLimit) -> tuple[Label, tuple[Lab
 
 
 def _total_finding(
-    which: Rule, regimen: ir.Regimen, name: str, exposure: _Exposure, beyond: str, source: str, help: str
+    which: Rule, regimen: ir.Regimen, name: str, exposure: Exposure, beyond: str, source: str, help: str
 ) -> Diagnostic:
     """Build a finding about a plan's total dose of ``name``: the figure, what it passes, its source."""
-    limit = LIFETIME_LIMITS[name]
+    limit = exposure.limit
     primary, secondary = _labels(exposure, limit)
     return which.finding(
         primary.span,
-        f"the plan gives up to {amount(exposure.total)} {_unit(limit)} of {_display(regimen, name)} in total, {beyond}",
+        f"the plan gives up to {amount(exposure.total)} {limit.unit_text} of {_display(regimen, name)} "
+        f"in total, {beyond}",
         label=primary.text,
         secondary=secondary,
-        notes=_notes(exposure, limit, source),
+        notes=_notes(name, exposure, limit, source),
         help=help,
     )
 
 
-def _notes(exposure: _Exposure, limit: LifetimeLimit, source: str) -> tuple[str, ...]:
+def _notes(name: str, exposure: Exposure, limit: LifetimeLimit, source: str) -> tuple[str, ...]:
     notes = [source]
     if exposure.international and limit.other_unit is not None:
         notes.append(limit.other_unit[2])
-    if limit.unit == MG_PER_M2:
+    package = LIFETIME_LIMITS.get(name)
+    if package is not None and package.unit == MG_PER_M2:  # the package's mg/m² limits are anthracyclines'
         notes.append("doses given before this regimen, of this or another anthracycline, add to the lifetime total")
     else:
         notes.append("doses given before this regimen add to the lifetime total")
@@ -596,7 +526,9 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     What it does: for DOXOrubicin, EPIrubicin, DAUNOrubicin, IDArubicin (intravenous) and
     mitoXANTRONE in mg/m², and bleomycin in units, adds up the dose the plan allows:
     dose × days × cycles for each cycle group, counting no more cycles than the largest
-    `at most N cycles` of the plan. It compares the total with the lifetime limit:
+    `at most N cycles` of the plan (a dose per day, `mg/m2/day`, counts its amount on each
+    day given; a rate per hour, its rate over the line's longest duration). It compares the
+    total with the lifetime limit:
 
     | medicine | limit | source |
     |---|---|---|
@@ -606,6 +538,9 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     | IDArubicin (IV) | 150 mg/m² | maximum recommended lifetime dose; Anderlini et al., J Clin Oncol 1995 |
     | mitoXANTRONE | 140 mg/m² | US prescribing information (boxed warning): heart failure 2.6% up to 140 mg/m² |
     | bleomycin | 400 units | US prescribing information: lung toxicity more common over 400 units |
+
+    A `lifetime max` in the medicine's entry in `library.reg` replaces the limit and its
+    source, and gives one to a medicine the table above does not list.
 
     Bleomycin written in `international units` is counted at 1,000 international units
     to the unit (15,000 international units = 15 units); `units` are never read as
@@ -623,8 +558,8 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: a plan that stays within the limit, such as `cycles 1 to 6` (360 mg/m²),
     with the limit and the cardiac monitoring stated in a note.
     """
-    for name, exposure in _exposures(ctx.regimen).items():
-        limit = LIFETIME_LIMITS[name]
+    for name, exposure in exposures(ctx.regimen).items():
+        limit = exposure.limit
         if exposure.open_group is not None or exposure.total <= limit.limit:
             continue
         yield _total_finding(
@@ -632,7 +567,7 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
             ctx.regimen,
             name,
             exposure,
-            f"more than the lifetime limit of {amount(limit.limit)} {_unit(limit)}",
+            f"more than the lifetime limit of {amount(limit.limit)} {limit.unit_text}",
             f"limit: {limit.source}",
             "reduce the dose or the number of cycles, or add `at most N cycles` to the plan",
         )
@@ -664,8 +599,8 @@ def cumulative_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: fewer cycles, or a note that states the cumulative dose, the patients
     the regimen is not for and the cardiac monitoring required.
     """
-    for name, exposure in _exposures(ctx.regimen).items():
-        limit = LIFETIME_LIMITS[name]
+    for name, exposure in exposures(ctx.regimen).items():
+        limit = exposure.limit
         caution = limit.caution
         if caution is None or exposure.open_group is not None or not caution < exposure.total <= limit.limit:
             continue
@@ -674,7 +609,7 @@ def cumulative_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
             ctx.regimen,
             name,
             exposure,
-            f"more than {amount(caution)} {_unit(limit)}, where the risk of heart damage rises",
+            f"more than {amount(caution)} {limit.unit_text}, where the risk of heart damage rises",
             f"threshold: {limit.caution_source or limit.source}",
             "state the cumulative dose and the cardiac monitoring in a note, or reduce the number of cycles",
         )
@@ -703,12 +638,12 @@ def cumulative_unbounded(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: add `at most 8 cycles` (720 mg/m²) to the plan, or a fixed number of
     cycles.
     """
-    for name, exposure in _exposures(ctx.regimen).items():
+    for name, exposure in exposures(ctx.regimen).items():
         group = exposure.open_group
         if group is None:
             continue
-        limit = LIFETIME_LIMITS[name]
-        display, unit = _display(ctx.regimen, name), _unit(limit)
+        limit = exposure.limit
+        display, unit = _display(ctx.regimen, name), limit.unit_text
         yield cumulative_unbounded.finding(
             group.span,
             f"{display} is given in cycles with no end and the plan sets no cycle limit, so its total "

@@ -30,6 +30,7 @@ __all__ = [
     "known_terms",
     "near_miss",
     "prose_near_miss",
+    "suppression_in_prose",
     "word_list",
 ]
 
@@ -296,4 +297,42 @@ def prose_near_miss(ctx: RuleContext) -> Iterator[Diagnostic]:
                 f"`{word}` looks like a misspelling of `{suggestion}`",
                 label=f"did you mean `{suggestion}`?",
                 help="correct the spelling; if the source spells it so, keep it and suppress this with that reason",
+            )
+
+
+_SUPPRESSION = re.compile(r"regdsl:\s*ignore\[")
+
+
+@rule("IGN005", "suppression-in-prose", Severity.WARNING, "a suppression written inside prose, where it is text")
+def suppression_in_prose(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find suppression comments written inside prose, where they silence nothing and are published.
+
+    What it does: flags `regdsl: ignore[` in a line of prose (a `|` line of instructions, a
+    note, an overview or a start rule) or in a quoted timing qualifier. There a `#` is text,
+    not a comment.
+
+    Why it matters: the author meant to silence a finding, but the suppression is prose: it
+    silences nothing, and it is printed on the regimen's page, in every chart made from it.
+
+    Example:
+        note ino
+          | As per insitutional practice. # regdsl: ignore[prose-near-miss] -- verbatim
+
+    Use instead: the suppression on a line of its own above the `|` line; it covers the
+    next line that is not blank or a comment:
+    `# regdsl: ignore[prose-near-miss] -- verbatim from the source` then the `|` line.
+    """
+    regimen = ctx.regimen
+    for line, located in _prose(regimen):
+        for match in _SUPPRESSION.finditer(line):
+            start = line.rfind("#", 0, match.start())
+            start = start if start >= 0 and not line[start + 1 : match.start()].strip() else match.start()
+            span = located(start, len(line))
+            if span.path != regimen.path:
+                continue  # prose from library.reg is that file's, not this regimen's
+            yield suppression_in_prose.finding(
+                span,
+                "this suppression is prose: it silences nothing and will be published on the page",
+                label="part of the text",
+                help="put the suppression on its own line above the `|` line: there it covers that line",
             )

@@ -167,8 +167,8 @@ def _heading(low: Lowering, node: ast.Cycle) -> tuple[int, int | None, int, int 
     return first, last, length, extend
 
 
-def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.CycleGroup]) -> int | None:
-    """Copy the earlier cycle `same as` names into ``body``; return its number, None if it cannot be."""
+def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.CycleGroup]) -> ir.CycleGroup | None:
+    """Copy the earlier cycle `same as` names into ``body``; return its group, None if it cannot be."""
     if body.same_as is not None or body.started:
         low.sink.report(
             c.MISPLACED,
@@ -192,7 +192,8 @@ def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.
         return None
     low.count(stmt.span, sum(len(a.days) * (1 + len(a.relations)) for a in source.administrations))
     body.copy(source)
-    return number
+    body.same_as = number
+    return source
 
 
 def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: ast.Cycle) -> None:
@@ -223,6 +224,7 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
     first, last, length, extend = heading
     body = _Body()
     title: ast.Text | None = None
+    copied: ast.Text | None = None  # the title `same as` copies, unless the cycle gives its own
     same_as_span = None
     for stmt in node.body:
         body.step += 1
@@ -230,9 +232,9 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
             case ast.TitleStmt(text=text):
                 title = text
             case ast.SameAs():
-                number = _same_as(low, stmt, body, earlier)
-                if number is not None:
-                    body.same_as, same_as_span = number, stmt.span
+                source = _same_as(low, stmt, body, earlier)
+                if source is not None:
+                    copied, same_as_span = source.title_text, stmt.span
             case ast.UseBlock():
                 _use(low, stmt, body, node)
             case ast.Admin():
@@ -261,7 +263,7 @@ def _cycle(low: Lowering, node: ast.Cycle, earlier: Sequence[ir.CycleGroup]) -> 
         open_ended=node.open_ended,
         length_days=length,
         extend_to_days=extend,
-        title_text=title,
+        title_text=title if title is not None else copied,
         same_as=body.same_as,
         same_as_span=same_as_span,
         administrations=body.administrations(),

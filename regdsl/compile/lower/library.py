@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import assert_never
 
 from regdsl.compile.lower.regimen import LIBRARY_HELP, misplaced
@@ -10,7 +11,8 @@ from regdsl.compile.lower.words import LibraryDefs
 from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
-from regdsl.model.medicines import CLASSES, Medicine, MedicineTable, make_medicine
+from regdsl.model.medicines import CLASSES, LifetimeLimit, Medicine, MedicineTable, make_medicine
+from regdsl.model.vocabulary import Basis, find_unit
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
 
@@ -44,6 +46,32 @@ def _same_as(text: ast.Text, base: MedicineTable, earlier: Sequence[Medicine], s
             help="name a medicine of the default table, or one defined above it in library.reg",
         )
         return make_medicine(text.value)  # what its name alone says it is still applies
+    return found
+
+
+def _lifetime(name: str, written: Sequence[ast.LifetimeMax], sink: Sink) -> LifetimeLimit | None:
+    """Return the library's lifetime limit of medicine ``name`` (``lifetime max``), if it gives one."""
+    found = None
+    for item in written:
+        if found is not None:
+            sink.report(c.DUPLICATE_DEFINITION, item.span, "the lifetime limit is given twice", label="second limit")
+            continue
+        unit = find_unit(item.unit.text)
+        if (
+            unit is None
+            or unit.per_minutes is not None
+            or unit.basis not in {Basis.ABSOLUTE, Basis.PER_M2, Basis.PER_KG}
+        ):
+            sink.report(
+                c.UNKNOWN_UNIT,
+                item.unit.span,
+                f"a lifetime limit is an amount of the medicine, such as `550 mg/m2`, not `{item.unit.text}`",
+                label="not an amount unit",
+                help="write the limit in the unit the source gives it: mg/m2, mg, units ...",
+            )
+            continue
+        source = item.source.value if item.source else "the library's limit (library.reg), which states no source"
+        found = LifetimeLimit(name, unit.code, Decimal(item.amount.text), source)
     return found
 
 
@@ -83,6 +111,7 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                         intrathecal=any(m.intrathecal for m in known),
                         classes=[w.text for w in item.classes if _known_class(w, sink)],
                         same_as=known,
+                        lifetime=_lifetime(name.value.lower(), item.lifetime, sink),
                     )
                 )
             case ast.FootnoteDef(name=name, marker=marker, prose=prose):
