@@ -41,6 +41,9 @@ DOSE_WORDS = {
     "mg/m2": "{} mg/m²",
     "mg/m²": "{} mg/m²",
     "mg/kg": "{} mg/kg",
+    "units/m2": "{} units/m²",
+    "mg/m2/day": "{} mg/m²/day",
+    "g/m2/day": "{} g/m²/day",
     "%": "{}%",
     "AUC": "AUC {}",
 }
@@ -52,6 +55,7 @@ ROUTE_WORDS = {
     "intravenous": "intravenous",
     "SC": "subcutaneous injection",
     "subcut": "subcutaneous injection",
+    "IM": "intramuscular injection",
 }
 # How a page words an infusion time, by its minutes: minutes below two hours, then whole hours.
 DURATION_WORDS = {
