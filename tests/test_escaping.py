@@ -630,6 +630,7 @@ footnote hostile "{s}"
 
 medicine "{s}"
   supportive
+  lifetime max 50 mg "{s}"
 """
 
 

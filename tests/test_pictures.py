@@ -288,3 +288,17 @@ def test_the_calendar_marks_each_dose_of_a_day_up_to_three_a_day() -> None:
     first, second = marks[0].boxes[:2]
     assert first.x + first.width < second.x  # side by side in day 1's column, not on top of each other
     assert "capecitabine 1000 mg/m² twice daily" in drawn.desc
+
+
+def test_a_day_timeline_draws_an_infusion_running_into_later_days_to_its_edge() -> None:
+    compiled = compile_alone(
+        b'regimen fixture\n  name "Fixture"\n  status draft\n\ncycle 1: 14 days\n'
+        b"  oxaliplatin 85 mg/m2 IV day 1 over exactly 2 hours\n"
+        b"  fluorouracil 2400 mg/m2 IV day 1 over exactly 46 hours 0 to 5 min after oxaliplatin\n"
+    )
+    assert compiled is not None
+    (drawn,) = timelines(compiled, compiled.regimen.parts[0].cycles[0], ident="t")
+    pump = next(row for row in drawn.rows if row.label.startswith("fluorouracil"))
+    # It may start 120 to 125 minutes after oxaliplatin's start, and runs 2760 minutes: past the picture.
+    assert pump.bars == (Bar("window", 120, 125), Bar("infusion", 125, None))
+    assert drawn.axis[1] < 125 + 2760

@@ -679,8 +679,9 @@ def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None
     low, high = timed.starts[start]
     end = timed.latest[start.other_end]
     bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
-    if low is not None and high is not None and end is not None and high - low <= NEAR and high < end <= high + NEAR:
-        bars.append(Bar("infusion", high, end))
+    if low is not None and high is not None and end is not None and high - low <= NEAR and high < end:
+        # An infusion running on past the picture (a 46-hour pump) is drawn to its right edge.
+        bars.append(Bar("infusion", high, end if end <= high + NEAR else None))
     label = f"{_label(admin, _route(admin))}: {_when(low, high)}"
     if admin.max_minutes is not None:
         label += f", over {'exactly ' if admin.exact_duration else ''}{short_minutes(admin.max_minutes)}"

@@ -43,6 +43,7 @@ FIELDS = (
     "support note",
     "reference",
     "footnote",
+    "lifetime limit source",
 )
 CANCER = f"cancer: {HOSTILE}"
 
@@ -62,6 +63,9 @@ library "hostile"
 
 footnote hostile "*"
   | {shown("footnote")}
+
+medicine "paracetamol"
+  lifetime max 100000 mg {quoted(shown("lifetime limit source"))}
 """
 
 
