@@ -42,6 +42,7 @@ DOSE_WORDS = {
     "mg/m²": "{} mg/m²",
     "mg/kg": "{} mg/kg",
     "units/m2": "{} units/m²",
+    "international units/m2": "{} international units/m²",
     "mg/m2/day": "{} mg/m²/day",
     "g/m2/day": "{} g/m²/day",
     "%": "{}%",
@@ -59,6 +60,7 @@ ROUTE_WORDS = {
 }
 # How a page words an infusion time, by its minutes: minutes below two hours, then whole hours.
 DURATION_WORDS = {
+    10: "10 minutes",
     15: "15 minutes",
     30: "30 minutes",
     60: "60 minutes",
@@ -166,9 +168,9 @@ def _quantity_words(amount: str, unit: str) -> str:
 
 def dose_words(built: Built, admin: ir.Administration) -> str:
     """Word a dose from its source: ``0.5 mg/m2`` as ``0.5 mg/m²``, ``1000 mg flat`` as ``1000 mg flat dosing``."""
-    amount, unit, *flat = built.written(admin.dose.span).split()
-    assert flat in ([], ["flat"]), flat
-    text = _quantity_words(amount, unit)
+    amount, unit = built.written(admin.dose.span).split(maxsplit=1)  # a unit may have spaces
+    flat = unit.endswith(" flat")
+    text = _quantity_words(amount, unit.removesuffix(" flat"))
     return f"{text} flat dosing" if flat else text
 
 
