@@ -648,6 +648,8 @@ def _day(
     day, anchor = timed.day, timed.anchor
     admins = group.administrations
     doses = [d for near in (day - 1, day, day + 1) for d in by_day.get(near, ())]  # premedications: a day either side
+    # The day's bounds are those of one choice of lines; another choice's lines are not in its network.
+    doses = [d for d in doses if place.prefix.dose(d.index, d.day, d.number) in timed.starts]
     anchored = [(_Dose(a.dose.line, a.dose.day, admins[a.dose.line]), a.relation) for a in timed.timed]
     premeds = {(d.index, d.day) for d, _ in anchored}
     anchor_text = "chemotherapy" if anchor.kind is PointKind.CHEMOTHERAPY else admins[anchor.line].medicine.display
