@@ -42,6 +42,7 @@ DOSE_WORDS = {
     "mg/m²": "{} mg/m²",
     "mg/kg": "{} mg/kg",
     "units/m2": "{} units/m²",
+    "drop": "{} drop",
     "international units/m2": "{} international units/m²",
     "mg/m2/day": "{} mg/m²/day",
     "g/m2/day": "{} g/m²/day",
@@ -57,6 +58,7 @@ ROUTE_WORDS = {
     "SC": "subcutaneous injection",
     "subcut": "subcutaneous injection",
     "IM": "intramuscular injection",
+    "ophthalmic": "ophthalmic route",
 }
 # How a page words an infusion time, by its minutes: minutes below two hours, then whole hours.
 DURATION_WORDS = {
@@ -69,6 +71,11 @@ DURATION_WORDS = {
     180: "3 hours",
     240: "4 hours",
     24 * 60: "1 day",
+    360: "6 hours",
+}
+# How a page words an infusion time given as a range (`over 2 to 6 hours`), by its minutes.
+DURATION_RANGE_WORDS = {
+    (120, 360): "2 to 6 hours",
 }
 _AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
 _BULLET = re.compile(r"^[-*•] +")
@@ -208,10 +215,13 @@ def days_words(days: Iterable[int]) -> str:
     return ", ".join(words)
 
 
-def duration_words(minutes: int | None, *, exact: bool) -> str:
-    """Word an infusion time, from the table of wordings: ``exactly`` before it if it is exact."""
+def duration_words(minutes: int | None, *, exact: bool, least: int | None = None) -> str:
+    """Word an infusion time, from the tables of wordings: ``exactly`` before it if it is exact."""
     if minutes is None:
         return ""
+    if least is not None and not exact:
+        assert (least, minutes) in DURATION_RANGE_WORDS, f"the page wording of {least} to {minutes} minutes is not written"
+        return DURATION_RANGE_WORDS[least, minutes]
     assert minutes in DURATION_WORDS, f"the page wording of {minutes} minutes is not written in tests/facts.py"
     return f"exactly {DURATION_WORDS[minutes]}" if exact else DURATION_WORDS[minutes]
 
@@ -249,7 +259,7 @@ def row(built: Built, admin: ir.Administration) -> Row:
         cap=cap_words(built, admin),
         route=route_words(built, admin),
         days=days_words(admin.days),
-        duration=duration_words(admin.max_minutes, exact=admin.exact_duration),
+        duration=duration_words(admin.max_minutes, exact=admin.exact_duration, least=admin.min_minutes),
     )
 
 
