@@ -75,6 +75,7 @@ DURATION_WORDS = {
 }
 # How a page words an infusion time given as a range (`over 2 to 6 hours`), by its minutes.
 DURATION_RANGE_WORDS = {
+    (20, 60): "20 to 60 minutes",
     (120, 360): "2 to 6 hours",
 }
 _AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
