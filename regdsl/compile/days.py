@@ -111,8 +111,9 @@ def _day(
         day
     ]:  # each line's observations, by its medicine: never every pair of lines and observations
         for o in watched.get(admins[i].medicine.name, ()):
-            for n in range(count):
-                ends += [cycle.observing(o, i, day, n), cycle.observing(o, i, day, n, end=True)]
+            for n in range(count):  # an observation of one line of the medicine, or one day: those in the network
+                if cycle.observing(o, i, day, n) in net.index:
+                    ends += [cycle.observing(o, i, day, n), cycle.observing(o, i, day, n, end=True)]
     starts = bounds_from(net, anchor, doses)
     return TimedDay(
         day=day,

@@ -36,14 +36,15 @@ import enum
 import gc
 import heapq
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
+from regdsl.compile.anchoring import Dose as LineDose
+from regdsl.compile.anchoring import Given, Lines, every_line
 from regdsl.compile.schedule import Dose, schedule
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
-from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import ORAL
 from regdsl.model.wording import DAY, day_count, duration, gap_text, over_text, relation_text, shift_text
 from regdsl.source import Span
@@ -188,6 +189,9 @@ class TimingNetwork:
     edges: list[tuple[int, int, Constraint]] = field(default_factory=list)
     # Every relation as placed, in the order written.
     anchorings: list[Anchoring] = field(default_factory=list)
+    # Each day's chemotherapy start (or end) whose first (or last) anti-cancer line the constraints do not
+    # fix, with the lines it may be: relations to it are measured from the earliest of them, whichever it is.
+    unfixed: dict[PointId, tuple[int, ...]] = field(default_factory=dict)
     # Each point's distance in the schedule find_conflict found, once it found no conflict.
     potential: list[int] | None = None
     # Where the network was written (the regimen), and the work done on it, against limits.TIMING_SIZE
@@ -282,14 +286,35 @@ def _duration(admin: ir.Administration) -> tuple[int, int | None]:
 _Doses = dict[tuple[int, int], tuple[int, int]]
 
 
+# Each cycle's (by its number in network order) chemotherapy days: the anti-cancer line that starts first
+# and the one that ends last, when the constraints fix them (None: not fixed), and, when not, the bounds
+# (from the cycle start) that the earliest start and the latest end keep in every schedule.
+_Plan = dict[int, dict[int, "_Chemo"]]
+
+
+class _Chemo(NamedTuple):
+    first: int | None
+    last: int | None
+    start: Bounds | None = None
+    end: Bounds | None = None
+
+
 class _Builder:
-    def __init__(self, regimen: ir.Regimen, given: Given) -> None:
+    """Builds the network once: with ``plan`` None, without chemotherapy (the first of two builds, section 7)."""
+
+    def __init__(self, regimen: ir.Regimen, given: Given, plan: _Plan | None = None) -> None:
         self.regimen = regimen
         self.given = given
+        self.plan = plan
+        # The first build: each cycle's days timed from chemotherapy, with their anti-cancer doses (line, points).
+        self.chemo_days: dict[int, dict[int, list[tuple[int, tuple[int, int]]]]] = {}
+        self.has_chemo = False
+        self.timed_to_chemo: dict[int, frozenset[int]] = {}  # each group's lines timed from chemotherapy
         self.net = TimingNetwork(span=regimen.span, limited=True)
         limits = [lim.count for lim in regimen.plan.cycle_limits()]
         self.cap = max(limits) if limits else None
-        self.last_doses: dict[str, list[int]] = {}
+        self.last_doses: dict[tuple[str, str | None], list[int]] = {}
+        self.lines: dict[int, Lines] = {}  # each group's lines, by the group's id (the groups live as long)
         self.open_ends: list[tuple[int, Span]] = []
         self.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
 
@@ -357,7 +382,10 @@ class _Builder:
 
     def _cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
         net = self.net
-        doses = _CycleDoses(group)
+        lines = self.lines.get(id(group))
+        if lines is None:  # worked out once per group, not per cycle
+            lines = self.lines[id(group)] = Lines(group, self.given)
+        doses = _CycleDoses(group, lines)
         placed: list[tuple[int, Dose, int]] = []  # (line, dose, its start point)
         for i, admin in enumerate(group.administrations):
             if admin.prn or not self.given(admin):
@@ -399,33 +427,63 @@ class _Builder:
         self._observations(ident, group, doses)
         self._gaps(group, doses)
 
+    def _members(self, group: ir.CycleGroup, doses: _CycleDoses, day: int) -> list[tuple[int, tuple[int, int]]]:
+        """Return the day's anti-cancer doses that make its chemotherapy: not those timed from chemotherapy."""
+        timed = self.timed_to_chemo.get(id(group))
+        if timed is None:
+            timed = self.timed_to_chemo[id(group)] = frozenset(
+                i
+                for i, a in enumerate(group.administrations)
+                if any(r.anchor_kind == "chemotherapy" for r in a.relations)
+            )
+        found = doses.members.get(day)
+        if found is None:
+            found = doses.members[day] = [(i, pair) for i, pair in doses.anticancer.get(day, []) if i not in timed]
+        return found
+
     def _chemo(self, ident: PointId, group: ir.CycleGroup, doses: _CycleDoses, day: int) -> tuple[int, int] | None:
-        """Return the points of the day's chemotherapy (its first anti-cancer start, its last end), made once."""
+        """Return the points of the day's chemotherapy (its earliest anti-cancer start, its latest end), made once.
+
+        The start is the anti-cancer line the other constraints force to start first, if one is
+        forced, else only no later than every one of them (and likewise the end): section 7 of
+        the design, in ``build_network``. None when the day has no anti-cancer dose to time from.
+        """
         if day in doses.chemo:
             return doses.chemo[day]
-        ends = doses.anticancer.get(day)
+        members = self._members(group, doses, day)
         made = None
-        if ends:
+        if members and self.plan is None:  # the first build: recorded, not made
+            self.chemo_days.setdefault(len(self.net.cycles) - 1, {})[day] = members
+        elif members and self.plan is not None:
             net = self.net
+            first, last, early, late = self.plan.get(len(net.cycles) - 1, {}).get(day, _Chemo(None, None))
             point = ident.chemotherapy(day)
             s = net.add_point(point, f"chemotherapy on day {day}")
             e = net.add_point(point.other_end, f"the end of chemotherapy on day {day}")
-            span = group.administrations[ends[0][0]].span
-            net.constrain(s, ends[0][1][0], Constraint(0, 0, span, "the first anti-cancer medicine"))
-            net.constrain(ends[-1][1][1], e, Constraint(0, 0, span, "the last anti-cancer medicine"))
-            for i, (a_s, a_e) in ends:
+            for i, (a_s, a_e) in members:
                 span = group.administrations[i].span
-                net.constrain(s, a_s, Constraint(0, None, span, "starts with chemotherapy"))
-                net.constrain(a_e, e, Constraint(0, None, span, "ends with chemotherapy"))
+                net.constrain(s, a_s, Constraint(0, 0 if i == first else None, span, "starts with chemotherapy"))
+                net.constrain(a_e, e, Constraint(0, 0 if i == last else None, span, "ends with chemotherapy"))
+            lines = tuple(i for i, _pair in members)
+            cycle, span = net.index[ident], group.administrations[lines[0]].span
+            if first is None:
+                net.unfixed[point] = lines
+                if early is not None:
+                    net.constrain(cycle, s, Constraint(*early, span, "chemotherapy starts with one of its medicines"))
+            if last is None:
+                net.unfixed[point.other_end] = lines
+                if late is not None:
+                    net.constrain(cycle, e, Constraint(*late, span, "chemotherapy ends with one of its medicines"))
             made = (s, e)
         doses.chemo[day] = made
         return made
 
     def _relations(self, ident: PointId, group: ir.CycleGroup, doses: _CycleDoses) -> set[tuple[int, int]]:
-        """Add every relation's edges; return the doses that a bounded relation places."""
+        """Add every relation's edges; return the doses that a relation bounded on both sides places."""
         net = self.net
         anchored: set[tuple[int, int]] = set()
         points = doses.points
+        lines = doses.lines
         for i, admin in enumerate(group.administrations):
             for rel in admin.relations:
                 if rel.anchor_kind == "event":
@@ -434,23 +492,30 @@ class _Builder:
                 what = relation_text(rel, self.displays)
                 for day in doses.days.get(i, ()):
                     anchor = None
-                    for anchor_day in (day, day + step):
-                        anchor = (
-                            self._chemo(ident, group, doses, anchor_day)
-                            if rel.anchor_kind == "chemotherapy"
-                            else doses.first.get((rel.anchor, anchor_day))
-                        )
-                        if anchor is not None:
-                            break
+                    if rel.anchor_kind == "chemotherapy":
+                        self.has_chemo = True
+                        tried = (day,) if rel.measured else (day, day + step)
+                        chemo_day = next((d for d in tried if self._members(group, doses, d)), None)
+                        if chemo_day is not None:
+                            anchor = self._chemo(ident, group, doses, chemo_day)
+                        if self.plan is None:  # the first build leaves it out, and the dose to its anchor
+                            if rel.low is not None and rel.high is not None:
+                                anchored.add((i, day))
+                            continue
+                    else:
+                        found = lines.anchor(rel, i, day)
+                        if isinstance(found, LineDose):  # an ambiguous anchor is reported, and not timed
+                            anchor = points.get((found.line, found.day))
                     if anchor is None:
                         continue
-                    this = points[(i, day)][0]
+                    s, e = points[(i, day)]
+                    this = e if rel.own_point == "end" else s
                     point = anchor[0] if rel.point == "start" else anchor[1]
                     if rel.direction == "before":
                         net.constrain(this, point, Constraint(rel.low, rel.high, rel.span, what))
                     else:
                         net.constrain(point, this, Constraint(rel.low, rel.high, rel.span, what))
-                    net.anchorings.append(Anchoring(net.nodes[this], rel, net.nodes[anchor[0]]))
+                    net.anchorings.append(Anchoring(net.nodes[s], rel, net.nodes[anchor[0]]))
                     if rel.low is not None and rel.high is not None:
                         anchored.add((i, day))
         return anchored
@@ -459,7 +524,8 @@ class _Builder:
         net = self.net
         for o, obs in enumerate(group.observations):
             label = f"the observation after {obs.medicine.display}"
-            for (i, day, number), (_s, e) in doses.of.get(obs.medicine, ()):
+            for i, day, number in doses.named_doses(obs.medicine.name, obs.line, obs.position):
+                e = doses.every[(i, day, number)][1]
                 start = net.add_point(ident.observing(o, i, day, number), f"{label} on day {day}")
                 end = net.add_point(ident.observing(o, i, day, number, end=True), f"the end of {label} on day {day}")
                 net.constrain(e, start, Constraint(0, 0, obs.span, "observation after the infusion"))
@@ -470,13 +536,14 @@ class _Builder:
 
     def _gaps(self, group: ir.CycleGroup, doses: _CycleDoses) -> None:
         """Consecutive doses within the cycle, and from the previous cycle's last dose, keep their gap."""
-        last: dict[str, list[int]] = {}
+        last: dict[tuple[str, str | None], list[int]] = {}
         for gap in group.gaps:
-            keyed = sorted((day, number, i, s) for (i, day, number), (s, _e) in doses.of.get(gap.medicine, ()))
-            starts = [s for *_key, s in keyed]
-            last[gap.medicine.name] = starts
+            key = (gap.medicine.name, gap.line)
+            keyed = sorted((day, number, i) for i, day, number in doses.named_doses(*key, None))
+            starts = [doses.every[(i, day, number)][0] for day, number, i in keyed]
+            last[key] = starts
             constraint = Constraint(gap.days * DAY, None, gap.span, gap_text(gap.days))
-            before = self.last_doses.get(gap.medicine.name)
+            before = self.last_doses.get(key)
             chain = ([before[-1]] if before else []) + starts
             for a, b in itertools.pairwise(chain):
                 self.net.constrain(a, b, constraint)
@@ -484,21 +551,22 @@ class _Builder:
 
 
 class _CycleDoses:
-    """The start and end points of one cycle's doses, found by line and day, by medicine and day, and by medicine.
+    """The start and end points of one cycle's doses, found by line and day, and its lines by medicine and name.
 
-    Each is found in constant time (a relation's anchor, an observation's or a gap's doses),
-    never by going through every line of the cycle. A line's first dose of a day (its number 0)
-    is the one relations time and are timed to, and the one a day's chemotherapy counts.
+    Each is found in the time its lines take (a relation's anchor, an observation's or a
+    gap's doses), never by going through every line of the cycle. A line's first dose of a day
+    (its number 0) is the one relations time and are timed to, and the one a day's chemotherapy counts.
     """
 
-    def __init__(self, group: ir.CycleGroup) -> None:
+    def __init__(self, group: ir.CycleGroup, lines: Lines) -> None:
         self.group = group
         self.points: _Doses = {}
-        # The first line of a medicine on a day: what a relation to it is timed from.
-        self.first: dict[tuple[str, int], tuple[int, int]] = {}
+        self.lines = lines
         self.anticancer: dict[int, list[tuple[int, tuple[int, int]]]] = {}
-        self.of: dict[Medicine, list[tuple[tuple[int, int, int], tuple[int, int]]]] = {}
         self.chemo: dict[int, tuple[int, int] | None] = {}
+        self.members: dict[int, list[tuple[int, tuple[int, int]]]] = {}  # each day's doses that make chemotherapy
+        self.every: dict[tuple[int, int, int], tuple[int, int]] = {}  # (line, day, number): every dose's points
+        self.numbers: dict[int, list[tuple[int, int]]] = {}  # line: its doses (day, number), in order
         # Each line's days, in order: the days it has a first dose on.
         self.days: dict[int, list[int]] = {}
 
@@ -506,28 +574,109 @@ class _CycleDoses:
         """Add ``dose`` of line ``i`` (lines in order)."""
         admin = self.group.administrations[i]
         day = dose.day
-        self.of.setdefault(admin.medicine, []).append(((i, day, dose.number), pair))
+        self.every[(i, day, dose.number)] = pair
+        self.numbers.setdefault(i, []).append((day, dose.number))
         if dose.number:
             return
         self.points[(i, day)] = pair
         self.days.setdefault(i, []).append(day)
-        self.first.setdefault((admin.medicine.name, day), pair)
         if admin.role == "anticancer":
             self.anticancer.setdefault(day, []).append((i, pair))
 
+    def named_doses(
+        self, medicine: str, line: str | None, position: Literal["first", "last"] | None
+    ) -> list[tuple[int, int, int]]:
+        """Return every dose (line, day, number) of the lines ``medicine`` and ``line`` name, line by line.
 
-Given = Callable[[ir.Administration], bool]  # whether a line is given to the patients of a scenario
-
-
-def every_line(admin: ir.Administration) -> bool:
-    """Give every line (a regimen without choices has one scenario: all its lines)."""
-    return True
+        With ``position``, only the doses of the first or the last day any of them is given.
+        """
+        found = [(i, day, n) for i in self.lines.named(medicine, line) for day, n in self.numbers.get(i, ())]
+        if position is not None and found:
+            pick = min if position == "first" else max
+            edge = pick(day for _i, day, _n in found)
+            found = [dose for dose in found if dose[1] == edge]
+        return found
 
 
 def build_network(regimen: ir.Regimen, given: Given = every_line) -> TimingNetwork:
-    """Build the timing network of a lowered regimen, of the lines ``given`` (to one scenario's patients)."""
+    """Build the timing network of a lowered regimen, of the lines ``given`` (to one scenario's patients).
+
+    A regimen with relations to `chemotherapy` is built twice. The first network leaves out
+    the chemotherapy points and the relations to them; where it is consistent, each day's
+    chemotherapy starts with the anti-cancer line that every schedule of it starts first (its
+    lower bounds to the day's other lines are all 0 or more), and ends with the one every
+    schedule ends last. The second network is the whole one: the forced line's start is the
+    chemotherapy's, and every other line starts no earlier. Where no line is forced (or the
+    first network conflicts), chemotherapy only starts no later than each line (``unfixed``,
+    reported by `TIM006`): never a conflict the constraints do not make. The second network has
+    a subset of the first's schedules, so a line forced in the first is first in every one of them.
+    Both builds are of the scenario's lines only: each scenario's chemotherapy is its own.
+    """
     with paused_gc():
-        return _Builder(regimen, given).build()
+        first = _Builder(regimen, given)
+        net = first.build()
+        if not first.has_chemo:
+            return net
+        plan: _Plan = {}
+        if find_conflict(net) is None:
+            plan = _forced(net, first.chemo_days)
+        return _Builder(regimen, given, plan).build()
+
+
+def _forced(net: TimingNetwork, days: Mapping[int, Mapping[int, list[tuple[int, tuple[int, int]]]]]) -> _Plan:
+    """Find each chemotherapy day's forced first and last anti-cancer line, once per cycle shape."""
+    plan: _Plan = {}
+    solved: dict[object, dict[int, _Chemo]] = {}
+    for k, members in days.items():
+        shape = net.shapes[k]
+        found = solved.get(shape)
+        if found is None:
+            found = solved[shape] = {day: _first_last(net, net.cycles[k], doses) for day, doses in members.items()}
+        plan[k] = found
+    return plan
+
+
+def _first_last(net: TimingNetwork, cycle: PointId, doses: list[tuple[int, tuple[int, int]]]) -> _Chemo:
+    """Return the line of ``doses`` that starts first in every schedule, and the one that ends last (None: none).
+
+    When none is, the earliest start lies between the least of the starts' earliest times and the
+    least of their latest (from the cycle start), and the latest end likewise: kept as its bounds.
+    """
+    if len(doses) == 1:
+        return _Chemo(doses[0][0], doses[0][0])
+    nodes = net.nodes
+    starts = [nodes[s] for _i, (s, _e) in doses]
+    ends = [nodes[e] for _i, (_s, e) in doses]
+    first = next(
+        (
+            i
+            for (i, _pair), s in zip(doses, starts, strict=True)
+            if all(low is not None and low >= 0 for low, _high in bounds_from(net, s, starts).values())
+        ),
+        None,
+    )
+    last = next(
+        (
+            i
+            for (i, _pair), e in zip(doses, ends, strict=True)
+            if all(high is not None and high <= 0 for _low, high in bounds_from(net, e, ends, lower=False).values())
+        ),
+        None,
+    )
+    early = _hull(bounds_from(net, cycle, starts).values(), least=True) if first is None else None
+    late = _hull(bounds_from(net, cycle, ends).values(), least=False) if last is None else None
+    return _Chemo(first, last, early, late)
+
+
+def _hull(bounds: Iterable[Bounds], *, least: bool) -> Bounds:
+    """Return the bounds of the least (or, not ``least``, the greatest) of points with these bounds (None: open)."""
+    lows, highs = zip(*bounds, strict=True)
+    if not least:  # the greatest of -x is minus the least of x
+        negated = ((None if h is None else -h, None if lo is None else -lo) for lo, h in zip(lows, highs, strict=True))
+        low, high = _hull(negated, least=True)
+        return (None if high is None else -high), (None if low is None else -low)
+    known = [h for h in highs if h is not None]
+    return (None if None in lows else min(lo for lo in lows if lo is not None)), (min(known) if known else None)
 
 
 @contextlib.contextmanager

@@ -303,6 +303,22 @@ UNKNOWN_CYCLE = define(
     "a cycle or part referred to does not exist",
     "`same as cycle N`, `after cycle N` and `go to cycle N` name a cycle of this regimen.",
 )
+UNKNOWN_LINE_NAME = define(
+    "TIM008",
+    "unknown-line-name",
+    E,
+    "a line name in brackets names no line of the medicine",
+    "`fluorouracil (bolus)` names the line written `fluorouracil (bolus) ...` in the same cycle, or a line of "
+    "fluorouracil given by that route (`methotrexate (IT)`). Write a name one of the medicine's lines has.",
+)
+THEN_WITHOUT_LINE = define(
+    "TIM010",
+    "then-without-line",
+    E,
+    "`then` with no administration line right above it",
+    "`then X ...` starts X when the line written right above it ends: that line must be an administration "
+    "(not as needed) of the same block.",
+)
 BAD_NUMBER = define(
     "STR006",
     "not-a-whole-number",
@@ -566,6 +582,8 @@ CODES: dict[str, Code] = index(
         NOT_ONE_REGIMEN,
         DUPLICATE_REGIMEN,
         UNKNOWN_CYCLE,
+        UNKNOWN_LINE_NAME,
+        THEN_WITHOUT_LINE,
         BAD_NUMBER,
         BAD_RANGE,
         MISPLACED,

@@ -426,6 +426,7 @@ class Anchor(Node):
     kind: Literal["drug", "chemotherapy", "event"]
     drug: DrugRef | None
     text: str
+    line: Word | None = None  # the line named in brackets: ``fluorouracil (bolus)``
 
 
 @record
@@ -438,6 +439,10 @@ class RelationCore(Node):
     direction: Literal["before", "after"]
     point: Literal["start", "end"] | None
     anchor: Anchor
+    bound: Literal["exact", "at least", "within"] = "exact"  # how the amount bounds: `at least N`, `within N`
+    ending: Word | None = None  # `ending ...`: timed from this line's end
+    position: Word | None = None  # `first` or `last`: the anchor line's first or last dose of the cycle
+    concurrently: bool = False  # `concurrently with B`
 
 
 @record
@@ -484,6 +489,8 @@ class Admin(Node):
     route: Word | None
     clauses: tuple[Clause, ...]
     instructions: Prose | None
+    line: Word | None = None  # the line's name in brackets: ``fluorouracil (bolus) 400 mg/m2 ...``
+    then: Word | None = None  # `then`: starts when the line above ends
 
 
 @record
@@ -556,9 +563,10 @@ class UseBlock(Node):
 
 @record
 class Without(Node):
-    """``without DRUG``: drop an inherited medicine."""
+    """``without DRUG`` or ``without DRUG (LINE)``: drop an inherited medicine, or one of its lines."""
 
     drug: DrugRef
+    line: Word | None = None
 
 
 @record
@@ -568,6 +576,8 @@ class Observe(Node):
     amount: Word
     unit: Word
     drug: DrugRef
+    line: Word | None = None
+    position: Word | None = None  # `observe 60 min after first X`
 
 
 @record
@@ -576,6 +586,7 @@ class Gap(Node):
 
     drug: DrugRef
     days: Word
+    line: Word | None = None
 
 
 LineStmt = Admin | Note | Observe | Gap

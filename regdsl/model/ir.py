@@ -192,11 +192,25 @@ class Relation(Record):
     anchor: str
     qualifier_text: ast.Text | None
     medicine: Medicine | None = None  # the anchor, when it is a medicine
+    line: str | None = None  # the anchor's line, when named: `fluorouracil (bolus)`, `methotrexate (IT)`
+    line_span: Span | None = None
+    own_point: Literal["start", "end"] = "start"  # `ending ...`: this line's end is timed, not its start
+    position: Literal["first", "last"] | None = None  # the anchor line's first or last dose of the cycle
+    via: Literal["relation", "then", "concurrently"] = "relation"  # how it was written
 
     @property
     def qualifier(self) -> str | None:
         """The free text kept beside the relation, if any."""
         return self.qualifier_text.value if self.qualifier_text else None
+
+    @property
+    def measured(self) -> bool:
+        """Whether it gives an amount of time (`30 min before`, `at least 6 hours before`, `then`).
+
+        A measured relation is timed to the anchor's dose of its own day; one without an amount
+        (`before PACLItaxel`) may be timed to the next day's (the night before) or the previous day's.
+        """
+        return self.high is not None or bool(self.low)
 
 
 @record
@@ -237,6 +251,8 @@ class Administration(Record):
     repeated: tuple[tuple[Span, Span], ...] = ()  # each clause given again, set aside, and where first given
     days_span: Span | None = None  # the `days` clause (of the line, or of its `use`)
     day_ranges: tuple[DayRange, ...] = ()
+    label: str | None = None  # the line's name: `fluorouracil (bolus) ...`
+    label_span: Span | None = None
     clock: Clock | None = None  # every dose at a fixed interval (also set for `every two hours`)
     # The duration's lower bound (`over at least 15 min`, `over 4 to 6 hours`; for `over exactly`, the
     # time) and `, may extend to 6 hours`; ``max_minutes`` stays the written upper bound (None for `at least`).
@@ -292,6 +308,7 @@ class Note(Record):
     label_word: ast.Word | None
     medicine: Medicine | None
     prose: ast.Prose
+    line: str | None = None  # `note fluorouracil (infusion)`: one line of the medicine
     guard: Guard | None = None  # the branch of a choice it is written in
 
     @property
@@ -312,6 +329,8 @@ class Observation(Record):
     span: Span
     medicine: Medicine
     minutes: int
+    line: str | None = None  # the observed line, when named
+    position: Literal["first", "last"] | None = None  # after the line's first or last dose of the cycle only
 
 
 @record
@@ -321,6 +340,7 @@ class MinGap(Record):
     span: Span
     medicine: Medicine
     days: int
+    line: str | None = None  # the line whose doses keep the gap, when named
 
 
 @record

@@ -150,9 +150,19 @@ def relation_text(rel: ir.Relation, displays: Mapping[str, str], say: Say = dura
     """Say a timing relation: ``30 to 60 min before PACLItaxel``, ``8 hours after the end of chemotherapy``.
 
     ``displays`` gives a medicine's display name by its name; ``say`` is the register's way
-    of saying minutes. The qualifier written beside a relation is not part of it.
+    of saying minutes. The qualifier written beside a relation is not part of it. A named
+    line is said with its name (``fluorouracil (bolus)``); ``then`` and ``concurrently with``
+    as written.
     """
     anchor = "chemotherapy" if rel.anchor_kind == "chemotherapy" else displays.get(rel.anchor, rel.anchor)
+    if rel.line:
+        anchor += f" ({rel.line})"
+    if rel.position:
+        anchor = f"{rel.position} {anchor}"
+    if rel.via == "then":
+        return f"right after {anchor} ends"
+    if rel.via == "concurrently":
+        return f"concurrently with {anchor}"
     low = rel.low or 0
     if rel.high is not None:
         amount = range_text(low, rel.high, say) + " "
@@ -165,4 +175,5 @@ def relation_text(rel: ir.Relation, displays: Mapping[str, str], say: Say = dura
         point = "the end of "
     elif rel.direction == "after" and rel.point == "start":
         point = "the start of "
-    return f"{amount}{rel.direction} {point}{anchor}"
+    ending = "ending " if rel.own_point == "end" else ""
+    return f"{ending}{amount}{rel.direction} {point}{anchor}"

@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from regdsl.compile.anchoring import writable
 from regdsl.compile.days import TimedDay
 from regdsl.compile.passes import Compiled
 from regdsl.compile.schedule import doses_by_day, point_days, points_by_day, positions
@@ -27,7 +28,7 @@ from regdsl.compile.stn import PointId, PointKind, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.model.medicines import Medicine
-from regdsl.model.wording import DAY, infusion_text, over_text, range_text, short_minutes
+from regdsl.model.wording import DAY, infusion_text, over_text, range_text, relation_text, short_minutes
 from regdsl.render.view import days_words
 
 __all__ = [
@@ -191,7 +192,8 @@ class Calendar(Picture):
 class Bar:
     """One bar of a timeline, in minutes from the anchor (None: open on that side).
 
-    ``kind`` is ``window`` (when a start may fall), ``start`` (an exact start),
+    ``kind`` is ``window`` (when a start may fall), ``start`` (an exact start), ``after`` (the
+    earliest start of a dose given once its anchor ends, with no later time given),
     ``infusion`` or ``observation``.
     """
 
@@ -300,7 +302,7 @@ def _route(admin: ir.Administration) -> str:
 
 def _label(admin: ir.Administration, route: str = "") -> str:
     """Say a line as a picture labels it: medicine, dose (with its cap), route, and its warning."""
-    label = " ".join(filter(None, (admin.medicine.display, dose_text(admin.dose, admin.cap), route)))
+    label = " ".join(filter(None, (writable(admin), dose_text(admin.dose, admin.cap), route)))
     return f"{label} — {admin.warning_label}" if admin.warning_label else label
 
 
@@ -522,7 +524,7 @@ def _calendar_row(
     moves: tuple[tuple[int, int, int], ...],
     spans: tuple[tuple[int, int, int], ...],
 ) -> CalendarRow:
-    name = admin.medicine.display
+    name = writable(admin)
     text = f"{label}: {days_words(admin.days)}"
     text += "".join(f"; {name} day {day} dose: day {lo} to day {hi}" for day, lo, hi in moves)
     text += "".join(
@@ -652,7 +654,7 @@ def _day(
     doses = [d for d in doses if place.prefix.dose(d.index, d.day, d.number) in timed.starts]
     anchored = [(_Dose(a.dose.line, a.dose.day, admins[a.dose.line]), a.relation) for a in timed.timed]
     premeds = {(d.index, d.day) for d, _ in anchored}
-    anchor_text = "chemotherapy" if anchor.kind is PointKind.CHEMOTHERAPY else admins[anchor.line].medicine.display
+    anchor_text = "chemotherapy" if anchor.kind is PointKind.CHEMOTHERAPY else writable(admins[anchor.line])
     named = {rel.anchor for _, rel in anchored}
     shown = [
         d
@@ -670,24 +672,46 @@ def _day(
     ]
     rows: list[TimelineRow] = []
     qualifiers = {(d.index, d.day): rel.qualifier for d, rel in anchored if rel.qualifier}
+    displays = {a.medicine.name: writable(a) for a in admins}
+    # A dose only "after B", with no amount: it starts once B ends, and no later time is given (not the whole day).
+    after = {(d.index, d.day): relation_text(rel, displays) for d, rel in anchored if _only_after(rel)}
     for dose in sorted(shown, key=lambda d: (d.day, d.index, d.number)):
-        rows.append(_dose_row(timed, place, dose, qualifiers.get((dose.index, dose.day))))
+        key = (dose.index, dose.day)
+        rows.append(_dose_row(timed, place, dose, qualifiers.get(key), None if dose.number else after.get(key)))
         if dose.day == day:
             rows.extend(_observation_row(timed, place, dose, o, obs) for o, obs in watched.get(dose.admin.medicine, ()))
     return _Day(anchor_text, tuple(rows))
 
 
-def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None) -> TimelineRow:
+def _only_after(rel: ir.Relation) -> bool:
+    """Whether a relation is a bare `after B`: the start once B has ended, with no later bound."""
+    return rel.direction == "after" and rel.point == "end" and rel.high is None and not rel.measured
+
+
+def _dose_row(
+    timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None, after: str | None = None
+) -> TimelineRow:
+    """Draw a dose's start window (and its infusion when the window is short); a bare `after B` as a mark.
+
+    A dose written only `after B` may start any time from B's end to the end of its day: it is
+    drawn as a mark at its earliest start, said "after B ends, no later time is given", never
+    as a bar across the day.
+    """
     admin = dose.admin
     start = place.prefix.dose(dose.index, dose.day, dose.number)
     low, high = timed.starts[start]
     end = timed.latest[start.other_end]
-    bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
-    if low is not None and high is not None and end is not None and high - low <= NEAR and high < end:
-        # An infusion running on past the picture (a 46-hour pump) is drawn to its right edge.
-        bars.append(Bar("infusion", high, end if end <= high + NEAR else None))
     label = f"{_label(admin, _route(admin))}" + (f", {dose.position}" if dose.position else "")
-    label += f": {_when(low, high)}"
+    if after is not None and low is not None:
+        earliest = "0" if low == 0 else _when(low, low)
+        bars = [Bar("after", low, low)]
+        label += f": {after} ends (earliest: {earliest}; no later time is given)"
+    else:
+        bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
+        if low is not None and high is not None and end is not None and high - low <= NEAR and high < end:
+            # An infusion running on past the picture (a 46-hour pump) is drawn to its right edge.
+            bars.append(Bar("infusion", high, end if end <= high + NEAR else None))
+        label += f": {_when(low, high)}"
     if admin.duration_stated and not (admin.continuous or admin.pump):
         label += f", over {over_text(admin, short_minutes)}"
     elif admin.duration_stated or admin.continuous:
@@ -742,6 +766,8 @@ def _bar_paints(hatch: Pattern) -> dict[tuple[str, str], tuple[Paint, str]]:
         ("observation", "observation"): (Paint("observation", "#fff4d6", "#8a6d00", "3 2"), "observation"),
         ("start", "supportive"): (Paint("mark premed", INK), "exact start"),
         ("start", "anticancer"): (Paint("mark dose-anticancer", INK), "exact start"),
+        ("after", "supportive"): (Paint("mark after premed", "#ffffff", INK), "after its anchor ends"),
+        ("after", "anticancer"): (Paint("mark after dose-anticancer", "#ffffff", INK), "after its anchor ends"),
     }
 
 
@@ -765,7 +791,7 @@ def _timeline(view: _Day, days: list[int], place: _Place, cycle: int, ident: str
         texts.append(Text(MARGIN, y + 12, row.label))
         for bar in row.bars:
             x0, x1 = x_of(bar.start, low), x_of(bar.end, high)
-            if bar.kind == "start":
+            if bar.kind in {"start", "after"}:
                 boxes[bar.kind, row.role].append(Box(x0 - 2, y + 16, 4, 18))
             else:
                 boxes[bar.kind, row.role].append(Box(x0, y + 18, max(x1 - x0, 2), 14))

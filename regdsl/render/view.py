@@ -16,6 +16,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from regdsl import __version__
+from regdsl.compile.anchoring import writable
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text, for_whom
 from regdsl.compile.schedule import doses_by_day
@@ -96,7 +97,8 @@ _DAYS_IN = {"weeks": Decimal(7), "months": Decimal("365.25") / 12, "years": Deci
 
 
 def _note_label(note: ir.Note, whom: str | None) -> str | None:
-    label = note.medicine.display if note.medicine else note.label
+    """Say what a note is about: its medicine (and line: `fluorouracil (infusion)`), else its label; and for whom."""
+    label = note.label if note.medicine is None else note.medicine.display + (f" ({note.line})" if note.line else "")
     return label if whom is None else f"{label or 'Note'} ({whom})"
 
 
@@ -416,7 +418,7 @@ class _Builder:
         if admin.volume is not None:
             details.append(f"in {quantity_text(admin.volume)}")
         return CycleRow(
-            medicine=admin.medicine.display,
+            medicine=writable(admin),
             marks=self.marks(admin),
             dose=_dose(admin),
             route=admin.route.term if admin.route else "",
@@ -452,7 +454,7 @@ class _Builder:
         followed = _followed(group)
         for i, admin in enumerate(group.administrations):
             # What does not change from day to day is worded once per line.
-            medicine, marks, dose = admin.medicine.display, self.marks(admin), _dose(admin)
+            medicine, marks, dose = writable(admin), self.marks(admin), _dose(admin)
             route, duration = admin.route.term if admin.route else "", self.duration(admin)
             instructions = parse_prose(admin.instructions)
             if (whom := for_whom(group, admin.guard)) is not None:

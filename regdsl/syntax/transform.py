@@ -265,6 +265,7 @@ class Builder:
     role_flag = text_key
     direction = text_key
     point = text_key
+    position = text_key
     time_unit = text_key
     days_kw = text_key
 
@@ -481,16 +482,25 @@ class Builder:
         return ast.UseBlock(span=self._sp(c[0][2], self._end(*c)), name=self._w(c[1]), days=c[2])
 
     def without(self, c: list[Child]) -> ast.Without:
-        """``without: WITHOUT drug_ref _NL``."""
-        return ast.Without(span=self._sp(c[0][2], c[1].span.end), drug=c[1])
+        """``without: WITHOUT drug_ref [line_name] _NL``."""
+        drug, line = c[1], c[2]
+        return ast.Without(span=self._sp(c[0][2], (line or drug).span.end), drug=drug, line=line)
 
     def observe(self, c: list[Child]) -> ast.Observe:
-        """``observe: OBSERVE NUMBER time_unit AFTER drug_ref _NL``."""
-        return ast.Observe(span=self._sp(c[0][2], c[4].span.end), amount=self._w(c[1]), unit=self._w(c[2]), drug=c[4])
+        """``observe: OBSERVE NUMBER time_unit AFTER [position] drug_ref [line_name] _NL``."""
+        drug, line = c[5], c[6]
+        return ast.Observe(
+            span=self._sp(c[0][2], (line or drug).span.end),
+            amount=self._w(c[1]),
+            unit=self._w(c[2]),
+            drug=drug,
+            line=line,
+            position=self._word(c[4]),
+        )
 
     def gap(self, c: list[Child]) -> ast.Gap:
-        """``gap: drug_ref DOSES AT LEAST NUMBER days_kw APART _NL``."""
-        return ast.Gap(span=self._sp(c[0].span.start, c[6][3]), drug=c[0], days=self._w(c[4]))
+        """``gap: drug_ref [line_name] DOSES AT LEAST NUMBER days_kw APART _NL``."""
+        return ast.Gap(span=self._sp(c[0].span.start, c[7][3]), drug=c[0], days=self._w(c[5]), line=c[1])
 
     def if_choice(self, c: list[Child]) -> ast.Choice:
         """``if_choice: IF cond COLON _NL _INDENT _line_stmt+ _DEDENT [otherwise_block]``."""
@@ -541,9 +551,9 @@ class Builder:
     # -- administrations -----------------------------------------------------------
 
     def admin(self, c: list[Child]) -> ast.Admin:
-        """``admin: drug_ref dose [route] clause* _NL [_INDENT prose _DEDENT]``."""
-        drug, dose, route = c[0], c[1], c[2]
-        rest = [x for x in c[3:] if x is not None]
+        """``admin: [THEN] drug_ref [line_name] dose [route] clause* _NL [_INDENT prose _DEDENT]``."""
+        then, drug, line, dose, route = c[0], c[1], c[2], c[3], c[4]
+        rest = [x for x in c[5:] if x is not None]
         instructions = rest.pop() if rest and isinstance(rest[-1], ast.Prose) else None
         clauses = tuple(rest)
         last = clauses[-1] if clauses else route or dose
@@ -554,7 +564,13 @@ class Builder:
             route=route,
             clauses=cast(Any, clauses),
             instructions=instructions,
+            line=line,
+            then=self._word(then),
         )
+
+    def line_name(self, c: list[Child]) -> ast.Word:
+        """``line_name: LPAR NAME RPAR``: the name without its brackets, its span with them."""
+        return ast.Word(span=self._sp(c[0][2], c[2][3]), text=c[1][1])
 
     def drug_ref(self, c: list[Child]) -> ast.DrugRef:
         """``drug_ref: NAME | STRING``."""
@@ -679,22 +695,51 @@ class Builder:
         return ast.Relation(span=self._sp(core.span.start, c[1][3]), core=core, qualifier=self._text(c[1]))
 
     def relation_core(self, c: list[Child]) -> ast.RelationCore:
-        """``relation_core: [NUMBER [TO NUMBER] time_unit] direction [point OF] anchor``."""
-        low, _to, high, unit, direction, point, _of, anchor = c
+        """``relation_core: [ENDING] [amount] direction [point OF] [position] anchor | CONCURRENTLY WITH anchor``."""
+        if len(c) == 3:  # concurrently with B: starts with B
+            anchor = c[2]
+            return ast.RelationCore(
+                span=self._sp(c[0][2], anchor.span.end),
+                low=None,
+                high=None,
+                unit=None,
+                direction="after",
+                point="start",
+                anchor=anchor,
+                concurrently=True,
+            )
+        ending, amount, direction, point, _of, position, anchor = c
+        low, high, unit, bound, begin = amount if amount is not None else (None, None, None, "exact", direction[2])
         return ast.RelationCore(
-            span=self._sp((low or direction)[2], anchor.span.end),
+            span=self._sp(ending[2] if ending else begin, anchor.span.end),
             low=self._word(low),
             high=self._word(high),
             unit=self._word(unit),
             direction=cast(Literal["before", "after"], direction[1]),
             point=cast(Any, point[1]) if point is not None else None,
             anchor=anchor,
+            bound=cast(Literal["exact", "at least", "within"], bound),
+            ending=self._word(ending),
+            position=self._word(position),
         )
 
+    def amount(self, c: list[Child]) -> tuple[Tok, Tok | None, Tok, Literal["exact", "at least", "within"], int]:
+        """``amount: NUMBER [TO NUMBER] time_unit | AT LEAST NUMBER time_unit | WITHIN NUMBER time_unit``.
+
+        Returns the low and high numbers, the unit, how they bound, and where the amount starts.
+        """
+        if len(c) == 4 and c[0][0] == "NUMBER":
+            return c[0], c[2], c[3], "exact", c[0][2]
+        if len(c) == 4:
+            return c[2], None, c[3], "at least", c[0][2]
+        return c[1], None, c[2], "within", c[0][2]
+
     def anchor(self, c: list[Child]) -> ast.Anchor:
-        """``anchor: drug_ref``."""
-        ref = cast(ast.DrugRef, c[0])
-        return ast.Anchor(span=ref.span, kind="drug", drug=ref, text=ref.text)
+        """``anchor: drug_ref [line_name]``."""
+        ref, line = cast(ast.DrugRef, c[0]), c[1]
+        return ast.Anchor(
+            span=self._sp(ref.span.start, (line or ref).span.end), kind="drug", drug=ref, text=ref.text, line=line
+        )
 
     def anchor_chemotherapy(self, c: list[Child]) -> ast.Anchor:
         """``anchor: CHEMOTHERAPY``."""
@@ -702,7 +747,7 @@ class Builder:
         return ast.Anchor(span=self._sp(t[2], t[3]), kind="chemotherapy", drug=None, text=t[1])
 
     def anchor_event(self, c: list[Child]) -> ast.Anchor:
-        """``anchor: (SURGERY | RADIOTHERAPY)``."""
+        """``anchor: (SURGERY | RADIOTHERAPY | HSCT)``."""
         t = c[0]
         return ast.Anchor(span=self._sp(t[2], t[3]), kind="event", drug=None, text=t[1])
 

@@ -7,6 +7,7 @@ ranges and the `days` clause; a clause given twice is set aside, where the rules
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container, Mapping
 from typing import Literal, assert_never
 
@@ -242,22 +243,34 @@ def _series(
 
 def relation(low: Lowering, rel: ast.RelationCore, qualifier: ast.Text | None) -> ir.Relation | None:
     """Lower a timing relation; None when its times or its anchor cannot be resolved (reported)."""
-    low_minutes = high = None
-    if rel.low is not None and rel.unit is not None:
-        low_minutes = low.minutes(rel.low, rel.unit)
-        high = low.minutes(rel.high, rel.unit) if rel.high else low_minutes
-        if low_minutes is None or high is None:
+    low_minutes: int | None = 0
+    high: int | None = None
+    if rel.concurrently:
+        high = 0
+    elif rel.low is not None and rel.unit is not None:
+        amount = low.minutes(rel.low, rel.unit)
+        if amount is None:
             return None
-        if high < low_minutes:
-            low.sink.report(
-                c.BAD_RANGE,
-                rel.span,
-                f"{rel.low.text} to {rel.high.text if rel.high else ''} runs backwards",
-                label="the range ends before it starts",
-            )
-            return None
-    else:
-        low_minutes = 0
+        match rel.bound:
+            case "exact":
+                low_minutes = amount
+                high = low.minutes(rel.high, rel.unit) if rel.high else amount
+                if high is None:
+                    return None
+                if high < amount:
+                    low.sink.report(
+                        c.BAD_RANGE,
+                        rel.span,
+                        f"{rel.low.text} to {rel.high.text if rel.high else ''} runs backwards",
+                        label="the range ends before it starts",
+                    )
+                    return None
+            case "at least":
+                low_minutes = amount
+            case "within":
+                high = amount
+            case _:
+                assert_never(rel.bound)
     anchor = rel.anchor
     medicine = None
     if anchor.kind == "drug" and anchor.drug is not None:
@@ -265,6 +278,7 @@ def relation(low: Lowering, rel: ast.RelationCore, qualifier: ast.Text | None) -
         if medicine is None:
             return None
     point: Literal["start", "end"] = rel.point or ("start" if rel.direction == "before" else "end")
+    position = rel.position.text if rel.position else None
     return ir.Relation(
         span=rel.span,
         direction=rel.direction,
@@ -275,6 +289,11 @@ def relation(low: Lowering, rel: ast.RelationCore, qualifier: ast.Text | None) -
         anchor=medicine.name if medicine else anchor.text,
         qualifier_text=qualifier,
         medicine=medicine,
+        line=anchor.line.text if anchor.line else None,
+        line_span=anchor.line.span if anchor.line else None,
+        own_point="end" if rel.ending else "start",
+        position="first" if position == "first" else "last" if position == "last" else None,
+        via="concurrently" if rel.concurrently else "relation",
     )
 
 
@@ -404,6 +423,8 @@ def admin(
         repeated=tuple(repeated),
         days_span=days_node.span if days_node else None,
         day_ranges=ranges,
+        label=node.line.text if node.line else None,
+        label_span=node.line.span if node.line else None,
         clock=clock,
         starting=days_node is not None and days_node.starting,
         min_minutes=min_minutes,
@@ -416,11 +437,19 @@ def admin(
     return made
 
 
+# A note's label that names one line of a medicine: `fluorouracil (infusion)`.
+_LINE_LABEL = re.compile(r"(?P<medicine>[^()]*?)\s*\((?P<line>[^()]*)\)")
+
+
 def note(low: Lowering, node: ast.Note) -> ir.Note:
-    """Lower a note; a label that names a medicine is a mention of it."""
-    med = None
+    """Lower a note; a label that names a medicine (or one of its lines, `MED (NAME)`) is a mention of it."""
+    med = line = None
     if node.label is not None:
-        ref = ast.DrugRef(span=node.label.span, text=node.label.text, quoted=False)
+        label = node.label
+        named = _LINE_LABEL.fullmatch(label.text)
+        text = named.group("medicine") if named else label.text
+        ref = ast.DrugRef(span=label.at(0, len(text)) if named else label.span, text=text, quoted=False)
         if low.find(ref) is not None:
             med = low.medicine(ref)
-    return ir.Note(span=node.span, label_word=node.label, medicine=med, prose=node.prose)
+            line = named.group("line").strip() if named else None
+    return ir.Note(span=node.span, label_word=node.label, medicine=med, prose=node.prose, line=line)

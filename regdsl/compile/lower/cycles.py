@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import assert_never
+from typing import Literal, assert_never
 
+from regdsl.compile.anchoring import names_line
 from regdsl.compile.lower import administrations
 from regdsl.compile.lower.plan import condition, unknown_measure
 from regdsl.compile.lower.words import Lowering
@@ -26,8 +27,19 @@ __all__ = ["cycles"]
 
 
 def _key(note: ir.Note) -> str:
-    """Return what a note is about: its medicine, else its label (a `same as` cycle's note replaces those)."""
-    return note.medicine.name if note.medicine else (note.label or "")
+    """Return what a note is about: its medicine (and line), else its label (a copied note with it is replaced)."""
+    if note.medicine is None:
+        return note.label or ""
+    return note.medicine.name + (f" ({note.line.casefold()})" if note.line else "")
+
+
+def line_key(admin: ir.Administration) -> tuple[str, str | None]:
+    """Return which line an administration is, for `same as`: its medicine and its line name.
+
+    A line of a `same as` cycle replaces the copied lines with its key that share a day with it:
+    `fluorouracil (bolus)` replaces cycle 1's bolus, not its infusion.
+    """
+    return admin.medicine.name, admin.label.casefold() if admin.label else None
 
 
 class _Body:
@@ -46,9 +58,12 @@ class _Body:
         # Each slot: the cycle's own lines placed there (with their step), before the slot's copied line.
         self.slots: list[list[tuple[int, ir.Administration]]] = []
         self.copied: dict[int, tuple[ir.Administration, set[int]]] = {}  # slot: the copied line, the days it keeps
-        # Medicine, then (branch, day): the slots of copied lines given then (a branch's line replaces its branch's).
-        self.by_day: dict[str, dict[tuple[ir.Guard | None, int], set[int]]] = {}
+        # line_key, then (branch, day): the slots of copied lines given then (a branch's line replaces its branch's)
+        self.by_day: dict[tuple[str, str | None], dict[tuple[ir.Guard | None, int], set[int]]] = {}
         self.removed: dict[str, int] = {}  # medicine: the step of its last `without`
+        self.removed_lines: dict[str, list[tuple[int, str]]] = {}  # medicine: each `without MED (LINE)`'s step, line
+        self.slots_of: dict[str, set[int]] = {}  # medicine: the slots of its copied lines
+        self.own_of: dict[str, list[ir.Administration]] = {}  # medicine: the cycle's own lines of it
         self.overridden: set[str] = set()
         self._notes: list[tuple[int, ir.Note, bool]] = []  # step, note, copied
         self._observations: list[tuple[int, ir.Observation]] = []
@@ -61,7 +76,8 @@ class _Body:
             slot = len(self.slots)
             self.slots.append([])
             self.copied[slot] = (admin, set(admin.days))
-            days = self.by_day.setdefault(admin.medicine.name, {})
+            self.slots_of.setdefault(admin.medicine.name, set()).add(slot)
+            days = self.by_day.setdefault(line_key(admin), {})
             for day in admin.days:
                 days.setdefault((admin.guard, day), set()).add(slot)
         self._notes.extend((0, note, True) for note in source.notes)
@@ -72,10 +88,12 @@ class _Body:
 
     def place(self, new: ir.Administration) -> None:
         self.started = True
-        days = self.by_day.get(new.medicine.name, {})
+        self.own_of.setdefault(new.medicine.name, []).append(new)
+        days = self.by_day.get(line_key(new), {})
         hit: set[int] = set()
         for day in new.days:
             hit.update(days.pop((new.guard, day), ()))
+        hit.intersection_update(self.copied)  # a slot left out by `without` is gone
         for slot in hit:
             keep = self.copied[slot][1]
             keep.difference_update(new.days)
@@ -100,19 +118,37 @@ class _Body:
         self.started = True
         self._gaps.append((self.step, gap))
 
-    def without(self, medicine: Medicine) -> None:
+    def lines_of(self, medicine: Medicine) -> list[ir.Administration]:
+        """Return the lines of ``medicine`` the cycle has so far, copied and its own."""
+        slots = sorted(self.slots_of.get(medicine.name, ()))
+        copied = [self.copied[slot][0] for slot in slots if slot in self.copied]
+        return copied + self.own_of.get(medicine.name, [])
+
+    def without(self, medicine: Medicine, line: str | None = None) -> None:
+        """Leave out what of ``medicine`` (or of its lines named ``line``) came before."""
+        slots = self.slots_of.get(medicine.name, set())
+        if line is not None:
+            self.removed_lines.setdefault(medicine.name, []).append((self.step, line))
+            for slot in [s for s in slots if s in self.copied and names_line([self.copied[s][0]], line)]:
+                del self.copied[slot]
+            return
         self.removed[medicine.name] = self.step
-        for slots in self.by_day.pop(medicine.name, {}).values():
-            for slot in slots:
-                self.copied.pop(slot, None)
+        for slot in slots:
+            self.copied.pop(slot, None)
 
     def kept(self, step: int, medicine: Medicine | None) -> bool:
         return medicine is None or step > self.removed.get(medicine.name, -1)
 
+    def kept_line(self, step: int, admin: ir.Administration) -> bool:
+        return self.kept(step, admin.medicine) and not any(
+            later > step and names_line([admin], line)
+            for later, line in self.removed_lines.get(admin.medicine.name, ())
+        )
+
     def administrations(self) -> tuple[ir.Administration, ...]:
         found: list[ir.Administration] = []
         for slot, own in enumerate(self.slots):
-            found.extend(admin for step, admin in own if self.kept(step, admin.medicine))
+            found.extend(admin for step, admin in own if self.kept_line(step, admin))
             if slot in self.copied:
                 old, keep = self.copied[slot]
                 found.append(
@@ -225,7 +261,7 @@ def _same_as(low: Lowering, stmt: ast.SameAs, body: _Body, earlier: Sequence[ir.
     return source
 
 
-def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: Span, days: ast.Days | None) -> None:
+def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: Span, days: ast.Days | None, named: _Named) -> None:
     """Place the lines of the block `use` names, with the days it gives them (``days``)."""
     block = low.blocks.get(stmt.name.text)
     if block is None:
@@ -238,12 +274,106 @@ def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: Span, days: ast
             candidates=low.blocks,
         )
         return
+    above: ir.Administration | None = None
     for item in block.items:
         if isinstance(item, ast.Admin):
-            if (lowered := administrations.admin(low, item, header, days)) is not None:
-                body.place(lowered)
+            above = _admin(low, item, header, above, body, named, days)
         else:
-            body.note(administrations.note(low, item), override=False)
+            above = None
+            body.note(named.note(administrations.note(low, item)), override=False)
+
+
+# Each reference to a line by name written in a cycle: its medicine, the name and where it is written.
+class _Named:
+    """The references to a line by its name written in one cycle, checked once the cycle's lines are known."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[Medicine, str, Span]] = []
+
+    def add(self, medicine: Medicine | None, line: ast.Word | None) -> None:
+        if medicine is not None and line is not None:
+            self.found.append((medicine, line.text, line.span))
+
+    def note(self, note: ir.Note) -> ir.Note:
+        if note.medicine is not None and note.line is not None and note.label_word is not None:
+            self.found.append((note.medicine, note.line, note.label_word.span))
+        return note
+
+    def relations(self, admin: ir.Administration) -> ir.Administration:
+        for rel in admin.relations:
+            if rel.medicine is not None and rel.line is not None and rel.line_span is not None:
+                self.found.append((rel.medicine, rel.line, rel.line_span))
+        return admin
+
+    def check(self, low: Lowering, lines: Sequence[ir.Administration]) -> None:
+        """Report each name that names no line of its medicine among ``lines`` (`TIM008`)."""
+        of: dict[Medicine, list[ir.Administration]] = {}
+        for admin in lines:
+            of.setdefault(admin.medicine, []).append(admin)
+        for medicine, line, span in self.found:
+            _check_name(low, medicine, line, span, of.get(medicine, []))
+
+
+def _check_name(low: Lowering, medicine: Medicine, line: str, span: Span, lines: Sequence[ir.Administration]) -> None:
+    """Report `TIM008` when ``line`` names none of ``lines`` (a medicine the cycle does not give is `TIM003`'s)."""
+    if not lines or names_line(lines, line):
+        return
+    labels = sorted({a.label for a in lines if a.label})
+    words = labels or sorted({a.route_word.text for a in lines if a.route_word})
+    shown = ", ".join(f"`({w})`" for w in words)
+    low.unknown(
+        c.UNKNOWN_LINE_NAME,
+        span,
+        f"no line of {medicine.display} is named `({line})`" + (f"; its lines are {shown}" if shown else ""),
+        label="no such line",
+        word=line,
+        candidates=words,
+        otherwise=f"name the line, as in `{medicine.display} (bolus) ...`, or leave the name out",
+    )
+
+
+def _admin(
+    low: Lowering,
+    node: ast.Admin,
+    header: Span,
+    above: ir.Administration | None,
+    body: _Body,
+    named: _Named,
+    days: ast.Days | None = None,
+    guard: ir.Guard | None = None,
+) -> ir.Administration | None:
+    """Lower and place an administration line; `then` times it from the end of ``above``, the line right above."""
+    lowered = administrations.admin(low, node, header, days)
+    if lowered is None:
+        return None
+    if guard is not None:
+        lowered = replace(lowered, guard=guard)
+    if node.then is not None:
+        if above is None or above.prn:
+            low.sink.report(
+                c.THEN_WITHOUT_LINE,
+                node.then.span,
+                "`then` needs an administration line right above it, given at set times",
+                label="nothing to follow",
+                help="write the line this one follows right above it, or time it with `after`",
+            )
+        else:
+            follows = ir.Relation(
+                span=node.then.span,
+                direction="after",
+                low=0,
+                high=0,
+                point="end",
+                anchor_kind="drug",
+                anchor=above.medicine.name,
+                qualifier_text=None,
+                medicine=above.medicine,
+                line=above.label,
+                via="then",
+            )
+            lowered = replace(lowered, relations=(follows, *lowered.relations))
+    body.place(named.relations(lowered))
+    return lowered
 
 
 def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir.CycleGroup]) -> ir.CycleGroup | None:
@@ -259,11 +389,15 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
         header, open_ended = node.header, node.open_ended
         first, last, length, extend = heading
     body = _Body()
+    named = _Named()
     title: ast.Text | None = None
     copied: ast.Text | None = None  # the title `same as` copies, unless the cycle gives its own
     same_as_span = None
+    above: ir.Administration | None = None  # the administration line right above, for `then`
     for stmt in node.body:
         body.step += 1
+        if not isinstance(stmt, ast.Admin):
+            above = None
         match stmt:
             case ast.TitleStmt(text=text):
                 title = text
@@ -280,23 +414,29 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
                 if source is not None:
                     copied, same_as_span = source.title_text, stmt.span
             case ast.UseBlock():
-                _use(low, stmt, body, header, _every_day(low, stmt, stmt.days) if continuous else stmt.days)
+                _use(low, stmt, body, header, _every_day(low, stmt, stmt.days) if continuous else stmt.days, named)
             case ast.Admin() | ast.Note() | ast.Observe() | ast.Gap():
-                _line(low, stmt, body, header, continuous, None)
+                above = _line(low, stmt, body, header, continuous, None, above, named)
             case ast.Choice():
                 choice = _choice(low, stmt)
                 body.choices.append(choice)
                 for number, branch in enumerate(stmt.branches):
-                    for line in branch.body:
-                        _line(low, line, body, header, continuous, ir.Guard(choice=choice.key, branch=number))
-            case ast.Without(drug=d):
+                    guard = ir.Guard(choice=choice.key, branch=number)
+                    inner: ir.Administration | None = None  # `then` follows a line of its own branch
+                    for entry in branch.body:
+                        inner = _line(low, entry, body, header, continuous, guard, inner, named)
+            case ast.Without(drug=d, line=line):
                 med = low.medicine(d)
                 if med is not None:
-                    body.without(med)
+                    if line is not None:
+                        _check_name(low, med, line.text, line.span, body.lines_of(med))
+                    body.without(med, line.text if line else None)
             case ast.Proceed(cond=cond, prose=prose):
                 body.gates.append(ir.Gate(span=stmt.span, cond=condition(low, cond), prose=prose))
             case _:
                 assert_never(stmt)
+    administrations_ = body.administrations()
+    named.check(low, administrations_)
     return ir.CycleGroup(
         span=header,
         first=first,
@@ -307,7 +447,7 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
         title_text=title if title is not None else copied,
         same_as=body.same_as,
         same_as_span=same_as_span,
-        administrations=body.administrations(),
+        administrations=administrations_,
         notes=body.notes(),
         observations=body.observations(),
         gaps=body.gaps(),
@@ -317,10 +457,26 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
     )
 
 
+def _position(word: ast.Word | None) -> Literal["first", "last"] | None:
+    if word is None:
+        return None
+    return "first" if word.text == "first" else "last"
+
+
 def _line(
-    low: Lowering, stmt: ast.LineStmt, body: _Body, header: Span, continuous: bool, guard: ir.Guard | None
-) -> None:
-    """Lower a line of a cycle (or of a branch of a choice, given to its patients only: ``guard``)."""
+    low: Lowering,
+    stmt: ast.LineStmt,
+    body: _Body,
+    header: Span,
+    continuous: bool,
+    guard: ir.Guard | None,
+    above: ir.Administration | None,
+    named: _Named,
+) -> ir.Administration | None:
+    """Lower a line of a cycle (or of a branch of a choice, given to its patients only: ``guard``).
+
+    Return the administration placed (what a `then` line right below follows), else None.
+    """
     match stmt:
         case ast.Admin():
             given: ast.Admin = stmt
@@ -329,21 +485,31 @@ def _line(
                 days = next((x for x in stmt.clauses if isinstance(x, ast.Days)), None)
                 every_day = _every_day(low, stmt, days)
                 given = replace(stmt, clauses=tuple(x for x in stmt.clauses if not isinstance(x, ast.Days)))
-            if (lowered := administrations.admin(low, given, header, every_day)) is not None:
-                body.place(lowered if guard is None else replace(lowered, guard=guard))
+            return _admin(low, given, header, above, body, named, every_day, guard)
         case ast.Note():
-            note = administrations.note(low, stmt)
+            note = named.note(administrations.note(low, stmt))
             body.note(note if guard is None else replace(note, guard=guard), override=body.same_as is not None)
-        case ast.Observe(amount=a, unit=u, drug=d):  # it follows its medicine's doses: guarded with them
+        case ast.Observe(amount=a, unit=u, drug=d, line=line, position=position):  # guarded with its doses
             med, minutes = low.medicine(d), low.minutes(a, u)
+            named.add(med, line)
             if med is not None and minutes is not None:
-                body.observe(ir.Observation(span=stmt.span, medicine=med, minutes=minutes))
-        case ast.Gap(drug=d, days=n):
+                body.observe(
+                    ir.Observation(
+                        span=stmt.span,
+                        medicine=med,
+                        minutes=minutes,
+                        line=line.text if line else None,
+                        position=_position(position),
+                    )
+                )
+        case ast.Gap(drug=d, days=n, line=line):
             med, count = low.medicine(d), low.integer(n, "a gap", limits.DAYS)
+            named.add(med, line)
             if med is not None and count is not None:
-                body.gap(ir.MinGap(span=stmt.span, medicine=med, days=count))
+                body.gap(ir.MinGap(span=stmt.span, medicine=med, days=count, line=line.text if line else None))
         case _:
             assert_never(stmt)
+    return None
 
 
 def _choice(low: Lowering, node: ast.Choice) -> ir.Choice:
