@@ -45,7 +45,12 @@ DOSE_WORDS = {
     "drop": "{} drop",
     "international units/m2": "{} international units/m²",
     "mg/m2/day": "{} mg/m²/day",
+    "g/m2": "{} g/m²",
     "g/m2/day": "{} g/m²/day",
+    "micrograms/day": "{} microgram/day",
+    "microgram/m2/day": "{} microgram/m²/day",
+    "mL/m2/hour": "{} mL/m²/hour",
+    "mL/hour": "{} mL/hour",
     "%": "{}%",
     "AUC": "AUC {}",
 }
@@ -59,6 +64,7 @@ ROUTE_WORDS = {
     "subcut": "subcutaneous injection",
     "IM": "intramuscular injection",
     "ophthalmic": "ophthalmic route",
+    "intrathecal": "intrathecal injection",
 }
 # How a page words an infusion time, by its minutes: minutes below two hours, then whole hours.
 DURATION_WORDS = {
@@ -70,7 +76,9 @@ DURATION_WORDS = {
     120: "2 hours",
     180: "3 hours",
     240: "4 hours",
+    1320: "22 hours",
     24 * 60: "1 day",
+    48 * 60: "2 days",
     360: "6 hours",
 }
 # How a page words an infusion time given as a range (`over 2 to 6 hours`), by its minutes.
