@@ -229,7 +229,7 @@ def duration_words(minutes: int | None, *, exact: bool, least: int | None = None
     if minutes is None:
         return ""
     if least is not None and not exact:
-        assert (least, minutes) in DURATION_RANGE_WORDS, f"the page wording of {least} to {minutes} minutes is not written"
+        assert (least, minutes) in DURATION_RANGE_WORDS, f"the page wording of {least} to {minutes} minutes is missing"
         return DURATION_RANGE_WORDS[least, minutes]
     assert minutes in DURATION_WORDS, f"the page wording of {minutes} minutes is not written in tests/facts.py"
     return f"exactly {DURATION_WORDS[minutes]}" if exact else DURATION_WORDS[minutes]
