@@ -41,10 +41,19 @@ DOSE_WORDS = {
     "mg/m2": "{} mg/m²",
     "mg/m²": "{} mg/m²",
     "mg/kg": "{} mg/kg",
+    "units/m2": "{} units/m²",
+    "drop": "{} drop",
+    "international units/m2": "{} international units/m²",
+    "mg/m2/day": "{} mg/m²/day",
+    "g/m2": "{} g/m²",
+    "g/m2/day": "{} g/m²/day",
+    "micrograms/day": "{} microgram/day",
+    "microgram/m2/day": "{} microgram/m²/day",
+    "mL/m2/hour": "{} mL/m²/hour",
+    "mL/hour": "{} mL/hour",
     "%": "{}%",
     "AUC": "AUC {}",
     "vial": "{} vial",
-    "mg/m2/day": "{} mg/m²/day",
     "mg/day": "{} mg/day",
     "international units": "{} international units",
 }
@@ -59,6 +68,8 @@ ROUTE_WORDS = {
     "intraperitoneal": "intraperitoneal injection",
     "intravesical": "intravesical administration",
     "IM": "intramuscular injection",
+    "ophthalmic": "ophthalmic route",
+    "intrathecal": "intrathecal injection",
 }
 # How a page words an infusion time, by its minutes: minutes below two hours, then whole hours.
 DURATION_WORDS = {
@@ -70,8 +81,17 @@ DURATION_WORDS = {
     90: "90 minutes",
     120: "2 hours",
     180: "3 hours",
+    240: "4 hours",
+    1320: "22 hours",
     24 * 60: "1 day",
     46 * 60: "46 hours",
+    48 * 60: "2 days",
+    360: "6 hours",
+}
+# How a page words an infusion time given as a range (`over 2 to 6 hours`), by its minutes.
+DURATION_RANGE_WORDS = {
+    (20, 60): "20 to 60 minutes",
+    (120, 360): "2 to 6 hours",
 }
 _AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
 _BULLET = re.compile(r"^[-*•] +")
@@ -171,11 +191,9 @@ def _quantity_words(amount: str, unit: str) -> str:
 
 def dose_words(built: Built, admin: ir.Administration) -> str:
     """Word a dose from its source: ``0.5 mg/m2`` as ``0.5 mg/m²``, ``1000 mg flat`` as ``1000 mg flat dosing``."""
-    amount, _, rest = built.written(admin.dose.span).partition(" ")
-    unit, space, flat = rest.rpartition(" ")
-    if not space or flat != "flat":  # no `flat`: the rest is the unit, which may hold spaces
-        unit, flat = rest, ""
-    text = _quantity_words(amount, unit)
+    amount, unit = built.written(admin.dose.span).split(maxsplit=1)  # a unit may have spaces
+    flat = unit.endswith(" flat")
+    text = _quantity_words(amount, unit.removesuffix(" flat"))
     return f"{text} flat dosing" if flat else text
 
 
@@ -213,10 +231,13 @@ def days_words(days: Iterable[int]) -> str:
     return ", ".join(words)
 
 
-def duration_words(minutes: int | None, *, exact: bool) -> str:
-    """Word an infusion time, from the table of wordings: ``exactly`` before it if it is exact."""
+def duration_words(minutes: int | None, *, exact: bool, least: int | None = None) -> str:
+    """Word an infusion time, from the tables of wordings: ``exactly`` before it if it is exact."""
     if minutes is None:
         return ""
+    if least is not None and not exact:
+        assert (least, minutes) in DURATION_RANGE_WORDS, f"the page wording of {least} to {minutes} minutes is missing"
+        return DURATION_RANGE_WORDS[least, minutes]
     assert minutes in DURATION_WORDS, f"the page wording of {minutes} minutes is not written in tests/facts.py"
     return f"exactly {DURATION_WORDS[minutes]}" if exact else DURATION_WORDS[minutes]
 
@@ -254,7 +275,7 @@ def row(built: Built, admin: ir.Administration) -> Row:
         cap=cap_words(built, admin),
         route=route_words(built, admin),
         days=days_words(admin.days),
-        duration=duration_words(admin.max_minutes, exact=admin.exact_duration),
+        duration=duration_words(admin.max_minutes, exact=admin.exact_duration, least=admin.min_minutes),
     )
 
 

@@ -302,3 +302,15 @@ def test_a_day_timeline_draws_an_infusion_running_into_later_days_to_its_edge() 
     # It may start 120 to 125 minutes after oxaliplatin's start, and runs 2760 minutes: past the picture.
     assert pump.bars == (Bar("window", 120, 125), Bar("infusion", 125, None))
     assert drawn.axis[1] < 125 + 2760
+
+
+def test_a_day_timeline_draws_only_the_lines_of_the_patients_it_was_solved_for() -> None:
+    # Each branch's line is in its own timing network; a day's timeline holds the bounds of one.
+    compiled = compile_alone(
+        b'regimen fixture\n  name "Fixture"\n  status draft\n\ncycle 1: 28 days\n  by age:\n'
+        b"    under 60 years:\n      cytarabine 3000 mg/m2 IV day 1 over 4 hours\n"
+        b"    at least 60 years:\n      cytarabine 1500 mg/m2 IV day 1 over 4 hours\n"
+    )
+    assert compiled is not None
+    (drawn,) = timelines(compiled, compiled.regimen.parts[0].cycles[0], ident="t")
+    assert [row.label.split(":")[0] for row in drawn.rows] == ["cytarabine 3000 mg/m² IV"]

@@ -649,14 +649,9 @@ def _day(
     """Build a day's rows around its anchor, with the bounds the compiled regimen holds."""
     day, anchor = timed.day, timed.anchor
     admins = group.administrations
-    # Premedications: a day either side. A day is timed in one patients' network (its scenario):
-    # the lines of other branches of a choice have no point in it and are not drawn.
-    doses = [
-        d
-        for near in (day - 1, day, day + 1)
-        for d in by_day.get(near, ())
-        if place.start(d.index, d.day) in timed.starts
-    ]
+    doses = [d for near in (day - 1, day, day + 1) for d in by_day.get(near, ())]  # premedications: a day either side
+    # The day's bounds are those of one choice of lines; another choice's lines are not in its network.
+    doses = [d for d in doses if place.prefix.dose(d.index, d.day, d.number) in timed.starts]
     anchored = [(_Dose(a.dose.line, a.dose.day, admins[a.dose.line]), a.relation) for a in timed.timed]
     premeds = {(d.index, d.day) for d, _ in anchored}
     anchor_text = "chemotherapy" if anchor.kind is PointKind.CHEMOTHERAPY else writable(admins[anchor.line])
