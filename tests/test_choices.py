@@ -183,3 +183,19 @@ def test_same_as_copies_a_choice_with_its_key() -> None:
     ]
     assert [a.dose.text for a in three.administrations if a.medicine.name == "capecitabine"] == ["1000", "800"]
     assert {a.guard.choice for a in three.administrations if a.guard is not None} == {three.choices[-1].key}
+
+
+def test_pages_say_who_a_line_is_for_with_titles_the_json_with_names() -> None:
+    text = LVEF.replace("if LVEF under 50 %:", "if LVEF under 50 % and cns is CNS3:")
+    compiled = _compiled(text)
+    context = RenderContext(source="lvef.reg")
+    page = render("md", compiled, context)
+    said = "left ventricular ejection fraction under 50 % and CNS status of acute lymphoblastic leukaemia is CNS3: "
+    assert f"for patients with {said}" in page
+    assert f"for patients other than those with {said}" in page
+    document = json.dumps(build_document(compiled, context))
+    assert "for patients with LVEF under 50 % and cns is CNS3" in document
+    assert "for patients without LVEF under 50 % and cns is CNS3" in document
+    single = render("md", _compiled(LVEF.replace("if LVEF under 50 %:", "if cns in (CNS1, CNS2):")), context)
+    assert "for patients whose CNS status of acute lymphoblastic leukaemia is CNS1: no blasts" in single
+    assert "for patients other than those whose CNS status of acute lymphoblastic leukaemia is CNS1: " in single

@@ -224,3 +224,96 @@ def test_a_lifetime_limit_in_a_rate_unit_is_refused(tmp_path: Path) -> None:
     entries = 'medicine "mitoMYcin"\n  anticancer\n  lifetime max 50 mg/m2/day\n'
     found = _library_with(tmp_path, entries, "cycle 1: 42 days\n  mitoMYcin 10 mg/m2 IV day 1 over 15 min\n")
     assert [code for code, _, _ in found] == ["VOC001"]
+
+
+def _lines(tmp_path: Path, cycles: str) -> list[list[tuple[str, str, tuple[int, ...]]]]:
+    """Return each cycle group's lines of a regimen of ``cycles``: medicine, dose and days."""
+    path = tmp_path / "fixture.reg"
+    path.write_text(f'regimen fixture\n  name "Fixture"\n  status draft\n\n{cycles}', encoding="utf-8")
+    (regimen,) = check_paths([path]).regimens
+    return [
+        [(a.medicine.name, f"{a.dose.amount} {a.dose.unit.term}", a.days) for a in group.administrations]
+        for group in regimen.cycles()
+    ]
+
+
+_DEXA_CYCLE_1 = """cycle 1: 21 days
+  dexamethasone 4 mg oral days 1 to 5 supportive
+  cycloPHOSPHamide 750 mg/m2 IV day 1 over 60 min
+"""
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # A line that shares some days with the copied line replaces all of it (9.4).
+        ("  dexamethasone 8 mg oral days 3 to 5 supportive\n", [("dexamethasone", "8 mg", (3, 4, 5))]),
+        # Two lines that restate it take its place together, in the order written.
+        (
+            "  dexamethasone 8 mg oral day 3 supportive\n  dexamethasone 4 mg oral days 1, 2 supportive\n",
+            [("dexamethasone", "8 mg", (3,)), ("dexamethasone", "4 mg", (1, 2))],
+        ),
+        # A line that shares no day with it is added; the copied line keeps all its days.
+        (
+            "  dexamethasone 8 mg oral days 8 to 9 supportive\n",
+            [("dexamethasone", "4 mg", (1, 2, 3, 4, 5)), ("dexamethasone", "8 mg", (8, 9))],
+        ),
+    ],
+)
+def test_a_line_of_a_same_as_cycle_replaces_the_whole_copied_line(
+    lines: str, expected: list[tuple[str, str, tuple[int, ...]]], tmp_path: Path
+) -> None:
+    _, second = _lines(tmp_path, f"{_DEXA_CYCLE_1}\ncycle 2: 21 days\n  same as cycle 1\n{lines}")
+    assert [line for line in second if line[0] == "dexamethasone"] == expected
+    assert ("cyclophosphamide", "750 mg/m²", (1,)) in second
+
+
+def test_a_named_line_replaces_the_whole_copied_line_of_its_name_only(tmp_path: Path) -> None:
+    _, second = _lines(
+        tmp_path,
+        """cycle 1: 14 days
+  fluorouracil (bolus) 400 mg/m2 IV days 1, 8 over exactly 15 min
+  fluorouracil (infusion) 2400 mg/m2 IV days 1, 8 over exactly 46 hours
+
+cycle 2: 14 days
+  same as cycle 1
+  fluorouracil (bolus) 300 mg/m2 IV day 8 over exactly 15 min
+""",
+    )
+    assert second == [("fluorouracil", "300 mg/m²", (8,)), ("fluorouracil", "2400 mg/m²", (1, 8))]
+
+
+@pytest.mark.parametrize(
+    ("cycle", "expected"),
+    [
+        # `without` removes copied lines, not the cycle's own lines, before it or after it (9.5).
+        (
+            "  same as cycle 1\n  without dexamethasone\n  dexamethasone 8 mg oral days 3 to 5 supportive\n",
+            [("cyclophosphamide", "750 mg/m²", (1,)), ("dexamethasone", "8 mg", (3, 4, 5))],
+        ),
+        (
+            "  dexamethasone 8 mg oral days 3 to 5 supportive\n  without dexamethasone\n",
+            [("dexamethasone", "8 mg", (3, 4, 5))],
+        ),
+        (
+            "  same as cycle 1\n  dexamethasone 8 mg oral days 3 to 5 supportive\n  without dexamethasone\n",
+            [("dexamethasone", "8 mg", (3, 4, 5)), ("cyclophosphamide", "750 mg/m²", (1,))],
+        ),
+        (
+            "  dexamethasone 8 mg oral days 3 to 5 supportive\n  without dexamethasone\n"
+            "  dexamethasone 4 mg oral days 6 to 7 supportive\n  without dexamethasone\n",
+            [("dexamethasone", "8 mg", (3, 4, 5)), ("dexamethasone", "4 mg", (6, 7))],
+        ),
+        # It removes a block's lines used above it.
+        (
+            "  use premeds days 1\n  without dexamethasone\n  cycloPHOSPHamide 750 mg/m2 IV day 1 over 60 min\n",
+            [("ondansetron", "8 mg", (1,)), ("cyclophosphamide", "750 mg/m²", (1,))],
+        ),
+    ],
+)
+def test_without_removes_copied_and_block_lines_only(
+    cycle: str, expected: list[tuple[str, str, tuple[int, ...]]], tmp_path: Path
+) -> None:
+    block = "block premeds\n  dexamethasone 8 mg oral supportive\n  ondansetron 8 mg oral supportive\n\n"
+    *_, last = _lines(tmp_path, f"{block}{_DEXA_CYCLE_1}\ncycle 2: 21 days\n{cycle}")
+    assert last == expected

@@ -14,6 +14,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from regdsl.compile.phases import cond_text, titles
+from regdsl.model import ir
 from regdsl.render.context import RenderContext
 from regdsl.render.env import TemplateProblem, environment
 from regdsl.render.pages import render, render_all
@@ -297,3 +299,45 @@ def test_page_fixture_matches_its_golden(regimen_id: str, fmt: str, update_golde
     check_golden(GOLDENS / "pages" / regimen_id / OUTPUTS[fmt], page, update_goldens)
     if fmt == "json":
         jsonschema.validate(json.loads(page), schema())
+
+
+def _conditions(regimen: ir.Regimen) -> list[ir.Cond]:
+    """Return every condition of ``regimen``: of its gates, its choices and its plan."""
+    plan = regimen.plan
+    found = [
+        *(b.cond for d in plan.decisions for b in d.branches),
+        *(lim.cond for lim in plan.limits),
+        *(s.cond for s in plan.stops),
+        *(gate.cond for g in regimen.cycles() for gate in g.gates),
+        *(b.cond for g in regimen.cycles() for c in g.choices for b in c.branches),
+    ]
+    return [cond for cond in found if cond is not None]
+
+
+def _titled(regimen_id: str) -> list[tuple[str, str]]:
+    """Return the conditions of a bundled regimen said by names and by titles, where the two differ."""
+    regimen = bundled(regimen_id).regimen
+    said = [(cond_text(cond), cond_text(cond, titles(regimen))) for cond in _conditions(regimen)]
+    return [(names, words) for names, words in said if names != words]
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+@pytest.mark.parametrize("regimen_id", [r for r in BUNDLED if _titled(r)])
+def test_pages_word_conditions_with_the_titles_of_groups_and_measures(regimen_id: str, fmt: str) -> None:
+    page = render(fmt, bundled(regimen_id), site_context(regimen_id))
+    page = html.unescape(page) if fmt == "html" else page.replace("\\", "")
+    for names, words in _titled(regimen_id):  # (a name may be in the prose)
+        assert not any(f"{lead} {names}" in page for lead in ("if", "with", "without", "whose")), names
+        assert words in page
+
+
+def test_a_condition_is_said_with_the_titles_and_the_json_keeps_the_names() -> None:
+    compiled = bundled("gu-blad-nmibc-intravesical-bcg")
+    context = site_context("gu-blad-nmibc-intravesical-bcg")
+    assert "if NMIBC risk group is intermediate risk: stop treatment" in render("md", compiled, context)
+    assert "bcg-risk is intermediate" in render("json", compiled, context)
+    melanoma = bundled("skin-melanoma-metastatic-ipilimumab-nivolumab")
+    page = render("md", melanoma, site_context("skin-melanoma-metastatic-ipilimumab-nivolumab"))
+    assert "nivolumab (for patients whose nivolumab maintenance schedule is 240 mg every 2 weeks)" in page
+    capecitabine = render("md", bundled("br-metastatic-capecitabine"), site_context("br-metastatic-capecitabine"))
+    assert "for patients with creatinine clearance 30 to 50 mL/min" in capecitabine

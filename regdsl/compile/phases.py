@@ -37,6 +37,7 @@ __all__ = [
     "PhaseId",
     "PhaseKind",
     "Space",
+    "Titles",
     "Transition",
     "build_phases",
     "cells",
@@ -50,6 +51,7 @@ __all__ = [
     "regimen_space",
     "resolved",
     "space_size",
+    "titles",
 ]
 
 
@@ -563,17 +565,33 @@ class _Targets:
                 assert_never(branch.action)
 
 
-def cond_text(cond: ir.Cond) -> str:
-    """Say a condition in words: ``response is CR or CRi``, ``not proceeding to HSCT``."""
+# The groups and measures a regimen's conditions name, by name, for their titles (`titles`).
+Titles = Mapping[str, Values | Measure]
+
+
+def titles(regimen: ir.Regimen) -> Titles:
+    """Return the definitions of the groups and measures ``regimen``'s conditions name, for saying them in words."""
+    return {**{m.name: m for m in regimen.measures}, **{g.name: g for g in regimen.groups}}
+
+
+def cond_text(cond: ir.Cond, named: Titles | None = None) -> str:
+    """Say a condition in words: ``response is CR or CRi``, ``not proceeding to HSCT``.
+
+    Without ``named`` a group or measure is said by its name and values (``bcg-risk is
+    intermediate``), as written; with it, by the titles it defines (``NMIBC risk group is
+    intermediate risk``), as a page says it.
+    """
     match cond:
         case ir.ResponseIn(codes=codes):
             return "response is " + " or ".join(c.text for c in codes)
         case ir.GroupIn(group=group, values=values):
-            return f"{group} is " + " or ".join(v.text for v in values)
+            return _group_text(group, values, named, "is")
         case ir.MeasureTest(measure=measure, op=op, low=first, high=second, unit=unit):
+            known = named.get(measure) if named is not None else None
+            said = known.title if isinstance(known, Measure) else measure
             if op == "range":
-                return f"{measure} {number_text(first)} to {number_text(second or first)} {unit.text}"
-            return f"{measure} {_COMPARISONS[op]} {number_text(first)} {unit.text}"
+                return f"{said} {number_text(first)} to {number_text(second or first)} {unit.text}"
+            return f"{said} {_COMPARISONS[op]} {number_text(first)} {unit.text}"
         case ir.Mrd(negative=negative):
             return "MRD negative" if negative else "MRD positive"
         case ir.Hsct():
@@ -583,34 +601,55 @@ def cond_text(cond: ir.Cond) -> str:
         case ir.NotCond(operand=ir.ResponseIn(codes=codes)):
             return "response is not " + " or ".join(c.text for c in codes)
         case ir.NotCond(operand=ir.GroupIn(group=group, values=values)):
-            return f"{group} is not " + " or ".join(v.text for v in values)
+            return _group_text(group, values, named, "is not")
         case ir.NotCond(operand=operand):
-            return f"not ({cond_text(operand)})"
+            return f"not ({cond_text(operand, named)})"
         case ir.AndCond(operands=ops):
-            return " and ".join(_operand_text(op) for op in ops)
+            return " and ".join(_operand_text(op, named) for op in ops)
         case ir.OrCond(operands=ops):
-            return " or ".join(_operand_text(op) for op in ops)
+            return " or ".join(_operand_text(op, named) for op in ops)
         case _:
             assert_never(cond)
+
+
+def _group_text(group: str, values: Sequence[ir.Written], named: Titles | None, verb: str) -> str:
+    """Say a group's test by its name and values, or by their titles when ``named`` defines the group."""
+    known = named.get(group) if named is not None else None
+    if isinstance(known, Values):
+        return f"{known.title} {verb} " + " or ".join(known.title_of(v.text) for v in values)
+    return f"{group} {verb} " + " or ".join(v.text for v in values)
 
 
 _COMPARISONS = {"lt": "under", "gt": "over", "ge": "at least", "le": "at most"}
 
 
-def for_whom(group: ir.CycleGroup, guard: ir.Guard | None) -> str | None:
-    """Say who a line of a choice is for: "for patients with weight under 45 kg" (None: everyone)."""
+def for_whom(group: ir.CycleGroup, guard: ir.Guard | None, named: Titles | None = None) -> str | None:
+    """Say who a line of a choice is for: "for patients with weight under 45 kg" (None: everyone).
+
+    With the titles (``named``) a group's test is said "for patients whose NMIBC risk group is
+    intermediate risk".
+    """
     choice = next((c for c in group.choices if guard is not None and c.key == guard.choice), None)
     if guard is None or choice is None:
         return None
     cond = choice.branches[guard.branch].cond
     if cond is not None:
-        return f"for patients with {cond_text(cond)}"
-    others = [cond_text(b.cond) for b in choice.branches if b.cond is not None]
-    return "for patients without " + " or ".join(others)
+        return f"for patients {_patients(cond, named)}"
+    others = [b.cond for b in choice.branches if b.cond is not None]
+    if named is None:
+        return "for patients without " + " or ".join(cond_text(c) for c in others)
+    return "for patients other than those " + " or those ".join(_patients(c, named) for c in others)
 
 
-def _operand_text(cond: ir.Cond) -> str:
-    text = cond_text(cond)
+def _patients(cond: ir.Cond, named: Titles | None) -> str:
+    """Say which patients a condition holds for, after "patients": "whose ... is ..." or "with ..."."""
+    tested = cond.operand if isinstance(cond, ir.NotCond) else cond
+    whose = named is not None and isinstance(tested, ir.GroupIn | ir.ResponseIn)
+    return f"{'whose' if whose else 'with'} {cond_text(cond, named)}"
+
+
+def _operand_text(cond: ir.Cond, named: Titles | None) -> str:
+    text = cond_text(cond, named)
     compound = isinstance(cond, ir.AndCond | ir.OrCond)
     several = (isinstance(cond, ir.ResponseIn) and len(cond.codes) > 1) or (
         isinstance(cond, ir.GroupIn) and len(cond.values) > 1

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from regdsl import __version__
 from regdsl.compile.anchoring import writable
 from regdsl.compile.passes import Compiled
-from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text, for_whom
+from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text, for_whom, titles
 from regdsl.compile.schedule import doses_by_day
 from regdsl.compile.stn import PointId, day_of
 from regdsl.compile.totals import Exposure, exposures
@@ -359,6 +359,7 @@ class _Builder:
         self.context = context
         self.displays = {a.medicine.name: a.medicine.display for g in self.regimen.cycles() for a in g.administrations}
         self.footnotes = {f.name: f for f in self.regimen.meta.footnotes}
+        self.named = titles(self.regimen)  # conditions are said with the titles of their groups and measures
 
     # marks and footnotes
 
@@ -411,7 +412,7 @@ class _Builder:
 
     def cycle_row(self, admin: ir.Administration, group: ir.CycleGroup) -> CycleRow:
         details: list[str] = []
-        if (whom := for_whom(group, admin.guard)) is not None:
+        if (whom := for_whom(group, admin.guard, self.named)) is not None:
             details.append(whom)
         if admin.shift_days:
             details.append(f"days {days_text(admin.days)} can move {shift_text(admin.shift_days)}")
@@ -449,7 +450,7 @@ class _Builder:
             facts.append(f"As cycle {group.same_as}, with the differences shown")
         for gate in group.gates:
             otherwise = f"; otherwise: {gate.prose.text}" if gate.prose else ""
-            facts.append(f"Proceed if {cond_text(gate.cond)}{otherwise}")
+            facts.append(f"Proceed if {cond_text(gate.cond, self.named)}{otherwise}")
         days: dict[int, list[DayRow]] = {}
         followed = _followed(group)
         for i, admin in enumerate(group.administrations):
@@ -457,7 +458,7 @@ class _Builder:
             medicine, marks, dose = writable(admin), self.marks(admin), _dose(admin)
             route, duration = admin.route.term if admin.route else "", self.duration(admin)
             instructions = parse_prose(admin.instructions)
-            if (whom := for_whom(group, admin.guard)) is not None:
+            if (whom := for_whom(group, admin.guard, self.named)) is not None:
                 medicine = f"{medicine} ({whom})"
             for day in doses_by_day(admin):
                 days.setdefault(day, []).append(
@@ -473,7 +474,9 @@ class _Builder:
                         warning=admin.warning_label,
                     )
                 )
-        notes = tuple(NoteView(_note_label(n, for_whom(group, n.guard)), parse_prose(n.text)) for n in group.notes)
+        notes = tuple(
+            NoteView(_note_label(n, for_whom(group, n.guard, self.named)), parse_prose(n.text)) for n in group.notes
+        )
         return CycleView(
             anchor=anchor,
             heading=group.heading,
@@ -539,7 +542,7 @@ class _Builder:
                 if transition.kind == "repeat":
                     steps.append("repeats for each of its cycles")
                 elif transition.guard is not None:
-                    steps += [f"if {cond_text(transition.guard)}: ", *where]
+                    steps += [f"if {cond_text(transition.guard, self.named)}: ", *where]
                 elif transition.kind == "otherwise":
                     steps += ["otherwise: ", *where]
                 else:
@@ -553,7 +556,7 @@ class _Builder:
             limits=tuple(self.limit(lim) for lim in plan.limits),
             stops=tuple(
                 _sentence(
-                    f"Stop treatment if {cond_text(s.cond)}",
+                    f"Stop treatment if {cond_text(s.cond, self.named)}",
                     f" within {s.within} {s.within_unit}" if s.within is not None else "",
                 )
                 for s in plan.stops
@@ -583,7 +586,7 @@ class _Builder:
                 when = "Before treatment"
         steps: list[str | LinkTarget] = [f"{when}: "]
         for n, branch in enumerate(decision.branches):
-            guard = f"if {cond_text(branch.cond)}" if branch.cond is not None else "otherwise"
+            guard = f"if {cond_text(branch.cond, self.named)}" if branch.cond is not None else "otherwise"
             steps.append(("; " if n else "") + f"{guard}: ")
             match branch.action:
                 case "continue":
@@ -609,7 +612,7 @@ class _Builder:
     def limit(self, limit: ir.Limit) -> PlanLine:
         pieces: list[str | LinkTarget] = [f"At most {limit.count} {limit.unit}{self.in_cycles(limit)}"]
         if limit.cond is not None:
-            pieces.append(f" if {cond_text(limit.cond)}")
+            pieces.append(f" if {cond_text(limit.cond, self.named)}")
         for n, other in enumerate(limit.counted_with):
             pieces += [", counted together with " if n == 0 else ", ", self.context.link(other)]
         return _sentence(pieces)

@@ -45,27 +45,30 @@ def line_key(admin: ir.Administration) -> tuple[str, str | None]:
 class _Body:
     """A cycle's lines as they are lowered: copied by `same as`, replaced, added, left out by `without`.
 
-    Each statement has a number (``step``); `without X` leaves out what of X came before it. An
-    administration line takes the place of the first copied line of its medicine it shares a day
-    with, and the copied lines it shares days with lose those days; copied lines are found by
-    medicine and day, so each line is placed in time proportional to its days, not to the cycle.
+    Each statement has a number (``step``). An administration line takes the place of the first
+    copied line of its medicine (line name and branch) it shares a day with, and every copied line
+    it shares a day with goes, with all its days; copied lines are found by medicine and day, so
+    each line is placed in time proportional to its days, not to the cycle. `without X` leaves out
+    what of X was copied, and what of X a block used before it gave; never the cycle's own lines.
     """
 
     def __init__(self) -> None:
         self.step = 0
         self.started = False  # a line of the cycle's own came before
         self.same_as: int | None = None  # the cycle copied
-        # Each slot: the cycle's own lines placed there (with their step), before the slot's copied line.
-        self.slots: list[list[tuple[int, ir.Administration]]] = []
-        self.copied: dict[int, tuple[ir.Administration, set[int]]] = {}  # slot: the copied line, the days it keeps
+        # Each slot: the lines placed there (with their step, and whether a block gave them), before its copied line.
+        self.slots: list[list[tuple[int, ir.Administration, bool]]] = []
+        self.copied: dict[int, ir.Administration] = {}  # slot: its copied line, while neither replaced nor left out
+        self.gone: set[int] = set()  # the slots whose copied line `without` left out: nothing takes their place
         # line_key, then (branch, day): the slots of copied lines given then (a branch's line replaces its branch's)
         self.by_day: dict[tuple[str, str | None], dict[tuple[ir.Guard | None, int], set[int]]] = {}
         self.removed: dict[str, int] = {}  # medicine: the step of its last `without`
         self.removed_lines: dict[str, list[tuple[int, str]]] = {}  # medicine: each `without MED (LINE)`'s step, line
         self.slots_of: dict[str, set[int]] = {}  # medicine: the slots of its copied lines
-        self.own_of: dict[str, list[ir.Administration]] = {}  # medicine: the cycle's own lines of it
+        self.own_of: dict[str, list[ir.Administration]] = {}  # medicine: the lines placed of it
         self.overridden: set[str] = set()
-        self._notes: list[tuple[int, ir.Note, bool]] = []  # step, note, copied
+        # Copied notes, observations and gaps have step 0, before every statement of the cycle.
+        self._notes: list[tuple[int, ir.Note, bool, bool]] = []  # step, note, copied, `without` may remove it
         self._observations: list[tuple[int, ir.Observation]] = []
         self._gaps: list[tuple[int, ir.MinGap]] = []
         self.gates: list[ir.Gate] = []
@@ -75,40 +78,38 @@ class _Body:
         for admin in source.administrations:
             slot = len(self.slots)
             self.slots.append([])
-            self.copied[slot] = (admin, set(admin.days))
+            self.copied[slot] = admin
             self.slots_of.setdefault(admin.medicine.name, set()).add(slot)
             days = self.by_day.setdefault(line_key(admin), {})
             for day in admin.days:
                 days.setdefault((admin.guard, day), set()).add(slot)
-        self._notes.extend((0, note, True) for note in source.notes)
+        self._notes.extend((0, note, True, True) for note in source.notes)
         self._observations.extend((0, o) for o in source.observations)
         self._gaps.extend((0, g) for g in source.gaps)
         self.gates.extend(source.gates)
         self.choices.extend(source.choices)
 
-    def place(self, new: ir.Administration) -> None:
+    def place(self, new: ir.Administration, *, block: bool) -> None:
+        """Place a line written in the cycle, or by a block (``block``), replacing the copied lines it restates."""
         self.started = True
         self.own_of.setdefault(new.medicine.name, []).append(new)
         days = self.by_day.get(line_key(new), {})
         hit: set[int] = set()
         for day in new.days:
             hit.update(days.pop((new.guard, day), ()))
-        hit.intersection_update(self.copied)  # a slot left out by `without` is gone
+        hit.difference_update(self.gone)
         for slot in hit:
-            keep = self.copied[slot][1]
-            keep.difference_update(new.days)
-            if not keep:
-                del self.copied[slot]
+            self.copied.pop(slot, None)  # the whole copied line goes, its other days too (9.4)
         if hit:
-            self.slots[min(hit)].append((self.step, new))
+            self.slots[min(hit)].append((self.step, new, block))
         else:
-            self.slots.append([(self.step, new)])
+            self.slots.append([(self.step, new, block)])
 
-    def note(self, note: ir.Note, *, override: bool) -> None:
+    def note(self, note: ir.Note, *, override: bool, block: bool = False) -> None:
         self.started = True
         if override:
             self.overridden.add(_key(note))
-        self._notes.append((self.step, note, False))
+        self._notes.append((self.step, note, False, block))
 
     def observe(self, observation: ir.Observation) -> None:
         self.started = True
@@ -119,24 +120,25 @@ class _Body:
         self._gaps.append((self.step, gap))
 
     def lines_of(self, medicine: Medicine) -> list[ir.Administration]:
-        """Return the lines of ``medicine`` the cycle has so far, copied and its own."""
+        """Return the lines of ``medicine`` the cycle has so far, copied and placed."""
         slots = sorted(self.slots_of.get(medicine.name, ()))
-        copied = [self.copied[slot][0] for slot in slots if slot in self.copied]
+        copied = [self.copied[slot] for slot in slots if slot in self.copied]
         return copied + self.own_of.get(medicine.name, [])
 
     def without(self, medicine: Medicine, line: str | None = None) -> None:
-        """Leave out what of ``medicine`` (or of its lines named ``line``) came before."""
+        """Leave out what of ``medicine`` (or of its lines named ``line``) was copied or came before from a block."""
         slots = self.slots_of.get(medicine.name, set())
         if line is not None:
             self.removed_lines.setdefault(medicine.name, []).append((self.step, line))
-            for slot in [s for s in slots if s in self.copied and names_line([self.copied[s][0]], line)]:
-                del self.copied[slot]
-            return
-        self.removed[medicine.name] = self.step
+            slots = {s for s in slots if s in self.copied and names_line([self.copied[s]], line)}
+        else:
+            self.removed[medicine.name] = self.step
         for slot in slots:
-            self.copied.pop(slot, None)
+            if self.copied.pop(slot, None) is not None:
+                self.gone.add(slot)
 
     def kept(self, step: int, medicine: Medicine | None) -> bool:
+        """Whether a copied or block line of ``medicine`` from ``step`` is kept: no `without` of it came after."""
         return medicine is None or step > self.removed.get(medicine.name, -1)
 
     def kept_line(self, step: int, admin: ir.Administration) -> bool:
@@ -147,27 +149,24 @@ class _Body:
 
     def administrations(self) -> tuple[ir.Administration, ...]:
         found: list[ir.Administration] = []
-        for slot, own in enumerate(self.slots):
-            found.extend(admin for step, admin in own if self.kept_line(step, admin))
+        for slot, placed in enumerate(self.slots):
+            found.extend(admin for step, admin, block in placed if not block or self.kept_line(step, admin))
             if slot in self.copied:
-                old, keep = self.copied[slot]
-                found.append(
-                    old if len(keep) == len(old.days) else replace(old, days=tuple(d for d in old.days if d in keep))
-                )
+                found.append(self.copied[slot])
         return tuple(found)
 
     def notes(self) -> tuple[ir.Note, ...]:
         return tuple(
             note
-            for step, note, copied in self._notes
-            if self.kept(step, note.medicine) and not (copied and _key(note) in self.overridden)
+            for step, note, copied, removable in self._notes
+            if (not removable or self.kept(step, note.medicine)) and not (copied and _key(note) in self.overridden)
         )
 
     def observations(self) -> tuple[ir.Observation, ...]:
-        return tuple(o for step, o in self._observations if self.kept(step, o.medicine))
+        return tuple(o for step, o in self._observations if step or self.kept(step, o.medicine))
 
     def gaps(self) -> tuple[ir.MinGap, ...]:
-        return tuple(g for step, g in self._gaps if self.kept(step, g.medicine))
+        return tuple(g for step, g in self._gaps if step or self.kept(step, g.medicine))
 
 
 def cycles(low: Lowering, nodes: Sequence[ast.Cycle | ast.Continuous]) -> tuple[ir.CycleGroup, ...]:
@@ -277,10 +276,10 @@ def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: Span, days: ast
     above: ir.Administration | None = None
     for item in block.items:
         if isinstance(item, ast.Admin):
-            above = _admin(low, item, header, above, body, named, days)
+            above = _admin(low, item, header, above, body, named, days, block=True)
         else:
             above = None
-            body.note(named.note(administrations.note(low, item)), override=False)
+            body.note(named.note(administrations.note(low, item)), override=False, block=True)
 
 
 # Each reference to a line by name written in a cycle: its medicine, the name and where it is written.
@@ -341,8 +340,10 @@ def _admin(
     named: _Named,
     days: ast.Days | None = None,
     guard: ir.Guard | None = None,
+    *,
+    block: bool = False,
 ) -> ir.Administration | None:
-    """Lower and place an administration line; `then` times it from the end of ``above``, the line right above."""
+    """Lower and place an administration line (of a block: ``block``); `then` times it from the end of ``above``."""
     lowered = administrations.admin(low, node, header, days)
     if lowered is None:
         return None
@@ -372,7 +373,7 @@ def _admin(
                 via="then",
             )
             lowered = replace(lowered, relations=(follows, *lowered.relations))
-    body.place(named.relations(lowered))
+    body.place(named.relations(lowered), block=block)
     return lowered
 
 
