@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from regdsl.check.rules.prose import _edits, is_word, known_terms, near_miss, word_list
+from regdsl.check.rules.prose import _edits, _words, is_word, known_terms, near_miss, word_list
 from regdsl.check.run import run_check
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shared
 
 WORDS = ROOT / "regdsl" / "check" / "data" / "words.txt"
 SEED = ROOT / "regimens" / "leu-all-bcell-rr-inotuzumab.reg"
 
 
 def _sections() -> list[list[str]]:
-    """The word list's sections: the words after each ``# ==`` heading."""
+    """Return the word list's sections: the words after each ``# ==`` heading."""
     sections: list[list[str]] = []
     for line in WORDS.read_text(encoding="utf-8").splitlines():
         if line.startswith("# =="):
@@ -193,3 +197,59 @@ def test_bullets_nest_at_most_the_list_depth_and_keep_every_item() -> None:
     assert depth == LIST_DEPTH.value
     assert seen == [f"item {i}" for i in range(300)]
     assert isinstance(block.items[0], Item)
+
+
+_TAG = re.compile(r"<[^>]+>")
+_CITATION = re.compile(r'<p class="regimen-reference">.*?</p>', re.DOTALL)
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key not in {"relatedArtifact", "url", "system", "code", "reference"}:  # citations and identifiers
+                yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str) and " " in value:
+        yield value
+
+
+def _flagged(text: str) -> list[tuple[str, str]]:
+    return [
+        (word, suggestion)
+        for line in text.splitlines()
+        for word, _ in _words(line)
+        if (suggestion := near_miss(word.lower())) is not None
+    ]
+
+
+def test_real_regimen_prose_of_the_fhir_corpus_has_no_finding() -> None:
+    """Real text (issue 11): the prose of the library's published FHIR regimens, citations left out, is spelt right."""
+    found: list[tuple[str, str, str]] = []
+    checked = 0
+    for path in sorted(shared("corpus", "nz-fhir").glob("*.json")):
+        for text in _strings(json.loads(path.read_text(encoding="utf-8"))):
+            prose = html.unescape(_TAG.sub(" ", _CITATION.sub(" ", text)))
+            checked += sum(1 for line in prose.splitlines() for _ in _words(line))
+            found += [(path.name, word, suggestion) for word, suggestion in _flagged(prose)]
+    assert checked > 4000  # words of six letters or more
+    assert found == []
+
+
+def test_the_seed_page_has_exactly_its_typos_flagged() -> None:
+    text = shared("seed", "leu-all-inotuzumab-no-cr.txt").read_text(encoding="utf-8")
+    assert sorted(_flagged(text)) == [("Sinsuoidal", "sinusoidal")] + [("insitutional", "institutional")] * 3
+
+
+@pytest.mark.parametrize(
+    ("line", "checked"),
+    [
+        ("See Attard and Tombal for the PORTEC trials.", ["trials"]),  # names and acronyms
+        ("Sinsuoidal obstruction, as Attard showed.", ["Sinsuoidal", "obstruction", "showed"]),  # a first word
+        ("- Mornnig doses; NSAIDs avoided", ["Mornnig", "avoided"]),
+        ("gastro-oesophageal junction", ["oesophageal", "junction"]),  # a combining form before a hyphen
+    ],
+)
+def test_names_acronyms_and_combining_forms_are_not_checked(line: str, checked: list[str]) -> None:
+    assert [word for word, _ in _words(line)] == checked

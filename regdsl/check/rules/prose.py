@@ -333,9 +333,9 @@ def _words(line: str) -> Iterator[tuple[str, int]]:
 
 
 def _named(word: str, before: str) -> bool:
-    """Whether ``word`` is a name or an acronym: in capitals (`PORTEC`), or capitalised within a sentence (`Attard`)."""
-    if word.isupper():
-        return True
+    """Whether ``word`` is a name or an acronym: capitals (`PORTEC`, `CRPCs`), or capitalised mid-sentence."""
+    if word.isupper() or (word[-1] == "s" and word[:-1].isupper()):
+        return True  # an acronym, or its plural
     if not word[0].isupper() or not word[1:].islower():
         return False
     written = before.rstrip()
