@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from regdsl.check.rules import prose
 from regdsl.check.rules.prose import _edits, _words, is_word, known_terms, near_miss, word_list
 from regdsl.check.run import run_check
 from tests.conftest import ROOT, shared
@@ -139,6 +140,14 @@ def test_a_library_word_is_known_and_suggested() -> None:
 def test_a_word_costs_lookups_linear_in_its_length(word: str) -> None:
     """An unknown word is looked up as its one-edit neighbours, never against the whole dictionary."""
     assert len(list(_edits(word))) <= 54 * len(word) + 25
+
+
+def test_a_word_longer_than_every_word_is_never_searched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word of 100,000 letters costs no search: no word is one edit from it (each neighbour would cost its length)."""
+    longest = word_list().longest
+    monkeypatch.setattr(prose, "_edits", lambda word: pytest.fail(f"searched a word of {len(word)} letters"))
+    assert near_miss("q" * 100_000) is None
+    assert near_miss("q" * (longest + 2)) is None
 
 
 def _findings(code: str) -> list[tuple[int, str]]:

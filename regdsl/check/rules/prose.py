@@ -94,11 +94,7 @@ class WordList:
 
     english: dict[str, int]
     clinical: frozenset[str]
-
-    @property
-    def words(self) -> frozenset[str]:
-        """The clinical supplement (``data/words.txt``)."""
-        return self.clinical
+    longest: int  # letters in the longest word of either: a word two more is one edit from none
 
 
 @functools.cache
@@ -118,7 +114,8 @@ def word_list() -> WordList:
     clinical = frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
     )
-    return WordList(english=english, clinical=clinical)
+    longest = max(len(word) for word in (*english, *clinical))
+    return WordList(english=english, clinical=clinical, longest=longest)
 
 
 def words_of(texts: Iterable[str]) -> frozenset[str]:
@@ -234,6 +231,8 @@ def near_miss(word: str, extra: frozenset[str] = frozenset()) -> str | None:
     or changes a negating prefix (`_NEGATIONS`). Clinical words and ``extra`` are preferred,
     then the English word used most often, then the first in alphabetical order.
     """
+    if len(word) > word_list().longest + 1 and all(len(other) + 1 < len(word) for other in extra):
+        return None  # longer than any word by two letters or more: one edit from none (and bounded work)
     if is_word(word, extra):
         return None
     english = word_list().english
@@ -330,19 +329,25 @@ def _words(line: str) -> Iterator[tuple[str, int]]:
                 continue
             if word.endswith(("o", "O")) and text[end : end + 1] == "-":
                 continue  # a combining form (`gastro-oesophageal`, `chemo-immunotherapy`), not a word
-            if _named(word, line[: chunk.start() + start]):
+            if _named(word, line, chunk.start() + start):
                 continue
             yield word, chunk.start() + start
 
 
-def _named(word: str, before: str) -> bool:
-    """Whether ``word`` is a name or an acronym: capitals (`PORTEC`, `CRPCs`), or capitalised mid-sentence."""
+def _named(word: str, line: str, at: int) -> bool:
+    """Whether ``word`` (at ``at`` in ``line``) is a name or an acronym, not a word to check.
+
+    A name or an acronym is in capitals (`PORTEC`, `CRPCs`), or capitalised within a sentence
+    (`Attard`): not first on the line, nor after an end of sentence or a bullet.
+    """
     if word.isupper() or (word[-1] == "s" and word[:-1].isupper()):
         return True  # an acronym, or its plural
     if not word[0].isupper() or not word[1:].islower():
         return False
-    written = before.rstrip()
-    return bool(written) and not written.endswith(_SENTENCE_START)
+    before = at - 1
+    while before >= 0 and line[before].isspace():  # back over the spaces to the word before: linear in the line
+        before -= 1
+    return before >= 0 and line[before] not in _SENTENCE_START
 
 
 def _regimen_terms(regimen: ir.Regimen) -> frozenset[str]:
