@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from regdsl.check.rules.branching import ALL_STATES, truth_set
 from regdsl.check.run import run_check
-from regdsl.compile.phases import STATES
+from regdsl.compile.phases import DEFAULT_SPACE, STATES
 
 
 def test_no_condition_holds_for_every_patient() -> None:
-    assert truth_set(None) == ALL_STATES == frozenset(range(len(STATES)))
+    assert DEFAULT_SPACE.truth(None) == DEFAULT_SPACE.all() == frozenset(range(len(STATES)))
 
 
 def test_a_dense_plan_is_checked_in_linear_time(tmp_path: Path) -> None:

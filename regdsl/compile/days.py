@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from regdsl.compile.stn import Anchoring, Bounds, PointId, PointKind, TimingNetwork, bounds_from
+from regdsl.compile.stn import Anchoring, Bounds, Given, PointId, PointKind, TimingNetwork, bounds_from, every_line
 from regdsl.model import ir
 
 __all__ = ["TimedDay", "timed_days"]
@@ -38,10 +38,12 @@ class TimedDay:
     latest: Mapping[PointId, int | None]
 
 
-def timed_days(regimen: ir.Regimen, net: TimingNetwork) -> dict[PointId, tuple[TimedDay, ...]]:
+def timed_days(
+    regimen: ir.Regimen, net: TimingNetwork, given: Given = every_line
+) -> dict[PointId, tuple[TimedDay, ...]]:
     """Return the timed days of each cycle group's first cycle, by its cycle start, in day order.
 
-    The network must be consistent (``find_conflict`` found no conflict).
+    The network must be consistent (``find_conflict`` found no conflict); it holds the lines ``given``.
     """
     by_cycle: dict[PointId, list[Anchoring]] = {}
     for anchoring in net.anchorings:
@@ -51,17 +53,17 @@ def timed_days(regimen: ir.Regimen, net: TimingNetwork) -> dict[PointId, tuple[T
         for g, group in enumerate(part.cycles):
             cycle = PointId(p, g, group.first)
             if cycle in net.index:
-                found[cycle] = _days(net, cycle, group, by_cycle.get(cycle, []))
+                found[cycle] = _days(net, cycle, group, by_cycle.get(cycle, []), given)
     return found
 
 
 def _days(
-    net: TimingNetwork, cycle: PointId, group: ir.CycleGroup, anchorings: list[Anchoring]
+    net: TimingNetwork, cycle: PointId, group: ir.CycleGroup, anchorings: list[Anchoring], given: Given
 ) -> tuple[TimedDay, ...]:
     admins = group.administrations
-    by_day: dict[int, list[int]] = {}  # each day's administration lines (not as needed), in order
+    by_day: dict[int, list[int]] = {}  # each day's administration lines (not as needed, and given), in order
     for i, admin in enumerate(admins):
-        if not admin.prn:
+        if not admin.prn and given(admin):
             for day in admin.days:
                 by_day.setdefault(day, []).append(i)
     timed: dict[int, list[Anchoring]] = {}

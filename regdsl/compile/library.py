@@ -9,6 +9,7 @@ read is a ``PathError`` naming it: nothing under it vanishes silently from a che
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import gc
 import os
@@ -322,9 +323,7 @@ def load_library(root: Path) -> Library:
         if ok:
             defs = lower_library(parse(source, sink), base, sink)
     infos = scan_regimens(root, below=present)
-    defs = LibraryDefs(
-        medicines=defs.medicines, footnotes=defs.footnotes, blocks=defs.blocks, regimen_ids=frozenset(infos)
-    )
+    defs = dataclasses.replace(defs, regimen_ids=frozenset(infos))
     return Library(root=root, defs=defs, infos=infos, source=source, diagnostics=tuple(sink.items))
 
 

@@ -36,7 +36,7 @@ import enum
 import gc
 import heapq
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -53,6 +53,7 @@ __all__ = [
     "Bounds",
     "Conflict",
     "Constraint",
+    "Given",
     "PointId",
     "PointKind",
     "TimingNetwork",
@@ -60,6 +61,7 @@ __all__ = [
     "bounds_from",
     "build_network",
     "day_of",
+    "every_line",
     "find_conflict",
     "paused_gc",
     "windows",
@@ -276,10 +278,11 @@ _Doses = dict[tuple[int, int], tuple[int, int]]
 
 
 class _Builder:
-    def __init__(self, regimen: ir.Regimen) -> None:
+    def __init__(self, regimen: ir.Regimen, given: Given) -> None:
         self.regimen = regimen
+        self.given = given
         self.net = TimingNetwork(span=regimen.span, limited=True)
-        limits = [lim.count for lim in regimen.plan.limits]
+        limits = [lim.count for lim in regimen.plan.cycle_limits()]
         self.cap = max(limits) if limits else None
         self.last_doses: dict[str, list[int]] = {}
         self.open_ends: list[tuple[int, Span]] = []
@@ -351,7 +354,7 @@ class _Builder:
         net = self.net
         doses = _CycleDoses(group)
         for i, admin in enumerate(group.administrations):
-            if admin.prn:
+            if admin.prn or not self.given(admin):
                 continue
             low, high = _duration(admin)
             if admin.max_minutes is not None:
@@ -488,10 +491,18 @@ class _CycleDoses:
         self.of.setdefault(admin.medicine, []).append(((i, day), pair))
 
 
-def build_network(regimen: ir.Regimen) -> TimingNetwork:
-    """Build the timing network of a lowered regimen."""
+Given = Callable[[ir.Administration], bool]  # whether a line is given to the patients of a scenario
+
+
+def every_line(admin: ir.Administration) -> bool:
+    """Give every line (a regimen without choices has one scenario: all its lines)."""
+    return True
+
+
+def build_network(regimen: ir.Regimen, given: Given = every_line) -> TimingNetwork:
+    """Build the timing network of a lowered regimen, of the lines ``given`` (to one scenario's patients)."""
     with paused_gc():
-        return _Builder(regimen).build()
+        return _Builder(regimen, given).build()
 
 
 @contextlib.contextmanager

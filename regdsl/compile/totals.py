@@ -107,7 +107,7 @@ class Exposure:
 
 def _cap(plan: ir.Plan) -> ir.Limit | None:
     """Return the largest `at most N cycles`: no patient has more cycles than that."""
-    return max(plan.limits, key=lambda lim: lim.count, default=None)
+    return max(plan.cycle_limits(), key=lambda lim: lim.count, default=None)
 
 
 def _cycles(group: ir.CycleGroup, cap: ir.Limit | None) -> int | None:
@@ -137,6 +137,20 @@ def _per_cycle(admin: ir.Administration, per_unit: Decimal) -> Decimal:
     return dose * len(admin.days) * per_day
 
 
+def _add(
+    totals: dict[str, Decimal],
+    groups: dict[str, dict[int, tuple[ir.CycleGroup, Decimal, int]]],
+    group: ir.CycleGroup,
+    name: str,
+    one: Decimal,
+    count: int,
+) -> None:
+    """Add what one cycle of ``group`` gives of medicine ``name`` (``one``), given ``count`` times."""
+    totals[name] = totals.get(name, Decimal(0)) + one * count
+    before = groups.setdefault(name, {}).get(id(group))
+    groups[name][id(group)] = (group, one + (before[1] if before else 0), count)
+
+
 def limit_of(medicine: Medicine) -> LifetimeLimit | None:
     """Return the lifetime limit that applies to ``medicine``: its library's, else the package's."""
     return medicine.lifetime or LIFETIME_LIMITS.get(medicine.name)
@@ -152,6 +166,9 @@ def exposures(regimen: ir.Regimen) -> dict[str, Exposure]:
     limits: dict[str, LifetimeLimit] = {}
     international: set[str] = set()
     for group in regimen.cycles():
+        # A choice's lines count by its largest branch: a patient is given one branch.
+        branches: dict[tuple[str, Span], dict[int, Decimal]] = {}
+        counts: dict[str, int] = {}
         for admin in group.administrations:
             limit = limit_of(admin.medicine)
             if limit is None or admin.prn:
@@ -174,12 +191,17 @@ def exposures(regimen: ir.Regimen) -> dict[str, Exposure]:
                 international.add(name)
             one = _per_cycle(admin, per_unit)
             given = one * count
-            totals[name] = totals.get(name, Decimal(0)) + given
             key = (admin.span.path, admin.span.start)
             old = lines.setdefault(name, {}).get(key)
             lines[name][key] = (admin.span, given + (old[1] if old else 0), count + (old[2] if old else 0))
-            before = groups.setdefault(name, {}).get(id(group))
-            groups[name][id(group)] = (group, one + (before[1] if before else 0), count)
+            if admin.guard is not None:
+                branch = branches.setdefault((name, admin.guard.choice), {})
+                branch[admin.guard.branch] = branch.get(admin.guard.branch, Decimal(0)) + one
+                counts[name] = count
+                continue
+            _add(totals, groups, group, name, one, count)
+        for (name, _choice), by_branch in branches.items():
+            _add(totals, groups, group, name, max(by_branch.values()), counts[name])
     names = sorted(set(totals) | set(open_groups))
     return {
         name: Exposure(

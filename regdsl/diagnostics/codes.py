@@ -208,8 +208,19 @@ UNKNOWN_RESPONSE = define(
     "VOC009",
     "unknown-response",
     E,
-    "a response category is unknown",
-    "Responses are CR, CRi, PR, SD, PD (and MRD for minimal residual disease).",
+    "a response category, or a group's value, is unknown",
+    "Responses are those of the regimen's response vocabulary: without `responses` in the heading, "
+    "CR, CRi, PR, SD, PD (and MRD for minimal residual disease); with `responses imwg`, the IMWG "
+    "categories, and so on. A group's values are those it declares (`toxicity`: acceptable, "
+    "unacceptable).",
+)
+UNKNOWN_MEASURE_OR_GROUP = define(
+    "VOC014",
+    "unknown-measure-or-group",
+    E,
+    "a condition names a measure or group that is not defined",
+    "A condition such as `toxicity is unacceptable` or `cns is CNS3` names a group of the package "
+    "(toxicity, radiotherapy, cns, deauville) or one defined with `group` in `library.reg`.",
 )
 UNKNOWN_STATUS = define(
     "VOC011",
@@ -238,6 +249,23 @@ DUPLICATE_DEFINITION = define(
     E,
     "a name is defined twice",
     "Each drug alias, block, medicine and footnote name is defined once.",
+)
+UNKNOWN_RESPONSE_VOCABULARY = define(
+    "VOC019",
+    "unknown-response-vocabulary",
+    E,
+    "`responses NAME` names no response vocabulary",
+    "`responses NAME` in the heading names a vocabulary of the package (default, imwg, "
+    "eln-aml-2022, eln-cml-2020, iwcll, recist) or one defined with `responses` in `library.reg`.",
+)
+MEASURE_UNIT = define(
+    "VOC018",
+    "measure-unit",
+    E,
+    "a threshold is not in its measure's unit",
+    "A measure is compared in its one unit (creatinine in micromol/L, CrCl in mL/min, ANC and "
+    "platelets in x10^9/L, weight in kg, age in years): a threshold written in another unit, "
+    "or read in the wrong one, has caused ten-fold errors (micromol/L against mg/dL).",
 )
 UNKNOWN_MEDICINE_CLASS = define(
     "VOC017",
@@ -283,6 +311,15 @@ BAD_NUMBER = define(
     "Days, cycle numbers and cycle lengths are whole numbers.",
 )
 BAD_RANGE = define("STR007", "empty-range", E, "a range ends before it starts", "In `A to B`, B is at least A.")
+CLAUSE_CONFLICT = define(
+    "STR016",
+    "clause-conflict",
+    E,
+    "clauses or statements that cannot hold together",
+    "Some clauses exclude each other: `continuous treatment` is given every day, so its lines "
+    "have no `days` and it copies no cycle (`same as`); a plan whose only treatment is continuous "
+    "counts its limits in weeks, months or years, not in cycles.",
+)
 MISPLACED = define(
     "STR008",
     "misplaced-statement",
@@ -505,6 +542,9 @@ CODES: dict[str, Code] = index(
         UNKNOWN_ROUTE,
         UNKNOWN_MEDICINE,
         UNKNOWN_RESPONSE,
+        UNKNOWN_MEASURE_OR_GROUP,
+        UNKNOWN_RESPONSE_VOCABULARY,
+        MEASURE_UNIT,
         UNKNOWN_STATUS,
         UNKNOWN_FOOTNOTE,
         UNKNOWN_BLOCK,
@@ -516,6 +556,7 @@ CODES: dict[str, Code] = index(
         BAD_NUMBER,
         BAD_RANGE,
         MISPLACED,
+        CLAUSE_CONFLICT,
         BAD_DATE,
         BEYOND_LIMIT,
         TOO_COMPLEX,

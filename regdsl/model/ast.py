@@ -25,11 +25,16 @@ __all__ = [
     "Block",
     "BlockDef",
     "Branch",
+    "ByTest",
     "CancerField",
     "Cap",
+    "CategoryDef",
+    "Choice",
+    "ChoiceBranch",
     "Clause",
     "Comment",
     "Cond",
+    "Continuous",
     "Cycle",
     "CycleStmt",
     "DateField",
@@ -44,12 +49,16 @@ __all__ = [
     "FootnoteDef",
     "FootnotesField",
     "Gap",
+    "GroupIn",
     "Hsct",
     "IdentifierField",
     "Item",
     "LibraryHeader",
     "LifetimeMax",
     "Limit",
+    "LineStmt",
+    "MeasureDef",
+    "MeasureTest",
     "MedicineDef",
     "Meta",
     "Module",
@@ -65,12 +74,14 @@ __all__ = [
     "PartItem",
     "PhaseSel",
     "Plan",
+    "Proceed",
     "Prose",
     "Reference",
     "RegimenHeader",
     "Relation",
     "RelationCore",
     "ResponseIn",
+    "ResponsesField",
     "SameAs",
     "SettingField",
     "StartRule",
@@ -82,6 +93,7 @@ __all__ = [
     "TextField",
     "TitleStmt",
     "UseBlock",
+    "ValuesDef",
     "Volume",
     "Without",
     "Word",
@@ -241,8 +253,35 @@ class Overview(Node):
     prose: Prose
 
 
-Meta = TextField | DateField | StatusField | CancerField | SettingField | IdentifierField | FootnotesField | Overview
-META_TYPES = (TextField, DateField, StatusField, CancerField, SettingField, IdentifierField, FootnotesField, Overview)
+@record
+class ResponsesField(Node):
+    """``responses NAME``: the response vocabulary the regimen's conditions name."""
+
+    name: Word
+
+
+Meta = (
+    TextField
+    | DateField
+    | StatusField
+    | CancerField
+    | SettingField
+    | IdentifierField
+    | FootnotesField
+    | Overview
+    | ResponsesField
+)
+META_TYPES = (
+    TextField,
+    DateField,
+    StatusField,
+    CancerField,
+    SettingField,
+    IdentifierField,
+    FootnotesField,
+    Overview,
+    ResponsesField,
+)
 
 
 @record
@@ -429,6 +468,33 @@ class Note(Node):
 
 
 @record
+class CategoryDef(Node):
+    """``VALUE "TITLE"``: one value of a response vocabulary or a group."""
+
+    value: Word
+    title: Text
+
+
+@record
+class ValuesDef(Node):
+    """``responses NAME "TITLE"`` or ``group NAME "TITLE"`` in library.reg, with its values."""
+
+    kind: Literal["responses", "group"]
+    name: Word
+    title: Text
+    values: tuple[CategoryDef, ...]
+
+
+@record
+class MeasureDef(Node):
+    """``measure NAME "TITLE" in UNIT`` in library.reg: a number a condition may compare, in its one unit."""
+
+    name: Word
+    title: Text
+    unit: Word
+
+
+@record
 class BlockDef(Node):
     """``block NAME``: administrations and notes shared between cycles."""
 
@@ -485,7 +551,46 @@ class Gap(Node):
     days: Word
 
 
-CycleStmt = TitleStmt | SameAs | UseBlock | Admin | Note | Observe | Gap | Without
+LineStmt = Admin | Note | Observe | Gap
+
+
+@record
+class ByTest(Node):
+    """A heading of a `by` block: a comparison of the block's measure, or values of its group."""
+
+    op: Literal["lt", "gt", "ge", "le", "range"] | None  # None: values
+    low: Word | None
+    high: Word | None
+    unit: Word | None
+    values: tuple[Word, ...] = ()
+
+
+@record
+class ChoiceBranch(Node):
+    """One branch of a choice: its condition (an `if`'s, a `by` heading, None for `otherwise`) and its lines."""
+
+    test: Cond | ByTest | None
+    body: tuple[LineStmt, ...]
+
+
+@record
+class Choice(Node):
+    """``if COND:`` (with ``otherwise:``) or ``by VARIABLE:`` with its headings: lines given to some patients."""
+
+    kind: Literal["if", "by"]
+    variable: Word | None
+    branches: tuple[ChoiceBranch, ...]
+
+
+@record
+class Proceed(Node):
+    """``proceed if COND``: the cycle is given only to a patient who meets the condition, with what to do otherwise."""
+
+    cond: Cond
+    prose: Prose | None
+
+
+CycleStmt = TitleStmt | SameAs | UseBlock | Admin | Note | Observe | Gap | Without | Proceed | Choice
 
 
 @record
@@ -499,6 +604,13 @@ class Cycle(Node):
     extend_to: Word | None
     body: tuple[CycleStmt, ...]
     header: Span
+
+
+@record
+class Continuous(Node):
+    """``continuous treatment``: lines given every day, with no cycle, until the plan stops them."""
+
+    body: tuple[CycleStmt, ...]
 
 
 # -- supportive care and references --------------------------------------------------
@@ -540,7 +652,7 @@ class StartRule(Node):
     prose: Prose | None
 
 
-PartItem = Meta | StartRule | Cycle | Support | Reference
+PartItem = Meta | StartRule | Cycle | Continuous | Support | Reference
 
 
 @record
@@ -560,6 +672,25 @@ class ResponseIn(Node):
     """``response in (CR, CRi)`` or ``response is PR``."""
 
     codes: tuple[Word, ...]
+
+
+@record
+class GroupIn(Node):
+    """``NAME is VALUE`` or ``NAME in (VALUE, ...)``: a group's value is one of those listed."""
+
+    group: Word
+    values: tuple[Word, ...]
+
+
+@record
+class MeasureTest(Node):
+    """``CrCl 30 to 50 mL/min``, ``ANC at least 1.5 x10^9/L``: a measure compared with one or two thresholds."""
+
+    measure: Word
+    op: Literal["lt", "gt", "ge", "le", "range"]
+    low: Word
+    high: Word | None
+    unit: Word
 
 
 @record
@@ -595,14 +726,14 @@ class OrCond(Node):
     operands: tuple[Cond, ...]
 
 
-Cond = ResponseIn | Mrd | Hsct | NotCond | AndCond | OrCond
+Cond = ResponseIn | GroupIn | MeasureTest | Mrd | Hsct | NotCond | AndCond | OrCond
 
 
 @record
 class PhaseSel(Node):
-    """Where a decision is taken: ``any cycle``, ``cycle 1``, ``cycles 2 to 3``, ``part 1``."""
+    """Where a decision is taken: ``any cycle``, ``cycle 1``, ``cycles 2 to 3``, ``part 1``, before treatment."""
 
-    kind: Literal["any", "cycle", "cycles", "part"]
+    kind: Literal["any", "cycle", "cycles", "part", "start"]
     first: Word | None
     last: Word | None
 
@@ -626,19 +757,21 @@ class Decision(Node):
 
 @record
 class Limit(Node):
-    """``at most N cycles [if COND] [counted with ID, ...]``."""
+    """``at most N cycles [if COND] [counted with ID, ...]`` (or ``at most N weeks``, ``months``, ``years``)."""
 
     count: Word
     cond: Cond | None
     counted_with: tuple[Word, ...]
+    unit: Word | None = None  # `cycles`, or a unit of time
 
 
 @record
 class StopRule(Node):
-    """``stop if COND [within N cycles]``."""
+    """``stop if COND [within N cycles]`` (or ``within N weeks``, ``months``, ``years``)."""
 
     cond: Cond
     within: Word | None
+    within_unit: Word | None = None  # `cycles`, or a unit of time
 
 
 @record
@@ -656,7 +789,10 @@ Item = (
     | BlockDef
     | MedicineDef
     | FootnoteDef
+    | ValuesDef
+    | MeasureDef
     | Cycle
+    | Continuous
     | Support
     | Reference
     | Part

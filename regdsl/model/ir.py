@@ -15,10 +15,13 @@ again, and lowering makes no object for them. Each is also given as plain text (
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal
+from fractions import Fraction
+from typing import Literal, assert_never
 
 from regdsl.model import ast
+from regdsl.model.conditions import DEFAULT_RESPONSES, Measure, Values
 from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import Basis, Coding, Frequency, Route, Unit
 from regdsl.record import Record, record
@@ -28,14 +31,20 @@ __all__ = [
     "Administration",
     "AndCond",
     "Branch",
+    "Choice",
+    "ChoiceBranch",
     "Cond",
     "CycleGroup",
     "DayRange",
     "Decision",
     "Dose",
     "Footnote",
+    "Gate",
+    "GroupIn",
+    "Guard",
     "Hsct",
     "Limit",
+    "MeasureTest",
     "Mention",
     "Meta",
     "MinGap",
@@ -46,6 +55,7 @@ __all__ = [
     "OrCond",
     "Part",
     "Plan",
+    "PlanUnit",
     "Quantity",
     "Reference",
     "Regimen",
@@ -58,6 +68,7 @@ __all__ = [
     "SupportFactor",
     "Term",
     "Written",
+    "given_together",
 ]
 
 
@@ -215,6 +226,12 @@ class Administration(Record):
     repeated: tuple[tuple[Span, Span], ...] = ()  # each clause given again, set aside, and where first given
     days_span: Span | None = None  # the `days` clause (of the line, or of its `use`)
     day_ranges: tuple[DayRange, ...] = ()
+    guard: Guard | None = None  # the branch of a choice it is written in: given only to those patients
+
+    def exclusive_of(self, other: Administration) -> bool:
+        """Whether no patient is given both lines: they are in different branches of one choice."""
+        mine, theirs = self.guard, other.guard
+        return mine is not None and theirs is not None and mine.choice == theirs.choice and mine.branch != theirs.branch
 
     @property
     def instructions(self) -> str | None:
@@ -250,6 +267,7 @@ class Note(Record):
     label_word: ast.Word | None
     medicine: Medicine | None
     prose: ast.Prose
+    guard: Guard | None = None  # the branch of a choice it is written in
 
     @property
     def label(self) -> str | None:
@@ -297,6 +315,9 @@ class CycleGroup(Record):
     notes: tuple[Note, ...]
     observations: tuple[Observation, ...]
     gaps: tuple[MinGap, ...]
+    continuous: bool = False  # `continuous treatment`: an open-ended one-day cycle, every day a treatment day
+    gates: tuple[Gate, ...] = ()  # `proceed if`: who is given each cycle
+    choices: tuple[Choice, ...] = ()  # `if` and `by` blocks: lines given to some patients
 
     @property
     def title(self) -> str | None:
@@ -313,6 +334,9 @@ class CycleGroup(Record):
     @property
     def heading(self) -> str:
         """The heading the library's pages use, such as ``Cycles 2 to 3 - 28 days``."""
+        if self.continuous:
+            heading = "Continuous treatment - every day"
+            return f"{heading} - {self.title}" if self.title else heading
         if self.open_ended:
             label = f"Cycle {self.first} (and all further cycles)"
         elif self.last is not None and self.last != self.first:
@@ -383,6 +407,21 @@ class StartRule(Record):
         return self.prose.text if self.prose else None
 
 
+def given_together(admins: Sequence[Administration]) -> bool:
+    """Whether some patient is given two of ``admins``: not each in its own branch of one choice (linear)."""
+    unguarded = 0
+    branches: dict[Span, dict[int, int]] = {}
+    for admin in admins:
+        if admin.guard is None:
+            unguarded += 1
+        else:
+            counts = branches.setdefault(admin.guard.choice, {})
+            counts[admin.guard.branch] = counts.get(admin.guard.branch, 0) + 1
+    if unguarded > 1 or (unguarded and branches) or len(branches) > 1:
+        return True
+    return any(n > 1 for counts in branches.values() for n in counts.values())
+
+
 @record
 class Part(Record):
     """One part of a regimen (a regimen without parts has one, numbered None)."""
@@ -403,6 +442,83 @@ class ResponseIn(Record):
 
     span: Span
     codes: tuple[Written, ...]
+
+
+@record
+class GroupIn(Record):
+    """``toxicity is unacceptable`` or ``igcccg in (intermediate, poor)``: each value as written."""
+
+    span: Span
+    group: str
+    values: tuple[Written, ...]
+
+
+@record
+class MeasureTest(Record):
+    """``CrCl 30 to 50 mL/min``: a measure compared with its thresholds, exact as written (``range`` is closed)."""
+
+    span: Span
+    measure: str
+    op: Literal["lt", "gt", "ge", "le", "range"]
+    low: Fraction
+    high: Fraction | None  # for "range"
+    unit: Written
+
+    def holds(self, value: Fraction) -> bool:
+        """Whether the comparison holds for ``value``."""
+        match self.op:
+            case "lt":
+                return value < self.low
+            case "gt":
+                return value > self.low
+            case "ge":
+                return value >= self.low
+            case "le":
+                return value <= self.low
+            case "range":
+                return self.low <= value <= (self.high if self.high is not None else self.low)
+            case _:
+                assert_never(self.op)
+
+
+@record
+class ChoiceBranch(Record):
+    """One branch of a choice of lines: who it is for (None: `otherwise`, everyone the others leave)."""
+
+    span: Span
+    cond: Cond | None
+
+
+@record
+class Choice(Record):
+    """``if COND:`` or ``by VARIABLE:`` in a cycle: lines given only to the patients of a branch.
+
+    ``key`` is where it was first written (kept by `same as`), so a patient's branch is one
+    choice wherever the cycle is copied. A lone ``if`` has one branch: its lines, or none.
+    """
+
+    span: Span
+    key: Span
+    kind: Literal["if", "by"]
+    variable: str | None
+    branches: tuple[ChoiceBranch, ...]
+
+
+@record
+class Guard(Record):
+    """The branch of a choice a line is written in: the choice's key and the branch's number."""
+
+    choice: Span
+    branch: int
+
+
+@record
+class Gate(Record):
+    """``proceed if COND``: who is given the cycle; the prose says what to do for the others."""
+
+    span: Span
+    cond: Cond
+    prose: ast.Prose | None
 
 
 @record
@@ -444,7 +560,10 @@ class OrCond(Record):
     operands: tuple[Cond, ...]
 
 
-Cond = ResponseIn | Mrd | Hsct | NotCond | AndCond | OrCond
+Cond = ResponseIn | GroupIn | MeasureTest | Mrd | Hsct | NotCond | AndCond | OrCond
+
+# What a plan counts in: cycles, or (for a time cap) weeks, months or years, calendar units with no value in minutes.
+PlanUnit = Literal["cycles", "weeks", "months", "years"]
 
 
 @record
@@ -463,7 +582,7 @@ class Decision(Record):
     """A decision point: after which cycles, and its branches in order."""
 
     span: Span
-    kind: Literal["any", "cycle", "cycles", "part"]
+    kind: Literal["any", "cycle", "cycles", "part", "start"]  # "start": before treatment
     first: int | None
     last: int | None
     branches: tuple[Branch, ...]
@@ -477,6 +596,7 @@ class Limit(Record):
     count: int
     cond: Cond | None
     counted_words: tuple[ast.Word, ...]
+    unit: PlanUnit = "cycles"  # a time cap counts weeks, months or years from the start of the regimen
 
     @property
     def counted_with(self) -> tuple[str, ...]:
@@ -491,6 +611,7 @@ class StopRule(Record):
     span: Span
     cond: Cond
     within: int | None
+    within_unit: PlanUnit = "cycles"
 
 
 @record
@@ -500,6 +621,10 @@ class Plan(Record):
     decisions: tuple[Decision, ...] = ()
     limits: tuple[Limit, ...] = ()
     stops: tuple[StopRule, ...] = ()
+
+    def cycle_limits(self) -> tuple[Limit, ...]:
+        """Return the limits that count cycles (not time caps: weeks, months and years are no number of cycles)."""
+        return tuple(limit for limit in self.limits if limit.unit == "cycles")
 
     def links(self) -> tuple[str, ...]:
         """Every regimen id the plan links to, in order of appearance."""
@@ -532,6 +657,11 @@ class Regimen(Record):
     links: tuple[Written, ...]  # every `url` written, of the regimen, its parts and their references
     prose: tuple[ast.Prose, ...] = ()  # every prose block written in the file, wherever it stands
     headings: tuple[ast.Text, ...] = ()  # every name and title written in the file (see ``ast.Module``)
+    responses: Values = DEFAULT_RESPONSES  # the response vocabulary its conditions name
+    groups: tuple[Values, ...] = ()  # every group its conditions name, as defined (package or library)
+    measures: tuple[Measure, ...] = ()  # every measure its conditions name, as defined
+    # Each measure's thresholds, everywhere the regimen compares it: they cut its values into the cells checked.
+    thresholds: tuple[tuple[str, tuple[Fraction, ...]], ...] = ()
 
     @property
     def status(self) -> Status:

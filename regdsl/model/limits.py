@@ -17,6 +17,7 @@ from regdsl.source import Span
 __all__ = [
     "AMOUNTS",
     "AMOUNT_LIMIT",
+    "CONDITION_STATES",
     "CYCLE_GROUPS",
     "CYCLE_NUMBERS",
     "DAYS",
@@ -27,6 +28,7 @@ __all__ = [
     "MINUTES",
     "PART_NUMBERS",
     "REPARSE",
+    "SCENARIOS",
     "SEARCH_STEPS",
     "TIMING_SIZE",
     "TRANSITIONS",
@@ -103,6 +105,20 @@ TRANSITIONS = Limit(
     "steps",
     "a real plan has a few dozen decisions and transitions",
 )
+CONDITION_STATES = Limit(
+    "the patient states one decision point is checked in: each response, MRD result and HSCT plan, times "
+    "each value of each group its conditions name",
+    100_000,
+    "states",
+    "a real decision distinguishes a few dozen patients",
+)
+SCENARIOS = Limit(
+    "timing networks one regimen is solved as: one for each branch of each choice of lines that gives timed doses, "
+    "in combination",
+    64,
+    "networks",
+    "a real regimen chooses its doses by one or two conditions: two to four networks",
+)
 REPARSE = Limit(
     "characters parsed in all, when syntax errors make the parser read part of the file again (from a few "
     "lines before each broken line; past this, the errors after it are not reported at once)",
@@ -129,6 +145,8 @@ LIMITS: tuple[Limit, ...] = (
     TIMING_SIZE,
     SEARCH_STEPS,
     TRANSITIONS,
+    CONDITION_STATES,
+    SCENARIOS,
     REPARSE,
     LIST_DEPTH,
 )

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from regdsl.model.conditions import DEFAULT_RESPONSES
+
 __all__ = [
     "CLOCK_CODES",
     "EMETOGENICITY",
@@ -652,11 +654,5 @@ TIME_UNITS: dict[str, int] = {
     "weeks": 10080,
 }
 
-# Response categories a condition may name.
-RESPONSES: dict[str, str] = {
-    "CR": "complete response",
-    "CRi": "complete response with incomplete haematological recovery",
-    "PR": "partial response",
-    "SD": "stable disease",
-    "PD": "progressive disease",
-}
+# Response categories a condition may name without a `responses` vocabulary (``conditions.VOCABULARIES``).
+RESPONSES: dict[str, str] = dict(DEFAULT_RESPONSES.values)

@@ -15,7 +15,7 @@ from typing import Any, assert_never
 
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
-from regdsl.compile.phases import cond_text
+from regdsl.compile.phases import cond_text, for_whom, number_text
 from regdsl.compile.stn import PointId, day_of
 from regdsl.compile.totals import Exposure, exposures
 from regdsl.model import ir
@@ -46,6 +46,17 @@ def _condition(cond: ir.Cond) -> Json:
     match cond:
         case ir.ResponseIn(codes=codes):
             return {"op": "response-in", "responses": [c.text for c in codes]}
+        case ir.MeasureTest(measure=measure, op=op, low=first, high=second, unit=unit):
+            return {
+                "op": "measure",
+                "measure": measure,
+                "comparison": op,
+                "low": number_text(first),
+                "high": number_text(second) if second is not None else None,
+                "unit": unit.text,
+            }
+        case ir.GroupIn(group=group, values=values):
+            return {"op": "group-in", "group": group, "values": [v.text for v in values]}
         case ir.Mrd(negative=negative):
             return {"op": "mrd", "negative": negative}
         case ir.Hsct():
@@ -132,7 +143,7 @@ class _Writer:
             )
         return found
 
-    def administration(self, prefix: PointId, index: int, admin: ir.Administration) -> Json:
+    def administration(self, prefix: PointId, index: int, admin: ir.Administration, group: ir.CycleGroup) -> Json:
         medicine = admin.medicine
         return {
             "medicine": {
@@ -174,6 +185,7 @@ class _Writer:
             "max_dose": _quantity(admin.cap),
             "relations": [_relation(r) for r in admin.relations],
             "instructions": admin.instructions,
+            "for_patients": for_whom(group, admin.guard),
             "windows": self.windows(prefix, index, admin),
             "line": admin.span.line,
         }
@@ -185,12 +197,17 @@ class _Writer:
             "first": group.first,
             "last": group.last,
             "open_ended": group.open_ended,
+            "continuous": group.continuous,
+            "gates": [
+                {"when": guard(gate.cond), "text": gate.prose.text if gate.prose else None, "line": gate.span.line}
+                for gate in group.gates
+            ],
             "count": group.count,
             "length_days": group.length_days,
             "extend_to_days": group.extend_to_days,
             "title": group.title,
             "same_as": group.same_as,
-            "administrations": [self.administration(prefix, i, a) for i, a in enumerate(group.administrations)],
+            "administrations": [self.administration(prefix, i, a, group) for i, a in enumerate(group.administrations)],
             "notes": [_note(n) for n in group.notes],
             "observations": [
                 {"medicine": o.medicine.name, "minutes": o.minutes, "line": o.span.line} for o in group.observations
@@ -235,13 +252,17 @@ class _Writer:
             "limits": [
                 {
                     "count": lim.count,
+                    "unit": lim.unit,
                     "when": guard(lim.cond),
                     "counted_with": list(lim.counted_with),
                     "line": lim.span.line,
                 }
                 for lim in plan.limits
             ],
-            "stops": [{"when": guard(s.cond), "within": s.within, "line": s.span.line} for s in plan.stops],
+            "stops": [
+                {"when": guard(s.cond), "within": s.within, "within_unit": s.within_unit, "line": s.span.line}
+                for s in plan.stops
+            ],
             "phases": [
                 {
                     "id": str(node),
@@ -320,6 +341,12 @@ def build_document(compiled: Compiled, context: RenderContext) -> Json:
         "setting": _term(meta.setting),
         "footnotes": [{"name": f.name, "marker": f.marker, "text": f.text} for f in meta.footnotes],
         "aliases": {alias: name for alias, name in regimen.aliases},
+        "responses": {
+            "name": regimen.responses.name,
+            "title": regimen.responses.title,
+            "categories": [{"code": code, "title": title} for code, title in regimen.responses.values],
+            "source": regimen.responses.source,
+        },
         "parts": [writer.part(p, part) for p, part in enumerate(regimen.parts, start=1)],
         "support": _support(regimen.support),
         "references": [_reference(r) for r in regimen.references],

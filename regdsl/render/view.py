@@ -12,11 +12,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import quote
 
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
-from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text
+from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text, for_whom
 from regdsl.compile.stn import PointId, day_of
 from regdsl.compile.totals import Exposure, exposures
 from regdsl.model import ir
@@ -87,6 +88,15 @@ class CycleRow:
     role: str
     details: tuple[str, ...]
     warning: str | None = None  # "FOR INTRATHECAL USE ONLY", a vinca alkaloid's label
+
+
+# The days in a week, an average month and an average year (time caps are calendar units).
+_DAYS_IN = {"weeks": Decimal(7), "months": Decimal("365.25") / 12, "years": Decimal("365.25")}
+
+
+def _note_label(note: ir.Note, whom: str | None) -> str | None:
+    label = note.medicine.display if note.medicine else note.label
+    return label if whom is None else f"{label or 'Note'} ({whom})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,8 +404,10 @@ class _Builder:
         lines.extend(followed.get(admin.medicine, ()))
         return tuple(lines)
 
-    def cycle_row(self, admin: ir.Administration) -> CycleRow:
+    def cycle_row(self, admin: ir.Administration, group: ir.CycleGroup) -> CycleRow:
         details: list[str] = []
+        if (whom := for_whom(group, admin.guard)) is not None:
+            details.append(whom)
         if admin.shift_days:
             details.append(f"days {days_text(admin.days)} can move {shift_text(admin.shift_days)}")
         if admin.volume is not None:
@@ -425,12 +437,17 @@ class _Builder:
         facts = [f"Cycle length: {group.length_days} days"]
         if group.extend_to_days:
             facts.append(f"May be extended to {group.extend_to_days} days to allow recovery")
-        if group.open_ended:
+        if group.continuous:
+            facts = ["Every day, until the plan stops it"]
+        elif group.open_ended:
             facts.append("Repeated until a stop rule applies")
         elif (group.count or 1) > 1:
             facts.append(f"{group.count} cycles")
         if group.same_as is not None:
             facts.append(f"As cycle {group.same_as}, with the differences shown")
+        for gate in group.gates:
+            otherwise = f"; otherwise: {gate.prose.text}" if gate.prose else ""
+            facts.append(f"Proceed if {cond_text(gate.cond)}{otherwise}")
         days: dict[int, list[DayRow]] = {}
         followed = _followed(group)
         for i, admin in enumerate(group.administrations):
@@ -438,6 +455,8 @@ class _Builder:
             medicine, marks, dose = admin.medicine.display, self.marks(admin), _dose(admin)
             route, duration = admin.route.term if admin.route else "", self.duration(admin)
             instructions = parse_prose(admin.instructions)
+            if (whom := for_whom(group, admin.guard)) is not None:
+                medicine = f"{medicine} ({whom})"
             for day in admin.days:
                 days.setdefault(day, []).append(
                     DayRow(
@@ -452,12 +471,12 @@ class _Builder:
                         warning=admin.warning_label,
                     )
                 )
-        notes = tuple(NoteView(n.medicine.display if n.medicine else n.label, parse_prose(n.text)) for n in group.notes)
+        notes = tuple(NoteView(_note_label(n, for_whom(group, n.guard)), parse_prose(n.text)) for n in group.notes)
         return CycleView(
             anchor=anchor,
             heading=group.heading,
             facts=tuple(facts),
-            rows=tuple(self.cycle_row(a) for a in group.administrations),
+            rows=tuple(self.cycle_row(a, group) for a in group.administrations),
             notes=notes,
             days=_day_views(anchor, days),
             group=group,
@@ -533,7 +552,7 @@ class _Builder:
             stops=tuple(
                 _sentence(
                     f"Stop treatment if {cond_text(s.cond)}",
-                    f" within {s.within} cycles" if s.within is not None else "",
+                    f" within {s.within} {s.within_unit}" if s.within is not None else "",
                 )
                 for s in plan.stops
             ),
@@ -558,6 +577,8 @@ class _Builder:
                 when = f"After cycles {decision.first} to {decision.last}"
             case "part":
                 when = f"After part {decision.first}"
+            case "start":
+                when = "Before treatment"
         steps: list[str | LinkTarget] = [f"{when}: "]
         for n, branch in enumerate(decision.branches):
             guard = f"if {cond_text(branch.cond)}" if branch.cond is not None else "otherwise"
@@ -575,8 +596,16 @@ class _Builder:
                     steps.append("stop treatment")
         return _sentence(steps)
 
+    def in_cycles(self, limit: ir.Limit) -> str:
+        """Say a time cap in cycles, when every cycle has one length: " (about 35 cycles)" for 2 years of 21 days."""
+        lengths = {g.length_days for g in self.regimen.cycles() if not g.continuous}
+        if limit.unit == "cycles" or len(lengths) != 1:
+            return ""
+        cycles = round(Decimal(limit.count) * _DAYS_IN[limit.unit] / lengths.pop())
+        return f" (about {cycles} cycle{'s' if cycles != 1 else ''})"
+
     def limit(self, limit: ir.Limit) -> PlanLine:
-        pieces: list[str | LinkTarget] = [f"At most {limit.count} cycles"]
+        pieces: list[str | LinkTarget] = [f"At most {limit.count} {limit.unit}{self.in_cycles(limit)}"]
         if limit.cond is not None:
             pieces.append(f" if {cond_text(limit.cond)}")
         for n, other in enumerate(limit.counted_with):

@@ -21,6 +21,7 @@ _WORDS: dict[str, str] = {
     "LABEL": "a label",
     "FACTOR_LINE": "a factor and its value, such as `Emetogenicity: Low`",
     "FREQUENCY": "a frequency such as `twice daily`",
+    "CATEGORY": "a response or group value such as `CR` or `good`",
     "PLUSMINUS": "`±`",
     "COLON": "`:`",
     "COMMA": "`,`",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from regdsl.model import ast
 from regdsl.source import LineIndex, SourceFile, Span, find_hidden
@@ -106,6 +106,16 @@ def decode_text(raw: str, start: int = 0) -> tuple[str, tuple[int, ...], tuple[B
 
 
 Child = Any
+
+
+class Comparison(NamedTuple):
+    """``under 45 kg``, ``30 to 50 mL/min``: what a comparison says, and where it starts."""
+
+    op: Literal["lt", "gt", "ge", "le", "range"]
+    low: Tok
+    high: Tok | None
+    unit: Tok
+    start: int
 
 
 class HeadingRead(Exception):
@@ -250,6 +260,8 @@ class Builder:
         return cast(Tok, c[0])
 
     date_key = text_key
+    measure_unit = text_key
+    long_unit = text_key
     role_flag = text_key
     direction = text_key
     point = text_key
@@ -302,6 +314,10 @@ class Builder:
         """``overview: OVERVIEW _NL _INDENT prose _DEDENT``."""
         return ast.Overview(span=self._sp(c[0][2], c[0][3]), prose=c[1])
 
+    def responses_field(self, c: list[Child]) -> ast.ResponsesField:
+        """``responses_field: RESPONSES NAME _NL``."""
+        return ast.ResponsesField(span=self._sp(c[0][2], c[1][3]), name=self._w(c[1]))
+
     def prose(self, c: list[Child]) -> ast.Prose:
         """``prose: (PROSE _NL)+``: the text after ``|`` and one space, kept verbatim."""
         lines = []
@@ -340,6 +356,33 @@ class Builder:
             same_as=tuple(v for k, v in items if k == "same"),
             lifetime=tuple(v for k, v in items if k == "lifetime"),
         )
+
+    def responses_def(self, c: list[Child]) -> ast.ValuesDef:
+        """``responses_def: RESPONSES NAME STRING _NL _INDENT category_def+ _DEDENT``."""
+        return self._values_def("responses", c)
+
+    def group_def(self, c: list[Child]) -> ast.ValuesDef:
+        """``group_def: GROUP NAME STRING _NL _INDENT category_def+ _DEDENT``."""
+        return self._values_def("group", c)
+
+    def _values_def(self, kind: Literal["responses", "group"], c: list[Child]) -> ast.ValuesDef:
+        title = self._text(c[2])
+        self.headings.append(title)
+        return ast.ValuesDef(
+            span=self._sp(c[0][2], c[2][3]), kind=kind, name=self._w(c[1]), title=title, values=tuple(c[3:])
+        )
+
+    def measure_def(self, c: list[Child]) -> ast.MeasureDef:
+        """``measure_def: MEASURE NAME STRING IN measure_unit _NL``."""
+        title = self._text(c[2])
+        self.headings.append(title)
+        return ast.MeasureDef(span=self._sp(c[0][2], c[4][3]), name=self._w(c[1]), title=title, unit=self._w(c[4]))
+
+    def category_def(self, c: list[Child]) -> ast.CategoryDef:
+        """``category_def: CATEGORY STRING _NL``."""
+        title = self._text(c[1])
+        self.headings.append(title)
+        return ast.CategoryDef(span=self._sp(c[0][2], c[1][3]), value=self._w(c[0]), title=title)
 
     def medicine_alias(self, c: list[Child]) -> tuple[str, ast.Word]:
         """``medicine_item: ALIAS NAME _NL``."""
@@ -407,6 +450,10 @@ class Builder:
             body=tuple(x for x in c[10:] if x is not None),
         )
 
+    def continuous(self, c: list[Child]) -> ast.Continuous:
+        """``continuous: CONTINUOUS TREATMENT _NL _INDENT _cycle_stmt+ _DEDENT``."""
+        return ast.Continuous(span=self._sp(c[0][2], c[1][3]), body=tuple(x for x in c[2:] if x is not None))
+
     def cycle_single(self, c: list[Child]) -> tuple[Tok, None, bool, int]:
         """``cycle_range: CYCLE NUMBER``."""
         return (c[1], None, False, c[0][2])
@@ -444,6 +491,42 @@ class Builder:
     def gap(self, c: list[Child]) -> ast.Gap:
         """``gap: drug_ref DOSES AT LEAST NUMBER days_kw APART _NL``."""
         return ast.Gap(span=self._sp(c[0].span.start, c[6][3]), drug=c[0], days=self._w(c[4]))
+
+    def if_choice(self, c: list[Child]) -> ast.Choice:
+        """``if_choice: IF cond COLON _NL _INDENT _line_stmt+ _DEDENT [otherwise_block]``."""
+        cond, other = c[1], c[-1]
+        lines = tuple(x for x in c[3:-1] if x is not None)
+        first = ast.ChoiceBranch(span=self._sp(c[0][2], c[2][3]), test=cond, body=lines)
+        branches = (first,) if other is None else (first, other)
+        return ast.Choice(span=first.span, kind="if", variable=None, branches=branches)
+
+    def by_choice(self, c: list[Child]) -> ast.Choice:
+        """``by_choice: BY NAME COLON _NL _INDENT by_branch+ [otherwise_block] _DEDENT``."""
+        branches = tuple(x for x in c[3:] if x is not None)
+        return ast.Choice(span=self._sp(c[0][2], c[2][3]), kind="by", variable=self._w(c[1]), branches=branches)
+
+    def by_branch(self, c: list[Child]) -> ast.ChoiceBranch:
+        """``by_branch: by_test COLON _NL _INDENT _line_stmt+ _DEDENT``."""
+        test = c[0]
+        return ast.ChoiceBranch(span=self._sp(test.span.start, c[1][3]), test=test, body=tuple(c[2:]))
+
+    def by_test(self, c: list[Child]) -> ast.ByTest:
+        """``by_test: comparison | NAME (COMMA NAME)*``."""
+        if isinstance(c[0], Comparison):
+            op, low, high, unit, start = c[0]
+            return ast.ByTest(
+                span=self._sp(start, unit[3]), op=op, low=self._w(low), high=self._word(high), unit=self._w(unit)
+            )
+        values = tuple(self._w(t) for t in c if t[0] == "NAME")
+        return ast.ByTest(span=self._sp(c[0][2], c[-1][3]), op=None, low=None, high=None, unit=None, values=values)
+
+    def otherwise_block(self, c: list[Child]) -> ast.ChoiceBranch:
+        """``otherwise_block: OTHERWISE COLON _NL _INDENT _line_stmt+ _DEDENT``."""
+        return ast.ChoiceBranch(span=self._sp(c[0][2], c[1][3]), test=None, body=tuple(c[2:]))
+
+    def proceed(self, c: list[Child]) -> ast.Proceed:
+        """``proceed: PROCEED IF cond _NL [_INDENT prose _DEDENT]``."""
+        return ast.Proceed(span=self._sp(c[0][2], c[2].span.end), cond=c[2], prose=c[3])
 
     def note(self, c: list[Child]) -> ast.Note:
         """``note: NOTE [LABEL] _NL _INDENT prose _DEDENT``."""
@@ -631,6 +714,11 @@ class Builder:
         """``decision: AFTER phase_sel COLON _NL _INDENT branch+ _DEDENT``."""
         return ast.Decision(span=self._sp(c[0][2], c[2][3]), when=c[1], branches=tuple(c[3:]))
 
+    def start_decision(self, c: list[Child]) -> ast.Decision:
+        """``decision: BEFORE TREATMENT COLON _NL _INDENT branch+ _DEDENT``."""
+        when = ast.PhaseSel(span=self._sp(c[0][2], c[1][3]), kind="start", first=None, last=None)
+        return ast.Decision(span=self._sp(c[0][2], c[2][3]), when=when, branches=tuple(c[3:]))
+
     def any_cycle(self, c: list[Child]) -> ast.PhaseSel:
         """``phase_sel: ANY CYCLE``."""
         return ast.PhaseSel(span=self._sp(c[0][2], c[1][3]), kind="any", first=None, last=None)
@@ -678,16 +766,20 @@ class Builder:
         return ("stop", None, c[0][3])
 
     def limit(self, c: list[Child]) -> ast.Limit:
-        """``limit: AT MOST NUMBER CYCLES [IF cond] [COUNTED WITH NAME (COMMA NAME)*] _NL``."""
+        """``limit: AT MOST NUMBER (CYCLES | long_unit) [IF cond] [COUNTED WITH NAME (COMMA NAME)*] _NL``."""
         cond = c[5]
         names = tuple(self._w(t) for t in c[6:] if t is not None and t[0] == "NAME")
         end = names[-1].span.end if names else cond.span.end if cond is not None else c[3][3]
-        return ast.Limit(span=self._sp(c[0][2], end), count=self._w(c[2]), cond=cond, counted_with=names)
+        return ast.Limit(
+            span=self._sp(c[0][2], end), count=self._w(c[2]), cond=cond, counted_with=names, unit=self._w(c[3])
+        )
 
     def stop_rule(self, c: list[Child]) -> ast.StopRule:
-        """``stop_rule: STOP IF cond [WITHIN NUMBER CYCLES] _NL``."""
+        """``stop_rule: STOP IF cond [WITHIN NUMBER (CYCLES | long_unit)] _NL``."""
         end = c[5][3] if c[5] is not None else c[2].span.end
-        return ast.StopRule(span=self._sp(c[0][2], end), cond=c[2], within=self._word(c[4]))
+        return ast.StopRule(
+            span=self._sp(c[0][2], end), cond=c[2], within=self._word(c[4]), within_unit=self._word(c[5])
+        )
 
     def or_cond(self, c: list[Child]) -> ast.Cond:
         """``or_cond: and_cond (OR and_cond)*``."""
@@ -712,14 +804,53 @@ class Builder:
         self._depth[id(inner)] = (depth, inner)
         return inner
 
+    def category(self, c: list[Child]) -> Tok:
+        """``category: CATEGORY``."""
+        return cast(Tok, c[0])
+
+    def _categories(self, c: list[Child]) -> tuple[ast.Word, ...]:
+        return tuple(self._w(t) for t in c if t[0] == "CATEGORY")
+
     def response_in(self, c: list[Child]) -> ast.ResponseIn:
-        """``atom: RESPONSE IN LPAR NAME (COMMA NAME)* RPAR``."""
-        codes = tuple(self._w(t) for t in c if t[0] == "NAME")
-        return ast.ResponseIn(span=self._sp(c[0][2], c[-1][3]), codes=codes)
+        """``atom: RESPONSE IN LPAR category (COMMA category)* RPAR``."""
+        return ast.ResponseIn(span=self._sp(c[0][2], c[-1][3]), codes=self._categories(c))
 
     def response_is(self, c: list[Child]) -> ast.ResponseIn:
-        """``atom: RESPONSE IS NAME``."""
-        return ast.ResponseIn(span=self._sp(c[0][2], c[2][3]), codes=(self._w(c[2]),))
+        """``atom: RESPONSE IS category``."""
+        return ast.ResponseIn(span=self._sp(c[0][2], c[2][3]), codes=self._categories(c))
+
+    def comparison(self, c: list[Child]) -> Comparison:
+        """``comparison: UNDER NUMBER measure_unit | OVER ... | AT LEAST ... | AT MOST ... | NUMBER TO NUMBER ...``."""
+        first = c[0]
+        match first[0]:
+            case "UNDER":
+                return Comparison("lt", c[1], None, c[2], first[2])
+            case "OVER":
+                return Comparison("gt", c[1], None, c[2], first[2])
+            case "AT":
+                return Comparison("ge" if c[1][0] == "LEAST" else "le", c[2], None, c[3], first[2])
+            case _:
+                return Comparison("range", c[0], c[2], c[3], first[2])
+
+    def measure(self, c: list[Child]) -> ast.MeasureTest:
+        """``atom: NAME comparison``."""
+        op, low, high, unit, _start = c[1]
+        return ast.MeasureTest(
+            span=self._sp(c[0][2], unit[3]),
+            measure=self._w(c[0]),
+            op=op,
+            low=self._w(low),
+            high=self._word(high),
+            unit=self._w(unit),
+        )
+
+    def group_in(self, c: list[Child]) -> ast.GroupIn:
+        """``atom: NAME IN LPAR category (COMMA category)* RPAR``."""
+        return ast.GroupIn(span=self._sp(c[0][2], c[-1][3]), group=self._w(c[0]), values=self._categories(c))
+
+    def group_is(self, c: list[Child]) -> ast.GroupIn:
+        """``atom: NAME IS category``."""
+        return ast.GroupIn(span=self._sp(c[0][2], c[2][3]), group=self._w(c[0]), values=self._categories(c))
 
     def mrd(self, c: list[Child]) -> ast.Mrd:
         """``atom: MRD (NEGATIVE | POSITIVE)``."""

@@ -207,8 +207,8 @@ def ambiguous_anchor(ctx: RuleContext) -> Iterator[Diagnostic]:
         label = _anchor(rel)
         for day in admin.days:
             anchor_day = day if (rel.anchor, day) in lines else day + step
-            candidates = lines.get((rel.anchor, anchor_day), [])
-            if len(candidates) > 1:
+            candidates = [a for a in lines.get((rel.anchor, anchor_day), []) if not a.exclusive_of(admin)]
+            if ir.given_together(candidates):
                 shown = candidates[:_CANDIDATES_SHOWN]
                 more = len(candidates) - len(shown)
                 yield ambiguous_anchor.finding(

@@ -1,43 +1,38 @@
 """Branching rules: the phase graph's reachability and bounds, decision guards, links between regimens.
 
-Guards range over a small finite patient state (``phases.STATES``), so coverage, overlap
-and the equivalence of two conditions are decided exactly by evaluating them in every
-state, never by sampling.
+Guards range over a small finite patient state (``phases.Space``: the response, MRD, HSCT and
+the groups a decision point's conditions name), so coverage, overlap and the equivalence of
+two conditions are decided exactly by evaluating them in every state, never by sampling.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import library_rule, rule
-from regdsl.compile.phases import STATES, PhaseGraph, PhaseId, Transition, describe_state, holds
+from regdsl.compile.phases import PhaseGraph, PhaseId, Space, Transition, regimen_space, resolved
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 from regdsl.source import Span
 
 __all__ = [
+    "choice_incomplete",
+    "choice_overlap",
+    "condition_never_holds",
     "guards_incomplete",
     "guards_overlap",
     "limit_not_shared",
     "link_to_retired",
     "superseded_by_not_current",
     "superseded_chain_broken",
-    "truth_set",
     "unbounded_repeat",
     "unreachable_phase",
 ]
 
 RETIRED = frozenset({ir.Status.DISCONTINUED.value, ir.Status.SUPERSEDED.value})
-
-
-def truth_set(cond: ir.Cond | None) -> frozenset[int]:
-    """Return the indices of the patient states (``STATES``) in which ``cond`` holds (all for None)."""
-    return frozenset(i for i, state in enumerate(STATES) if cond is None or holds(cond, state))
-
-
-ALL_STATES = truth_set(None)
 
 
 @rule("BRA002", "unreachable-phase", Severity.ERROR, "no path from the start of treatment reaches a cycle group")
@@ -105,12 +100,13 @@ def _loop_edges(phases: PhaseGraph) -> list[tuple[PhaseId, Transition]]:
     return found
 
 
-def _limits_cover(plan: ir.Plan) -> tuple[int, ...]:
-    """Return the patient states no cycle limit applies to (none when the limits cover every state)."""
+def _limits_cover(regimen: ir.Regimen) -> tuple[Space, tuple[int, ...]]:
+    """Return the limits' patient states, and those no cycle limit applies to (none when they cover every state)."""
+    space = regimen_space(regimen, (limit.cond for limit in regimen.plan.limits))
     covered: set[int] = set()
-    for limit in plan.limits:
-        covered |= truth_set(limit.cond)
-    return tuple(sorted(ALL_STATES - covered))
+    for limit in regimen.plan.limits:
+        covered |= space.truth(limit.cond)
+    return space, tuple(sorted(space.all() - covered))
 
 
 @rule("BRA003", "unbounded-repeat", Severity.ERROR, "cycles may repeat without end")
@@ -139,7 +135,7 @@ def unbounded_repeat(ctx: RuleContext) -> Iterator[Diagnostic]:
     plan = regimen.plan
     if plan.stops:
         return
-    uncovered = _limits_cover(plan)
+    space, uncovered = _limits_cover(regimen)
     if not uncovered:
         return
     phases = ctx.compiled.phases
@@ -160,7 +156,7 @@ def unbounded_repeat(ctx: RuleContext) -> Iterator[Diagnostic]:
         notes = []
         if plan.limits:
             notes.append(
-                "the cycle limits leave out some patients, for example one with " + describe_state(STATES[uncovered[0]])
+                "the cycle limits leave out some patients, for example one with " + space.describe(uncovered[0])
             )
         secondary: tuple[Label, ...] = ()
         if transition.kind != "repeat" and phase.span is not None:
@@ -169,7 +165,7 @@ def unbounded_repeat(ctx: RuleContext) -> Iterator[Diagnostic]:
             span,
             f"{what} without end: no stop rule or cycle limit bounds {'them' if transition.kind != 'repeat' else 'it'}",
             label="no bound",
-            help="add `stop if ...` to the plan, or `at most N cycles` covering every patient",
+            help="add `stop if ...` to the plan, or limits (`at most N cycles`, `at most N years`) covering everyone",
             notes=tuple(notes),
             secondary=secondary,
         )
@@ -198,18 +194,20 @@ def guards_incomplete(ctx: RuleContext) -> Iterator[Diagnostic]:
           otherwise: next cycle
     """
     for decision in ctx.regimen.plan.decisions:
-        if any(branch.cond is None for branch in decision.branches):
+        conds = [branch.cond for branch in decision.branches]
+        if None in conds or not resolved(ctx.regimen, conds):
             continue
+        space = regimen_space(ctx.regimen, (b.cond for b in decision.branches), plan=decision.kind != "start")
         covered: set[int] = set()
         for branch in decision.branches:
-            covered |= truth_set(branch.cond)
-        missing = sorted(ALL_STATES - covered)
+            covered |= space.truth(branch.cond)
+        missing = sorted(space.all() - covered)
         if not missing:
             continue
         others = len(missing) - 1
         yield guards_incomplete.finding(
             decision.span,
-            f"no branch of this decision applies to a patient with {describe_state(STATES[missing[0]])}",
+            f"no branch of this decision applies to a patient with {space.describe(missing[0])}",
             label="some patients have no branch",
             help="add `otherwise: ...`, or a branch for the patients left out",
             notes=(f"{others} other patient state{'s' if others != 1 else ''} also fit no branch",) if others else (),
@@ -246,10 +244,13 @@ def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
         first: dict[int, ir.Branch] = {}
         other: dict[int, ir.Branch] = {}
         order = {id(b): i for i, b in enumerate(decision.branches)}
+        if not resolved(ctx.regimen, (branch.cond for branch in decision.branches)):
+            continue
+        space = regimen_space(ctx.regimen, (b.cond for b in decision.branches), plan=decision.kind != "start")
         for later in decision.branches:
             if later.cond is None:
                 continue
-            truth = truth_set(later.cond)
+            truth = space.truth(later.cond)
             goes = (later.action, later.target)
             candidates = []
             for state in truth:
@@ -265,14 +266,157 @@ def guards_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
             if not candidates:
                 continue
             earlier = min(candidates, key=lambda b: order[id(b)])
-            both = sorted(truth_set(earlier.cond) & truth)
+            both = sorted(space.truth(earlier.cond) & truth)
             yield guards_overlap.finding(
                 later.span,
-                f"this branch and an earlier one both apply to a patient with {describe_state(STATES[both[0]])}",
+                f"this branch and an earlier one both apply to a patient with {space.describe(both[0])}",
                 label="overlaps an earlier branch",
                 secondary=(Label(earlier.span, "also applies"),),
                 help="make the guards exclude each other, so that each patient has one branch",
             )
+
+
+def _choices(ctx: RuleContext) -> Iterator[tuple[ir.Choice, Space]]:
+    """Yield each choice of lines written (not those `same as` copies), with its patient states."""
+    seen: set[Span] = set()
+    for group in ctx.regimen.cycles():
+        for choice in group.choices:
+            conds = [b.cond for b in choice.branches]
+            if choice.key in seen or not resolved(ctx.regimen, conds):
+                continue
+            seen.add(choice.key)
+            yield choice, regimen_space(ctx.regimen, conds, plan=False)
+
+
+@rule("BRA013", "choice-overlap", Severity.ERROR, "two branches of a choice of lines apply to one patient")
+def choice_overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find `by` headings (or `if` blocks joined with `otherwise`) that both apply to one patient.
+
+    What it does: evaluates the branches of each `if` and `by` block of a cycle in every
+    patient state its conditions distinguish (each cell of a measure cut by the regimen's own
+    thresholds, each value of a group) and flags a branch that applies to a patient an
+    earlier branch of the same block applies to. It names one such patient.
+
+    Why it matters: each branch gives its own lines. A patient in two branches is given
+    both: two doses where one was meant.
+
+    Example:
+        by CrCl:
+          at least 50 mL/min:
+            capecitabine 1250 mg/m2 oral twice daily days 1 to 14
+          30 to 50 mL/min:
+            capecitabine 950 mg/m2 oral twice daily days 1 to 14
+
+    Use instead: headings that exclude each other (`over 50 mL/min` and `30 to 50 mL/min`).
+    """
+    for choice, space in _choices(ctx):
+        earlier: list[tuple[ir.ChoiceBranch, frozenset[int]]] = []
+        for branch in choice.branches:
+            if branch.cond is None:
+                continue
+            truth = space.truth(branch.cond)
+            other = next(((b, truth & t) for b, t in earlier if truth & t), None)
+            earlier.append((branch, truth))
+            if other is None:
+                continue
+            first, both = other
+            yield choice_overlap.finding(
+                branch.span,
+                f"this branch and an earlier one both apply to a patient with {space.describe(min(both))}: "
+                "they would be given the lines of both",
+                label="overlaps an earlier branch",
+                secondary=(Label(first.span, "also applies"),),
+                help="make the headings exclude each other, so that each patient has one branch",
+            )
+
+
+@rule("BRA014", "choice-incomplete", Severity.WARNING, "a `by` block leaves some patients without a branch")
+def choice_incomplete(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find `by` blocks without `otherwise` whose headings leave some patient out.
+
+    What it does: evaluates the headings of each `by` block without `otherwise` in every
+    patient state (each cell of the measure cut by the regimen's own thresholds, each value of
+    the group) and flags the block if some patient meets none. It names one. A lone `if`
+    block is optional by nature and never incomplete.
+
+    Why it matters: a patient in no branch is given none of the block's lines, and the page
+    says nothing about them: `CrCl 51 to 80` and `30 to 50` leave a CrCl of 50.5 out.
+
+    Example:
+        by CrCl:
+          51 to 80 mL/min:
+            capecitabine 1250 mg/m2 oral twice daily days 1 to 14
+          30 to 50 mL/min:
+            capecitabine 950 mg/m2 oral twice daily days 1 to 14
+
+    Use instead: headings that meet (`over 50 mL/min`), and `otherwise:` for the rest.
+    """
+    for choice, space in _choices(ctx):
+        if choice.kind != "by" or any(b.cond is None for b in choice.branches):
+            continue
+        covered: set[int] = set()
+        for branch in choice.branches:
+            covered |= space.truth(branch.cond)
+        missing = sorted(space.all() - covered)
+        if missing:
+            yield choice_incomplete.finding(
+                choice.span,
+                f"no branch of this block applies to a patient with {space.describe(missing[0])}",
+                label="some patients have no branch",
+                help="add `otherwise:` with what they are given, or a heading for them",
+            )
+
+
+@rule("BRA015", "condition-never-holds", Severity.WARNING, "a condition no patient can meet")
+def condition_never_holds(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Find branches, limits, stop rules and `proceed if` gates whose condition no patient meets.
+
+    What it does: evaluates each condition in every patient state of its decision point
+    (each response, MRD result and HSCT plan, each value of the groups it names, each cell
+    of the measures it compares, cut by the regimen's own thresholds) and flags one that
+    holds in none: a contradiction such as `CrCl under 30 mL/min and CrCl over 50 mL/min`.
+    A gate no patient passes is an error: no one could ever be given the cycle.
+
+    Why it matters: a condition that never holds is a slip (a threshold the wrong way
+    round, `and` for `or`): the branch is never taken, the limit never applies, the stop
+    rule never stops treatment, and the reader believes it does.
+
+    Example:
+        proceed if ANC at least 1.5 x10^9/L and ANC under 1 x10^9/L
+
+    Use instead: the condition that was meant:
+        proceed if ANC at least 1.5 x10^9/L and platelets at least 100 x10^9/L
+    """
+    regimen = ctx.regimen
+    plan = regimen.plan
+    points: list[tuple[tuple[ir.Cond | None, ...], list[tuple[Span, ir.Cond | None, str]]]] = [
+        (tuple(b.cond for b in d.branches), [(b.span, b.cond, "this branch is never taken") for b in d.branches])
+        for d in plan.decisions
+    ]
+    for written, what in ((plan.limits, "this limit never applies"), (plan.stops, "this rule never stops treatment")):
+        points.append((tuple(x.cond for x in written), [(x.span, x.cond, what) for x in written]))
+    for choice, _space in _choices(ctx):
+        conds = tuple(b.cond for b in choice.branches)
+        points.append((conds, [(b.span, b.cond, "this branch is never given") for b in choice.branches]))
+    gates = [gate for group in regimen.cycles() for gate in group.gates]
+    points += [((g.cond,), [(g.span, g.cond, _NO_ONE)]) for g in gates]
+    for conds, items in points:
+        if not resolved(regimen, conds):
+            continue
+        space = regimen_space(regimen, conds)
+        for span, cond, what in items:
+            if cond is None or space.truth(cond):
+                continue
+            finding = condition_never_holds.finding(
+                span,
+                f"no patient meets this condition: {what}",
+                label="never holds",
+                help="check the thresholds and `and`/`or`: write the condition that was meant",
+            )
+            yield dataclasses.replace(finding, severity=Severity.ERROR) if what is _NO_ONE else finding
+
+
+_NO_ONE = "no patient could ever be given this cycle"  # a gate's: an error
 
 
 def _status(ctx: RuleContext, target: str) -> tuple[str | None, str | None]:
@@ -448,10 +592,10 @@ def superseded_by_not_current(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @dataclass(frozen=True, slots=True)
 class _Shared:
-    """One regimen's limits counted with another: (count, truth set) pairs, and the first of each."""
+    """One regimen's limits counted with another: (count, unit, truth set), and the first of each."""
 
-    exact: set[tuple[int, frozenset[int]]]
-    by_count: dict[int, ir.Limit]
+    exact: set[tuple[int, ir.PlanUnit, frozenset[int]]]
+    by_count: dict[tuple[int, ir.PlanUnit], ir.Limit]
     by_truth: dict[frozenset[int], ir.Limit]
 
 
@@ -479,27 +623,40 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
     """
     # Each regimen's limits by the regimen they count with: count and truth set, and the first
     # with each count or truth set, so that no limit is compared with every limit of the other.
+    # Two regimens' limits are compared over the states of both (their responses and groups).
+    spaces: dict[tuple[str, str], Space] = {}
+
+    def truth(lim: ir.Limit, regimen_id: str, other_id: str) -> frozenset[int]:
+        key = (min(regimen_id, other_id), max(regimen_id, other_id))
+        if key not in spaces:
+            a, b = ctx.regimens[key[0]], ctx.regimens[key[1]]
+            spaces[key] = regimen_space(a, (x.cond for r in (a, b) for x in r.plan.limits), b)
+        return spaces[key].truth(lim.cond)
+
     shared: dict[tuple[str, str], _Shared] = {}
     for regimen_id in sorted(ctx.regimens):
         for lim in ctx.regimens[regimen_id].plan.limits:
-            truth = truth_set(lim.cond)
             for target in dict.fromkeys(lim.counted_with):
+                if target not in ctx.regimens:
+                    continue
+                truth_of = truth(lim, regimen_id, target)
                 entry = shared.setdefault((regimen_id, target), _Shared(set(), {}, {}))
-                entry.exact.add((lim.count, truth))
-                entry.by_count.setdefault(lim.count, lim)
-                entry.by_truth.setdefault(truth, lim)
+                entry.exact.add((lim.count, lim.unit, truth_of))
+                entry.by_count.setdefault((lim.count, lim.unit), lim)
+                entry.by_truth.setdefault(truth_of, lim)
     for regimen_id in sorted(ctx.regimens):
         regimen = ctx.regimens[regimen_id]
         for limit in regimen.plan.limits:
-            truth = truth_set(limit.cond)
             for other_id in limit.counted_with:
                 other = ctx.regimens.get(other_id)
                 if other is None or other_id == regimen_id:
                     continue
+                truth_of = truth(limit, regimen_id, other_id)
                 back = shared.get((other_id, regimen_id), _Shared(set(), {}, {}))
-                if (limit.count, truth) in back.exact:
+                if (limit.count, limit.unit, truth_of) in back.exact:
                     continue
-                candidates = [lim for lim in (back.by_count.get(limit.count), back.by_truth.get(truth)) if lim]
+                near_count = back.by_count.get((limit.count, limit.unit))
+                candidates = [lim for lim in (near_count, back.by_truth.get(truth_of)) if lim]
                 near = sorted(candidates, key=lambda lim: lim.span.start)
                 if near:
                     secondary = (Label(near[0].span, f"the limit in `{other_id}` differs"),)
@@ -507,7 +664,8 @@ def limit_not_shared(ctx: LibraryContext) -> Iterator[Diagnostic]:
                     secondary = (Label(other.span, f"no limit here counted with {regimen_id}"),)
                 yield limit_not_shared.finding(
                     limit.span,
-                    f"this limit (at most {limit.count} cycles) counts cycles together with `{other_id}`, "
+                    f"this limit (at most {limit.count} {limit.unit}) counts "
+                    f"{'cycles' if limit.unit == 'cycles' else 'time'} together with `{other_id}`, "
                     f"but `{other_id}` states no such limit counted with `{regimen_id}`",
                     label="one-sided limit",
                     secondary=secondary,

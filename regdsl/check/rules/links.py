@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from regdsl.check.context import LibraryContext
 from regdsl.check.registry import library_rule
-from regdsl.check.rules.branching import ALL_STATES, truth_set
 from regdsl.compile.links import Link, handover_loops, joined, library_graph, limit_groups, links
+from regdsl.compile.phases import regimen_space
 from regdsl.diagnostics import Diagnostic, Label, Severity
 
 if TYPE_CHECKING:
@@ -39,11 +39,13 @@ def _bounded(ctx: LibraryContext, loop: list[str]) -> bool:
     """Whether every regimen of ``loop`` counts its cycles with all the others, for every patient."""
     for member in loop:
         others = set(loop) - {member}
+        regimen = ctx.regimens[member]
+        space = regimen_space(regimen, (limit.cond for limit in regimen.plan.limits))
         covered: set[int] = set()
-        for limit in ctx.regimens[member].plan.limits:
+        for limit in regimen.plan.limits:
             if others <= set(limit.counted_with):
-                covered |= truth_set(limit.cond)
-        if covered != ALL_STATES:
+                covered |= space.truth(limit.cond)
+        if covered != space.all():
             return False
     return True
 
@@ -204,9 +206,10 @@ def limit_group_incomplete(ctx: LibraryContext) -> Iterator[Diagnostic]:
                     continue
                 through = _through(ctx, group, missing[0])
                 every = ", ".join(m for m in group if m != member)
+                left_out = ", ".join(f"`{m}`" for m in missing)
                 yield limit_group_incomplete.finding(
                     limit.span,
-                    f"this limit (at most {limit.count} cycles) leaves out {', '.join(f'`{m}`' for m in missing)}, "
+                    f"this limit (at most {limit.count} {limit.unit}) leaves out {left_out}, "
                     f"whose cycles count together with those of the regimens it names",
                     label="leaves out " + ", ".join(missing),
                     secondary=(through,) if through is not None else (),

@@ -226,7 +226,7 @@ def duplicate_administration(ctx: RuleContext) -> Iterator[Diagnostic]:
                 earlier = admins[i]
                 days = sorted(set(earlier.days) & set(later.days))
                 pair = (earlier.span.path, earlier.span.start, later.span.path, later.span.start)
-                if pair in reported or earlier.span == later.span:
+                if pair in reported or earlier.span == later.span or earlier.exclusive_of(later):
                     continue
                 reported.add(pair)
                 shown = _days_text(days)

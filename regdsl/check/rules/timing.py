@@ -51,6 +51,7 @@ def timing_conflict(ctx: RuleContext) -> Iterator[Diagnostic]:
         label=primary.text,
         secondary=tuple(rest),
         help="relax one of the labelled constraints, or correct a day, duration or gap",
+        notes=(f"for {ctx.compiled.conflict_scenario}",) if ctx.compiled.conflict_scenario else (),
     )
 
 

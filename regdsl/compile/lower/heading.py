@@ -69,6 +69,8 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
             case ast.Overview(prose=prose):
                 if first("overview", f.span):
                     overview = prose
+            case ast.ResponsesField():
+                first("responses", f.span)  # resolved by the regimen (``plan.responses``): a part inherits it
             case _:
                 assert_never(f)
     return ir.Meta(

@@ -11,6 +11,7 @@ from regdsl.compile.lower.words import LibraryDefs
 from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
+from regdsl.model.conditions import GROUPS, MEASURES, VOCABULARIES, Measure, Values
 from regdsl.model.medicines import CLASSES, LifetimeLimit, Medicine, MedicineTable, make_medicine
 from regdsl.model.vocabulary import Basis, find_unit
 from regdsl.source import Span
@@ -76,8 +77,10 @@ def _lifetime(name: str, written: Sequence[ast.LifetimeMax], sink: Sink) -> Life
 
 
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
-    """Lower ``library.reg``: medicines, footnotes and shared blocks."""
+    """Lower ``library.reg``: medicines, footnotes, shared blocks, response vocabularies and groups."""
     medicines: list[Medicine] = []
+    defined: dict[str, dict[str, Values]] = {"responses": {}, "group": {}}
+    measures: dict[str, Measure] = {}
     footnotes: dict[str, ir.Footnote] = {}
     blocks: dict[str, ast.BlockDef] = {}
     names: dict[str, Span] = {}
@@ -134,10 +137,33 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                     )
                     continue
                 blocks[name.text] = item
+            case ast.MeasureDef(name=name, title=title, unit=unit):
+                if name.text in measures:
+                    message = f"measure `{name.text}` is defined twice"
+                    sink.report(c.DUPLICATE_DEFINITION, name.span, message, label="second definition")
+                    continue
+                measures[name.text] = Measure(name=name.text, title=title.value, unit=unit.text, source=None)
+            case ast.ValuesDef(kind=kind, name=name, title=title, values=values):
+                what = "response vocabulary" if kind == "responses" else "group"
+                if name.text in defined[kind]:
+                    sink.report(
+                        c.DUPLICATE_DEFINITION,
+                        name.span,
+                        f"{what} `{name.text}` is defined twice",
+                        label="second definition",
+                    )
+                    continue
+                defined[kind][name.text] = Values(
+                    name=name.text,
+                    title=title.value,
+                    values=tuple(dict((v.value.text, v.title.value) for v in values).items()),
+                    source=None,
+                )
             case (
                 ast.RegimenHeader()
                 | ast.DrugDecl()
                 | ast.Cycle()
+                | ast.Continuous()
                 | ast.Support()
                 | ast.Reference()
                 | ast.Part()
@@ -146,4 +172,11 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                 misplaced(sink, item, "a regimen section", "library.reg", LIBRARY_HELP)
             case _:
                 assert_never(item)
-    return LibraryDefs(medicines=base.extended(tuple(medicines)), footnotes=footnotes, blocks=blocks)
+    return LibraryDefs(
+        medicines=base.extended(tuple(medicines)),
+        footnotes=footnotes,
+        blocks=blocks,
+        vocabularies={**VOCABULARIES, **defined["responses"]},
+        groups={**GROUPS, **defined["group"]},
+        measures={**MEASURES, **measures},
+    )

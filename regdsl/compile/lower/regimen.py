@@ -5,7 +5,7 @@ from __future__ import annotations
 from regdsl.compile.lower.administrations import relation
 from regdsl.compile.lower.cycles import cycles
 from regdsl.compile.lower.heading import meta
-from regdsl.compile.lower.plan import plan
+from regdsl.compile.lower.plan import bounded, plan, responses
 from regdsl.compile.lower.sections import reference, support
 from regdsl.compile.lower.words import LibraryDefs, Lowering
 from regdsl.diagnostics import Sink
@@ -70,12 +70,21 @@ def _definitions(low: Lowering, module: ast.Module) -> None:
                     label="second definition",
                 )
             low.blocks[item.name.text] = item
-        elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef):
+        elif isinstance(item, ast.LibraryHeader | ast.MedicineDef | ast.FootnoteDef | ast.ValuesDef | ast.MeasureDef):
             misplaced(low.sink, item, "a library definition", "a regimen file", LIBRARY_HELP)
 
 
 def _part(low: Lowering, node: ast.Part) -> ir.Part:
     starts = [i for i in node.items if isinstance(i, ast.StartRule)]
+    for item in node.items:
+        if isinstance(item, ast.ResponsesField):
+            misplaced(
+                low.sink,
+                item,
+                "`responses`",
+                "a part",
+                "name the vocabulary once, in the regimen heading: every part inherits it",
+            )
     start = None
     if starts:
         rel = relation(low, starts[0].core, None)
@@ -92,7 +101,7 @@ def _part(low: Lowering, node: ast.Part) -> ir.Part:
             [("start", s.span) for s in starts],
         ),
         start=start,
-        cycles=cycles(low, [i for i in node.items if isinstance(i, ast.Cycle)]),
+        cycles=cycles(low, [i for i in node.items if isinstance(i, ast.Cycle | ast.Continuous)]),
         support=support(i for i in node.items if isinstance(i, ast.Support)),
         references=tuple(reference(low, i) for i in node.items if isinstance(i, ast.Reference)),
     )
@@ -100,7 +109,7 @@ def _part(low: Lowering, node: ast.Part) -> ir.Part:
 
 def _parts(low: Lowering, module: ast.Module, header: ast.RegimenHeader) -> tuple[ir.Part, ...]:
     part_nodes = [i for i in module.items if isinstance(i, ast.Part)]
-    top_cycles = [i for i in module.items if isinstance(i, ast.Cycle)]
+    top_cycles = [i for i in module.items if isinstance(i, ast.Cycle | ast.Continuous)]
     if part_nodes:
         for cyc in top_cycles:
             misplaced(
@@ -133,25 +142,35 @@ def lower_regimen(module: ast.Module, defs: LibraryDefs, sink: Sink, *, partial:
     low = Lowering(sink, defs, header.id.text)
     _definitions(low, module)
     heading = meta(low, header.span, header.meta)
+    named = next((f.name for f in header.meta if isinstance(f, ast.ResponsesField)), None)
+    if named is not None:
+        low.responses = responses(low, named)
     try:
         parts = _parts(low, module, header)
+        lowered_plan = plan(low, (i for i in module.items if isinstance(i, ast.Plan)), parts)
+        regimen = ir.Regimen(
+            span=header.span,
+            id=header.id.text,
+            path=header.span.path,
+            meta=heading,
+            parts=parts,
+            support=support(i for i in module.items if isinstance(i, ast.Support)),
+            references=tuple(reference(low, i) for i in module.items if isinstance(i, ast.Reference)),
+            plan=lowered_plan,
+            aliases=tuple(sorted((k, v.name) for k, v in low.aliases.items())),
+            id_span=header.id.span,
+            partial=partial,
+            mentions=tuple(low.mentions),
+            links=tuple(low.links),
+            prose=module.prose,
+            headings=module.headings,
+            responses=low.responses,
+            groups=tuple(low.groups_named[name] for name in sorted(low.groups_named)),
+            measures=tuple(low.measures_named[name] for name in sorted(low.measures_named)),
+            thresholds=tuple((name, tuple(sorted(set(low.thresholds[name])))) for name in sorted(low.thresholds)),
+        )
+        bounded(regimen)
     except TooComplex as err:
         sink.report(c.TOO_COMPLEX, err.span, err.message, label="too complex to check", help=err.help)
         return None
-    return ir.Regimen(
-        span=header.span,
-        id=header.id.text,
-        path=header.span.path,
-        meta=heading,
-        parts=parts,
-        support=support(i for i in module.items if isinstance(i, ast.Support)),
-        references=tuple(reference(low, i) for i in module.items if isinstance(i, ast.Reference)),
-        plan=plan(low, (i for i in module.items if isinstance(i, ast.Plan)), parts),
-        aliases=tuple(sorted((k, v.name) for k, v in low.aliases.items())),
-        id_span=header.id.span,
-        partial=partial,
-        mentions=tuple(low.mentions),
-        links=tuple(low.links),
-        prose=module.prose,
-        headings=module.headings,
-    )
+    return regimen

@@ -12,10 +12,12 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from regdsl.diagnostics import Code, Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
+from regdsl.model.conditions import DEFAULT_RESPONSES, GROUPS, MEASURES, VOCABULARIES, Measure, Values
 from regdsl.model.limits import AMOUNT_LIMIT, Limit, TooComplex
 from regdsl.model.medicines import Medicine, MedicineTable, make_medicine
 from regdsl.model.vocabulary import ERROR_PRONE_UNITS, ROUTE_BY_ALIAS, TIME_UNITS, UNITS, Unit, find_unit, suggest_unit
@@ -30,11 +32,14 @@ LINE_KEYWORDS = ("observe", "note", "title", "same", "use", "without")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LibraryDefs:
-    """What a library shares with its regimens: medicines, footnotes, blocks, regimen ids."""
+    """What a library shares with its regimens: medicines, footnotes, blocks, vocabularies, groups, regimen ids."""
 
     medicines: MedicineTable
     footnotes: dict[str, ir.Footnote] = field(default_factory=dict)
     blocks: dict[str, ast.BlockDef] = field(default_factory=dict)
+    vocabularies: dict[str, Values] = field(default_factory=lambda: dict(VOCABULARIES))
+    groups: dict[str, Values] = field(default_factory=lambda: dict(GROUPS))
+    measures: dict[str, Measure] = field(default_factory=lambda: dict(MEASURES))
     regimen_ids: frozenset[str] | None = None
 
 
@@ -55,6 +60,10 @@ class Lowering:
         self.mentions: list[ir.Mention] = []
         self.links: list[ir.Written] = []
         self.doses = 0  # the doses written so far, counted against limits.DOSES
+        self.responses: Values = DEFAULT_RESPONSES  # the response vocabulary the conditions name
+        self.groups_named: dict[str, Values] = {}  # every group a condition names, by name
+        self.measures_named: dict[str, Measure] = {}  # every measure a condition names, by name
+        self.thresholds: dict[str, list[Fraction]] = {}  # every threshold each measure is compared with
         self.groups = 0
 
     def count(self, span: Span, doses: int) -> None:

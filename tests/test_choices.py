@@ -1,0 +1,169 @@
+"""Choices of lines (`if`, `by`): one timing network per scenario, and pages that say who each line is for."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from regdsl.check.run import run_check
+from regdsl.compile import passes
+from regdsl.compile.passes import Compiled
+from regdsl.compile.stn import PointId
+from regdsl.model import ir, limits
+from regdsl.model.wording import DAY
+from regdsl.render.context import RenderContext
+from regdsl.render.document import build_document
+from tests.facts import compile_alone
+
+LVEF = """\
+regimen lvef
+  name "Choices"
+  status draft
+
+cycle 1 and all further cycles: 21 days
+  if LVEF under 50 %:
+    DOXOrubicin 50 mg/m2 IV day 1 over exactly 48 hours
+  otherwise:
+    DOXOrubicin 50 mg/m2 IV day 1 over exactly 24 hours
+  cyclophosphamide 750 mg/m2 IV day 1 over 60 min 36 to 40 hours after DOXOrubicin
+
+plan
+  stop if response is PD
+  at most 6 cycles
+"""
+
+
+def _compiled(text: str) -> Compiled:
+    compiled = compile_alone(text.encode())
+    assert compiled is not None
+    return compiled
+
+
+def test_each_patient_is_timed_with_the_lines_of_their_branch() -> None:
+    compiled = _compiled(LVEF)
+    assert [s.text for s in compiled.scenarios] == [
+        "patients with LVEF under 50 %",
+        "patients without LVEF under 50 %",
+    ]
+    first = PointId(1, 0, 1)
+    long, short = compiled.scenarios
+    assert long.windows is not None
+    assert short.windows is not None
+    # the relation binds to the one DOXOrubicin each patient is given: 48 or 24 hours, then 36 to 40 hours
+    assert long.windows.get(first.dose(1, 1)) is None
+    assert long.windows.of(first.dose(2, 1)) == (2 * DAY + 36 * 60, DAY - 1 + 2 * DAY + 40 * 60)
+    assert short.windows.get(first.dose(0, 1)) is None
+    assert short.windows.of(first.dose(2, 1)) == (DAY + 36 * 60, DAY - 1 + DAY + 40 * 60)
+    # pages show each line's window over the patients it is given to
+    assert compiled.windows is not None
+    assert compiled.windows.of(first.dose(2, 1)) == (DAY + 36 * 60, DAY - 1 + 2 * DAY + 40 * 60)
+    assert compiled.windows.of(first.dose(0, 1)) == long.windows.of(first.dose(0, 1))
+
+
+def test_a_conflict_names_the_patients_it_is_for(tmp_path: Path) -> None:
+    path = tmp_path / "short.reg"
+    path.write_text(
+        "\n".join(
+            [
+                "regimen short",
+                '  name "Choices"',
+                "  status draft",
+                "",
+                "cycle 1: 2 days",
+                "  if LVEF under 50 %:",
+                "    DOXOrubicin 50 mg/m2 IV day 2 over exactly 48 hours",
+                "  otherwise:",
+                "    DOXOrubicin 50 mg/m2 IV day 2 over exactly 24 hours",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    (finding,) = [d for d in run_check([path]).diagnostics if d.code.code == "TIM004"]
+    assert finding.notes == ("for patients with LVEF under 50 %",)
+
+
+def test_a_regimen_without_choices_has_one_scenario() -> None:
+    text = LVEF.replace("  if LVEF under 50 %:\n    DOXOrubicin 50 mg/m2 IV day 1 over exactly 48 hours\n", "")
+    compiled = _compiled(text.replace("  otherwise:\n    DOXOrubicin", "  DOXOrubicin"))
+    (only,) = compiled.scenarios
+    assert only.text == "every patient"
+    assert compiled.network is only.network
+    assert compiled.regimen.cycles()[0].choices == ()
+
+
+def test_pages_say_who_each_line_is_for() -> None:
+    document = json.loads(json.dumps(build_document(_compiled(LVEF), RenderContext(source="lvef.reg"))))
+    group = document["parts"][0]["cycles"][0]
+    assert [a["for_patients"] for a in group["administrations"]] == [
+        "for patients with LVEF under 50 %",
+        "for patients without LVEF under 50 %",
+        None,
+    ]
+
+
+def test_too_many_scenarios_are_refused(tmp_path: Path) -> None:
+    lines = ["regimen many", '  name "Many"', "  status draft", "", "cycle 1 and all further cycles: 21 days"]
+    for k in range(7):  # 2 ** 7 = 128 combinations of 7 independent choices
+        lines += [f"  if CD20 at least {k + 1} %:", f"    DOXOrubicin {k + 1} mg/m2 IV day {k + 1} over 60 min"]
+    lines += ["", "plan", "  stop if response is PD", "  at most 2 cycles", ""]
+    path = tmp_path / "many.reg"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert [(d.code.code, d.span.line) for d in run_check([path]).diagnostics] == [("STR022", 18)]
+
+
+def test_the_scenarios_share_the_limits_of_one_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    one = compile_alone(LVEF.encode())
+    assert one is not None
+    biggest = max(s.network.size + len(s.network) for s in one.scenarios)
+    # each scenario's network alone is within the limit, the two together are not
+    monkeypatch.setattr(passes, "TIMING_SIZE", dataclasses.replace(limits.TIMING_SIZE, value=biggest + 1))
+    refused = compile_alone(LVEF.encode())
+    assert refused is not None
+    assert [d.code.code for d in refused.diagnostics] == ["STR022"]
+    assert refused.diagnostics[0].primary.span.line == 6  # the choice
+
+
+BANDS = """\
+regimen bands
+  name "Choices"
+  status draft
+
+cycle 1: 21 days
+  by CrCl:
+    over 50 mL/min:
+      capecitabine 1250 mg/m2 oral twice daily days 1 to 14
+    30 to 50 mL/min:
+      capecitabine 950 mg/m2 oral twice daily days 1 to 14
+    otherwise:
+      note capecitabine
+        | Contraindicated.
+  dexamethasone 8 mg flat oral days 1 to 3
+cycle 2: 21 days
+  same as cycle 1
+  dexamethasone 4 mg flat oral days 1 to 3
+cycle 3: 21 days
+  same as cycle 1
+  without capecitabine
+  by weight:
+    at least 45 kg:
+      capecitabine 1000 mg/m2 oral twice daily days 1 to 14
+    under 45 kg:
+      capecitabine 800 mg/m2 oral twice daily days 1 to 14
+"""
+
+
+def test_same_as_copies_a_choice_with_its_key() -> None:
+    one, two, three = _compiled(BANDS).regimen.cycles()
+    assert two.choices == one.choices
+    doses = [(a.medicine.name, a.dose.text, a.guard) for a in two.administrations]
+    assert doses == [
+        ("capecitabine", "1250", ir.Guard(choice=one.choices[0].key, branch=0)),
+        ("capecitabine", "950", ir.Guard(choice=one.choices[0].key, branch=1)),
+        ("dexamethasone", "4", None),
+    ]
+    assert [a.dose.text for a in three.administrations if a.medicine.name == "capecitabine"] == ["1000", "800"]
+    assert {a.guard.choice for a in three.administrations if a.guard is not None} == {three.choices[-1].key}
