@@ -221,6 +221,17 @@ def _negation(word: str) -> int:
     return next((n for n, group in enumerate(_NEGATIONS) if word.startswith(group)), -1)
 
 
+def _variant(word: str, other: str) -> bool:
+    """Whether ``other`` is another form of ``word``, not what a slip made of it.
+
+    Other forms: its British or American spelling, or the same stem with another vowel at
+    the end (`cystoscopy`, the procedure, and `cystoscope`, the instrument).
+    """
+    if word in _american(other) or other in _american(word):
+        return True
+    return len(word) == len(other) and word[:-1] == other[:-1] and {word[-1], other[-1]} <= _VOWELS
+
+
 @functools.lru_cache(maxsize=4096)
 def near_miss(word: str, extra: frozenset[str] = frozenset()) -> str | None:
     """Return the word that ``word`` (lower case) looks like a misspelling of, if any.
@@ -245,7 +256,7 @@ def near_miss(word: str, extra: frozenset[str] = frozenset()) -> str | None:
             key = (0 if likely else 1, 1, -english[other], other)
         else:
             continue
-        if _negation(other) == _negation(word) and word not in _american(other) and other not in _american(word):
+        if _negation(other) == _negation(word) and not _variant(word, other):
             ranked.append(key)
     return min(ranked)[3] if ranked else None
 
