@@ -263,3 +263,15 @@ def test_the_seed_page_has_exactly_its_typos_flagged() -> None:
 )
 def test_names_acronyms_and_combining_forms_are_not_checked(line: str, checked: list[str]) -> None:
     assert [word for word, _ in _words(line)] == checked
+
+
+def test_the_dictionary_is_read_only_when_a_word_is_looked_up(tmp_path: Path) -> None:
+    regimen = tmp_path / "x.reg"
+    regimen.write_text('regimen x\n  name "X"\n  status draft\n\ncycle 1: 21 days\n  paracetamol 1000 mg oral day 1\n')
+    word_list.cache_clear()
+    near_miss.cache_clear()
+    run_check([regimen], jobs=1)
+    assert word_list.cache_info().currsize == 0  # no prose: nothing read
+    regimen.write_text(regimen.read_text() + "    | Take with breakfast.\n")
+    run_check([regimen], jobs=1)
+    assert word_list.cache_info().currsize == 1
