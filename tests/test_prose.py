@@ -123,12 +123,21 @@ def test_known_and_unfamiliar_words_are_not_flagged(word: str) -> None:
     [
         "uncompatible",  # one edit from `incompatible`: un- would become in-
         "unflamed",  # one edit from `inflamed`
-        "nontoxac",  # no suggestion may drop or add non-
+        "antipartum",  # one edit from `antepartum` (before birth): anti- would be dropped
+        "antinatal",  # one edit from `antenatal`
     ],
 )
-def test_no_suggestion_changes_a_negating_prefix(word: str) -> None:
+def test_no_suggestion_drops_or_changes_a_negating_prefix(word: str) -> None:
     suggestion = near_miss(word)
     assert suggestion is None or suggestion[:2] == word[:2]
+
+
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [("icreases", "increases"), ("icompatible", "incompatible"), ("nonfatel", "nonfatal"), ("unsafly", "unsafely")],
+)
+def test_a_suggestion_may_complete_or_keep_a_prefix(word: str, meant: str) -> None:
+    assert near_miss(word) == meant
 
 
 def test_a_library_word_is_known_and_suggested() -> None:

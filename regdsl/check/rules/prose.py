@@ -79,7 +79,8 @@ _BRITISH = (
     (re.compile(r"mme(s?)$"), r"m\1"),
 )
 # Prefixes that negate or reverse what follows (in-/im-/il-/ir- are one prefix): a
-# suggestion never adds, drops or swaps one (`incompatible` is never "corrected" to `compatible`).
+# suggestion never drops or swaps one a word has (`incompatable` is never "corrected" to
+# `compatible`); it may complete one (`icompatible`, did you mean `incompatible`?).
 # Prefixes that make words of words (and of clinical words): `re-staging`, `post-hydration`.
 _PREFIXES = (
     *("re", "pre", "post", "co", "non", "un", "sub", "over", "under", "anti", "de", "multi", "inter", "intra"),
@@ -238,9 +239,11 @@ def near_miss(word: str, extra: frozenset[str] = frozenset()) -> str | None:
 
     A real word is never a misspelling (see ``is_word``), so a suggestion never turns one
     word into another. A word that is not one edit from a known word is unfamiliar (a name,
-    a term), not a slip of the keyboard, and is not flagged. A suggestion never adds, drops
-    or changes a negating prefix (`_NEGATIONS`). Clinical words and ``extra`` are preferred,
-    then the English word used most often, then the first in alphabetical order.
+    a term), not a slip of the keyboard, and is not flagged. A suggestion never drops or
+    changes a negating prefix the word has (`_NEGATIONS`), nor is another form of the word
+    (`_variant`). Likely slips come first (a swap, a vowel for a vowel, a doubled letter),
+    then clinical words and ``extra``, then the English word used most often, then the
+    first in alphabetical order.
     """
     if len(word) > word_list().longest + 1 and all(len(other) + 1 < len(word) for other in extra):
         return None  # longer than any word by two letters or more: one edit from none (and bounded work)
@@ -249,6 +252,7 @@ def near_miss(word: str, extra: frozenset[str] = frozenset()) -> str | None:
     english = word_list().english
     clinical = _clinical(extra)
     ranked: list[tuple[int, int, int, str]] = []
+    negation = _negation(word)
     for other, likely in _edits(word):
         if clinical(other):
             key = (0 if likely else 1, 0, 0, other)
@@ -256,7 +260,7 @@ def near_miss(word: str, extra: frozenset[str] = frozenset()) -> str | None:
             key = (0 if likely else 1, 1, -english[other], other)
         else:
             continue
-        if _negation(other) == _negation(word) and not _variant(word, other):
+        if negation in (-1, _negation(other)) and not _variant(word, other):
             ranked.append(key)
     return min(ranked)[3] if ranked else None
 
@@ -388,8 +392,9 @@ def prose_near_miss(ctx: RuleContext) -> Iterator[Diagnostic]:
     the medicine table, built-in and `library.reg`; the controlled vocabulary (SNOMED CT
     terms); and the library's `words` (its `regdsl.toml` or `[tool.regdsl]`). A real word
     is never flagged, so a suggestion never turns one word into another (`incompatible` is
-    not "corrected" to `compatible`), and no suggestion adds, drops or changes a negating
-    prefix (in-, im-, il-, ir-, un-, non-, anti-). Names and acronyms (a capitalised word
+    not "corrected" to `compatible`), and no suggestion drops or changes a negating prefix
+    the word has (in-, im-, il-, ir-, un-, non-, anti-: `antinatal` is not "corrected" to
+    `antenatal`). Names and acronyms (a capitalised word
     within a sentence, a word in capitals) and combining forms before a hyphen
     (`gastro-`) are not checked. Measured on real text (the prose of the NZ SACT Regimen
     Library's FHIR regimens, its regimen page, and regimens written for this library),
