@@ -47,7 +47,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 _URLISH = re.compile(r"://|^www\.|@|\.(?:com|org|nz|gov|pdf|html?)\b", re.IGNORECASE)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # What a capitalised word that starts a sentence (not a name) comes after: an end of sentence, a bullet.
-_SENTENCE_START = (".", "!", "?", ":", ";", "(", "-", "*", "•", "|", '"')
+_SENTENCE_START = (".", "!", "?", ":", ";", "(", "-", "*", "•", '"')
 _VOWELS = frozenset("aeiouy")
 # Endings a word may carry: (suffix, what replaces it).
 _SUFFIXES = (
