@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from regdsl.compile.schedule import points_by_day
 from regdsl.compile.stn import Anchoring, Bounds, Given, PointId, PointKind, TimingNetwork, bounds_from, every_line
 from regdsl.model import ir
 
@@ -61,11 +62,11 @@ def _days(
     net: TimingNetwork, cycle: PointId, group: ir.CycleGroup, anchorings: list[Anchoring], given: Given
 ) -> tuple[TimedDay, ...]:
     admins = group.administrations
-    by_day: dict[int, list[int]] = {}  # each day's administration lines (not as needed, and given), in order
+    by_day: dict[int, list[tuple[int, int]]] = {}  # each day's lines (not as needed, and given), and their doses
     for i, admin in enumerate(admins):
         if not admin.prn and given(admin):
-            for day in admin.days:
-                by_day.setdefault(day, []).append(i)
+            for day, count in points_by_day(admin).items():
+                by_day.setdefault(day, []).append((i, count))
     timed: dict[int, list[Anchoring]] = {}
     for anchoring in anchorings:
         timed.setdefault(anchoring.anchor.day, []).append(anchoring)
@@ -74,26 +75,26 @@ def _days(
         watched.setdefault(obs.medicine.name, []).append(o)
     days = set(timed)
     for day, lines in by_day.items():
-        if any(admins[i].medicine.name in watched or _infused(admins[i]) for i in lines):
+        if any(admins[i].medicine.name in watched or _infused(admins[i]) for i, _count in lines):
             days.add(day)
     return tuple(_day(net, cycle, group, by_day, watched, day, timed.get(day, [])) for day in sorted(days))
 
 
 def _infused(admin: ir.Administration) -> bool:
-    return admin.role == "anticancer" and admin.max_minutes is not None
+    return admin.role == "anticancer" and (admin.duration_stated or admin.continuous)
 
 
 def _day(
     net: TimingNetwork,
     cycle: PointId,
     group: ir.CycleGroup,
-    by_day: dict[int, list[int]],
+    by_day: dict[int, list[tuple[int, int]]],
     watched: dict[str, list[int]],
     day: int,
     timed: list[Anchoring],
 ) -> TimedDay:
     admins = group.administrations
-    todays = by_day[day]
+    todays = [i for i, _count in by_day[day]]
     if any(a.anchor.kind is PointKind.CHEMOTHERAPY for a in timed):
         anchor = cycle.chemotherapy(day)
     else:
@@ -103,12 +104,15 @@ def _day(
             next((i for i in todays if admins[i].role == "anticancer"), todays[0]),
         )
         anchor = cycle.dose(main, day)
-    doses = [cycle.dose(i, day) for i in todays]
+    doses = [cycle.dose(i, day, n) for i, count in by_day[day] for n in range(count)]
     doses += [a.dose for a in timed if a.dose.day != day]
     ends = [dose.other_end for dose in doses]
-    for i in todays:  # each line's observations, found by its medicine: never every pair of lines and observations
+    for i, count in by_day[
+        day
+    ]:  # each line's observations, by its medicine: never every pair of lines and observations
         for o in watched.get(admins[i].medicine.name, ()):
-            ends += [cycle.observing(o, i, day), cycle.observing(o, i, day, end=True)]
+            for n in range(count):
+                ends += [cycle.observing(o, i, day, n), cycle.observing(o, i, day, n, end=True)]
     starts = bounds_from(net, anchor, doses)
     return TimedDay(
         day=day,

@@ -40,11 +40,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from regdsl.compile.schedule import Dose, schedule
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.medicines import Medicine
 from regdsl.model.vocabulary import ORAL
-from regdsl.model.wording import DAY, day_count, duration, gap_text, relation_text, shift_text
+from regdsl.model.wording import DAY, day_count, duration, gap_text, over_text, relation_text, shift_text
 from regdsl.source import Span
 
 __all__ = [
@@ -100,19 +101,21 @@ class PointId(NamedTuple):
     line: int = -1
     observation: int = -1
     end: bool = False
+    number: int = 0  # the dose's number among its line's doses of the day, from 0
 
     def __str__(self) -> str:
         base = f"p{self.part}.g{self.group}.c{self.cycle}"
         which = "end" if self.end else "start"
+        dose = f"a{self.line}.d{self.day}" + (f".n{self.number}" if self.number else "")
         match self.kind:
             case PointKind.CYCLE:
                 return base
             case PointKind.DOSE:
-                return f"{base}.a{self.line}.d{self.day}.{which}"
+                return f"{base}.{dose}.{which}"
             case PointKind.CHEMOTHERAPY:
                 return f"{base}.d{self.day}.chemo.{which}"
             case PointKind.OBSERVATION:
-                return f"{base}.o{self.observation}.a{self.line}.d{self.day}.{which}"
+                return f"{base}.o{self.observation}.{dose}.{which}"
 
     @property
     def cycle_start(self) -> PointId:
@@ -124,17 +127,17 @@ class PointId(NamedTuple):
         """The other end of this dose, treatment or observation."""
         return self._replace(end=not self.end)
 
-    def dose(self, line: int, day: int, *, end: bool = False) -> PointId:
-        """Return the start (or ``end``) of administration ``line``'s dose on ``day`` of this point's cycle."""
-        return PointId(self.part, self.group, self.cycle, PointKind.DOSE, day, line, -1, end)
+    def dose(self, line: int, day: int, number: int = 0, *, end: bool = False) -> PointId:
+        """Return the start (or ``end``) of line ``line``'s dose ``number`` on ``day`` of this point's cycle."""
+        return PointId(self.part, self.group, self.cycle, PointKind.DOSE, day, line, -1, end, number)
 
     def chemotherapy(self, day: int, *, end: bool = False) -> PointId:
         """Return the start (or ``end``) of the anti-cancer treatment on ``day`` of this point's cycle."""
         return PointId(self.part, self.group, self.cycle, PointKind.CHEMOTHERAPY, day, -1, -1, end)
 
-    def observing(self, observation: int, line: int, day: int, *, end: bool = False) -> PointId:
-        """Return the start (or ``end``) of ``observation`` after administration ``line``'s dose on ``day``."""
-        return PointId(self.part, self.group, self.cycle, PointKind.OBSERVATION, day, line, observation, end)
+    def observing(self, observation: int, line: int, day: int, number: int = 0, *, end: bool = False) -> PointId:
+        """Return the start (or ``end``) of ``observation`` after line ``line``'s dose ``number`` on ``day``."""
+        return PointId(self.part, self.group, self.cycle, PointKind.OBSERVATION, day, line, observation, end, number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,15 +268,17 @@ def _instances(group: ir.CycleGroup, cap: int | None) -> int:
     return min(count, cap) if cap is not None else count
 
 
-def _duration(admin: ir.Administration) -> tuple[int, int]:
-    if admin.max_minutes is not None:
-        return (admin.max_minutes if admin.exact_duration else 0), admin.max_minutes
+def _duration(admin: ir.Administration) -> tuple[int, int | None]:
+    """Bound a dose's end after its start: [low, high] as written (an extension is the high), else by the route."""
+    if admin.duration_stated:
+        high = admin.extend_minutes if admin.extend_minutes is not None else admin.max_minutes
+        return admin.min_minutes or 0, high  # `at least` has no high: the cycle's end still bounds it
     if admin.route is None or admin.route.code == ORAL:  # an instant
         return 0, 0
     return 0, DAY - 1
 
 
-# A cycle's doses: (line, day) -> the numbers of the dose's start and end points.
+# A cycle's first doses of each day: (line, day) -> the numbers of the dose's start and end points.
 _Doses = dict[tuple[int, int], tuple[int, int]]
 
 
@@ -353,29 +358,44 @@ class _Builder:
     def _cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
         net = self.net
         doses = _CycleDoses(group)
+        placed: list[tuple[int, Dose, int]] = []  # (line, dose, its start point)
         for i, admin in enumerate(group.administrations):
             if admin.prn or not self.given(admin):
                 continue
             low, high = _duration(admin)
-            if admin.max_minutes is not None:
-                what = ("over exactly " if admin.exact_duration else "over ") + duration(admin.max_minutes)
+            if admin.duration_stated:
+                what = f"over {over_text(admin)}"
             else:
                 what = "taken at once" if high == 0 else "an infusion within the day"
-            for day in admin.days:
-                label = f"{admin.medicine.display} on day {day} of cycle {ident.cycle}"
-                s = net.add_point(ident.dose(i, day), label)
-                e = net.add_point(ident.dose(i, day, end=True), f"the end of {label}")
-                net.constrain(s, e, Constraint(low, high, admin.span, what))
-                doses.add(i, day, (s, e))
-                self.open_ends.append((e, admin.span))
+            for series in schedule(admin):
+                lasts, lasts_what = (series.lasts, series.lasts_what) if series.lasts else ((low, high), what)
+                previous = None
+                for k, dose in enumerate(series.doses, start=1):
+                    label = f"{admin.medicine.display} on day {dose.day} of cycle {ident.cycle}"
+                    if series.spacing is not None and len(series.doses) > 1:
+                        label += f", dose {k} of {len(series.doses)}"
+                    s = net.add_point(ident.dose(i, dose.day, dose.number), label)
+                    ending = f"{label}: pump disconnected" if admin.pump else f"the end of {label}"
+                    e = net.add_point(ident.dose(i, dose.day, dose.number, end=True), ending)
+                    net.constrain(s, e, Constraint(*lasts, admin.span, lasts_what))
+                    if previous is not None and series.spacing is not None:
+                        net.constrain(previous, s, Constraint(*series.spacing, admin.span, series.what))
+                    previous = s
+                    doses.add(i, dose, (s, e))
+                    placed.append((i, dose, s))
+                    self.open_ends.append((e, admin.span))
         anchored = self._relations(ident, group, doses)
-        for (i, day), (s, _e) in doses.points.items():
-            if (i, day) in anchored:
+        for i, dose, s in placed:
+            if dose.number == 0 and (i, dose.day) in anchored:
                 continue  # a premedication moves with its anchor, whatever calendar day that is
+            if dose.earliest is None and dose.latest is None:
+                continue  # placed by its series
             admin = group.administrations[i]
             shift = admin.shift_days or 0
-            what = f"day {day}" + (f" {shift_text(shift)}" if shift else "")
-            net.constrain(start, s, Constraint((day - 1 - shift) * DAY, (day + shift) * DAY - 1, admin.span, what))
+            what = f"day {dose.day}" + (f" {shift_text(shift)}" if shift else "")
+            earliest = dose.earliest - shift * DAY if dose.earliest is not None else None
+            latest = dose.latest + shift * DAY if dose.latest is not None else None
+            net.constrain(start, s, Constraint(earliest, latest, admin.span, what))
         self._observations(ident, group, doses)
         self._gaps(group, doses)
 
@@ -412,9 +432,7 @@ class _Builder:
                     continue
                 step = 1 if rel.direction == "before" else -1
                 what = relation_text(rel, self.displays)
-                for day in admin.days:
-                    if (i, day) not in points:
-                        continue
+                for day in doses.days.get(i, ()):
                     anchor = None
                     for anchor_day in (day, day + step):
                         anchor = (
@@ -441,9 +459,9 @@ class _Builder:
         net = self.net
         for o, obs in enumerate(group.observations):
             label = f"the observation after {obs.medicine.display}"
-            for (i, day), (_s, e) in doses.of.get(obs.medicine, ()):
-                start = net.add_point(ident.observing(o, i, day), f"{label} on day {day}")
-                end = net.add_point(ident.observing(o, i, day, end=True), f"the end of {label} on day {day}")
+            for (i, day, number), (_s, e) in doses.of.get(obs.medicine, ()):
+                start = net.add_point(ident.observing(o, i, day, number), f"{label} on day {day}")
+                end = net.add_point(ident.observing(o, i, day, number, end=True), f"the end of {label} on day {day}")
                 net.constrain(e, start, Constraint(0, 0, obs.span, "observation after the infusion"))
                 net.constrain(
                     start, end, Constraint(obs.minutes, obs.minutes, obs.span, f"observe {duration(obs.minutes)}")
@@ -454,8 +472,8 @@ class _Builder:
         """Consecutive doses within the cycle, and from the previous cycle's last dose, keep their gap."""
         last: dict[str, list[int]] = {}
         for gap in group.gaps:
-            keyed = sorted((day, i, s) for (i, day), (s, _e) in doses.of.get(gap.medicine, ()))
-            starts = [s for _day, _i, s in keyed]
+            keyed = sorted((day, number, i, s) for (i, day, number), (s, _e) in doses.of.get(gap.medicine, ()))
+            starts = [s for *_key, s in keyed]
             last[gap.medicine.name] = starts
             constraint = Constraint(gap.days * DAY, None, gap.span, gap_text(gap.days))
             before = self.last_doses.get(gap.medicine.name)
@@ -469,7 +487,8 @@ class _CycleDoses:
     """The start and end points of one cycle's doses, found by line and day, by medicine and day, and by medicine.
 
     Each is found in constant time (a relation's anchor, an observation's or a gap's doses),
-    never by going through every line of the cycle.
+    never by going through every line of the cycle. A line's first dose of a day (its number 0)
+    is the one relations time and are timed to, and the one a day's chemotherapy counts.
     """
 
     def __init__(self, group: ir.CycleGroup) -> None:
@@ -478,17 +497,23 @@ class _CycleDoses:
         # The first line of a medicine on a day: what a relation to it is timed from.
         self.first: dict[tuple[str, int], tuple[int, int]] = {}
         self.anticancer: dict[int, list[tuple[int, tuple[int, int]]]] = {}
-        self.of: dict[Medicine, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+        self.of: dict[Medicine, list[tuple[tuple[int, int, int], tuple[int, int]]]] = {}
         self.chemo: dict[int, tuple[int, int] | None] = {}
+        # Each line's days, in order: the days it has a first dose on.
+        self.days: dict[int, list[int]] = {}
 
-    def add(self, i: int, day: int, pair: tuple[int, int]) -> None:
-        """Add the dose of line ``i`` on ``day`` (lines in order)."""
+    def add(self, i: int, dose: Dose, pair: tuple[int, int]) -> None:
+        """Add ``dose`` of line ``i`` (lines in order)."""
         admin = self.group.administrations[i]
+        day = dose.day
+        self.of.setdefault(admin.medicine, []).append(((i, day, dose.number), pair))
+        if dose.number:
+            return
         self.points[(i, day)] = pair
+        self.days.setdefault(i, []).append(day)
         self.first.setdefault((admin.medicine.name, day), pair)
         if admin.role == "anticancer":
             self.anticancer.setdefault(day, []).append((i, pair))
-        self.of.setdefault(admin.medicine, []).append(((i, day), pair))
 
 
 Given = Callable[[ir.Administration], bool]  # whether a line is given to the patients of a scenario

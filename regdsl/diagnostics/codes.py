@@ -316,9 +316,13 @@ CLAUSE_CONFLICT = define(
     "clause-conflict",
     E,
     "clauses or statements that cannot hold together",
-    "Some clauses exclude each other: `continuous treatment` is given every day, so its lines "
-    "have no `days` and it copies no cycle (`same as`); a plan whose only treatment is continuous "
-    "counts its limits in weeks, months or years, not in cycles.",
+    "Some clauses exclude each other. On an administration line: a clock (`every 12 hours`) and a "
+    "frequency (`twice daily`), `starting` with more than one day or with `each day`, `exactly` with "
+    "a range or an extension, `continuous` through several days with `over`, `bags` without an "
+    "infusion, a pump on a route other than intravenous; the line is read without the second of "
+    "them. `continuous treatment` is given every day, so its lines have no `days` and it copies no "
+    "cycle (`same as`); a plan whose only treatment is continuous counts its limits in weeks, "
+    "months or years, not in cycles.",
 )
 MISPLACED = define(
     "STR008",
@@ -334,6 +338,15 @@ BAD_DATE = define(
     E,
     "a date is not a real calendar date",
     "Dates are written as `YYYY-MM-DD` and must exist (no 2025-02-30).",
+)
+CLOCK_COUNT_AMBIGUOUS = define(
+    "TIM011",
+    "clock-count-ambiguous",
+    E,
+    "a series of doses can be read two ways",
+    "`every 12 hours for 6 doses` on several days could be 6 doses in all or 6 on each day: three "
+    "times the dose. Write `starting day 1` (one series from that day) or `each day` (a series on "
+    "every listed day). A series without a count fills its days, so its interval must divide them.",
 )
 
 # A value or a regimen beyond the compiler's limits was not checked in full: never silenced.
@@ -558,6 +571,7 @@ CODES: dict[str, Code] = index(
         MISPLACED,
         CLAUSE_CONFLICT,
         BAD_DATE,
+        CLOCK_COUNT_AMBIGUOUS,
         BEYOND_LIMIT,
         TOO_COMPLEX,
         UNKNOWN_LINK,

@@ -377,19 +377,46 @@ class DayItem(Node):
 
 @record
 class Days(Node):
-    """``days 8, 15 ± 2 days``."""
+    """``days 8, 15 ± 2 days``, or ``starting day 1`` (the first day of a series of doses)."""
 
     items: tuple[DayItem, ...]
     shift: Word | None
+    starting: bool = False
 
 
 @record
 class Over(Node):
-    """``over 60 min`` (a maximum) or ``over exactly 15 min``."""
+    """``over 60 min`` (a maximum), ``over exactly 15 min``, ``over 4 to 6 hours``, ``over at least 15 min``.
+
+    ``amount`` is the first number written, ``high`` the second of a range; ``extend`` and its
+    unit are ``, may extend to 6 hours``.
+    """
 
     amount: Word
     unit: Word
     exact: bool
+    at_least: bool = False
+    high: Word | None = None
+    extend: Word | None = None
+    extend_unit: Word | None = None
+
+
+@record
+class Clock(Node):
+    """``every 12 hours for 6 doses each day``: doses at a fixed interval, and how many."""
+
+    amount: Word
+    unit: Word
+    count: Word | None
+    each_day: bool
+
+
+@record
+class Bags(Node):
+    """``bags every 96 hours``: the bags of a continuous infusion, changed at that interval."""
+
+    amount: Word
+    unit: Word
 
 
 @record
@@ -423,9 +450,9 @@ class Relation(Node):
 
 @record
 class Flag(Node):
-    """A one-word clause: frequency, ``prn``, role, ``off-label`` or ``s29``."""
+    """A one-word clause: frequency, ``prn``, role, ``off-label``, ``s29``, ``continuous`` or ``by pump``."""
 
-    kind: Literal["frequency", "prn", "role", "off_label", "s29"]
+    kind: Literal["frequency", "prn", "role", "off_label", "s29", "continuous", "pump"]
     value: str
 
 
@@ -445,7 +472,7 @@ class Cap(Node):
     unit: Word
 
 
-Clause = Days | Over | Relation | Flag | Volume | Cap
+Clause = Days | Over | Clock | Bags | Relation | Flag | Volume | Cap
 
 
 @record

@@ -33,6 +33,7 @@ __all__ = [
     "Branch",
     "Choice",
     "ChoiceBranch",
+    "Clock",
     "Cond",
     "CycleGroup",
     "DayRange",
@@ -199,6 +200,16 @@ class Relation(Record):
 
 
 @record
+class Clock(Record):
+    """Doses by the clock: ``every 12 hours for 6 doses`` (also the legacy ``every two hours`` words)."""
+
+    span: Span
+    interval: int  # minutes between consecutive starts (720 for every 12 hours)
+    count: int | None  # `for N doses`; None: as many as fill each day range
+    each_day: bool  # `each day`: one series on every listed day
+
+
+@record
 class Administration(Record):
     """One medicine given on some days of a cycle, with everything said about it."""
 
@@ -226,6 +237,15 @@ class Administration(Record):
     repeated: tuple[tuple[Span, Span], ...] = ()  # each clause given again, set aside, and where first given
     days_span: Span | None = None  # the `days` clause (of the line, or of its `use`)
     day_ranges: tuple[DayRange, ...] = ()
+    clock: Clock | None = None  # every dose at a fixed interval (also set for `every two hours`)
+    # The duration's lower bound (`over at least 15 min`, `over 4 to 6 hours`; for `over exactly`, the
+    # time) and `, may extend to 6 hours`; ``max_minutes`` stays the written upper bound (None for `at least`).
+    min_minutes: int | None = None
+    extend_minutes: int | None = None
+    continuous: bool = False  # `days 1 to 7 continuous`: one infusion through each range of days
+    pump: bool = False  # `by pump`: an ambulatory pump, disconnected at the dose's end
+    bag_minutes: int | None = None  # `bags every 96 hours`: how often the bag is changed (shown, not timed)
+    starting: bool = False  # the days were written `starting day N`: one series from that day
     guard: Guard | None = None  # the branch of a choice it is written in: given only to those patients
 
     def exclusive_of(self, other: Administration) -> bool:
@@ -237,6 +257,11 @@ class Administration(Record):
     def instructions(self) -> str | None:
         """The instructions' prose as one text."""
         return self.instructions_prose.text if self.instructions_prose else None
+
+    @property
+    def duration_stated(self) -> bool:
+        """Whether the line says how long it takes (an `over` clause that could be read)."""
+        return self.max_minutes is not None or self.min_minutes is not None
 
     @property
     def route_span(self) -> Span | None:

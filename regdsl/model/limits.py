@@ -81,8 +81,9 @@ DECIMALS = Limit(
     "decimal places of an amount", 6, "places", "a microgram in grams; doses are measured to two or three places"
 )
 DOSES = Limit(
-    "doses in one regimen as written: each day of each administration line of each cycle group, "
-    "once for the line and once more for each of its relations (`same as` and `use` count what they copy)",
+    "doses in one regimen as written: each dose of each administration line of each cycle group (every "
+    "dose of a day given several times and of a series by the clock), once for the line and once more for "
+    "each day's relations (`same as` and `use` count what they copy)",
     50_000,
     "doses",
     "three years of daily doses of twenty medicines, each timed to another; a real regimen writes a few hundred",

@@ -21,10 +21,13 @@ from regdsl.model import ir
 __all__ = [
     "DAY",
     "Say",
+    "clock_text",
     "day_count",
     "duration",
     "gap_text",
+    "infusion_text",
     "minutes_text",
+    "over_text",
     "range_text",
     "relation_text",
     "shift_text",
@@ -82,6 +85,55 @@ def range_text(low: int, high: int, say: Say = duration) -> str:
     if len(a) == len(b) == 2 and a[1] == b[1]:  # "30 to 60 minutes", not "30 minutes to 60 minutes"
         return f"{a[0]} to {last}"
     return f"{first} to {last}"
+
+
+def clock_text(clock: ir.Clock, say: Say = duration) -> str:
+    """Say a clock: ``every 12 hours for 6 doses``, ``every 12 hours for 2 doses each day``, ``every 4 hours``."""
+    text = f"every {say(clock.interval)}"
+    if clock.count is not None:
+        text += f" for {clock.count} dose" + ("s" if clock.count != 1 else "")
+        if clock.each_day:
+            text += " each day"
+    return text
+
+
+def over_text(admin: ir.Administration, say: Say = duration) -> str:
+    """Say a line's duration: ``60 min``, ``exactly 46 hours``, ``4 to 6 hours``, ``at least 15 min``.
+
+    An extension follows: ``2 hours, may extend to 6 hours``. Empty when the line gives none.
+    """
+    low, high = admin.min_minutes, admin.max_minutes
+    if high is None:
+        text = f"at least {say(low)}" if low is not None else ""
+    elif admin.exact_duration:
+        text = f"exactly {say(high)}"
+    elif low is not None:
+        text = range_text(low, high, say)
+    else:
+        text = say(high)
+    if admin.extend_minutes is not None:
+        text += f", may extend to {say(admin.extend_minutes)}"
+    return text
+
+
+def infusion_text(admin: ir.Administration, say: Say = duration) -> str:
+    """Say how long a line's doses take, continuous and pump included: ``continuous``, ``exactly 46 hours, by pump``.
+
+    A continuous infusion through a range of days takes those days (the days say them); on one
+    day without a duration its end is not fixed. Bags are said with their interval.
+    """
+    over = over_text(admin, say)
+    parts = []
+    if admin.continuous:
+        several = len(admin.days) > 1
+        parts.append("continuous" if over or several else "continuous; its end is not fixed")
+    if over:
+        parts.append(over)
+    if admin.pump:
+        parts.append("by pump")
+    if admin.bag_minutes is not None:
+        parts.append(f"bags changed every {say(admin.bag_minutes)}")
+    return ", ".join(parts)
 
 
 def shift_text(days: int) -> str:

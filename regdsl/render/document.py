@@ -16,11 +16,12 @@ from typing import Any, assert_never
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text, for_whom, number_text
+from regdsl.compile.schedule import schedule
 from regdsl.compile.stn import PointId, day_of
 from regdsl.compile.totals import Exposure, exposures
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text
-from regdsl.model.vocabulary import SNOMED, Coding
+from regdsl.model.vocabulary import CLOCK_CODES, SNOMED, Coding
 from regdsl.render.context import RenderContext
 
 __all__ = ["SCHEMA_VERSION", "build_document", "guard", "inert_json", "render_json"]
@@ -114,6 +115,38 @@ def _note(note: ir.Note) -> Json:
     }
 
 
+def _duration(admin: ir.Administration) -> Json:
+    """Return what is written of the infusion: continuous, pump, bags, a lower bound, an extension."""
+    found: Json = {}
+    if admin.continuous:
+        found["continuous"] = True
+    if admin.pump:
+        found["pump"] = True
+    if admin.bag_minutes is not None:
+        found["bag_minutes"] = admin.bag_minutes
+    if admin.min_minutes is not None and not admin.exact_duration:
+        found["min_minutes"] = admin.min_minutes
+    if admin.extend_minutes is not None:
+        found["extend_minutes"] = admin.extend_minutes
+    return found
+
+
+def _clock(admin: ir.Administration) -> Json:
+    """Return the line's clock, when it has one (``every 12 hours for 6 doses``); nothing otherwise."""
+    clock = admin.clock
+    if clock is None:
+        return {}
+    return {
+        "clock": {
+            "interval_minutes": clock.interval,
+            "count": clock.count,
+            "each_day": clock.each_day,
+            "starting": admin.starting,
+            "codings": [_coding(CLOCK_CODES[clock.interval])] if clock.interval in CLOCK_CODES else [],
+        }
+    }
+
+
 class _Writer:
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
@@ -123,16 +156,17 @@ class _Writer:
         found: list[Json] = []
         if solved is None or admin.prn:
             return found
-        for day in admin.days:
-            start = prefix.dose(index, day)
+        for dose in (dose for series in schedule(admin) for dose in series.doses):
+            start = prefix.dose(index, dose.day, dose.number)
             window = solved.get(start)
             if window is None:
                 continue
             early, late = window
             end_early, end_late = solved.of(start.other_end)
             found.append(
-                {
-                    "day": day,
+                {"day": dose.day}
+                | ({"number": dose.number} if dose.number else {})
+                | {
                     "start_earliest_minutes": early,
                     "start_latest_minutes": late,
                     "end_earliest_minutes": end_early,
@@ -173,9 +207,11 @@ class _Writer:
                 else None
             ),
             "days": list(admin.days),
+            **_clock(admin),
             "shift_days": admin.shift_days,
             "max_minutes": admin.max_minutes,
             "exact_duration": admin.exact_duration,
+            **_duration(admin),
             "as_needed": admin.prn,
             "role": admin.role,
             "role_stated": admin.role_stated,

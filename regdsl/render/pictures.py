@@ -22,11 +22,12 @@ from dataclasses import dataclass, replace
 
 from regdsl.compile.days import TimedDay
 from regdsl.compile.passes import Compiled
+from regdsl.compile.schedule import doses_by_day, point_days, points_by_day, positions
 from regdsl.compile.stn import PointId, PointKind, day_of
 from regdsl.model import ir
 from regdsl.model.doses import dose_text
 from regdsl.model.medicines import Medicine
-from regdsl.model.wording import DAY, range_text, short_minutes
+from regdsl.model.wording import DAY, infusion_text, over_text, range_text, short_minutes
 from regdsl.render.view import days_words
 
 __all__ = [
@@ -354,8 +355,8 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     place = _place(compiled, group)
     hatch, extend = _patterns(ident)
     admins = group.administrations
-    all_days = [d for a in admins for d in a.days]
-    first_day = 0 if 0 in all_days else 1
+    all_days = [d for a in admins for d in doses_by_day(a)]
+    first_day = min([1, *all_days])
     last_day = max([group.length_days, group.extend_to_days or 0, *all_days])
     columns = last_day - first_day + 1
     col = COLUMN if columns <= 31 else 12
@@ -380,7 +381,7 @@ def calendar(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> Calenda
     for i, (admin, label) in enumerate(zip(admins, labels, strict=True)):
         y = top + i * ROW
         paint, rx = _dose_paint(admin.role, admin.prn)
-        boxes = tuple(box for d in admin.days for box in _day_marks(x_of(d), y, col, size, rx, _per_day(admin)))
+        boxes = tuple(box for d, n in points_by_day(admin).items() for box in _day_marks(x_of(d), y, col, size, rx, n))
         marks.append(Layer(paint, boxes=boxes))
         moves = tuple(_moves(compiled, place, i, admin))
         shaded.extend(Box(x_of(lo), y + 3, x_of(hi) - x_of(lo) + col, ROW - 6) for _day, lo, hi in moves)
@@ -479,10 +480,6 @@ def _moves(compiled: Compiled, place: _Place, index: int, admin: ir.Administrati
 MARKS_A_DAY = 3  # a dose given up to this many times a day has a mark for each; more, one mark
 
 
-def _per_day(admin: ir.Administration) -> int:
-    return admin.frequency.per_day if admin.frequency is not None else 1
-
-
 def _day_marks(x: float, y: float, col: float, size: float, rx: float, per_day: int) -> Iterator[Box]:
     """Yield the marks of one dose day: one per dose (two for twice daily), side by side in its column."""
     count = per_day if 1 < per_day <= MARKS_A_DAY else 1
@@ -502,7 +499,7 @@ def _spans(compiled: Compiled, place: _Place, index: int, admin: ir.Administrati
     """
     if admin.prn or compiled.windows is None:
         return
-    for day in admin.days:
+    for day in point_days(admin):
         start = place.start(index, day)
         starts, ends = compiled.windows.get(start), compiled.windows.get(start.other_end)
         if starts is None or ends is None:
@@ -592,6 +589,8 @@ class _Dose:
     index: int
     day: int
     admin: ir.Administration
+    number: int = 0  # its number among the line's doses of the day
+    position: str = ""  # in a series of several: `dose 2 of 6`
 
 
 @dataclass(frozen=True, slots=True)
@@ -624,8 +623,11 @@ def timelines(compiled: Compiled, group: ir.CycleGroup, *, ident: str) -> tuple[
     by_day: dict[int, list[_Dose]] = {}
     for i, admin in enumerate(group.administrations):
         if not admin.prn:
-            for day in admin.days:
-                by_day.setdefault(day, []).append(_Dose(i, day, admin))
+            series = positions(admin)
+            for day, count in points_by_day(admin).items():
+                by_day.setdefault(day, []).extend(
+                    _Dose(i, day, admin, n, series.get((day, n), "")) for n in range(count)
+                )
     watched: dict[Medicine, list[tuple[int, ir.Observation]]] = {}  # each medicine's observations
     for o, obs in enumerate(group.observations):
         watched.setdefault(obs.medicine, []).append((o, obs))
@@ -660,13 +662,13 @@ def _day(
                 d.admin.role == "anticancer"
                 or place.start(d.index, day) == anchor
                 or d.admin.medicine.name in named
-                or (d.admin.max_minutes is not None and _route(d.admin) != "oral")
+                or (d.admin.duration_stated and _route(d.admin) != "oral")
             )
         )
     ]
     rows: list[TimelineRow] = []
     qualifiers = {(d.index, d.day): rel.qualifier for d, rel in anchored if rel.qualifier}
-    for dose in sorted(shown, key=lambda d: (d.day, d.index)):
+    for dose in sorted(shown, key=lambda d: (d.day, d.index, d.number)):
         rows.append(_dose_row(timed, place, dose, qualifiers.get((dose.index, dose.day))))
         if dose.day == day:
             rows.extend(_observation_row(timed, place, dose, o, obs) for o, obs in watched.get(dose.admin.medicine, ()))
@@ -675,16 +677,19 @@ def _day(
 
 def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None) -> TimelineRow:
     admin = dose.admin
-    start = place.start(dose.index, dose.day)
+    start = place.prefix.dose(dose.index, dose.day, dose.number)
     low, high = timed.starts[start]
     end = timed.latest[start.other_end]
     bars = [Bar("start", low, low) if low is not None and low == high else Bar("window", low, high)]
     if low is not None and high is not None and end is not None and high - low <= NEAR and high < end:
         # An infusion running on past the picture (a 46-hour pump) is drawn to its right edge.
         bars.append(Bar("infusion", high, end if end <= high + NEAR else None))
-    label = f"{_label(admin, _route(admin))}: {_when(low, high)}"
-    if admin.max_minutes is not None:
-        label += f", over {'exactly ' if admin.exact_duration else ''}{short_minutes(admin.max_minutes)}"
+    label = f"{_label(admin, _route(admin))}" + (f", {dose.position}" if dose.position else "")
+    label += f": {_when(low, high)}"
+    if admin.duration_stated and not (admin.continuous or admin.pump):
+        label += f", over {over_text(admin, short_minutes)}"
+    elif admin.duration_stated or admin.continuous:
+        label += f", {infusion_text(admin, short_minutes)}"
     if qualifier:
         label += f" ({qualifier})"
     return TimelineRow(label, tuple(bars), admin.role)
@@ -692,7 +697,7 @@ def _dose_row(timed: TimedDay, place: _Place, dose: _Dose, qualifier: str | None
 
 def _observation_row(timed: TimedDay, place: _Place, dose: _Dose, o: int, obs: ir.Observation) -> TimelineRow:
     """Draw an observation from the infusion's end at its latest (the infusion taking its full time)."""
-    point = place.prefix.observing(o, dose.index, dose.day)
+    point = place.prefix.observing(o, dose.index, dose.day, dose.number)
     start, end = timed.latest[point], timed.latest[point.other_end]
     label = f"observation: {short_minutes(obs.minutes)} after the end of {obs.medicine.display}"
     return TimelineRow(label, (Bar("observation", start, end),), "observation")

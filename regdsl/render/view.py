@@ -18,12 +18,13 @@ from urllib.parse import quote
 from regdsl import __version__
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text, for_whom
+from regdsl.compile.schedule import doses_by_day
 from regdsl.compile.stn import PointId, day_of
 from regdsl.compile.totals import Exposure, exposures
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text, quantity_text
 from regdsl.model.medicines import Medicine
-from regdsl.model.wording import gap_text, minutes_text, relation_text, shift_text
+from regdsl.model.wording import clock_text, gap_text, infusion_text, minutes_text, relation_text, shift_text
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.prose import Block, parse_prose
 
@@ -308,6 +309,8 @@ def _dose(admin: ir.Administration) -> str:
     text = dose_text(admin.dose, admin.cap)
     if admin.frequency is not None:
         text += f" {admin.frequency.phrase}"
+    elif admin.clock is not None:
+        text += f" {clock_text(admin.clock, minutes_text)}"
     if admin.prn:
         text += " as needed"
     return text
@@ -417,7 +420,7 @@ class _Builder:
             marks=self.marks(admin),
             dose=_dose(admin),
             route=admin.route.term if admin.route else "",
-            days=days_text(admin.days),
+            days=("from " if admin.starting else "") + days_text(admin.days),
             max_duration=self.duration(admin),
             role=admin.role,
             details=tuple(details),
@@ -426,10 +429,7 @@ class _Builder:
 
     @staticmethod
     def duration(admin: ir.Administration) -> str:
-        if admin.max_minutes is None:
-            return ""
-        text = minutes_text(admin.max_minutes)
-        return f"exactly {text}" if admin.exact_duration else text
+        return infusion_text(admin, minutes_text)
 
     def cycle(self, p: int, g: int, group: ir.CycleGroup) -> CycleView:
         prefix = PointId(p, g, group.first)
@@ -457,7 +457,7 @@ class _Builder:
             instructions = parse_prose(admin.instructions)
             if (whom := for_whom(group, admin.guard)) is not None:
                 medicine = f"{medicine} ({whom})"
-            for day in admin.days:
+            for day in doses_by_day(admin):
                 days.setdefault(day, []).append(
                     DayRow(
                         medicine=medicine,

@@ -599,6 +599,18 @@ class Builder:
         """``clause: S29``."""
         return self._flag("s29", c)
 
+    def continuous_flag(self, c: list[Child]) -> ast.Flag:
+        """``clause: CONTINUOUS``."""
+        return self._flag("continuous", c)
+
+    def pump(self, c: list[Child]) -> ast.Flag:
+        """``clause: BY PUMP``."""
+        return ast.Flag(span=self._sp(c[0][2], c[1][3]), kind="pump", value="by pump")
+
+    def bags(self, c: list[Child]) -> ast.Bags:
+        """``clause: BAGS EVERY NUMBER time_unit``."""
+        return ast.Bags(span=self._sp(c[0][2], c[3][3]), amount=self._w(c[2]), unit=self._w(c[3]))
+
     def volume(self, c: list[Child]) -> ast.Volume:
         """``clause: IN NUMBER UNIT``."""
         return ast.Volume(span=self._sp(c[0][2], c[2][3]), amount=self._w(c[1]), unit=self._w(c[2]))
@@ -608,21 +620,55 @@ class Builder:
         return ast.Cap(span=self._sp(c[0][2], c[2][3]), amount=self._w(c[1]), unit=self._w(c[2]))
 
     def days(self, c: list[Child]) -> ast.Days:
-        """``days: days_kw day_item (COMMA day_item)* [PLUSMINUS NUMBER days_kw]``."""
+        """``days: (days_kw | STARTING days_kw) day_item (COMMA day_item)* [PLUSMINUS NUMBER days_kw]``."""
         items = tuple(x for x in c[1:-3] if isinstance(x, ast.DayItem))
-        return ast.Days(span=self._sp(c[0][2], self._end(*c)), items=items, shift=self._word(c[-2]))
+        starting = c[0][0] == "STARTING"
+        return ast.Days(span=self._sp(c[0][2], self._end(*c)), items=items, shift=self._word(c[-2]), starting=starting)
 
     def day_item(self, c: list[Child]) -> ast.DayItem:
-        """``day_item: NUMBER [TO NUMBER]``."""
-        first = self._w(c[0])
+        """``day_item: day_number [TO day_number]``."""
+        first = c[0]
         if c[2] is None:
             return ast.DayItem(span=first.span, first=first, last=None)
-        return ast.DayItem(span=self._sp(c[0][2], c[2][3]), first=first, last=self._w(c[2]))
+        return ast.DayItem(span=self._sp(first.span.start, c[2].span.end), first=first, last=c[2])
+
+    def day_number(self, c: list[Child]) -> ast.Word:
+        """``day_number: [MINUS] NUMBER``: a day, signed (``-7``; ``−`` is written as ``-``)."""
+        number = c[1]
+        if c[0] is None:
+            return self._w(number)
+        return ast.Word(span=self._sp(c[0][2], number[3]), text="-" + number[1])
+
+    def clock(self, c: list[Child]) -> ast.Clock:
+        """``clock: EVERY NUMBER time_unit [FOR NUMBER DOSES [EACH DAY]]``."""
+        every, amount, unit, _for, count, _doses, each, _day = c
+        return ast.Clock(
+            span=self._sp(every[2], self._end(*c)),
+            amount=self._w(amount),
+            unit=self._w(unit),
+            count=self._word(count),
+            each_day=each is not None,
+        )
 
     def over(self, c: list[Child]) -> ast.Over:
-        """``over: OVER [EXACTLY] NUMBER time_unit``."""
+        """``over: OVER [EXACTLY | AT LEAST] NUMBER [TO NUMBER] time_unit [COMMA MAY EXTEND TO NUMBER time_unit]``."""
+        # The optional parts are left out or given by their words (`[EXACTLY | AT LEAST]` makes one
+        # or two placeholders): read them in order.
+        words: list[Tok] = [x for x in c if x is not None]
+        kinds = [w[0] for w in words]
+        numbers = [w for w in words if w[0] == "NUMBER"]
+        # a unit follows each amount: the one after the last number before a comma, and the last
+        comma = kinds.index("COMMA") if "COMMA" in kinds else len(words)
+        extend = "EXTEND" in kinds
         return ast.Over(
-            span=self._sp(c[0][2], c[3][3]), amount=self._w(c[2]), unit=self._w(c[3]), exact=c[1] is not None
+            span=self._sp(words[0][2], words[-1][3]),
+            amount=self._w(numbers[0]),
+            unit=self._w(words[comma - 1]),
+            exact="EXACTLY" in kinds[:2],
+            at_least="AT" in kinds[:2],
+            high=self._w(numbers[1]) if "TO" in kinds[:comma] else None,
+            extend=self._w(numbers[-1]) if extend else None,
+            extend_unit=self._w(words[-1]) if extend else None,
         )
 
     def relation(self, c: list[Child]) -> ast.Relation:

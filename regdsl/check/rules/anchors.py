@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
+from regdsl.compile.schedule import doses_by_day, point_days
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 
@@ -18,12 +19,14 @@ def day_outside_cycle(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find days beyond the length of their cycle, written or copied by `same as`.
 
     What it does: flags a day (or the end of a range of days) after the last day of the
-    cycle the line belongs to, and a line copied by `same as` from a longer cycle with a day
-    after the last day of this one. A cycle of N days has days 1 to N (day 0 is the day
-    before day 1).
+    cycle the line belongs to, a series of doses (`every 12 hours for 6 doses`) that runs past
+    it, a day a whole cycle or more before day 1 (day -21 of a 21-day cycle), and a line copied
+    by `same as` from a longer cycle with a day after the last day of this one. A cycle of N
+    days has days 1 to N (day 0 is the day before day 1, day -1 the day before that).
 
-    Why it matters: a later day belongs to the next cycle: either the day or the cycle
-    length is wrong, and the dose would be given in the wrong cycle or not at all.
+    Why it matters: a later day belongs to the next cycle, and a day a cycle before day 1 to the
+    previous one: either the day or the cycle length is wrong, and the dose would be given in
+    the wrong cycle or not at all.
 
     Example:
         cycle 1: 21 days
@@ -43,6 +46,14 @@ def day_outside_cycle(ctx: RuleContext) -> Iterator[Diagnostic]:
                             label=f"the cycle has days 1 to {length}",
                             help="check the day, or the cycle length in the cycle's heading",
                         )
+                    elif days.first <= -length:
+                        yield day_outside_cycle.finding(
+                            days.span,
+                            f"day {days.first} is a whole cycle before day 1: it belongs to the previous cycle",
+                            label=f"a {length}-day cycle reaches back to day {1 - length} at most",
+                            help="check the day; a dose before the first cycle only is written in `cycle 1`",
+                        )
+                yield from _series_outside(group, admin)
             elif group.same_as_span is not None and admin.days and admin.days[-1] > length:
                 late = next(d for d in admin.days if d > length)
                 yield day_outside_cycle.finding(
@@ -51,6 +62,20 @@ def day_outside_cycle(ctx: RuleContext) -> Iterator[Diagnostic]:
                     f"outside this {length}-day cycle",
                     label="inherited from here",
                 )
+
+
+def _series_outside(group: ir.CycleGroup, admin: ir.Administration) -> Iterator[Diagnostic]:
+    """Find a series of doses by the clock whose last dose counts as given after the cycle's last day."""
+    if admin.clock is None or not admin.days:
+        return
+    last = max(doses_by_day(admin))
+    if last > group.length_days and admin.days[-1] <= group.length_days:
+        yield day_outside_cycle.finding(
+            admin.clock.span,
+            f"the last dose of the series falls on day {last}, outside this {group.length_days}-day cycle",
+            label=f"the cycle has days 1 to {group.length_days}",
+            help="check the first day, the interval and the count",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +96,14 @@ def _given(group: ir.CycleGroup) -> _Given:
     for admin in group.administrations:
         if admin.prn:
             continue
-        found.days.setdefault(admin.medicine.name, set()).update(admin.days)
-        for day in admin.days:
+        # The days a dose is named by, as the timing network times relations: a series' doses by
+        # the days they count as given on, a continuous infusion by its first day.
+        days = point_days(admin)
+        found.days.setdefault(admin.medicine.name, set()).update(days)
+        for day in days:
             found.lines.setdefault((admin.medicine.name, day), []).append(admin)
         if admin.role == "anticancer":
-            found.chemotherapy.update(admin.days)
+            found.chemotherapy.update(days)
     return found
 
 
@@ -157,7 +185,7 @@ def relation_not_that_day(ctx: RuleContext) -> Iterator[Diagnostic]:
             continue
         step = 1 if rel.direction == "before" else -1
         label = _anchor(rel)
-        missed = next((day for day in admin.days if day not in days and day + step not in days), None)
+        missed = next((day for day in point_days(admin) if day not in days and day + step not in days), None)
         if missed is not None:
             yield relation_not_that_day.finding(
                 rel.span,

@@ -56,7 +56,7 @@ def infusion_without_duration(ctx: RuleContext) -> Iterator[Diagnostic]:
             and not admin.prn
             and route is not None
             and route.code in INFUSED_ROUTES
-            and admin.max_minutes is None
+            and not (admin.duration_stated or admin.continuous)
         ):
             yield infusion_without_duration.finding(
                 admin.span,

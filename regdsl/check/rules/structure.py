@@ -181,6 +181,8 @@ def _same_dose_key(admin: ir.Administration) -> tuple[object, ...]:
         admin.prn,
         admin.max_minutes,
         admin.exact_duration,
+        admin.min_minutes,
+        admin.extend_minutes,
         (admin.volume.amount, admin.volume.unit.code) if admin.volume else None,
         tuple((r.direction, r.low, r.high, r.point, r.anchor_kind, r.anchor) for r in admin.relations),
         admin.instructions,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -114,6 +114,12 @@ class Lowering:
             self.beyond(word.span, f"{what} of {shown(word.text)}", limit)
             return None
         return int(word.text)
+
+    def day(self, word: ast.Word) -> int | None:
+        """Read a day, signed (day -7 is a week before day 1), no further from day 0 than limits.DAYS."""
+        digits = word.text.removeprefix("-")
+        value = self.integer(replace(word, text=digits), "a day", limits.DAYS)
+        return -value if value is not None and digits != word.text else value
 
     def beyond(self, span: Span, what: str, limit: Limit) -> None:
         """Report a value beyond its limit (the limits module), with the limit's reason."""
