@@ -225,6 +225,15 @@ def _prose(size: int) -> dict[str, str]:
     )
 
 
+def _long_word(size: int) -> dict[str, str]:
+    return _file("long-word", f"cycle 1: 21 days\n  {CYCLO}\n    | Give {'q' * (size - 300)} slowly.\n")
+
+
+def _names_line(size: int) -> dict[str, str]:
+    prose = _repeat(size - 200, "    | As", lambda i: " " * 40 + "Attard", "\n")
+    return _file("names-line", f"cycle 1: 21 days\n  {CYCLO}\n{prose}")
+
+
 def _medicines(size: int, name: str, line: Callable[[int], str], tail: str = "") -> dict[str, str]:
     """Make a regimen of ``line(i)`` (medicines m0, m1...) and a library.reg defining them, in ``size`` bytes."""
     regimen = _file(name, _repeat(size // 2, "cycle 1: 21 days\n", line, tail))
@@ -303,6 +312,8 @@ SHAPES: tuple[Shape, ...] = (
     Shape("relations", "one line timed by a relation repeated to the end of the file", _relations, ("STR022",)),
     Shape("quoted", "one line with a quoted qualifier repeated to the end of the file", _quoted),
     Shape("prose", "instructions of misspelt words", _prose),
+    Shape("long-word", "one word as long as the file (the spelling rule's one-edit search)", _long_word),
+    Shape("names-line", "one line of capitalised names apart by runs of spaces (is it a sentence start?)", _names_line),
     Shape("relation-chain", "each line of one day timed from the line before (anchors found by name)", _relation_chain),
     Shape("gaps-of-many", "a minimum gap for each of many medicines (each medicine's doses)", _gaps_of_many),
     Shape("before-chemotherapy", "many lines timed from `chemotherapy` on one day", _before_chemotherapy),

@@ -215,6 +215,8 @@ def test_overridden_raises_for_unknown_names() -> None:
         ('select = ["SAF"]\nignores = ["PRO001"]\n', "CFG002", 2),
         ("select = []\nroot = 3\n", "CFG003", 2),
         ('severity = "warning"\n', "CFG003", 1),
+        ('select = []\nwords = "Pharmac"\n', "CFG003", 2),
+        ("words = [1, 2]\n", "CFG003", 1),
         ('select = [\n  "SAF",\n  "prose-near-mis",\n]\n', "CFG004", 3),
         ('[severity]\n"SAF999" = "warning"\n', "CFG004", 2),
         ('severity = { "dose-trailing-zero" = "low" }\n', "CFG005", 1),
@@ -447,3 +449,22 @@ def test_a_root_too_long_for_the_file_system_is_located(tmp_path: Path) -> None:
     (folder / "regdsl.toml").write_text(f'root = "{"a/" * 3000}"\n')
     code, found = _check(str(folder))
     assert (code, [(d["code"], d["line"]) for d in found]) == (2, [("CFG007", 1)])
+
+
+def test_configured_words_reach_the_spelling_rule(tmp_path: Path) -> None:
+    """A library's `words` are known to PRO001 and suggested for a slip; without them `Pharmac` reads as `pharmacy`."""
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "x.reg").write_text(
+        'regimen x\n  name "X"\n  status draft\n  overview\n    | Pharmac funds it. Taurnga gives it.\n\n'
+        "cycle 1: 21 days\n  paracetamol 1000 mg oral day 1\n"
+    )
+    _, found = _check(str(folder))
+    assert [d["message"] for d in found if d["code"] == "PRO001"] == [
+        "`Pharmac` looks like a misspelling of `pharmacy`"
+    ]
+    (folder / "regdsl.toml").write_text('words = ["Pharmac", "Tauranga"]\n')
+    _, found = _check(str(folder))
+    assert [d["message"] for d in found if d["code"] == "PRO001"] == [
+        "`Taurnga` looks like a misspelling of `tauranga`"
+    ]

@@ -9,7 +9,9 @@ a ``regdsl.toml``, found by walking up from the first checked path: the nearest 
   code prefixes (``SAF``, ``SAF1``);
 - ``severity``: a table of code or name = ``"error"``, ``"warning"`` or ``"info"``;
 - ``root``: the library root, relative to the configuration file (inside its folder);
-- ``exclude``: glob patterns of paths not to check, relative to the configuration file.
+- ``exclude``: glob patterns of paths not to check, relative to the configuration file;
+- ``words``: words of the library's prose that the spelling rule (PRO001) should know:
+  names, places, local terms (any case; a word of letters, such as ``"Whanganui"``).
 
 Findings that cannot be suppressed cannot be ignored or downgraded either: naming one is
 itself a finding. A bad configuration is reported as located findings in the file, and
@@ -48,9 +50,13 @@ __all__ = [
 
 CONFIG_FILE = "regdsl.toml"
 PYPROJECT = "pyproject.toml"
-KEYS = ("select", "ignore", "severity", "root", "exclude")
+KEYS = ("select", "ignore", "severity", "root", "exclude", "words")
 LEVELS = {level.value: level for level in Severity}
 _BOM = b"\xef\xbb\xbf"
+_LIST_EXAMPLES = {
+    "exclude": 'write it as a list, such as `exclude = ["drafts/*"]`',
+    "words": 'write it as a list, such as `words = ["Whanganui", "Waikato"]`',
+}
 
 
 class ConfigError(Exception):
@@ -66,6 +72,7 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)
     root: Path | None = None
     exclude: tuple[str, ...] = ()
+    words: frozenset[str] = frozenset()
     path: Path | None = None
 
     def excluded(self, path: Path) -> bool:
@@ -254,9 +261,7 @@ class _Reader:
             self.key_at(key),
             f"`{key}` takes a list of strings",
             "not a list of strings",
-            f'write it as a list, such as `{key} = ["SAF", "dose-trailing-zero"]`'
-            if key != "exclude"
-            else 'write it as a list, such as `exclude = ["drafts/*"]`',
+            _LIST_EXAMPLES.get(key, f'write it as a list, such as `{key} = ["SAF", "dose-trailing-zero"]`'),
         )
         return None
 
@@ -413,6 +418,7 @@ def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
     severity: dict[str, Severity] = {}
     root: Path | None = None
     exclude: tuple[str, ...] = ()
+    words: frozenset[str] = frozenset()
     for key, value in table.items():
         match key:
             case "select":
@@ -425,6 +431,8 @@ def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
                 root = reader.root(value, path.parent)
             case "exclude":
                 exclude = tuple(reader.strings(key, value) or ())
+            case "words":
+                words = frozenset(reader.strings(key, value) or ())
             case _:
                 guess = close_match(key, KEYS)
                 reader.report(
@@ -434,7 +442,7 @@ def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
                     "unknown key",
                     f"did you mean `{guess}`?" if guess else "settings: " + ", ".join(f"`{k}`" for k in KEYS),
                 )
-    return Config(select=select, ignore=ignore, severity=severity, root=root, exclude=exclude, path=path)
+    return Config(select=select, ignore=ignore, severity=severity, root=root, exclude=exclude, words=words, path=path)
 
 
 def _syntax_error(source: SourceFile, written: TomlText, err: tomllib.TOMLDecodeError) -> Diagnostic:

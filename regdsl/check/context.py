@@ -22,6 +22,7 @@ class RuleContext:
 
     compiled: Compiled
     infos: Mapping[str, RegimenInfo]
+    words: frozenset[str] = frozenset()  # the library's own words (its medicines, its configured `words`)
 
     @property
     def regimen(self) -> ir.Regimen:

@@ -25,6 +25,7 @@ from pathlib import Path
 from regdsl.check.config import Config, discover_config, load_config
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.rules import registry
+from regdsl.check.rules.prose import medicine_words, words_of
 from regdsl.check.suppress import Suppression, apply_suppressions, find_suppressions
 from regdsl.compile.library import (
     LIBRARY_FILE,
@@ -111,6 +112,12 @@ def _library(root: Path) -> Library:
     return load_library(root)
 
 
+@functools.cache
+def _library_words(root: Path, configured: frozenset[str]) -> frozenset[str]:
+    """Return the words a library adds to the spelling rule's: its medicines' names, its configured ``words``."""
+    return words_of([*medicine_words(_library(root).defs.medicines.medicines), *configured])
+
+
 def _check_file(job: _Job) -> _FileOutcome:
     path, root, config, product = job
     library = _library(root)
@@ -125,7 +132,7 @@ def _check_file(job: _Job) -> _FileOutcome:
         diagnostics.extend(compiled.diagnostics)
         stages["graphs and timing"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        context = RuleContext(compiled=compiled, infos=library.infos)
+        context = RuleContext(compiled=compiled, infos=library.infos, words=_library_words(root, config.words))
         for rule in registry().rules:
             if rule.check is not None:
                 diagnostics.extend(rule.check(context))
