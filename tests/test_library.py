@@ -36,7 +36,7 @@ def test_the_library_publishes_every_regimen(tmp_path: Path, library: list[Regim
     index = json.loads((site / "index.json").read_text(encoding="utf-8"))
     assert sorted(entry["id"] for entry in index) == sorted(r.id for r in library)
     assert len(index) >= 35
-    cancer_types = {tuple(entry["cancer"][:2]) for entry in index}
+    cancer_types = {entry["cancer"][0] for entry in index}
     assert len(cancer_types) >= 8, cancer_types
 
 
