@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 
+from regdsl.model.dosing import UsualRange
 from regdsl.model.vocabulary import ROUTE_BY_ALIAS, UNITS
 
 __all__ = [
@@ -177,6 +178,7 @@ class Medicine:
     routes: frozenset[str] | None = None
     known: tuple[str, ...] = ()
     lifetime: LifetimeLimit | None = None  # the library's own lifetime limit (`lifetime max`), if it sets one
+    usual: tuple[UsualRange, ...] = ()  # the library's own usual dose ranges (`usual dose`), by basis and route
 
     @property
     def vinca(self) -> bool:
@@ -213,6 +215,7 @@ def make_medicine(
     classes: Iterable[str] = (),
     same_as: Iterable[Medicine] = (),
     lifetime: LifetimeLimit | None = None,
+    usual: tuple[UsualRange, ...] = (),
 ) -> Medicine:
     """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
 
@@ -239,6 +242,7 @@ def make_medicine(
         routes=routes,
         known=known,
         lifetime=lifetime,
+        usual=usual,
     )
 
 

@@ -12,8 +12,9 @@ from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
 from regdsl.model.conditions import GROUPS, MEASURES, VOCABULARIES, Measure, Values
+from regdsl.model.dosing import UsualRange, family
 from regdsl.model.medicines import CLASSES, LifetimeLimit, Medicine, MedicineTable, make_medicine
-from regdsl.model.vocabulary import Basis, find_unit
+from regdsl.model.vocabulary import ROUTE_BY_ALIAS, Basis, find_unit
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
 
@@ -76,6 +77,52 @@ def _lifetime(name: str, written: Sequence[ast.LifetimeMax], sink: Sink) -> Life
     return found
 
 
+def _usual(name: str, written: Sequence[ast.UsualDose], sink: Sink) -> tuple[UsualRange, ...]:
+    """Return the library's usual dose ranges of medicine ``name`` (``usual dose``), one per basis and route."""
+    found: dict[tuple[object, str], UsualRange] = {}
+    for item in written:
+        unit = find_unit(item.unit.text)
+        kind = family(unit) if unit is not None else None
+        if unit is None or kind is None or unit.basis is Basis.COUNT:
+            sink.report(
+                c.UNKNOWN_UNIT,
+                item.unit.span,
+                f"a usual dose is an amount of the medicine, such as `0.4 to 2 mg/m2`, not `{item.unit.text}`",
+                label="not a dose unit",
+                help="write the range in the unit the source gives it: mg/m2, mg/kg, mg, AUC, mg/m2/day ...",
+            )
+            continue
+        route = ROUTE_BY_ALIAS.get(item.route.text.lower())
+        if route is None:
+            sink.report(
+                c.UNKNOWN_ROUTE,
+                item.route.span,
+                f"no route `{item.route.text}`",
+                label="not a known route",
+                help="write the route as an administration line does: IV, oral, subcut, intrathecal ...",
+            )
+            continue
+        low, high = Decimal(item.low.text), Decimal((item.high or item.low).text)
+        if not 0 < low <= high:
+            sink.report(
+                c.BAD_RANGE,
+                item.span,
+                f"a usual dose from {item.low.text} to {(item.high or item.low).text} is not a range of doses",
+                label="not a range of doses",
+                help="write the lowest dose first, then `to` and the highest",
+            )
+            continue
+        key = (kind[0], route.code)
+        if key in found:
+            sink.report(c.DUPLICATE_DEFINITION, item.span, "this usual dose is given twice", label="second range")
+            continue
+        source = item.source.value if item.source else "the library's range (library.reg), which states no source"
+        found[key] = UsualRange(
+            medicine=name, route=route.code, route_text=item.route.text, unit=unit, low=low, high=high, source=source
+        )
+    return tuple(found.values())
+
+
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
     """Lower ``library.reg``: medicines, footnotes, shared blocks, response vocabularies and groups."""
     medicines: list[Medicine] = []
@@ -115,6 +162,7 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                         classes=[w.text for w in item.classes if _known_class(w, sink)],
                         same_as=known,
                         lifetime=_lifetime(name.value.lower(), item.lifetime, sink),
+                        usual=_usual(name.value.lower(), item.usual, sink),
                     )
                 )
             case ast.FootnoteDef(name=name, marker=marker, prose=prose):
