@@ -16,6 +16,7 @@ the day).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -77,7 +78,7 @@ class UsualRange:
     """A usual range of a medicine by a route: of one dose (``kind="dose"``) or of its cap (``kind="cap"``).
 
     ``low`` and ``high`` are in ``unit``, the unit the source writes them in. A cap's range
-    says what a `max` on a dose of family ``on`` may be; ``required`` says the source always
+    says what a `max` on a dose in unit ``on`` (or its family) may be; ``required`` says the source always
     caps such a dose.
     """
 
@@ -89,8 +90,14 @@ class UsualRange:
     high: Decimal
     source: str
     kind: Literal["dose", "cap"] = "dose"
-    on: Family | None = None
+    on: Unit | None = None
     required: bool = False
+
+    @property
+    def on_family(self) -> Family | None:
+        """The family of the doses a cap range is for (None for a dose range)."""
+        found = family(self.on) if self.on is not None else None
+        return found[0] if found is not None else None
 
     @property
     def family(self) -> Family:
@@ -159,13 +166,19 @@ def _number(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+_RANGE = re.compile(r"(?P<low>\d+(?:\.\d+)?)(?: to (?P<high>\d+(?:\.\d+)?))?")
+
+
 def parse_range(text: str) -> tuple[Decimal, Decimal]:
-    """Read `0.4 to 2` or `2` as its bounds; raises ValueError for anything else or a low above the high."""
-    low, _, high = (part.strip() for part in text.partition(" to "))
-    bounds = Decimal(low), Decimal(high or low)
-    if not (bounds[0].is_finite() and bounds[1].is_finite()) or not 0 < bounds[0] <= bounds[1]:
-        raise ValueError(f"not a range of positive amounts: {text!r}")
-    return bounds
+    """Read `0.4 to 2` or `2` as its bounds; raises ValueError for anything else, zero, or a low above the high."""
+    match = _RANGE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a range of amounts: {text!r}")
+    low = Decimal(match["low"])
+    high = Decimal(match["high"] or match["low"])
+    if not 0 < low <= high:
+        raise ValueError(f"not a range of positive amounts from low to high: {text!r}")
+    return low, high
 
 
 def _unit(text: str) -> tuple[Unit, Family]:
@@ -179,7 +192,7 @@ def _unit(text: str) -> tuple[Unit, Family]:
 def _range(medicine: str, entry: dict[str, str], kind: Literal["dose", "cap"]) -> UsualRange:
     low, high = parse_range(entry[kind])
     route = ROUTE_BY_ALIAS[entry["route"].lower()]
-    on = _unit(entry["on"])[1] if "on" in entry else None
+    on = _unit(entry["on"])[0] if "on" in entry else None
     return UsualRange(
         medicine=medicine,
         route=route.code,

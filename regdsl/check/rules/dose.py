@@ -407,7 +407,7 @@ def vincristine_no_cap(ctx: RuleContext) -> Iterator[Diagnostic]:
         if written is None or admin.cap is not None:
             continue
         route, kind, _ = written
-        cap = next((r for r in facts(admin.medicine).caps(route) if r.required and r.on == kind), None)
+        cap = next((r for r in facts(admin.medicine).caps(route) if r.required and r.on_family == kind), None)
         if cap is None:
             continue
         example = f"`max {cap.text}`" if cap.low == cap.high else f"a cap of {cap.text}"
@@ -533,8 +533,11 @@ def dose_outside_usual_range(ctx: RuleContext) -> Iterator[Diagnostic]:
     one dose's amount, whatever its frequency (capecitabine 1250 mg/m2 twice daily is a
     dose of 1250 mg/m²); a dose per day (`mg/m2/day`) is compared with the medicine's range
     per day, or, when the data has none and the line gives one dose a day (no `twice
-    daily`, no clock, not `continuous`), with its range per dose. A medicine, unit or route
-    the data has no range for is not judged. AUC doses are SAF207's; caps SAF206's.
+    daily`, no clock, not `continuous`), with its range per dose; one dose over more than a
+    day (`4000 mg/m2 over 96 hours`) passes within its range per dose or, as an amount a
+    day, within the range per day. A medicine, unit or route the data has no range for is
+    not judged. The finding's note gives the range's source. AUC doses are SAF207's; caps
+    SAF206's; a unit the route never takes SAF208's.
 
     Why it matters: a misplaced decimal point or a slip between units turns a dose into ten
     or a thousand times what was meant: vinCRIStine 14 mg/m² instead of 1.4 mg/m² is a
@@ -558,8 +561,9 @@ def cap_outside_usual_range(ctx: RuleContext) -> Iterator[Diagnostic]:
     What it does: compares each `max` with the usual caps of its medicine, dose unit and
     route in regdsl's dose data (`caps` in `regdsl/model/data/doses.json`, with sources):
     vinCRIStine per m² is capped at 2 mg, mitomycin per m² at 20 mg, blinatumomab per m²
-    per day at 9 to 28 micrograms a day. A cap in another unit than its dose comes to is
-    VOC020's; a medicine with no cap data is not judged.
+    per day at 9 to 28 micrograms a day (the Blincyto prescribing information, section 2.2);
+    the finding's note gives each cap's source. A cap in another unit than its dose comes
+    to is VOC020's; a medicine with no cap data is not judged.
 
     Why it matters: a cap is the last guard against an overdose in a patient with a large
     body surface area. `max 20 mg` on vinCRIStine guards nothing: a patient of 2 m² would
@@ -581,7 +585,7 @@ def cap_outside_usual_range(ctx: RuleContext) -> Iterator[Diagnostic]:
         unit = admin.dose.unit
         if capped is None or (cap.unit.absolute, cap.unit.per_minutes) != (unit.absolute, unit.per_minutes):
             continue  # VOC020's
-        ranges = [r for r in facts(admin.medicine).caps(route) if r.on == kind and r.family == capped[0]]
+        ranges = [r for r in facts(admin.medicine).caps(route) if r.on_family == kind and r.family == capped[0]]
         side = _side(cap.amount * capped[1], ranges) if ranges else None
         if side is None:
             continue
@@ -597,9 +601,11 @@ def auc_outside_usual_range(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find AUC targets above or below those established regimens give.
 
     What it does: compares each AUC dose with its medicine's usual AUC range in regdsl's
-    dose data (cARBOplatin: AUC 2 to 7 intravenously, from its prescribing information and
-    trials, in `regdsl/model/data/doses.json`) or its library's `usual dose` lines. An AUC
-    dose of a medicine never dosed by AUC is SAF202's.
+    dose data (cARBOplatin: AUC 2 to 7 intravenously, in `regdsl/model/data/doses.json`,
+    from the Paraplatin prescribing information's Calvert dosing, weekly AUC 2 with
+    radiotherapy in CROSS, PMID 22646630, and single-dose AUC 7 in MRC TE19, PMID 16039331)
+    or its library's `usual dose` lines; the finding's note gives the source. A medicine with
+    no AUC range is not judged here; an AUC dose of a medicine never dosed by AUC is SAF202's.
 
     Why it matters: the AUC is turned into milligrams by the Calvert formula, dose = AUC ×
     (GFR + 25): AUC 50 written for AUC 5 gives ten times the dose, and the pharmacist's
@@ -629,7 +635,9 @@ def dose_basis_not_used(ctx: RuleContext) -> Iterator[Diagnostic]:
     What it does: flags a dose whose unit is not one regdsl's dose data says the medicine
     is dosed in by its route (`bases` in `regdsl/model/data/doses.json`): intrathecal
     methotrexate, cytarabine and hydrocortisone are flat doses in mg, never per m² or per
-    kg. The finding gives the usual flat dose when the data has one.
+    kg (the methotrexate prescribing information's intrathecal doses by age; Bleyer, Cancer
+    Treat Rep 1977;61:1419-25). The finding gives the usual flat dose when the data has
+    one; a medicine and route the data says nothing of is not judged.
 
     Why it matters: the volume of the fluid round the brain and spinal cord reaches its
     adult size by about the age of three and does not grow with body size, so intrathecal
