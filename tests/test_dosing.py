@@ -205,7 +205,8 @@ def test_a_library_auc_range_makes_a_medicine_one_dosed_by_auc(tmp_path: Path) -
     assert _library_codes(tmp_path, entries, '"house platinum" 5 AUC IV day 1 over 60 min') == []
     bare = 'medicine "house platinum"\n  anticancer\n'
     (tmp_path / "bare").mkdir()
-    assert [c for c, _ in _library_codes(tmp_path / "bare", bare, '"house platinum" 5 AUC IV day 1 over 60 min')] == ["SAF202"]
+    line = '"house platinum" 5 AUC IV day 1 over 60 min'
+    assert [c for c, _ in _library_codes(tmp_path / "bare", bare, line)] == ["SAF202"]
 
 
 @pytest.mark.parametrize(
