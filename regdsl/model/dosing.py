@@ -22,12 +22,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from regdsl.model.medicines import Medicine, identities
 from regdsl.model.vocabulary import ROUTE_BY_ALIAS, Basis, Unit, find_unit
-
-if TYPE_CHECKING:
-    from regdsl.model.medicines import Medicine
 
 __all__ = [
     "Bases",
@@ -244,7 +242,7 @@ def package_facts() -> dict[str, DoseFacts]:
 def _names(medicine: Medicine) -> Iterable[str]:
     """Yield the names its facts are looked up by: its own names first (a brand with its own doses), then what it is."""
     yield from sorted(medicine.spellings())
-    yield from medicine.known
+    yield from identities(medicine)
 
 
 def facts(medicine: Medicine) -> DoseFacts:

@@ -21,9 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from regdsl.model.dosing import UsualRange
 from regdsl.model.vocabulary import ROUTE_BY_ALIAS, UNITS
+
+if TYPE_CHECKING:
+    from regdsl.model.dosing import UsualRange
 
 __all__ = [
     "CLASSES",
