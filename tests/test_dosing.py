@@ -177,7 +177,7 @@ def test_a_finding_quotes_the_dose_as_written_and_never_another_magnitude(tmp_pa
     )
     found = {d.code.code: d for d in run_check([tmp_path]).diagnostics if d.code.code.startswith("SAF20")}
     assert found["SAF205"].message.startswith("vinCRIStine 14 mg/m² is above the usual 0.4 to 2 mg/m²")
-    assert found["SAF207"].message.startswith("cARBOplatin AUC 50 is above the usual AUC 2 to 7")
+    assert found["SAF207"].message.startswith("cARBOplatin AUC 50 is above the usual AUC 1.5 to 7.5")
     assert found["SAF208"].message.startswith("methotrexate is never dosed in mg/m² by intrathecal injection")
     for d in found.values():
         assert all("1.4" not in (d.help or "") and "source:" in n for n in d.notes), d.code.code

@@ -601,9 +601,10 @@ def auc_outside_usual_range(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find AUC targets above or below those established regimens give.
 
     What it does: compares each AUC dose with its medicine's usual AUC range in regdsl's
-    dose data (cARBOplatin: AUC 2 to 7 intravenously, in `regdsl/model/data/doses.json`,
-    from the Paraplatin prescribing information's Calvert dosing, weekly AUC 2 with
-    radiotherapy in CROSS, PMID 22646630, and single-dose AUC 7 in MRC TE19, PMID 16039331)
+    dose data (cARBOplatin: AUC 1.5 to 7.5 intravenously, in `regdsl/model/data/doses.json`,
+    from the Paraplatin prescribing information's Calvert dosing, the Irish NCCP regimens of
+    weekly AUC 1.5 with radiotherapy and AUC 5 to 7.5 with PACLItaxel, weekly AUC 2 in CROSS,
+    PMID 22646630, and single-dose AUC 7 in MRC TE19, PMID 16039331)
     or its library's `usual dose` lines; the finding's note gives the source. A medicine with
     no AUC range is not judged here; an AUC dose of a medicine never dosed by AUC is SAF202's.
 
