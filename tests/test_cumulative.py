@@ -1,0 +1,77 @@
+"""The lifetime limits and doxorubicin equivalents: data with sources, and totals along the plan's paths."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from importlib import resources
+
+from regdsl.compile.totals import DEFAULT, EQUIVALENTS, FACTORS, JURISDICTIONS, equivalents, exposures
+from regdsl.model.vocabulary import find_unit
+from tests.facts import bundled
+
+
+def _data() -> dict[str, object]:
+    text = resources.files("regdsl.model").joinpath("data", "cumulative.json").read_text("utf-8")
+    loaded: dict[str, object] = json.loads(text)
+    return loaded
+
+
+def _facts(value: object) -> list[dict[str, object]]:
+    """Every object of the data that states a figure: a limit, a caution, another unit or a factor."""
+    found: list[dict[str, object]] = []
+    if isinstance(value, dict):
+        if any(key in value for key in ("limit", "factor", "per")):
+            found.append(value)
+        for item in value.values():
+            found.extend(_facts(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_facts(item))
+    return found
+
+
+def test_every_fact_cites_a_source() -> None:
+    data = _data()
+    assert str(data["about"]).strip()
+    facts = _facts(data)
+    assert len(facts) >= 12
+    for fact in facts:
+        assert str(fact.get("source", "")).strip(), fact
+        if "caution" in fact:
+            assert str(fact.get("caution_source", "")).strip(), fact
+
+
+def test_units_are_the_vocabulary_s_and_every_anthracycline_limit_has_a_factor() -> None:
+    for fact in _facts(_data()):
+        if "unit" in fact:
+            assert find_unit(str(fact["unit"])) is not None, fact
+    limits = JURISDICTIONS[DEFAULT].limits
+    assert {"doxorubicin", "daunorubicin", "epirubicin", "idarubicin", "mitoxantrone"} <= set(FACTORS)
+    assert set(FACTORS) <= set(limits)
+    assert JURISDICTIONS[DEFAULT].equivalents.limit == limits["doxorubicin"].limit
+
+
+def test_a_hand_over_adds_the_worst_path_of_the_regimen_it_names() -> None:
+    abvd = bundled("lym-hl-abvd-pet-adapted").regimen
+    beacopp = bundled("lym-hl-escbeacopp-pet-guided").regimen
+    alone = exposures(abvd)["doxorubicin"]
+    assert alone.total == 300  # 25 mg/m2 on days 1 and 15 of cycles 1 to 6
+    assert not alone.linked
+    linked = exposures(abvd, linked={beacopp.id: beacopp})["doxorubicin"]
+    assert linked.total == 100 + 6 * 35  # two cycles of ABVD, then six of escBEACOPP
+    assert linked.linked == ((beacopp.id, Decimal(210)),)
+    assert linked.handover is not None
+    assert linked.handover.line == 35
+    assert "then lym-hl-escbeacopp-pet-guided" in linked.path
+
+
+def test_doxorubicin_equivalents_add_every_anthracycline_by_its_factor() -> None:
+    cog = bundled("leu-all-paediatric-cog-hdmtx").regimen
+    total = equivalents(cog)
+    assert total is not None
+    assert total.limit.medicine == EQUIVALENTS
+    by_name = {medicine.name: (given, factor.factor) for medicine, given, factor in total.factors}
+    assert by_name == {"daunorubicin": (Decimal(100), FACTORS["daunorubicin"].factor), "doxorubicin": (75, 1)}
+    assert total.total == 100 * FACTORS["daunorubicin"].factor + 75
+    assert EQUIVALENTS not in exposures(cog)
