@@ -161,6 +161,11 @@ class Exposure:
     handover: Span | None = None
     factors: tuple[tuple[Medicine, Decimal, Factor], ...] = ()
 
+    @property
+    def converts(self) -> bool:
+        """Whether a doxorubicin-equivalent total says more than one medicine's own: two or more, or a factor not 1."""
+        return len(self.factors) > 1 or any(factor.factor != 1 for _m, _g, factor in self.factors)
+
 
 def _cap(regimen: ir.Regimen) -> ir.Limit | None:
     """Return the limit on the most cycles any patient has: None when some patient has no limit.
