@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from importlib import resources
 
+import pytest
+
+from regdsl.check.context import RuleContext
+from regdsl.check.rules.cumulative import cumulative_over_limit
 from regdsl.compile.totals import DEFAULT, EQUIVALENTS, FACTORS, JURISDICTIONS, equivalents, exposures
 from regdsl.model.vocabulary import find_unit
-from tests.facts import bundled
+from regdsl.render.pages import render
+from tests.facts import bundled, site_context
 
 
 def _data() -> dict[str, object]:
@@ -75,3 +81,21 @@ def test_doxorubicin_equivalents_add_every_anthracycline_by_its_factor() -> None
     assert by_name == {"daunorubicin": (Decimal(100), FACTORS["daunorubicin"].factor), "doxorubicin": (75, 1)}
     assert total.total == 100 * FACTORS["daunorubicin"].factor + 75
     assert EQUIVALENTS not in exposures(cog)
+
+
+def test_the_configured_jurisdiction_chooses_the_limits_rules_and_pages_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    r_chop = bundled("lym-dlbcl-r-chop21")
+    doxorubicin = JURISDICTIONS[DEFAULT].limits["doxorubicin"]
+    stricter = dataclasses.replace(doxorubicin, limit=Decimal(350), caution=None, source="a test's own limit")
+    limits = {**JURISDICTIONS[DEFAULT].limits, "doxorubicin": stricter}
+    other = dataclasses.replace(JURISDICTIONS[DEFAULT], limits=limits)
+    monkeypatch.setitem(JURISDICTIONS, "elsewhere", other)
+    assert exposures(r_chop.regimen)["doxorubicin"].limit == doxorubicin
+    assert exposures(r_chop.regimen, "elsewhere")["doxorubicin"].limit == stricter
+    check = cumulative_over_limit.check
+    assert check is not None
+    found = [d.code.code for d in check(RuleContext(compiled=r_chop, infos={}, jurisdiction="elsewhere"))]
+    assert found == ["SAF301"]  # 8 cycles of 50 mg/m2: 400 mg/m2
+    assert not list(check(RuleContext(compiled=r_chop, infos={})))
+    page = render("md", r_chop, dataclasses.replace(site_context("lym-dlbcl-r-chop21"), jurisdiction="elsewhere"))
+    assert "Lifetime limit 350 mg/m²: a test's own limit." in page

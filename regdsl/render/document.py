@@ -388,8 +388,8 @@ def build_document(compiled: Compiled, context: RenderContext) -> Json:
         "references": [_reference(r) for r in regimen.references],
         "plan": writer.plan(),
         "timing": writer.timing(),
-        "cumulative_doses": [_cumulative(name, e) for name, e in exposures(regimen).items()],
-        **_equivalents(equivalents(regimen)),
+        "cumulative_doses": [_cumulative(name, e) for name, e in exposures(regimen, context.jurisdiction).items()],
+        **_equivalents(equivalents(regimen, context.jurisdiction)),
     }
 
 

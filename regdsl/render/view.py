@@ -649,8 +649,8 @@ class _Builder:
             index_href=self.context.index_href,
             conflict=conflict,
             totals=(
-                *(self.total(name, exposure) for name, exposure in exposures(regimen).items()),
-                *self.equivalents(equivalents(regimen)),
+                *(self.total(name, e) for name, e in exposures(regimen, self.context.jurisdiction).items()),
+                *self.equivalents(equivalents(regimen, self.context.jurisdiction)),
             ),
         )
 

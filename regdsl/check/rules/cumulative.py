@@ -159,7 +159,7 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: a plan that stays within the limit, such as `cycles 1 to 6` (360 mg/m²),
     with the limit and the cardiac monitoring stated in a note.
     """
-    for name, exposure in exposures(ctx.regimen).items():
+    for name, exposure in exposures(ctx.regimen, ctx.jurisdiction).items():
         if _over(exposure):
             yield _over_finding(cumulative_over_limit, ctx.regimen, name, exposure)
 
@@ -190,7 +190,7 @@ def cumulative_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: fewer cycles, or a note that states the cumulative dose, the patients
     the regimen is not for and the cardiac monitoring required.
     """
-    for name, exposure in exposures(ctx.regimen).items():
+    for name, exposure in exposures(ctx.regimen, ctx.jurisdiction).items():
         if _near(exposure):
             yield _near_finding(cumulative_near_limit, ctx.regimen, name, exposure)
 
@@ -218,7 +218,7 @@ def cumulative_unbounded(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: add `at most 8 cycles` (720 mg/m²) to the plan, or a fixed number of
     cycles.
     """
-    for name, exposure in exposures(ctx.regimen).items():
+    for name, exposure in exposures(ctx.regimen, ctx.jurisdiction).items():
         group = exposure.open_group
         if group is None:
             continue
@@ -273,7 +273,7 @@ def equivalents_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: fewer cycles of one of them, keeping the doxorubicin-equivalent total
     (here 240 + 48 × 5 = 480 mg/m²) within 450 mg/m².
     """
-    exposure = _combined(equivalents(ctx.regimen))
+    exposure = _combined(equivalents(ctx.regimen, ctx.jurisdiction))
     if exposure is not None and _over(exposure):
         yield _over_finding(equivalents_over_limit, ctx.regimen, EQUIVALENTS, exposure)
 
@@ -306,15 +306,16 @@ def equivalents_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     (here 300 + 150 × 0.8 = 420 mg/m²), the patients the regimen is not for and the
     cardiac monitoring required.
     """
-    exposure = _combined(equivalents(ctx.regimen))
+    exposure = _combined(equivalents(ctx.regimen, ctx.jurisdiction))
     if exposure is not None and _near(exposure):
         yield _near_finding(equivalents_near_limit, ctx.regimen, EQUIVALENTS, exposure)
 
 
 def _through(ctx: LibraryContext, regimen: ir.Regimen) -> Iterator[tuple[str, Exposure, LifetimeLimit]]:
     """Yield each total that passes its limit only with the regimens ``regimen`` hands over to."""
-    alone = {**exposures(regimen), EQUIVALENTS: equivalents(regimen)}
-    linked = {**exposures(regimen, linked=ctx.regimens), EQUIVALENTS: equivalents(regimen, linked=ctx.regimens)}
+    where, others = ctx.jurisdiction, ctx.regimens
+    alone = {**exposures(regimen, where), EQUIVALENTS: equivalents(regimen, where)}
+    linked = {**exposures(regimen, where, others), EQUIVALENTS: equivalents(regimen, where, others)}
     for name, exposure in linked.items():
         before = alone.get(name)
         if exposure is None or not exposure.linked or not _over(exposure):
