@@ -130,7 +130,9 @@ def limit_of(medicine: Medicine, jurisdiction: str = DEFAULT) -> LifetimeLimit |
 
 
 def factor_of(medicine: Medicine) -> Factor | None:
-    """Return ``medicine``'s doxorubicin-equivalent factor, if it is an anthracycline or anthracenedione with one."""
+    """Return ``medicine``'s doxorubicin-equivalent factor: its library's, else the package's, if it has one."""
+    if medicine.equivalent is not None:
+        return Factor(medicine.name, *medicine.equivalent)
     return next((FACTORS[name] for name in _identities(medicine) if name in FACTORS), None)
 
 
@@ -139,7 +141,8 @@ class Exposure:
     """What the worst path of a regimen's plan gives of one medicine (or of doxorubicin equivalents).
 
     ``limit`` is the limit that applies (the library's `lifetime max`, else the package's);
-    ``lines`` are each of this regimen's administration lines on the path, with its total and
+    ``lines`` are each administration line on the path (this regimen's first), with its total,
+    its cycle count and, for doxorubicin equivalents, its medicine's own total; and
     cycle count; ``groups`` each cycle group's amount in one cycle and the number of its
     cycles on the path; ``open_group`` the first group whose cycles nothing bounds (then
     ``total`` counts the others only). ``path`` names the groups and regimens of the worst
@@ -151,7 +154,7 @@ class Exposure:
 
     limit: LifetimeLimit
     total: Decimal
-    lines: tuple[tuple[Span, Decimal, int], ...]
+    lines: tuple[tuple[Span, Decimal, int, Decimal], ...]
     groups: tuple[tuple[ir.CycleGroup, Decimal, int], ...]
     open_group: ir.CycleGroup | None
     cap: ir.Limit | None
@@ -244,15 +247,28 @@ def _counted(admin: ir.Administration, jurisdiction: str) -> tuple[LifetimeLimit
 
 
 def _keyed(admin: ir.Administration, jurisdiction: str) -> Iterator[tuple[str, LifetimeLimit | None, _Given]]:
-    """Yield each total a line counts towards: its medicine's, and for an anthracycline in mg/m² the equivalents."""
+    """Yield each total a line counts towards: its medicine's, and for an anthracycline in mg/m² the equivalents.
+
+    A medicine with a factor and no lifetime limit of its own (a library's) counts towards the
+    equivalents alone; one with a limit counts the doses its limit counts (IDArubicin: IV only).
+    """
     counted = _counted(admin, jurisdiction)
-    if counted is None:
-        return
-    limit, one, international = counted
-    yield admin.medicine.name, limit, _Given(admin, one, one, international)
+    if counted is not None:
+        limit, one, international = counted
+        yield admin.medicine.name, limit, _Given(admin, one, one, international)
     factor = factor_of(admin.medicine)
-    if factor is not None and limit.unit == MG_PER_M2:
-        yield EQUIVALENTS, None, _Given(admin, one, one * factor.factor, international)
+    if factor is None:
+        return
+    if counted is not None:
+        if counted[0].unit == MG_PER_M2:
+            yield EQUIVALENTS, None, _Given(admin, counted[1], counted[1] * factor.factor, False)
+    elif (
+        not admin.prn
+        and limit_of(admin.medicine, jurisdiction) is None
+        and _amount_unit(admin.dose.unit).code == MG_PER_M2
+    ):
+        own = _per_cycle(admin, Decimal(1))
+        yield EQUIVALENTS, None, _Given(admin, own, own * factor.factor, False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,7 +438,7 @@ def _branching(graph: PhaseGraph) -> bool:
 
 def _exposure(key: str, limit: LifetimeLimit, walk: _Walk, cap: ir.Limit | None, several: bool, home: str) -> Exposure:
     """Return the exposure of ``walk``: its lines (those of the regimen at ``home`` first), groups and factors."""
-    lines: dict[tuple[str, int], tuple[Span, Decimal, int]] = {}
+    lines: dict[tuple[str, int], tuple[Span, Decimal, int, Decimal]] = {}
     factors: dict[str, tuple[Medicine, Decimal, Factor]] = {}
     international = False
     linked_steps = tuple(s for _id, _total, steps in walk.linked for s in steps)
@@ -430,11 +446,11 @@ def _exposure(key: str, limit: LifetimeLimit, walk: _Walk, cap: ir.Limit | None,
         for given in step.cycle.given:
             span = given.admin.span
             old = lines.get((span.path, span.start))
-            total = given.counted * step.count
             lines[(span.path, span.start)] = (
                 span,
-                total + (old[1] if old else 0),
+                given.counted * step.count + (old[1] if old else 0),
                 step.count + (old[2] if old else 0),
+                given.own * step.count + (old[3] if old else 0),
             )
             international = international or given.international
     for step in (*walk.steps, *linked_steps):

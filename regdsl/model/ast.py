@@ -320,6 +320,14 @@ class LifetimeMax(Node):
 
 
 @record
+class Equivalent(Node):
+    """``doxorubicin equivalent 0.8 "SOURCE"`` in a medicine entry: the library's doxorubicin-equivalent factor."""
+
+    factor: Word
+    source: Text | None
+
+
+@record
 class MedicineDef(Node):
     """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes, ``same as``, a lifetime limit."""
 
@@ -330,6 +338,7 @@ class MedicineDef(Node):
     classes: tuple[Word, ...] = ()
     same_as: tuple[Text, ...] = ()
     lifetime: tuple[LifetimeMax, ...] = ()
+    equivalent: tuple[Equivalent, ...] = ()
 
 
 @record

@@ -177,6 +177,7 @@ class Medicine:
     routes: frozenset[str] | None = None
     known: tuple[str, ...] = ()
     lifetime: LifetimeLimit | None = None  # the library's own lifetime limit (`lifetime max`), if it sets one
+    equivalent: tuple[Decimal, str] | None = None  # the library's doxorubicin-equivalent factor and its source
 
     @property
     def vinca(self) -> bool:
@@ -213,6 +214,7 @@ def make_medicine(
     classes: Iterable[str] = (),
     same_as: Iterable[Medicine] = (),
     lifetime: LifetimeLimit | None = None,
+    equivalent: tuple[Decimal, str] | None = None,
 ) -> Medicine:
     """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
 
@@ -239,6 +241,7 @@ def make_medicine(
         routes=routes,
         known=known,
         lifetime=lifetime,
+        equivalent=equivalent,
     )
 
 

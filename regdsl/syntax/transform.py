@@ -356,6 +356,7 @@ class Builder:
             classes=tuple(v for k, v in items if k == "class"),
             same_as=tuple(v for k, v in items if k == "same"),
             lifetime=tuple(v for k, v in items if k == "lifetime"),
+            equivalent=tuple(v for k, v in items if k == "equivalent"),
         )
 
     def responses_def(self, c: list[Child]) -> ast.ValuesDef:
@@ -413,6 +414,12 @@ class Builder:
             "lifetime",
             ast.LifetimeMax(span=self._sp(c[0][2], end), amount=self._w(c[2]), unit=self._w(c[3]), source=source),
         )
+
+    def medicine_equivalent(self, c: list[Child]) -> tuple[str, ast.Equivalent]:
+        """``medicine_item: DOXORUBICIN_EQUIVALENT NUMBER [STRING] _NL``."""
+        source = self._text(c[2]) if c[2] is not None else None
+        end = c[2][3] if c[2] is not None else c[1][3]
+        return "equivalent", ast.Equivalent(span=self._sp(c[0][2], end), factor=self._w(c[1]), source=source)
 
     def footnote_def(self, c: list[Child]) -> ast.FootnoteDef:
         """``footnote_def: FOOTNOTE NAME STRING _NL _INDENT prose _DEDENT``."""

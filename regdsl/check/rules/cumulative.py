@@ -35,13 +35,23 @@ def _display(regimen: ir.Regimen, name: str) -> str:
     return next(a.medicine.display for g in regimen.cycles() for a in g.administrations if a.medicine.name == name)
 
 
-def _labels(exposure: Exposure) -> tuple[Label, tuple[Label, ...]]:
+def _line_labels(exposure: Exposure) -> list[Label]:
+    """Label each line on the path with what it gives (for doxorubicin equivalents, its own dose too)."""
     unit = exposure.limit.unit_text
-    labels = [
-        Label(span, f"{amount(given)} {unit} over {count} cycle{'s' if count != 1 else ''}")
-        for span, given, count in exposure.lines
-    ]
-    primary, *rest = labels
+    labels = []
+    for span, given, count, own in exposure.lines:
+        cycles = f"over {count} cycle{'s' if count != 1 else ''}"
+        if exposure.factors and own != given:
+            labels.append(
+                Label(span, f"{amount(own)} {unit} {cycles} ({amount(given)} {unit} in doxorubicin equivalents)")
+            )
+        else:
+            labels.append(Label(span, f"{amount(given)} {unit} {cycles}"))
+    return labels
+
+
+def _labels(exposure: Exposure) -> tuple[Label, tuple[Label, ...]]:
+    primary, *rest = _line_labels(exposure)
     if exposure.cap is not None:
         rest.append(Label(exposure.cap.span, f"at most {exposure.cap.count} cycles"))
     return primary, tuple(rest)
@@ -368,10 +378,7 @@ def cumulative_through_handover(ctx: LibraryContext) -> Iterator[Diagnostic]:
                 f"{limit.unit_text} of {_display(regimen, name)}, more than the lifetime limit of "
                 f"{amount(limit.limit)} {limit.unit_text} ({handed} of it after the hand-over)",
                 label="hands over",
-                secondary=tuple(
-                    Label(s, f"{amount(given)} {limit.unit_text} over {count} cycle{'s' if count != 1 else ''}")
-                    for s, given, count in exposure.lines
-                ),
+                secondary=tuple(_line_labels(exposure)),
                 notes=_notes(exposure, f"limit: {limit.source}"),
                 help="give fewer cycles before or after the hand-over, or share a cycle limit "
                 "(`at most N cycles counted with ID`) that keeps the total within the limit",
