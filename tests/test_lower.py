@@ -229,7 +229,7 @@ def test_a_lifetime_limit_in_a_rate_unit_is_refused(tmp_path: Path) -> None:
 def test_a_library_doxorubicin_equivalent_replaces_the_package_factor_and_is_given_once(tmp_path: Path) -> None:
     entries = (
         'medicine "DAUNOrubicin"\n  anticancer\n  doxorubicin equivalent 1 "the network\'s policy: as doxorubicin"\n'
-        '  doxorubicin equivalent 0.5\n'
+        "  doxorubicin equivalent 0.5\n"
     )
     cycles = (
         "cycles 1 to 4: 21 days\n  DOXOrubicin 60 mg/m2 IV day 1 over 15 min\n"
