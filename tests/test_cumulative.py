@@ -6,12 +6,16 @@ import dataclasses
 import json
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
 from regdsl.check.context import RuleContext
 from regdsl.check.rules.cumulative import cumulative_over_limit
+from regdsl.compile import totals
+from regdsl.compile.library import check_paths
 from regdsl.compile.totals import DEFAULT, EQUIVALENTS, FACTORS, JURISDICTIONS, equivalents, exposures
+from regdsl.model import ir
 from regdsl.model.vocabulary import find_unit
 from regdsl.render.pages import render
 from tests.facts import bundled, site_context
@@ -99,3 +103,36 @@ def test_the_configured_jurisdiction_chooses_the_limits_rules_and_pages_use(monk
     assert not list(check(RuleContext(compiled=r_chop, infos={})))
     page = render("md", r_chop, dataclasses.replace(site_context("lym-dlbcl-r-chop21"), jurisdiction="elsewhere"))
     assert "Lifetime limit 350 mg/m²: a test's own limit." in page
+
+
+def _lattice(folder: Path, count: int) -> dict[str, ir.Regimen]:
+    """Write ``count`` regimens, each handing over to the next two (and the last back to the first)."""
+    for k in range(count):
+        after = [f"r{(k + 1) % count}", f"r{(k + 2) % count}"]
+        text = (
+            f'regimen r{k}\n  name "Fixture {k}"\n  status draft\n\n'
+            "cycle 1: 21 days\n  DOXOrubicin 10 mg/m2 IV day 1 over 15 min\n\n"
+            "plan\n  after cycle 1:\n"
+            f"    if response in (CR, CRi): continue with {after[0]}\n"
+            f"    if response is PR: continue with {after[1]}\n"
+            "    otherwise: stop\n"
+        )
+        (folder / f"r{k}.reg").write_text(text, encoding="utf-8")
+    return {r.id: r for r in check_paths(sorted(folder.glob("*.reg"))).regimens}
+
+
+def test_hand_overs_count_each_regimen_once_per_path_in_work_linear_in_the_regimens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    walk = totals._Walker.walk
+
+    def counted(self: totals._Walker, regimen: ir.Regimen, cap: int | None, path: frozenset[str]) -> totals._Walk:
+        calls.append(regimen.id)
+        return walk(self, regimen, cap, path)
+
+    monkeypatch.setattr(totals._Walker, "walk", counted)
+    regimens = _lattice(tmp_path, 40)  # 2^39 paths through the hand-overs, and a loop back to r0
+    found = exposures(regimens["r0"], linked=regimens)["doxorubicin"]
+    assert found.total == 40 * 10  # every regimen once on the longest path, r0 not again
+    assert len(calls) <= 3 * len(regimens)  # each regimen walked once, and looked up once by each of its two callers

@@ -17,7 +17,10 @@ The path with the most of the medicine is the total. A hand-over (`continue with
 the worst path of that regimen when it was lowered in the same run (``linked``); a cycle
 limit the two share (`counted with ID`) leaves the other regimen only the cycles this one
 did not use. A regimen already on the path counts nothing the second time: each regimen
-is counted once per path, so a loop of hand-overs ends.
+is counted once per path, so a loop of hand-overs ends. Each regimen's worst path (for a given
+number of cycles left by a shared limit) is worked out once and kept: the work is linear in the
+regimens and groups, however many paths the hand-overs make. In a loop of hand-overs (BRA010) a
+regimen's worst path is the one worked out on the first path that reaches it.
 """
 
 from __future__ import annotations
