@@ -34,7 +34,7 @@ from importlib import resources
 from regdsl.compile.phases import PhaseGraph, PhaseId, PhaseKind, Transition, build_phases, regimen_space
 from regdsl.model import ir
 from regdsl.model.limits import TooComplex
-from regdsl.model.medicines import LifetimeLimit, Medicine
+from regdsl.model.medicines import LifetimeLimit, Medicine, identities
 from regdsl.model.vocabulary import MG_PER_M2, ROUTE_BY_ALIAS, Unit, find_unit
 from regdsl.source import Span
 
@@ -119,24 +119,19 @@ JURISDICTIONS, FACTORS = _load()
 LIFETIME_LIMITS: Mapping[str, LifetimeLimit] = JURISDICTIONS[DEFAULT].limits
 
 
-def _identities(medicine: Medicine) -> tuple[str, ...]:
-    """Return the generic names ``medicine`` is known by: the known medicines it is, then its own name."""
-    return (*medicine.known, medicine.name)
-
-
 def limit_of(medicine: Medicine, jurisdiction: str = DEFAULT) -> LifetimeLimit | None:
     """Return the lifetime limit that applies to ``medicine``: its library's, else the jurisdiction's."""
     if medicine.lifetime is not None:
         return medicine.lifetime
     limits = JURISDICTIONS.get(jurisdiction, JURISDICTIONS[DEFAULT]).limits
-    return next((limits[name] for name in _identities(medicine) if name in limits), None)
+    return next((limits[name] for name in identities(medicine) if name in limits), None)
 
 
 def factor_of(medicine: Medicine) -> Factor | None:
     """Return ``medicine``'s doxorubicin-equivalent factor: its library's, else the package's, if it has one."""
     if medicine.equivalent is not None:
         return Factor(medicine.name, *medicine.equivalent)
-    return next((FACTORS[name] for name in _identities(medicine) if name in FACTORS), None)
+    return next((FACTORS[name] for name in identities(medicine) if name in FACTORS), None)
 
 
 @dataclass(frozen=True, slots=True)
