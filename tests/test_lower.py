@@ -242,6 +242,19 @@ def test_a_library_doxorubicin_equivalent_replaces_the_package_factor_and_is_giv
     assert "factor of daunorubicin: the network's policy: as doxorubicin" in found[0][2]
 
 
+def test_a_brand_of_an_anthracycline_counts_towards_its_limit_with_the_generic(tmp_path: Path) -> None:
+    entries = 'medicine "Adriamycin"\n  same as "DOXOrubicin"\n  anticancer\n'
+    cycles = (
+        "cycles 1 to 4: 21 days\n  Adriamycin 60 mg/m2 IV day 1 over 15 min\n"
+        "cycles 5 to 8: 21 days\n  DOXOrubicin 60 mg/m2 IV day 1 over 15 min\n"
+    )
+    # 240 mg/m2 under each name: 480 mg/m2 of one medicine.
+    found = _library_with(tmp_path, entries, cycles)
+    assert [(code, message) for code, message, _ in found] == [
+        ("SAF301", "the plan gives up to 480 mg/m² of Adriamycin in total, more than the lifetime limit of 450 mg/m²")
+    ]
+
+
 def _lines(tmp_path: Path, cycles: str) -> list[list[tuple[str, str, tuple[int, ...]]]]:
     """Return each cycle group's lines of a regimen of ``cycles``: medicine, dose and days."""
     path = tmp_path / "fixture.reg"

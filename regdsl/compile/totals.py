@@ -151,6 +151,7 @@ class Exposure:
     """
 
     limit: LifetimeLimit
+    display: str  # the medicine as its first line writes it (``doxorubicin equivalents`` for the combined total)
     total: Decimal
     lines: tuple[tuple[Span, Decimal, int, Decimal], ...]
     groups: tuple[tuple[ir.CycleGroup, Decimal, int], ...]
@@ -253,7 +254,7 @@ def _keyed(admin: ir.Administration, jurisdiction: str) -> Iterator[tuple[str, L
     counted = _counted(admin, jurisdiction)
     if counted is not None:
         limit, one, international = counted
-        yield admin.medicine.name, limit, _Given(admin, one, one, international)
+        yield identities(admin.medicine)[0], limit, _Given(admin, one, one, international)
     factor = factor_of(admin.medicine)
     if factor is None:
         return
@@ -434,7 +435,9 @@ def _branching(graph: PhaseGraph) -> bool:
     return any(len([n for n in graph.successors(node) if n != node]) > 1 for node in graph.phases)
 
 
-def _exposure(key: str, limit: LifetimeLimit, walk: _Walk, cap: ir.Limit | None, several: bool, home: str) -> Exposure:
+def _exposure(
+    key: str, display: str, limit: LifetimeLimit, walk: _Walk, cap: ir.Limit | None, several: bool, home: str
+) -> Exposure:
     """Return the exposure of ``walk``: its lines (those of the regimen at ``home`` first), groups and factors."""
     lines: dict[tuple[str, int], tuple[Span, Decimal, int, Decimal]] = {}
     factors: dict[str, tuple[Medicine, Decimal, Factor]] = {}
@@ -456,13 +459,18 @@ def _exposure(key: str, limit: LifetimeLimit, walk: _Walk, cap: ir.Limit | None,
             factor = factor_of(given.admin.medicine)
             if key == EQUIVALENTS and factor is not None:
                 medicine = given.admin.medicine
-                before = factors.get(medicine.name)
-                factors[medicine.name] = (medicine, given.own * step.count + (before[1] if before else 0), factor)
+                before = factors.get(identities(medicine)[0])
+                factors[identities(medicine)[0]] = (
+                    before[0] if before else medicine,
+                    given.own * step.count + (before[1] if before else 0),
+                    factor,
+                )
     groups: dict[int, tuple[ir.CycleGroup, Decimal, int]] = {}
     for step in walk.steps:
         groups[id(step.group)] = (step.group, step.cycle.amount, step.count)
     return Exposure(
         limit=limit,
+        display=display,
         total=walk.total,
         lines=tuple(sorted(lines.values(), key=lambda item: (item[0].path != home, item[0].path, item[0].start))),
         groups=tuple(groups.values()),
@@ -476,31 +484,33 @@ def _exposure(key: str, limit: LifetimeLimit, walk: _Walk, cap: ir.Limit | None,
     )
 
 
-def _keys(regimen: ir.Regimen, jurisdiction: str) -> dict[str, LifetimeLimit]:
-    """Every key a line of ``regimen`` counts towards, with the limit that applies, in order of name."""
-    found: dict[str, LifetimeLimit] = {}
+def _keys(regimen: ir.Regimen, jurisdiction: str) -> dict[str, tuple[str, LifetimeLimit]]:
+    """Every key a line of ``regimen`` counts towards, with its display and the limit that applies, by key."""
+    found: dict[str, tuple[str, LifetimeLimit]] = {}
     equivalents = JURISDICTIONS.get(jurisdiction, JURISDICTIONS[DEFAULT]).equivalents
     for group in regimen.cycles():
         for admin in group.administrations:
             for key, limit, _given in _keyed(admin, jurisdiction):
-                found.setdefault(key, limit or equivalents)
+                found.setdefault(
+                    key, (admin.medicine.display, limit) if limit is not None else (EQUIVALENTS, equivalents)
+                )
     return {key: found[key] for key in sorted(found)}
 
 
 def _all(regimen: ir.Regimen, jurisdiction: str, linked: Mapping[str, ir.Regimen]) -> dict[str, Exposure]:
     cap = _cap(regimen)
     found: dict[str, Exposure] = {}
-    for key, limit in _keys(regimen, jurisdiction).items():
+    for key, (display, limit) in _keys(regimen, jurisdiction).items():
         walker = _Walker(key, jurisdiction, linked)
         walk = walker.walk(regimen, None, frozenset())
-        found[key] = _exposure(key, limit, walk, cap, walker.branching.get(regimen.id, False), regimen.path)
+        found[key] = _exposure(key, display, limit, walk, cap, walker.branching.get(regimen.id, False), regimen.path)
     return found
 
 
 def exposures(
     regimen: ir.Regimen, jurisdiction: str = DEFAULT, linked: Mapping[str, ir.Regimen] | None = None
 ) -> dict[str, Exposure]:
-    """Return what the worst path of the plan can give of each medicine with a lifetime limit, by medicine name.
+    """Return what the worst path of the plan can give of each medicine with a lifetime limit, by generic name.
 
     ``linked`` are the regimens a hand-over may continue with (those lowered in the same run);
     without them a hand-over ends the path.

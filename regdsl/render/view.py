@@ -664,7 +664,7 @@ class _Builder:
         else:
             cycles = sum(count for _group, _one, count in exposure.groups)
             said.append(f"at most {amount(exposure.total)} {unit} over the plan's {cycles} cycles")
-        text = f"{self.displays.get(name, name)}: {'; '.join(said)}. Lifetime limit {amount(limit.limit)} {unit}"
+        text = f"{exposure.display}: {'; '.join(said)}. Lifetime limit {amount(limit.limit)} {unit}"
         text += f": {limit.source}."
         if exposure.international and limit.other_unit is not None:
             text += f" Doses in international units: {limit.other_unit[2]}."

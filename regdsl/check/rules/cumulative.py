@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.registry import Rule, library_rule, rule
-from regdsl.compile.totals import EQUIVALENTS, FACTORS, Exposure, LifetimeLimit, equivalents, exposures
+from regdsl.compile.totals import EQUIVALENTS, FACTORS, Exposure, equivalents, exposures
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 from regdsl.model.doses import amount
@@ -27,12 +27,6 @@ __all__ = [
     "equivalents_near_limit",
     "equivalents_over_limit",
 ]
-
-
-def _display(regimen: ir.Regimen, name: str) -> str:
-    if name == EQUIVALENTS:
-        return name
-    return next(a.medicine.display for g in regimen.cycles() for a in g.administrations if a.medicine.name == name)
 
 
 def _line_labels(exposure: Exposure) -> list[Label]:
@@ -82,16 +76,13 @@ def _notes(exposure: Exposure, source: str) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _total_finding(
-    which: Rule, regimen: ir.Regimen, name: str, exposure: Exposure, beyond: str, source: str, help: str
-) -> Diagnostic:
+def _total_finding(which: Rule, exposure: Exposure, beyond: str, source: str, help: str) -> Diagnostic:
     """Build a finding about a plan's total dose of ``name``: the figure, what it passes, its source."""
     limit = exposure.limit
     primary, secondary = _labels(exposure)
     return which.finding(
         primary.span,
-        f"the plan gives up to {amount(exposure.total)} {limit.unit_text} of {_display(regimen, name)} "
-        f"in total, {beyond}",
+        f"the plan gives up to {amount(exposure.total)} {limit.unit_text} of {exposure.display} in total, {beyond}",
         label=primary.text,
         secondary=secondary,
         notes=_notes(exposure, source),
@@ -99,19 +90,19 @@ def _total_finding(
     )
 
 
-def _over_finding(which: Rule, regimen: ir.Regimen, name: str, exposure: Exposure) -> Diagnostic:
+def _over_finding(which: Rule, exposure: Exposure) -> Diagnostic:
     """Say that the total of ``name`` passes its lifetime limit."""
     limit = exposure.limit
     beyond = f"more than the lifetime limit of {amount(limit.limit)} {limit.unit_text}"
-    return _total_finding(which, regimen, name, exposure, beyond, f"limit: {limit.source}", _REDUCE)
+    return _total_finding(which, exposure, beyond, f"limit: {limit.source}", _REDUCE)
 
 
-def _near_finding(which: Rule, regimen: ir.Regimen, name: str, exposure: Exposure) -> Diagnostic:
+def _near_finding(which: Rule, exposure: Exposure) -> Diagnostic:
     """Say that the total of ``name`` passes the lower figure where the risk rises."""
     limit = exposure.limit
     beyond = f"more than {amount(limit.caution or Decimal(0))} {limit.unit_text}, where the risk of heart damage rises"
     source = f"threshold: {limit.caution_source or limit.source}"
-    return _total_finding(which, regimen, name, exposure, beyond, source, _STATE)
+    return _total_finding(which, exposure, beyond, source, _STATE)
 
 
 def _over(exposure: Exposure) -> bool:
@@ -169,9 +160,9 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: a plan that stays within the limit, such as `cycles 1 to 6` (360 mg/m²),
     with the limit and the cardiac monitoring stated in a note.
     """
-    for name, exposure in exposures(ctx.regimen, ctx.jurisdiction).items():
+    for exposure in exposures(ctx.regimen, ctx.jurisdiction).values():
         if _over(exposure):
-            yield _over_finding(cumulative_over_limit, ctx.regimen, name, exposure)
+            yield _over_finding(cumulative_over_limit, exposure)
 
 
 @rule(
@@ -200,9 +191,9 @@ def cumulative_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: fewer cycles, or a note that states the cumulative dose, the patients
     the regimen is not for and the cardiac monitoring required.
     """
-    for name, exposure in exposures(ctx.regimen, ctx.jurisdiction).items():
+    for exposure in exposures(ctx.regimen, ctx.jurisdiction).values():
         if _near(exposure):
-            yield _near_finding(cumulative_near_limit, ctx.regimen, name, exposure)
+            yield _near_finding(cumulative_near_limit, exposure)
 
 
 @rule(
@@ -228,12 +219,12 @@ def cumulative_unbounded(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: add `at most 8 cycles` (720 mg/m²) to the plan, or a fixed number of
     cycles.
     """
-    for name, exposure in exposures(ctx.regimen, ctx.jurisdiction).items():
+    for exposure in exposures(ctx.regimen, ctx.jurisdiction).values():
         group = exposure.open_group
         if group is None:
             continue
         limit = exposure.limit
-        display, unit = _display(ctx.regimen, name), limit.unit_text
+        display, unit = exposure.display, limit.unit_text
         yield cumulative_unbounded.finding(
             group.span,
             f"{display} is given in cycles with no end and the plan sets no cycle limit, so its total "
@@ -285,7 +276,7 @@ def equivalents_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     exposure = _combined(equivalents(ctx.regimen, ctx.jurisdiction))
     if exposure is not None and _over(exposure):
-        yield _over_finding(equivalents_over_limit, ctx.regimen, EQUIVALENTS, exposure)
+        yield _over_finding(equivalents_over_limit, exposure)
 
 
 @rule(
@@ -318,10 +309,10 @@ def equivalents_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     exposure = _combined(equivalents(ctx.regimen, ctx.jurisdiction))
     if exposure is not None and _near(exposure):
-        yield _near_finding(equivalents_near_limit, ctx.regimen, EQUIVALENTS, exposure)
+        yield _near_finding(equivalents_near_limit, exposure)
 
 
-def _through(ctx: LibraryContext, regimen: ir.Regimen) -> Iterator[tuple[str, Exposure, LifetimeLimit]]:
+def _through(ctx: LibraryContext, regimen: ir.Regimen) -> Iterator[Exposure]:
     """Yield each total that passes its limit only with the regimens ``regimen`` hands over to."""
     where, others = ctx.jurisdiction, ctx.regimens
     alone = {**exposures(regimen, where), EQUIVALENTS: equivalents(regimen, where)}
@@ -334,7 +325,7 @@ def _through(ctx: LibraryContext, regimen: ir.Regimen) -> Iterator[tuple[str, Ex
             continue  # one medicine: its own total is judged
         if before is not None and _over(before) and (name != EQUIVALENTS or _combined(before) is not None):
             continue  # SAF301 or SAF304 says so of the regimen alone
-        yield name, exposure, exposure.limit
+        yield exposure
 
 
 @library_rule(
@@ -369,13 +360,14 @@ def cumulative_through_handover(ctx: LibraryContext) -> Iterator[Diagnostic]:
         regimen = ctx.regimens.get(key)
         if regimen is None:
             continue
-        for name, exposure, limit in _through(ctx, regimen):
+        for exposure in _through(ctx, regimen):
+            limit = exposure.limit
             span = exposure.handover or regimen.id_span
             handed = ", ".join(f"{other} {amount(given)} {limit.unit_text}" for other, given, *_ in exposure.linked)
             yield cumulative_through_handover.finding(
                 span,
                 f"with the regimens it hands over to, the plan gives up to {amount(exposure.total)} "
-                f"{limit.unit_text} of {_display(regimen, name)}, more than the lifetime limit of "
+                f"{limit.unit_text} of {exposure.display}, more than the lifetime limit of "
                 f"{amount(limit.limit)} {limit.unit_text} ({handed} of it after the hand-over)",
                 label="hands over",
                 secondary=tuple(_line_labels(exposure)),
