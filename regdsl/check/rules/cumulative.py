@@ -123,8 +123,8 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find regimens whose full course passes a medicine's lifetime cumulative dose limit.
 
     What it does: for each medicine with a lifetime limit in the package's data
-    (`cumulative.json`: DOXOrubicin, EPIrubicin, DAUNOrubicin, IDArubicin intravenous and
-    mitoXANTRONE in mg/m², bleomycin in units) or a library's `lifetime max`, adds up
+    (`cumulative.json`: DOXOrubicin, EPIrubicin, DAUNOrubicin, IDArubicin intravenous,
+    mitoXANTRONE and carmustine in mg/m², bleomycin in units) or a library's `lifetime max`, adds up
     the dose of the worst path the plan allows: dose × days × cycles for each cycle group
     on the path (the decisions' branches are followed; a group a decision leads back to is
     counted with all its cycles), counting no more cycles than the largest
@@ -139,6 +139,7 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     | DAUNOrubicin | 550 mg/m² | US prescribing information (boxed warning): toxicity rises after 400-550 mg/m² |
     | IDArubicin (IV) | 150 mg/m² | maximum recommended lifetime dose; Anderlini et al., J Clin Oncol 1995 |
     | mitoXANTRONE | 140 mg/m² | US prescribing information (boxed warning): heart failure 2.6% up to 140 mg/m² |
+    | carmustine | 1,400 mg/m² | US prescribing information (BiCNU): lung toxicity risk significantly higher beyond it |
     | bleomycin | 400 units | US prescribing information: lung toxicity more common over 400 units |
 
     A `lifetime max` in the medicine's entry in `library.reg` replaces the limit and its
@@ -149,8 +150,8 @@ def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
     international units. Doses in other units (a flat mg anthracycline dose, bleomycin
     per m²) cannot be compared and are left out.
 
-    Why it matters: anthracycline heart damage and bleomycin lung fibrosis rise with the
-    lifetime dose and do not recover. A regimen whose own cycles pass the limit will
+    Why it matters: anthracycline heart damage and bleomycin and carmustine lung fibrosis rise
+    with the lifetime dose and do not recover. A regimen whose own cycles pass the limit will
     harm the patients who complete it, before any earlier treatment is counted.
 
     Example:
