@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -127,12 +128,56 @@ def test_hand_overs_count_each_regimen_once_per_path_in_work_linear_in_the_regim
     calls: list[str] = []
     walk = totals._Walker.walk
 
-    def counted(self: totals._Walker, regimen: ir.Regimen, cap: int | None, path: frozenset[str]) -> totals._Walk:
+    def counted(
+        self: totals._Walker,
+        regimen: ir.Regimen,
+        cap: int | None,
+        path: frozenset[str],
+        spent: Mapping[str, int] | None = None,
+    ) -> totals._Walk:
         calls.append(regimen.id)
-        return walk(self, regimen, cap, path)
+        return walk(self, regimen, cap, path, spent)
 
     monkeypatch.setattr(totals._Walker, "walk", counted)
     regimens = _lattice(tmp_path, 40)  # 2^39 paths through the hand-overs, and a loop back to r0
     found = exposures(regimens["r0"], linked=regimens)["doxorubicin"]
     assert found.total == 40 * 10  # every regimen once on the longest path, r0 not again
     assert len(calls) <= 3 * len(regimens)  # each regimen walked once, and looked up once by each of its two callers
+
+
+_HANDING_OVER = """regimen first
+  name "Fixture"
+  status draft
+
+cycles 1 to 4: 21 days
+  DOXOrubicin 60 mg/m2 IV day 1 over 15 min
+
+plan
+  after cycle 4:
+    if response in (CR, CRi): continue with second
+    otherwise: stop
+"""
+_TAKING_OVER = """regimen second
+  name "Fixture (after a response)"
+  status draft
+
+cycles 1 to 4: 21 days
+  DOXOrubicin 60 mg/m2 IV day 1 over 15 min
+{plan}"""
+
+
+@pytest.mark.parametrize(
+    ("plan", "total"),
+    [
+        ("", 480),  # no limit: four cycles of each
+        ("\nplan\n  at most 6 cycles counted with first\n", 360),  # the limit of the regimen taken over counts both
+        ("\nplan\n  at most 6 cycles\n", 480),  # its own cycles only
+    ],
+)
+def test_a_limit_counted_with_the_regimen_before_leaves_only_the_cycles_it_did_not_use(
+    tmp_path: Path, plan: str, total: int
+) -> None:
+    (tmp_path / "first.reg").write_text(_HANDING_OVER, encoding="utf-8")
+    (tmp_path / "second.reg").write_text(_TAKING_OVER.format(plan=plan), encoding="utf-8")
+    regimens = {r.id: r for r in check_paths(sorted(tmp_path.glob("*.reg"))).regimens}
+    assert exposures(regimens["first"], linked=regimens)["doxorubicin"].total == total

@@ -326,19 +326,28 @@ class _Walker:
     seen: dict[tuple[str, int | None], _Walk] = field(default_factory=dict)
     branching: dict[str, bool] = field(default_factory=dict)  # whether each regimen's plan allows several paths
 
-    def walk(self, regimen: ir.Regimen, cap: int | None, path: frozenset[str]) -> _Walk:
-        """Return the worst path of ``regimen`` numbering no cycle past ``cap`` (with its own cycle limit)."""
+    def walk(
+        self, regimen: ir.Regimen, cap: int | None, path: frozenset[str], spent: Mapping[str, int] | None = None
+    ) -> _Walk:
+        """Return the worst path of ``regimen`` numbering no cycle past ``cap``, nor past its own cycle limit.
+
+        ``spent`` are the cycles the regimens before it on the path gave: those its own limit
+        counts with it (`counted with`) leave it only the rest.
+        """
         own = _cap(regimen)
         if own is not None:
-            cap = own.count if cap is None else min(cap, own.count)
+            left = max(0, own.count - sum((spent or {}).get(other, 0) for other in own.counted_with))
+            cap = left if cap is None else min(cap, left)
         memo = (regimen.id, cap)
         if memo in self.seen:
             return self.seen[memo]
-        found = self._walk(regimen, own, cap, path | {regimen.id})
+        found = self._walk(regimen, own, cap, path | {regimen.id}, spent or {})
         self.seen[memo] = found
         return found
 
-    def _walk(self, regimen: ir.Regimen, own: ir.Limit | None, cap: int | None, path: frozenset[str]) -> _Walk:
+    def _walk(
+        self, regimen: ir.Regimen, own: ir.Limit | None, cap: int | None, path: frozenset[str], spent: Mapping[str, int]
+    ) -> _Walk:
         graph = _graph(regimen)
         self.branching[regimen.id] = _branching(graph)
         components = graph.components()
@@ -350,7 +359,7 @@ class _Walker:
             before = arriving.get(k)
             if before is None:
                 continue
-            after = self._through(graph, sorted(components[k]), before, own, cap, path)
+            after = self._through(regimen.id, graph, sorted(components[k]), before, own, cap, path, spent)
             if after.total > best.total or (best.open_group is None and after.open_group is not None):
                 best = after
             for node in sorted(components[k]):
@@ -368,12 +377,14 @@ class _Walker:
 
     def _through(
         self,
+        here: str,
         graph: PhaseGraph,
         nodes: list[PhaseId],
         walk: _Walk,
         own: ir.Limit | None,
         cap: int | None,
         path: frozenset[str],
+        spent: Mapping[str, int],
     ) -> _Walk:
         """Return ``walk`` extended by one component of the phase graph: its groups, or the regimen it hands over to."""
         for node in nodes:
@@ -397,7 +408,7 @@ class _Walker:
             elif node.kind is PhaseKind.REGIMEN and node.regimen in self.linked and node.regimen not in path:
                 shared = own is not None and node.regimen in own.counted_with
                 left = max(0, own.count - walk.cycles) if shared and own is not None else None
-                sub = self.walk(self.linked[node.regimen], left, path)
+                sub = self.walk(self.linked[node.regimen], left, path, {**spent, here: walk.cycles})
                 walk = replace(
                     walk,
                     total=walk.total + sub.total,
