@@ -403,7 +403,7 @@ class _Walker:
                         total=walk.total + cycle.amount * count,
                         cycles=walk.cycles + count,
                         steps=(*walk.steps, step),
-                        names=(*walk.names, group.heading),
+                        names=(*walk.names, graph.phase(node).label),
                     )
             elif node.kind is PhaseKind.REGIMEN and node.regimen in self.linked and node.regimen not in path:
                 shared = own is not None and node.regimen in own.counted_with

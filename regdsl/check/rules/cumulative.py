@@ -66,7 +66,7 @@ def _notes(exposure: Exposure, source: str) -> tuple[str, ...]:
         )
         notes.extend(f"factor of {factor.medicine}: {factor.source}" for _m, _g, factor in exposure.factors)
     if exposure.path:
-        notes.append(f"the worst path the plan allows: {', '.join(exposure.path)}")
+        notes.append(f"the worst path the plan allows: {'; '.join(exposure.path)}")
     if exposure.international and limit.other_unit is not None:
         notes.append(limit.other_unit[2])
     if limit.unit == MG_PER_M2 and (exposure.factors or limit.medicine in FACTORS):  # an anthracycline
