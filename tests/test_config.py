@@ -217,6 +217,8 @@ def test_overridden_raises_for_unknown_names() -> None:
         ('severity = "warning"\n', "CFG003", 1),
         ('select = []\nwords = "Pharmac"\n', "CFG003", 2),
         ("words = [1, 2]\n", "CFG003", 1),
+        ('select = []\njurisdiction = "nz"\n', "CFG003", 2),
+        ("jurisdiction = 1\n", "CFG003", 1),
         ('select = [\n  "SAF",\n  "prose-near-mis",\n]\n', "CFG004", 3),
         ('[severity]\n"SAF999" = "warning"\n', "CFG004", 2),
         ('severity = { "dose-trailing-zero" = "low" }\n', "CFG005", 1),

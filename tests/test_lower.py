@@ -226,6 +226,36 @@ def test_a_lifetime_limit_in_a_rate_unit_is_refused(tmp_path: Path) -> None:
     assert [code for code, _, _ in found] == ["VOC001"]
 
 
+def test_a_library_doxorubicin_equivalent_replaces_the_package_factor_and_is_given_once(tmp_path: Path) -> None:
+    entries = (
+        'medicine "DAUNOrubicin"\n  anticancer\n  doxorubicin equivalent 1 "the network\'s policy: as doxorubicin"\n'
+        "  doxorubicin equivalent 0.5\n"
+    )
+    cycles = (
+        "cycles 1 to 4: 21 days\n  DOXOrubicin 60 mg/m2 IV day 1 over 15 min\n"
+        "cycles 5 to 7: 21 days\n  DAUNOrubicin 60 mg/m2 IV day 1 over 15 min\n"
+    )
+    # 240 mg/m2 of DOXOrubicin and 180 of DAUNOrubicin: 348 at the package's 0.6, 420 at the library's 1.
+    found = _library_with(tmp_path, entries, cycles)
+    assert sorted(code for code, _, _ in found) == ["SAF305", "VOC015"]
+    [(_, message, notes)] = [item for item in found if item[0] == "SAF305"]
+    assert "420 mg/m² of doxorubicin equivalents" in message
+    assert "factor of daunorubicin: the network's policy: as doxorubicin" in notes
+
+
+def test_a_brand_of_an_anthracycline_counts_towards_its_limit_with_the_generic(tmp_path: Path) -> None:
+    entries = 'medicine "Adriamycin"\n  same as "DOXOrubicin"\n  anticancer\n'
+    cycles = (
+        "cycles 1 to 4: 21 days\n  Adriamycin 60 mg/m2 IV day 1 over 15 min\n"
+        "cycles 5 to 8: 21 days\n  DOXOrubicin 60 mg/m2 IV day 1 over 15 min\n"
+    )
+    # 240 mg/m2 under each name: 480 mg/m2 of one medicine.
+    found = _library_with(tmp_path, entries, cycles)
+    assert [(code, message) for code, message, _ in found] == [
+        ("SAF301", "the plan gives up to 480 mg/m² of Adriamycin in total, more than the lifetime limit of 450 mg/m²")
+    ]
+
+
 def _lines(tmp_path: Path, cycles: str) -> list[list[tuple[str, str, tuple[int, ...]]]]:
     """Return each cycle group's lines of a regimen of ``cycles``: medicine, dose and days."""
     path = tmp_path / "fixture.reg"

@@ -11,7 +11,9 @@ a ``regdsl.toml``, found by walking up from the first checked path: the nearest 
 - ``root``: the library root, relative to the configuration file (inside its folder);
 - ``exclude``: glob patterns of paths not to check, relative to the configuration file;
 - ``words``: words of the library's prose that the spelling rule (PRO001) should know:
-  names, places, local terms (any case; a word of letters, such as ``"Whanganui"``).
+  names, places, local terms (any case; a word of letters, such as ``"Whanganui"``);
+- ``jurisdiction``: the set of lifetime dose limits the cumulative-dose rules (SAF301 to
+  SAF306) and the pages use, by its name in ``model/data/cumulative.json`` (``"default"``).
 
 Findings that cannot be suppressed cannot be ignored or downgraded either: naming one is
 itself a finding. A bad configuration is reported as located findings in the file, and
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from regdsl.check.rules import registry
 from regdsl.compile.library import MAX_BYTES, PathError, decode_utf8, read_regular, refused_owner
+from regdsl.compile.totals import DEFAULT, JURISDICTIONS
 from regdsl.diagnostics import Code, Diagnostic, Label, Severity
 from regdsl.diagnostics import codes as c
 from regdsl.source import SourceFile
@@ -50,7 +53,7 @@ __all__ = [
 
 CONFIG_FILE = "regdsl.toml"
 PYPROJECT = "pyproject.toml"
-KEYS = ("select", "ignore", "severity", "root", "exclude", "words")
+KEYS = ("select", "ignore", "severity", "root", "exclude", "words", "jurisdiction")
 LEVELS = {level.value: level for level in Severity}
 _BOM = b"\xef\xbb\xbf"
 _LIST_EXAMPLES = {
@@ -73,6 +76,7 @@ class Config:
     root: Path | None = None
     exclude: tuple[str, ...] = ()
     words: frozenset[str] = frozenset()
+    jurisdiction: str = DEFAULT  # the lifetime limits used: a set of ``model/data/cumulative.json``
     path: Path | None = None
 
     def excluded(self, path: Path) -> bool:
@@ -333,6 +337,24 @@ class _Reader:
                 levels[target.code] = level
         return levels
 
+    def jurisdiction(self, value: object) -> str:
+        """Return the jurisdiction ``value`` names, reporting a value that names none of the data's."""
+        if isinstance(value, str) and value in JURISDICTIONS:
+            return value
+        known = ", ".join(f"`{name}`" for name in sorted(JURISDICTIONS))
+        where = self.key_at("jurisdiction")
+        if isinstance(value, str):
+            where = self.value_at(value, where[1])
+        guess = close_match(value, sorted(JURISDICTIONS)) if isinstance(value, str) else None
+        self.report(
+            c.CONFIG_WRONG_TYPE,
+            where,
+            f"`jurisdiction` takes the name of a set of lifetime limits regdsl has: {known}",
+            "no such set of limits",
+            f"did you mean `{guess}`?" if guess else f'such as `jurisdiction = "{DEFAULT}"`',
+        )
+        return DEFAULT
+
     def root(self, value: object, folder: Path) -> Path | None:
         if not isinstance(value, str):
             self.report(
@@ -419,6 +441,7 @@ def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
     root: Path | None = None
     exclude: tuple[str, ...] = ()
     words: frozenset[str] = frozenset()
+    jurisdiction = DEFAULT
     for key, value in table.items():
         match key:
             case "select":
@@ -433,6 +456,8 @@ def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
                 exclude = tuple(reader.strings(key, value) or ())
             case "words":
                 words = frozenset(reader.strings(key, value) or ())
+            case "jurisdiction":
+                jurisdiction = reader.jurisdiction(value)
             case _:
                 guess = close_match(key, KEYS)
                 reader.report(
@@ -442,7 +467,16 @@ def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
                     "unknown key",
                     f"did you mean `{guess}`?" if guess else "settings: " + ", ".join(f"`{k}`" for k in KEYS),
                 )
-    return Config(select=select, ignore=ignore, severity=severity, root=root, exclude=exclude, words=words, path=path)
+    return Config(
+        select=select,
+        ignore=ignore,
+        severity=severity,
+        root=root,
+        exclude=exclude,
+        words=words,
+        jurisdiction=jurisdiction,
+        path=path,
+    )
 
 
 def _syntax_error(source: SourceFile, written: TomlText, err: tomllib.TOMLDecodeError) -> Diagnostic:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from regdsl.compile.library import RegimenInfo
 from regdsl.compile.passes import Compiled
+from regdsl.compile.totals import DEFAULT
 from regdsl.model import ir
 
 __all__ = ["LibraryContext", "RuleContext"]
@@ -23,6 +24,7 @@ class RuleContext:
     compiled: Compiled
     infos: Mapping[str, RegimenInfo]
     words: frozenset[str] = frozenset()  # the library's own words (its medicines, its configured `words`)
+    jurisdiction: str = DEFAULT  # the configured set of lifetime dose limits
 
     @property
     def regimen(self) -> ir.Regimen:
@@ -37,3 +39,4 @@ class LibraryContext:
     regimens: Mapping[str, ir.Regimen]
     infos: Mapping[str, RegimenInfo]
     checked: frozenset[str]
+    jurisdiction: str = DEFAULT  # the configured set of lifetime dose limits

@@ -132,7 +132,8 @@ def _check_file(job: _Job) -> _FileOutcome:
         diagnostics.extend(compiled.diagnostics)
         stages["graphs and timing"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        context = RuleContext(compiled=compiled, infos=library.infos, words=_library_words(root, config.words))
+        words = _library_words(root, config.words)
+        context = RuleContext(compiled=compiled, infos=library.infos, words=words, jurisdiction=config.jurisdiction)
         for rule in registry().rules:
             if rule.check is not None:
                 diagnostics.extend(rule.check(context))
@@ -220,7 +221,8 @@ def _run_check(
             outcome.stages[stage] = outcome.stages.get(stage, 0.0) + seconds
     clock = time.perf_counter()
     duplicate_ids(outcome.regimens, sink)
-    sink.items.extend(_library_findings(outcome.regimens, [_library(r) for r in sorted(set(roots.values()))]))
+    libraries = [_library(r) for r in sorted(set(roots.values()))]
+    sink.items.extend(_library_findings(outcome.regimens, libraries, config.jurisdiction))
     outcome.stages["library rules"] = time.perf_counter() - clock
     outcome.diagnostics = _folded(sorted(config.apply(_suppress(sink.sorted(), suppressions)), key=Diagnostic.sort_key))
     outcome.stages["total (wall)"] = time.perf_counter() - started
@@ -332,10 +334,12 @@ def run_configured(
     return run_check(paths, jobs=jobs, config=config, product=product, progress=progress)
 
 
-def _library_findings(regimens: Sequence[ir.Regimen], libraries: Sequence[Library]) -> list[Diagnostic]:
+def _library_findings(
+    regimens: Sequence[ir.Regimen], libraries: Sequence[Library], jurisdiction: str
+) -> list[Diagnostic]:
     infos = {k: v for library in libraries for k, v in library.infos.items()}
     lowered = {r.id: r for r in regimens}
-    context = LibraryContext(regimens=lowered, infos=infos, checked=frozenset(lowered))
+    context = LibraryContext(regimens=lowered, infos=infos, checked=frozenset(lowered), jurisdiction=jurisdiction)
     found: list[Diagnostic] = []
     for rule in registry().library_rules:
         if rule.library_check is not None:

@@ -331,6 +331,14 @@ class UsualDose(Node):
 
 
 @record
+class Equivalent(Node):
+    """``doxorubicin equivalent 0.8 "SOURCE"`` in a medicine entry: the library's doxorubicin-equivalent factor."""
+
+    factor: Word
+    source: Text | None
+
+
+@record
 class MedicineDef(Node):
     """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes, ``same as``, a lifetime limit."""
 
@@ -342,6 +350,7 @@ class MedicineDef(Node):
     same_as: tuple[Text, ...] = ()
     lifetime: tuple[LifetimeMax, ...] = ()
     usual: tuple[UsualDose, ...] = ()
+    equivalent: tuple[Equivalent, ...] = ()
 
 
 @record

@@ -224,6 +224,7 @@ class Medicine:
     known: tuple[str, ...] = ()
     lifetime: LifetimeLimit | None = None  # the library's own lifetime limit (`lifetime max`), if it sets one
     usual: tuple[UsualRange, ...] = ()  # the library's own usual dose ranges (`usual dose`), by basis and route
+    equivalent: tuple[Decimal, str] | None = None  # the library's doxorubicin-equivalent factor and its source
 
     @property
     def vinca(self) -> bool:
@@ -261,6 +262,7 @@ def make_medicine(
     same_as: Iterable[Medicine] = (),
     lifetime: LifetimeLimit | None = None,
     usual: tuple[UsualRange, ...] = (),
+    equivalent: tuple[Decimal, str] | None = None,
 ) -> Medicine:
     """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
 
@@ -288,6 +290,7 @@ def make_medicine(
         known=known,
         lifetime=lifetime,
         usual=usual,
+        equivalent=equivalent,
     )
 
 

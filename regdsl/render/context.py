@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regdsl.compile.totals import DEFAULT
+
 __all__ = ["LinkTarget", "RenderContext"]
 
 
@@ -37,6 +39,7 @@ class RenderContext:
     links: Mapping[str, LinkTarget] = field(default_factory=dict)
     index_href: str | None = None
     templates: Path | None = None
+    jurisdiction: str = DEFAULT  # the configured set of lifetime dose limits, for the cumulative doses
 
     def link(self, regimen_id: str) -> LinkTarget:
         """Return what is known of ``regimen_id`` (its id alone when nothing is)."""

@@ -18,7 +18,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text, for_whom, number_text
 from regdsl.compile.schedule import schedule
 from regdsl.compile.stn import PointId, day_of
-from regdsl.compile.totals import Exposure, exposures
+from regdsl.compile.totals import Exposure, equivalents, exposures
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text
 from regdsl.model.vocabulary import CLOCK_CODES, SNOMED, Coding
@@ -388,7 +388,8 @@ def build_document(compiled: Compiled, context: RenderContext) -> Json:
         "references": [_reference(r) for r in regimen.references],
         "plan": writer.plan(),
         "timing": writer.timing(),
-        "cumulative_doses": [_cumulative(name, e) for name, e in exposures(regimen).items()],
+        "cumulative_doses": [_cumulative(name, e) for name, e in exposures(regimen, context.jurisdiction).items()],
+        **_equivalents(equivalents(regimen, context.jurisdiction)),
     }
 
 
@@ -405,6 +406,30 @@ def _cumulative(name: str, exposure: Exposure) -> Json:
         "total": None if exposure.open_group is not None else amount(exposure.total),
         "lifetime_limit": amount(limit.limit),
         "source": limit.source,
+    }
+
+
+def _equivalents(exposure: Exposure | None) -> dict[str, Json]:
+    """Say what the plan's anthracyclines come to in doxorubicin equivalents, when that says more than each total."""
+    if exposure is None or not exposure.converts:
+        return {}
+    limit = exposure.limit
+    return {
+        "doxorubicin_equivalents": {
+            "unit": limit.unit_text,
+            "medicines": [
+                {
+                    "medicine": medicine.name,
+                    "total": amount(given),
+                    "factor": amount(factor.factor),
+                    "source": factor.source,
+                }
+                for medicine, given, factor in exposure.factors
+            ],
+            "total": None if exposure.open_group is not None else amount(exposure.total),
+            "lifetime_limit": amount(limit.limit),
+            "source": limit.source,
+        }
     }
 
 

@@ -32,6 +32,7 @@ from regdsl.check.config import Config
 from regdsl.check.run import Outcome, Progress, configure, library_root, run_check, run_configured
 from regdsl.compile.library import Library, RegimenInfo
 from regdsl.compile.passes import Compiled
+from regdsl.compile.totals import DEFAULT
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.document import inert_json
@@ -103,6 +104,7 @@ def page_context(
     *,
     in_site: bool,
     published: Callable[[RegimenInfo], bool] | None = None,
+    jurisdiction: str = DEFAULT,
 ) -> RenderContext:
     """Return the surroundings of ``source``'s page: its provenance, its links, its index.
 
@@ -119,6 +121,7 @@ def page_context(
         links=LibraryLinks(library.infos, EXTENSIONS["html"] if in_site else None, published),
         index_href="../index.html" if in_site else None,
         templates=templates,
+        jurisdiction=jurisdiction,
     )
 
 
@@ -141,7 +144,9 @@ class _SitePages:
             inside = any(path == s or s in path.parents for s in self.sources)
             return inside and not config.excluded(path)
 
-        context = page_context(source, library, self.templates, in_site=True, published=published)
+        context = page_context(
+            source, library, self.templates, in_site=True, published=published, jurisdiction=config.jurisdiction
+        )
         written: dict[str, str] = {}
         for fmt, text in render_all(compiled, context).items():
             name = compiled.regimen.id + EXTENSIONS[fmt]
@@ -159,7 +164,8 @@ class _OnePage:
     templates: Path | None
 
     def __call__(self, compiled: Compiled, source: SourceFile, library: Library, config: Config) -> str:
-        return render(self.fmt, compiled, page_context(source, library, self.templates, in_site=False))
+        context = page_context(source, library, self.templates, in_site=False, jurisdiction=config.jurisdiction)
+        return render(self.fmt, compiled, context)
 
 
 # --------------------------------------------------------------------------- the index

@@ -21,7 +21,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import END, START, STOP, PhaseId, PhaseKind, cond_text, for_whom, titles
 from regdsl.compile.schedule import doses_by_day
 from regdsl.compile.stn import PointId, day_of
-from regdsl.compile.totals import Exposure, exposures
+from regdsl.compile.totals import Exposure, equivalents, exposures
 from regdsl.model import ir
 from regdsl.model.doses import amount, dose_text, quantity_text
 from regdsl.model.medicines import Medicine
@@ -648,7 +648,10 @@ class _Builder:
             generator=f"regdsl {__version__}",
             index_href=self.context.index_href,
             conflict=conflict,
-            totals=tuple(self.total(name, exposure) for name, exposure in exposures(regimen).items()),
+            totals=(
+                *(self.total(name, e) for name, e in exposures(regimen, self.context.jurisdiction).items()),
+                *self.equivalents(equivalents(regimen, self.context.jurisdiction)),
+            ),
         )
 
     def total(self, name: str, exposure: Exposure) -> str:
@@ -661,11 +664,33 @@ class _Builder:
         else:
             cycles = sum(count for _group, _one, count in exposure.groups)
             said.append(f"at most {amount(exposure.total)} {unit} over the plan's {cycles} cycles")
-        text = f"{self.displays.get(name, name)}: {'; '.join(said)}. Lifetime limit {amount(limit.limit)} {unit}"
+        text = f"{exposure.display}: {'; '.join(said)}. Lifetime limit {amount(limit.limit)} {unit}"
         text += f": {limit.source}."
         if exposure.international and limit.other_unit is not None:
             text += f" Doses in international units: {limit.other_unit[2]}."
         return text + " Doses given before this regimen add to the total."
+
+    def equivalents(self, exposure: Exposure | None) -> tuple[str, ...]:
+        """Say what the plan's anthracyclines come to in doxorubicin equivalents, each factor and the limit."""
+        if exposure is None or not exposure.converts:
+            return ()
+        limit = exposure.limit
+        parts = [
+            f"{medicine.display} {amount(given)} mg/m² × {amount(factor.factor)}"
+            for medicine, given, factor in exposure.factors
+        ]
+        if exposure.open_group is not None:
+            said = f"no total: the number of cycles from cycle {exposure.open_group.first} on is open"
+        else:
+            said = f"at most {amount(exposure.total)} {limit.unit_text}"
+        factors = " ".join(
+            f"{factor.medicine} × {amount(factor.factor)}: {factor.source}." for _m, _g, factor in exposure.factors
+        )
+        return (
+            f"Doxorubicin equivalents: {'; '.join(parts)}: {said}. Lifetime limit {amount(limit.limit)} "
+            f"{limit.unit_text}: {limit.source}. Factors: {factors} Doses of any anthracycline given before this "
+            "regimen add to the total.",
+        )
 
 
 def build_view(compiled: Compiled, context: RenderContext) -> PageView:

@@ -357,6 +357,7 @@ class Builder:
             same_as=tuple(v for k, v in items if k == "same"),
             lifetime=tuple(v for k, v in items if k == "lifetime"),
             usual=tuple(v for k, v in items if k == "usual"),
+            equivalent=tuple(v for k, v in items if k == "equivalent"),
         )
 
     def responses_def(self, c: list[Child]) -> ast.ValuesDef:
@@ -431,6 +432,12 @@ class Builder:
                 source=source,
             ),
         )
+
+    def medicine_equivalent(self, c: list[Child]) -> tuple[str, ast.Equivalent]:
+        """``medicine_item: DOXORUBICIN_EQUIVALENT NUMBER [STRING] _NL``."""
+        source = self._text(c[2]) if c[2] is not None else None
+        end = c[2][3] if c[2] is not None else c[1][3]
+        return "equivalent", ast.Equivalent(span=self._sp(c[0][2], end), factor=self._w(c[1]), source=source)
 
     def footnote_def(self, c: list[Child]) -> ast.FootnoteDef:
         """``footnote_def: FOOTNOTE NAME STRING _NL _INDENT prose _DEDENT``."""

@@ -1,8 +1,9 @@
-"""Dose safety: abbreviations, Tall Man lettering, units and routes, caps and lifetime doses.
+"""Dose safety: abbreviations, Tall Man lettering, units and routes, and caps.
 
 Error-prone abbreviations (ISMP), Tall Man names written without their capitals, dose
 units that do not fit the route, AUC doses of medicines other than carboplatin, scaled
-as-needed doses, vinCRIStine without a maximum, and lifetime cumulative dose limits.
+as-needed doses and vinCRIStine without a maximum. Lifetime cumulative doses are in
+``cumulative.py``.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ from decimal import Decimal
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import Rule, rule
 from regdsl.check.rules._shared import administrations, by_route, is_tall_man, medicines_of
-from regdsl.compile.totals import LIFETIME_LIMITS, Exposure, LifetimeLimit, exposures
-from regdsl.diagnostics import Diagnostic, Label, Severity
+from regdsl.diagnostics import Diagnostic, Severity
 from regdsl.model import ast, ir
 from regdsl.model.doses import amount
 from regdsl.model.dosing import Bases, DoseFacts, Family, UsualRange, facts, family, package_facts
 from regdsl.model.medicines import DEFAULT_MEDICINES, MedicineTable
 from regdsl.model.vocabulary import (
     INTRAVENOUS,
-    MG_PER_M2,
     ORAL,
     SOLID_ORAL_UNITS,
     SUBCUTANEOUS,
@@ -37,15 +36,10 @@ from regdsl.source import Span
 
 __all__ = [
     "CAP_UNITS",
-    "LIFETIME_LIMITS",
-    "LifetimeLimit",
     "auc_not_carboplatin",
     "auc_outside_usual_range",
     "cap_outside_usual_range",
     "cap_unit_mismatch",
-    "cumulative_near_limit",
-    "cumulative_over_limit",
-    "cumulative_unbounded",
     "dose_basis_not_used",
     "dose_outside_usual_range",
     "error_prone_abbreviation",
@@ -755,187 +749,4 @@ def weekly_days_too_close(ctx: RuleContext) -> Iterator[Diagnostic]:
             f"{len(days)} doses in the cycle",
             label=f"{len(days)} doses, not weekly",
             help="list the weekly days themselves, such as `days 1, 8, 15, 22`",
-        )
-
-
-# --------------------------------------------------------------------------- SAF301 - SAF303
-
-
-def _display(regimen: ir.Regimen, name: str) -> str:
-    return next(a.medicine.display for g in regimen.cycles() for a in g.administrations if a.medicine.name == name)
-
-
-def _labels(exposure: Exposure, limit: LifetimeLimit) -> tuple[Label, tuple[Label, ...]]:
-    unit = limit.unit_text
-    labels = [
-        Label(span, f"{amount(given)} {unit} over {count} cycle{'s' if count != 1 else ''}")
-        for span, given, count in exposure.lines
-    ]
-    primary, *rest = labels
-    if exposure.cap is not None:
-        rest.append(Label(exposure.cap.span, f"at most {exposure.cap.count} cycles"))
-    return primary, tuple(rest)
-
-
-def _total_finding(
-    which: Rule, regimen: ir.Regimen, name: str, exposure: Exposure, beyond: str, source: str, help: str
-) -> Diagnostic:
-    """Build a finding about a plan's total dose of ``name``: the figure, what it passes, its source."""
-    limit = exposure.limit
-    primary, secondary = _labels(exposure, limit)
-    return which.finding(
-        primary.span,
-        f"the plan gives up to {amount(exposure.total)} {limit.unit_text} of {_display(regimen, name)} "
-        f"in total, {beyond}",
-        label=primary.text,
-        secondary=secondary,
-        notes=_notes(name, exposure, limit, source),
-        help=help,
-    )
-
-
-def _notes(name: str, exposure: Exposure, limit: LifetimeLimit, source: str) -> tuple[str, ...]:
-    notes = [source]
-    if exposure.international and limit.other_unit is not None:
-        notes.append(limit.other_unit[2])
-    package = LIFETIME_LIMITS.get(name)
-    if package is not None and package.unit == MG_PER_M2:  # the package's mg/m² limits are anthracyclines'
-        notes.append("doses given before this regimen, of this or another anthracycline, add to the lifetime total")
-    else:
-        notes.append("doses given before this regimen add to the lifetime total")
-    return tuple(notes)
-
-
-@rule("SAF301", "cumulative-dose-over-limit", Severity.ERROR, "a plan's total dose passes a lifetime limit")
-def cumulative_over_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """Find regimens whose full course passes a medicine's lifetime cumulative dose limit.
-
-    What it does: for DOXOrubicin, EPIrubicin, DAUNOrubicin, IDArubicin (intravenous) and
-    mitoXANTRONE in mg/m², and bleomycin in units, adds up the dose the plan allows:
-    dose × days × cycles for each cycle group, counting no more cycles than the largest
-    `at most N cycles` of the plan (a dose per day, `mg/m2/day`, counts its amount on each
-    day given; a rate per hour, its rate over the line's longest duration). It compares the
-    total with the lifetime limit:
-
-    | medicine | limit | source |
-    |---|---|---|
-    | DOXOrubicin | 450 mg/m² | conservative limit; US prescribing information: cardiomyopathy 5-8% at 450 mg/m² |
-    | EPIrubicin | 900 mg/m² | US prescribing information (Ellence): 900 mg/m² should generally be avoided |
-    | DAUNOrubicin | 550 mg/m² | US prescribing information (boxed warning): toxicity rises after 400-550 mg/m² |
-    | IDArubicin (IV) | 150 mg/m² | maximum recommended lifetime dose; Anderlini et al., J Clin Oncol 1995 |
-    | mitoXANTRONE | 140 mg/m² | US prescribing information (boxed warning): heart failure 2.6% up to 140 mg/m² |
-    | bleomycin | 400 units | US prescribing information: lung toxicity more common over 400 units |
-
-    A `lifetime max` in the medicine's entry in `library.reg` replaces the limit and its
-    source, and gives one to a medicine the table above does not list.
-
-    Bleomycin written in `international units` is counted at 1,000 international units
-    to the unit (15,000 international units = 15 units); `units` are never read as
-    international units. Doses in other units (a flat mg anthracycline dose, bleomycin
-    per m²) cannot be compared and are left out.
-
-    Why it matters: anthracycline heart damage and bleomycin lung fibrosis rise with the
-    lifetime dose and do not recover. A regimen whose own cycles pass the limit will
-    harm the patients who complete it, before any earlier treatment is counted.
-
-    Example:
-        cycles 1 to 8: 21 days
-          DOXOrubicin 60 mg/m2 IV day 1 over 15 min
-
-    Use instead: a plan that stays within the limit, such as `cycles 1 to 6` (360 mg/m²),
-    with the limit and the cardiac monitoring stated in a note.
-    """
-    for name, exposure in exposures(ctx.regimen).items():
-        limit = exposure.limit
-        if exposure.open_group is not None or exposure.total <= limit.limit:
-            continue
-        yield _total_finding(
-            cumulative_over_limit,
-            ctx.regimen,
-            name,
-            exposure,
-            f"more than the lifetime limit of {amount(limit.limit)} {limit.unit_text}",
-            f"limit: {limit.source}",
-            "reduce the dose or the number of cycles, or add `at most N cycles` to the plan",
-        )
-
-
-@rule(
-    "SAF302",
-    "cumulative-dose-near-limit",
-    Severity.WARNING,
-    "a plan's total dose passes the level where the label says the risk rises",
-)
-def cumulative_near_limit(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """Find regimens whose full course passes the lower figure of a lifetime dose limit.
-
-    What it does: computes the total as SAF301 does and flags it when it stays within the
-    lifetime limit but passes the lower figure the label gives: DOXOrubicin 400 mg/m²
-    (the US prescribing information: cardiomyopathy 3 to 5% at 400 mg/m²; older labelling
-    limited the total to 400 mg/m² after mediastinal radiotherapy or with other
-    cardiotoxic medicines) and DAUNOrubicin 400 mg/m² (the boxed warning: toxicity rises
-    after 400 to 550 mg/m² in adults).
-
-    Why it matters: such a regimen is safe only for patients without risk factors and
-    without earlier anthracycline; prescribers must know to check.
-
-    Example:
-        cycles 1 to 7: 21 days
-          DOXOrubicin 60 mg/m2 IV day 1 over 15 min
-
-    Use instead: fewer cycles, or a note that states the cumulative dose, the patients
-    the regimen is not for and the cardiac monitoring required.
-    """
-    for name, exposure in exposures(ctx.regimen).items():
-        limit = exposure.limit
-        caution = limit.caution
-        if caution is None or exposure.open_group is not None or not caution < exposure.total <= limit.limit:
-            continue
-        yield _total_finding(
-            cumulative_near_limit,
-            ctx.regimen,
-            name,
-            exposure,
-            f"more than {amount(caution)} {limit.unit_text}, where the risk of heart damage rises",
-            f"threshold: {limit.caution_source or limit.source}",
-            "state the cumulative dose and the cardiac monitoring in a note, or reduce the number of cycles",
-        )
-
-
-@rule(
-    "SAF303",
-    "cumulative-dose-unbounded",
-    Severity.WARNING,
-    "a medicine with a lifetime limit in cycles the plan does not bound",
-)
-def cumulative_unbounded(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """Find medicines with a lifetime dose limit given in cycles that never end.
-
-    What it does: flags DOXOrubicin, EPIrubicin, DAUNOrubicin, IDArubicin, mitoXANTRONE
-    and bleomycin (the medicines of SAF301) in an open-ended cycle group (`cycle 1 and
-    all further cycles`) when the plan has no `at most N cycles`.
-
-    Why it matters: the total dose of such a regimen cannot be bounded; without a stated
-    limit it will be given until the patient reaches, and passes, the lifetime dose.
-
-    Example:
-        cycle 1 and all further cycles: 21 days
-          EPIrubicin 90 mg/m2 IV day 1 over 15 min
-
-    Use instead: add `at most 8 cycles` (720 mg/m²) to the plan, or a fixed number of
-    cycles.
-    """
-    for name, exposure in exposures(ctx.regimen).items():
-        group = exposure.open_group
-        if group is None:
-            continue
-        limit = exposure.limit
-        display, unit = _display(ctx.regimen, name), limit.unit_text
-        yield cumulative_unbounded.finding(
-            group.span,
-            f"{display} is given in cycles with no end and the plan sets no cycle limit, so its total "
-            f"dose cannot be kept within the lifetime limit of {amount(limit.limit)} {unit}",
-            label="open-ended cycles",
-            notes=(f"limit: {limit.source}",),
-            help="add `at most N cycles` to the plan, keeping the total within the limit",
         )

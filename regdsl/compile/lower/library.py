@@ -139,6 +139,19 @@ def _usual(name: str, written: Sequence[ast.UsualDose], sink: Sink) -> tuple[Usu
     return tuple(found.values())
 
 
+def _equivalent(written: Sequence[ast.Equivalent], sink: Sink) -> tuple[Decimal, str] | None:
+    """Return the library's doxorubicin-equivalent factor of a medicine and its source, if it gives one."""
+    for item in written[1:]:
+        sink.report(
+            c.DUPLICATE_DEFINITION, item.span, "the doxorubicin equivalent is given twice", label="second factor"
+        )
+    if not written:
+        return None
+    first = written[0]
+    source = first.source.value if first.source else "the library's factor (library.reg), which states no source"
+    return Decimal(first.factor.text), source
+
+
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
     """Lower ``library.reg``: medicines, footnotes, shared blocks, response vocabularies and groups."""
     medicines: list[Medicine] = []
@@ -179,6 +192,7 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                         same_as=known,
                         lifetime=_lifetime(name.value.lower(), item.lifetime, sink),
                         usual=_usual(name.value.lower(), item.usual, sink),
+                        equivalent=_equivalent(item.equivalent, sink),
                     )
                 )
             case ast.FootnoteDef(name=name, marker=marker, prose=prose):
