@@ -82,6 +82,7 @@ __all__ = [
     "RelationCore",
     "ResponseIn",
     "ResponsesField",
+    "RouteFact",
     "SameAs",
     "SettingField",
     "StartRule",
@@ -320,8 +321,16 @@ class LifetimeMax(Node):
 
 
 @record
+class RouteFact(Node):
+    """``route IV "SOURCE"`` or ``fatal intrathecal "SOURCE"`` in a medicine entry: a route it is given by, or never."""
+
+    route: Word
+    source: Text | None
+
+
+@record
 class MedicineDef(Node):
-    """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes, ``same as``, a lifetime limit."""
+    """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes, ``same as``, limits and routes."""
 
     name: Text
     aliases: tuple[Word, ...]
@@ -330,6 +339,8 @@ class MedicineDef(Node):
     classes: tuple[Word, ...] = ()
     same_as: tuple[Text, ...] = ()
     lifetime: tuple[LifetimeMax, ...] = ()
+    routes: tuple[RouteFact, ...] = ()  # `route IV`: the routes it is given by (`route intrathecal` allows that)
+    fatal: tuple[RouteFact, ...] = ()  # `fatal intrathecal`: a route it must never be given by
 
 
 @record
