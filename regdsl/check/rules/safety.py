@@ -53,7 +53,11 @@ def _intrathecal(admin: ir.Administration) -> bool:
 def _only(codes: Iterable[str]) -> tuple[str, str]:
     """Say the routes ``codes`` in words (`intravenously or by mouth`) and as written (`IV` or `oral`)."""
     routes = sorted((r for r in ROUTES if r.code in set(codes)), key=lambda r: r.code != INTRAVENOUS)
-    return " or ".join(by_route(r) for r in routes), " or ".join(f"`{r.aliases[0]}`" for r in routes)
+    return _or([by_route(r) for r in routes]), _or([f"`{r.aliases[0]}`" for r in routes])
+
+
+def _or(words: list[str]) -> str:
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else "".join(words)
 
 
 @rule("SAF001", "vinca-intrathecal", Severity.ERROR, "a vinca alkaloid by the intrathecal route", suppressible=False)
@@ -349,9 +353,9 @@ def vinca_syringe(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 
 def _separated(line: ir.Administration, other: ir.Administration, group: ir.CycleGroup) -> bool:
-    """Whether ``line`` is timed before or after ``other`` by a relation naming it (not `concurrently`)."""
+    """Whether ``line`` is timed before or after ``other`` by a relation naming it (not `then`, `concurrently`)."""
     for relation in line.relations:
-        if relation.via == "concurrently" or relation.medicine is None:
+        if relation.via != "relation" or relation.medicine is None:
             continue
         if relation.medicine.name != other.medicine.name:
             continue
@@ -374,8 +378,9 @@ def vinca_same_day_intrathecal(ctx: RuleContext) -> Iterator[Diagnostic]:
     (`regdsl/model/data/routes.json`) says must be kept apart from intrathecal chemotherapy
     (the vinca alkaloids) when an intrathecal line of the same cycle gives a dose on one of
     its days to the same patients (lines in different branches of a choice are never given
-    together), and neither line is timed before or after the other (`4 hours after
-    vinCRIStine` on the intrathecal line, `methotrexate (IT)` naming it: section 8). The
+    together), and neither line is timed before or after the other by a relation naming it
+    (`4 hours after vinCRIStine` on the intrathecal line, `before methotrexate (IT)` on the
+    vinca alkaloid's: section 8; `then` and `concurrently` do not keep them apart). The
     finding labels both lines; a `same as` cycle that repeats them is reported once.
 
     Why it matters: intravenous vinCRIStine given on the day of a lumbar puncture is how
