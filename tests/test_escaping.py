@@ -631,6 +631,8 @@ footnote hostile "{s}"
 medicine "{s}"
   supportive
   lifetime max 50 mg "{s}"
+  route IV "{s}"
+  fatal intrathecal "{s}"
 """
 
 

@@ -170,7 +170,8 @@ def intrathecal_unknown(ctx: RuleContext) -> Iterator[Diagnostic]:
                 admin.span,
                 f"{medicine.display} is not known to be given intrathecally",
                 label="intrathecal",
-                help="check the route; if this use is intended and confirmed, suppress this with the reason",
+                help="check the route; if this use is intended and confirmed, give `route intrathecal` in the "
+                "medicine's library entry, with its source, or suppress this with the reason",
             )
 
 
@@ -395,7 +396,7 @@ def vinca_same_day_intrathecal(ctx: RuleContext) -> Iterator[Diagnostic]:
     Use instead: time them apart, `methotrexate 12 mg flat intrathecal day 1 at least 4
     hours after vinCRIStine`, or move one of them to another day if the protocol allows.
     """
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[str, int, str, int]] = set()
     for group in ctx.regimen.cycles():
         lines = [a for a in group.administrations if not a.prn]
         spinal = [a for a in lines if _intrathecal(a)]
@@ -408,7 +409,7 @@ def vinca_same_day_intrathecal(ctx: RuleContext) -> Iterator[Diagnostic]:
                 continue
             days = set(vinca.days)
             for other in spinal:
-                key = (vinca.span.start, other.span.start)
+                key = (vinca.span.path, vinca.span.start, other.span.path, other.span.start)
                 common = sorted(days.intersection(other.days))
                 if key in seen or not common or vinca.exclusive_of(other):
                     continue
