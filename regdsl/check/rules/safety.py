@@ -380,7 +380,7 @@ def vinca_same_day_intrathecal(ctx: RuleContext) -> Iterator[Diagnostic]:
     (the vinca alkaloids) when an intrathecal line of the same cycle gives a dose on one of
     its days to the same patients (lines in different branches of a choice are never given
     together), and neither line is timed before or after the other by a relation naming it
-    (`4 hours after vinCRIStine` on the intrathecal line, `before methotrexate (IT)` on the
+    (`4 hours after vinCRIStine` on the intrathecal line, `before methotrexate (intrathecal)` on the
     vinca alkaloid's: section 8; `then` and `concurrently` do not keep them apart). The
     finding labels both lines; a `same as` cycle that repeats them is reported once.
 
