@@ -631,7 +631,7 @@ footnote hostile "{s}"
 medicine "{s}"
   supportive
   lifetime max 50 mg "{s}"
-  route IV "{s}"
+  route oral "{s}"
   fatal intrathecal "{s}"
 """
 
