@@ -631,6 +631,8 @@ footnote hostile "{s}"
 medicine "{s}"
   supportive
   lifetime max 50 mg "{s}"
+  route oral "{s}"
+  fatal intrathecal "{s}"
 """
 
 

@@ -82,6 +82,7 @@ __all__ = [
     "RelationCore",
     "ResponseIn",
     "ResponsesField",
+    "RouteFact",
     "SameAs",
     "SettingField",
     "StartRule",
@@ -331,6 +332,14 @@ class UsualDose(Node):
 
 
 @record
+class RouteFact(Node):
+    """``route IV "SOURCE"`` or ``fatal intrathecal "SOURCE"`` in a medicine entry: a route it is given by, or never."""
+
+    route: Word
+    source: Text | None
+
+
+@record
 class Equivalent(Node):
     """``doxorubicin equivalent 0.8 "SOURCE"`` in a medicine entry: the library's doxorubicin-equivalent factor."""
 
@@ -340,7 +349,7 @@ class Equivalent(Node):
 
 @record
 class MedicineDef(Node):
-    """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes, ``same as``, a lifetime limit."""
+    """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes, ``same as``, limits and routes."""
 
     name: Text
     aliases: tuple[Word, ...]
@@ -351,6 +360,8 @@ class MedicineDef(Node):
     lifetime: tuple[LifetimeMax, ...] = ()
     usual: tuple[UsualDose, ...] = ()
     equivalent: tuple[Equivalent, ...] = ()
+    routes: tuple[RouteFact, ...] = ()  # `route IV`: the routes it is given by (`route intrathecal` allows that)
+    fatal: tuple[RouteFact, ...] = ()  # `fatal intrathecal`: a route it must never be given by
 
 
 @record

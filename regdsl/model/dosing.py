@@ -35,6 +35,7 @@ __all__ = [
     "facts",
     "family",
     "parse_range",
+    "refused_basis",
 ]
 
 # What one of each amount unit is in its family's own unit (a mass is compared in mg).
@@ -255,3 +256,12 @@ def facts(medicine: Medicine) -> DoseFacts:
     replaced = {(r.family, r.route) for r in own}
     kept = tuple(r for r in base.ranges if r.kind == "cap" or (r.family, r.route) not in replaced)
     return DoseFacts(ranges=(*own, *kept), bases=base.bases)
+
+
+def refused_basis(medicine: Medicine, route: str, unit: Unit) -> Bases | None:
+    """Return the bases ``medicine`` is only dosed in by ``route`` (SNOMED CT), when ``unit`` is not one."""
+    kind = family(unit)
+    only = facts(medicine).only(route)
+    if kind is None or only is None or kind[0] in only.families or kind[0].as_dose() in only.families:
+        return None
+    return only

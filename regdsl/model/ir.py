@@ -23,6 +23,7 @@ from typing import Literal, assert_never
 from regdsl.model import ast
 from regdsl.model.conditions import DEFAULT_RESPONSES, Measure, Values
 from regdsl.model.medicines import Medicine
+from regdsl.model.routes import route_label
 from regdsl.model.vocabulary import Basis, Coding, Frequency, Route, Unit
 from regdsl.record import Record, record
 from regdsl.source import Span
@@ -288,7 +289,7 @@ class Administration(Record):
     def warning_label(self) -> str | None:
         """The warning pages print on this line: its medicine's (a vinca alkaloid's) first, else its route's."""
         route = self.route.code if self.route else None
-        return self.medicine.label(route) or (self.route.label if self.route else None)
+        return self.medicine.label(route) or route_label(route)
 
 
 @record

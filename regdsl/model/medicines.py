@@ -23,7 +23,8 @@ from decimal import Decimal
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from regdsl.model.vocabulary import ROUTE_BY_ALIAS, UNITS
+from regdsl.model.routes import CLASS_ROUTES, MEDICINE_ROUTES, Fact, Routes, fatal_intrathecal, intrathecal_allowed
+from regdsl.model.vocabulary import UNITS
 
 if TYPE_CHECKING:
     from regdsl.model.dosing import UsualRange
@@ -89,11 +90,16 @@ class Known:
     name: str
     stem: str
     classes: frozenset[str]
-    routes: frozenset[str] | None
     brands: tuple[str, ...]
     sources: tuple[str, ...]
     names: tuple[str, ...] = ()  # other generic names or stems, folded as ``_flat`` folds (``leucovorin``)
     atc: str | None = None
+
+    @property
+    def routes(self) -> frozenset[str] | None:
+        """The routes it may be given by (``data/routes.json``), None when the data gives none."""
+        found = MEDICINE_ROUTES.get(self.name)
+        return found.codes if found else None
 
     def named_in(self, name: str) -> bool:
         """Whether ``name`` contains its stem, another of its names or a brand (any case, spaces or hyphens)."""
@@ -133,17 +139,13 @@ def _flat(text: str) -> str:
     return "".join(ch for ch in decomposed.casefold().translate(_LOOK_ALIKE_SMALL) if ch.isalnum())
 
 
-def _route_codes(aliases: Iterable[str]) -> frozenset[str]:
-    return frozenset(ROUTE_BY_ALIAS[a.lower()].code for a in aliases)
-
-
 def _load() -> tuple[dict[str, MedicineClass], tuple[Known, ...]]:
     data = json.loads(resources.files("regdsl.model").joinpath("data", "medicine_classes.json").read_text("utf-8"))
     classes = {
         name: MedicineClass(
             name=name,
             description=entry["description"],
-            routes=_route_codes(entry["routes"]) if "routes" in entry else None,
+            routes=CLASS_ROUTES[name].codes if name in CLASS_ROUTES else None,
             sources=(*entry["sources"], *((entry["label_source"],) if "label" in entry else ())),
             label=entry.get("label"),
             atc=tuple(entry.get("atc", ())),
@@ -159,12 +161,10 @@ def _load() -> tuple[dict[str, MedicineClass], tuple[Known, ...]]:
             name=entry["name"],
             stem=_flat(entry["stem"]),
             classes=frozenset(entry["classes"]) | by_atc(entry.get("atc")),
-            routes=_route_codes(entry["routes"]) if "routes" in entry else None,
             brands=tuple(b["name"] for b in entry.get("brands", ())),
             sources=tuple(
                 s
                 for s in (
-                    entry.get("routes_source"),
                     entry.get("class_source"),
                     *(b["source"] for b in entry.get("brands", ())),
                 )
@@ -200,9 +200,14 @@ def identities(medicine: Medicine) -> tuple[str, ...]:
     (Abraxane, written `nab-paclitaxel`, is nab-paclitaxel, not paclitaxel); a medicine regdsl
     does not know is known by its own name in lower case.
     """
-    found = [_KNOWN_BY_NAME[n] for n in medicine.known if n in _KNOWN_BY_NAME]
+    return _specific(medicine.known, medicine.name)
+
+
+def _specific(known: Iterable[str], name: str) -> tuple[str, ...]:
+    """Return what a medicine that is the known medicines ``known``, named ``name``, most specifically is."""
+    found = [_KNOWN_BY_NAME[n] for n in known if n in _KNOWN_BY_NAME]
     specific = tuple(k.name for k in found if not any(k.within(other) for other in found))
-    return specific or (medicine.name,)
+    return specific or (name,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +215,10 @@ class Medicine:
     """One medicine: its name (lower case), display form, aliases, codes, and what it is.
 
     ``classes`` are its classes (``vinca-alkaloid``); ``routes`` the SNOMED CT codes of
-    the only routes it may be given by (None: any); ``known`` the known medicines it is.
+    the only routes it may be given by (None: any), and ``routes_source`` where they come
+    from; ``known`` the known medicines it is; ``intrathecal`` whether it may be given
+    intrathecally and ``fatal_intrathecal`` why it must never be (``data/routes.json``, or
+    its library entry).
     """
 
     name: str
@@ -225,6 +233,8 @@ class Medicine:
     lifetime: LifetimeLimit | None = None  # the library's own lifetime limit (`lifetime max`), if it sets one
     usual: tuple[UsualRange, ...] = ()  # the library's own usual dose ranges (`usual dose`), by basis and route
     equivalent: tuple[Decimal, str] | None = None  # the library's doxorubicin-equivalent factor and its source
+    routes_source: str | None = None
+    fatal_intrathecal: Fact | None = None
 
     @property
     def vinca(self) -> bool:
@@ -263,41 +273,54 @@ def make_medicine(
     lifetime: LifetimeLimit | None = None,
     usual: tuple[UsualRange, ...] = (),
     equivalent: tuple[Decimal, str] | None = None,
+    routes: Routes | None = None,
+    fatal: Fact | None = None,
 ) -> Medicine:
     """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
 
     Knowledge only adds: classes are the union of the declared ones, those of every known
     medicine its names contain, and those of ``same_as``; its routes are those every one of
-    them allows (a class's routes when no known medicine says more).
+    them allows in ``data/routes.json`` (a class's routes when no known medicine says more);
+    it is fatal intrathecally if any of them is, or ``fatal`` says so. A library's
+    ``intrathecal`` allows the intrathecal route and its ``routes`` replace the data's, except
+    that a medicine of a class with routes of its own (a vinca alkaloid) keeps within them.
     """
     found = recognise((display, *aliases))
     others = list(same_as)
     all_classes = set(classes) | {c for k in found for c in k.classes} | {c for m in others for c in m.classes}
-    specific = [r for r in (*(k.routes for k in found), *(m.routes for m in others)) if r is not None]
-    if not specific:
-        specific = [r for c in sorted(all_classes) if c in CLASSES and (r := CLASSES[c].routes) is not None]
-    routes = frozenset.intersection(*specific) if specific else None
     known = tuple(sorted({k.name for k in found} | {n for m in others for n in m.known}))
+    ids = _specific(known, display.lower())
+    data = [MEDICINE_ROUTES[i] for i in ids if i in MEDICINE_ROUTES]
+    data += [Routes(m.routes, m.routes_source or "") for m in others if m.routes is not None]
+    if not data:
+        data = [CLASS_ROUTES[c] for c in sorted(all_classes) if c in CLASS_ROUTES]
+    allowed = frozenset.intersection(*(r.codes for r in data)) if data else None
+    source = "; ".join(dict.fromkeys(r.source for r in data if r.source)) or None
+    if routes is not None:
+        fixed = any(c in CLASS_ROUTES for c in all_classes)
+        allowed = ((routes.codes & allowed) or allowed) if fixed and allowed is not None else routes.codes
+        source = routes.source
+    marks = [m.fatal_intrathecal for m in others if m.fatal_intrathecal is not None]
     return Medicine(
         name=display.lower(),
         display=display,
         aliases=aliases,
         nzmt=nzmt,
         anticancer=anticancer,
-        intrathecal=intrathecal,
+        intrathecal=intrathecal or intrathecal_allowed(ids) is not None,
         classes=frozenset(all_classes),
-        routes=routes,
+        routes=allowed,
         known=known,
         lifetime=lifetime,
         usual=usual,
         equivalent=equivalent,
+        routes_source=source,
+        fatal_intrathecal=fatal_intrathecal(ids, all_classes) or fatal or (marks[0] if marks else None),
     )
 
 
-def _m(
-    display: str, *aliases: str, nzmt: str | None = None, anticancer: bool = False, intrathecal: bool = False
-) -> Medicine:
-    return make_medicine(display, aliases, nzmt=nzmt, anticancer=anticancer, intrathecal=intrathecal)
+def _m(display: str, *aliases: str, nzmt: str | None = None, anticancer: bool = False) -> Medicine:
+    return make_medicine(display, aliases, nzmt=nzmt, anticancer=anticancer)
 
 
 DEFAULT_MEDICINES: tuple[Medicine, ...] = (
@@ -313,7 +336,7 @@ DEFAULT_MEDICINES: tuple[Medicine, ...] = (
     _m("carmustine", anticancer=True),
     _m("chlorambucil", anticancer=True),
     _m("cyclophosphamide", anticancer=True),
-    _m("cytarabine", anticancer=True, intrathecal=True),
+    _m("cytarabine", anticancer=True),
     _m("DAUNOrubicin", anticancer=True),
     _m("DOCEtaxel", anticancer=True),
     _m("DOXOrubicin", anticancer=True),
@@ -327,7 +350,7 @@ DEFAULT_MEDICINES: tuple[Medicine, ...] = (
     _m("inotuzumab ozogamicin", anticancer=True),
     _m("irinotecan", anticancer=True),
     _m("melphalan", anticancer=True),
-    _m("methotrexate", anticancer=True, intrathecal=True),
+    _m("methotrexate", anticancer=True),
     _m("mitoXANTRONE", anticancer=True),
     _m("oxaliplatin", anticancer=True),
     _m("PACLItaxel", nzmt="10050001000116101", anticancer=True),
@@ -347,7 +370,7 @@ DEFAULT_MEDICINES: tuple[Medicine, ...] = (
     _m("filgrastim"),
     _m("fosaprepitant"),
     _m("granisetron"),
-    _m("hydrocortisone", intrathecal=True),
+    _m("hydrocortisone"),
     _m("loperamide", nzmt="10056821000116103"),
     _m("loratadine", nzmt="10056971000116105"),
     _m("magnesium sulfate heptahydrate", "magnesium sulfate", nzmt="20020231000116101"),

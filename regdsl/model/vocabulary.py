@@ -382,7 +382,6 @@ class Route:
     code: str
     aliases: tuple[str, ...]
     hierarchy: Literal["procedure", "route"] = "procedure"
-    label: str | None = None  # the warning every line by this route carries on pages
 
     @property
     def coding(self) -> Coding:
@@ -399,10 +398,7 @@ ROUTES: tuple[Route, ...] = (
     Route("intravenous", INTRAVENOUS, ("IV", "intravenous")),
     Route("subcutaneous injection", SUBCUTANEOUS, ("subcut", "SC")),
     Route("intramuscular injection", "386356001", ("IM",)),
-    # Intrathecal chemotherapy is labelled "For Intrathecal Use Only" (UK Department of Health,
-    # HSC 2008/001, Updated national guidance on the safe administration of intrathecal
-    # chemotherapy), so that it is never confused with what is given intravenously.
-    Route("intrathecal injection", INTRATHECAL, ("intrathecal", "IT"), label="FOR INTRATHECAL USE ONLY"),
+    Route("intrathecal injection", INTRATHECAL, ("intrathecal", "IT")),
     Route("intravesical administration", "431464005", ("intravesical",)),
     Route("topical administration", "431695009", ("topical",)),
     Route("intra-arterial injection", INTRA_ARTERIAL, ("intra-arterial",)),

@@ -358,6 +358,8 @@ class Builder:
             lifetime=tuple(v for k, v in items if k == "lifetime"),
             usual=tuple(v for k, v in items if k == "usual"),
             equivalent=tuple(v for k, v in items if k == "equivalent"),
+            routes=tuple(v for k, v in items if k == "route"),
+            fatal=tuple(v for k, v in items if k == "fatal"),
         )
 
     def responses_def(self, c: list[Child]) -> ast.ValuesDef:
@@ -438,6 +440,19 @@ class Builder:
         source = self._text(c[2]) if c[2] is not None else None
         end = c[2][3] if c[2] is not None else c[1][3]
         return "equivalent", ast.Equivalent(span=self._sp(c[0][2], end), factor=self._w(c[1]), source=source)
+
+    def medicine_route(self, c: list[Child]) -> tuple[str, ast.RouteFact]:
+        """``medicine_item: ROUTE NAME [STRING] _NL``."""
+        return ("route", self._route_fact(c))
+
+    def medicine_fatal(self, c: list[Child]) -> tuple[str, ast.RouteFact]:
+        """``medicine_item: FATAL NAME [STRING] _NL``."""
+        return ("fatal", self._route_fact(c))
+
+    def _route_fact(self, c: list[Child]) -> ast.RouteFact:
+        source = self._text(c[2]) if c[2] is not None else None
+        end = c[2][3] if c[2] is not None else c[1][3]
+        return ast.RouteFact(span=self._sp(c[0][2], end), route=self._w(c[1]), source=source)
 
     def footnote_def(self, c: list[Child]) -> ast.FootnoteDef:
         """``footnote_def: FOOTNOTE NAME STRING _NL _INDENT prose _DEDENT``."""

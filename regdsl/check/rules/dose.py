@@ -21,7 +21,7 @@ from regdsl.check.rules._shared import administrations, by_route, is_tall_man, m
 from regdsl.diagnostics import Diagnostic, Severity
 from regdsl.model import ast, ir
 from regdsl.model.doses import amount
-from regdsl.model.dosing import Bases, DoseFacts, Family, UsualRange, facts, family, package_facts
+from regdsl.model.dosing import DoseFacts, Family, UsualRange, facts, family, package_facts, refused_basis
 from regdsl.model.medicines import DEFAULT_MEDICINES, MedicineTable
 from regdsl.model.vocabulary import (
     INTRAVENOUS,
@@ -495,7 +495,7 @@ def _doses_outside(which: Rule, regimen: ir.Regimen, *, auc: bool) -> Iterator[D
             continue
         route, kind, base = written
         found = facts(admin.medicine)
-        if _basis_refused(found, route, kind) is not None:
+        if refused_basis(admin.medicine, route, admin.dose.unit) is not None:
             continue  # SAF208's
         compared = _comparisons(admin, found, route, kind, base)
         sides = [_side(value, ranges) for value, ranges in compared]
@@ -615,14 +615,6 @@ def auc_outside_usual_range(ctx: RuleContext) -> Iterator[Diagnostic]:
     yield from _doses_outside(auc_outside_usual_range, ctx.regimen, auc=True)
 
 
-def _basis_refused(found: DoseFacts, route: str, kind: Family) -> Bases | None:
-    """Return the bases a route only takes, when the dose's family is not one of them."""
-    only = found.only(route)
-    if only is None or kind in only.families or kind.as_dose() in only.families:
-        return None
-    return only
-
-
 @rule("SAF208", "dose-basis-not-used", Severity.ERROR, "a dose unit its medicine is never dosed in by its route")
 def dose_basis_not_used(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find doses scaled in a way their medicine is never dosed by their route.
@@ -650,12 +642,12 @@ def dose_basis_not_used(ctx: RuleContext) -> Iterator[Diagnostic]:
         written = _written(admin)
         if written is None:
             continue
-        route, kind, _ = written
-        found = facts(admin.medicine)
-        only = _basis_refused(found, route, kind)
+        route, _, _ = written
+        assert admin.route is not None
+        only = refused_basis(admin.medicine, route, admin.dose.unit)
         if only is None:
             continue
-        assert admin.route is not None
+        found = facts(admin.medicine)
         units = " or ".join(f"`{u}`" for u in only.units)
         usual = [r for r in found.doses(route) if r.family in only.families]
         beside = f" (usually {' or '.join(r.text for r in usual)})" if usual else ""

@@ -11,11 +11,11 @@ import re
 from collections.abc import Container, Mapping
 from typing import Literal, assert_never
 
-from regdsl.compile.lower.words import LINE_KEYWORDS, Lowering
+from regdsl.compile.lower.words import LINE_KEYWORDS, Lowering, route_named
 from regdsl.compile.schedule import dose_count, runs
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir, limits
-from regdsl.model.vocabulary import FREQUENCY_BY_PHRASE, INTRAVENOUS, ROUTE_BY_ALIAS, ROUTES, Route
+from regdsl.model.vocabulary import FREQUENCY_BY_PHRASE, INTRAVENOUS, Route
 from regdsl.model.wording import DAY, duration
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
@@ -297,21 +297,6 @@ def relation(low: Lowering, rel: ast.RelationCore, qualifier: ast.Text | None) -
     )
 
 
-def _route(low: Lowering, word: ast.Word) -> Route | None:
-    found = ROUTE_BY_ALIAS.get(word.text.lower())
-    if found is None:
-        low.unknown(
-            c.UNKNOWN_ROUTE,
-            word.span,
-            f"unknown route `{word.text}`",
-            label="not a known route",
-            word=word.text,
-            candidates=[a for r in ROUTES for a in r.aliases],
-            otherwise="routes are oral, IV, subcut, IM, intrathecal, intravesical, topical...",
-        )
-    return found
-
-
 def admin(
     low: Lowering, node: ast.Admin, cycle: Span, default_days: ast.Days | None = None
 ) -> ir.Administration | None:
@@ -321,7 +306,7 @@ def admin(
         return None  # a misspelt statement keyword: the rest of the line is not a dose
     amount = low.amount(node.dose.amount)
     unit = low.unit(node.dose.unit)
-    route = _route(low, node.route) if node.route is not None else None
+    route = route_named(low.sink, node.route) if node.route is not None else None
     days: tuple[int, ...] = ()
     ranges: tuple[ir.DayRange, ...] = ()
     shift = max_minutes = min_minutes = extend_minutes = None

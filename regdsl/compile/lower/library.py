@@ -7,18 +7,21 @@ from decimal import Decimal
 from typing import assert_never
 
 from regdsl.compile.lower.regimen import LIBRARY_HELP, misplaced
-from regdsl.compile.lower.words import LibraryDefs
+from regdsl.compile.lower.words import LibraryDefs, route_named
 from regdsl.diagnostics import Code, Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
 from regdsl.model.conditions import GROUPS, MEASURES, VOCABULARIES, Measure, Values
 from regdsl.model.dosing import Family, UsualRange, family
 from regdsl.model.medicines import CLASSES, LifetimeLimit, Medicine, MedicineTable, make_medicine
-from regdsl.model.vocabulary import ROUTE_BY_ALIAS, ROUTES, Basis, Route, Unit, find_unit
+from regdsl.model.routes import Fact, Routes
+from regdsl.model.vocabulary import INTRATHECAL, ROUTE_BY_ALIAS, ROUTES, Basis, Route, Unit, find_unit
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
 
 __all__ = ["lower_library"]
+
+_NO_SOURCE = "the library's entry (library.reg), which states no source"
 
 
 def _known_class(word: ast.Word, sink: Sink) -> bool:
@@ -152,6 +155,38 @@ def _equivalent(written: Sequence[ast.Equivalent], sink: Sink) -> tuple[Decimal,
     return Decimal(first.factor.text), source
 
 
+def _routes(written: Sequence[ast.RouteFact], sink: Sink) -> tuple[Routes | None, bool]:
+    """Return the routes a library entry gives (``route IV``), and whether one is the intrathecal route."""
+    codes: list[str] = []
+    sources: list[str] = []
+    for item in written:
+        route = route_named(sink, item.route)
+        if route is not None:
+            codes.append(route.code)
+            sources.append(item.source.value if item.source else _NO_SOURCE)
+    if not codes:
+        return None, False
+    return Routes(frozenset(codes), "; ".join(dict.fromkeys(sources))), INTRATHECAL in codes
+
+
+def _fatal(name: str, written: Sequence[ast.RouteFact], sink: Sink) -> Fact | None:
+    """Return the library's mark that a medicine is fatal intrathecally (``fatal intrathecal``), if it gives one."""
+    found = None
+    for item in written:
+        route = route_named(sink, item.route)
+        if route is not None and route.code != INTRATHECAL:
+            sink.report(
+                c.UNKNOWN_ROUTE,
+                item.route.span,
+                f"only the intrathecal route can be marked fatal, not `{item.route.text}`",
+                label="not the intrathecal route",
+                help="write `fatal intrathecal`; give the routes it is given by with `route` lines",
+            )
+        elif route is not None:
+            found = found or Fact(name, item.source.value if item.source else _NO_SOURCE)
+    return found
+
+
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
     """Lower ``library.reg``: medicines, footnotes, shared blocks, response vocabularies and groups."""
     medicines: list[Medicine] = []
@@ -181,18 +216,21 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                     default.nzmt if default else None,
                 )
                 known = [*([default] if default else []), *(_same_as(t, base, medicines, sink) for t in item.same_as)]
+                routes, intrathecal = _routes(item.routes, sink)
                 medicines.append(
                     make_medicine(
                         name.value,
                         tuple(a.text for a in aliases) + (default.aliases if default else ()),
                         nzmt=nzmt,
                         anticancer=(role.text == "anticancer") if role else any(m.anticancer for m in known),
-                        intrathecal=any(m.intrathecal for m in known),
+                        intrathecal=intrathecal or any(m.intrathecal for m in known),
                         classes=[w.text for w in item.classes if _known_class(w, sink)],
                         same_as=known,
                         lifetime=_lifetime(name.value.lower(), item.lifetime, sink),
                         usual=_usual(name.value.lower(), item.usual, sink),
                         equivalent=_equivalent(item.equivalent, sink),
+                        routes=routes,
+                        fatal=_fatal(name.value.lower(), item.fatal, sink),
                     )
                 )
             case ast.FootnoteDef(name=name, marker=marker, prose=prose):

@@ -20,14 +20,42 @@ from regdsl.model import ast, ir, limits
 from regdsl.model.conditions import DEFAULT_RESPONSES, GROUPS, MEASURES, VOCABULARIES, Measure, Values
 from regdsl.model.limits import AMOUNT_LIMIT, Limit, TooComplex
 from regdsl.model.medicines import Medicine, MedicineTable, make_medicine
-from regdsl.model.vocabulary import ERROR_PRONE_UNITS, ROUTE_BY_ALIAS, TIME_UNITS, UNITS, Unit, find_unit, suggest_unit
+from regdsl.model.vocabulary import (
+    ERROR_PRONE_UNITS,
+    ROUTE_BY_ALIAS,
+    ROUTES,
+    TIME_UNITS,
+    UNITS,
+    Route,
+    Unit,
+    find_unit,
+    suggest_unit,
+)
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
 
-__all__ = ["LINE_KEYWORDS", "LibraryDefs", "Lowering", "shown"]
+__all__ = ["LINE_KEYWORDS", "LibraryDefs", "Lowering", "route_named", "shown"]
 
 # Words that start a line inside a cycle: a misspelt one is read as a medicine's name.
 LINE_KEYWORDS = ("observe", "note", "title", "same", "use", "without")
+
+
+_SOME_ROUTES = "oral, IV, subcut, IM, intrathecal, intravesical, topical"
+
+
+def route_named(sink: Sink, word: ast.Word) -> Route | None:
+    """Return the route ``word`` names, in any case; reported (with the closest route) when it names none."""
+    found = ROUTE_BY_ALIAS.get(word.text.lower())
+    if found is None:
+        guess = close_match(word.text, [a for r in ROUTES for a in r.aliases])
+        sink.report(
+            c.UNKNOWN_ROUTE,
+            word.span,
+            f"unknown route `{word.text}`",
+            label="not a known route",
+            help=f"did you mean `{guess}`?" if guess else f"routes are {_SOME_ROUTES}...",
+        )
+    return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
