@@ -130,6 +130,7 @@ class Meta(Record):
     status: Status | None = None
     superseded_by: str | None = None
     footnotes: tuple[Footnote, ...] = ()
+    footnote_spans: tuple[Span, ...] = ()  # where each of ``footnotes`` is named in the heading
     overview_prose: ast.Prose | None = None
     # Each field given again (``start`` for a part's), set aside: its key, where, and where first given.
     repeated: tuple[tuple[str, Span, Span], ...] = ()
