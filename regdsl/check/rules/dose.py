@@ -90,8 +90,9 @@ def tall_man_inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
     and prose. Citations are left as published.
 
     Why it matters: Tall Man capitals mark the part of a name that tells look-alike
-    medicines apart (cISplatin and cARBOplatin, vinCRIStine and vinBLAStine). A regimen
-    that writes them both ways teaches readers to skip the capitals.
+    medicines apart (cISplatin and cARBOplatin, vinCRIStine and vinBLAStine: ISMP List of
+    Look-Alike Drug Names with Recommended Tall Man Letters, and the FDA's Name Differentiation
+    Project). A regimen that writes them both ways teaches readers to skip the capitals.
 
     Example:
         cycle 1: 21 days

@@ -22,8 +22,9 @@ def reviewed_on_draft(ctx: RuleContext) -> Iterator[Diagnostic]:
     status is `draft`.
 
     Why it matters: the footnote tells prescribers that specialists reviewed the doses and
-    schedule against best practice. A draft has not been reviewed; the claim would make
-    an unchecked regimen look safe to use.
+    schedule against best practice (the NZ SACT Regimen Library's footnote on its reviewed
+    regimens, srl.org.nz). A draft has not been reviewed; the claim would make an unchecked
+    regimen look safe to use.
 
     Example:
         regimen my-regimen
