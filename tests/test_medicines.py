@@ -2,22 +2,92 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from regdsl.model.medicines import CLASSES, DEFAULT_MEDICINES, KNOWN, VINCA, MedicineTable, make_medicine
+from regdsl.check.rules._shared import administrations
+from regdsl.check.run import run_configured
+from regdsl.model.medicines import (
+    CLASSES,
+    DEFAULT_MEDICINES,
+    KNOWN,
+    VINCA,
+    MedicineTable,
+    identities,
+    make_medicine,
+)
 from regdsl.model.vocabulary import ROUTE_BY_ALIAS
 
 INTRAVENOUS, ORAL = ROUTE_BY_ALIAS["iv"].code, ROUTE_BY_ALIAS["oral"].code
 
 
+def _data() -> Any:
+    return json.loads(resources.files("regdsl.model").joinpath("data", "medicine_classes.json").read_text("utf-8"))
+
+
 def test_every_fact_cites_its_source() -> None:
+    data = _data()
+    for name, cls in data["classes"].items():
+        assert cls["sources"], name
+        assert all(source.strip() for source in cls["sources"]), name
+        # a class by ATC groups cites the ATC index for each group
+        assert all(any(code in source for source in cls["sources"]) for code in cls.get("atc", ())), name
+    for entry in data["medicines"]:
+        assert bool(entry["classes"]) == bool(entry.get("class_source", "").strip()), entry["name"]
+        assert ("routes" in entry) == bool(entry.get("routes_source", "").strip()), entry["name"]
+        assert all(brand["source"].strip() for brand in entry.get("brands", ())), entry["name"]
+        assert set(entry["classes"]) <= set(data["classes"]), entry["name"]
+    assert len({entry["name"] for entry in data["medicines"]}) == len(data["medicines"])
+
+
+def test_a_class_by_atc_group_holds_every_medicine_of_the_group() -> None:
+    by_name = {k.name: k for k in KNOWN}
+    assert by_name["doxorubicin"].atc == "L01DB01"
     for cls in CLASSES.values():
-        assert cls.sources, cls.name
-        assert all(source.strip() for source in cls.sources)
-    for known in KNOWN:
-        assert len(known.sources) == 1 + len(known.brands), known.name
-        assert all(source.strip() for source in known.sources)
-        assert known.classes <= set(CLASSES), known.name
+        for known in KNOWN:
+            if known.atc is not None and known.atc.startswith(cls.atc):
+                assert cls.name in known.classes, (cls.name, known.name)
+    assert {k.name for k in KNOWN if "anthracycline" in k.classes} >= {
+        "doxorubicin",
+        "daunorubicin",
+        "epirubicin",
+        "idarubicin",
+        "mitoxantrone",
+    }
+    assert "nk1-antagonist" in by_name["fosaprepitant"].classes
+    assert {"monoclonal-antibody", "immune-checkpoint-inhibitor"} <= by_name["ipilimumab"].classes
+
+
+@pytest.mark.parametrize(
+    ("display", "aliases", "expected"),
+    [
+        ("Abraxane", ("nab-paclitaxel",), ("nab-paclitaxel",)),
+        ("PACLItaxel", (), ("paclitaxel",)),
+        ("methylprednisolone", (), ("methylprednisolone",)),
+        ("foliNIc acid", ("leucovorin",), ("calcium folinate",)),
+        ("pegFILGRASTIM", (), ("pegfilgrastim",)),
+        ("Caelyx", (), ("pegylated liposomal doxorubicin",)),
+        ("DOXOrubicin hydrochloride", (), ("doxorubicin",)),
+        ("house preparation", (), ("house preparation",)),
+    ],
+)
+def test_facts_are_kept_under_what_a_medicine_most_specifically_is(
+    display: str, aliases: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    assert identities(make_medicine(display, aliases)) == expected
+
+
+def test_every_medicine_of_the_default_table_and_the_bundled_library_is_known() -> None:
+    known = {k.name for k in KNOWN}
+    unknown = [m.display for m in DEFAULT_MEDICINES if m.anticancer and not set(identities(m)) <= known]
+    assert unknown == []
+    regimens = run_configured([Path(__file__).parent.parent / "regimens"]).regimens
+    used = {a.medicine for r in regimens for a in administrations(r) if a.medicine.anticancer}
+    assert sorted(m.display for m in used if not set(identities(m)) <= known) == ["BCG"]
 
 
 def test_the_vinca_alkaloids_and_their_routes() -> None:

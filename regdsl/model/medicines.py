@@ -34,6 +34,8 @@ __all__ = [
     "Medicine",
     "MedicineClass",
     "MedicineTable",
+    "identities",
+    "known_of_class",
     "make_medicine",
     "recognise",
 ]
@@ -73,11 +75,12 @@ class MedicineClass:
     routes: frozenset[str] | None
     sources: tuple[str, ...]
     label: str | None = None  # the warning every line of a member carries on pages, as its source words it
+    atc: tuple[str, ...] = ()  # the ATC groups whose every medicine is of this class
 
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """A medicine regdsl knows, whatever it is called: its stem, brands, classes and routes."""
+    """A medicine regdsl knows, whatever it is called: its stem, other names, brands, ATC code, classes and routes."""
 
     name: str
     stem: str
@@ -85,11 +88,17 @@ class Known:
     routes: frozenset[str] | None
     brands: tuple[str, ...]
     sources: tuple[str, ...]
+    names: tuple[str, ...] = ()  # other generic names or stems, folded as ``_flat`` folds (``leucovorin``)
+    atc: str | None = None
 
     def named_in(self, name: str) -> bool:
-        """Whether ``name`` contains this medicine's stem or a brand name (any case, spaces or hyphens)."""
+        """Whether ``name`` contains its stem, another of its names or a brand (any case, spaces or hyphens)."""
         flat = _flat(name)
-        return self.stem in flat or any(_flat(brand) in flat for brand in self.brands)
+        return any(stem in flat for stem in (self.stem, *self.names)) or any(_flat(b) in flat for b in self.brands)
+
+    def within(self, other: Known) -> bool:
+        """Whether ``other`` is a more specific medicine whose names hold this one's stem (nab-paclitaxel)."""
+        return other is not self and any(self.stem in stem for stem in (other.stem, *other.names))
 
 
 # Letters of other scripts that display as a Latin letter (from the Unicode confusables of
@@ -133,17 +142,32 @@ def _load() -> tuple[dict[str, MedicineClass], tuple[Known, ...]]:
             routes=_route_codes(entry["routes"]) if "routes" in entry else None,
             sources=(*entry["sources"], *((entry["label_source"],) if "label" in entry else ())),
             label=entry.get("label"),
+            atc=tuple(entry.get("atc", ())),
         )
         for name, entry in data["classes"].items()
     }
+
+    def by_atc(code: str | None) -> set[str]:
+        return {c.name for c in classes.values() if code and code.startswith(c.atc)}
+
     known = tuple(
         Known(
             name=entry["name"],
             stem=_flat(entry["stem"]),
-            classes=frozenset(entry["classes"]),
+            classes=frozenset(entry["classes"]) | by_atc(entry.get("atc")),
             routes=_route_codes(entry["routes"]) if "routes" in entry else None,
-            brands=tuple(b["name"] for b in entry["brands"]),
-            sources=(entry["routes_source"], *(b["source"] for b in entry["brands"])),
+            brands=tuple(b["name"] for b in entry.get("brands", ())),
+            sources=tuple(
+                s
+                for s in (
+                    entry.get("routes_source"),
+                    entry.get("class_source"),
+                    *(b["source"] for b in entry.get("brands", ())),
+                )
+                if s is not None
+            ),
+            names=tuple(_flat(n) for n in entry.get("names", ())),
+            atc=entry.get("atc"),
         )
         for entry in data["medicines"]
     )
@@ -151,12 +175,30 @@ def _load() -> tuple[dict[str, MedicineClass], tuple[Known, ...]]:
 
 
 CLASSES, KNOWN = _load()
+_KNOWN_BY_NAME = {k.name: k for k in KNOWN}
 
 
 def recognise(names: Iterable[str]) -> tuple[Known, ...]:
     """Return the known medicines that any of ``names`` names, by stem or brand."""
     listed = list(names)
     return tuple(k for k in KNOWN if any(k.named_in(n) for n in listed))
+
+
+def known_of_class(medicine: Medicine, name: str) -> tuple[str, ...]:
+    """Return the known medicines ``medicine`` is that are of the class ``name`` (vinblastine, not dexamethasone)."""
+    return tuple(n for n in medicine.known if n in _KNOWN_BY_NAME and name in _KNOWN_BY_NAME[n].classes)
+
+
+def identities(medicine: Medicine) -> tuple[str, ...]:
+    """Return the generic names under which facts about ``medicine`` are kept: what it most specifically is.
+
+    Of the known medicines it is, one whose stem lies within another's names gives way to it
+    (Abraxane, written `nab-paclitaxel`, is nab-paclitaxel, not paclitaxel); a medicine regdsl
+    does not know is known by its own name in lower case.
+    """
+    found = [_KNOWN_BY_NAME[n] for n in medicine.known if n in _KNOWN_BY_NAME]
+    specific = tuple(k.name for k in found if not any(k.within(other) for other in found))
+    return specific or (medicine.name,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,10 +294,14 @@ DEFAULT_MEDICINES: tuple[Medicine, ...] = (
     # anti-cancer medicines
     _m("abiraterone", nzmt="44338201000116106", anticancer=True),
     _m("alectinib", nzmt="46490541000116100", anticancer=True),
+    _m("bendamustine", anticancer=True),
     _m("bleomycin", anticancer=True),
+    _m("bortezomib", anticancer=True),
     _m("capecitabine", anticancer=True),
     _m("cARBOplatin", nzmt="10147121000116104", anticancer=True),
     _m("cISplatin", nzmt="10182171000116105", anticancer=True),
+    _m("carmustine", anticancer=True),
+    _m("chlorambucil", anticancer=True),
     _m("cyclophosphamide", anticancer=True),
     _m("cytarabine", anticancer=True, intrathecal=True),
     _m("DAUNOrubicin", anticancer=True),
@@ -263,21 +309,27 @@ DEFAULT_MEDICINES: tuple[Medicine, ...] = (
     _m("DOXOrubicin", anticancer=True),
     _m("EPIrubicin", anticancer=True),
     _m("etoposide", anticancer=True),
+    _m("fludarabine", anticancer=True),
     _m("fluorouracil", "5-FU", anticancer=True),
     _m("gemcitabine", anticancer=True),
     _m("IDArubicin", anticancer=True),
+    _m("ifosfamide", anticancer=True),
     _m("inotuzumab ozogamicin", anticancer=True),
     _m("irinotecan", anticancer=True),
+    _m("melphalan", anticancer=True),
     _m("methotrexate", anticancer=True, intrathecal=True),
     _m("mitoXANTRONE", anticancer=True),
     _m("oxaliplatin", anticancer=True),
     _m("PACLItaxel", nzmt="10050001000116101", anticancer=True),
     _m("riTUXimab", anticancer=True),
+    _m("topotecan", anticancer=True),
     _m("vinBLAStine", anticancer=True),
     _m("vinCRIStine", anticancer=True),
     _m("vinORELBine", anticancer=True),
     # supportive and other medicines
     _m("aprepitant", nzmt="10224481000116104"),
+    _m("calcium folinate", "leucovorin"),
+    _m("chlorphenamine"),
     _m("cycliZINE", nzmt="44123411000116107"),
     _m("dexamethasone", nzmt="10238921000116102"),
     _m("domperidone", nzmt="10472211000116103"),

@@ -8,15 +8,15 @@ from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
 from regdsl.check.rules._shared import administrations
 from regdsl.diagnostics import Diagnostic, Severity
-from regdsl.model.medicines import Medicine
+from regdsl.model.medicines import VINCA, Medicine, known_of_class
 from regdsl.model.vocabulary import INTRATHECAL, INTRAVENOUS, ORAL
 
 __all__ = ["intrathecal_unknown", "vinca_intrathecal", "vinca_not_iv"]
 
 
 def _is(medicine: Medicine) -> str:
-    """Say what a medicine was recognised as, when its name does not say it: `Oncovin (vincristine)`."""
-    others = [k for k in medicine.known if k not in medicine.name]
+    """Say which vinca alkaloid a medicine was recognised as, when its name does not say it: `Oncovin (vincristine)`."""
+    others = [k for k in known_of_class(medicine, VINCA) if k not in medicine.name]
     return f"{medicine.display} ({', '.join(others)})" if others else medicine.display
 
 
