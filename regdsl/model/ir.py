@@ -262,6 +262,7 @@ class Administration(Record):
     continuous: bool = False  # `days 1 to 7 continuous`: one infusion through each range of days
     pump: bool = False  # `by pump`: an ambulatory pump, disconnected at the dose's end
     bag_minutes: int | None = None  # `bags every 96 hours`: how often the bag is changed (shown, not timed)
+    duration_words: tuple[ast.Word, ...] = ()  # the numbers of its `over` clause, as written (`1.5`, `4`, `6`)
     starting: bool = False  # the days were written `starting day N`: one series from that day
     guard: Guard | None = None  # the branch of a choice it is written in: given only to those patients
 

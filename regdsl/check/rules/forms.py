@@ -20,7 +20,7 @@ from regdsl.check.context import RuleContext
 from regdsl.check.registry import Rule, rule
 from regdsl.check.rules._shared import administrations
 from regdsl.diagnostics import Diagnostic, Severity
-from regdsl.model import ir
+from regdsl.model import ast, ir
 from regdsl.model.notation import ABBREVIATIONS, DESIGNATIONS, DOSE_UNITS, SYMBOLS, Abbreviation, Designation, Symbol
 from regdsl.model.vocabulary import ERROR_PRONE_UNITS, Basis
 from regdsl.source import Span
@@ -49,6 +49,14 @@ def _quantities(ctx: RuleContext) -> Iterator[ir.Quantity]:
             yield admin.volume
         if admin.cap is not None:
             yield admin.cap
+
+
+def _numbers(ctx: RuleContext) -> Iterator[ast.Word]:
+    """Every number of a dose line as written: each dose, volume and cap, and the times of its `over` clause."""
+    for quantity in _quantities(ctx):
+        yield quantity.amount_word
+    for admin in administrations(ctx.regimen):
+        yield from admin.duration_words
 
 
 # --------------------------------------------------------------------------- texts
@@ -110,7 +118,7 @@ def _designation(rule_: Rule, name: str, span: Span, written: str, label: str) -
     entry: Designation = DESIGNATIONS[name]
     return rule_.finding(
         span,
-        f"`{written}` is an error-prone way to write a dose: {entry.misread}",
+        f"`{written}` is written in an error-prone way: {entry.misread}",
         label=label,
         help=f"write {entry.instead} (ISMP List of Error-Prone Abbreviations, Symbols, and Dose Designations)",
     )
@@ -122,18 +130,18 @@ _PROSE_TRAILING_ZERO = re.compile(r"(?<![\w.,])(?P<form>\d+\.\d*0)" + _BEFORE_UN
 _PROSE_NAKED_DECIMAL = re.compile(r"(?<![\w.,])(?P<form>\.\d+)" + _NUMBER_END)
 
 
-def _without_trailing_zero(text: str) -> str:
-    return text.rstrip("0").rstrip(".") or "0"
+def _write_without_zero(text: str) -> str:
+    return f"write `{text.rstrip('0').rstrip('.') or '0'}`"
 
 
 @rule("SAF101", "dose-trailing-zero", Severity.ERROR, "dose written with a trailing zero")
 def trailing_zero(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find amounts written with a zero, or a point, after the last significant digit.
 
-    What it does: flags a dose, a volume or a cap whose amount ends in a zero after the
-    decimal point (`1.0`, `2.50`) or in the point itself (`5.`), and the same in a dose
-    written in text (prose, names, qualifiers, support values): a number with a trailing
-    zero before a dose unit (`give 1.0 mg`).
+    What it does: flags a dose, a volume, a cap or the time of an `over` clause whose
+    number ends in a zero after the decimal point (`1.0`, `2.50`) or in the point itself
+    (`5.`), and a dose written in text (prose, names, qualifiers, support values): a number
+    with a trailing zero before a dose unit (`give 1.0 mg`).
 
     Why it matters: `1.0 mg` is misread as `10 mg`, a tenfold overdose, when the point is
     missed (ISMP List of Error-Prone Abbreviations, Symbols, and Dose Designations, 2021:
@@ -144,26 +152,20 @@ def trailing_zero(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     Use instead: `loratadine 10 mg oral days 1`: the amount without the trailing zero.
     """
-    for quantity in _quantities(ctx):
-        text = quantity.text
+    for word in _numbers(ctx):
+        text = word.text
         if not text.startswith(".") and _TRAILING_ZERO.search(text):
-            yield _designation(
-                trailing_zero,
-                "trailing-zero",
-                quantity.amount_word.span,
-                text,
-                f"write `{_without_trailing_zero(text)}`",
-            )
+            yield _designation(trailing_zero, "trailing-zero", word.span, text, _write_without_zero(text))
     for written, span in _matches(ctx, _PROSE_TRAILING_ZERO):
-        yield _designation(trailing_zero, "trailing-zero", span, written, f"write `{_without_trailing_zero(written)}`")
+        yield _designation(trailing_zero, "trailing-zero", span, written, _write_without_zero(written))
 
 
 @rule("SAF102", "dose-naked-decimal", Severity.ERROR, "dose written without a leading zero")
 def naked_decimal(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Find amounts written with no zero before the decimal point.
 
-    What it does: flags a dose, a volume or a cap whose amount starts with the decimal
-    point (`.5`), and any number so written in text (prose, names, qualifiers, support
+    What it does: flags a dose, a volume, a cap or the time of an `over` clause whose number
+    starts with the decimal point (`.5`), and any number so written in text (prose, names, qualifiers, support
     values: `give .5 mg`, `ANC below .5`).
 
     Why it matters: `.5 mg` is misread as `5 mg`, a tenfold overdose, when the point is
@@ -175,11 +177,9 @@ def naked_decimal(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     Use instead: `dexamethasone 0.5 mg oral days 1`.
     """
-    for quantity in _quantities(ctx):
-        if quantity.text.startswith("."):
-            yield _designation(
-                naked_decimal, "naked-decimal", quantity.amount_word.span, quantity.text, f"write `0{quantity.text}`"
-            )
+    for word in _numbers(ctx):
+        if word.text.startswith("."):
+            yield _designation(naked_decimal, "naked-decimal", word.span, word.text, f"write `0{word.text}`")
     for written, span in _matches(ctx, _PROSE_NAKED_DECIMAL):
         yield _designation(naked_decimal, "naked-decimal", span, written, f"write `0{written}`")
 
@@ -327,7 +327,8 @@ def number_run_into_unit(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     What it does: reads every text of a regimen (instructions, notes, overviews, names and
     titles, timing qualifiers, support values) for a number written against a dose unit
-    with no space between them (`10mg`, `2mL`, `5000units`), and points at the unit.
+    with no space between them (`10mg`, `2mL`, `5000units`), and a dose line's own dose so
+    written (`ondansetron 8mg oral`), and points at the unit.
 
     Why it matters: the m of `10mg` has been read as one or two zeros, so 10mg became 100 mg
     (ISMP List of Error-Prone Abbreviations, Symbols, and Dose Designations, 2021: dose
@@ -339,6 +340,11 @@ def number_run_into_unit(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     Use instead: "Reduce to 50 mg if the creatinine clearance falls."
     """
+    for quantity in _quantities(ctx):
+        unit = quantity.unit_word
+        if unit.span.start == quantity.amount_word.span.end and unit.span.path == ctx.regimen.path:
+            written = quantity.text + unit.text
+            yield _designation(number_run_into_unit, "run-together", unit.span, written, "put a space before the unit")
     for written, span in _matches(ctx, _RUN_TOGETHER):
         yield _designation(number_run_into_unit, "run-together", span, written, "put a space before the unit")
 
