@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,33 @@ def test_one_span_is_never_reported_under_two_codes(tmp_path: Path) -> None:
     spans = [(start, end) for _code, start, end in found]
     assert len(found) >= 9
     assert len(spans) == len(set(spans)), found
+
+
+def _scan_seconds(text: str) -> float:
+    from regdsl.check.rules import forms
+
+    patterns = [
+        *(p for _e, p in forms._ABBREVIATION_PATTERNS),
+        *(p for _e, p in forms._SYMBOL_PATTERNS),
+        forms._PROSE_TRAILING_ZERO,
+        forms._PROSE_NAKED_DECIMAL,
+        forms._RUN_TOGETHER,
+        forms._LARGE_NUMBER,
+        forms._TIMES_DAYS,
+    ]
+    start = time.perf_counter()
+    forms._links(text)
+    forms._shouted(text)
+    for pattern in patterns:
+        for _match in pattern.finditer(text):
+            pass
+    return time.perf_counter() - start
+
+
+@pytest.mark.parametrize("unit", ["q", "1", "1.", "1,", "x1", "a@", "@", "> ", "1 mg/", "0", "IT ", "www."])
+def test_reading_a_text_is_linear_in_its_length(unit: str) -> None:
+    # Ten times the text takes about ten times as long: a quadratic scan would take a hundred.
+    small, large = unit * 10_000, unit * 100_000
+    best_small = min(_scan_seconds(small) for _ in range(5))  # the best of five: the least disturbed
+    best_large = min(_scan_seconds(large) for _ in range(5))
+    assert best_large < 40 * best_small

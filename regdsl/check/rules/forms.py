@@ -63,7 +63,13 @@ def _numbers(ctx: RuleContext) -> Iterator[ast.Word]:
 
 # A text as written: its characters, and where each of them is.
 _Written = tuple[str, Callable[[int, int], Span]]
-_URLISH = re.compile(r"\S*(?:://|www\.|\w@\w)\S*", re.IGNORECASE)
+_CHUNK = re.compile(r"\S+")
+_LINK = re.compile(r"://|www\.|\w@\w", re.IGNORECASE)  # a link or an e-mail address, somewhere in a chunk
+
+
+def _links(text: str) -> list[tuple[int, int]]:
+    """Where the links and addresses of ``text`` are: each chunk between spaces that holds one (linear work)."""
+    return [chunk.span() for chunk in _CHUNK.finditer(text) if _LINK.search(chunk.group())]
 
 
 def _texts(regimen: ir.Regimen) -> Iterator[_Written]:
@@ -97,7 +103,7 @@ def _texts(regimen: ir.Regimen) -> Iterator[_Written]:
 def _matches(ctx: RuleContext, pattern: re.Pattern[str]) -> Iterator[tuple[str, Span]]:
     """Yield each match of ``pattern`` in the regimen's texts (not in a link or an address), and its form's span."""
     for text, at in _texts(ctx.regimen):
-        links = [m.span() for m in _URLISH.finditer(text)]
+        links = _links(text)
         for match in pattern.finditer(text):
             start, end = match.span("form")
             if not any(a <= start < b for a, b in links):
@@ -246,7 +252,7 @@ def error_prone_abbreviation(ctx: RuleContext) -> Iterator[Diagnostic]:
     regimen = ctx.regimen
     for text, at in _texts(regimen):
         shouted = _shouted(text)
-        links = [m.span() for m in _URLISH.finditer(text)]
+        links = _links(text)
         for entry, pattern in _ABBREVIATION_PATTERNS:
             for match in pattern.finditer(text):
                 start, end = match.span("form")
