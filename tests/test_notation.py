@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from regdsl.check.run import run_check
-from regdsl.model.notation import ABBREVIATIONS, DESIGNATIONS, ISMP_LIST, SYMBOLS
+from regdsl.model.notation import ABBREVIATIONS, DESIGNATIONS, ISMP_LIST, SYMBOLS, Abbreviation, Designation, Symbol
 from tests.conftest import ROOT
 
 DATA = ROOT / "regdsl" / "model" / "data" / "error_prone.json"
@@ -24,10 +24,11 @@ def test_every_fact_cites_its_entry_of_the_ismp_list() -> None:
     entries = [*data["abbreviations"], *data["symbols"], *data["designations"], data["dose_units"]]
     for entry in entries:
         assert entry["source"].strip(), entry
-    for entry in (*ABBREVIATIONS, *SYMBOLS, *DESIGNATIONS.values()):
-        assert "ISMP List of Error-Prone Abbreviations, Symbols, and Dose Designations (2021)" in entry.source, entry
-        assert entry.misread.strip()
-        assert entry.instead.strip()
+    facts: list[Abbreviation | Symbol | Designation] = [*ABBREVIATIONS, *SYMBOLS, *DESIGNATIONS.values()]
+    for fact in facts:
+        assert "ISMP List of Error-Prone Abbreviations, Symbols, and Dose Designations (2021)" in fact.source, fact
+        assert fact.misread.strip()
+        assert fact.instead.strip()
 
 
 def test_the_rules_read_every_dose_designation_of_the_data() -> None:
