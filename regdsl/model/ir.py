@@ -131,6 +131,7 @@ class Meta(Record):
     status: Status | None = None
     superseded_by: str | None = None
     footnotes: tuple[Footnote, ...] = ()
+    footnote_spans: tuple[Span, ...] = ()  # where each of ``footnotes`` is named in the heading
     overview_prose: ast.Prose | None = None
     # Each field given again (``start`` for a part's), set aside: its key, where, and where first given.
     repeated: tuple[tuple[str, Span, Span], ...] = ()
@@ -262,6 +263,7 @@ class Administration(Record):
     continuous: bool = False  # `days 1 to 7 continuous`: one infusion through each range of days
     pump: bool = False  # `by pump`: an ambulatory pump, disconnected at the dose's end
     bag_minutes: int | None = None  # `bags every 96 hours`: how often the bag is changed (shown, not timed)
+    duration_words: tuple[ast.Word, ...] = ()  # the numbers of its `over` clause, as written (`1.5`, `4`, `6`)
     starting: bool = False  # the days were written `starting day N`: one series from that day
     guard: Guard | None = None  # the branch of a choice it is written in: given only to those patients
 

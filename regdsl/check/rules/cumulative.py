@@ -347,7 +347,9 @@ def cumulative_through_handover(ctx: LibraryContext) -> Iterator[Diagnostic]:
     the lines that give the medicine in every regimen on the path, and names the path.
 
     Why it matters: a patient handed over carries the dose already given into the next
-    regimen; each page alone stays within the limit while the patient passes it.
+    regimen; each page alone stays within the limit while the patient passes it. The limits
+    are SAF301's, each with its source in `regdsl/model/data/cumulative.json` (the US
+    prescribing information of each anthracycline and of bleomycin and carmustine).
 
     Example:
         # induction.reg: DOXOrubicin 60 mg/m2 in cycles 1 to 4, then

@@ -1,9 +1,9 @@
-"""Dose safety: abbreviations, Tall Man lettering, units and routes, and caps.
+"""Dose safety: Tall Man lettering, units and routes, caps and usual dose ranges.
 
-Error-prone abbreviations (ISMP), Tall Man names written without their capitals, dose
-units that do not fit the route, AUC doses of medicines other than carboplatin, scaled
-as-needed doses and vinCRIStine without a maximum. Lifetime cumulative doses are in
-``cumulative.py``.
+Tall Man names written without their capitals, dose units that do not fit the route, AUC
+doses of medicines not dosed by AUC, scaled as-needed doses, doses the data says must be
+capped, and doses, caps and AUCs outside their usual ranges. Error-prone abbreviations are
+in ``forms.py``, lifetime cumulative doses in ``cumulative.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from regdsl.check.context import RuleContext
@@ -27,7 +26,6 @@ from regdsl.model.vocabulary import (
     INTRAVENOUS,
     ORAL,
     SOLID_ORAL_UNITS,
-    SUBCUTANEOUS,
     UNITS,
     Basis,
     Unit,
@@ -42,124 +40,12 @@ __all__ = [
     "cap_unit_mismatch",
     "dose_basis_not_used",
     "dose_outside_usual_range",
-    "error_prone_abbreviation",
     "scaled_prn_dose",
     "tall_man_inconsistent",
     "unit_route_mismatch",
     "vincristine_no_cap",
     "weekly_days_too_close",
 ]
-
-# --------------------------------------------------------------------------- SAF104
-
-
-@dataclass(frozen=True, slots=True)
-class _Abbreviation:
-    pattern: re.Pattern[str]
-    instead: str
-    why: str
-
-
-# After a word or sentence: not followed by a letter, nor by a full stop and a letter
-# (`q.d.s.` is not `q.d.`).
-_END = r"(?!\w)(?!\.\w)"
-_START = r"(?<![\w.])"
-
-# The ISMP List of Error-Prone Abbreviations, Symbols, and Dose Designations: the entries
-# a regimen's prose may hold. Unit abbreviations count only right after a number.
-ABBREVIATIONS: tuple[_Abbreviation, ...] = (
-    _Abbreviation(
-        re.compile(r"\d\s*(?P<abbr>U|u)(?!\w)"), "`units`", "it has been read as 0 or 4, giving tenfold overdoses"
-    ),
-    _Abbreviation(re.compile(r"\d\s*(?P<abbr>IU)(?!\w)"), "`units`", "it has been read as IV or as 10"),
-    _Abbreviation(
-        re.compile(r"\d\s*(?P<abbr>[µμ]g|ug)(?!\w)"),
-        "`microgram`",
-        "it has been read as mg, a thousandfold overdose",
-    ),
-    _Abbreviation(re.compile(r"\d\s*(?P<abbr>[cC]{2})(?!\w)"), "`mL`", "it has been read as U (units)"),
-    _Abbreviation(
-        re.compile(_START + r"(?P<abbr>[qQ]\.?[dD]\.?)" + _END),
-        "`once daily`",
-        "it has been read as qid, four times daily",
-    ),
-    _Abbreviation(
-        re.compile(_START + r"(?P<abbr>[qQ]\.?[oO]\.?[dD]\.?)" + _END),
-        "`every other day`",
-        "it has been read as qd (daily) or qid (four times daily)",
-    ),
-    _Abbreviation(
-        re.compile(_START + r"(?P<abbr>hs|HS|h\.s\.)(?!-)" + _END),
-        "`at bedtime` or `half-strength`",
-        "it stands for both half-strength and bedtime",
-    ),
-    _Abbreviation(
-        re.compile(_START + r"(?P<abbr>TIW|tiw|t\.i\.w\.)" + _END),
-        "`three times a week`",
-        "it has been read as three times a day or twice a week",
-    ),
-    _Abbreviation(
-        re.compile(_START + r"(?P<abbr>SQ|[sS]ub[ -]?[qQ]|SUB[ -]?Q)" + _END),
-        "`subcut`",
-        "SQ has been read as SL (sublingual), and the q of sub q as every",
-    ),
-    _Abbreviation(
-        re.compile(r"(?<![\w/])(?P<abbr>[dD]/[cC])(?![\w/])"),
-        "`discharge` or `discontinue`",
-        "it stands for both discharge and discontinue, and medicines have been stopped by mistake",
-    ),
-)
-
-
-@rule("SAF104", "error-prone-abbreviation", Severity.WARNING, "an error-prone abbreviation in prose or as a route")
-def error_prone_abbreviation(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """Find abbreviations that ISMP lists as error-prone.
-
-    What it does: reads the prose of a regimen (instructions, notes, overviews) for the
-    abbreviations on the ISMP List of Error-Prone Abbreviations: `U`, `IU`, `µg`, `ug`
-    and `cc` right after a number; `qd`, `q.d.`, `qod`, `hs`, `HS`, `TIW`, `SQ`,
-    `sub q` and `D/C` anywhere. It also flags `SC` written as the route of an
-    administration. Units written this way on a dose line are VOC005's.
-
-    Why it matters: each of these has been misread and has harmed patients. `U` read as a
-    zero turns 10 U into 100 units; `qd` read as `qid` gives four doses a day instead of
-    one; `SC` read as `SL` sends an injection under the tongue.
-
-    Example:
-        cycle 1: 21 days
-          filgrastim 300 microgram SC days 3 to 7
-            | Inject qd until neutrophil recovery.
-
-    Use instead: `filgrastim 300 microgram subcut days 3 to 7` and "Inject ONCE daily
-    until neutrophil recovery."
-    """
-    regimen = ctx.regimen
-    for prose in regimen.prose:
-        for number, line in enumerate(prose.lines):
-            for abbreviation in ABBREVIATIONS:
-                for match in abbreviation.pattern.finditer(line):
-                    start, end = match.span("abbr")
-                    if line[start:end].count(".") == 1 and line[end - 1] == ".":
-                        end -= 1  # `qd.` ends a sentence
-                    written = line[start:end]
-                    yield error_prone_abbreviation.finding(
-                        prose.at(number, start, end),
-                        f"`{written}` is an error-prone abbreviation: {abbreviation.why}",
-                        label=f"write {abbreviation.instead}",
-                        help=f"write {abbreviation.instead} in full (ISMP List of Error-Prone Abbreviations)",
-                    )
-    for admin in administrations(regimen):
-        route = admin.route_word
-        if admin.route is None or admin.route.code != SUBCUTANEOUS or route is None or route.text.lower() != "sc":
-            continue
-        if route.span.path == regimen.path:
-            yield error_prone_abbreviation.finding(
-                route.span,
-                "`SC` is an error-prone way to write the subcutaneous route: it has been read as SL (sublingual)",
-                label="write `subcut`",
-                help="write `subcut` (ISMP List of Error-Prone Abbreviations)",
-            )
-
 
 # --------------------------------------------------------------------------- SAF105
 
@@ -205,8 +91,9 @@ def tall_man_inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
     and prose. Citations are left as published.
 
     Why it matters: Tall Man capitals mark the part of a name that tells look-alike
-    medicines apart (cISplatin and cARBOplatin, vinCRIStine and vinBLAStine). A regimen
-    that writes them both ways teaches readers to skip the capitals.
+    medicines apart (cISplatin and cARBOplatin, vinCRIStine and vinBLAStine: ISMP List of
+    Look-Alike Drug Names with Recommended Tall Man Letters, and the FDA's Name Differentiation
+    Project). A regimen that writes them both ways teaches readers to skip the capitals.
 
     Example:
         cycle 1: 21 days

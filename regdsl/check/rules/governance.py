@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
-from regdsl.diagnostics import Diagnostic, Severity
+from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.model import ir
 
 __all__ = ["REVIEWED_FOOTNOTE", "reviewed_on_draft"]
@@ -22,8 +22,9 @@ def reviewed_on_draft(ctx: RuleContext) -> Iterator[Diagnostic]:
     status is `draft`.
 
     Why it matters: the footnote tells prescribers that specialists reviewed the doses and
-    schedule against best practice. A draft has not been reviewed; the claim would make
-    an unchecked regimen look safe to use.
+    schedule against best practice (the NZ SACT Regimen Library's footnote on its reviewed
+    regimens, srl.org.nz). A draft has not been reviewed; the claim would make an unchecked
+    regimen look safe to use.
 
     Example:
         regimen my-regimen
@@ -36,11 +37,13 @@ def reviewed_on_draft(ctx: RuleContext) -> Iterator[Diagnostic]:
     if regimen.status is not ir.Status.DRAFT:
         return
     for meta in (regimen.meta, *(part.meta for part in regimen.parts)):
-        for footnote in meta.footnotes:
+        for footnote, where in zip(meta.footnotes, meta.footnote_spans, strict=True):
             if footnote.name == REVIEWED_FOOTNOTE:
+                status = regimen.meta.status_span
                 yield reviewed_on_draft.finding(
-                    meta.span,
+                    where,
                     "a draft regimen carries the footnote saying specialists reviewed it",
-                    label="status draft",
+                    label="remove `reviewed`",
                     help="remove `reviewed` from `footnotes` until the regimen is reviewed and published",
+                    secondary=(Label(status, "status draft"),) if status is not None else (),
                 )

@@ -2,7 +2,9 @@
 
 Prose is kept verbatim (typos included), so a misspelling found here is reported, never
 corrected. The words known are an English dictionary (the word-frequency list of the
-``pyspellchecker`` package, read once, the first time the rule looks a word up), British
+``pyspellchecker`` package, read once, the first time the rule looks a word up, and kept
+ranked as plain text in the user's cache folder, so that later runs read it in a few
+milliseconds), British
 spellings of its words, ``regdsl/check/data/words.txt`` (clinical words it lacks, each
 section citing its source), the medicine table, the controlled vocabulary, and a library's
 own words (its ``library.reg`` medicines and the ``words`` of its configuration).
@@ -11,13 +13,17 @@ Citations are not checked: they are titles as published.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
+import hashlib
+import importlib.util
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from regdsl.check.context import RuleContext
 from regdsl.check.registry import rule
@@ -26,6 +32,7 @@ from regdsl.model import ast, ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
 from regdsl.model.vocabulary import FACTORS, FREQUENCIES, RESPONSES, ROUTES, SETTINGS, UNITS
 from regdsl.source import Span
+from regdsl.syntax import usercache
 
 __all__ = [
     "MIN_LETTERS",
@@ -91,11 +98,52 @@ _NEGATIONS = (("in", "im", "il", "ir"), ("un",), ("non",), ("anti",))
 
 @dataclass(frozen=True, slots=True)
 class WordList:
-    """The words PRO001 knows: English words by how often they are used, and the clinical supplement."""
+    """The words PRO001 knows: English words (``ranked`` by how often they are used), and the clinical supplement."""
 
-    english: dict[str, int]
+    english: frozenset[str]
+    ranked: tuple[str, ...]  # the English words, the most used first (ties alphabetical)
     clinical: frozenset[str]
     longest: int  # letters in the longest word of either: a word two more is one edit from none
+
+
+# The English words as the package ships them (a gzipped JSON of word counts, about 100 ms to
+# read) are kept, ranked, as plain text in the user's cache folder (``usercache``), keyed by
+# the hash of the package's file: read again in a few milliseconds, and built again whenever
+# the package changes or the cache is refused.
+_WORDS_FORMAT = "regdsl-words-cache 1"
+_WORDS_LIMIT = 8 << 20  # bytes; the words are about 1.3 MB
+
+
+def _ranked(packed: bytes) -> tuple[str, ...]:
+    """Return the words of letters only, in lower case, of ``_SHORTEST`` letters or more, the most used first."""
+    counts: dict[str, int] = json.loads(gzip.decompress(packed))
+    kept = [(-n, w) for w, n in counts.items() if len(w) >= _SHORTEST and w.isalpha() and w.islower()]
+    return tuple(word for _n, word in sorted(kept))
+
+
+def _dictionary_file() -> Path:
+    """Return the English word counts of the ``pyspellchecker`` package, found without importing it (~15 ms)."""
+    spec = importlib.util.find_spec("spellchecker")
+    folders = spec.submodule_search_locations if spec is not None else None
+    if not folders:
+        raise ModuleNotFoundError("the pyspellchecker package, which PRO001 reads, is not installed")
+    return Path(next(iter(folders)), "resources", "en.json.gz")
+
+
+def _english() -> tuple[str, ...]:
+    """Return the English words, ranked: from the user's cache when it holds them for this package, else built."""
+    packed = _dictionary_file().read_bytes()
+    key = hashlib.sha256(b"%d\n%s" % (_SHORTEST, packed)).hexdigest()
+    name = f"words-{key[:16]}.cache"
+    with usercache.open_folder() as folder:
+        payload = usercache.read(folder, name, _WORDS_FORMAT, key, _WORDS_LIMIT) if folder is not None else None
+        if payload is not None:
+            with contextlib.suppress(UnicodeDecodeError):
+                return tuple(payload.decode("utf-8").split("\n"))
+        ranked = _ranked(packed)
+        if folder is not None:
+            usercache.write(folder, name, _WORDS_FORMAT, key, "\n".join(ranked).encode("utf-8"))
+        return ranked
 
 
 @functools.cache
@@ -106,17 +154,19 @@ def word_list() -> WordList:
     OpenSubtitles and cleaned by its maintainers), words of letters only. Clinical:
     ``data/words.txt``, one lower-case word per line (``#`` lines are comments).
     """
-    packed = resources.files("spellchecker").joinpath("resources", "en.json.gz").read_bytes()
-    counts = json.loads(gzip.decompress(packed))
-    english = {
-        word: count for word, count in counts.items() if len(word) >= _SHORTEST and word.isalpha() and word.islower()
-    }
+    ranked = _english()
     text = resources.files("regdsl.check").joinpath("data", "words.txt").read_text(encoding="utf-8")
     clinical = frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
     )
-    longest = max(len(word) for word in (*english, *clinical))
-    return WordList(english=english, clinical=clinical, longest=longest)
+    longest = max(max(map(len, ranked), default=0), max(map(len, clinical), default=0))
+    return WordList(english=frozenset(ranked), ranked=ranked, clinical=clinical, longest=longest)
+
+
+@functools.cache
+def _english_rank() -> dict[str, int]:
+    """Each English word's rank (0: the most used), built only when a suggestion is ranked."""
+    return {word: rank for rank, word in enumerate(word_list().ranked)}
 
 
 def words_of(texts: Iterable[str]) -> frozenset[str]:
@@ -257,7 +307,7 @@ def near_miss(word: str, extra: frozenset[str] = frozenset()) -> str | None:
         if clinical(other):
             key = (0 if likely else 1, 0, 0, other)
         elif other in english:
-            key = (0 if likely else 1, 1, -english[other], other)
+            key = (0 if likely else 1, 1, _english_rank()[other], other)
         else:
             continue
         if negation in (-1, _negation(other)) and not _variant(word, other):

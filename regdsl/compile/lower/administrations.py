@@ -312,6 +312,7 @@ def admin(
     shift = max_minutes = min_minutes = extend_minutes = None
     exact = prn = off_label = s29 = role_stated = continuous = pump = False
     bag_minutes: int | None = None
+    duration_words: tuple[ast.Word, ...] = ()
     role: Literal["anticancer", "supportive"] = "anticancer" if med and med.anticancer else "supportive"
     frequency = clock = None
     frequency_span: Span | None = None
@@ -333,6 +334,7 @@ def admin(
             case ast.Over():
                 min_minutes, max_minutes, extend_minutes = _over(low, clause)
                 exact = clause.exact
+                duration_words = tuple(w for w in (clause.amount, clause.high, clause.extend) if w is not None)
             case ast.Flag(kind="frequency", value=v):
                 frequency, frequency_span = FREQUENCY_BY_PHRASE[v], clause.span
                 if frequency.interval is not None:  # the legacy words of a clock: `every two hours`
@@ -417,6 +419,7 @@ def admin(
         continuous=continuous,
         pump=pump,
         bag_minutes=bag_minutes,
+        duration_words=duration_words,
     )
     low.count(node.span, max(dose_count(made) - len(days), 0))  # the days are counted with their cycle group
     return made

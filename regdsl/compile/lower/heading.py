@@ -29,6 +29,7 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
     superseded_by: str | None = None
     by: ast.Word | None = None
     footnotes: list[ir.Footnote] = []
+    footnote_spans: list[Span] = []
     overview: ast.Prose | None = None
     repeated: list[tuple[str, Span, Span]] = []
     seen: dict[str, Span] = {}
@@ -65,7 +66,9 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
                 identifiers.append((system.value, value.value))
             case ast.FootnotesField(names=names):
                 if first("footnotes", f.span):
-                    footnotes.extend(low.defs.footnotes[n.text] for n in names if _footnote_known(low, n))
+                    known = [n for n in names if _footnote_known(low, n)]
+                    footnotes.extend(low.defs.footnotes[n.text] for n in known)
+                    footnote_spans.extend(n.span for n in known)
             case ast.Overview(prose=prose):
                 if first("overview", f.span):
                     overview = prose
@@ -82,6 +85,7 @@ def meta(low: Lowering, span: Span, fields: Iterable[ast.Meta], given: Iterable[
         status=status_found,
         superseded_by=superseded_by,
         footnotes=tuple(footnotes),
+        footnote_spans=tuple(footnote_spans),
         overview_prose=overview,
         repeated=tuple(repeated),
         status_span=status_span,
