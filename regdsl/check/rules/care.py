@@ -337,7 +337,7 @@ def premedication_missing(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule(
     "SUP011",
-    "hypersensitivity-risk-without-premedication",
+    "risk-without-premedication",
     Severity.WARNING,
     "a high hypersensitivity risk declared with no premedication",
 )
