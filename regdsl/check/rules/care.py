@@ -195,6 +195,7 @@ class _Scope:
     group: ir.CycleGroup
     supports: tuple[ir.Support, ...]
     regimen: ir.Regimen
+    overviews: tuple[str, ...] = ()  # the overviews of the part and the regimen around it
 
     def factors(self) -> Iterator[ir.SupportFactor]:
         for support in self.supports:
@@ -203,8 +204,9 @@ class _Scope:
     def states(self, words: re.Pattern[str], admin: ir.Administration | None = None) -> bool:
         """Whether the notes near the group, ``admin``'s instructions or a note on its medicine use ``words``.
 
-        The notes near the group are its own and those of the supports around it; a note on
-        ``admin``'s medicine counts in whatever cycle it is written.
+        The notes near the group are its own and those of the supports around it; the
+        overviews of its part and regimen count too ("premedication and hydration are as per
+        the local protocol"), and a note on ``admin``'s medicine in whatever cycle it is written.
 
         Factors are not read: a factor states a requirement by its code, not its words (the
         hypersensitivity factor's "routine premedication recommended" asks for premedication,
@@ -214,7 +216,7 @@ class _Scope:
         if admin is not None:
             names = identities(admin.medicine)
             notes += [n for g in self.regimen.cycles() for n in g.notes if n.medicine and _is(n.medicine, names)]
-        texts = [n.text for n in notes] + [n.label or "" for n in notes]
+        texts = [n.text for n in notes] + [n.label or "" for n in notes] + list(self.overviews)
         if admin is not None and admin.instructions:
             texts.append(admin.instructions)
         return any(words.search(t) for t in texts)
@@ -223,8 +225,9 @@ class _Scope:
 def _scopes(regimen: ir.Regimen) -> Iterator[_Scope]:
     for part in regimen.parts:
         for group in part.cycles:
+            metas = (part.meta, regimen.meta) if part.number is not None else (regimen.meta,)
             supports = (part.support, regimen.support) if part.number is not None else (regimen.support,)
-            yield _Scope(group, supports, regimen)
+            yield _Scope(group, supports, regimen, tuple(m.overview for m in metas if m.overview))
 
 
 def _given(admin: ir.Administration) -> bool:
@@ -366,9 +369,12 @@ def hypersensitivity_without_premedication(ctx: RuleContext) -> Iterator[Diagnos
     `famotidine 20 mg oral day 1 60 min before PACLItaxel`.
     """
     regimen = ctx.regimen
-    scopes: list[tuple[ir.Support, Sequence[ir.CycleGroup]]] = [(regimen.support, regimen.cycles())]
-    scopes += [(part.support, part.cycles) for part in regimen.parts]
-    for support, groups in scopes:
+    scopes: list[tuple[ir.Support, ir.Meta, Sequence[ir.CycleGroup]]] = [
+        (regimen.support, regimen.meta, regimen.cycles())
+    ]
+    scopes += [(part.support, part.meta, part.cycles) for part in regimen.parts]
+    for support, meta, groups in scopes:
+        overviews = tuple(m.overview for m in (meta, regimen.meta) if m.overview)
         for factor in support.factors:
             if factor.factor is None or factor.factor.code != CARE.hypersensitivity_factor:
                 continue
@@ -379,7 +385,7 @@ def hypersensitivity_without_premedication(ctx: RuleContext) -> Iterator[Diagnos
                 for g in groups
                 for a in g.administrations
             )
-            stated = any(_Scope(g, (support,), regimen).states(CARE.premedication_words) for g in groups)
+            stated = any(_Scope(g, (support,), regimen, overviews).states(CARE.premedication_words) for g in groups)
             if given or stated:
                 continue
             yield hypersensitivity_without_premedication.finding(
