@@ -9,6 +9,7 @@ factor that states it, or by prose near the medicine that states it in one of th
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -188,46 +189,67 @@ def _days_text(days: Sequence[int]) -> str:
     return f"day {days[0]}" if len(days) == 1 else "days " + ", ".join(str(d) for d in days)
 
 
+class _Prose:
+    """What a regimen writes about each medicine, gathered once: the texts and labels of notes on it."""
+
+    def __init__(self, regimen: ir.Regimen) -> None:
+        self._notes: dict[str, dict[int, str]] = {}
+        for group in regimen.cycles():
+            for note in group.notes:
+                if note.medicine is not None:
+                    for name in identities(note.medicine):
+                        self._notes.setdefault(name, {})[note.span.start] = f"{note.label or ''}\n{note.text}"
+        self._found: dict[tuple[str, re.Pattern[str]], bool] = {}
+
+    def states(self, words: re.Pattern[str], admin: ir.Administration) -> bool:
+        """Whether ``admin``'s instructions, or a note on its medicine in any cycle, use ``words``."""
+        if admin.instructions and words.search(admin.instructions):
+            return True
+        for name in identities(admin.medicine):
+            key = (name, words)
+            if key not in self._found:
+                self._found[key] = any(words.search(t) for t in self._notes.get(name, {}).values())
+            if self._found[key]:
+                return True
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class _Scope:
-    """A cycle group with the part and regimen around it: what it gives, and the prose and factors near it."""
+    """A cycle group with what is written around it: its notes, the supports and overviews of its part and regimen."""
 
     group: ir.CycleGroup
     supports: tuple[ir.Support, ...]
-    regimen: ir.Regimen
-    overviews: tuple[str, ...] = ()  # the overviews of the part and the regimen around it
+    texts: tuple[str, ...]  # the group's notes, the supports' notes, the overviews: where care is stated in words
+    prose: _Prose
 
     def factors(self) -> Iterator[ir.SupportFactor]:
+        """Yield the supportive-care factors around the group."""
         for support in self.supports:
             yield from support.factors
 
-    def states(self, words: re.Pattern[str], admin: ir.Administration | None = None) -> bool:
-        """Whether the notes near the group, ``admin``'s instructions or a note on its medicine use ``words``.
-
-        The notes near the group are its own and those of the supports around it; the
-        overviews of its part and regimen count too ("premedication and hydration are as per
-        the local protocol"), and a note on ``admin``'s medicine in whatever cycle it is written.
+    def states(self, words: re.Pattern[str]) -> bool:
+        """Whether the notes near the group, or the overviews around it, use ``words``.
 
         Factors are not read: a factor states a requirement by its code, not its words (the
         hypersensitivity factor's "routine premedication recommended" asks for premedication,
         and gives none).
         """
-        notes = [*self.group.notes, *(n for s in self.supports for n in s.notes)]
-        if admin is not None:
-            names = identities(admin.medicine)
-            notes += [n for g in self.regimen.cycles() for n in g.notes if n.medicine and _is(n.medicine, names)]
-        texts = [n.text for n in notes] + [n.label or "" for n in notes] + list(self.overviews)
-        if admin is not None and admin.instructions:
-            texts.append(admin.instructions)
-        return any(words.search(t) for t in texts)
+        return any(words.search(t) for t in self.texts)
+
+
+def _note_texts(notes: Iterable[ir.Note]) -> list[str]:
+    return [f"{n.label or ''}\n{n.text}" for n in notes]
 
 
 def _scopes(regimen: ir.Regimen) -> Iterator[_Scope]:
+    prose = _Prose(regimen)
     for part in regimen.parts:
+        metas = (part.meta, regimen.meta) if part.number is not None else (regimen.meta,)
+        supports = (part.support, regimen.support) if part.number is not None else (regimen.support,)
+        around = [*_note_texts(n for s in supports for n in s.notes), *(m.overview for m in metas if m.overview)]
         for group in part.cycles:
-            metas = (part.meta, regimen.meta) if part.number is not None else (regimen.meta,)
-            supports = (part.support, regimen.support) if part.number is not None else (regimen.support,)
-            yield _Scope(group, supports, regimen, tuple(m.overview for m in metas if m.overview))
+            yield _Scope(group, supports, (*_note_texts(group.notes), *around), prose)
 
 
 def _given(admin: ir.Administration) -> bool:
@@ -237,22 +259,47 @@ def _given(admin: ir.Administration) -> bool:
 
 def _follows(other: ir.Administration, medicine: Medicine, direction: str) -> bool:
     """Whether ``other`` is timed ``direction`` (`before`, `after`) a dose of ``medicine``."""
-    return any(
-        r.direction == direction and r.medicine is not None and _is(r.medicine, identities(medicine))
-        for r in other.relations
-    )
+    names = identities(medicine)
+    return any(r.direction == direction and r.medicine is not None and _is(r.medicine, names) for r in other.relations)
 
 
-def _premedicates(premed: ir.Administration, admin: ir.Administration, day: int, cls: str) -> bool:
-    """Whether ``premed`` gives a medicine of ``cls`` before ``admin``'s dose on ``day`` (on it or the day before)."""
-    return (
-        premed is not admin
-        and _given(premed)
-        and cls in premed.medicine.classes
-        and not premed.exclusive_of(admin)
-        and any(day - 1 <= d <= day for d in premed.days)
-        and not _follows(premed, admin.medicine, "after")
-    )
+class _Lines:
+    """The scheduled lines of one cycle group, indexed by class and by day: each question asked of them is a look-up."""
+
+    def __init__(self, group: ir.CycleGroup) -> None:
+        self.lines = [a for a in group.administrations if _given(a)]
+        self._by_class: dict[str, dict[int, list[ir.Administration]]] = {}
+        self._doses: dict[tuple[str, int], Decimal] = {}  # lines given to every patient: mg/m2 by medicine and day
+        self._chosen: dict[tuple[str, int], list[ir.Administration]] = {}  # lines of a branch, by medicine and day
+        for line in self.lines:
+            for cls in line.medicine.classes:
+                by_day = self._by_class.setdefault(cls, {})
+                for day in line.days:
+                    by_day.setdefault(day, []).append(line)
+            for name in identities(line.medicine):
+                for day in line.days:
+                    if line.guard is None:
+                        amount = _milligrams_per_m2(line, day) or Decimal(0)
+                        self._doses[name, day] = self._doses.get((name, day), Decimal(0)) + amount
+                    else:
+                        self._chosen.setdefault((name, day), []).append(line)
+
+    def premedicated(self, admin: ir.Administration, day: int, cls: str) -> bool:
+        """Whether a line of ``cls`` is given before ``admin``'s dose on ``day`` (that day or the day before)."""
+        by_day = self._by_class.get(cls, {})
+        return any(
+            other is not admin and not other.exclusive_of(admin) and not _follows(other, admin.medicine, "after")
+            for d in (day - 1, day)
+            for other in by_day.get(d, ())
+        )
+
+    def day_dose(self, admin: ir.Administration, day: int) -> Decimal:
+        """Return the mg/m2 of ``admin``'s medicine a patient given ``admin`` is given on ``day``, over every line."""
+        name = identities(admin.medicine)[0]
+        chosen = (o for o in self._chosen.get((name, day), ()) if not o.exclusive_of(admin))
+        return self._doses.get((name, day), Decimal(0)) + sum(
+            (_milligrams_per_m2(o, day) or Decimal(0) for o in chosen), Decimal(0)
+        )
 
 
 def _first_groups(regimen: ir.Regimen) -> dict[str, ir.CycleGroup]:
@@ -307,21 +354,20 @@ def premedication_missing(ctx: RuleContext) -> Iterator[Diagnostic]:
         group = scope.group
         if scope.states(CARE.premedication_words):
             continue
-        for admin in group.administrations:
+        lines = _Lines(group)
+        for admin in lines.lines:
             needs = [
                 p
                 for p in CARE.premedication
-                if _given(admin)
-                and _is(admin.medicine, (p.medicine,))
-                and (not p.first_cycle or first.get(admin.medicine.name) is group)
+                if _is(admin.medicine, (p.medicine,)) and (not p.first_cycle or first.get(admin.medicine.name) is group)
             ]
             missing: dict[str, list[int]] = {}
             for need in needs:
                 for cls in need.classes:
                     for day in admin.days:
-                        if not any(_premedicates(other, admin, day, cls) for other in group.administrations):
+                        if not lines.premedicated(admin, day, cls):
                             missing.setdefault(cls, []).append(day)
-            if not missing or scope.states(CARE.premedication_words, admin):
+            if not missing or scope.prose.states(CARE.premedication_words, admin):
                 continue
             key = (admin.span.start, ",".join(sorted(missing)))
             if key in seen:
@@ -385,7 +431,8 @@ def hypersensitivity_without_premedication(ctx: RuleContext) -> Iterator[Diagnos
                 for g in groups
                 for a in g.administrations
             )
-            stated = any(_Scope(g, (support,), regimen, overviews).states(CARE.premedication_words) for g in groups)
+            texts = [*_note_texts(support.notes), *overviews, *_note_texts(n for g in groups for n in g.notes)]
+            stated = any(CARE.premedication_words.search(t) for t in texts)
             if given or stated:
                 continue
             yield hypersensitivity_without_premedication.finding(
@@ -411,38 +458,49 @@ def _milligrams_per_m2(admin: ir.Administration, day: int) -> Decimal | None:
     return admin.dose.amount * scale * doses_by_day(admin).get(day, 0)
 
 
-def _day_dose(group: ir.CycleGroup, admin: ir.Administration, day: int) -> Decimal:
-    """Return the mg/m2 a patient given ``admin`` is given of its medicine on ``day``, over every line of the group."""
-    total = Decimal(0)
-    for other in group.administrations:
-        same = _is(other.medicine, identities(admin.medicine))
-        if same and _given(other) and day in other.days and not other.exclusive_of(admin):
-            total += _milligrams_per_m2(other, day) or Decimal(0)
-    return total
-
-
 def _provides(companion: Companion, other: ir.Administration) -> bool:
     route = other.route.code if other.route else None
-    return (
-        _given(other)
-        and _is(other.medicine, companion.medicines, companion.classes)
-        and (companion.routes is None or route in companion.routes)
+    return _is(other.medicine, companion.medicines, companion.classes) and (
+        companion.routes is None or route in companion.routes
     )
 
 
-def _needing(companion: Companion, scope: _Scope) -> Iterator[tuple[ir.Administration, list[int]]]:
-    """Each line of the companion's medicine in the group, with the days its dose reaches the threshold."""
-    group = scope.group
-    for admin in group.administrations:
-        if not _given(admin) or not _is(admin.medicine, (companion.medicine,)):
+def _needing(companion: Companion, lines: _Lines) -> Iterator[tuple[ir.Administration, list[int]]]:
+    """Yield each line of the companion's medicine in the group, with the days its dose reaches the threshold."""
+    for admin in lines.lines:
+        if not _is(admin.medicine, (companion.medicine,)):
             continue
-        days = [
-            d
-            for d in admin.days
-            if companion.threshold is None or _day_dose(group, admin, d) >= companion.threshold.milligrams
-        ]
+        threshold = companion.threshold
+        days = [d for d in admin.days if threshold is None or lines.day_dose(admin, d) >= threshold.milligrams]
         if days:
             yield admin, days
+
+
+class _Cover:
+    """The days a group gives a companion on: those of lines every patient is given, and the lines of a branch."""
+
+    def __init__(self, companion: Companion, lines: _Lines) -> None:
+        providers = [o for o in lines.lines if _provides(companion, o)]
+        self.providers = providers
+        self._days = sorted({d for o in providers if o.guard is None for d in o.days})
+        self._chosen = [o for o in providers if o.guard is not None]
+
+    def days(self, admin: ir.Administration) -> list[int]:
+        """Return the days, in order, a patient given ``admin`` is given the companion on."""
+        extra = {d for o in self._chosen if not o.exclusive_of(admin) for d in o.days}
+        return sorted({*self._days, *extra}) if extra else self._days
+
+
+def _first_from(days: Sequence[int], day: int, until: int | None) -> int | None:
+    """Return the first of the sorted ``days`` from ``day`` on, before ``until`` (None: none)."""
+    i = bisect.bisect_left(days, day)
+    return days[i] if i < len(days) and (until is None or days[i] < until) else None
+
+
+def _next(days: Sequence[int], day: int) -> int | None:
+    """Return the first of the sorted ``days`` after ``day`` (None: none)."""
+    i = bisect.bisect_right(days, day)
+    return days[i] if i < len(days) else None
 
 
 def _declared(companion: Companion, scope: _Scope, admin: ir.Administration) -> bool:
@@ -454,34 +512,30 @@ def _declared(companion: Companion, scope: _Scope, admin: ir.Administration) -> 
         and f.value.code in companion.values
         for f in scope.factors()
     )
-    return factor or scope.states(companion.words, admin)
+    return factor or scope.states(companion.words) or scope.prose.states(companion.words, admin)
 
 
-def _rescue_day(other: ir.Administration, admin: ir.Administration, day: int) -> int | None:
-    """Return the first day ``other`` is given from ``admin``'s dose on ``day`` to its next (None: none)."""
-    following = [d for d in admin.days if d > day]
-    until = min(following) if following else None
-    return next((d for d in sorted(other.days) if d >= day and (until is None or d < until)), None)
+def _missing(companion: Companion, cover: _Cover, admin: ir.Administration, days: list[int]) -> list[int]:
+    """Return the days of ``days`` on which ``admin`` is given without the companion."""
+    given = cover.days(admin)
+    own = sorted(admin.days)
+    if companion.after:
+        return [d for d in days if _first_from(given, d, _next(own, d)) is None]
+    return [d for d in days if _first_from(given, d - companion.days_before, d + 1) is None]
 
 
 def _companion_findings(check: Rule, ctx: RuleContext) -> Iterator[Diagnostic]:
     """Yield the lines of a medicine whose days lack what ``check``'s companions say must be given on them."""
     seen: set[int] = set()
     for scope in _scopes(ctx.regimen):
+        lines = _Lines(scope.group)
         reported: set[str] = set()  # one finding per medicine and cycle group, at its first line
         for companion in (c for c in CARE.companions if c.code == check.code.code):
-            for admin, days in _needing(companion, scope):
+            cover = _Cover(companion, lines)
+            for admin, days in _needing(companion, lines):
                 if admin.span.start in seen or admin.medicine.name in reported or _declared(companion, scope, admin):
                     continue
-                others = [
-                    o for o in scope.group.administrations if _provides(companion, o) and not o.exclusive_of(admin)
-                ]
-                if companion.after:
-                    missing = [d for d in days if not any(_rescue_day(o, admin, d) is not None for o in others)]
-                else:
-                    missing = [
-                        d for d in days if not any(d - companion.days_before <= x <= d for o in others for x in o.days)
-                    ]
+                missing = _missing(companion, cover, admin, days)
                 if not missing:
                     continue
                 seen.add(admin.span.start)
@@ -611,42 +665,42 @@ def rescue_timing(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     seen: set[int] = set()
     for scope in _scopes(ctx.regimen):
+        lines = _Lines(scope.group)
         for companion in (c for c in CARE.companions if c.code == rescue_missing.code.code):
-            for admin, days in _needing(companion, scope):
-                for other in scope.group.administrations:
-                    if other.span.start in seen or not _provides(companion, other) or other.exclusive_of(admin):
-                        continue
-                    problem = _rescue_problem(companion, other, admin, days)
-                    if problem is None:
-                        continue
-                    seen.add(other.span.start)
-                    yield rescue_timing.finding(
-                        other.span,
-                        f"this {companion.what} {problem}",
-                        label=f"{other.medicine.display} {problem}",
-                        help=f"start the {companion.what} after the {admin.medicine.display} and within "
-                        f"{companion.latest_hours} hours of its start: `after {admin.medicine.display}` next day",
-                        notes=(companion.source,),
-                    )
+            needing = list(_needing(companion, lines))
+            for rescue in _Cover(companion, lines).providers:
+                found = [(a, days) for a, days in needing if not rescue.exclusive_of(a)]
+                if rescue.span.start in seen or not found:
+                    continue
+                medicine = found[0][0].medicine
+                problem = _rescue_problem(companion, rescue, medicine, sorted({d for _, days in found for d in days}))
+                if problem is None:
+                    continue
+                seen.add(rescue.span.start)
+                yield rescue_timing.finding(
+                    rescue.span,
+                    f"this {companion.what} {problem}",
+                    label=f"{rescue.medicine.display} {problem}",
+                    help=f"start the {companion.what} after the {medicine.display} and within "
+                    f"{companion.latest_hours} hours of its start: `after {medicine.display}` next day",
+                    notes=(companion.source,),
+                )
 
 
-def _rescue_problem(
-    companion: Companion, rescue: ir.Administration, admin: ir.Administration, days: list[int]
-) -> str | None:
-    """Return what is wrong with the timing of ``rescue`` after ``admin``'s doses on ``days``, if anything."""
-    medicine = admin.medicine.display
-    if _follows(rescue, admin.medicine, "before") or (rescue.days and max(rescue.days) < min(days)):
-        return f"starts before {medicine}"
+def _rescue_problem(companion: Companion, rescue: ir.Administration, medicine: Medicine, days: list[int]) -> str | None:
+    """Return what is wrong with the timing of ``rescue`` after the doses of ``medicine`` on ``days``, if anything."""
+    name = medicine.display
+    given = sorted(rescue.days)
+    if _follows(rescue, medicine, "before") or (given and given[-1] < days[0]):
+        return f"starts before {name}"
     for day in days:
-        first = _rescue_day(rescue, admin, day)
+        first = _first_from(given, day, _next(days, day))
         if first is None:
             continue
-        if first == day and not _follows(rescue, admin.medicine, "after"):
-            return (
-                f"is given on the day of {medicine} (day {day}) without being timed after it, so it may start before it"
-            )
+        if first == day and not _follows(rescue, medicine, "after"):
+            return f"is given on the day of {name} (day {day}) without being timed after it, so it may start before it"
         if companion.latest_hours is not None and (first - day - 1) * 24 > companion.latest_hours:
-            return f"starts on day {first}, more than {companion.latest_hours} hours after the {medicine} of day {day}"
+            return f"starts on day {first}, more than {companion.latest_hours} hours after the {name} of day {day}"
     return None
 
 
