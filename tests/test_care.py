@@ -7,6 +7,7 @@ import re
 from importlib import resources
 from typing import Any
 
+from regdsl.check.registry import Rule
 from regdsl.check.rules import care
 from regdsl.model.medicines import CLASSES, KNOWN
 from regdsl.model.vocabulary import FACTORS
@@ -47,7 +48,7 @@ def test_every_medicine_class_and_factor_named_is_known() -> None:
 
 
 def test_every_companion_code_has_a_rule() -> None:
-    codes = {rule.code.code for rule in vars(care).values() if isinstance(rule, care.Rule)}
+    codes = {rule.code.code for rule in vars(care).values() if isinstance(rule, Rule)}
     assert {c.code for c in care.CARE.companions} <= codes
 
 
