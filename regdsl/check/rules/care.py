@@ -173,6 +173,9 @@ def _load() -> Care:
 
 
 CARE = _load()
+# The medicines whose daily dose a requirement's threshold is compared with, and the classes premedication is of.
+_DOSED = frozenset(c.medicine for c in CARE.companions if c.threshold is not None)
+_PREMEDICATING = frozenset(CARE.premedication_classes) | {c for p in CARE.premedication for c in p.classes}
 
 
 def _is(medicine: Medicine, names: Iterable[str] = (), classes: Iterable[str] = ()) -> bool:
@@ -264,25 +267,44 @@ def _follows(other: ir.Administration, medicine: Medicine, direction: str) -> bo
 
 
 class _Lines:
-    """The scheduled lines of one cycle group, indexed by class and by day: each question asked of them is a look-up."""
+    """The scheduled lines of one cycle group, indexed by class and by day: each question asked of them is a look-up.
+
+    Only what the data asks about is indexed: the classes of premedication, and the daily doses
+    of the medicines a companion requirement has a threshold for.
+    """
 
     def __init__(self, group: ir.CycleGroup) -> None:
         self.lines = [a for a in group.administrations if _given(a)]
-        self._by_class: dict[str, dict[int, list[ir.Administration]]] = {}
+        self._names: dict[str, list[int]] = {}  # each identity's lines, by position
+        self._classes: dict[str, list[int]] = {}  # each class's lines, by position
+        self._by_class: dict[str, dict[int, list[ir.Administration]]] = {}  # premedication classes, by day
         self._doses: dict[tuple[str, int], Decimal] = {}  # lines given to every patient: mg/m2 by medicine and day
-        self._chosen: dict[tuple[str, int], list[ir.Administration]] = {}  # lines of a branch, by medicine and day
-        for line in self.lines:
+        self._chosen: dict[tuple[str, int], list[tuple[ir.Administration, Decimal]]] = {}  # lines of a branch
+        for position, line in enumerate(self.lines):
+            names = identities(line.medicine)
+            for name in names:
+                self._names.setdefault(name, []).append(position)
             for cls in line.medicine.classes:
+                self._classes.setdefault(cls, []).append(position)
+            for cls in line.medicine.classes & _PREMEDICATING:
                 by_day = self._by_class.setdefault(cls, {})
                 for day in line.days:
                     by_day.setdefault(day, []).append(line)
-            for name in identities(line.medicine):
-                for day in line.days:
+            dosed = [n for n in names if n in _DOSED]
+            amounts = _milligrams_per_m2(line) if dosed else {}
+            for name in dosed:
+                for day, amount in amounts.items():
                     if line.guard is None:
-                        amount = _milligrams_per_m2(line, day) or Decimal(0)
                         self._doses[name, day] = self._doses.get((name, day), Decimal(0)) + amount
                     else:
-                        self._chosen.setdefault((name, day), []).append(line)
+                        self._chosen.setdefault((name, day), []).append((line, amount))
+
+    def of(self, names: Iterable[str] = (), classes: Iterable[str] = ()) -> list[ir.Administration]:
+        """Return the lines of a medicine that is one of ``names`` or of one of ``classes``, in order."""
+        found = {i for n in names for i in self._names.get(n, ())} | {
+            i for c in classes for i in self._classes.get(c, ())
+        }
+        return [self.lines[i] for i in sorted(found)]
 
     def premedicated(self, admin: ir.Administration, day: int, cls: str) -> bool:
         """Whether a line of ``cls`` is given before ``admin``'s dose on ``day`` (that day or the day before)."""
@@ -296,10 +318,8 @@ class _Lines:
     def day_dose(self, admin: ir.Administration, day: int) -> Decimal:
         """Return the mg/m2 of ``admin``'s medicine a patient given ``admin`` is given on ``day``, over every line."""
         name = identities(admin.medicine)[0]
-        chosen = (o for o in self._chosen.get((name, day), ()) if not o.exclusive_of(admin))
-        return self._doses.get((name, day), Decimal(0)) + sum(
-            (_milligrams_per_m2(o, day) or Decimal(0) for o in chosen), Decimal(0)
-        )
+        chosen = (amount for o, amount in self._chosen.get((name, day), ()) if not o.exclusive_of(admin))
+        return self._doses.get((name, day), Decimal(0)) + sum(chosen, Decimal(0))
 
 
 def _first_groups(regimen: ir.Regimen) -> dict[str, ir.CycleGroup]:
@@ -355,7 +375,7 @@ def premedication_missing(ctx: RuleContext) -> Iterator[Diagnostic]:
         if scope.states(CARE.premedication_words):
             continue
         lines = _Lines(group)
-        for admin in lines.lines:
+        for admin in lines.of({p.medicine for p in CARE.premedication}):
             needs = [
                 p
                 for p in CARE.premedication
@@ -445,31 +465,25 @@ def hypersensitivity_without_premedication(ctx: RuleContext) -> Iterator[Diagnos
             )
 
 
-def _milligrams_per_m2(admin: ir.Administration, day: int) -> Decimal | None:
-    """Return what ``admin`` gives on ``day``, in mg/m2 (None: not dosed by body surface in a mass unit, or a rate)."""
+def _milligrams_per_m2(admin: ir.Administration) -> dict[int, Decimal]:
+    """Return what ``admin`` gives on each of its days, in mg/m2 (none: not by body surface in mass, or a rate)."""
     unit = admin.dose.unit
     scale = _MILLIGRAMS.get(unit.absolute)
-    if unit.basis is not Basis.PER_M2 or scale is None:
-        return None
+    if unit.basis is not Basis.PER_M2 or scale is None or unit.per_minutes not in (None, 1440):
+        return {}
     if unit.per_minutes == 1440:
-        return admin.dose.amount * scale
-    if unit.per_minutes is not None:
-        return None
-    return admin.dose.amount * scale * doses_by_day(admin).get(day, 0)
+        return dict.fromkeys(admin.days, admin.dose.amount * scale)
+    return {day: admin.dose.amount * scale * count for day, count in doses_by_day(admin).items()}
 
 
-def _provides(companion: Companion, other: ir.Administration) -> bool:
-    route = other.route.code if other.route else None
-    return _is(other.medicine, companion.medicines, companion.classes) and (
-        companion.routes is None or route in companion.routes
-    )
+def _by_route(companion: Companion, other: ir.Administration) -> bool:
+    """Whether ``other`` is given by a route the companion may be given by."""
+    return companion.routes is None or (other.route is not None and other.route.code in companion.routes)
 
 
 def _needing(companion: Companion, lines: _Lines) -> Iterator[tuple[ir.Administration, list[int]]]:
     """Yield each line of the companion's medicine in the group, with the days its dose reaches the threshold."""
-    for admin in lines.lines:
-        if not _is(admin.medicine, (companion.medicine,)):
-            continue
+    for admin in lines.of((companion.medicine,)):
         threshold = companion.threshold
         days = [d for d in admin.days if threshold is None or lines.day_dose(admin, d) >= threshold.milligrams]
         if days:
@@ -480,7 +494,7 @@ class _Cover:
     """The days a group gives a companion on: those of lines every patient is given, and the lines of a branch."""
 
     def __init__(self, companion: Companion, lines: _Lines) -> None:
-        providers = [o for o in lines.lines if _provides(companion, o)]
+        providers = [o for o in lines.of(companion.medicines, companion.classes) if _by_route(companion, o)]
         self.providers = providers
         self._days = sorted({d for o in providers if o.guard is None for d in o.days})
         self._chosen = [o for o in providers if o.guard is not None]
@@ -739,19 +753,21 @@ def monitoring_missing(ctx: RuleContext) -> Iterator[Diagnostic]:
         texts += [f"{f.factor_text}: {f.value_text}" for f in support.factors]
         texts += [n.label or "" for n in support.notes]
     measured = {name for name, _ in regimen.thresholds}
-    for need in CARE.monitoring:
-        if not measured.isdisjoint(need.measures) or any(need.words.search(t) for t in texts):
-            continue
-        admin = next(
-            (
-                a
-                for g in regimen.cycles()
-                for a in g.administrations
-                if _given(a) and _is(a.medicine, need.medicines, need.classes)
-            ),
-            None,
-        )
-        if admin is None:
+    first: dict[int, ir.Administration] = {}  # each requirement's first line
+    known: dict[str, tuple[int, ...]] = {}  # the requirements of each medicine, by name
+    for group in regimen.cycles():
+        for line in group.administrations:
+            if not _given(line):
+                continue
+            if line.medicine.name not in known:
+                known[line.medicine.name] = tuple(
+                    i for i, need in enumerate(CARE.monitoring) if _is(line.medicine, need.medicines, need.classes)
+                )
+            for i in known[line.medicine.name]:
+                first.setdefault(i, line)
+    for i, need in enumerate(CARE.monitoring):
+        admin = first.get(i)
+        if admin is None or not measured.isdisjoint(need.measures) or any(need.words.search(t) for t in texts):
             continue
         yield monitoring_missing.finding(
             admin.span,
