@@ -346,8 +346,9 @@ def premedication_missing(ctx: RuleContext) -> Iterator[Diagnostic]:
     paracetamol, and in its first cycle a corticosteroid and an antihistamine too), looks on
     each of its days for a scheduled line of each class, on that day or the day before and not
     timed after it. The line of the medicine is labelled, naming the classes missing. A cycle
-    whose notes, or whose regimen's or part's support notes and factors, say how premedication
-    is given ("pre-medications as per the local protocol") is taken to give it.
+    whose notes, its part's or regimen's support notes or overview, the medicine's instructions
+    or a note on the medicine say how premedication is given ("pre-medications as per the local
+    protocol") is taken to give it.
 
     Why it matters: the premedication is part of the dose. PACLItaxel's boxed warning reports
     fatal anaphylaxis; every patient is premedicated. A regimen that leaves it out leaves each
@@ -573,7 +574,7 @@ def hydration_missing(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     What it does: for each line of a medicine the data says needs hydration (cISplatin, at any
     dose), looks on each of its days, or the day before, for intravenous sodium chloride; a
-    `Hydration: Routine hydration recommended` factor, or a note or instruction that speaks of
+    `Hydration: Routine hydration recommended` factor, or a note, instruction or overview that speaks of
     hydration, states it too. The medicine's line is labelled.
 
     Why it matters: hydration before and after every dose is how cISplatin nephrotoxicity is
@@ -600,7 +601,7 @@ def uroprotection_missing(ctx: RuleContext) -> Iterator[Diagnostic]:
     What it does: for each line of ifosfamide (any dose) or cyclophosphamide at 1500 mg/m2 a day
     or more (the lines of one day added up), looks on each of its days for a scheduled
     uroprotectant (mesna); a `Mesna uroprotection: Routine mesna uroprotection recommended`
-    factor, or a note or instruction that speaks of mesna, states it too. The medicine's line is
+    factor, or a note, instruction or overview on mesna, states it too. The medicine's line is
     labelled.
 
     Why it matters: acrolein, a metabolite of both, causes haemorrhagic cystitis; mesna given
@@ -627,7 +628,7 @@ def rescue_missing(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     What it does: for each line of methotrexate at 500 mg/m2 a day or more (the lines of one
     day added up), looks for a scheduled folate rescue (calcium folinate, leucovorin) starting
-    on or after that day; a note or instruction that speaks of leucovorin, folinic acid or
+    on or after that day; a note, instruction or overview naming leucovorin, folinic acid or
     calcium folinate states it too. The methotrexate line is labelled.
 
     Why it matters: high-dose methotrexate without rescue is lethal for every patient; the rescue
