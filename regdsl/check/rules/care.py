@@ -217,13 +217,28 @@ class _Prose:
         return False
 
 
+class _Texts:
+    """Texts care may be stated in, each pattern searched once: a group's notes, or what is around its part."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._texts = tuple(texts)
+        self._found: dict[re.Pattern[str], bool] = {}
+
+    def states(self, words: re.Pattern[str]) -> bool:
+        """Whether any of the texts uses ``words``."""
+        if words not in self._found:
+            self._found[words] = any(words.search(t) for t in self._texts)
+        return self._found[words]
+
+
 @dataclass(frozen=True, slots=True)
 class _Scope:
     """A cycle group with what is written around it: its notes, the supports and overviews of its part and regimen."""
 
     group: ir.CycleGroup
     supports: tuple[ir.Support, ...]
-    texts: tuple[str, ...]  # the group's notes, the supports' notes, the overviews: where care is stated in words
+    own: _Texts  # the group's notes
+    around: _Texts  # the notes of the supports and the overviews of its part and regimen
     prose: _Prose
 
     def factors(self) -> Iterator[ir.SupportFactor]:
@@ -238,7 +253,7 @@ class _Scope:
         hypersensitivity factor's "routine premedication recommended" asks for premedication,
         and gives none).
         """
-        return any(words.search(t) for t in self.texts)
+        return self.own.states(words) or self.around.states(words)
 
 
 def _note_texts(notes: Iterable[ir.Note]) -> list[str]:
@@ -250,9 +265,11 @@ def _scopes(regimen: ir.Regimen) -> Iterator[_Scope]:
     for part in regimen.parts:
         metas = (part.meta, regimen.meta) if part.number is not None else (regimen.meta,)
         supports = (part.support, regimen.support) if part.number is not None else (regimen.support,)
-        around = [*_note_texts(n for s in supports for n in s.notes), *(m.overview for m in metas if m.overview)]
+        around = _Texts(
+            [*_note_texts(n for s in supports for n in s.notes), *(m.overview for m in metas if m.overview)]
+        )
         for group in part.cycles:
-            yield _Scope(group, supports, (*_note_texts(group.notes), *around), prose)
+            yield _Scope(group, supports, _Texts(_note_texts(group.notes)), around, prose)
 
 
 def _given(admin: ir.Administration) -> bool:
