@@ -114,6 +114,20 @@ BUNDLED_WARNINGS = {
     ("leu-all-bcell-rr-inotuzumab.reg", "PRO001", 53),
     ("leu-all-bcell-rr-inotuzumab.reg", "PRO001", 54),
     ("leu-all-bcell-rr-inotuzumab.reg", "PRO001", 75),
+    # Care the medicine's prescribing information requires and the regimen does not state, which
+    # the sources it was written from were not read to confirm (so none is added without one):
+    # LVEF monitoring with DOXOrubicin, DAUNOrubicin and pERTUZumab.
+    ("br-adjuvant-ac-paclitaxel-weekly.reg", "SUP016", 36),
+    ("br-metastatic-docetaxel-pertuzumab-trastuzumab.reg", "SUP016", 22),
+    ("leu-all-paediatric-cog-hdmtx.reg", "SUP016", 23),
+    ("lym-nhl-bcell-da-r-epoch.reg", "SUP016", 21),
+    # Lung function with bleomycin.
+    ("gu-gct-metastatic-bep-5-day.reg", "SUP016", 33),
+    # Paracetamol and an antihistamine before each riTUXimab infusion, and hepatitis B screening.
+    ("leu-all-hyper-cvad.reg", "SUP010", 40),
+    ("leu-all-hyper-cvad.reg", "SUP016", 40),
+    ("leu-all-hyper-cvad.reg", "SUP010", 62),
+    ("lym-nhl-bcell-da-r-epoch.reg", "SUP010", 17),
 }
 
 

@@ -64,6 +64,8 @@ def test_then_in_a_branch_follows_the_line_above_in_its_branch(tmp_path: Path) -
   otherwise:
     DOXOrubicin 50 mg/m2 IV day 1 over exactly 60 min
     then cARBOplatin 6 AUC IV day 1 over 30 min
+  note Premedication
+    | Premedication as per the local protocol.
 """
     assert _codes(tmp_path, body) == [("TIM010", 8)]  # the first line of a branch follows no line
     compiled = _compiled(body.replace("    then cARBOplatin 5", "    cARBOplatin 5"))
@@ -78,6 +80,8 @@ PER_SCENARIO = """\
   otherwise:
     PACLItaxel 175 mg/m2 IV day 1 over 3 hours
     cARBOplatin 5 AUC IV day 1 over 60 min after PACLItaxel
+  note Premedication
+    | Premedication as per the local protocol.
 """
 
 

@@ -17,7 +17,7 @@ def test_shared_block_and_same_as_expand() -> None:
     (regimen,) = check_paths([ROOT / "examples" / "shared-blocks" / "weekly-paclitaxel.reg"]).regimens
     first, rest = regimen.cycles()
     names = [a.medicine.display for a in first.administrations]
-    assert names == ["dexamethasone", "loratadine", "PACLItaxel"]
+    assert names == ["dexamethasone", "loratadine", "famotidine", "PACLItaxel"]
     assert all(a.days == (1, 8, 15) for a in first.administrations)
     assert rest.administrations == first.administrations
     assert (rest.first, rest.last, rest.same_as, rest.count) == (2, 4, 1, 3)

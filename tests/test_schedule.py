@@ -192,7 +192,7 @@ def test_at_least_is_still_bounded_by_the_cycles_end(tmp_path: Path) -> None:
     ],
 )
 def test_a_duration_that_says_two_things_is_refused(tmp_path: Path, over: str, code: str) -> None:
-    assert sorted(codes_of(tmp_path, f"cISplatin 50 mg/m2 IV day 1 {over}")) == sorted([code, "CMP001"])
+    assert sorted(codes_of(tmp_path, f"oxaliplatin 85 mg/m2 IV day 1 {over}")) == sorted([code, "CMP001"])
 
 
 def test_a_continuous_infusion_through_days_lasts_those_days(tmp_path: Path) -> None:

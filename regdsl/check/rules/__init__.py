@@ -13,6 +13,7 @@ from regdsl.check.registry import Registry, build_registry
 from regdsl.check.rules import (
     anchors,
     branching,
+    care,
     completeness,
     consistency,
     cumulative,
@@ -35,6 +36,7 @@ __all__ = ["RULE_MODULES", "registry"]
 RULE_MODULES = (
     anchors,
     branching,
+    care,
     completeness,
     consistency,
     cumulative,
