@@ -151,6 +151,38 @@ def _cmd_check(args: argparse.Namespace, out: _Output) -> int:
     return _report(args, result, out)
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _cmd_fmt(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.check.rewrite import diff_text, format_paths, rewrite_file
+    from regdsl.diagnostics.formats import FORMATS
+
+    try:
+        found = format_paths([Path(p) for p in args.paths])
+        for rewrite in found.rewrites:
+            name = visible(rewrite.source.path)
+            if args.diff:
+                out.write(diff_text(rewrite))
+            elif args.check:
+                out.write(f"would reformat {name}\n")
+            else:
+                rewrite_file(rewrite.path, rewrite.text)
+                out.write(f"reformatted {name}\n")
+    except _usage_errors() as err:
+        return _usage_error(err)
+    if found.diagnostics:
+        sys.stderr.write(FORMATS["text"](found.diagnostics, found.sources) + "\n")
+    changed, refused = len(found.rewrites), len(found.sources)
+    done = "would be reformatted" if args.check or args.diff else "reformatted"
+    parts = [f"{_plural(changed, 'file')} {done}", f"{found.files - changed - refused} already formatted"]
+    if refused:
+        parts.append(f"{_plural(refused, 'file')} not formatted: syntax errors")
+    (sys.stderr if args.diff else out).write(", ".join(parts) + "\n")
+    return EXIT_ERRORS if refused or (changed and (args.check or args.diff)) else EXIT_OK
+
+
 class _ProgressBar:
     """``building 312/1000 [######....]`` on a terminal, redrawn in place with a carriage return."""
 
@@ -463,6 +495,12 @@ def _build_parser() -> _Parser:
     check.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
     _add_check_options(check, jobs=True)
     check.set_defaults(run=_cmd_check)
+
+    fmt = commands.add_parser("fmt", help="lay out regimen files in the canonical format")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 listing the files that would change")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a unified diff")
+    fmt.set_defaults(run=_cmd_fmt)
 
     build = commands.add_parser("build", help="check a library and publish it as a static site")
     build.add_argument("source", nargs="?", default="regimens", metavar="SRC", help="the library (default: regimens)")
