@@ -20,6 +20,7 @@ syntax error is not formatted.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,7 +72,7 @@ def unified_diff(source: SourceFile, text: str) -> str:
 
 
 def _diff_lines(text: str) -> list[str]:
-    """Return the lines of ``text`` for a diff: a carriage return kept (shown as ``\\r``), a missing last line feed said."""
+    """Return the lines of ``text`` for a diff: carriage returns kept (and shown), a missing last line feed said."""
     lines = text.split("\n")
     if lines[-1]:
         lines.append("\\ No newline at end of file")
@@ -142,14 +143,14 @@ def layout(source: SourceFile, tokens: Sequence[Tok], comments: Sequence[ast.Com
     lines: list[_Line] = []
     before: tuple[int, ...] = (0,)  # the widths open after the last code line
     code = sorted(by_line)
-    following = dict(zip(code, [*code[1:], 0], strict=True))
+    following = dict(itertools.pairwise(code))  # each code line's next, the last none
     for number in range(1, count + 1):
         comment = notes.get(number)
         if number in by_line:
             text = INDENT * depth[number] + _joined(by_line[number])
             if comment is not None:
                 text += "  " + comment.text.rstrip()
-            after = following[number]
+            after = following.get(number, 0)
             opens = bool(after) and depth[after] > depth[number]
             lines.append(_Line("code", depth[number], text, opens=opens, head=by_line[number][0][0]))
             before = open_after[number]
