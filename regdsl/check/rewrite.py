@@ -1,5 +1,8 @@
 """Rewriting sources in place: ``regdsl fmt`` and ``regdsl check --fix``.
 
+``format_paths`` lays out files (``syntax.layout``); ``planned_fixes`` makes the fixes the
+findings of a check carry (``syntax.edits``), file by file.
+
 A source is rewritten only when its text changes, atomically: the new text is written to a
 new file beside it (same mode, and owner where the system lets it), then renamed over it, so
 a failure (a full disk) leaves the file as it was. A link is never written through: a path
@@ -11,16 +14,17 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from regdsl.compile.library import PathError, collect, read_source
-from regdsl.diagnostics import Diagnostic, Sink
+from regdsl.diagnostics import Diagnostic, Fix, Sink
 from regdsl.source import SourceFile
+from regdsl.syntax.edits import apply_fixes
 from regdsl.syntax.layout import changes, format_source, unified_diff
 
-__all__ = ["Formatted", "Rewrite", "diff_text", "format_paths", "rewrite_file"]
+__all__ = ["Formatted", "Rewrite", "diff_text", "format_paths", "planned_fixes", "rewrite_file"]
 
 _NO_LINK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -32,6 +36,7 @@ class Rewrite:
     path: Path
     source: SourceFile
     text: str
+    edits: int = 0  # how many fixes the text makes (0: a new layout)
 
 
 @dataclass(slots=True)
@@ -62,6 +67,21 @@ def format_paths(paths: Sequence[Path]) -> Formatted:
         elif changes(source, text):
             found.rewrites.append(Rewrite(path, source, text))
     return found
+
+
+def planned_fixes(diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile]) -> list[Rewrite]:
+    """Return each file the fixes of ``diagnostics`` change, with its text once they are made (by path)."""
+    by_path: dict[str, list[Fix]] = {}
+    for diagnostic in diagnostics:
+        for fix in diagnostic.fixes:
+            by_path.setdefault(fix.span.path, []).append(fix)
+    rewrites = []
+    for path in sorted(by_path):
+        source = sources.get(path)
+        made = apply_fixes(source, by_path[path]) if source is not None else None
+        if source is not None and made is not None:
+            rewrites.append(Rewrite(Path(path), source, made[0], made[1]))
+    return rewrites
 
 
 def diff_text(rewrite: Rewrite) -> str:

@@ -144,15 +144,61 @@ def _usage_error(message: object) -> int:
 def _cmd_check(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.check.run import run_configured
 
+    if args.diff and not args.fix:
+        return _usage_error("--diff shows the fixes of --fix: give both")
     try:
-        result = run_configured([Path(p) for p in args.paths], jobs=args.jobs, **_check_options(args))
+        paths, options = [Path(p) for p in args.paths], _check_options(args)
+        result = run_configured(paths, jobs=args.jobs, **options)
+        if args.fix:
+            result, code = _fixed(args, result, lambda: run_configured(paths, jobs=args.jobs, **options), out)
+            if code is not None:
+                return code
     except _usage_errors() as err:
         return _usage_error(err)
     return _report(args, result, out)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+# ``check --fix`` checks again after each round of fixes (a fix may make another possible,
+# or wait for one it overlaps), at most this many times.
+FIX_ROUNDS = 10
+
+
+def _fixed(
+    args: argparse.Namespace, result: Outcome, again: Callable[[], Outcome], out: _Output
+) -> tuple[Outcome, int | None]:
+    """Make the fixes the findings carry, checking again after each round; return the last check's outcome.
+
+    With ``--diff``, show the first round's fixes and write nothing: the exit code is returned then.
+    """
+    from regdsl.check.rewrite import diff_text, planned_fixes, rewrite_file
+
+    made, files = 0, set()
+    for _round in range(FIX_ROUNDS):
+        rewrites = planned_fixes(result.diagnostics, result.sources)
+        if not rewrites:
+            break
+        if args.diff:
+            for rewrite in rewrites:
+                out.write(diff_text(rewrite))
+            count = sum(rewrite.edits for rewrite in rewrites)
+            sys.stderr.write(f"{_plural(count, 'fix', 'fixes')} would be made in {_plural(len(rewrites), 'file')}\n")
+            return result, EXIT_ERRORS
+        for rewrite in rewrites:
+            rewrite_file(rewrite.path, rewrite.text)
+            made += rewrite.edits
+            files.add(rewrite.path)
+        result = again()
+    if args.diff:
+        sys.stderr.write("no fixes to make\n")
+        return result, EXIT_OK
+    if made:
+        status: _Output = out if args.format == "text" else sys.stderr
+        status.write(f"fixed {_plural(made, 'finding')} in {_plural(len(files), 'file')}\n")
+    return result, None
+
+
+def _plural(count: int, word: str, many: str = "") -> str:
+    return f"{count} {word if count == 1 else many or word + 's'}"
 
 
 def _cmd_fmt(args: argparse.Namespace, out: _Output) -> int:
@@ -494,6 +540,12 @@ def _build_parser() -> _Parser:
     check = commands.add_parser("check", help="check regimen files and folders")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
     _add_check_options(check, jobs=True)
+    check.add_argument(
+        "--fix", action="store_true", help="make the mechanical fixes of the findings that offer one, then check again"
+    )
+    check.add_argument(
+        "--diff", action="store_true", help="with --fix: print the fixes as a unified diff, and write nothing"
+    )
     check.set_defaults(run=_cmd_check)
 
     fmt = commands.add_parser("fmt", help="lay out regimen files in the canonical format")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from regdsl.check.context import RuleContext
+from regdsl.check.fixes import spelling_fix
 from regdsl.check.registry import Rule, rule
 from regdsl.check.rules._shared import administrations, by_route, is_tall_man, medicines_of
 from regdsl.compile.totals import LIFETIME_LIMITS, Exposure, LifetimeLimit, exposures
@@ -157,6 +158,7 @@ def error_prone_abbreviation(ctx: RuleContext) -> Iterator[Diagnostic]:
                 "`SC` is an error-prone way to write the subcutaneous route: it has been read as SL (sublingual)",
                 label="write `subcut`",
                 help="write `subcut` (ISMP List of Error-Prone Abbreviations)",
+                fixes=spelling_fix(route.span, "subcut"),
             )
 
 
@@ -244,6 +246,7 @@ def tall_man_inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
             f"{display} is written `{written}` here, without its Tall Man capitals",
             label=f"write `{display}`",
             help=f"write `{display}` everywhere: the capitals tell look-alike medicine names apart",
+            fixes=spelling_fix(span, display),
         )
 
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 
 from regdsl.check.context import RuleContext
+from regdsl.check.fixes import amount_fix, unit_fix
 from regdsl.check.registry import rule
 from regdsl.check.rules._shared import administrations
 from regdsl.diagnostics import Diagnostic, Severity
@@ -55,6 +56,7 @@ def trailing_zero(ctx: RuleContext) -> Iterator[Diagnostic]:
                 "dose written with a trailing zero",
                 label=f"write `{text.rstrip('0').rstrip('.') or '0'}`",
                 help="a trailing zero can be misread as a tenfold dose",
+                fixes=amount_fix(quantity),
             )
 
 
@@ -80,6 +82,7 @@ def naked_decimal(ctx: RuleContext) -> Iterator[Diagnostic]:
                 "dose written without a leading zero",
                 label=f"write `0{quantity.text}`",
                 help="a naked decimal point can be missed, giving a tenfold overdose",
+                fixes=amount_fix(quantity),
             )
 
 
@@ -107,6 +110,7 @@ def error_prone_unit(ctx: RuleContext) -> Iterator[Diagnostic]:
                 f"`{text}` is an error-prone way to write a unit",
                 label=f"write `{instead}`",
                 help=f"write `{instead}`: `{text}` has been misread, causing overdoses",
+                fixes=unit_fix(quantity, instead),
             )
 
 
