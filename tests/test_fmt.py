@@ -163,14 +163,19 @@ def test_a_comment_stays_with_the_line_it_covers() -> None:
     )
 
 
-def test_a_source_with_a_syntax_error_is_refused_and_left_untouched(tmp_path: Path) -> None:
+@pytest.mark.parametrize("option", [[], ["--check"], ["--diff"]])
+def test_a_source_with_a_syntax_error_is_refused_and_left_untouched(
+    tmp_path: Path, option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "broken.reg"
     data = b'regimen doc-x\n  name "X\n  status   draft\n'
     path.write_bytes(data)
-    code, out = _run(str(path))
+    code, out = _run(*option, str(path))
     assert code == 1
     assert path.read_bytes() == data
-    assert "0 files reformatted" in out
+    shown = out + capsys.readouterr().err
+    assert "error[SYN002]" in shown
+    assert "1 file left as written: it does not parse" in shown
 
 
 # -- the command ------------------------------------------------------------------------

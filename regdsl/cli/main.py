@@ -224,7 +224,9 @@ def _cmd_fmt(args: argparse.Namespace, out: _Output) -> int:
     done = "would be reformatted" if args.check or args.diff else "reformatted"
     parts = [f"{_plural(changed, 'file')} {done}", f"{found.files - changed - refused} already formatted"]
     if refused:
-        parts.append(f"{_plural(refused, 'file')} not formatted: syntax errors")
+        parts.append(
+            f"{_plural(refused, 'file')} left as written: {'it does' if refused == 1 else 'they do'} not parse"
+        )
     (sys.stderr if args.diff else out).write(", ".join(parts) + "\n")
     return EXIT_ERRORS if refused or (changed and (args.check or args.diff)) else EXIT_OK
 
