@@ -235,7 +235,9 @@ def test_fmt_never_writes_through_a_link(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("problem", ["missing", "fifo", "unreadable", "empty-folder"])
-def test_fmt_path_problems_exit_2(tmp_path: Path, problem: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fmt_path_problems_exit_2(
+    tmp_path: Path, problem: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "x.reg"
     if problem == "fifo":
         os.mkfifo(path)
@@ -252,6 +254,7 @@ def test_fmt_path_problems_exit_2(tmp_path: Path, problem: str, monkeypatch: pyt
     elif problem == "empty-folder":
         path.mkdir()
     assert _run(str(path))[0] == 2
+    assert f"regdsl: error: {path}: " in capsys.readouterr().err
 
 
 def test_fmt_usage_error_exits_2() -> None:
