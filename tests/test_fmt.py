@@ -33,6 +33,7 @@ from regdsl.source import SourceFile
 from regdsl.syntax.layout import format_source
 from tests.conftest import ROOT, check_golden
 from tests.facts import check_alone
+from tests.shapes import SHAPES, Shape
 from tests.test_fuzz import kept_valid
 from tests.test_render_properties import regimen
 
@@ -304,6 +305,20 @@ def test_formatting_a_fixture_keeps_its_findings(case: Path, tmp_path: Path) -> 
             file.write_text(formatted, encoding="utf-8", newline="")
     if changed:
         assert _findings(copied) == before
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+def test_formatting_the_adversarial_shapes_keeps_their_findings(shape: Shape, tmp_path: Path) -> None:
+    files = shape.make(1500)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8", newline="")
+    before = _findings(tmp_path)
+    for name, text in files.items():
+        formatted = fmt(text, name)
+        if formatted is not None:
+            assert fmt(formatted, name) == formatted, "not idempotent"
+            (tmp_path / name).write_text(formatted, encoding="utf-8", newline="")
+    assert _findings(tmp_path) == before
 
 
 @given(regimen())
