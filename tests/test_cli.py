@@ -42,6 +42,7 @@ def test_json_fields_follow_the_contract() -> None:
         "help",
         "labels",
         "notes",
+        "fixes",
     ]
     assert (item["code"], item["name"], item["line"], item["column"]) == ("SAF101", "dose-trailing-zero", 6, 14)
 

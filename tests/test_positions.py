@@ -122,6 +122,7 @@ ALLOWED: dict[str, dict[str, str]] = {
     "render/env.py": {LINE_PATTERN: "escapes the lines of Markdown it writes, not sources"},
     "compile/library.py": {IMPORTS: "reads files into sources and passes them to the parser"},
     "check/run.py": {IMPORTS: "keeps each file's source, for showing its findings"},
+    "check/rewrite.py": {IMPORTS: "keeps the source of each file it rewrites or refuses, for diffs and findings"},
     "check/config.py": {IMPORTS: "keeps the configuration's text, for showing its findings"},
     "render/site.py": {IMPORTS: "names the file a page comes from"},
     "render/graphfile.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},

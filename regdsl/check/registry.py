@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from regdsl.diagnostics import Code, Diagnostic, Label, Severity
+from regdsl.diagnostics import Code, Diagnostic, Fix, Label, Severity
 from regdsl.diagnostics.codes import CodeError, define, index
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
@@ -52,10 +52,17 @@ class Rule:
         help: str | None = None,
         notes: tuple[str, ...] = (),
         secondary: tuple[Label, ...] = (),
+        fixes: tuple[Fix, ...] = (),
     ) -> Diagnostic:
-        """Build a diagnostic of this rule."""
+        """Build a diagnostic of this rule (``fixes``: the mechanical edits that resolve it, if certain)."""
         return Diagnostic(
-            code=self.code, message=message, primary=Label(span, label), secondary=secondary, notes=notes, help=help
+            code=self.code,
+            message=message,
+            primary=Label(span, label),
+            secondary=secondary,
+            notes=notes,
+            help=help,
+            fixes=fixes,
         )
 
 

@@ -144,11 +144,91 @@ def _usage_error(message: object) -> int:
 def _cmd_check(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.check.run import run_configured
 
+    if args.diff and not args.fix:
+        return _usage_error("--diff shows the fixes of --fix: give both")
     try:
-        result = run_configured([Path(p) for p in args.paths], jobs=args.jobs, **_check_options(args))
+        paths, options = [Path(p) for p in args.paths], _check_options(args)
+        result = run_configured(paths, jobs=args.jobs, **options)
+        if args.fix:
+            result, code = _fixed(args, result, lambda: run_configured(paths, jobs=args.jobs, **options), out)
+            if code is not None:
+                return code
     except _usage_errors() as err:
         return _usage_error(err)
     return _report(args, result, out)
+
+
+# ``check --fix`` checks again after each round of fixes (a fix may make another possible,
+# or wait for one it overlaps), at most this many times.
+FIX_ROUNDS = 10
+
+
+def _fixed(
+    args: argparse.Namespace, result: Outcome, again: Callable[[], Outcome], out: _Output
+) -> tuple[Outcome, int | None]:
+    """Make the fixes the findings carry, checking again after each round; return the last check's outcome.
+
+    With ``--diff``, show the first round's fixes and write nothing: the exit code is returned then.
+    """
+    from regdsl.check.rewrite import diff_text, planned_fixes, rewrite_file
+
+    made, files = 0, set()
+    for _round in range(FIX_ROUNDS):
+        rewrites = planned_fixes(result.diagnostics, result.sources)
+        if not rewrites:
+            break
+        if args.diff:
+            for rewrite in rewrites:
+                out.write(diff_text(rewrite))
+            count = sum(rewrite.edits for rewrite in rewrites)
+            sys.stderr.write(f"{_plural(count, 'fix', 'fixes')} would be made in {_plural(len(rewrites), 'file')}\n")
+            return result, EXIT_ERRORS
+        for rewrite in rewrites:
+            rewrite_file(rewrite.path, rewrite.text)
+            made += rewrite.edits
+            files.add(rewrite.path)
+        result = again()
+    if args.diff:
+        sys.stderr.write("no fixes to make\n")
+        return result, EXIT_OK
+    if made:
+        status: _Output = out if args.format == "text" else sys.stderr
+        status.write(f"fixed {_plural(made, 'finding')} in {_plural(len(files), 'file')}\n")
+    return result, None
+
+
+def _plural(count: int, word: str, many: str = "") -> str:
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+def _cmd_fmt(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.check.rewrite import diff_text, format_paths, rewrite_file
+    from regdsl.diagnostics.formats import FORMATS
+
+    try:
+        found = format_paths([Path(p) for p in args.paths])
+        for rewrite in found.rewrites:
+            name = visible(rewrite.source.path)
+            if args.diff:
+                out.write(diff_text(rewrite))
+            elif args.check:
+                out.write(f"would reformat {name}\n")
+            else:
+                rewrite_file(rewrite.path, rewrite.text)
+                out.write(f"reformatted {name}\n")
+    except _usage_errors() as err:
+        return _usage_error(err)
+    if found.diagnostics:
+        sys.stderr.write(FORMATS["text"](found.diagnostics, found.sources) + "\n")
+    changed, refused = len(found.rewrites), len(found.sources)
+    done = "would be reformatted" if args.check or args.diff else "reformatted"
+    parts = [f"{_plural(changed, 'file')} {done}", f"{found.files - changed - refused} already formatted"]
+    if refused:
+        parts.append(
+            f"{_plural(refused, 'file')} left as written: {'it does' if refused == 1 else 'they do'} not parse"
+        )
+    (sys.stderr if args.diff else out).write(", ".join(parts) + "\n")
+    return EXIT_ERRORS if refused or (changed and (args.check or args.diff)) else EXIT_OK
 
 
 class _ProgressBar:
@@ -462,7 +542,19 @@ def _build_parser() -> _Parser:
     check = commands.add_parser("check", help="check regimen files and folders")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
     _add_check_options(check, jobs=True)
+    check.add_argument(
+        "--fix", action="store_true", help="make the mechanical fixes of the findings that offer one, then check again"
+    )
+    check.add_argument(
+        "--diff", action="store_true", help="with --fix: print the fixes as a unified diff, and write nothing"
+    )
     check.set_defaults(run=_cmd_check)
+
+    fmt = commands.add_parser("fmt", help="lay out regimen files in the canonical format")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 listing the files that would change")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a unified diff")
+    fmt.set_defaults(run=_cmd_fmt)
 
     build = commands.add_parser("build", help="check a library and publish it as a static site")
     build.add_argument("source", nargs="?", default="regimens", metavar="SRC", help="the library (default: regimens)")

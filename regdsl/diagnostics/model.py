@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from regdsl.source import Span
 
-__all__ = ["Code", "Diagnostic", "Label", "Severity", "Sink"]
+__all__ = ["Code", "Diagnostic", "Fix", "Label", "Severity", "Sink"]
 
 
 class Severity(enum.Enum):
@@ -39,6 +39,23 @@ class Label:
     text: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A mechanical edit that resolves a finding, certain to keep its meaning: write ``replacement`` at ``span``.
+
+    ``regdsl check --fix`` applies it; the language server offers it as a code action. No fix
+    changes a dose's value.
+    """
+
+    span: Span
+    replacement: str
+    description: str
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the machine-readable form: where, what to write there, and what it does."""
+        return {**self.span.to_dict(), "replacement": self.replacement, "description": self.description}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Diagnostic:
     """A finding about the sources: what is wrong, where, and what to do."""
@@ -50,6 +67,7 @@ class Diagnostic:
     notes: tuple[str, ...] = ()
     help: str | None = None
     severity: Severity | None = None
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def level(self) -> Severity:
@@ -82,6 +100,7 @@ class Diagnostic:
             "help": self.help,
             "labels": [{**label.span.to_dict(), "text": label.text} for label in (self.primary, *self.secondary)],
             "notes": list(self.notes),
+            "fixes": [fix.to_dict() for fix in self.fixes],
         }
 
 

@@ -39,7 +39,7 @@ from regdsl.source import LineIndex, SourceFile, Span, describe_hidden, hidden_k
 from regdsl.syntax import expected, usercache
 from regdsl.syntax.transform import BadChar, Builder, HeadingRead, NestingTooDeep, Tok
 
-__all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse", "parse_heading"]
+__all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse", "parse_heading", "parse_tokens"]
 
 MAX_ERRORS = 50
 MAX_NESTING = 64
@@ -410,6 +410,7 @@ class _Run:
     """One parse of one file: the text as it is now (with lines blanked), the parser's state, kept states."""
 
     def __init__(self, grammar: _Grammar, builder: Builder, source: SourceFile) -> None:
+        self.tokens: list[Tok] | None = None  # every token read, kept when a caller asks (``parse_tokens``)
         self.grammar = grammar
         self.builder = builder
         self.source = source
@@ -454,6 +455,7 @@ class _Run:
         """
         actions, lexers, ignore = self.grammar.actions, self.grammar.lexers, self.grammar.ignore
         work, pos, states, values = self.work, self.pos, self.states, self.values
+        kept_tokens = self.tokens
         size_of = len(work)
         start = end = last = pos  # ``last``: where the last token read starts (lark's end tokens are put there)
         lines = 0
@@ -487,6 +489,8 @@ class _Run:
                     else:
                         pending = (kind,)
                         token = (kind, text, pos, end)
+                        if kept_tokens is not None:
+                            kept_tokens.append(token)
                 else:
                     pending = (*("_DEDENT",) * (len(self.indent) - 1), "$END")
                     self.indent = (0,)
@@ -805,9 +809,24 @@ def parse(source: SourceFile, sink: Sink) -> ast.Module:
     from the last state kept before it, up to ``MAX_ERRORS`` errors, reading at most
     ``limits.REPARSE`` characters in all (the first parse always reads the whole file).
     """
+    return _parse(source, sink, None)
+
+
+def parse_tokens(source: SourceFile, sink: Sink) -> tuple[ast.Module, list[Tok]]:
+    """Parse ``source`` as ``parse`` does, also returning every token the parser read, in order.
+
+    The tokens (terminal, text, start, end) are those of the whole file only when ``sink``
+    holds no syntax error: after one, the parse went back and read some lines again.
+    """
+    tokens: list[Tok] = []
+    return _parse(source, sink, tokens), tokens
+
+
+def _parse(source: SourceFile, sink: Sink, tokens: list[Tok] | None) -> ast.Module:
     builder = _BUILDER
     builder.bind(source)
     run = _Run(_grammar(), builder, source)
+    run.tokens = tokens
     reporter = _Reporter(source, sink)
     module = None
     while True:

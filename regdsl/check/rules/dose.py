@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 
 from regdsl.check.context import RuleContext
+from regdsl.check.fixes import spelling_fix
 from regdsl.check.registry import Rule, rule
 from regdsl.check.rules._shared import administrations, by_route, is_tall_man, medicines_of
 from regdsl.diagnostics import Diagnostic, Severity
@@ -132,6 +133,7 @@ def tall_man_inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
             f"{display} is written `{written}` here, without its Tall Man capitals",
             label=f"write `{display}`",
             help=f"write `{display}` everywhere: the capitals tell look-alike medicine names apart",
+            fixes=spelling_fix(span, display),
         )
 
 

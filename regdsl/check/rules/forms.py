@@ -17,12 +17,13 @@ import re
 from collections.abc import Callable, Iterator
 
 from regdsl.check.context import RuleContext
+from regdsl.check.fixes import number_fix, spelling_fix, unit_fix
 from regdsl.check.registry import Rule, rule
 from regdsl.check.rules._shared import administrations
-from regdsl.diagnostics import Diagnostic, Severity
+from regdsl.diagnostics import Diagnostic, Fix, Severity
 from regdsl.model import ast, ir
 from regdsl.model.notation import ABBREVIATIONS, DESIGNATIONS, DOSE_UNITS, SYMBOLS, Abbreviation, Designation, Symbol
-from regdsl.model.vocabulary import ERROR_PRONE_UNITS, Basis
+from regdsl.model.vocabulary import ERROR_PRONE_UNITS, ROUTE_BY_ALIAS, Basis
 from regdsl.source import Span
 
 __all__ = [
@@ -119,7 +120,9 @@ _UNIT = r"(?P<unit>" + _alternatives(DOSE_UNITS) + r")(?![^\W\d_])"
 _BEFORE_UNIT = _NUMBER_END + r"(?=\s*" + _UNIT.replace("(?P<unit>", "(?:") + ")"
 
 
-def _designation(rule_: Rule, name: str, span: Span, written: str, label: str) -> Diagnostic:
+def _designation(
+    rule_: Rule, name: str, span: Span, written: str, label: str, fixes: tuple[Fix, ...] = ()
+) -> Diagnostic:
     """Report the dose designation ``name`` at ``span``, in ISMP's words."""
     entry: Designation = DESIGNATIONS[name]
     return rule_.finding(
@@ -127,6 +130,7 @@ def _designation(rule_: Rule, name: str, span: Span, written: str, label: str) -
         f"`{written}` is written in an error-prone way: {entry.misread}",
         label=label,
         help=f"write {entry.instead} (ISMP List of Error-Prone Abbreviations, Symbols, and Dose Designations)",
+        fixes=fixes,
     )
 
 
@@ -161,7 +165,9 @@ def trailing_zero(ctx: RuleContext) -> Iterator[Diagnostic]:
     for word in _numbers(ctx):
         text = word.text
         if not text.startswith(".") and _TRAILING_ZERO.search(text):
-            yield _designation(trailing_zero, "trailing-zero", word.span, text, _write_without_zero(text))
+            yield _designation(
+                trailing_zero, "trailing-zero", word.span, text, _write_without_zero(text), number_fix(word)
+            )
     for written, span in _matches(ctx, _PROSE_TRAILING_ZERO):
         yield _designation(trailing_zero, "trailing-zero", span, written, _write_without_zero(written))
 
@@ -185,7 +191,9 @@ def naked_decimal(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     for word in _numbers(ctx):
         if word.text.startswith("."):
-            yield _designation(naked_decimal, "naked-decimal", word.span, word.text, f"write `0{word.text}`")
+            yield _designation(
+                naked_decimal, "naked-decimal", word.span, word.text, f"write `0{word.text}`", number_fix(word)
+            )
     for written, span in _matches(ctx, _PROSE_NAKED_DECIMAL):
         yield _designation(naked_decimal, "naked-decimal", span, written, f"write `0{written}`")
 
@@ -212,13 +220,23 @@ def _shouted(line: str) -> bool:
     return not any(c.islower() for c in line) and len(re.findall(r"[^\W\d_]{2,}", line)) >= 3
 
 
-def _abbreviation_finding(span: Span, written: str, entry: Abbreviation) -> Diagnostic:
+def _abbreviation_finding(span: Span, written: str, entry: Abbreviation, fixes: tuple[Fix, ...] = ()) -> Diagnostic:
     return error_prone_abbreviation.finding(
         span,
         f"`{written}` ({entry.meaning}) is an error-prone abbreviation: {entry.misread}",
         label=f"write {entry.instead}",
         help=f"write {entry.instead} (ISMP List of Error-Prone Abbreviations, Symbols, and Dose Designations)",
+        fixes=fixes,
     )
+
+
+def _route_fix(route: ast.Word) -> tuple[Fix, ...]:
+    """Write an abbreviated route as the first spelling of the same route that is not error-prone (`SC`: `subcut`)."""
+    meant = ROUTE_BY_ALIAS.get(route.text.lower())
+    if meant is None:
+        return ()
+    spelt = next((a for a in meant.aliases if a not in _ROUTE_ABBREVIATIONS), None)
+    return spelling_fix(route.span, spelt) if spelt is not None else ()
 
 
 @rule("SAF104", "error-prone-abbreviation", Severity.WARNING, "an error-prone abbreviation in text or as a route")
@@ -268,7 +286,7 @@ def error_prone_abbreviation(ctx: RuleContext) -> Iterator[Diagnostic]:
             continue
         route_entry = _ROUTE_ABBREVIATIONS.get(route.text)
         if route_entry is not None:
-            yield _abbreviation_finding(route.span, route.text, route_entry)
+            yield _abbreviation_finding(route.span, route.text, route_entry, _route_fix(route))
 
 
 # --------------------------------------------------------------------------- SAF106
@@ -431,6 +449,7 @@ def error_prone_unit(ctx: RuleContext) -> Iterator[Diagnostic]:
                 f"`{text}` is an error-prone way to write a unit",
                 label=f"write `{instead}`",
                 help=f"write `{instead}`: `{text}` has been misread, causing overdoses",
+                fixes=unit_fix(quantity, instead),
             )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from regdsl.check.context import RuleContext
+from regdsl.check.fixes import name_fix
 from regdsl.check.registry import rule
 from regdsl.check.rules._shared import administrations, metas
 from regdsl.diagnostics import Diagnostic, Label, Severity
@@ -81,6 +82,7 @@ def named_two_ways(ctx: RuleContext) -> Iterator[Diagnostic]:
                 label="second spelling",
                 secondary=(Label(earlier.span, "first written here"),),
                 help=f"write `{earlier.text}` everywhere in this regimen",
+                fixes=name_fix(written, earlier),
             )
 
 
