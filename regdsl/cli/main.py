@@ -59,6 +59,9 @@ class _Output(Protocol):
     def flush(self) -> None:
         """Pass on what was written."""
 
+    def isatty(self) -> bool:
+        """Whether it is a terminal (where findings are coloured)."""
+
 
 class _OutputFailed(Exception):
     """The output cannot be written: a full disk, ``> /dev/full``, a closed pipe."""
@@ -78,6 +81,10 @@ class _Guarded:
         """Flush the stream."""
         if self.stream is not None:
             self._guarded(self.stream.flush)
+
+    def isatty(self) -> bool:
+        """Whether the stream is a terminal."""
+        return self.stream is not None and self.stream.isatty()
 
     def _open(self) -> TextIO:
         if self.stream is None:
@@ -192,7 +199,7 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
 
     usage: tuple[type[Exception], ...] = (SiteError, TemplateProblem, *_usage_errors())
     target = Path(args.out)
-    bar = _ProgressBar.wanted("building")
+    bar = None if args.quiet else _ProgressBar.wanted("building")
     try:
         built = build_site(
             [Path(args.source)],
@@ -209,7 +216,7 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
         if bar is not None:
             bar.clear()
     code = _report(args, built.outcome, out)
-    if built.written:
+    if built.written and not args.quiet:
         # Machine-readable findings keep stdout to themselves.
         status: _Output = out if args.format == "text" else sys.stderr
         folder = visible(args.out if args.out.endswith("/") else args.out + "/")
@@ -336,11 +343,14 @@ def _cmd_serve(args: argparse.Namespace, out: _Output) -> int:
 def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
     """Write the findings of a check as ``check`` does; return its exit code."""
     from regdsl.diagnostics import Severity
-    from regdsl.diagnostics.formats import FORMATS, summary_line
+    from regdsl.diagnostics.formats import FORMATS, colour_wanted, summary_line, text_format
 
     shown = [d for d in result.diagnostics if args.show_notes or d.level is not Severity.INFO]
-    out.write(FORMATS[args.format](shown, result.sources))
     if args.format == "text":
+        out.write(text_format(shown, result.sources, colour=colour_wanted(out)))
+    else:
+        out.write(FORMATS[args.format](shown, result.sources))
+    if args.format == "text" and not args.quiet:
         if shown:
             out.write("\n")
         if result.config_failed:
@@ -425,6 +435,9 @@ def _add_check_options(parser: argparse.ArgumentParser, *, jobs: bool, findings:
     if findings:
         parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="findings format (default: text)")
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print the findings and nothing else: no summary, progress or status"
+    )
     parser.add_argument("--show-notes", action="store_true", help="show informational notes (uncoded terms)")
     if jobs:
         parser.add_argument(
