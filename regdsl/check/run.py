@@ -12,6 +12,7 @@ nothing of what the hook makes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from regdsl.check.cache import CachedFile, ResultsCache, cache_wanted, file_key, library_digest, library_key
 from regdsl.check.config import Config, discover_config, load_config
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.rules import registry
@@ -29,6 +31,7 @@ from regdsl.check.rules.prose import medicine_words, words_of
 from regdsl.check.suppress import Suppression, apply_suppressions, find_suppressions
 from regdsl.compile.library import (
     LIBRARY_FILE,
+    MAX_BYTES,
     Library,
     collect,
     duplicate_ids,
@@ -36,7 +39,10 @@ from regdsl.compile.library import (
     load_library,
     lower_file,
     rare_collections,
+    read_regular,
+    read_source,
 )
+from regdsl.compile.links import links
 from regdsl.compile.passes import Compiled, compile_regimen
 from regdsl.diagnostics import Diagnostic, Severity, Sink
 from regdsl.diagnostics import codes as c
@@ -101,10 +107,18 @@ class _FileOutcome:
     stages: dict[str, float]
     product: object = None
     produced: bool = False
+    regimen_id: str | None = None  # its regimen's id and the ids its links name, kept when it is cached
+    targets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.regimen is not None:
+            self.regimen_id = self.regimen.id
+            self.targets = tuple(link.target for link in links(self.regimen))
 
 
-# One file to check: its path, its library root, the configuration and the product hook.
-_Job = tuple[Path, Path, Config, FileProduct | None]
+# One file to check: its path, its library root, the configuration, the product hook, and
+# its bytes and size when they were read already (for the cache's key).
+_Job = tuple[Path, Path, Config, FileProduct | None, tuple[bytes, int] | None]
 
 
 @functools.cache
@@ -119,10 +133,10 @@ def _library_words(root: Path, configured: frozenset[str]) -> frozenset[str]:
 
 
 def _check_file(job: _Job) -> _FileOutcome:
-    path, root, config, product = job
+    path, root, config, product, read = job
     library = _library(root)
     clock = time.perf_counter()
-    unit = lower_file(path, library)
+    unit = lower_file(path, library, read)
     stages = {"parse and lower": time.perf_counter() - clock}
     diagnostics = list(unit.diagnostics)
     suppressions = find_suppressions(unit.module.comments) if unit.module else []
@@ -170,16 +184,20 @@ def run_check(
     config: Config | None = None,
     product: FileProduct | None = None,
     progress: Progress | None = None,
+    cache: bool = False,
 ) -> Outcome:
     """Check every ``.reg`` file under ``paths``; raises ``PathError`` only for unusable paths.
 
     ``jobs`` is the number of worker processes (default: by the number of files); ``config``
     the configuration in force (default: every rule, no exclusions). ``product`` runs on each
     file that passes its own checks (see ``Outcome.products``); ``progress`` is told, in this
-    process, each time a file is checked.
+    process, each time a file is checked. With ``cache`` (and no ``product``), each file's
+    findings are read from the results cache when nothing they are made from changed
+    (``regdsl.check.cache``), and ``Outcome.regimens`` holds only the regimens lowered.
     """
-    with rare_collections():  # worker processes inherit the setting
-        return _run_check(paths, jobs=jobs, config=config, product=product, progress=progress)
+    with rare_collections(), contextlib.ExitStack() as stack:  # worker processes inherit the setting
+        results = stack.enter_context(ResultsCache()) if product is None and cache_wanted(cache) else None
+        return _run_check(paths, jobs=jobs, config=config, product=product, progress=progress, cache=results)
 
 
 def _run_check(
@@ -189,6 +207,7 @@ def _run_check(
     config: Config | None,
     product: FileProduct | None,
     progress: Progress | None,
+    cache: ResultsCache | None,
 ) -> Outcome:
     config = config or Config()
     started = time.perf_counter()
@@ -201,12 +220,15 @@ def _run_check(
         sink.items.extend(library.diagnostics)
         if library.source is not None:
             outcome.sources[library.source.path] = library.source
-    jobs_list: list[_Job] = [(path, roots[path], config, product) for path in files if path.name != LIBRARY_FILE]
-    workers = _workers(len(jobs_list), jobs)
+    jobs_list: list[_Job] = [(path, roots[path], config, product, None) for path in files if path.name != LIBRARY_FILE]
+    cached = _Cached(cache, jobs_list, config) if cache is not None else None
+    to_check = cached.misses if cached is not None else jobs_list
+    workers = _workers(len(to_check), jobs)
     if workers > 1:
-        results = _in_workers(jobs_list, workers, progress)
+        checked = _in_workers(to_check, workers, progress)
     else:
-        results = _counted(map(_check_file, jobs_list), len(jobs_list), progress)
+        checked = _counted(map(_check_file, to_check), len(to_check), progress)
+    results = cached.merged(checked) if cached is not None else checked
     suppressions: dict[str, list[Suppression]] = {}
     for result in results:
         outcome.sources[result.source.path] = result.source
@@ -219,8 +241,11 @@ def _run_check(
         for stage, seconds in result.stages.items():
             outcome.stages[stage] = outcome.stages.get(stage, 0.0) + seconds
     clock = time.perf_counter()
-    duplicate_ids(outcome.regimens, sink)
-    sink.items.extend(_library_findings(outcome.regimens, [_library(r) for r in sorted(set(roots.values()))]))
+    libraries = [_library(r) for r in sorted(set(roots.values()))]
+    if cached is not None:
+        sink.items.extend(cached.library_findings(results, libraries, outcome))
+    else:
+        sink.items.extend(_library_findings(outcome.regimens, libraries, frozenset(r.id for r in outcome.regimens)))
     outcome.stages["library rules"] = time.perf_counter() - clock
     outcome.diagnostics = _folded(sorted(config.apply(_suppress(sink.sorted(), suppressions)), key=Diagnostic.sort_key))
     outcome.stages["total (wall)"] = time.perf_counter() - started
@@ -320,27 +345,111 @@ def run_configured(
     ignore: Sequence[str] | None = None,
     product: FileProduct | None = None,
     progress: Progress | None = None,
+    cache: bool = False,
 ) -> Outcome:
     """Check ``paths`` under their configuration (``configure``); a bad one is the outcome, unapplied.
 
-    ``product`` and ``progress`` are passed to ``run_check``.
+    ``product``, ``progress`` and ``cache`` are passed to ``run_check``.
     Raises ``ConfigError`` for a bad ``select`` or ``ignore``, ``PathError`` for unusable paths.
     """
     config = configure(paths, config_file=config_file, select=select, ignore=ignore)
     if isinstance(config, Outcome):
         return config
-    return run_check(paths, jobs=jobs, config=config, product=product, progress=progress)
+    return run_check(paths, jobs=jobs, config=config, product=product, progress=progress, cache=cache)
 
 
-def _library_findings(regimens: Sequence[ir.Regimen], libraries: Sequence[Library]) -> list[Diagnostic]:
+def _library_findings(
+    regimens: Sequence[ir.Regimen], libraries: Sequence[Library], checked: frozenset[str]
+) -> list[Diagnostic]:
+    """Return the findings across files: ids used twice in ``regimens``, and the library rules' over them.
+
+    ``regimens`` are those lowered (in file order), ``checked`` the ids of every regimen of the run.
+    """
+    sink = Sink()
+    duplicate_ids(regimens, sink)
     infos = {k: v for library in libraries for k, v in library.infos.items()}
     lowered = {r.id: r for r in regimens}
-    context = LibraryContext(regimens=lowered, infos=infos, checked=frozenset(lowered))
-    found: list[Diagnostic] = []
+    context = LibraryContext(regimens=lowered, infos=infos, checked=checked)
+    found: list[Diagnostic] = list(sink.items)
     for rule in registry().library_rules:
         if rule.library_check is not None:
             found.extend(rule.library_check(context))
     return found
+
+
+class _Cached:
+    """A run's use of the results cache: the files found in it, those to check, and what is kept after."""
+
+    def __init__(self, cache: ResultsCache, jobs: Sequence[_Job], config: Config) -> None:
+        self.cache = cache
+        self.jobs: list[_Job] = []
+        self.keys: list[str] = []
+        self.hits: dict[int, _FileOutcome] = {}
+        self.misses: list[_Job] = []
+        digests = {root: library_digest(_library(root)) for root in {job[1] for job in jobs}}
+        for number, (path, root, job_config, product, _) in enumerate(jobs):
+            read = read_regular(path, MAX_BYTES)
+            key = file_key(str(path), read, digests[root], _library_words(root, config.words))
+            job: _Job = (path, root, job_config, product, read)
+            self.jobs.append(job)
+            self.keys.append(key)
+            source = read_source(path, Sink(), read)[0]
+            library = _library(root).source
+            sources = {source.path: source, **({library.path: library} if library is not None else {})}
+            entry = cache.load_file(key, sources)
+            if entry is None:
+                self.misses.append(job)
+                continue
+            self.hits[number] = _FileOutcome(
+                source,
+                None,
+                list(entry.diagnostics),
+                list(entry.suppressions),
+                {},
+                regimen_id=entry.regimen_id,
+                targets=entry.targets,
+            )
+
+    def merged(self, checked: Sequence[_FileOutcome]) -> list[_FileOutcome]:
+        """Return every file's outcome in file order, keeping those just checked in the cache."""
+        fresh = iter(checked)
+        merged = []
+        for number, key in enumerate(self.keys):
+            hit = self.hits.get(number)
+            if hit is None:
+                hit = next(fresh)
+                entry = CachedFile(tuple(hit.diagnostics), tuple(hit.suppressions), hit.regimen_id, hit.targets)
+                self.cache.save_file(key, entry)
+            merged.append(hit)
+        return merged
+
+    def library_findings(
+        self, results: Sequence[_FileOutcome], libraries: Sequence[Library], outcome: Outcome
+    ) -> list[Diagnostic]:
+        """Return the findings across files: kept, or found again from the regimens that links or ids join.
+
+        A regimen that writes no link, is named by none and shares its id with no other adds
+        nothing to them, so only the others are lowered again (those read from the cache).
+        """
+        key = library_key(self.keys)
+        kept = self.cache.load_findings(key, outcome.sources)
+        if kept is not None:
+            return list(kept)
+        ids = Counter(r.regimen_id.casefold() for r in results if r.regimen_id is not None)
+        named = {target for r in results for target in r.targets}
+        regimens = []
+        for number, result in enumerate(results):
+            regimen = result.regimen
+            joined = result.targets or result.regimen_id in named
+            if result.regimen_id is not None and regimen is None and (joined or ids[result.regimen_id.casefold()] > 1):
+                path, root, _config, _product, read = self.jobs[number]
+                regimen = lower_file(path, _library(root), read).regimen
+            if regimen is not None:
+                regimens.append(regimen)
+        checked = frozenset(r.regimen_id for r in results if r.regimen_id is not None)
+        found = _library_findings(regimens, libraries, checked)
+        self.cache.save_findings(key, found)
+        return found
 
 
 def _suppress(diagnostics: Sequence[Diagnostic], suppressions: dict[str, list[Suppression]]) -> list[Diagnostic]:

@@ -152,7 +152,8 @@ def _cmd_check(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.check.run import run_configured
 
     try:
-        result = run_configured([Path(p) for p in args.paths], jobs=args.jobs, **_check_options(args))
+        paths = [Path(p) for p in args.paths]
+        result = run_configured(paths, jobs=args.jobs, cache=not args.no_cache, **_check_options(args))
     except _usage_errors() as err:
         return _usage_error(err)
     return _report(args, result, out)
@@ -475,6 +476,11 @@ def _build_parser() -> _Parser:
     check = commands.add_parser("check", help="check regimen files and folders")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
     _add_check_options(check, jobs=True)
+    check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every file again, neither reading nor writing the results cache (also: REGDSL_NO_CACHE=1)",
+    )
     check.set_defaults(run=_cmd_check)
 
     build = commands.add_parser("build", help="check a library and publish it as a static site")

@@ -199,13 +199,14 @@ def decode_utf8(data: bytes) -> tuple[str, tuple[int, int] | None]:
         return prefix + data[err.start :].decode("utf-8", errors="replace"), (len(prefix), data[err.start])
 
 
-def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
+def read_source(path: Path, sink: Sink, read: tuple[bytes, int] | None = None) -> tuple[SourceFile, bool]:
     """Read and decode a file; bad content becomes a located diagnostic, not an exception.
 
-    Returns the source (for showing diagnostics) and whether it is fit to parse.
+    Returns the source (for showing diagnostics) and whether it is fit to parse. ``read`` is
+    what ``read_regular(path, MAX_BYTES)`` returned, when the caller has read the file already.
     """
     display = str(path)
-    data, size = read_regular(path, MAX_BYTES)
+    data, size = read if read is not None else read_regular(path, MAX_BYTES)
     if size > MAX_BYTES:
         whole = SourceFile(display, "")
         sink.report(
@@ -337,10 +338,13 @@ class FileUnit:
     diagnostics: list[Diagnostic]
 
 
-def lower_file(path: Path, library: Library) -> FileUnit:
-    """Read, parse and lower one regimen file; never raises on its content."""
+def lower_file(path: Path, library: Library, read: tuple[bytes, int] | None = None) -> FileUnit:
+    """Read (unless ``read`` holds its bytes, as ``read_source`` takes them), parse and lower one regimen file.
+
+    Never raises on its content.
+    """
     sink = Sink()
-    source, ok = read_source(path, sink)
+    source, ok = read_source(path, sink, read)
     if not ok:
         return FileUnit(source, None, None, sink.items)
     module = parse(source, sink)

@@ -12,17 +12,14 @@ last state kept before it, not from the top of the file. One run reports every b
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import io
 import operator
-import os
 import pickle
 import re
-import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,6 +37,7 @@ from regdsl.model.limits import REPARSE
 from regdsl.model.vocabulary import TIME_UNITS, suggest_unit, unit_key
 from regdsl.source import LineIndex, SourceFile, Span, describe_hidden, hidden_kind
 from regdsl.syntax import expected
+from regdsl.syntax.cachefiles import open_cache_folder, read_cached, write_cached
 from regdsl.syntax.transform import BadChar, Builder, HeadingRead, NestingTooDeep, Tok
 
 __all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse", "parse_heading"]
@@ -77,48 +75,6 @@ def grammar_text() -> str:
 # that is refused or damaged only means the parser is built from the grammar again.
 _CACHE_FORMAT = "regdsl-grammar-cache 1"
 _CACHE_LIMIT = 16 << 20  # bytes; the cache is about 100 KB
-_OPEN_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC if os.name == "posix" else 0
-
-
-def _cache_folder() -> Path | None:
-    """Return the per-user cache folder: ``$REGDSL_CACHE_DIR``, else the XDG cache's ``regdsl``."""
-    named = os.environ.get("REGDSL_CACHE_DIR")
-    if named:
-        return Path(named)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    try:
-        base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"  # the XDG spec: absolute only
-    except RuntimeError:  # no home folder to be found
-        return None
-    return base / "regdsl"
-
-
-def _trusted(info: os.stat_result) -> bool:
-    """Whether a cache file or folder is the user's own and writable by no one else."""
-    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-@contextlib.contextmanager
-def _open_cache_folder() -> Iterator[int | None]:
-    """Yield a descriptor of the cache folder (made 0700 if new), or None when it cannot be trusted."""
-    folder = _cache_folder()
-    descriptor = None
-    if folder is not None and os.name == "posix":
-        try:
-            os.makedirs(folder.parent, mode=0o700, exist_ok=True)  # made 0700, as the XDG spec asks
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(folder, 0o700)
-            descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _OPEN_FLAGS)
-        except OSError:
-            descriptor = None
-    try:
-        if descriptor is not None and _trusted(os.fstat(descriptor)):
-            yield descriptor
-        else:
-            yield None
-    finally:
-        if descriptor is not None:
-            os.close(descriptor)
 
 
 class _DataOnly(pickle.Unpickler):
@@ -134,20 +90,9 @@ def _cache_header(key: str, payload: bytes) -> bytes:
 
 def _load_cached(folder: int, name: str, key: str, runtime: dict[str, object]) -> Lark | None:
     """Return the parser saved in the cache file ``name``, or None if it is missing, refused or damaged."""
-    try:
-        # Non-blocking: a FIFO opens at once, and is refused for not being a file.
-        descriptor = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _OPEN_FLAGS, dir_fd=folder)
-    except OSError:
+    data = read_cached(folder, name, _CACHE_LIMIT)
+    if data is None:
         return None
-    info = os.fstat(descriptor)
-    if not stat.S_ISREG(info.st_mode) or not _trusted(info) or info.st_size > _CACHE_LIMIT:
-        os.close(descriptor)  # checked before it is wrapped: a folder cannot be read as a file
-        return None
-    with os.fdopen(descriptor, "rb") as handle:
-        try:
-            data = handle.read(_CACHE_LIMIT + 1)
-        except OSError:
-            return None
     header, _, payload = data.partition(b"\n")
     if header + b"\n" != _cache_header(key, payload):
         return None
@@ -164,18 +109,7 @@ def _save_cached(folder: int, name: str, key: str, built: Lark, runtime: dict[st
     buffer = io.BytesIO()
     built.save(buffer, exclude_options=tuple(runtime))  # the objects regdsl runs with are given at load
     payload = buffer.getvalue()
-    temporary = f".{name}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600, dir_fd=folder)
-    except OSError:
-        return
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(_cache_header(key, payload) + payload)
-        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)  # replaces a link, never follows it
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary, dir_fd=folder)
+    write_cached(folder, name, _cache_header(key, payload) + payload)
 
 
 def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
@@ -187,7 +121,7 @@ def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
         return _compile(grammar, strict, runtime)
     key = hashlib.sha256(f"{lark.__version__}\n{sys.version_info[:2]}\n{strict}\n{grammar}".encode()).hexdigest()
     name = f"grammar-{key[:16]}.cache"
-    with _open_cache_folder() as folder:
+    with open_cache_folder() as folder:
         loaded = _load_cached(folder, name, key, runtime) if folder is not None else None
         if loaded is not None:
             return loaded
