@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from regdsl.check.cache import CachedFile, ResultsCache, cache_wanted, file_key, library_digest, library_key
-from regdsl.check.config import Config, discover_config, load_config
+from regdsl.check.config import Config, Configs, find_config, load_config
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.rules import registry
 from regdsl.check.rules.prose import medicine_words, words_of
@@ -181,7 +181,7 @@ def run_check(
     paths: Iterable[Path],
     *,
     jobs: int | None = None,
-    config: Config | None = None,
+    config: Config | Configs | None = None,
     product: FileProduct | None = None,
     progress: Progress | None = None,
     cache: bool = False,
@@ -204,24 +204,27 @@ def _run_check(
     paths: Iterable[Path],
     *,
     jobs: int | None,
-    config: Config | None,
+    config: Config | Configs | None,
     product: FileProduct | None,
     progress: Progress | None,
     cache: ResultsCache | None,
 ) -> Outcome:
-    config = config or Config()
+    settings = config or Config()
     started = time.perf_counter()
-    files = [p for p in collect(list(paths)) if not config.excluded(p)]
+    files = [p for p in collect(list(paths)) if not settings.of(p).excluded(p)]
     outcome = Outcome(files=len(files))
     sink = Sink()
-    roots = {path: library_root(path, config) for path in files}
+    configs = {path: settings.of(path) for path in files}
+    roots = {path: library_root(path, configs[path]) for path in files}
     for root in sorted(set(roots.values())):
         library = _library(root)
         sink.items.extend(library.diagnostics)
         if library.source is not None:
             outcome.sources[library.source.path] = library.source
-    jobs_list: list[_Job] = [(path, roots[path], config, product, None) for path in files if path.name != LIBRARY_FILE]
-    cached = _Cached(cache, jobs_list, config) if cache is not None else None
+    jobs_list: list[_Job] = [
+        (path, roots[path], configs[path], product, None) for path in files if path.name != LIBRARY_FILE
+    ]
+    cached = _Cached(cache, jobs_list) if cache is not None else None
     to_check = cached.misses if cached is not None else jobs_list
     workers = _workers(len(to_check), jobs)
     if workers > 1:
@@ -247,14 +250,19 @@ def _run_check(
     else:
         sink.items.extend(_library_findings(outcome.regimens, libraries, frozenset(r.id for r in outcome.regimens)))
     outcome.stages["library rules"] = time.perf_counter() - clock
-    outcome.diagnostics = _folded(sorted(config.apply(_suppress(sink.sorted(), suppressions)), key=Diagnostic.sort_key))
+    by_display = {str(path): configs[path] for path in files}
+    kept = _configured(
+        _suppress(sink.sorted(), suppressions), lambda shown: by_display.get(shown) or settings.of(Path(shown))
+    )
+    outcome.diagnostics = _folded(sorted(kept, key=Diagnostic.sort_key))
     outcome.stages["total (wall)"] = time.perf_counter() - started
     return outcome
 
 
-def library_root(path: Path, config: Config) -> Path:
-    """Return the library root of ``path`` under ``config``: the configured root, else the nearest found."""
-    return config.root.resolve() if config.root else find_root(path.resolve())
+def library_root(path: Path, config: Config | Configs) -> Path:
+    """Return the library root of ``path`` under its configuration: the configured root, else the nearest found."""
+    root = config.of(path).root
+    return root.resolve() if root else find_root(path.resolve())
 
 
 def _in_workers(jobs: Sequence[_Job], workers: int, progress: Progress | None) -> list[_FileOutcome]:
@@ -320,20 +328,48 @@ def configure(
     config_file: Path | None = None,
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
-) -> Config | Outcome:
-    """Return the configuration in force for ``paths``: ``config_file``, else the nearest one found.
+    extend_select: Sequence[str] | None = None,
+) -> Config | Configs | Outcome:
+    """Return the configuration in force for ``paths``: ``config_file``, else the nearest above each file.
 
-    ``select`` and ``ignore`` (the command line's) replace the configuration's. A bad
-    configuration is not applied: its findings come back as an outcome, with ``config_failed``.
-    Raises ``ConfigError`` for a bad ``select`` or ``ignore``.
+    ``select`` and ``ignore`` (the command line's) replace each configuration's, and
+    ``extend_select`` adds to it. A bad configuration is not applied: the findings of every
+    bad one come back as an outcome, with ``config_failed``. Raises ``ConfigError`` for a
+    bad ``select``, ``ignore`` or ``extend_select``, and ``PathError`` for unusable paths.
     """
-    loaded = load_config(config_file) if config_file is not None else discover_config(paths)
-    if loaded.diagnostics:
-        outcome = Outcome(diagnostics=sorted(loaded.diagnostics, key=Diagnostic.sort_key), config_failed=True)
-        if loaded.source is not None:
-            outcome.sources[loaded.source.path] = loaded.source
+    found: dict[Path, Path | None] = {}
+    if config_file is not None:
+        loaded = {config_file: load_config(config_file)}
+    else:
+        folders = [] if not paths else [_folder(paths[0]), *sorted({p.resolve().parent for p in collect(paths)})]
+        found = {folder: find_config(folder) for folder in dict.fromkeys(folders)}
+        loaded = {path: load_config(path) for path in dict.fromkeys(found.values()) if path is not None}
+    bad = [item for item in loaded.values() if item.diagnostics]
+    if bad:
+        outcome = Outcome(
+            diagnostics=sorted((d for item in bad for d in item.diagnostics), key=Diagnostic.sort_key),
+            config_failed=True,
+        )
+        outcome.sources.update({item.source.path: item.source for item in bad if item.source is not None})
         return outcome
-    return loaded.config.overridden(select=select, ignore=ignore)
+    configs = {
+        path: item.config.overridden(select=select, ignore=ignore, extend_select=extend_select)
+        for path, item in loaded.items()
+    }
+    if config_file is not None:
+        return configs[config_file]
+    default = Config().overridden(select=select, ignore=ignore, extend_select=extend_select)
+    by_folder = {folder: configs[path] if path is not None else default for folder, path in found.items()}
+    first = by_folder[_folder(paths[0])] if paths else default
+    if all(c is first for c in by_folder.values()):
+        return first  # one configuration for every file
+    return Configs(first=first, by_folder=by_folder)
+
+
+def _folder(path: Path) -> Path:
+    """Return the folder a configuration is looked for from: ``path`` if it is one, else its folder."""
+    resolved = path.resolve()
+    return resolved if resolved.is_dir() else resolved.parent
 
 
 def run_configured(
@@ -346,13 +382,14 @@ def run_configured(
     product: FileProduct | None = None,
     progress: Progress | None = None,
     cache: bool = False,
+    extend_select: Sequence[str] | None = None,
 ) -> Outcome:
     """Check ``paths`` under their configuration (``configure``); a bad one is the outcome, unapplied.
 
     ``product``, ``progress`` and ``cache`` are passed to ``run_check``.
     Raises ``ConfigError`` for a bad ``select`` or ``ignore``, ``PathError`` for unusable paths.
     """
-    config = configure(paths, config_file=config_file, select=select, ignore=ignore)
+    config = configure(paths, config_file=config_file, select=select, ignore=ignore, extend_select=extend_select)
     if isinstance(config, Outcome):
         return config
     return run_check(paths, jobs=jobs, config=config, product=product, progress=progress, cache=cache)
@@ -380,7 +417,7 @@ def _library_findings(
 class _Cached:
     """A run's use of the results cache: the files found in it, those to check, and what is kept after."""
 
-    def __init__(self, cache: ResultsCache, jobs: Sequence[_Job], config: Config) -> None:
+    def __init__(self, cache: ResultsCache, jobs: Sequence[_Job]) -> None:
         self.cache = cache
         self.jobs: list[_Job] = []
         self.keys: list[str] = []
@@ -389,7 +426,7 @@ class _Cached:
         digests = {root: library_digest(_library(root)) for root in {job[1] for job in jobs}}
         for number, (path, root, job_config, product, _) in enumerate(jobs):
             read = read_regular(path, MAX_BYTES)
-            key = file_key(str(path), read, digests[root], _library_words(root, config.words))
+            key = file_key(str(path), read, digests[root], _library_words(root, job_config.words))
             job: _Job = (path, root, job_config, product, read)
             self.jobs.append(job)
             self.keys.append(key)
@@ -450,6 +487,14 @@ class _Cached:
         found = _library_findings(regimens, libraries, checked)
         self.cache.save_findings(key, found)
         return found
+
+
+def _configured(diagnostics: Sequence[Diagnostic], config_of: Callable[[str], Config]) -> list[Diagnostic]:
+    """Apply to each file's findings the configuration in force for it (``config_of`` its display path)."""
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diag in diagnostics:
+        by_file.setdefault(diag.span.path, []).append(diag)
+    return [d for path, found in by_file.items() for d in config_of(path).apply(found)]
 
 
 def _suppress(diagnostics: Sequence[Diagnostic], suppressions: dict[str, list[Suppression]]) -> list[Diagnostic]:

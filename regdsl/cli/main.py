@@ -119,13 +119,19 @@ class _CheckOptions(TypedDict):
     config_file: Path | None
     select: list[str] | None
     ignore: list[str] | None
+    extend_select: list[str] | None
 
 
 def _check_options(args: argparse.Namespace) -> _CheckOptions:
     config_file = Path(args.config) if args.config else None
     if config_file is not None and not config_file.is_file():
         raise _UsageError(f"{config_file}: no such configuration file")
-    return {"config_file": config_file, "select": _names(args.select), "ignore": _names(args.ignore)}
+    return {
+        "config_file": config_file,
+        "select": _names(args.select),
+        "ignore": _names(args.ignore),
+        "extend_select": _names(args.extend_select),
+    }
 
 
 def _templates(args: argparse.Namespace) -> Path | None:
@@ -450,13 +456,20 @@ def _add_check_options(parser: argparse.ArgumentParser, *, jobs: bool, findings:
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="the configuration file (default: the nearest regdsl.toml, or pyproject.toml with [tool.regdsl])",
+        help="the configuration file for every file (default: for each file, the nearest regdsl.toml, "
+        "or pyproject.toml with [tool.regdsl], above it)",
     )
     parser.add_argument(
         "--select",
         action="append",
         metavar="RULES",
         help="check only these rules: codes, names or prefixes, comma-separated (replaces the configuration's)",
+    )
+    parser.add_argument(
+        "--extend-select",
+        action="append",
+        metavar="RULES",
+        help="check these rules as well as those selected: codes, names or prefixes, comma-separated",
     )
     parser.add_argument(
         "--ignore",
