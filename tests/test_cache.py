@@ -235,3 +235,23 @@ def test_an_unusable_cache_folder_is_no_error(small: Path, tmp_path: Path, monke
     monkeypatch.setenv("REGDSL_CACHE_DIR", str(blocker / "cache"))
     monkeypatch.delenv("REGDSL_NO_CACHE", raising=False)
     assert _shown(_check(small)) == _shown(_check(small, cache=False))
+
+
+def test_a_warm_check_parses_no_heading(library: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import regdsl.compile.library as library_mod
+
+    expected = _shown(_check(library))
+    parsed: list[str] = []
+    real = library_mod.parse_heading  # type: ignore[attr-defined]
+
+    def counted(source: object) -> object:
+        parsed.append(str(source))
+        return real(source)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library_mod, "parse_heading", counted)
+    assert _shown(_check(library)) == expected
+    assert parsed == []
+    renamed = library / "zz-renamed.reg"
+    (library / "crc-adjuvant-mfolfox6.reg").rename(renamed)  # a path is part of what the scan kept
+    _check(library)
+    assert len(parsed) == len(list(library.glob("*.reg"))) - 1

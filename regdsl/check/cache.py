@@ -30,7 +30,7 @@ from pathlib import Path
 import regdsl
 from regdsl.check.rules import registry
 from regdsl.check.suppress import Suppression
-from regdsl.compile.library import Library
+from regdsl.compile.library import Library, RegimenInfo
 from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.source import SourceFile, Span
 from regdsl.syntax.cachefiles import open_cache_folder, read_cached, write_cached
@@ -128,6 +128,19 @@ def _fields(value: object, keys: set[str]) -> Mapping[str, object]:
     if not isinstance(value, dict) or set(value) != keys:
         raise _Invalid
     return value
+
+
+def _info(row: object) -> RegimenInfo:
+    if not isinstance(row, list) or len(row) != 5:
+        raise _Invalid
+    regimen_id, status, superseded_by, path, name = row
+    return RegimenInfo(
+        id=_text(regimen_id),
+        status=None if status is None else _text(status),
+        superseded_by=None if superseded_by is None else _text(superseded_by),
+        path=_text(path),
+        name=None if name is None else _text(name),
+    )
 
 
 class _Reader:
@@ -263,6 +276,21 @@ class ResultsCache:
     def save_findings(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
         """Keep the library rules' findings under ``key``."""
         self._write(key, [_diagnostic_data(d) for d in diagnostics])
+
+    def load_headings(self, key: str) -> list[RegimenInfo | None] | None:
+        """Return a library's scanned headings kept under ``key`` (see ``HeadingMemo``); None if refused."""
+        try:
+            rows = self._read(_digest([_FORMAT, "headings", package_digest(), key]))
+            if not isinstance(rows, list):
+                raise _Invalid
+            return [None if row is None else _info(row) for row in rows]
+        except _Invalid:
+            return None
+
+    def save_headings(self, key: str, found: Sequence[RegimenInfo | None]) -> None:
+        """Keep a library's scanned headings under ``key``."""
+        rows = [None if i is None else [i.id, i.status, i.superseded_by, i.path, i.name] for i in found]
+        self._write(_digest([_FORMAT, "headings", package_digest(), key]), rows)
 
 
 def cache_wanted(asked: bool) -> bool:

@@ -121,9 +121,14 @@ class _FileOutcome:
 _Job = tuple[Path, Path, Config, FileProduct | None, tuple[bytes, int] | None]
 
 
+# The results cache of the run under way, where a library's scan of its headings is kept: only
+# a shortcut (what is kept is what a scan finds), so a library loaded without it is as good.
+_headings: list[ResultsCache] = []
+
+
 @functools.cache
 def _library(root: Path) -> Library:
-    return load_library(root)
+    return load_library(root, _headings[-1] if _headings else None)
 
 
 @functools.cache
@@ -197,6 +202,9 @@ def run_check(
     """
     with rare_collections(), contextlib.ExitStack() as stack:  # worker processes inherit the setting
         results = stack.enter_context(ResultsCache()) if product is None and cache_wanted(cache) else None
+        if results is not None:
+            _headings.append(results)
+            stack.callback(_headings.pop)
         return _run_check(paths, jobs=jobs, config=config, product=product, progress=progress, cache=results)
 
 
