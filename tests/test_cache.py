@@ -168,11 +168,25 @@ def test_an_entry_with_offsets_outside_its_file_is_refused(small: Path, cache_di
     for entry in _entries(cache_dir):
         header, _, body = entry.read_bytes().partition(b"\n")
         value = json.loads(body)
-        if isinstance(value, dict):
-            for diag in value["diagnostics"]:
-                diag["labels"][0][2] = 10**9
+        files = value.get("files", [value]) if isinstance(value, dict) else []  # a run's entry, or a file's
+        for diag in (d for f in files for d in f.get("diagnostics", [])):
+            diag["labels"][0][2] = 10**9
         entry.write_bytes(header + b"\n" + json.dumps(value).encode())
     assert _shown(_check(small)) == expected
+
+
+def test_a_warm_check_reads_one_entry(small: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _check(small)
+    read: list[str] = []
+    real = cache_mod.read_cached
+
+    def counted(folder: int, name: str, limit: int) -> bytes | None:
+        read.append(name)
+        return real(folder, name, limit)
+
+    monkeypatch.setattr(cache_mod, "read_cached", counted)
+    _check(small)
+    assert len(read) == 2  # the library's headings, and the run's entry
 
 
 def test_a_cache_another_user_could_write_is_not_used(

@@ -199,6 +199,31 @@ class _Reader:
             raise _Invalid
         return tuple(self.diagnostic(d) for d in value)
 
+    def file(self, value: object) -> CachedFile:
+        item = _fields(value, {"diagnostics", "suppressions", "regimen", "targets"})
+        suppressions = item["suppressions"]
+        regimen = item["regimen"]
+        if not isinstance(suppressions, list):
+            raise _Invalid
+        return CachedFile(
+            self.diagnostics(item["diagnostics"]),
+            tuple(self.suppression(s) for s in suppressions),
+            None if regimen is None else _text(regimen),
+            _texts(item["targets"]),
+        )
+
+
+def _file_data(entry: CachedFile) -> dict[str, object]:
+    return {
+        "diagnostics": [_diagnostic_data(d) for d in entry.diagnostics],
+        "suppressions": [
+            {"span": _span_data(s.span), "names": list(s.names), "reason": s.reason, "line": s.line}
+            for s in entry.suppressions
+        ],
+        "regimen": entry.regimen_id,
+        "targets": list(entry.targets),
+    }
+
 
 class ResultsCache:
     """The results cache of one run: reads and writes entries in the user's cache folder (none if it is untrusted)."""
@@ -235,47 +260,31 @@ class ResultsCache:
     def load_file(self, key: str, sources: Mapping[str, SourceFile]) -> CachedFile | None:
         """Return the entry of one file, its spans on ``sources``; None if there is none or it is refused."""
         try:
-            item = _fields(self._read(key), {"diagnostics", "suppressions", "regimen", "targets"})
-            reader = _Reader(sources)
-            suppressions = item["suppressions"]
-            regimen = item["regimen"]
-            if not isinstance(suppressions, list):
-                raise _Invalid
-            return CachedFile(
-                reader.diagnostics(item["diagnostics"]),
-                tuple(reader.suppression(s) for s in suppressions),
-                None if regimen is None else _text(regimen),
-                _texts(item["targets"]),
-            )
+            return _Reader(sources).file(self._read(key))
         except _Invalid:
             return None
 
     def save_file(self, key: str, entry: CachedFile) -> None:
         """Keep one file's entry."""
-        suppressions = [
-            {"span": _span_data(s.span), "names": list(s.names), "reason": s.reason, "line": s.line}
-            for s in entry.suppressions
-        ]
-        self._write(
-            key,
-            {
-                "diagnostics": [_diagnostic_data(d) for d in entry.diagnostics],
-                "suppressions": suppressions,
-                "regimen": entry.regimen_id,
-                "targets": list(entry.targets),
-            },
-        )
+        self._write(key, _file_data(entry))
 
-    def load_findings(self, key: str, sources: Mapping[str, SourceFile]) -> tuple[Diagnostic, ...] | None:
-        """Return the library rules' findings kept under ``key``; None if there are none or they are refused."""
+    def load_run(
+        self, key: str, sources: Mapping[str, SourceFile]
+    ) -> tuple[list[CachedFile], tuple[Diagnostic, ...]] | None:
+        """Return every file's entry and the library rules' findings kept under ``key``; None if refused."""
         try:
-            return _Reader(sources).diagnostics(self._read(key))
+            item = _fields(self._read(key), {"files", "library"})
+            reader = _Reader(sources)
+            files = item["files"]
+            if not isinstance(files, list):
+                raise _Invalid
+            return [reader.file(f) for f in files], reader.diagnostics(item["library"])
         except _Invalid:
             return None
 
-    def save_findings(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
-        """Keep the library rules' findings under ``key``."""
-        self._write(key, [_diagnostic_data(d) for d in diagnostics])
+    def save_run(self, key: str, files: Sequence[CachedFile], library: Sequence[Diagnostic]) -> None:
+        """Keep every file's entry and the library rules' findings under ``key`` (one read for a warm check)."""
+        self._write(key, {"files": [_file_data(f) for f in files], "library": [_diagnostic_data(d) for d in library]})
 
     def load_headings(self, key: str) -> list[RegimenInfo | None] | None:
         """Return a library's scanned headings kept under ``key`` (see ``HeadingMemo``); None if refused."""

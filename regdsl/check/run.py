@@ -254,7 +254,7 @@ def _run_check(
     clock = time.perf_counter()
     libraries = [_library(r) for r in sorted(set(roots.values()))]
     if cached is not None:
-        sink.items.extend(cached.library_findings(results, libraries, outcome))
+        sink.items.extend(cached.library_findings(results, libraries))
     else:
         sink.items.extend(_library_findings(outcome.regimens, libraries, frozenset(r.id for r in outcome.regimens)))
     outcome.stages["library rules"] = time.perf_counter() - clock
@@ -423,7 +423,11 @@ def _library_findings(
 
 
 class _Cached:
-    """A run's use of the results cache: the files found in it, those to check, and what is kept after."""
+    """A run's use of the results cache: the files found in it, those to check, and what is kept after.
+
+    A run whose every file is unchanged reads one entry: every file's findings and the library
+    rules'. Else each file's own entry is read, and the files without one are checked.
+    """
 
     def __init__(self, cache: ResultsCache, jobs: Sequence[_Job]) -> None:
         self.cache = cache
@@ -431,19 +435,30 @@ class _Cached:
         self.keys: list[str] = []
         self.hits: dict[int, _FileOutcome] = {}
         self.misses: list[_Job] = []
+        self.library: list[Diagnostic] | None = None
         digests = {root: library_digest(_library(root)) for root in {job[1] for job in jobs}}
-        for number, (path, root, job_config, product, _) in enumerate(jobs):
-            read = read_regular(path, MAX_BYTES)
-            key = file_key(str(path), read, digests[root], _library_words(root, job_config.words))
-            job: _Job = (path, root, job_config, product, read)
-            self.jobs.append(job)
-            self.keys.append(key)
-            source = read_source(path, Sink(), read)[0]
+        sources: dict[str, SourceFile] = {}
+        for root in digests:
             library = _library(root).source
-            sources = {source.path: source, **({library.path: library} if library is not None else {})}
-            entry = cache.load_file(key, sources)
+            if library is not None:
+                sources[library.path] = library
+        files = []
+        for path, root, job_config, product, _ in jobs:
+            read = read_regular(path, MAX_BYTES)
+            self.keys.append(file_key(str(path), read, digests[root], _library_words(root, job_config.words)))
+            self.jobs.append((path, root, job_config, product, read))
+            source = read_source(path, Sink(), read)[0]
+            files.append(source)
+            sources[source.path] = source
+        self.key = library_key(self.keys)
+        run = cache.load_run(self.key, sources)
+        if run is not None and len(run[0]) == len(files):
+            self.library = list(run[1])
+        for number, source in enumerate(files):
+            entry = run[0][number] if self.library is not None and run is not None else None
+            entry = entry or cache.load_file(self.keys[number], sources)
             if entry is None:
-                self.misses.append(job)
+                self.misses.append(self.jobs[number])
                 continue
             self.hits[number] = _FileOutcome(
                 source,
@@ -463,23 +478,19 @@ class _Cached:
             hit = self.hits.get(number)
             if hit is None:
                 hit = next(fresh)
-                entry = CachedFile(tuple(hit.diagnostics), tuple(hit.suppressions), hit.regimen_id, hit.targets)
-                self.cache.save_file(key, entry)
+                self.cache.save_file(key, _entry(hit))
             merged.append(hit)
         return merged
 
-    def library_findings(
-        self, results: Sequence[_FileOutcome], libraries: Sequence[Library], outcome: Outcome
-    ) -> list[Diagnostic]:
+    def library_findings(self, results: Sequence[_FileOutcome], libraries: Sequence[Library]) -> list[Diagnostic]:
         """Return the findings across files: kept, or found again from the regimens that links or ids join.
 
         A regimen that writes no link, is named by none and shares its id with no other adds
         nothing to them, so only the others are lowered again (those read from the cache).
+        Then the run's entry is kept, for a check in which nothing changed.
         """
-        key = library_key(self.keys)
-        kept = self.cache.load_findings(key, outcome.sources)
-        if kept is not None:
-            return list(kept)
+        if self.library is not None:
+            return self.library
         ids = Counter(r.regimen_id.casefold() for r in results if r.regimen_id is not None)
         named = {target for r in results for target in r.targets}
         regimens = []
@@ -493,8 +504,13 @@ class _Cached:
                 regimens.append(regimen)
         checked = frozenset(r.regimen_id for r in results if r.regimen_id is not None)
         found = _library_findings(regimens, libraries, checked)
-        self.cache.save_findings(key, found)
+        self.cache.save_run(self.key, [_entry(r) for r in results], found)
         return found
+
+
+def _entry(result: _FileOutcome) -> CachedFile:
+    """Return what the cache keeps of one file's outcome."""
+    return CachedFile(tuple(result.diagnostics), tuple(result.suppressions), result.regimen_id, result.targets)
 
 
 def _configured(diagnostics: Sequence[Diagnostic], config_of: Callable[[str], Config]) -> list[Diagnostic]:
