@@ -178,7 +178,7 @@ def test_an_entry_with_offsets_outside_its_file_is_refused(small: Path, cache_di
 def test_a_warm_check_reads_one_entry(small: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _check(small)
     read: list[str] = []
-    real = cache_mod.read_cached
+    real = cache_mod.read_cached  # type: ignore[attr-defined]
 
     def counted(folder: int, name: str, limit: int) -> bytes | None:
         read.append(name)
