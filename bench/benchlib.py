@@ -198,6 +198,24 @@ def replicate(source: Path, folder: Path, count: int) -> Corpus:
     return Corpus(folder=folder, files=count, bytes=size, templates=len(templates), links=links)
 
 
+def bare_parse(folder: Path) -> Callable[[], None]:
+    """Return a bare Lark LALR parse of the regimen files of ``folder`` (``build_parser().parse``), texts read now."""
+    from regdsl.syntax.parser import build_parser
+
+    parser = build_parser()
+    texts: list[str] = []
+    for path in sorted(folder.glob("*.reg")):
+        if path.name != LIBRARY_FILE:
+            text = path.read_bytes().decode("utf-8")
+            texts.append(text if text.endswith("\n") else text + "\n")  # as parse() gives it to lark
+
+    def bare() -> None:
+        for text in texts:
+            parser.parse(text)
+
+    return bare
+
+
 def workload_line(corpus: Corpus) -> str:
     """Describe a replicated library in one report line."""
     size = corpus.bytes

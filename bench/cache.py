@@ -34,6 +34,7 @@ from benchlib import (
     REGIMENS,
     Corpus,
     Sample,
+    bare_parse,
     library_parser,
     load_average,
     machine_lines,
@@ -47,8 +48,6 @@ from benchlib import (
 
 import regdsl.check.run as run_mod
 from regdsl.check.run import run_check
-from regdsl.compile.library import LIBRARY_FILE
-from regdsl.syntax.parser import build_parser
 
 SECTION = "cache"
 DEFAULT_FILES = 1000
@@ -81,26 +80,11 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def _bare(folder: Path) -> Callable[[], None]:
-    parser = build_parser()
-    texts = []
-    for path in sorted(folder.glob("*.reg")):
-        if path.name != LIBRARY_FILE:
-            text = path.read_bytes().decode("utf-8")
-            texts.append(text if text.endswith("\n") else text + "\n")  # as parse() gives it to lark
-
-    def parse_all() -> None:
-        for text in texts:
-            parser.parse(text)
-
-    return parse_all
-
-
 def measure(corpus: Corpus, cache: Path, reps: int) -> Figures:
     """Time cold, warm and one-changed checks and the bare parse, ``reps`` times each, interleaved."""
     folder = corpus.folder
     check = lambda: run_check([folder], jobs=JOBS, cache=True)  # noqa: E731
-    bare = _bare(folder)
+    bare = bare_parse(folder)
     bare()
     check()  # warm-up: imports, the grammar, the medicine table
     changed = sorted(folder.glob("*.reg"))[1]
