@@ -1,9 +1,10 @@
 """The results cache: each file's findings, kept by what they were made from, so a re-check reads them back.
 
 An entry is keyed by a digest of everything a file's findings are made from: the regdsl
-version and every file of the package (code, data, rules, the grammar), the file's display
-path and bytes, its library (``library.reg``'s bytes and the ids, statuses, names and paths
-of its regimens, which links and cross-file rules read) and the configuration's ``words``
+version and every file of the package (code, data, rules, the grammar), the versions of
+Python and lark, the file's display path and bytes, its library (``library.reg``'s text and
+the ids, statuses, names and paths of its regimens, which links and cross-file rules read)
+and the configuration's ``words``
 (the only setting a file's own rules read: selections, severities, suppressions and
 exclusions are applied to the findings after they are read back, so changing them re-uses
 the cache). The library rules' findings are kept too, keyed by every file's key, so a
@@ -23,8 +24,10 @@ import functools
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import regdsl
@@ -46,8 +49,12 @@ _LEVELS = {level.value: level for level in Severity}
 
 @functools.cache
 def package_digest() -> str:
-    """Return a digest of regdsl's version and every file of the package (and the grammar), computed once."""
-    digest = hashlib.sha256(f"{regdsl.__version__}\n".encode())
+    """Return a digest of regdsl's version, every file of the package (and the grammar), Python's and lark's versions.
+
+    Computed once per process.
+    """
+    versions = f"{regdsl.__version__}\n{sys.version}\n{metadata.version('lark')}\n"
+    digest = hashlib.sha256(versions.encode())
     package = Path(regdsl.__file__).parent
     for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
