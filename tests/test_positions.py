@@ -123,6 +123,10 @@ ALLOWED: dict[str, dict[str, str]] = {
     "compile/library.py": {IMPORTS: "reads files into sources and passes them to the parser"},
     "check/run.py": {IMPORTS: "keeps each file's source, for showing its findings"},
     "check/config.py": {IMPORTS: "keeps the configuration's text, for showing its findings"},
+    "check/cache.py": {
+        IMPORTS: "rebuilds a kept finding's spans on the sources it names",
+        READS_TEXT: "hashes library.reg's text into the key, and refuses a kept offset beyond its file: locates nothing",
+    },
     "render/site.py": {IMPORTS: "names the file a page comes from"},
     "render/graphfile.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
 }
