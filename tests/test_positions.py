@@ -125,7 +125,7 @@ ALLOWED: dict[str, dict[str, str]] = {
     "check/config.py": {IMPORTS: "keeps the configuration's text, for showing its findings"},
     "check/cache.py": {
         IMPORTS: "rebuilds a kept finding's spans on the sources it names",
-        READS_TEXT: "hashes library.reg's text into the key, and refuses a kept offset beyond its file: locates nothing",
+        READS_TEXT: "hashes library.reg's text into the key, and refuses a kept offset beyond its file",
     },
     "render/site.py": {IMPORTS: "names the file a page comes from"},
     "render/graphfile.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
