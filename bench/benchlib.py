@@ -40,7 +40,7 @@ REGIMENS = ROOT / "regimens"
 DEFAULT_OUT = ROOT / "docs" / "performance.md"
 
 # The report's sections, in the order they appear; each is written by bench/NAME.py.
-SECTIONS = ("parse_lower", "timing", "library_check", "build", "bounded")
+SECTIONS = ("parse_lower", "timing", "library_check", "cache", "build", "bounded")
 
 HEADER = """\
 # Performance
@@ -57,6 +57,7 @@ their figures.
 | Parsing and lowering | `bench/parse_lower.py` | `check_paths` against a bare Lark parse; cold start |
 | Timing networks | `bench/timing.py` | building and solving timing networks of 100 to 100,000 points |
 | Whole-library check | `bench/library_check.py` | `run_check` of a library, in one process and on two cores |
+| Results cache | `bench/cache.py` | `run_check` with the results cache: cold, warm, one file changed |
 | Static site build | `bench/build.py` | `build_site` of a library, in one process and on two cores; pages by format |
 | Bounded work | `bench/bounded.py` | check and build of each adversarial shape (`tests/shapes.py`) |
 
@@ -195,6 +196,24 @@ def replicate(source: Path, folder: Path, count: int) -> Corpus:
         size += len(data)
         links += linked
     return Corpus(folder=folder, files=count, bytes=size, templates=len(templates), links=links)
+
+
+def bare_parse(folder: Path) -> Callable[[], None]:
+    """Return a bare Lark LALR parse of the regimen files of ``folder`` (``build_parser().parse``), texts read now."""
+    from regdsl.syntax.parser import build_parser
+
+    parser = build_parser()
+    texts: list[str] = []
+    for path in sorted(folder.glob("*.reg")):
+        if path.name != LIBRARY_FILE:
+            text = path.read_bytes().decode("utf-8")
+            texts.append(text if text.endswith("\n") else text + "\n")  # as parse() gives it to lark
+
+    def bare() -> None:
+        for text in texts:
+            parser.parse(text)
+
+    return bare
 
 
 def workload_line(corpus: Corpus) -> str:

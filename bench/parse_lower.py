@@ -47,6 +47,7 @@ from benchlib import (
     ROOT,
     Corpus,
     Sample,
+    bare_parse,
     display,
     load_average,
     machine_lines,
@@ -68,11 +69,11 @@ from benchlib import (
 )
 
 import regdsl.compile.library as library_mod
-from regdsl.compile.library import LIBRARY_FILE, check_paths
+from regdsl.compile.library import check_paths
 from regdsl.compile.lower import lower_regimen
 from regdsl.compile.stn import paused_gc
 from regdsl.diagnostics import Severity
-from regdsl.syntax.parser import build_parser, parse
+from regdsl.syntax.parser import parse
 
 SECTION = "parse_lower"
 COLD_FILE = "regimens/leu-all-bcell-rr-inotuzumab.reg"
@@ -166,17 +167,7 @@ def measure_throughput(corpus: Corpus, reps: int) -> Throughput:
         shown = "\n".join(f"{d.code} {d.message}" for d in first.diagnostics[:5])
         raise SystemExit(f"the replicated library has {errors} errors:\n{shown}")
 
-    parser = build_parser()
-    texts: list[str] = []
-    for path in sorted(folder.glob("*.reg")):
-        if path.name != LIBRARY_FILE:
-            text = path.read_bytes().decode("utf-8")
-            texts.append(text if text.endswith("\n") else text + "\n")  # as parse() gives it to lark
-
-    def bare() -> None:
-        for text in texts:
-            parser.parse(text)
-
+    bare = bare_parse(folder)
     bare()  # warm-up
 
     check_times: list[float] = []

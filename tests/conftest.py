@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # beside the clone (or where REGDSL_SHARED says). Reach it only through ``shared()``.
 SHARED = Path(os.environ.get("REGDSL_SHARED") or ROOT.parent / "shared")
 
+# The results cache of ``regdsl check`` is off unless a test turns it on (tests/test_cache.py):
+# a test that changes a rule in this process must see it run, not a finding kept before.
+os.environ.setdefault("REGDSL_NO_CACHE", "1")
+
 settings.register_profile(
     "ci",
     deadline=None,

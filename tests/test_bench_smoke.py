@@ -244,3 +244,20 @@ def test_timing_regimens_of_more_cycles_than_a_cycle_number_may_count_lower_clea
     regimen = timing.lower_text(tmp_path, library, "bench-parts", text)  # refuses any error
     assert [len(p.cycles) for p in regimen.parts] == [1, 2]
     assert sum(g.count or 1 for g in regimen.cycles()) == CYCLE_NUMBERS.value + 2
+
+
+def test_cache_tiny_run_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "perf.md"
+    proc = _run("cache", "--files", FEW, "--reps", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    body = _sections(out.read_text(encoding="utf-8"))["cache"]
+    assert _headings(body) == ["## Results cache", "### How it was run", "### Results", "### Goals"]
+    _machine(body, f"python bench/cache.py --files {FEW} --reps 1 --out ")
+    for needle in (
+        "| cold cache |",
+        "| warm cache, nothing changed |",
+        "| warm cache, one file changed (",
+        "| bare Lark LALR parse of the same texts, one process |",
+    ):
+        assert needle in body, needle
+    assert f"| not measured ({FEW} files) |" in _goals(body)

@@ -73,14 +73,83 @@ def test_pyproject_without_a_regdsl_table_is_passed_over(tmp_path: Path) -> None
     assert load_config(tmp_path / "pyproject.toml").config.ignore == frozenset({"SAF101"})
 
 
-def test_the_first_checked_path_decides(tmp_path: Path) -> None:
+def test_each_file_is_checked_under_the_nearest_configuration_above_it(tmp_path: Path) -> None:
     first = _library(tmp_path / "a")
     second = _library(tmp_path / "b", TRAILING_ZERO.replace("cfg-test", "cfg-other"))
     (first / "regdsl.toml").write_text('ignore = ["SAF101"]\n')
     (second / "regdsl.toml").write_text("ignore = []\n")
-    assert _check(str(first), str(second)) == (0, [])  # the first path's configuration applies to the run
-    assert _codes(_check(str(second), str(first))[1]) == [("SAF101", "error")] * 2
+    for order in ((first, second), (second, first)):
+        code, found = _check(*map(str, order))
+        assert code == 1
+        assert [(d["path"], d["code"]) for d in found] == [(str(second / "regimen.reg"), "SAF101")]
     assert _check(str(first / "regimen.reg")) == (0, [])
+    # A folder holding both: each file still gets the configuration nearest to it.
+    assert [d["path"] for d in _check(str(tmp_path))[1]] == [str(second / "regimen.reg")]
+
+
+def test_a_nested_configuration_rules_its_folder_and_a_bad_one_anywhere_stops_the_check(tmp_path: Path) -> None:
+    top = _library(tmp_path)
+    nested = top / "drafts"
+    nested.mkdir()
+    (nested / "draft.reg").write_text(TRAILING_ZERO.replace("cfg-test", "cfg-draft"), encoding="utf-8")
+    (top / "regdsl.toml").write_text('severity = { SAF101 = "warning" }\n')
+    (nested / "regdsl.toml").write_text('ignore = ["SAF101"]\n')
+    code, found = _check(str(top))
+    assert code == 0
+    assert [(d["path"], d["code"], d["severity"]) for d in found] == [(str(top / "regimen.reg"), "SAF101", "warning")]
+    (nested / "regdsl.toml").write_text('ignore = ["SAF1O1"]\n')
+    assert main(["check", str(top)], out=io.StringIO()) == 2
+
+
+def test_extend_select_adds_to_the_selection(tmp_path: Path) -> None:
+    folder = _library(tmp_path)
+    (folder / "regdsl.toml").write_text('select = ["TIM"]\nextend-select = ["dose-trailing-zero"]\n')
+    assert _codes(_check(str(folder))[1]) == [("SAF101", "error")]
+    (folder / "regdsl.toml").write_text('select = ["TIM"]\n')
+    assert _check(str(folder)) == (0, [])
+    # --select replaces the configuration's selection; extend-select (file or option) still adds.
+    assert _codes(_check("--select", "TIM", "--extend-select", "SAF1", str(folder))[1]) == [("SAF101", "error")]
+
+
+def test_per_file_ignores_leave_rules_out_of_the_files_a_glob_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _library(tmp_path)
+    drafts = folder / "drafts"
+    drafts.mkdir()
+    (drafts / "draft.reg").write_text(TRAILING_ZERO.replace("cfg-test", "cfg-draft"), encoding="utf-8")
+    (folder / "regdsl.toml").write_text('[per-file-ignores]\n"drafts/*" = ["dose-trailing-zero"]\n')
+    assert [d["path"] for d in _check(str(folder))[1]] == [str(folder / "regimen.reg")]
+    # Relative to the configuration file, wherever the check is run from.
+    monkeypatch.chdir(drafts)
+    assert [d["path"] for d in _check(str(folder))[1]] == [str(folder / "regimen.reg")]
+
+
+def test_per_file_ignores_cannot_silence_a_never_event(tmp_path: Path) -> None:
+    folder = _library(tmp_path, VINCA_IT)
+    (folder / "regdsl.toml").write_text('[per-file-ignores]\n"*.reg" = ["SAF"]\n', encoding="utf-8")
+    assert load_config(folder / "regdsl.toml").diagnostics == ()  # a prefix ignores only what can be
+    code, found = _check(str(folder))
+    assert code == 1
+    assert "SAF001" in [d["code"] for d in found if d["severity"] == "error"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ('per-file-ignores = ["x"]\n', "CFG003"),
+        ('[per-file-ignores]\n"*.reg" = "SAF101"\n', "CFG003"),
+        ('[per-file-ignores]\n"*.reg" = ["SAF1O1"]\n', "CFG004"),
+        ('[per-file-ignores]\n"*.reg" = ["vinca-intrathecal"]\n', "CFG006"),
+        ('extend-select = ["nothing-such"]\n', "CFG004"),
+    ],
+)
+def test_bad_new_keys_are_located_findings(tmp_path: Path, text: str, code: str) -> None:
+    path = tmp_path / "regdsl.toml"
+    path.write_text(text, encoding="utf-8")
+    (found,) = load_config(path).diagnostics
+    assert found.code.code == code
+    assert found.span.line == text.count("\n")
 
 
 # -- what the keys do ----------------------------------------------------------------------

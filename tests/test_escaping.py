@@ -374,7 +374,10 @@ def test_machine_formats_keep_each_field_escaped_and_whole(
         assert match, line
         assert urllib.parse.unquote(match.group(2)) == visible(diag.span.path)
         assert urllib.parse.unquote(match.group(3)) == f"regdsl::{diag.code.code}"
-        assert urllib.parse.unquote(match.group(4)) == visible(diag.message)
+        # The message, each note and the help, each escaped on its own, one per line of the annotation.
+        shown = [visible(diag.message), *(visible(f"note: {n}") for n in diag.notes)]
+        shown += [visible(f"help: {diag.help}")] if diag.help else []
+        assert [urllib.parse.unquote(part) for part in match.group(4).split("%0A")] == shown
     log = json.loads(DIAGNOSTIC_FORMATS["sarif"](diagnostics, sources))
     for diag, result in zip(diagnostics, log["runs"][0]["results"], strict=True):
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
@@ -384,6 +387,9 @@ def test_machine_formats_keep_each_field_escaped_and_whole(
         except UnicodeEncodeError:
             raw = visible(diag.span.path).encode("utf-8")
         assert urllib.parse.unquote_to_bytes(uri) == raw
+        related = [loc["message"]["text"] for loc in result.get("relatedLocations", []) if "message" in loc]
+        assert related == [visible(lb.text) for lb in diag.secondary if lb.text]
+        assert result.get("properties", {}).get("notes", []) == [visible(n) for n in diag.notes]
 
 
 # -- file names, wherever they are shown ----------------------------------------------------

@@ -124,6 +124,10 @@ ALLOWED: dict[str, dict[str, str]] = {
     "check/run.py": {IMPORTS: "keeps each file's source, for showing its findings"},
     "check/rewrite.py": {IMPORTS: "keeps the source of each file it rewrites or refuses, for diffs and findings"},
     "check/config.py": {IMPORTS: "keeps the configuration's text, for showing its findings"},
+    "check/cache.py": {
+        IMPORTS: "rebuilds a kept finding's spans on the sources it names",
+        READS_TEXT: "hashes library.reg's text into the key, and refuses a kept offset beyond its file",
+    },
     "render/site.py": {IMPORTS: "names the file a page comes from"},
     "render/graphfile.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
 }

@@ -1,12 +1,15 @@
 """Configuration: rule selection and severities, the library root, excluded paths.
 
 The configuration is the ``[tool.regdsl]`` table of a ``pyproject.toml`` or the top level of
-a ``regdsl.toml``, found by walking up from the first checked path: the nearest wins, and
-``regdsl.toml`` beats ``pyproject.toml`` in the same folder (a ``pyproject.toml`` without
-``[tool.regdsl]`` is passed over). Keys:
+a ``regdsl.toml``, found for each checked file by walking up from its folder, as ruff does:
+the nearest wins, and ``regdsl.toml`` beats ``pyproject.toml`` in the same folder (a
+``pyproject.toml`` without ``[tool.regdsl]`` is passed over). Keys:
 
 - ``select``, ``ignore``: lists of codes (``SAF101``), rule names (``dose-trailing-zero``) or
   code prefixes (``SAF``, ``SAF1``);
+- ``extend-select``: rules checked as well as those ``select`` names (which ``--select`` replaces);
+- ``per-file-ignores``: a table of glob pattern (relative to the configuration file, as
+  ``exclude``) = the rules to leave out in the files it matches;
 - ``severity``: a table of code or name = ``"error"``, ``"warning"`` or ``"info"``;
 - ``root``: the library root, relative to the configuration file (inside its folder);
 - ``exclude``: glob patterns of paths not to check, relative to the configuration file;
@@ -23,9 +26,10 @@ nothing is checked (``regdsl check`` exits 2).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -44,6 +48,7 @@ __all__ = [
     "PYPROJECT",
     "Config",
     "ConfigError",
+    "Configs",
     "LoadedConfig",
     "discover_config",
     "find_config",
@@ -53,7 +58,7 @@ __all__ = [
 
 CONFIG_FILE = "regdsl.toml"
 PYPROJECT = "pyproject.toml"
-KEYS = ("select", "ignore", "severity", "root", "exclude", "words", "jurisdiction")
+KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "severity", "root", "exclude", "words", "jurisdiction")
 LEVELS = {level.value: level for level in Severity}
 _BOM = b"\xef\xbb\xbf"
 _LIST_EXAMPLES = {
@@ -78,30 +83,50 @@ class Config:
     words: frozenset[str] = frozenset()
     jurisdiction: str = DEFAULT  # the lifetime limits used: a set of ``model/data/cumulative.json``
     path: Path | None = None
+    extend_select: frozenset[str] = frozenset()
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def of(self, path: Path) -> Config:
+        """Return the configuration in force for ``path``: this one (``Configs`` finds one per file)."""
+        return self
+
+    def _relative(self, path: Path) -> str:
+        base = self.path.parent if self.path else Path.cwd()
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
 
     def excluded(self, path: Path) -> bool:
         """Whether ``path`` matches an ``exclude`` pattern (relative to the configuration's folder)."""
         if not self.exclude:
             return False
-        base = self.path.parent if self.path else Path.cwd()
-        try:
-            rel = path.resolve().relative_to(base.resolve()).as_posix()
-        except ValueError:
-            rel = path.as_posix()
-        return any(
-            fnmatch.fnmatch(rel, pattern) or rel.startswith(pattern.rstrip("/") + "/") for pattern in self.exclude
-        )
+        rel = self._relative(path)
+        return any(_matches(rel, pattern) for pattern in self.exclude)
+
+    def _ignored_in(self) -> Callable[[str], frozenset[str]]:
+        """Return what ``per-file-ignores`` leaves out of the file at a display path (each path resolved once)."""
+
+        @functools.cache
+        def ignored(display: str) -> frozenset[str]:
+            rel = self._relative(Path(display))
+            return frozenset(key for pattern, keys in self.per_file_ignores if _matches(rel, pattern) for key in keys)
+
+        return ignored
 
     def apply(self, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         """Drop unselected or ignored findings and apply severity overrides (never to unsuppressible ones)."""
         kept = []
+        ignored_in = self._ignored_in()
         for diag in diagnostics:
             code = diag.code
             keys = {code.code, code.name}
             if code.suppressible:
-                if self.select is not None and not keys & self.select and not _prefix(code.code, self.select):
+                selected = self.select is None or keys & self.select or _prefix(code.code, self.select)
+                if not selected and not keys & self.extend_select and not _prefix(code.code, self.extend_select):
                     continue
-                if keys & self.ignore or _prefix(code.code, self.ignore):
+                ignore = self.ignore | ignored_in(diag.span.path) if self.per_file_ignores else self.ignore
+                if keys & ignore or _prefix(code.code, ignore):
                     continue
                 level = self.severity.get(code.code)
                 if level is not None:
@@ -109,23 +134,72 @@ class Config:
             kept.append(diag)
         return kept
 
-    def overridden(self, *, select: Sequence[str] | None = None, ignore: Sequence[str] | None = None) -> Config:
+    def overridden(
+        self,
+        *,
+        select: Sequence[str] | None = None,
+        ignore: Sequence[str] | None = None,
+        extend_select: Sequence[str] | None = None,
+    ) -> Config:
         """Return this configuration with ``select`` and ``ignore`` replaced (the command line's options).
 
-        Raises ``ConfigError`` for a name that is no rule, or an ignored rule that cannot be silenced.
+        ``extend_select`` adds to the configuration's ``extend-select``. Raises ``ConfigError``
+        for a name that is no rule, or an ignored rule that cannot be silenced.
         """
         config = self
         if select is not None:
-            found, problems = resolve_keys(select, ignoring=False)
-            if problems:
-                raise ConfigError("--select: " + "; ".join(message for _, message, _ in problems))
-            config = replace(config, select=found)
+            config = replace(config, select=_option("--select", select, ignoring=False))
         if ignore is not None:
-            found, problems = resolve_keys(ignore, ignoring=True)
-            if problems:
-                raise ConfigError("--ignore: " + "; ".join(message for _, message, _ in problems))
-            config = replace(config, ignore=found)
+            config = replace(config, ignore=_option("--ignore", ignore, ignoring=True))
+        if extend_select is not None:
+            extended = config.extend_select | _option("--extend-select", extend_select, ignoring=False)
+            config = replace(config, extend_select=extended)
         return config
+
+
+def _option(option: str, keys: Sequence[str], *, ignoring: bool) -> frozenset[str]:
+    """Resolve a command-line option's rules; raises ``ConfigError`` naming the option for a bad one."""
+    found, problems = resolve_keys(keys, ignoring=ignoring)
+    if problems:
+        raise ConfigError(f"{option}: " + "; ".join(message for _, message, _ in problems))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Configs:
+    """The configuration of each checked file: the nearest above its folder, as ruff finds it.
+
+    ``first`` is the configuration of the command's first path (what it must never replace,
+    and what a file of no known folder is checked under).
+    """
+
+    first: Config
+    by_folder: Mapping[Path, Config]  # resolved folders of the checked files
+
+    @property
+    def path(self) -> Path | None:
+        """The first path's configuration file."""
+        return self.first.path
+
+    @property
+    def jurisdiction(self) -> str:
+        """The lifetime limits the library rules (across files) use: the first path's configuration's."""
+        return self.first.jurisdiction
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every configuration file in force, in order."""
+        found = {c.path for c in (self.first, *self.by_folder.values()) if c.path is not None}
+        return sorted(found)
+
+    def of(self, path: Path) -> Config:
+        """Return the configuration in force for ``path``."""
+        return self.by_folder.get(path.resolve().parent, self.first)
+
+
+def _matches(rel: str, pattern: str) -> bool:
+    """Whether the relative path ``rel`` matches a glob of ``exclude`` or ``per-file-ignores`` (or lies under it)."""
+    return fnmatch.fnmatch(rel, pattern) or rel.startswith(pattern.rstrip("/") + "/")
 
 
 def _prefix(code: str, keys: Iterable[str]) -> bool:
@@ -285,6 +359,37 @@ class _Reader:
             )
         return found
 
+    def per_file_ignores(self, value: object) -> tuple[tuple[str, frozenset[str]], ...]:
+        key = "per-file-ignores"
+        if not isinstance(value, dict):
+            self.report(
+                c.CONFIG_WRONG_TYPE,
+                self.key_at(key),
+                f"`{key}` takes a table of glob pattern = list of rules",
+                "not a table",
+                'write it as `per-file-ignores = { "drafts/*" = ["SUP002"] }`',
+            )
+            return ()
+        after = self.key_at(key)[0]
+        found = []
+        for pattern, names in value.items():
+            where = self.key_at(pattern, after)
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                self.report(
+                    c.CONFIG_WRONG_TYPE,
+                    where,
+                    f"the rules of `{pattern}` in `{key}` take a list of strings",
+                    "not a list of strings",
+                    f'write it as `"{pattern}" = ["SUP002", "prose-near-miss"]`',
+                )
+                continue
+            keys, problems = resolve_keys([str(n) for n in names], ignoring=True)
+            for name, message, code in problems:
+                label = "cannot be ignored" if code is c.CONFIG_UNSUPPRESSIBLE else "unknown"
+                self.report(code, self.value_at(name, where[1]), message, label, None)
+            found.append((pattern, keys))
+        return tuple(found)
+
     def severities(self, value: object) -> dict[str, Severity]:
         if not isinstance(value, dict):
             self.report(
@@ -442,10 +547,16 @@ def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
     exclude: tuple[str, ...] = ()
     words: frozenset[str] = frozenset()
     jurisdiction = DEFAULT
+    extend_select: frozenset[str] = frozenset()
+    per_file: tuple[tuple[str, frozenset[str]], ...] = ()
     for key, value in table.items():
         match key:
             case "select":
                 select = reader.rules(key, value, ignoring=False)
+            case "extend-select":
+                extend_select = reader.rules(key, value, ignoring=False) or frozenset()
+            case "per-file-ignores":
+                per_file = reader.per_file_ignores(value)
             case "ignore":
                 ignore = reader.rules(key, value, ignoring=True) or frozenset()
             case "severity":
@@ -476,6 +587,8 @@ def _read(reader: _Reader, table: Mapping[str, object], path: Path) -> Config:
         words=words,
         jurisdiction=jurisdiction,
         path=path,
+        extend_select=extend_select,
+        per_file_ignores=per_file,
     )
 
 

@@ -12,6 +12,7 @@ nothing of what the hook makes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -22,13 +23,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from regdsl.check.config import Config, discover_config, load_config
+from regdsl.check.cache import CachedFile, ResultsCache, cache_wanted, file_key, library_digest, library_key
+from regdsl.check.config import Config, Configs, find_config, load_config
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.rules import registry
 from regdsl.check.rules.prose import medicine_words, words_of
 from regdsl.check.suppress import Suppression, apply_suppressions, find_suppressions
 from regdsl.compile.library import (
     LIBRARY_FILE,
+    MAX_BYTES,
     Library,
     collect,
     duplicate_ids,
@@ -36,7 +39,10 @@ from regdsl.compile.library import (
     load_library,
     lower_file,
     rare_collections,
+    read_regular,
+    read_source,
 )
+from regdsl.compile.links import links
 from regdsl.compile.passes import Compiled, compile_regimen
 from regdsl.diagnostics import Diagnostic, Severity, Sink
 from regdsl.diagnostics import codes as c
@@ -101,15 +107,28 @@ class _FileOutcome:
     stages: dict[str, float]
     product: object = None
     produced: bool = False
+    regimen_id: str | None = None  # its regimen's id and the ids its links name, kept when it is cached
+    targets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.regimen is not None:
+            self.regimen_id = self.regimen.id
+            self.targets = tuple(link.target for link in links(self.regimen))
 
 
-# One file to check: its path, its library root, the configuration and the product hook.
-_Job = tuple[Path, Path, Config, FileProduct | None]
+# One file to check: its path, its library root, the configuration, the product hook, and
+# its bytes and size when they were read already (for the cache's key).
+_Job = tuple[Path, Path, Config, FileProduct | None, tuple[bytes, int] | None]
+
+
+# The results cache of the run under way, where a library's scan of its headings is kept: only
+# a shortcut (what is kept is what a scan finds), so a library loaded without it is as good.
+_headings: list[ResultsCache] = []
 
 
 @functools.cache
 def _library(root: Path) -> Library:
-    return load_library(root)
+    return load_library(root, _headings[-1] if _headings else None)
 
 
 @functools.cache
@@ -119,10 +138,10 @@ def _library_words(root: Path, configured: frozenset[str]) -> frozenset[str]:
 
 
 def _check_file(job: _Job) -> _FileOutcome:
-    path, root, config, product = job
+    path, root, config, product, read = job
     library = _library(root)
     clock = time.perf_counter()
-    unit = lower_file(path, library)
+    unit = lower_file(path, library, read)
     stages = {"parse and lower": time.perf_counter() - clock}
     diagnostics = list(unit.diagnostics)
     suppressions = find_suppressions(unit.module.comments) if unit.module else []
@@ -168,46 +187,60 @@ def run_check(
     paths: Iterable[Path],
     *,
     jobs: int | None = None,
-    config: Config | None = None,
+    config: Config | Configs | None = None,
     product: FileProduct | None = None,
     progress: Progress | None = None,
+    cache: bool = False,
 ) -> Outcome:
     """Check every ``.reg`` file under ``paths``; raises ``PathError`` only for unusable paths.
 
     ``jobs`` is the number of worker processes (default: by the number of files); ``config``
     the configuration in force (default: every rule, no exclusions). ``product`` runs on each
     file that passes its own checks (see ``Outcome.products``); ``progress`` is told, in this
-    process, each time a file is checked.
+    process, each time a file is checked. With ``cache`` (and no ``product``), each file's
+    findings are read from the results cache when nothing they are made from changed
+    (``regdsl.check.cache``), and ``Outcome.regimens`` holds only the regimens lowered.
     """
-    with rare_collections():  # worker processes inherit the setting
-        return _run_check(paths, jobs=jobs, config=config, product=product, progress=progress)
+    with rare_collections(), contextlib.ExitStack() as stack:  # worker processes inherit the setting
+        results = stack.enter_context(ResultsCache()) if product is None and cache_wanted(cache) else None
+        if results is not None:
+            _headings.append(results)
+            stack.callback(_headings.pop)
+        return _run_check(paths, jobs=jobs, config=config, product=product, progress=progress, cache=results)
 
 
 def _run_check(
     paths: Iterable[Path],
     *,
     jobs: int | None,
-    config: Config | None,
+    config: Config | Configs | None,
     product: FileProduct | None,
     progress: Progress | None,
+    cache: ResultsCache | None,
 ) -> Outcome:
-    config = config or Config()
+    settings = config or Config()
     started = time.perf_counter()
-    files = [p for p in collect(list(paths)) if not config.excluded(p)]
+    files = [p for p in collect(list(paths)) if not settings.of(p).excluded(p)]
     outcome = Outcome(files=len(files))
     sink = Sink()
-    roots = {path: library_root(path, config) for path in files}
+    configs = {path: settings.of(path) for path in files}
+    roots = {path: library_root(path, configs[path]) for path in files}
     for root in sorted(set(roots.values())):
         library = _library(root)
         sink.items.extend(library.diagnostics)
         if library.source is not None:
             outcome.sources[library.source.path] = library.source
-    jobs_list: list[_Job] = [(path, roots[path], config, product) for path in files if path.name != LIBRARY_FILE]
-    workers = _workers(len(jobs_list), jobs)
+    jobs_list: list[_Job] = [
+        (path, roots[path], configs[path], product, None) for path in files if path.name != LIBRARY_FILE
+    ]
+    cached = _Cached(cache, jobs_list, settings.jurisdiction) if cache is not None else None
+    to_check = cached.misses if cached is not None else jobs_list
+    workers = _workers(len(to_check), jobs)
     if workers > 1:
-        results = _in_workers(jobs_list, workers, progress)
+        checked = _in_workers(to_check, workers, progress)
     else:
-        results = _counted(map(_check_file, jobs_list), len(jobs_list), progress)
+        checked = _counted(map(_check_file, to_check), len(to_check), progress)
+    results = cached.merged(checked) if cached is not None else checked
     suppressions: dict[str, list[Suppression]] = {}
     for result in results:
         outcome.sources[result.source.path] = result.source
@@ -220,18 +253,26 @@ def _run_check(
         for stage, seconds in result.stages.items():
             outcome.stages[stage] = outcome.stages.get(stage, 0.0) + seconds
     clock = time.perf_counter()
-    duplicate_ids(outcome.regimens, sink)
     libraries = [_library(r) for r in sorted(set(roots.values()))]
-    sink.items.extend(_library_findings(outcome.regimens, libraries, config.jurisdiction))
+    if cached is not None:
+        sink.items.extend(cached.library_findings(results, libraries))
+    else:
+        ids = frozenset(r.id for r in outcome.regimens)
+        sink.items.extend(_library_findings(outcome.regimens, libraries, ids, settings.jurisdiction))
     outcome.stages["library rules"] = time.perf_counter() - clock
-    outcome.diagnostics = _folded(sorted(config.apply(_suppress(sink.sorted(), suppressions)), key=Diagnostic.sort_key))
+    by_display = {str(path): configs[path] for path in files}
+    kept = _configured(
+        _suppress(sink.sorted(), suppressions), lambda shown: by_display.get(shown) or settings.of(Path(shown))
+    )
+    outcome.diagnostics = _folded(sorted(kept, key=Diagnostic.sort_key))
     outcome.stages["total (wall)"] = time.perf_counter() - started
     return outcome
 
 
-def library_root(path: Path, config: Config) -> Path:
-    """Return the library root of ``path`` under ``config``: the configured root, else the nearest found."""
-    return config.root.resolve() if config.root else find_root(path.resolve())
+def library_root(path: Path, config: Config | Configs) -> Path:
+    """Return the library root of ``path`` under its configuration: the configured root, else the nearest found."""
+    root = config.of(path).root
+    return root.resolve() if root else find_root(path.resolve())
 
 
 def _in_workers(jobs: Sequence[_Job], workers: int, progress: Progress | None) -> list[_FileOutcome]:
@@ -297,20 +338,48 @@ def configure(
     config_file: Path | None = None,
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
-) -> Config | Outcome:
-    """Return the configuration in force for ``paths``: ``config_file``, else the nearest one found.
+    extend_select: Sequence[str] | None = None,
+) -> Config | Configs | Outcome:
+    """Return the configuration in force for ``paths``: ``config_file``, else the nearest above each file.
 
-    ``select`` and ``ignore`` (the command line's) replace the configuration's. A bad
-    configuration is not applied: its findings come back as an outcome, with ``config_failed``.
-    Raises ``ConfigError`` for a bad ``select`` or ``ignore``.
+    ``select`` and ``ignore`` (the command line's) replace each configuration's, and
+    ``extend_select`` adds to it. A bad configuration is not applied: the findings of every
+    bad one come back as an outcome, with ``config_failed``. Raises ``ConfigError`` for a
+    bad ``select``, ``ignore`` or ``extend_select``, and ``PathError`` for unusable paths.
     """
-    loaded = load_config(config_file) if config_file is not None else discover_config(paths)
-    if loaded.diagnostics:
-        outcome = Outcome(diagnostics=sorted(loaded.diagnostics, key=Diagnostic.sort_key), config_failed=True)
-        if loaded.source is not None:
-            outcome.sources[loaded.source.path] = loaded.source
+    found: dict[Path, Path | None] = {}
+    if config_file is not None:
+        loaded = {config_file: load_config(config_file)}
+    else:
+        folders = [] if not paths else [_folder(paths[0]), *sorted({p.resolve().parent for p in collect(paths)})]
+        found = {folder: find_config(folder) for folder in dict.fromkeys(folders)}
+        loaded = {path: load_config(path) for path in dict.fromkeys(found.values()) if path is not None}
+    bad = [item for item in loaded.values() if item.diagnostics]
+    if bad:
+        outcome = Outcome(
+            diagnostics=sorted((d for item in bad for d in item.diagnostics), key=Diagnostic.sort_key),
+            config_failed=True,
+        )
+        outcome.sources.update({item.source.path: item.source for item in bad if item.source is not None})
         return outcome
-    return loaded.config.overridden(select=select, ignore=ignore)
+    configs = {
+        path: item.config.overridden(select=select, ignore=ignore, extend_select=extend_select)
+        for path, item in loaded.items()
+    }
+    if config_file is not None:
+        return configs[config_file]
+    default = Config().overridden(select=select, ignore=ignore, extend_select=extend_select)
+    by_folder = {folder: configs[path] if path is not None else default for folder, path in found.items()}
+    first = by_folder[_folder(paths[0])] if paths else default
+    if all(c is first for c in by_folder.values()):
+        return first  # one configuration for every file
+    return Configs(first=first, by_folder=by_folder)
+
+
+def _folder(path: Path) -> Path:
+    """Return the folder a configuration is looked for from: ``path`` if it is one, else its folder."""
+    resolved = path.resolve()
+    return resolved if resolved.is_dir() else resolved.parent
 
 
 def run_configured(
@@ -322,29 +391,139 @@ def run_configured(
     ignore: Sequence[str] | None = None,
     product: FileProduct | None = None,
     progress: Progress | None = None,
+    cache: bool = False,
+    extend_select: Sequence[str] | None = None,
 ) -> Outcome:
     """Check ``paths`` under their configuration (``configure``); a bad one is the outcome, unapplied.
 
-    ``product`` and ``progress`` are passed to ``run_check``.
+    ``product``, ``progress`` and ``cache`` are passed to ``run_check``.
     Raises ``ConfigError`` for a bad ``select`` or ``ignore``, ``PathError`` for unusable paths.
     """
-    config = configure(paths, config_file=config_file, select=select, ignore=ignore)
+    config = configure(paths, config_file=config_file, select=select, ignore=ignore, extend_select=extend_select)
     if isinstance(config, Outcome):
         return config
-    return run_check(paths, jobs=jobs, config=config, product=product, progress=progress)
+    return run_check(paths, jobs=jobs, config=config, product=product, progress=progress, cache=cache)
 
 
 def _library_findings(
-    regimens: Sequence[ir.Regimen], libraries: Sequence[Library], jurisdiction: str
+    regimens: Sequence[ir.Regimen], libraries: Sequence[Library], checked: frozenset[str], jurisdiction: str
 ) -> list[Diagnostic]:
+    """Return the findings across files: ids used twice in ``regimens``, and the library rules' over them.
+
+    ``regimens`` are those lowered (in file order), ``checked`` the ids of every regimen of the run,
+    ``jurisdiction`` the configured set of lifetime limits.
+    """
+    sink = Sink()
+    duplicate_ids(regimens, sink)
     infos = {k: v for library in libraries for k, v in library.infos.items()}
     lowered = {r.id: r for r in regimens}
-    context = LibraryContext(regimens=lowered, infos=infos, checked=frozenset(lowered), jurisdiction=jurisdiction)
-    found: list[Diagnostic] = []
+    context = LibraryContext(regimens=lowered, infos=infos, checked=checked, jurisdiction=jurisdiction)
+    found: list[Diagnostic] = list(sink.items)
     for rule in registry().library_rules:
         if rule.library_check is not None:
             found.extend(rule.library_check(context))
     return found
+
+
+class _Cached:
+    """A run's use of the results cache: the files found in it, those to check, and what is kept after.
+
+    A run whose every file is unchanged reads one entry: every file's findings and the library
+    rules'. Else each file's own entry is read, and the files without one are checked.
+    """
+
+    def __init__(self, cache: ResultsCache, jobs: Sequence[_Job], jurisdiction: str) -> None:
+        self.cache = cache
+        self.jobs: list[_Job] = []
+        self.keys: list[str] = []
+        self.hits: dict[int, _FileOutcome] = {}
+        self.misses: list[_Job] = []
+        self.library: list[Diagnostic] | None = None
+        self.jurisdiction = jurisdiction  # the library rules' lifetime limits
+        digests = {root: library_digest(_library(root)) for root in {job[1] for job in jobs}}
+        sources: dict[str, SourceFile] = {}
+        for root in digests:
+            library = _library(root).source
+            if library is not None:
+                sources[library.path] = library
+        files = []
+        for path, root, job_config, product, _ in jobs:
+            read = read_regular(path, MAX_BYTES)
+            words = _library_words(root, job_config.words)
+            self.keys.append(file_key(str(path), read, digests[root], words, job_config.jurisdiction))
+            self.jobs.append((path, root, job_config, product, read))
+            source = read_source(path, Sink(), read)[0]
+            files.append(source)
+            sources[source.path] = source
+        self.key = library_key(self.keys, jurisdiction)
+        run = cache.load_run(self.key, sources)
+        if run is not None and len(run[0]) == len(files):
+            self.library = list(run[1])
+        for number, source in enumerate(files):
+            entry = run[0][number] if self.library is not None and run is not None else None
+            entry = entry or cache.load_file(self.keys[number], sources)
+            if entry is None:
+                self.misses.append(self.jobs[number])
+                continue
+            self.hits[number] = _FileOutcome(
+                source,
+                None,
+                list(entry.diagnostics),
+                list(entry.suppressions),
+                {},
+                regimen_id=entry.regimen_id,
+                targets=entry.targets,
+            )
+
+    def merged(self, checked: Sequence[_FileOutcome]) -> list[_FileOutcome]:
+        """Return every file's outcome in file order, keeping those just checked in the cache."""
+        fresh = iter(checked)
+        merged = []
+        for number, key in enumerate(self.keys):
+            hit = self.hits.get(number)
+            if hit is None:
+                hit = next(fresh)
+                self.cache.save_file(key, _entry(hit))
+            merged.append(hit)
+        return merged
+
+    def library_findings(self, results: Sequence[_FileOutcome], libraries: Sequence[Library]) -> list[Diagnostic]:
+        """Return the findings across files: kept, or found again from the regimens that links or ids join.
+
+        A regimen that writes no link, is named by none and shares its id with no other adds
+        nothing to them, so only the others are lowered again (those read from the cache).
+        Then the run's entry is kept, for a check in which nothing changed.
+        """
+        if self.library is not None:
+            return self.library
+        ids = Counter(r.regimen_id.casefold() for r in results if r.regimen_id is not None)
+        named = {target for r in results for target in r.targets}
+        regimens = []
+        for number, result in enumerate(results):
+            regimen = result.regimen
+            joined = result.targets or result.regimen_id in named
+            if result.regimen_id is not None and regimen is None and (joined or ids[result.regimen_id.casefold()] > 1):
+                path, root, _config, _product, read = self.jobs[number]
+                regimen = lower_file(path, _library(root), read).regimen
+            if regimen is not None:
+                regimens.append(regimen)
+        checked = frozenset(r.regimen_id for r in results if r.regimen_id is not None)
+        found = _library_findings(regimens, libraries, checked, self.jurisdiction)
+        self.cache.save_run(self.key, [_entry(r) for r in results], found)
+        return found
+
+
+def _entry(result: _FileOutcome) -> CachedFile:
+    """Return what the cache keeps of one file's outcome."""
+    return CachedFile(tuple(result.diagnostics), tuple(result.suppressions), result.regimen_id, result.targets)
+
+
+def _configured(diagnostics: Sequence[Diagnostic], config_of: Callable[[str], Config]) -> list[Diagnostic]:
+    """Apply to each file's findings the configuration in force for it (``config_of`` its display path)."""
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diag in diagnostics:
+        by_file.setdefault(diag.span.path, []).append(diag)
+    return [d for path, found in by_file.items() for d in config_of(path).apply(found)]
 
 
 def _suppress(diagnostics: Sequence[Diagnostic], suppressions: dict[str, list[Suppression]]) -> list[Diagnostic]:

@@ -59,6 +59,9 @@ class _Output(Protocol):
     def flush(self) -> None:
         """Pass on what was written."""
 
+    def isatty(self) -> bool:
+        """Whether it is a terminal (where findings are coloured)."""
+
 
 class _OutputFailed(Exception):
     """The output cannot be written: a full disk, ``> /dev/full``, a closed pipe."""
@@ -78,6 +81,10 @@ class _Guarded:
         """Flush the stream."""
         if self.stream is not None:
             self._guarded(self.stream.flush)
+
+    def isatty(self) -> bool:
+        """Whether the stream is a terminal."""
+        return self.stream is not None and self.stream.isatty()
 
     def _open(self) -> TextIO:
         if self.stream is None:
@@ -112,13 +119,19 @@ class _CheckOptions(TypedDict):
     config_file: Path | None
     select: list[str] | None
     ignore: list[str] | None
+    extend_select: list[str] | None
 
 
 def _check_options(args: argparse.Namespace) -> _CheckOptions:
     config_file = Path(args.config) if args.config else None
     if config_file is not None and not config_file.is_file():
         raise _UsageError(f"{config_file}: no such configuration file")
-    return {"config_file": config_file, "select": _names(args.select), "ignore": _names(args.ignore)}
+    return {
+        "config_file": config_file,
+        "select": _names(args.select),
+        "ignore": _names(args.ignore),
+        "extend_select": _names(args.extend_select),
+    }
 
 
 def _templates(args: argparse.Namespace) -> Path | None:
@@ -148,9 +161,11 @@ def _cmd_check(args: argparse.Namespace, out: _Output) -> int:
         return _usage_error("--diff shows the fixes of --fix: give both")
     try:
         paths, options = [Path(p) for p in args.paths], _check_options(args)
-        result = run_configured(paths, jobs=args.jobs, **options)
+        cache = not args.no_cache
+        result = run_configured(paths, jobs=args.jobs, cache=cache, **options)
         if args.fix:
-            result, code = _fixed(args, result, lambda: run_configured(paths, jobs=args.jobs, **options), out)
+            again = lambda: run_configured(paths, jobs=args.jobs, cache=cache, **options)  # noqa: E731
+            result, code = _fixed(args, result, again, out)
             if code is not None:
                 return code
     except _usage_errors() as err:
@@ -272,7 +287,7 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
 
     usage: tuple[type[Exception], ...] = (SiteError, TemplateProblem, *_usage_errors())
     target = Path(args.out)
-    bar = _ProgressBar.wanted("building")
+    bar = None if args.quiet else _ProgressBar.wanted("building")
     try:
         built = build_site(
             [Path(args.source)],
@@ -289,7 +304,7 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
         if bar is not None:
             bar.clear()
     code = _report(args, built.outcome, out)
-    if built.written:
+    if built.written and not args.quiet:
         # Machine-readable findings keep stdout to themselves.
         status: _Output = out if args.format == "text" else sys.stderr
         folder = visible(args.out if args.out.endswith("/") else args.out + "/")
@@ -416,11 +431,14 @@ def _cmd_serve(args: argparse.Namespace, out: _Output) -> int:
 def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
     """Write the findings of a check as ``check`` does; return its exit code."""
     from regdsl.diagnostics import Severity
-    from regdsl.diagnostics.formats import FORMATS, summary_line
+    from regdsl.diagnostics.formats import FORMATS, colour_wanted, summary_line, text_format
 
     shown = [d for d in result.diagnostics if args.show_notes or d.level is not Severity.INFO]
-    out.write(FORMATS[args.format](shown, result.sources))
     if args.format == "text":
+        out.write(text_format(shown, result.sources, colour=colour_wanted(out)))
+    else:
+        out.write(FORMATS[args.format](shown, result.sources))
+    if args.format == "text" and not args.quiet:
         if shown:
             out.write("\n")
         if result.config_failed:
@@ -505,6 +523,9 @@ def _add_check_options(parser: argparse.ArgumentParser, *, jobs: bool, findings:
     if findings:
         parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="findings format (default: text)")
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print the findings and nothing else: no summary, progress or status"
+    )
     parser.add_argument("--show-notes", action="store_true", help="show informational notes (uncoded terms)")
     if jobs:
         parser.add_argument(
@@ -516,13 +537,20 @@ def _add_check_options(parser: argparse.ArgumentParser, *, jobs: bool, findings:
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="the configuration file (default: the nearest regdsl.toml, or pyproject.toml with [tool.regdsl])",
+        help="the configuration file for every file (default: for each file, the nearest regdsl.toml, "
+        "or pyproject.toml with [tool.regdsl], above it)",
     )
     parser.add_argument(
         "--select",
         action="append",
         metavar="RULES",
         help="check only these rules: codes, names or prefixes, comma-separated (replaces the configuration's)",
+    )
+    parser.add_argument(
+        "--extend-select",
+        action="append",
+        metavar="RULES",
+        help="check these rules as well as those selected: codes, names or prefixes, comma-separated",
     )
     parser.add_argument(
         "--ignore",
@@ -547,6 +575,11 @@ def _build_parser() -> _Parser:
     )
     check.add_argument(
         "--diff", action="store_true", help="with --fix: print the fixes as a unified diff, and write nothing"
+    )
+    check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every file again, neither reading nor writing the results cache (also: REGDSL_NO_CACHE=1)",
     )
     check.set_defaults(run=_cmd_check)
 

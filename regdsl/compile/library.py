@@ -12,11 +12,13 @@ import contextlib
 import dataclasses
 import errno
 import gc
+import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from regdsl.compile.lower import LibraryDefs, lower_library, lower_regimen
 from regdsl.diagnostics import Diagnostic, Label, Sink
@@ -32,6 +34,7 @@ __all__ = [
     "MAX_BYTES",
     "CheckResult",
     "FileUnit",
+    "HeadingMemo",
     "Library",
     "PathError",
     "RegimenInfo",
@@ -199,13 +202,14 @@ def decode_utf8(data: bytes) -> tuple[str, tuple[int, int] | None]:
         return prefix + data[err.start :].decode("utf-8", errors="replace"), (len(prefix), data[err.start])
 
 
-def read_source(path: Path, sink: Sink) -> tuple[SourceFile, bool]:
+def read_source(path: Path, sink: Sink, read: tuple[bytes, int] | None = None) -> tuple[SourceFile, bool]:
     """Read and decode a file; bad content becomes a located diagnostic, not an exception.
 
-    Returns the source (for showing diagnostics) and whether it is fit to parse.
+    Returns the source (for showing diagnostics) and whether it is fit to parse. ``read`` is
+    what ``read_regular(path, MAX_BYTES)`` returned, when the caller has read the file already.
     """
     display = str(path)
-    data, size = read_regular(path, MAX_BYTES)
+    data, size = read if read is not None else read_regular(path, MAX_BYTES)
     if size > MAX_BYTES:
         whole = SourceFile(display, "")
         sink.report(
@@ -255,33 +259,62 @@ class RegimenInfo:
     name: str | None = None
 
 
-def scan_regimens(root: Path, *, below: bool = True) -> dict[str, RegimenInfo]:
+class HeadingMemo(Protocol):
+    """Where a scan of a library's headings may be kept, by a digest of every file scanned (``scan_regimens``)."""
+
+    def load_headings(self, key: str) -> list[RegimenInfo | None] | None:
+        """Return what the scan kept under ``key`` found, one per file scanned (None: no regimen); None if nothing."""
+
+    def save_headings(self, key: str, found: Sequence[RegimenInfo | None]) -> None:
+        """Keep what the scan found under ``key``."""
+
+
+def scan_regimens(root: Path, *, below: bool = True, memo: HeadingMemo | None = None) -> dict[str, RegimenInfo]:
     """Read the id, status and name of every regimen in ``root`` (and under it, with ``below``) from its heading.
 
-    Each file's heading is parsed by the grammar, and nothing after it (``parse_heading``).
-    Raises ``PathError`` for a folder or file under ``root`` that cannot be read.
+    Each file's heading is parsed by the grammar, and nothing after it (``parse_heading``),
+    unless ``memo`` kept what a scan of the same paths and bytes found. Raises ``PathError``
+    for a folder or file under ``root`` that cannot be read.
     """
-    infos: dict[str, RegimenInfo] = {}
+    files = []
     for path, _info in regimen_files(root, below=below):
-        if path.name == LIBRARY_FILE:
-            continue
-        data = read_regular(path, MAX_BYTES)[0][:MAX_BYTES].removeprefix(b"\xef\xbb\xbf")
-        header = parse_heading(SourceFile(str(path), data.decode("utf-8", errors="replace")))
-        if header is None:
-            continue
-        status = next((f for f in header.meta if isinstance(f, ast.StatusField)), None)
-        name = next((f.value.value for f in header.meta if isinstance(f, ast.TextField) and f.key.text == "name"), None)
-        infos.setdefault(
-            header.id.text,
-            RegimenInfo(
-                id=header.id.text,
-                status=status.status.text if status else None,
-                superseded_by=status.by.text if status and status.by else None,
-                path=str(path),
-                name=name,
-            ),
-        )
+        if path.name != LIBRARY_FILE:
+            files.append((path, read_regular(path, MAX_BYTES)[0][:MAX_BYTES].removeprefix(b"\xef\xbb\xbf")))
+    key = None
+    found: list[RegimenInfo | None] | None = None
+    if memo is not None:
+        digest = hashlib.sha256()
+        for path, data in files:
+            digest.update(os.fsencode(path) + b"\0" + hashlib.sha256(data).digest())
+        key = digest.hexdigest()
+        found = memo.load_headings(key)
+        if found is not None and len(found) != len(files):
+            found = None
+    if found is None:
+        found = [_heading(path, data) for path, data in files]
+        if memo is not None and key is not None:
+            memo.save_headings(key, found)
+    infos: dict[str, RegimenInfo] = {}
+    for info in found:
+        if info is not None:
+            infos.setdefault(info.id, info)
     return infos
+
+
+def _heading(path: Path, data: bytes) -> RegimenInfo | None:
+    """Return what a regimen file's heading says of it (None when it has none)."""
+    header = parse_heading(SourceFile(str(path), data.decode("utf-8", errors="replace")))
+    if header is None:
+        return None
+    status = next((f for f in header.meta if isinstance(f, ast.StatusField)), None)
+    name = next((f.value.value for f in header.meta if isinstance(f, ast.TextField) and f.key.text == "name"), None)
+    return RegimenInfo(
+        id=header.id.text,
+        status=status.status.text if status else None,
+        superseded_by=status.by.text if status and status.by else None,
+        path=str(path),
+        name=name,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,8 +328,8 @@ class Library:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def load_library(root: Path) -> Library:
-    """Read ``library.reg`` (if any) and scan the regimen ids of the library at ``root``.
+def load_library(root: Path, memo: HeadingMemo | None = None) -> Library:
+    """Read ``library.reg`` (if any) and scan the regimen ids of the library at ``root`` (``memo``: ``scan_regimens``).
 
     A library is the folder that holds ``library.reg`` and every folder below it. A folder
     without one is a library of its own ``.reg`` files only: a file checked in a folder of
@@ -322,7 +355,7 @@ def load_library(root: Path) -> Library:
         source, ok = read_source(shown, sink)
         if ok:
             defs = lower_library(parse(source, sink), base, sink)
-    infos = scan_regimens(root, below=present)
+    infos = scan_regimens(root, below=present, memo=memo)
     defs = dataclasses.replace(defs, regimen_ids=frozenset(infos))
     return Library(root=root, defs=defs, infos=infos, source=source, diagnostics=tuple(sink.items))
 
@@ -337,10 +370,13 @@ class FileUnit:
     diagnostics: list[Diagnostic]
 
 
-def lower_file(path: Path, library: Library) -> FileUnit:
-    """Read, parse and lower one regimen file; never raises on its content."""
+def lower_file(path: Path, library: Library, read: tuple[bytes, int] | None = None) -> FileUnit:
+    """Read (unless ``read`` holds its bytes, as ``read_source`` takes them), parse and lower one regimen file.
+
+    Never raises on its content.
+    """
     sink = Sink()
-    source, ok = read_source(path, sink)
+    source, ok = read_source(path, sink, read)
     if not ok:
         return FileUnit(source, None, None, sink.items)
     module = parse(source, sink)

@@ -9,13 +9,15 @@ GitHub Actions property, a SARIF URI).
 from __future__ import annotations
 
 import json
+import os
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from regdsl.diagnostics.model import Diagnostic, Label, Severity
 from regdsl.source import SourceFile, visible
 
-__all__ = ["FORMATS", "summary_line"]
+__all__ = ["FORMATS", "colour_wanted", "summary_line", "text_format"]
 
 Sources = Mapping[str, SourceFile]
 Formatter = Callable[[Sequence[Diagnostic], Sources], str]
@@ -47,7 +49,30 @@ def _shown(line_text: str, low: int, high: int) -> str:
     return (_CUT if low else "") + _expand(line_text[low:high]) + (_CUT if high < len(line_text) else "")
 
 
-def _caret_line(line_text: str, label: Label, first: bool, low: int, high: int) -> str:
+_LEVEL_COLOURS = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INFO: "1;36"}
+
+
+class _Style:
+    """ANSI colours for the text format on a terminal, or none: each method wraps one part of a finding."""
+
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    def _wrap(self, sgr: str, text: str) -> str:
+        return f"\x1b[{sgr}m{text}\x1b[0m" if self.colour and text else text
+
+    def level(self, level: Severity, text: str) -> str:
+        return self._wrap(_LEVEL_COLOURS[level], text)
+
+    def frame(self, text: str) -> str:
+        """Colour the gutter, the arrows and the secondary underlines."""
+        return self._wrap("1;34", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+
+def _caret_line(line_text: str, label: Label, first: bool, low: int, high: int, style: _Style, level: Severity) -> str:
     span = label.span
     start_col = span.column
     # A multi-line span is underlined to the end of its first line.
@@ -58,30 +83,37 @@ def _caret_line(line_text: str, label: Label, first: bool, low: int, high: int) 
     width = max(1, len(under))
     mark = ("^" if first else "-") + ("~" if first else "-") * (width - 1)
     text = f" {visible(label.text)}" if label.text else ""
-    return " " * len(before) + mark + text
+    return " " * len(before) + (style.level(level, mark + text) if first else style.frame(mark + text))
 
 
-def _snippet(labels: Sequence[Label], primary: Label, source: SourceFile, pad: str, width: int) -> list[str]:
-    out = [f"{pad} |"]
+def _snippet(
+    labels: Sequence[Label], diag: Diagnostic, source: SourceFile, pad: str, width: int, style: _Style
+) -> list[str]:
+    bar = style.frame(f"{pad} |")
+    out = [bar]
     last_line = None
     for label in labels:
         line_no = label.span.line
         line_text = source.line_text(line_no)
         if last_line is not None and line_no > last_line + 1:
-            out.append(f"{pad}...")
+            out.append(style.frame(f"{pad}..."))
         low, high = _window(line_text, label)
         if line_no != last_line or high - low < len(line_text):  # a long line: shown again around each label
-            out.append(f"{line_no:>{width}} | {_shown(line_text, low, high)}".rstrip())
-        out.append(f"{pad} | {_caret_line(line_text, label, label is primary, low, high)}".rstrip())
+            out.append(f"{style.frame(f'{line_no:>{width}} |')} {_shown(line_text, low, high)}".rstrip())
+        caret = _caret_line(line_text, label, label is diag.primary, low, high, style, diag.level)
+        out.append(f"{bar} {caret}".rstrip())
         last_line = line_no
     return out
 
 
-def _text(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
+def text_format(diagnostics: Sequence[Diagnostic], sources: Sources, *, colour: bool = False) -> str:
+    """Write findings as the ``text`` format: with ANSI colours when ``colour`` (for a terminal)."""
+    style = _Style(colour)
     blocks = []
     for diag in diagnostics:
         span = diag.span
-        out = [f"{diag.level.value}[{diag.code.code}]: {visible(diag.message)}"]
+        heading = style.level(diag.level, f"{diag.level.value}[{diag.code.code}]")
+        out = [f"{heading}{style.bold(f': {visible(diag.message)}')}"]
         every = (diag.primary, *diag.secondary)
         width = len(str(max(lb.span.line for lb in every)))
         pad = " " * width
@@ -90,14 +122,15 @@ def _text(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
         for path in paths:
             labels = sorted((lb for lb in every if lb.span.path == path), key=lambda lb: (lb.span.line, lb.span.column))
             first = labels[0].span if path != span.path else span
-            out.append(f"{pad}{'-->' if path == span.path else ':::'} {visible(path)}:{first.line}:{first.column}")
+            arrow = style.frame(f"{pad}{'-->' if path == span.path else ':::'}")
+            out.append(f"{arrow} {visible(path)}:{first.line}:{first.column}")
             source = sources.get(path)
             if source is not None:
-                out.extend(_snippet(labels, diag.primary, source, pad, width))
+                out.extend(_snippet(labels, diag, source, pad, width, style))
         for note in diag.notes:
-            out.append(f"{pad} = note: {visible(note)}")
+            out.append(f"{pad} {style.frame('=')} {style.bold('note')}: {visible(note)}")
         if diag.help:
-            out.append(f"{pad} = help: {visible(diag.help)}")
+            out.append(f"{pad} {style.frame('=')} {style.bold('help')}: {visible(diag.help)}")
         blocks.append("\n".join(out))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
@@ -139,6 +172,13 @@ def _github_property(text: str) -> str:
     return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _message_parts(d: Diagnostic) -> list[str]:
+    """Return a finding's message, notes and help, each made visible (for formats with one message field)."""
+    return [
+        visible(part) for part in (d.message, *(f"note: {n}" for n in d.notes), *([f"help: {d.help}"] * bool(d.help)))
+    ]
+
+
 def _github(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     kinds = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
     lines = []
@@ -148,7 +188,8 @@ def _github(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
             f"file={_github_property(s.path)},line={s.line},col={s.column},endLine={s.end_line},"
             f"endColumn={s.end_column},title={_github_property(f'regdsl::{d.code.code}')}"
         )
-        lines.append(f"::{kinds[d.level]} {props}::{_github_data(d.message)}")
+        data = "%0A".join(_github_data(part) for part in _message_parts(d))  # one line of the annotation each
+        lines.append(f"::{kinds[d.level]} {props}::{data}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -171,26 +212,22 @@ def _sarif(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     ]
     results = []
     for d in diagnostics:
-        s = d.span
         result: dict[str, object] = {
             "ruleId": d.code.code,
             "ruleIndex": index[d.code.code],
             "level": levels[d.level],
-            "message": {"text": d.message + (f" (help: {d.help})" if d.help else "")},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(s.path)},
-                        "region": {
-                            "startLine": s.line,
-                            "startColumn": s.column,
-                            "endLine": s.end_line,
-                            "endColumn": s.end_column,
-                        },
-                    }
-                }
-            ],
+            "message": {"text": "; ".join(_message_parts(d))},
+            "locations": [_sarif_location(d.primary)],
         }
+        if d.secondary:
+            result["relatedLocations"] = [
+                {"id": number, **_sarif_location(label)} for number, label in enumerate(d.secondary, 1)
+            ]
+        if d.notes or d.help:
+            result["properties"] = {
+                **({"notes": list(d.notes)} if d.notes else {}),
+                **({"help": d.help} if d.help else {}),
+            }
         results.append(result)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -212,6 +249,20 @@ def _sarif(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     return _json_text(log)
 
 
+def _sarif_location(label: Label) -> dict[str, object]:
+    """Return a label as a SARIF location: the file, the region, and the label's text as its message."""
+    s = label.span
+    location: dict[str, object] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": _uri(s.path)},
+            "region": {"startLine": s.line, "startColumn": s.column, "endLine": s.end_line, "endColumn": s.end_column},
+        }
+    }
+    if label.text:
+        location["message"] = {"text": label.text}
+    return location
+
+
 def _uri(path: str) -> str:
     """Write a path as a URI reference: its bytes (those that are not UTF-8 too) percent-encoded."""
     try:
@@ -222,7 +273,7 @@ def _uri(path: str) -> str:
 
 
 FORMATS: dict[str, Formatter] = {
-    "text": _text,
+    "text": text_format,
     "concise": _concise,
     "json": _json,
     "github": _github,
@@ -243,3 +294,30 @@ def summary_line(diagnostics: Sequence[Diagnostic], files: int) -> str:
     if counts[Severity.INFO]:
         parts.append(plural(counts[Severity.INFO], "note"))
     return f"{', '.join(parts)} in {plural(files, 'file')}"
+
+
+class Stream(Protocol):
+    """What ``colour_wanted`` asks of a stream."""
+
+    def isatty(self) -> bool:
+        """Whether it is a terminal."""
+
+
+def colour_wanted(stream: Stream, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether text written to ``stream`` is coloured: on a terminal, unless told otherwise.
+
+    ``NO_COLOR`` (https://no-color.org) set to anything but the empty string turns colour off,
+    whatever else is set; else ``FORCE_COLOR`` (https://force-color.org) set to anything but
+    the empty string turns it on, terminal or not. Else only a terminal that is not ``dumb``
+    is coloured.
+    """
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    if environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):  # a closed stream
+        return False

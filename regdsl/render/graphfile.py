@@ -162,12 +162,13 @@ def write_graph(
     config_file: Path | None = None,
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
+    extend_select: Sequence[str] | None = None,
 ) -> tuple[Outcome, bytes | None]:
     """Check ``sources`` as ``regdsl check`` does; return the outcome and, if it passed, the graph file's bytes.
 
     Raises what ``run_configured`` raises for unusable paths or options.
     """
-    config = configure(sources, config_file=config_file, select=select, ignore=ignore)
+    config = configure(sources, config_file=config_file, select=select, ignore=ignore, extend_select=extend_select)
     if isinstance(config, Outcome):
         return config, None
     outcome = run_check(sources, jobs=jobs, config=config, product=_RegimenGraph())

@@ -360,6 +360,7 @@ def build_site(
     config_file: Path | None = None,
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
+    extend_select: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> Built:
     """Check the library under ``sources`` and, if it passes, publish it as a site at ``out``.
@@ -371,7 +372,7 @@ def build_site(
     """
     started = time.perf_counter()
     out = Path(os.path.abspath(out))
-    config = configure(sources, config_file=config_file, select=select, ignore=ignore)
+    config = configure(sources, config_file=config_file, select=select, ignore=ignore, extend_select=extend_select)
     if isinstance(config, Outcome):
         return Built(config, written=False, regimens=0, pages=0, seconds=time.perf_counter() - started)
     kept = [
@@ -411,13 +412,19 @@ def render_page(
     config_file: Path | None = None,
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
+    extend_select: Sequence[str] | None = None,
 ) -> tuple[Outcome, str | None]:
     """Check the regimen file ``source`` and render it as ``fmt``: the outcome, and the page if it passed.
 
     Links to other regimens name them but have no address: a page alone has no site around it.
     """
     outcome = run_configured(
-        [source], config_file=config_file, select=select, ignore=ignore, product=_OnePage(fmt, templates)
+        [source],
+        config_file=config_file,
+        select=select,
+        ignore=ignore,
+        extend_select=extend_select,
+        product=_OnePage(fmt, templates),
     )
     if outcome.failed(strict=strict):
         return outcome, None

@@ -36,7 +36,7 @@ from regdsl.model import ast
 from regdsl.model.limits import REPARSE
 from regdsl.model.vocabulary import TIME_UNITS, suggest_unit, unit_key
 from regdsl.source import LineIndex, SourceFile, Span, describe_hidden, hidden_kind
-from regdsl.syntax import expected, usercache
+from regdsl.syntax import cachefiles, expected
 from regdsl.syntax.transform import BadChar, Builder, HeadingRead, NestingTooDeep, Tok
 
 __all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse", "parse_heading", "parse_tokens"]
@@ -68,12 +68,12 @@ def grammar_text() -> str:
 
 # The grammar cache. Lark's own cache unpickles a file at a path it opens itself, before
 # checking its hash; regdsl manages the file instead, in the user's own cache folder
-# (``usercache``), and reads it with an unpickler that refuses every class and function, so
+# (``cachefiles``), and reads it with an unpickler that refuses every class and function, so
 # no cache can run code. A cache that is refused or damaged only means the parser is built
 # from the grammar again.
 _CACHE_FORMAT = "regdsl-grammar-cache 1"
 _CACHE_LIMIT = 16 << 20  # bytes; the cache is about 100 KB
-_cache_header = functools.partial(usercache.header, _CACHE_FORMAT)
+_cache_header = functools.partial(cachefiles.header, _CACHE_FORMAT)
 
 
 class _DataOnly(pickle.Unpickler):
@@ -85,7 +85,7 @@ class _DataOnly(pickle.Unpickler):
 
 def _load_cached(folder: int, name: str, key: str, runtime: dict[str, object]) -> Lark | None:
     """Return the parser saved in the cache file ``name``, or None if it is missing, refused or damaged."""
-    payload = usercache.read(folder, name, _CACHE_FORMAT, key, _CACHE_LIMIT)
+    payload = cachefiles.read_framed(folder, name, _CACHE_FORMAT, key, _CACHE_LIMIT)
     if payload is None:
         return None
     try:
@@ -100,7 +100,7 @@ def _save_cached(folder: int, name: str, key: str, built: Lark, runtime: dict[st
     """Write the parser to the cache file ``name``; failures pass."""
     buffer = io.BytesIO()
     built.save(buffer, exclude_options=tuple(runtime))  # the objects regdsl runs with are given at load
-    usercache.write(folder, name, _CACHE_FORMAT, key, buffer.getvalue())
+    cachefiles.write_framed(folder, name, _CACHE_FORMAT, key, buffer.getvalue())
 
 
 def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
@@ -112,7 +112,7 @@ def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
         return _compile(grammar, strict, runtime)
     key = hashlib.sha256(f"{lark.__version__}\n{sys.version_info[:2]}\n{strict}\n{grammar}".encode()).hexdigest()
     name = f"grammar-{key[:16]}.cache"
-    with usercache.open_folder() as folder:
+    with cachefiles.open_cache_folder() as folder:
         loaded = _load_cached(folder, name, key, runtime) if folder is not None else None
         if loaded is not None:
             return loaded

@@ -32,7 +32,7 @@ from regdsl.model import ast, ir
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
 from regdsl.model.vocabulary import FACTORS, FREQUENCIES, RESPONSES, ROUTES, SETTINGS, UNITS
 from regdsl.source import Span
-from regdsl.syntax import usercache
+from regdsl.syntax import cachefiles
 
 __all__ = [
     "MIN_LETTERS",
@@ -107,7 +107,7 @@ class WordList:
 
 
 # The English words as the package ships them (a gzipped JSON of word counts, about 100 ms to
-# read) are kept, ranked, as plain text in the user's cache folder (``usercache``), keyed by
+# read) are kept, ranked, as plain text in the user's cache folder (``cachefiles``), keyed by
 # the hash of the package's file: read again in a few milliseconds, and built again whenever
 # the package changes or the cache is refused.
 _WORDS_FORMAT = "regdsl-words-cache 1"
@@ -135,14 +135,14 @@ def _english() -> tuple[str, ...]:
     packed = _dictionary_file().read_bytes()
     key = hashlib.sha256(b"%d\n%s" % (_SHORTEST, packed)).hexdigest()
     name = f"words-{key[:16]}.cache"
-    with usercache.open_folder() as folder:
-        payload = usercache.read(folder, name, _WORDS_FORMAT, key, _WORDS_LIMIT) if folder is not None else None
+    with cachefiles.open_cache_folder() as folder:
+        payload = cachefiles.read_framed(folder, name, _WORDS_FORMAT, key, _WORDS_LIMIT) if folder is not None else None
         if payload is not None:
             with contextlib.suppress(UnicodeDecodeError):
                 return tuple(payload.decode("utf-8").split("\n"))
         ranked = _ranked(packed)
         if folder is not None:
-            usercache.write(folder, name, _WORDS_FORMAT, key, "\n".join(ranked).encode("utf-8"))
+            cachefiles.write_framed(folder, name, _WORDS_FORMAT, key, "\n".join(ranked).encode("utf-8"))
         return ranked
 
 

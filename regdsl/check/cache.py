@@ -1,0 +1,327 @@
+"""The results cache: each file's findings, kept by what they were made from, so a re-check reads them back.
+
+An entry is keyed by a digest of everything a file's findings are made from: the regdsl
+version and every file of the package (code, data, rules, the grammar), the versions of
+Python and lark, the file's display path and bytes, its library (``library.reg``'s text and
+the ids, statuses, names and paths of its regimens, which links and cross-file rules read)
+and the configuration's ``words`` and ``jurisdiction``
+(the only setting a file's own rules read: selections, severities, suppressions and
+exclusions are applied to the findings after they are read back, so changing them re-uses
+the cache). The library rules' findings are kept too, keyed by every file's key, so a
+re-check of an unchanged library lowers nothing.
+
+Entries are JSON (never pickle) in the ``results`` folder of the user's cache folder
+(``regdsl.syntax.cachefiles``: the user's own, 0700, no links followed, written to a new
+file and renamed). Each is validated as it is read: its header must name its key, and
+every code, offset and field must be what a finding holds; an entry that is truncated,
+corrupt, foreign or from another version is ignored and written again, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import regdsl
+from regdsl.check.rules import registry
+from regdsl.check.suppress import Suppression
+from regdsl.compile.library import Library, RegimenInfo
+from regdsl.diagnostics import Diagnostic, Fix, Label, Severity
+from regdsl.source import SourceFile, Span
+from regdsl.syntax.cachefiles import open_cache_folder, read_cached, write_cached
+from regdsl.syntax.parser import grammar_text
+
+__all__ = ["CachedFile", "ResultsCache", "cache_wanted", "file_key", "library_digest", "library_key", "package_digest"]
+
+_FORMAT = "regdsl-results 2"
+_LIMIT = 64 << 20  # bytes: an entry holds a file's findings, a few KB
+_FOLDER = "results"
+_LEVELS = {level.value: level for level in Severity}
+
+
+@functools.cache
+def package_digest() -> str:
+    """Return a digest of regdsl's version, every file of the package (and the grammar), Python's and lark's versions.
+
+    Computed once per process.
+    """
+    versions = f"{regdsl.__version__}\n{sys.version}\n{metadata.version('lark')}\n"
+    digest = hashlib.sha256(versions.encode())
+    package = Path(regdsl.__file__).parent
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(grammar_text().encode())
+    return digest.hexdigest()
+
+
+def library_digest(library: Library) -> str:
+    """Return a digest of what a library gives its files' checks: its root, ``library.reg``, its regimens' headings."""
+    infos = [[i.id, i.status, i.superseded_by, i.path, i.name] for i in library.infos.values()]
+    text = library.source.text if library.source is not None else None
+    return _digest([str(library.root), text, sorted(infos, key=lambda info: str(info))])
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+def file_key(display: str, read: tuple[bytes, int], library: str, words: frozenset[str], jurisdiction: str) -> str:
+    """Return the key of one file's findings (see the module): ``read`` its bytes and size, ``library`` its digest.
+
+    ``words`` and ``jurisdiction`` are the configuration a file's own rules read.
+    """
+    content = hashlib.sha256(read[0]).hexdigest()
+    return _digest([_FORMAT, package_digest(), display, content, read[1], library, sorted(words), jurisdiction])
+
+
+def library_key(keys: Sequence[str], jurisdiction: str) -> str:
+    """Return the key of the library rules' findings over files whose keys are ``keys``, in order."""
+    return _digest([_FORMAT, "library", jurisdiction, *keys])
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFile:
+    """One file's results as the cache keeps them: its raw findings, suppressions, regimen id and links."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    suppressions: tuple[Suppression, ...]
+    regimen_id: str | None
+    targets: tuple[str, ...]  # the regimen ids its links name
+
+
+class _Invalid(Exception):
+    """An entry that is not what the cache writes."""
+
+
+def _span_data(span: Span) -> list[object]:
+    return [span.path, span.start, span.end]
+
+
+def _diagnostic_data(d: Diagnostic) -> dict[str, object]:
+    return {
+        "code": d.code.code,
+        "message": d.message,
+        "labels": [[*_span_data(lb.span), lb.text] for lb in (d.primary, *d.secondary)],
+        "notes": list(d.notes),
+        "help": d.help,
+        "severity": d.severity.value if d.severity is not None else None,
+        "fixes": [[*_span_data(f.span), f.replacement, f.description] for f in d.fixes],
+    }
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Invalid
+    return value
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _Invalid
+    return tuple(_text(v) for v in value)
+
+
+def _offset(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise _Invalid
+    return value
+
+
+def _fields(value: object, keys: set[str]) -> Mapping[str, object]:
+    if not isinstance(value, dict) or set(value) != keys:
+        raise _Invalid
+    return value
+
+
+def _info(row: object) -> RegimenInfo:
+    if not isinstance(row, list) or len(row) != 5:
+        raise _Invalid
+    regimen_id, status, superseded_by, path, name = row
+    return RegimenInfo(
+        id=_text(regimen_id),
+        status=None if status is None else _text(status),
+        superseded_by=None if superseded_by is None else _text(superseded_by),
+        path=_text(path),
+        name=None if name is None else _text(name),
+    )
+
+
+class _Reader:
+    """Rebuilds findings from JSON, their spans on the sources they name (this file's, its library's)."""
+
+    def __init__(self, sources: Mapping[str, SourceFile]) -> None:
+        self.sources = sources
+
+    def span(self, path: object, start: object, end: object) -> Span:
+        source = self.sources.get(_text(path))
+        low, high = _offset(start), _offset(end)
+        if source is None or not low <= high <= len(source.text):
+            raise _Invalid
+        return source.span(low, high)
+
+    def label(self, value: object) -> Label:
+        if not isinstance(value, list) or len(value) != 4:
+            raise _Invalid
+        return Label(self.span(*value[:3]), _text(value[3]))
+
+    def diagnostic(self, value: object) -> Diagnostic:
+        item = _fields(value, {"code", "message", "labels", "notes", "help", "severity", "fixes"})
+        code = registry().codes.get(_text(item["code"]))
+        labels = item["labels"]
+        severity = item["severity"]
+        if code is None or not isinstance(labels, list) or not labels:
+            raise _Invalid
+        if severity is not None and _text(severity) not in _LEVELS:
+            raise _Invalid
+        primary, *secondary = (self.label(lb) for lb in labels)
+        fixes = item["fixes"]
+        if not isinstance(fixes, list):
+            raise _Invalid
+        return Diagnostic(
+            code=code,
+            message=_text(item["message"]),
+            primary=primary,
+            secondary=tuple(secondary),
+            notes=_texts(item["notes"]),
+            help=None if item["help"] is None else _text(item["help"]),
+            severity=None if severity is None else _LEVELS[_text(severity)],
+            fixes=tuple(self.fix(f) for f in fixes),
+        )
+
+    def fix(self, value: object) -> Fix:
+        if not isinstance(value, list) or len(value) != 5:
+            raise _Invalid
+        return Fix(self.span(*value[:3]), _text(value[3]), _text(value[4]))
+
+    def suppression(self, value: object) -> Suppression:
+        item = _fields(value, {"span", "names", "reason", "line"})
+        span = item["span"]
+        if not isinstance(span, list) or len(span) != 3:
+            raise _Invalid
+        reason = item["reason"]
+        return Suppression(
+            span=self.span(*span),
+            names=_texts(item["names"]),
+            reason=None if reason is None else _text(reason),
+            line=_offset(item["line"]),
+        )
+
+    def diagnostics(self, value: object) -> tuple[Diagnostic, ...]:
+        if not isinstance(value, list):
+            raise _Invalid
+        return tuple(self.diagnostic(d) for d in value)
+
+    def file(self, value: object) -> CachedFile:
+        item = _fields(value, {"diagnostics", "suppressions", "regimen", "targets"})
+        suppressions = item["suppressions"]
+        regimen = item["regimen"]
+        if not isinstance(suppressions, list):
+            raise _Invalid
+        return CachedFile(
+            self.diagnostics(item["diagnostics"]),
+            tuple(self.suppression(s) for s in suppressions),
+            None if regimen is None else _text(regimen),
+            _texts(item["targets"]),
+        )
+
+
+def _file_data(entry: CachedFile) -> dict[str, object]:
+    return {
+        "diagnostics": [_diagnostic_data(d) for d in entry.diagnostics],
+        "suppressions": [
+            {"span": _span_data(s.span), "names": list(s.names), "reason": s.reason, "line": s.line}
+            for s in entry.suppressions
+        ],
+        "regimen": entry.regimen_id,
+        "targets": list(entry.targets),
+    }
+
+
+class ResultsCache:
+    """The results cache of one run: reads and writes entries in the user's cache folder (none if it is untrusted)."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self._folder: int | None = None
+
+    def __enter__(self) -> ResultsCache:
+        self._folder = self._stack.enter_context(open_cache_folder(_FOLDER))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._folder = None
+        self._stack.close()
+
+    def _read(self, key: str) -> object:
+        if self._folder is None:
+            raise _Invalid
+        data = read_cached(self._folder, f"{key}.json", _LIMIT)
+        header = f"{_FORMAT} {key}\n".encode()
+        if data is None or not data.startswith(header):
+            raise _Invalid
+        try:
+            return json.loads(data[len(header) :])
+        except (ValueError, RecursionError) as err:  # not JSON, not UTF-8, nested too deeply
+            raise _Invalid from err
+
+    def _write(self, key: str, value: object) -> None:
+        if self._folder is not None:
+            data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+            write_cached(self._folder, f"{key}.json", f"{_FORMAT} {key}\n".encode() + data)
+
+    def load_file(self, key: str, sources: Mapping[str, SourceFile]) -> CachedFile | None:
+        """Return the entry of one file, its spans on ``sources``; None if there is none or it is refused."""
+        try:
+            return _Reader(sources).file(self._read(key))
+        except _Invalid:
+            return None
+
+    def save_file(self, key: str, entry: CachedFile) -> None:
+        """Keep one file's entry."""
+        self._write(key, _file_data(entry))
+
+    def load_run(
+        self, key: str, sources: Mapping[str, SourceFile]
+    ) -> tuple[list[CachedFile], tuple[Diagnostic, ...]] | None:
+        """Return every file's entry and the library rules' findings kept under ``key``; None if refused."""
+        try:
+            item = _fields(self._read(key), {"files", "library"})
+            reader = _Reader(sources)
+            files = item["files"]
+            if not isinstance(files, list):
+                raise _Invalid
+            return [reader.file(f) for f in files], reader.diagnostics(item["library"])
+        except _Invalid:
+            return None
+
+    def save_run(self, key: str, files: Sequence[CachedFile], library: Sequence[Diagnostic]) -> None:
+        """Keep every file's entry and the library rules' findings under ``key`` (one read for a warm check)."""
+        self._write(key, {"files": [_file_data(f) for f in files], "library": [_diagnostic_data(d) for d in library]})
+
+    def load_headings(self, key: str) -> list[RegimenInfo | None] | None:
+        """Return a library's scanned headings kept under ``key`` (see ``HeadingMemo``); None if refused."""
+        try:
+            rows = self._read(_digest([_FORMAT, "headings", package_digest(), key]))
+            if not isinstance(rows, list):
+                raise _Invalid
+            return [None if row is None else _info(row) for row in rows]
+        except _Invalid:
+            return None
+
+    def save_headings(self, key: str, found: Sequence[RegimenInfo | None]) -> None:
+        """Keep a library's scanned headings under ``key``."""
+        rows = [None if i is None else [i.id, i.status, i.superseded_by, i.path, i.name] for i in found]
+        self._write(_digest([_FORMAT, "headings", package_digest(), key]), rows)
+
+
+def cache_wanted(asked: bool) -> bool:
+    """Whether a run uses the cache: asked for (``--no-cache`` not given) and ``REGDSL_NO_CACHE`` not set."""
+    return asked and not os.environ.get("REGDSL_NO_CACHE")

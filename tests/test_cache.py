@@ -1,0 +1,271 @@
+"""The results cache: what a re-check reads back, what invalidates it, and what it refuses."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+import regdsl.check.run as run_mod
+from regdsl.check import cache as cache_mod
+from regdsl.check.run import Outcome, run_check
+from regdsl.cli.main import main
+from regdsl.compile.links import links
+from regdsl.diagnostics.formats import FORMATS
+from tests.conftest import ROOT
+
+LINKED = ROOT / "tests" / "diagnostics" / "BRA010"  # regimens that hand over to each other: library findings
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("REGDSL_CACHE_DIR", str(folder))
+    monkeypatch.delenv("REGDSL_NO_CACHE", raising=False)
+    return folder
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    folder = tmp_path / "lib"
+    shutil.copytree(ROOT / "regimens", folder)
+    for case in LINKED.glob("*.reg"):
+        shutil.copy(case, folder / case.name)
+    return folder
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    """Make a few regimens, findings in each, and regimens that hand over to each other (library findings)."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    for name in ("library.reg", "crc-adjuvant-mfolfox6.reg", "leu-all-bcell-rr-inotuzumab.reg"):
+        shutil.copy(ROOT / "regimens" / name, folder / name)
+    shutil.copy(ROOT / "tests" / "formats" / "findings.reg", folder / "findings.reg")
+    for case in LINKED.glob("*.reg"):
+        shutil.copy(case, folder / case.name)
+    return folder
+
+
+class _Counting:
+    """Counts the files ``run_check`` lowers, by wrapping ``lower_file``."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.paths: list[str] = []
+        real = run_mod.lower_file  # type: ignore[attr-defined]
+
+        def counted(path: Path, *args: object, **kwargs: object) -> object:
+            self.paths.append(path.name)
+            return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(run_mod, "lower_file", counted)
+
+
+def _check(folder: Path, *, cache: bool = True) -> Outcome:
+    run_mod._library.cache_clear()
+    return run_check([folder], jobs=1, cache=cache)
+
+
+def _shown(outcome: Outcome) -> str:
+    return "".join(FORMATS[f](outcome.diagnostics, outcome.sources) for f in ("text", "json", "sarif"))
+
+
+def test_a_warm_check_lowers_nothing_and_finds_the_same(
+    library: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = _shown(_check(library, cache=False))
+    cold = _shown(_check(library))
+    counting = _Counting(monkeypatch)
+    warm = _check(library)
+    assert counting.paths == []
+    assert _shown(warm) == cold == plain
+    assert "BRA010" in plain  # the library rules' findings come back from the cache too
+
+
+def test_one_changed_file_is_the_only_one_checked_again(
+    library: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(library)
+    changed = library / "crc-adjuvant-mfolfox6.reg"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("400 mg/m2", "400.0 mg/m2", 1), encoding="utf-8")
+    full = _check(library, cache=False)
+    counting = _Counting(monkeypatch)
+    warm = _check(library)
+    named = {link.target for r in full.regimens for link in links(r)}
+    joined = {Path(r.span.path).name for r in full.regimens if r.id in named or any(links(r))}
+    # The changed file, and the regimens links join, lowered again for the library rules: no other.
+    assert set(counting.paths) == {changed.name} | joined
+    assert len(joined) < len(full.regimens) // 2
+    assert _shown(warm) == _shown(full)
+    assert any(d.code.code == "SAF101" and d.span.path == str(changed) for d in warm.diagnostics)
+
+
+def test_what_the_findings_are_made_of_invalidates_them(
+    library: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(library)
+    # A sibling's status (read by the link rules) is part of every file's key.
+    sibling = library / "lym-dlbcl-r-chop21.reg"
+    sibling.write_text(sibling.read_text(encoding="utf-8").replace("status draft", "status published"), "utf-8")
+    counting = _Counting(monkeypatch)
+    _check(library)
+    assert len(set(counting.paths)) == len(list(library.glob("*.reg"))) - 1  # every regimen; library.reg is read
+    # A new version of the package: its digest.
+    monkeypatch.setattr(cache_mod, "package_digest", lambda: "another regdsl")
+    counting.paths.clear()
+    _check(library)
+    assert len(set(counting.paths)) == len(list(library.glob("*.reg"))) - 1
+
+
+def test_configuration_applies_to_findings_read_back(library: Path, cache_dir: Path, tmp_path: Path) -> None:
+    _check(library)
+    (library / "regdsl.toml").write_text('ignore = ["BRA010"]\n', encoding="utf-8")
+    out = io.StringIO()
+    assert main(["check", "--format", "concise", str(library)], out=out) == 0
+    assert "BRA010" not in out.getvalue()
+    plain = io.StringIO()
+    main(["check", "--no-cache", "--format", "concise", str(library)], out=plain)
+    assert out.getvalue() == plain.getvalue()
+
+
+def _entries(cache_dir: Path) -> list[Path]:
+    return sorted((cache_dir / "results").glob("*.json"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: b"garbage", id="garbage"),
+        pytest.param(lambda data: data.replace(b"regdsl-results 2", b"regdsl-results 0", 1), id="old-format"),
+        pytest.param(lambda data: data.split(b"\n", 1)[0] + b"\n" + b"[" * 100_000, id="nested"),
+        pytest.param(lambda data: data.split(b"\n", 1)[0] + b'\n{"diagnostics": 1}', id="wrong-shape"),
+        pytest.param(lambda data: data.replace(b'"code":"', b'"code":"X', 1), id="unknown-code"),
+        pytest.param(lambda data: data.split(b"\n", 1)[0] + b"\n\xff\xfe", id="not-utf8"),
+    ],
+)
+def test_a_damaged_entry_is_ignored_and_written_again(
+    damage: object, small: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _shown(_check(small, cache=False))
+    _check(small)
+    for entry in _entries(cache_dir):
+        entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
+    assert _shown(_check(small)) == expected
+    counting = _Counting(monkeypatch)
+    assert _shown(_check(small)) == expected  # written again: the next check reads it
+    assert counting.paths == []
+
+
+def test_an_entry_with_offsets_outside_its_file_is_refused(small: Path, cache_dir: Path) -> None:
+    expected = _shown(_check(small, cache=False))
+    _check(small)
+    for entry in _entries(cache_dir):
+        header, _, body = entry.read_bytes().partition(b"\n")
+        value = json.loads(body)
+        files = value.get("files", [value]) if isinstance(value, dict) else []  # a run's entry, or a file's
+        for diag in (d for f in files for d in f.get("diagnostics", [])):
+            diag["labels"][0][2] = 10**9
+        entry.write_bytes(header + b"\n" + json.dumps(value).encode())
+    assert _shown(_check(small)) == expected
+
+
+def test_a_warm_check_reads_one_entry(small: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _check(small)
+    read: list[str] = []
+    real = cache_mod.read_cached  # type: ignore[attr-defined]
+
+    def counted(folder: int, name: str, limit: int) -> bytes | None:
+        read.append(name)
+        return real(folder, name, limit)
+
+    monkeypatch.setattr(cache_mod, "read_cached", counted)
+    _check(small)
+    assert len(read) == 2  # the library's headings, and the run's entry
+
+
+def test_a_cache_another_user_could_write_is_not_used(
+    small: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(small)
+    results = cache_dir / "results"
+    os.chmod(results, 0o777)
+    counting = _Counting(monkeypatch)
+    _check(small)
+    assert len(counting.paths) >= len(list(small.glob("*.reg"))) - 1
+    os.chmod(results, 0o700)
+    for entry in _entries(cache_dir):
+        os.chmod(entry, stat.S_IRUSR | stat.S_IWUSR | stat.S_IWOTH)
+    counting.paths.clear()
+    _check(small)
+    assert len(counting.paths) >= len(list(small.glob("*.reg"))) - 1
+
+
+def test_an_entry_that_is_a_link_is_not_followed(small: Path, cache_dir: Path, tmp_path: Path) -> None:
+    expected = _shown(_check(small, cache=False))
+    _check(small)
+    elsewhere = tmp_path / "elsewhere.json"
+    for entry in _entries(cache_dir):
+        elsewhere.write_bytes(entry.read_bytes())
+        entry.unlink()
+        entry.symlink_to(elsewhere)
+    elsewhere.write_bytes(b"regdsl-results 2 x\n[]")
+    assert _shown(_check(small)) == expected
+
+
+def test_the_cache_is_made_private(small: Path, cache_dir: Path) -> None:
+    _check(small)
+    for folder in (cache_dir, cache_dir / "results"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(e.stat().st_mode) == 0o600 for e in _entries(cache_dir))
+    for entry in _entries(cache_dir):  # JSON after a header naming the format and the key
+        header, _, body = entry.read_bytes().partition(b"\n")
+        assert header == f"regdsl-results 2 {entry.stem}".encode()
+        json.loads(body)
+
+
+def test_no_cache_neither_reads_nor_writes(small: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    assert main(["check", "--no-cache", str(small)], out=out) == 1
+    assert _entries(cache_dir) == []
+    main(["check", str(small)], out=io.StringIO())
+    assert _entries(cache_dir)
+    counting = _Counting(monkeypatch)
+    run_mod._library.cache_clear()
+    again = io.StringIO()
+    main(["check", "--no-cache", str(small)], out=again)
+    assert counting.paths
+    assert again.getvalue() == out.getvalue()
+
+
+def test_an_unusable_cache_folder_is_no_error(small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("REGDSL_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.delenv("REGDSL_NO_CACHE", raising=False)
+    assert _shown(_check(small)) == _shown(_check(small, cache=False))
+
+
+def test_a_warm_check_parses_no_heading(library: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import regdsl.compile.library as library_mod
+
+    expected = _shown(_check(library))
+    parsed: list[str] = []
+    real = library_mod.parse_heading  # type: ignore[attr-defined]
+
+    def counted(source: object) -> object:
+        parsed.append(str(source))
+        return real(source)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library_mod, "parse_heading", counted)
+    assert _shown(_check(library)) == expected
+    assert parsed == []
+    renamed = library / "zz-renamed.reg"
+    (library / "crc-adjuvant-mfolfox6.reg").rename(renamed)  # a path is part of what the scan kept
+    _check(library)
+    assert len(parsed) == len(list(library.glob("*.reg"))) - 1
