@@ -54,6 +54,7 @@ __all__ = [
     "IdentifierField",
     "Item",
     "LibraryHeader",
+    "EmetogenicRisk",
     "LifetimeMax",
     "Limit",
     "LineStmt",
@@ -320,8 +321,16 @@ class LifetimeMax(Node):
 
 
 @record
+class EmetogenicRisk(Node):
+    """``emetogenic risk high "SOURCE"`` in a medicine entry: the library's emetic risk for the medicine."""
+
+    tier: Word
+    source: Text | None
+
+
+@record
 class MedicineDef(Node):
-    """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes, ``same as``, a lifetime limit."""
+    """``medicine "NAME"`` in ``library.reg``: aliases, codes, role, classes, ``same as``, lifetime limit, emetic risk."""
 
     name: Text
     aliases: tuple[Word, ...]
@@ -330,6 +339,7 @@ class MedicineDef(Node):
     classes: tuple[Word, ...] = ()
     same_as: tuple[Text, ...] = ()
     lifetime: tuple[LifetimeMax, ...] = ()
+    emetogenic: tuple[EmetogenicRisk, ...] = ()
 
 
 @record

@@ -219,6 +219,7 @@ class Medicine:
     routes: frozenset[str] | None = None
     known: tuple[str, ...] = ()
     lifetime: LifetimeLimit | None = None  # the library's own lifetime limit (`lifetime max`), if it sets one
+    emetogenic: tuple[str, str] | None = None  # the library's emetic risk tier and its source (`emetogenic risk`)
 
     @property
     def vinca(self) -> bool:
@@ -255,6 +256,7 @@ def make_medicine(
     classes: Iterable[str] = (),
     same_as: Iterable[Medicine] = (),
     lifetime: LifetimeLimit | None = None,
+    emetogenic: tuple[str, str] | None = None,
 ) -> Medicine:
     """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
 
@@ -281,6 +283,7 @@ def make_medicine(
         routes=routes,
         known=known,
         lifetime=lifetime,
+        emetogenic=emetogenic,
     )
 
 

@@ -356,6 +356,7 @@ class Builder:
             classes=tuple(v for k, v in items if k == "class"),
             same_as=tuple(v for k, v in items if k == "same"),
             lifetime=tuple(v for k, v in items if k == "lifetime"),
+            emetogenic=tuple(v for k, v in items if k == "emetogenic"),
         )
 
     def responses_def(self, c: list[Child]) -> ast.ValuesDef:
@@ -413,6 +414,12 @@ class Builder:
             "lifetime",
             ast.LifetimeMax(span=self._sp(c[0][2], end), amount=self._w(c[2]), unit=self._w(c[3]), source=source),
         )
+
+    def medicine_emetogenic(self, c: list[Child]) -> tuple[str, ast.EmetogenicRisk]:
+        """``medicine_item: EMETOGENIC RISK (HIGH | MODERATE | LOW | MINIMAL) [STRING] _NL``."""
+        source = self._text(c[3]) if c[3] is not None else None
+        end = c[3][3] if c[3] is not None else c[2][3]
+        return ("emetogenic", ast.EmetogenicRisk(span=self._sp(c[0][2], end), tier=self._w(c[2]), source=source))
 
     def footnote_def(self, c: list[Child]) -> ast.FootnoteDef:
         """``footnote_def: FOOTNOTE NAME STRING _NL _INDENT prose _DEDENT``."""

@@ -76,6 +76,17 @@ def _lifetime(name: str, written: Sequence[ast.LifetimeMax], sink: Sink) -> Life
     return found
 
 
+def _emetogenic(written: Sequence[ast.EmetogenicRisk], known: Sequence[Medicine], sink: Sink) -> tuple[str, str] | None:
+    """Return the library's emetic risk of a medicine (``emetogenic risk``), else that of the one it is the same as."""
+    for item in written[1:]:
+        sink.report(c.DUPLICATE_DEFINITION, item.span, "the emetic risk is given twice", label="second risk")
+    if written:
+        item = written[0]
+        source = item.source.value if item.source else "the library's emetic risk (library.reg), which states no source"
+        return (item.tier.text.lower(), source)
+    return next((m.emetogenic for m in known if m.emetogenic is not None), None)
+
+
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
     """Lower ``library.reg``: medicines, footnotes, shared blocks, response vocabularies and groups."""
     medicines: list[Medicine] = []
@@ -115,6 +126,7 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                         classes=[w.text for w in item.classes if _known_class(w, sink)],
                         same_as=known,
                         lifetime=_lifetime(name.value.lower(), item.lifetime, sink),
+                        emetogenic=_emetogenic(item.emetogenic, known, sink),
                     )
                 )
             case ast.FootnoteDef(name=name, marker=marker, prose=prose):
