@@ -44,6 +44,7 @@ __all__ = [
     "Dose",
     "DrugDecl",
     "DrugRef",
+    "EmetogenicRisk",
     "FactorLine",
     "Flag",
     "FootnoteDef",
@@ -54,7 +55,6 @@ __all__ = [
     "IdentifierField",
     "Item",
     "LibraryHeader",
-    "EmetogenicRisk",
     "LifetimeMax",
     "Limit",
     "LineStmt",
@@ -330,7 +330,7 @@ class EmetogenicRisk(Node):
 
 @record
 class MedicineDef(Node):
-    """``medicine "NAME"`` in ``library.reg``: aliases, codes, role, classes, ``same as``, lifetime limit, emetic risk."""
+    """``medicine "NAME"`` in ``library.reg``: aliases, codes, role, classes, ``same as``, limits, emetic risk."""
 
     name: Text
     aliases: tuple[Word, ...]

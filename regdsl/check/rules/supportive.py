@@ -246,21 +246,24 @@ def emetogenic_without_antiemetic(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     What it does: rates every line of every cycle by its medicine, route and dose from the
     MASCC/ESMO 2016 and ASCO 2020 antiemetic guidelines' tables (regdsl's data, each fact with
-    its source; a library may give its own with `emetogenic risk`), raises the rating where a
-    combination given the same day does (an anthracycline with cyclophosphamide: high), and
-    takes the declared `Emetogenicity` where it is higher. On each day a rated medicine starts,
-    it looks for the prophylaxis that tier needs, given that day and not only after it:
-    high, an NK1 receptor antagonist (or olanzapine), a 5-HT3 receptor antagonist and
-    dexamethasone; moderate, a 5-HT3 receptor antagonist and dexamethasone (with an NK1
-    receptor antagonist for cARBOplatin AUC 4 or more); low, one of them or a dopamine
-    antagonist; minimal, none. Each cycle group and each branch of a choice is judged on its
-    own: a line only some patients are given covers only them. As-needed (`prn`) lines are
-    rescue medicines and never count; a dexamethasone premedication counts as the
-    corticosteroid, and only as that. A `note Antiemetics` under `support`, in the source's
-    words, says the regimen leaves its antiemetics to local policy: its cycles are not judged.
+    its source; a library may give its own with `emetogenic risk`), raised where a combination
+    given the same day raises it (an anthracycline with cyclophosphamide: high); when none of
+    the medicines can be rated, the declared `Emetogenicity` stands in for them. On each day a
+    rated medicine starts, it looks for the prophylaxis its tier needs, given that day and not
+    only after it: high, an NK1 receptor antagonist (or olanzapine), a 5-HT3 receptor
+    antagonist and dexamethasone; moderate, a 5-HT3 receptor antagonist and dexamethasone (with
+    an NK1 receptor antagonist for cARBOplatin AUC 4 or more); low and minimal, none (a single
+    antiemetic may be considered for low). Each cycle group and each branch of a choice is
+    judged on its own: a line only some patients are given covers only them. As-needed (`prn`)
+    lines are rescue medicines and never count, nor do eye drops and other local routes; a
+    dexamethasone premedication counts as the corticosteroid, and only as that. A `note
+    Antiemetics` under `support`, in the source's words, says the regimen leaves its
+    antiemetics to local policy: its cycles are not judged, and the page shows the note.
 
-    Why it matters: the guidelines call for prophylaxis before every cycle of an emetogenic
-    medicine, matched to its risk; nausea and vomiting that prophylaxis would have prevented
+    Why it matters: the guidelines (MASCC/ESMO: Roila F et al.,
+    Ann Oncol 2016;27(suppl 5):v119-v133; ASCO: Hesketh PJ et al., J Clin Oncol
+    2020;38:2782-2797, PMID 32658626) call for prophylaxis before every cycle of an
+    emetogenic medicine, matched to its risk; nausea and vomiting that prophylaxis would have prevented
     are among the effects patients fear most, and a regimen that lists too little leaves each
     prescriber to remember the rest.
 
@@ -351,7 +354,10 @@ def declared_below_medicines(ctx: RuleContext) -> Iterator[Diagnostic]:
     and a value outside the vocabulary, are never compared.
 
     Why it matters: pages, order sets and prescribers take the antiemetic prophylaxis from the
-    declared risk; a cISplatin regimen declared Low is given too little.
+    declared risk; a cISplatin regimen declared Low is given too little. The ratings are those
+    of the guidelines' tables (MASCC/ESMO: Roila F et al.,
+    Ann Oncol 2016;27(suppl 5):v119-v133; ASCO: Hesketh PJ et al., J Clin Oncol
+    2020;38:2782-2797, PMID 32658626).
 
     Example:
         cycle 1: 21 days
@@ -394,7 +400,10 @@ def declared_above_medicines(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     Why it matters: a declared risk far above the medicines' is likely a copying slip (the
     factor of another regimen), and it asks for prophylaxis, such as an NK1 receptor antagonist
-    and days of dexamethasone, that the patient does not need.
+    and days of dexamethasone, that the patient does not need. The ratings are those of the
+    guidelines' tables (MASCC/ESMO: Roila F et al.,
+    Ann Oncol 2016;27(suppl 5):v119-v133; ASCO: Hesketh PJ et al., J Clin Oncol
+    2020;38:2782-2797, PMID 32658626).
 
     Example:
         cycle 1: 21 days
