@@ -83,13 +83,6 @@ class DoseBound:
             return None
         return value >= self.amount if self.inclusive else value > self.amount
 
-    @property
-    def text(self) -> str:
-        """The threshold in words: `at least 1500 mg/m²`, `AUC 4 or more`."""
-        if self.unit == "AUC":
-            return f"AUC {self.amount} or more" if self.inclusive else f"above AUC {self.amount}"
-        return f"{'at least' if self.inclusive else 'above'} {self.amount} mg/m²"
-
 
 @dataclass(frozen=True, slots=True)
 class Risk:
