@@ -203,7 +203,8 @@ def _library_with(tmp_path: Path, entries: str, cycles: str) -> list[tuple[str, 
 def test_a_library_lifetime_limit_replaces_the_package_limit_and_its_source(tmp_path: Path) -> None:
     entries = 'medicine "DOXOrubicin"\n  lifetime max 300 mg/m2 "the network\'s cardio-oncology policy"\n'
     # 60 mg/m2 x 6 cycles = 360 mg/m2: within the package's 450, beyond the library's 300.
-    found = _library_with(tmp_path, entries, "cycles 1 to 6: 21 days\n  DOXOrubicin 60 mg/m2 IV day 1 over 15 min\n")
+    doxorubicin = "DOXOrubicin 60 mg/m2 IV day 1 over 15 min  # regdsl: ignore[SUP001] -- the limit is the point"
+    found = _library_with(tmp_path, entries, f"cycles 1 to 6: 21 days\n  {doxorubicin}\n")
     [(code, message, notes)] = found
     assert code == "SAF301"
     assert "lifetime limit of 300 mg/m²" in message
