@@ -193,20 +193,20 @@ def _long_cycle(size: int) -> dict[str, str]:
     body = (
         "cycle 1: 1096 days\n"
         "  dexamethasone 8 mg oral days 1 to 1096 30 min before fluorouracil\n"
-        "  fluorouracil 200 mg/m2 IV days 1 to 1096 over 23 hours\n"
+        "  fluorouracil 400 mg/m2 IV days 1 to 1096 over 23 hours\n"
         "  observe 30 min after fluorouracil\n"
     )
     return _file("long-cycle", body)
 
 
 def _observations(size: int) -> dict[str, str]:
-    head = "cycle 1: 1096 days\n  fluorouracil 200 mg/m2 IV days 1 to 1096 over 60 min\n"
+    head = "cycle 1: 1096 days\n  fluorouracil 400 mg/m2 IV days 1 to 1096 over 60 min\n"
     return _file("observations", _repeat(size, head, lambda i: f"  observe {i % 60 + 1} min after fluorouracil\n"))
 
 
 def _relations(size: int) -> dict[str, str]:
     head = (
-        "cycle 1: 1096 days\n  fluorouracil 200 mg/m2 IV days 1 to 1096 over 60 min\n"
+        "cycle 1: 1096 days\n  fluorouracil 400 mg/m2 IV days 1 to 1096 over 60 min\n"
         "  ondansetron 8 mg oral days 1 to 1096"
     )
     return _file("relations", _repeat(size, head, lambda i: " 30 min before fluorouracil", "\n"))
@@ -380,7 +380,7 @@ SHAPES: tuple[Shape, ...] = (
             "at-the-limits",
             "cycle 1: 1096 days\n"
             "  ondansetron 8 mg oral days 1 to 1096 ± 3 days 30 min before fluorouracil\n"
-            "  fluorouracil 200 mg/m2 IV days 1 to 1096 over 1440 min\n"
+            "  fluorouracil 400 mg/m2 IV days 1 to 1096 over 1440 min\n"
             "  ondansetron doses at least 1 day apart\n"
             "cycles 2 to 1000: 1096 days\n  same as cycle 1\n"
             "plan\n  at most 1000 cycles\n",

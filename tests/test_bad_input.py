@@ -134,7 +134,7 @@ BUNDLED_WARNINGS = {
     ("leu-aml-consolidation-hidac.reg", "SUP001", 19),
     ("lym-hl-abvd-pet-adapted.reg", "SUP001", 26),
     ("lym-nhl-bcell-da-r-epoch.reg", "SUP001", 21),
-    ("lym-nhl-bcell-da-r-epoch.reg", "SUP001", 26),
+    ("lym-nhl-bcell-da-r-epoch.reg", "SUP001", 25),
     ("ugi-gast-oes-perioperative-flot.reg", "SUP001", 23),
     ("ugi-gast-oes-perioperative-flot.reg", "SUP001", 36),
     ("ugi-oes-neoadjuvant-chemoradiation-carboplatin-paclitaxel.reg", "SUP001", 25),

@@ -124,7 +124,7 @@ def test_a_timed_day_draws_the_lines_of_the_patients_it_was_timed_for() -> None:
 def test_too_many_scenarios_are_refused(tmp_path: Path) -> None:
     lines = ["regimen many", '  name "Many"', "  status draft", "", "cycle 1 and all further cycles: 21 days"]
     for k in range(7):  # 2 ** 7 = 128 combinations of 7 independent choices
-        lines += [f"  if CD20 at least {k + 1} %:", f"    DOXOrubicin {k + 1} mg/m2 IV day {k + 1} over 60 min"]
+        lines += [f"  if CD20 at least {k + 1} %:", f"    DOXOrubicin {k + 20} mg/m2 IV day {k + 1} over 60 min"]
     lines += ["", "plan", "  stop if response is PD", "  at most 2 cycles", ""]
     path = tmp_path / "many.reg"
     path.write_text("\n".join(lines), encoding="utf-8")

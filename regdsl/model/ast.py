@@ -329,6 +329,17 @@ class EmetogenicRisk(Node):
 
 
 @record
+class UsualDose(Node):
+    """``usual dose 0.4 to 2 mg/m2 IV "SOURCE"`` in a medicine entry: the library's usual range by basis and route."""
+
+    low: Word
+    high: Word | None
+    unit: Word
+    route: Word
+    source: Text | None
+
+
+@record
 class MedicineDef(Node):
     """``medicine "NAME"`` in ``library.reg``: aliases, codes, role, classes, ``same as``, limits, emetic risk."""
 
@@ -339,6 +350,7 @@ class MedicineDef(Node):
     classes: tuple[Word, ...] = ()
     same_as: tuple[Text, ...] = ()
     lifetime: tuple[LifetimeMax, ...] = ()
+    usual: tuple[UsualDose, ...] = ()
     emetogenic: tuple[EmetogenicRisk, ...] = ()
 
 

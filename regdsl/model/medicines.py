@@ -21,8 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from regdsl.model.vocabulary import ROUTE_BY_ALIAS, UNITS
+
+if TYPE_CHECKING:
+    from regdsl.model.dosing import UsualRange
 
 __all__ = [
     "CLASSES",
@@ -219,6 +223,7 @@ class Medicine:
     routes: frozenset[str] | None = None
     known: tuple[str, ...] = ()
     lifetime: LifetimeLimit | None = None  # the library's own lifetime limit (`lifetime max`), if it sets one
+    usual: tuple[UsualRange, ...] = ()  # the library's own usual dose ranges (`usual dose`), by basis and route
     emetogenic: tuple[str, str] | None = None  # the library's emetic risk tier and its source (`emetogenic risk`)
 
     @property
@@ -256,6 +261,7 @@ def make_medicine(
     classes: Iterable[str] = (),
     same_as: Iterable[Medicine] = (),
     lifetime: LifetimeLimit | None = None,
+    usual: tuple[UsualRange, ...] = (),
     emetogenic: tuple[str, str] | None = None,
 ) -> Medicine:
     """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
@@ -283,6 +289,7 @@ def make_medicine(
         routes=routes,
         known=known,
         lifetime=lifetime,
+        usual=usual,
         emetogenic=emetogenic,
     )
 

@@ -356,6 +356,7 @@ class Builder:
             classes=tuple(v for k, v in items if k == "class"),
             same_as=tuple(v for k, v in items if k == "same"),
             lifetime=tuple(v for k, v in items if k == "lifetime"),
+            usual=tuple(v for k, v in items if k == "usual"),
             emetogenic=tuple(v for k, v in items if k == "emetogenic"),
         )
 
@@ -420,6 +421,23 @@ class Builder:
         source = self._text(c[3]) if c[3] is not None else None
         end = c[3][3] if c[3] is not None else c[2][3]
         return ("emetogenic", ast.EmetogenicRisk(span=self._sp(c[0][2], end), tier=self._w(c[2]), source=source))
+
+    def medicine_usual(self, c: list[Child]) -> tuple[str, ast.UsualDose]:
+        """``medicine_item: USUAL DOSE NUMBER [TO NUMBER] UNIT NAME [STRING] _NL``."""
+        source = self._text(c[7]) if c[7] is not None else None
+        end = c[7][3] if c[7] is not None else c[6][3]
+        high = self._w(c[4]) if c[4] is not None else None
+        return (
+            "usual",
+            ast.UsualDose(
+                span=self._sp(c[0][2], end),
+                low=self._w(c[2]),
+                high=high,
+                unit=self._w(c[5]),
+                route=self._w(c[6]),
+                source=source,
+            ),
+        )
 
     def footnote_def(self, c: list[Child]) -> ast.FootnoteDef:
         """``footnote_def: FOOTNOTE NAME STRING _NL _INDENT prose _DEDENT``."""

@@ -8,12 +8,13 @@ from typing import assert_never
 
 from regdsl.compile.lower.regimen import LIBRARY_HELP, misplaced
 from regdsl.compile.lower.words import LibraryDefs
-from regdsl.diagnostics import Sink
+from regdsl.diagnostics import Code, Sink
 from regdsl.diagnostics import codes as c
 from regdsl.model import ast, ir
 from regdsl.model.conditions import GROUPS, MEASURES, VOCABULARIES, Measure, Values
+from regdsl.model.dosing import Family, UsualRange, family
 from regdsl.model.medicines import CLASSES, LifetimeLimit, Medicine, MedicineTable, make_medicine
-from regdsl.model.vocabulary import Basis, find_unit
+from regdsl.model.vocabulary import ROUTE_BY_ALIAS, ROUTES, Basis, Route, Unit, find_unit
 from regdsl.source import Span
 from regdsl.syntax.expected import close_match
 
@@ -87,6 +88,68 @@ def _emetogenic(written: Sequence[ast.EmetogenicRisk], known: Sequence[Medicine]
     return next((m.emetogenic for m in known if m.emetogenic is not None), None)
 
 
+_Refusal = tuple[Code, Span, str, str, str]  # code, where, message, label, help
+
+
+def _usual_refusal(item: ast.UsualDose, unit: Unit | None, route: Route | None) -> _Refusal | None:
+    """Return why a `usual dose` line cannot be used (its unit, its route, its range), or None."""
+    low, high = item.low.text, (item.high or item.low).text
+    if unit is None or family(unit) is None or unit.basis is Basis.COUNT:
+        return (
+            c.UNKNOWN_UNIT,
+            item.unit.span,
+            f"a usual dose is an amount of the medicine, such as `0.4 to 2 mg/m2`, not `{item.unit.text}`",
+            "not a dose unit",
+            "write the range in the unit the source gives it: mg/m2, mg/kg, mg, AUC, mg/m2/day ...",
+        )
+    if route is None:
+        guess = close_match(item.route.text, [a for r in ROUTES for a in r.aliases])
+        return (
+            c.UNKNOWN_ROUTE,
+            item.route.span,
+            f"unknown route `{item.route.text}`",
+            "not a known route",
+            f"did you mean `{guess}`?" if guess else "routes are oral, IV, subcut, IM, intrathecal, intravesical...",
+        )
+    if not 0 < Decimal(low) <= Decimal(high):
+        return (
+            c.BAD_RANGE,
+            item.span,
+            f"a usual dose from {low} to {high} is not a range of doses",
+            "not a range of doses",
+            "write the lowest dose first, then `to` and the highest",
+        )
+    return None
+
+
+def _usual(name: str, written: Sequence[ast.UsualDose], sink: Sink) -> tuple[UsualRange, ...]:
+    """Return the library's usual dose ranges of medicine ``name`` (``usual dose``), one per unit family and route."""
+    found: dict[tuple[Family, str], UsualRange] = {}
+    for item in written:
+        unit, route = find_unit(item.unit.text), ROUTE_BY_ALIAS.get(item.route.text.lower())
+        refusal = _usual_refusal(item, unit, route)
+        if refusal is not None:
+            code, span, message, label, help = refusal
+            sink.report(code, span, message, label=label, help=help)
+            continue
+        assert unit is not None
+        assert route is not None
+        usual = UsualRange(
+            medicine=name,
+            route=route.code,
+            route_text=item.route.text,
+            unit=unit,
+            low=Decimal(item.low.text),
+            high=Decimal((item.high or item.low).text),
+            source=item.source.value if item.source else "the library's range (library.reg), which states no source",
+        )
+        if (usual.family, route.code) in found:
+            sink.report(c.DUPLICATE_DEFINITION, item.span, "this usual dose is given twice", label="second range")
+            continue
+        found[usual.family, route.code] = usual
+    return tuple(found.values())
+
+
 def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> LibraryDefs:
     """Lower ``library.reg``: medicines, footnotes, shared blocks, response vocabularies and groups."""
     medicines: list[Medicine] = []
@@ -126,6 +189,7 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                         classes=[w.text for w in item.classes if _known_class(w, sink)],
                         same_as=known,
                         lifetime=_lifetime(name.value.lower(), item.lifetime, sink),
+                        usual=_usual(name.value.lower(), item.usual, sink),
                         emetogenic=_emetogenic(item.emetogenic, known, sink),
                     )
                 )
