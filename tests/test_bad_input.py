@@ -128,6 +128,33 @@ BUNDLED_WARNINGS = {
     ("leu-all-hyper-cvad.reg", "SUP016", 40),
     ("leu-all-hyper-cvad.reg", "SUP010", 62),
     ("lym-nhl-bcell-da-r-epoch.reg", "SUP010", 17),
+    # Drafts whose sources, as read, give no antiemetics (and do not leave them to local
+    # policy): each line is an emetogenic medicine (MASCC/ESMO 2016, ASCO 2020) given without
+    # the prophylaxis its risk needs, which the regimen must list once its source is read.
+    ("gyn-ov-adjuvant-ip-cisplatin-paclitaxel.reg", "SUP001", 24),
+    ("leu-all-hyper-cvad.reg", "SUP001", 20),
+    ("leu-all-hyper-cvad.reg", "SUP001", 31),
+    ("leu-all-hyper-cvad.reg", "SUP001", 34),
+    ("leu-all-hyper-cvad.reg", "SUP001", 56),
+    ("leu-all-paediatric-cog-hdmtx.reg", "SUP001", 23),
+    ("leu-all-paediatric-cog-hdmtx.reg", "SUP001", 30),
+    ("leu-all-paediatric-cog-hdmtx.reg", "SUP001", 59),
+    ("leu-all-paediatric-cog-hdmtx.reg", "SUP001", 61),
+    ("leu-aml-azacitidine-venetoclax.reg", "SUP001", 19),
+    ("leu-aml-azacitidine-venetoclax.reg", "SUP001", 22),
+    ("leu-aml-azacitidine-venetoclax.reg", "SUP001", 41),
+    ("leu-aml-azacitidine-venetoclax.reg", "SUP001", 44),
+    ("leu-aml-consolidation-hidac.reg", "SUP001", 17),
+    ("leu-aml-consolidation-hidac.reg", "SUP001", 19),
+    ("lym-hl-abvd-pet-adapted.reg", "SUP001", 26),
+    ("lym-nhl-bcell-da-r-epoch.reg", "SUP001", 21),
+    ("lym-nhl-bcell-da-r-epoch.reg", "SUP001", 25),
+    ("ugi-gast-oes-perioperative-flot.reg", "SUP001", 23),
+    ("ugi-gast-oes-perioperative-flot.reg", "SUP001", 36),
+    ("ugi-oes-neoadjuvant-chemoradiation-carboplatin-paclitaxel.reg", "SUP001", 25),
+    # R-CHOP: the regimen says High (BC Cancer) and gives granisetron and prEDNISone, but the
+    # anthracycline-cyclophosphamide day also needs an NK1 receptor antagonist (ASCO 2020).
+    ("lym-dlbcl-r-chop21.reg", "SUP001", 31),
 }
 
 

@@ -23,7 +23,8 @@ C1 = PointId(1, 0, 1)
 def _codes(tmp_path: Path, body: str) -> list[tuple[str, int]]:
     path = tmp_path / "fixture.reg"
     path.write_text(HEAD + body, encoding="utf-8")
-    return [(d.code.code, d.span.line) for d in run_check([path]).diagnostics]
+    # SUP001 (antiemetic cover) is not what these cycles test.
+    return [(d.code.code, d.span.line) for d in run_check([path]).diagnostics if d.code.code != "SUP001"]
 
 
 def _compiled(body: str) -> Compiled:

@@ -128,7 +128,8 @@ def test_too_many_scenarios_are_refused(tmp_path: Path) -> None:
     lines += ["", "plan", "  stop if response is PD", "  at most 2 cycles", ""]
     path = tmp_path / "many.reg"
     path.write_text("\n".join(lines), encoding="utf-8")
-    assert [(d.code.code, d.span.line) for d in run_check([path]).diagnostics] == [("STR022", 18)]
+    found = [(d.code.code, d.span.line) for d in run_check([path]).diagnostics if d.code.code != "SUP001"]
+    assert found == [("STR022", 18)]
 
 
 def test_the_scenarios_share_the_limits_of_one_network(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -203,9 +203,8 @@ def _library_with(tmp_path: Path, entries: str, cycles: str) -> list[tuple[str, 
 def test_a_library_lifetime_limit_replaces_the_package_limit_and_its_source(tmp_path: Path) -> None:
     entries = 'medicine "DOXOrubicin"\n  lifetime max 300 mg/m2 "the network\'s cardio-oncology policy"\n'
     # 60 mg/m2 x 6 cycles = 360 mg/m2: within the package's 450, beyond the library's 300.
-    cycles = (
-        "cycles 1 to 6: 21 days\n  DOXOrubicin 60 mg/m2 IV day 1 over 15 min\n  note Monitoring\n    | LVEF first.\n"
-    )
+    doxorubicin = "DOXOrubicin 60 mg/m2 IV day 1 over 15 min  # regdsl: ignore[SUP001] -- the limit is the point"
+    cycles = f"cycles 1 to 6: 21 days\n  {doxorubicin}\n  note Monitoring\n    | LVEF first.\n"
     found = _library_with(tmp_path, entries, cycles)
     [(code, message, notes)] = found
     assert code == "SAF301"
@@ -240,7 +239,8 @@ def test_a_library_doxorubicin_equivalent_replaces_the_package_factor_and_is_giv
     )
     # 240 mg/m2 of DOXOrubicin and 180 of DAUNOrubicin: 348 at the package's 0.6, 420 at the library's 1.
     found = _library_with(tmp_path, entries, cycles)
-    assert sorted(code for code, _, _ in found) == ["SAF305", "VOC015"]
+    # supportive care (SUP) is not what this tests
+    assert sorted(code for code, _, _ in found if not code.startswith("SUP")) == ["SAF305", "VOC015"]
     [(_, message, notes)] = [item for item in found if item[0] == "SAF305"]
     assert "420 mg/m² of doxorubicin equivalents" in message
     assert "factor of daunorubicin: the network's policy: as doxorubicin" in notes
@@ -253,7 +253,7 @@ def test_a_brand_of_an_anthracycline_counts_towards_its_limit_with_the_generic(t
         "cycles 5 to 8: 21 days\n  DOXOrubicin 60 mg/m2 IV day 1 over 15 min\n"
     )
     # 240 mg/m2 under each name: 480 mg/m2 of one medicine.
-    found = _library_with(tmp_path, entries, cycles)
+    found = [item for item in _library_with(tmp_path, entries, cycles) if not item[0].startswith("SUP")]
     assert [(code, message) for code, message, _ in found] == [
         ("SAF301", "the plan gives up to 480 mg/m² of Adriamycin in total, more than the lifetime limit of 450 mg/m²")
     ]

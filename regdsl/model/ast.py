@@ -44,6 +44,7 @@ __all__ = [
     "Dose",
     "DrugDecl",
     "DrugRef",
+    "EmetogenicRisk",
     "FactorLine",
     "Flag",
     "FootnoteDef",
@@ -321,6 +322,14 @@ class LifetimeMax(Node):
 
 
 @record
+class EmetogenicRisk(Node):
+    """``emetogenic risk high "SOURCE"`` in a medicine entry: the library's emetic risk for the medicine."""
+
+    tier: Word
+    source: Text | None
+
+
+@record
 class UsualDose(Node):
     """``usual dose 0.4 to 2 mg/m2 IV "SOURCE"`` in a medicine entry: the library's usual range by basis and route."""
 
@@ -349,7 +358,7 @@ class Equivalent(Node):
 
 @record
 class MedicineDef(Node):
-    """``medicine "NAME"`` in ``library.reg``, with aliases, codes, role, classes, ``same as``, limits and routes."""
+    """``medicine "NAME"`` in ``library.reg``: aliases, codes, role, classes, ``same as``, limits, routes, emesis."""
 
     name: Text
     aliases: tuple[Word, ...]
@@ -362,6 +371,7 @@ class MedicineDef(Node):
     equivalent: tuple[Equivalent, ...] = ()
     routes: tuple[RouteFact, ...] = ()  # `route IV`: the routes it is given by (`route intrathecal` allows that)
     fatal: tuple[RouteFact, ...] = ()  # `fatal intrathecal`: a route it must never be given by
+    emetogenic: tuple[EmetogenicRisk, ...] = ()
 
 
 @record

@@ -235,6 +235,7 @@ class Medicine:
     equivalent: tuple[Decimal, str] | None = None  # the library's doxorubicin-equivalent factor and its source
     routes_source: str | None = None
     fatal_intrathecal: Fact | None = None
+    emetogenic: tuple[str, str] | None = None  # the library's emetic risk tier and its source (`emetogenic risk`)
 
     @property
     def vinca(self) -> bool:
@@ -275,6 +276,7 @@ def make_medicine(
     equivalent: tuple[Decimal, str] | None = None,
     routes: Routes | None = None,
     fatal: Fact | None = None,
+    emetogenic: tuple[str, str] | None = None,
 ) -> Medicine:
     """Build a medicine, deciding what it is from its names, its declared classes and ``same_as``.
 
@@ -316,6 +318,7 @@ def make_medicine(
         equivalent=equivalent,
         routes_source=source,
         fatal_intrathecal=fatal_intrathecal(ids, all_classes) or fatal or (marks[0] if marks else None),
+        emetogenic=emetogenic,
     )
 
 

@@ -360,6 +360,7 @@ class Builder:
             equivalent=tuple(v for k, v in items if k == "equivalent"),
             routes=tuple(v for k, v in items if k == "route"),
             fatal=tuple(v for k, v in items if k == "fatal"),
+            emetogenic=tuple(v for k, v in items if k == "emetogenic"),
         )
 
     def responses_def(self, c: list[Child]) -> ast.ValuesDef:
@@ -417,6 +418,12 @@ class Builder:
             "lifetime",
             ast.LifetimeMax(span=self._sp(c[0][2], end), amount=self._w(c[2]), unit=self._w(c[3]), source=source),
         )
+
+    def medicine_emetogenic(self, c: list[Child]) -> tuple[str, ast.EmetogenicRisk]:
+        """``medicine_item: EMETOGENIC RISK (HIGH | MODERATE | LOW | MINIMAL) [STRING] _NL``."""
+        source = self._text(c[3]) if c[3] is not None else None
+        end = c[3][3] if c[3] is not None else c[2][3]
+        return ("emetogenic", ast.EmetogenicRisk(span=self._sp(c[0][2], end), tier=self._w(c[2]), source=source))
 
     def medicine_usual(self, c: list[Child]) -> tuple[str, ast.UsualDose]:
         """``medicine_item: USUAL DOSE NUMBER [TO NUMBER] UNIT NAME [STRING] _NL``."""

@@ -80,6 +80,17 @@ def _lifetime(name: str, written: Sequence[ast.LifetimeMax], sink: Sink) -> Life
     return found
 
 
+def _emetogenic(written: Sequence[ast.EmetogenicRisk], known: Sequence[Medicine], sink: Sink) -> tuple[str, str] | None:
+    """Return the library's emetic risk of a medicine (``emetogenic risk``), else that of the one it is the same as."""
+    for item in written[1:]:
+        sink.report(c.DUPLICATE_DEFINITION, item.span, "the emetic risk is given twice", label="second risk")
+    if written:
+        item = written[0]
+        source = item.source.value if item.source else "the library's emetic risk (library.reg), which states no source"
+        return (item.tier.text.lower(), source)
+    return next((m.emetogenic for m in known if m.emetogenic is not None), None)
+
+
 _Refusal = tuple[Code, Span, str, str, str]  # code, where, message, label, help
 
 
@@ -231,6 +242,7 @@ def lower_library(module: ast.Module, base: MedicineTable, sink: Sink) -> Librar
                         equivalent=_equivalent(item.equivalent, sink),
                         routes=routes,
                         fatal=_fatal(name.value.lower(), item.fatal, sink),
+                        emetogenic=_emetogenic(item.emetogenic, known, sink),
                     )
                 )
             case ast.FootnoteDef(name=name, marker=marker, prose=prose):
