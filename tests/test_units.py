@@ -343,3 +343,21 @@ def test_rate_units_say_the_time_they_are_per_and_their_amount() -> None:
         unit = find_unit(written)
         assert unit is not None, written
         assert (unit.per_minutes, unit.amount) == (minutes, amount), written
+
+
+@pytest.mark.parametrize("unit", sorted({u.display for u in UNITS}))
+def test_a_cap_on_a_dose_of_any_unit_and_a_dose_capped_in_any_unit_is_a_finding_never_a_crash(
+    unit: str, tmp_path: Path
+) -> None:
+    # A lookup by unit once crashed on `1 % ... max 2 mg` (a concentration has no amount to cap).
+    lines = [
+        f'  "sodium chloride" 1 {unit} IV day 1 over 60 min max 2 mg',
+        f"  ondansetron 1 mg/m2 IV day 1 max 2 {unit}",
+    ]
+    for number, line in enumerate(lines):
+        path = tmp_path / f"cap{number}.reg"
+        path.write_text(
+            f'regimen cap{number}\n  name "Cap"\n  status draft\n\ncycle 1: 21 days\n{line}\n', encoding="utf-8"
+        )
+        found = run_configured([path]).diagnostics
+        assert not [d for d in found if d.code.code.startswith("INT")], line

@@ -584,7 +584,10 @@ def cap_unit_mismatch(ctx: RuleContext) -> Iterator[Diagnostic]:
             continue  # not a cap on a scaled dose: STR020's
         if (cap.unit.absolute, cap.unit.per_minutes) == (unit.absolute, unit.per_minutes):
             continue
-        wanted = CAP_UNITS[unit.absolute, unit.per_minutes].display
+        comes_to = CAP_UNITS.get((unit.absolute, unit.per_minutes))
+        if comes_to is None:
+            continue  # a concentration (`%`) comes to no amount: a cap on it is STR020's
+        wanted = comes_to.display
         yield cap_unit_mismatch.finding(
             cap.span,
             f"a cap on {admin.dose.text} {unit.display} is written in {wanted}, not {cap.unit.display}",
