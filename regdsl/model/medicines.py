@@ -93,6 +93,7 @@ class Known:
     brands: tuple[str, ...]
     sources: tuple[str, ...]
     names: tuple[str, ...] = ()  # other generic names or stems, folded as ``_flat`` folds (``leucovorin``)
+    flat_brands: tuple[str, ...] = ()  # the brands, folded once as ``_flat`` folds them
     atc: str | None = None
 
     @property
@@ -101,10 +102,9 @@ class Known:
         found = MEDICINE_ROUTES.get(self.name)
         return found.codes if found else None
 
-    def named_in(self, name: str) -> bool:
-        """Whether ``name`` contains its stem, another of its names or a brand (any case, spaces or hyphens)."""
-        flat = _flat(name)
-        return any(stem in flat for stem in (self.stem, *self.names)) or any(_flat(b) in flat for b in self.brands)
+    def named_in(self, flat: str) -> bool:
+        """Whether a name folded by ``_flat`` contains its stem, another of its names or a brand."""
+        return any(stem in flat for stem in (self.stem, *self.names, *self.flat_brands))
 
     def within(self, other: Known) -> bool:
         """Whether ``other`` is a more specific medicine whose names hold this one's stem (nab-paclitaxel)."""
@@ -171,6 +171,7 @@ def _load() -> tuple[dict[str, MedicineClass], tuple[Known, ...]]:
                 if s is not None
             ),
             names=tuple(_flat(n) for n in entry.get("names", ())),
+            flat_brands=tuple(_flat(b["name"]) for b in entry.get("brands", ())),
             atc=entry.get("atc"),
         )
         for entry in data["medicines"]
@@ -184,8 +185,8 @@ _KNOWN_BY_NAME = {k.name: k for k in KNOWN}
 
 def recognise(names: Iterable[str]) -> tuple[Known, ...]:
     """Return the known medicines that any of ``names`` names, by stem or brand."""
-    listed = list(names)
-    return tuple(k for k in KNOWN if any(k.named_in(n) for n in listed))
+    folded = [_flat(name) for name in names]  # any case, spaces or hyphens, letters as they display
+    return tuple(k for k in KNOWN if any(k.named_in(flat) for flat in folded))
 
 
 def known_of_class(medicine: Medicine, name: str) -> tuple[str, ...]:
