@@ -508,7 +508,22 @@ def _keys(regimen: ir.Regimen, jurisdiction: str) -> dict[str, tuple[str, Lifeti
     return {key: found[key] for key in sorted(found)}
 
 
-def _all(regimen: ir.Regimen, jurisdiction: str, linked: Mapping[str, ir.Regimen]) -> dict[str, Exposure]:
+# The last regimen's totals: the five cumulative rules and the pages ask for one regimen's in turn,
+# so each regimen's walks are made once. Kept by identity, holding the objects it was computed from.
+_last: tuple[ir.Regimen, str, Mapping[str, ir.Regimen] | None, dict[str, Exposure]] | None = None
+
+
+def _all(regimen: ir.Regimen, jurisdiction: str, linked: Mapping[str, ir.Regimen] | None) -> dict[str, Exposure]:
+    """Return every total of ``regimen`` (the doxorubicin equivalents under ``EQUIVALENTS``), once per regimen."""
+    global _last
+    if _last is not None and _last[0] is regimen and _last[1] == jurisdiction and _last[2] is linked:
+        return _last[3]
+    found = _walked(regimen, jurisdiction, linked or {})
+    _last = (regimen, jurisdiction, linked, found)
+    return found
+
+
+def _walked(regimen: ir.Regimen, jurisdiction: str, linked: Mapping[str, ir.Regimen]) -> dict[str, Exposure]:
     cap = _cap(regimen)
     found: dict[str, Exposure] = {}
     for key, (display, limit) in _keys(regimen, jurisdiction).items():
@@ -526,13 +541,11 @@ def exposures(
     ``linked`` are the regimens a hand-over may continue with (those lowered in the same run);
     without them a hand-over ends the path.
     """
-    found = _all(regimen, jurisdiction, linked or {})
-    found.pop(EQUIVALENTS, None)
-    return found
+    return {key: exposure for key, exposure in _all(regimen, jurisdiction, linked).items() if key != EQUIVALENTS}
 
 
 def equivalents(
     regimen: ir.Regimen, jurisdiction: str = DEFAULT, linked: Mapping[str, ir.Regimen] | None = None
 ) -> Exposure | None:
     """Return the doxorubicin-equivalent total of the worst path of the plan, if it gives an anthracycline in mg/m²."""
-    return _all(regimen, jurisdiction, linked or {}).get(EQUIVALENTS)
+    return _all(regimen, jurisdiction, linked).get(EQUIVALENTS)
