@@ -19,7 +19,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -91,6 +91,7 @@ class Outcome:
     stages: dict[str, float] = field(default_factory=dict)
     config_failed: bool = False
     products: dict[str, object] = field(default_factory=dict)
+    libraries: dict[Path, Library] = field(default_factory=dict)  # each library the files belong to, by root
 
     def failed(self, *, strict: bool = False) -> bool:
         """Whether the check fails: a bad configuration, an error, or (under ``strict``) a warning."""
@@ -200,6 +201,7 @@ def run_check(
     product: FileProduct | None = None,
     progress: Progress | None = None,
     cache: bool = False,
+    texts: Mapping[Path, bytes] | None = None,
 ) -> Outcome:
     """Check every ``.reg`` file under ``paths``; raises ``PathError`` only for unusable paths.
 
@@ -209,6 +211,9 @@ def run_check(
     process, each time a file is checked. With ``cache`` (and no ``product``), each file's
     findings are read from the results cache when nothing they are made from changed
     (``regdsl.check.cache``), and ``Outcome.regimens`` holds only the regimens lowered.
+    ``texts`` holds the text of files as an editor has them, unsaved, by path, checked in place
+    of what the file holds (a path in it need not exist); with it, no file's findings are read
+    from the cache or kept in it.
     """
     with rare_collections(), contextlib.ExitStack() as stack:  # worker processes inherit the setting
         _forget_libraries()
@@ -217,7 +222,15 @@ def run_check(
         if results is not None:
             _headings.append(results)
             stack.callback(_headings.pop)
-        return _run_check(paths, jobs=jobs, config=config, product=product, progress=progress, cache=results)
+        return _run_check(
+            paths,
+            jobs=jobs,
+            config=config,
+            product=product,
+            progress=progress,
+            cache=None if texts else results,  # unsaved texts: only the headings' memo is used
+            texts=texts or {},
+        )
 
 
 def _run_check(
@@ -228,10 +241,13 @@ def _run_check(
     product: FileProduct | None,
     progress: Progress | None,
     cache: ResultsCache | None,
+    texts: Mapping[Path, bytes],
 ) -> Outcome:
     settings = config or Config()
     started = time.perf_counter()
-    files = [p for p in collect(list(paths)) if not settings.of(p).excluded(p)]
+    named = list(paths)
+    found = collect([p for p in named if p not in texts]) + [p for p in named if p in texts]
+    files = [p for p in found if not settings.of(p).excluded(p)]
     outcome = Outcome(files=len(files))
     sink = Sink()
     configs = {path: settings.of(path) for path in files}
@@ -242,7 +258,9 @@ def _run_check(
         if library.source is not None:
             outcome.sources[library.source.path] = library.source
     jobs_list: list[_Job] = [
-        (path, roots[path], configs[path], product, None) for path in files if path.name != LIBRARY_FILE
+        (path, roots[path], configs[path], product, _given(texts.get(path)))
+        for path in files
+        if path.name != LIBRARY_FILE
     ]
     cached = _Cached(cache, jobs_list, settings.jurisdiction) if cache is not None else None
     to_check = cached.misses if cached is not None else jobs_list
@@ -265,6 +283,7 @@ def _run_check(
             outcome.stages[stage] = outcome.stages.get(stage, 0.0) + seconds
     clock = time.perf_counter()
     libraries = [_library(r) for r in sorted(set(roots.values()))]
+    outcome.libraries = {library.root: library for library in libraries}
     if cached is not None:
         sink.items.extend(cached.library_findings(results, libraries))
     else:
@@ -278,6 +297,11 @@ def _run_check(
     outcome.diagnostics = _folded(sorted(kept, key=Diagnostic.sort_key))
     outcome.stages["total (wall)"] = time.perf_counter() - started
     return outcome
+
+
+def _given(text: bytes | None) -> tuple[bytes, int] | None:
+    """Return an unsaved text as ``read_regular`` returns a file's bytes (its first bytes and size); None for none."""
+    return None if text is None else (text[: MAX_BYTES + 1], len(text))
 
 
 def library_root(path: Path, config: Config | Configs) -> Path:

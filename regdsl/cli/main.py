@@ -428,6 +428,12 @@ def _cmd_serve(args: argparse.Namespace, out: _Output) -> int:
     return EXIT_OK
 
 
+def _cmd_lsp(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.lsp.server import serve
+
+    return serve()
+
+
 def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
     """Write the findings of a check as ``check`` does; return its exit code."""
     from regdsl.diagnostics import Severity
@@ -629,6 +635,14 @@ def _build_parser() -> _Parser:
     serve.add_argument("--port", type=_port, default=8000, help="the port (default: 8000; 0 picks a free one)")
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS", help="the address (default: 127.0.0.1)")
     serve.set_defaults(run=_cmd_serve)
+
+    lsp = commands.add_parser(
+        "lsp", help="run the language server over standard input and output, for an editor (docs/editors.md)"
+    )
+    lsp.add_argument(
+        "--stdio", action="store_true", help="speak over standard input and output (the only way; the default)"
+    )
+    lsp.set_defaults(run=_cmd_lsp)
 
     rules = commands.add_parser("rules", help="list every diagnostic code")
     rules.add_argument("--markdown", action="store_true", help="print every code's documentation (docs/rules.md)")
