@@ -53,8 +53,6 @@ def offset_at(source: SourceFile, position: types.Position, units: Units) -> int
     A position inside a character (half of a surrogate pair) is the offset of that character.
     """
     starts = source.index.starts
-    if position.line < 0:
-        return 0
     if position.line >= len(starts):
         return len(source.text)
     start = starts[position.line]

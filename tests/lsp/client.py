@@ -138,9 +138,9 @@ class Client:
         found: list[Message] = self.wait(wanted, after=after)["params"]["diagnostics"]
         return found
 
-    def close(self) -> int:
-        """Shut the server down and let it exit; return its exit code."""
-        if self.process.poll() is None:
+    def close(self, *, shutdown: bool = True) -> int:
+        """Shut the server down (unless not ``shutdown``) and let it exit; return its exit code."""
+        if shutdown and self.process.poll() is None:
             self.request("shutdown", None)
             self.notify("exit", None)
         code = self.process.wait(timeout=60)
