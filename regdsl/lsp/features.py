@@ -6,6 +6,7 @@ turns them into the protocol's positions (``positions``), so nothing here counts
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -323,10 +324,11 @@ class Completion:
     detail: str = ""
 
 
-def keywords() -> list[str]:
-    """Return the keywords of the language: the grammar's terminals that are words."""
+@functools.cache
+def keywords() -> tuple[str, ...]:
+    """Return the keywords of the language: the grammar's terminals that are words (read once)."""
     found = {t.pattern.value for t in build_parser().terminals if t.pattern.type == "str"}
-    return sorted(word for word in found if _KEYWORD.fullmatch(word))
+    return tuple(sorted(word for word in found if _KEYWORD.fullmatch(word)))
 
 
 def completions(analysis: Analysis, offset: int) -> list[Completion]:

@@ -41,7 +41,7 @@ from regdsl.source import SourceFile, Span
 __all__ = ["DEBOUNCE", "RegdslServer", "serve"]
 
 # Seconds an edit waits for the next before the document is checked.
-DEBOUNCE = 0.03
+DEBOUNCE = 0.02
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 

@@ -20,7 +20,7 @@ TEXT = f"regimen x\n{LINE}\r\nlast"
     ("encoding", "character"),
     [
         (types.PositionEncodingKind.Utf16, len("  | ") + 2 + len(" e\u0301 ")),
-        (types.PositionEncodingKind.Utf8, len("  | ") + 4 + len(" e".encode()) + 2 + 1),
+        (types.PositionEncodingKind.Utf8, len("  | ") + 4 + len(b" e") + 2 + 1),
         (types.PositionEncodingKind.Utf32, len("  | 😀 e\u0301 ")),
         (None, len("  | ") + 2 + len(" e\u0301 ")),
     ],

@@ -56,7 +56,9 @@ def open_doc(client: Client, path: Path, text: str | None = None) -> tuple[str, 
     uri = path.as_uri()
     text = path.read_text(encoding="utf-8") if text is None else text
     mark = len(client.notifications)
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "regdsl", "version": 1, "text": text}})
+    client.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "regdsl", "version": 1, "text": text}}
+    )
     return uri, client.diagnostics(uri, 1, after=mark)
 
 
@@ -168,7 +170,8 @@ def test_hover(client: Client, library: Path) -> None:
 def test_hover_on_a_suppression_names_the_rule(client: Client, library: Path) -> None:
     path = library / SEED
     text = path.read_text(encoding="utf-8").replace(
-        "  ino 0.8 mg/m2 IV day 1", "  # regdsl: ignore[dose-trailing-zero, TIM005] -- as written\n  ino 0.80 mg/m2 IV day 1"
+        "  ino 0.8 mg/m2 IV day 1",
+        "  # regdsl: ignore[dose-trailing-zero, TIM005] -- as written\n  ino 0.80 mg/m2 IV day 1",
     )
     uri, found = open_doc(client, path, text)
     assert "SAF101" not in codes(found)
@@ -200,9 +203,17 @@ def test_definition_and_references(client: Client, library: Path) -> None:
     # `drug ino = "inotuzumab ozogamicin"` and every `ino` of the file name one medicine
     assert len(here) == len(re.findall(r"\bino\b", text)) == 14
     assert any(r["uri"] == (library / HANDOVER).as_uri() for r in found)
-    without = at(client, "textDocument/references", uri, position(text, "ino 0.8"), context={"includeDeclaration": False})
+    without = at(
+        client, "textDocument/references", uri, position(text, "ino 0.8"), context={"includeDeclaration": False}
+    )
     assert len(without) == len(found) - 2  # the alias here and in the regimen handed over to
-    links = at(client, "textDocument/references", uri, position(text, "inotuzumab-cr\n", 2), context={"includeDeclaration": True})
+    links = at(
+        client,
+        "textDocument/references",
+        uri,
+        position(text, "inotuzumab-cr\n", 2),
+        context={"includeDeclaration": True},
+    )
     assert len([r for r in links if r["uri"] == uri]) == 4
     assert any(r["uri"] == (library / HANDOVER).as_uri() for r in links)
     close_doc(client, uri)
@@ -297,7 +308,12 @@ def test_document_symbols(client: Client, library: Path) -> None:
     assert children == ["ino", "cycle 1", "cycles 2 to 3", "plan", "support", "reference"]
     cycle = regimen["children"][1]
     assert [d["name"] for d in cycle["children"]] == ["day 1", "day 8", "day 15"]
-    assert [line["name"] for line in cycle["children"][1]["children"]] == ["loratadine", "paracetamol", "dexamethasone", "ino"]
+    assert [line["name"] for line in cycle["children"][1]["children"]] == [
+        "loratadine",
+        "paracetamol",
+        "dexamethasone",
+        "ino",
+    ]
     close_doc(client, uri)
 
 
@@ -344,7 +360,9 @@ def test_the_unsaved_library_is_checked_as_it_is_typed(client: Client, library: 
     text = shared.read_text(encoding="utf-8")
     uri, found = open_doc(client, shared)
     assert found == []
-    broken = text.replace('medicine "aciclovir"\n  supportive', 'medicine "aciclovir"\n  supportive\n  class nonsense-class')
+    broken = text.replace(
+        'medicine "aciclovir"\n  supportive', 'medicine "aciclovir"\n  supportive\n  class nonsense-class'
+    )
     assert "VOC017" in codes(change(client, uri, 2, broken))
     close_doc(client, uri)
 
