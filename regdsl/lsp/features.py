@@ -97,7 +97,9 @@ def _name_hover(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
             return f"No regimen `{name.key}` in this library", name.span
         status = f", {info.status}" if info.status else ""
         return f"**Regimen `{info.id}`**{status}\n\n{info.name or ''}\n\n`{Path(info.path).name}`", name.span
-    block = library.defs.blocks.get(name.key)
+    module = analysis.unit.module
+    written = [n for n in module.items if isinstance(n, ast.BlockDef) and n.name.text == name.key] if module else []
+    block = written[0] if written else library.defs.blocks.get(name.key)
     if block is None:
         return None
     lines = ", ".join(item.drug.text for item in block.items if isinstance(item, ast.Admin))

@@ -19,7 +19,7 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 from urllib.parse import unquote, urlparse
@@ -322,23 +322,31 @@ def _hover(ls: RegdslServer, params: types.HoverParams) -> types.Hover | None:
     )
 
 
+# Where a name at an offset is defined or used: ``features.definitions`` or ``features.references``.
+_Finder = Callable[[Analysis, int, Mapping[Path, str]], list[tuple[SourceFile, Span]]]
+
+
+def _locations(ls: RegdslServer, uri: str, position: types.Position, find: _Finder) -> list[types.Location]:
+    found = _at(ls, uri, position)
+    return [] if found is None else [ls.found(place) for place in find(*found, ls.texts())]
+
+
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
 @_guarded
 def _definition(ls: RegdslServer, params: types.DefinitionParams) -> list[types.Location] | None:
-    found = _at(ls, params.text_document.uri, params.position)
-    if found is None:
-        return []
-    return [ls.found(place) for place in features.definitions(*found, ls.texts())]
+    return _locations(ls, params.text_document.uri, params.position, features.definitions)
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
 @_guarded
 def _references(ls: RegdslServer, params: types.ReferenceParams) -> list[types.Location] | None:
-    found = _at(ls, params.text_document.uri, params.position)
-    if found is None:
-        return []
-    places = features.references(*found, ls.texts(), declarations=params.context.include_declaration)
-    return [ls.found(place) for place in places]
+    declarations = params.context.include_declaration
+    return _locations(
+        ls,
+        params.text_document.uri,
+        params.position,
+        lambda analysis, offset, texts: features.references(analysis, offset, texts, declarations=declarations),
+    )
 
 
 @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[" "]))
