@@ -127,12 +127,18 @@ _Job = tuple[Path, Path, Config, FileProduct | None, tuple[bytes, int] | None]
 _headings: list[ResultsCache] = []
 
 
+# The libraries the caller of the run under way read already and passes on (``run_check``'s
+# ``libraries``), by root: a long-running process that knows none of their files changed.
+_passed: dict[Path, Library] = {}
+
+
 # A library is read once per run (``run_check`` forgets both memos as it starts and ends), and
 # worker processes forked by the run inherit it: a long-running process (the language server,
 # ``serve``) sees an edited ``library.reg`` or a new, changed or removed regimen in its next run.
 @functools.cache
 def _library(root: Path) -> Library:
-    return load_library(root, _headings[-1] if _headings else None)
+    given = _passed.get(root)
+    return given if given is not None else load_library(root, _headings[-1] if _headings else None)
 
 
 @functools.cache
@@ -202,6 +208,7 @@ def run_check(
     progress: Progress | None = None,
     cache: bool = False,
     texts: Mapping[Path, bytes] | None = None,
+    libraries: Mapping[Path, Library] | None = None,
 ) -> Outcome:
     """Check every ``.reg`` file under ``paths``; raises ``PathError`` only for unusable paths.
 
@@ -213,11 +220,15 @@ def run_check(
     (``regdsl.check.cache``), and ``Outcome.regimens`` holds only the regimens lowered.
     ``texts`` holds the text of files as an editor has them, unsaved, by path, checked in place
     of what the file holds (a path in it need not exist); with it, no file's findings are read
-    from the cache or kept in it.
+    from the cache or kept in it. ``libraries`` holds libraries the caller read already (as
+    ``Outcome.libraries`` holds them), by root, used in place of reading them again: a caller
+    that knows none of their files changed since (the language server).
     """
     with rare_collections(), contextlib.ExitStack() as stack:  # worker processes inherit the setting
         _forget_libraries()
         stack.callback(_forget_libraries)
+        _passed.update(libraries or {})
+        stack.callback(_passed.clear)
         results = stack.enter_context(ResultsCache()) if product is None and cache_wanted(cache) else None
         if results is not None:
             _headings.append(results)

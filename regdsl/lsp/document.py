@@ -10,12 +10,21 @@ tree, the lowered regimen, the timing network) is made only when a request asks 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from regdsl.check.config import Config, Configs
 from regdsl.check.run import Outcome, configure, library_root, run_check
-from regdsl.compile.library import LIBRARY_FILE, FileUnit, Library, load_library, lower_file, read_source
+from regdsl.compile.library import (
+    LIBRARY_FILE,
+    FileUnit,
+    Library,
+    load_library,
+    lower_file,
+    read_source,
+    regimen_files,
+)
 from regdsl.compile.lower import lower_library
 from regdsl.compile.passes import Compiled, compile_regimen
 from regdsl.diagnostics import Diagnostic, Sink
@@ -24,7 +33,7 @@ from regdsl.model.medicines import DEFAULT_MEDICINES, MedicineTable
 from regdsl.source import SourceFile
 from regdsl.syntax.parser import parse
 
-__all__ = ["Analysis", "analyse", "shown_path"]
+__all__ = ["Analysis", "Libraries", "analyse", "shown_path"]
 
 
 def shown_path(display: str) -> Path:
@@ -107,8 +116,44 @@ def _configuration(path: Path) -> Config | Configs | Outcome:
     return configure([path] if path.is_file() else [])
 
 
-def analyse(path: Path, text: str) -> Analysis:
-    """Check the unsaved ``text`` of the file at ``path``; raises ``PathError`` for a library that cannot be used."""
+class Libraries:
+    """The libraries read by earlier checks, each kept while none of its files changed.
+
+    A library is read from ``library.reg`` and the headings of its regimens; it is used again
+    only while every one of those files, and the list of them, is as it was when it was read:
+    the same path, inode, size, mode, modification and change times.
+    """
+
+    def __init__(self) -> None:
+        self.kept: dict[Path, tuple[_Stamp, Library]] = {}
+
+    def unchanged(self, root: Path) -> dict[Path, Library]:
+        """Return the library at ``root`` if one was kept and none of its files changed since (else nothing)."""
+        kept = self.kept.get(root)
+        return {root: kept[1]} if kept is not None and kept[0] == _stamp(root) else {}
+
+    def keep(self, libraries: dict[Path, Library]) -> None:
+        """Keep the libraries a check read, by root, with the stamp of their files."""
+        for root, found in libraries.items():
+            self.kept[root] = (_stamp(root), found)
+
+
+_Stamp = tuple[tuple[str, int, int, int, int, int], ...]
+
+
+def _stamp(root: Path) -> _Stamp:
+    """Return what says whether a library's files changed: each one's path, inode, size, mode and times."""
+    files = regimen_files(root, below=os.path.lexists(root / LIBRARY_FILE))
+    return tuple(
+        (str(path), info.st_ino, info.st_size, info.st_mode, info.st_mtime_ns, info.st_ctime_ns) for path, info in files
+    )
+
+
+def analyse(path: Path, text: str, libraries: Libraries | None = None) -> Analysis:
+    """Check the unsaved ``text`` of the file at ``path``; raises ``PathError`` for a library that cannot be used.
+
+    ``libraries`` keeps the libraries read, for the next check to use while they are unchanged.
+    """
     source = SourceFile(str(path), text)
     config = _configuration(path)
     if isinstance(config, Outcome):  # a bad configuration: its findings, and nothing checked
@@ -122,7 +167,10 @@ def analyse(path: Path, text: str) -> Analysis:
             lower_library(parse(read, sink), MedicineTable(DEFAULT_MEDICINES), sink)  # as load_library does
         outcome = Outcome(diagnostics=config.of(path).apply(sink.sorted()), sources={read.path: read}, files=1)
         return _split(path, text, read, outcome, found)
-    outcome = run_check([path], config=config, texts={path: _given(text)[0]}, cache=True)
+    known = libraries.unchanged(root) if libraries is not None else {}
+    outcome = run_check([path], config=config, texts={path: _given(text)[0]}, cache=True, libraries=known)
+    if libraries is not None:
+        libraries.keep(outcome.libraries)
     return _split(path, text, outcome.sources.get(str(path), source), outcome, outcome.libraries.get(root))
 
 

@@ -34,7 +34,7 @@ from regdsl.diagnostics import Diagnostic, Label, Severity
 from regdsl.diagnostics import codes as c
 from regdsl.diagnostics.formats import rule_uri
 from regdsl.lsp import features
-from regdsl.lsp.document import Analysis, analyse
+from regdsl.lsp.document import Analysis, Libraries, analyse
 from regdsl.lsp.positions import Units, offset_at, range_of, units_of
 from regdsl.source import SourceFile, Span
 
@@ -99,6 +99,7 @@ class RegdslServer(LanguageServer):
         self.waiting: dict[str, asyncio.TimerHandle] = {}
         self.elsewhere: dict[str, set[str]] = {}  # the other files each document's last check published findings for
         self.shut_down = False  # whether the client asked the server to shut down
+        self.libraries = Libraries()
 
     @property
     def units(self) -> Units:
@@ -132,7 +133,7 @@ class RegdslServer(LanguageServer):
             return None
         path, text = _path_of(uri), doc.source
         try:
-            analysis = analyse(path, text)
+            analysis = analyse(path, text, self.libraries)
         except PathError as err:
             self.log(f"regdsl: {err}", types.MessageType.Warning)
             analysis = Analysis(path, text, SourceFile(str(path), text), [], {}, {}, None)

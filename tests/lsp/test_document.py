@@ -9,10 +9,11 @@ import pytest
 
 from regdsl.check.run import run_check
 from regdsl.lsp import features
-from regdsl.lsp.document import analyse
+from regdsl.lsp.document import Libraries, analyse
 from tests.conftest import ROOT
 
 SEED = ROOT / "regimens" / "leu-all-bcell-rr-inotuzumab.reg"
+HANDOVER = "leu-all-bcell-rr-inotuzumab-cr.reg"
 BLOCKS = """\
 regimen doc-use-block
   name "DOC EXAMPLE - a premedication block written once"
@@ -108,3 +109,23 @@ def test_a_bad_configuration_is_its_findings(tmp_path: Path) -> None:
     assert analysis.diagnostics == []
     assert [d.code.code for found in analysis.elsewhere.values() for d in found] == ["CFG001"]
     assert list(analysis.elsewhere) == [tmp_path / "regdsl.toml"]
+
+
+def test_a_kept_library_is_read_again_once_a_file_of_it_changes(tmp_path: Path) -> None:
+    for name in ("library.reg", SEED.name):
+        shutil.copy(ROOT / "regimens" / name, tmp_path / name)
+    path, shared = tmp_path / SEED.name, tmp_path / "library.reg"
+    text = SEED.read_text(encoding="utf-8")
+    libraries = Libraries()
+    first = analyse(path, text, libraries)
+    assert analyse(path, text, libraries).library is first.library  # nothing changed: the library is kept
+    assert "BRA001" in [d.code.code for d in first.diagnostics]  # the regimen handed over to is missing
+    shutil.copy(ROOT / "regimens" / HANDOVER, tmp_path / HANDOVER)
+    added = analyse(path, text, libraries)
+    assert added.library is not first.library
+    assert "BRA001" not in [d.code.code for d in added.diagnostics]
+    shared.write_text(
+        shared.read_text(encoding="utf-8").replace('footnote s29 "s29"', 'footnote s30 "s29"'), encoding="utf-8"
+    )
+    edited = analyse(path, text, libraries)
+    assert [d for d in edited.diagnostics if "s29" in d.message and d not in added.diagnostics]
