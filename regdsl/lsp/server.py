@@ -350,7 +350,7 @@ def _references(ls: RegdslServer, params: types.ReferenceParams) -> list[types.L
     )
 
 
-@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[" "]))
+@server.feature(types.TEXT_DOCUMENT_COMPLETION)
 @_guarded
 def _completion(ls: RegdslServer, params: types.CompletionParams) -> types.CompletionList | None:
     found = _at(ls, params.text_document.uri, params.position)
