@@ -21,7 +21,7 @@ import sys
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -36,13 +36,13 @@ from regdsl.diagnostics.formats import rule_uri
 from regdsl.lsp import features
 from regdsl.lsp.document import Analysis, Libraries, analyse
 from regdsl.lsp.positions import Units, offset_at, range_of, units_of
-from regdsl.source import SourceFile, Span
+from regdsl.source import SourceFile, Span, visible
 
 __all__ = ["DEBOUNCE", "RegdslServer", "serve"]
 
 # Seconds an edit waits for the next before the document is checked.
 DEBOUNCE = 0.02
-_P = ParamSpec("_P")
+_A = TypeVar("_A")
 _T = TypeVar("_T")
 
 _SEVERITIES = {
@@ -141,7 +141,10 @@ class RegdslServer(LanguageServer):
             self.log("regdsl: internal error\n" + traceback.format_exc(), types.MessageType.Error)
             analysis = Analysis(path, text, SourceFile(str(path), text), [_internal(path, text, err)], {}, {}, None)
         self.analyses[uri] = (doc.version, analysis)
-        self.publish(uri, doc.version, analysis)
+        try:
+            self.publish(uri, doc.version, analysis)
+        except Exception:  # a bug in the conversion: logged, and the server goes on
+            self.log("regdsl: the findings could not be sent\n" + traceback.format_exc(), types.MessageType.Error)
         return analysis
 
     def publish(self, uri: str, version: int | None, analysis: Analysis) -> None:
@@ -244,21 +247,21 @@ def _internal(path: Path, text: str, err: Exception) -> Diagnostic:
     source = SourceFile(str(path), text)
     return Diagnostic(
         code=c.INTERNAL,
-        message=f"internal error: {type(err).__name__}: {err}",
+        message=f"internal error: {type(err).__name__}: {visible(str(err))}",
         primary=Label(source.whole(), "while checking this file"),
         help="this is a bug in regdsl; the server's log holds the traceback: please report it",
     )
 
 
-def _guarded(handler: Callable[_P, _T | None]) -> Callable[_P, _T | None]:
+def _guarded(handler: Callable[[RegdslServer, _A], _T | None]) -> Callable[[RegdslServer, _A], _T | None]:
     """Answer a request with nothing when it fails, logging why: a failed request never stops the server."""
 
     @functools.wraps(handler)
-    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _T | None:
+    def guarded(ls: RegdslServer, params: _A) -> _T | None:
         try:
-            return handler(*args, **kwargs)
+            return handler(ls, params)
         except Exception:
-            server.log(f"regdsl: {handler.__name__} failed\n" + traceback.format_exc(), types.MessageType.Error)
+            ls.log(f"regdsl: {handler.__name__} failed\n" + traceback.format_exc(), types.MessageType.Error)
             return None
 
     return guarded
