@@ -24,7 +24,7 @@ from regdsl.model.dosing import facts
 from regdsl.model.medicines import CLASSES, KNOWN, Medicine
 from regdsl.model.routes import route_label
 from regdsl.model.vocabulary import FREQUENCIES, ROUTES, UNITS
-from regdsl.model.wording import DAY, minutes_text, relation_text
+from regdsl.model.wording import DAY, clock_text, minutes_text, relation_text
 from regdsl.source import SourceFile, Span
 from regdsl.syntax.layout import format_source
 from regdsl.syntax.parser import build_parser, parse, parse_heading
@@ -173,7 +173,12 @@ def _dose_hover(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
     written = next((n for n in nodes(module) if isinstance(n, ast.Admin) and n.span == admin.span), None)
     if written is None or not written.dose.span.start <= offset <= written.dose.span.end:
         return None
-    lines = [f"**{admin.medicine.display} {dose_text(admin.dose, admin.cap)}**"]
+    given = [dose_text(admin.dose, admin.cap)]  # in the page's words: the dose, then how often
+    if admin.frequency is not None:
+        given.append(admin.frequency.phrase)
+    elif admin.clock is not None:
+        given.append(clock_text(admin.clock, minutes_text))
+    lines = [f"**{admin.medicine.display} {' '.join(given)}**" + (" as needed" if admin.prn else "")]
     if admin.cap is None:
         lines.append("No cap is written on this dose.")
     route = admin.route.code if admin.route else None

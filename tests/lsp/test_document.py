@@ -129,3 +129,12 @@ def test_a_kept_library_is_read_again_once_a_file_of_it_changes(tmp_path: Path) 
     )
     edited = analyse(path, text, libraries)
     assert [d for d in edited.diagnostics if "s29" in d.message and d not in added.diagnostics]
+
+
+def test_a_dose_is_said_as_the_page_says_it() -> None:
+    path = ROOT / "regimens" / "br-metastatic-capecitabine.reg"
+    text = path.read_text(encoding="utf-8")
+    said = features.hover(analyse(path, text), text.index("1250 mg/m2 oral") + 1)
+    assert said is not None
+    assert said[0].startswith("**capecitabine 1250 mg/m² twice daily**\n\nNo cap is written on this dose.")
+    assert text[said[1].start : said[1].end] == "1250 mg/m2"
