@@ -33,7 +33,7 @@ from regdsl.model.medicines import DEFAULT_MEDICINES, MedicineTable
 from regdsl.source import SourceFile
 from regdsl.syntax.parser import parse
 
-__all__ = ["Analysis", "Libraries", "analyse", "shown_path"]
+__all__ = ["Analysis", "Libraries", "analyse", "as_read", "shown_path"]
 
 
 def shown_path(display: str) -> Path:
@@ -66,7 +66,7 @@ class Analysis:
     def unit(self) -> FileUnit:
         """The document's text read, parsed and lowered with its library (made on first use)."""
         if self._unit is None:
-            read = _given(self.text)
+            read = as_read(self.text)
             if self.library is None or self.is_library:
                 sink = Sink()
                 source, fit = read_source(self.path, sink, read)
@@ -106,7 +106,8 @@ class Analysis:
         return next((n for n in self.names if n.span.start <= offset <= n.span.end), None)
 
 
-def _given(text: str) -> tuple[bytes, int]:
+def as_read(text: str) -> tuple[bytes, int]:
+    """Return an editor's text as ``read_regular`` returns a file's bytes: its UTF-8 bytes and their size."""
     data = text.encode("utf-8", errors="surrogatepass")
     return data, len(data)
 
@@ -162,13 +163,13 @@ def analyse(path: Path, text: str, libraries: Libraries | None = None) -> Analys
     if path.name == LIBRARY_FILE:
         found = load_library(root)
         sink = Sink()
-        read, fit = read_source(path, sink, _given(text))
+        read, fit = read_source(path, sink, as_read(text))
         if fit:
             lower_library(parse(read, sink), MedicineTable(DEFAULT_MEDICINES), sink)  # as load_library does
         outcome = Outcome(diagnostics=config.of(path).apply(sink.sorted()), sources={read.path: read}, files=1)
         return _split(path, text, read, outcome, found)
     known = libraries.unchanged(root) if libraries is not None else {}
-    outcome = run_check([path], config=config, texts={path: _given(text)[0]}, cache=True, libraries=known)
+    outcome = run_check([path], config=config, texts={path: as_read(text)[0]}, cache=True, libraries=known)
     if libraries is not None:
         libraries.keep(outcome.libraries)
     return _split(path, text, outcome.sources.get(str(path), source), outcome, outcome.libraries.get(root))

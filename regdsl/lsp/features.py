@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regdsl.check.rules import registry
-from regdsl.compile.library import LIBRARY_FILE, Library, lower_file, read_regular, regimen_files
+from regdsl.compile.library import LIBRARY_FILE, MAX_BYTES, Library, PathError, lower_file, read_regular, regimen_files
 from regdsl.compile.stn import PointId
 from regdsl.diagnostics import Diagnostic, Sink
-from regdsl.lsp.document import Analysis, shown_path
+from regdsl.lsp.document import Analysis, as_read, shown_path
 from regdsl.lsp.index import Name, library_names, nodes, regimen_names
 from regdsl.model import ast, ir
 from regdsl.model.doses import dose_text
@@ -238,8 +238,8 @@ def _open_or_saved(path: Path, texts: Mapping[Path, str]) -> SourceFile | None:
     text = texts.get(path)
     if text is None:
         try:
-            text = read_regular(path, 1 << 20)[0].decode("utf-8", errors="replace")
-        except OSError:
+            text = read_regular(path, MAX_BYTES)[0].decode("utf-8", errors="replace")
+        except PathError:  # gone, or unreadable, since it was listed
             return None
     return SourceFile(str(path), text)
 
@@ -264,13 +264,16 @@ def _files(analysis: Analysis, texts: Mapping[Path, str]) -> Iterator[_File]:
             yield found
     try:
         listed = regimen_files(library.root, below=library.source is not None)
-    except OSError:
+    except PathError:
         return
     for path, _info in listed:
         if path.name == LIBRARY_FILE or path == analysis.path:
             continue
         text = texts.get(path)
-        unit = lower_file(path, library, (text.encode("utf-8"), len(text)) if text is not None else None)
+        try:
+            unit = lower_file(path, library, as_read(text) if text is not None else None)
+        except PathError:  # gone, or unreadable, since it was listed
+            continue
         if unit.module is not None:
             yield _File(unit.source, regimen_names(unit.module, unit.regimen))
 

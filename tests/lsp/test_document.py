@@ -138,3 +138,24 @@ def test_a_dose_is_said_as_the_page_says_it() -> None:
     assert said is not None
     assert said[0].startswith("**capecitabine 1250 mg/m² twice daily**\n\nNo cap is written on this dose.")
     assert text[said[1].start : said[1].end] == "1250 mg/m2"
+
+
+def test_references_pass_over_a_sibling_that_cannot_be_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import regdsl.compile.library as library_module
+
+    for name in ("library.reg", SEED.name, HANDOVER, "leu-all-bcell-rr-blinatumomab.reg"):
+        shutil.copy(ROOT / "regimens" / name, tmp_path / name)
+    path = tmp_path / SEED.name
+    analysis = analyse(path, SEED.read_text(encoding="utf-8"))
+    real = library_module.read_regular
+    refused = tmp_path / HANDOVER
+
+    def read(at: Path, limit: int) -> tuple[bytes, int]:
+        if at == refused:
+            raise library_module.PathError(f"{at}: cannot be read (Permission denied)")
+        return real(at, limit)
+
+    monkeypatch.setattr(library_module, "read_regular", read)
+    unsaved = {tmp_path / "leu-all-bcell-rr-blinatumomab.reg": "regimen lone\ud800\n"}  # a lone surrogate, unsaved
+    places = features.references(analysis, analysis.text.index("ino 0.8"), unsaved, declarations=True)
+    assert {source.path for source, _span in places} == {str(path)}
