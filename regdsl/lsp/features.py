@@ -18,6 +18,7 @@ from regdsl.compile.stn import PointId
 from regdsl.diagnostics import Diagnostic, Sink
 from regdsl.lsp.document import Analysis, as_read, shown_path
 from regdsl.lsp.index import Name, library_names, nodes, regimen_names
+from regdsl.lsp.positions import before_on_line, inserted_line
 from regdsl.model import ast, ir
 from regdsl.model.doses import dose_text
 from regdsl.model.dosing import facts
@@ -343,8 +344,7 @@ def keywords() -> tuple[str, ...]:
 
 def completions(analysis: Analysis, offset: int) -> list[Completion]:
     """Return what may be written at ``offset``: regimen ids after `continue with`, else every word it knows."""
-    line_start = analysis.source.index.starts[analysis.source.index.position(offset)[0] - 1]
-    before = analysis.source.text[line_start:offset]
+    before = before_on_line(analysis.source, offset)
     library = analysis.library
     ids = [
         Completion(info.id, "regimen", info.name or "")
@@ -377,7 +377,7 @@ def formatted(analysis: Analysis) -> str | None:
     sink = Sink()
     if analysis.unit.module is None:
         return None
-    return format_source(SourceFile(analysis.source.path, analysis.text), sink)
+    return format_source(analysis.source, sink)
 
 
 def suppression_edit(analysis: Analysis, diagnostic: Diagnostic) -> tuple[int, str] | None:
@@ -389,13 +389,8 @@ def suppression_edit(analysis: Analysis, diagnostic: Diagnostic) -> tuple[int, s
     """
     if not diagnostic.code.suppressible:
         return None
-    source = analysis.source
     line = diagnostic.span.line
-    start = source.index.starts[line - 1]
-    text = source.line_text(line)
-    indent = text[: len(text) - len(text.lstrip(" \t"))]
-    comment = f"{indent}# regdsl: ignore[{diagnostic.code.name}] -- REASON\n"
-    edited = SourceFile(source.path, source.text[:start] + comment + source.text[start:])
+    start, comment, edited = inserted_line(analysis.source, line, f"# regdsl: ignore[{diagnostic.code.name}] -- REASON")
     sink = Sink()
     module = parse(edited, sink)
     if sink.has_errors or not any(c.covers == line + 1 and c.span.line == line for c in module.comments):

@@ -14,7 +14,7 @@ from lsprotocol import types
 
 from regdsl.source import SourceFile, Span
 
-__all__ = ["Units", "offset_at", "position_at", "range_of", "units_of"]
+__all__ = ["Units", "before_on_line", "inserted_line", "offset_at", "position_at", "range_of", "units_of", "whole"]
 
 # How many code units of the client's encoding a text takes.
 Units = Callable[[str], int]
@@ -63,3 +63,22 @@ def offset_at(source: SourceFile, position: types.Position, units: Units) -> int
         if counted > position.character:
             return start + number
     return start + len(line)
+
+
+def whole(source: SourceFile) -> Span:
+    """Return the span of the whole of ``source`` (what an edit replacing the document replaces)."""
+    return source.span(0, len(source.text))
+
+
+def before_on_line(source: SourceFile, offset: int) -> str:
+    """Return what is written on the line of ``offset`` before it (what completion is asked after)."""
+    start = source.index.starts[source.index.position(offset)[0] - 1]
+    return source.text[start:offset]
+
+
+def inserted_line(source: SourceFile, line: int, text: str) -> tuple[int, str, SourceFile]:
+    """Return where a new line goes above ``line``, its text (``text`` at that line's indentation), and the result."""
+    start = source.index.starts[line - 1]
+    written = source.line_text(line)
+    new = written[: len(written) - len(written.lstrip(" \t"))] + text + "\n"
+    return start, new, SourceFile(source.path, source.text[:start] + new + source.text[start:])

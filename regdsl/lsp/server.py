@@ -35,7 +35,7 @@ from regdsl.diagnostics import codes as c
 from regdsl.diagnostics.formats import rule_uri
 from regdsl.lsp import features
 from regdsl.lsp.document import Analysis, Libraries, analyse
-from regdsl.lsp.positions import Units, offset_at, range_of, units_of
+from regdsl.lsp.positions import Units, offset_at, range_of, units_of, whole
 from regdsl.source import SourceFile, Span, visible
 
 __all__ = ["DEBOUNCE", "RegdslServer", "serve"]
@@ -371,11 +371,11 @@ def _completion(ls: RegdslServer, params: types.CompletionParams) -> types.Compl
 def _formatting(ls: RegdslServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
     analysis = ls.current(params.text_document.uri)
     text = features.formatted(analysis) if analysis is not None else None
-    if analysis is None or text is None or text == analysis.text:
+    if analysis is None or text is None or text == analysis.text:  # the editor's text
         return []  # nothing to change, or a syntax error: `regdsl fmt` leaves it as written too
     source = analysis.source
-    whole = range_of(source.span(0, len(source.text)), source, ls.units)
-    return [types.TextEdit(range=whole, new_text=text)]
+    everything = range_of(whole(source), source, ls.units)
+    return [types.TextEdit(range=everything, new_text=text)]
 
 
 @server.feature(
@@ -424,12 +424,12 @@ def _code_action(ls: RegdslServer, params: types.CodeActionParams) -> list[types
             )
     made = apply_fixes(source, [fix for d in analysis.diagnostics for fix in d.fixes])
     if made is not None:
-        whole = range_of(source.span(0, len(source.text)), source, units)
+        everything = range_of(whole(source), source, units)
         actions.append(
             types.CodeAction(
                 title=f"Fix all mechanical findings ({made[1]})",
                 kind=types.CodeActionKind.SourceFixAll,
-                edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=made[0])]}),
+                edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=everything, new_text=made[0])]}),
             )
         )
     return actions
