@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,15 @@ class _Recorded(RegdslServer):
         self.logged.append(params.message)
 
 
+def _raising(error: Exception) -> Callable[..., None]:
+    """Return a stand-in for a function of the server that fails with ``error``: a bug."""
+
+    def broken(*args: object) -> None:
+        raise error
+
+    return broken
+
+
 @pytest.fixture
 def opened(tmp_path: Path) -> tuple[_Recorded, str]:
     ls = _Recorded()
@@ -46,11 +56,7 @@ def test_a_failed_check_is_an_internal_finding_and_the_next_check_works(
     opened: tuple[_Recorded, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ls, uri = opened
-
-    def broken(*args: object) -> None:
-        raise RuntimeError("boom \x1b[31mred")
-
-    monkeypatch.setattr(server, "analyse", broken)
+    monkeypatch.setattr(server, "analyse", _raising(RuntimeError("boom \x1b[31mred")))
     ls.check(uri)
     (found,) = ls.published[-1].diagnostics
     assert found.code == "INT001"
@@ -66,11 +72,7 @@ def test_a_failed_request_answers_nothing_and_is_logged(
     opened: tuple[_Recorded, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ls, uri = opened
-
-    def broken(*args: object) -> None:
-        raise ValueError("a bug")
-
-    monkeypatch.setattr(features, "hover", broken)
+    monkeypatch.setattr(features, "hover", _raising(ValueError("a bug")))
     params = types.HoverParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=30, character=3)
     )
