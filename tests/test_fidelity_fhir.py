@@ -796,7 +796,11 @@ RELATIONS: list[tuple[str, str, int, int | None, str, str, str | None]] = [
 
 @pytest.mark.parametrize("regimen_id", sorted(CASES.values()))
 def test_timing_relations_follow_the_instructions(regimen_id: str) -> None:
-    regimen = lowered(regimen_id)
+    check_relations(lowered(regimen_id))
+
+
+def check_relations(regimen: ir.Regimen) -> None:
+    """Check that each line has the relations ``RELATIONS`` says its instruction text states, and no others."""
     for line in (a for g in regimen.cycles() for a in g.administrations):
         text = line.instructions or ""
         expected = [(d, lo, hi, kind, anchor, q) for phrase, d, lo, hi, kind, anchor, q in RELATIONS if phrase in text]

@@ -18,11 +18,14 @@ that reads like a timing stays as the instructions, with a note (``FHR010``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import html
+import os
 import re
+import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -47,7 +50,7 @@ from regdsl.model.vocabulary import (
 from regdsl.source import SourceFile, find_hidden
 from regdsl.syntax.layout import format_source
 
-__all__ = ["MAX_BYTES", "Imported", "import_bytes", "regimen_id"]
+__all__ = ["MAX_BYTES", "Imported", "TargetError", "import_bytes", "regimen_id", "write_regimen"]
 
 MAX_BYTES = 8 << 20  # the NZ library's largest regimen is 250 kB
 _MINUTES = {"min": 1, "h": 60, "hour": 60, "d": 1440}  # UCUM units of rateRange.high (and the NZ library's Min, H)
@@ -71,6 +74,7 @@ _START = re.compile(
     r"(?P<link>after completion of|of|after) (?P<anchor>surgery|radiation therapy|radiotherapy)\b",
     re.IGNORECASE,
 )
+_NO_LINK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _PMID = re.compile(r"PMID: (\d+)")
 _ACCESSED = re.compile(r"\(Accessed (\d{1,2} \w+ \d{4})\)")
@@ -122,6 +126,43 @@ def import_bytes(data: bytes, path: str) -> Imported:
     reader = _Reader(source, sink)
     regimen = reader.regimen(root)
     return Imported(source, regimen[0] if regimen else None, regimen[1] if regimen else None, tuple(sink.sorted()))
+
+
+class TargetError(Exception):
+    """A .reg file an import must not write: it exists (without ``force``), it is a link, or it was read."""
+
+
+def write_regimen(folder: Path, imported: Imported, *, force: bool, read: Collection[Path]) -> Path:
+    """Write ``imported`` as ``folder/ID.reg``; raises ``TargetError`` for a file it must not replace.
+
+    The folder is made if missing. A file already there is replaced only with ``force``, and
+    never when it is a link, not a regular file, or one of the files the import ``read``; the
+    text is written to a new file beside it and renamed into place, so a failed write leaves
+    what was there.
+    """
+    assert imported.regimen_id is not None and imported.text is not None
+    target = folder / f"{imported.regimen_id}.reg"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if any(target.resolve() == path.resolve() for path in read):
+            raise TargetError(f"{target}: is a file this import reads; it is not replaced")
+        info = os.lstat(target) if os.path.lexists(target) else None
+        if info is not None and (stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode)):
+            raise TargetError(f"{target}: is a link or not a regular file; it is not replaced")
+        if info is not None and not force:
+            raise TargetError(f"{target}: exists; give --force to replace it")
+        temp = target.with_name(f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+        try:
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_LINK, 0o644)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(imported.text.encode("utf-8"))
+            os.replace(temp, target)
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
+    except OSError as err:
+        raise TargetError(f"{target}: cannot be written ({err.strerror or err})") from err
+    return target
 
 
 def regimen_id(name: str) -> str:
@@ -397,7 +438,7 @@ class _Reader:
             if fragment is not None and isinstance(fragment.value, str):
                 self.start(fragment)
         self.blank()
-        if self.cycles(plan, 1, self.contained(plan)):
+        if self.cycles(plan, 1, {**contained, **self.contained(plan)}):
             self.open_ended_plan()
         self.support(plan, 1)
         self.references(plan, 1)
@@ -472,12 +513,12 @@ class _Reader:
                 continue
             by_text: dict[str, _Line] = {}
             for day_ext in self.extensions(order).get(ig.EXT_TIMING_OF_DAYS, []):
-                day, text = self.day(day_ext)
+                day, text, where = self.day(day_ext)
                 if day is None:
                     continue
                 line = by_text.get(text)
                 if line is None:
-                    line = _Line(definition.medicine, [*definition.head], [*definition.tail], [], text, day_ext)
+                    line = _Line(definition.medicine, [*definition.head], [*definition.tail], [], text, where)
                     line.words.append("\x00")  # where the days go
                     line.words += definition.middle
                     by_text[text] = line
@@ -496,9 +537,11 @@ class _Reader:
             self.write(depth, " ".join([*words, *relation, *line.tail]))
             self.prose(depth + 1, line.instructions.split("\n") if line.instructions else [], line.node)
 
-    def day(self, ext: Node) -> tuple[int | None, str]:
+    def day(self, ext: Node) -> tuple[int | None, str, Node]:
+        """Return a day of ``sact-timing-of-days``, its instructions and where they are written."""
         day: int | None = None
         text = ""
+        where = ext
         for sub in ext.child("extension").items() if ext.child("extension") else []:
             url = sub.text("url")
             if url == "day":
@@ -508,10 +551,10 @@ class _Reader:
             elif url == "instructions":
                 value = self.value(sub, expected="valueString", within="sact-timing-of-days.instructions")
                 if value is not None and isinstance(value.value, str):
-                    text = value.value
+                    text, where = value.value, value
         if day is None:
             self.lost(ext, "the day has no whole-number day")
-        return day, text
+        return day, text, where
 
     def definition(self, node: Node) -> _Definition | None:
         concept = node.child("productCodeableConcept")
