@@ -23,14 +23,13 @@ from hypothesis import strategies as st
 
 from regdsl.cli.main import main
 from regdsl.compile.library import check_paths
-from regdsl.diagnostics import Severity
+from regdsl.diagnostics import Severity, Sink
 from regdsl.diagnostics.codes import FHIR_IMPORT_CODES
-from regdsl.fhir import importer
+from regdsl.fhir import ig, importer
 from regdsl.fhir.importer import import_bytes, quoted, regimen_id
 from regdsl.fhir.jsonpos import MAX_DEPTH, JsonError, Node, read_json
 from regdsl.source import SourceFile
 from regdsl.syntax.layout import format_source
-from regdsl.diagnostics import Sink
 from tests.conftest import ROOT, check_golden, shared
 from tests.test_fidelity_fhir import CASES, check_regimen, check_relations, load
 
@@ -53,7 +52,7 @@ def _import(name: str) -> importer.Imported:
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A library of the four imported regimens, with the bundled library.reg (its `reviewed` footnote)."""
+    """Return a library of the four imported regimens, with the bundled library.reg (its `reviewed` footnote)."""
     folder = tmp_path_factory.mktemp("imported")
     shutil.copy(LIBRARY, folder / "library.reg")
     for name, ident in IMPORTED.items():
@@ -181,24 +180,31 @@ def test_every_import_code_has_a_case() -> None:
 
 # -- timing in instructions ----------------------------------------------------------------------
 
-SUPPORT = '"action": [{"extension": [%s], "definitionCanonical": "#pre"}, {"extension": [%s], "definitionCanonical": "#ino"}]'
-
 
 def _plan(instructions: str, *, days: tuple[int, ...] = (1,)) -> str:
-    """A regimen of loratadine before inotuzumab ozogamicin (day 1), loratadine on ``days`` with ``instructions``."""
-    sact = "http://hl7.org.nz/fhir/StructureDefinition/"
+    """Return a regimen of loratadine on ``days`` with ``instructions``, and inotuzumab ozogamicin on day 1."""
+    sact = ig.SACT
 
     def definition(ident: str, code: str, display: str, route: str) -> dict[str, object]:
         return {
             "resourceType": "ActivityDefinition",
             "id": ident,
             "extension": [{"url": sact + "sact-off-label", "valueBoolean": False}],
-            "productCodeableConcept": {"coding": [{"system": "https://nzulm.org.nz/nzmt", "code": code, "display": display}]},
+            "productCodeableConcept": {
+                "coding": [{"system": "https://nzulm.org.nz/nzmt", "code": code, "display": display}]
+            },
             "dosage": [
                 {
                     "route": {"coding": [{"system": "http://snomed.info/sct", "code": route}]},
                     "doseAndRate": [
-                        {"doseQuantity": {"value": 10, "unit": "mg", "system": "http://snomed.info/sct", "code": "258684004"}}
+                        {
+                            "doseQuantity": {
+                                "value": 10,
+                                "unit": "mg",
+                                "system": "http://snomed.info/sct",
+                                "code": "258684004",
+                            }
+                        }
                     ],
                 }
             ],
@@ -273,8 +279,10 @@ def test_a_timing_that_is_not_unambiguous_stays_as_text_with_a_note(instructions
 
 
 def test_an_unknown_medicine_is_a_fact_not_imported_and_the_rest_is_written() -> None:
-    text = _plan("ONE hour prior to chemotherapy.").replace('"loratadine"', '"loratadyne"').replace(
-        "10056971000116105", "1"
+    text = (
+        _plan("ONE hour prior to chemotherapy.")
+        .replace('"loratadine"', '"loratadyne"')
+        .replace("10056971000116105", "1")
     )
     result = import_bytes(text.encode(), "t.json")
     assert result.has_errors
@@ -302,18 +310,19 @@ def test_a_regimen_id_is_its_names_words() -> None:
 # -- the JSON reader -----------------------------------------------------------------------------
 
 
+def _plain(node: Node) -> object:
+    """Return the value a node holds, as ``json.loads`` gives it."""
+    if isinstance(node.value, dict):
+        return {k: _plain(v) for k, v in node.value.items()}
+    if isinstance(node.value, list):
+        return [_plain(v) for v in node.value]
+    return node.value
+
+
 @pytest.mark.parametrize("name", sorted(IMPORTED))
 def test_the_reader_reads_what_json_reads(name: str) -> None:
     text = shared("corpus", "nz-fhir", name).read_text(encoding="utf-8")
-
-    def plain(node: Node) -> object:
-        if isinstance(node.value, dict):
-            return {k: plain(v) for k, v in node.value.items()}
-        if isinstance(node.value, list):
-            return [plain(v) for v in node.value]
-        return node.value
-
-    assert plain(read_json(text)) == json.loads(text, parse_float=Decimal)
+    assert _plain(read_json(text)) == json.loads(text, parse_float=Decimal)
 
 
 def test_the_reader_locates_each_member_and_element() -> None:
@@ -351,19 +360,16 @@ def test_any_text_imports_or_is_a_finding(text: str) -> None:
     assert result.text is not None or result.diagnostics
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8), lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3), max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+        max_leaves=20,
+    )
+)
 def test_any_json_value_reads_as_json_reads_it(value: object) -> None:
     text = json.dumps(value)
-    node = read_json(text)
-
-    def plain(n: Node) -> object:
-        if isinstance(n.value, dict):
-            return {k: plain(v) for k, v in n.value.items()}
-        if isinstance(n.value, list):
-            return [plain(v) for v in n.value]
-        return n.value
-
-    assert plain(node) == json.loads(text)
+    assert _plain(read_json(text)) == json.loads(text)
 
 
 # -- the command line ----------------------------------------------------------------------------
@@ -381,7 +387,9 @@ def test_one_file_without_o_is_written_to_standard_output() -> None:
     assert out == _import("52331000210102.json").text
 
 
-def test_o_writes_a_file_per_regimen_and_refuses_to_replace_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_o_writes_a_file_per_regimen_and_refuses_to_replace_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     files = [str(shared("corpus", "nz-fhir", name)) for name in sorted(IMPORTED)]
     assert _run("import", *files, "-o", str(tmp_path / "out"))[0] == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{i}.reg" for i in IMPORTED.values())

@@ -27,6 +27,7 @@ import pytest
 
 from regdsl.compile.library import check_paths
 from regdsl.diagnostics import Severity
+from regdsl.fhir import ig
 from regdsl.model import ir
 from regdsl.model.vocabulary import NZMT_SYSTEM, SNOMED, UCUM, Basis, Unit
 from tests.conftest import ROOT, shared
@@ -41,15 +42,16 @@ CASES: dict[str, str] = {
     "60071000210106.json": "gyn-end-adjuvant-cisplatin-chemoradiation-carboplatin-paclitaxel",
 }
 
-SACT = "http://hl7.org.nz/fhir/StructureDefinition/"
-SETTING = SACT + "sact-treatment-setting"
-PLAN_INSTRUCTIONS = SACT + "sact-plan-instructions"
-DISCLAIMER = SACT + "sact-disclaimer"
-SUPPORT_FACTOR = SACT + "sact-support-factor"
-CHILD_DETAILS = SACT + "sact-child-regimen-extra-details"
-TIMING_OF_DAYS = SACT + "sact-timing-of-days"
-OFF_LABEL = SACT + "sact-off-label"
-SUPPORTIVE = SACT + "sact-is-supportive-care"
+# The extensions of the NZ library's files, as the importer names them.
+SACT = ig.SACT
+SETTING = ig.EXT_SETTING
+PLAN_INSTRUCTIONS = ig.EXT_PLAN_INSTRUCTIONS
+DISCLAIMER = ig.EXT_DISCLAIMER
+SUPPORT_FACTOR = ig.EXT_SUPPORT_FACTOR
+CHILD_DETAILS = ig.EXT_CHILD_DETAILS
+TIMING_OF_DAYS = ig.EXT_TIMING_OF_DAYS
+OFF_LABEL = ig.EXT_OFF_LABEL
+SUPPORTIVE = ig.EXT_SUPPORTIVE
 
 # Minutes per UCUM-style unit of a rateRange bound, as the library writes them.
 RATE_UNITS = {"Min": 1, "H": 60}

@@ -458,7 +458,9 @@ def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
 
     paths = [Path(p) for p in args.files]
     if len(paths) > 1 and args.output is None:
-        return _usage_error("give -o DIR to import more than one file (one file without -o is written to standard output)")
+        return _usage_error(
+            "give -o DIR to import more than one file (one file without -o is written to standard output)"
+        )
     results = []
     try:
         for path in paths:
@@ -493,7 +495,9 @@ def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
         sys.stderr.write(FORMATS[args.format](shown, sources))
     if refused is not None:
         return _usage_error(refused)
-    failed = any(r.has_errors for r in results) or (args.strict and any(d.level is Severity.WARNING for d in diagnostics))
+    failed = any(r.has_errors for r in results) or (
+        args.strict and any(d.level is Severity.WARNING for d in diagnostics)
+    )
     return EXIT_ERRORS if failed else EXIT_OK
 
 

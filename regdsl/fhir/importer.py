@@ -58,7 +58,7 @@ _STATUS = {"active": "published", "draft": "draft", "retired": "discontinued", "
 _NUMBER_WORDS = {
     w: n
     for n, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve".split(),
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"],
     )
 }
 _NUM = r"(?:\d+|" + "|".join(_NUMBER_WORDS) + r")"
@@ -140,7 +140,8 @@ def write_regimen(folder: Path, imported: Imported, *, force: bool, read: Collec
     text is written to a new file beside it and renamed into place, so a failed write leaves
     what was there.
     """
-    assert imported.regimen_id is not None and imported.text is not None
+    assert imported.regimen_id is not None
+    assert imported.text is not None
     target = folder / f"{imported.regimen_id}.reg"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -172,12 +173,17 @@ def regimen_id(name: str) -> str:
 
 
 def quoted(text: str) -> str:
-    """Return ``text`` as the language's quoted text: what a source may not hold, and spaces other than the plain one, escaped."""
+    """Return ``text`` as quoted text: what a source may not hold, and spaces other than the plain one, escaped."""
     body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     hidden = {i for m in find_hidden(body, source=True) for i in range(m.start(), m.end())}
-    return '"' + "".join(
-        _escape(c) if i in hidden or (c != " " and unicodedata.category(c) == "Zs") else c for i, c in enumerate(body)
-    ) + '"'
+    return (
+        '"'
+        + "".join(
+            _escape(c) if i in hidden or (c != " " and unicodedata.category(c) == "Zs") else c
+            for i, c in enumerate(body)
+        )
+        + '"'
+    )
 
 
 def _escape(char: str) -> str:
@@ -253,20 +259,26 @@ class _Reader:
     def regimen(self, root: Node) -> tuple[str, str] | None:
         if not isinstance(root.value, dict) or root.text("resourceType") != "PlanDefinition":
             kind = root.text("resourceType")
-            self.find(C.FHR_NOT_PLAN, root, f"the resource is {kind!r}, not a PlanDefinition" if kind else "not a FHIR resource")
+            self.find(
+                C.FHR_NOT_PLAN,
+                root,
+                f"the resource is {kind!r}, not a PlanDefinition" if kind else "not a FHIR resource",
+            )
             return None
         name = root.text("name") or root.text("title")
         if name is None:
             self.find(C.FHR_MISSING, root, "no name or title: the regimen is given the id imported-regimen")
         ident = regimen_id(name or "")
         title = quoted(root.text("title") or name or "")
-        self.write(0, f"# Imported by regdsl import from {quoted(Path(self.source.path).name)} (HL7 FHIR R4 PlanDefinition):")
+        self.write(
+            0, f"# Imported by regdsl import from {quoted(Path(self.source.path).name)} (HL7 FHIR R4 PlanDefinition):"
+        )
         self.write(0, f"# {title}. Clinical text is kept verbatim.")
         self.write(0, "")
         self.write(0, f"regimen {ident}")
         systems = {c.text("system") for c in self.products(root)} - {None}
         self.heading(root, 1, medicine_system=next(iter(systems)) if len(systems) == 1 else None)
-        parts = [a for a in root.child("action").items() if a.child("title") is not None] if root.child("action") else []
+        parts = [a for a in root.elements("action") if a.child("title") is not None]
         if root.child("action") is None:
             self.find(C.FHR_MISSING, root, "no action: the regimen has no cycles")
         contained = self.contained(root)
@@ -289,15 +301,15 @@ class _Reader:
         return ident, laid_out
 
     def products(self, plan: Node) -> Iterator[Node]:
-        for item in plan.child("contained").items() if plan.child("contained") else []:
+        for item in plan.elements("contained"):
             concept = item.child("productCodeableConcept")
             if concept is not None:
-                yield from concept.child("coding").items() if concept.child("coding") else []
+                yield from concept.elements("coding")
             yield from self.products(item)
 
     def contained(self, plan: Node) -> dict[str, Node]:
         found: dict[str, Node] = {}
-        for item in plan.child("contained").items() if plan.child("contained") else []:
+        for item in plan.elements("contained"):
             ident = item.text("id")
             if ident is not None:
                 found[ident] = item
@@ -314,7 +326,7 @@ class _Reader:
 
     def extensions(self, node: Node) -> dict[str, list[Node]]:
         found: dict[str, list[Node]] = {}
-        for item in node.child("extension").items() if node.child("extension") else []:
+        for item in node.elements("extension"):
             url = item.text("url")
             if url is None:
                 self.find(C.FHR_MISSING, item, "an extension with no url is left out")
@@ -357,7 +369,9 @@ class _Reader:
         elif status not in _STATUS:
             node = plan.child("status")
             assert node is not None
-            self.find(C.FHR_UNKNOWN_CODE, node, f"the status {status!r} is not a FHIR publication status; imported as draft")
+            self.find(
+                C.FHR_UNKNOWN_CODE, node, f"the status {status!r} is not a FHIR publication status; imported as draft"
+            )
         self.write(depth, f"status {_STATUS.get(status or 'draft', 'draft')}")
         for key, word in (("date", "date"), ("approvalDate", "approved"), ("lastReviewDate", "last-reviewed")):
             if (text := plan.text(key)) is not None:
@@ -370,14 +384,14 @@ class _Reader:
         for key in _HEADING_AFTER:
             if (text := plan.text(key)) is not None:
                 self.write(depth, f"{key} {quoted(text)}")
-        for item in plan.child("identifier").items() if plan.child("identifier") else []:
+        for item in plan.elements("identifier"):
             system, value = item.text("system"), item.text("value")
             if system is not None and value is not None:
                 self.write(depth, f"identifier {quoted(system)} {quoted(value)}")
         for key in _HEADING_LAST:
             if (text := plan.text(key)) is not None:
                 self.write(depth, f"{key} {quoted(text)}")
-        authors = plan.child("author").items() if plan.child("author") else []
+        authors = plan.elements("author")
         if authors and (author := authors[0].text("name")) is not None:
             self.write(depth, f"author {quoted(author)}")
         if (text := plan.text("copyright")) is not None:
@@ -400,7 +414,7 @@ class _Reader:
                 self.prose(depth + 1, _spaced(html_paragraphs(fragment.value)), fragment)
 
     def check_code(self, concept: Node, expected: str | None, what: str) -> None:
-        codings = concept.child("coding").items() if concept.child("coding") else []
+        codings = concept.elements("coding")
         for coding in codings:
             if coding.text("system") != SNOMED or (expected is not None and coding.text("code") != expected):
                 self.find(
@@ -412,11 +426,11 @@ class _Reader:
 
     def cancer(self, plan: Node, depth: int) -> None:
         levels: list[str] = []
-        for context in plan.child("useContext").items() if plan.child("useContext") else []:
+        for context in plan.elements("useContext"):
             concept = context.child("valueCodeableConcept")
             if concept is None or (text := concept.text("text")) is None:
                 continue
-            codings = concept.child("coding").items() if concept.child("coding") else []
+            codings = concept.elements("coding")
             code = codings[0].text("code") if codings else None
             levels.append(quoted(text) + (f" [{code}]" if code and code.isdigit() else ""))
         if levels:
@@ -449,12 +463,16 @@ class _Reader:
         text = " ".join(paragraphs)
         match = _START.search(text)
         if match is None:
-            self.find(C.FHR_TIMING_AS_TEXT, fragment, "the part's start is not a phrasing the import reads; kept as a comment")
+            self.find(
+                C.FHR_TIMING_AS_TEXT, fragment, "the part's start is not a phrasing the import reads; kept as a comment"
+            )
             for line in paragraphs:
                 self.write(1, f"# start: {line}")
             return
         if match["low"]:
-            self.write(1, f"# {quoted(match[0])} is read as: no later than {match['high']} {match['unit'].lower()} after it.")
+            self.write(
+                1, f"# {quoted(match[0])} is read as: no later than {match['high']} {match['unit'].lower()} after it."
+            )
             self.find(
                 C.FHR_START_READ_AS_BOUND,
                 fragment,
@@ -476,7 +494,7 @@ class _Reader:
         """Write the plan's cycle actions; return whether one is open-ended."""
         first = 1
         open_ended = False
-        for action in plan.child("action").items() if plan.child("action") else []:
+        for action in plan.elements("action"):
             repeat = action.child("timingTiming")
             repeat = repeat.child("repeat") if repeat is not None else None
             length = repeat.child("duration") if repeat is not None else None
@@ -499,14 +517,14 @@ class _Reader:
     def open_ended_plan(self) -> None:
         self.write(0, "plan")
         self.write(1, '# Not in the source, which states no stop rule: this is what "Cycle 1 (and all further')
-        self.write(1, "# cycles)\" means in the library (treatment continues until disease progression), so the")
+        self.write(1, '# cycles)" means in the library (treatment continues until disease progression), so the')
         self.write(1, "# plan is bounded.")
         self.write(1, "stop if response is PD")
 
     def order_sets(self, cycle: Node, depth: int, contained: dict[str, Node]) -> None:
         lines: list[_Line] = []
         definitions: dict[int, _Definition] = {}
-        for order in cycle.child("action").items() if cycle.child("action") else []:
+        for order in cycle.elements("action"):
             target = self.follow(order, contained)
             definition = self.definition(target) if target is not None else None
             if definition is None:
@@ -542,7 +560,7 @@ class _Reader:
         day: int | None = None
         text = ""
         where = ext
-        for sub in ext.child("extension").items() if ext.child("extension") else []:
+        for sub in ext.elements("extension"):
             url = sub.text("url")
             if url == "day":
                 value = self.value(sub, expected="valueInteger")
@@ -558,7 +576,7 @@ class _Reader:
 
     def definition(self, node: Node) -> _Definition | None:
         concept = node.child("productCodeableConcept")
-        codings = concept.child("coding").items() if concept is not None and concept.child("coding") else []
+        codings = concept.elements("coding") if concept is not None else []
         if concept is None or not codings:
             self.lost(node, "the order set names no product")
             return None
@@ -570,8 +588,12 @@ class _Reader:
                 f"the medicine table has no medicine {display!r} with product code {code}",
             )
             return None
-        name = display if display.lower() in {medicine.name.lower(), *(a.lower() for a in medicine.aliases)} else medicine.display
-        dosage = (node.child("dosage").items() or [None])[0] if node.child("dosage") else None
+        name = (
+            display
+            if display.lower() in {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
+            else medicine.display
+        )
+        dosage = next(iter(node.elements("dosage")), None)
         if dosage is None:
             self.lost(node, f"{display} has no dosage")
             return None
@@ -605,10 +627,15 @@ class _Reader:
         return _Definition(name, head, middle, tail, anticancer)
 
     def dose(self, dosage: Node) -> list[str] | None:
-        rates = dosage.child("doseAndRate").items() if dosage.child("doseAndRate") else []
+        rates = dosage.elements("doseAndRate")
         quantity = rates[0].child("doseQuantity") if rates else None
         value = quantity.child("value") if quantity is not None else None
-        if quantity is None or value is None or not isinstance(value.value, int | Decimal) or isinstance(value.value, bool):
+        if (
+            quantity is None
+            or value is None
+            or not isinstance(value.value, int | Decimal)
+            or isinstance(value.value, bool)
+        ):
             self.lost(dosage, "the dose has no doseQuantity.value")
             return None
         label = quantity.text("unit") or ""
@@ -629,7 +656,7 @@ class _Reader:
 
     def route(self, dosage: Node) -> str | None:
         route = dosage.child("route")
-        codings = route.child("coding").items() if route is not None and route.child("coding") else []
+        codings = route.elements("coding") if route is not None else []
         code = codings[0].text("code") if codings else None
         found = next((r for r in ROUTES if r.code == code), None)
         if found is None:
@@ -642,7 +669,7 @@ class _Reader:
         code = timing.child("code") if timing is not None else None
         if code is None:
             return None
-        codings = code.child("coding").items() if code.child("coding") else []
+        codings = code.elements("coding")
         for coding in codings:
             if coding.text("system") == SNOMED:
                 found = next((f for f in FREQUENCIES if f.code == coding.text("code")), None)
@@ -652,7 +679,7 @@ class _Reader:
         return None
 
     def duration(self, dosage: Node) -> list[str]:
-        rates = dosage.child("doseAndRate").items() if dosage.child("doseAndRate") else []
+        rates = dosage.elements("doseAndRate")
         rate = rates[0].child("rateRange") if rates else None
         high = rate.child("high") if rate is not None else None
         if high is None:
@@ -678,7 +705,7 @@ class _Reader:
     def support(self, plan: Node, depth: int) -> None:
         factors: list[str] = []
         for item in self.extensions(plan).get(ig.EXT_SUPPORT_FACTOR, []):
-            parts = {sub.text("url"): sub for sub in item.child("extension").items()} if item.child("extension") else {}
+            parts = {sub.text("url"): sub for sub in item.elements("extension")}
             concepts = {k: self.value(v, expected="valueCodeableConcept") for k, v in parts.items() if k}
             factor, value = concepts.get("factor"), concepts.get("value")
             factor_text = factor.text("text") if factor is not None else None
@@ -699,7 +726,7 @@ class _Reader:
                 self.write(depth + 1, factor_line)
 
     def references(self, plan: Node, depth: int) -> None:
-        for number, item in enumerate(plan.child("relatedArtifact").items() if plan.child("relatedArtifact") else []):
+        for number, item in enumerate(plan.elements("relatedArtifact")):
             if depth and not number:
                 self.blank()
             display = item.text("display")
@@ -721,7 +748,7 @@ class _Reader:
     # -- timing in instructions ----------------------------------------------------------
 
     def relation(self, line: _Line, given: dict[str, set[int]], chemo: set[int]) -> list[str]:
-        """Return the relation the line's instructions state, as words; [] (with a note if it reads like one) if none."""
+        """Return the relation the line's instructions state, as words; [] if none (noted if it reads like one)."""
         text = line.instructions
         anchors = sorted((m for m in given if m != line.medicine.lower()), key=len, reverse=True)
         found: list[list[str]] = []
@@ -770,10 +797,10 @@ def _phrases(text: str) -> Iterator[tuple[re.Match[str], bool]]:
 
 
 def _amount(match: re.Match[str]) -> list[str]:
-    low = _NUMBER_WORDS.get(match["low"].lower(), None)
+    low = _NUMBER_WORDS.get(match["low"].lower())
     low_n = low if low is not None else int(match["low"])
     high_word = match["high"]
-    high_n = None if high_word is None else _NUMBER_WORDS.get(high_word.lower(), None)
+    high_n = None if high_word is None else _NUMBER_WORDS.get(high_word.lower())
     if high_word is not None and high_n is None:
         high_n = int(high_word)
     if match["unit"].lower().startswith("h"):

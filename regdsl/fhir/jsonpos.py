@@ -48,6 +48,11 @@ class Node:
         """Return the elements of an array ([] for anything else)."""
         return self.value if isinstance(self.value, list) else []
 
+    def elements(self, key: str) -> list[Node]:
+        """Return the elements of the array member ``key`` ([] when there is none)."""
+        node = self.child(key)
+        return node.items() if node is not None else []
+
     def text(self, key: str) -> str | None:
         """Return the string member ``key``, else None."""
         node = self.child(key)
