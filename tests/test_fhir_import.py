@@ -372,6 +372,44 @@ def test_any_json_value_reads_as_json_reads_it(value: object) -> None:
     assert _plain(read_json(text)) == json.loads(text)
 
 
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.decimals(allow_nan=False) | st.text(max_size=8),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+    max_leaves=10,
+)
+
+
+def _slots(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Return the path of every element of a JSON value."""
+    found: list[tuple[object, ...]] = [path] if path else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _slots(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _slots(value, (*path, i))
+    return found
+
+
+@given(st.data())
+def test_any_element_of_a_regimen_replaced_by_anything_imports_or_is_a_finding(data: st.DataObject) -> None:
+    """Wherever a real regimen holds something unexpected, the import reports it; it never fails."""
+    doc = json.loads(shared("corpus", "nz-fhir", "60071000210106.json").read_text(encoding="utf-8"))
+    for _ in range(data.draw(st.integers(1, 3))):
+        slots = _slots(doc)
+        where = data.draw(st.sampled_from(slots))
+        node = doc
+        for key in where[:-1]:
+            node = node[key]
+        node[where[-1]] = data.draw(_JSON)
+    result = import_bytes(json.dumps(doc, default=str).encode(), "fuzz.json")
+    if result.text is not None:
+        sink = Sink()
+        assert format_source(SourceFile.from_text(result.text, "fuzz.reg"), sink) == result.text
+    else:
+        assert result.has_errors
+
+
 # -- the command line ----------------------------------------------------------------------------
 
 

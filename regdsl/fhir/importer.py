@@ -74,6 +74,9 @@ _START = re.compile(
     r"(?P<link>after completion of|of|after) (?P<anchor>surgery|radiation therapy|radiotherapy)\b",
     re.IGNORECASE,
 )
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_MOST = 10**6  # the largest whole number read (days, cycles, minutes, amounts): far beyond any regimen's
+_PLACES = 6  # the most decimal places of an amount read
 _NO_LINK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _PMID = re.compile(r"PMID: (\d+)")
@@ -498,11 +501,15 @@ class _Reader:
             repeat = action.child("timingTiming")
             repeat = repeat.child("repeat") if repeat is not None else None
             length = repeat.child("duration") if repeat is not None else None
-            if repeat is None or length is None or not isinstance(length.value, int):
-                self.lost(action, "the cycle has no timingTiming.repeat.duration in days")
+            days = _whole(length, 1) if length is not None else None
+            if repeat is None or days is None:
+                self.lost(action, "the cycle has no timingTiming.repeat.duration, a whole number of days")
                 continue
             count_node = repeat.child("count")
-            count = count_node.value if count_node is not None and isinstance(count_node.value, int) else None
+            count = _whole(count_node, 1) if count_node is not None else None
+            if count_node is not None and count is None:
+                self.lost(count_node, "the cycle count is not a whole number of at least 1")
+                continue
             if count is None:
                 heading, open_ended = f"cycle {first} and all further cycles", True
             elif count == 1:
@@ -510,7 +517,7 @@ class _Reader:
             else:
                 heading = f"cycles {first} to {first + count - 1}"
             first += count or 1
-            self.write(depth, f"{heading}: {length.value} days")
+            self.write(depth, f"{heading}: {days} days")
             self.order_sets(action, depth + 1, contained)
         return open_ended
 
@@ -553,7 +560,7 @@ class _Reader:
             relation = self.relation(line, given, chemo)
             words = [_days(line.days) if w == "\x00" else w for w in line.words]
             self.write(depth, " ".join([*words, *relation, *line.tail]))
-            self.prose(depth + 1, line.instructions.split("\n") if line.instructions else [], line.node)
+            self.prose(depth + 1, _LINE_BREAK.split(line.instructions) if line.instructions else [], line.node)
 
     def day(self, ext: Node) -> tuple[int | None, str, Node]:
         """Return a day of ``sact-timing-of-days``, its instructions and where they are written."""
@@ -564,8 +571,8 @@ class _Reader:
             url = sub.text("url")
             if url == "day":
                 value = self.value(sub, expected="valueInteger")
-                if value is not None and isinstance(value.value, int) and not isinstance(value.value, bool):
-                    day = value.value
+                if value is not None:
+                    day = _whole(value, -_MOST)
             elif url == "instructions":
                 value = self.value(sub, expected="valueString", within="sact-timing-of-days.instructions")
                 if value is not None and isinstance(value.value, str):
@@ -629,21 +636,16 @@ class _Reader:
     def dose(self, dosage: Node) -> list[str] | None:
         rates = dosage.elements("doseAndRate")
         quantity = rates[0].child("doseQuantity") if rates else None
-        value = quantity.child("value") if quantity is not None else None
-        if (
-            quantity is None
-            or value is None
-            or not isinstance(value.value, int | Decimal)
-            or isinstance(value.value, bool)
-        ):
-            self.lost(dosage, "the dose has no doseQuantity.value")
+        amount = _quantity(quantity.child("value")) if quantity is not None else None
+        if quantity is None or amount is None:
+            self.lost(dosage, "the dose has no doseQuantity.value, a positive number")
             return None
         label = quantity.text("unit") or ""
         flat = label.endswith(" flat")
         unit = self.unit(quantity, label.removesuffix(" flat"))
         if unit is None:
             return None
-        return [_number(value.value), unit.aliases[0], *(["flat"] if flat else [])]
+        return [amount, unit.aliases[0], *(["flat"] if flat else [])]
 
     def unit(self, quantity: Node, label: str) -> Unit | None:
         code = quantity.text("code")
@@ -685,20 +687,23 @@ class _Reader:
         if high is None:
             return []
         value, unit = high.child("value"), (high.text("unit") or high.text("code") or "").lower()
-        if value is None or not isinstance(value.value, int) or unit not in _MINUTES:
+        amount = _whole(value, 1) if value is not None else None
+        if amount is None or unit not in _MINUTES:
             self.lost(high, "the infusion time is not a whole number of minutes or hours")
             return []
-        minutes = value.value * _MINUTES[unit]
+        minutes = amount * _MINUTES[unit]
         if minutes > 60 and minutes % 60 == 0:
             return ["over", str(minutes // 60), "hours"]
         return ["over", str(minutes), "min"]
 
     def volume(self, quantity: Node) -> list[str]:
-        value = quantity.child("value")
+        amount = _quantity(quantity.child("value"))
         unit = self.unit(quantity, quantity.text("unit") or "")
-        if value is None or unit is None or not isinstance(value.value, int | Decimal):
+        if amount is None:
+            self.lost(quantity, "the volume has no value, a positive number")
+        if amount is None or unit is None:
             return []
-        return ["in", _number(value.value), unit.aliases[0]]
+        return ["in", amount, unit.aliases[0]]
 
     # -- support and references ----------------------------------------------------------
 
@@ -756,7 +761,7 @@ class _Reader:
         for match, timed in _phrases(text):
             rest = text[match.end() :]
             anchor = next((a for a in ("chemotherapy", *anchors) if rest.lower().startswith(a)), None)
-            words = _amount(match) if timed else []
+            words = _time_words(match) if timed else []
             if anchor is None:
                 unread.append(match[0].strip() + " " + rest.split(".")[0])
                 continue
@@ -796,7 +801,7 @@ def _phrases(text: str) -> Iterator[tuple[re.Match[str], bool]]:
             yield match, False
 
 
-def _amount(match: re.Match[str]) -> list[str]:
+def _time_words(match: re.Match[str]) -> list[str]:
     low = _NUMBER_WORDS.get(match["low"].lower())
     low_n = low if low is not None else int(match["low"])
     high_word = match["high"]
@@ -818,8 +823,23 @@ def _medicine(display: str, code: str | None) -> Medicine | None:
     return next((m for m in DEFAULT_MEDICINES if code is not None and m.nzmt == code), None)
 
 
-def _number(value: int | Decimal) -> str:
-    return str(value) if isinstance(value, int) else format(value, "f")
+def _whole(node: Node, low: int) -> int | None:
+    """Return a node's whole number from ``low`` to ``_MOST``, else None (a boolean is not a number)."""
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _MOST:
+        return None
+    return value
+
+
+def _quantity(node: Node | None) -> str | None:
+    """Return a dose or volume as written, if it is a positive number of reasonable size (no ``1e99999``)."""
+    value = node.value if node is not None else None
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or not 0 < value < _MOST:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    exponent = value.as_tuple().exponent
+    return format(value, "f") if isinstance(exponent, int) and exponent >= -_PLACES else None
 
 
 def _days(days: list[int]) -> str:
