@@ -11,8 +11,10 @@ size limit, is made in the test); ``pass-minimal.json`` yields none.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -472,3 +474,20 @@ def test_usage_and_bad_input_exit_codes(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 1
     (finding,) = json.loads(capsys.readouterr().err)
     assert (finding["code"], finding["line"]) == ("FHR012", 40)
+
+
+def test_a_failed_write_leaves_nothing_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A full disk (simulated: the file system refuses the new file) is a path problem, and no half file is left."""
+    real_open = os.open
+
+    def full(path: str, flags: int, *args: int, **kwargs: int | None) -> int:
+        if str(path).endswith(".tmp"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", full)
+    assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", str(tmp_path))[0] == 2
+    assert os.strerror(errno.ENOSPC) in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
