@@ -4,7 +4,6 @@ from __future__ import annotations
 
 # read by the importer
 SACT = "http://hl7.org.nz/fhir/StructureDefinition/"
-CCA_PLAN_PROFILE = SACT + "CcaPlanDefinition"
 EXT_SETTING = SACT + "sact-treatment-setting"
 EXT_PLAN_INSTRUCTIONS = SACT + "sact-plan-instructions"
 EXT_DISCLAIMER = SACT + "sact-disclaimer"
@@ -32,6 +31,3 @@ IG_EXTENSIONS = frozenset(
         "sact-treatment-setting",
     )
 )
-# The value type the guide gives each extension (or part of a complex one) whose value is text.
-STRING_VALUED = {(EXT_TIMING_OF_DAYS, "instructions"): "valueString"}
-PLAN_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
