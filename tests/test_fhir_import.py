@@ -163,6 +163,8 @@ def test_a_file_over_the_size_limit_is_refused_unread(monkeypatch: pytest.Monkey
     result = import_bytes(data, "big.json")
     assert [(d.code.code, d.span.line) for d in result.diagnostics] == [("FHR002", 1)]
     assert result.text is None
+    told = import_bytes(data[:10], "big.json", size=len(data))  # only the start read, as the command reads
+    assert f"the file is {len(data):,} bytes" in told.diagnostics[0].message
 
 
 def test_the_passing_case_yields_nothing_and_checks() -> None:

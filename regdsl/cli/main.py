@@ -464,8 +464,8 @@ def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
     results = []
     try:
         for path in paths:
-            data, _ = read_regular(path, MAX_BYTES)
-            results.append(import_bytes(data, str(path)))
+            data, size = read_regular(path, MAX_BYTES)
+            results.append(import_bytes(data, str(path), size=size))
     except _usage_errors() as err:
         return _usage_error(err)
     written: list[str] = []

@@ -83,8 +83,6 @@ _PMID = re.compile(r"PMID: (\d+)")
 _ACCESSED = re.compile(r"\(Accessed (\d{1,2} \w+ \d{4})\)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HEADING_TEXT = ("name", "title", "subtitle", "description", "version")
-_HEADING_AFTER = ("url",)
-_HEADING_LAST = ("publisher",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +100,19 @@ class Imported:
         return any(d.level is Severity.ERROR for d in self.diagnostics)
 
 
-def import_bytes(data: bytes, path: str) -> Imported:
-    """Import the JSON file ``path`` holding ``data``; never raises on its content."""
+def import_bytes(data: bytes, path: str, *, size: int | None = None) -> Imported:
+    """Import the JSON file ``path`` holding ``data`` (of ``size`` bytes, when only its start was read).
+
+    Never raises on the content.
+    """
     sink = Sink()
-    if len(data) > MAX_BYTES:
+    size = max(size or 0, len(data))
+    if size > MAX_BYTES:
         source = SourceFile.from_text("", path)
         sink.report(
             C.FHR_TOO_LARGE,
             source.span(0, 0),
-            f"the file is {len(data):,} bytes; an import reads at most {MAX_BYTES:,}",
+            f"the file is {size:,} bytes; an import reads at most {MAX_BYTES:,}",
         )
         return Imported(source, None, None, tuple(sink.sorted()))
     try:
@@ -384,16 +386,14 @@ class _Reader:
                     node = plan.child(key)
                     assert node is not None
                     self.lost(node, f"{key} {text!r} is not a date")
-        for key in _HEADING_AFTER:
-            if (text := plan.text(key)) is not None:
-                self.write(depth, f"{key} {quoted(text)}")
+        if (text := plan.text("url")) is not None:
+            self.write(depth, f"url {quoted(text)}")
         for item in plan.elements("identifier"):
             system, value = item.text("system"), item.text("value")
             if system is not None and value is not None:
                 self.write(depth, f"identifier {quoted(system)} {quoted(value)}")
-        for key in _HEADING_LAST:
-            if (text := plan.text(key)) is not None:
-                self.write(depth, f"{key} {quoted(text)}")
+        if (text := plan.text("publisher")) is not None:
+            self.write(depth, f"publisher {quoted(text)}")
         authors = plan.elements("author")
         if authors and (author := authors[0].text("name")) is not None:
             self.write(depth, f"author {quoted(author)}")
