@@ -686,6 +686,19 @@ FHR_NOT_IMPORTED = define(
     'Example: `"route": {"coding": [{"system": "http://snomed.info/sct", "code": "0"}]}`\n\n'
     "Use instead: a code of the guide's value sets, or add the medicine to `library.reg`.",
 )
+FHR_NOT_READ = define(
+    "FHR013",
+    "fhir-element-not-read",
+    W,
+    "an element the import does not read",
+    "What it does: flags an element of a PlanDefinition, one of its actions, an ActivityDefinition "
+    "or its dosage that `regdsl import` does not read (docs/fhir.md lists what it reads); it is "
+    "left out of the .reg file.\n\n"
+    "Why it matters: what it says is not in the imported regimen.\n\n"
+    'Example: `"patientInstruction": "with water"` in a dosage\n\n'
+    "Use instead: the element the profile gives that fact (the day's instructions of "
+    "`sact-timing-of-days`), or write the fact in the .reg file.",
+)
 FHIR_IMPORT_CODES = (
     FHR_NOT_JSON,
     FHR_TOO_LARGE,
@@ -699,6 +712,7 @@ FHIR_IMPORT_CODES = (
     FHR_TIMING_AS_TEXT,
     FHR_START_READ_AS_BOUND,
     FHR_NOT_IMPORTED,
+    FHR_NOT_READ,
 )
 
 # -- the compiler itself -------------------------------------------------------------

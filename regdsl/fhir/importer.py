@@ -82,6 +82,42 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _PMID = re.compile(r"PMID: (\d+)")
 _ACCESSED = re.compile(r"\(Accessed (\d{1,2} \w+ \d{4})\)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The elements read (or left out by design: ids, meta, narratives, the generated dosage text) of each kind of node.
+_PLAN_ELEMENTS = frozenset(
+    [
+        "resourceType",
+        "id",
+        "meta",
+        "text",
+        "contained",
+        "extension",
+        "url",
+        "identifier",
+        "version",
+        "name",
+        "title",
+        "subtitle",
+        "type",
+        "status",
+        "date",
+        "publisher",
+        "description",
+        "useContext",
+        "copyright",
+        "approvalDate",
+        "lastReviewDate",
+        "author",
+        "relatedArtifact",
+        "action",
+    ]
+)
+_PART_ELEMENTS = frozenset(["id", "extension", "title", "description", "selectionBehavior", "definitionCanonical"])
+_CYCLE_ELEMENTS = frozenset(["id", "prefix", "description", "timingTiming", "selectionBehavior", "action"])
+_ORDER_ELEMENTS = frozenset(["id", "extension", "definitionCanonical"])
+_ACTIVITY_ELEMENTS = frozenset(
+    ["resourceType", "id", "meta", "extension", "name", "status", "productCodeableConcept", "quantity", "dosage"]
+)
+_DOSAGE_ELEMENTS = frozenset(["text", "timing", "route", "doseAndRate", "asNeededBoolean"])
 _HEADING_TEXT = ("name", "title", "subtitle", "description", "version")
 
 
@@ -243,6 +279,15 @@ class _Reader:
         where = node.path or "the resource"
         self.sink.report(code, self.source.span(node.start, node.end), f"{where}: {message}", help=help)
 
+    def unread(self, node: Node, known: frozenset[str]) -> None:
+        """Report each member of ``node`` the import does not read."""
+        if isinstance(node.value, dict):
+            for key, member in node.value.items():
+                if key not in known:
+                    self.find(
+                        C.FHR_NOT_READ, member, f"the element {key!r} is not one the import reads; it is left out"
+                    )
+
     def lost(self, node: Node, what: str) -> None:
         self.find(C.FHR_NOT_IMPORTED, node, f"{what}; it is not imported")
 
@@ -365,6 +410,7 @@ class _Reader:
         return ext.value[key]
 
     def heading(self, plan: Node, depth: int, *, medicine_system: str | None) -> None:
+        self.unread(plan, _PLAN_ELEMENTS)
         for key in _HEADING_TEXT:
             if (text := plan.text(key)) is not None:
                 self.write(depth, f"{key} {quoted(text)}")
@@ -446,6 +492,7 @@ class _Reader:
         if number > 1:
             self.blank()
         self.write(0, f"part {number} {quoted(title)}")
+        self.unread(action, _PART_ELEMENTS)
         plan = self.follow(action, contained)
         if plan is None:
             return
@@ -498,6 +545,7 @@ class _Reader:
         first = 1
         open_ended = False
         for action in plan.elements("action"):
+            self.unread(action, _CYCLE_ELEMENTS)
             repeat = action.child("timingTiming")
             repeat = repeat.child("repeat") if repeat is not None else None
             length = repeat.child("duration") if repeat is not None else None
@@ -532,6 +580,7 @@ class _Reader:
         lines: list[_Line] = []
         definitions: dict[int, _Definition] = {}
         for order in cycle.elements("action"):
+            self.unread(order, _ORDER_ELEMENTS)
             target = self.follow(order, contained)
             definition = self.definition(target) if target is not None else None
             if definition is None:
@@ -582,6 +631,7 @@ class _Reader:
         return day, text, where
 
     def definition(self, node: Node) -> _Definition | None:
+        self.unread(node, _ACTIVITY_ELEMENTS)
         concept = node.child("productCodeableConcept")
         codings = concept.elements("coding") if concept is not None else []
         if concept is None or not codings:
@@ -604,6 +654,7 @@ class _Reader:
         if dosage is None:
             self.lost(node, f"{display} has no dosage")
             return None
+        self.unread(dosage, _DOSAGE_ELEMENTS)
         amount = self.dose(dosage)
         route = self.route(dosage)
         if amount is None or route is None:
