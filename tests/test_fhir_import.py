@@ -350,6 +350,12 @@ def test_malformed_json_is_a_located_error(text: str) -> None:
     assert 0 <= err.value.offset <= len(text)
 
 
+def test_bytes_that_are_not_utf8_are_located_at_the_first_bad_byte() -> None:
+    result = import_bytes(b'{\n  "name": "caf\xe9"\n}\n', "latin1.json")
+    assert [(d.code.code, d.span.line, d.span.column) for d in result.diagnostics] == [("FHR001", 2, 15)]
+    assert result.text is None
+
+
 def test_nesting_is_bounded() -> None:
     assert read_json("[" * MAX_DEPTH + "]" * MAX_DEPTH).path == ""
     with pytest.raises(JsonError) as err:

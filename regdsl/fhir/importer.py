@@ -154,8 +154,9 @@ def import_bytes(data: bytes, path: str, *, size: int | None = None) -> Imported
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as err:
-        source = SourceFile.from_text(data[: err.start].decode("utf-8"), path)
-        sink.report(C.FHR_NOT_JSON, source.span(len(source.text), len(source.text)), "the file is not UTF-8 text")
+        valid = data[: err.start].decode("utf-8")
+        source = SourceFile.from_text(valid, path)
+        sink.report(C.FHR_NOT_JSON, source.span(len(valid), len(valid)), "the file is not UTF-8 text")
         return Imported(source, None, None, tuple(sink.sorted()))
     source = SourceFile.from_text(text, path)
     try:
