@@ -1,0 +1,270 @@
+"""``--profile core``: a regimen as a plain FHIR R4 ``PlanDefinition``, every fact in an element that computes.
+
+Parts, cycle groups and lines are nested actions (a part follows the one before it, timed by
+its start rule as a ``relatedAction``); a cycle group's ``timingTiming`` repeats ``count``
+times over ``duration`` days; a line's action points to a contained ``ActivityDefinition``
+(medicine, dose, route, frequency, cap, volume) and is timed by a ``timingTiming`` with the
+days of the cycle (the core extension ``timing-daysOfCycle``) and the infusion's bounds
+(``duration``, ``durationMax`` in minutes). A timing relation to another line is a
+``relatedAction`` with its ``offsetRange`` in minutes; a line of a choice, a gate, a
+decision's branch and a stop rule carry an ``applicability`` condition whose expression is
+the condition in the pages' words (``text/plain``: no FHIRPath can read a response or a
+risk group from a patient record the regimen knows of); decisions are actions with
+``selectionBehavior`` ``exactly-one`` over their branches. Every text is also given as
+the pages word it (``textEquivalent``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from regdsl.compile.passes import Compiled
+from regdsl.compile.phases import cond_text, titles
+from regdsl.fhir.resources import STATUS, Json, citations, concept, dosage, identity, line_rows, narrative, product
+from regdsl.fhir.resources import quantity as amount_of
+from regdsl.model import ir
+from regdsl.model.vocabulary import NZMT_SYSTEM, UCUM
+from regdsl.render.context import RenderContext
+from regdsl.render.view import CycleView, PageView, build_view
+
+__all__ = ["DAYS_OF_CYCLE", "RELATIONSHIP", "plan_definition"]
+
+DAYS_OF_CYCLE = "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
+
+# A relation (its direction, and the anchor's point it is timed from) as FHIR's ActionRelationshipType.
+RELATIONSHIP = {
+    ("before", "start"): "before-start",
+    ("before", "end"): "before-start",
+    ("after", "start"): "after-start",
+    ("after", "end"): "after-end",
+}
+
+
+def _minutes(value: int) -> Json:
+    return {"value": value, "unit": "min", "system": UCUM, "code": "min"}
+
+
+def _offset(low: int | None, high: int | None) -> Json:
+    out: Json = {}
+    if low:
+        out["low"] = _minutes(low)
+    if high is not None:
+        out["high"] = _minutes(high)
+    return out
+
+
+def _condition(text: str) -> Json:
+    return {"kind": "applicability", "expression": {"description": text, "language": "text/plain", "expression": text}}
+
+
+class _Writer:
+    def __init__(self, compiled: Compiled, view: PageView) -> None:
+        self.regimen = compiled.regimen
+        self.view = view
+        self.named = titles(self.regimen)
+        self.status = STATUS[self.regimen.status]
+        self.contained: list[Json] = []
+
+    def activity(self, ident: str, line: ir.Administration, system: str) -> str:
+        given = dosage(line, bound=False)
+        out: Json = {
+            "resourceType": "ActivityDefinition",
+            "id": ident,
+            "text": narrative(line.medicine.display, None, [given["text"]], "generated"),
+            "name": "Line_" + ident.replace("-", "_"),
+            "status": self.status,
+            "usage": "Supportive care" if line.role == "supportive" else "Anticancer treatment",
+            "kind": "MedicationRequest",
+            "productCodeableConcept": product(line, system),
+        }
+        if line.volume is not None:
+            out["quantity"] = amount_of(line.volume.amount, line.volume.unit)
+        out["dosage"] = [given]
+        self.contained.append(out)
+        return ident
+
+    def branch_text(self, group: ir.CycleGroup, guard: ir.Guard) -> str:
+        choice = next(c for c in group.choices if c.key == guard.choice)
+        cond = choice.branches[guard.branch].cond
+        if cond is not None:
+            return cond_text(cond, self.named)
+        others = [cond_text(b.cond, self.named) for b in choice.branches if b.cond is not None]
+        return "not (" + " or ".join(others) + ")"
+
+    def line(self, key: str, i: int, line: ir.Administration, cycle: CycleView, words: Sequence[str]) -> Json:
+        group = cycle.group
+        repeat: Json = {}
+        if line.max_minutes is not None or line.min_minutes is not None:
+            repeat["duration"] = line.min_minutes if line.min_minutes is not None else line.max_minutes
+            if line.max_minutes is not None and line.max_minutes != repeat["duration"]:
+                repeat["durationMax"] = line.max_minutes
+            repeat["durationUnit"] = "min"
+        if line.frequency is not None:
+            repeat["frequency"] = line.frequency.per_day
+            repeat["period"] = 1
+            repeat["periodUnit"] = "d"
+        if line.clock is not None:
+            repeat["period"] = line.clock.interval
+            repeat["periodUnit"] = "min"
+            repeat["frequency"] = 1
+            if line.clock.count is not None:
+                repeat["count"] = line.clock.count
+        timing: Json = {
+            "extension": [
+                {"url": DAYS_OF_CYCLE, "extension": [{"url": "day", "valueInteger": d} for d in line.days]}
+            ]
+        }
+        if repeat:
+            timing["repeat"] = repeat
+        out: Json = {"id": f"{key}-l{i + 1}", "title": cycle.rows[i].medicine, "description": dosage(line, bound=False)["text"]}
+        said = [*cycle.rows[i].details, *words]
+        if line.instructions is not None:
+            said.append(line.instructions)
+        if said:
+            out["textEquivalent"] = "\n\n".join(said)
+        if line.guard is not None:
+            out["condition"] = [_condition(self.branch_text(group, line.guard))]
+        related = []
+        for rel in line.relations:
+            anchor = next(
+                (
+                    j
+                    for j, other in enumerate(group.administrations)
+                    if rel.medicine is not None and other.medicine == rel.medicine and other is not line
+                    and (rel.line is None or other.label == rel.line)
+                ),
+                None,
+            )
+            if anchor is None:
+                continue
+            item: Json = {"actionId": f"{key}-l{anchor + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
+            if rel.low or rel.high is not None:
+                item["offsetRange"] = _offset(rel.low, rel.high)
+            related.append(item)
+        if related:
+            out["relatedAction"] = related
+        out["timingTiming"] = timing
+        return out
+
+    def cycle(self, key: str, cycle: CycleView, system: str) -> Json:
+        group = cycle.group
+        repeat: Json = {"duration": group.length_days, "durationUnit": "d"}
+        if group.count is not None:
+            repeat["count"] = group.count
+        if group.extend_to_days:
+            repeat["durationMax"] = group.extend_to_days
+        words: dict[int, list[str]] = {}
+        for index, _day, row in line_rows(cycle):
+            said = words.setdefault(index, [])
+            said += [t for t in row.timing if t not in said]
+        lines = []
+        for i, line in enumerate(group.administrations):
+            action = self.line(key, i, line, cycle, words.get(i, []))
+            action["definitionCanonical"] = "#" + self.activity(f"{key}-l{i + 1}", line, system)
+            lines.append(action)
+        out: Json = {"id": key, "prefix": str(group.first), "title": cycle.heading}
+        notes = [f"{n.label}: {n.text}" if n.label else n.text for n in group.notes]
+        out["textEquivalent"] = "\n\n".join([*cycle.facts, *notes])
+        if group.gates:
+            out["condition"] = [_condition(cond_text(g.cond, self.named)) for g in group.gates]
+        out |= {"timingTiming": {"repeat": repeat}, "selectionBehavior": "all", "action": lines}
+        return out
+
+    def plan(self) -> list[Json]:
+        plan = self.regimen.plan
+        view = self.view.plan
+        actions: list[Json] = []
+        for n, (decision, said) in enumerate(zip(plan.decisions, view.decisions, strict=True), start=1):
+            branches = []
+            for b, branch in enumerate(decision.branches, start=1):
+                step: Json = {"id": f"d{n}-b{b}", "title": branch.action + (f" {branch.target}" if branch.target else "")}
+                if branch.cond is not None:
+                    step["condition"] = [_condition(cond_text(branch.cond, self.named))]
+                branches.append(step)
+            actions.append(
+                {"id": f"d{n}", "title": said.text.split(":")[0], "textEquivalent": said.text,
+                 "selectionBehavior": "exactly-one", "action": branches}
+            )
+        for n, (limit, said) in enumerate(zip(plan.limits, view.limits, strict=True), start=1):
+            item: Json = {"id": f"limit{n}", "title": f"At most {limit.count} {limit.unit}", "textEquivalent": said.text}
+            if limit.cond is not None:
+                item["condition"] = [_condition(cond_text(limit.cond, self.named))]
+            item["timingTiming"] = {"repeat": {"countMax": limit.count}} if limit.unit == "cycles" else {
+                "repeat": {"boundsDuration": {"value": limit.count, "unit": limit.unit, "system": UCUM,
+                                              "code": {"weeks": "wk", "months": "mo", "years": "a"}[limit.unit]}}}
+            actions.append(item)
+        for n, (stop, said) in enumerate(zip(plan.stops, view.stops, strict=True), start=1):
+            actions.append(
+                {"id": f"stop{n}", "title": "Stop treatment", "textEquivalent": said.text,
+                 "condition": [_condition(cond_text(stop.cond, self.named))]}
+            )
+        if view.flow:
+            actions.append({"id": "flow", "title": "The path through the regimen",
+                            "textEquivalent": "\n\n".join(line.text for line in view.flow)})
+        return [{"id": "plan", "title": "Plan", "selectionBehavior": "all", "action": actions}] if actions else []
+
+    def support(self, key: str, support: ir.Support) -> list[Json]:
+        actions = []
+        for n, factor in enumerate(support.factors, start=1):
+            codes = []
+            for coding, text in ((factor.factor, factor.factor_text), (factor.value, factor.value_text)):
+                code: Json = {"text": text}
+                if coding is not None:
+                    code = {"coding": [{"system": coding.system, "code": coding.code}], **code}
+                codes.append(code)
+            actions.append({"id": f"{key}-f{n}", "title": f"{factor.factor_text}: {factor.value_text}", "code": codes})
+        for n, note in enumerate(support.notes, start=1):
+            text = f"{note.label}: {note.text}" if note.label else note.text
+            actions.append({"id": f"{key}-n{n}", "title": "Supportive care note", "textEquivalent": text})
+        return [{"id": key, "title": "Supportive care", "action": actions}] if actions else []
+
+    def build(self) -> Json:
+        regimen = self.regimen
+        meta = regimen.meta
+        system = meta.get("medicine-code-system") or NZMT_SYSTEM
+        actions: list[Json] = []
+        previous: str | None = None
+        for p, (part, view) in enumerate(zip(regimen.parts, self.view.parts, strict=True), start=1):
+            part_system = part.meta.get("medicine-code-system") or system
+            cycles = [self.cycle(f"p{p}-g{g}", c, part_system) for g, c in enumerate(view.cycles, start=1)]
+            for before, after in zip(cycles, cycles[1:], strict=False):
+                after["relatedAction"] = [{"actionId": before["id"], "relationship": "after-end"}]
+            if part.number is None:
+                actions += cycles
+                continue
+            step: Json = {"id": f"p{p}", "title": view.heading, "textEquivalent": "\n\n".join(view.facts) or view.heading}
+            if previous is not None:
+                rel: Json = {"actionId": previous, "relationship": "after-end"}
+                if part.start is not None and (part.start.relation.low or part.start.relation.high is not None):
+                    rel["offsetRange"] = _offset(part.start.relation.low, part.start.relation.high)
+                step["relatedAction"] = [rel]
+            step |= {"selectionBehavior": "all", "action": cycles + self.support(f"p{p}-support", part.support)}
+            actions.append(step)
+            previous = f"p{p}"
+        actions += self.support("support", regimen.support) + self.plan()
+        out: Json = {"resourceType": "PlanDefinition", "id": regimen.id}
+        lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
+        out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
+        if self.contained:
+            out["contained"] = self.contained
+        out |= identity(meta, self.status)
+        if meta.overview is not None:
+            out["usage"] = meta.overview
+        if meta.setting is not None:
+            setting = {"code": {"system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "workflow"},
+                       "valueCodeableConcept": concept(meta.setting)}
+            out["useContext"] = [*out.get("useContext", []), setting]
+        artifacts = citations(regimen.references)
+        artifacts += [{"type": "documentation", "label": f.marker, "display": f.text} for f in meta.footnotes]
+        if meta.superseded_by:
+            artifacts.append({"type": "successor", "display": meta.superseded_by,
+                              "resource": f"PlanDefinition/{meta.superseded_by}"})
+        if artifacts:
+            out["relatedArtifact"] = artifacts
+        out["action"] = actions
+        return out
+
+
+def plan_definition(compiled: Compiled, context: RenderContext) -> Json:
+    """The regimen as a plain FHIR R4 ``PlanDefinition`` (its activity definitions contained in it)."""
+    return _Writer(compiled, build_view(compiled, context)).build()
