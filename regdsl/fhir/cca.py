@@ -78,7 +78,7 @@ class _Writer:
     def definition(
         self, meta: ir.Meta, support: ir.Support, references: Sequence[ir.Reference], lines: Sequence[str]
     ) -> Json:
-        """The identity, classification, extensions and citations of the regimen or of a part."""
+        """Return the identity, classification, extensions and citations of the regimen or of a part."""
         out: Json = {"resourceType": "PlanDefinition", "meta": {"profile": [ig.CCA_PLAN]}}
         title = meta.get("title") or meta.get("name") or self.regimen.name
         out["text"] = narrative(title, meta.get("subtitle"), lines, "extensions")
@@ -172,7 +172,7 @@ class _Writer:
         return out
 
     def cycles(self, key: str, part: ir.Part, view: PartView, system: str) -> list[Json]:
-        """The one action of a plan of cycle groups: the cycle itself, or one action pointing to each group's plan."""
+        """Return the one action of a plan of cycle groups: the cycle, or one pointing to each group's plan."""
         if len(view.cycles) == 1:
             return [self.cycle(f"{key}-g1", 1, view.cycles[0], system)]
         steps = []
@@ -198,7 +198,7 @@ class _Writer:
         system = regimen.meta.get("medicine-code-system") or NZMT_SYSTEM
         plan = [line.text for line in (*self.view.plan.flow, *self.view.plan.decisions)]
         plan += [line.text for line in (*self.view.plan.limits, *self.view.plan.stops)]
-        root = {"id": regimen.id}
+        root: Json = {"id": regimen.id}
         root |= self.definition(regimen.meta, regimen.support, regimen.references, ())
         root.setdefault("extension", []).extend(_details("plan", "Plan", plan))
         if not root["extension"]:
@@ -211,7 +211,7 @@ class _Writer:
             for part, view in zip(regimen.parts, self.view.parts, strict=True):
                 ident = f"part-{part.number}"
                 part_system = part.meta.get("medicine-code-system") or system
-                sub = {"id": ident} | self.definition(part.meta, part.support, part.references, view.facts)
+                sub: Json = {"id": ident} | self.definition(part.meta, part.support, part.references, view.facts)
                 sub["action"] = self.cycles(ident, part, view, part_system)
                 self.contained.append(sub)
                 step: Json = {"title": view.heading or ident}
@@ -243,5 +243,5 @@ def _factor(factor: ir.SupportFactor) -> list[Json]:
 
 
 def plan_definition(compiled: Compiled, context: RenderContext) -> Json:
-    """The regimen as a ``CcaPlanDefinition`` (its parts, groups and activity definitions contained in it)."""
+    """Return the regimen as a ``CcaPlanDefinition`` (its parts, groups and activity definitions contained in it)."""
     return _Writer(compiled, build_view(compiled, context)).build()

@@ -16,6 +16,7 @@ the pages word it (``textEquivalent``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from regdsl.compile.passes import Compiled
@@ -110,13 +111,15 @@ class _Writer:
             if line.clock.count is not None:
                 repeat["count"] = line.clock.count
         timing: Json = {
-            "extension": [
-                {"url": DAYS_OF_CYCLE, "extension": [{"url": "day", "valueInteger": d} for d in line.days]}
-            ]
+            "extension": [{"url": DAYS_OF_CYCLE, "extension": [{"url": "day", "valueInteger": d} for d in line.days]}]
         }
         if repeat:
             timing["repeat"] = repeat
-        out: Json = {"id": f"{key}-l{i + 1}", "title": cycle.rows[i].medicine, "description": dosage(line, bound=False)["text"]}
+        out: Json = {
+            "id": f"{key}-l{i + 1}",
+            "title": cycle.rows[i].medicine,
+            "description": dosage(line, bound=False)["text"],
+        }
         said = [*cycle.rows[i].details, *words]
         if line.instructions is not None:
             said.append(line.instructions)
@@ -130,7 +133,9 @@ class _Writer:
                 (
                     j
                     for j, other in enumerate(group.administrations)
-                    if rel.medicine is not None and other.medicine == rel.medicine and other is not line
+                    if rel.medicine is not None
+                    and other.medicine == rel.medicine
+                    and other is not line
                     and (rel.line is None or other.label == rel.line)
                 ),
                 None,
@@ -177,30 +182,62 @@ class _Writer:
         for n, (decision, said) in enumerate(zip(plan.decisions, view.decisions, strict=True), start=1):
             branches = []
             for b, branch in enumerate(decision.branches, start=1):
-                step: Json = {"id": f"d{n}-b{b}", "title": branch.action + (f" {branch.target}" if branch.target else "")}
+                step: Json = {
+                    "id": f"d{n}-b{b}",
+                    "title": branch.action + (f" {branch.target}" if branch.target else ""),
+                }
                 if branch.cond is not None:
                     step["condition"] = [_condition(cond_text(branch.cond, self.named))]
                 branches.append(step)
             actions.append(
-                {"id": f"d{n}", "title": said.text.split(":")[0], "textEquivalent": said.text,
-                 "selectionBehavior": "exactly-one", "action": branches}
+                {
+                    "id": f"d{n}",
+                    "title": said.text.split(":")[0],
+                    "textEquivalent": said.text,
+                    "selectionBehavior": "exactly-one",
+                    "action": branches,
+                }
             )
         for n, (limit, said) in enumerate(zip(plan.limits, view.limits, strict=True), start=1):
-            item: Json = {"id": f"limit{n}", "title": f"At most {limit.count} {limit.unit}", "textEquivalent": said.text}
+            item: Json = {
+                "id": f"limit{n}",
+                "title": f"At most {limit.count} {limit.unit}",
+                "textEquivalent": said.text,
+            }
             if limit.cond is not None:
                 item["condition"] = [_condition(cond_text(limit.cond, self.named))]
-            item["timingTiming"] = {"repeat": {"countMax": limit.count}} if limit.unit == "cycles" else {
-                "repeat": {"boundsDuration": {"value": limit.count, "unit": limit.unit, "system": UCUM,
-                                              "code": {"weeks": "wk", "months": "mo", "years": "a"}[limit.unit]}}}
+            item["timingTiming"] = (
+                {"repeat": {"countMax": limit.count}}
+                if limit.unit == "cycles"
+                else {
+                    "repeat": {
+                        "boundsDuration": {
+                            "value": limit.count,
+                            "unit": limit.unit,
+                            "system": UCUM,
+                            "code": {"weeks": "wk", "months": "mo", "years": "a"}[limit.unit],
+                        }
+                    }
+                }
+            )
             actions.append(item)
         for n, (stop, said) in enumerate(zip(plan.stops, view.stops, strict=True), start=1):
             actions.append(
-                {"id": f"stop{n}", "title": "Stop treatment", "textEquivalent": said.text,
-                 "condition": [_condition(cond_text(stop.cond, self.named))]}
+                {
+                    "id": f"stop{n}",
+                    "title": "Stop treatment",
+                    "textEquivalent": said.text,
+                    "condition": [_condition(cond_text(stop.cond, self.named))],
+                }
             )
         if view.flow:
-            actions.append({"id": "flow", "title": "The path through the regimen",
-                            "textEquivalent": "\n\n".join(line.text for line in view.flow)})
+            actions.append(
+                {
+                    "id": "flow",
+                    "title": "The path through the regimen",
+                    "textEquivalent": "\n\n".join(line.text for line in view.flow),
+                }
+            )
         return [{"id": "plan", "title": "Plan", "selectionBehavior": "all", "action": actions}] if actions else []
 
     def support(self, key: str, support: ir.Support) -> list[Json]:
@@ -227,12 +264,16 @@ class _Writer:
         for p, (part, view) in enumerate(zip(regimen.parts, self.view.parts, strict=True), start=1):
             part_system = part.meta.get("medicine-code-system") or system
             cycles = [self.cycle(f"p{p}-g{g}", c, part_system) for g, c in enumerate(view.cycles, start=1)]
-            for before, after in zip(cycles, cycles[1:], strict=False):
+            for before, after in itertools.pairwise(cycles):
                 after["relatedAction"] = [{"actionId": before["id"], "relationship": "after-end"}]
             if part.number is None:
                 actions += cycles
                 continue
-            step: Json = {"id": f"p{p}", "title": view.heading, "textEquivalent": "\n\n".join(view.facts) or view.heading}
+            step: Json = {
+                "id": f"p{p}",
+                "title": view.heading,
+                "textEquivalent": "\n\n".join(view.facts) or view.heading,
+            }
             if previous is not None:
                 rel: Json = {"actionId": previous, "relationship": "after-end"}
                 if part.start is not None and (part.start.relation.low or part.start.relation.high is not None):
@@ -251,14 +292,17 @@ class _Writer:
         if meta.overview is not None:
             out["usage"] = meta.overview
         if meta.setting is not None:
-            setting = {"code": {"system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "workflow"},
-                       "valueCodeableConcept": concept(meta.setting)}
+            setting = {
+                "code": {"system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "workflow"},
+                "valueCodeableConcept": concept(meta.setting),
+            }
             out["useContext"] = [*out.get("useContext", []), setting]
         artifacts = citations(regimen.references)
         artifacts += [{"type": "documentation", "label": f.marker, "display": f.text} for f in meta.footnotes]
         if meta.superseded_by:
-            artifacts.append({"type": "successor", "display": meta.superseded_by,
-                              "resource": f"PlanDefinition/{meta.superseded_by}"})
+            artifacts.append(
+                {"type": "successor", "display": meta.superseded_by, "resource": f"PlanDefinition/{meta.superseded_by}"}
+            )
         if artifacts:
             out["relatedArtifact"] = artifacts
         out["action"] = actions
@@ -266,5 +310,5 @@ class _Writer:
 
 
 def plan_definition(compiled: Compiled, context: RenderContext) -> Json:
-    """The regimen as a plain FHIR R4 ``PlanDefinition`` (its activity definitions contained in it)."""
+    """Return the regimen as a plain FHIR R4 ``PlanDefinition`` (its activity definitions contained in it)."""
     return _Writer(compiled, build_view(compiled, context)).build()

@@ -34,11 +34,11 @@ MANIFEST = ".regdsl-fhir"
 
 
 class ExportProblem(RuntimeError):
-    """A resource the exporter made breaks a FHIR rule: a bug in regdsl, not in the regimen."""
+    """Return a resource the exporter made breaks a FHIR rule: a bug in regdsl, not in the regimen."""
 
 
 def resource_of(compiled: Compiled, source: SourceFile, library: Library, config: Config, profile: str) -> bytes:
-    """The regimen's resource under ``profile``, validated, as the bytes of its file."""
+    """Return the regimen's resource under ``profile``, validated, as the bytes of its file."""
     context = page_context(source, library, None, in_site=False, jurisdiction=config.jurisdiction)
     if profile == "cca":
         resource = cca.plan_definition(compiled, context)
@@ -54,7 +54,7 @@ def resource_of(compiled: Compiled, source: SourceFile, library: Library, config
 
 @dataclass(frozen=True, slots=True)
 class _Resource:
-    """The product hook of an export: one regimen's resource file, made in the worker that checked it."""
+    """Return the product hook of an export: one regimen's resource file, made in the worker that checked it."""
 
     profile: str
 

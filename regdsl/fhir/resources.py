@@ -66,7 +66,7 @@ FIELDS = (
 
 
 def _number(value: Decimal) -> int | float:
-    """A decimal as the JSON number it is exactly (refused if a binary float cannot say it back)."""
+    """Return a decimal as the JSON number it is exactly (refused if a binary float cannot say it back)."""
     if value == value.to_integral_value():
         return int(value)
     number = float(value)
@@ -76,12 +76,12 @@ def _number(value: Decimal) -> int | float:
 
 
 def dumps(resource: Json) -> bytes:
-    """The resource's bytes: UTF-8 JSON, two-space indents, a final newline (lists keep the order given)."""
+    """Return the resource's bytes: UTF-8 JSON, two-space indents, a final newline (lists keep the order given)."""
     return (json.dumps(resource, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def identity(meta: ir.Meta, status: str) -> Json:
-    """The heading's elements after ``extension``, in FHIR's order: url, identifier, version, names, type, status..."""
+    """Return the heading's elements after ``extension``, in FHIR's order."""
     out: Json = {}
     for key, element in FIELDS[:1]:
         if (value := meta.get(key)) is not None:
@@ -107,7 +107,7 @@ def identity(meta: ir.Meta, status: str) -> Json:
 
 
 def narrative(title: str, subtitle: str | None, lines: Sequence[str], status: str) -> Json:
-    """An XHTML narrative: the heading (the subtitle as its title) and one paragraph per line, escaped."""
+    """Return an XHTML narrative: the heading (the subtitle as its title) and one paragraph per line, escaped."""
     attribute = f' title="{html.escape(subtitle)}"' if subtitle else ""
     body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
     div = f'<div xmlns="http://www.w3.org/1999/xhtml"><h1{attribute}>{html.escape(title)}</h1>{body}</div>'
@@ -115,7 +115,7 @@ def narrative(title: str, subtitle: str | None, lines: Sequence[str], status: st
 
 
 def concept(term: ir.Term) -> Json:
-    """A classification term as a CodeableConcept: its SNOMED CT code where known, its text as written."""
+    """Return a classification term as a CodeableConcept: its SNOMED CT code where known, its text as written."""
     out: Json = {}
     if term.code:
         out["coding"] = [{"system": SNOMED, "code": term.code}]
@@ -124,7 +124,7 @@ def concept(term: ir.Term) -> Json:
 
 
 def use_contexts(meta: ir.Meta) -> list[Json]:
-    """The cancer classification, one ``focus`` use context per level."""
+    """Return the cancer classification, one ``focus`` use context per level."""
     return [
         {"code": {"system": ig.USAGE_CONTEXT_SYSTEM, "code": "focus"}, "valueCodeableConcept": concept(term)}
         for term in meta.cancer
@@ -149,7 +149,7 @@ def unit_label(unit: Unit) -> str:
 
 
 def quantity(amount: Decimal, unit: Unit, *, flat: bool = False) -> Json:
-    """An amount in a unit: the library's unit label, its code and code system."""
+    """Return an amount in a unit: the library's unit label, its code and code system."""
     return {
         "value": _number(amount),
         "unit": unit_label(unit) + (" flat" if flat else ""),
@@ -159,7 +159,7 @@ def quantity(amount: Decimal, unit: Unit, *, flat: bool = False) -> Json:
 
 
 def product(line: ir.Administration, system: str) -> Json:
-    """The medicine as a CodeableConcept: its NZMT code (in the library's code system) where known, its display."""
+    """Return the medicine as a CodeableConcept: its NZMT code where known, its display."""
     out: Json = {}
     if line.medicine.nzmt:
         out["coding"] = [{"system": system, "code": line.medicine.nzmt, "display": line.medicine.display}]
@@ -168,14 +168,14 @@ def product(line: ir.Administration, system: str) -> Json:
 
 
 def _coded(codings: Sequence[Coding], text: str, allowed: frozenset[tuple[str, str]] | None) -> Json | None:
-    """A CodeableConcept of the codings (None when a value set is given and holds none of them)."""
+    """Return a CodeableConcept of the codings (None when a value set is given and holds none of them)."""
     if allowed is not None and not any((c.system, c.code) in allowed for c in codings):
         return None
     return {"coding": [{"system": c.system, "code": c.code} for c in codings], "text": text}
 
 
 def _duration_label(minutes: int) -> str:
-    """The library's words for an infusion time: ``60 minutes``, ``3 hours``."""
+    """Return the library's words for an infusion time: ``60 minutes``, ``3 hours``."""
     return f"{minutes // 60} hours" if minutes > 60 and minutes % 60 == 0 else f"{minutes} minutes"
 
 
@@ -185,7 +185,7 @@ def _rate_bound(minutes: int) -> Json:
 
 
 def dosage(line: ir.Administration, *, bound: bool) -> Json:
-    """The line's dosage: its text in the library's words, frequency, route, dose, time bound and cap.
+    """Return the line's dosage: its text in the library's words, frequency, route, dose, time bound and cap.
 
     With ``bound`` (``cca``) a route or frequency is coded only when the IG's required value set
     holds its code; the text says it either way. The infusion time's upper bound is the

@@ -84,7 +84,7 @@ def invariants(resource: dict[str, Any]) -> list[Problem]:
 
 
 def _children(node: Any, key: str) -> list[Any]:
-    """The values under ``key`` of an object (a choice ``name[x]`` matches ``nameType``), as a list."""
+    """Return the values under ``key`` of an object (a choice ``name[x]`` matches ``nameType``), as a list."""
     if not isinstance(node, dict):
         return []
     if key.endswith("[x]"):
@@ -117,24 +117,21 @@ def _at(node: Any, steps: list[str], path: str) -> Iterator[tuple[str, Any]]:
             yield from _at(value, rest, _join(path, name))
 
 
-def _extensions_of(node: Any, element: str) -> list[dict[str, Any]]:
-    """The extensions on ``node``: of a primitive (``status``) in its ``_status`` sibling, which the caller gives."""
-    return [e for e in _children(node, "extension") if isinstance(e, dict)]
-
-
 def _count_ok(count: int, rule: tuple[int, str]) -> bool:
     low, high = rule
     return count >= low and (high == "*" or count <= int(high))
 
 
 def _profile_problems(node: dict[str, Any], prof: ig.Profile, base: str) -> Iterator[Problem]:
-    kind = prof.type
     for element, rule in prof.elements.items():
         steps = element.split(".")[1:]
         for parent_path, parent in _at(node, steps[:-1], base):
             count = len(_children(parent, steps[-1]))
             if not _count_ok(count, rule):
-                yield _join(parent_path, steps[-1]), f"{prof.url}: {element} holds {count}, allowed {rule[0]}..{rule[1]}"
+                yield (
+                    _join(parent_path, steps[-1]),
+                    f"{prof.url}: {element} holds {count}, allowed {rule[0]}..{rule[1]}",
+                )
     for element, pattern in prof.patterns.items():
         steps = element.split(".")[1:]
         for path, value in _at(node, steps, base):
@@ -155,9 +152,8 @@ def _profile_problems(node: dict[str, Any], prof: ig.Profile, base: str) -> Iter
         if steps and steps[-1] == "status":  # a primitive's extensions live in its `_status` sibling
             steps = [*steps[:-1], "_status"]
         for path, holder in _at(node, steps, base):
-            for i, ext in enumerate(_extensions_of(holder, element)):
+            for i, ext in enumerate(e for e in _children(holder, "extension") if isinstance(e, dict)):
                 yield from _extension_problems(ext, f"{_join(path, 'extension')}[{i}]", declared[element], element)
-    del kind
 
 
 def _matches(value: Any, wanted: Any) -> bool:
