@@ -87,6 +87,7 @@ BREAKS: dict[str, Callable[[dict[str, Any]], object]] = {
     "dom-5": lambda d: d["contained"][0]["meta"].update(security=[{"code": "R"}]),
     "dom-6": lambda d: d["contained"][0].pop("text"),
     "ele-1": lambda d: d.update(description=""),
+    "id": lambda d: d["contained"][0].update(id="p1|10"),
     "ext-1": lambda d: d["contained"][0]["extension"][0].update(extension=[{"url": "x", "valueString": "y"}]),
 }
 

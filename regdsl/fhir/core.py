@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text, titles
+from regdsl.compile.stn import PointId, day_of
 from regdsl.fhir.resources import STATUS, Json, citations, concept, dosage, identity, line_rows, narrative, product
 from regdsl.fhir.resources import quantity as amount_of
 from regdsl.model import ir
@@ -54,12 +55,17 @@ def _offset(low: int | None, high: int | None) -> Json:
     return out
 
 
+def _days(value: int) -> Json:
+    return {"value": value, "unit": "d", "system": UCUM, "code": "d"}
+
+
 def _condition(text: str) -> Json:
     return {"kind": "applicability", "expression": {"description": text, "language": "text/plain", "expression": text}}
 
 
 class _Writer:
     def __init__(self, compiled: Compiled, view: PageView) -> None:
+        self.compiled = compiled
         self.regimen = compiled.regimen
         self.view = view
         self.named = titles(self.regimen)
@@ -120,35 +126,72 @@ class _Writer:
             "title": cycle.rows[i].medicine,
             "description": dosage(line, bound=False)["text"],
         }
-        said = [*cycle.rows[i].details, *words]
+        said = [*(m.title for m in cycle.rows[i].marks), *cycle.rows[i].details, *words]
         if line.instructions is not None:
             said.append(line.instructions)
         if said:
             out["textEquivalent"] = "\n\n".join(said)
         if line.guard is not None:
             out["condition"] = [_condition(self.branch_text(group, line.guard))]
-        related = []
-        for rel in line.relations:
-            anchor = next(
-                (
-                    j
-                    for j, other in enumerate(group.administrations)
-                    if rel.medicine is not None
-                    and other.medicine == rel.medicine
-                    and other is not line
-                    and (rel.line is None or other.label == rel.line)
-                ),
-                None,
-            )
-            if anchor is None:
-                continue
-            item: Json = {"actionId": f"{key}-l{anchor + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
-            if rel.low or rel.high is not None:
-                item["offsetRange"] = _offset(rel.low, rel.high)
-            related.append(item)
+        related = [item for rel in line.relations for item in self.related(key, line, rel, group)]
+        related += [
+            {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
+            for gap in group.gaps
+            if gap.medicine == line.medicine and (gap.line is None or gap.line == line.label)
+        ]
         if related:
             out["relatedAction"] = related
+        windows = self.windows(cycle, i, line)
+        if windows:
+            out["action"] = windows
         out["timingTiming"] = timing
+        return out
+
+    def related(self, key: str, line: ir.Administration, rel: ir.Relation, group: ir.CycleGroup) -> list[Json]:
+        """Return the relation as a relatedAction to each line it is timed from (a medicine's, the day's chemotherapy)."""
+        if rel.anchor_kind == "drug":
+            anchors = [
+                j
+                for j, other in enumerate(group.administrations)
+                if other.medicine == rel.medicine
+                and other is not line
+                and (rel.line is None or other.label == rel.line)
+            ][:1]
+        elif rel.anchor_kind == "chemotherapy":
+            anchors = [
+                j
+                for j, other in enumerate(group.administrations)
+                if other.role == "anticancer" and other is not line and set(other.days) & set(line.days)
+            ]
+        else:  # an outside event (surgery, radiotherapy) is no action of the plan: its words say it
+            anchors = []
+        out = []
+        for j in anchors:
+            item: Json = {"actionId": f"{key}-l{j + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
+            if rel.low or rel.high is not None:
+                item["offsetRange"] = _offset(rel.low, rel.high)
+            out.append(item)
+        return out
+
+    def windows(self, cycle: CycleView, index: int, line: ir.Administration) -> list[Json]:
+        """Return, for a line that may move, an action per dose day timed by the days it may fall on (its window)."""
+        if not line.shift_days:
+            return []
+        solved = self.compiled.windows
+        part, group = (int(word[1:]) for word in cycle.anchor.split("-"))  # the page's anchor: p1-g0
+        prefix = PointId(part, group, cycle.group.first)
+        out = []
+        for day in line.days:
+            window = solved.get(prefix.dose(index, day)) if solved is not None else None
+            early, late = (
+                (day_of(window[0]), day_of(window[1])) if window else (day - line.shift_days, day + line.shift_days)
+            )
+            out.append(
+                {
+                    "title": f"Day {day}",
+                    "timingRange": {"low": _days(early), "high": _days(late)},
+                }
+            )
         return out
 
     def cycle(self, key: str, cycle: CycleView, system: str) -> Json:
@@ -167,6 +210,16 @@ class _Writer:
             action = self.line(key, i, line, cycle, words.get(i, []))
             action["definitionCanonical"] = "#" + self.activity(f"{key}-l{i + 1}", line, system)
             lines.append(action)
+            for n, obs in enumerate(group.observations, start=1):
+                if obs.medicine == line.medicine and (obs.line is None or obs.line == line.label):
+                    lines.append(
+                        {
+                            "id": f"{action['id']}-o{n}",
+                            "title": f"Observe after {line.medicine.display}",
+                            "relatedAction": [{"actionId": action["id"], "relationship": "after-end"}],
+                            "timingDuration": _minutes(obs.minutes),
+                        }
+                    )
         out: Json = {"id": key, "prefix": str(group.first), "title": cycle.heading}
         notes = [f"{n.label}: {n.text}" if n.label else n.text for n in group.notes]
         out["textEquivalent"] = "\n\n".join([*cycle.facts, *notes])

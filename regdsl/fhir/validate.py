@@ -3,6 +3,7 @@
 ``invariants`` checks what every R4 resource must hold: dom-2 (no nested ``contained``),
 dom-3 (each contained resource is referenced from elsewhere in its container), dom-4 and
 dom-5 (no version, update time or security label on a contained resource's ``meta``),
+the id of every resource (R4's ``id`` type),
 dom-6 (a narrative, on every resource, contained ones too), ele-1 (no element without a
 value or children: no empty object, list or string, no null) and ext-1 (an extension has
 a value or parts, never both, never neither). ``conforms`` checks a ``CcaPlanDefinition``
@@ -14,6 +15,7 @@ what is wrong there; the exporter runs both before it writes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +24,8 @@ from regdsl.fhir import ig
 __all__ = ["conforms", "invariants"]
 
 Problem = tuple[str, str]
+
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 def _join(path: str, key: str) -> str:
@@ -70,6 +74,8 @@ def invariants(resource: dict[str, Any]) -> list[Problem]:
     for where, item in [("", resource), *((f"contained[{i}]", c) for i, c in enumerate(contained))]:
         if not isinstance(item.get("text"), dict) or not item["text"].get("div"):
             found.append((_join(where, "text"), "dom-6: the resource has no narrative"))
+        if not isinstance(item.get("id"), str) or not _ID.fullmatch(item["id"]):
+            found.append((_join(where, "id"), f"id: {item.get('id')!r} is not a FHIR id ([A-Za-z0-9-.], 1 to 64)"))
     for path, value in _walk(resource):
         if value is None or value == "" or value == {} or value == []:
             found.append((path, "ele-1: an element with neither a value nor children"))
@@ -202,9 +208,12 @@ def conforms(resource: dict[str, Any]) -> list[Problem]:
                     found += _profile_problems(dosage, ig.profile(ig.CCA_DOSAGE), f"{where}.dosage[{j}]")
             case other:
                 found.append((f"{where}.resourceType", f"a {other} is not a resource the profile contains"))
+    flagged = {path for path, _message in found}
     for path, value in _walk(resource):
         if path.endswith("extension") and isinstance(value, list):
             for i, ext in enumerate(value):
-                if isinstance(ext, dict) and ig.extension(ext.get("url", "")) is None and "://" in ext.get("url", ""):
-                    found.append((f"{path}[{i}]", f"{ext.get('url')!r} is not an extension the IG defines"))
+                where = f"{path}[{i}]"
+                url = ext.get("url", "") if isinstance(ext, dict) else ""
+                if where not in flagged and ig.extension(url) is None and "://" in url:
+                    found.append((where, f"{url!r} is not an extension the IG defines"))
     return sorted(set(found))
