@@ -148,7 +148,7 @@ class _Writer:
         return out
 
     def related(self, key: str, line: ir.Administration, rel: ir.Relation, group: ir.CycleGroup) -> list[Json]:
-        """Return the relation as a relatedAction to each line it is timed from (a medicine's, the day's chemotherapy)."""
+        """Return the relation as relatedActions to each line it is timed from (a medicine, the day's chemotherapy)."""
         if rel.anchor_kind == "drug":
             anchors = [
                 j
