@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -270,45 +271,149 @@ def test_the_export_repeats_none_of_the_defects(source: str, regimen_id: str) ->
 # -- core: every fact of the IR is in the resource ---------------------------------------------------------
 
 
-def _texts(node: Any) -> str:
-    return json.dumps(node, ensure_ascii=False, default=str)
-
-
-@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
-def test_core_carries_every_fact(path: Path) -> None:
-    result = check_paths([path])
-    (regimen,) = result.regimens
-    doc = exported("core")[f"{regimen.id}.json"]
-    text = _texts(doc)
-    contained = {c["id"]: c for c in doc.get("contained", [])}
-    lines = [a for a in _actions(doc["action"]) if "definitionCanonical" in a]
-    admins = [a for g in regimen.cycles() for a in g.administrations]
-    assert len(lines) == len(admins)
-    for action, line in zip(lines, admins, strict=True):
-        definition = contained[action["definitionCanonical"][1:]]
-        assert definition["productCodeableConcept"]["text"] == line.medicine.display
-        dose = definition["dosage"][0]["doseAndRate"][0]["doseQuantity"]
-        assert Decimal(str(dose["value"])) == line.dose.amount
-        days = action["timingTiming"]["extension"][0]["extension"]
-        assert [d["valueInteger"] for d in days] == list(line.days)
-        assert (line.guard is not None) == ("condition" in action)
-        if line.instructions:
-            assert line.instructions in action["textEquivalent"]
-        for rel in line.relations:
-            assert rel.anchor in text or "relatedAction" in action
-    for group in regimen.cycles():
-        assert group.heading in text
-    plan = regimen.plan
-    for ref in regimen.references:
-        assert _texts(ref.text)[1:-1] in text
-    if plan.decisions or plan.limits or plan.stops:
-        assert "Plan" in text
-    assert sum(1 for a in _actions(doc["action"]) if a.get("selectionBehavior") == "exactly-one") == len(plan.decisions)
-
-
 def _actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for action in actions:
         out.append(action)
         out += _actions(action.get("action", []))
     return out
+
+
+def _minutes(quantity: dict[str, Any]) -> int:
+    assert quantity["code"] == "min"
+    return int(quantity["value"])
+
+
+def _check_line(action: dict[str, Any], definition: dict[str, Any], line: ir.Administration, by_id: Any) -> None:
+    """Check one line's every fact in its action and activity definition."""
+    assert definition["productCodeableConcept"]["text"] == line.medicine.display
+    if line.medicine.nzmt:
+        assert definition["productCodeableConcept"]["coding"][0]["code"] == line.medicine.nzmt
+    assert definition["usage"] == ("Supportive care" if line.role == "supportive" else "Anticancer treatment")
+    (given,) = definition["dosage"]
+    dose = given["doseAndRate"][0]["doseQuantity"]
+    assert (Decimal(str(dose["value"])), dose["code"]) == (line.dose.amount, line.dose.unit.code)
+    assert dose["unit"].endswith(" flat") == line.dose.flat
+    if line.route is not None:
+        assert given["route"]["coding"][0]["code"] == line.route.code
+    if line.frequency is not None:
+        assert {c["code"] for c in given["timing"]["code"]["coding"]} == {c.code for c in line.frequency.codings}
+    assert given.get("asNeededBoolean", False) == line.prn
+    for held, element in ((line.volume, definition.get("quantity")), (line.cap, given.get("maxDosePerAdministration"))):
+        assert (held is None) == (element is None)
+        if held is not None and element is not None:
+            assert (Decimal(str(element["value"])), element["code"]) == (held.amount, held.unit.code)
+    timing = action["timingTiming"]
+    (days,) = timing["extension"]
+    assert days["url"] == "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
+    assert [d["valueInteger"] for d in days["extension"]] == list(line.days)
+    repeat = timing.get("repeat", {})
+    if line.max_minutes is not None:
+        assert repeat.get("durationMax", repeat.get("duration")) == line.max_minutes
+    if line.min_minutes is not None:
+        assert repeat["duration"] == line.min_minutes
+    if line.clock is not None:
+        assert (repeat["period"], repeat["periodUnit"], repeat.get("count")) == (
+            line.clock.interval,
+            "min",
+            line.clock.count,
+        )
+    said = action.get("textEquivalent", "")
+    if line.instructions:
+        assert line.instructions in said
+    if line.off_label:
+        assert "off-label" in said
+    if line.s29:
+        assert "section 29" in said
+    assert (line.guard is not None) == ("condition" in action)
+    if line.shift_days:
+        windows = [a["timingRange"] for a in action["action"]]
+        assert len(windows) == len(line.days)
+        for day, window in zip(line.days, windows, strict=True):
+            assert window["low"]["value"] <= day <= window["high"]["value"]
+    related = action.get("relatedAction", [])
+    for rel in line.relations:
+        if rel.anchor_kind == "event":
+            assert rel.anchor in said  # an outside event is said in the pages' words
+            continue
+        wanted = {"low": rel.low or None, "high": rel.high}
+        found = [
+            r
+            for r in related
+            if {k: _minutes(v) for k, v in r.get("offsetRange", {}).items()}
+            == {k: v for k, v in wanted.items() if v} | ({"high": 0} if rel.high == 0 else {})
+        ]
+        anchored = any(by_id.get(r["actionId"]) is not None for r in found)
+        assert anchored or rel.anchor in said.lower() or rel.anchor in said, (line.medicine.display, rel.anchor)
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_core_carries_every_fact(path: Path) -> None:
+    """Walk the regimen's IR and find each fact in the core resource, in the element that carries it."""
+    result = check_paths([path])
+    (regimen,) = result.regimens
+    doc = exported("core")[f"{regimen.id}.json"]
+    meta = regimen.meta
+    contained = {c["id"]: c for c in doc.get("contained", [])}
+    actions = _actions(doc["action"])
+    by_id = {a["id"]: a for a in actions if "id" in a}
+    for key, element in (("name", "name"), ("title", "title"), ("version", "version"), ("date", "date")):
+        assert doc.get(element) == meta.get(key)
+    assert [(i["system"], i["value"]) for i in doc.get("identifier", [])] == list(meta.identifiers)
+    contexts = [c["valueCodeableConcept"]["text"] for c in doc.get("useContext", [])]
+    assert contexts == [t.text for t in meta.cancer] + ([meta.setting.text] if meta.setting else [])
+    assert doc["status"] == {"draft": "draft", "discontinued": "retired", "superseded": "retired"}.get(
+        regimen.status.value, "active"
+    )
+    artifacts = doc.get("relatedArtifact", [])
+    assert [a["display"] for a in artifacts if a["type"] == "citation"] == [r.text for r in regimen.references]
+    assert [a["display"] for a in artifacts if a["type"] == "documentation"] == [f.text for f in meta.footnotes]
+    assert [a["display"] for a in artifacts if a["type"] == "successor"] == (
+        [meta.superseded_by] if meta.superseded_by else []
+    )
+    assert doc.get("usage") == meta.overview
+    lines = [a for a in actions if "definitionCanonical" in a]
+    admins = [a for g in regimen.cycles() for a in g.administrations]
+    assert len(lines) == len(admins)
+    for action, line in zip(lines, admins, strict=True):
+        _check_line(action, contained[action["definitionCanonical"][1:]], line, by_id)
+    groups = [a for a in actions if "prefix" in a]
+    assert len(groups) == len(regimen.cycles())
+    for action, group in zip(groups, regimen.cycles(), strict=True):
+        assert action["title"] == group.heading
+        repeat = action["timingTiming"]["repeat"]
+        assert (repeat["duration"], repeat.get("count"), repeat.get("durationMax")) == (
+            group.length_days,
+            group.count,
+            group.extend_to_days,
+        )
+        assert len(action.get("condition", [])) == len(group.gates)
+        for note in group.notes:
+            assert note.text in action["textEquivalent"]
+        observed = [a for a in action["action"] if "timingDuration" in a]
+        assert sorted(_minutes(a["timingDuration"]) for a in observed) == sorted(
+            o.minutes
+            for o in group.observations
+            for line in group.administrations
+            if o.medicine == line.medicine and (o.line is None or o.line == line.label)
+        )
+        gaps = [r for a in action["action"] for r in a.get("relatedAction", []) if r["actionId"] == a.get("id")]
+        assert {r["offsetRange"]["low"]["value"] for r in gaps} == {g.days for g in group.gaps}
+    parts = [a for a in doc["action"] if re.fullmatch(r"p\d+", a.get("id", ""))]
+    numbered = [p for p in regimen.parts if p.number is not None]
+    assert len(parts) == len(numbered)
+    for action, part in zip(parts[1:], numbered[1:], strict=True):
+        (rel,) = action["relatedAction"]
+        if part.start is not None and part.start.relation.high is not None:
+            assert _minutes(rel["offsetRange"]["high"]) == part.start.relation.high
+    supports = [a for a in actions if "code" in a]
+    factors = [f for p in regimen.parts for f in p.support.factors] + list(regimen.support.factors)
+    assert sorted(a["title"] for a in supports) == sorted(f"{f.factor_text}: {f.value_text}" for f in factors)
+    plan = regimen.plan
+    decisions = [a for a in actions if a.get("selectionBehavior") == "exactly-one"]
+    assert [len(d["action"]) for d in decisions] == [len(d.branches) for d in plan.decisions]
+    for action, decision in zip(decisions, plan.decisions, strict=True):
+        conditions = [b for b in action["action"] if "condition" in b]
+        assert len(conditions) == sum(1 for b in decision.branches if b.cond is not None)
+    assert sum(1 for a in actions if a.get("id", "").startswith("limit")) == len(plan.limits)
+    assert sum(1 for a in actions if a.get("id", "").startswith("stop")) == len(plan.stops)
