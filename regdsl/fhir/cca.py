@@ -26,12 +26,15 @@ from regdsl.fhir.resources import (
     STATUS,
     Json,
     citations,
+    coded,
+    cycle_repeat,
     dosage,
     identity,
-    line_rows,
     narrative,
+    note_text,
     product,
     quantity,
+    timing_words,
 )
 from regdsl.model import ir
 from regdsl.model.vocabulary import NZMT_SYSTEM, SNOMED
@@ -97,7 +100,7 @@ class _Writer:
             ext.append({"url": ig.SUPPORT_FACTOR, "extension": _factor(factor)})
         if meta.superseded_by:
             ext.append({"url": ig.REPLACED_BY, "valueReference": {"reference": f"PlanDefinition/{meta.superseded_by}"}})
-        notes = [f"{n.label}: {n.text}" if n.label else n.text for n in support.notes]
+        notes = [note_text(n) for n in support.notes]
         ext += _details("supportive-care", "Supportive care", notes)
         others = [f"{f.marker} {f.text}" for f in meta.footnotes if f.name != "reviewed"]
         ext += _details("footnotes", "Footnotes", others)
@@ -137,15 +140,10 @@ class _Writer:
 
     def cycle(self, key: str, ordinal: int, view: CycleView, system: str) -> Json:
         group = view.group
-        repeat: Json = {"duration": group.length_days, "durationUnit": "d"}
-        if group.count is not None:
-            repeat["count"] = group.count
+        repeat = cycle_repeat(group)
         facts = [f for f in view.facts[1:] if not f.startswith(_TIMED_FACTS) and f != f"{group.count} cycles"]
-        facts += [f"{n.label}: {n.text}" if n.label else n.text for n in group.notes]
-        timing: dict[int, list[str]] = {}
-        for index, _day, row in line_rows(view):
-            said = timing.setdefault(index, [])
-            said += [t for t in row.timing if t not in said]
+        facts += [note_text(n) for n in group.notes]
+        timing = timing_words(view)
         orders = []
         for i, line in enumerate(group.administrations):
             days = [{"url": "day", "valueInteger": day} for day in line.days]
@@ -235,10 +233,7 @@ def _factor(factor: ir.SupportFactor) -> list[Json]:
         ("factor", factor.factor, factor.factor_text),
         ("value", factor.value, factor.value_text),
     ):
-        value: Json = {"text": text}
-        if coding is not None:
-            value = {"coding": [{"system": coding.system, "code": coding.code}], **value}
-        parts.append({"url": name, "valueCodeableConcept": value})
+        parts.append({"url": name, "valueCodeableConcept": coded(coding, text)})
     return parts
 
 

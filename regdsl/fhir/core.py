@@ -22,7 +22,20 @@ from collections.abc import Sequence
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text, titles
 from regdsl.compile.stn import PointId, day_of
-from regdsl.fhir.resources import STATUS, Json, citations, concept, dosage, identity, line_rows, narrative, product
+from regdsl.fhir.resources import (
+    STATUS,
+    Json,
+    citations,
+    coded,
+    concept,
+    cycle_repeat,
+    dosage,
+    identity,
+    narrative,
+    note_text,
+    product,
+    timing_words,
+)
 from regdsl.fhir.resources import quantity as amount_of
 from regdsl.model import ir
 from regdsl.model.vocabulary import NZMT_SYSTEM, UCUM
@@ -196,15 +209,10 @@ class _Writer:
 
     def cycle(self, key: str, cycle: CycleView, system: str) -> Json:
         group = cycle.group
-        repeat: Json = {"duration": group.length_days, "durationUnit": "d"}
-        if group.count is not None:
-            repeat["count"] = group.count
+        repeat = cycle_repeat(group)
         if group.extend_to_days:
             repeat["durationMax"] = group.extend_to_days
-        words: dict[int, list[str]] = {}
-        for index, _day, row in line_rows(cycle):
-            said = words.setdefault(index, [])
-            said += [t for t in row.timing if t not in said]
+        words = timing_words(cycle)
         lines = []
         for i, line in enumerate(group.administrations):
             action = self.line(key, i, line, cycle, words.get(i, []))
@@ -221,7 +229,7 @@ class _Writer:
                         }
                     )
         out: Json = {"id": key, "prefix": str(group.first), "title": cycle.heading}
-        notes = [f"{n.label}: {n.text}" if n.label else n.text for n in group.notes]
+        notes = [note_text(n) for n in group.notes]
         out["textEquivalent"] = "\n\n".join([*cycle.facts, *notes])
         if group.gates:
             out["condition"] = [_condition(cond_text(g.cond, self.named)) for g in group.gates]
@@ -296,16 +304,10 @@ class _Writer:
     def support(self, key: str, support: ir.Support) -> list[Json]:
         actions = []
         for n, factor in enumerate(support.factors, start=1):
-            codes = []
-            for coding, text in ((factor.factor, factor.factor_text), (factor.value, factor.value_text)):
-                code: Json = {"text": text}
-                if coding is not None:
-                    code = {"coding": [{"system": coding.system, "code": coding.code}], **code}
-                codes.append(code)
+            codes = [coded(factor.factor, factor.factor_text), coded(factor.value, factor.value_text)]
             actions.append({"id": f"{key}-f{n}", "title": f"{factor.factor_text}: {factor.value_text}", "code": codes})
         for n, note in enumerate(support.notes, start=1):
-            text = f"{note.label}: {note.text}" if note.label else note.text
-            actions.append({"id": f"{key}-n{n}", "title": "Supportive care note", "textEquivalent": text})
+            actions.append({"id": f"{key}-n{n}", "title": "Supportive care note", "textEquivalent": note_text(note)})
         return [{"id": key, "title": "Supportive care", "action": actions}] if actions else []
 
     def build(self) -> Json:

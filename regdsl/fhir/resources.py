@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,21 +20,24 @@ from regdsl.compile.schedule import doses_by_day
 from regdsl.fhir import ig
 from regdsl.model import ir
 from regdsl.model.vocabulary import SNOMED, UCUM, Basis, Coding, Unit
-from regdsl.render.view import CycleView, DayRow
+from regdsl.render.view import CycleView
 
 __all__ = [
     "FIELDS",
     "STATUS",
     "Json",
     "citations",
+    "coded",
     "concept",
+    "cycle_repeat",
     "dosage",
     "dumps",
     "identity",
-    "line_rows",
     "narrative",
+    "note_text",
     "product",
     "quantity",
+    "timing_words",
     "use_contexts",
 ]
 
@@ -121,6 +124,13 @@ def concept(term: ir.Term) -> Json:
         out["coding"] = [{"system": SNOMED, "code": term.code}]
     out["text"] = term.text
     return out
+
+
+def coded(coding: Coding | None, text: str) -> Json:
+    """Return a CodeableConcept: the coding where there is one, the text as written."""
+    if coding is None:
+        return {"text": text}
+    return {"coding": [{"system": coding.system, "code": coding.code}], "text": text}
 
 
 def use_contexts(meta: ir.Meta) -> list[Json]:
@@ -223,8 +233,21 @@ def dosage(line: ir.Administration, *, bound: bool) -> Json:
     return out
 
 
-def line_rows(cycle: CycleView) -> Iterator[tuple[int, int, DayRow]]:
-    """Yield (line index, day, the page's row of it) for every dose day of the cycle's lines.
+def note_text(note: ir.Note) -> str:
+    """Return a note as one text: its label (a medicine, a factor) and its prose as written."""
+    return f"{note.label}: {note.text}" if note.label else note.text
+
+
+def cycle_repeat(group: ir.CycleGroup) -> Json:
+    """Return the cycle's repeat: its length in days and, unless it is open-ended, how many cycles."""
+    repeat: Json = {"duration": group.length_days, "durationUnit": "d"}
+    if group.count is not None:
+        repeat["count"] = group.count
+    return repeat
+
+
+def timing_words(cycle: CycleView) -> dict[int, list[str]]:
+    """Return, by line, the page's words for its timing on each of its days (each said once).
 
     The page gives each day the rows of the lines dosed that day, in the order of the lines;
     a day view shows the rows of all its days.
@@ -234,7 +257,10 @@ def line_rows(cycle: CycleView) -> Iterator[tuple[int, int, DayRow]]:
     for i, line in enumerate(group.administrations):
         for day in doses_by_day(line):
             lines_of.setdefault(day, []).append(i)
+    words: dict[int, list[str]] = {}
     for view in cycle.days:
         for day in view.days or (view.day,):
             for index, row in zip(lines_of.get(day, ()), view.rows, strict=True):
-                yield index, day, row
+                said = words.setdefault(index, [])
+                said += [t for t in row.timing if t not in said]
+    return words
