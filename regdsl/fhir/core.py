@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from regdsl.compile.anchoring import Dose, Lines
 from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text, titles
 from regdsl.compile.stn import PointId, day_of
@@ -146,7 +147,7 @@ class _Writer:
             out["textEquivalent"] = "\n\n".join(said)
         if line.guard is not None:
             out["condition"] = [_condition(self.branch_text(group, line.guard))]
-        related = [item for rel in line.relations for item in self.related(key, line, rel, group)]
+        related = [item for rel in line.relations for item in self.related(key, i, rel, group)]
         related += [
             {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
             for gap in group.gaps
@@ -160,24 +161,21 @@ class _Writer:
         out["timingTiming"] = timing
         return out
 
-    def related(self, key: str, line: ir.Administration, rel: ir.Relation, group: ir.CycleGroup) -> list[Json]:
-        """Return the relation as relatedActions to each line it is timed from (a medicine, the day's chemotherapy)."""
-        if rel.anchor_kind == "drug":
-            anchors = [
-                j
-                for j, other in enumerate(group.administrations)
-                if other.medicine == rel.medicine
-                and other is not line
-                and (rel.line is None or other.label == rel.line)
-            ][:1]
-        elif rel.anchor_kind == "chemotherapy":
-            anchors = [
-                j
-                for j, other in enumerate(group.administrations)
-                if other.role == "anticancer" and other is not line and set(other.days) & set(line.days)
-            ]
-        else:  # an outside event (surgery, radiotherapy) is no action of the plan: its words say it
-            anchors = []
+    def related(self, key: str, index: int, rel: ir.Relation, group: ir.CycleGroup) -> list[Json]:
+        """Return the relation as relatedActions to each line it is timed from (a medicine, the day's chemotherapy).
+
+        A medicine's line is found as the timing network finds it (``anchoring.Lines``), on each
+        of the line's days; the day's chemotherapy is every anticancer line given that day.
+        """
+        line = group.administrations[index]
+        found: dict[int, None] = {}
+        for day in line.days:
+            if rel.anchor_kind == "drug":
+                dose = self.lines.anchor(rel, index, day)
+                found.update(dict.fromkeys((dose.line,) if isinstance(dose, Dose) else dose.lines if dose else ()))
+            elif rel.anchor_kind == "chemotherapy":
+                found.update(dict.fromkeys(j for j in self.chemotherapy.get(day, ()) if j != index))
+        anchors = sorted(found)  # an outside event (surgery, radiotherapy) is no action: its words say it
         out = []
         for j in anchors:
             item: Json = {"actionId": f"{key}-l{j + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
@@ -209,6 +207,12 @@ class _Writer:
 
     def cycle(self, key: str, cycle: CycleView, system: str) -> Json:
         group = cycle.group
+        self.lines = Lines(group)
+        self.chemotherapy: dict[int, list[int]] = {}
+        for j, other in enumerate(group.administrations):
+            if other.role == "anticancer":
+                for day in other.days:
+                    self.chemotherapy.setdefault(day, []).append(j)
         repeat = cycle_repeat(group)
         if group.extend_to_days:
             repeat["durationMax"] = group.extend_to_days

@@ -58,7 +58,13 @@ def invariants(resource: dict[str, Any]) -> list[Problem]:
     """Return where ``resource`` breaks dom-2 to dom-6, ele-1 or ext-1."""
     found: list[Problem] = []
     contained = resource.get("contained", [])
-    outside = dict(resource, contained=[])
+    # Where each local reference is made: outside the contained resources (-1), or in which of them.
+    made: dict[str, set[int]] = {}
+    for ref in _references(dict(resource, contained=[])):
+        made.setdefault(ref, set()).add(-1)
+    for i, item in enumerate(contained):
+        for ref in _references(item):
+            made.setdefault(ref, set()).add(i)
     for i, item in enumerate(contained):
         where = f"contained[{i}]"
         if "contained" in item:
@@ -68,8 +74,7 @@ def invariants(resource: dict[str, Any]) -> list[Problem]:
             found.append((f"{where}.meta", "dom-4: a contained resource has a versionId or lastUpdated"))
         if "security" in meta:
             found.append((f"{where}.meta.security", "dom-5: a contained resource has a security label"))
-        others = [c for j, c in enumerate(contained) if j != i]
-        if f"#{item.get('id')}" not in {*_references(outside), *_references(others)}:
+        if not made.get(f"#{item.get('id')}", set()) - {i}:
             found.append((f"{where}.id", f"dom-3: contained resource {item.get('id')!r} is referenced from nowhere"))
     for where, item in [("", resource), *((f"contained[{i}]", c) for i, c in enumerate(contained))]:
         if not isinstance(item.get("text"), dict) or not item["text"].get("div"):
