@@ -27,6 +27,7 @@ from regdsl.fhir.resources import (
     Json,
     citations,
     coded,
+    concept,
     cycle_repeat,
     dosage,
     identity,
@@ -37,7 +38,7 @@ from regdsl.fhir.resources import (
     timing_words,
 )
 from regdsl.model import ir
-from regdsl.model.vocabulary import NZMT_SYSTEM, SNOMED
+from regdsl.model.vocabulary import NZMT_SYSTEM
 from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, PartView, build_view
 
@@ -87,10 +88,7 @@ class _Writer:
         out["text"] = narrative(title, meta.get("subtitle"), lines, "extensions")
         ext: list[Json] = []
         if meta.setting is not None:
-            setting: Json = {"text": meta.setting.text}
-            if meta.setting.code:
-                setting = {"coding": [{"system": SNOMED, "code": meta.setting.code}], **setting}
-            ext.append({"url": ig.SETTING, "valueCodeableConcept": setting})
+            ext.append({"url": ig.SETTING, "valueCodeableConcept": concept(meta.setting)})
         if meta.overview is not None:
             ext.append({"url": ig.PLAN_INSTRUCTIONS, "valueMarkdown": meta.overview})
         reviewed = [f for f in meta.footnotes if f.name == "reviewed"]
@@ -153,10 +151,10 @@ class _Writer:
                 if line.instructions is not None:
                     parts.append({"url": "instructions", "valueString": line.instructions})
                 tod.append({"url": ig.TIMING_OF_DAYS, "extension": parts})
-            details = [d for d in view.rows[i].details if not d.startswith("in ")]
-            if line.s29:
-                details.append("Section 29 of the Medicines Act")
-            words = details + timing.get(i, [])
+            row = view.rows[i]
+            marks = row.marks[1:] if line.off_label else row.marks  # off-label is sact-off-label; s29 is not
+            details = [d for d in row.details if not d.startswith("in ")]  # the volume is the quantity
+            words = [m.title for m in marks] + details + timing.get(i, [])
             order: Json = {
                 "id": f"{key}-l{i + 1}",
                 "extension": _instructions(words) + tod,
