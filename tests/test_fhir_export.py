@@ -16,6 +16,7 @@ original is checked of the export, with the same values.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -37,25 +38,40 @@ from regdsl.fhir.export import MANIFEST, export_fhir
 from regdsl.fhir.validate import conforms, invariants
 from regdsl.model import ir
 from tests import test_fidelity_fhir as fidelity
-from tests.conftest import ROOT
+from tests.conftest import ROOT, check_golden
 
 REGIMENS = ROOT / "regimens"
 BUNDLED = sorted(p for p in REGIMENS.glob("*.reg") if p.name != "library.reg")
 
 
-def _export(profile: str) -> dict[str, dict[str, Any]]:
-    outcome, files = export_fhir([REGIMENS], profile)
-    assert files is not None, [d.message for d in outcome.diagnostics if d.level.name == "ERROR"]
-    return {name: json.loads(data, parse_float=Decimal) for name, data in files.items()}
+@functools.cache
+def files(profile: str) -> dict[str, bytes]:
+    """Export every bundled regimen under ``profile``: each file's bytes, by name."""
+    outcome, written = export_fhir([REGIMENS], profile)
+    assert written is not None, [d.message for d in outcome.diagnostics if d.level.name == "ERROR"]
+    return written
 
 
-_CACHE: dict[str, dict[str, dict[str, Any]]] = {}
-
-
+@functools.cache
 def exported(profile: str) -> dict[str, dict[str, Any]]:
-    if profile not in _CACHE:
-        _CACHE[profile] = _export(profile)
-    return _CACHE[profile]
+    """Export every bundled regimen under ``profile``: each resource, numbers with a fraction as decimals."""
+    return {name: json.loads(data, parse_float=Decimal) for name, data in files(profile).items()}
+
+
+# The NZ regimens under cca; under core, regimens with choices, decisions, windows, gaps, parts and relations.
+GOLDEN = [("cca", regimen_id) for regimen_id in sorted(fidelity.CASES.values())] + [
+    ("core", "leu-all-hyper-cvad"),
+    ("core", "lym-hl-abvd-pet-adapted"),
+    ("core", "leu-all-bcell-rr-inotuzumab"),
+    ("core", "gyn-end-adjuvant-cisplatin-chemoradiation-carboplatin-paclitaxel"),
+]
+
+
+@pytest.mark.parametrize(("profile", "regimen_id"), GOLDEN)
+def test_export_matches_its_golden(profile: str, regimen_id: str, update_goldens: bool) -> None:
+    path = ROOT / "tests" / "fhir" / profile / f"{regimen_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    check_golden(path, files(profile)[f"{regimen_id}.json"].decode("utf-8"), update_goldens)
 
 
 @pytest.mark.parametrize("profile", ["cca", "core"])
