@@ -15,6 +15,7 @@ original is checked of the export, with the same values.
 
 from __future__ import annotations
 
+import collections
 import copy
 import functools
 import json
@@ -272,8 +273,19 @@ def test_the_nz_regimens_keep_every_checked_fact(source: str, regimen_id: str) -
     doc = exported("cca")[f"{regimen_id}.json"]
     log = fidelity.check_regimen(_published_shape(doc, regimen), regimen)
     original = fidelity.check_regimen(fidelity.load(source), regimen)
-    assert len(log.checked) >= len(original.checked) * 0.5
     assert set(log.implied.values()) <= set(fidelity.STRUCTURE)
+    # Every kind of leaf checked of the original is checked of the export, as often or more (the export
+    # also codes each frequency in HL7 GTS, and gives each line its own order set), but the defect:
+    # the day instructions as markdown where the IG defines a string.
+    markdown = "contained[].action[].action[].extension[].extension[].valueMarkdown"
+    missing = _kinds(original.checked) - _kinds(log.checked)
+    assert set(missing) <= {markdown}, missing
+    assert missing[markdown] <= _kinds(log.checked)[markdown.replace("valueMarkdown", "valueString")]
+
+
+def _kinds(paths: set[str]) -> collections.Counter[str]:
+    """Count leaf paths by their shape (list positions left out)."""
+    return collections.Counter(re.sub(r"\[\d+\]", "[]", path) for path in paths)
 
 
 @pytest.mark.parametrize(("source", "regimen_id"), FOUR)
