@@ -187,7 +187,7 @@ def test_every_import_code_has_a_case() -> None:
 
 def _plan(instructions: str, *, days: tuple[int, ...] = (1,)) -> str:
     """Return a regimen of loratadine on ``days`` with ``instructions``, and inotuzumab ozogamicin on day 1."""
-    sact = ig.SACT
+    sact = ig.EXTENSION_BASE
 
     def definition(ident: str, code: str, display: str, route: str) -> dict[str, object]:
         return {

@@ -42,16 +42,16 @@ CASES: dict[str, str] = {
     "60071000210106.json": "gyn-end-adjuvant-cisplatin-chemoradiation-carboplatin-paclitaxel",
 }
 
-# The extensions of the NZ library's files, as the importer names them.
-SACT = ig.SACT
-SETTING = ig.EXT_SETTING
-PLAN_INSTRUCTIONS = ig.EXT_PLAN_INSTRUCTIONS
-DISCLAIMER = ig.EXT_DISCLAIMER
-SUPPORT_FACTOR = ig.EXT_SUPPORT_FACTOR
-CHILD_DETAILS = ig.EXT_CHILD_DETAILS
-TIMING_OF_DAYS = ig.EXT_TIMING_OF_DAYS
-OFF_LABEL = ig.EXT_OFF_LABEL
-SUPPORTIVE = ig.EXT_SUPPORTIVE
+# The extensions of the NZ library's files, as regdsl.fhir.ig names them.
+SACT = ig.EXTENSION_BASE
+SETTING = ig.SETTING
+PLAN_INSTRUCTIONS = ig.PLAN_INSTRUCTIONS
+DISCLAIMER = ig.DISCLAIMER
+SUPPORT_FACTOR = ig.SUPPORT_FACTOR
+CHILD_DETAILS = ig.CHILD_DETAILS
+TIMING_OF_DAYS = ig.TIMING_OF_DAYS
+OFF_LABEL = ig.OFF_LABEL
+SUPPORTIVE = ig.SUPPORTIVE
 
 # Minutes per UCUM-style unit of a rateRange bound, as the library writes them.
 RATE_UNITS = {"Min": 1, "H": 60}

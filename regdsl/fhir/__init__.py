@@ -1,1 +1,1 @@
-"""HL7 FHIR R4 in and out: ``regdsl export --to fhir`` and ``regdsl import``."""
+"""FHIR R4 in and out: ``regdsl export --to fhir`` (``export``, ``cca``, ``core``, ``ig``, ``validate``), ``regdsl import``."""

@@ -382,8 +382,8 @@ class _Reader:
             if url is None:
                 self.find(C.FHR_MISSING, item, "an extension with no url is left out")
                 continue
-            if url not in ig.IG_EXTENSIONS:
-                known = url in {ig.EXT_SUPPORTIVE, ig.EXT_CHILD_DETAILS}
+            if ig.extension(url) is None:
+                known = url in {ig.SUPPORTIVE, ig.CHILD_DETAILS}
                 self.find(
                     C.FHR_UNKNOWN_EXTENSION,
                     item,
@@ -448,16 +448,16 @@ class _Reader:
             self.write(depth, f"copyright {quoted(text)}")
         self.cancer(plan, depth)
         ext = self.extensions(plan)
-        for item in ext.get(ig.EXT_SETTING, []):
+        for item in ext.get(ig.SETTING, []):
             concept = self.value(item, expected="valueCodeableConcept")
             if concept is not None and (text := concept.text("text")) is not None:
                 self.check_code(concept, SETTINGS.get(text), f"the setting {text!r}")
                 self.write(depth, f"setting {quoted(text)}")
         if medicine_system is not None and medicine_system != NZMT_SYSTEM:
             self.write(depth, f"medicine-code-system {quoted(medicine_system)}")
-        if ig.EXT_DISCLAIMER in ext:
+        if ig.DISCLAIMER in ext:
             self.write(depth, "footnotes reviewed")
-        for item in ext.get(ig.EXT_PLAN_INSTRUCTIONS, []):
+        for item in ext.get(ig.PLAN_INSTRUCTIONS, []):
             fragment = self.value(item, expected="valueMarkdown")
             if fragment is not None and isinstance(fragment.value, str):
                 self.write(depth, "overview")
@@ -498,7 +498,7 @@ class _Reader:
         if plan is None:
             return
         self.heading(plan, 1, medicine_system=None)
-        for item in self.extensions(action).get(ig.EXT_CHILD_DETAILS, []):
+        for item in self.extensions(action).get(ig.CHILD_DETAILS, []):
             fragment = self.value(item, expected="valueMarkdown")
             if fragment is not None and isinstance(fragment.value, str):
                 self.start(fragment)
@@ -587,7 +587,7 @@ class _Reader:
             if definition is None:
                 continue
             by_text: dict[str, _Line] = {}
-            for day_ext in self.extensions(order).get(ig.EXT_TIMING_OF_DAYS, []):
+            for day_ext in self.extensions(order).get(ig.TIMING_OF_DAYS, []):
                 day, text, where = self.day(day_ext)
                 if day is None:
                     continue
@@ -674,12 +674,12 @@ class _Reader:
             tail.append("prn")
         ext = self.extensions(node)
         anticancer = medicine.anticancer
-        for item in ext.get(ig.EXT_SUPPORTIVE, []):
+        for item in ext.get(ig.SUPPORTIVE, []):
             value = self.value(item, expected="valueBoolean")
             if value is not None and isinstance(value.value, bool):
                 tail.append("supportive" if value.value else "anticancer")
                 anticancer = not value.value
-        for item in ext.get(ig.EXT_OFF_LABEL, []):
+        for item in ext.get(ig.OFF_LABEL, []):
             value = self.value(item, expected="valueBoolean")
             if value is not None and value.value is True:
                 tail.append("off-label")
@@ -761,7 +761,7 @@ class _Reader:
 
     def support(self, plan: Node, depth: int) -> None:
         factors: list[str] = []
-        for item in self.extensions(plan).get(ig.EXT_SUPPORT_FACTOR, []):
+        for item in self.extensions(plan).get(ig.SUPPORT_FACTOR, []):
             parts = {sub.text("url"): sub for sub in item.elements("extension")}
             concepts = {k: self.value(v, expected="valueCodeableConcept") for k, v in parts.items() if k}
             factor, value = concepts.get("factor"), concepts.get("value")
