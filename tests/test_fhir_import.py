@@ -119,6 +119,14 @@ def test_an_import_differs_from_the_hand_transcription_only_in_its_id_and_commen
     assert facts(text) == facts(hand)
 
 
+def test_parts_under_one_group_action_import_as_parts_at_the_top() -> None:
+    """The form `regdsl export --profile cca` writes a regimen in parts in: one action holding the part actions."""
+    doc = json.loads(shared("corpus", "nz-fhir", "60071000210106.json").read_text(encoding="utf-8"))
+    doc["action"] = [{"title": doc["title"], "selectionBehavior": "all", "action": doc["action"]}]
+    grouped = import_bytes(json.dumps(doc).encode(), "60071000210106.json")
+    assert grouped.text == _import("60071000210106.json").text
+
+
 def test_an_import_is_the_same_bytes_every_time() -> None:
     first = _import("60071000210106.json")
     again = _import("60071000210106.json")

@@ -115,7 +115,18 @@ _PART_ELEMENTS = frozenset(["id", "extension", "title", "description", "selectio
 _CYCLE_ELEMENTS = frozenset(["id", "prefix", "description", "timingTiming", "selectionBehavior", "action"])
 _ORDER_ELEMENTS = frozenset(["id", "extension", "definitionCanonical"])
 _ACTIVITY_ELEMENTS = frozenset(
-    ["resourceType", "id", "meta", "extension", "name", "status", "productCodeableConcept", "quantity", "dosage"]
+    [
+        "resourceType",
+        "id",
+        "meta",
+        "text",
+        "extension",
+        "name",
+        "status",
+        "productCodeableConcept",
+        "quantity",
+        "dosage",
+    ]
 )
 _DOSAGE_ELEMENTS = frozenset(["text", "timing", "route", "doseAndRate", "asNeededBoolean"])
 _HEADING_TEXT = ("name", "title", "subtitle", "description", "version")
@@ -329,7 +340,7 @@ class _Reader:
         self.write(0, f"regimen {ident}")
         systems = {c.text("system") for c in self.products(root)} - {None}
         self.heading(root, 1, medicine_system=next(iter(systems)) if len(systems) == 1 else None)
-        parts = [a for a in root.elements("action") if a.child("title") is not None]
+        parts = _parts(root)
         if root.child("action") is None:
             self.find(C.FHR_MISSING, root, "no action: the regimen has no cycles")
         contained = self.contained(root)
@@ -843,6 +854,16 @@ class _Reader:
                 f"the timing in {text.splitlines()[0][:80]!r} stays as the instructions ({reason})",
             )
         return []
+
+
+def _parts(root: Node) -> list[Node]:
+    """Return the part actions of a regimen in parts: titled actions, at the top or under one titled group action."""
+    actions = root.elements("action")
+    if len(actions) == 1 and actions[0].child("definitionCanonical") is None and actions[0].child("title"):
+        inner = actions[0].elements("action")
+        if inner and all(a.child("title") is not None for a in inner):
+            return inner  # the form `regdsl export --profile cca` writes: the parts under the regimen's action
+    return [a for a in actions if a.child("title") is not None]
 
 
 def _phrases(text: str) -> Iterator[tuple[re.Match[str], bool]]:
