@@ -2,8 +2,9 @@
 
 The grammar is written by ``editors/vscode/generate.py`` from ``grammar/regdsl.lark``; the
 committed file must be what it writes. ``tests/textmate.py`` tokenises with it as VS Code
-does, with Python's ``re``, so every pattern must read the same under Oniguruma and ``re``
-(only constructs both read alike are allowed). Each bundled regimen, each diagnostic fixture
+does, with Python's ``re``, so every pattern must read the same under Oniguruma and ``re``:
+only constructs both read alike are allowed, and where the system has Oniguruma
+(``tests/oniguruma.py``) both engines search every line of the sources with every pattern. Each bundled regimen, each diagnostic fixture
 and generated regimens are tokenised and compared with what the parser's lexer read: every
 keyword has a keyword scope, every number a numeric one, every unit a unit one, every
 comment a comment one, each administration's medicine and route and each regimen's id their
@@ -31,6 +32,7 @@ from regdsl.diagnostics import Sink
 from regdsl.model import ast
 from regdsl.source import SourceFile, Span
 from regdsl.syntax.parser import build_parser, parse_tokens
+from tests import oniguruma
 from tests.conftest import ROOT
 from tests.test_fuzz import kept_valid, mutated
 from tests.test_render_properties import regimen
@@ -172,6 +174,44 @@ def test_every_pattern_compiles_under_re_and_reads_alike_under_oniguruma() -> No
             warnings.simplefilter("error")  # re warns of what it will read otherwise (nested sets)
             re.compile(re.sub(r"\\[1-9]", "", pattern) if key == "end" else pattern)
         assert unportable(pattern, end=key == "end") == [], (key, pattern)
+
+
+def _engines_disagree(pattern: str, lines: list[str]) -> list[str]:
+    """Return where Oniguruma and ``re`` match ``pattern`` otherwise, searching each line as VS Code does."""
+    ours, theirs = re.compile(pattern), oniguruma.Regex(pattern)
+    found = []
+    for line in lines:
+        pos = 0
+        while pos <= len(line):
+            match = ours.search(line, pos)
+            spans = [match.span(i) for i in range(ours.groups + 1)] if match else None
+            if theirs.search(line, pos) != spans:
+                found.append(f"{pattern!r} on {line!r} from {pos}: re {spans}, Oniguruma {theirs.search(line, pos)}")
+                break
+            if match is None:
+                break
+            pos = max(match.end(), match.start() + 1)
+    return found
+
+
+def test_oniguruma_matches_every_pattern_as_re_does_on_every_line_of_the_sources() -> None:
+    if oniguruma.library() is None:
+        pytest.skip("Oniguruma (libonig) is not installed")
+    lines = sorted({line + "\n" for path in SOURCES for line in _text(path).split("\n")})
+    lines += ["  Emetogenicity: High\n", "support\n", "\n", "   \n", "  # c\n"]
+    problems = []
+    for _, pattern in _under(grammar(), {"match", "begin", "end"}):
+        # an end's backreference is filled in with what the begin matched: here, an indentation
+        for filled in {pattern.replace("\\1", re.escape(indent)) for indent in ("", "  ", "\t")}:
+            problems += _engines_disagree(filled, lines)
+    assert problems == []
+
+
+def test_the_engine_comparison_finds_a_pattern_they_read_otherwise() -> None:
+    if oniguruma.library() is None:
+        pytest.skip("Oniguruma (libonig) is not installed")
+    assert _engines_disagree(r"a\Z", ["a\n"]) != []  # \Z: before a final line break in one only
+    assert _engines_disagree("[a-z]+", ["day 1\n"]) == []
 
 
 @pytest.mark.parametrize(
