@@ -4,12 +4,12 @@ The grammar is written by ``editors/vscode/generate.py`` from ``grammar/regdsl.l
 committed file must be what it writes. ``tests/textmate.py`` tokenises with it as VS Code
 does, with Python's ``re``, so every pattern must read the same under Oniguruma and ``re``:
 only constructs both read alike are allowed, and where the system has Oniguruma
-(``tests/oniguruma.py``) both engines search every line of the sources with every pattern. Each bundled regimen, each diagnostic fixture
-and generated regimens are tokenised and compared with what the parser's lexer read: every
-keyword has a keyword scope, every number a numeric one, every unit a unit one, every
-comment a comment one, each administration's medicine and route and each regimen's id their
-own; no text outside a comment, quoted text or prose is scoped as one, and no unit, number or
-keyword scope falls where the lexer read none.
+(``tests/oniguruma.py``) both engines search every line of the sources with every pattern.
+Each bundled regimen, each diagnostic fixture and generated regimens are tokenised and
+compared with what the parser's lexer read: every keyword has a keyword scope, every number a
+numeric one, every unit a unit one, every comment a comment one, each administration's medicine
+and route and each regimen's id their own; no text outside a comment, quoted text or prose is
+scoped as one, and no unit, number or keyword scope falls where the lexer read none.
 """
 
 from __future__ import annotations
@@ -94,6 +94,14 @@ def _kind(scopes: Scopes, prefix: str) -> bool:
 
 def test_the_committed_grammar_is_what_the_script_writes() -> None:
     assert GRAMMAR_FILE.read_text(encoding="utf-8") == _generator().text(), "run editors/vscode/generate.py"
+
+
+def test_the_script_checks_the_committed_grammar_and_refuses_other_arguments(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _generator().main(["--check"]) == 0
+    assert _generator().main(["--write"]) == 2
+    assert "usage: generate.py [--check]" in capsys.readouterr().err
 
 
 def test_every_keyword_of_the_lark_grammar_is_a_keyword_alone_on_a_line() -> None:

@@ -15,11 +15,12 @@ Run from the repository, with the project installed::
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
 
-from lark.lexer import PatternStr
+from lark.lexer import PatternStr, TerminalDef
 
 from regdsl.syntax.parser import build_parser
 
@@ -64,19 +65,24 @@ SPACE = "[ \\t]"
 METACHARACTERS = set("\\.^$|?*+()[]{}")
 
 
+@functools.cache
+def terminals() -> tuple[TerminalDef, ...]:
+    """Return the terminals of the Lark grammar."""
+    return tuple(build_parser().terminals)
+
+
 def keywords() -> dict[str, str]:
     """Return every keyword of the Lark grammar, by its terminal's name: the literal terminals that hold a letter."""
-    terminals = build_parser().terminals
     return {
         t.name: t.pattern.value
-        for t in terminals
+        for t in terminals()
         if isinstance(t.pattern, PatternStr) and any(c.isalpha() for c in t.pattern.value)
     }
 
 
 def lark_pattern(name: str) -> str:
     """Return the regular expression of the Lark terminal ``name`` as one group, its groups made non-capturing."""
-    value = next(t.pattern.to_regexp() for t in build_parser().terminals if t.name == name)
+    value = next(t.pattern.to_regexp() for t in terminals() if t.name == name)
     out: list[str] = []
     i = 0
     in_class = False
