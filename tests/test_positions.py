@@ -130,6 +130,8 @@ ALLOWED: dict[str, dict[str, str]] = {
     },
     "render/site.py": {IMPORTS: "names the file a page comes from"},
     "render/graphfile.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
+    "fhir/export.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
+    "fhir/importer.py": {IMPORTS: "keeps a JSON file as a source, its findings at the offsets fhir/jsonpos.py read"},
 }
 _SOURCE_NAMES = ("source", "src")  # `source.text`, `ctx.source.text`, `unit.source.text`...
 

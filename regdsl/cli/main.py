@@ -481,6 +481,56 @@ def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
     return EXIT_ERRORS if result.failed(strict=args.strict) else EXIT_OK
 
 
+def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.compile.library import read_regular
+    from regdsl.diagnostics.formats import FORMATS, colour_wanted, summary_line, text_format
+    from regdsl.fhir.importer import MAX_BYTES, TargetError, import_bytes, write_regimen
+
+    paths = [Path(p) for p in args.files]
+    if len(paths) > 1 and args.output is None:
+        return _usage_error(
+            "give -o DIR to import more than one file (one file without -o is written to standard output)"
+        )
+    results = []
+    try:
+        for path in paths:
+            data, size = read_regular(path, MAX_BYTES)
+            results.append(import_bytes(data, str(path), size=size))
+    except _usage_errors() as err:
+        return _usage_error(err)
+    written: list[str] = []
+    refused: str | None = None
+    for result in results:
+        if result.text is None:
+            continue
+        if args.output is None:
+            out.write(result.text)
+            continue
+        try:
+            written.append(str(write_regimen(Path(args.output), result, force=args.force, read=paths)))
+        except TargetError as err:
+            refused = refused or str(err)
+    diagnostics = sorted((d for r in results for d in r.diagnostics), key=lambda d: d.sort_key())
+    sources = {r.source.path: r.source for r in results}
+    from regdsl.diagnostics import Severity
+
+    shown = [d for d in diagnostics if args.show_notes or d.level is not Severity.INFO]
+    if args.format == "text":
+        sys.stderr.write(text_format(shown, sources, colour=colour_wanted(sys.stderr)))
+        if not args.quiet:
+            sys.stderr.write(("\n" if shown else "") + summary_line(diagnostics, len(results)) + "\n")
+            for name in written:
+                sys.stderr.write(f"wrote {visible(name)}\n")
+    else:
+        sys.stderr.write(FORMATS[args.format](shown, sources))
+    if refused is not None:
+        return _usage_error(refused)
+    failed = any(r.has_errors for r in results) or (
+        args.strict and any(d.level is Severity.WARNING for d in diagnostics)
+    )
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
 def _cmd_rules(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.check.reference import rules_markdown
     from regdsl.check.rules import registry
@@ -685,6 +735,22 @@ def _build_parser() -> _Parser:
     explain = commands.add_parser("explain", help="explain a diagnostic code")
     explain.add_argument("code", metavar="CODE", help="a code such as SAF101, or a name such as dose-trailing-zero")
     explain.set_defaults(run=_cmd_explain)
+
+    imports = commands.add_parser(
+        "import", help="import HL7 FHIR R4 PlanDefinitions (CcaPlanDefinition) as .reg files in canonical layout"
+    )
+    imports.add_argument("files", nargs="+", metavar="FILE.json", help="a PlanDefinition as JSON")
+    imports.add_argument(
+        "-o", "--output", metavar="DIR", help="write ID.reg files into this folder (default: standard output, one file)"
+    )
+    imports.add_argument("--force", action="store_true", help="replace a .reg file already in DIR")
+    from regdsl.diagnostics.formats import FORMATS
+
+    imports.add_argument("--format", choices=sorted(FORMATS), default="text", help="findings format (default: text)")
+    imports.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    imports.add_argument("-q", "--quiet", action="store_true", help="print the findings and nothing else")
+    imports.add_argument("--show-notes", action="store_true", help="show informational notes")
+    imports.set_defaults(run=_cmd_import_fhir)
     return parser
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "CCA_ACTIVITY",
     "CCA_DOSAGE",
     "CCA_PLAN",
+    "CHILD_DETAILS",
     "DISCLAIMER",
     "EXTENSION_BASE",
     "OFF_LABEL",
@@ -28,6 +29,7 @@ __all__ = [
     "PLAN_TYPE_SYSTEM",
     "REPLACED_BY",
     "SETTING",
+    "SUPPORTIVE",
     "SUPPORT_FACTOR",
     "TIMING_OF_DAYS",
     "USAGE_CONTEXT_SYSTEM",
@@ -57,6 +59,11 @@ PLAN_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
 USAGE_CONTEXT_SYSTEM = "http://terminology.hl7.org/CodeSystem/usage-context-type"
 # The code system of ``sact-additional-plan-status`` (its one code, ``review``: published, still under review).
 PLAN_STATUS_SYSTEM = "https://standards.digital.health.nz/ns/sact-plan-definition-status-code"
+
+# read by the importer
+# Used by the NZ library's published regimens, and defined by no page of the guide's extension list.
+SUPPORTIVE = EXTENSION_BASE + "sact-is-supportive-care"
+CHILD_DETAILS = EXTENSION_BASE + "sact-child-regimen-extra-details"
 
 
 @dataclass(frozen=True, slots=True)
