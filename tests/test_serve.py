@@ -24,6 +24,7 @@ from tests.conftest import ROOT
 REGIMENS = ROOT / "regimens"
 FOLFOX = "crc-adjuvant-mfolfox6"
 CAPE = "br-metastatic-capecitabine"
+WARNED = "br-adjuvant-ac-paclitaxel-weekly"  # SUP016: a warning
 WAIT = 60.0  # the most a rebuild may take on a loaded machine before a test fails; polled, never slept
 
 
@@ -155,7 +156,7 @@ def test_a_request_names_the_files_of_the_site(tmp_path: Path) -> None:
 
 
 def _live(lib: Path, out: Path, **options: object) -> LiveSite:
-    return LiveSite(lambda: build_site([lib], out, **options), out, strict=False, templates=None)  # type: ignore[arg-type]
+    return LiveSite(lambda: build_site([lib], out, **options))  # type: ignore[arg-type]
 
 
 def _state(live: LiveSite) -> tuple[int, Failure | None]:
@@ -189,6 +190,20 @@ def test_a_failed_rebuild_keeps_the_site_and_names_the_regimen_with_its_errors(t
     assert again.written
     assert live.failure is None
     assert "90 mg/m²".encode() in (out / "regimens" / f"{FOLFOX}.html").read_bytes()
+
+
+def test_under_strict_a_warning_fails_its_regimen_and_notes_show_only_when_asked(tmp_path: Path) -> None:
+    lib = library(tmp_path / "lib", WARNED, CAPE)
+    out = tmp_path / "site"
+    failed = LiveSite(lambda: build_site([lib], out, strict=True), strict=True).rebuild()
+    assert isinstance(failed, Failure)
+    assert set(failed.regimens) == {WARNED}
+    assert "warning[SUP016]" in failed.regimens[WARNED].text
+    assert not out.exists()
+    assert "info[" not in "".join(f.text for f in failed.files)
+    noted = LiveSite(lambda: build_site([lib], out, strict=True), strict=True, notes=True).rebuild()
+    assert isinstance(noted, Failure)
+    assert "info[" in "".join(f.text for f in noted.files)
 
 
 def test_a_file_with_a_syntax_error_is_named_by_the_id_of_its_last_build(tmp_path: Path) -> None:
@@ -232,7 +247,7 @@ def test_a_full_disk_or_an_unwritable_site_is_said_in_the_page(problem: Exceptio
     def build() -> Built:
         raise problem
 
-    live = LiveSite(build, Path("site"), strict=False, templates=None)
+    live = LiveSite(build)
     failed = live.rebuild()
     assert isinstance(failed, Failure)
     assert "No space left on device" in failed.summary
@@ -244,7 +259,7 @@ def test_a_template_error_is_said_in_the_page_and_a_fixed_template_is_used(tmp_p
     templates = tmp_path / "templates"
     templates.mkdir()
     out = tmp_path / "site"
-    live = LiveSite(lambda: build_site([lib], out, templates=templates), out, strict=False, templates=templates)
+    live = LiveSite(lambda: build_site([lib], out, templates=templates), templates=templates)
     assert isinstance(live.rebuild(), Built)
     (templates / "index.html.j2").write_text("{% if %}\n", encoding="utf-8")
     failed = live.rebuild()

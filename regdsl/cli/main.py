@@ -437,8 +437,8 @@ def _serve_library(args: argparse.Namespace, out: _Output) -> int:
     try:
         live = LiveSite(
             lambda: build_site(sources, target, strict=args.strict, jobs=args.jobs, templates=templates, **options),
-            target,
             strict=args.strict,
+            notes=args.show_notes,
             templates=templates,
         )
         watch = Watch(sources, config_file=options["config_file"], templates=templates)
@@ -697,9 +697,7 @@ def _build_parser() -> _Parser:
     schema = commands.add_parser("schema", help="print the JSON Schema of a regimen's JSON page")
     schema.set_defaults(run=_cmd_schema)
 
-    serve = commands.add_parser(
-        "serve", help="build a library, serve it over HTTP and rebuild it when it changes (or serve a built site)"
-    )
+    serve = commands.add_parser("serve", help="serve a library over HTTP, rebuilt as it changes")
     serve.add_argument(
         "source",
         nargs="?",

@@ -100,10 +100,13 @@ class Failure:
     regimens: Mapping[str, FileFindings] = field(default_factory=dict)
 
     @classmethod
-    def of_outcome(cls, outcome: Outcome, known: Mapping[str, str], *, strict: bool) -> Failure:
-        """Return the failure of a check; ``known`` maps regimen ids to their files (of earlier builds)."""
+    def of_outcome(cls, outcome: Outcome, known: Mapping[str, str], *, strict: bool, notes: bool) -> Failure:
+        """Return the failure of a check; ``known`` maps regimen ids to their files (of earlier builds).
+
+        Under ``strict`` a warning fails a file as an error does; ``notes`` shows the informational notes too.
+        """
         failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-        shown = [d for d in outcome.diagnostics if d.level is not Severity.INFO]
+        shown = [d for d in outcome.diagnostics if notes or d.level is not Severity.INFO]
         by_file: dict[str, list[Diagnostic]] = {}
         for diag in shown:
             by_file.setdefault(diag.span.path, []).append(diag)
@@ -125,10 +128,12 @@ BuildProblem = (SiteError, TemplateProblem, PathError, ConfigError, OSError)
 class LiveSite:
     """A library built into ``out`` again and again; the build number and the last failure, shared by threads."""
 
-    def __init__(self, build: Callable[[], Built], out: Path, *, strict: bool, templates: Path | None) -> None:
+    def __init__(
+        self, build: Callable[[], Built], *, strict: bool = False, notes: bool = False, templates: Path | None = None
+    ) -> None:
         self._build = build
-        self.out = out
         self.strict = strict
+        self.notes = notes
         self.templates = templates
         self.generation = 0
         self.failure: Failure | None = None
@@ -151,7 +156,7 @@ class LiveSite:
             if built.written:
                 self._known = {regimen.id: regimen.path for regimen in built.outcome.regimens}
             else:
-                failure = Failure.of_outcome(built.outcome, self._known, strict=self.strict)
+                failure = Failure.of_outcome(built.outcome, self._known, strict=self.strict, notes=self.notes)
         with self.changed:
             self.failure = failure
             self.generation += 1
@@ -376,6 +381,10 @@ def handler(root: Path, live: LiveSite | None) -> type[http.server.BaseHTTPReque
                 self._page(error_page(failure, regimen), body=body)
                 return
             target = resolve(root, self.path)
+            if target is None and parts == ["favicon.ico"]:  # what a browser asks for: no icon, and no error
+                self.send_response(204)
+                self.end_headers()
+                return
             if target is None:
                 if failure is not None and parts is not None and (not parts or parts[-1].endswith(".html")):
                     self._page(error_page(failure), body=body)
