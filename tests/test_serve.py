@@ -83,6 +83,24 @@ def test_the_watch_sees_each_kind_of_change_to_what_a_build_reads(tmp_path: Path
     assert watch.stamps() == seen  # nothing changed: nothing seen
 
 
+def test_the_watch_of_one_file_sees_it_change(tmp_path: Path) -> None:
+    source = library(tmp_path / "lib", CAPE) / f"{CAPE}.reg"
+    watch = Watch([source], config_file=None, templates=None)
+    seen = watch.stamps()
+    source.write_text(source.read_text() + "\n")
+    assert watch.stamps() != seen
+
+
+def test_a_build_into_the_library_folder_is_not_a_change(tmp_path: Path) -> None:
+    lib = library(tmp_path / "lib", CAPE)
+    watch = Watch([lib], config_file=None, templates=None)
+    seen = watch.stamps()
+    built = LiveSite(lambda: build_site([lib], lib / "site")).rebuild()
+    assert isinstance(built, Built)
+    assert built.written
+    assert watch.stamps() == seen  # else each build would start the next
+
+
 def test_a_change_is_yielded_once_the_files_stay_the_same(tmp_path: Path) -> None:
     lib = library(tmp_path / "lib", FOLFOX)
     watch = Watch([lib], config_file=None, templates=None)
@@ -287,6 +305,7 @@ class Served:
         )
         assert self.proc.stdout is not None
         self.printed: list[str] = []
+        self.stopped: tuple[int, str, str] | None = None
         for line in self.proc.stdout:
             self.printed.append(line)
             if line.startswith("serving "):
@@ -316,9 +335,15 @@ class Served:
             connection.close()
 
     def stop(self, how: int = signal.SIGINT) -> tuple[int, str, str]:
-        self.proc.send_signal(how)
-        out, err = self.proc.communicate(timeout=WAIT)
-        return self.proc.returncode, "".join(self.printed) + out, err
+        """Send ``how``; return the exit code, all it printed and its standard error (the first stop's, again)."""
+        if self.stopped is None:
+            self.proc.send_signal(how)
+            try:
+                out, err = self.proc.communicate(timeout=WAIT)
+            finally:
+                self.proc.kill()
+            self.stopped = (self.proc.returncode, "".join(self.printed) + out, err)
+        return self.stopped
 
 
 def reload_event(stream: http.client.HTTPResponse) -> str:
@@ -332,15 +357,23 @@ def reload_event(stream: http.client.HTTPResponse) -> str:
             return "".join(lines)
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Served, Path]]:
+@contextlib.contextmanager
+def serving(tmp_path: Path) -> Iterator[tuple[Served, Path]]:
+    """Serve a library of two regimens; at the end, SIGTERM must stop the server cleanly (exit 0)."""
     lib = library(tmp_path / "lib", FOLFOX, CAPE)
     server = Served(str(lib), cwd=tmp_path)
     try:
         yield server, lib
     finally:
-        server.proc.kill()
-        server.proc.communicate()
+        code, _out, err = server.stop(signal.SIGTERM)
+    assert code == 0, err
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Served, Path]]:
+    with serving(tmp_path) as both:
+        yield both
 
 
 def test_serve_builds_edits_rebuild_and_reload_and_errors_show_in_the_page(served: tuple[Served, Path]) -> None:
@@ -393,7 +426,6 @@ def test_a_browser_that_goes_away_does_not_stop_the_server(served: tuple[Served,
         with server.events(since) as stream:
             stream.readline()  # the stream is open; the connection closes at the end of the block
     with server.events(since) as stream:
-        edit(lib / f"{CAPE}.reg", "status", "status")
         (lib / f"{CAPE}.reg").touch()
         reload_event(stream)
     assert server.get("index.html")
@@ -402,13 +434,8 @@ def test_a_browser_that_goes_away_does_not_stop_the_server(served: tuple[Served,
     assert err.count("Traceback") == 0
 
 
-def test_serve_removes_its_private_folder_and_keeps_a_named_one(tmp_path: Path) -> None:
+def test_serve_keeps_the_out_folder_it_was_given(tmp_path: Path) -> None:
     lib = library(tmp_path / "lib", CAPE)
-    cache = tmp_path / "tmp"
-    cache.mkdir()
-    server = Served(str(lib), cwd=tmp_path)
-    code, _out, err = server.stop()
-    assert code == 0, err
     server = Served(str(lib), "--out", str(tmp_path / "mine"), cwd=tmp_path)
     code, _out, err = server.stop()
     assert code == 0, err

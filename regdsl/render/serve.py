@@ -223,8 +223,7 @@ class Watch:
         """Return the stamp of every file a build reads (None: it is missing or unreadable)."""
         found: dict[str, _Stamp] = {}
         for folder in self._folders():
-            found[os.fspath(folder)] = _stamp(folder)
-            if folder.is_dir():
+            if folder.is_dir():  # not the folder's own time: a build into a folder inside it changes that
                 try:
                     files = regimen_files(folder)
                 except PathError as err:  # an unreadable folder: told apart from a readable one
@@ -233,6 +232,8 @@ class Watch:
                 for path, info in files:
                     found[os.fspath(path)] = info.st_mtime_ns, info.st_size, info.st_ino
                 found[os.fspath(folder / LIBRARY_FILE)] = _stamp(folder / LIBRARY_FILE)
+            else:  # a .reg file named as the source, or a folder that is gone
+                found[os.fspath(folder)] = _stamp(folder)
         for path in self._configs():
             found[os.fspath(path)] = _stamp(path)
         if self.templates is not None:

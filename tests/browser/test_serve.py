@@ -8,7 +8,6 @@ and waits for the page to load again (the reload the server's event causes), the
 from __future__ import annotations
 
 import re
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.support import assert_accessible
-from tests.test_serve import CAPE, FOLFOX, Served, edit, library
+from tests.test_serve import CAPE, FOLFOX, Served, edit, serving
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +25,9 @@ SCRAMBLED = "95 mg/m2 IV <b>bold</b> (("  # a syntax error, with markup that mus
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[Served, Path]]:
-    """Serve a library of two regimens; stop the server when the test (and its page) are done."""
-    lib = library(tmp_path / "lib", FOLFOX, CAPE)
-    server = Served(str(lib), cwd=tmp_path)
-    try:
-        yield server, lib
-    finally:
-        code, _out, err = server.stop(signal.SIGTERM)
-        assert code == 0, err
-        assert "Traceback" not in err
+    """Serve a library of two regimens until the test (and its page) are done."""
+    with serving(tmp_path) as both:
+        yield both
 
 
 def test_an_edit_reloads_the_page_and_an_error_shows_in_it(live: tuple[Served, Path], page: Page) -> None:
