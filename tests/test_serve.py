@@ -7,6 +7,7 @@ import http.client
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -411,6 +412,54 @@ def test_serve_builds_edits_rebuild_and_reload_and_errors_show_in_the_page(serve
     assert "Traceback" not in err
     assert out.count("rebuilt 2 regimens") == 2
     assert "the build failed:" in err
+
+
+def _raw(server: Served, request: bytes) -> bytes:
+    host, port = server.url.split("//", 1)[1].rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=WAIT) as raw:
+        raw.sendall(request)
+        return b"".join(iter(lambda: raw.recv(65536), b""))
+
+
+_OUTSIDE = (
+    "/../lib/{name}",
+    "/%2e%2e/%2e%2e/%2e%2e{path}",
+    "/{path}",
+    "//{path}",
+    "/%00",
+    "/index.html%00",
+    "/.regdsl-site",
+    "/..%2f..%2f{name}",
+)
+
+
+def _refused_everywhere(server: Served, secret: Path) -> None:
+    for asked in _OUTSIDE:
+        request = f"GET {asked.format(name=secret.name, path=secret)} HTTP/1.0\r\n\r\n".encode()
+        answer = _raw(server, request)
+        assert answer.startswith(b"HTTP/1.0 404 "), (asked, answer[:80])
+        assert b"regimen " not in answer
+    assert _raw(server, b"GET /a\x00b HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 404 ")  # a NUL, not encoded
+    assert server.get("index.html")
+
+
+def test_the_server_answers_no_request_with_a_file_outside_the_site(served: tuple[Served, Path]) -> None:
+    server, lib = served
+    _refused_everywhere(server, lib / f"{CAPE}.reg")  # beside the site's private folder, and read by the build
+
+
+def test_a_built_site_is_served_as_it_is_and_nothing_outside_it(tmp_path: Path) -> None:
+    lib = library(tmp_path / "lib", CAPE)
+    site = tmp_path / "site"
+    assert isinstance(LiveSite(lambda: build_site([lib], site)).rebuild(), Built)
+    server = Served(str(site), cwd=tmp_path)
+    try:
+        assert server.get("index.html").encode() == (site / "index.html").read_bytes()  # no script added
+        _refused_everywhere(server, lib / f"{CAPE}.reg")
+    finally:
+        code, _out, err = server.stop()
+    assert code == 0
+    assert "Traceback" not in err
 
 
 def test_a_page_opened_after_a_rebuild_reloads_at_once(served: tuple[Served, Path]) -> None:
