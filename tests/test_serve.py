@@ -84,6 +84,12 @@ def test_the_watch_sees_each_kind_of_change_to_what_a_build_reads(tmp_path: Path
     assert watch.stamps() == seen  # nothing changed: nothing seen
 
 
+def test_a_source_that_is_gone_or_too_long_is_watched_without_a_crash(tmp_path: Path) -> None:
+    for source in (tmp_path / "gone", tmp_path / ("x" * 300), tmp_path / "gone.reg"):
+        watch = Watch([source], config_file=None, templates=None)
+        assert watch.stamps()[str(source)] is None
+
+
 def test_the_watch_of_one_file_sees_it_change(tmp_path: Path) -> None:
     source = library(tmp_path / "lib", CAPE) / f"{CAPE}.reg"
     watch = Watch([source], config_file=None, templates=None)

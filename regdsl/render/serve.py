@@ -118,7 +118,8 @@ class Failure:
         regimens = {regimen_id: files[path] for regimen_id, path in ids.items() if path in bad}
         summary = summary_line(outcome.diagnostics, outcome.files)
         if outcome.config_failed:
-            summary = f"{len(outcome.diagnostics)} errors in the configuration; nothing was checked"
+            count = len(outcome.diagnostics)
+            summary = f"{count} error{'s' if count != 1 else ''} in the configuration; nothing was checked"
         return cls(summary, tuple(files[path] for path in sorted(files, key=lambda p: (p not in bad, p))), regimens)
 
 
@@ -126,7 +127,7 @@ BuildProblem = (SiteError, TemplateProblem, PathError, ConfigError, OSError)
 
 
 class LiveSite:
-    """A library built into ``out`` again and again; the build number and the last failure, shared by threads."""
+    """A library built again and again: the number of the last build and its failure, shared by threads."""
 
     def __init__(
         self, build: Callable[[], Built], *, strict: bool = False, notes: bool = False, templates: Path | None = None
@@ -213,8 +214,11 @@ class Watch:
         if self.config_file is not None:
             yield self.config_file
             return
-        for folder in dict.fromkeys(self._folders()):
-            start = folder.resolve() if folder.is_dir() else folder.resolve().parent
+        for folder in self._folders():
+            try:
+                start = folder.resolve() if os.path.isdir(folder) else folder.resolve().parent
+            except (OSError, RuntimeError):  # a path the system refuses, a loop of links: no configuration above
+                continue
             for candidate in (start, *start.parents):
                 yield candidate / CONFIG_FILE
                 yield candidate / PYPROJECT
@@ -223,7 +227,7 @@ class Watch:
         """Return the stamp of every file a build reads (None: it is missing or unreadable)."""
         found: dict[str, _Stamp] = {}
         for folder in self._folders():
-            if folder.is_dir():  # not the folder's own time: a build into a folder inside it changes that
+            if os.path.isdir(folder):  # not the folder's own time: a build into a folder inside it changes that
                 try:
                     files = regimen_files(folder)
                 except PathError as err:  # an unreadable folder: told apart from a readable one
