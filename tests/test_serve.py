@@ -537,6 +537,30 @@ def test_serve_refuses_an_out_folder_it_must_not_replace(tmp_path: Path) -> None
     assert (mine / "notes.txt").read_text() == "keep me"
 
 
+def test_a_failed_build_with_standard_error_full_is_still_served(tmp_path: Path) -> None:
+    lib = library(tmp_path / "lib", CAPE)
+    edit(lib / f"{CAPE}.reg", "regimen ", "regimen ((( ")
+    with Path("/dev/full").open("w") as full:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "regdsl", "serve", str(lib), "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line.startswith("serving "), line
+            url = line.split(" at ", 1)[1].split()[0]
+            with urllib.request.urlopen(url, timeout=WAIT) as response:
+                assert b"build failed" in response.read()
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=WAIT)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0
+
+
 def test_a_library_that_fails_from_the_start_is_served_as_its_errors(tmp_path: Path) -> None:
     lib = library(tmp_path / "lib", CAPE)
     edit(lib / f"{CAPE}.reg", "regimen ", "regimen ((( ")

@@ -490,9 +490,10 @@ def _built(args: argparse.Namespace, result: Built | Failure, out: _Output, *, a
     from regdsl.render.serve import Failure
 
     if isinstance(result, Failure):
-        sys.stderr.write("".join(f.text + "\n" for f in result.files))
-        sys.stderr.write(f"the build failed: {result.summary}; the pages show the errors\n")
-        sys.stderr.flush()
+        with contextlib.suppress(OSError):  # standard error full or closed: the pages show the findings all the same
+            sys.stderr.write("".join(f.text + "\n" for f in result.files))
+            sys.stderr.write(f"the build failed: {result.summary}; the pages show the errors\n")
+            sys.stderr.flush()
     elif not args.quiet:
         out.write(
             f"{'rebuilt' if again else 'built'} {_plural(result.regimens, 'regimen')} "

@@ -358,7 +358,8 @@ def handler(root: Path, live: LiveSite | None) -> type[http.server.BaseHTTPReque
         def log_message(self, format: str, *args: object) -> None:
             """Log a request, escaped for the terminal; not the server's own addresses."""
             if not self.path.startswith(PREFIX):
-                super().log_message("%s", visible(format % args))
+                with contextlib.suppress(OSError):  # a full or closed standard error does not stop the answer
+                    super().log_message("%s", visible(format % args))
 
         def _send(self, status: int, content_type: str, data: bytes, *, body: bool) -> None:
             self.send_response(status)
