@@ -25,6 +25,7 @@ from tests.conftest import ROOT
 REGIMENS = ROOT / "regimens"
 FOLFOX = "crc-adjuvant-mfolfox6"
 CAPE = "br-metastatic-capecitabine"
+AZA = "leu-aml-azacitidine-venetoclax"  # its azacitidine is declared in library.reg
 WARNED = "br-adjuvant-ac-paclitaxel-weekly"  # SUP016: a warning
 WAIT = 60.0  # the most a rebuild may take on a loaded machine before a test fails; polled, never slept
 
@@ -240,6 +241,19 @@ def test_a_file_with_a_syntax_error_is_named_by_the_id_of_its_last_build(tmp_pat
     assert isinstance(failed, Failure)
     assert set(failed.regimens) == {CAPE}
     assert failed.files[0].path.endswith(f"{CAPE}.reg")
+
+
+def test_an_edit_of_library_reg_is_read_by_the_next_build(tmp_path: Path) -> None:
+    lib = library(tmp_path / "lib", AZA)
+    live = LiveSite(lambda: build_site([lib], tmp_path / "site"))
+    assert isinstance(live.rebuild(), Built)
+    declared = 'medicine "azacitidine"\n  anticancer\n'
+    edit(lib / "library.reg", declared, "")
+    failed = live.rebuild()
+    assert isinstance(failed, Failure)
+    assert "error[VOC004]: unknown medicine `azacitidine`" in failed.regimens[AZA].text
+    edit(lib / "library.reg", "# Medicines of the haematology regimens\n", "# Medicines\n" + declared)
+    assert isinstance(live.rebuild(), Built)
 
 
 def test_a_file_deleted_or_renamed_mid_watch_is_a_rebuild(tmp_path: Path) -> None:
