@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from regdsl.render.serve import SCRIPT, Failure, LiveSite, Watch, error_page, resolve
+from regdsl.render.serve import SCRIPT, Failure, LiveSite, Watch, error_page, host_allowed, resolve
 from regdsl.render.site import Built, SiteError, build_site
 from tests.conftest import ROOT
 
@@ -480,6 +480,33 @@ def test_a_built_site_is_served_as_it_is_and_nothing_outside_it(tmp_path: Path) 
         code, _out, err = server.stop()
     assert code == 0
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("host", "answered"),
+    [
+        ("127.0.0.1:8000", True),
+        ("localhost:8000", True),
+        ("LOCALHOST", True),
+        ("127.0.0.2", True),
+        ("[::1]:8000", True),
+        ("evil.example:8000", False),
+        ("evil.example", False),
+        ("10.0.0.1:8000", False),
+        ("", False),
+    ],
+)
+def test_a_server_on_this_computer_answers_only_requests_addressed_to_it(host: str, answered: bool) -> None:
+    assert host_allowed(host, "127.0.0.1") is answered
+    assert host_allowed(host, "0.0.0.0") is True  # every network: asked for by name
+    assert host_allowed(None, "127.0.0.1") is True  # HTTP/1.0 without a Host: no browser
+
+
+def test_a_rebound_name_gets_nothing(served: tuple[Served, Path]) -> None:
+    server, _lib = served
+    assert _raw(server, b"GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n").startswith(
+        b"HTTP/1.0 403 "
+    )
 
 
 def test_a_page_opened_after_a_rebuild_reloads_at_once(served: tuple[Served, Path]) -> None:

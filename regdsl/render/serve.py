@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import ipaddress
 import os
 import re
 import threading
@@ -54,6 +55,7 @@ __all__ = [
     "Watch",
     "error_page",
     "handler",
+    "host_allowed",
     "listen",
     "resolve",
     "serving",
@@ -341,6 +343,26 @@ def _regimen(parts: Sequence[str]) -> str | None:
     return None
 
 
+def host_allowed(host: str | None, bound: str) -> bool:
+    """Whether a request's ``Host`` may be answered by a server bound to ``bound``.
+
+    A server on a loopback address answers only requests addressed to this computer: a page
+    elsewhere that points its own name at 127.0.0.1 (DNS rebinding) gets nothing.
+    """
+    try:
+        if host is None or not ipaddress.ip_address(bound).is_loopback:
+            return True
+    except ValueError:  # a name, not an address: it was asked for by name
+        return True
+    name = host.partition("]")[0].lstrip("[") if host.startswith("[") else host.rpartition(":")[0] or host
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 def handler(root: Path, live: LiveSite | None) -> type[http.server.BaseHTTPRequestHandler]:
     """Return the request handler of the site at ``root``; with ``live``, with reloads and errors."""
 
@@ -376,6 +398,10 @@ def handler(root: Path, live: LiveSite | None) -> type[http.server.BaseHTTPReque
                 self._reply(body=body)
 
         def _reply(self, *, body: bool) -> None:
+            address = self.server.server_address  # the address bound: a name given is resolved
+            if not host_allowed(self.headers.get("Host"), str(address[0]) if isinstance(address, tuple) else ""):
+                self._send(403, "text/plain; charset=utf-8", b"this server answers only this computer\n", body=body)
+                return
             parts = _parts(self.path)
             path = "/" + "/".join(parts or [])
             if live is not None and path.startswith(PREFIX):
