@@ -37,6 +37,7 @@ PACKAGE = ROOT / "regdsl"
 ORDER = (
     "__main__",
     "cli",
+    "fhir",
     "render",
     "check",
     "compile",

@@ -397,6 +397,36 @@ def _cmd_graph(args: argparse.Namespace, out: _Output) -> int:
     return _deliver(data, target, out, _kept(result, options["config_file"], paths, None))
 
 
+def _cmd_export(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.fhir.export import export_fhir, write_folder
+    from regdsl.render.output import SiteError
+
+    paths = [Path(p) for p in args.paths]
+    try:
+        options = _check_options(args)
+        result, files = export_fhir(paths, args.profile, strict=args.strict, jobs=args.jobs, **options)
+    except _usage_errors() as err:
+        return _usage_error(err)
+    code = _report(args, result, sys.stderr)  # stdout is the resource's
+    if code != EXIT_OK or files is None:
+        return code
+    kept = _kept(result, options["config_file"], paths, None)
+    target = Path(args.output) if args.output is not None else None
+    if len(files) == 1 and (target is None or not target.is_dir()):
+        try:
+            file_target = _target(args.output, "resource")
+        except _UsageError as err:
+            return _usage_error(err)
+        return _deliver(next(iter(files.values())), file_target, out, kept)
+    if target is None:
+        return _usage_error(f"{len(files)} regimens to export: name a folder to write them to with -o")
+    try:
+        write_folder(target, files, kept)
+    except SiteError as err:
+        return _usage_error(err)
+    return EXIT_OK
+
+
 def _cmd_schema(args: argparse.Namespace, out: _Output) -> int:
     from importlib import resources
 
@@ -694,6 +724,24 @@ def _build_parser() -> _Parser:
     graph.add_argument("-o", "--output", metavar="OUT", help="write the graph to this file (default: standard output)")
     _add_check_options(graph, jobs=True, findings=False)
     graph.set_defaults(run=_cmd_graph, format="text")  # the findings, on standard error, as text
+
+    export = commands.add_parser("export", help="check regimens and export each as a FHIR R4 PlanDefinition")
+    export.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
+    export.add_argument("--to", required=True, choices=("fhir",), help="the format (fhir: HL7 FHIR R4 JSON)")
+    export.add_argument(
+        "--profile",
+        choices=("cca", "core"),
+        default="cca",
+        help="cca: the HL7 NZ Cancer Control Agency IG's CcaPlanDefinition (default); core: plain R4 PlanDefinition",
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="the file (one regimen) or folder (several) to write to (default: standard output, one regimen)",
+    )
+    _add_check_options(export, jobs=True, findings=False)
+    export.set_defaults(run=_cmd_export, format="text")  # the findings, on standard error, as text
 
     schema = commands.add_parser("schema", help="print the JSON Schema of a regimen's JSON page")
     schema.set_defaults(run=_cmd_schema)
