@@ -38,6 +38,7 @@ ORDER = (
     "__main__",
     "cli",
     "lsp",
+    "fhir",
     "render",
     "check",
     "compile",

@@ -140,6 +140,8 @@ ALLOWED: dict[str, dict[str, str]] = {
         READS_LINE: "reads a line's text to count its code units and its indentation",
         READS_STARTS: "finds the offset of a protocol position's line",
     },
+    "fhir/export.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
+    "fhir/importer.py": {IMPORTS: "keeps a JSON file as a source, its findings at the offsets fhir/jsonpos.py read"},
 }
 _SOURCE_NAMES = ("source", "src")  # `source.text`, `ctx.source.text`, `unit.source.text`...
 
