@@ -519,6 +519,8 @@ def _cmd_lsp(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.lsp.server import serve
 
     return serve()
+
+
 def _built(args: argparse.Namespace, result: Built | Failure, out: _Output, *, again: bool) -> None:
     """Say what a build of ``serve`` did: its findings when it failed (on standard error), else a status line."""
     from regdsl.render.serve import Failure
