@@ -515,6 +515,12 @@ def _serve(
     return EXIT_OK
 
 
+def _cmd_lsp(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.lsp.server import serve
+
+    return serve()
+
+
 def _built(args: argparse.Namespace, result: Built | Failure, out: _Output, *, again: bool) -> None:
     """Say what a build of ``serve`` did: its findings when it failed (on standard error), else a status line."""
     from regdsl.render.serve import Failure
@@ -815,6 +821,14 @@ def _build_parser() -> _Parser:
     _add_templates_option(serve)
     _add_check_options(serve, jobs=True, findings=False)
     serve.set_defaults(run=_cmd_serve, format="text")
+
+    lsp = commands.add_parser(
+        "lsp", help="run the language server over standard input and output, for an editor (docs/editors.md)"
+    )
+    lsp.add_argument(
+        "--stdio", action="store_true", help="speak over standard input and output (the only way; the default)"
+    )
+    lsp.set_defaults(run=_cmd_lsp)
 
     rules = commands.add_parser("rules", help="list every diagnostic code")
     rules.add_argument("--markdown", action="store_true", help="print every code's documentation (docs/rules.md)")
