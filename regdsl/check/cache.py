@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Self
 
 import regdsl
 from regdsl.check.rules import registry
@@ -39,7 +40,17 @@ from regdsl.source import SourceFile, Span
 from regdsl.syntax.cachefiles import open_cache_folder, read_cached, write_cached
 from regdsl.syntax.parser import grammar_text
 
-__all__ = ["CachedFile", "ResultsCache", "cache_wanted", "file_key", "library_digest", "library_key", "package_digest"]
+__all__ = [
+    "CachedFile",
+    "Invalid",
+    "JsonEntries",
+    "ResultsCache",
+    "cache_wanted",
+    "file_key",
+    "library_digest",
+    "library_key",
+    "package_digest",
+]
 
 _FORMAT = "regdsl-results 2"
 _LIMIT = 64 << 20  # bytes: an entry holds a file's findings, a few KB
@@ -97,7 +108,7 @@ class CachedFile:
     targets: tuple[str, ...]  # the regimen ids its links name
 
 
-class _Invalid(Exception):
+class Invalid(Exception):
     """An entry that is not what the cache writes."""
 
 
@@ -119,31 +130,31 @@ def _diagnostic_data(d: Diagnostic) -> dict[str, object]:
 
 def _text(value: object) -> str:
     if not isinstance(value, str):
-        raise _Invalid
+        raise Invalid
     return value
 
 
 def _texts(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise _Invalid
+        raise Invalid
     return tuple(_text(v) for v in value)
 
 
 def _offset(value: object) -> int:
     if type(value) is not int or value < 0:
-        raise _Invalid
+        raise Invalid
     return value
 
 
 def _fields(value: object, keys: set[str]) -> Mapping[str, object]:
     if not isinstance(value, dict) or set(value) != keys:
-        raise _Invalid
+        raise Invalid
     return value
 
 
 def _info(row: object) -> RegimenInfo:
     if not isinstance(row, list) or len(row) != 5:
-        raise _Invalid
+        raise Invalid
     regimen_id, status, superseded_by, path, name = row
     return RegimenInfo(
         id=_text(regimen_id),
@@ -164,12 +175,12 @@ class _Reader:
         source = self.sources.get(_text(path))
         low, high = _offset(start), _offset(end)
         if source is None or not low <= high <= len(source.text):
-            raise _Invalid
+            raise Invalid
         return source.span(low, high)
 
     def label(self, value: object) -> Label:
         if not isinstance(value, list) or len(value) != 4:
-            raise _Invalid
+            raise Invalid
         return Label(self.span(*value[:3]), _text(value[3]))
 
     def diagnostic(self, value: object) -> Diagnostic:
@@ -178,13 +189,13 @@ class _Reader:
         labels = item["labels"]
         severity = item["severity"]
         if code is None or not isinstance(labels, list) or not labels:
-            raise _Invalid
+            raise Invalid
         if severity is not None and _text(severity) not in _LEVELS:
-            raise _Invalid
+            raise Invalid
         primary, *secondary = (self.label(lb) for lb in labels)
         fixes = item["fixes"]
         if not isinstance(fixes, list):
-            raise _Invalid
+            raise Invalid
         return Diagnostic(
             code=code,
             message=_text(item["message"]),
@@ -198,14 +209,14 @@ class _Reader:
 
     def fix(self, value: object) -> Fix:
         if not isinstance(value, list) or len(value) != 5:
-            raise _Invalid
+            raise Invalid
         return Fix(self.span(*value[:3]), _text(value[3]), _text(value[4]))
 
     def suppression(self, value: object) -> Suppression:
         item = _fields(value, {"span", "names", "reason", "line"})
         span = item["span"]
         if not isinstance(span, list) or len(span) != 3:
-            raise _Invalid
+            raise Invalid
         reason = item["reason"]
         return Suppression(
             span=self.span(*span),
@@ -216,7 +227,7 @@ class _Reader:
 
     def diagnostics(self, value: object) -> tuple[Diagnostic, ...]:
         if not isinstance(value, list):
-            raise _Invalid
+            raise Invalid
         return tuple(self.diagnostic(d) for d in value)
 
     def file(self, value: object) -> CachedFile:
@@ -224,7 +235,7 @@ class _Reader:
         suppressions = item["suppressions"]
         regimen = item["regimen"]
         if not isinstance(suppressions, list):
-            raise _Invalid
+            raise Invalid
         return CachedFile(
             self.diagnostics(item["diagnostics"]),
             tuple(self.suppression(s) for s in suppressions),
@@ -245,81 +256,98 @@ def _file_data(entry: CachedFile) -> dict[str, object]:
     }
 
 
-class ResultsCache:
-    """The results cache of one run: reads and writes entries in the user's cache folder (none if it is untrusted)."""
+class JsonEntries:
+    """JSON entries of one format in a subfolder of the user's cache folder (none if it is untrusted).
 
-    def __init__(self) -> None:
+    Each entry is a file named by its key, whose first line names the format and the key; an
+    entry whose header is not that, or that is not JSON, is refused (``read`` raises ``Invalid``).
+    What an entry holds its reader validates. The results cache, and ``regdsl build``'s record of
+    the pages it wrote (``regdsl.render.built``), are kept so.
+    """
+
+    def __init__(self, folder: str, form: str) -> None:
         self._stack = contextlib.ExitStack()
         self._folder: int | None = None
+        self._name = folder
+        self._form = form
 
-    def __enter__(self) -> ResultsCache:
-        self._folder = self._stack.enter_context(open_cache_folder(_FOLDER))
+    def __enter__(self) -> Self:
+        self._folder = self._stack.enter_context(open_cache_folder(self._name))
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._folder = None
         self._stack.close()
 
-    def _read(self, key: str) -> object:
+    def read(self, key: str) -> object:
+        """Return the value kept under ``key``; raises ``Invalid`` if there is none or it is refused."""
         if self._folder is None:
-            raise _Invalid
+            raise Invalid
         data = read_cached(self._folder, f"{key}.json", _LIMIT)
-        header = f"{_FORMAT} {key}\n".encode()
+        header = f"{self._form} {key}\n".encode()
         if data is None or not data.startswith(header):
-            raise _Invalid
+            raise Invalid
         try:
             return json.loads(data[len(header) :])
         except (ValueError, RecursionError) as err:  # not JSON, not UTF-8, nested too deeply
-            raise _Invalid from err
+            raise Invalid from err
 
-    def _write(self, key: str, value: object) -> None:
+    def write(self, key: str, value: object) -> None:
+        """Keep ``value`` (JSON) under ``key``; a failure to write passes."""
         if self._folder is not None:
             data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-            write_cached(self._folder, f"{key}.json", f"{_FORMAT} {key}\n".encode() + data)
+            write_cached(self._folder, f"{key}.json", f"{self._form} {key}\n".encode() + data)
+
+
+class ResultsCache(JsonEntries):
+    """The results cache of one run: reads and writes entries in the user's cache folder (none if it is untrusted)."""
+
+    def __init__(self) -> None:
+        super().__init__(_FOLDER, _FORMAT)
 
     def load_file(self, key: str, sources: Mapping[str, SourceFile]) -> CachedFile | None:
         """Return the entry of one file, its spans on ``sources``; None if there is none or it is refused."""
         try:
-            return _Reader(sources).file(self._read(key))
-        except _Invalid:
+            return _Reader(sources).file(self.read(key))
+        except Invalid:
             return None
 
     def save_file(self, key: str, entry: CachedFile) -> None:
         """Keep one file's entry."""
-        self._write(key, _file_data(entry))
+        self.write(key, _file_data(entry))
 
     def load_run(
         self, key: str, sources: Mapping[str, SourceFile]
     ) -> tuple[list[CachedFile], tuple[Diagnostic, ...]] | None:
         """Return every file's entry and the library rules' findings kept under ``key``; None if refused."""
         try:
-            item = _fields(self._read(key), {"files", "library"})
+            item = _fields(self.read(key), {"files", "library"})
             reader = _Reader(sources)
             files = item["files"]
             if not isinstance(files, list):
-                raise _Invalid
+                raise Invalid
             return [reader.file(f) for f in files], reader.diagnostics(item["library"])
-        except _Invalid:
+        except Invalid:
             return None
 
     def save_run(self, key: str, files: Sequence[CachedFile], library: Sequence[Diagnostic]) -> None:
         """Keep every file's entry and the library rules' findings under ``key`` (one read for a warm check)."""
-        self._write(key, {"files": [_file_data(f) for f in files], "library": [_diagnostic_data(d) for d in library]})
+        self.write(key, {"files": [_file_data(f) for f in files], "library": [_diagnostic_data(d) for d in library]})
 
     def load_headings(self, key: str) -> list[RegimenInfo | None] | None:
         """Return a library's scanned headings kept under ``key`` (see ``HeadingMemo``); None if refused."""
         try:
-            rows = self._read(_digest([_FORMAT, "headings", package_digest(), key]))
+            rows = self.read(_digest([_FORMAT, "headings", package_digest(), key]))
             if not isinstance(rows, list):
-                raise _Invalid
+                raise Invalid
             return [None if row is None else _info(row) for row in rows]
-        except _Invalid:
+        except Invalid:
             return None
 
     def save_headings(self, key: str, found: Sequence[RegimenInfo | None]) -> None:
         """Keep a library's scanned headings under ``key``."""
         rows = [None if i is None else [i.id, i.status, i.superseded_by, i.path, i.name] for i in found]
-        self._write(_digest([_FORMAT, "headings", package_digest(), key]), rows)
+        self.write(_digest([_FORMAT, "headings", package_digest(), key]), rows)
 
 
 def cache_wanted(asked: bool) -> bool:
