@@ -49,7 +49,7 @@ from regdsl.render.built import (
 )
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.document import inert_json
-from regdsl.render.env import render_template, static_text
+from regdsl.render.env import environment, render_template, static_text
 from regdsl.render.output import MARKER, SiteError, check_out, claim, is_site, refuse_overlap, swap, writing
 from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile, visible
@@ -436,6 +436,8 @@ def build_site(
         ("the current folder", Path.cwd()),
     ]
     check_out(out, kept)
+    if templates is not None:  # they may have changed since a build in this process compiled them
+        environment.cache_clear()
     cached = cache_wanted(cache)
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(PageStore())
