@@ -7,12 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import regdsl.check.run as run_mod
-from regdsl.render import built as built_mod
 from regdsl.render.site import Built, build_site
 from tests.conftest import ROOT
 
@@ -75,10 +75,12 @@ def test_a_warm_rebuild_renders_nothing_and_leaves_every_file_as_it_was(
 ) -> None:
     out = tmp_path / "site"
     first = _build(library, out)
-    assert first.rendered == ALL and first.index
+    assert first.rendered == ALL
+    assert first.index
     tree, times = _tree(out), _times(out)
     again = _build(library, out)
-    assert again.rendered == () and not again.index
+    assert again.rendered == ()
+    assert not again.index
     assert _tree(out) == tree
     assert _times(out) == times  # nothing rewritten: an rsync or a browser sees no change
 
@@ -114,7 +116,8 @@ def test_a_changed_template_renders_every_page(library: Path, cache_dir: Path, t
     assert _build(library, out, templates=templates).rendered == ()
     (templates / "page.md.j2").write_text(page + "\nLocal footer.\n", encoding="utf-8")
     again = _build(library, out, templates=templates)
-    assert again.rendered == ALL and again.index
+    assert again.rendered == ALL
+    assert again.index
     assert "Local footer." in (out / "regimens" / "lym-dlbcl-r-chop21.md").read_text(encoding="utf-8")
     assert _build(library, out).rendered == ALL  # the bundled templates again
 
@@ -173,7 +176,7 @@ def test_a_corrupt_truncated_or_foreign_entry_is_rendered_again(library: Path, c
     tree = _tree(out)
     entries = sorted((cache_dir / "pages").glob("*.json"))
     assert len(entries) == len(ALL) + 1  # each regimen's, and the site-wide files'
-    damages = (
+    damages: tuple[Callable[[bytes], bytes], ...] = (
         lambda data: data[: len(data) // 2],  # truncated
         lambda data: data.replace(b'"files"', b'"filez"'),  # not what the cache writes
         lambda data: data.replace(b"regdsl-pages 1", b"regdsl-pages 0"),  # another format
@@ -197,7 +200,8 @@ def test_a_page_changed_by_hand_is_rendered_again(library: Path, cache_dir: Path
     page.write_text("edited by hand", encoding="utf-8")
     (out / "index.json").unlink()
     again = _build(library, out)
-    assert again.rendered == ("lym-dlbcl-r-chop21",) and again.index
+    assert again.rendered == ("lym-dlbcl-r-chop21",)
+    assert again.index
     assert _tree(out) == tree
 
 
@@ -211,10 +215,12 @@ def test_pages_are_copied_where_links_cannot_be_made(
     def refused(*args: object, **kwargs: object) -> None:
         raise PermissionError("links are not allowed here")
 
-    monkeypatch.setattr(built_mod.os, "link", refused)
+    monkeypatch.setattr(os, "link", refused)
     again = _build(library, out)
-    assert again.rendered == () and not again.index
-    assert _tree(out) == tree and _times(out) == times  # copied with their times
+    assert again.rendered == ()
+    assert not again.index
+    assert _tree(out) == tree
+    assert _times(out) == times
     monkeypatch.undo()
     monkeypatch.setenv("REGDSL_CACHE_DIR", str(cache_dir))
     monkeypatch.delenv("REGDSL_NO_CACHE", raising=False)
