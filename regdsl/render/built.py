@@ -147,9 +147,13 @@ def folder_digest(folder: Path | None) -> str:
 
 def page_key(source: SourceFile, library: Library, context: RenderContext, out: Path, templates: str) -> str:
     """Return the key of one regimen's pages (see the module); ``templates`` is ``folder_digest`` of the templates."""
-    text = library.source.text if library.source is not None else None
-    made = [source.path, context.source, source.text, str(library.root), text, context.jurisdiction]
-    return _digest([_FORMAT, package_digest(), templates, str(out), *made])
+    text = library.source.text if library.source is not None else "\0none"
+    made = (source.path, context.source, source.text, str(library.root), text, context.jurisdiction)
+    digest = hashlib.sha256()
+    for part in (_FORMAT, package_digest(), templates, str(out), *made):  # each with its length: no two read alike
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(b"%d:" % len(data) + data)
+    return digest.hexdigest()
 
 
 def site_key(entries: Sequence[IndexEntry], out: Path, templates: str) -> str:
@@ -170,9 +174,10 @@ def keep(files: Mapping[str, Placed], paths: Mapping[str, str], out: Path, build
     Returns the files as placed in ``building`` (linked: the same; copied: new), or None,
     having placed nothing that stays, if any is no longer the file the build left.
     """
+    old, new = os.fspath(out), os.fspath(building)
     for name, was in files.items():
         try:
-            info = os.stat(out / paths[name], follow_symlinks=False)
+            info = os.stat(f"{old}/{paths[name]}", follow_symlinks=False)
         except OSError:
             return None
         if not stat.S_ISREG(info.st_mode) or (info.st_size, info.st_mtime_ns, info.st_ino) != (
@@ -184,17 +189,17 @@ def keep(files: Mapping[str, Placed], paths: Mapping[str, str], out: Path, build
     now: dict[str, Placed] = {}
     try:
         for name, was in files.items():
-            source, target = out / paths[name], building / paths[name]
+            source, target = f"{old}/{paths[name]}", f"{new}/{paths[name]}"
             try:
                 os.link(source, target, follow_symlinks=False)
                 now[name] = was
             except OSError:  # a file system without links: a copy, its time kept
                 shutil.copy2(source, target, follow_symlinks=False)
-                now[name] = placed(target)
+                now[name] = placed(Path(target))
     except OSError:
         for name in files:
             with contextlib.suppress(OSError):
-                os.unlink(building / paths[name])
+                os.unlink(f"{new}/{paths[name]}")
         return None
     return now
 
@@ -253,16 +258,43 @@ def _target_data(regimen_id: str, target: LinkTarget | None) -> list[str | None]
     return [regimen_id] if target is None else [regimen_id, target.name, target.status, target.href]
 
 
+def _page_data(record: PageRecord) -> dict[str, object]:
+    e = record.entry
+    entry: dict[str, object] = {"id": e.id, "name": e.name, "cancer": list(e.cancer), "setting": e.setting}
+    entry.update(status=e.status, medicines=list(e.medicines))
+    asked = [_target_data(regimen_id, target) for regimen_id, target in record.asked]
+    return {"entry": entry, "asked": asked, "files": _files_data(record.files)}
+
+
+def _run_key(out: Path, templates: str) -> str:
+    return _digest([_FORMAT, "run", package_digest(), str(out), templates])
+
+
 class PageStore(JsonEntries):
     """The records of the pages and site-wide files that builds wrote, in the user's cache folder."""
 
     def __init__(self) -> None:
         super().__init__(_FOLDER, _FORMAT)
+        self._recalled: dict[str, object] = {}
+
+    def recall(self, out: Path, templates: str) -> None:
+        """Read at once every record the last build into ``out`` kept (``remember``), to spare a read per page."""
+        try:
+            found = self.read(_run_key(out, templates))
+        except Invalid:
+            return
+        if isinstance(found, dict):
+            self._recalled = found
+
+    def remember(self, out: Path, templates: str, records: Sequence[PageRecord]) -> None:
+        """Keep every record of a build into ``out`` as one entry, unless it is what was recalled."""
+        if set(self._recalled) != {r.key for r in records} or any(r.fresh for r in records):
+            self.write(_run_key(out, templates), {r.key: _page_data(r) for r in records})
 
     def load_page(self, key: str, regimen_id: str, outputs: Mapping[str, str]) -> PageRecord | None:
         """Return the record of the pages of ``regimen_id`` kept under ``key`` (``outputs``: each page's path)."""
         try:
-            item = self.read(key)
+            item = self._recalled[key] if key in self._recalled else self.read(key)
             if not isinstance(item, dict) or set(item) != {"entry", "asked", "files"}:
                 raise Invalid
             entry = item["entry"]
@@ -291,11 +323,7 @@ class PageStore(JsonEntries):
 
     def save_page(self, record: PageRecord) -> None:
         """Keep the record of one regimen's pages."""
-        e = record.entry
-        entry: dict[str, object] = {"id": e.id, "name": e.name, "cancer": list(e.cancer), "setting": e.setting}
-        entry.update(status=e.status, medicines=list(e.medicines))
-        asked = [_target_data(regimen_id, target) for regimen_id, target in record.asked]
-        self.write(record.key, {"entry": entry, "asked": asked, "files": _files_data(record.files)})
+        self.write(record.key, _page_data(record))
 
     def load_site(self, key: str, names: Iterable[str]) -> dict[str, Placed] | None:
         """Return the site-wide files, by name, kept under ``key``; None if there is no such record."""

@@ -119,7 +119,10 @@ def _html_text(value: object) -> object:
     """
     if not isinstance(value, str) or isinstance(value, Markup):
         return value
-    return Markup(_HTML_COMMAND.sub(r"\1&#58;", str(escape(value))).replace("\n", "&#10;"))
+    escaped = escape(value)
+    if ":" not in escaped and "\n" not in escaped:  # most texts: nothing more to do
+        return escaped
+    return Markup(_HTML_COMMAND.sub(r"\1&#58;", str(escaped)).replace("\n", "&#10;"))
 
 
 def _md_runs(runs: tuple[Run, ...]) -> str:

@@ -20,6 +20,7 @@ nothing is ordered by a set or a dict, and nothing depends on the time of the bu
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -135,7 +136,7 @@ def page_context(
     """
     path = Path(source.path).resolve()
     try:
-        shown = path.relative_to(library.root.resolve()).as_posix()
+        shown = path.relative_to(_resolved(library.root)).as_posix()
     except ValueError:  # a configured root that does not hold the file
         shown = path.name
     return RenderContext(
@@ -145,6 +146,12 @@ def page_context(
         templates=templates,
         jurisdiction=jurisdiction,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(root: Path) -> Path:
+    """Return a library root with its links resolved: once per build, not once per page."""
+    return root.resolve()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,14 +183,15 @@ class _SitePages:
             source, library, self.templates, in_site=True, published=published, jurisdiction=config.jurisdiction
         )
 
-    def _kept(self, regimen_id: str, source: SourceFile, library: Library, context: RenderContext) -> PageRecord | None:
+    def _kept(
+        self, regimen_id: str, source: SourceFile, library: Library, context: RenderContext, store: PageStore
+    ) -> PageRecord | None:
         """Return the record of the regimen's pages if they were kept from ``out``; None if they must be rendered."""
         if self.digest is None or "/" in regimen_id:
             return None
         key = page_key(source, library, context, self.out, self.digest)
         outputs = _outputs(regimen_id)
-        with PageStore() as store:
-            record = store.load_page(key, regimen_id, outputs)
+        record = store.load_page(key, regimen_id, outputs)
         if record is None or any(context.links.get(i) != shown for i, shown in record.asked):
             return None
         files = keep(record.files, outputs, self.out, self.building)
@@ -191,18 +199,22 @@ class _SitePages:
             return None
         return replace(record, files=files, fresh=files != record.files)
 
-    def reuse(self, source: SourceFile, library: Library, config: Config, regimen_id: str | None) -> PageRecord | None:
+    def reuse(
+        self, store: PageStore, source: SourceFile, library: Library, config: Config, regimen_id: str | None
+    ) -> PageRecord | None:
         """Return the record of the pages of a regimen whose findings were cached, if they were kept."""
         if regimen_id is None:
             return None
-        return self._kept(regimen_id, source, library, self._context(source, library, config))
+        return self._kept(regimen_id, source, library, self._context(source, library, config), store)
 
     def __call__(self, compiled: Compiled, source: SourceFile, library: Library, config: Config) -> PageRecord:
         context = self._context(source, library, config)
         regimen = compiled.regimen
-        kept = self._kept(regimen.id, source, library, context)
-        if kept is not None:
-            return kept
+        if self.digest is not None:
+            with PageStore() as store:  # (in a worker: the build's own store is in the calling process)
+                kept = self._kept(regimen.id, source, library, context, store)
+            if kept is not None:
+                return kept
         outputs = _outputs(regimen.id)
         files = {}
         for fmt, text in render_all(compiled, context).items():
@@ -445,6 +457,8 @@ def build_site(
         with writing():
             (building / PAGES).mkdir()
         digest = folder_digest(templates) if cached else None
+        if digest is not None:
+            store.recall(out, digest)
         pages = _SitePages(building, templates, tuple(p.resolve() for p in sources), out, digest)
         outcome = run_check(
             sources,
@@ -453,7 +467,7 @@ def build_site(
             product=pages,
             progress=progress,
             cache=cached,
-            reuse=pages.reuse,
+            reuse=functools.partial(pages.reuse, store),
         )
         if outcome.failed(strict=strict):
             return Built(outcome, written=False, regimens=0, pages=0, seconds=time.perf_counter() - started)
@@ -468,6 +482,7 @@ def build_site(
                     store.save_page(record)
             if site is not None:
                 store.save_site(*site)
+            store.remember(out, digest, records)
     return Built(
         outcome,
         written=True,
