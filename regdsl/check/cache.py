@@ -50,6 +50,9 @@ __all__ = [
     "library_digest",
     "library_key",
     "package_digest",
+    "valid_count",
+    "valid_text",
+    "valid_texts",
 ]
 
 _FORMAT = "regdsl-results 2"
@@ -128,19 +131,22 @@ def _diagnostic_data(d: Diagnostic) -> dict[str, object]:
     }
 
 
-def _text(value: object) -> str:
+def valid_text(value: object) -> str:
+    """Return ``value`` if it is a text, as an entry read back must hold; else raise ``Invalid``."""
     if not isinstance(value, str):
         raise Invalid
     return value
 
 
-def _texts(value: object) -> tuple[str, ...]:
+def valid_texts(value: object) -> tuple[str, ...]:
+    """Return ``value``, a list of texts, as a tuple; else raise ``Invalid``."""
     if not isinstance(value, list):
         raise Invalid
-    return tuple(_text(v) for v in value)
+    return tuple(valid_text(v) for v in value)
 
 
-def _offset(value: object) -> int:
+def valid_count(value: object) -> int:
+    """Return ``value`` if it is a whole number, not negative (an offset, a size); else raise ``Invalid``."""
     if type(value) is not int or value < 0:
         raise Invalid
     return value
@@ -157,11 +163,11 @@ def _info(row: object) -> RegimenInfo:
         raise Invalid
     regimen_id, status, superseded_by, path, name = row
     return RegimenInfo(
-        id=_text(regimen_id),
-        status=None if status is None else _text(status),
-        superseded_by=None if superseded_by is None else _text(superseded_by),
-        path=_text(path),
-        name=None if name is None else _text(name),
+        id=valid_text(regimen_id),
+        status=None if status is None else valid_text(status),
+        superseded_by=None if superseded_by is None else valid_text(superseded_by),
+        path=valid_text(path),
+        name=None if name is None else valid_text(name),
     )
 
 
@@ -172,8 +178,8 @@ class _Reader:
         self.sources = sources
 
     def span(self, path: object, start: object, end: object) -> Span:
-        source = self.sources.get(_text(path))
-        low, high = _offset(start), _offset(end)
+        source = self.sources.get(valid_text(path))
+        low, high = valid_count(start), valid_count(end)
         if source is None or not low <= high <= len(source.text):
             raise Invalid
         return source.span(low, high)
@@ -181,16 +187,16 @@ class _Reader:
     def label(self, value: object) -> Label:
         if not isinstance(value, list) or len(value) != 4:
             raise Invalid
-        return Label(self.span(*value[:3]), _text(value[3]))
+        return Label(self.span(*value[:3]), valid_text(value[3]))
 
     def diagnostic(self, value: object) -> Diagnostic:
         item = _fields(value, {"code", "message", "labels", "notes", "help", "severity", "fixes"})
-        code = registry().codes.get(_text(item["code"]))
+        code = registry().codes.get(valid_text(item["code"]))
         labels = item["labels"]
         severity = item["severity"]
         if code is None or not isinstance(labels, list) or not labels:
             raise Invalid
-        if severity is not None and _text(severity) not in _LEVELS:
+        if severity is not None and valid_text(severity) not in _LEVELS:
             raise Invalid
         primary, *secondary = (self.label(lb) for lb in labels)
         fixes = item["fixes"]
@@ -198,19 +204,19 @@ class _Reader:
             raise Invalid
         return Diagnostic(
             code=code,
-            message=_text(item["message"]),
+            message=valid_text(item["message"]),
             primary=primary,
             secondary=tuple(secondary),
-            notes=_texts(item["notes"]),
-            help=None if item["help"] is None else _text(item["help"]),
-            severity=None if severity is None else _LEVELS[_text(severity)],
+            notes=valid_texts(item["notes"]),
+            help=None if item["help"] is None else valid_text(item["help"]),
+            severity=None if severity is None else _LEVELS[valid_text(severity)],
             fixes=tuple(self.fix(f) for f in fixes),
         )
 
     def fix(self, value: object) -> Fix:
         if not isinstance(value, list) or len(value) != 5:
             raise Invalid
-        return Fix(self.span(*value[:3]), _text(value[3]), _text(value[4]))
+        return Fix(self.span(*value[:3]), valid_text(value[3]), valid_text(value[4]))
 
     def suppression(self, value: object) -> Suppression:
         item = _fields(value, {"span", "names", "reason", "line"})
@@ -220,9 +226,9 @@ class _Reader:
         reason = item["reason"]
         return Suppression(
             span=self.span(*span),
-            names=_texts(item["names"]),
-            reason=None if reason is None else _text(reason),
-            line=_offset(item["line"]),
+            names=valid_texts(item["names"]),
+            reason=None if reason is None else valid_text(reason),
+            line=valid_count(item["line"]),
         )
 
     def diagnostics(self, value: object) -> tuple[Diagnostic, ...]:
@@ -239,8 +245,8 @@ class _Reader:
         return CachedFile(
             self.diagnostics(item["diagnostics"]),
             tuple(self.suppression(s) for s in suppressions),
-            None if regimen is None else _text(regimen),
-            _texts(item["targets"]),
+            None if regimen is None else valid_text(regimen),
+            valid_texts(item["targets"]),
         )
 
 

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from regdsl.check.cache import Invalid, JsonEntries, package_digest
+from regdsl.check.cache import Invalid, JsonEntries, package_digest, valid_count, valid_text, valid_texts
 from regdsl.compile.library import Library
 from regdsl.model import ir
 from regdsl.render.context import LinkTarget, RenderContext
@@ -207,26 +207,8 @@ def keep(files: Mapping[str, Placed], paths: Mapping[str, str], out: Path, build
 # --------------------------------------------------------------------------- reading and writing records
 
 
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise Invalid
-    return value
-
-
 def _optional(value: object) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _texts(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise Invalid
-    return tuple(_text(v) for v in value)
-
-
-def _number(value: object) -> int:
-    if type(value) is not int or value < 0:
-        raise Invalid
-    return value
+    return None if value is None else valid_text(value)
 
 
 def _files(value: object, names: Iterable[str]) -> dict[str, Placed]:
@@ -236,7 +218,7 @@ def _files(value: object, names: Iterable[str]) -> dict[str, Placed]:
     for name, row in value.items():
         if not isinstance(row, list) or len(row) != 3:
             raise Invalid
-        found[name] = Placed(size=_number(row[0]), mtime=_number(row[1]), inode=_number(row[2]))
+        found[name] = Placed(size=valid_count(row[0]), mtime=valid_count(row[1]), inode=valid_count(row[2]))
     return found
 
 
@@ -247,7 +229,7 @@ def _files_data(files: Mapping[str, Placed]) -> dict[str, list[int]]:
 def _target(value: object) -> tuple[str, LinkTarget | None]:
     if not isinstance(value, list) or len(value) not in (1, 4):
         raise Invalid
-    regimen_id = _text(value[0])
+    regimen_id = valid_text(value[0])
     if len(value) == 1:
         return regimen_id, None
     name, status, href = (_optional(v) for v in value[1:])
@@ -301,15 +283,15 @@ class PageStore(JsonEntries):
             asked = item["asked"]
             if not isinstance(entry, dict) or set(entry) != {"id", "name", "cancer", "setting", "status", "medicines"}:
                 raise Invalid
-            if _text(entry["id"]) != regimen_id or not isinstance(asked, list):
+            if valid_text(entry["id"]) != regimen_id or not isinstance(asked, list):
                 raise Invalid
             index = IndexEntry(
                 id=regimen_id,
-                name=_text(entry["name"]),
-                cancer=_texts(entry["cancer"]),
+                name=valid_text(entry["name"]),
+                cancer=valid_texts(entry["cancer"]),
                 setting=_optional(entry["setting"]),
-                status=_text(entry["status"]),
-                medicines=_texts(entry["medicines"]),
+                status=valid_text(entry["status"]),
+                medicines=valid_texts(entry["medicines"]),
                 outputs=dict(outputs),
             )
             return PageRecord(
