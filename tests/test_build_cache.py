@@ -229,3 +229,16 @@ def test_no_cache_reads_and_writes_nothing(library: Path, cache_dir: Path, tmp_p
     assert not (cache_dir / "pages").exists() or not any((cache_dir / "pages").iterdir())
     _build(library, out)
     assert _build(library, out, cache=False).rendered == ALL
+
+
+def test_a_second_build_in_one_process_uses_the_templates_as_they_are_now(library: Path, tmp_path: Path) -> None:
+    # As `regdsl serve` rebuilds: the templates compiled for the first build must not outlive a change.
+    out = tmp_path / "site"
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    page = (ROOT / "regdsl" / "render" / "templates" / "page.md.j2").read_text(encoding="utf-8")
+    (templates / "page.md.j2").write_text(page + "\nFirst footer.\n", encoding="utf-8")
+    _build(library, out, cache=False, templates=templates)
+    (templates / "page.md.j2").write_text(page + "\nSecond footer.\n", encoding="utf-8")
+    _build(library, out, cache=False, templates=templates)
+    assert "Second footer." in (out / "regimens" / "lym-dlbcl-r-chop21.md").read_text(encoding="utf-8")

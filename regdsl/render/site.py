@@ -393,6 +393,11 @@ def _place_site(
 # --------------------------------------------------------------------------- building
 
 
+# The digest of each ``--templates`` folder when a build in this process last used it: its
+# templates stay compiled (``environment``) until a build finds the folder changed.
+_compiled: dict[Path, str] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Built:
     """What a build did: the check's outcome, whether and what it published, and what it rendered.
@@ -448,15 +453,17 @@ def build_site(
         ("the current folder", Path.cwd()),
     ]
     check_out(out, kept)
-    if templates is not None:  # they may have changed since a build in this process compiled them
+    shown = folder_digest(templates)
+    if templates is not None and _compiled.get(templates) != shown:  # changed since this process compiled them
         environment.cache_clear()
+        _compiled[templates] = shown
     cached = cache_wanted(cache)
+    digest = shown if cached else None
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(PageStore())
         building = stack.enter_context(claim(out))  # on a failed check, an exception or Ctrl-C, the old site stays
         with writing():
             (building / PAGES).mkdir()
-        digest = folder_digest(templates) if cached else None
         if digest is not None:
             store.recall(out, digest)
         pages = _SitePages(building, templates, tuple(p.resolve() for p in sources), out, digest)
