@@ -242,3 +242,18 @@ def test_a_second_build_in_one_process_uses_the_templates_as_they_are_now(librar
     (templates / "page.md.j2").write_text(page + "\nSecond footer.\n", encoding="utf-8")
     _build(library, out, cache=False, templates=templates)
     assert "Second footer." in (out / "regimens" / "lym-dlbcl-r-chop21.md").read_text(encoding="utf-8")
+
+
+def test_a_removed_regimen_loses_its_pages_and_the_others_are_kept(
+    library: Path, cache_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    _build(library, out)
+    times = _times(out)
+    (library / "lym-dlbcl-r-chop21.reg").unlink()
+    again = _build(library, out)
+    assert again.rendered == ()
+    assert again.index
+    assert not list((out / "regimens").glob("lym-dlbcl-r-chop21.*"))
+    kept = {name: time for name, time in _times(out).items() if "/" in name}
+    assert kept == {name: time for name, time in times.items() if "/" in name and "lym-dlbcl" not in name}
