@@ -54,6 +54,7 @@ __all__ = [
     "FileProduct",
     "Outcome",
     "Progress",
+    "Reuse",
     "configure",
     "library_root",
     "run_check",
@@ -73,6 +74,10 @@ MOST_PER_LINE = 5
 FileProduct = Callable[[Compiled, SourceFile, Library, Config], object]
 # Told how many of the files are checked so far, and of how many (in the calling process).
 Progress = Callable[[int, int], None]
+# With the results cache and a product: the product of a file whose findings were read from
+# the cache (its source, library, configuration and regimen id), made again without compiling
+# it, in the calling process; None when it cannot be, and the file is checked again.
+Reuse = Callable[[SourceFile, Library, Config, str | None], object | None]
 
 
 @dataclass(slots=True)
@@ -209,15 +214,17 @@ def run_check(
     cache: bool = False,
     texts: Mapping[Path, bytes] | None = None,
     libraries: Mapping[Path, Library] | None = None,
+    reuse: Reuse | None = None,
 ) -> Outcome:
     """Check every ``.reg`` file under ``paths``; raises ``PathError`` only for unusable paths.
 
     ``jobs`` is the number of worker processes (default: by the number of files); ``config``
     the configuration in force (default: every rule, no exclusions). ``product`` runs on each
     file that passes its own checks (see ``Outcome.products``); ``progress`` is told, in this
-    process, each time a file is checked. With ``cache`` (and no ``product``), each file's
-    findings are read from the results cache when nothing they are made from changed
-    (``regdsl.check.cache``), and ``Outcome.regimens`` holds only the regimens lowered.
+    process, each time a file is checked. With ``cache`` (and no ``product``, or a product
+    and ``reuse``), each file's findings are read from the results cache when nothing they are
+    made from changed (``regdsl.check.cache``), its product is what ``reuse`` makes again, and
+    ``Outcome.regimens`` holds only the regimens lowered.
     ``texts`` holds the text of files as an editor has them, unsaved, by path, checked in place
     of what the file holds (a path in it need not exist); with it, no file's findings are read
     from the cache or kept in it. ``libraries`` holds libraries the caller read already (as
@@ -229,7 +236,8 @@ def run_check(
         stack.callback(_forget_libraries)
         _passed.update(libraries or {})
         stack.callback(_passed.clear)
-        results = stack.enter_context(ResultsCache()) if product is None and cache_wanted(cache) else None
+        usable = product is None or reuse is not None
+        results = stack.enter_context(ResultsCache()) if usable and cache_wanted(cache) else None
         if results is not None:
             _headings.append(results)
             stack.callback(_headings.pop)
@@ -241,6 +249,7 @@ def run_check(
             progress=progress,
             cache=None if texts else results,  # unsaved texts: only the headings' memo is used
             texts=texts or {},
+            reuse=reuse,
         )
 
 
@@ -253,6 +262,7 @@ def _run_check(
     progress: Progress | None,
     cache: ResultsCache | None,
     texts: Mapping[Path, bytes],
+    reuse: Reuse | None,
 ) -> Outcome:
     settings = config or Config()
     started = time.perf_counter()
@@ -273,7 +283,7 @@ def _run_check(
         for path in files
         if path.name != LIBRARY_FILE
     ]
-    cached = _Cached(cache, jobs_list, settings.jurisdiction) if cache is not None else None
+    cached = _Cached(cache, jobs_list, settings.jurisdiction, reuse) if cache is not None else None
     to_check = cached.misses if cached is not None else jobs_list
     workers = _workers(len(to_check), jobs)
     if workers > 1:
@@ -478,7 +488,7 @@ class _Cached:
     rules'. Else each file's own entry is read, and the files without one are checked.
     """
 
-    def __init__(self, cache: ResultsCache, jobs: Sequence[_Job], jurisdiction: str) -> None:
+    def __init__(self, cache: ResultsCache, jobs: Sequence[_Job], jurisdiction: str, reuse: Reuse | None) -> None:
         self.cache = cache
         self.jobs: list[_Job] = []
         self.keys: list[str] = []
@@ -508,6 +518,13 @@ class _Cached:
         for number, source in enumerate(files):
             entry = run[0][number] if self.library is not None and run is not None else None
             entry = entry or cache.load_file(self.keys[number], sources)
+            _path, root, job_config, product, _ = self.jobs[number]
+            made = None
+            passes = entry is not None and not _fails_alone(entry.diagnostics, entry.suppressions, job_config)
+            if entry is not None and passes and product is not None and reuse is not None:
+                made = reuse(source, _library(root), job_config, entry.regimen_id)
+                if made is None:  # its product cannot be had without checking it again
+                    entry = None
             if entry is None:
                 self.misses.append(self.jobs[number])
                 continue
@@ -517,6 +534,8 @@ class _Cached:
                 list(entry.diagnostics),
                 list(entry.suppressions),
                 {},
+                made,
+                produced=made is not None,
                 regimen_id=entry.regimen_id,
                 targets=entry.targets,
             )

@@ -298,6 +298,7 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
             jobs=args.jobs,
             templates=_templates(args),
             progress=bar,
+            cache=not args.no_cache,
             **_check_options(args),
         )
     except usage as err:
@@ -756,6 +757,11 @@ def _build_parser() -> _Parser:
     )
     _add_templates_option(build)
     _add_check_options(build, jobs=True)
+    build.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check and render every regimen again, neither reading nor writing the cache (also: REGDSL_NO_CACHE=1)",
+    )
     build.set_defaults(run=_cmd_build)
 
     render = commands.add_parser("render", help="check one regimen and render it as one page")
