@@ -467,7 +467,15 @@ def _serve_library(args: argparse.Namespace, out: _Output) -> int:
     sources = [Path(args.source)]
     try:
         live = LiveSite(
-            lambda: build_site(sources, target, strict=args.strict, jobs=args.jobs, templates=templates, **options),
+            lambda: build_site(
+                sources,
+                target,
+                strict=args.strict,
+                jobs=args.jobs,
+                templates=templates,
+                cache=not args.no_cache,
+                **options,
+            ),
             strict=args.strict,
             notes=args.show_notes,
             templates=templates,
@@ -826,6 +834,11 @@ def _build_parser() -> _Parser:
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS", help="the address (default: 127.0.0.1)")
     _add_templates_option(serve)
     _add_check_options(serve, jobs=True, findings=False)
+    serve.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check and render every regimen again on each change, without the cache (also: REGDSL_NO_CACHE=1)",
+    )
     serve.set_defaults(run=_cmd_serve, format="text")
 
     lsp = commands.add_parser(
