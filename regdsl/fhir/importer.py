@@ -18,6 +18,7 @@ that reads like a timing stays as the instructions, with a note (``FHR010``).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime
 import html
@@ -35,6 +36,7 @@ from regdsl.diagnostics import codes as C
 from regdsl.diagnostics.model import Code, Severity
 from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
+from regdsl.fhir.core import DAYS_OF_CYCLE
 from regdsl.fhir.jsonpos import JsonError, Node, read_json
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
 from regdsl.model.vocabulary import (
@@ -339,6 +341,16 @@ class _Reader:
                 C.FHR_NOT_PLAN,
                 root,
                 f"the resource is {kind!r}, not a PlanDefinition" if kind else "not a FHIR resource",
+            )
+            return None
+        core = _core_form(root)
+        if core is not None:
+            self.find(
+                C.FHR_CORE_NOT_READ,
+                core,
+                "the plan is of the core form (`regdsl export --profile core`), not a CcaPlanDefinition; "
+                "the import reads CcaPlanDefinitions only, and nothing is imported",
+                help="import the regimen's `regdsl export --profile cca` file, or keep its .reg source",
             )
             return None
         name = root.text("name") or root.text("title")
@@ -904,6 +916,21 @@ class _Reader:
                 f"the timing in {text.splitlines()[0][:80]!r} stays as the instructions ({reason})",
             )
         return []
+
+
+def _core_form(root: Node) -> Node | None:
+    """Return the first action timed by the core days-of-cycle extension, in a plan not of the cca profile."""
+    meta = root.child("meta")
+    if meta is not None and ig.CCA_PLAN in {p.value for p in meta.elements("profile")}:
+        return None
+    waiting = collections.deque(root.elements("action"))
+    while waiting:
+        action = waiting.popleft()
+        timing = action.child("timingTiming")
+        if timing is not None and any(e.text("url") == DAYS_OF_CYCLE for e in timing.elements("extension")):
+            return action
+        waiting.extend(action.elements("action"))
+    return None
 
 
 def _parts(root: Node) -> list[Node]:
