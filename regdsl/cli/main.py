@@ -28,6 +28,8 @@ from regdsl.source import visible
 
 if TYPE_CHECKING:
     from regdsl.check.run import Outcome
+    from regdsl.render.serve import Failure, LiveSite, Watch
+    from regdsl.render.site import Built
 
 __all__ = ["EXIT_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -296,6 +298,7 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
             jobs=args.jobs,
             templates=_templates(args),
             progress=bar,
+            cache=not args.no_cache,
             **_check_options(args),
         )
     except usage as err:
@@ -432,30 +435,108 @@ def _cmd_schema(args: argparse.Namespace, out: _Output) -> int:
     return EXIT_OK
 
 
+SERVE_INTERVAL = 0.1  # seconds between two looks at the sources of a served library
+
+
 def _cmd_serve(args: argparse.Namespace, out: _Output) -> int:
-    import functools
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from regdsl.render.site import is_site
 
-    from regdsl.render.site import MARKER, is_site
-
-    folder = Path(args.site)
-    if not is_site(folder):
-        return _usage_error(f"{folder}: not a site built by `regdsl build` (no {MARKER}); build one first")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
     if not args.bind:  # the empty address is every address: that must be asked for by name (0.0.0.0)
         return _usage_error("cannot listen on an empty address: name one, such as 127.0.0.1")
+    folder = Path(args.source)
+    if is_site(folder):
+        return _serve(args, out, folder, None)
+    return _serve_library(args, out)
+
+
+def _serve_library(args: argparse.Namespace, out: _Output) -> int:
+    """Build the library ``SRC`` into ``--out`` (or a private folder, removed at the end), serve it, rebuild it."""
+    import shutil
+    import tempfile
+
+    from regdsl.render.serve import LiveSite, Watch
+    from regdsl.render.site import SiteError, build_site
+
+    usage: tuple[type[Exception], ...] = (SiteError, *_usage_errors())
     try:
-        server = ThreadingHTTPServer((args.bind, args.port), handler)
+        options, templates = _check_options(args), _templates(args)
+    except usage as err:
+        return _usage_error(err)
+    scratch = Path(tempfile.mkdtemp(prefix="regdsl-serve-")) if args.out is None else None
+    target = scratch / "site" if scratch is not None else Path(args.out)
+    sources = [Path(args.source)]
+    try:
+        live = LiveSite(
+            lambda: build_site(sources, target, strict=args.strict, jobs=args.jobs, templates=templates, **options),
+            strict=args.strict,
+            notes=args.show_notes,
+            templates=templates,
+        )
+        watch = Watch(sources, config_file=options["config_file"], templates=templates)
+        return _serve(args, out, target, live, watch)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _serve(
+    args: argparse.Namespace,
+    out: _Output,
+    folder: Path,
+    live: LiveSite | None,
+    watch: Watch | None = None,
+) -> int:
+    """Serve ``folder`` until Ctrl-C or SIGTERM; with ``live``, build it first and again on each change of ``watch``."""
+    from regdsl.render.serve import listen, serving
+    from regdsl.render.site import SiteError
+
+    try:
+        server = listen(args.bind, args.port, folder, live)
     except (OSError, OverflowError, ValueError, TypeError) as err:  # a name IDNA cannot encode; a NUL
         reason = err.strerror if isinstance(err, OSError) and err.strerror else err
         return _usage_error(f"cannot listen on {args.bind}:{args.port}: {reason}")
-    with server:
+    with server, contextlib.suppress(KeyboardInterrupt):  # the way to stop it: not an error
+        seen = watch.stamps() if watch is not None else {}
+        if live is not None:
+            usage: tuple[type[Exception], ...] = (SiteError, *_usage_errors())
+            try:
+                _built(args, live.rebuild(raising=usage), out, again=False)
+            except usage as err:
+                return _usage_error(err)
         host, port = server.server_address[:2]
-        out.write(f"serving {visible(str(folder))} at http://{host!s}:{port}/ (Ctrl-C to stop)\n")
+        out.write(f"serving {visible(args.source)} at http://{host!s}:{port}/ (Ctrl-C to stop)\n")
         out.flush()
-        with contextlib.suppress(KeyboardInterrupt):  # the way to stop it: not an error
-            server.serve_forever()
+        with serving(server, live):
+            if live is None or watch is None:
+                threading.Event().wait()
+            else:
+                for _stamps in watch.changes(seen, SERVE_INTERVAL):
+                    _built(args, live.rebuild(), out, again=True)
+                    watch.find_roots()
     return EXIT_OK
+
+
+def _cmd_lsp(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.lsp.server import serve
+
+    return serve()
+
+
+def _built(args: argparse.Namespace, result: Built | Failure, out: _Output, *, again: bool) -> None:
+    """Say what a build of ``serve`` did: its findings when it failed (on standard error), else a status line."""
+    from regdsl.render.serve import Failure
+
+    if isinstance(result, Failure):
+        with contextlib.suppress(OSError):  # standard error full or closed: the pages show the findings all the same
+            sys.stderr.write("".join(f.text + "\n" for f in result.files))
+            sys.stderr.write(f"the build failed: {result.summary}; the pages show the errors\n")
+            sys.stderr.flush()
+    elif not args.quiet:
+        out.write(
+            f"{'rebuilt' if again else 'built'} {_plural(result.regimens, 'regimen')} "
+            f"({_plural(result.pages, 'page')}) in {result.seconds:.1f} s\n"
+        )
+        out.flush()
 
 
 def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
@@ -676,6 +757,11 @@ def _build_parser() -> _Parser:
     )
     _add_templates_option(build)
     _add_check_options(build, jobs=True)
+    build.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check and render every regimen again, neither reading nor writing the cache (also: REGDSL_NO_CACHE=1)",
+    )
     build.set_defaults(run=_cmd_build)
 
     render = commands.add_parser("render", help="check one regimen and render it as one page")
@@ -722,11 +808,33 @@ def _build_parser() -> _Parser:
     schema = commands.add_parser("schema", help="print the JSON Schema of a regimen's JSON page")
     schema.set_defaults(run=_cmd_schema)
 
-    serve = commands.add_parser("serve", help="serve a built site over HTTP, for a look in a browser")
-    serve.add_argument("site", nargs="?", default="site", metavar="SITE", help="the built site (default: site)")
+    serve = commands.add_parser("serve", help="serve a library over HTTP, rebuilt as it changes")
+    serve.add_argument(
+        "source",
+        nargs="?",
+        default=".",
+        metavar="SRC",
+        help="a library folder or a .reg file (default: .); a site built by `regdsl build` is served as it is",
+    )
+    serve.add_argument(
+        "-o",
+        "--out",
+        metavar="DIR",
+        help="build into this folder, kept at the end (default: a private temporary folder, removed at the end)",
+    )
     serve.add_argument("--port", type=_port, default=8000, help="the port (default: 8000; 0 picks a free one)")
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS", help="the address (default: 127.0.0.1)")
-    serve.set_defaults(run=_cmd_serve)
+    _add_templates_option(serve)
+    _add_check_options(serve, jobs=True, findings=False)
+    serve.set_defaults(run=_cmd_serve, format="text")
+
+    lsp = commands.add_parser(
+        "lsp", help="run the language server over standard input and output, for an editor (docs/editors.md)"
+    )
+    lsp.add_argument(
+        "--stdio", action="store_true", help="speak over standard input and output (the only way; the default)"
+    )
+    lsp.set_defaults(run=_cmd_lsp)
 
     rules = commands.add_parser("rules", help="list every diagnostic code")
     rules.add_argument("--markdown", action="store_true", help="print every code's documentation (docs/rules.md)")
