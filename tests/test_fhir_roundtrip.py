@@ -24,7 +24,7 @@ from regdsl.diagnostics import Severity
 from regdsl.fhir import ig
 from regdsl.fhir.export import export_fhir
 from regdsl.fhir.importer import import_bytes
-from regdsl.fhir.resources import resource_id
+from regdsl.fhir.resources import FIELDS, resource_id
 from regdsl.model import ir
 from tests import test_fidelity_fhir as fidelity
 from tests.conftest import ROOT, shared
@@ -71,12 +71,18 @@ def _quantity(quantity: ir.Quantity | None) -> tuple[Decimal, str] | None:
     return None if quantity is None else (quantity.amount, quantity.unit.code)
 
 
+def _heading(meta: ir.Meta) -> list[Any]:
+    """Return the heading's facts the profile carries in elements (FIELDS, identifiers, cancer, setting, overview)."""
+    setting = meta.setting and (meta.setting.text, meta.setting.code)
+    cancer = [(term.text, term.code) for term in meta.cancer]
+    return [[meta.get(key) for key, _ in FIELDS], meta.identifiers, cancer, setting, meta.overview]
+
+
 def cca_facts(regimen: ir.Regimen) -> list[Any]:
     """Return the facts of ``regimen`` a ``CcaPlanDefinition`` carries in elements of its own, in order."""
-    setting = regimen.meta.setting
-    facts: list[Any] = [regimen.name, regimen.meta.overview, setting and (setting.text, setting.code)]
+    facts: list[Any] = [regimen.name, regimen.status, *_heading(regimen.meta)]
     for part in regimen.parts:
-        facts.append(("part", part.number, part.title or None, part.meta.overview))
+        facts.append(("part", part.number, part.title or None, *_heading(part.meta)))
         facts += [("support", f.factor_text, f.value_text) for f in part.support.factors]
         facts += [("reference", r.text) for r in part.references]
         for group in part.cycles:
