@@ -35,6 +35,7 @@ from regdsl.fhir.resources import (
     note_text,
     product,
     quantity,
+    resource_id,
     timing_words,
 )
 from regdsl.model import ir
@@ -97,7 +98,12 @@ class _Writer:
         for factor in support.factors:
             ext.append({"url": ig.SUPPORT_FACTOR, "extension": _factor(factor)})
         if meta.superseded_by:
-            ext.append({"url": ig.REPLACED_BY, "valueReference": {"reference": f"PlanDefinition/{meta.superseded_by}"}})
+            ext.append(
+                {
+                    "url": ig.REPLACED_BY,
+                    "valueReference": {"reference": f"PlanDefinition/{resource_id(meta.superseded_by)}"},
+                }
+            )
         notes = [note_text(n) for n in support.notes]
         ext += _details("supportive-care", "Supportive care", notes)
         others = [f"{f.marker} {f.text}" for f in meta.footnotes if f.name != "reviewed"]
@@ -194,7 +200,7 @@ class _Writer:
         system = regimen.meta.get("medicine-code-system") or NZMT_SYSTEM
         plan = [line.text for line in (*self.view.plan.flow, *self.view.plan.decisions)]
         plan += [line.text for line in (*self.view.plan.limits, *self.view.plan.stops)]
-        root: Json = {"id": regimen.id}
+        root: Json = {"id": resource_id(regimen.id)}
         root |= self.definition(regimen.meta, regimen.support, regimen.references, ())
         root.setdefault("extension", []).extend(_details("plan", "Plan", plan))
         if not root["extension"]:
@@ -217,7 +223,7 @@ class _Writer:
                 steps.append(step)
             action = [{"title": regimen.name, "selectionBehavior": "all", "action": steps}]
         root["action"] = action
-        ordered: Json = {"resourceType": "PlanDefinition", "id": regimen.id, "meta": root.pop("meta")}
+        ordered: Json = {"resourceType": "PlanDefinition", "id": resource_id(regimen.id), "meta": root.pop("meta")}
         ordered["text"] = root.pop("text")
         if self.contained:
             ordered["contained"] = self.contained

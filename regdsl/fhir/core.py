@@ -35,6 +35,7 @@ from regdsl.fhir.resources import (
     narrative,
     note_text,
     product,
+    resource_id,
     timing_words,
 )
 from regdsl.fhir.resources import quantity as amount_of
@@ -342,7 +343,7 @@ class _Writer:
             actions.append(step)
             previous = f"p{p}"
         actions += self.support("support", regimen.support) + self.plan()
-        out: Json = {"resourceType": "PlanDefinition", "id": regimen.id}
+        out: Json = {"resourceType": "PlanDefinition", "id": resource_id(regimen.id)}
         lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
         out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
         if self.contained:
@@ -360,7 +361,11 @@ class _Writer:
         artifacts += [{"type": "documentation", "label": f.marker, "display": f.text} for f in meta.footnotes]
         if meta.superseded_by:
             artifacts.append(
-                {"type": "successor", "display": meta.superseded_by, "resource": f"PlanDefinition/{meta.superseded_by}"}
+                {
+                    "type": "successor",
+                    "display": meta.superseded_by,
+                    "resource": f"PlanDefinition/{resource_id(meta.superseded_by)}",
+                }
             )
         if artifacts:
             out["relatedArtifact"] = artifacts

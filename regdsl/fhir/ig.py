@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -39,6 +40,9 @@ __all__ = [
     "profile",
     "value_set",
 ]
+
+# The R4 `id` type: what every resource's id must match.
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 EXTENSION_BASE = "http://hl7.org.nz/fhir/StructureDefinition/"
 CCA_PLAN = EXTENSION_BASE + "CcaPlanDefinition"

@@ -18,6 +18,7 @@ that reads like a timing stays as the instructions, with a note (``FHR010``).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime
 import html
@@ -34,6 +35,8 @@ from regdsl.diagnostics import Diagnostic, Sink
 from regdsl.diagnostics import codes as C
 from regdsl.diagnostics.model import Code, Severity
 from regdsl.fhir import ig
+from regdsl.fhir.cca import ROLE_USAGE
+from regdsl.fhir.core import DAYS_OF_CYCLE
 from regdsl.fhir.jsonpos import JsonError, Node, read_json
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
 from regdsl.model.vocabulary import (
@@ -74,6 +77,8 @@ _START = re.compile(
     r"(?P<link>after completion of|of|after) (?P<anchor>surgery|radiation therapy|radiotherapy)\b",
     re.IGNORECASE,
 )
+_PART_TITLE = re.compile(r"Part (\d+)(?::|$)")
+_TAG = re.compile(r"<[A-Za-z/][^>]*>")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MOST = 10**6  # the largest whole number read (days, cycles, minutes, amounts): far beyond any regimen's
 _PLACES = 6  # the most decimal places of an amount read
@@ -113,6 +118,8 @@ _PLAN_ELEMENTS = frozenset(
 )
 _PART_ELEMENTS = frozenset(["id", "extension", "title", "description", "selectionBehavior", "definitionCanonical"])
 _CYCLE_ELEMENTS = frozenset(["id", "prefix", "description", "timingTiming", "selectionBehavior", "action"])
+_GROUPS_ELEMENTS = frozenset(["title", "selectionBehavior", "action"])
+_GROUP_ELEMENTS = frozenset(["title", "definitionCanonical"])
 _ORDER_ELEMENTS = frozenset(["id", "extension", "definitionCanonical"])
 _ACTIVITY_ELEMENTS = frozenset(
     [
@@ -124,11 +131,13 @@ _ACTIVITY_ELEMENTS = frozenset(
         "name",
         "status",
         "productCodeableConcept",
+        "usage",
         "quantity",
         "dosage",
     ]
 )
-_DOSAGE_ELEMENTS = frozenset(["text", "timing", "route", "doseAndRate", "asNeededBoolean"])
+_DOSAGE_ELEMENTS = frozenset(["text", "timing", "route", "doseAndRate", "asNeededBoolean", "maxDosePerAdministration"])
+_ROLES = {usage: role for role, usage in ROLE_USAGE.items()}
 _HEADING_TEXT = ("name", "title", "subtitle", "description", "version")
 
 
@@ -247,6 +256,13 @@ def _escape(char: str) -> str:
     return f"\\u{code:04x}"
 
 
+def _overview(fragment: str) -> list[str]:
+    """Return an overview's lines: an HTML fragment's paragraphs, or plain text (as `regdsl export` writes it)."""
+    if _TAG.search(fragment):
+        return _spaced(html_paragraphs(fragment))
+    return _LINE_BREAK.split(fragment)
+
+
 def html_paragraphs(fragment: str) -> list[str]:
     """Return an HTML fragment's text as paragraphs: tags dropped, entities decoded, spaces collapsed."""
     marked = re.sub(r"(?i)</p\s*>|<br\s*/?>|</li\s*>", "\x00", fragment)
@@ -327,6 +343,16 @@ class _Reader:
                 f"the resource is {kind!r}, not a PlanDefinition" if kind else "not a FHIR resource",
             )
             return None
+        core = _core_form(root)
+        if core is not None:
+            self.find(
+                C.FHR_CORE_NOT_READ,
+                core,
+                "the plan is of the core form (`regdsl export --profile core`), not a CcaPlanDefinition; "
+                "the import reads CcaPlanDefinitions only, and nothing is imported",
+                help="import the regimen's `regdsl export --profile cca` file, or keep its .reg source",
+            )
+            return None
         name = root.text("name") or root.text("title")
         if name is None:
             self.find(C.FHR_MISSING, root, "no name or title: the regimen is given the id imported-regimen")
@@ -345,12 +371,11 @@ class _Reader:
             self.find(C.FHR_MISSING, root, "no action: the regimen has no cycles")
         contained = self.contained(root)
         if parts:
-            for number, action in enumerate(parts, 1):
-                self.part(action, number, contained)
+            open_ended = any([self.part(action, number, contained) for number, action in enumerate(parts, 1)])
         else:
             open_ended = self.cycles(root, 0, contained)
-            if open_ended:
-                self.open_ended_plan()
+        if open_ended:  # after every part: a part's support and references are the part's
+            self.open_ended_plan()
         self.support(root, 0)
         self.references(root, 0)
         text = "\n".join(self.out) + "\n"
@@ -472,7 +497,7 @@ class _Reader:
             fragment = self.value(item, expected="valueMarkdown")
             if fragment is not None and isinstance(fragment.value, str):
                 self.write(depth, "overview")
-                self.prose(depth + 1, _spaced(html_paragraphs(fragment.value)), fragment)
+                self.prose(depth + 1, _overview(fragment.value), fragment)
 
     def check_code(self, concept: Node, expected: str | None, what: str) -> None:
         codings = concept.elements("coding")
@@ -499,25 +524,27 @@ class _Reader:
 
     # -- parts and cycles ----------------------------------------------------------------
 
-    def part(self, action: Node, number: int, contained: dict[str, Node]) -> None:
-        title = (action.text("title") or "").removeprefix(f"Part {number}: ")
+    def part(self, action: Node, number: int, contained: dict[str, Node]) -> bool:
+        """Write a part; return whether one of its cycles is open-ended."""
+        title = re.sub(rf"^Part {number}(?:: |$)", "", action.text("title") or "")
         if number > 1:
             self.blank()
         self.write(0, f"part {number} {quoted(title)}")
         self.unread(action, _PART_ELEMENTS)
         plan = self.follow(action, contained)
         if plan is None:
-            return
+            return False
         self.heading(plan, 1, medicine_system=None)
-        for item in self.extensions(action).get(ig.CHILD_DETAILS, []):
+        ext = self.extensions(action)
+        for item in ext.get(ig.CHILD_DETAILS, []) + ext.get(ig.PLAN_INSTRUCTIONS, []):
             fragment = self.value(item, expected="valueMarkdown")
             if fragment is not None and isinstance(fragment.value, str):
                 self.start(fragment)
         self.blank()
-        if self.cycles(plan, 1, {**contained, **self.contained(plan)}):
-            self.open_ended_plan()
+        open_ended = self.cycles(plan, 1, {**contained, **self.contained(plan)})
         self.support(plan, 1)
         self.references(plan, 1)
+        return open_ended
 
     def start(self, fragment: Node) -> None:
         assert isinstance(fragment.value, str)
@@ -556,7 +583,7 @@ class _Reader:
         """Write the plan's cycle actions; return whether one is open-ended."""
         first = 1
         open_ended = False
-        for action in plan.elements("action"):
+        for action in self.cycle_actions(plan, contained):
             self.unread(action, _CYCLE_ELEMENTS)
             repeat = action.child("timingTiming")
             repeat = repeat.child("repeat") if repeat is not None else None
@@ -580,6 +607,23 @@ class _Reader:
             self.write(depth, f"{heading}: {days} days")
             self.order_sets(action, depth + 1, contained)
         return open_ended
+
+    def cycle_actions(self, plan: Node, contained: dict[str, Node]) -> Iterator[Node]:
+        """Yield the plan's cycle actions, those of a plan per cycle group (as `regdsl export` writes them) included."""
+        for action in plan.elements("action"):
+            steps = action.elements("action")
+            targets = [contained.get((s.text("definitionCanonical") or "").removeprefix("#")) for s in steps]
+            if action.child("timingTiming") is not None or not steps or None in targets:
+                yield action
+                continue
+            if any(t is not None and t.text("resourceType") != "PlanDefinition" for t in targets):
+                yield action
+                continue
+            self.unread(action, _GROUPS_ELEMENTS)
+            for step, target in zip(steps, targets, strict=True):
+                self.unread(step, _GROUP_ELEMENTS)
+                assert target is not None
+                yield from target.elements("action")
 
     def open_ended_plan(self) -> None:
         self.write(0, "plan")
@@ -646,20 +690,22 @@ class _Reader:
         self.unread(node, _ACTIVITY_ELEMENTS)
         concept = node.child("productCodeableConcept")
         codings = concept.elements("coding") if concept is not None else []
-        if concept is None or not codings:
+        if concept is None or not (codings or concept.text("text")):
             self.lost(node, "the order set names no product")
             return None
-        code, display = codings[0].text("code"), codings[0].text("display") or concept.text("text") or ""
+        coding = codings[0] if codings else concept  # a medicine with no NZMT code is named by its text alone
+        code, display = coding.text("code"), coding.text("display") or concept.text("text") or ""
         medicine = _medicine(display, code)
-        if medicine is None:
+        if medicine is None and (code is not None or not display):
             self.lost(
-                codings[0],
+                coding,
                 f"the medicine table has no medicine {display!r} with product code {code}",
             )
             return None
+        # A medicine with no code the table lacks is a library's own (its library.reg defines it): the check finds it.
         name = (
             display
-            if display.lower() in {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
+            if medicine is None or display.lower() in {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
             else medicine.display
         )
         dosage = next(iter(node.elements("dosage")), None)
@@ -679,12 +725,19 @@ class _Reader:
         quantity = node.child("quantity")
         if quantity is not None:
             middle += self.volume(quantity)
+        cap = dosage.child("maxDosePerAdministration")
+        if cap is not None:
+            middle += self.measure(cap, "max", "the cap")
         tail: list[str] = []
         as_needed = dosage.child("asNeededBoolean")
         if as_needed is not None and as_needed.value is True:
             tail.append("prn")
         ext = self.extensions(node)
-        anticancer = medicine.anticancer
+        anticancer = medicine.anticancer if medicine is not None else False
+        role = _ROLES.get(node.text("usage") or "")
+        if role is not None:  # the role as `regdsl export` writes it (the guide defines no extension for it)
+            tail.append(role)
+            anticancer = role == "anticancer"
         for item in ext.get(ig.SUPPORTIVE, []):
             value = self.value(item, expected="valueBoolean")
             if value is not None and isinstance(value.value, bool):
@@ -724,6 +777,9 @@ class _Reader:
         codings = route.elements("coding") if route is not None else []
         code = codings[0].text("code") if codings else None
         found = next((r for r in ROUTES if r.code == code), None)
+        if found is None and not codings:  # a route the guide's value set lacks: `regdsl export` words it only
+            said = dosage.text("text") or ""
+            found = next((r for r in ROUTES if said.endswith(f" by {r.term}")), None)
         if found is None:
             self.lost(route or dosage, f"the route (code {code}) is not one of the vocabulary's")
             return None
@@ -732,8 +788,10 @@ class _Reader:
     def frequency(self, dosage: Node) -> str | None:
         timing = dosage.child("timing")
         code = timing.child("code") if timing is not None else None
-        if code is None:
-            return None
+        if code is None:  # a frequency the guide's value set lacks: `regdsl export` words it only
+            said = dosage.text("text") or ""
+            worded = [f for f in FREQUENCIES if re.search(rf" {re.escape(f.term)}(?: over | by |$)", said)]
+            return max(worded, key=lambda f: len(f.term)).phrase if worded else None
         codings = code.elements("coding")
         for coding in codings:
             if coding.text("system") == SNOMED:
@@ -760,13 +818,17 @@ class _Reader:
         return ["over", str(minutes), "min"]
 
     def volume(self, quantity: Node) -> list[str]:
+        return self.measure(quantity, "in", "the volume")
+
+    def measure(self, quantity: Node, word: str, what: str) -> list[str]:
+        """Return a quantity as the words ``WORD AMOUNT UNIT`` (a volume's ``in``, a cap's ``max``)."""
         amount = _quantity(quantity.child("value"))
         unit = self.unit(quantity, quantity.text("unit") or "")
         if amount is None:
-            self.lost(quantity, "the volume has no value, a positive number")
+            self.lost(quantity, f"{what} has no value, a positive number")
         if amount is None or unit is None:
             return []
-        return ["in", amount, unit.aliases[0]]
+        return [word, amount, unit.aliases[0]]
 
     # -- support and references ----------------------------------------------------------
 
@@ -856,14 +918,29 @@ class _Reader:
         return []
 
 
+def _core_form(root: Node) -> Node | None:
+    """Return the first action timed by the core days-of-cycle extension, in a plan not of the cca profile."""
+    meta = root.child("meta")
+    if meta is not None and ig.CCA_PLAN in {p.value for p in meta.elements("profile")}:
+        return None
+    waiting = collections.deque(root.elements("action"))
+    while waiting:
+        action = waiting.popleft()
+        timing = action.child("timingTiming")
+        if timing is not None and any(e.text("url") == DAYS_OF_CYCLE for e in timing.elements("extension")):
+            return action
+        waiting.extend(action.elements("action"))
+    return None
+
+
 def _parts(root: Node) -> list[Node]:
     """Return the part actions of a regimen in parts: titled actions, at the top or under one titled group action."""
     actions = root.elements("action")
     if len(actions) == 1 and actions[0].child("definitionCanonical") is None and actions[0].child("title"):
         inner = actions[0].elements("action")
-        if inner and all(a.child("title") is not None for a in inner):
+        if inner and all(_PART_TITLE.match(a.text("title") or "") for a in inner):
             return inner  # the form `regdsl export --profile cca` writes: the parts under the regimen's action
-    return [a for a in actions if a.child("title") is not None]
+    return [a for a in actions if _PART_TITLE.match(a.text("title") or "")]
 
 
 def _phrases(text: str) -> Iterator[tuple[re.Match[str], bool]]:

@@ -10,8 +10,10 @@ view's wording (``regdsl.render.view``), never worded again here.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -37,6 +39,7 @@ __all__ = [
     "note_text",
     "product",
     "quantity",
+    "resource_id",
     "timing_words",
     "use_contexts",
 ]
@@ -76,6 +79,14 @@ def _number(value: Decimal) -> int | float:
     if Decimal(repr(number)) != value:
         raise ValueError(f"{value} cannot be written exactly as a JSON number")
     return number
+
+
+def resource_id(regimen_id: str) -> str:
+    """Return the FHIR id of a regimen's resource: its id, else (over 64 characters, an ``_``) its start, a digest."""
+    if ig.FHIR_ID.fullmatch(regimen_id):
+        return regimen_id
+    digest = hashlib.sha256(regimen_id.encode("utf-8")).hexdigest()[:8]
+    return f"{re.sub(r'[^A-Za-z0-9.-]', '-', regimen_id[:55])}-{digest}"
 
 
 def dumps(resource: Json) -> bytes:

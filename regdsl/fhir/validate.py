@@ -15,7 +15,6 @@ what is wrong there; the exporter runs both before it writes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,8 +23,6 @@ from regdsl.fhir import ig
 __all__ = ["conforms", "invariants"]
 
 Problem = tuple[str, str]
-
-_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 def _join(path: str, key: str) -> str:
@@ -79,7 +76,7 @@ def invariants(resource: dict[str, Any]) -> list[Problem]:
     for where, item in [("", resource), *((f"contained[{i}]", c) for i, c in enumerate(contained))]:
         if not isinstance(item.get("text"), dict) or not item["text"].get("div"):
             found.append((_join(where, "text"), "dom-6: the resource has no narrative"))
-        if not isinstance(item.get("id"), str) or not _ID.fullmatch(item["id"]):
+        if not isinstance(item.get("id"), str) or not ig.FHIR_ID.fullmatch(item["id"]):
             found.append((_join(where, "id"), f"id: {item.get('id')!r} is not a FHIR id ([A-Za-z0-9-.], 1 to 64)"))
     for path, value in _walk(resource):
         if value is None or value == "" or value == {} or value == []:
