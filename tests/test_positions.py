@@ -130,6 +130,10 @@ ALLOWED: dict[str, dict[str, str]] = {
     },
     "render/site.py": {IMPORTS: "names the file a page comes from"},
     "render/graphfile.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
+    "render/built.py": {
+        IMPORTS: "keys a regimen's pages by the source they are made from",
+        READS_TEXT: "hashes the regimen's and library.reg's text into the key of its pages, not locating",
+    },
     "lsp/document.py": {IMPORTS: "keeps the source of each open document, for its findings' positions"},
     "lsp/features.py": {IMPORTS: "reads the library's other files into sources, for definitions and references"},
     "lsp/server.py": {IMPORTS: "keeps each document's source, for its findings' positions"},
