@@ -334,7 +334,10 @@ def disagreements(text: str) -> list[str]:
         allowed["keyword."].update(_chars(comment.span))  # a suppression's own words
     for node in _nodes(module):
         if isinstance(node, ast.Admin):
-            expect(_chars(node.drug.span), "medicine", lambda s: ".medicine." in innermost(s))
+            # A "medicine" spelled as a keyword (`day 8 mg ...`: no medicine's name, VOC004) is
+            # read by the highlighter as that keyword, a gap docs/editors.md names.
+            if text[node.drug.span.start : node.drug.span.end] not in words:
+                expect(_chars(node.drug.span), "medicine", lambda s: ".medicine." in innermost(s))
             if node.route is not None:
                 expect(_chars(node.route.span), "route", lambda s: innermost(s).startswith("support.constant.route"))
         elif isinstance(node, ast.RegimenHeader):
