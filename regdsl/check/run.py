@@ -126,6 +126,9 @@ _Job = tuple[Path, Path, Config, FileProduct | None, tuple[bytes, int] | None]
 _headings: list[ResultsCache] = []
 
 
+# A library is read once per run (``run_check`` forgets both memos as it starts and ends), and
+# worker processes forked by the run inherit it: a long-running process (the language server,
+# ``serve``) sees an edited ``library.reg`` or a new, changed or removed regimen in its next run.
 @functools.cache
 def _library(root: Path) -> Library:
     return load_library(root, _headings[-1] if _headings else None)
@@ -135,6 +138,12 @@ def _library(root: Path) -> Library:
 def _library_words(root: Path, configured: frozenset[str]) -> frozenset[str]:
     """Return the words a library adds to the spelling rule's: its medicines' names, its configured ``words``."""
     return words_of([*medicine_words(_library(root).defs.medicines.medicines), *configured])
+
+
+def _forget_libraries() -> None:
+    """Forget every library read, and the words made from them, so that the next run reads them again."""
+    _library.cache_clear()
+    _library_words.cache_clear()
 
 
 def _check_file(job: _Job) -> _FileOutcome:
@@ -202,6 +211,8 @@ def run_check(
     (``regdsl.check.cache``), and ``Outcome.regimens`` holds only the regimens lowered.
     """
     with rare_collections(), contextlib.ExitStack() as stack:  # worker processes inherit the setting
+        _forget_libraries()
+        stack.callback(_forget_libraries)
         results = stack.enter_context(ResultsCache()) if product is None and cache_wanted(cache) else None
         if results is not None:
             _headings.append(results)
