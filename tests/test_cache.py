@@ -13,10 +13,12 @@ import pytest
 
 import regdsl.check.run as run_mod
 from regdsl.check import cache as cache_mod
+from regdsl.check.config import Config
 from regdsl.check.run import Outcome, run_check
 from regdsl.cli.main import main
 from regdsl.compile.links import links
 from regdsl.diagnostics.formats import FORMATS
+from regdsl.source import SourceFile
 from tests.conftest import ROOT
 
 LINKED = ROOT / "tests" / "diagnostics" / "BRA010"  # regimens that hand over to each other: library findings
@@ -256,14 +258,48 @@ def test_a_warm_check_parses_no_heading(library: Path, cache_dir: Path, monkeypa
     parsed: list[str] = []
     real = library_mod.parse_heading  # type: ignore[attr-defined]
 
-    def counted(source: object) -> object:
-        parsed.append(str(source))
-        return real(source)  # type: ignore[arg-type]
+    def counted(source: SourceFile) -> object:
+        parsed.append(source.path)
+        return real(source)
 
     monkeypatch.setattr(library_mod, "parse_heading", counted)
     assert _shown(_check(library)) == expected
     assert parsed == []
     renamed = library / "zz-renamed.reg"
     (library / "crc-adjuvant-mfolfox6.reg").rename(renamed)  # a path is part of what the scan kept
+    moved = _check(library)
+    assert parsed == [str(renamed)]  # the others' headings are read back: only the renamed file's is parsed
+    assert run_mod._library.cache_info().currsize == 0  # forgotten after the run, as after every run
+    assert _shown(moved) == _shown(_check(library, cache=False))
+    parsed.clear()
+    changed = library / "leu-all-bcell-rr-inotuzumab.reg"
+    changed.write_text(changed.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     _check(library)
-    assert len(parsed) == len(list(library.glob("*.reg"))) - 1
+    assert parsed == [str(changed)]
+
+
+def test_the_library_root_is_found_once_per_folder(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding the library root walks up from each folder once, not from each file; a link's is its target's."""
+    outside = library.parent / "outside"
+    outside.mkdir()
+    linked = outside / "linked.reg"
+    (library / "crc-adjuvant-mfolfox6.reg").rename(linked)
+    (library / "crc-adjuvant-mfolfox6.reg").symlink_to(linked)
+    sub = library / "sub"
+    sub.mkdir()
+    (library / "leu-all-bcell-rr-inotuzumab.reg").rename(sub / "leu-all-bcell-rr-inotuzumab.reg")
+    walked: list[Path] = []
+    real = run_mod.find_root  # type: ignore[attr-defined]
+
+    def counted(path: Path) -> Path:
+        walked.append(path)
+        found: Path = real(path)
+        return found
+
+    monkeypatch.setattr(run_mod, "find_root", counted)
+    outcome = run_check([library], jobs=1)
+    assert len(walked) == 3  # the library's folder, its sub-folder, and the link's target
+    assert outcome.files == len(list(library.rglob("*.reg")))
+    folders: dict[Path, Path] = {}
+    assert run_mod.library_root(library / "crc-adjuvant-mfolfox6.reg", Config(), folders) == outside.resolve()
+    assert run_mod.library_root(sub / "leu-all-bcell-rr-inotuzumab.reg", Config(), folders) == library.resolve()

@@ -306,19 +306,27 @@ class ResultsCache:
         """Keep every file's entry and the library rules' findings under ``key`` (one read for a warm check)."""
         self._write(key, {"files": [_file_data(f) for f in files], "library": [_diagnostic_data(d) for d in library]})
 
-    def load_headings(self, key: str) -> list[RegimenInfo | None] | None:
-        """Return a library's scanned headings kept under ``key`` (see ``HeadingMemo``); None if refused."""
+    def load_headings(self, key: str) -> dict[str, RegimenInfo | None] | None:
+        """Return the headings of a library's last scan kept under ``key``, by file digest (``HeadingMemo``)."""
         try:
             rows = self._read(_digest([_FORMAT, "headings", package_digest(), key]))
             if not isinstance(rows, list):
                 raise _Invalid
-            return [None if row is None else _info(row) for row in rows]
+            found: dict[str, RegimenInfo | None] = {}
+            for row in rows:
+                if not isinstance(row, list) or len(row) != 2:
+                    raise _Invalid
+                found[_text(row[0])] = None if row[1] is None else _info(row[1])
+            return found
         except _Invalid:
             return None
 
-    def save_headings(self, key: str, found: Sequence[RegimenInfo | None]) -> None:
-        """Keep a library's scanned headings under ``key``."""
-        rows = [None if i is None else [i.id, i.status, i.superseded_by, i.path, i.name] for i in found]
+    def save_headings(self, key: str, found: Mapping[str, RegimenInfo | None]) -> None:
+        """Keep the headings of a library's scan under ``key``, by file digest."""
+        rows = [
+            [digest, None if i is None else [i.id, i.status, i.superseded_by, i.path, i.name]]
+            for digest, i in found.items()
+        ]
         self._write(_digest([_FORMAT, "headings", package_digest(), key]), rows)
 
 

@@ -235,7 +235,8 @@ def _run_check(
     outcome = Outcome(files=len(files))
     sink = Sink()
     configs = {path: settings.of(path) for path in files}
-    roots = {path: library_root(path, configs[path]) for path in files}
+    folders: dict[Path, Path] = {}  # each folder's library root: found once, not once per file in it
+    roots = {path: library_root(path, configs[path], folders) for path in files}
     for root in sorted(set(roots.values())):
         library = _library(root)
         sink.items.extend(library.diagnostics)
@@ -280,10 +281,20 @@ def _run_check(
     return outcome
 
 
-def library_root(path: Path, config: Config | Configs) -> Path:
-    """Return the library root of ``path`` under its configuration: the configured root, else the nearest found."""
+def library_root(path: Path, config: Config | Configs, folders: dict[Path, Path] | None = None) -> Path:
+    """Return the library root of ``path`` under its configuration: the configured root, else the nearest found.
+
+    ``folders`` keeps the root found for each folder of a file that is not a link, for the next file in it.
+    """
     root = config.of(path).root
-    return root.resolve() if root else find_root(path.resolve())
+    if root:
+        return root.resolve()
+    if folders is None or path.is_symlink():  # a link's library is its target's
+        return find_root(path.resolve())
+    found = folders.get(path.parent)
+    if found is None:
+        found = folders[path.parent] = find_root(path.resolve())
+    return found
 
 
 def _in_workers(jobs: Sequence[_Job], workers: int, progress: Progress | None) -> list[_FileOutcome]:
