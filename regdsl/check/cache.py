@@ -39,7 +39,16 @@ from regdsl.source import SourceFile, Span
 from regdsl.syntax.cachefiles import open_cache_folder, read_cached, write_cached
 from regdsl.syntax.parser import grammar_text
 
-__all__ = ["CachedFile", "ResultsCache", "cache_wanted", "file_key", "library_digest", "library_key", "package_digest"]
+__all__ = [
+    "CachedFile",
+    "ResultsCache",
+    "cache_wanted",
+    "file_key",
+    "library_digest",
+    "library_key",
+    "package_digest",
+    "part_key",
+]
 
 _FORMAT = "regdsl-results 2"
 _LIMIT = 64 << 20  # bytes: an entry holds a file's findings, a few KB
@@ -85,6 +94,11 @@ def file_key(display: str, read: tuple[bytes, int], library: str, words: frozens
 def library_key(keys: Sequence[str], jurisdiction: str) -> str:
     """Return the key of the library rules' findings over files whose keys are ``keys``, in order."""
     return _digest([_FORMAT, "library", jurisdiction, *keys])
+
+
+def part_key(keys: Sequence[str], checked: frozenset[str], jurisdiction: str) -> str:
+    """Return the key of the library rules' findings over a part of a run: ``keys`` its files', ``checked`` all ids."""
+    return _digest([_FORMAT, "part", jurisdiction, sorted(checked), *keys])
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +319,17 @@ class ResultsCache:
     def save_run(self, key: str, files: Sequence[CachedFile], library: Sequence[Diagnostic]) -> None:
         """Keep every file's entry and the library rules' findings under ``key`` (one read for a warm check)."""
         self._write(key, {"files": [_file_data(f) for f in files], "library": [_diagnostic_data(d) for d in library]})
+
+    def load_part(self, key: str, sources: Mapping[str, SourceFile]) -> tuple[Diagnostic, ...] | None:
+        """Return the library rules' findings over one part of a run kept under ``key``; None if refused."""
+        try:
+            return _Reader(sources).diagnostics(self._read(key))
+        except _Invalid:
+            return None
+
+    def save_part(self, key: str, found: Sequence[Diagnostic]) -> None:
+        """Keep the library rules' findings over one part of a run under ``key``."""
+        self._write(key, [_diagnostic_data(d) for d in found])
 
     def load_headings(self, key: str) -> dict[str, RegimenInfo | None] | None:
         """Return the headings of a library's last scan kept under ``key``, by file digest (``HeadingMemo``)."""
