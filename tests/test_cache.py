@@ -196,6 +196,12 @@ def test_a_warm_check_reads_one_entry(small: Path, cache_dir: Path, monkeypatch:
     monkeypatch.setattr(cache_mod, "read_cached", counted)
     _check(small)
     assert len(read) == 2  # the library's headings, and the run's entry
+    read.clear()
+    changed = small / "crc-adjuvant-mfolfox6.reg"
+    changed.write_text(changed.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    assert _shown(_check(small)) == _shown(_check(small, cache=False))
+    # the headings, the last run's entry (every other file's findings and each part's), the changed file's own
+    assert len(read) == 3
 
 
 def test_a_cache_another_user_could_write_is_not_used(

@@ -29,8 +29,8 @@ from regdsl.check.cache import (
     cache_wanted,
     file_key,
     library_digest,
-    library_key,
     part_key,
+    run_key,
 )
 from regdsl.check.config import Config, Configs, find_config, load_config
 from regdsl.check.context import LibraryContext, RuleContext
@@ -458,8 +458,9 @@ def _library_findings(
 class _Cached:
     """A run's use of the results cache: the files found in it, those to check, and what is kept after.
 
-    A run whose every file is unchanged reads one entry: every file's findings and the library
-    rules'. Else each file's own entry is read, and the files without one are checked.
+    A run reads the entry of the last run over the same files: every unchanged file's findings,
+    each part's library findings, and, when no file changed, the library rules' findings. A file
+    it does not hold is read from its own entry, and the files without one are checked.
     """
 
     def __init__(self, cache: ResultsCache, jobs: Sequence[_Job], jurisdiction: str) -> None:
@@ -486,12 +487,12 @@ class _Cached:
             source = read_source(path, Sink(), read)[0]
             files.append(source)
             sources[source.path] = source
-        self.key = library_key(self.keys, jurisdiction)
-        run = cache.load_run(self.key, sources)
-        if run is not None and len(run[0]) == len(files):
-            self.library = list(run[1])
+        self.key = run_key([source.path for source in files], jurisdiction)
+        self.last = cache.load_run(self.key, self.keys, sources)
+        if self.last is not None and self.last.library is not None:
+            self.library = list(self.last.library)
         for number, source in enumerate(files):
-            entry = run[0][number] if self.library is not None and run is not None else None
+            entry = self.last.files[number] if self.last is not None else None
             entry = entry or cache.load_file(self.keys[number], sources)
             if entry is None:
                 self.misses.append(self.jobs[number])
@@ -528,16 +529,16 @@ class _Cached:
         if self.library is not None:
             return self.library
         checked = frozenset(r.regimen_id for r in results if r.regimen_id is not None)
-        found: list[Diagnostic] = []
+        parts: dict[str, tuple[Diagnostic, ...]] = {}
         for numbers in _parts(results):
             key = part_key([self.keys[n] for n in numbers], checked, self.jurisdiction)
-            kept = self.cache.load_part(key, self.sources)
+            kept = self.last.part(key) if self.last is not None else None
             if kept is None:
                 regimens = [r for n in numbers if (r := self._regimen(results[n], n)) is not None]
                 kept = tuple(_library_findings(regimens, libraries, checked, self.jurisdiction))
-                self.cache.save_part(key, kept)
-            found.extend(kept)
-        self.cache.save_run(self.key, [_entry(r) for r in results], found)
+            parts[key] = kept
+        found = [d for kept in parts.values() for d in kept]
+        self.cache.save_run(self.key, self.keys, [_entry(r) for r in results], found, parts)
         return found
 
     def _regimen(self, result: _FileOutcome, number: int) -> ir.Regimen | None:
