@@ -1,4 +1,4 @@
-"""How much solving a check does: each fact is solved once, counted in calls, never timed.
+"""How much work a check does: each fact is solved once, counted in calls, never timed.
 
 A regimen with choices of lines has a timing network per scenario, but each cycle's timed
 days are its first scenario's: they are solved once, not once per scenario. A day's doses
@@ -11,12 +11,15 @@ import pytest
 
 import regdsl.compile.days as days_mod
 import regdsl.compile.stn as stn
+from regdsl.check.rules import forms
+from regdsl.check.run import run_check
 from regdsl.compile.library import check_paths
 from regdsl.compile.passes import compile_regimen
 from tests.conftest import ROOT
 
 # 24 scenarios (choices of lines) and 32 timed days
 HYPER_CVAD = ROOT / "regimens" / "leu-all-hyper-cvad.reg"
+SEED = ROOT / "regimens" / "leu-all-bcell-rr-inotuzumab.reg"
 
 
 def test_each_timed_day_is_solved_once_with_two_searches(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,3 +62,20 @@ def test_resumed_searches_give_the_bounds_of_fresh_ones() -> None:
             for point, bounds in day.starts.items():
                 assert stn.bounds_from(net, day.anchor, [point], searches=searches)[point] == bounds
                 assert stn.bounds_from(net, day.anchor, [point])[point] == bounds
+
+
+def test_texts_are_split_into_chunks_only_where_a_form_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notation rules look for links and addresses only in a text where a pattern matched, not in every text."""
+    split: list[str] = []
+    real = forms._links
+
+    def links(text: str) -> list[tuple[int, int]]:
+        split.append(text)
+        return real(text)
+
+    monkeypatch.setattr(forms, "_links", links)
+    (regimen,) = check_paths([SEED]).regimens
+    texts = list(forms._texts(regimen))
+    run_check([SEED], jobs=1)
+    assert len(texts) > 20
+    assert split == []  # no text of the seed holds a form the notation rules look for
