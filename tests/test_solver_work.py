@@ -79,3 +79,19 @@ def test_texts_are_split_into_chunks_only_where_a_form_is_found(monkeypatch: pyt
     run_check([SEED], jobs=1)
     assert len(texts) > 20
     assert split == []  # no text of the seed holds a form the notation rules look for
+
+
+def test_a_lines_doses_are_scheduled_once_per_network_not_per_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building a timing network schedules each line's doses once, however many cycles repeat it."""
+    (regimen,) = check_paths([SEED]).regimens
+    scheduled: list[int] = []
+    real = stn.schedule  # type: ignore[attr-defined]
+
+    def counted(admin: object) -> object:
+        scheduled.append(id(admin))
+        return real(admin)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stn, "schedule", counted)
+    net = stn.build_network(regimen)
+    assert len(net.cycles) > len({id(g) for g in regimen.cycles()})  # cycles repeat their group's lines
+    assert len(scheduled) == len(set(scheduled))

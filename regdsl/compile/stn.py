@@ -42,7 +42,7 @@ from typing import Literal, NamedTuple
 
 from regdsl.compile.anchoring import Dose as LineDose
 from regdsl.compile.anchoring import Given, Lines, every_line
-from regdsl.compile.schedule import Dose, schedule
+from regdsl.compile.schedule import Dose, Series, schedule
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.vocabulary import ORAL
@@ -316,6 +316,7 @@ class _Builder:
         self.cap = max(limits) if limits else None
         self.last_doses: dict[tuple[str, str | None], list[int]] = {}
         self.lines: dict[int, Lines] = {}  # each group's lines, by the group's id (the groups live as long)
+        self.series: dict[int, tuple[Series, ...]] = {}  # each line's doses in a cycle, by its id: once, not per cycle
         self.open_ends: list[tuple[int, Span]] = []
         self.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
 
@@ -396,7 +397,10 @@ class _Builder:
                 what = f"over {over_text(admin)}"
             else:
                 what = "taken at once" if high == 0 else "an infusion within the day"
-            for series in schedule(admin):
+            made = self.series.get(id(admin))
+            if made is None:
+                made = self.series[id(admin)] = schedule(admin)
+            for series in made:
                 lasts, lasts_what = (series.lasts, series.lasts_what) if series.lasts else ((low, high), what)
                 previous = None
                 for k, dose in enumerate(series.doses, start=1):
