@@ -40,7 +40,7 @@ REGIMENS = ROOT / "regimens"
 DEFAULT_OUT = ROOT / "docs" / "performance.md"
 
 # The report's sections, in the order they appear; each is written by bench/NAME.py.
-SECTIONS = ("parse_lower", "timing", "library_check", "cache", "build", "bounded")
+SECTIONS = ("parse_lower", "timing", "library_check", "cache", "build", "bounded", "lsp")
 
 HEADER = """\
 # Performance
@@ -60,6 +60,7 @@ their figures.
 | Results cache | `bench/cache.py` | `run_check` with the results cache: cold, warm, one file changed |
 | Static site build | `bench/build.py` | `build_site` of a library, in one process and on two cores; pages by format |
 | Bounded work | `bench/bounded.py` | check and build of each adversarial shape (`tests/shapes.py`) |
+| Language server | `bench/lsp.py` | `regdsl lsp` over stdio: from an edit of the seed to its findings; memory |
 
 Every script takes `--small` (a quick run, for CI) and `--out PATH` (write elsewhere).
 """

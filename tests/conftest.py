@@ -36,6 +36,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Turn the caches on, in a folder of the test's own (``REGDSL_CACHE_DIR``)."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("REGDSL_CACHE_DIR", str(folder))
+    monkeypatch.delenv("REGDSL_NO_CACHE", raising=False)
+    return folder
+
+
+@pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     """Whether goldens are to be rewritten rather than compared."""
     return bool(request.config.getoption("--update-goldens"))

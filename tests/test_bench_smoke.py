@@ -182,6 +182,9 @@ def test_build_tiny_run_writes_its_section(tmp_path: Path) -> None:
         "| `build_site`, jobs=1 |",
         "| `build_site`, jobs=2 |",
         "| check only: `run_check`, jobs=2 |",
+        "| `build_site`, jobs=2, cache: filling an empty cache |",
+        "| `build_site`, jobs=2, cache: warm, nothing changed |",
+        "| `build_site`, jobs=2, cache: one file changed (1 regimen rendered) |",
         "| html |",
         "| md |",
         "| json |",
@@ -261,3 +264,20 @@ def test_cache_tiny_run_writes_its_section(tmp_path: Path) -> None:
     ):
         assert needle in body, needle
     assert f"| not measured ({FEW} files) |" in _goals(body)
+
+
+def test_lsp_tiny_run_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "perf.md"
+    proc = _run("lsp", "--edits", "3", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    body = _sections(out.read_text(encoding="utf-8"))["lsp"]
+    assert _headings(body) == ["## Language server", "### How it was run", "### Results", "### Goals"]
+    _machine(body, "python bench/lsp.py --edits 3 --out ")
+    for needle in (
+        "| edit to findings, median of 3 |",
+        "| edit to findings, 90th percentile |",
+        "| server memory, the seed open |",
+        "| server memory, all ",
+    ):
+        assert needle in body, needle
+    assert len(re.findall(r"\| (yes|\*\*no\*\*) \|", _goals(body))) == 1

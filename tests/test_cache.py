@@ -25,14 +25,6 @@ LINKED = ROOT / "tests" / "diagnostics" / "BRA010"  # regimens that hand over to
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("REGDSL_CACHE_DIR", str(folder))
-    monkeypatch.delenv("REGDSL_NO_CACHE", raising=False)
-    return folder
-
-
-@pytest.fixture
 def library(tmp_path: Path) -> Path:
     folder = tmp_path / "lib"
     shutil.copytree(ROOT / "regimens", folder)

@@ -37,6 +37,8 @@ PACKAGE = ROOT / "regdsl"
 ORDER = (
     "__main__",
     "cli",
+    "lsp",
+    "fhir",
     "render",
     "check",
     "compile",
@@ -48,7 +50,7 @@ ORDER = (
     "regdsl",
 )
 # Libraries only one layer may import.
-OWNERS = {"lark": "syntax", "jinja2": "render", "markupsafe": "render"}
+OWNERS = {"lark": "syntax", "jinja2": "render", "markupsafe": "render", "pygls": "lsp", "lsprotocol": "lsp"}
 IMPORTERS = {"import_module", "__import__"}
 
 

@@ -130,6 +130,18 @@ ALLOWED: dict[str, dict[str, str]] = {
     },
     "render/site.py": {IMPORTS: "names the file a page comes from"},
     "render/graphfile.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
+    "lsp/document.py": {IMPORTS: "keeps the source of each open document, for its findings' positions"},
+    "lsp/features.py": {IMPORTS: "reads the library's other files into sources, for definitions and references"},
+    "lsp/server.py": {IMPORTS: "keeps each document's source, for its findings' positions"},
+    "lsp/positions.py": {
+        IMPORTS: "converts a source's spans to the protocol's positions",
+        READS_TEXT: "counts the UTF-16 (or UTF-8) code units of a line's text before a column: the protocol's "
+        "positions, which only the text can say; and writes a suppression line into an edit",
+        READS_LINE: "reads a line's text to count its code units and its indentation",
+        READS_STARTS: "finds the offset of a protocol position's line",
+    },
+    "fhir/export.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
+    "fhir/importer.py": {IMPORTS: "keeps a JSON file as a source, its findings at the offsets fhir/jsonpos.py read"},
 }
 _SOURCE_NAMES = ("source", "src")  # `source.text`, `ctx.source.text`, `unit.source.text`...
 

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Self
 
 import regdsl
 from regdsl.check.rules import registry
@@ -41,6 +42,8 @@ from regdsl.syntax.parser import grammar_text
 
 __all__ = [
     "CachedFile",
+    "Invalid",
+    "JsonEntries",
     "LastRun",
     "ResultsCache",
     "cache_wanted",
@@ -49,6 +52,9 @@ __all__ = [
     "package_digest",
     "part_key",
     "run_key",
+    "valid_count",
+    "valid_text",
+    "valid_texts",
 ]
 
 _FORMAT = "regdsl-results 2"
@@ -132,11 +138,11 @@ class LastRun:
             return None
         try:
             return self.reader.diagnostics(found)
-        except _Invalid:
+        except Invalid:
             return None
 
 
-class _Invalid(Exception):
+class Invalid(Exception):
     """An entry that is not what the cache writes."""
 
 
@@ -156,40 +162,43 @@ def _diagnostic_data(d: Diagnostic) -> dict[str, object]:
     }
 
 
-def _text(value: object) -> str:
+def valid_text(value: object) -> str:
+    """Return ``value`` if it is a text, as an entry read back must hold; else raise ``Invalid``."""
     if not isinstance(value, str):
-        raise _Invalid
+        raise Invalid
     return value
 
 
-def _texts(value: object) -> tuple[str, ...]:
+def valid_texts(value: object) -> tuple[str, ...]:
+    """Return ``value``, a list of texts, as a tuple; else raise ``Invalid``."""
     if not isinstance(value, list):
-        raise _Invalid
-    return tuple(_text(v) for v in value)
+        raise Invalid
+    return tuple(valid_text(v) for v in value)
 
 
-def _offset(value: object) -> int:
+def valid_count(value: object) -> int:
+    """Return ``value`` if it is a whole number, not negative (an offset, a size); else raise ``Invalid``."""
     if type(value) is not int or value < 0:
-        raise _Invalid
+        raise Invalid
     return value
 
 
 def _fields(value: object, keys: set[str]) -> Mapping[str, object]:
     if not isinstance(value, dict) or set(value) != keys:
-        raise _Invalid
+        raise Invalid
     return value
 
 
 def _info(row: object) -> RegimenInfo:
     if not isinstance(row, list) or len(row) != 5:
-        raise _Invalid
+        raise Invalid
     regimen_id, status, superseded_by, path, name = row
     return RegimenInfo(
-        id=_text(regimen_id),
-        status=None if status is None else _text(status),
-        superseded_by=None if superseded_by is None else _text(superseded_by),
-        path=_text(path),
-        name=None if name is None else _text(name),
+        id=valid_text(regimen_id),
+        status=None if status is None else valid_text(status),
+        superseded_by=None if superseded_by is None else valid_text(superseded_by),
+        path=valid_text(path),
+        name=None if name is None else valid_text(name),
     )
 
 
@@ -200,62 +209,62 @@ class _Reader:
         self.sources = sources
 
     def span(self, path: object, start: object, end: object) -> Span:
-        source = self.sources.get(_text(path))
-        low, high = _offset(start), _offset(end)
+        source = self.sources.get(valid_text(path))
+        low, high = valid_count(start), valid_count(end)
         if source is None or not low <= high <= len(source.text):
-            raise _Invalid
+            raise Invalid
         return source.span(low, high)
 
     def label(self, value: object) -> Label:
         if not isinstance(value, list) or len(value) != 4:
-            raise _Invalid
-        return Label(self.span(*value[:3]), _text(value[3]))
+            raise Invalid
+        return Label(self.span(*value[:3]), valid_text(value[3]))
 
     def diagnostic(self, value: object) -> Diagnostic:
         item = _fields(value, {"code", "message", "labels", "notes", "help", "severity", "fixes"})
-        code = registry().codes.get(_text(item["code"]))
+        code = registry().codes.get(valid_text(item["code"]))
         labels = item["labels"]
         severity = item["severity"]
         if code is None or not isinstance(labels, list) or not labels:
-            raise _Invalid
-        if severity is not None and _text(severity) not in _LEVELS:
-            raise _Invalid
+            raise Invalid
+        if severity is not None and valid_text(severity) not in _LEVELS:
+            raise Invalid
         primary, *secondary = (self.label(lb) for lb in labels)
         fixes = item["fixes"]
         if not isinstance(fixes, list):
-            raise _Invalid
+            raise Invalid
         return Diagnostic(
             code=code,
-            message=_text(item["message"]),
+            message=valid_text(item["message"]),
             primary=primary,
             secondary=tuple(secondary),
-            notes=_texts(item["notes"]),
-            help=None if item["help"] is None else _text(item["help"]),
-            severity=None if severity is None else _LEVELS[_text(severity)],
+            notes=valid_texts(item["notes"]),
+            help=None if item["help"] is None else valid_text(item["help"]),
+            severity=None if severity is None else _LEVELS[valid_text(severity)],
             fixes=tuple(self.fix(f) for f in fixes),
         )
 
     def fix(self, value: object) -> Fix:
         if not isinstance(value, list) or len(value) != 5:
-            raise _Invalid
-        return Fix(self.span(*value[:3]), _text(value[3]), _text(value[4]))
+            raise Invalid
+        return Fix(self.span(*value[:3]), valid_text(value[3]), valid_text(value[4]))
 
     def suppression(self, value: object) -> Suppression:
         item = _fields(value, {"span", "names", "reason", "line"})
         span = item["span"]
         if not isinstance(span, list) or len(span) != 3:
-            raise _Invalid
+            raise Invalid
         reason = item["reason"]
         return Suppression(
             span=self.span(*span),
-            names=_texts(item["names"]),
-            reason=None if reason is None else _text(reason),
-            line=_offset(item["line"]),
+            names=valid_texts(item["names"]),
+            reason=None if reason is None else valid_text(reason),
+            line=valid_count(item["line"]),
         )
 
     def diagnostics(self, value: object) -> tuple[Diagnostic, ...]:
         if not isinstance(value, list):
-            raise _Invalid
+            raise Invalid
         return tuple(self.diagnostic(d) for d in value)
 
     def file(self, value: object) -> CachedFile:
@@ -263,12 +272,12 @@ class _Reader:
         suppressions = item["suppressions"]
         regimen = item["regimen"]
         if not isinstance(suppressions, list):
-            raise _Invalid
+            raise Invalid
         return CachedFile(
             self.diagnostics(item["diagnostics"]),
             tuple(self.suppression(s) for s in suppressions),
-            None if regimen is None else _text(regimen),
-            _texts(item["targets"]),
+            None if regimen is None else valid_text(regimen),
+            valid_texts(item["targets"]),
         )
 
 
@@ -284,48 +293,65 @@ def _file_data(entry: CachedFile) -> dict[str, object]:
     }
 
 
-class ResultsCache:
-    """The results cache of one run: reads and writes entries in the user's cache folder (none if it is untrusted)."""
+class JsonEntries:
+    """JSON entries of one format in a subfolder of the user's cache folder (none if it is untrusted).
 
-    def __init__(self) -> None:
+    Each entry is a file named by its key, whose first line names the format and the key; an
+    entry whose header is not that, or that is not JSON, is refused (``read`` raises ``Invalid``).
+    What an entry holds its reader validates. The results cache, and ``regdsl build``'s record of
+    the pages it wrote (``regdsl.render.built``), are kept so.
+    """
+
+    def __init__(self, folder: str, form: str) -> None:
         self._stack = contextlib.ExitStack()
         self._folder: int | None = None
+        self._name = folder
+        self._form = form
 
-    def __enter__(self) -> ResultsCache:
-        self._folder = self._stack.enter_context(open_cache_folder(_FOLDER))
+    def __enter__(self) -> Self:
+        self._folder = self._stack.enter_context(open_cache_folder(self._name))
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._folder = None
         self._stack.close()
 
-    def _read(self, key: str) -> object:
+    def read(self, key: str) -> object:
+        """Return the value kept under ``key``; raises ``Invalid`` if there is none or it is refused."""
         if self._folder is None:
-            raise _Invalid
+            raise Invalid
         data = read_cached(self._folder, f"{key}.json", _LIMIT)
-        header = f"{_FORMAT} {key}\n".encode()
+        header = f"{self._form} {key}\n".encode()
         if data is None or not data.startswith(header):
-            raise _Invalid
+            raise Invalid
         try:
             return json.loads(data[len(header) :])
         except (ValueError, RecursionError) as err:  # not JSON, not UTF-8, nested too deeply
-            raise _Invalid from err
+            raise Invalid from err
 
-    def _write(self, key: str, value: object) -> None:
+    def write(self, key: str, value: object) -> None:
+        """Keep ``value`` (JSON) under ``key``; a failure to write passes."""
         if self._folder is not None:
             data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-            write_cached(self._folder, f"{key}.json", f"{_FORMAT} {key}\n".encode() + data)
+            write_cached(self._folder, f"{key}.json", f"{self._form} {key}\n".encode() + data)
+
+
+class ResultsCache(JsonEntries):
+    """The results cache of one run: reads and writes entries in the user's cache folder (none if it is untrusted)."""
+
+    def __init__(self) -> None:
+        super().__init__(_FOLDER, _FORMAT)
 
     def load_file(self, key: str, sources: Mapping[str, SourceFile]) -> CachedFile | None:
         """Return the entry of one file, its spans on ``sources``; None if there is none or it is refused."""
         try:
-            return _Reader(sources).file(self._read(key))
-        except _Invalid:
+            return _Reader(sources).file(self.read(key))
+        except Invalid:
             return None
 
     def save_file(self, key: str, entry: CachedFile) -> None:
         """Keep one file's entry."""
-        self._write(key, _file_data(entry))
+        self.write(key, _file_data(entry))
 
     def load_run(self, key: str, keys: Sequence[str], sources: Mapping[str, SourceFile]) -> LastRun | None:
         """Return what the last run over the same files kept under ``key``; None if there is none or it is refused.
@@ -334,17 +360,17 @@ class ResultsCache:
         one kept, and the library rules' findings only when every key is.
         """
         try:
-            item = _fields(self._read(key), {"keys", "files", "library", "parts"})
-            kept, files, parts = _texts(item["keys"]), item["files"], item["parts"]
+            item = _fields(self.read(key), {"keys", "files", "library", "parts"})
+            kept, files, parts = valid_texts(item["keys"]), item["files"], item["parts"]
             if not isinstance(files, list) or len(files) != len(kept) or len(kept) != len(keys):
-                raise _Invalid
+                raise Invalid
             if not isinstance(parts, list) or not all(isinstance(p, list) and len(p) == 2 for p in parts):
-                raise _Invalid
+                raise Invalid
             reader = _Reader(sources)
             entries = [reader.file(f) if old == new else None for old, new, f in zip(kept, keys, files, strict=True)]
             library = reader.diagnostics(item["library"]) if list(kept) == list(keys) else None
-            return LastRun(entries, library, {_text(k): found for k, found in parts}, reader)
-        except _Invalid:
+            return LastRun(entries, library, {valid_text(k): found for k, found in parts}, reader)
+        except Invalid:
             return None
 
     def save_run(
@@ -356,7 +382,7 @@ class ResultsCache:
         parts: Mapping[str, Sequence[Diagnostic]],
     ) -> None:
         """Keep every file's key and entry, the library rules' findings and each part's under ``key``."""
-        self._write(
+        self.write(
             key,
             {
                 "keys": list(keys),
@@ -369,16 +395,16 @@ class ResultsCache:
     def load_headings(self, key: str) -> dict[str, RegimenInfo | None] | None:
         """Return the headings of a library's last scan kept under ``key``, by file digest (``HeadingMemo``)."""
         try:
-            rows = self._read(_digest([_FORMAT, "headings", package_digest(), key]))
+            rows = self.read(_digest([_FORMAT, "headings", package_digest(), key]))
             if not isinstance(rows, list):
-                raise _Invalid
+                raise Invalid
             found: dict[str, RegimenInfo | None] = {}
             for row in rows:
                 if not isinstance(row, list) or len(row) != 2:
-                    raise _Invalid
-                found[_text(row[0])] = None if row[1] is None else _info(row[1])
+                    raise Invalid
+                found[valid_text(row[0])] = None if row[1] is None else _info(row[1])
             return found
-        except _Invalid:
+        except Invalid:
             return None
 
     def save_headings(self, key: str, found: Mapping[str, RegimenInfo | None]) -> None:
@@ -387,7 +413,7 @@ class ResultsCache:
             [digest, None if i is None else [i.id, i.status, i.superseded_by, i.path, i.name]]
             for digest, i in found.items()
         ]
-        self._write(_digest([_FORMAT, "headings", package_digest(), key]), rows)
+        self.write(_digest([_FORMAT, "headings", package_digest(), key]), rows)
 
 
 def cache_wanted(asked: bool) -> bool:

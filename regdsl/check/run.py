@@ -19,7 +19,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -62,6 +62,7 @@ __all__ = [
     "FileProduct",
     "Outcome",
     "Progress",
+    "Reuse",
     "configure",
     "library_root",
     "run_check",
@@ -81,6 +82,10 @@ MOST_PER_LINE = 5
 FileProduct = Callable[[Compiled, SourceFile, Library, Config], object]
 # Told how many of the files are checked so far, and of how many (in the calling process).
 Progress = Callable[[int, int], None]
+# With the results cache and a product: the product of a file whose findings were read from
+# the cache (its source, library, configuration and regimen id), made again without compiling
+# it, in the calling process; None when it cannot be, and the file is checked again.
+Reuse = Callable[[SourceFile, Library, Config, str | None], object | None]
 
 
 @dataclass(slots=True)
@@ -99,6 +104,7 @@ class Outcome:
     stages: dict[str, float] = field(default_factory=dict)
     config_failed: bool = False
     products: dict[str, object] = field(default_factory=dict)
+    libraries: dict[Path, Library] = field(default_factory=dict)  # each library the files belong to, by root
 
     def failed(self, *, strict: bool = False) -> bool:
         """Whether the check fails: a bad configuration, an error, or (under ``strict``) a warning."""
@@ -134,12 +140,18 @@ _Job = tuple[Path, Path, Config, FileProduct | None, tuple[bytes, int] | None]
 _headings: list[ResultsCache] = []
 
 
+# The libraries the caller of the run under way read already and passes on (``run_check``'s
+# ``libraries``), by root: a long-running process that knows none of their files changed.
+_passed: dict[Path, Library] = {}
+
+
 # A library is read once per run (``run_check`` forgets both memos as it starts and ends), and
 # worker processes forked by the run inherit it: a long-running process (the language server,
 # ``serve``) sees an edited ``library.reg`` or a new, changed or removed regimen in its next run.
 @functools.cache
 def _library(root: Path) -> Library:
-    return load_library(root, _headings[-1] if _headings else None)
+    given = _passed.get(root)
+    return given if given is not None else load_library(root, _headings[-1] if _headings else None)
 
 
 @functools.cache
@@ -208,24 +220,45 @@ def run_check(
     product: FileProduct | None = None,
     progress: Progress | None = None,
     cache: bool = False,
+    texts: Mapping[Path, bytes] | None = None,
+    libraries: Mapping[Path, Library] | None = None,
+    reuse: Reuse | None = None,
 ) -> Outcome:
     """Check every ``.reg`` file under ``paths``; raises ``PathError`` only for unusable paths.
 
     ``jobs`` is the number of worker processes (default: by the number of files); ``config``
     the configuration in force (default: every rule, no exclusions). ``product`` runs on each
     file that passes its own checks (see ``Outcome.products``); ``progress`` is told, in this
-    process, each time a file is checked. With ``cache`` (and no ``product``), each file's
-    findings are read from the results cache when nothing they are made from changed
-    (``regdsl.check.cache``), and ``Outcome.regimens`` holds only the regimens lowered.
+    process, each time a file is checked. With ``cache`` (and no ``product``, or a product
+    and ``reuse``), each file's findings are read from the results cache when nothing they are
+    made from changed (``regdsl.check.cache``), its product is what ``reuse`` makes again, and
+    ``Outcome.regimens`` holds only the regimens lowered.
+    ``texts`` holds the text of files as an editor has them, unsaved, by path, checked in place
+    of what the file holds (a path in it need not exist); with it, no file's findings are read
+    from the cache or kept in it. ``libraries`` holds libraries the caller read already (as
+    ``Outcome.libraries`` holds them), by root, used in place of reading them again: a caller
+    that knows none of their files changed since (the language server).
     """
     with rare_collections(), contextlib.ExitStack() as stack:  # worker processes inherit the setting
         _forget_libraries()
         stack.callback(_forget_libraries)
-        results = stack.enter_context(ResultsCache()) if product is None and cache_wanted(cache) else None
+        _passed.update(libraries or {})
+        stack.callback(_passed.clear)
+        usable = product is None or reuse is not None
+        results = stack.enter_context(ResultsCache()) if usable and cache_wanted(cache) else None
         if results is not None:
             _headings.append(results)
             stack.callback(_headings.pop)
-        return _run_check(paths, jobs=jobs, config=config, product=product, progress=progress, cache=results)
+        return _run_check(
+            paths,
+            jobs=jobs,
+            config=config,
+            product=product,
+            progress=progress,
+            cache=None if texts else results,  # unsaved texts: only the headings' memo is used
+            texts=texts or {},
+            reuse=reuse,
+        )
 
 
 def _run_check(
@@ -236,10 +269,14 @@ def _run_check(
     product: FileProduct | None,
     progress: Progress | None,
     cache: ResultsCache | None,
+    texts: Mapping[Path, bytes],
+    reuse: Reuse | None,
 ) -> Outcome:
     settings = config or Config()
     started = time.perf_counter()
-    files = [p for p in collect(list(paths)) if not settings.of(p).excluded(p)]
+    named = list(paths)
+    found = collect([p for p in named if p not in texts]) + [p for p in named if p in texts]
+    files = [p for p in found if not settings.of(p).excluded(p)]
     outcome = Outcome(files=len(files))
     sink = Sink()
     configs = {path: settings.of(path) for path in files}
@@ -251,9 +288,11 @@ def _run_check(
         if library.source is not None:
             outcome.sources[library.source.path] = library.source
     jobs_list: list[_Job] = [
-        (path, roots[path], configs[path], product, None) for path in files if path.name != LIBRARY_FILE
+        (path, roots[path], configs[path], product, _given(texts.get(path)))
+        for path in files
+        if path.name != LIBRARY_FILE
     ]
-    cached = _Cached(cache, jobs_list, settings.jurisdiction) if cache is not None else None
+    cached = _Cached(cache, jobs_list, settings.jurisdiction, reuse) if cache is not None else None
     to_check = cached.misses if cached is not None else jobs_list
     workers = _workers(len(to_check), jobs)
     if workers > 1:
@@ -274,6 +313,7 @@ def _run_check(
             outcome.stages[stage] = outcome.stages.get(stage, 0.0) + seconds
     clock = time.perf_counter()
     libraries = [_library(r) for r in sorted(set(roots.values()))]
+    outcome.libraries = {library.root: library for library in libraries}
     if cached is not None:
         sink.items.extend(cached.library_findings(results, libraries))
     else:
@@ -287,6 +327,11 @@ def _run_check(
     outcome.diagnostics = _folded(sorted(kept, key=Diagnostic.sort_key))
     outcome.stages["total (wall)"] = time.perf_counter() - started
     return outcome
+
+
+def _given(text: bytes | None) -> tuple[bytes, int] | None:
+    """Return an unsaved text as ``read_regular`` returns a file's bytes (its first bytes and size); None for none."""
+    return None if text is None else (text[: MAX_BYTES + 1], len(text))
 
 
 def library_root(path: Path, config: Config | Configs, folders: dict[Path, Path] | None = None) -> Path:
@@ -463,7 +508,7 @@ class _Cached:
     it does not hold is read from its own entry, and the files without one are checked.
     """
 
-    def __init__(self, cache: ResultsCache, jobs: Sequence[_Job], jurisdiction: str) -> None:
+    def __init__(self, cache: ResultsCache, jobs: Sequence[_Job], jurisdiction: str, reuse: Reuse | None) -> None:
         self.cache = cache
         self.jobs: list[_Job] = []
         self.keys: list[str] = []
@@ -494,6 +539,13 @@ class _Cached:
         for number, source in enumerate(files):
             entry = self.last.files[number] if self.last is not None else None
             entry = entry or cache.load_file(self.keys[number], sources)
+            _path, root, job_config, product, _ = self.jobs[number]
+            made = None
+            passes = entry is not None and not _fails_alone(entry.diagnostics, entry.suppressions, job_config)
+            if entry is not None and passes and product is not None and reuse is not None:
+                made = reuse(source, _library(root), job_config, entry.regimen_id)
+                if made is None:  # its product cannot be had without checking it again
+                    entry = None
             if entry is None:
                 self.misses.append(self.jobs[number])
                 continue
@@ -503,6 +555,8 @@ class _Cached:
                 list(entry.diagnostics),
                 list(entry.suppressions),
                 {},
+                made,
+                produced=made is not None,
                 regimen_id=entry.regimen_id,
                 targets=entry.targets,
             )

@@ -28,6 +28,8 @@ from regdsl.source import visible
 
 if TYPE_CHECKING:
     from regdsl.check.run import Outcome
+    from regdsl.render.serve import Failure, LiveSite, Watch
+    from regdsl.render.site import Built
 
 __all__ = ["EXIT_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -296,6 +298,7 @@ def _cmd_build(args: argparse.Namespace, out: _Output) -> int:
             jobs=args.jobs,
             templates=_templates(args),
             progress=bar,
+            cache=not args.no_cache,
             **_check_options(args),
         )
     except usage as err:
@@ -395,6 +398,36 @@ def _cmd_graph(args: argparse.Namespace, out: _Output) -> int:
     return _deliver(data, target, out, _kept(result, options["config_file"], paths, None))
 
 
+def _cmd_export(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.fhir.export import export_fhir, write_folder
+    from regdsl.render.output import SiteError
+
+    paths = [Path(p) for p in args.paths]
+    try:
+        options = _check_options(args)
+        result, files = export_fhir(paths, args.profile, strict=args.strict, jobs=args.jobs, **options)
+    except _usage_errors() as err:
+        return _usage_error(err)
+    code = _report(args, result, sys.stderr)  # stdout is the resource's
+    if code != EXIT_OK or files is None:
+        return code
+    kept = _kept(result, options["config_file"], paths, None)
+    target = Path(args.output) if args.output is not None else None
+    if len(files) == 1 and (target is None or not target.is_dir()):
+        try:
+            file_target = _target(args.output, "resource")
+        except _UsageError as err:
+            return _usage_error(err)
+        return _deliver(next(iter(files.values())), file_target, out, kept)
+    if target is None:
+        return _usage_error(f"{len(files)} regimens to export: name a folder to write them to with -o")
+    try:
+        write_folder(target, files, kept)
+    except SiteError as err:
+        return _usage_error(err)
+    return EXIT_OK
+
+
 def _cmd_schema(args: argparse.Namespace, out: _Output) -> int:
     from importlib import resources
 
@@ -402,30 +435,116 @@ def _cmd_schema(args: argparse.Namespace, out: _Output) -> int:
     return EXIT_OK
 
 
+SERVE_INTERVAL = 0.1  # seconds between two looks at the sources of a served library
+
+
 def _cmd_serve(args: argparse.Namespace, out: _Output) -> int:
-    import functools
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from regdsl.render.site import is_site
 
-    from regdsl.render.site import MARKER, is_site
-
-    folder = Path(args.site)
-    if not is_site(folder):
-        return _usage_error(f"{folder}: not a site built by `regdsl build` (no {MARKER}); build one first")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
     if not args.bind:  # the empty address is every address: that must be asked for by name (0.0.0.0)
         return _usage_error("cannot listen on an empty address: name one, such as 127.0.0.1")
+    folder = Path(args.source)
+    if is_site(folder):
+        return _serve(args, out, folder, None)
+    return _serve_library(args, out)
+
+
+def _serve_library(args: argparse.Namespace, out: _Output) -> int:
+    """Build the library ``SRC`` into ``--out`` (or a private folder, removed at the end), serve it, rebuild it."""
+    import shutil
+    import tempfile
+
+    from regdsl.render.serve import LiveSite, Watch
+    from regdsl.render.site import SiteError, build_site
+
+    usage: tuple[type[Exception], ...] = (SiteError, *_usage_errors())
     try:
-        server = ThreadingHTTPServer((args.bind, args.port), handler)
+        options, templates = _check_options(args), _templates(args)
+    except usage as err:
+        return _usage_error(err)
+    scratch = Path(tempfile.mkdtemp(prefix="regdsl-serve-")) if args.out is None else None
+    target = scratch / "site" if scratch is not None else Path(args.out)
+    sources = [Path(args.source)]
+    try:
+        live = LiveSite(
+            lambda: build_site(
+                sources,
+                target,
+                strict=args.strict,
+                jobs=args.jobs,
+                templates=templates,
+                cache=not args.no_cache,
+                **options,
+            ),
+            strict=args.strict,
+            notes=args.show_notes,
+            templates=templates,
+        )
+        watch = Watch(sources, config_file=options["config_file"], templates=templates)
+        return _serve(args, out, target, live, watch)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _serve(
+    args: argparse.Namespace,
+    out: _Output,
+    folder: Path,
+    live: LiveSite | None,
+    watch: Watch | None = None,
+) -> int:
+    """Serve ``folder`` until Ctrl-C or SIGTERM; with ``live``, build it first and again on each change of ``watch``."""
+    from regdsl.render.serve import listen, serving
+    from regdsl.render.site import SiteError
+
+    try:
+        server = listen(args.bind, args.port, folder, live)
     except (OSError, OverflowError, ValueError, TypeError) as err:  # a name IDNA cannot encode; a NUL
         reason = err.strerror if isinstance(err, OSError) and err.strerror else err
         return _usage_error(f"cannot listen on {args.bind}:{args.port}: {reason}")
-    with server:
+    with server, contextlib.suppress(KeyboardInterrupt):  # the way to stop it: not an error
+        seen = watch.stamps() if watch is not None else {}
+        if live is not None:
+            usage: tuple[type[Exception], ...] = (SiteError, *_usage_errors())
+            try:
+                _built(args, live.rebuild(raising=usage), out, again=False)
+            except usage as err:
+                return _usage_error(err)
         host, port = server.server_address[:2]
-        out.write(f"serving {visible(str(folder))} at http://{host!s}:{port}/ (Ctrl-C to stop)\n")
+        out.write(f"serving {visible(args.source)} at http://{host!s}:{port}/ (Ctrl-C to stop)\n")
         out.flush()
-        with contextlib.suppress(KeyboardInterrupt):  # the way to stop it: not an error
-            server.serve_forever()
+        with serving(server, live):
+            if live is None or watch is None:
+                threading.Event().wait()
+            else:
+                for _stamps in watch.changes(seen, SERVE_INTERVAL):
+                    _built(args, live.rebuild(), out, again=True)
+                    watch.find_roots()
     return EXIT_OK
+
+
+def _cmd_lsp(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.lsp.server import serve
+
+    return serve()
+
+
+def _built(args: argparse.Namespace, result: Built | Failure, out: _Output, *, again: bool) -> None:
+    """Say what a build of ``serve`` did: its findings when it failed (on standard error), else a status line."""
+    from regdsl.render.serve import Failure
+
+    if isinstance(result, Failure):
+        with contextlib.suppress(OSError):  # standard error full or closed: the pages show the findings all the same
+            sys.stderr.write("".join(f.text + "\n" for f in result.files))
+            sys.stderr.write(f"the build failed: {result.summary}; the pages show the errors\n")
+            sys.stderr.flush()
+    elif not args.quiet:
+        out.write(
+            f"{'rebuilt' if again else 'built'} {_plural(result.regimens, 'regimen')} "
+            f"({_plural(result.pages, 'page')}) in {result.seconds:.1f} s\n"
+        )
+        out.flush()
 
 
 def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
@@ -449,6 +568,56 @@ def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
     if result.config_failed:
         return EXIT_USAGE
     return EXIT_ERRORS if result.failed(strict=args.strict) else EXIT_OK
+
+
+def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
+    from regdsl.compile.library import read_regular
+    from regdsl.diagnostics.formats import FORMATS, colour_wanted, summary_line, text_format
+    from regdsl.fhir.importer import MAX_BYTES, TargetError, import_bytes, write_regimen
+
+    paths = [Path(p) for p in args.files]
+    if len(paths) > 1 and args.output is None:
+        return _usage_error(
+            "give -o DIR to import more than one file (one file without -o is written to standard output)"
+        )
+    results = []
+    try:
+        for path in paths:
+            data, size = read_regular(path, MAX_BYTES)
+            results.append(import_bytes(data, str(path), size=size))
+    except _usage_errors() as err:
+        return _usage_error(err)
+    written: list[str] = []
+    refused: str | None = None
+    for result in results:
+        if result.text is None:
+            continue
+        if args.output is None:
+            out.write(result.text)
+            continue
+        try:
+            written.append(str(write_regimen(Path(args.output), result, force=args.force, read=paths)))
+        except TargetError as err:
+            refused = refused or str(err)
+    diagnostics = sorted((d for r in results for d in r.diagnostics), key=lambda d: d.sort_key())
+    sources = {r.source.path: r.source for r in results}
+    from regdsl.diagnostics import Severity
+
+    shown = [d for d in diagnostics if args.show_notes or d.level is not Severity.INFO]
+    if args.format == "text":
+        sys.stderr.write(text_format(shown, sources, colour=colour_wanted(sys.stderr)))
+        if not args.quiet:
+            sys.stderr.write(("\n" if shown else "") + summary_line(diagnostics, len(results)) + "\n")
+            for name in written:
+                sys.stderr.write(f"wrote {visible(name)}\n")
+    else:
+        sys.stderr.write(FORMATS[args.format](shown, sources))
+    if refused is not None:
+        return _usage_error(refused)
+    failed = any(r.has_errors for r in results) or (
+        args.strict and any(d.level is Severity.WARNING for d in diagnostics)
+    )
+    return EXIT_ERRORS if failed else EXIT_OK
 
 
 def _cmd_rules(args: argparse.Namespace, out: _Output) -> int:
@@ -596,6 +765,11 @@ def _build_parser() -> _Parser:
     )
     _add_templates_option(build)
     _add_check_options(build, jobs=True)
+    build.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check and render every regimen again, neither reading nor writing the cache (also: REGDSL_NO_CACHE=1)",
+    )
     build.set_defaults(run=_cmd_build)
 
     render = commands.add_parser("render", help="check one regimen and render it as one page")
@@ -621,14 +795,59 @@ def _build_parser() -> _Parser:
     _add_check_options(graph, jobs=True, findings=False)
     graph.set_defaults(run=_cmd_graph, format="text")  # the findings, on standard error, as text
 
+    export = commands.add_parser("export", help="check regimens and export each as a FHIR R4 PlanDefinition")
+    export.add_argument("paths", nargs="+", metavar="PATH", help="a .reg file, or a folder searched for *.reg")
+    export.add_argument("--to", required=True, choices=("fhir",), help="the format (fhir: HL7 FHIR R4 JSON)")
+    export.add_argument(
+        "--profile",
+        choices=("cca", "core"),
+        default="cca",
+        help="cca: the HL7 NZ Cancer Control Agency IG's CcaPlanDefinition (default); core: plain R4 PlanDefinition",
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="the file (one regimen) or folder (several) to write to (default: standard output, one regimen)",
+    )
+    _add_check_options(export, jobs=True, findings=False)
+    export.set_defaults(run=_cmd_export, format="text")  # the findings, on standard error, as text
+
     schema = commands.add_parser("schema", help="print the JSON Schema of a regimen's JSON page")
     schema.set_defaults(run=_cmd_schema)
 
-    serve = commands.add_parser("serve", help="serve a built site over HTTP, for a look in a browser")
-    serve.add_argument("site", nargs="?", default="site", metavar="SITE", help="the built site (default: site)")
+    serve = commands.add_parser("serve", help="serve a library over HTTP, rebuilt as it changes")
+    serve.add_argument(
+        "source",
+        nargs="?",
+        default=".",
+        metavar="SRC",
+        help="a library folder or a .reg file (default: .); a site built by `regdsl build` is served as it is",
+    )
+    serve.add_argument(
+        "-o",
+        "--out",
+        metavar="DIR",
+        help="build into this folder, kept at the end (default: a private temporary folder, removed at the end)",
+    )
     serve.add_argument("--port", type=_port, default=8000, help="the port (default: 8000; 0 picks a free one)")
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS", help="the address (default: 127.0.0.1)")
-    serve.set_defaults(run=_cmd_serve)
+    _add_templates_option(serve)
+    _add_check_options(serve, jobs=True, findings=False)
+    serve.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check and render every regimen again on each change, without the cache (also: REGDSL_NO_CACHE=1)",
+    )
+    serve.set_defaults(run=_cmd_serve, format="text")
+
+    lsp = commands.add_parser(
+        "lsp", help="run the language server over standard input and output, for an editor (docs/editors.md)"
+    )
+    lsp.add_argument(
+        "--stdio", action="store_true", help="speak over standard input and output (the only way; the default)"
+    )
+    lsp.set_defaults(run=_cmd_lsp)
 
     rules = commands.add_parser("rules", help="list every diagnostic code")
     rules.add_argument("--markdown", action="store_true", help="print every code's documentation (docs/rules.md)")
@@ -637,6 +856,22 @@ def _build_parser() -> _Parser:
     explain = commands.add_parser("explain", help="explain a diagnostic code")
     explain.add_argument("code", metavar="CODE", help="a code such as SAF101, or a name such as dose-trailing-zero")
     explain.set_defaults(run=_cmd_explain)
+
+    imports = commands.add_parser(
+        "import", help="import HL7 FHIR R4 PlanDefinitions (CcaPlanDefinition) as .reg files in canonical layout"
+    )
+    imports.add_argument("files", nargs="+", metavar="FILE.json", help="a PlanDefinition as JSON")
+    imports.add_argument(
+        "-o", "--output", metavar="DIR", help="write ID.reg files into this folder (default: standard output, one file)"
+    )
+    imports.add_argument("--force", action="store_true", help="replace a .reg file already in DIR")
+    from regdsl.diagnostics.formats import FORMATS
+
+    imports.add_argument("--format", choices=sorted(FORMATS), default="text", help="findings format (default: text)")
+    imports.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    imports.add_argument("-q", "--quiet", action="store_true", help="print the findings and nothing else")
+    imports.add_argument("--show-notes", action="store_true", help="show informational notes")
+    imports.set_defaults(run=_cmd_import_fhir)
     return parser
 
 

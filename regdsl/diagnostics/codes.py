@@ -5,7 +5,7 @@ syntax, ``VOC`` about vocabulary (medicines, units, routes, factors), ``STR`` ab
 structure, ``TIM`` about days and times, ``BRA`` about branching and links, ``SAF``
 about dose forms that have harmed patients, ``CFG`` about the configuration file
 (``regdsl.toml`` or ``[tool.regdsl]``), ``IGN`` about suppression comments, ``INT`` about
-the compiler itself.
+the compiler itself, ``FHR`` about a FHIR file read by ``regdsl import``.
 
 Every code, these and the rules' (``regdsl.check.registry``), is made by ``define``, which
 refuses a malformed one, and gathered by ``index``, which refuses two with one code or name.
@@ -544,6 +544,177 @@ UNKNOWN_SUPPRESSION = define(
     "Use instead: a name from `regdsl rules`.",
 )
 
+# -- importing FHIR (`regdsl import`) -----------------------------------------------
+# Found in a JSON file, located at the element (the JSON path is in the message).
+FHR_NOT_JSON = define(
+    "FHR001",
+    "fhir-not-json",
+    E,
+    "the file is not JSON",
+    "What it does: flags an input of `regdsl import` that is not UTF-8 JSON, at the first fault.\n\n"
+    "Why it matters: nothing can be read from it, so nothing is imported.\n\n"
+    'Example: `{"resourceType": "PlanDefinition",}` (a comma before `}`)\n\n'
+    "Use instead: the JSON file as the library publishes it.",
+)
+FHR_TOO_LARGE = define(
+    "FHR002",
+    "fhir-too-large",
+    E,
+    "the file is larger than an import reads",
+    "What it does: refuses a JSON file over the size limit of `regdsl import` (8 MiB), before reading it.\n\n"
+    "Why it matters: the import is bounded; a regimen's PlanDefinition is a few hundred kilobytes.\n\n"
+    "Example: a 50 MB export of a whole library in one file\n\n"
+    "Use instead: one file per regimen.",
+)
+FHR_TOO_DEEP = define(
+    "FHR003",
+    "fhir-too-deep",
+    E,
+    "the JSON is nested too deeply",
+    "What it does: refuses JSON nested more than 64 levels, where the nesting passes the limit.\n\n"
+    "Why it matters: a FHIR resource nests about a dozen levels; reading without a limit could "
+    "exhaust the stack.\n\n"
+    "Example: `[[[[...]]]]` a thousand levels deep\n\n"
+    "Use instead: the resource as FHIR defines it.",
+)
+FHR_NOT_PLAN = define(
+    "FHR004",
+    "fhir-not-plan-definition",
+    E,
+    "the JSON is not a PlanDefinition",
+    "What it does: flags JSON whose `resourceType` is not `PlanDefinition` (a regimen of the "
+    "CcaPlanDefinition profile).\n\n"
+    "Why it matters: only a regimen can become a .reg file.\n\n"
+    'Example: `{"resourceType": "Patient"}`\n\n'
+    "Use instead: the regimen's PlanDefinition.",
+)
+FHR_NESTED_CONTAINED = define(
+    "FHR005",
+    "fhir-nested-contained",
+    W,
+    "a contained resource contains resources (dom-2)",
+    "What it does: flags `contained` inside a contained resource, which FHIR's invariant dom-2 "
+    "forbids; the import still reads it (the NZ library's regimens in parts hold each part's "
+    "activity definitions so).\n\n"
+    "Why it matters: a FHIR validator rejects the file; `regdsl export` writes every contained "
+    "resource at the top.\n\n"
+    "Example: `contained[0].contained[0]`\n\n"
+    "Use instead: every resource in the root's `contained`, referred to by `#id`.",
+)
+FHR_UNKNOWN_EXTENSION = define(
+    "FHR006",
+    "fhir-unknown-extension",
+    W,
+    "an extension the implementation guide does not define",
+    "What it does: flags an extension whose url is not one the HL7 NZ Cancer Control Agency "
+    "guide defines. The import reads the ones whose meaning the NZ library's regimens show "
+    "(`sact-is-supportive-care`, `sact-child-regimen-extra-details`) and leaves out others.\n\n"
+    "Why it matters: a validator of the profile cannot check it, and another reader may not know it.\n\n"
+    "Example: `http://hl7.org.nz/fhir/StructureDefinition/sact-is-supportive-care`\n\n"
+    "Use instead: an extension the guide defines, or an element of FHIR itself.",
+)
+FHR_MARKDOWN_FOR_STRING = define(
+    "FHR007",
+    "fhir-markdown-for-string",
+    W,
+    "a markdown value where the extension allows a string",
+    "What it does: flags `valueMarkdown` in an extension whose value the guide types as a "
+    "string (the day's `instructions` of `sact-timing-of-days`); the text is read as written.\n\n"
+    "Why it matters: the resource does not conform to the extension's definition.\n\n"
+    'Example: `{"url": "instructions", "valueMarkdown": "ONCE daily."}`\n\n'
+    'Use instead: `{"url": "instructions", "valueString": "ONCE daily."}`',
+)
+FHR_UNKNOWN_CODE = define(
+    "FHR008",
+    "fhir-unknown-code",
+    W,
+    "a code or code system the import does not know",
+    "What it does: flags a coding whose system or code is not the one regdsl's vocabulary has "
+    "for that element (a support factor, a setting, a cancer level); the text is imported and "
+    "the vocabulary's code is the one exported.\n\n"
+    "Why it matters: the code may be mistyped, or from a code system a reader cannot resolve.\n\n"
+    'Example: `{"system": "http://snomed.info/sct", "code": "999"}` for Emetogenicity\n\n'
+    "Use instead: the SNOMED CT code of the guide's value set.",
+)
+FHR_MISSING = define(
+    "FHR009",
+    "fhir-missing-element",
+    W,
+    "an element the profile requires is missing",
+    "What it does: flags a required element that is absent (`status`, `name`, a cycle's "
+    "`timingTiming`) where the regimen can be imported without it.\n\n"
+    "Why it matters: the resource does not conform to CcaPlanDefinition.\n\n"
+    "Example: a PlanDefinition with no `status`\n\n"
+    "Use instead: the element, as the profile defines it.",
+)
+FHR_TIMING_AS_TEXT = define(
+    "FHR010",
+    "fhir-timing-left-as-text",
+    N,
+    "an instruction's timing stays as text",
+    "What it does: notes instruction text that reads like a timing (`two hours after food`, "
+    "`prior to chemotherapy` with no dose to time it to) but is not one of the phrasings the "
+    "import turns into a timing relation, or names no medicine of the cycle. The text is kept "
+    "as the line's instructions.\n\n"
+    "Why it matters: the timing network does not place that dose; a reviewer may write the relation.\n\n"
+    "Example: `Take each dose on an empty stomach - one hour before OR two hours after food.`\n\n"
+    "Use instead: a relation on the line where one is meant: `60 min before PACLItaxel`.",
+)
+FHR_START_READ_AS_BOUND = define(
+    "FHR011",
+    "fhir-start-read-as-bound",
+    N,
+    "a part's start window is read as its upper bound",
+    'What it does: notes that a part\'s start text "within 4 to 6 weeks of surgery" is imported '
+    "as `start 0 to 6 weeks after surgery`: no later than the upper bound. The words are kept "
+    "under the start line.\n\n"
+    "Why it matters: the lower bound (4 weeks) is advice the language has no field for; a "
+    "reviewer confirms the reading.\n\n"
+    "Example: `Commence within 4 to 6 weeks of surgery`\n\n"
+    "Use instead: nothing to change, once the reading is confirmed.",
+)
+FHR_NOT_IMPORTED = define(
+    "FHR012",
+    "fhir-fact-not-imported",
+    E,
+    "a fact of the regimen could not be imported",
+    "What it does: flags an element the regimen needs that cannot be read: a medicine whose "
+    "product code the medicine table does not know, a route, unit or frequency code outside "
+    "the vocabulary, a definition an action points to that is not there, a dose with no value. "
+    "The rest is imported, and the finding says what is missing.\n\n"
+    "Why it matters: a regimen without that fact is not the published one.\n\n"
+    'Example: `"route": {"coding": [{"system": "http://snomed.info/sct", "code": "0"}]}`\n\n'
+    "Use instead: a code of the guide's value sets, or add the medicine to `library.reg`.",
+)
+FHR_NOT_READ = define(
+    "FHR013",
+    "fhir-element-not-read",
+    W,
+    "an element the import does not read",
+    "What it does: flags an element of a PlanDefinition, one of its actions, an ActivityDefinition "
+    "or its dosage that `regdsl import` does not read (docs/fhir.md lists what it reads); it is "
+    "left out of the .reg file.\n\n"
+    "Why it matters: what it says is not in the imported regimen.\n\n"
+    'Example: `"patientInstruction": "with water"` in a dosage\n\n'
+    "Use instead: the element the profile gives that fact (the day's instructions of "
+    "`sact-timing-of-days`), or write the fact in the .reg file.",
+)
+FHIR_IMPORT_CODES = (
+    FHR_NOT_JSON,
+    FHR_TOO_LARGE,
+    FHR_TOO_DEEP,
+    FHR_NOT_PLAN,
+    FHR_NESTED_CONTAINED,
+    FHR_UNKNOWN_EXTENSION,
+    FHR_MARKDOWN_FOR_STRING,
+    FHR_UNKNOWN_CODE,
+    FHR_MISSING,
+    FHR_TIMING_AS_TEXT,
+    FHR_START_READ_AS_BOUND,
+    FHR_NOT_IMPORTED,
+    FHR_NOT_READ,
+)
+
 # -- the compiler itself -------------------------------------------------------------
 INTERNAL = define(
     "INT001",
@@ -605,6 +776,7 @@ CODES: dict[str, Code] = index(
         UNUSED_SUPPRESSION,
         UNSUPPRESSIBLE,
         UNKNOWN_SUPPRESSION,
+        *FHIR_IMPORT_CODES,
         INTERNAL,
     )
 )

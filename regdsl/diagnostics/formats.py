@@ -17,7 +17,7 @@ from typing import Protocol
 from regdsl.diagnostics.model import Diagnostic, Label, Severity
 from regdsl.source import SourceFile, visible
 
-__all__ = ["FORMATS", "colour_wanted", "summary_line", "text_format"]
+__all__ = ["FORMATS", "colour_wanted", "rule_uri", "summary_line", "text_format"]
 
 Sources = Mapping[str, SourceFile]
 Formatter = Callable[[Sequence[Diagnostic], Sources], str]
@@ -193,6 +193,11 @@ def _github(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def rule_uri(code: str) -> str:
+    """Return the address of a code's documentation (SARIF's ``helpUri``, the language server's code description)."""
+    return f"https://regdsl.invalid/rules/{code}"
+
+
 def _sarif(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     from regdsl import __version__
 
@@ -205,7 +210,7 @@ def _sarif(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
             "name": entry.name,
             "shortDescription": {"text": entry.summary},
             "fullDescription": {"text": entry.explanation},
-            "helpUri": f"https://regdsl.invalid/rules/{code}",
+            "helpUri": rule_uri(code),
             "defaultConfiguration": {"level": levels[entry.severity]},
         }
         for code, entry in codes

@@ -16,6 +16,7 @@ import functools
 import os
 import re
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -119,7 +120,10 @@ def _html_text(value: object) -> object:
     """
     if not isinstance(value, str) or isinstance(value, Markup):
         return value
-    return Markup(_HTML_COMMAND.sub(r"\1&#58;", str(escape(value))).replace("\n", "&#10;"))
+    escaped = escape(value)
+    if ":" not in escaped and "\n" not in escaped:  # most texts: nothing more to do
+        return escaped
+    return Markup(_HTML_COMMAND.sub(r"\1&#58;", str(escaped)).replace("\n", "&#10;"))
 
 
 def _md_runs(runs: tuple[Run, ...]) -> str:
@@ -152,6 +156,8 @@ def static_text(name: str) -> str:
     return resources.files("regdsl.render").joinpath("static", name).read_text(encoding="utf-8")
 
 
+# What jinja2's sandbox looks at more closely when a template reads it: a method may be ``str.format``.
+_METHODS = (types.MethodType, types.BuiltinMethodType)
 # The largest result of ``*`` (repeating a text or a list) and ``**`` in a template: far more
 # than a page needs, far less than would exhaust memory or time.
 _MAX_REPEAT = 1 << 20  # characters or items
@@ -184,6 +190,16 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if verdict is None:
             verdict = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
         return verdict
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``obj.attribute`` as jinja2's sandbox gives it, without its look at ``str.format`` for what is no method."""
+        try:
+            value = getattr(obj, attribute)
+        except AttributeError:
+            return super().getattr(obj, attribute)
+        if not isinstance(value, _METHODS) and self.is_safe_attribute(obj, attribute, value):
+            return value
+        return super().getattr(obj, attribute)  # a method: ``str.format`` is wrapped, an unsafe one refused
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """``left operator right``, unless ``*`` or ``**`` would give a result larger than any page needs."""

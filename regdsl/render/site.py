@@ -19,24 +19,38 @@ nothing is ordered by a set or a dict, and nothing depends on the time of the bu
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from markupsafe import Markup
 
 from regdsl import __version__
+from regdsl.check.cache import cache_wanted
 from regdsl.check.config import Config
 from regdsl.check.run import Outcome, Progress, configure, library_root, run_check, run_configured
 from regdsl.compile.library import Library, RegimenInfo
 from regdsl.compile.passes import Compiled
 from regdsl.compile.totals import DEFAULT
 from regdsl.model import ir
+from regdsl.render.built import (
+    IndexEntry,
+    PageRecord,
+    PageStore,
+    Placed,
+    folder_digest,
+    keep,
+    page_key,
+    placed,
+    site_key,
+)
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.document import inert_json
-from regdsl.render.env import render_template, static_text
+from regdsl.render.env import environment, render_template, static_text
 from regdsl.render.output import MARKER, SiteError, check_out, claim, is_site, refuse_overlap, swap, writing
 from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile, visible
@@ -70,9 +84,11 @@ class LibraryLinks(Mapping[str, LinkTarget]):
     ``suffix`` makes each target's address (``ID.html`` beside the page); None leaves the
     targets without one, for a page that has no site around it. ``published`` says which
     regimens have a page in the build (None: all of them); the others are named, unlinked.
+    ``asked`` is what was asked for, each regimen as it was given (None: not in the library):
+    all a page shows of other regimens, which a rebuild compares to keep the page.
     """
 
-    __slots__ = ("_infos", "_published", "_suffix")
+    __slots__ = ("_infos", "_published", "_suffix", "asked")
 
     def __init__(
         self,
@@ -83,14 +99,21 @@ class LibraryLinks(Mapping[str, LinkTarget]):
         self._infos = infos
         self._suffix = suffix
         self._published = published
+        self.asked: dict[str, LinkTarget | None] = {}
 
     def __getitem__(self, regimen_id: str) -> LinkTarget:
-        info = self._infos[regimen_id]
+        info = self._infos.get(regimen_id)
+        if info is None:
+            self.asked[regimen_id] = None
+            raise KeyError(regimen_id)
         linked = self._suffix is not None and (self._published is None or self._published(info))
         href = f"{info.id}{self._suffix}" if linked else None
-        return LinkTarget(id=info.id, name=info.name, status=info.status, href=href)
+        found = self.asked[regimen_id] = LinkTarget(id=info.id, name=info.name, status=info.status, href=href)
+        return found
 
     def __iter__(self) -> Iterator[str]:
+        for regimen_id in self._infos:  # what is listed is shown
+            self.get(regimen_id)
         return iter(self._infos)
 
     def __len__(self) -> int:
@@ -113,7 +136,7 @@ def page_context(
     """
     path = Path(source.path).resolve()
     try:
-        shown = path.relative_to(library.root.resolve()).as_posix()
+        shown = path.relative_to(_resolved(library.root)).as_posix()
     except ValueError:  # a configured root that does not hold the file
         shown = path.name
     return RenderContext(
@@ -125,35 +148,93 @@ def page_context(
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved(root: Path) -> Path:
+    """Return a library root with its links resolved: once per build, not once per page."""
+    return root.resolve()
+
+
 @dataclass(frozen=True, slots=True)
 class _SitePages:
-    """The product hook of a site build: writes one regimen's pages into the folder being built.
+    """The product hook of a site build: puts one regimen's pages into the folder being built.
 
-    Returns each format's page, by format, as a path relative to the site. A sibling
-    regimen gets a link only if the build publishes it: it lies under one of the build's
-    ``sources`` and the configuration does not exclude it.
+    Returns the regimen's ``PageRecord``: its index entry and its pages, by format, as paths
+    relative to the site. A sibling regimen gets a link only if the build publishes it: it
+    lies under one of the build's ``sources`` and the configuration does not exclude it.
+    With the cache (``digest`` the templates' ``folder_digest``), pages that a build left
+    in ``out`` are kept when nothing they are made from changed (``regdsl.render.built``),
+    whether the regimen was checked again or its findings were read from the results cache
+    (``reuse``); else they are rendered.
     """
 
-    folder: Path  # the pages folder inside the temporary site
+    building: Path  # the temporary site
     templates: Path | None
     sources: tuple[Path, ...]  # resolved
+    out: Path  # the site a rebuild replaces
+    digest: str | None  # None: no cache
 
-    def __call__(self, compiled: Compiled, source: SourceFile, library: Library, config: Config) -> dict[str, str]:
+    def _context(self, source: SourceFile, library: Library, config: Config) -> RenderContext:
         def published(info: RegimenInfo) -> bool:
             path = Path(info.path).resolve()
             inside = any(path == s or s in path.parents for s in self.sources)
             return inside and not config.excluded(path)
 
-        context = page_context(
+        return page_context(
             source, library, self.templates, in_site=True, published=published, jurisdiction=config.jurisdiction
         )
-        written: dict[str, str] = {}
+
+    def _kept(
+        self, regimen_id: str, source: SourceFile, library: Library, context: RenderContext, store: PageStore
+    ) -> PageRecord | None:
+        """Return the record of the regimen's pages if they were kept from ``out``; None if they must be rendered."""
+        if self.digest is None or "/" in regimen_id:
+            return None
+        key = page_key(source, library, context, self.out, self.digest)
+        outputs = _outputs(regimen_id)
+        record = store.load_page(key, regimen_id, outputs)
+        if record is None or any(context.links.get(i) != shown for i, shown in record.asked):
+            return None
+        files = keep(record.files, outputs, self.out, self.building)
+        if files is None:
+            return None
+        return replace(record, files=files, fresh=files != record.files)
+
+    def reuse(
+        self, store: PageStore, source: SourceFile, library: Library, config: Config, regimen_id: str | None
+    ) -> PageRecord | None:
+        """Return the record of the pages of a regimen whose findings were cached, if they were kept."""
+        if regimen_id is None:
+            return None
+        return self._kept(regimen_id, source, library, self._context(source, library, config), store)
+
+    def __call__(self, compiled: Compiled, source: SourceFile, library: Library, config: Config) -> PageRecord:
+        context = self._context(source, library, config)
+        regimen = compiled.regimen
+        if self.digest is not None:
+            with PageStore() as store:  # (in a worker: the build's own store is in the calling process)
+                kept = self._kept(regimen.id, source, library, context, store)
+            if kept is not None:
+                return kept
+        outputs = _outputs(regimen.id)
+        files = {}
         for fmt, text in render_all(compiled, context).items():
-            name = compiled.regimen.id + EXTENSIONS[fmt]
             with writing():
-                (self.folder / name).write_bytes(text.encode("utf-8"))
-            written[fmt] = f"{PAGES}/{name}"
-        return written
+                (self.building / outputs[fmt]).write_bytes(text.encode("utf-8"))
+                files[fmt] = placed(self.building / outputs[fmt])
+        asked = context.links.asked if isinstance(context.links, LibraryLinks) else {}
+        return PageRecord(
+            key=page_key(source, library, context, self.out, self.digest) if self.digest is not None else "",
+            entry=_entry(regimen, outputs),
+            asked=tuple(sorted(asked.items())),
+            files=files,
+            rendered=True,
+            fresh=True,
+        )
+
+
+def _outputs(regimen_id: str) -> dict[str, str]:
+    """Return the path of each of a regimen's pages in the site, by format."""
+    return {fmt: f"{PAGES}/{regimen_id}{ext}" for fmt, ext in EXTENSIONS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,55 +250,6 @@ class _OnePage:
 
 
 # --------------------------------------------------------------------------- the index
-
-
-@dataclass(frozen=True, slots=True)
-class IndexEntry:
-    """One regimen in the index and the catalogue."""
-
-    id: str
-    name: str
-    cancer: tuple[str, ...]
-    setting: str | None
-    status: str
-    medicines: tuple[str, ...]
-    outputs: Mapping[str, str]
-
-    @property
-    def href(self) -> str:
-        """The address of its HTML page, relative to the site."""
-        return self.outputs["html"]
-
-    @property
-    def status_label(self) -> str:
-        """Its status as the index shows it (``Draft``)."""
-        return self.status.capitalize()
-
-    @property
-    def flagged(self) -> bool:
-        """Whether its status is worth a warning colour: anything but published."""
-        return self.status != ir.Status.PUBLISHED.value
-
-    def catalogue(self) -> dict[str, object]:
-        """Its entry in ``index.json``."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "cancer": list(self.cancer),
-            "setting": self.setting,
-            "status": self.status,
-            "outputs": dict(self.outputs),
-        }
-
-    def search(self) -> dict[str, object]:
-        """Its entry in ``search-index.js``: the words the search box matches."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "cancer": list(self.cancer),
-            "setting": self.setting or "",
-            "medicines": list(self.medicines),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,15 +299,13 @@ def _entry(regimen: ir.Regimen, outputs: Mapping[str, str]) -> IndexEntry:
     )
 
 
-def _entries(outcome: Outcome) -> list[IndexEntry]:
+def _records(outcome: Outcome) -> list[PageRecord]:
     """Every regimen of a passed check with its pages, sorted by id."""
-    entries = []
-    for regimen in outcome.regimens:
-        outputs = outcome.products.get(regimen.path)
-        if not isinstance(outputs, dict):  # a passed check has every regimen's pages (Outcome.products)
-            raise RuntimeError(f"{regimen.path}: the check passed but its pages were not written")
-        entries.append(_entry(regimen, outputs))
-    return sorted(entries, key=lambda e: e.id)
+    records = list(outcome.products.values())
+    for record in records:
+        if not isinstance(record, PageRecord):  # a passed check has every regimen's pages (Outcome.products)
+            raise RuntimeError(f"the check passed but a regimen's pages were not written: {record!r}")
+    return sorted((r for r in records if isinstance(r, PageRecord)), key=lambda r: r.entry.id)
 
 
 def _by_text(text: str) -> tuple[str, str]:
@@ -321,33 +351,69 @@ def _index_html(entries: Sequence[IndexEntry], templates: Path | None) -> str:
     return render_template("html", templates, INDEX_TEMPLATE, view=view)
 
 
-def _write_index(folder: Path, entries: Sequence[IndexEntry], templates: Path | None) -> None:
-    """Write the index page, the catalogue, the search script and its data, and the marker."""
+def _site_files(entries: Sequence[IndexEntry], templates: Path | None) -> dict[str, str]:
+    """Return the index page, the catalogue, the search script and its data, and the marker, by file name."""
     search = inert_json([e.search() for e in entries], sort_keys=True, ascii=True).rstrip("\n")
-    files = {
+    return {
         "index.html": _index_html(entries, templates),
         "index.json": inert_json([e.catalogue() for e in entries], indent=2, sort_keys=True),
         "search-index.js": f"window.{SEARCH_GLOBAL} = {search};\n",
         "search.js": static_text("search.js"),
         MARKER: _MARKER_TEXT,
     }
+
+
+_SITE_FILES = {name: name for name in ("index.html", "index.json", "search-index.js", "search.js", MARKER)}
+
+
+def _place_site(
+    building: Path,
+    out: Path,
+    entries: Sequence[IndexEntry],
+    templates: Path | None,
+    cache: tuple[PageStore, str] | None,
+) -> tuple[bool, tuple[str, dict[str, Placed]] | None]:
+    """Put the site-wide files into ``building``: kept from ``out`` if they would show the same, else written.
+
+    Returns whether they were written, and their record to keep after the swap if it is new.
+    """
+    key = site_key(entries, out, cache[1]) if cache is not None else ""
+    was = cache[0].load_site(key, _SITE_FILES) if cache is not None else None
+    now = keep(was, _SITE_FILES, out, building) if was is not None else None
+    if now is not None:
+        return False, None if now == was else (key, now)
+    now = {}
     with writing():
-        for name, text in files.items():
-            (folder / name).write_bytes(text.encode("utf-8"))
+        for name, text in _site_files(entries, templates).items():
+            (building / name).write_bytes(text.encode("utf-8"))
+            now[name] = placed(building / name)
+    return True, (key, now) if cache is not None else None
 
 
 # --------------------------------------------------------------------------- building
 
 
+# The digest of each ``--templates`` folder when a build in this process last used it: its
+# templates stay compiled (``environment``) until a build finds the folder changed.
+_compiled: dict[Path, str] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Built:
-    """What a build did: the check's outcome, and whether and what it published."""
+    """What a build did: the check's outcome, whether and what it published, and what it rendered.
+
+    ``rendered`` holds the ids of the regimens whose pages this build rendered (the others'
+    were kept from the previous build, see ``regdsl.render.built``), sorted; ``index`` whether
+    it wrote the site-wide files.
+    """
 
     outcome: Outcome
     written: bool
     regimens: int
     pages: int
     seconds: float
+    rendered: tuple[str, ...] = ()
+    index: bool = False
 
 
 def build_site(
@@ -362,13 +428,17 @@ def build_site(
     ignore: Sequence[str] | None = None,
     extend_select: Sequence[str] | None = None,
     progress: Progress | None = None,
+    cache: bool = False,
 ) -> Built:
     """Check the library under ``sources`` and, if it passes, publish it as a site at ``out``.
 
     The check is ``regdsl check``'s (``run_configured`` with the same options); it fails on an
     error, or on a warning under ``strict``. Then nothing is written and ``out`` is left as it
-    was. Raises ``SiteError`` if ``out`` must not be replaced (it is, or holds, what the build
-    reads, or the current folder), and what ``run_configured`` raises for unusable paths or options.
+    was. With ``cache`` (unless ``REGDSL_NO_CACHE`` is set), findings come from the results
+    cache and pages from the previous build where nothing they are made from changed; the
+    site is the same, byte for byte. Raises ``SiteError`` if ``out`` must not be replaced (it
+    is, or holds, what the build reads, or the current folder), and what ``run_configured``
+    raises for unusable paths or options.
     """
     started = time.perf_counter()
     out = Path(os.path.abspath(out))
@@ -383,24 +453,52 @@ def build_site(
         ("the current folder", Path.cwd()),
     ]
     check_out(out, kept)
-    with claim(out) as building:  # on a failed check, an exception or Ctrl-C, the old site stays
+    shown = folder_digest(templates)
+    if templates is not None and _compiled.get(templates) != shown:  # changed since this process compiled them
+        environment.cache_clear()
+        _compiled[templates] = shown
+    cached = cache_wanted(cache)
+    digest = shown if cached else None
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(PageStore())
+        building = stack.enter_context(claim(out))  # on a failed check, an exception or Ctrl-C, the old site stays
         with writing():
             (building / PAGES).mkdir()
+        if digest is not None:
+            store.recall(out, digest)
+        pages = _SitePages(building, templates, tuple(p.resolve() for p in sources), out, digest)
         outcome = run_check(
             sources,
             jobs=jobs,
             config=config,
-            product=_SitePages(building / PAGES, templates, tuple(p.resolve() for p in sources)),
+            product=pages,
             progress=progress,
+            cache=cached,
+            reuse=functools.partial(pages.reuse, store),
         )
         if outcome.failed(strict=strict):
             return Built(outcome, written=False, regimens=0, pages=0, seconds=time.perf_counter() - started)
-        entries = _entries(outcome)
-        _write_index(building, entries, templates)
+        records = _records(outcome)
+        entries = [r.entry for r in records]
+        index, site = _place_site(building, out, entries, templates, None if digest is None else (store, digest))
         refuse_overlap(out, (("a file the build read", Path(path)) for path in outcome.sources))
         swap(building, out)
-    pages = sum(len(e.outputs) for e in entries)
-    return Built(outcome, written=True, regimens=len(entries), pages=pages, seconds=time.perf_counter() - started)
+        if digest is not None:
+            for record in records:
+                if record.fresh:
+                    store.save_page(record)
+            if site is not None:
+                store.save_site(*site)
+            store.remember(out, digest, records)
+    return Built(
+        outcome,
+        written=True,
+        regimens=len(entries),
+        pages=sum(len(e.outputs) for e in entries),
+        seconds=time.perf_counter() - started,
+        rendered=tuple(r.entry.id for r in records if r.rendered),
+        index=index,
+    )
 
 
 def render_page(

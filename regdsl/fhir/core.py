@@ -1,0 +1,373 @@
+"""``--profile core``: a regimen as a plain FHIR R4 ``PlanDefinition``, every fact in an element that computes.
+
+Parts, cycle groups and lines are nested actions (a part follows the one before it, timed by
+its start rule as a ``relatedAction``); a cycle group's ``timingTiming`` repeats ``count``
+times over ``duration`` days; a line's action points to a contained ``ActivityDefinition``
+(medicine, dose, route, frequency, cap, volume) and is timed by a ``timingTiming`` with the
+days of the cycle (the core extension ``timing-daysOfCycle``) and the infusion's bounds
+(``duration``, ``durationMax`` in minutes). A timing relation to another line is a
+``relatedAction`` with its ``offsetRange`` in minutes; a line of a choice, a gate, a
+decision's branch and a stop rule carry an ``applicability`` condition whose expression is
+the condition in the pages' words (``text/plain``: no FHIRPath can read a response or a
+risk group from a patient record the regimen knows of); decisions are actions with
+``selectionBehavior`` ``exactly-one`` over their branches. Every text is also given as
+the pages word it (``textEquivalent``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from regdsl.compile.anchoring import Dose, Lines
+from regdsl.compile.passes import Compiled
+from regdsl.compile.phases import cond_text, titles
+from regdsl.compile.stn import PointId, day_of
+from regdsl.fhir.resources import (
+    STATUS,
+    Json,
+    citations,
+    coded,
+    concept,
+    cycle_repeat,
+    dosage,
+    identity,
+    narrative,
+    note_text,
+    product,
+    timing_words,
+)
+from regdsl.fhir.resources import quantity as amount_of
+from regdsl.model import ir
+from regdsl.model.vocabulary import NZMT_SYSTEM, UCUM
+from regdsl.render.context import RenderContext
+from regdsl.render.view import CycleView, PageView, build_view
+
+__all__ = ["DAYS_OF_CYCLE", "RELATIONSHIP", "plan_definition"]
+
+DAYS_OF_CYCLE = "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
+
+# A relation (its direction, and the anchor's point it is timed from) as FHIR's ActionRelationshipType.
+RELATIONSHIP = {
+    ("before", "start"): "before-start",
+    ("before", "end"): "before-start",
+    ("after", "start"): "after-start",
+    ("after", "end"): "after-end",
+}
+
+
+def _minutes(value: int) -> Json:
+    return {"value": value, "unit": "min", "system": UCUM, "code": "min"}
+
+
+def _offset(low: int | None, high: int | None) -> Json:
+    out: Json = {}
+    if low:
+        out["low"] = _minutes(low)
+    if high is not None:
+        out["high"] = _minutes(high)
+    return out
+
+
+def _days(value: int) -> Json:
+    return {"value": value, "unit": "d", "system": UCUM, "code": "d"}
+
+
+def _condition(text: str) -> Json:
+    return {"kind": "applicability", "expression": {"description": text, "language": "text/plain", "expression": text}}
+
+
+class _Writer:
+    def __init__(self, compiled: Compiled, view: PageView) -> None:
+        self.compiled = compiled
+        self.regimen = compiled.regimen
+        self.view = view
+        self.named = titles(self.regimen)
+        self.status = STATUS[self.regimen.status]
+        self.contained: list[Json] = []
+
+    def activity(self, ident: str, line: ir.Administration, system: str) -> str:
+        given = dosage(line, bound=False)
+        out: Json = {
+            "resourceType": "ActivityDefinition",
+            "id": ident,
+            "text": narrative(line.medicine.display, None, [given["text"]], "generated"),
+            "name": "Line_" + ident.replace("-", "_"),
+            "status": self.status,
+            "usage": "Supportive care" if line.role == "supportive" else "Anticancer treatment",
+            "kind": "MedicationRequest",
+            "productCodeableConcept": product(line, system),
+        }
+        if line.volume is not None:
+            out["quantity"] = amount_of(line.volume.amount, line.volume.unit)
+        out["dosage"] = [given]
+        self.contained.append(out)
+        return ident
+
+    def branch_text(self, group: ir.CycleGroup, guard: ir.Guard) -> str:
+        choice = next(c for c in group.choices if c.key == guard.choice)
+        cond = choice.branches[guard.branch].cond
+        if cond is not None:
+            return cond_text(cond, self.named)
+        others = [cond_text(b.cond, self.named) for b in choice.branches if b.cond is not None]
+        return "not (" + " or ".join(others) + ")"
+
+    def line(self, key: str, i: int, line: ir.Administration, cycle: CycleView, words: Sequence[str]) -> Json:
+        group = cycle.group
+        repeat: Json = {}
+        if line.max_minutes is not None or line.min_minutes is not None:
+            repeat["duration"] = line.min_minutes if line.min_minutes is not None else line.max_minutes
+            if line.max_minutes is not None and line.max_minutes != repeat["duration"]:
+                repeat["durationMax"] = line.max_minutes
+            repeat["durationUnit"] = "min"
+        if line.frequency is not None:
+            repeat["frequency"] = line.frequency.per_day
+            repeat["period"] = 1
+            repeat["periodUnit"] = "d"
+        if line.clock is not None:
+            repeat["period"] = line.clock.interval
+            repeat["periodUnit"] = "min"
+            repeat["frequency"] = 1
+            if line.clock.count is not None:
+                repeat["count"] = line.clock.count
+        timing: Json = {
+            "extension": [{"url": DAYS_OF_CYCLE, "extension": [{"url": "day", "valueInteger": d} for d in line.days]}]
+        }
+        if repeat:
+            timing["repeat"] = repeat
+        out: Json = {
+            "id": f"{key}-l{i + 1}",
+            "title": cycle.rows[i].medicine,
+            "description": dosage(line, bound=False)["text"],
+        }
+        said = [*(m.title for m in cycle.rows[i].marks), *cycle.rows[i].details, *words]
+        if line.instructions is not None:
+            said.append(line.instructions)
+        if said:
+            out["textEquivalent"] = "\n\n".join(said)
+        if line.guard is not None:
+            out["condition"] = [_condition(self.branch_text(group, line.guard))]
+        related = [item for rel in line.relations for item in self.related(key, i, rel, group)]
+        related += [
+            {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
+            for gap in group.gaps
+            if gap.medicine == line.medicine and (gap.line is None or gap.line == line.label)
+        ]
+        if related:
+            out["relatedAction"] = related
+        windows = self.windows(cycle, i, line)
+        if windows:
+            out["action"] = windows
+        out["timingTiming"] = timing
+        return out
+
+    def related(self, key: str, index: int, rel: ir.Relation, group: ir.CycleGroup) -> list[Json]:
+        """Return the relation as relatedActions to each line it is timed from (a medicine, the day's chemotherapy).
+
+        A medicine's line is found as the timing network finds it (``anchoring.Lines``), on each
+        of the line's days; the day's chemotherapy is every anticancer line given that day.
+        """
+        line = group.administrations[index]
+        found: dict[int, None] = {}
+        for day in line.days:
+            if rel.anchor_kind == "drug":
+                dose = self.lines.anchor(rel, index, day)
+                found.update(dict.fromkeys((dose.line,) if isinstance(dose, Dose) else dose.lines if dose else ()))
+            elif rel.anchor_kind == "chemotherapy":
+                found.update(dict.fromkeys(j for j in self.chemotherapy.get(day, ()) if j != index))
+        anchors = sorted(found)  # an outside event (surgery, radiotherapy) is no action: its words say it
+        out = []
+        for j in anchors:
+            item: Json = {"actionId": f"{key}-l{j + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
+            if rel.low or rel.high is not None:
+                item["offsetRange"] = _offset(rel.low, rel.high)
+            out.append(item)
+        return out
+
+    def windows(self, cycle: CycleView, index: int, line: ir.Administration) -> list[Json]:
+        """Return, for a line that may move, an action per dose day timed by the days it may fall on (its window)."""
+        if not line.shift_days:
+            return []
+        solved = self.compiled.windows
+        part, group = (int(word[1:]) for word in cycle.anchor.split("-"))  # the page's anchor: p1-g0
+        prefix = PointId(part, group, cycle.group.first)
+        out = []
+        for day in line.days:
+            window = solved.get(prefix.dose(index, day)) if solved is not None else None
+            early, late = (
+                (day_of(window[0]), day_of(window[1])) if window else (day - line.shift_days, day + line.shift_days)
+            )
+            out.append(
+                {
+                    "title": f"Day {day}",
+                    "timingRange": {"low": _days(early), "high": _days(late)},
+                }
+            )
+        return out
+
+    def cycle(self, key: str, cycle: CycleView, system: str) -> Json:
+        group = cycle.group
+        self.lines = Lines(group)
+        self.chemotherapy: dict[int, list[int]] = {}
+        for j, other in enumerate(group.administrations):
+            if other.role == "anticancer":
+                for day in other.days:
+                    self.chemotherapy.setdefault(day, []).append(j)
+        repeat = cycle_repeat(group)
+        if group.extend_to_days:
+            repeat["durationMax"] = group.extend_to_days
+        words = timing_words(cycle)
+        lines = []
+        for i, line in enumerate(group.administrations):
+            action = self.line(key, i, line, cycle, words.get(i, []))
+            action["definitionCanonical"] = "#" + self.activity(f"{key}-l{i + 1}", line, system)
+            lines.append(action)
+            for n, obs in enumerate(group.observations, start=1):
+                if obs.medicine == line.medicine and (obs.line is None or obs.line == line.label):
+                    lines.append(
+                        {
+                            "id": f"{action['id']}-o{n}",
+                            "title": f"Observe after {line.medicine.display}",
+                            "relatedAction": [{"actionId": action["id"], "relationship": "after-end"}],
+                            "timingDuration": _minutes(obs.minutes),
+                        }
+                    )
+        out: Json = {"id": key, "prefix": str(group.first), "title": cycle.heading}
+        notes = [note_text(n) for n in group.notes]
+        out["textEquivalent"] = "\n\n".join([*cycle.facts, *notes])
+        if group.gates:
+            out["condition"] = [_condition(cond_text(g.cond, self.named)) for g in group.gates]
+        out |= {"timingTiming": {"repeat": repeat}, "selectionBehavior": "all", "action": lines}
+        return out
+
+    def plan(self) -> list[Json]:
+        plan = self.regimen.plan
+        view = self.view.plan
+        actions: list[Json] = []
+        for n, (decision, said) in enumerate(zip(plan.decisions, view.decisions, strict=True), start=1):
+            branches = []
+            for b, branch in enumerate(decision.branches, start=1):
+                step: Json = {
+                    "id": f"d{n}-b{b}",
+                    "title": branch.action + (f" {branch.target}" if branch.target else ""),
+                }
+                if branch.cond is not None:
+                    step["condition"] = [_condition(cond_text(branch.cond, self.named))]
+                branches.append(step)
+            actions.append(
+                {
+                    "id": f"d{n}",
+                    "title": said.text.split(":")[0],
+                    "textEquivalent": said.text,
+                    "selectionBehavior": "exactly-one",
+                    "action": branches,
+                }
+            )
+        for n, (limit, said) in enumerate(zip(plan.limits, view.limits, strict=True), start=1):
+            item: Json = {
+                "id": f"limit{n}",
+                "title": f"At most {limit.count} {limit.unit}",
+                "textEquivalent": said.text,
+            }
+            if limit.cond is not None:
+                item["condition"] = [_condition(cond_text(limit.cond, self.named))]
+            item["timingTiming"] = (
+                {"repeat": {"countMax": limit.count}}
+                if limit.unit == "cycles"
+                else {
+                    "repeat": {
+                        "boundsDuration": {
+                            "value": limit.count,
+                            "unit": limit.unit,
+                            "system": UCUM,
+                            "code": {"weeks": "wk", "months": "mo", "years": "a"}[limit.unit],
+                        }
+                    }
+                }
+            )
+            actions.append(item)
+        for n, (stop, said) in enumerate(zip(plan.stops, view.stops, strict=True), start=1):
+            actions.append(
+                {
+                    "id": f"stop{n}",
+                    "title": "Stop treatment",
+                    "textEquivalent": said.text,
+                    "condition": [_condition(cond_text(stop.cond, self.named))],
+                }
+            )
+        if view.flow:
+            actions.append(
+                {
+                    "id": "flow",
+                    "title": "The path through the regimen",
+                    "textEquivalent": "\n\n".join(line.text for line in view.flow),
+                }
+            )
+        return [{"id": "plan", "title": "Plan", "selectionBehavior": "all", "action": actions}] if actions else []
+
+    def support(self, key: str, support: ir.Support) -> list[Json]:
+        actions = []
+        for n, factor in enumerate(support.factors, start=1):
+            codes = [coded(factor.factor, factor.factor_text), coded(factor.value, factor.value_text)]
+            actions.append({"id": f"{key}-f{n}", "title": f"{factor.factor_text}: {factor.value_text}", "code": codes})
+        for n, note in enumerate(support.notes, start=1):
+            actions.append({"id": f"{key}-n{n}", "title": "Supportive care note", "textEquivalent": note_text(note)})
+        return [{"id": key, "title": "Supportive care", "action": actions}] if actions else []
+
+    def build(self) -> Json:
+        regimen = self.regimen
+        meta = regimen.meta
+        system = meta.get("medicine-code-system") or NZMT_SYSTEM
+        actions: list[Json] = []
+        previous: str | None = None
+        for p, (part, view) in enumerate(zip(regimen.parts, self.view.parts, strict=True), start=1):
+            part_system = part.meta.get("medicine-code-system") or system
+            cycles = [self.cycle(f"p{p}-g{g}", c, part_system) for g, c in enumerate(view.cycles, start=1)]
+            for before, after in itertools.pairwise(cycles):
+                after["relatedAction"] = [{"actionId": before["id"], "relationship": "after-end"}]
+            if part.number is None:
+                actions += cycles
+                continue
+            step: Json = {
+                "id": f"p{p}",
+                "title": view.heading,
+                "textEquivalent": "\n\n".join(view.facts) or view.heading,
+            }
+            if previous is not None:
+                rel: Json = {"actionId": previous, "relationship": "after-end"}
+                if part.start is not None and (part.start.relation.low or part.start.relation.high is not None):
+                    rel["offsetRange"] = _offset(part.start.relation.low, part.start.relation.high)
+                step["relatedAction"] = [rel]
+            step |= {"selectionBehavior": "all", "action": cycles + self.support(f"p{p}-support", part.support)}
+            actions.append(step)
+            previous = f"p{p}"
+        actions += self.support("support", regimen.support) + self.plan()
+        out: Json = {"resourceType": "PlanDefinition", "id": regimen.id}
+        lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
+        out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
+        if self.contained:
+            out["contained"] = self.contained
+        out |= identity(meta, self.status)
+        if meta.overview is not None:
+            out["usage"] = meta.overview
+        if meta.setting is not None:
+            setting = {
+                "code": {"system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "workflow"},
+                "valueCodeableConcept": concept(meta.setting),
+            }
+            out["useContext"] = [*out.get("useContext", []), setting]
+        artifacts = citations(regimen.references)
+        artifacts += [{"type": "documentation", "label": f.marker, "display": f.text} for f in meta.footnotes]
+        if meta.superseded_by:
+            artifacts.append(
+                {"type": "successor", "display": meta.superseded_by, "resource": f"PlanDefinition/{meta.superseded_by}"}
+            )
+        if artifacts:
+            out["relatedArtifact"] = artifacts
+        out["action"] = actions
+        return out
+
+
+def plan_definition(compiled: Compiled, context: RenderContext) -> Json:
+    """Return the regimen as a plain FHIR R4 ``PlanDefinition`` (its activity definitions contained in it)."""
+    return _Writer(compiled, build_view(compiled, context)).build()

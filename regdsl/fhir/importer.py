@@ -1,0 +1,939 @@
+"""``regdsl import``: a CcaPlanDefinition (HL7 FHIR R4 JSON) to a ``.reg`` file in canonical layout.
+
+The JSON is read by ``jsonpos``, which keeps where each element is written, so that every
+finding about the input (``FHR001``-``FHR012``) is located at its element, with its JSON path
+in the message. The regimen is written as statements of the language, clinical text verbatim
+(HTML fragments as prose lines, a paragraph a line), and laid out by ``syntax.layout``, the
+layout of ``regdsl fmt``: an import is ``fmt --check`` clean by construction. A defect of the
+input (nested ``contained``, an extension the guide does not define, ``valueMarkdown`` where a
+string is defined) is a warning and the facts are read all the same; a fact that cannot be
+read (an unknown medicine, route, unit or frequency code) is an error, and the rest is written.
+
+Timing written in an instruction becomes a timing relation (docs/language.md section 8) when
+it is one of a closed set of phrasings and names ``chemotherapy`` or a medicine of the cycle:
+"ONE hour prior to chemotherapy", "30 to 60 minutes prior to inotuzumab ozogamicin",
+"EIGHT hours after chemotherapy OR before bed", "prior to cISplatin infusion". Anything else
+that reads like a timing stays as the instructions, with a note (``FHR010``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import html
+import os
+import re
+import stat
+import unicodedata
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from regdsl.diagnostics import Diagnostic, Sink
+from regdsl.diagnostics import codes as C
+from regdsl.diagnostics.model import Code, Severity
+from regdsl.fhir import ig
+from regdsl.fhir.jsonpos import JsonError, Node, read_json
+from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
+from regdsl.model.vocabulary import (
+    FREQUENCIES,
+    NZMT_SYSTEM,
+    ROUTES,
+    SETTINGS,
+    SNOMED,
+    UNITS,
+    Unit,
+    find_factor,
+    find_unit,
+)
+from regdsl.source import SourceFile, find_hidden
+from regdsl.syntax.layout import format_source
+
+__all__ = ["MAX_BYTES", "Imported", "TargetError", "import_bytes", "regimen_id", "write_regimen"]
+
+MAX_BYTES = 8 << 20  # the NZ library's largest regimen is 250 kB
+_MINUTES = {"min": 1, "h": 60, "hour": 60, "d": 1440}  # UCUM units of rateRange.high (and the NZ library's Min, H)
+_STATUS = {"active": "published", "draft": "draft", "retired": "discontinued", "unknown": "draft"}
+_NUMBER_WORDS = {
+    w: n
+    for n, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"],
+    )
+}
+_NUM = r"(?:\d+|" + "|".join(_NUMBER_WORDS) + r")"
+# "30 to 60 minutes prior to X", "ONE hour prior to X", "EIGHT hours after X"
+_TIMED = re.compile(
+    rf"\b(?P<low>{_NUM})(?: to (?P<high>{_NUM}))? (?P<unit>minutes?|mins?|hours?) (?P<dir>prior to|before|after) ",
+    re.IGNORECASE,
+)
+# "prior to cISplatin infusion", "After cISplatin infusion", "the night prior to PACLItaxel infusion"
+_UNTIMED = re.compile(r"(?:^|(?<=[\s,]))(?P<dir>prior to|after) (?=\S+(?: \S+)? infusion\b)", re.IGNORECASE)
+_START = re.compile(
+    r"\bwithin (?:(?P<low>\d+) to )?(?P<high>\d+) (?P<unit>weeks|days) "
+    r"(?P<link>after completion of|of|after) (?P<anchor>surgery|radiation therapy|radiotherapy)\b",
+    re.IGNORECASE,
+)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_MOST = 10**6  # the largest whole number read (days, cycles, minutes, amounts): far beyond any regimen's
+_PLACES = 6  # the most decimal places of an amount read
+_NO_LINK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_PMID = re.compile(r"PMID: (\d+)")
+_ACCESSED = re.compile(r"\(Accessed (\d{1,2} \w+ \d{4})\)")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The elements read (or left out by design: ids, meta, narratives, the generated dosage text) of each kind of node.
+_PLAN_ELEMENTS = frozenset(
+    [
+        "resourceType",
+        "id",
+        "meta",
+        "text",
+        "contained",
+        "extension",
+        "url",
+        "identifier",
+        "version",
+        "name",
+        "title",
+        "subtitle",
+        "type",
+        "status",
+        "date",
+        "publisher",
+        "description",
+        "useContext",
+        "copyright",
+        "approvalDate",
+        "lastReviewDate",
+        "author",
+        "relatedArtifact",
+        "action",
+    ]
+)
+_PART_ELEMENTS = frozenset(["id", "extension", "title", "description", "selectionBehavior", "definitionCanonical"])
+_CYCLE_ELEMENTS = frozenset(["id", "prefix", "description", "timingTiming", "selectionBehavior", "action"])
+_ORDER_ELEMENTS = frozenset(["id", "extension", "definitionCanonical"])
+_ACTIVITY_ELEMENTS = frozenset(
+    [
+        "resourceType",
+        "id",
+        "meta",
+        "text",
+        "extension",
+        "name",
+        "status",
+        "productCodeableConcept",
+        "quantity",
+        "dosage",
+    ]
+)
+_DOSAGE_ELEMENTS = frozenset(["text", "timing", "route", "doseAndRate", "asNeededBoolean"])
+_HEADING_TEXT = ("name", "title", "subtitle", "description", "version")
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What one file imports to: the source read, the regimen's id and text (None if none), the findings."""
+
+    source: SourceFile
+    regimen_id: str | None
+    text: str | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether a finding is an error (a fact was not imported, or nothing was)."""
+        return any(d.level is Severity.ERROR for d in self.diagnostics)
+
+
+def import_bytes(data: bytes, path: str, *, size: int | None = None) -> Imported:
+    """Import the JSON file ``path`` holding ``data`` (of ``size`` bytes, when only its start was read).
+
+    Never raises on the content.
+    """
+    sink = Sink()
+    size = max(size or 0, len(data))
+    if size > MAX_BYTES:
+        source = SourceFile.from_text("", path)
+        sink.report(
+            C.FHR_TOO_LARGE,
+            source.span(0, 0),
+            f"the file is {size:,} bytes; an import reads at most {MAX_BYTES:,}",
+        )
+        return Imported(source, None, None, tuple(sink.sorted()))
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        valid = data[: err.start].decode("utf-8")
+        source = SourceFile.from_text(valid, path)
+        sink.report(C.FHR_NOT_JSON, source.span(len(valid), len(valid)), "the file is not UTF-8 text")
+        return Imported(source, None, None, tuple(sink.sorted()))
+    source = SourceFile.from_text(text, path)
+    try:
+        root = read_json(text)
+    except JsonError as err:
+        span = source.span(err.offset, min(err.offset + 1, len(text)))
+        sink.report(C.FHR_TOO_DEEP if err.deep else C.FHR_NOT_JSON, span, err.message)
+        return Imported(source, None, None, tuple(sink.sorted()))
+    reader = _Reader(source, sink)
+    regimen = reader.regimen(root)
+    return Imported(source, regimen[0] if regimen else None, regimen[1] if regimen else None, tuple(sink.sorted()))
+
+
+class TargetError(Exception):
+    """A .reg file an import must not write: it exists (without ``force``), it is a link, or it was read."""
+
+
+def write_regimen(folder: Path, imported: Imported, *, force: bool, read: Collection[Path]) -> Path:
+    """Write ``imported`` as ``folder/ID.reg``; raises ``TargetError`` for a file it must not replace.
+
+    The folder is made if missing. A file already there is replaced only with ``force``, and
+    never when it is a link, not a regular file, or one of the files the import ``read``; the
+    text is written to a new file beside it and renamed into place, so a failed write leaves
+    what was there.
+    """
+    assert imported.regimen_id is not None
+    assert imported.text is not None
+    target = folder / f"{imported.regimen_id}.reg"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if any(target.resolve() == path.resolve() for path in read):
+            raise TargetError(f"{target}: is a file this import reads; it is not replaced")
+        info = os.lstat(target) if os.path.lexists(target) else None
+        if info is not None and (stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode)):
+            raise TargetError(f"{target}: is a link or not a regular file; it is not replaced")
+        if info is not None and not force:
+            raise TargetError(f"{target}: exists; give --force to replace it")
+        temp = target.with_name(f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+        try:
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_LINK, 0o644)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(imported.text.encode("utf-8"))
+            os.replace(temp, target)
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
+    except OSError as err:
+        raise TargetError(f"{target}: cannot be written ({err.strerror or err})") from err
+    return target
+
+
+def regimen_id(name: str) -> str:
+    """Return the id a regimen named ``name`` is given: its words in lower case, joined by hyphens."""
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    return "-".join(words)[:128].strip("-") or "imported-regimen"
+
+
+def quoted(text: str) -> str:
+    """Return ``text`` as quoted text: what a source may not hold, and spaces other than the plain one, escaped."""
+    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    hidden = {i for m in find_hidden(body, source=True) for i in range(m.start(), m.end())}
+    return (
+        '"'
+        + "".join(
+            _escape(c) if i in hidden or (c != " " and unicodedata.category(c) == "Zs") else c
+            for i, c in enumerate(body)
+        )
+        + '"'
+    )
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def html_paragraphs(fragment: str) -> list[str]:
+    """Return an HTML fragment's text as paragraphs: tags dropped, entities decoded, spaces collapsed."""
+    marked = re.sub(r"(?i)</p\s*>|<br\s*/?>|</li\s*>", "\x00", fragment)
+    text = html.unescape(re.sub(r"<[^>]*>", " ", marked))
+    return [" ".join(part.split()) for part in text.split("\x00") if part.strip()]
+
+
+@dataclass
+class _Line:
+    """One administration line being written: its words, days and instructions."""
+
+    medicine: str
+    words: list[str]
+    tail: list[str]
+    days: list[int]
+    instructions: str
+    node: Node
+
+
+@dataclass(frozen=True, slots=True)
+class _Definition:
+    """An ActivityDefinition, read: the line's words before its days, after them, and its medicine."""
+
+    medicine: str
+    head: list[str]
+    middle: list[str]
+    tail: list[str]
+    anticancer: bool
+
+
+class _Reader:
+    """Reads one PlanDefinition into statements, reporting into ``sink``."""
+
+    def __init__(self, source: SourceFile, sink: Sink) -> None:
+        self.source = source
+        self.sink = sink
+        self.out: list[str] = []
+
+    # -- findings ------------------------------------------------------------------------
+
+    def find(self, code: Code, node: Node, message: str, *, help: str | None = None) -> None:
+        where = node.path or "the resource"
+        self.sink.report(code, self.source.span(node.start, node.end), f"{where}: {message}", help=help)
+
+    def unread(self, node: Node, known: frozenset[str]) -> None:
+        """Report each member of ``node`` the import does not read."""
+        if isinstance(node.value, dict):
+            for key, member in node.value.items():
+                if key not in known:
+                    self.find(
+                        C.FHR_NOT_READ, member, f"the element {key!r} is not one the import reads; it is left out"
+                    )
+
+    def lost(self, node: Node, what: str) -> None:
+        self.find(C.FHR_NOT_IMPORTED, node, f"{what}; it is not imported")
+
+    def blank(self) -> None:
+        self.out.append("")
+
+    def write(self, depth: int, text: str) -> None:
+        self.out.append("  " * depth + text)
+
+    def prose(self, depth: int, lines: list[str], node: Node) -> None:
+        for line in lines:
+            if any(True for _ in find_hidden(line, source=False)):
+                self.lost(node, "the text holds a control or invisible character a .reg file may not")
+                continue
+            self.write(depth, f"| {line}" if line else "|")
+
+    # -- the regimen ---------------------------------------------------------------------
+
+    def regimen(self, root: Node) -> tuple[str, str] | None:
+        if not isinstance(root.value, dict) or root.text("resourceType") != "PlanDefinition":
+            kind = root.text("resourceType")
+            self.find(
+                C.FHR_NOT_PLAN,
+                root,
+                f"the resource is {kind!r}, not a PlanDefinition" if kind else "not a FHIR resource",
+            )
+            return None
+        name = root.text("name") or root.text("title")
+        if name is None:
+            self.find(C.FHR_MISSING, root, "no name or title: the regimen is given the id imported-regimen")
+        ident = regimen_id(name or "")
+        title = quoted(root.text("title") or name or "")
+        self.write(
+            0, f"# Imported by regdsl import from {quoted(Path(self.source.path).name)} (HL7 FHIR R4 PlanDefinition):"
+        )
+        self.write(0, f"# {title}. Clinical text is kept verbatim.")
+        self.write(0, "")
+        self.write(0, f"regimen {ident}")
+        systems = {c.text("system") for c in self.products(root)} - {None}
+        self.heading(root, 1, medicine_system=next(iter(systems)) if len(systems) == 1 else None)
+        parts = _parts(root)
+        if root.child("action") is None:
+            self.find(C.FHR_MISSING, root, "no action: the regimen has no cycles")
+        contained = self.contained(root)
+        if parts:
+            for number, action in enumerate(parts, 1):
+                self.part(action, number, contained)
+        else:
+            open_ended = self.cycles(root, 0, contained)
+            if open_ended:
+                self.open_ended_plan()
+        self.support(root, 0)
+        self.references(root, 0)
+        text = "\n".join(self.out) + "\n"
+        sink = Sink()
+        laid_out = format_source(SourceFile.from_text(text, ident + ".reg"), sink)
+        if laid_out is None:  # a bug of the importer's: the findings say where
+            for diagnostic in sink.items:
+                self.lost(root, f"the imported text does not parse ({diagnostic.message})")
+            return None
+        return ident, laid_out
+
+    def products(self, plan: Node) -> Iterator[Node]:
+        for item in plan.elements("contained"):
+            concept = item.child("productCodeableConcept")
+            if concept is not None:
+                yield from concept.elements("coding")
+            yield from self.products(item)
+
+    def contained(self, plan: Node) -> dict[str, Node]:
+        found: dict[str, Node] = {}
+        for item in plan.elements("contained"):
+            ident = item.text("id")
+            if ident is not None:
+                found[ident] = item
+            if item.child("contained") is not None:
+                nested = item.child("contained")
+                assert nested is not None
+                self.find(
+                    C.FHR_NESTED_CONTAINED,
+                    nested,
+                    "a contained resource contains resources, which FHIR forbids (dom-2); they are read",
+                    help="contain every resource in the root resource's `contained`",
+                )
+        return found
+
+    def extensions(self, node: Node) -> dict[str, list[Node]]:
+        found: dict[str, list[Node]] = {}
+        for item in node.elements("extension"):
+            url = item.text("url")
+            if url is None:
+                self.find(C.FHR_MISSING, item, "an extension with no url is left out")
+                continue
+            if ig.extension(url) is None:
+                known = url in {ig.SUPPORTIVE, ig.CHILD_DETAILS}
+                self.find(
+                    C.FHR_UNKNOWN_EXTENSION,
+                    item,
+                    f"the extension {url} is not defined by the implementation guide"
+                    + ("; it is read" if known else "; it is left out"),
+                )
+            found.setdefault(url, []).append(item)
+        return found
+
+    def value(self, ext: Node, *, expected: str, within: str = "") -> Node | None:
+        """Return the ``value[x]`` of an extension, reporting a markdown value where the guide types a string."""
+        assert isinstance(ext.value, dict)
+        keys = [k for k in ext.value if k.startswith("value")]
+        if not keys:
+            self.find(C.FHR_MISSING, ext, "the extension has no value")
+            return None
+        key = keys[0]
+        if key == "valueMarkdown" and expected == "valueString":
+            self.find(
+                C.FHR_MARKDOWN_FOR_STRING,
+                ext.value[key],
+                f"valueMarkdown where the extension {within} is defined as a string; the text is read as written",
+                help="write `valueString`",
+            )
+        return ext.value[key]
+
+    def heading(self, plan: Node, depth: int, *, medicine_system: str | None) -> None:
+        self.unread(plan, _PLAN_ELEMENTS)
+        for key in _HEADING_TEXT:
+            if (text := plan.text(key)) is not None:
+                self.write(depth, f"{key} {quoted(text)}")
+        status = plan.text("status")
+        if status is None:
+            self.find(C.FHR_MISSING, plan, "no status: the regimen is imported as a draft")
+        elif status not in _STATUS:
+            node = plan.child("status")
+            assert node is not None
+            self.find(
+                C.FHR_UNKNOWN_CODE, node, f"the status {status!r} is not a FHIR publication status; imported as draft"
+            )
+        self.write(depth, f"status {_STATUS.get(status or 'draft', 'draft')}")
+        for key, word in (("date", "date"), ("approvalDate", "approved"), ("lastReviewDate", "last-reviewed")):
+            if (text := plan.text(key)) is not None:
+                if _DATE.match(text):
+                    self.write(depth, f"{word} {text[:10]}")
+                else:
+                    node = plan.child(key)
+                    assert node is not None
+                    self.lost(node, f"{key} {text!r} is not a date")
+        if (text := plan.text("url")) is not None:
+            self.write(depth, f"url {quoted(text)}")
+        for item in plan.elements("identifier"):
+            system, value = item.text("system"), item.text("value")
+            if system is not None and value is not None:
+                self.write(depth, f"identifier {quoted(system)} {quoted(value)}")
+        if (text := plan.text("publisher")) is not None:
+            self.write(depth, f"publisher {quoted(text)}")
+        authors = plan.elements("author")
+        if authors and (author := authors[0].text("name")) is not None:
+            self.write(depth, f"author {quoted(author)}")
+        if (text := plan.text("copyright")) is not None:
+            self.write(depth, f"copyright {quoted(text)}")
+        self.cancer(plan, depth)
+        ext = self.extensions(plan)
+        for item in ext.get(ig.SETTING, []):
+            concept = self.value(item, expected="valueCodeableConcept")
+            if concept is not None and (text := concept.text("text")) is not None:
+                self.check_code(concept, SETTINGS.get(text), f"the setting {text!r}")
+                self.write(depth, f"setting {quoted(text)}")
+        if medicine_system is not None and medicine_system != NZMT_SYSTEM:
+            self.write(depth, f"medicine-code-system {quoted(medicine_system)}")
+        if ig.DISCLAIMER in ext:
+            self.write(depth, "footnotes reviewed")
+        for item in ext.get(ig.PLAN_INSTRUCTIONS, []):
+            fragment = self.value(item, expected="valueMarkdown")
+            if fragment is not None and isinstance(fragment.value, str):
+                self.write(depth, "overview")
+                self.prose(depth + 1, _spaced(html_paragraphs(fragment.value)), fragment)
+
+    def check_code(self, concept: Node, expected: str | None, what: str) -> None:
+        codings = concept.elements("coding")
+        for coding in codings:
+            if coding.text("system") != SNOMED or (expected is not None and coding.text("code") != expected):
+                self.find(
+                    C.FHR_UNKNOWN_CODE,
+                    coding,
+                    f"the code {coding.text('system')}|{coding.text('code')} of {what} is not the vocabulary's "
+                    f"({SNOMED}|{expected}); the vocabulary's is exported",
+                )
+
+    def cancer(self, plan: Node, depth: int) -> None:
+        levels: list[str] = []
+        for context in plan.elements("useContext"):
+            concept = context.child("valueCodeableConcept")
+            if concept is None or (text := concept.text("text")) is None:
+                continue
+            codings = concept.elements("coding")
+            code = codings[0].text("code") if codings else None
+            levels.append(quoted(text) + (f" [{code}]" if code and code.isdigit() else ""))
+        if levels:
+            self.write(depth, "cancer " + " > ".join(levels))
+
+    # -- parts and cycles ----------------------------------------------------------------
+
+    def part(self, action: Node, number: int, contained: dict[str, Node]) -> None:
+        title = (action.text("title") or "").removeprefix(f"Part {number}: ")
+        if number > 1:
+            self.blank()
+        self.write(0, f"part {number} {quoted(title)}")
+        self.unread(action, _PART_ELEMENTS)
+        plan = self.follow(action, contained)
+        if plan is None:
+            return
+        self.heading(plan, 1, medicine_system=None)
+        for item in self.extensions(action).get(ig.CHILD_DETAILS, []):
+            fragment = self.value(item, expected="valueMarkdown")
+            if fragment is not None and isinstance(fragment.value, str):
+                self.start(fragment)
+        self.blank()
+        if self.cycles(plan, 1, {**contained, **self.contained(plan)}):
+            self.open_ended_plan()
+        self.support(plan, 1)
+        self.references(plan, 1)
+
+    def start(self, fragment: Node) -> None:
+        assert isinstance(fragment.value, str)
+        paragraphs = html_paragraphs(fragment.value)
+        text = " ".join(paragraphs)
+        match = _START.search(text)
+        if match is None:
+            self.find(
+                C.FHR_TIMING_AS_TEXT, fragment, "the part's start is not a phrasing the import reads; kept as a comment"
+            )
+            for line in paragraphs:
+                self.write(1, f"# start: {line}")
+            return
+        if match["low"]:
+            self.write(
+                1, f"# {quoted(match[0])} is read as: no later than {match['high']} {match['unit'].lower()} after it."
+            )
+            self.find(
+                C.FHR_START_READ_AS_BOUND,
+                fragment,
+                f"{match[0]!r} is imported as no later than {match['high']} {match['unit'].lower()}",
+            )
+        anchor = "surgery" if match["anchor"].lower() == "surgery" else "radiotherapy"
+        end = "end of " if "completion" in match["link"].lower() else ""
+        self.write(1, f"start 0 to {match['high']} {match['unit'].lower()} after {end}{anchor}")
+        self.prose(2, paragraphs, fragment)
+
+    def follow(self, action: Node, contained: dict[str, Node]) -> Node | None:
+        target = action.text("definitionCanonical")
+        if target is None or not target.startswith("#") or target[1:] not in contained:
+            self.lost(action, f"the definition {target!r} is not a resource the plan contains")
+            return None
+        return contained[target[1:]]
+
+    def cycles(self, plan: Node, depth: int, contained: dict[str, Node]) -> bool:
+        """Write the plan's cycle actions; return whether one is open-ended."""
+        first = 1
+        open_ended = False
+        for action in plan.elements("action"):
+            self.unread(action, _CYCLE_ELEMENTS)
+            repeat = action.child("timingTiming")
+            repeat = repeat.child("repeat") if repeat is not None else None
+            length = repeat.child("duration") if repeat is not None else None
+            days = _whole(length, 1) if length is not None else None
+            if repeat is None or days is None:
+                self.lost(action, "the cycle has no timingTiming.repeat.duration, a whole number of days")
+                continue
+            count_node = repeat.child("count")
+            count = _whole(count_node, 1) if count_node is not None else None
+            if count_node is not None and count is None:
+                self.lost(count_node, "the cycle count is not a whole number of at least 1")
+                continue
+            if count is None:
+                heading, open_ended = f"cycle {first} and all further cycles", True
+            elif count == 1:
+                heading = f"cycle {first}"
+            else:
+                heading = f"cycles {first} to {first + count - 1}"
+            first += count or 1
+            self.write(depth, f"{heading}: {days} days")
+            self.order_sets(action, depth + 1, contained)
+        return open_ended
+
+    def open_ended_plan(self) -> None:
+        self.write(0, "plan")
+        self.write(1, '# Not in the source, which states no stop rule: this is what "Cycle 1 (and all further')
+        self.write(1, '# cycles)" means in the library (treatment continues until disease progression), so the')
+        self.write(1, "# plan is bounded.")
+        self.write(1, "stop if response is PD")
+
+    def order_sets(self, cycle: Node, depth: int, contained: dict[str, Node]) -> None:
+        lines: list[_Line] = []
+        definitions: dict[int, _Definition] = {}
+        for order in cycle.elements("action"):
+            self.unread(order, _ORDER_ELEMENTS)
+            target = self.follow(order, contained)
+            definition = self.definition(target) if target is not None else None
+            if definition is None:
+                continue
+            by_text: dict[str, _Line] = {}
+            for day_ext in self.extensions(order).get(ig.TIMING_OF_DAYS, []):
+                day, text, where = self.day(day_ext)
+                if day is None:
+                    continue
+                line = by_text.get(text)
+                if line is None:
+                    line = _Line(definition.medicine, [*definition.head], [*definition.tail], [], text, where)
+                    line.words.append("\x00")  # where the days go
+                    line.words += definition.middle
+                    by_text[text] = line
+                    lines.append(line)
+                    definitions[id(line)] = definition
+                line.days.append(day)
+        given: dict[str, set[int]] = {}
+        chemo: set[int] = set()
+        for line in lines:
+            given.setdefault(line.medicine.lower(), set()).update(line.days)
+            if definitions[id(line)].anticancer:
+                chemo.update(line.days)
+        for line in lines:
+            relation = self.relation(line, given, chemo)
+            words = [_days(line.days) if w == "\x00" else w for w in line.words]
+            self.write(depth, " ".join([*words, *relation, *line.tail]))
+            self.prose(depth + 1, _LINE_BREAK.split(line.instructions) if line.instructions else [], line.node)
+
+    def day(self, ext: Node) -> tuple[int | None, str, Node]:
+        """Return a day of ``sact-timing-of-days``, its instructions and where they are written."""
+        day: int | None = None
+        text = ""
+        where = ext
+        for sub in ext.elements("extension"):
+            url = sub.text("url")
+            if url == "day":
+                value = self.value(sub, expected="valueInteger")
+                if value is not None:
+                    day = _whole(value, -_MOST)
+            elif url == "instructions":
+                value = self.value(sub, expected="valueString", within="sact-timing-of-days.instructions")
+                if value is not None and isinstance(value.value, str):
+                    text, where = value.value, value
+        if day is None:
+            self.lost(ext, "the day has no whole-number day")
+        return day, text, where
+
+    def definition(self, node: Node) -> _Definition | None:
+        self.unread(node, _ACTIVITY_ELEMENTS)
+        concept = node.child("productCodeableConcept")
+        codings = concept.elements("coding") if concept is not None else []
+        if concept is None or not codings:
+            self.lost(node, "the order set names no product")
+            return None
+        code, display = codings[0].text("code"), codings[0].text("display") or concept.text("text") or ""
+        medicine = _medicine(display, code)
+        if medicine is None:
+            self.lost(
+                codings[0],
+                f"the medicine table has no medicine {display!r} with product code {code}",
+            )
+            return None
+        name = (
+            display
+            if display.lower() in {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
+            else medicine.display
+        )
+        dosage = next(iter(node.elements("dosage")), None)
+        if dosage is None:
+            self.lost(node, f"{display} has no dosage")
+            return None
+        self.unread(dosage, _DOSAGE_ELEMENTS)
+        amount = self.dose(dosage)
+        route = self.route(dosage)
+        if amount is None or route is None:
+            return None
+        head = [name if _NAME.fullmatch(name) else quoted(name), *amount, route]
+        frequency = self.frequency(dosage)
+        if frequency:
+            head.append(frequency)
+        middle = self.duration(dosage)
+        quantity = node.child("quantity")
+        if quantity is not None:
+            middle += self.volume(quantity)
+        tail: list[str] = []
+        as_needed = dosage.child("asNeededBoolean")
+        if as_needed is not None and as_needed.value is True:
+            tail.append("prn")
+        ext = self.extensions(node)
+        anticancer = medicine.anticancer
+        for item in ext.get(ig.SUPPORTIVE, []):
+            value = self.value(item, expected="valueBoolean")
+            if value is not None and isinstance(value.value, bool):
+                tail.append("supportive" if value.value else "anticancer")
+                anticancer = not value.value
+        for item in ext.get(ig.OFF_LABEL, []):
+            value = self.value(item, expected="valueBoolean")
+            if value is not None and value.value is True:
+                tail.append("off-label")
+        return _Definition(name, head, middle, tail, anticancer)
+
+    def dose(self, dosage: Node) -> list[str] | None:
+        rates = dosage.elements("doseAndRate")
+        quantity = rates[0].child("doseQuantity") if rates else None
+        amount = _quantity(quantity.child("value")) if quantity is not None else None
+        if quantity is None or amount is None:
+            self.lost(dosage, "the dose has no doseQuantity.value, a positive number")
+            return None
+        label = quantity.text("unit") or ""
+        flat = label.endswith(" flat")
+        unit = self.unit(quantity, label.removesuffix(" flat"))
+        if unit is None:
+            return None
+        return [amount, unit.aliases[0], *(["flat"] if flat else [])]
+
+    def unit(self, quantity: Node, label: str) -> Unit | None:
+        code = quantity.text("code")
+        unit = find_unit(label)
+        if unit is None or (code is not None and unit.code != code):
+            unit = next((u for u in UNITS if u.code == code), None)
+        if unit is None:
+            self.lost(quantity, f"the unit {label!r} (code {code}) is not one of the vocabulary's")
+        return unit
+
+    def route(self, dosage: Node) -> str | None:
+        route = dosage.child("route")
+        codings = route.elements("coding") if route is not None else []
+        code = codings[0].text("code") if codings else None
+        found = next((r for r in ROUTES if r.code == code), None)
+        if found is None:
+            self.lost(route or dosage, f"the route (code {code}) is not one of the vocabulary's")
+            return None
+        return found.aliases[0]
+
+    def frequency(self, dosage: Node) -> str | None:
+        timing = dosage.child("timing")
+        code = timing.child("code") if timing is not None else None
+        if code is None:
+            return None
+        codings = code.elements("coding")
+        for coding in codings:
+            if coding.text("system") == SNOMED:
+                found = next((f for f in FREQUENCIES if f.code == coding.text("code")), None)
+                if found is not None:
+                    return found.phrase
+        self.lost(code, f"the frequency {code.text('text')!r} is not one of the vocabulary's")
+        return None
+
+    def duration(self, dosage: Node) -> list[str]:
+        rates = dosage.elements("doseAndRate")
+        rate = rates[0].child("rateRange") if rates else None
+        high = rate.child("high") if rate is not None else None
+        if high is None:
+            return []
+        value, unit = high.child("value"), (high.text("unit") or high.text("code") or "").lower()
+        amount = _whole(value, 1) if value is not None else None
+        if amount is None or unit not in _MINUTES:
+            self.lost(high, "the infusion time is not a whole number of minutes or hours")
+            return []
+        minutes = amount * _MINUTES[unit]
+        if minutes > 60 and minutes % 60 == 0:
+            return ["over", str(minutes // 60), "hours"]
+        return ["over", str(minutes), "min"]
+
+    def volume(self, quantity: Node) -> list[str]:
+        amount = _quantity(quantity.child("value"))
+        unit = self.unit(quantity, quantity.text("unit") or "")
+        if amount is None:
+            self.lost(quantity, "the volume has no value, a positive number")
+        if amount is None or unit is None:
+            return []
+        return ["in", amount, unit.aliases[0]]
+
+    # -- support and references ----------------------------------------------------------
+
+    def support(self, plan: Node, depth: int) -> None:
+        factors: list[str] = []
+        for item in self.extensions(plan).get(ig.SUPPORT_FACTOR, []):
+            parts = {sub.text("url"): sub for sub in item.elements("extension")}
+            concepts = {k: self.value(v, expected="valueCodeableConcept") for k, v in parts.items() if k}
+            factor, value = concepts.get("factor"), concepts.get("value")
+            factor_text = factor.text("text") if factor is not None else None
+            value_text = value.text("text") if value is not None else None
+            if factor is None or value is None or factor_text is None or value_text is None:
+                self.lost(item, "the support factor has no factor or value text")
+                continue
+            known = find_factor(factor_text)
+            self.check_code(factor, known.code if known else None, f"the factor {factor_text!r}")
+            coded = known.find_value(value_text) if known else None
+            self.check_code(value, coded.code if coded else None, f"the value {value_text!r}")
+            factors.append(f"{factor_text}: {value_text}")
+        if factors:
+            if depth:
+                self.blank()
+            self.write(depth, "support")
+            for factor_line in factors:
+                self.write(depth + 1, factor_line)
+
+    def references(self, plan: Node, depth: int) -> None:
+        for number, item in enumerate(plan.elements("relatedArtifact")):
+            if depth and not number:
+                self.blank()
+            display = item.text("display")
+            if display is None:
+                self.lost(item, "the related artifact has no display text")
+                continue
+            self.write(depth, f"reference {quoted(display)}")
+            if (url := item.text("url")) is not None:
+                self.write(depth + 1, f"url {quoted(url)}")
+            for pmid in _PMID.findall(display):
+                self.write(depth + 1, f"pmid {pmid}")
+            for when in _ACCESSED.findall(display):
+                try:
+                    day = datetime.datetime.strptime(when, "%d %B %Y").date()
+                except ValueError:
+                    continue
+                self.write(depth + 1, f"accessed {day.isoformat()}")
+
+    # -- timing in instructions ----------------------------------------------------------
+
+    def relation(self, line: _Line, given: dict[str, set[int]], chemo: set[int]) -> list[str]:
+        """Return the relation the line's instructions state, as words; [] if none (noted if it reads like one)."""
+        text = line.instructions
+        anchors = sorted((m for m in given if m != line.medicine.lower()), key=len, reverse=True)
+        found: list[list[str]] = []
+        unread: list[str] = []
+        for match, timed in _phrases(text):
+            rest = text[match.end() :]
+            anchor = next((a for a in ("chemotherapy", *anchors) if rest.lower().startswith(a)), None)
+            words = _time_words(match) if timed else []
+            if anchor is None:
+                unread.append(match[0].strip() + " " + rest.split(".")[0])
+                continue
+            on = chemo if anchor == "chemotherapy" else given[anchor]
+            if timed and not set(line.days) <= on:
+                unread.append(match[0] + anchor)
+                continue
+            written = text[match.end() : match.end() + len(anchor)]
+            direction = "after" if match["dir"].lower() == "after" else "before"
+            after = rest[len(anchor) :].removeprefix(" infusion")
+            qualifier = re.match(r" (OR [^.]*)", after)
+            found.append(
+                [
+                    *words,
+                    direction,
+                    written if _NAME.fullmatch(written) else quoted(written),
+                    *([quoted(qualifier[1])] if qualifier else []),
+                ]
+            )
+        if len(found) == 1:
+            return found[0]
+        if found or unread:
+            reason = "two timings" if len(found) > 1 else "no medicine of the cycle on the line's days"
+            self.find(
+                C.FHR_TIMING_AS_TEXT,
+                line.node,
+                f"the timing in {text.splitlines()[0][:80]!r} stays as the instructions ({reason})",
+            )
+        return []
+
+
+def _parts(root: Node) -> list[Node]:
+    """Return the part actions of a regimen in parts: titled actions, at the top or under one titled group action."""
+    actions = root.elements("action")
+    if len(actions) == 1 and actions[0].child("definitionCanonical") is None and actions[0].child("title"):
+        inner = actions[0].elements("action")
+        if inner and all(a.child("title") is not None for a in inner):
+            return inner  # the form `regdsl export --profile cca` writes: the parts under the regimen's action
+    return [a for a in actions if a.child("title") is not None]
+
+
+def _phrases(text: str) -> Iterator[tuple[re.Match[str], bool]]:
+    for match in _TIMED.finditer(text):
+        yield match, True
+    for match in _UNTIMED.finditer(text):
+        if not any(m.start() <= match.start() < m.end() for m in _TIMED.finditer(text)):
+            yield match, False
+
+
+def _time_words(match: re.Match[str]) -> list[str]:
+    low = _NUMBER_WORDS.get(match["low"].lower())
+    low_n = low if low is not None else int(match["low"])
+    high_word = match["high"]
+    high_n = None if high_word is None else _NUMBER_WORDS.get(high_word.lower())
+    if high_word is not None and high_n is None:
+        high_n = int(high_word)
+    if match["unit"].lower().startswith("h"):
+        if low_n == 1 and high_n is None:
+            return ["60", "min"]
+        return [str(low_n), *(["to", str(high_n)] if high_n is not None else []), "hours"]
+    return [str(low_n), *(["to", str(high_n)] if high_n is not None else []), "min"]
+
+
+def _medicine(display: str, code: str | None) -> Medicine | None:
+    for medicine in DEFAULT_MEDICINES:
+        names = {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
+        if display.lower() in names and (code is None or medicine.nzmt in {None, code}):
+            return medicine
+    return next((m for m in DEFAULT_MEDICINES if code is not None and m.nzmt == code), None)
+
+
+def _whole(node: Node, low: int) -> int | None:
+    """Return a node's whole number from ``low`` to ``_MOST``, else None (a boolean is not a number)."""
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _MOST:
+        return None
+    return value
+
+
+def _quantity(node: Node | None) -> str | None:
+    """Return a dose or volume as written, if it is a positive number of reasonable size (no ``1e99999``)."""
+    value = node.value if node is not None else None
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or not 0 < value < _MOST:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    exponent = value.as_tuple().exponent
+    return format(value, "f") if isinstance(exponent, int) and exponent >= -_PLACES else None
+
+
+def _days(days: list[int]) -> str:
+    """Write days as the language does: ``day 1``, ``days 1 to 28``, ``days 2 to 4, 23 to 25``, ``days 2, 3``."""
+    ordered = sorted(set(days))
+    runs: list[list[int]] = []
+    for day in ordered:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts: list[str] = []
+    for run in runs:
+        parts += [f"{run[0]} to {run[-1]}"] if len(run) > 2 else [str(d) for d in run]
+    return ("day " if len(ordered) == 1 else "days ") + ", ".join(parts)
+
+
+def _spaced(paragraphs: list[str]) -> list[str]:
+    """Return paragraphs as prose lines, a blank line between two."""
+    lines: list[str] = []
+    for paragraph in paragraphs:
+        lines += [""] if lines else []
+        lines.append(paragraph)
+    return lines
