@@ -13,10 +13,12 @@ import pytest
 
 import regdsl.check.run as run_mod
 from regdsl.check import cache as cache_mod
+from regdsl.check.config import Config
 from regdsl.check.run import Outcome, run_check
 from regdsl.cli.main import main
 from regdsl.compile.links import links
 from regdsl.diagnostics.formats import FORMATS
+from regdsl.source import SourceFile
 from tests.conftest import ROOT
 
 LINKED = ROOT / "tests" / "diagnostics" / "BRA010"  # regimens that hand over to each other: library findings
@@ -87,13 +89,21 @@ def test_one_changed_file_is_the_only_one_checked_again(
     full = _check(library, cache=False)
     counting = _Counting(monkeypatch)
     warm = _check(library)
-    named = {link.target for r in full.regimens for link in links(r)}
-    joined = {Path(r.span.path).name for r in full.regimens if r.id in named or any(links(r))}
-    # The changed file, and the regimens links join, lowered again for the library rules: no other.
-    assert set(counting.paths) == {changed.name} | joined
-    assert len(joined) < len(full.regimens) // 2
+    # It writes no link and none names it: the library rules' findings are read back, nothing else is lowered.
+    assert counting.paths == [changed.name]
     assert _shown(warm) == _shown(full)
     assert any(d.code.code == "SAF101" and d.span.path == str(changed) for d in warm.diagnostics)
+    # A file links join: lowered again with the regimens it is joined to (its part), and no other.
+    linked = library / "leu-all-bcell-rr-inotuzumab-cr.reg"
+    linked.write_text(linked.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    full = _check(library, cache=False)
+    counting.paths.clear()
+    warm = _check(library)
+    named = {link.target for r in full.regimens for link in links(r)}
+    joined = {Path(r.span.path).name for r in full.regimens if r.id in named or any(links(r))}
+    assert set(counting.paths) == {linked.name, "leu-all-bcell-rr-inotuzumab.reg"}
+    assert set(counting.paths) < joined
+    assert _shown(warm) == _shown(full)
 
 
 def test_what_the_findings_are_made_of_invalidates_them(
@@ -178,6 +188,12 @@ def test_a_warm_check_reads_one_entry(small: Path, cache_dir: Path, monkeypatch:
     monkeypatch.setattr(cache_mod, "read_cached", counted)
     _check(small)
     assert len(read) == 2  # the library's headings, and the run's entry
+    read.clear()
+    changed = small / "crc-adjuvant-mfolfox6.reg"
+    changed.write_text(changed.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    assert _shown(_check(small)) == _shown(_check(small, cache=False))
+    # the headings, the last run's entry (every other file's findings and each part's), the changed file's own
+    assert len(read) == 3
 
 
 def test_a_cache_another_user_could_write_is_not_used(
@@ -248,14 +264,95 @@ def test_a_warm_check_parses_no_heading(library: Path, cache_dir: Path, monkeypa
     parsed: list[str] = []
     real = library_mod.parse_heading  # type: ignore[attr-defined]
 
-    def counted(source: object) -> object:
-        parsed.append(str(source))
-        return real(source)  # type: ignore[arg-type]
+    def counted(source: SourceFile) -> object:
+        parsed.append(source.path)
+        return real(source)
 
     monkeypatch.setattr(library_mod, "parse_heading", counted)
     assert _shown(_check(library)) == expected
     assert parsed == []
     renamed = library / "zz-renamed.reg"
     (library / "crc-adjuvant-mfolfox6.reg").rename(renamed)  # a path is part of what the scan kept
+    moved = _check(library)
+    assert parsed == [str(renamed)]  # the others' headings are read back: only the renamed file's is parsed
+    assert run_mod._library.cache_info().currsize == 0  # forgotten after the run, as after every run
+    assert _shown(moved) == _shown(_check(library, cache=False))
+    parsed.clear()
+    changed = library / "leu-all-bcell-rr-inotuzumab.reg"
+    changed.write_text(changed.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     _check(library)
-    assert len(parsed) == len(list(library.glob("*.reg"))) - 1
+    assert parsed == [str(changed)]
+
+
+def test_the_library_root_is_found_once_per_folder(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding the library root walks up from each folder once, not from each file; a link's is its target's."""
+    outside = library.parent / "outside"
+    outside.mkdir()
+    linked = outside / "linked.reg"
+    (library / "crc-adjuvant-mfolfox6.reg").rename(linked)
+    (library / "crc-adjuvant-mfolfox6.reg").symlink_to(linked)
+    sub = library / "sub"
+    sub.mkdir()
+    (library / "leu-all-bcell-rr-inotuzumab.reg").rename(sub / "leu-all-bcell-rr-inotuzumab.reg")
+    walked: list[Path] = []
+    real = run_mod.find_root  # type: ignore[attr-defined]
+
+    def counted(path: Path) -> Path:
+        walked.append(path)
+        found: Path = real(path)
+        return found
+
+    monkeypatch.setattr(run_mod, "find_root", counted)
+    outcome = run_check([library], jobs=1)
+    assert len(walked) == 3  # the library's folder, its sub-folder, and the link's target
+    assert outcome.files == len(list(library.rglob("*.reg")))
+    folders: dict[Path, Path] = {}
+    assert run_mod.library_root(library / "crc-adjuvant-mfolfox6.reg", Config(), folders) == outside.resolve()
+    assert run_mod.library_root(sub / "leu-all-bcell-rr-inotuzumab.reg", Config(), folders) == library.resolve()
+
+
+LINK_FIXTURES = ("BRA007", "BRA010", "BRA011", "BRA012", "SAF306", "STR004")
+# The bundled regimens that write links or are named by one.
+BUNDLED_LINKED = (
+    "leu-all-bcell-rr-inotuzumab.reg",
+    "leu-all-bcell-rr-inotuzumab-cr.reg",
+    "leu-aml-induction-7-3.reg",
+    "leu-aml-consolidation-hidac.reg",
+    "lym-hl-abvd-pet-adapted.reg",
+    "lym-hl-escbeacopp-pet-guided.reg",
+)
+
+
+def test_library_findings_read_back_by_part_are_those_of_a_whole_check(tmp_path: Path, cache_dir: Path) -> None:
+    """Changing any file of regimens that links and ids join gives, warm, the findings of a check without the cache.
+
+    The library rules' findings are kept part by part (the regimens links and ids join); a
+    regimen whose link joins no other (its part is checked with one whose link does) too.
+    """
+    folder = tmp_path / "joined"
+    folder.mkdir()
+    for name in ("library.reg", *BUNDLED_LINKED, "crc-adjuvant-mfolfox6.reg", "leu-all-hyper-cvad.reg"):
+        shutil.copy(ROOT / "regimens" / name, folder / name)
+    for code in LINK_FIXTURES:
+        for case in (ROOT / "tests" / "diagnostics" / code).iterdir():
+            if case.is_dir():
+                shutil.copytree(case, folder / code / case.name)
+    lonely = (ROOT / "tests" / "diagnostics" / "BRA011" / "not-reached" / "main.reg").read_text(encoding="utf-8")
+    (folder / "lonely.reg").write_text(
+        lonely.replace("bra011-main", "lonely-one").replace("bra011-cr", "lonely-missing"), encoding="utf-8"
+    )
+    handover = folder / "handover"  # SAF306's fixture, by ids no other fixture uses (two of them share theirs)
+    handover.mkdir()
+    for name in ("main.reg", "next.reg"):
+        text = (ROOT / "tests" / "diagnostics" / "SAF306" / "hands-over" / name).read_text(encoding="utf-8")
+        (handover / name).write_text(text.replace("saf306-", "handover-"), encoding="utf-8")
+    first = _check(folder)
+    assert _shown(first) == _shown(_check(folder, cache=False))
+    codes = {d.code.code for d in first.diagnostics}
+    assert {"BRA007", "BRA010", "BRA011", "BRA012", "SAF306", "STR004"} <= codes
+    assert any(d.code.code == "BRA011" and d.span.path.endswith("lonely.reg") for d in first.diagnostics)
+    cases = sorted({path.parent for path in folder.glob("*/*/*.reg")})
+    changed = [folder / "lonely.reg", folder / BUNDLED_LINKED[0], *(min(case.glob("*.reg")) for case in cases)]
+    for path in changed:
+        path.write_text(path.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+        assert _shown(_check(folder)) == _shown(_check(folder, cache=False)), path

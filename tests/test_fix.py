@@ -160,6 +160,13 @@ def test_fix_exits_0_when_everything_is_fixed(tmp_path: Path) -> None:
     assert _run("check", "--fix", "--diff", str(path))[0] == 0
 
 
+def test_fix_writes_the_space_between_words_run_together(tmp_path: Path) -> None:
+    path = tmp_path / "doc-fix.reg"
+    path.write_text(HEAD.replace("status draft", "statusdraft") + "  loratadine 10 mg oral day1\n", encoding="utf-8")
+    assert _run("check", "--fix", str(path)) == (0, "fixed 2 findings in 1 file\n0 errors, 0 warnings in 1 file\n")
+    assert path.read_text(encoding="utf-8") == HEAD + "  loratadine 10 mg oral day 1\n"
+
+
 def test_fix_diff_without_fix_is_a_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "doc-fix.reg"
     path.write_text(HEAD + "  loratadine 10.0 mg oral day 1\n", encoding="utf-8")

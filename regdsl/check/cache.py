@@ -44,12 +44,14 @@ __all__ = [
     "CachedFile",
     "Invalid",
     "JsonEntries",
+    "LastRun",
     "ResultsCache",
     "cache_wanted",
     "file_key",
     "library_digest",
-    "library_key",
     "package_digest",
+    "part_key",
+    "run_key",
     "valid_count",
     "valid_text",
     "valid_texts",
@@ -96,9 +98,14 @@ def file_key(display: str, read: tuple[bytes, int], library: str, words: frozens
     return _digest([_FORMAT, package_digest(), display, content, read[1], library, sorted(words), jurisdiction])
 
 
-def library_key(keys: Sequence[str], jurisdiction: str) -> str:
-    """Return the key of the library rules' findings over files whose keys are ``keys``, in order."""
-    return _digest([_FORMAT, "library", jurisdiction, *keys])
+def run_key(displays: Sequence[str], jurisdiction: str) -> str:
+    """Return the key of the last run's entry over the files shown as ``displays``, in order."""
+    return _digest([_FORMAT, "run", package_digest(), jurisdiction, *displays])
+
+
+def part_key(keys: Sequence[str], checked: frozenset[str], jurisdiction: str) -> str:
+    """Return the key of the library rules' findings over a part of a run: ``keys`` its files', ``checked`` all ids."""
+    return _digest([_FORMAT, "part", jurisdiction, sorted(checked), *keys])
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +116,30 @@ class CachedFile:
     suppressions: tuple[Suppression, ...]
     regimen_id: str | None
     targets: tuple[str, ...]  # the regimen ids its links name
+
+
+@dataclass(frozen=True, slots=True)
+class LastRun:
+    """What the last run over the same files kept: each file's entry whose key is unchanged, and the library's.
+
+    ``library`` is the library rules' findings, when no file changed; ``parts`` each part's, by
+    its key, read back only when asked for (``part``).
+    """
+
+    files: list[CachedFile | None]
+    library: tuple[Diagnostic, ...] | None
+    parts: Mapping[str, object]
+    reader: _Reader
+
+    def part(self, key: str) -> tuple[Diagnostic, ...] | None:
+        """Return the findings of the part kept under ``key``, or None."""
+        found = self.parts.get(key)
+        if found is None:
+            return None
+        try:
+            return self.reader.diagnostics(found)
+        except Invalid:
+            return None
 
 
 class Invalid(Exception):
@@ -322,37 +353,66 @@ class ResultsCache(JsonEntries):
         """Keep one file's entry."""
         self.write(key, _file_data(entry))
 
-    def load_run(
-        self, key: str, sources: Mapping[str, SourceFile]
-    ) -> tuple[list[CachedFile], tuple[Diagnostic, ...]] | None:
-        """Return every file's entry and the library rules' findings kept under ``key``; None if refused."""
+    def load_run(self, key: str, keys: Sequence[str], sources: Mapping[str, SourceFile]) -> LastRun | None:
+        """Return what the last run over the same files kept under ``key``; None if there is none or it is refused.
+
+        ``keys`` are the files' keys now: a file's entry is read back only where its key is the
+        one kept, and the library rules' findings only when every key is.
+        """
         try:
-            item = _fields(self.read(key), {"files", "library"})
-            reader = _Reader(sources)
-            files = item["files"]
-            if not isinstance(files, list):
+            item = _fields(self.read(key), {"keys", "files", "library", "parts"})
+            kept, files, parts = valid_texts(item["keys"]), item["files"], item["parts"]
+            if not isinstance(files, list) or len(files) != len(kept) or len(kept) != len(keys):
                 raise Invalid
-            return [reader.file(f) for f in files], reader.diagnostics(item["library"])
+            if not isinstance(parts, list) or not all(isinstance(p, list) and len(p) == 2 for p in parts):
+                raise Invalid
+            reader = _Reader(sources)
+            entries = [reader.file(f) if old == new else None for old, new, f in zip(kept, keys, files, strict=True)]
+            library = reader.diagnostics(item["library"]) if list(kept) == list(keys) else None
+            return LastRun(entries, library, {valid_text(k): found for k, found in parts}, reader)
         except Invalid:
             return None
 
-    def save_run(self, key: str, files: Sequence[CachedFile], library: Sequence[Diagnostic]) -> None:
-        """Keep every file's entry and the library rules' findings under ``key`` (one read for a warm check)."""
-        self.write(key, {"files": [_file_data(f) for f in files], "library": [_diagnostic_data(d) for d in library]})
+    def save_run(
+        self,
+        key: str,
+        keys: Sequence[str],
+        files: Sequence[CachedFile],
+        library: Sequence[Diagnostic],
+        parts: Mapping[str, Sequence[Diagnostic]],
+    ) -> None:
+        """Keep every file's key and entry, the library rules' findings and each part's under ``key``."""
+        self.write(
+            key,
+            {
+                "keys": list(keys),
+                "files": [_file_data(f) for f in files],
+                "library": [_diagnostic_data(d) for d in library],
+                "parts": [[k, [_diagnostic_data(d) for d in found]] for k, found in parts.items()],
+            },
+        )
 
-    def load_headings(self, key: str) -> list[RegimenInfo | None] | None:
-        """Return a library's scanned headings kept under ``key`` (see ``HeadingMemo``); None if refused."""
+    def load_headings(self, key: str) -> dict[str, RegimenInfo | None] | None:
+        """Return the headings of a library's last scan kept under ``key``, by file digest (``HeadingMemo``)."""
         try:
             rows = self.read(_digest([_FORMAT, "headings", package_digest(), key]))
             if not isinstance(rows, list):
                 raise Invalid
-            return [None if row is None else _info(row) for row in rows]
+            found: dict[str, RegimenInfo | None] = {}
+            for row in rows:
+                if not isinstance(row, list) or len(row) != 2:
+                    raise Invalid
+                found[valid_text(row[0])] = None if row[1] is None else _info(row[1])
+            return found
         except Invalid:
             return None
 
-    def save_headings(self, key: str, found: Sequence[RegimenInfo | None]) -> None:
-        """Keep a library's scanned headings under ``key``."""
-        rows = [None if i is None else [i.id, i.status, i.superseded_by, i.path, i.name] for i in found]
+    def save_headings(self, key: str, found: Mapping[str, RegimenInfo | None]) -> None:
+        """Keep the headings of a library's scan under ``key``, by file digest."""
+        rows = [
+            [digest, None if i is None else [i.id, i.status, i.superseded_by, i.path, i.name]]
+            for digest, i in found.items()
+        ]
         self.write(_digest([_FORMAT, "headings", package_digest(), key]), rows)
 
 

@@ -23,7 +23,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from regdsl.check.cache import CachedFile, ResultsCache, cache_wanted, file_key, library_digest, library_key
+from regdsl.check.cache import (
+    CachedFile,
+    ResultsCache,
+    cache_wanted,
+    file_key,
+    library_digest,
+    part_key,
+    run_key,
+)
 from regdsl.check.config import Config, Configs, find_config, load_config
 from regdsl.check.context import LibraryContext, RuleContext
 from regdsl.check.rules import registry
@@ -272,7 +280,8 @@ def _run_check(
     outcome = Outcome(files=len(files))
     sink = Sink()
     configs = {path: settings.of(path) for path in files}
-    roots = {path: library_root(path, configs[path]) for path in files}
+    folders: dict[Path, Path] = {}  # each folder's library root: found once, not once per file in it
+    roots = {path: library_root(path, configs[path], folders) for path in files}
     for root in sorted(set(roots.values())):
         library = _library(root)
         sink.items.extend(library.diagnostics)
@@ -325,10 +334,20 @@ def _given(text: bytes | None) -> tuple[bytes, int] | None:
     return None if text is None else (text[: MAX_BYTES + 1], len(text))
 
 
-def library_root(path: Path, config: Config | Configs) -> Path:
-    """Return the library root of ``path`` under its configuration: the configured root, else the nearest found."""
+def library_root(path: Path, config: Config | Configs, folders: dict[Path, Path] | None = None) -> Path:
+    """Return the library root of ``path`` under its configuration: the configured root, else the nearest found.
+
+    ``folders`` keeps the root found for each folder of a file that is not a link, for the next file in it.
+    """
     root = config.of(path).root
-    return root.resolve() if root else find_root(path.resolve())
+    if root:
+        return root.resolve()
+    if folders is None or path.is_symlink():  # a link's library is its target's
+        return find_root(path.resolve())
+    found = folders.get(path.parent)
+    if found is None:
+        found = folders[path.parent] = find_root(path.resolve())
+    return found
 
 
 def _in_workers(jobs: Sequence[_Job], workers: int, progress: Progress | None) -> list[_FileOutcome]:
@@ -484,8 +503,9 @@ def _library_findings(
 class _Cached:
     """A run's use of the results cache: the files found in it, those to check, and what is kept after.
 
-    A run whose every file is unchanged reads one entry: every file's findings and the library
-    rules'. Else each file's own entry is read, and the files without one are checked.
+    A run reads the entry of the last run over the same files: every unchanged file's findings,
+    each part's library findings, and, when no file changed, the library rules' findings. A file
+    it does not hold is read from its own entry, and the files without one are checked.
     """
 
     def __init__(self, cache: ResultsCache, jobs: Sequence[_Job], jurisdiction: str, reuse: Reuse | None) -> None:
@@ -502,6 +522,7 @@ class _Cached:
             library = _library(root).source
             if library is not None:
                 sources[library.path] = library
+        self.sources = sources
         files = []
         for path, root, job_config, product, _ in jobs:
             read = read_regular(path, MAX_BYTES)
@@ -511,12 +532,12 @@ class _Cached:
             source = read_source(path, Sink(), read)[0]
             files.append(source)
             sources[source.path] = source
-        self.key = library_key(self.keys, jurisdiction)
-        run = cache.load_run(self.key, sources)
-        if run is not None and len(run[0]) == len(files):
-            self.library = list(run[1])
+        self.key = run_key([source.path for source in files], jurisdiction)
+        self.last = cache.load_run(self.key, self.keys, sources)
+        if self.last is not None and self.last.library is not None:
+            self.library = list(self.last.library)
         for number, source in enumerate(files):
-            entry = run[0][number] if self.library is not None and run is not None else None
+            entry = self.last.files[number] if self.last is not None else None
             entry = entry or cache.load_file(self.keys[number], sources)
             _path, root, job_config, product, _ = self.jobs[number]
             made = None
@@ -553,29 +574,77 @@ class _Cached:
         return merged
 
     def library_findings(self, results: Sequence[_FileOutcome], libraries: Sequence[Library]) -> list[Diagnostic]:
-        """Return the findings across files: kept, or found again from the regimens that links or ids join.
+        """Return the findings across files: kept, or found again part by part (``_parts``).
 
-        A regimen that writes no link, is named by none and shares its id with no other adds
-        nothing to them, so only the others are lowered again (those read from the cache).
-        Then the run's entry is kept, for a check in which nothing changed.
+        Each part's findings are kept by its files' keys: a part whose files are unchanged is
+        read back, and only the others are found again, from their regimens (those read from
+        the cache lowered again). Then the run's entry is kept, for a check in which nothing changed.
         """
         if self.library is not None:
             return self.library
-        ids = Counter(r.regimen_id.casefold() for r in results if r.regimen_id is not None)
-        named = {target for r in results for target in r.targets}
-        regimens = []
-        for number, result in enumerate(results):
-            regimen = result.regimen
-            joined = result.targets or result.regimen_id in named
-            if result.regimen_id is not None and regimen is None and (joined or ids[result.regimen_id.casefold()] > 1):
-                path, root, _config, _product, read = self.jobs[number]
-                regimen = lower_file(path, _library(root), read).regimen
-            if regimen is not None:
-                regimens.append(regimen)
         checked = frozenset(r.regimen_id for r in results if r.regimen_id is not None)
-        found = _library_findings(regimens, libraries, checked, self.jurisdiction)
-        self.cache.save_run(self.key, [_entry(r) for r in results], found)
+        parts: dict[str, tuple[Diagnostic, ...]] = {}
+        for numbers in _parts(results):
+            key = part_key([self.keys[n] for n in numbers], checked, self.jurisdiction)
+            kept = self.last.part(key) if self.last is not None else None
+            if kept is None:
+                regimens = [r for n in numbers if (r := self._regimen(results[n], n)) is not None]
+                kept = tuple(_library_findings(regimens, libraries, checked, self.jurisdiction))
+            parts[key] = kept
+        found = [d for kept in parts.values() for d in kept]
+        self.cache.save_run(self.key, self.keys, [_entry(r) for r in results], found, parts)
         return found
+
+    def _regimen(self, result: _FileOutcome, number: int) -> ir.Regimen | None:
+        """Return a file's regimen: as just lowered, else lowered again (it was read from the cache)."""
+        if result.regimen is not None:
+            return result.regimen
+        path, root, _config, _product, read = self.jobs[number]
+        return lower_file(path, _library(root), read).regimen
+
+
+def _parts(results: Sequence[_FileOutcome]) -> list[list[int]]:
+    """Return the files the library rules read, in parts whose findings do not depend on each other's files.
+
+    Only regimens that links or ids join add to them: a regimen that writes a link, is named
+    by one, or shares its id (ignoring case) with another. Links and shared ids join regimens
+    into parts (each in file order, the parts in the order of their first file): every
+    library rule reads a regimen with those it links to or shares an id with, and no other.
+    The rules on the link graph run only when a link joins two regimens of the run, so when
+    one does, the parts in which none does are checked with the first part in which one does.
+    """
+    ids = Counter(r.regimen_id.casefold() for r in results if r.regimen_id is not None)
+    named = {target for r in results for target in r.targets}
+    present = {r.regimen_id for r in results if r.regimen_id is not None}
+    numbers = [
+        n
+        for n, r in enumerate(results)
+        if r.regimen_id is not None and (r.targets or r.regimen_id in named or ids[r.regimen_id.casefold()] > 1)
+    ]
+    parent: dict[str, str] = {}
+
+    def find(name: str) -> str:
+        parent.setdefault(name, name)
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for n in numbers:
+        for target in results[n].targets:
+            parent[find(target.casefold())] = find(str(results[n].regimen_id).casefold())
+    groups: dict[str, list[int]] = {}
+    joined: set[str] = set()
+    for n in numbers:
+        root = find(str(results[n].regimen_id).casefold())
+        groups.setdefault(root, []).append(n)
+        if any(target in present for target in results[n].targets):
+            joined.add(root)
+    first = next((root for root in groups if root in joined), None)
+    if first is None:
+        return list(groups.values())
+    alone = sorted(n for root, group in groups.items() if root not in joined or root == first for n in group)
+    return [alone, *(group for root, group in groups.items() if root in joined and root != first)]
 
 
 def _entry(result: _FileOutcome) -> CachedFile:

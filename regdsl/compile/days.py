@@ -13,11 +13,21 @@ day's observations may end, all from the anchor's start.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 from regdsl.compile.schedule import points_by_day
-from regdsl.compile.stn import Anchoring, Bounds, Given, PointId, PointKind, TimingNetwork, bounds_from, every_line
+from regdsl.compile.stn import (
+    Anchoring,
+    Bounds,
+    Given,
+    PointId,
+    PointKind,
+    Searches,
+    TimingNetwork,
+    bounds_from,
+    every_line,
+)
 from regdsl.model import ir
 
 __all__ = ["TimedDay", "timed_days"]
@@ -40,11 +50,12 @@ class TimedDay:
 
 
 def timed_days(
-    regimen: ir.Regimen, net: TimingNetwork, given: Given = every_line
+    regimen: ir.Regimen, net: TimingNetwork, given: Given = every_line, known: Container[PointId] = ()
 ) -> dict[PointId, tuple[TimedDay, ...]]:
     """Return the timed days of each cycle group's first cycle, by its cycle start, in day order.
 
     The network must be consistent (``find_conflict`` found no conflict); it holds the lines ``given``.
+    Cycles in ``known`` (timed already, in another scenario's network) are left out.
     """
     by_cycle: dict[PointId, list[Anchoring]] = {}
     for anchoring in net.anchorings:
@@ -53,7 +64,7 @@ def timed_days(
     for p, part in enumerate(regimen.parts, start=1):
         for g, group in enumerate(part.cycles):
             cycle = PointId(p, g, group.first)
-            if cycle in net.index:
+            if cycle in net.index and cycle not in known:
                 found[cycle] = _days(net, cycle, group, by_cycle.get(cycle, []), given)
     return found
 
@@ -77,7 +88,8 @@ def _days(
     for day, lines in by_day.items():
         if any(admins[i].medicine.name in watched or _infused(admins[i]) for i, _count in lines):
             days.add(day)
-    return tuple(_day(net, cycle, group, by_day, watched, day, timed.get(day, [])) for day in sorted(days))
+    searches = Searches()  # a day's starts and ends are bounded from one anchor: its searches are made once
+    return tuple(_day(net, cycle, group, by_day, watched, day, timed.get(day, []), searches) for day in sorted(days))
 
 
 def _infused(admin: ir.Administration) -> bool:
@@ -92,6 +104,7 @@ def _day(
     watched: dict[str, list[int]],
     day: int,
     timed: list[Anchoring],
+    searches: Searches,
 ) -> TimedDay:
     admins = group.administrations
     todays = [i for i, _count in by_day[day]]
@@ -114,11 +127,12 @@ def _day(
             for n in range(count):  # an observation of one line of the medicine, or one day: those in the network
                 if cycle.observing(o, i, day, n) in net.index:
                     ends += [cycle.observing(o, i, day, n), cycle.observing(o, i, day, n, end=True)]
-    starts = bounds_from(net, anchor, doses)
+    starts = bounds_from(net, anchor, doses, searches=searches)
+    latest = bounds_from(net, anchor, ends, lower=False, searches=searches)
     return TimedDay(
         day=day,
         anchor=anchor,
         timed=tuple(timed),
         starts=starts,
-        latest={point: upper for point, (_lower, upper) in bounds_from(net, anchor, ends, lower=False).items()},
+        latest={point: upper for point, (_lower, upper) in latest.items()},
     )

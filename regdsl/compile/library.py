@@ -15,7 +15,7 @@ import gc
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -260,42 +260,37 @@ class RegimenInfo:
 
 
 class HeadingMemo(Protocol):
-    """Where a scan of a library's headings may be kept, by a digest of every file scanned (``scan_regimens``)."""
+    """Where the last scan of a library's headings may be kept: each file's heading, by its path's and bytes' digest."""
 
-    def load_headings(self, key: str) -> list[RegimenInfo | None] | None:
-        """Return what the scan kept under ``key`` found, one per file scanned (None: no regimen); None if nothing."""
+    def load_headings(self, key: str) -> dict[str, RegimenInfo | None] | None:
+        """Return what the last scan kept under ``key`` found, by file digest (None: no regimen); None if nothing."""
 
-    def save_headings(self, key: str, found: Sequence[RegimenInfo | None]) -> None:
-        """Keep what the scan found under ``key``."""
+    def save_headings(self, key: str, found: Mapping[str, RegimenInfo | None]) -> None:
+        """Keep what the scan found under ``key``, by file digest."""
 
 
 def scan_regimens(root: Path, *, below: bool = True, memo: HeadingMemo | None = None) -> dict[str, RegimenInfo]:
     """Read the id, status and name of every regimen in ``root`` (and under it, with ``below``) from its heading.
 
     Each file's heading is parsed by the grammar, and nothing after it (``parse_heading``),
-    unless ``memo`` kept what a scan of the same paths and bytes found. Raises ``PathError``
-    for a folder or file under ``root`` that cannot be read.
+    unless ``memo`` kept what the last scan of the library found for the same path and bytes:
+    so when one file changed, only its heading is parsed again. Raises ``PathError`` for a
+    folder or file under ``root`` that cannot be read.
     """
     files = []
     for path, _info in regimen_files(root, below=below):
         if path.name != LIBRARY_FILE:
-            files.append((path, read_regular(path, MAX_BYTES)[0][:MAX_BYTES].removeprefix(b"\xef\xbb\xbf")))
-    key = None
-    found: list[RegimenInfo | None] | None = None
-    if memo is not None:
-        digest = hashlib.sha256()
-        for path, data in files:
-            digest.update(os.fsencode(path) + b"\0" + hashlib.sha256(data).digest())
-        key = digest.hexdigest()
-        found = memo.load_headings(key)
-        if found is not None and len(found) != len(files):
-            found = None
-    if found is None:
-        found = [_heading(path, data) for path, data in files]
-        if memo is not None and key is not None:
-            memo.save_headings(key, found)
+            data = read_regular(path, MAX_BYTES)[0][:MAX_BYTES].removeprefix(b"\xef\xbb\xbf")
+            digest = hashlib.sha256(os.fsencode(path) + b"\0" + hashlib.sha256(data).digest()).hexdigest()
+            files.append((path, data, digest))
+    key = f"{root}\0{below}"
+    kept = (memo.load_headings(key) if memo is not None else None) or {}
+    found = {digest: kept[digest] if digest in kept else _heading(path, data) for path, data, digest in files}
+    if memo is not None and found != kept:
+        memo.save_headings(key, found)
     infos: dict[str, RegimenInfo] = {}
-    for info in found:
+    for _path, _data, digest in files:
+        info = found[digest]
         if info is not None:
             infos.setdefault(info.id, info)
     return infos

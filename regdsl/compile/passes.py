@@ -139,8 +139,7 @@ def compile_regimen(regimen: ir.Regimen) -> Compiled:
                     f"{TIMING_SIZE.value:,} points and constraints and {SEARCH_STEPS.value:,} search steps",
                 )
             if found is None:
-                for cycle, timed in timed_days(regimen, net, given).items():
-                    days.setdefault(cycle, timed)
+                days.update(timed_days(regimen, net, given, known=days))  # a cycle's days are its first scenario's
         network = solved_all[0].network
         failed = next((s for s in solved_all if s.conflict is not None), None)
         conflict = failed.conflict if failed is not None else None

@@ -42,7 +42,7 @@ from typing import Literal, NamedTuple
 
 from regdsl.compile.anchoring import Dose as LineDose
 from regdsl.compile.anchoring import Given, Lines, every_line
-from regdsl.compile.schedule import Dose, schedule
+from regdsl.compile.schedule import Dose, Series, schedule
 from regdsl.model import ir
 from regdsl.model.limits import SEARCH_STEPS, TIMING_SIZE, TooComplex
 from regdsl.model.vocabulary import ORAL
@@ -58,6 +58,7 @@ __all__ = [
     "Given",
     "PointId",
     "PointKind",
+    "Searches",
     "TimingNetwork",
     "Windows",
     "bounds_from",
@@ -315,6 +316,7 @@ class _Builder:
         self.cap = max(limits) if limits else None
         self.last_doses: dict[tuple[str, str | None], list[int]] = {}
         self.lines: dict[int, Lines] = {}  # each group's lines, by the group's id (the groups live as long)
+        self.series: dict[int, tuple[Series, ...]] = {}  # each line's doses in a cycle, by its id: once, not per cycle
         self.open_ends: list[tuple[int, Span]] = []
         self.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
 
@@ -395,7 +397,10 @@ class _Builder:
                 what = f"over {over_text(admin)}"
             else:
                 what = "taken at once" if high == 0 else "an infusion within the day"
-            for series in schedule(admin):
+            made = self.series.get(id(admin))
+            if made is None:
+                made = self.series[id(admin)] = schedule(admin)
+            for series in made:
                 lasts, lasts_what = (series.lasts, series.lasts_what) if series.lasts else ((low, high), what)
                 previous = None
                 for k, dose in enumerate(series.doses, start=1):
@@ -647,6 +652,7 @@ def _first_last(net: TimingNetwork, cycle: PointId, doses: list[tuple[int, tuple
     nodes = net.nodes
     starts = [nodes[s] for _i, (s, _e) in doses]
     ends = [nodes[e] for _i, (_s, e) in doses]
+    searches = Searches()
     first = next(
         (
             i
@@ -663,8 +669,8 @@ def _first_last(net: TimingNetwork, cycle: PointId, doses: list[tuple[int, tuple
         ),
         None,
     )
-    early = _hull(bounds_from(net, cycle, starts).values(), least=True) if first is None else None
-    late = _hull(bounds_from(net, cycle, ends).values(), least=False) if last is None else None
+    early = _hull(bounds_from(net, cycle, starts, searches=searches).values(), least=True) if first is None else None
+    late = _hull(bounds_from(net, cycle, ends, searches=searches).values(), least=False) if last is None else None
     return _Chemo(first, last, early, late)
 
 
@@ -993,8 +999,37 @@ def windows(net: TimingNetwork) -> Windows:
     return Windows(points=net.nodes, index=net.index, earliest=earliest, latest=latest)
 
 
+class Searches:
+    """The searches from each point of one consistent network made so far, to be resumed by later ``bounds_from``.
+
+    Bounds from one point asked for several sets of targets (a day's doses, then their ends)
+    resume one forward and one backward search rather than start them again. Use one only
+    on the network it was made for, and only while that network is unchanged.
+    """
+
+    __slots__ = ("found",)
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[int, int], _Nearest] = {}
+
+    def of(self, net: TimingNetwork, root: int, sign: int, potential: Sequence[int]) -> _Nearest:
+        """Return the search from ``root`` (``sign`` 1: forward, -1: backward), made on first use."""
+        search = self.found.get((root, sign))
+        if search is None:
+            low, high = net.around(net.cycle_of(root))
+            search = self.found[root, sign] = _Nearest(
+                net.reverse if sign < 0 else net.arcs, root, low, high, potential, sign
+            )
+        return search
+
+
 def bounds_from(
-    net: TimingNetwork, anchor: PointId, targets: Iterable[PointId], *, lower: bool = True
+    net: TimingNetwork,
+    anchor: PointId,
+    targets: Iterable[PointId],
+    *,
+    lower: bool = True,
+    searches: Searches | None = None,
 ) -> dict[PointId, Bounds]:
     """Return the solved bounds ``(lower, upper)`` of ``v - anchor`` in minutes for each target ``v``.
 
@@ -1004,15 +1039,16 @@ def bounds_from(
     and never come from all pairs; a point outside those cycles is unbounded. They are
     Dijkstra's, on arc weights made non-negative by the schedule ``find_conflict`` found
     (``net.potential``: call it first, on a consistent network), and go only as far as the
-    targets: a day's doses are a few points of a long cycle.
+    targets: a day's doses are a few points of a long cycle. ``searches``, when given, keeps
+    the searches for later calls on the same network, which resume them.
     """
     potential = net.potential
     if potential is None:
         raise ValueError("bounds_from needs the schedule of a consistent network: find_conflict first")
     root = net.index[anchor]
-    low, high = net.around(net.cycle_of(root))
-    after = _Nearest(net.arcs, root, low, high, potential, 1)
-    before = _Nearest(net.reverse, root, low, high, potential, -1) if lower else None
+    made = searches if searches is not None else Searches()
+    after = made.of(net, root, 1, potential)
+    before = made.of(net, root, -1, potential) if lower else None
     found: dict[PointId, Bounds] = {}
     for target in targets:
         number = net.index[target]

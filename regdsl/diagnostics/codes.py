@@ -178,6 +178,17 @@ LONE_SURROGATE = define(
     "can hold one alone. Write the character itself (regimen files are UTF-8), or both halves "
     "one after the other (`\\ud83d\\ude00`).",
 )
+WORDS_RUN_TOGETHER = define(
+    "SYN007",
+    "words-run-together",
+    E,
+    "a keyword runs into the word after it",
+    "Words of the language are separated by a space: `status draft`, `day 1`, `days 1 to 5`. "
+    "Where no other word may stand, `statusdraft` or `day1` can still be read as two words, but a "
+    "reviewer, an editor's highlighting and a search for `day 1` read it as one, and a word "
+    "run into a number is how `1` is lost or doubled. Write the space; `regdsl check --fix` "
+    "writes it.",
+)
 
 # -- vocabulary --------------------------------------------------------------------
 UNKNOWN_UNIT = define(
@@ -754,6 +765,7 @@ CODES: dict[str, Code] = index(
         TOO_DEEP,
         REFUSED_ESCAPE,
         LONE_SURROGATE,
+        WORDS_RUN_TOGETHER,
         UNKNOWN_UNIT,
         UNKNOWN_ROUTE,
         UNKNOWN_MEDICINE,

@@ -120,6 +120,7 @@ class Sink:
         help: str | None = None,
         notes: tuple[str, ...] = (),
         secondary: tuple[Label, ...] = (),
+        fixes: tuple[Fix, ...] = (),
     ) -> None:
         """Record one finding."""
         self.items.append(
@@ -130,6 +131,7 @@ class Sink:
                 secondary=secondary,
                 notes=notes,
                 help=help,
+                fixes=fixes,
             )
         )
 

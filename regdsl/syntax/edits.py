@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from regdsl.diagnostics import Fix, Sink
+from regdsl.diagnostics import Fix, Severity, Sink, codes
 from regdsl.model.vocabulary import ERROR_PRONE_UNITS, find_unit, unit_key
 from regdsl.source import SourceFile
 from regdsl.syntax.parser import parse_tokens
@@ -44,10 +44,13 @@ def apply_fixes(source: SourceFile, fixes: Iterable[Fix]) -> tuple[str, int] | N
 
 
 def _quantities(source: SourceFile) -> list[tuple[str, object]] | None:
-    """Return every number's value and every unit's identity in ``source``, in order; None if it does not parse."""
+    """Return every number's value and every unit's identity in ``source``, in order; None if it does not parse.
+
+    Words run together (``SYN007``) parse whole, each read as two: their fix is one of these edits.
+    """
     sink = Sink()
     _module, tokens = parse_tokens(source, sink)
-    if sink.has_errors:
+    if any(d.level is Severity.ERROR and d.code is not codes.WORDS_RUN_TOGETHER for d in sink.items):
         return None
     found: list[tuple[str, object]] = []
     for kind, text, _start, _end in tokens:

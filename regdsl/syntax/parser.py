@@ -31,7 +31,7 @@ from lark.grammar import Rule
 from lark.indenter import Indenter
 from lark.parsers.lalr_analysis import Shift
 
-from regdsl.diagnostics import Code, Sink, codes
+from regdsl.diagnostics import Code, Fix, Sink, codes
 from regdsl.model import ast
 from regdsl.model.limits import REPARSE
 from regdsl.model.vocabulary import TIME_UNITS, suggest_unit, unit_key
@@ -300,6 +300,10 @@ class _Grammar:
 
         self.actions: dict[int, dict[str, _Action]] = _Lazy(actions)
         self.lexers: dict[int, _Scanner] = _Lazy(lambda state: _scanner(contextual.lexers[state]))
+        # The keywords that end in a letter or digit: one run into the next word is two words glued.
+        self.words = frozenset(
+            t.name for t in parser.terminals if t.pattern.type == "str" and t.pattern.value[-1:].isalnum()
+        )
         self._root_lexer = contextual.root_lexer
 
     @functools.cached_property
@@ -419,6 +423,7 @@ class _Run:
         self.blanked = False  # lines were blanked: a comment may stand above a line that is blank now
         self.read = 0  # characters read in all, by every attempt
         self.kept: list[_Kept] = [_Kept(0, (grammar.start,), (), (0,), (0, 0, 0))]
+        self.glued: dict[int, int] = {}  # where a keyword that runs into the next word starts, and its end
         self._resume(self.kept[0])
 
     def _resume(self, kept: _Kept) -> None:
@@ -454,6 +459,7 @@ class _Run:
         the end of the file the blocks still open and ``$END``, until the file's rule is reduced.
         """
         actions, lexers, ignore = self.grammar.actions, self.grammar.lexers, self.grammar.ignore
+        words, glued = self.grammar.words, self.glued
         work, pos, states, values = self.work, self.pos, self.states, self.values
         kept_tokens = self.tokens
         size_of = len(work)
@@ -487,6 +493,8 @@ class _Run:
                         pending, mismatch = self._line_break(text)
                         token = None
                     else:
+                        if kind in words and end < size_of and (work[end].isalnum() or work[end] == "_"):
+                            glued[pos] = end
                         pending = (kind,)
                         token = (kind, text, pos, end)
                         if kept_tokens is not None:
@@ -781,6 +789,24 @@ class _Reporter:
                 help=_REFUSED_HELP[kind or "invisible"],
             )
 
+    def glued(self, found: dict[int, int], work: str) -> None:
+        """Report each keyword run into the word after it (``found``: its start and end), with the space as a fix."""
+        for start, end in sorted(found.items()):
+            if work[start:end] != self.source.text[start:end]:
+                continue  # read on a line blanked since: not the text as written
+            after = re.match(r"\w+", work[end:])
+            stop = end + (after.end() if after else 0)
+            keyword, rest = work[start:end], work[end:stop]
+            span = self.source.span(start, stop)
+            self.sink.report(
+                codes.WORDS_RUN_TOGETHER,
+                span,
+                f"`{keyword}` runs into `{rest}`: read as `{keyword} {rest}`",
+                label="two words",
+                help=f"write a space between them: `{keyword} {rest}`",
+                fixes=(Fix(self.source.span(end, end), " ", "write a space between the words"),),
+            )
+
     def last_line(self, work: str) -> int:
         stripped = work.rstrip()
         return self.source.index.position(max(0, len(stripped) - 1))[0]
@@ -842,6 +868,7 @@ def _parse(source: SourceFile, sink: Sink, tokens: list[Tok] | None) -> ast.Modu
         if not progressed or not run.again_before(line, work):
             break
     reporter.refused(builder.refused)
+    reporter.glued(run.glued, run.work)
     if module is None:
         return ast.Module(span=source.span(0, len(source.text)), items=(), comments=())
     return module

@@ -73,6 +73,21 @@ def _links(text: str) -> list[tuple[int, int]]:
     return [chunk.span() for chunk in _CHUNK.finditer(text) if _LINK.search(chunk.group())]
 
 
+def _in_link(text: str) -> Callable[[int], bool]:
+    """Return whether an offset of ``text`` is in one of its links or addresses (``_links``, found when first asked).
+
+    Asked only where a pattern matches, which few texts hold: most texts are never split into chunks.
+    """
+    found: list[list[tuple[int, int]]] = []
+
+    def inside(offset: int) -> bool:
+        if not found:
+            found.append(_links(text))
+        return any(a <= offset < b for a, b in found[0])
+
+    return inside
+
+
 def _texts(regimen: ir.Regimen) -> Iterator[_Written]:
     """Every text written in the regimen's own file, once: prose lines, names and titles, qualifiers, support values."""
     seen: set[tuple[str, int]] = set()
@@ -104,10 +119,10 @@ def _texts(regimen: ir.Regimen) -> Iterator[_Written]:
 def _matches(ctx: RuleContext, pattern: re.Pattern[str]) -> Iterator[tuple[str, Span]]:
     """Yield each match of ``pattern`` in the regimen's texts (not in a link or an address), and its form's span."""
     for text, at in _texts(ctx.regimen):
-        links = _links(text)
+        in_link = _in_link(text)
         for match in pattern.finditer(text):
             start, end = match.span("form")
-            if not any(a <= start < b for a, b in links):
+            if not in_link(start):
                 yield match.group(), at(start, end)
 
 
@@ -270,12 +285,12 @@ def error_prone_abbreviation(ctx: RuleContext) -> Iterator[Diagnostic]:
     regimen = ctx.regimen
     for text, at in _texts(regimen):
         shouted = _shouted(text)
-        links = _links(text)
+        in_link = _in_link(text)
         for entry, pattern in _ABBREVIATION_PATTERNS:
             for match in pattern.finditer(text):
                 start, end = match.span("form")
                 written = match.group("form")
-                if any(a <= start < b for a, b in links) or (shouted and written.isupper() and written.isalpha()):
+                if in_link(start) or (shouted and written.isupper() and written.isalpha()):
                     continue
                 if written.count(".") == 1 and written.endswith("."):
                     end, written = end - 1, written[:-1]  # `qd.` ends a sentence
