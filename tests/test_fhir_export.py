@@ -35,6 +35,7 @@ from regdsl.cli.main import main
 from regdsl.compile.library import check_paths
 from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
+from regdsl.fhir.core import LANGUAGE, source_text
 from regdsl.fhir.export import MANIFEST, export_fhir
 from regdsl.fhir.validate import conforms, invariants
 from regdsl.model import ir
@@ -449,3 +450,83 @@ def test_core_carries_every_fact(path: Path) -> None:
         assert len(conditions) == sum(1 for b in decision.branches if b.cond is not None)
     assert sum(1 for a in actions if a.get("id", "").startswith("limit")) == len(plan.limits)
     assert sum(1 for a in actions if a.get("id", "").startswith("stop")) == len(plan.stops)
+
+
+def _written(cond: ir.Cond) -> str:
+    """Return the words ``cond`` was written in, its spaces collapsed.
+
+    The span of a ``not (...)`` ends before its closing parenthesis (the syntax tree's, outside
+    this test's area), so the parentheses it leaves open are closed.
+    """
+    words = " ".join(Path(cond.span[0]).read_text(encoding="utf-8")[cond.span[1] : cond.span[2]].split())
+    return words + ")" * (words.count("(") - words.count(")"))
+
+
+def _by_branch(variable: str, cond: ir.Cond) -> str:
+    """Return a ``by VARIABLE:`` branch's test (``over 50 mL/min``, ``a, b``) as the condition it stands for."""
+    words = _written(cond)
+    if not isinstance(cond, ir.GroupIn):
+        return f"{variable} {words}"
+    values = words.split(", ")
+    return f"{variable} is {words}" if len(values) == 1 else f"{variable} in ({words})"
+
+
+def _conditions(regimen: ir.Regimen) -> list[tuple[ir.Cond, str]]:
+    """Every condition written in ``regimen`` (gates, choices' branches, decisions, limits, stops), with its words."""
+    groups = [group for part in regimen.parts for group in part.cycles]
+    written: list[ir.Cond | None] = [gate.cond for group in groups for gate in group.gates]
+    written += [
+        branch.cond
+        for group in groups
+        for choice in group.choices
+        if choice.variable is None
+        for branch in choice.branches
+    ]
+    plan = regimen.plan
+    written += [branch.cond for decision in plan.decisions for branch in decision.branches]
+    written += [limit.cond for limit in plan.limits] + [stop.cond for stop in plan.stops]
+    out = [(cond, _written(cond)) for cond in written if cond is not None]
+    out += [
+        (branch.cond, _by_branch(choice.variable, branch.cond))
+        for group in groups
+        for choice in group.choices
+        if choice.variable is not None
+        for branch in choice.branches
+        if branch.cond is not None
+    ]
+    return out
+
+
+def test_core_writes_each_condition_as_the_language_writes_it() -> None:
+    """Each bundled condition's ``text/x-regdsl`` text is its source's words (spaces aside), so it parses back."""
+    found = [
+        (regimen.id, cond, words)
+        for regimen in check_paths([REGIMENS]).regimens
+        for cond, words in _conditions(regimen)
+    ]
+    assert len(found) > 20
+    for ident, cond, words in found:
+        assert source_text(cond) == words, ident
+
+
+def _walk(node: Any) -> list[dict[str, Any]]:
+    """Every object in a JSON document, ``node`` first."""
+    if isinstance(node, list):
+        return [found for item in node for found in _walk(item)]
+    if isinstance(node, dict):
+        return [node, *(found for value in node.values() for found in _walk(value))]
+    return []
+
+
+def test_core_conditions_compute_in_the_language_and_describe_in_words() -> None:
+    """Every core ``condition`` gives the language's text as its expression and the pages' words as its description."""
+    found = 0
+    for name, doc in exported("core").items():
+        for node in _walk(doc):
+            for condition in node.get("condition", []):
+                expression = condition["expression"]
+                assert expression["language"] == LANGUAGE, name
+                assert expression["description"], name
+                assert expression["expression"], name
+                found += 1
+    assert found > 20
