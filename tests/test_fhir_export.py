@@ -41,6 +41,7 @@ from regdsl.fhir.validate import conforms, invariants
 from regdsl.model import ir
 from tests import test_fidelity_fhir as fidelity
 from tests.conftest import ROOT, check_golden
+from tests.facts import compile_alone
 
 REGIMENS = ROOT / "regimens"
 BUNDLED = sorted(p for p in REGIMENS.glob("*.reg") if p.name != "library.reg")
@@ -530,3 +531,23 @@ def test_core_conditions_compute_in_the_language_and_describe_in_words() -> None
                 assert expression["expression"], name
                 found += 1
     assert found > 20
+
+
+_STOPS = [
+    "(response is failure or toxicity is unacceptable) and cml-phase is chronic",
+    "response is failure or toxicity is unacceptable and cml-phase is chronic",
+    "not (response is failure or toxicity is unacceptable)",
+    "not response in (failure, warning)",
+    "cml-phase in (accelerated, blast) and not (response is warning and toxicity is unacceptable)",
+]
+
+
+def test_core_condition_text_keeps_the_parentheses_the_grammar_needs() -> None:
+    """``and`` binds tighter than ``or``: the text has parentheses exactly where reading it back needs them."""
+    source = (REGIMENS / "leu-cml-imatinib.reg").read_text(encoding="utf-8")
+    stops = "".join(f"  stop if {cond}\n" for cond in _STOPS)
+    compiled = compile_alone(
+        source.replace("  stop if response is failure or toxicity is unacceptable\n", stops).encode()
+    )
+    assert compiled is not None
+    assert [source_text(stop.cond) for stop in compiled.regimen.plan.stops] == _STOPS
