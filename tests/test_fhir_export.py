@@ -35,7 +35,7 @@ from regdsl.cli.main import main
 from regdsl.compile.library import check_paths
 from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
-from regdsl.fhir.core import LANGUAGE, source_text
+from regdsl.fhir.core import ENDING, LANGUAGE, POSITION, QUALIFIER, VIA, source_text
 from regdsl.fhir.export import MANIFEST, export_fhir
 from regdsl.fhir.validate import conforms, invariants
 from regdsl.model import ir
@@ -551,3 +551,38 @@ def test_core_condition_text_keeps_the_parentheses_the_grammar_needs() -> None:
     )
     assert compiled is not None
     assert [source_text(stop.cond) for stop in compiled.regimen.plan.stops] == _STOPS
+
+
+def _said(rel: ir.Relation) -> set[tuple[str, object]]:
+    """Return what a relation says beyond its type and offset, as the core extensions of its relatedActions hold it."""
+    said: set[tuple[str, object]] = set()
+    if rel.qualifier is not None:
+        said.add((QUALIFIER, rel.qualifier))
+    if rel.own_point == "end":
+        said.add((ENDING, True))
+    if rel.position is not None:
+        said.add((POSITION, rel.position))
+    if rel.via != "relation":
+        said.add((VIA, rel.via))
+    return said
+
+
+def test_core_relations_carry_their_qualifier_ending_position_and_form() -> None:
+    """Each line's relatedActions hold, in the core extensions, every qualifier, `ending`, first/last and `then`."""
+    docs = exported("core")
+    seen = 0
+    for regimen in check_paths([REGIMENS]).regimens:
+        actions = {node["id"]: node for node in _walk(docs[f"{regimen.id}.json"]) if "id" in node}
+        for p, part in enumerate(regimen.parts, start=1):
+            for g, group in enumerate(part.cycles, start=1):
+                for i, line in enumerate(group.administrations, start=1):
+                    expected = {item for rel in line.relations for item in _said(rel)}
+                    related = actions[f"p{p}-g{g}-l{i}"].get("relatedAction", [])
+                    found = {
+                        (e["url"], e.get("valueString", e.get("valueBoolean", e.get("valueCode"))))
+                        for r in related
+                        for e in r.get("extension", [])
+                    }
+                    assert found == expected, (regimen.id, p, g, i)
+                    seen += len(expected)
+    assert seen >= 19

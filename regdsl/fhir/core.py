@@ -6,11 +6,12 @@ times over ``duration`` days; a line's action points to a contained ``ActivityDe
 (medicine, dose, route, frequency, cap, volume) and is timed by a ``timingTiming`` with the
 days of the cycle (the core extension ``timing-daysOfCycle``) and the infusion's bounds
 (``duration``, ``durationMax`` in minutes). A timing relation to another line is a
-``relatedAction`` with its ``offsetRange`` in minutes; a line of a choice, a gate, a
-decision's branch and a stop rule carry an ``applicability`` condition whose expression is
-the condition as the language writes it (``text/x-regdsl``: no FHIRPath can read a response
-or a risk group from a patient record the regimen knows of), with the pages' words as its
-``description``; decisions are actions with
+``relatedAction`` with its ``offsetRange`` in minutes, and what FHIR has no element for
+(its qualifier, ``ending``, ``first``/``last``, ``then``) in regdsl extensions of it; a line
+of a choice, a gate, a decision's branch and a stop rule carry an ``applicability``
+condition whose expression is the condition as the language writes it (``text/x-regdsl``:
+no FHIRPath can read a response or a risk group from a patient record the regimen knows
+of), with the pages' words as its ``description``; decisions are actions with
 ``selectionBehavior`` ``exactly-one`` over their branches. Every text is also given as
 the pages word it (``textEquivalent``).
 """
@@ -46,9 +47,27 @@ from regdsl.model.vocabulary import NZMT_SYSTEM, UCUM
 from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, build_view
 
-__all__ = ["DAYS_OF_CYCLE", "LANGUAGE", "RELATIONSHIP", "plan_definition", "source_text"]
+__all__ = [
+    "DAYS_OF_CYCLE",
+    "ENDING",
+    "LANGUAGE",
+    "POSITION",
+    "QUALIFIER",
+    "RELATIONSHIP",
+    "VIA",
+    "plan_definition",
+    "relation_extensions",
+    "source_text",
+]
 
 DAYS_OF_CYCLE = "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
+
+# What a relation says that FHIR's relatedAction has no element for, each in an extension of the relatedAction.
+EXTENSIONS = "https://regdsl.invalid/fhir/StructureDefinition/"
+QUALIFIER = EXTENSIONS + "relation-qualifier"  # valueString: the words kept beside it (`"OR before bed"`)
+ENDING = EXTENSIONS + "relation-ending"  # valueBoolean: `ending ...`, the line's end is timed, not its start
+POSITION = EXTENSIONS + "relation-position"  # valueCode first | last: the anchor's first or last dose of the cycle
+VIA = EXTENSIONS + "relation-via"  # valueCode then | concurrently: how it was written, when not as a relation
 
 # The media type of a condition written as a .reg file writes it (FHIR's expression language binding is extensible).
 LANGUAGE = "text/x-regdsl"
@@ -126,6 +145,20 @@ def source_text(cond: ir.Cond) -> str:
             return " or ".join(_operand(op, ir.OrCond) for op in ops)
         case _:
             assert_never(cond)
+
+
+def relation_extensions(rel: ir.Relation) -> list[Json]:
+    """Return the extensions of a relation's ``relatedAction``: what it says beyond its type and offset."""
+    out: list[Json] = []
+    if rel.qualifier is not None:
+        out.append({"url": QUALIFIER, "valueString": rel.qualifier})
+    if rel.own_point == "end":
+        out.append({"url": ENDING, "valueBoolean": True})
+    if rel.position is not None:
+        out.append({"url": POSITION, "valueCode": rel.position})
+    if rel.via != "relation":
+        out.append({"url": VIA, "valueCode": rel.via})
+    return out
 
 
 def _condition(words: str, source: str) -> Json:
@@ -237,9 +270,11 @@ class _Writer:
             elif rel.anchor_kind == "chemotherapy":
                 found.update(dict.fromkeys(j for j in self.chemotherapy.get(day, ()) if j != index))
         anchors = sorted(found)  # an outside event (surgery, radiotherapy) is no action: its words say it
+        extensions = relation_extensions(rel)
         out = []
         for j in anchors:
-            item: Json = {"actionId": f"{key}-l{j + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
+            item: Json = {"extension": extensions} if extensions else {}
+            item |= {"actionId": f"{key}-l{j + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
             if rel.low or rel.high is not None:
                 item["offsetRange"] = _offset(rel.low, rel.high)
             out.append(item)
