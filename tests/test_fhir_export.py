@@ -35,7 +35,7 @@ from regdsl.cli.main import main
 from regdsl.compile.library import check_paths
 from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
-from regdsl.fhir.core import ENDING, LANGUAGE, POSITION, QUALIFIER, VIA, source_text
+from regdsl.fhir.core import COUNTED_WITH, ENDING, LANGUAGE, POSITION, QUALIFIER, VIA, source_text
 from regdsl.fhir.export import MANIFEST, export_fhir
 from regdsl.fhir.validate import conforms, invariants
 from regdsl.model import ir
@@ -586,3 +586,26 @@ def test_core_relations_carry_their_qualifier_ending_position_and_form() -> None
                     assert found == expected, (regimen.id, p, g, i)
                     seen += len(expected)
     assert seen >= 19
+
+
+def test_core_limits_and_stops_carry_what_they_count_with_and_within() -> None:
+    """A limit's `counted with` regimens are its extensions; a stop rule's `within` is its timing, as a limit's is."""
+    docs = exported("core")
+    seen = 0
+    for regimen in check_paths([REGIMENS]).regimens:
+        actions = {node["id"]: node for node in _walk(docs[f"{regimen.id}.json"]) if "id" in node}
+        for n, limit in enumerate(regimen.plan.limits, start=1):
+            counted = [e["valueString"] for e in actions[f"limit{n}"].get("extension", []) if e["url"] == COUNTED_WITH]
+            assert counted == list(limit.counted_with), (regimen.id, n)
+            seen += len(counted)
+        for n, stop in enumerate(regimen.plan.stops, start=1):
+            repeat = actions[f"stop{n}"].get("timingTiming", {}).get("repeat", {})
+            if stop.within is None:
+                assert not repeat, (regimen.id, n)
+            elif stop.within_unit == "cycles":
+                assert repeat == {"countMax": stop.within}, (regimen.id, n)
+            else:
+                assert repeat["boundsDuration"]["value"] == stop.within, (regimen.id, n)
+                assert repeat["boundsDuration"]["unit"] == stop.within_unit, (regimen.id, n)
+            seen += stop.within is not None
+    assert seen >= 7

@@ -48,6 +48,7 @@ from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, build_view
 
 __all__ = [
+    "COUNTED_WITH",
     "DAYS_OF_CYCLE",
     "ENDING",
     "LANGUAGE",
@@ -67,6 +68,7 @@ EXTENSIONS = "https://regdsl.invalid/fhir/StructureDefinition/"
 QUALIFIER = EXTENSIONS + "relation-qualifier"  # valueString: the words kept beside it (`"OR before bed"`)
 ENDING = EXTENSIONS + "relation-ending"  # valueBoolean: `ending ...`, the line's end is timed, not its start
 POSITION = EXTENSIONS + "relation-position"  # valueCode first | last: the anchor's first or last dose of the cycle
+COUNTED_WITH = EXTENSIONS + "limit-counted-with"  # valueString: a regimen whose cycles count towards the limit
 VIA = EXTENSIONS + "relation-via"  # valueCode then | concurrently: how it was written, when not as a relation
 
 # The media type of a condition written as a .reg file writes it (FHIR's expression language binding is extensible).
@@ -159,6 +161,14 @@ def relation_extensions(rel: ir.Relation) -> list[Json]:
     if rel.via != "relation":
         out.append({"url": VIA, "valueCode": rel.via})
     return out
+
+
+def _within(count: int, unit: ir.PlanUnit) -> Json:
+    """Return the timing of ``count`` cycles (``countMax``) or weeks, months or years (``boundsDuration``)."""
+    if unit == "cycles":
+        return {"repeat": {"countMax": count}}
+    code = {"weeks": "wk", "months": "mo", "years": "a"}[unit]
+    return {"repeat": {"boundsDuration": {"value": count, "unit": unit, "system": UCUM, "code": code}}}
 
 
 def _condition(words: str, source: str) -> Json:
@@ -367,30 +377,20 @@ class _Writer:
             }
             if limit.cond is not None:
                 item["condition"] = [self.condition(limit.cond)]
-            item["timingTiming"] = (
-                {"repeat": {"countMax": limit.count}}
-                if limit.unit == "cycles"
-                else {
-                    "repeat": {
-                        "boundsDuration": {
-                            "value": limit.count,
-                            "unit": limit.unit,
-                            "system": UCUM,
-                            "code": {"weeks": "wk", "months": "mo", "years": "a"}[limit.unit],
-                        }
-                    }
-                }
-            )
+            if limit.counted_with:
+                item["extension"] = [{"url": COUNTED_WITH, "valueString": ident} for ident in limit.counted_with]
+            item["timingTiming"] = _within(limit.count, limit.unit)
             actions.append(item)
         for n, (stop, said) in enumerate(zip(plan.stops, view.stops, strict=True), start=1):
-            actions.append(
-                {
-                    "id": f"stop{n}",
-                    "title": "Stop treatment",
-                    "textEquivalent": said.text,
-                    "condition": [self.condition(stop.cond)],
-                }
-            )
+            rule: Json = {
+                "id": f"stop{n}",
+                "title": "Stop treatment",
+                "textEquivalent": said.text,
+                "condition": [self.condition(stop.cond)],
+            }
+            if stop.within is not None:
+                rule["timingTiming"] = _within(stop.within, stop.within_unit)
+            actions.append(rule)
         if view.flow:
             actions.append(
                 {
