@@ -35,10 +35,11 @@ from regdsl.cli.main import main
 from regdsl.compile.library import check_paths
 from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
-from regdsl.fhir.core import COUNTED_WITH, ENDING, LANGUAGE, POSITION, QUALIFIER, VIA, source_text
+from regdsl.fhir.core import COUNTED_WITH, ENDING, LANGUAGE, POSITION, QUALIFIER, RESPONSES, VIA, source_text
 from regdsl.fhir.export import MANIFEST, export_fhir
 from regdsl.fhir.validate import conforms, invariants
 from regdsl.model import ir
+from regdsl.model.conditions import DEFAULT_RESPONSES
 from tests import test_fidelity_fhir as fidelity
 from tests.conftest import ROOT, check_golden
 from tests.facts import compile_alone
@@ -609,3 +610,14 @@ def test_core_limits_and_stops_carry_what_they_count_with_and_within() -> None:
                 assert repeat["boundsDuration"]["unit"] == stop.within_unit, (regimen.id, n)
             seen += stop.within is not None
     assert seen >= 7
+
+
+def test_core_names_the_response_vocabulary_a_regimen_uses() -> None:
+    """A regimen's `responses` vocabulary, when not the default, is the plan's `regimen-responses` extension."""
+    docs = exported("core")
+    named = 0
+    for regimen in check_paths([REGIMENS]).regimens:
+        found = [e["valueString"] for e in docs[f"{regimen.id}.json"].get("extension", []) if e["url"] == RESPONSES]
+        assert found == ([] if regimen.responses == DEFAULT_RESPONSES else [regimen.responses.name]), regimen.id
+        named += len(found)
+    assert named >= 5

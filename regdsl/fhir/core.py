@@ -43,6 +43,7 @@ from regdsl.fhir.resources import (
 )
 from regdsl.fhir.resources import quantity as amount_of
 from regdsl.model import ir
+from regdsl.model.conditions import DEFAULT_RESPONSES
 from regdsl.model.vocabulary import NZMT_SYSTEM, UCUM
 from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, build_view
@@ -55,6 +56,7 @@ __all__ = [
     "POSITION",
     "QUALIFIER",
     "RELATIONSHIP",
+    "RESPONSES",
     "VIA",
     "plan_definition",
     "relation_extensions",
@@ -69,6 +71,7 @@ QUALIFIER = EXTENSIONS + "relation-qualifier"  # valueString: the words kept bes
 ENDING = EXTENSIONS + "relation-ending"  # valueBoolean: `ending ...`, the line's end is timed, not its start
 POSITION = EXTENSIONS + "relation-position"  # valueCode first | last: the anchor's first or last dose of the cycle
 COUNTED_WITH = EXTENSIONS + "limit-counted-with"  # valueString: a regimen whose cycles count towards the limit
+RESPONSES = EXTENSIONS + "regimen-responses"  # valueString: the response vocabulary its conditions name
 VIA = EXTENSIONS + "relation-via"  # valueCode then | concurrently: how it was written, when not as a relation
 
 # The media type of a condition written as a .reg file writes it (FHIR's expression language binding is extensible).
@@ -441,6 +444,8 @@ class _Writer:
         out: Json = {"resourceType": "PlanDefinition", "id": resource_id(regimen.id)}
         lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
         out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
+        if regimen.responses.name != DEFAULT_RESPONSES.name:
+            out["extension"] = [{"url": RESPONSES, "valueString": regimen.responses.name}]
         if self.contained:
             out["contained"] = self.contained
         out |= identity(meta, self.status)
