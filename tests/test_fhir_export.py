@@ -35,7 +35,17 @@ from regdsl.cli.main import main
 from regdsl.compile.library import check_paths
 from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
-from regdsl.fhir.core import COUNTED_WITH, ENDING, LANGUAGE, POSITION, QUALIFIER, RESPONSES, VIA, source_text
+from regdsl.fhir.core import (
+    CONTINUOUS,
+    COUNTED_WITH,
+    ENDING,
+    LANGUAGE,
+    POSITION,
+    QUALIFIER,
+    RESPONSES,
+    VIA,
+    source_text,
+)
 from regdsl.fhir.export import MANIFEST, export_fhir
 from regdsl.fhir.validate import conforms, invariants
 from regdsl.model import ir
@@ -568,33 +578,45 @@ def _said(rel: ir.Relation) -> set[tuple[str, object]]:
     return said
 
 
+def _core_actions() -> list[tuple[ir.Regimen, dict[str, dict[str, Any]]]]:
+    """Each bundled regimen with the actions (and resources) of its core export, by id."""
+    docs = exported("core")
+    return [
+        (regimen, {node["id"]: node for node in _walk(docs[f"{regimen.id}.json"]) if "id" in node})
+        for regimen in check_paths([REGIMENS]).regimens
+    ]
+
+
+def _groups(regimen: ir.Regimen) -> list[tuple[str, ir.CycleGroup]]:
+    """Each cycle group of ``regimen`` with the id of its core action (``p1-g2``)."""
+    return [
+        (f"p{p}-g{g}", group)
+        for p, part in enumerate(regimen.parts, start=1)
+        for g, group in enumerate(part.cycles, start=1)
+    ]
+
+
 def test_core_relations_carry_their_qualifier_ending_position_and_form() -> None:
     """Each line's relatedActions hold, in the core extensions, every qualifier, `ending`, first/last and `then`."""
-    docs = exported("core")
     seen = 0
-    for regimen in check_paths([REGIMENS]).regimens:
-        actions = {node["id"]: node for node in _walk(docs[f"{regimen.id}.json"]) if "id" in node}
-        for p, part in enumerate(regimen.parts, start=1):
-            for g, group in enumerate(part.cycles, start=1):
-                for i, line in enumerate(group.administrations, start=1):
-                    expected = {item for rel in line.relations for item in _said(rel)}
-                    related = actions[f"p{p}-g{g}-l{i}"].get("relatedAction", [])
-                    found = {
-                        (e["url"], e.get("valueString", e.get("valueBoolean", e.get("valueCode"))))
-                        for r in related
-                        for e in r.get("extension", [])
-                    }
-                    assert found == expected, (regimen.id, p, g, i)
-                    seen += len(expected)
+    for regimen, actions in _core_actions():
+        for key, group in _groups(regimen):
+            for i, line in enumerate(group.administrations, start=1):
+                expected = {item for rel in line.relations for item in _said(rel)}
+                found = {
+                    (e["url"], e.get("valueString", e.get("valueBoolean", e.get("valueCode"))))
+                    for r in actions[f"{key}-l{i}"].get("relatedAction", [])
+                    for e in r.get("extension", [])
+                }
+                assert found == expected, (regimen.id, key, i)
+                seen += len(expected)
     assert seen >= 19
 
 
 def test_core_limits_and_stops_carry_what_they_count_with_and_within() -> None:
     """A limit's `counted with` regimens are its extensions; a stop rule's `within` is its timing, as a limit's is."""
-    docs = exported("core")
     seen = 0
-    for regimen in check_paths([REGIMENS]).regimens:
-        actions = {node["id"]: node for node in _walk(docs[f"{regimen.id}.json"]) if "id" in node}
+    for regimen, actions in _core_actions():
         for n, limit in enumerate(regimen.plan.limits, start=1):
             counted = [e["valueString"] for e in actions[f"limit{n}"].get("extension", []) if e["url"] == COUNTED_WITH]
             assert counted == list(limit.counted_with), (regimen.id, n)
@@ -621,3 +643,14 @@ def test_core_names_the_response_vocabulary_a_regimen_uses() -> None:
         assert found == ([] if regimen.responses == DEFAULT_RESPONSES else [regimen.responses.name]), regimen.id
         named += len(found)
     assert named >= 5
+
+
+def test_core_marks_continuous_treatment() -> None:
+    """`continuous treatment` is its cycle action's `cycle-continuous` extension; no other cycle has it."""
+    marked = 0
+    for regimen, actions in _core_actions():
+        for key, group in _groups(regimen):
+            said = [e for e in actions[key].get("extension", []) if e["url"] == CONTINUOUS]
+            assert said == ([{"url": CONTINUOUS, "valueBoolean": True}] if group.continuous else []), regimen.id
+            marked += group.continuous
+    assert marked >= 2

@@ -49,6 +49,7 @@ from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, build_view
 
 __all__ = [
+    "CONTINUOUS",
     "COUNTED_WITH",
     "DAYS_OF_CYCLE",
     "ENDING",
@@ -71,6 +72,7 @@ QUALIFIER = EXTENSIONS + "relation-qualifier"  # valueString: the words kept bes
 ENDING = EXTENSIONS + "relation-ending"  # valueBoolean: `ending ...`, the line's end is timed, not its start
 POSITION = EXTENSIONS + "relation-position"  # valueCode first | last: the anchor's first or last dose of the cycle
 COUNTED_WITH = EXTENSIONS + "limit-counted-with"  # valueString: a regimen whose cycles count towards the limit
+CONTINUOUS = EXTENSIONS + "cycle-continuous"  # valueBoolean: `continuous treatment`, not an open-ended 1-day cycle
 RESPONSES = EXTENSIONS + "regimen-responses"  # valueString: the response vocabulary its conditions name
 VIA = EXTENSIONS + "relation-via"  # valueCode then | concurrently: how it was written, when not as a relation
 
@@ -341,7 +343,8 @@ class _Writer:
                             "timingDuration": _minutes(obs.minutes),
                         }
                     )
-        out: Json = {"id": key, "prefix": str(group.first), "title": cycle.heading}
+        out: Json = {"extension": [{"url": CONTINUOUS, "valueBoolean": True}]} if group.continuous else {}
+        out |= {"id": key, "prefix": str(group.first), "title": cycle.heading}
         notes = [note_text(n) for n in group.notes]
         out["textEquivalent"] = "\n\n".join([*cycle.facts, *notes])
         if group.gates:
