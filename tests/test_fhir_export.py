@@ -35,11 +35,24 @@ from regdsl.cli.main import main
 from regdsl.compile.library import check_paths
 from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
+from regdsl.fhir.core import (
+    CONTINUOUS,
+    COUNTED_WITH,
+    ENDING,
+    LANGUAGE,
+    POSITION,
+    QUALIFIER,
+    RESPONSES,
+    VIA,
+    source_text,
+)
 from regdsl.fhir.export import MANIFEST, export_fhir
 from regdsl.fhir.validate import conforms, invariants
 from regdsl.model import ir
+from regdsl.model.conditions import DEFAULT_RESPONSES
 from tests import test_fidelity_fhir as fidelity
 from tests.conftest import ROOT, check_golden
+from tests.facts import compile_alone
 
 REGIMENS = ROOT / "regimens"
 BUNDLED = sorted(p for p in REGIMENS.glob("*.reg") if p.name != "library.reg")
@@ -449,3 +462,195 @@ def test_core_carries_every_fact(path: Path) -> None:
         assert len(conditions) == sum(1 for b in decision.branches if b.cond is not None)
     assert sum(1 for a in actions if a.get("id", "").startswith("limit")) == len(plan.limits)
     assert sum(1 for a in actions if a.get("id", "").startswith("stop")) == len(plan.stops)
+
+
+def _written(cond: ir.Cond) -> str:
+    """Return the words ``cond`` was written in, its spaces collapsed.
+
+    The span of a ``not (...)`` ends before its closing parenthesis (the syntax tree's, outside
+    this test's area), so the parentheses it leaves open are closed.
+    """
+    words = " ".join(Path(cond.span[0]).read_text(encoding="utf-8")[cond.span[1] : cond.span[2]].split())
+    return words + ")" * (words.count("(") - words.count(")"))
+
+
+def _by_branch(variable: str, cond: ir.Cond) -> str:
+    """Return a ``by VARIABLE:`` branch's test (``over 50 mL/min``, ``a, b``) as the condition it stands for."""
+    words = _written(cond)
+    if not isinstance(cond, ir.GroupIn):
+        return f"{variable} {words}"
+    values = words.split(", ")
+    return f"{variable} is {words}" if len(values) == 1 else f"{variable} in ({words})"
+
+
+def _conditions(regimen: ir.Regimen) -> list[tuple[ir.Cond, str]]:
+    """Every condition written in ``regimen`` (gates, choices' branches, decisions, limits, stops), with its words."""
+    groups = [group for part in regimen.parts for group in part.cycles]
+    written: list[ir.Cond | None] = [gate.cond for group in groups for gate in group.gates]
+    written += [
+        branch.cond
+        for group in groups
+        for choice in group.choices
+        if choice.variable is None
+        for branch in choice.branches
+    ]
+    plan = regimen.plan
+    written += [branch.cond for decision in plan.decisions for branch in decision.branches]
+    written += [limit.cond for limit in plan.limits] + [stop.cond for stop in plan.stops]
+    out = [(cond, _written(cond)) for cond in written if cond is not None]
+    out += [
+        (branch.cond, _by_branch(choice.variable, branch.cond))
+        for group in groups
+        for choice in group.choices
+        if choice.variable is not None
+        for branch in choice.branches
+        if branch.cond is not None
+    ]
+    return out
+
+
+def test_core_writes_each_condition_as_the_language_writes_it() -> None:
+    """Each bundled condition's ``text/x-regdsl`` text is its source's words (spaces aside), so it parses back."""
+    found = [
+        (regimen.id, cond, words)
+        for regimen in check_paths([REGIMENS]).regimens
+        for cond, words in _conditions(regimen)
+    ]
+    assert len(found) > 20
+    for ident, cond, words in found:
+        assert source_text(cond) == words, ident
+
+
+def _walk(node: Any) -> list[dict[str, Any]]:
+    """Every object in a JSON document, ``node`` first."""
+    if isinstance(node, list):
+        return [found for item in node for found in _walk(item)]
+    if isinstance(node, dict):
+        return [node, *(found for value in node.values() for found in _walk(value))]
+    return []
+
+
+def test_core_conditions_compute_in_the_language_and_describe_in_words() -> None:
+    """Every core ``condition`` gives the language's text as its expression and the pages' words as its description."""
+    found = 0
+    for name, doc in exported("core").items():
+        for node in _walk(doc):
+            for condition in node.get("condition", []):
+                expression = condition["expression"]
+                assert expression["language"] == LANGUAGE, name
+                assert expression["description"], name
+                assert expression["expression"], name
+                found += 1
+    assert found > 20
+
+
+_STOPS = [
+    "(response is failure or toxicity is unacceptable) and cml-phase is chronic",
+    "response is failure or toxicity is unacceptable and cml-phase is chronic",
+    "not (response is failure or toxicity is unacceptable)",
+    "not response in (failure, warning)",
+    "cml-phase in (accelerated, blast) and not (response is warning and toxicity is unacceptable)",
+]
+
+
+def test_core_condition_text_keeps_the_parentheses_the_grammar_needs() -> None:
+    """``and`` binds tighter than ``or``: the text has parentheses exactly where reading it back needs them."""
+    source = (REGIMENS / "leu-cml-imatinib.reg").read_text(encoding="utf-8")
+    stops = "".join(f"  stop if {cond}\n" for cond in _STOPS)
+    compiled = compile_alone(
+        source.replace("  stop if response is failure or toxicity is unacceptable\n", stops).encode()
+    )
+    assert compiled is not None
+    assert [source_text(stop.cond) for stop in compiled.regimen.plan.stops] == _STOPS
+
+
+def _said(rel: ir.Relation) -> set[tuple[str, object]]:
+    """Return what a relation says beyond its type and offset, as the core extensions of its relatedActions hold it."""
+    said: set[tuple[str, object]] = set()
+    if rel.qualifier is not None:
+        said.add((QUALIFIER, rel.qualifier))
+    if rel.own_point == "end":
+        said.add((ENDING, True))
+    if rel.position is not None:
+        said.add((POSITION, rel.position))
+    if rel.via != "relation":
+        said.add((VIA, rel.via))
+    return said
+
+
+def _core_actions() -> list[tuple[ir.Regimen, dict[str, dict[str, Any]]]]:
+    """Each bundled regimen with the actions (and resources) of its core export, by id."""
+    docs = exported("core")
+    return [
+        (regimen, {node["id"]: node for node in _walk(docs[f"{regimen.id}.json"]) if "id" in node})
+        for regimen in check_paths([REGIMENS]).regimens
+    ]
+
+
+def _groups(regimen: ir.Regimen) -> list[tuple[str, ir.CycleGroup]]:
+    """Each cycle group of ``regimen`` with the id of its core action (``p1-g2``)."""
+    return [
+        (f"p{p}-g{g}", group)
+        for p, part in enumerate(regimen.parts, start=1)
+        for g, group in enumerate(part.cycles, start=1)
+    ]
+
+
+def test_core_relations_carry_their_qualifier_ending_position_and_form() -> None:
+    """Each line's relatedActions hold, in the core extensions, every qualifier, `ending`, first/last and `then`."""
+    seen = 0
+    for regimen, actions in _core_actions():
+        for key, group in _groups(regimen):
+            for i, line in enumerate(group.administrations, start=1):
+                expected = {item for rel in line.relations for item in _said(rel)}
+                found = {
+                    (e["url"], e.get("valueString", e.get("valueBoolean", e.get("valueCode"))))
+                    for r in actions[f"{key}-l{i}"].get("relatedAction", [])
+                    for e in r.get("extension", [])
+                }
+                assert found == expected, (regimen.id, key, i)
+                seen += len(expected)
+    assert seen >= 19
+
+
+def test_core_limits_and_stops_carry_what_they_count_with_and_within() -> None:
+    """A limit's `counted with` regimens are its extensions; a stop rule's `within` is its timing, as a limit's is."""
+    seen = 0
+    for regimen, actions in _core_actions():
+        for n, limit in enumerate(regimen.plan.limits, start=1):
+            counted = [e["valueString"] for e in actions[f"limit{n}"].get("extension", []) if e["url"] == COUNTED_WITH]
+            assert counted == list(limit.counted_with), (regimen.id, n)
+            seen += len(counted)
+        for n, stop in enumerate(regimen.plan.stops, start=1):
+            repeat = actions[f"stop{n}"].get("timingTiming", {}).get("repeat", {})
+            if stop.within is None:
+                assert not repeat, (regimen.id, n)
+            elif stop.within_unit == "cycles":
+                assert repeat == {"countMax": stop.within}, (regimen.id, n)
+            else:
+                assert repeat["boundsDuration"]["value"] == stop.within, (regimen.id, n)
+                assert repeat["boundsDuration"]["unit"] == stop.within_unit, (regimen.id, n)
+            seen += stop.within is not None
+    assert seen >= 7
+
+
+def test_core_names_the_response_vocabulary_a_regimen_uses() -> None:
+    """A regimen's `responses` vocabulary, when not the default, is the plan's `regimen-responses` extension."""
+    docs = exported("core")
+    named = 0
+    for regimen in check_paths([REGIMENS]).regimens:
+        found = [e["valueString"] for e in docs[f"{regimen.id}.json"].get("extension", []) if e["url"] == RESPONSES]
+        assert found == ([] if regimen.responses == DEFAULT_RESPONSES else [regimen.responses.name]), regimen.id
+        named += len(found)
+    assert named >= 5
+
+
+def test_core_marks_continuous_treatment() -> None:
+    """`continuous treatment` is its cycle action's `cycle-continuous` extension; no other cycle has it."""
+    marked = 0
+    for regimen, actions in _core_actions():
+        for key, group in _groups(regimen):
+            said = [e for e in actions[key].get("extension", []) if e["url"] == CONTINUOUS]
+            assert said == ([{"url": CONTINUOUS, "valueBoolean": True}] if group.continuous else []), regimen.id
+            marked += group.continuous
+    assert marked >= 2

@@ -6,10 +6,12 @@ times over ``duration`` days; a line's action points to a contained ``ActivityDe
 (medicine, dose, route, frequency, cap, volume) and is timed by a ``timingTiming`` with the
 days of the cycle (the core extension ``timing-daysOfCycle``) and the infusion's bounds
 (``duration``, ``durationMax`` in minutes). A timing relation to another line is a
-``relatedAction`` with its ``offsetRange`` in minutes; a line of a choice, a gate, a
-decision's branch and a stop rule carry an ``applicability`` condition whose expression is
-the condition in the pages' words (``text/plain``: no FHIRPath can read a response or a
-risk group from a patient record the regimen knows of); decisions are actions with
+``relatedAction`` with its ``offsetRange`` in minutes, and what FHIR has no element for
+(its qualifier, ``ending``, ``first``/``last``, ``then``) in regdsl extensions of it; a line
+of a choice, a gate, a decision's branch and a stop rule carry an ``applicability``
+condition whose expression is the condition as the language writes it (``text/x-regdsl``:
+no FHIRPath can read a response or a risk group from a patient record the regimen knows
+of), with the pages' words as its ``description``; decisions are actions with
 ``selectionBehavior`` ``exactly-one`` over their branches. Every text is also given as
 the pages word it (``textEquivalent``).
 """
@@ -18,10 +20,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import assert_never
 
 from regdsl.compile.anchoring import Dose, Lines
 from regdsl.compile.passes import Compiled
-from regdsl.compile.phases import cond_text, titles
+from regdsl.compile.phases import cond_text, number_text, titles
 from regdsl.compile.stn import PointId, day_of
 from regdsl.fhir.resources import (
     STATUS,
@@ -40,13 +43,41 @@ from regdsl.fhir.resources import (
 )
 from regdsl.fhir.resources import quantity as amount_of
 from regdsl.model import ir
+from regdsl.model.conditions import DEFAULT_RESPONSES
 from regdsl.model.vocabulary import NZMT_SYSTEM, UCUM
 from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, build_view
 
-__all__ = ["DAYS_OF_CYCLE", "RELATIONSHIP", "plan_definition"]
+__all__ = [
+    "CONTINUOUS",
+    "COUNTED_WITH",
+    "DAYS_OF_CYCLE",
+    "ENDING",
+    "LANGUAGE",
+    "POSITION",
+    "QUALIFIER",
+    "RELATIONSHIP",
+    "RESPONSES",
+    "VIA",
+    "plan_definition",
+    "relation_extensions",
+    "source_text",
+]
 
 DAYS_OF_CYCLE = "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
+
+# What a relation says that FHIR's relatedAction has no element for, each in an extension of the relatedAction.
+EXTENSIONS = "https://regdsl.invalid/fhir/StructureDefinition/"
+QUALIFIER = EXTENSIONS + "relation-qualifier"  # valueString: the words kept beside it (`"OR before bed"`)
+ENDING = EXTENSIONS + "relation-ending"  # valueBoolean: `ending ...`, the line's end is timed, not its start
+POSITION = EXTENSIONS + "relation-position"  # valueCode first | last: the anchor's first or last dose of the cycle
+COUNTED_WITH = EXTENSIONS + "limit-counted-with"  # valueString: a regimen whose cycles count towards the limit
+CONTINUOUS = EXTENSIONS + "cycle-continuous"  # valueBoolean: `continuous treatment`, not an open-ended 1-day cycle
+RESPONSES = EXTENSIONS + "regimen-responses"  # valueString: the response vocabulary its conditions name
+VIA = EXTENSIONS + "relation-via"  # valueCode then | concurrently: how it was written, when not as a relation
+
+# The media type of a condition written as a .reg file writes it (FHIR's expression language binding is extensible).
+LANGUAGE = "text/x-regdsl"
 
 # A relation (its direction, and the anchor's point it is timed from) as FHIR's ActionRelationshipType.
 RELATIONSHIP = {
@@ -74,8 +105,80 @@ def _days(value: int) -> Json:
     return {"value": value, "unit": "d", "system": UCUM, "code": "d"}
 
 
-def _condition(text: str) -> Json:
-    return {"kind": "applicability", "expression": {"description": text, "language": "text/plain", "expression": text}}
+_OPERATORS = {"lt": "under", "gt": "over", "ge": "at least", "le": "at most"}
+
+
+def _listed(keyword: str, values: Sequence[ir.Written]) -> str:
+    """``response is CR`` or ``response in (CR, CRi)``: one value with ``is``, more in a parenthesised list."""
+    if len(values) == 1:
+        return f"{keyword} is {values[0].text}"
+    return f"{keyword} in (" + ", ".join(v.text for v in values) + ")"
+
+
+def _operand(cond: ir.Cond, within: type[ir.Cond]) -> str:
+    """Write an operand of ``and``, ``or`` or ``not``, in parentheses where the grammar needs them.
+
+    An ``and`` in an ``or`` needs none; a compound in ``not``, an ``or`` in ``and`` and a nesting
+    of the same operator (written in parentheses, or the text would flatten it) do.
+    """
+    text = source_text(cond)
+    bare = isinstance(cond, ir.AndCond) and within is ir.OrCond
+    return f"({text})" if isinstance(cond, ir.AndCond | ir.OrCond) and not bare else text
+
+
+def source_text(cond: ir.Cond) -> str:
+    """Write a condition as the language writes it (``response in (CR, CRi)``, ``CrCl at least 60 mL/min``).
+
+    The text parses back, by the grammar's ``cond``, to the same condition.
+    """
+    match cond:
+        case ir.ResponseIn(codes=codes):
+            return _listed("response", codes)
+        case ir.GroupIn(group=group, values=values):
+            return _listed(group, values)
+        case ir.MeasureTest(measure=measure, op="range", low=low, high=high, unit=unit):
+            return f"{measure} {number_text(low)} to {number_text(high if high is not None else low)} {unit.text}"
+        case ir.MeasureTest(measure=measure, op=op, low=low, unit=unit):
+            return f"{measure} {_OPERATORS[op]} {number_text(low)} {unit.text}"
+        case ir.Mrd(negative=negative):
+            return "MRD negative" if negative else "MRD positive"
+        case ir.Hsct():
+            return "proceeding to HSCT"
+        case ir.NotCond(operand=operand):
+            return "not " + _operand(operand, ir.NotCond)
+        case ir.AndCond(operands=ops):
+            return " and ".join(_operand(op, ir.AndCond) for op in ops)
+        case ir.OrCond(operands=ops):
+            return " or ".join(_operand(op, ir.OrCond) for op in ops)
+        case _:
+            assert_never(cond)
+
+
+def relation_extensions(rel: ir.Relation) -> list[Json]:
+    """Return the extensions of a relation's ``relatedAction``: what it says beyond its type and offset."""
+    out: list[Json] = []
+    if rel.qualifier is not None:
+        out.append({"url": QUALIFIER, "valueString": rel.qualifier})
+    if rel.own_point == "end":
+        out.append({"url": ENDING, "valueBoolean": True})
+    if rel.position is not None:
+        out.append({"url": POSITION, "valueCode": rel.position})
+    if rel.via != "relation":
+        out.append({"url": VIA, "valueCode": rel.via})
+    return out
+
+
+def _within(count: int, unit: ir.PlanUnit) -> Json:
+    """Return the timing of ``count`` cycles (``countMax``) or weeks, months or years (``boundsDuration``)."""
+    if unit == "cycles":
+        return {"repeat": {"countMax": count}}
+    code = {"weeks": "wk", "months": "mo", "years": "a"}[unit]
+    return {"repeat": {"boundsDuration": {"value": count, "unit": unit, "system": UCUM, "code": code}}}
+
+
+def _condition(words: str, source: str) -> Json:
+    """Return an ``applicability`` condition: the language's text of it computes, the pages' words describe it."""
+    return {"kind": "applicability", "expression": {"description": words, "language": LANGUAGE, "expression": source}}
 
 
 class _Writer:
@@ -105,13 +208,18 @@ class _Writer:
         self.contained.append(out)
         return ident
 
-    def branch_text(self, group: ir.CycleGroup, guard: ir.Guard) -> str:
+    def condition(self, cond: ir.Cond) -> Json:
+        return _condition(cond_text(cond, self.named), source_text(cond))
+
+    def branch_condition(self, group: ir.CycleGroup, guard: ir.Guard) -> Json:
+        """Return the condition of a choice's branch; an ``otherwise`` branch's is that no other branch holds."""
         choice = next(c for c in group.choices if c.key == guard.choice)
         cond = choice.branches[guard.branch].cond
         if cond is not None:
-            return cond_text(cond, self.named)
-        others = [cond_text(b.cond, self.named) for b in choice.branches if b.cond is not None]
-        return "not (" + " or ".join(others) + ")"
+            return self.condition(cond)
+        others = [b.cond for b in choice.branches if b.cond is not None]
+        words = "not (" + " or ".join(cond_text(c, self.named) for c in others) + ")"
+        return _condition(words, "not (" + " or ".join(_operand(c, ir.OrCond) for c in others) + ")")
 
     def line(self, key: str, i: int, line: ir.Administration, cycle: CycleView, words: Sequence[str]) -> Json:
         group = cycle.group
@@ -147,7 +255,7 @@ class _Writer:
         if said:
             out["textEquivalent"] = "\n\n".join(said)
         if line.guard is not None:
-            out["condition"] = [_condition(self.branch_text(group, line.guard))]
+            out["condition"] = [self.branch_condition(group, line.guard)]
         related = [item for rel in line.relations for item in self.related(key, i, rel, group)]
         related += [
             {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
@@ -177,9 +285,11 @@ class _Writer:
             elif rel.anchor_kind == "chemotherapy":
                 found.update(dict.fromkeys(j for j in self.chemotherapy.get(day, ()) if j != index))
         anchors = sorted(found)  # an outside event (surgery, radiotherapy) is no action: its words say it
+        extensions = relation_extensions(rel)
         out = []
         for j in anchors:
-            item: Json = {"actionId": f"{key}-l{j + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
+            item: Json = {"extension": extensions} if extensions else {}
+            item |= {"actionId": f"{key}-l{j + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
             if rel.low or rel.high is not None:
                 item["offsetRange"] = _offset(rel.low, rel.high)
             out.append(item)
@@ -233,11 +343,12 @@ class _Writer:
                             "timingDuration": _minutes(obs.minutes),
                         }
                     )
-        out: Json = {"id": key, "prefix": str(group.first), "title": cycle.heading}
+        out: Json = {"extension": [{"url": CONTINUOUS, "valueBoolean": True}]} if group.continuous else {}
+        out |= {"id": key, "prefix": str(group.first), "title": cycle.heading}
         notes = [note_text(n) for n in group.notes]
         out["textEquivalent"] = "\n\n".join([*cycle.facts, *notes])
         if group.gates:
-            out["condition"] = [_condition(cond_text(g.cond, self.named)) for g in group.gates]
+            out["condition"] = [self.condition(g.cond) for g in group.gates]
         out |= {"timingTiming": {"repeat": repeat}, "selectionBehavior": "all", "action": lines}
         return out
 
@@ -253,7 +364,7 @@ class _Writer:
                     "title": branch.action + (f" {branch.target}" if branch.target else ""),
                 }
                 if branch.cond is not None:
-                    step["condition"] = [_condition(cond_text(branch.cond, self.named))]
+                    step["condition"] = [self.condition(branch.cond)]
                 branches.append(step)
             actions.append(
                 {
@@ -271,31 +382,21 @@ class _Writer:
                 "textEquivalent": said.text,
             }
             if limit.cond is not None:
-                item["condition"] = [_condition(cond_text(limit.cond, self.named))]
-            item["timingTiming"] = (
-                {"repeat": {"countMax": limit.count}}
-                if limit.unit == "cycles"
-                else {
-                    "repeat": {
-                        "boundsDuration": {
-                            "value": limit.count,
-                            "unit": limit.unit,
-                            "system": UCUM,
-                            "code": {"weeks": "wk", "months": "mo", "years": "a"}[limit.unit],
-                        }
-                    }
-                }
-            )
+                item["condition"] = [self.condition(limit.cond)]
+            if limit.counted_with:
+                item["extension"] = [{"url": COUNTED_WITH, "valueString": ident} for ident in limit.counted_with]
+            item["timingTiming"] = _within(limit.count, limit.unit)
             actions.append(item)
         for n, (stop, said) in enumerate(zip(plan.stops, view.stops, strict=True), start=1):
-            actions.append(
-                {
-                    "id": f"stop{n}",
-                    "title": "Stop treatment",
-                    "textEquivalent": said.text,
-                    "condition": [_condition(cond_text(stop.cond, self.named))],
-                }
-            )
+            rule: Json = {
+                "id": f"stop{n}",
+                "title": "Stop treatment",
+                "textEquivalent": said.text,
+                "condition": [self.condition(stop.cond)],
+            }
+            if stop.within is not None:
+                rule["timingTiming"] = _within(stop.within, stop.within_unit)
+            actions.append(rule)
         if view.flow:
             actions.append(
                 {
@@ -346,6 +447,8 @@ class _Writer:
         out: Json = {"resourceType": "PlanDefinition", "id": resource_id(regimen.id)}
         lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
         out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
+        if regimen.responses.name != DEFAULT_RESPONSES.name:
+            out["extension"] = [{"url": RESPONSES, "valueString": regimen.responses.name}]
         if self.contained:
             out["contained"] = self.contained
         out |= identity(meta, self.status)
