@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regdsl.check.config import Config
-from regdsl.check.run import Outcome, configure, run_check
+from regdsl.check.run import Outcome, run_configured
 from regdsl.compile.library import Library
 from regdsl.compile.passes import Compiled
 from regdsl.fhir import cca, core
@@ -74,11 +74,16 @@ def export_fhir(
     extend_select: Sequence[str] | None = None,
 ) -> tuple[Outcome, dict[str, bytes] | None]:
     """Check ``sources``; return the outcome and, if it passed, each regimen's file (``ID.json``) by name."""
-    config = configure(sources, config_file=config_file, select=select, ignore=ignore, extend_select=extend_select)
-    if isinstance(config, Outcome):
-        return config, None
-    outcome = run_check(sources, jobs=jobs, config=config, product=_Resource(profile))
-    if outcome.failed(strict=strict):
+    outcome = run_configured(
+        sources,
+        jobs=jobs,
+        config_file=config_file,
+        select=select,
+        ignore=ignore,
+        extend_select=extend_select,
+        product=_Resource(profile),
+    )
+    if outcome.config_failed or outcome.failed(strict=strict):
         return outcome, None
     files: dict[str, bytes] = {}
     for regimen in sorted(outcome.regimens, key=lambda r: r.id):
