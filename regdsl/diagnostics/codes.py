@@ -725,6 +725,37 @@ FHR_CORE_NOT_READ = define(
     'timing-daysOfCycle", ...}]}` in a PlanDefinition with no CcaPlanDefinition profile\n\n'
     "Use instead: the regimen's .reg source, or its `regdsl export --profile cca` file.",
 )
+FHR_CORE_CONDITION = define(
+    "FHR015",
+    "fhir-core-condition-invalid",
+    E,
+    "a condition of a core PlanDefinition that is not a condition of the language",
+    "What it does: flags a condition of a core PlanDefinition (a line of a choice, a `proceed if` "
+    "gate, a decision's branch, a limit or a stop rule) whose `text/x-regdsl` expression the "
+    "grammar does not read as one condition, or a choice (`cycle-choice`, `line-branch`) that "
+    "names no kind, variable or branch of its cycle. What it guards is left out; the rest is "
+    "imported.\n\n"
+    "Why it matters: the import writes a condition into the .reg file only once the grammar has "
+    "read it back: text that is not one would change what the file says, or hide a statement in it.\n\n"
+    'Example: `"expression": {"language": "text/x-regdsl", "expression": "response is PD\\nstop if x"}`\n\n'
+    "Use instead: the condition as a .reg file writes it (`response in (CR, CRi)`, `CrCl under 30 mL/min`), "
+    "as `regdsl export --profile core` writes it.",
+)
+FHR_CORE_RELATION = define(
+    "FHR016",
+    "fhir-core-relation-unresolved",
+    E,
+    "a timing relation of a core PlanDefinition that cannot be read",
+    "What it does: flags a `relatedAction` of a line of a core PlanDefinition that points to no "
+    "line of its cycle, or that has no `relation-anchor` extension or relationship the language "
+    "has a relation for, and an observation of no line. The relation is left out; the rest is "
+    "imported.\n\n"
+    "Why it matters: a dose timed from nothing it can name loses its timing in the .reg file.\n\n"
+    'Example: `"relatedAction": [{"actionId": "p1-g1-l9", "relationship": "before-start"}]` in a '
+    "cycle of two lines\n\n"
+    "Use instead: the relation as `regdsl export --profile core` writes it: the id of a line of the "
+    "same cycle, `before-start`, `after-start` or `after-end`, and its `relation-anchor`.",
+)
 FHIR_IMPORT_CODES = (
     FHR_NOT_JSON,
     FHR_TOO_LARGE,
@@ -740,6 +771,8 @@ FHIR_IMPORT_CODES = (
     FHR_NOT_IMPORTED,
     FHR_NOT_READ,
     FHR_CORE_NOT_READ,
+    FHR_CORE_CONDITION,
+    FHR_CORE_RELATION,
 )
 
 # -- the compiler itself -------------------------------------------------------------

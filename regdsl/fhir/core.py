@@ -19,6 +19,7 @@ the pages word it (``textEquivalent``).
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from typing import assert_never
 
@@ -47,18 +48,29 @@ from regdsl.model.conditions import DEFAULT_RESPONSES
 from regdsl.model.vocabulary import NZMT_SYSTEM, UCUM
 from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, build_view
+from regdsl.source import SourceFile
 
 __all__ = [
+    "AFTER",
+    "ANCHOR",
+    "BRANCH",
+    "CHOICE",
     "CONTINUOUS",
     "COUNTED_WITH",
     "DAYS_OF_CYCLE",
     "ENDING",
+    "FIELD",
+    "FOOTNOTE",
+    "GATE_TEXT",
     "LANGUAGE",
+    "LINE",
     "POSITION",
     "QUALIFIER",
     "RELATIONSHIP",
     "RESPONSES",
+    "TITLE",
     "VIA",
+    "WRITTEN",
     "plan_definition",
     "relation_extensions",
     "source_text",
@@ -75,6 +87,32 @@ COUNTED_WITH = EXTENSIONS + "limit-counted-with"  # valueString: a regimen whose
 CONTINUOUS = EXTENSIONS + "cycle-continuous"  # valueBoolean: `continuous treatment`, not an open-ended 1-day cycle
 RESPONSES = EXTENSIONS + "regimen-responses"  # valueString: the response vocabulary its conditions name
 VIA = EXTENSIONS + "relation-via"  # valueCode then | concurrently: how it was written, when not as a relation
+# valueString: the anchor as the language writes it, unquoted: `chemotherapy`, `cyclophosphamide`, `methotrexate (IT)`
+ANCHOR = EXTENSIONS + "relation-anchor"
+# A cycle's choice (`if COND:`, `by VARIABLE:`): its `id`, `kind` (valueCode if | by), `variable` (valueString, of a
+# `by`), each `branch` (valueString, its condition as the language writes it), and `otherwise` (valueBoolean true).
+CHOICE = EXTENSIONS + "cycle-choice"
+BRANCH = EXTENSIONS + "line-branch"  # the choice (`choice`, valueString its id) and `branch` (valueInteger, from 0)
+WRITTEN = EXTENSIONS + "line-written"  # valueString: the medicine as the line writes it (`PACLItaxel`, an alias)
+# What a line says that its elements do not: each a line-* extension of its action (docs/fhir.md).
+LINE = {
+    "instructions": EXTENSIONS + "line-instructions",  # valueString: the line's prose, verbatim
+    # valueString, one each: a suppression written above the line (`regdsl: ignore[CMP001] -- reason`)
+    "suppression": EXTENSIONS + "line-suppression",
+    "extend": EXTENSIONS + "line-extend-minutes",  # valueInteger: `may extend to N` of its infusion, in minutes
+    "shift": EXTENSIONS + "line-shift-days",  # valueInteger: `± N days`, as written (its action's windows are solved)
+    "starting": EXTENSIONS + "line-starting",  # valueBoolean: `starting day N`, one series of a clock from that day
+    "each-day": EXTENSIONS + "line-each-day",  # valueBoolean: `for N doses each day`
+    "off-label": EXTENSIONS + "line-off-label",  # valueBoolean
+    "s29": EXTENSIONS + "line-s29",  # valueBoolean: supplied under section 29
+}
+TITLE = EXTENSIONS + "cycle-title"  # valueString: the cycle group's `title`, as written
+GATE_TEXT = EXTENSIONS + "gate-text"  # valueString: a `proceed if` gate's prose (on its condition)
+AFTER = EXTENSIONS + "decision-after"  # valueString: `cycle 2`, `cycles 2 to 4`, `any cycle`, `part 1`, `treatment`
+# A heading's field FHIR has no element for (`code`; each of a part's fields): `key` (valueCode) and `value`
+# (valueString); a part's identifier is the key `identifier`, its value `SYSTEM|VALUE`, and its overview `overview`.
+FIELD = EXTENSIONS + "heading-field"
+FOOTNOTE = EXTENSIONS + "footnote-name"  # valueString: a footnote's name in the library (`reviewed`)
 
 # The media type of a condition written as a .reg file writes it (FHIR's expression language binding is extensible).
 LANGUAGE = "text/x-regdsl"
@@ -181,9 +219,65 @@ def _condition(words: str, source: str) -> Json:
     return {"kind": "applicability", "expression": {"description": words, "language": LANGUAGE, "expression": source}}
 
 
+def _fields(meta: ir.Meta, *, only: Sequence[str] | None = None) -> list[Json]:
+    """Return a heading's fields (those of ``only``, when given), identifiers and overview as heading-fields."""
+    pairs = [(key, value) for key, value in meta.fields if only is None or key in only]
+    if only is None:
+        pairs += [("identifier", f"{system}|{value}") for system, value in meta.identifiers]
+        pairs += [("overview", meta.overview)] if meta.overview else []
+    parts = [[{"url": "key", "valueCode": key}, {"url": "value", "valueString": value}] for key, value in pairs]
+    return [{"url": FIELD, "extension": part} for part in parts]
+
+
+def _after(decision: ir.Decision) -> str:
+    """Return what a decision follows, as the language writes it after ``after`` (``treatment``: before it)."""
+    match decision.kind:
+        case "any":
+            return "any cycle"
+        case "cycle" | "part":
+            return f"{decision.kind} {decision.first}"
+        case "cycles":
+            return f"cycles {decision.first} to {decision.last}"
+        case "start":
+            return "treatment"
+        case _:
+            assert_never(decision.kind)
+
+
+def _choice(number: int, choice: ir.Choice) -> Json:
+    """Return a cycle's choice as its extension: what the line's conditions alone cannot tell apart."""
+    parts: list[Json] = [{"url": "id", "valueString": f"c{number}"}, {"url": "kind", "valueCode": choice.kind}]
+    if choice.variable is not None:
+        parts.append({"url": "variable", "valueString": choice.variable})
+    for branch in choice.branches:
+        if branch.cond is None:
+            parts.append({"url": "otherwise", "valueBoolean": True})
+        else:
+            parts.append({"url": "branch", "valueString": source_text(branch.cond)})
+    return {"url": CHOICE, "extension": parts}
+
+
+_SUPPRESSION = re.compile(r"\s*#\s*(regdsl:\s*ignore\[[^\]\n]*\][^\n]*)")
+
+
+def _suppressions(source: SourceFile | None) -> dict[int, list[str]]:
+    """Return, by line number, the suppression comments written right above it (each without its ``#``)."""
+    found: dict[int, list[str]] = {}
+    kept: list[str] = []
+    for number, text in enumerate(source.text.split("\n") if source else [], start=1):
+        match = _SUPPRESSION.fullmatch(text)
+        if match:
+            kept.append(match[1].rstrip())
+        elif kept and text.strip():
+            found[number] = kept
+            kept = []
+    return found
+
+
 class _Writer:
-    def __init__(self, compiled: Compiled, view: PageView) -> None:
+    def __init__(self, compiled: Compiled, view: PageView, source: SourceFile | None) -> None:
         self.compiled = compiled
+        self.suppressions = _suppressions(source)
         self.regimen = compiled.regimen
         self.view = view
         self.named = titles(self.regimen)
@@ -210,6 +304,11 @@ class _Writer:
 
     def condition(self, cond: ir.Cond) -> Json:
         return _condition(cond_text(cond, self.named), source_text(cond))
+
+    def gate(self, gate: ir.Gate) -> Json:
+        """Return a ``proceed if`` gate's condition, with its prose (what to do for the others) when written."""
+        out = self.condition(gate.cond)
+        return {"extension": [{"url": GATE_TEXT, "valueString": gate.prose.text}]} | out if gate.prose else out
 
     def branch_condition(self, group: ir.CycleGroup, guard: ir.Guard) -> Json:
         """Return the condition of a choice's branch; an ``otherwise`` branch's is that no other branch holds."""
@@ -244,7 +343,31 @@ class _Writer:
         }
         if repeat:
             timing["repeat"] = repeat
+        extensions: list[Json] = [{"url": WRITTEN, "valueString": line.written}]
+        if line.guard is not None:
+            number = next(n for n, c in enumerate(group.choices, start=1) if c.key == line.guard.choice)
+            parts = [
+                {"url": "choice", "valueString": f"c{number}"},
+                {"url": "branch", "valueInteger": line.guard.branch},
+            ]
+            extensions.append({"url": BRANCH, "extension": parts})
+        said_of = {
+            "instructions": line.instructions or None,
+            "shift": line.shift_days,
+            "extend": line.extend_minutes,
+            "starting": line.starting or None,
+            "each-day": (line.clock.each_day or None) if line.clock else None,
+            "off-label": line.off_label or None,
+            "s29": line.s29 or None,
+        }
+        for comment in self.suppressions.get(line.span.line, []):
+            extensions.append({"url": LINE["suppression"], "valueString": comment})
+        for name, value in said_of.items():
+            if value is not None:
+                kind = {str: "valueString", int: "valueInteger", bool: "valueBoolean"}[type(value)]
+                extensions.append({"url": LINE[name], kind: value})
         out: Json = {
+            "extension": extensions,
             "id": f"{key}-l{i + 1}",
             "title": cycle.rows[i].medicine,
             "description": dosage(line, bound=False)["text"],
@@ -285,11 +408,16 @@ class _Writer:
             elif rel.anchor_kind == "chemotherapy":
                 found.update(dict.fromkeys(j for j in self.chemotherapy.get(day, ()) if j != index))
         anchors = sorted(found)  # an outside event (surgery, radiotherapy) is no action: its words say it
-        extensions = relation_extensions(rel)
+        named = rel.medicine.display if rel.medicine is not None else rel.anchor  # Tall Man, as lines write it
+        anchor = named + (f" ({rel.line})" if rel.line else "")
+        extensions = [*relation_extensions(rel), {"url": ANCHOR, "valueString": anchor}]
         out = []
         for j in anchors:
-            item: Json = {"extension": extensions} if extensions else {}
-            item |= {"actionId": f"{key}-l{j + 1}", "relationship": RELATIONSHIP[(rel.direction, rel.point)]}
+            item: Json = {
+                "extension": extensions,
+                "actionId": f"{key}-l{j + 1}",
+                "relationship": RELATIONSHIP[(rel.direction, rel.point)],
+            }
             if rel.low or rel.high is not None:
                 item["offsetRange"] = _offset(rel.low, rel.high)
             out.append(item)
@@ -343,12 +471,16 @@ class _Writer:
                             "timingDuration": _minutes(obs.minutes),
                         }
                     )
-        out: Json = {"extension": [{"url": CONTINUOUS, "valueBoolean": True}]} if group.continuous else {}
+        extensions = [{"url": CONTINUOUS, "valueBoolean": True}] if group.continuous else []
+        extensions += [_choice(n, choice) for n, choice in enumerate(group.choices, start=1)]
+        out: Json = {"extension": extensions} if extensions else {}
+        if group.title:  # an empty text is no value in FHIR (ele-1)
+            out["extension"] = [*extensions, {"url": TITLE, "valueString": group.title}]
         out |= {"id": key, "prefix": str(group.first), "title": cycle.heading}
         notes = [note_text(n) for n in group.notes]
         out["textEquivalent"] = "\n\n".join([*cycle.facts, *notes])
         if group.gates:
-            out["condition"] = [self.condition(g.cond) for g in group.gates]
+            out["condition"] = [self.gate(g) for g in group.gates]
         out |= {"timingTiming": {"repeat": repeat}, "selectionBehavior": "all", "action": lines}
         return out
 
@@ -368,6 +500,7 @@ class _Writer:
                 branches.append(step)
             actions.append(
                 {
+                    "extension": [{"url": AFTER, "valueString": _after(decision)}],
                     "id": f"d{n}",
                     "title": said.text.split(":")[0],
                     "textEquivalent": said.text,
@@ -430,7 +563,9 @@ class _Writer:
             if part.number is None:
                 actions += cycles
                 continue
-            step: Json = {
+            fields = _fields(part.meta)
+            step: Json = {"extension": fields} if fields else {}
+            step |= {
                 "id": f"p{p}",
                 "title": view.heading,
                 "textEquivalent": "\n\n".join(view.facts) or view.heading,
@@ -447,8 +582,11 @@ class _Writer:
         out: Json = {"resourceType": "PlanDefinition", "id": resource_id(regimen.id)}
         lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
         out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
+        extensions = _fields(meta, only=["code"])
         if regimen.responses.name != DEFAULT_RESPONSES.name:
-            out["extension"] = [{"url": RESPONSES, "valueString": regimen.responses.name}]
+            extensions.append({"url": RESPONSES, "valueString": regimen.responses.name})
+        if extensions:
+            out["extension"] = extensions
         if self.contained:
             out["contained"] = self.contained
         out |= identity(meta, self.status)
@@ -461,7 +599,11 @@ class _Writer:
             }
             out["useContext"] = [*out.get("useContext", []), setting]
         artifacts = citations(regimen.references)
-        artifacts += [{"type": "documentation", "label": f.marker, "display": f.text} for f in meta.footnotes]
+        artifacts += [
+            {"extension": [{"url": FOOTNOTE, "valueString": f.name}], "type": "documentation", "label": f.marker}
+            | {"display": f.text}
+            for f in meta.footnotes
+        ]
         if meta.superseded_by:
             artifacts.append(
                 {
@@ -476,6 +618,9 @@ class _Writer:
         return out
 
 
-def plan_definition(compiled: Compiled, context: RenderContext) -> Json:
-    """Return the regimen as a plain FHIR R4 ``PlanDefinition`` (its activity definitions contained in it)."""
-    return _Writer(compiled, build_view(compiled, context)).build()
+def plan_definition(compiled: Compiled, context: RenderContext, source: SourceFile | None = None) -> Json:
+    """Return the regimen as a plain FHIR R4 ``PlanDefinition`` (its activity definitions contained in it).
+
+    ``source``, the regimen's file, gives each line the suppressions written above it.
+    """
+    return _Writer(compiled, build_view(compiled, context), source).build()

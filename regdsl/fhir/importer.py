@@ -34,6 +34,7 @@ from regdsl.diagnostics.model import Severity
 from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
 from regdsl.fhir.core import DAYS_OF_CYCLE
+from regdsl.fhir.core_import import read_core
 from regdsl.fhir.jsonpos import JsonError, Node, read_json
 from regdsl.fhir.reading import MOST, NAME, Reader, days_text, find_medicine, quoted, regimen_id, whole
 from regdsl.model.vocabulary import (
@@ -265,16 +266,8 @@ class _Reader(Reader):
                 f"the resource is {kind!r}, not a PlanDefinition" if kind else "not a FHIR resource",
             )
             return None
-        core = _core_form(root)
-        if core is not None:
-            self.find(
-                C.FHR_CORE_NOT_READ,
-                core,
-                "the plan is of the core form (`regdsl export --profile core`), not a CcaPlanDefinition; "
-                "the import reads CcaPlanDefinitions only, and nothing is imported",
-                help="import the regimen's `regdsl export --profile cca` file, or keep its .reg source",
-            )
-            return None
+        if _core_form(root) is not None:
+            return read_core(root, self.source, self.sink)
         name = root.text("name") or root.text("title")
         if name is None:
             self.find(C.FHR_MISSING, root, "no name or title: the regimen is given the id imported-regimen")

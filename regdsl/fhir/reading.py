@@ -158,10 +158,13 @@ class Reader:
                     f"({SNOMED}|{expected}); the vocabulary's is exported",
                 )
 
-    def cancer(self, plan: Node, depth: int) -> None:
-        """Write the ``cancer`` levels of the plan's ``useContext``s of a focus."""
+    def cancer(self, plan: Node, depth: int, *, focus: str | None = None) -> None:
+        """Write the ``cancer`` levels of the plan's ``useContext``s (those of the code ``focus``, when given)."""
         levels: list[str] = []
         for context in plan.elements("useContext"):
+            kind = context.child("code")
+            if focus is not None and (kind is None or kind.text("code") != focus):
+                continue
             concept = context.child("valueCodeableConcept")
             if concept is None or (text := concept.text("text")) is None:
                 continue
