@@ -710,21 +710,6 @@ FHR_NOT_READ = define(
     "Use instead: the element the profile gives that fact (the day's instructions of "
     "`sact-timing-of-days`), or write the fact in the .reg file.",
 )
-FHR_CORE_NOT_READ = define(
-    "FHR014",
-    "fhir-core-not-imported",
-    E,
-    "a plain R4 PlanDefinition of the core form, which the import does not read",
-    "What it does: flags a PlanDefinition that is not of the CcaPlanDefinition profile and times "
-    "its actions with the core extension `timing-daysOfCycle`, the form `regdsl export --profile "
-    "core` writes (relations, windows, branches and decisions as actions). The import reads the "
-    "CcaPlanDefinition form only; nothing is imported.\n\n"
-    "Why it matters: read as a CcaPlanDefinition, the core form's timing, branches and decisions "
-    "would be lost from the .reg file without a word.\n\n"
-    'Example: `"timingTiming": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/'
-    'timing-daysOfCycle", ...}]}` in a PlanDefinition with no CcaPlanDefinition profile\n\n'
-    "Use instead: the regimen's .reg source, or its `regdsl export --profile cca` file.",
-)
 FHR_CORE_CONDITION = define(
     "FHR015",
     "fhir-core-condition-invalid",
@@ -770,7 +755,6 @@ FHIR_IMPORT_CODES = (
     FHR_START_READ_AS_BOUND,
     FHR_NOT_IMPORTED,
     FHR_NOT_READ,
-    FHR_CORE_NOT_READ,
     FHR_CORE_CONDITION,
     FHR_CORE_RELATION,
 )

@@ -52,6 +52,7 @@ from regdsl.source import SourceFile
 
 __all__ = [
     "AFTER",
+    "ALIAS",
     "ANCHOR",
     "BRANCH",
     "CHOICE",
@@ -112,6 +113,7 @@ AFTER = EXTENSIONS + "decision-after"  # valueString: `cycle 2`, `cycles 2 to 4`
 # A heading's field FHIR has no element for (`code`; each of a part's fields): `key` (valueCode) and `value`
 # (valueString); a part's identifier is the key `identifier`, its value `SYSTEM|VALUE`, and its overview `overview`.
 FIELD = EXTENSIONS + "heading-field"
+ALIAS = EXTENSIONS + "regimen-alias"  # `drug ALIAS = "NAME"`: `alias` (valueString) and `medicine` (valueString)
 FOOTNOTE = EXTENSIONS + "footnote-name"  # valueString: a footnote's name in the library (`reviewed`)
 
 # The media type of a condition written as a .reg file writes it (FHIR's expression language binding is extensible).
@@ -408,7 +410,8 @@ class _Writer:
             elif rel.anchor_kind == "chemotherapy":
                 found.update(dict.fromkeys(j for j in self.chemotherapy.get(day, ()) if j != index))
         anchors = sorted(found)  # an outside event (surgery, radiotherapy) is no action: its words say it
-        named = rel.medicine.display if rel.medicine is not None else rel.anchor  # Tall Man, as lines write it
+        # The anchor as its line writes it (an alias, Tall Man), or `chemotherapy`; its line's name, if written.
+        named = group.administrations[anchors[0]].written if rel.medicine is not None and anchors else rel.anchor
         anchor = named + (f" ({rel.line})" if rel.line else "")
         extensions = [*relation_extensions(rel), {"url": ANCHOR, "valueString": anchor}]
         out = []
@@ -583,6 +586,9 @@ class _Writer:
         lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
         out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
         extensions = _fields(meta, only=["code"])
+        for alias, name in regimen.aliases:
+            parts = [{"url": "alias", "valueString": alias}, {"url": "medicine", "valueString": name}]
+            extensions.append({"url": ALIAS, "extension": parts})
         if regimen.responses.name != DEFAULT_RESPONSES.name:
             extensions.append({"url": RESPONSES, "valueString": regimen.responses.name})
         if extensions:

@@ -164,6 +164,7 @@ class _CoreReader(Reader):
             for item in root.elements("contained")
             if item.text("resourceType") == "ActivityDefinition"
         }
+        self.aliases(root)
         if root.child("action") is None:
             self.find(C.FHR_MISSING, root, "no action: the regimen has no cycles")
         for action in root.elements("action"):
@@ -241,6 +242,18 @@ class _CoreReader(Reader):
         if (overview := root.text("usage")) is not None:
             self.write(1, "overview")
             self.prose(2, overview.split("\n"), root.child("usage") or root)
+
+    def aliases(self, root: Node) -> None:
+        """Write each ``drug ALIAS = "NAME"`` of the plan's ``regimen-alias`` extensions."""
+        for item in _extensions(root).get(core.ALIAS, []):
+            parts = dict(_parts(item))
+            alias = parts["alias"].text("valueString") if "alias" in parts else None
+            name = parts["medicine"].text("valueString") if "medicine" in parts else None
+            if alias is None or name is None or not _ID.fullmatch(alias):
+                self.lost(item, "the alias has no name of the language, or no medicine")
+                continue
+            self.blank()
+            self.write(0, f"drug {alias} = {quoted(name)}")
 
     def fields(self, node: Node, depth: int) -> None:
         """Write the heading fields of the plan or part's ``heading-field`` extensions."""
@@ -359,10 +372,35 @@ class _CoreReader(Reader):
                 written.add(key)
                 self.choice_block(depth + 1, key)
             choice.lines.setdefault(number, []).extend(statements)
-        for observed in action.elements("action"):
-            if observed.child("timingDuration") is not None:
-                self.observation(depth + 1, observed, ids)
+        observed: set[str] = set()
+        for item in action.elements("action"):
+            which = (item.text("id") or "").rpartition("-o")[2]  # one observation, after each line of its medicine
+            if item.child("timingDuration") is not None and which not in observed:
+                observed.add(which)
+                self.observation(depth + 1, item, ids)
+        gaps: list[str] = []
+        for line in lines:
+            for gap in self.gaps(line):
+                if gap not in gaps:  # one gap, timed on each line of its medicine
+                    gaps.append(gap)
+        self.emit(depth + 1, gaps)
         self.flush(choices)
+
+    def gaps(self, line: Node) -> Iterator[str]:
+        """Yield the line's minimum gaps: its ``relatedAction``s to itself, ``offsetRange.low`` in days."""
+        for item in line.elements("relatedAction"):
+            if item.text("actionId") != line.text("id"):
+                continue
+            offset = item.child("offsetRange")
+            low = offset.child("low") if offset is not None else None
+            days = whole(value, 1) if low is not None and (value := low.child("value")) is not None else None
+            ext = _extensions(line)
+            definition = self.contained.get((line.text("definitionCanonical") or "").removeprefix("#"))
+            name = self.medicine(definition, ext) if definition is not None else None
+            if days is None or low is None or low.text("code") != "d" or name is None:
+                self.find(C.FHR_CORE_RELATION, item, "the minimum gap has no offsetRange.low, a whole number of days")
+                continue
+            yield f"{_medicine_word(name)} doses at least {days} days apart"
 
     def emit(self, depth: int, statements: list[str]) -> None:
         for statement in statements:
