@@ -18,6 +18,7 @@ import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -28,8 +29,9 @@ from regdsl.compile.library import check_paths
 from regdsl.diagnostics import Severity, Sink
 from regdsl.diagnostics.codes import FHIR_IMPORT_CODES
 from regdsl.fhir import ig, importer
-from regdsl.fhir.importer import import_bytes, quoted, regimen_id
+from regdsl.fhir.importer import import_bytes
 from regdsl.fhir.jsonpos import MAX_DEPTH, JsonError, Node, read_json
+from regdsl.fhir.reading import quoted, regimen_id
 from regdsl.source import SourceFile
 from regdsl.syntax.layout import format_source
 from tests.conftest import ROOT, check_golden, shared
@@ -417,22 +419,33 @@ def slots(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...
     return found
 
 
-@given(st.data())
-def test_any_element_of_a_regimen_replaced_by_anything_imports_or_is_a_finding(data: st.DataObject) -> None:
-    """Wherever a real regimen holds something unexpected, the import reports it; it never fails."""
-    doc = json.loads(shared("corpus", "nz-fhir", "60071000210106.json").read_text(encoding="utf-8"))
+def mutated(doc: Any, data: st.DataObject) -> bytes:
+    """Return ``doc`` with one to three of its elements replaced by any JSON value, as the bytes of a file."""
     for _ in range(data.draw(st.integers(1, 3))):
         where = data.draw(st.sampled_from(slots(doc)))
         node = doc
         for key in where[:-1]:
             node = node[key]
         node[where[-1]] = data.draw(JSON_VALUES)
-    result = import_bytes(json.dumps(doc, default=str).encode(), "fuzz.json")
+    return json.dumps(doc, default=str).encode()
+
+
+def assert_imports_or_reports(result: importer.Imported) -> None:
+    """Assert an import gave a .reg text in canonical layout, or an error; each finding at a JSON path of the file."""
+    for d in result.diagnostics:
+        assert d.span.path == "fuzz.json"
+        assert d.message.split(":")[0]
     if result.text is not None:
-        sink = Sink()
-        assert format_source(SourceFile.from_text(result.text, "fuzz.reg"), sink) == result.text
+        assert format_source(SourceFile.from_text(result.text, "fuzz.reg"), Sink()) == result.text
     else:
         assert result.has_errors
+
+
+@given(st.data())
+def test_any_element_of_a_regimen_replaced_by_anything_imports_or_is_a_finding(data: st.DataObject) -> None:
+    """Wherever a real regimen holds something unexpected, the import reports it; it never fails."""
+    doc = json.loads(shared("corpus", "nz-fhir", "60071000210106.json").read_text(encoding="utf-8"))
+    assert_imports_or_reports(import_bytes(mutated(doc, data), "fuzz.json"))
 
 
 # -- the command line ----------------------------------------------------------------------------

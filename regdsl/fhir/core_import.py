@@ -23,7 +23,7 @@ from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as C
 from regdsl.fhir import core
 from regdsl.fhir.jsonpos import Node
-from regdsl.fhir.reading import NAME, Reader, days_text, find_medicine, quoted, regimen_id, whole
+from regdsl.fhir.reading import NAME, Reader, cycle_heading, days_text, find_medicine, quoted, regimen_id, whole
 from regdsl.model import ast
 from regdsl.model.vocabulary import NZMT_SYSTEM
 from regdsl.source import SourceFile
@@ -315,31 +315,21 @@ class _CoreReader(Reader):
                 self.cycle(item, 1)
 
     def cycle(self, action: Node, depth: int) -> None:
-        timing = action.child("timingTiming")
-        repeat = timing.child("repeat") if timing is not None else None
-        length = repeat.child("duration") if repeat is not None else None
-        days = whole(length, 1) if length is not None else None
         first_text = action.text("prefix")
         first = int(first_text) if first_text is not None and first_text.isdigit() and len(first_text) < 7 else None
-        if repeat is None or days is None or first is None:
-            self.lost(action, "the action is no cycle group: no prefix or timingTiming.repeat.duration in days")
+        if first is None:
+            self.lost(action, "the action is no cycle group: it has no prefix, the number of its first cycle")
             return
-        count_node = repeat.child("count")
-        count = whole(count_node, 1) if count_node is not None else None
-        if count_node is not None and count is None:
-            self.lost(count_node, "the cycle count is not a whole number of at least 1")
+        timing = self.cycle_timing(action)
+        if timing is None:
             return
+        repeat, days, count = timing
         ext = _extensions(action)
         self.blank()
         if _value(ext, core.CONTINUOUS, bool) is True:
             self.write(depth, "continuous treatment")
         else:
-            if count is None:
-                heading = f"cycle {first} and all further cycles"
-            elif count == 1:
-                heading = f"cycle {first}"
-            else:
-                heading = f"cycles {first} to {first + count - 1}"
+            heading = cycle_heading(first, count)
             extend_node = repeat.child("durationMax")
             extend = whole(extend_node, 1) if extend_node is not None else None
             more = f", may extend to {extend} days" if extend is not None else ""
@@ -508,13 +498,7 @@ class _CoreReader(Reader):
         shift = _value(ext, core.LINE["shift"], int)
         if isinstance(shift, int) and 0 < shift < 1000:
             words[-1 if clock is None else 0] += f" ± {shift} days"
-        words += self.over(repeat, ext)
-        quantity = definition.child("quantity")
-        if quantity is not None:
-            words += self.volume(quantity)
-        cap = dosage.child("maxDosePerAdministration")
-        if cap is not None:
-            words += self.measure(cap, "max", "the cap")
+        words += self.over(repeat, ext) + self.amounts(definition, dosage)
         then, relations = self.relations(action, ids)
         tail: list[str] = []
         as_needed = dosage.child("asNeededBoolean")

@@ -36,7 +36,7 @@ from regdsl.fhir.cca import ROLE_USAGE
 from regdsl.fhir.core import DAYS_OF_CYCLE
 from regdsl.fhir.core_import import read_core
 from regdsl.fhir.jsonpos import JsonError, Node, read_json
-from regdsl.fhir.reading import MOST, NAME, Reader, days_text, find_medicine, quoted, regimen_id, whole
+from regdsl.fhir.reading import MOST, NAME, Reader, cycle_heading, days_text, find_medicine, quoted, regimen_id, whole
 from regdsl.model.vocabulary import (
     NZMT_SYSTEM,
     SETTINGS,
@@ -45,7 +45,7 @@ from regdsl.model.vocabulary import (
 from regdsl.source import SourceFile
 from regdsl.syntax.layout import format_source
 
-__all__ = ["MAX_BYTES", "Imported", "TargetError", "import_bytes", "regimen_id", "write_regimen"]
+__all__ = ["MAX_BYTES", "Imported", "TargetError", "import_bytes", "write_regimen"]
 
 MAX_BYTES = 8 << 20  # the NZ library's largest regimen is 250 kB
 _MINUTES = {"min": 1, "h": 60, "hour": 60, "d": 1440}  # UCUM units of rateRange.high (and the NZ library's Min, H)
@@ -477,24 +477,12 @@ class _Reader(Reader):
         open_ended = False
         for action in self.cycle_actions(plan, contained):
             self.unread(action, _CYCLE_ELEMENTS)
-            repeat = action.child("timingTiming")
-            repeat = repeat.child("repeat") if repeat is not None else None
-            length = repeat.child("duration") if repeat is not None else None
-            days = whole(length, 1) if length is not None else None
-            if repeat is None or days is None:
-                self.lost(action, "the cycle has no timingTiming.repeat.duration, a whole number of days")
+            timing = self.cycle_timing(action)
+            if timing is None:
                 continue
-            count_node = repeat.child("count")
-            count = whole(count_node, 1) if count_node is not None else None
-            if count_node is not None and count is None:
-                self.lost(count_node, "the cycle count is not a whole number of at least 1")
-                continue
-            if count is None:
-                heading, open_ended = f"cycle {first} and all further cycles", True
-            elif count == 1:
-                heading = f"cycle {first}"
-            else:
-                heading = f"cycles {first} to {first + count - 1}"
+            _, days, count = timing
+            heading = cycle_heading(first, count)
+            open_ended = open_ended or count is None
             first += count or 1
             self.write(depth, f"{heading}: {days} days")
             self.order_sets(action, depth + 1, contained)
@@ -613,13 +601,7 @@ class _Reader(Reader):
         frequency = self.frequency(dosage)
         if frequency:
             head.append(frequency)
-        middle = self.duration(dosage)
-        quantity = node.child("quantity")
-        if quantity is not None:
-            middle += self.volume(quantity)
-        cap = dosage.child("maxDosePerAdministration")
-        if cap is not None:
-            middle += self.measure(cap, "max", "the cap")
+        middle = self.duration(dosage) + self.amounts(node, dosage)
         tail: list[str] = []
         as_needed = dosage.child("asNeededBoolean")
         if as_needed is not None and as_needed.value is True:

@@ -102,6 +102,13 @@ def days_text(days: list[int]) -> str:
     return ("day " if len(ordered) == 1 else "days ") + ", ".join(parts)
 
 
+def cycle_heading(first: int, count: int | None) -> str:
+    """Return a cycle group's heading: ``cycle N``, ``cycles N to M``, ``cycle N and all further cycles``."""
+    if count is None:
+        return f"cycle {first} and all further cycles"
+    return f"cycle {first}" if count == 1 else f"cycles {first} to {first + count - 1}"
+
+
 class Reader:
     """Reads one PlanDefinition into the lines of a .reg source, reporting into ``sink``."""
 
@@ -174,6 +181,22 @@ class Reader:
         if levels:
             self.write(depth, "cancer " + " > ".join(levels))
 
+    def cycle_timing(self, action: Node) -> tuple[Node, int, int | None] | None:
+        """Return a cycle action's ``timingTiming.repeat``, its length in days and count; None (reported) if none."""
+        timing = action.child("timingTiming")
+        repeat = timing.child("repeat") if timing is not None else None
+        length = repeat.child("duration") if repeat is not None else None
+        days = whole(length, 1) if length is not None else None
+        if repeat is None or days is None:
+            self.lost(action, "the cycle has no timingTiming.repeat.duration, a whole number of days")
+            return None
+        count_node = repeat.child("count")
+        count = whole(count_node, 1) if count_node is not None else None
+        if count_node is not None and count is None:
+            self.lost(count_node, "the cycle count is not a whole number of at least 1")
+            return None
+        return repeat, days, count
+
     def dose(self, dosage: Node) -> list[str] | None:
         """Return the dose's words (``600 mg flat``), or None (reported) if it cannot be read."""
         rates = dosage.elements("doseAndRate")
@@ -229,6 +252,17 @@ class Reader:
                     return found.phrase
         self.lost(code, f"the frequency {code.text('text')!r} is not one of the vocabulary's")
         return None
+
+    def amounts(self, definition: Node, dosage: Node) -> list[str]:
+        """Return an activity's volume (``in V mL``) and cap (``max N UNIT``) as words, each when given."""
+        words: list[str] = []
+        quantity = definition.child("quantity")
+        if quantity is not None:
+            words += self.volume(quantity)
+        cap = dosage.child("maxDosePerAdministration")
+        if cap is not None:
+            words += self.measure(cap, "max", "the cap")
+        return words
 
     def volume(self, quantity: Node) -> list[str]:
         """Return the volume as ``in V UNIT``."""
