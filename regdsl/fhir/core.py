@@ -27,6 +27,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text, number_text, titles
 from regdsl.compile.stn import PointId, day_of
 from regdsl.fhir.resources import (
+    FIELDS,
     STATUS,
     Json,
     citations,
@@ -108,10 +109,22 @@ PUMP = EXTENSIONS + "infusion-pump"  # valueBoolean: `by pump`
 BAGS = EXTENSIONS + "infusion-bags"  # valueDuration (min): `bags every ...`
 INFUSION_CONTINUOUS = EXTENSIONS + "infusion-continuous"  # valueBoolean: `days ... continuous`
 EXTEND = EXTENSIONS + "infusion-extend-to"  # valueDuration (min): `, may extend to ...`
+WRITTEN = EXTENSIONS + "line-medicine-as-written"  # valueString: the medicine's name as the line writes it
+LABEL = EXTENSIONS + "line-label"  # valueString: the line's name (`fluorouracil (bolus)`)
+SHIFT = EXTENSIONS + "line-shift-days"  # valueInteger: `shift N days`, as written (the windows are solved)
+OFF_LABEL = EXTENSIONS + "line-off-label"  # valueBoolean: `off-label`
+S29 = EXTENSIONS + "line-section-29"  # valueBoolean: `s29`
+STARTING = EXTENSIONS + "line-days-starting"  # valueBoolean: days written `starting day N`
+EACH_DAY = EXTENSIONS + "clock-each-day"  # valueBoolean: a clock's `each day`: one series on every listed day
+PROSE = EXTENSIONS + "prose"  # valueString: the prose written with it (a line's instructions, a gate's words)
+FIELD = EXTENSIONS + "field"  # nested key, value: a heading's field no element carries (a part's: every one)
 SAME_AS = EXTENSIONS + "cycle-same-as"  # valueInteger: `same as cycle N` (its lines are written out too)
 REFERENCE_URL = EXTENSIONS + "reference-url"  # valueString: each `url` of a reference, in order
 REFERENCE_PMID = EXTENSIONS + "reference-pmid"  # valueString: each `pmid`
 REFERENCE_ACCESSED = EXTENSIONS + "reference-accessed"  # valueString: each `accessed` date, as written
+
+# The heading's fields an element of the PlanDefinition carries (``identity``); any other is a ``field`` extension.
+CARRIED = frozenset([*(key for key, _ in FIELDS), "author"])
 
 # The media type of a condition written as a .reg file writes it (FHIR's expression language binding is extensible).
 LANGUAGE = "text/x-regdsl"
@@ -250,6 +263,10 @@ def note_extension(note: ir.Note) -> Json:
 def line_extensions(line: ir.Administration) -> list[Json]:
     """Return what a line says that its timing and dosage do not: a stated role, `exactly`, a pump, bags..."""
     out: list[Json] = []
+    if line.written != line.medicine.name:
+        out.append({"url": WRITTEN, "valueString": line.written})
+    if line.label is not None:
+        out.append({"url": LABEL, "valueString": line.label})
     if line.role_stated:
         out.append({"url": ROLE, "valueCode": line.role})
     if line.exact_duration:
@@ -262,7 +279,26 @@ def line_extensions(line: ir.Administration) -> list[Json]:
         out.append({"url": PUMP, "valueBoolean": True})
     if line.bag_minutes is not None:
         out.append({"url": BAGS, "valueDuration": _minutes(line.bag_minutes)})
+    if line.shift_days is not None:
+        out.append({"url": SHIFT, "valueInteger": line.shift_days})
+    if line.starting:
+        out.append({"url": STARTING, "valueBoolean": True})
+    if line.clock is not None and line.clock.each_day:
+        out.append({"url": EACH_DAY, "valueBoolean": True})
+    flags = ((line.off_label, OFF_LABEL), (line.s29, S29))
+    out += [{"url": url, "valueBoolean": True} for flag, url in flags if flag]
+    if line.instructions is not None:
+        out.append({"url": PROSE, "valueString": line.instructions})
     return out
+
+
+def fields(meta: ir.Meta, carried: frozenset[str]) -> list[Json]:
+    """Return each field of a heading that no element carries (not in ``carried``) as a ``field`` extension."""
+    return [
+        _nested(FIELD, [("key", "valueString", key), ("value", "valueString", value)])
+        for key, value in meta.fields
+        if key not in carried
+    ]
 
 
 def references(refs: Sequence[ir.Reference]) -> list[Json]:
@@ -320,6 +356,11 @@ class _Writer:
 
     def condition(self, cond: ir.Cond) -> Json:
         return _condition(cond_text(cond, self.named), source_text(cond))
+
+    def gate(self, gate: ir.Gate) -> Json:
+        """Return a gate's condition, with the words written for those it does not admit."""
+        out = self.condition(gate.cond)
+        return {"extension": [{"url": PROSE, "valueString": gate.prose.text}]} | out if gate.prose else out
 
     def branch_condition(self, group: ir.CycleGroup, guard: ir.Guard) -> Json:
         """Return the condition of a choice's branch; an ``otherwise`` branch's is that no other branch holds."""
@@ -450,6 +491,7 @@ class _Writer:
                 if obs.medicine == line.medicine and (obs.line is None or obs.line == line.label):
                     lines.append(
                         {
+                            **({"extension": [{"url": POSITION, "valueCode": obs.position}]} if obs.position else {}),
                             "id": f"{action['id']}-o{n}",
                             "title": f"Observe after {line.medicine.display}",
                             "relatedAction": [{"actionId": action["id"], "relationship": "after-end"}],
@@ -467,7 +509,7 @@ class _Writer:
         notes = [note_text(n) for n in group.notes]
         out["textEquivalent"] = "\n\n".join([*cycle.facts, *notes])
         if group.gates:
-            out["condition"] = [self.condition(g.cond) for g in group.gates]
+            out["condition"] = [self.gate(g) for g in group.gates]
         out |= {"timingTiming": {"repeat": repeat}, "selectionBehavior": "all", "action": lines}
         return out
 
@@ -559,6 +601,7 @@ class _Writer:
             said = [{"url": PART_NUMBER, "valueInteger": part.number}]
             if part.title:  # a part's title is empty when not given
                 said.append({"url": TITLE, "valueString": part.title})
+            said += fields(part.meta, frozenset())
             if part.start is not None:
                 said.append(relation_extension(PART_START, part.start.relation, part.start.text))
             step: Json = {
@@ -582,6 +625,7 @@ class _Writer:
         lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
         out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
         said = [{"url": STATUS_WRITTEN, "valueCode": meta.status.value}] if meta.status is not None else []
+        said += fields(meta, CARRIED)
         if regimen.responses.name != DEFAULT_RESPONSES.name:
             said.append({"url": RESPONSES, "valueString": regimen.responses.name})
         if said:
