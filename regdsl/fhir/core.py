@@ -118,6 +118,12 @@ STARTING = EXTENSIONS + "line-days-starting"  # valueBoolean: days written `star
 EACH_DAY = EXTENSIONS + "clock-each-day"  # valueBoolean: a clock's `each day`: one series on every listed day
 PROSE = EXTENSIONS + "prose"  # valueString: the prose written with it (a line's instructions, a gate's words)
 FIELD = EXTENSIONS + "field"  # nested key, value: a heading's field no element carries (a part's: every one)
+# A part's heading, which no element of an action holds (the regimen's are the PlanDefinition's own elements).
+IDENTIFIER = EXTENSIONS + "identifier"  # valueIdentifier: each of a part's identifiers
+FOCUS = EXTENSIONS + "focus"  # valueCodeableConcept: each level of a part's cancer classification
+SETTING = EXTENSIONS + "setting"  # valueCodeableConcept: a part's setting
+SUPERSEDED_BY = EXTENSIONS + "superseded-by"  # valueString: the id of the regimen that supersedes a part
+FOOTNOTE = EXTENSIONS + "footnote"  # valueString: a footnote's name (`library.reg` defines it), on its artifact
 SAME_AS = EXTENSIONS + "cycle-same-as"  # valueInteger: `same as cycle N` (its lines are written out too)
 REFERENCE_URL = EXTENSIONS + "reference-url"  # valueString: each `url` of a reference, in order
 REFERENCE_PMID = EXTENSIONS + "reference-pmid"  # valueString: each `pmid`
@@ -292,13 +298,31 @@ def line_extensions(line: ir.Administration) -> list[Json]:
     return out
 
 
-def fields(meta: ir.Meta, carried: frozenset[str]) -> list[Json]:
-    """Return each field of a heading that no element carries (not in ``carried``) as a ``field`` extension."""
-    return [
+def heading_extensions(meta: ir.Meta, *, part: bool) -> list[Json]:
+    """Return what a heading says that no element carries: of a part's, everything; of the regimen's, the rest.
+
+    The regimen's status as written (FHIR's status says less); its fields that no element
+    holds as ``field`` extensions (a part's every field), and a part's identifiers, cancer,
+    setting, `superseded by`, footnotes and overview.
+    """
+    out = [{"url": STATUS_WRITTEN, "valueCode": meta.status.value}] if meta.status is not None else []
+    out += [
         _nested(FIELD, [("key", "valueString", key), ("value", "valueString", value)])
         for key, value in meta.fields
-        if key not in carried
+        if part or key not in CARRIED
     ]
+    if not part:
+        return out
+    out += [{"url": IDENTIFIER, "valueIdentifier": {"system": system, "value": v}} for system, v in meta.identifiers]
+    out += [{"url": FOCUS, "valueCodeableConcept": concept(term)} for term in meta.cancer]
+    if meta.setting is not None:
+        out.append({"url": SETTING, "valueCodeableConcept": concept(meta.setting)})
+    if meta.superseded_by is not None:
+        out.append({"url": SUPERSEDED_BY, "valueString": meta.superseded_by})
+    out += [{"url": FOOTNOTE, "valueString": footnote.name} for footnote in meta.footnotes]
+    if meta.overview is not None:
+        out.append({"url": PROSE, "valueString": meta.overview})
+    return out
 
 
 def references(refs: Sequence[ir.Reference]) -> list[Json]:
@@ -601,7 +625,7 @@ class _Writer:
             said = [{"url": PART_NUMBER, "valueInteger": part.number}]
             if part.title:  # a part's title is empty when not given
                 said.append({"url": TITLE, "valueString": part.title})
-            said += fields(part.meta, frozenset())
+            said += heading_extensions(part.meta, part=True)
             if part.start is not None:
                 said.append(relation_extension(PART_START, part.start.relation, part.start.text))
             step: Json = {
@@ -624,8 +648,7 @@ class _Writer:
         out: Json = {"resourceType": "PlanDefinition", "id": resource_id(regimen.id)}
         lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
         out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
-        said = [{"url": STATUS_WRITTEN, "valueCode": meta.status.value}] if meta.status is not None else []
-        said += fields(meta, CARRIED)
+        said = heading_extensions(meta, part=False)
         if regimen.responses.name != DEFAULT_RESPONSES.name:
             said.append({"url": RESPONSES, "valueString": regimen.responses.name})
         if said:
@@ -642,7 +665,11 @@ class _Writer:
             }
             out["useContext"] = [*out.get("useContext", []), setting]
         artifacts = references(regimen.references)
-        artifacts += [{"type": "documentation", "label": f.marker, "display": f.text} for f in meta.footnotes]
+        artifacts += [
+            {"extension": [{"url": FOOTNOTE, "valueString": f.name}], "type": "documentation"}
+            | {"label": f.marker, "display": f.text}
+            for f in meta.footnotes
+        ]
         if meta.superseded_by:
             artifacts.append(
                 {
