@@ -51,6 +51,8 @@ from regdsl.render.view import CycleView, PageView, build_view
 
 __all__ = [
     "BAGS",
+    "BLOCK",
+    "COPIED_FROM",
     "CONTINUOUS",
     "COUNTED_WITH",
     "DAYS_OF_CYCLE",
@@ -76,6 +78,7 @@ __all__ = [
     "STATUS_WRITTEN",
     "TITLE",
     "VIA",
+    "WITHOUT",
     "line_extensions",
     "note_extension",
     "plan_definition",
@@ -124,7 +127,11 @@ FOCUS = EXTENSIONS + "focus"  # valueCodeableConcept: each level of a part's can
 SETTING = EXTENSIONS + "setting"  # valueCodeableConcept: a part's setting
 SUPERSEDED_BY = EXTENSIONS + "superseded-by"  # valueString: the id of the regimen that supersedes a part
 FOOTNOTE = EXTENSIONS + "footnote"  # valueString: a footnote's name (`library.reg` defines it), on its artifact
-SAME_AS = EXTENSIONS + "cycle-same-as"  # valueInteger: `same as cycle N` (its lines are written out too)
+# How a cycle's lines came to it; its lines are written out all the same, for every FHIR reader.
+SAME_AS = EXTENSIONS + "cycle-same-as"  # valueInteger: `same as cycle N`
+WITHOUT = EXTENSIONS + "cycle-without"  # nested medicine, line: each `without MEDICINE (LINE)`, in order
+BLOCK = EXTENSIONS + "from-block"  # valueString: the block whose `use` gave a line or a note
+COPIED_FROM = EXTENSIONS + "line-copied-from"  # valueString: the id of the cycle's action a copied line was written in
 REFERENCE_URL = EXTENSIONS + "reference-url"  # valueString: each `url` of a reference, in order
 REFERENCE_PMID = EXTENSIONS + "reference-pmid"  # valueString: each `pmid`
 REFERENCE_ACCESSED = EXTENSIONS + "reference-accessed"  # valueString: each `accessed` date, as written
@@ -263,6 +270,8 @@ def note_extension(note: ir.Note) -> Json:
         parts.append(("medicine", "valueString", note.medicine.name))
     if note.line is not None:
         parts.append(("line", "valueString", note.line))
+    if note.block is not None:
+        parts.append(("block", "valueString", note.block))
     return _nested(NOTE, [*parts, ("text", "valueString", note.text)])
 
 
@@ -273,6 +282,8 @@ def line_extensions(line: ir.Administration) -> list[Json]:
         out.append({"url": WRITTEN, "valueString": line.written})
     if line.label is not None:
         out.append({"url": LABEL, "valueString": line.label})
+    if line.block is not None:
+        out.append({"url": BLOCK, "valueString": line.block})
     if line.role_stated:
         out.append({"url": ROLE, "valueCode": line.role})
     if line.exact_duration:
@@ -359,6 +370,12 @@ class _Writer:
         self.named = titles(self.regimen)
         self.status = STATUS[self.regimen.status]
         self.contained: list[Json] = []
+        # Each cycle group's action id, by where its heading is written (what a copied line was written for).
+        self.keys = {
+            group.span: f"p{p}-g{g}"
+            for p, part in enumerate(self.regimen.parts, start=1)
+            for g, group in enumerate(part.cycles, start=1)
+        }
 
     def activity(self, ident: str, line: ir.Administration, system: str) -> str:
         given = dosage(line, bound=False)
@@ -430,6 +447,8 @@ class _Writer:
         if said:
             out["textEquivalent"] = "\n\n".join(said)
         extensions = line_extensions(line) + [relation_extension(RELATION, rel) for rel in line.relations]
+        if line.written_for != group.span:
+            extensions.append({"url": COPIED_FROM, "valueString": self.keys[line.written_for]})
         if extensions:
             out = {"extension": extensions} | out
         if line.guard is not None:
@@ -525,6 +544,8 @@ class _Writer:
         said = [{"url": CONTINUOUS, "valueBoolean": True}] if group.continuous else []
         if group.same_as is not None:
             said.append({"url": SAME_AS, "valueInteger": group.same_as})
+        for medicine, name in group.left_out:
+            said.append(_nested(WITHOUT, [("medicine", "valueString", medicine), *([("line", "valueString", name)] if name else [])]))
         if group.title:
             said.append({"url": TITLE, "valueString": group.title})
         said += [note_extension(n) for n in group.notes]
