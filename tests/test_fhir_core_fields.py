@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from regdsl.compile.library import check_paths
 from regdsl.fhir import core
+from regdsl.fhir.export import export_fhir
 from regdsl.fhir.resources import FIELDS, citations, concept, resource_id
 from regdsl.model import ir
 from regdsl.model.conditions import DEFAULT_RESPONSES
@@ -515,17 +518,54 @@ def _regimens() -> tuple[ir.Regimen, ...]:
     return tuple(check_paths([REGIMENS]).regimens)
 
 
+def _checked(regimen: ir.Regimen, doc: Json, name: str) -> list[object]:
+    """Run every check of ``name``'s row on each of its records in ``regimen``; return the records checked."""
+    checks = {field: check for field, check in WHERE[name].items() if callable(check)}
+    seen = []
+    for record, node in _pairs(regimen, doc):
+        if type(record).__name__ == name:
+            failed = [field for field, check in checks.items() if not check(record, node)]
+            assert not failed, (regimen.id, name, failed)
+            seen.append(record)
+    return seen
+
+
 @pytest.mark.parametrize("name", sorted(WHERE))
 def test_core_carries_every_ir_field(name: str) -> None:
     """Each record's every field with a check is found, with its value, where its row says."""
-    checks = {field: check for field, check in WHERE[name].items() if callable(check)}
     docs = exported("core")
-    seen = 0
-    for regimen in _regimens():
-        for record, node in _pairs(regimen, docs[f"{resource_id(regimen.id)}.json"]):
-            if type(record).__name__ != name:
-                continue
-            seen += 1
-            failed = [field for field, check in checks.items() if not check(record, node)]
-            assert not failed, (regimen.id, name, failed)
-    assert seen or not checks, f"no bundled regimen has a {name} to check"
+    seen = [r for regimen in _regimens() for r in _checked(regimen, docs[f"{resource_id(regimen.id)}.json"], name)]
+    assert seen or not any(callable(check) for check in WHERE[name].values()), f"no bundled {name} to check"
+
+
+# What no bundled regimen writes, written into one: bags, `s29`, a line timed from an outside event, a block's note.
+_EDITS = (
+    ("over exactly 46 hours by pump", "over exactly 46 hours by pump bags every 24 hours"),
+    ("three times daily day 1 prn supportive", "three times daily day 1 prn supportive s29"),
+    ("days 2, 3 supportive\n", "days 2, 3 supportive 2 hours before radiotherapy\n"),
+    ("    | ONCE daily in the morning with food.\n", "    | ONCE daily in the morning with food.\n  use extras\n"),
+    ("cycles 1 to 12: 14 days\n", "block extras\n  note loperamide\n    | Keep hydrated.\n\ncycles 1 to 12: 14 days\n"),
+)
+
+
+def test_core_carries_what_no_bundled_regimen_writes(tmp_path: Path) -> None:
+    """Bags, `s29`, a relation to an outside event and a note a block gives are found where their rows say."""
+    source = (REGIMENS / "crc-adjuvant-mfolfox6.reg").read_text(encoding="utf-8")
+    for old, new in _EDITS:
+        assert source.count(old) == 1, old
+        source = source.replace(old, new)
+    (tmp_path / "library.reg").write_bytes((REGIMENS / "library.reg").read_bytes())
+    (tmp_path / "mfolfox6.reg").write_text(source, encoding="utf-8")
+    outcome, written = export_fhir([tmp_path], "core")
+    assert written is not None, [d.message for d in outcome.diagnostics]
+    (regimen,) = check_paths([tmp_path]).regimens
+    doc = json.loads(written[f"{regimen.id}.json"], parse_float=Decimal)
+    lines = [a for a in _checked(regimen, doc, "Administration") if isinstance(a, ir.Administration)]
+    assert [a.bag_minutes for a in lines if a.bag_minutes] == [1440]
+    assert sum(a.s29 for a in lines) == 1
+    relations = [r for r in _checked(regimen, doc, "Relation") if isinstance(r, ir.Relation)]
+    assert [(r.anchor_kind, r.anchor, r.low) for r in relations if r.anchor_kind == "event"] == [
+        ("event", "radiotherapy", 120)
+    ]
+    notes = [n for n in _checked(regimen, doc, "Note") if isinstance(n, ir.Note)]
+    assert [n.block for n in notes if n.block] == ["extras"]
