@@ -64,14 +64,14 @@ def _values(node: Json, url: str) -> list[Any]:
 
 
 def _one(node: Json, url: str) -> Any:
-    """The value of ``node``'s extension ``url``, None when it has none (a flag: False)."""
+    """Return the value of ``node``'s extension ``url``, None when it has none."""
     found = _values(node, url)
     assert len(found) <= 1, url
     return found[0] if found else None
 
 
 def _parts(extension: Json) -> dict[str, Any]:
-    """A complex extension's parts by name (its nested regdsl extensions by their url)."""
+    """Return a complex extension's parts by name (its nested regdsl extensions by their url)."""
     return {e["url"]: _value(e) for e in extension["extension"]}
 
 
@@ -83,12 +83,12 @@ def _minutes(value: Any) -> int | None:
 
 
 def _flag(value: bool, node: Json, url: str) -> bool:
-    return _one(node, url) == (True if value else None)
+    return bool(_one(node, url) == (True if value else None))
 
 
 def _quantity(held: ir.Quantity | None, element: Json | None) -> bool:
     if held is None or element is None:
-        return held is element
+        return held is None and element is None
     return (Decimal(str(element["value"])), element["code"]) == (held.amount, held.unit.code)
 
 
@@ -137,7 +137,7 @@ def _is_regimen(node: Json) -> bool:
 
 
 def _heading(meta: ir.Meta, node: Json) -> bool:
-    """A heading's fields: the regimen's in their elements or ``field`` extensions; a part's all in extensions."""
+    """Check a heading's fields: the regimen's in elements or ``field`` extensions, a part's all in extensions."""
     found = [(p["key"], p["value"]) for p in map(_parts, _ext(node, core.FIELD))]
     if _is_regimen(node):
         found += [(key, node[element]) for key, element in FIELDS if element in node]
@@ -243,8 +243,9 @@ WHERE: dict[str, dict[str, Check | str]] = {
         "links": SOURCE,
         "prose": SOURCE,
         "headings": SOURCE,
-        "responses": lambda r, n: _values(n, core.RESPONSES)
-        == ([] if r.responses == DEFAULT_RESPONSES else [r.responses.name]),
+        "responses": lambda r, n: (
+            _values(n, core.RESPONSES) == ([] if r.responses == DEFAULT_RESPONSES else [r.responses.name])
+        ),
         "groups": "the definitions (package, library.reg) of the groups the conditions name",
         "measures": "the definitions (package, library.reg) of the measures the conditions name",
         "thresholds": "worked out from the conditions, which their expressions write",
@@ -343,15 +344,18 @@ WHERE: dict[str, dict[str, Check | str]] = {
         "written": lambda a, n: (_one(n, core.WRITTEN) or a.medicine.name) == a.written,
         "dose": _dose,
         "route": lambda a, n: _coded(_dosage(n).get("route")) == ([a.route.code] if a.route else []),
-        "frequency": lambda a, n: _coded(_dosage(n).get("timing", {}).get("code"))
-        == sorted(c.code for c in (a.frequency.codings if a.frequency else ())),
+        "frequency": lambda a, n: (
+            _coded(_dosage(n).get("timing", {}).get("code"))
+            == sorted(c.code for c in (a.frequency.codings if a.frequency else ()))
+        ),
         "days": _days,
         "shift_days": lambda a, n: _one(n, core.SHIFT) == a.shift_days,
         "max_minutes": _duration,
         "exact_duration": lambda a, n: _flag(a.exact_duration, n, core.EXACT),
         "prn": lambda a, n: _dosage(n).get("asNeededBoolean", False) == a.prn,
-        "role": lambda a, n: n["definition"]["usage"]
-        == ("Supportive care" if a.role == "supportive" else "Anticancer treatment"),
+        "role": lambda a, n: (
+            n["definition"]["usage"] == ("Supportive care" if a.role == "supportive" else "Anticancer treatment")
+        ),
         "role_stated": lambda a, n: _one(n, core.ROLE) == (a.role if a.role_stated else None),
         "off_label": lambda a, n: _flag(a.off_label, n, core.OFF_LABEL),
         "s29": lambda a, n: _flag(a.s29, n, core.S29),
@@ -389,7 +393,12 @@ WHERE: dict[str, dict[str, Check | str]] = {
         "factor_word": lambda f, n: n["code"][0]["text"] == f.factor_text,
         "value_word": lambda f, n: n["code"][1]["text"] == f.value_text,
     },
-    "Choice": {"span": SOURCE, "key": SOURCE, "branches": PARTS, **dict.fromkeys(("kind", "variable"), MISSING[("Choice", "kind")])},
+    "Choice": {
+        "span": SOURCE,
+        "key": SOURCE,
+        "branches": PARTS,
+        **dict.fromkeys(("kind", "variable"), MISSING[("Choice", "kind")]),
+    },
     "ChoiceBranch": {"span": SOURCE, "cond": "the condition of each line of the branch (Administration.guard)"},
     "Guard": {"choice": SOURCE, "branch": "the condition of the branch (Administration.guard)"},
     "Plan": {"decisions": PARTS, "limits": PARTS, "stops": PARTS},
@@ -402,8 +411,10 @@ WHERE: dict[str, dict[str, Check | str]] = {
     },
     "Branch": {
         "span": SOURCE,
-        "cond": lambda b, n: n.get("condition", [{}])[0].get("expression", {}).get("expression")
-        == (core.source_text(b.cond) if b.cond else None),
+        "cond": lambda b, n: (
+            n.get("condition", [{}])[0].get("expression", {}).get("expression")
+            == (core.source_text(b.cond) if b.cond else None)
+        ),
         "action": lambda b, n: n["title"].split(" ")[0] == b.action,
         "target": lambda b, n: n["title"] == b.action + (f" {b.target}" if b.target else ""),
         "target_span": SOURCE,
@@ -422,9 +433,7 @@ WHERE: dict[str, dict[str, Check | str]] = {
         "within_unit": lambda s, n: _within(s.within, s.within_unit, n),
     },
     **{
-        name: dict.fromkeys(
-            (f.name for f in dataclasses.fields(getattr(ir, name))), CONDITION
-        )
+        name: dict.fromkeys((f.name for f in dataclasses.fields(getattr(ir, name))), CONDITION)
         for name in ("ResponseIn", "GroupIn", "MeasureTest", "Mrd", "Hsct", "NotCond", "AndCond", "OrCond")
     },
 }
@@ -467,7 +476,7 @@ def _citations(refs: tuple[ir.Reference, ...], artifacts: list[Json]) -> Iterato
 
 
 def _relations(node: Json, url: str) -> list[Json]:
-    """A relation extension's parts, its nested relatedAction extensions by their url."""
+    """Return each relation extension's parts (its nested relatedAction extensions by their url)."""
     return [_parts(e) for e in _ext(node, url)]
 
 

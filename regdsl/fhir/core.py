@@ -52,19 +52,27 @@ from regdsl.render.view import CycleView, PageView, build_view
 __all__ = [
     "BAGS",
     "BLOCK",
-    "COPIED_FROM",
     "CONTINUOUS",
+    "COPIED_FROM",
     "COUNTED_WITH",
     "DAYS_OF_CYCLE",
+    "EACH_DAY",
     "ENDING",
     "EXACT",
     "EXTEND",
+    "FIELD",
+    "FOCUS",
+    "FOOTNOTE",
+    "IDENTIFIER",
     "INFUSION_CONTINUOUS",
+    "LABEL",
     "LANGUAGE",
     "NOTE",
+    "OFF_LABEL",
     "PART_NUMBER",
     "PART_START",
     "POSITION",
+    "PROSE",
     "PUMP",
     "QUALIFIER",
     "REFERENCE_ACCESSED",
@@ -75,10 +83,16 @@ __all__ = [
     "RESPONSES",
     "ROLE",
     "SAME_AS",
+    "SETTING",
+    "SHIFT",
+    "STARTING",
     "STATUS_WRITTEN",
+    "SUPERSEDED_BY",
     "TITLE",
     "VIA",
     "WITHOUT",
+    "WRITTEN",
+    "heading_extensions",
     "line_extensions",
     "note_extension",
     "plan_definition",
@@ -316,7 +330,7 @@ def heading_extensions(meta: ir.Meta, *, part: bool) -> list[Json]:
     holds as ``field`` extensions (a part's every field), and a part's identifiers, cancer,
     setting, `superseded by`, footnotes and overview.
     """
-    out = [{"url": STATUS_WRITTEN, "valueCode": meta.status.value}] if meta.status is not None else []
+    out: list[Json] = [{"url": STATUS_WRITTEN, "valueCode": meta.status.value}] if meta.status is not None else []
     out += [
         _nested(FIELD, [("key", "valueString", key), ("value", "valueString", value)])
         for key, value in meta.fields
@@ -481,7 +495,9 @@ class _Writer:
                 found.update(dict.fromkeys((dose.line,) if isinstance(dose, Dose) else dose.lines if dose else ()))
             elif rel.anchor_kind == "chemotherapy":
                 found.update(dict.fromkeys(j for j in self.chemotherapy.get(day, ()) if j != index))
-        anchors = sorted(found)  # an outside event (surgery, radiotherapy) is no action: the `relation` extension says it
+        anchors = sorted(
+            found
+        )  # an outside event (surgery, radiotherapy) is no action: the `relation` extension says it
         extensions = relation_extensions(rel)
         out = []
         for j in anchors:
@@ -545,7 +561,11 @@ class _Writer:
         if group.same_as is not None:
             said.append({"url": SAME_AS, "valueInteger": group.same_as})
         for medicine, name in group.left_out:
-            said.append(_nested(WITHOUT, [("medicine", "valueString", medicine), *([("line", "valueString", name)] if name else [])]))
+            said.append(
+                _nested(
+                    WITHOUT, [("medicine", "valueString", medicine), *([("line", "valueString", name)] if name else [])]
+                )
+            )
         if group.title:
             said.append({"url": TITLE, "valueString": group.title})
         said += [note_extension(n) for n in group.notes]

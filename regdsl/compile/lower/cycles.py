@@ -346,7 +346,7 @@ def _admin(
     *,
     block: str | None = None,
 ) -> ir.Administration | None:
-    """Lower and place an administration line (of the block named ``block``); `then` times it from the end of ``above``."""
+    """Lower and place an administration line (of the block named ``block``); `then` times it from ``above``'s end."""
     lowered = administrations.admin(low, node, header, days)
     if lowered is None:
         return None
