@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -578,3 +579,15 @@ def test_core_carries_what_no_bundled_regimen_writes(tmp_path: Path) -> None:
     ]
     notes = [n for n in _checked(regimen, doc, "Note") if isinstance(n, ir.Note)]
     assert [n.block for n in notes if n.block] == ["extras"]
+
+
+def test_docs_list_every_core_extension() -> None:
+    """docs/fhir.md's core table has a row for each extension core writes, and none it does not."""
+    urls = {value for name, value in vars(core).items() if name.isupper() and isinstance(value, str)}
+    written = {
+        url.removeprefix(core.EXTENSIONS) for url in urls if url.startswith(core.EXTENSIONS) and url != core.EXTENSIONS
+    }
+    text = (REGIMENS.parent / "docs" / "fhir.md").read_text(encoding="utf-8")
+    table = text[text.index("| extension (after the base) |") :].split("\n\n")[0]
+    rows = {name for line in table.splitlines()[2:] for name in re.findall(r"`([a-z0-9-]+)`", line.split("|")[1])}
+    assert rows == written

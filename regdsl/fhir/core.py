@@ -82,6 +82,7 @@ __all__ = [
     "RELATIONSHIP",
     "RESPONSES",
     "ROLE",
+    "S29",
     "SAME_AS",
     "SETTING",
     "SHIFT",
