@@ -189,7 +189,8 @@ def test_the_passing_core_case_yields_nothing() -> None:
     result = import_bytes((FIXTURES / "pass-core.json").read_bytes(), "pass-core.json")
     assert result.diagnostics == ()
     assert result.text is not None
-    assert "  ondansetron 8 mg oral day 1 30 min before chemotherapy\n  if CrCl at least 60 mL/min:\n" in result.text
+    relation = "  ondansetron 8 mg oral day 1 30 min before chemotherapy supportive\n"
+    assert relation + "  if CrCl at least 60 mL/min:\n" in result.text
 
 
 def test_every_import_code_has_a_case() -> None:

@@ -731,15 +731,15 @@ FHR_CORE_RELATION = define(
     "fhir-core-relation-unresolved",
     E,
     "a timing relation of a core PlanDefinition that cannot be read",
-    "What it does: flags a `relatedAction` of a line of a core PlanDefinition that points to no "
-    "line of its cycle, or that has no `relation-anchor` extension or relationship the language "
-    "has a relation for, and an observation of no line. The relation is left out; the rest is "
-    "imported.\n\n"
-    "Why it matters: a dose timed from nothing it can name loses its timing in the .reg file.\n\n"
-    'Example: `"relatedAction": [{"actionId": "p1-g1-l9", "relationship": "before-start"}]` in a '
-    "cycle of two lines\n\n"
-    "Use instead: the relation as `regdsl export --profile core` writes it: the id of a line of the "
-    "same cycle, `before-start`, `after-start` or `after-end`, and its `relation-anchor`.",
+    "What it does: flags a `relation` extension of a line of a core PlanDefinition (or a part's "
+    "`part-start`) that has no anchor kind, anchor, direction or point the language has, an "
+    "observation of no line of its cycle, and a minimum gap with no whole number of days. It is "
+    "left out; the rest is imported.\n\n"
+    "Why it matters: a dose timed from nothing the language can name loses its timing in the "
+    ".reg file.\n\n"
+    'Example: `{"url": "anchorKind", "valueCode": "radiation"}` in a line\'s `relation`\n\n'
+    "Use instead: the relation as `regdsl export --profile core` writes it: `anchorKind` `drug`, "
+    "`chemotherapy` or `event`, its `anchor`, `direction` `before` or `after`, `point` `start` or `end`.",
 )
 FHIR_IMPORT_CODES = (
     FHR_NOT_JSON,

@@ -23,38 +23,26 @@ from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as C
 from regdsl.fhir import core
 from regdsl.fhir.jsonpos import Node
-from regdsl.fhir.reading import NAME, Reader, cycle_heading, days_text, find_medicine, quoted, regimen_id, whole
+from regdsl.fhir.reading import MOST, NAME, Reader, cycle_heading, days_text, find_medicine, quoted, regimen_id, whole
 from regdsl.model import ast
-from regdsl.model.vocabulary import NZMT_SYSTEM
 from regdsl.source import SourceFile
 from regdsl.syntax.layout import format_source
 from regdsl.syntax.parser import parse
 
 __all__ = ["read_core"]
 
-_STATUS = {"active": "published", "draft": "draft", "retired": "discontinued", "unknown": "draft"}
-_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*")
-_PART = re.compile(r"Part (\d+): (.*)", re.DOTALL)
-_LABEL = re.compile(r"\(([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)\)$")
-_ANCHOR = re.compile(r"(?P<name>[^()]+?)(?: \((?P<line>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)\))?")
-_AFTER = re.compile(r"any cycle|cycle \d+|cycles \d+ to \d+|part \d+|treatment")
-_FACTOR = re.compile(r"[^:\n]+: [^\n]+")
+# What the import writes bare is first checked to be what the language reads there; every other text is quoted.
+_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*")  # a regimen's id, an alias, a line's name, a footnote
+_STATUSES = frozenset(["draft", "provisional", "published", "discontinued"])
+_EVENTS = frozenset(["surgery", "radiotherapy", "HSCT"])  # the outside events a relation may be timed from
+_DIGITS, _DATE = re.compile(r"\d{1,12}"), re.compile(r"\d{4}-\d{2}-\d{2}")  # a PMID, an access date
+_LABEL_TEXT = re.compile(r"[^\n\r\x00-\x1f\x7f]+")  # a note's label: one line
+_FACTOR = re.compile(r"[^:\n]+: [^\n]+")  # a support factor's line
 _SUPPRESSION = re.compile(r"regdsl: ?ignore\[[A-Za-z0-9, -]*\](?: -- [^\n\r\x00-\x1f\x7f]*)?")
-_UNITS = {"wk": "weeks", "mo": "months", "a": "years"}
+_UNITS = {"wk": "weeks", "mo": "months", "a": "years"}  # a limit's boundsDuration
 _TEXT_FIELDS = ("name", "title", "subtitle", "description", "version", "url", "publisher", "copyright")
-_HEADING_KEYS = frozenset(
-    [
-        *_TEXT_FIELDS,
-        "author",
-        "code",
-        "medicine-code-system",
-        "date",
-        "approved",
-        "last-reviewed",
-        "identifier",
-        "overview",
-    ]
-)
+_DATE_KEYS = frozenset(["date", "approved", "last-reviewed"])
+_HEADING_KEYS = frozenset([*_TEXT_FIELDS, "author", "code", "medicine-code-system", *_DATE_KEYS])
 _DATE_FIELDS = (("date", "date"), ("approvalDate", "approved"), ("lastReviewDate", "last-reviewed"))
 
 
@@ -71,29 +59,70 @@ class _Choice:
     variable: str | None
     branches: list[str | None]  # each branch's condition (None: otherwise)
     lines: dict[int, list[str]] = field(default_factory=dict)  # the statements of each branch
+    placed: bool = False  # whether its block's place is written
 
 
-def _extensions(node: Node) -> dict[str, list[Node]]:
-    found: dict[str, list[Node]] = {}
-    for item in node.elements("extension"):
-        url = item.text("url")
-        if url is not None:
-            found.setdefault(url, []).append(item)
-    return found
+class _Said:
+    """The regdsl extensions of one element, by url: each read as the type it is written in, else not at all."""
+
+    def __init__(self, node: Node) -> None:
+        self.by_url: dict[str, list[Node]] = {}
+        for item in node.elements("extension"):
+            url = item.text("url")
+            if url is not None:
+                self.by_url.setdefault(url, []).append(item)
+
+    def values(self, url: str, kind: str) -> list[Node]:
+        """Return the ``value[kind]`` of each extension ``url`` that has one."""
+        found = [item.child("value" + kind) for item in self.by_url.get(url, [])]
+        return [value for value in found if value is not None]
+
+    def text(self, url: str) -> str | None:
+        found = [v.value for v in self.values(url, "String") if isinstance(v.value, str)]
+        return found[0] if found else None
+
+    def texts(self, url: str) -> list[str]:
+        return [v.value for v in self.values(url, "String") if isinstance(v.value, str)]
+
+    def code(self, url: str) -> str | None:
+        found = [v.value for v in self.values(url, "Code") if isinstance(v.value, str)]
+        return found[0] if found else None
+
+    def flag(self, url: str) -> bool:
+        return any(v.value is True for v in self.values(url, "Boolean"))
+
+    def integer(self, url: str) -> int | None:
+        found = [whole(v, -MOST) for v in self.values(url, "Integer")]
+        return next((n for n in found if n is not None), None)
+
+    def minutes(self, url: str) -> int | None:
+        """Return a ``valueDuration`` in minutes (``code`` ``min``), else None."""
+        for value in self.values(url, "Duration"):
+            if value.text("code") == "min":
+                return _minutes(value)
+        return None
+
+    def nested(self, url: str) -> list[tuple[Node, dict[str, Node]]]:
+        """Return each complex extension ``url``: the extension, and its parts by name (the first of each)."""
+        out = []
+        for item in self.by_url.get(url, []):
+            parts: dict[str, Node] = {}
+            for sub in item.elements("extension"):
+                name = sub.text("url")
+                if name is not None and name not in parts:
+                    parts[name] = sub
+            out.append((item, parts))
+        return out
 
 
-def _value(ext: dict[str, list[Node]], url: str, kind: type) -> object | None:
-    """Return the first value of the extension ``url`` if it is of ``kind`` (a bool is no int), else None."""
-    for item in ext.get(url, []):
-        assert isinstance(item.value, dict)
-        for key, value in item.value.items():
-            if key.startswith("value") and type(value.value) is kind:
-                return value.value
-    return None
+def _part_text(parts: dict[str, Node], name: str) -> str | None:
+    part = parts.get(name)
+    return part.text("valueString") if part is not None else None
 
 
-def _parts(item: Node) -> list[tuple[str, Node]]:
-    return [(sub.text("url") or "", sub) for sub in item.elements("extension")]
+def _part_code(parts: dict[str, Node], name: str) -> str | None:
+    part = parts.get(name)
+    return part.text("valueCode") if part is not None else None
 
 
 def _minutes(node: Node | None) -> int | None:
@@ -148,6 +177,15 @@ class _CoreReader(Reader):
             found.append(text)
         return found
 
+    def checked(self, node: Node, text: str | None, pattern: re.Pattern[str], what: str) -> str | None:
+        """Return ``text`` if it is a ``what`` of the language (``pattern``), else None (reported, when given)."""
+        if text is None:
+            return None
+        if pattern.fullmatch(text):
+            return text
+        self.lost(node, f"{what} {text[:60]!r} is not one of the language")
+        return None
+
     # -- the regimen ---------------------------------------------------------------------
 
     def regimen(self, root: Node) -> tuple[str, str] | None:
@@ -158,13 +196,20 @@ class _CoreReader(Reader):
         self.write(0, "# Imported by regdsl import from a core PlanDefinition (regdsl export --profile core).")
         self.write(0, "")
         self.write(0, f"regimen {ident}")
-        self.heading(root)
+        said = _Said(root)
+        self.names: dict[str, str] = {}  # by medicine name (lower case), the word its first line writes it with
+        self.heading(root, said)
         self.contained = {
             item.text("id") or "": item
             for item in root.elements("contained")
             if item.text("resourceType") == "ActivityDefinition"
         }
-        self.aliases(root)
+        for item, parts in said.nested(core.ALIAS):
+            alias = self.checked(item, _part_text(parts, "alias"), _ID, "the alias")
+            medicine = _part_text(parts, "medicine")
+            if alias is not None and medicine is not None:
+                self.blank()
+                self.write(0, f"drug {alias} = {quoted(medicine)}")
         if root.child("action") is None:
             self.find(C.FHR_MISSING, root, "no action: the regimen has no cycles")
         for action in root.elements("action"):
@@ -173,11 +218,11 @@ class _CoreReader(Reader):
                 self.plan(action)
             elif ident_of == "support":
                 self.support(action, 0)
-            elif _PART.match(action.text("title") or "") and action.child("timingTiming") is None:
+            elif _Said(action).integer(core.PART_NUMBER) is not None:
                 self.part(action)
             else:
                 self.cycle(action, 0)
-        self.citations(root)
+        self.citations(root.elements("relatedArtifact"), 0)
         text = "\n".join(self.out) + "\n"
         sink = Sink()
         laid_out = format_source(SourceFile.from_text(text, ident + ".reg"), sink)
@@ -187,7 +232,7 @@ class _CoreReader(Reader):
             return None
         return ident, laid_out
 
-    def heading(self, root: Node) -> None:
+    def heading(self, root: Node, said: _Said) -> None:
         for key in _TEXT_FIELDS:
             if (text := root.text(key)) is not None:
                 self.write(1, f"{key} {quoted(text)}")
@@ -195,26 +240,15 @@ class _CoreReader(Reader):
             system, value = item.text("system"), item.text("value")
             if system is not None and value is not None:
                 self.write(1, f"identifier {quoted(system)} {quoted(value)}")
-        self.fields(root, 1)
         authors = root.elements("author")
         if authors and (author := authors[0].text("name")) is not None:
             self.write(1, f"author {quoted(author)}")
-        status = root.text("status")
-        successor = next((a for a in root.elements("relatedArtifact") if a.text("type") == "successor"), None)
-        replaced = successor.text("display") if successor is not None else None
-        if replaced is not None and _ID.fullmatch(replaced):
-            self.write(1, f"status superseded by {replaced}")
-        elif status in _STATUS:
-            self.write(1, f"status {_STATUS[status]}")
-        else:
-            self.find(C.FHR_MISSING, root.child("status") or root, "no FHIR status: the regimen is imported as a draft")
-            self.write(1, "status draft")
         for key, word in _DATE_FIELDS:
             if (text := root.text(key)) is not None:
-                if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                    self.write(1, f"{word} {text}")
-                else:
-                    self.lost(root.child(key) or root, f"{key} {text[:40]!r} is not a date")
+                self.date(root.child(key) or root, word, text, 1)
+        successor = next((a for a in root.elements("relatedArtifact") if a.text("type") == "successor"), None)
+        self.status(root, said, successor.text("display") if successor is not None else None, 1)
+        self.fields(said, 1)
         self.cancer(root, 1, focus="focus")
         for context in root.elements("useContext"):
             concept = context.child("valueCodeableConcept")
@@ -223,58 +257,49 @@ class _CoreReader(Reader):
                 text = concept.text("text")
                 if text is not None:
                     self.write(1, f"setting {self.term(concept, text)}")
-        systems = {c.text("system") for item in self.products(root) for c in item.elements("coding")} - {None}
-        if len(systems) == 1 and (system := next(iter(systems))) != NZMT_SYSTEM and system is not None:
-            self.write(1, f"medicine-code-system {quoted(system)}")
-        responses = _value(_extensions(root), core.RESPONSES, str)
-        if isinstance(responses, str) and _ID.fullmatch(responses):
+        responses = self.checked(root, said.text(core.RESPONSES), _ID, "the response vocabulary")
+        if responses is not None:
             self.write(1, f"responses {responses}")
         names = []
         for item in root.elements("relatedArtifact"):
             if item.text("type") == "documentation":
-                footnote = _value(_extensions(item), core.FOOTNOTE, str)
-                if isinstance(footnote, str) and _ID.fullmatch(footnote):
+                footnote = self.checked(item, _Said(item).text(core.FOOTNOTE), _ID, "the footnote")
+                if footnote is not None:
                     names.append(footnote)
-                else:
-                    self.lost(item, "the footnote has no footnote-name extension, a name")
         if names:
             self.write(1, "footnotes " + ", ".join(names))
         if (overview := root.text("usage")) is not None:
             self.write(1, "overview")
             self.prose(2, overview.split("\n"), root.child("usage") or root)
 
-    def aliases(self, root: Node) -> None:
-        """Write each ``drug ALIAS = "NAME"`` of the plan's ``regimen-alias`` extensions."""
-        for item in _extensions(root).get(core.ALIAS, []):
-            parts = dict(_parts(item))
-            alias = parts["alias"].text("valueString") if "alias" in parts else None
-            name = parts["medicine"].text("valueString") if "medicine" in parts else None
-            if alias is None or name is None or not _ID.fullmatch(alias):
-                self.lost(item, "the alias has no name of the language, or no medicine")
-                continue
-            self.blank()
-            self.write(0, f"drug {alias} = {quoted(name)}")
+    def status(self, node: Node, said: _Said, replaced: str | None, depth: int) -> None:
+        """Write the status as written (``regimen-status``); none when none was written."""
+        status = said.code(core.STATUS_WRITTEN)
+        if status is None:
+            return
+        if status == "superseded":
+            by = self.checked(node, replaced, _ID, "the superseding regimen")
+            self.write(depth, f"status superseded by {by}" if by is not None else "status superseded")
+        elif status in _STATUSES:
+            self.write(depth, f"status {status}")
+        else:
+            self.lost(node, f"the status {status[:40]!r} is not one of the language")
 
-    def fields(self, node: Node, depth: int) -> None:
-        """Write the heading fields of the plan or part's ``heading-field`` extensions."""
-        for item in _extensions(node).get(core.FIELD, []):
-            parts = dict(_parts(item))
-            key = parts["key"].text("valueCode") if "key" in parts else None
-            value = parts["value"].text("valueString") if "value" in parts else None
+    def date(self, node: Node, key: str, text: str, depth: int) -> None:
+        if _DATE.fullmatch(text):
+            self.write(depth, f"{key} {text}")
+        else:
+            self.lost(node, f"the {key} {text[:40]!r} is not a date")
+
+    def fields(self, said: _Said, depth: int) -> None:
+        """Write the heading fields of ``field`` extensions (a text field quoted, a date as written)."""
+        for item, parts in said.nested(core.FIELD):
+            key, value = _part_text(parts, "key"), _part_text(parts, "value")
             if value is None or key not in _HEADING_KEYS:
                 self.lost(item, "the heading field has no key of the language's headings, or no value")
-            elif key == "overview":
-                self.write(depth, "overview")
-                self.prose(depth + 1, value.split("\n"), item)
-            elif key == "identifier" and "|" in value:
-                system, _, code = value.partition("|")
-                self.write(depth, f"identifier {quoted(system)} {quoted(code)}")
-            elif key in {"date", "approved", "last-reviewed"}:
-                if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                    self.write(depth, f"{key} {value}")
-                else:
-                    self.lost(item, f"the {key} {value[:40]!r} is not a date")
-            elif key != "identifier":
+            elif key in _DATE_KEYS:
+                self.date(item, key, value, depth)
+            else:
                 self.write(depth, f"{key} {quoted(value)}")
 
     def term(self, concept: Node, text: str) -> str:
@@ -282,37 +307,74 @@ class _CoreReader(Reader):
         code = codings[0].text("code") if codings else None
         return quoted(text) + (f" [{code}]" if code and code.isdigit() else "")
 
-    def products(self, root: Node) -> Iterator[Node]:
-        for item in root.elements("contained"):
-            concept = item.child("productCodeableConcept")
-            if concept is not None:
-                yield concept
+    def concepts(self, said: _Said, url: str) -> list[str]:
+        out = []
+        for concept in said.values(url, "CodeableConcept"):
+            if (text := concept.text("text")) is not None:
+                out.append(self.term(concept, text))
+        return out
 
-    def citations(self, root: Node) -> None:
-        for item in root.elements("relatedArtifact"):
+    def citations(self, artifacts: list[Node], depth: int) -> None:
+        """Write each citation as a reference: its text, and its every url, PubMed id and access date."""
+        for item in artifacts:
             if item.text("type") != "citation":
                 continue
             display = item.text("display")
             if display is None:
                 self.lost(item, "the citation has no display text")
                 continue
-            self.write(0, f"reference {quoted(display)}")
-            if (url := item.text("url")) is not None:
-                self.write(1, f"url {quoted(url)}")
+            said = _Said(item)
+            if depth:
+                self.blank()
+            self.write(depth, f"reference {quoted(display)}")
+            urls = said.texts(core.REFERENCE_URL) or [u for u in [item.text("url")] if u is not None]
+            for url in urls:
+                self.write(depth + 1, f"url {quoted(url)}")
+            for pmid in said.texts(core.REFERENCE_PMID):
+                if self.checked(item, pmid, _DIGITS, "the PMID") is not None:
+                    self.write(depth + 1, f"pmid {pmid}")
+            for when in said.texts(core.REFERENCE_ACCESSED):
+                if self.checked(item, when, _DATE, "the access date") is not None:
+                    self.write(depth + 1, f"accessed {when}")
 
     # -- parts, cycles and lines ---------------------------------------------------------
 
     def part(self, action: Node) -> None:
-        match = _PART.match(action.text("title") or "")
-        assert match is not None
+        said = _Said(action)
+        number = said.integer(core.PART_NUMBER)
         self.blank()
-        self.write(0, f"part {match[1]} {quoted(match[2])}")
-        self.fields(action, 1)
+        self.write(0, f"part {number} {quoted(said.text(core.TITLE) or '')}")
+        self.status(action, said, said.text(core.SUPERSEDED_BY), 1)
+        self.fields(said, 1)
+        for value in said.values(core.IDENTIFIER, "Identifier"):
+            system, code = value.text("system"), value.text("value")
+            if system is not None and code is not None:
+                self.write(1, f"identifier {quoted(system)} {quoted(code)}")
+        levels = self.concepts(said, core.FOCUS)
+        if levels:
+            self.write(1, "cancer " + " > ".join(levels))
+        for setting in self.concepts(said, core.SETTING):
+            self.write(1, f"setting {setting}")
+        footnotes = [self.checked(action, f, _ID, "the footnote") for f in said.texts(core.FOOTNOTE)]
+        if footnotes and None not in footnotes:
+            self.write(1, "footnotes " + ", ".join(f for f in footnotes if f))
+        overview = said.text(core.PROSE)
+        if overview is not None:
+            self.write(1, "overview")
+            self.prose(2, overview.split("\n"), action)
+        for item, parts in said.nested(core.PART_START):
+            words = self.relation_words(item, parts, {})
+            if words is not None:
+                self.write(1, f"start {words}")
+                text = _part_text(parts, "text")
+                if text is not None:
+                    self.prose(2, text.split("\n"), item)
         for item in action.elements("action"):
             if (item.text("id") or "").endswith("-support"):
                 self.support(item, 1)
             else:
                 self.cycle(item, 1)
+        self.citations(action.elements("documentation"), 1)
 
     def cycle(self, action: Node, depth: int) -> None:
         first_text = action.text("prefix")
@@ -324,92 +386,106 @@ class _CoreReader(Reader):
         if timing is None:
             return
         repeat, days, count = timing
-        ext = _extensions(action)
+        said = _Said(action)
         self.blank()
-        if _value(ext, core.CONTINUOUS, bool) is True:
+        self.continuous = said.flag(core.CONTINUOUS)
+        if self.continuous:
             self.write(depth, "continuous treatment")
         else:
-            heading = cycle_heading(first, count)
             extend_node = repeat.child("durationMax")
             extend = whole(extend_node, 1) if extend_node is not None else None
             more = f", may extend to {extend} days" if extend is not None else ""
-            self.write(depth, f"{heading}: {days} days{more}")
-        title = _value(ext, core.TITLE, str)
-        if isinstance(title, str):
-            self.write(depth + 1, f"title {quoted(title)}")
+            self.write(depth, f"{cycle_heading(first, count)}: {days} days{more}")
+        inner = depth + 1
+        choices = self.choices(said)
+        lines = [a for a in action.elements("action") if a.child("definitionCanonical") is not None]
+        for line in lines:
+            definition = self.definition(line)
+            if definition is not None and (name := self.medicine(definition, _Said(line))) is not None:
+                self.names.setdefault(name[0].lower(), name[1])
+        title = said.text(core.TITLE)
+        if title is not None:
+            self.write(inner, f"title {quoted(title)}")
+        same_as = said.integer(core.SAME_AS)
+        if same_as is not None:
+            self.write(inner, f"same as cycle {same_as}")
+        for item, parts in said.nested(core.WITHOUT):
+            medicine = _part_text(parts, "medicine")
+            named = self.checked(item, _part_text(parts, "line"), _ID, "the line's name")
+            if medicine is not None:
+                word = _medicine_word(self.names.get(medicine.lower(), medicine))
+                self.write(inner, f"without {word}" + (f" ({named})" if named else ""))
         for gate in action.elements("condition"):
             cond = self.condition(gate)
             if cond is not None:
-                self.write(depth + 1, f"proceed if {cond}")
-                prose = _value(_extensions(gate), core.GATE_TEXT, str)
-                if isinstance(prose, str):
-                    self.prose(depth + 2, prose.split("\n"), gate)
-        choices = self.choices(ext)
-        lines = [a for a in action.elements("action") if a.child("definitionCanonical") is not None]
-        ids = {a.text("id"): a for a in lines}
-        written: set[str] = set()
-        for line in lines:
-            statements = self.line(line, ids)
-            if statements is None:
-                continue
-            branch = self.branch(line, choices)
-            if branch is None:
-                self.emit(depth + 1, statements)
-                continue
-            key, number = branch
-            choice = choices[key]
-            if key not in written:
-                written.add(key)
-                self.choice_block(depth + 1, key)
-            choice.lines.setdefault(number, []).extend(statements)
+                self.write(inner, f"proceed if {cond}")
+                prose = _Said(gate).text(core.PROSE)
+                if prose is not None:
+                    self.prose(inner + 1, prose.split("\n"), gate)
+        # A line `same as` copied here is given by it, and so are the observations and gaps of copied lines.
+        own = [line for line in lines if _Said(line).text(core.COPIED_FROM) is None]
+        ids = {a.text("id"): a for a in own}
+        for line in own:
+            self.place(inner, line, self.line(line), choices)
+        for item, parts in said.nested(core.NOTE):
+            self.place(inner, item, self.note(item, parts), choices)
         observed: set[str] = set()
         for item in action.elements("action"):
             which = (item.text("id") or "").rpartition("-o")[2]  # one observation, after each line of its medicine
-            if item.child("timingDuration") is not None and which not in observed:
+            related = next(iter(item.elements("relatedAction")), None)
+            copied = (
+                related is not None
+                and related.text("actionId") not in ids
+                and related.text("actionId") in {line.text("id") for line in lines}
+            )
+            if item.child("timingDuration") is not None and which not in observed and not copied:
                 observed.add(which)
-                self.observation(depth + 1, item, ids)
+                self.observation(inner, item, ids)
         gaps: list[str] = []
-        for line in lines:
+        for line in own:
             for gap in self.gaps(line):
                 if gap not in gaps:  # one gap, timed on each line of its medicine
                     gaps.append(gap)
-        self.emit(depth + 1, gaps)
+        self.emit(inner, gaps)
         self.flush(choices)
 
-    def gaps(self, line: Node) -> Iterator[str]:
-        """Yield the line's minimum gaps: its ``relatedAction``s to itself, ``offsetRange.low`` in days."""
-        for item in line.elements("relatedAction"):
-            if item.text("actionId") != line.text("id"):
-                continue
-            offset = item.child("offsetRange")
-            low = offset.child("low") if offset is not None else None
-            days = whole(value, 1) if low is not None and (value := low.child("value")) is not None else None
-            ext = _extensions(line)
-            definition = self.contained.get((line.text("definitionCanonical") or "").removeprefix("#"))
-            name = self.medicine(definition, ext) if definition is not None else None
-            if days is None or low is None or low.text("code") != "d" or name is None:
-                self.find(C.FHR_CORE_RELATION, item, "the minimum gap has no offsetRange.low, a whole number of days")
-                continue
-            yield f"{_medicine_word(name)} doses at least {days} days apart"
+    def place(self, depth: int, node: Node, statements: list[str] | None, choices: dict[str, _Choice]) -> None:
+        """Write a line's or note's statements, in the block of the branch it is written in, if any."""
+        if statements is None:
+            return
+        branch = self.branch(node, choices)
+        if branch is None:
+            self.emit(depth, statements)
+            return
+        key, number = branch
+        choice = choices[key]
+        if not choice.placed:
+            choice.placed = True
+            self.out.append(f"\x00{depth} {key}")  # where the choice goes: written once all its lines are read
+        choice.lines.setdefault(number, []).extend(statements)
 
     def emit(self, depth: int, statements: list[str]) -> None:
         for statement in statements:
             self.write(depth, statement)
 
-    def choices(self, ext: dict[str, list[Node]]) -> dict[str, _Choice]:
+    def choices(self, said: _Said) -> dict[str, _Choice]:
         found: dict[str, _Choice] = {}
-        for item in ext.get(core.CHOICE, []):
-            parts = _parts(item)
-            kind = next((p.text("valueCode") for url, p in parts if url == "kind"), None)
-            variable = next((p.text("valueString") for url, p in parts if url == "variable"), None)
+        for item, _ in said.nested(core.CHOICE):
+            ident = kind = variable = None
             branches: list[str | None] = []
-            for url, part in parts:
-                if url == "branch":
-                    cond = part.text("valueString")
+            for sub in item.elements("extension"):
+                url = sub.text("url")
+                if url == "id":
+                    ident = sub.text("valueString")
+                elif url == "kind":
+                    kind = sub.text("valueCode")
+                elif url == "variable":
+                    variable = sub.text("valueString")
+                elif url == "branch":
+                    cond = sub.text("valueString")
                     branches.append(cond if cond is not None and _parses(cond) else "")
                 elif url == "otherwise":
                     branches.append(None)
-            ident = next((p.text("valueString") for url, p in parts if url == "id"), None)
             valid = kind in {"if", "by"} and (variable is None or _ID.fullmatch(variable)) and "" not in branches
             if ident is None or not valid or (kind == "by") != (variable is not None) or not branches:
                 self.find(C.FHR_CORE_CONDITION, item, "the choice has no valid id, kind, variable or branches")
@@ -417,20 +493,25 @@ class _CoreReader(Reader):
             found[ident] = _Choice(kind or "if", variable, branches)
         return found
 
-    def branch(self, line: Node, choices: dict[str, _Choice]) -> tuple[str, int] | None:
-        for item in _extensions(line).get(core.BRANCH, []):
-            parts = dict(_parts(item))
-            key = parts["choice"].text("valueString") if "choice" in parts else None
-            number = parts["branch"].child("valueInteger") if "branch" in parts else None
-            index = whole(number, 0) if number is not None else None
-            if key in choices and index is not None and index < len(choices[key].branches):
-                return key, index
-            self.find(C.FHR_CORE_CONDITION, item, "the line's branch is not one of the cycle's choices")
+    def branch(self, node: Node, choices: dict[str, _Choice]) -> tuple[str, int] | None:
+        """Return the choice and branch a line (its ``line-branch``) or a note (its parts) is written in."""
+        if node.text("url") == core.NOTE:
+            holder = node
+        else:
+            items = _Said(node).by_url.get(core.BRANCH, [])
+            if not items:
+                return None
+            holder = items[0]
+        parts = {sub.text("url"): sub for sub in holder.elements("extension")}
+        if "choice" not in parts:
+            return None
+        key = parts["choice"].text("valueString")
+        index_node = parts["branch"].child("valueInteger") if "branch" in parts else None
+        index = whole(index_node, 0) if index_node is not None else None
+        if key is not None and key in choices and index is not None and index < len(choices[key].branches):
+            return key, index
+        self.find(C.FHR_CORE_CONDITION, holder, "the branch is not one of the cycle's choices")
         return None
-
-    def choice_block(self, depth: int, key: str) -> None:
-        """Write a placeholder where the choice goes: its branches are written once all its lines are read."""
-        self.out.append(f"\x00{depth} {key}")
 
     def flush(self, choices: dict[str, _Choice]) -> None:
         """Write each choice's block at its placeholder: ``if COND:`` or ``by VARIABLE:`` and its branches."""
@@ -458,27 +539,57 @@ class _CoreReader(Reader):
                 out += [f"{pad}  {statement}" for statement in body]
         self.out = out
 
-    def line(self, action: Node, ids: dict[str | None, Node]) -> list[str] | None:
-        """Return the line's statement and its prose (indented one level more), or None (reported)."""
-        target = action.text("definitionCanonical") or ""
-        definition = self.contained.get(target.removeprefix("#"))
-        if definition is None:
-            self.lost(action, f"the definition {target[:40]!r} is not an ActivityDefinition the plan contains")
+    def note(self, item: Node, parts: dict[str, Node]) -> list[str] | None:
+        """Return a note's statement and its prose, or None (reported) when it has no text."""
+        text = _part_text(parts, "text")
+        label = _part_text(parts, "label")
+        if text is None or (label is not None and not _LABEL_TEXT.fullmatch(label)):
+            self.lost(item, "the note has no text, or a label that is not one line")
             return None
-        ext = _extensions(action)
-        medicine = self.medicine(definition, ext)
+        return [f"note {label}" if label else "note", *self.indented(text, item)]
+
+    def indented(self, text: str, node: Node) -> list[str]:
+        """Return prose lines one level in (what may not be in a source left out, reported)."""
+        self.out, kept = [], self.out
+        self.prose(1, text.split("\n"), node)
+        lines, self.out = self.out, kept
+        return lines
+
+    def definition(self, action: Node) -> Node | None:
+        target = action.text("definitionCanonical") or ""
+        return self.contained.get(target.removeprefix("#"))
+
+    def medicine(self, definition: Node, said: _Said) -> tuple[str, str] | None:
+        """Return a line's medicine: its name, and the word the line writes it with (as written, else its name)."""
+        concept = definition.child("productCodeableConcept")
+        codings = concept.elements("coding") if concept is not None else []
+        display = (codings[0].text("display") if codings else None) or (concept.text("text") if concept else None)
+        code = codings[0].text("code") if codings else None
+        if display is None or not display.strip() or "\n" in display:
+            return None
+        known = find_medicine(display, code)
+        name = known.name if known is not None else display
+        written = said.text(core.WRITTEN)
+        return name, written if written is not None and "\n" not in written else name
+
+    def line(self, action: Node) -> list[str] | None:
+        """Return the line's statement, its suppressions above it and its prose below; None (reported) if unread."""
+        definition = self.definition(action)
+        if definition is None:
+            self.lost(action, "the definition is not an ActivityDefinition the plan contains")
+            return None
+        said = _Said(action)
+        medicine = self.medicine(definition, said)
         dosage = next(iter(definition.elements("dosage")), None)
         if medicine is None or dosage is None:
-            if dosage is None:
-                self.lost(definition, "the activity has no dosage")
+            self.lost(definition, "the activity names no product, or has no dosage")
             return None
         amount = self.dose(dosage)
         route = self.route(dosage)
         if amount is None or route is None:
             return None
-        words = []
-        label = _LABEL.search(action.text("title") or "")
-        head = [_medicine_word(medicine), *([f"({label[1]})"] if label else []), *amount, route]
+        label = self.checked(action, said.text(core.LABEL), _ID, "the line's name")
+        head = [_medicine_word(medicine[1]), *([f"({label})"] if label else []), *amount, route]
         frequency = self.frequency(dosage)
         if frequency:
             head.append(frequency)
@@ -488,78 +599,60 @@ class _CoreReader(Reader):
         if days is None:
             self.lost(action, "the line has no timing-daysOfCycle days")
             return None
-        clock = self.clock(repeat, ext)
-        if clock is not None and _value(ext, core.LINE["starting"], bool) is True:
-            words += [clock, "starting day " + str(days[0])]
+        clock = self.clock(repeat, said)
+        starting = clock is not None and said.flag(core.STARTING)
+        if self.continuous:  # every day a treatment day: its lines have no days
+            words = [clock] if clock is not None and not starting else []
         else:
-            words.append(days_text(days))
-            if clock is not None:
-                words.append(clock)
-        shift = _value(ext, core.LINE["shift"], int)
-        if isinstance(shift, int) and 0 < shift < 1000:
-            words[-1 if clock is None else 0] += f" ± {shift} days"
-        words += self.over(repeat, ext) + self.amounts(definition, dosage)
-        then, relations = self.relations(action, ids)
+            words = [f"{clock} starting day {days[0]}" if starting else days_text(days)]
+        shift = said.integer(core.SHIFT)
+        if shift is not None and 0 <= shift < 1000 and words:
+            words[-1] += f" ± {shift} days"
+        if clock is not None and not starting and not self.continuous:
+            words.append(clock)
+        if said.flag(core.INFUSION_CONTINUOUS):
+            words.append("continuous")
+        words += self.over(repeat, said) + self.amounts(definition, dosage)
+        if said.flag(core.PUMP):
+            words.append("by pump")
+        bags = said.minutes(core.BAGS)
+        if bags is not None:
+            words.append(f"bags every {_time(bags)}")
+        then, relations = self.relations(said)
         tail: list[str] = []
         as_needed = dosage.child("asNeededBoolean")
         if as_needed is not None and as_needed.value is True:
             tail.append("prn")
-        usage = definition.text("usage")
-        known = find_medicine(medicine, None)
-        default = "anticancer" if known is not None and known.anticancer else "supportive"
-        role = {"Supportive care": "supportive", "Anticancer treatment": "anticancer"}.get(usage or "")
-        if role is not None and role != default:
-            tail.append(role)
-        for flag in ("off-label", "s29"):
-            if _value(ext, core.LINE[flag], bool) is True:
-                tail.append(flag)
+        role = said.code(core.ROLE)
+        if role in {"anticancer", "supportive"}:
+            tail.append(str(role))
+        tail += [flag for flag, url in (("off-label", core.OFF_LABEL), ("s29", core.S29)) if said.flag(url)]
         statement = " ".join([*(["then"] if then else []), *head, *words, *relations, *tail])
-        out = [f"# {c}" for c in self.suppressions(action)] + [statement]
-        instructions = _value(ext, core.LINE["instructions"], str)
-        if isinstance(instructions, str):
-            self.out, kept = [], self.out
-            self.prose(1, instructions.split("\n"), action)
-            out += self.out
-            self.out = kept
-        return out
-
-    def suppressions(self, action: Node) -> list[str]:
-        """Return the line's suppressions (``regdsl: ignore[RULE] -- reason``), each a comment of one line."""
-        found = []
-        for item in _extensions(action).get(core.LINE["suppression"], []):
-            text = item.text("valueString")
-            if text is not None and _SUPPRESSION.fullmatch(text):
-                found.append(text)
-            else:
-                self.lost(item, "the suppression is not one comment line `regdsl: ignore[RULE] -- reason`")
-        return found
-
-    def medicine(self, definition: Node, ext: dict[str, list[Node]]) -> str | None:
-        written = _value(ext, core.WRITTEN, str)
-        concept = definition.child("productCodeableConcept")
-        codings = concept.elements("coding") if concept is not None else []
-        display = (codings[0].text("display") if codings else None) or (concept.text("text") if concept else None)
-        name = written if isinstance(written, str) else display
-        if name is None or not name.strip() or "\n" in name:
-            self.lost(definition, "the activity names no product")
-            return None
-        return name
+        suppressions = [
+            f"# {text}"
+            for text in said.texts(core.SUPPRESSION)
+            if self.checked(action, text, _SUPPRESSION, "the suppression") is not None
+        ]
+        instructions = said.text(core.PROSE)
+        return [*suppressions, statement, *(self.indented(instructions, action) if instructions is not None else [])]
 
     def days(self, timing: Node | None) -> list[int] | None:
         if timing is None:
             return None
         days: list[int] = []
-        for item in _extensions(timing).get(core.DAYS_OF_CYCLE, []):
-            for url, part in _parts(item):
+        for item in timing.elements("extension"):
+            if item.text("url") != core.DAYS_OF_CYCLE:
+                continue
+            for part in item.elements("extension"):
                 value = part.child("valueInteger")
-                day = whole(value, -999) if url == "day" and value is not None else None
+                day = whole(value, -999) if part.text("url") == "day" and value is not None else None
                 if day is None:
                     self.lost(part, "the day is not a whole number")
                     return None
                 days.append(day)
         return days or None
 
-    def clock(self, repeat: Node | None, ext: dict[str, list[Node]]) -> str | None:
+    def clock(self, repeat: Node | None, said: _Said) -> str | None:
         if repeat is None or repeat.text("periodUnit") != "min":
             return None
         period = repeat.child("period")
@@ -571,16 +664,10 @@ class _CoreReader(Reader):
         count = whole(count_node, 1) if count_node is not None else None
         words = f"every {_time(minutes)}"
         if count is not None:
-            words += f" for {count} doses"
-            if _value(ext, core.LINE["each-day"], bool) is True:
-                words += " each day"
+            words += f" for {count} doses" + (" each day" if said.flag(core.EACH_DAY) else "")
         return words
 
-    def extend(self, ext: dict[str, list[Node]]) -> list[str]:
-        minutes = _value(ext, core.LINE["extend"], int)
-        return [f", may extend to {_time(minutes)}"] if isinstance(minutes, int) and 0 < minutes < 10**6 else []
-
-    def over(self, repeat: Node | None, ext: dict[str, list[Node]]) -> list[str]:
+    def over(self, repeat: Node | None, said: _Said) -> list[str]:
         if repeat is None or repeat.text("durationUnit") != "min":
             return []
         low_node, high_node = repeat.child("duration"), repeat.child("durationMax")
@@ -589,61 +676,59 @@ class _CoreReader(Reader):
         if low is None:
             self.lost(repeat, "the infusion time is not a whole number of minutes")
             return []
+        extend = said.minutes(core.EXTEND)
+        more = [f", may extend to {_time(extend)}"] if extend is not None else []
         if high is None:
-            return ["over", _time(low), *self.extend(ext)]
+            return ["over", *(["exactly"] if said.flag(core.EXACT) else []), _time(low), *more]
         if low % 60 == 0 and high % 60 == 0 and low >= 120:
-            return ["over", str(low // 60), "to", str(high // 60), "hours", *self.extend(ext)]
-        return ["over", str(low), "to", str(high), "min", *self.extend(ext)]
+            return ["over", str(low // 60), "to", str(high // 60), "hours", *more]
+        return ["over", str(low), "to", str(high), "min", *more]
 
-    def relations(self, action: Node, ids: dict[str | None, Node]) -> tuple[bool, list[str]]:
-        """Return whether the line follows the one above (``then``) and its relations' words."""
+    def relations(self, said: _Said) -> tuple[bool, list[str]]:
+        """Return whether the line follows the one above (``then``) and its relations' words, from ``relation``s."""
         then = False
         found: list[str] = []
-        seen: list[tuple[object, ...]] = []
-        for item in action.elements("relatedAction"):
-            target = item.text("actionId")
-            offset = item.child("offsetRange")
-            if target == action.text("id"):
-                continue  # a minimum gap: read with the cycle's gaps
-            if target not in ids:
-                self.find(C.FHR_CORE_RELATION, item, f"the related action {target!r} is not a line of the cycle")
-                continue
-            ext = _extensions(item)
-            anchor = _value(ext, core.ANCHOR, str)
-            low = _minutes(offset.child("low")) if offset is not None else None
-            high = _minutes(offset.child("high")) if offset is not None else None
-            key = (anchor, item.text("relationship"), low, high, item.child("extension") is not None)
-            if key in seen:
-                continue  # the same relation, to another line it is timed from
-            seen.append(key)
-            via = _value(ext, core.VIA, str)
-            if via == "then":
+        for item, parts in said.nested(core.RELATION):
+            if _Said(item).code(core.VIA) == "then":
                 then = True
                 continue
-            words = self.relation(item, anchor, low or 0, high, ext, via)
+            words = self.relation_words(item, parts, self.names)
             if words is not None:
                 found.append(words)
         return then, found
 
-    def relation(
-        self, item: Node, anchor: object, low: int, high: int | None, ext: dict[str, list[Node]], via: object
-    ) -> str | None:
-        match = _ANCHOR.fullmatch(anchor) if isinstance(anchor, str) else None
-        relationship = item.text("relationship")
-        if match is None or relationship not in {"before-start", "after-start", "after-end"}:
-            self.find(
-                C.FHR_CORE_RELATION, item, "the relation has no relation-anchor or relationship it can be read by"
-            )
+    def relation_words(self, item: Node, parts: dict[str, Node], names: dict[str, str]) -> str | None:
+        """Return a relation (a line's, a part's start) as the language writes it; None (reported) if unread."""
+        kind = _part_code(parts, "anchorKind")
+        anchor = _part_text(parts, "anchor")
+        direction = _part_code(parts, "direction")
+        point = _part_code(parts, "point")
+        line = _part_text(parts, "line")
+        if (
+            kind not in {"drug", "chemotherapy", "event"}
+            or anchor is None
+            or "\n" in anchor
+            or direction not in {"before", "after"}
+            or point not in {"start", "end"}
+            or (line is not None and not _ID.fullmatch(line))
+            or (kind == "event" and anchor not in _EVENTS)
+        ):
+            self.find(C.FHR_CORE_RELATION, item, "the relation has no anchor, direction or point the language has")
             return None
-        name = match["name"]
-        target = "chemotherapy" if name == "chemotherapy" else _medicine_word(name)
-        if match["line"]:
-            target += f" ({match['line']})"
-        if via == "concurrently":
+        said = _Said(item)
+        if kind == "chemotherapy":
+            target = "chemotherapy"
+        elif kind == "event":
+            target = anchor
+        else:
+            target = _medicine_word(names.get(anchor.lower(), anchor)) + (f" ({line})" if line else "")
+        if said.code(core.VIA) == "concurrently":
             return f"concurrently with {target}"
-        words = []
-        if _value(ext, core.ENDING, bool) is True:
-            words.append("ending")
+        offset = parts.get("offset")
+        value = offset.child("valueRange") if offset is not None else None
+        low = (_minutes(value.child("low")) if value is not None else None) or 0
+        high = _minutes(value.child("high")) if value is not None else None
+        words = ["ending"] if said.flag(core.ENDING) else []
         if high is None:
             words += [f"at least {_time(low)}"] if low else []
         elif low == high:
@@ -652,15 +737,15 @@ class _CoreReader(Reader):
             words.append(f"within {_time(high)}")
         else:
             words.append(f"{low} to {high} min")
-        words.append("before" if relationship == "before-start" else "after")
-        if relationship == "after-start":
-            words.append("start of")
-        position = _value(ext, core.POSITION, str)
+        words.append(direction)
+        if point != ("start" if direction == "before" else "end"):
+            words.append(f"{point} of")
+        position = said.code(core.POSITION)
         if position in {"first", "last"}:
             words.append(str(position))
         words.append(target)
-        qualifier = _value(ext, core.QUALIFIER, str)
-        if isinstance(qualifier, str):
+        qualifier = said.text(core.QUALIFIER)
+        if qualifier is not None:
             words.append(quoted(qualifier))
         return " ".join(words)
 
@@ -668,27 +753,48 @@ class _CoreReader(Reader):
         related = next(iter(action.elements("relatedAction")), None)
         target = ids.get(related.text("actionId")) if related is not None else None
         minutes = _minutes(action.child("timingDuration"))
-        if target is None or minutes is None or related is None:
+        definition = self.definition(target) if target is not None else None
+        medicine = self.medicine(definition, _Said(target)) if definition is not None and target is not None else None
+        if medicine is None or minutes is None:
             self.find(C.FHR_CORE_RELATION, action, "the observation is of no line of the cycle, or has no duration")
             return
-        definition = self.contained.get((target.text("definitionCanonical") or "").removeprefix("#"))
-        name = self.medicine(definition, _extensions(target)) if definition is not None else None
-        if name is not None:
-            self.write(depth, f"observe {_time(minutes)} after {_medicine_word(name)}")
+        said = _Said(action)
+        position = said.code(core.POSITION)
+        line = self.checked(action, said.text(core.LABEL), _ID, "the line's name")
+        words = ["observe", _time(minutes), "after", *([position] if position in {"first", "last"} else [])]
+        words += [_medicine_word(medicine[1]), *([f"({line})"] if line else [])]
+        self.write(depth, " ".join(str(w) for w in words))
+
+    def gaps(self, line: Node) -> Iterator[str]:
+        """Yield the line's minimum gaps: its ``relatedAction``s to itself, ``offsetRange.low`` in days."""
+        for item in line.elements("relatedAction"):
+            if item.text("actionId") != line.text("id"):
+                continue
+            offset = item.child("offsetRange")
+            low = offset.child("low") if offset is not None else None
+            days = whole(value, 1) if low is not None and (value := low.child("value")) is not None else None
+            definition = self.definition(line)
+            medicine = self.medicine(definition, _Said(line)) if definition is not None else None
+            if days is None or low is None or low.text("code") != "d" or medicine is None:
+                self.find(C.FHR_CORE_RELATION, item, "the minimum gap has no offsetRange.low, a whole number of days")
+                continue
+            name = self.checked(item, _Said(item).text(core.LABEL), _ID, "the line's name")
+            yield f"{_medicine_word(medicine[1])}{f' ({name})' if name else ''} doses at least {days} days apart"
 
     # -- support and the plan ------------------------------------------------------------
 
     def support(self, action: Node, depth: int) -> None:
-        factors = []
+        statements: list[str] = []
         for item in action.elements("action"):
             title = item.text("title") or ""
             if item.child("code") is not None and _FACTOR.fullmatch(title):
-                factors.append(title)
-        if factors:
+                statements.append(title)
+            for note, parts in _Said(item).nested(core.NOTE):
+                statements += self.note(note, parts) or []
+        if statements:
             self.blank()
             self.write(depth, "support")
-            for factor in factors:
-                self.write(depth + 1, factor)
+            self.emit(depth + 1, statements)
 
     def plan(self, action: Node) -> None:
         statements: list[str] = []
@@ -701,40 +807,37 @@ class _CoreReader(Reader):
             elif ident.startswith("stop"):
                 cond = next(iter(self.conditions(item) or []), None)
                 if cond is not None:
-                    statements.append(f"  stop if {cond}{self.within(item)}")
+                    statements.append(f"stop if {cond}{self.within(item)}")
         if statements:
             self.blank()
             self.write(0, "plan")
-            for statement in statements:
-                self.write(0, statement)
+            self.emit(1, statements)
 
     def decision(self, action: Node) -> list[str]:
-        after = _value(_extensions(action), core.AFTER, str)
-        if not isinstance(after, str) or not _AFTER.fullmatch(after):
+        after = next((_after(parts) for _, parts in _Said(action).nested(core.DECISION)), None)
+        if after is None:
             self.lost(action, "the decision has no decision-after extension saying what it follows")
             return []
-        out = ["  before treatment:" if after == "treatment" else f"  after {after}:"]
+        out = ["before treatment:" if after == "treatment" else f"after {after}:"]
         for branch in action.elements("action"):
             conds = self.conditions(branch)
             step = _step(branch.text("title") or "")
             if conds is None or step is None or len(conds) > 1:
                 self.lost(branch, "the branch has no action of the language (next, stop, cycle N, part N, continue)")
                 return []
-            out.append(f"    if {conds[0]}: {step}" if conds else f"    otherwise: {step}")
+            out.append(f"  if {conds[0]}: {step}" if conds else f"  otherwise: {step}")
         return out
 
     def limit(self, action: Node) -> list[str]:
         timing = action.child("timingTiming")
         repeat = timing.child("repeat") if timing is not None else None
-        counted = [
-            str(v) for v in (_value({"x": [e]}, "x", str) for e in action.elements("extension")) if isinstance(v, str)
-        ]
+        counted = _Said(action).texts(core.COUNTED_WITH)
         conds = self.conditions(action)
         bound = _bound(repeat)
         if bound is None or conds is None or not all(_ID.fullmatch(c) for c in counted):
             self.lost(action, "the limit has no countMax or boundsDuration, a whole number")
             return []
-        words = f"  at most {bound}" + (f" if {conds[0]}" if conds else "")
+        words = f"at most {bound}" + (f" if {conds[0]}" if conds else "")
         return [words + (" counted with " + ", ".join(counted) if counted else "")]
 
     def within(self, action: Node) -> str:
@@ -742,6 +845,22 @@ class _CoreReader(Reader):
         repeat = timing.child("repeat") if timing is not None else None
         bound = _bound(repeat) if repeat is not None else None
         return f" within {bound}" if bound else ""
+
+
+def _after(parts: dict[str, Node]) -> str | None:
+    """Return what a decision follows (``decision-after``'s kind, first, last), as written after ``after``."""
+    kind = _part_code(parts, "kind")
+    first, last = (
+        whole(value, 1) if (node := parts.get(name)) is not None and (value := node.child("valueInteger")) else None
+        for name in ("first", "last")
+    )
+    if kind == "any":
+        return "any cycle"
+    if kind in {"cycle", "part"} and first is not None:
+        return f"{kind} {first}"
+    if kind == "cycles" and first is not None and last is not None:
+        return f"cycles {first} to {last}"
+    return "treatment" if kind == "start" else None
 
 
 def _bound(repeat: Node | None) -> str | None:
