@@ -37,6 +37,7 @@ from regdsl.check.run import run_check
 from regdsl.compile.library import load_library, lower_file
 from regdsl.compile.passes import compile_regimen
 from regdsl.diagnostics import Sink
+from regdsl.fhir import core
 from regdsl.fhir.export import export_fhir
 from regdsl.fhir.importer import import_bytes
 from regdsl.render.context import RenderContext
@@ -204,3 +205,49 @@ def test_any_element_of_a_core_export_replaced_by_anything_imports_or_is_a_findi
 ) -> None:
     """Wherever a core export holds something unexpected, the import reports it at its path; it never fails."""
     assert_imports_or_reports(import_bytes(mutated(json.loads(rich_export), data), "fuzz.json"))
+
+
+def _pass_core() -> Any:
+    return json.loads((ROOT / "tests" / "fhir_import" / "cases" / "pass-core.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "response is PD\nstop if CrCl under 30 mL/min",  # a second statement
+        "response is PD\r",  # a line break of another kind
+        "response is PD # and a comment",
+        "response is P\u202eD",  # a bidi control
+        "response is PD within 3 cycles",  # more than a condition
+        "response is",
+    ],
+)
+def test_a_condition_the_grammar_does_not_read_as_one_is_left_out(expression: str) -> None:
+    doc = _pass_core()
+    (stop,) = [a for a in doc["action"][1]["action"] if a["id"] == "stop1"]
+    stop["condition"][0]["expression"]["expression"] = expression
+    result = import_bytes(json.dumps(doc).encode(), "bad.json")
+    assert [d.code.code for d in result.diagnostics] == ["FHR015"]
+    assert result.text is not None
+    assert "stop if" not in result.text
+
+
+@pytest.mark.parametrize(
+    ("url", "value", "codes"),
+    [
+        ("line-suppression", "regdsl: ignore[CMP001] -- \u202eright to left", ["FHR012"]),
+        ("line-suppression", "regdsl: ignore[CMP001] -- two\nlines", ["FHR012"]),
+        ("line-label", "bolus) 5 mg IV day 1\n  (x", ["FHR012"]),
+        ("line-medicine-as-written", "cISplatin 1000 mg", []),  # a name, quoted
+    ],
+)
+def test_a_text_written_unquoted_is_checked_first(url: str, value: str, codes: list[str]) -> None:
+    """What the import writes bare (a suppression, a line's name) is the language's, or left out; a name is quoted."""
+    doc = _pass_core()
+    line = doc["action"][0]["action"][1]
+    line["extension"] = [*line.get("extension", []), {"url": core.EXTENSIONS + url, "valueString": value}]
+    result = import_bytes(json.dumps(doc).encode(), "bad.json")
+    assert result.text is not None
+    assert value not in result.text or f'"{value}"' in result.text
+    assert "\u202e" not in result.text
+    assert [d.code.code for d in result.diagnostics] == codes

@@ -25,7 +25,7 @@ from regdsl.fhir import core
 from regdsl.fhir.jsonpos import Node
 from regdsl.fhir.reading import MOST, NAME, Reader, cycle_heading, days_text, find_medicine, quoted, regimen_id, whole
 from regdsl.model import ast
-from regdsl.source import SourceFile
+from regdsl.source import SourceFile, find_hidden
 from regdsl.syntax.layout import format_source
 from regdsl.syntax.parser import parse
 
@@ -181,7 +181,7 @@ class _CoreReader(Reader):
         """Return ``text`` if it is a ``what`` of the language (``pattern``), else None (reported, when given)."""
         if text is None:
             return None
-        if pattern.fullmatch(text):
+        if _bare(text, pattern):
             return text
         self.lost(node, f"{what} {text[:60]!r} is not one of the language")
         return None
@@ -543,7 +543,7 @@ class _CoreReader(Reader):
         """Return a note's statement and its prose, or None (reported) when it has no text."""
         text = _part_text(parts, "text")
         label = _part_text(parts, "label")
-        if text is None or (label is not None and not _LABEL_TEXT.fullmatch(label)):
+        if text is None or (label is not None and not _bare(label, _LABEL_TEXT)):
             self.lost(item, "the note has no text, or a label that is not one line")
             return None
         return [f"note {label}" if label else "note", *self.indented(text, item)]
@@ -787,7 +787,7 @@ class _CoreReader(Reader):
         statements: list[str] = []
         for item in action.elements("action"):
             title = item.text("title") or ""
-            if item.child("code") is not None and _FACTOR.fullmatch(title):
+            if item.child("code") is not None and _bare(title, _FACTOR):
                 statements.append(title)
             for note, parts in _Said(item).nested(core.NOTE):
                 statements += self.note(note, parts) or []
@@ -863,6 +863,11 @@ def _after(parts: dict[str, Node]) -> str | None:
     return "treatment" if kind == "start" else None
 
 
+def _bare(text: str, pattern: re.Pattern[str]) -> bool:
+    """Whether ``text`` may be written unquoted where ``pattern`` is read: all of it, no tab, nothing hidden."""
+    return pattern.fullmatch(text) is not None and "\t" not in text and not any(find_hidden(text, source=False))
+
+
 def _bound(repeat: Node | None) -> str | None:
     if repeat is None:
         return None
@@ -904,7 +909,7 @@ def _by_test(cond: str, variable: str) -> str:
 
 def _parses(cond: str) -> bool:
     """Whether the grammar reads ``cond`` as one condition, the whole text (a stop rule's, so nothing else)."""
-    if "\n" in cond or "#" in cond or len(cond) > 2000:
+    if "#" in cond or len(cond) > 2000 or any(ord(c) < 32 or ord(c) == 127 for c in cond):
         return False
     text = f"plan\n  stop if {cond}\n"
     sink = Sink()
