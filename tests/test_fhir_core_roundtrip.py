@@ -251,3 +251,16 @@ def test_a_text_written_unquoted_is_checked_first(url: str, value: str, codes: l
     assert value not in result.text or f'"{value}"' in result.text
     assert "\u202e" not in result.text
     assert [d.code.code for d in result.diagnostics] == codes
+
+
+def test_an_element_or_extension_the_core_import_does_not_read_is_reported_at_its_path() -> None:
+    doc = _pass_core()
+    line = doc["action"][0]["action"][1]
+    line["extension"] = [*line["extension"], {"url": core.EXTENSIONS + "line-colour", "valueString": "red"}]
+    line["priority"] = "urgent"
+    result = import_bytes(json.dumps(doc).encode(), "unread.json")
+    assert sorted((d.code.code, d.message.split(":")[0]) for d in result.diagnostics) == [
+        ("FHR013", "action[0].action[1].extension[2]"),
+        ("FHR013", "action[0].action[1].priority"),
+    ]
+    assert result.text == import_bytes(json.dumps(_pass_core()).encode(), "pass.json").text

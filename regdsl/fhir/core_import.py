@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as C
-from regdsl.fhir import core
+from regdsl.fhir import core, reading
 from regdsl.fhir.jsonpos import Node
-from regdsl.fhir.reading import MOST, NAME, Reader, cycle_heading, days_text, find_medicine, quoted, regimen_id, whole
+from regdsl.fhir.reading import NAME, PLAN_ELEMENTS, Reader, cycle_heading, days_text, find_medicine, regimen_id
 from regdsl.model import ast
 from regdsl.source import SourceFile, find_hidden
 from regdsl.syntax.layout import format_source
@@ -39,6 +39,52 @@ _DIGITS, _DATE = re.compile(r"\d{1,12}"), re.compile(r"\d{4}-\d{2}-\d{2}")  # a 
 _LABEL_TEXT = re.compile(r"[^\n\r\x00-\x1f\x7f]+")  # a note's label: one line
 _FACTOR = re.compile(r"[^:\n]+: [^\n]+")  # a support factor's line
 _SUPPRESSION = re.compile(r"regdsl: ?ignore\[[A-Za-z0-9, -]*\](?: -- [^\n\r\x00-\x1f\x7f]*)?")
+# The extensions the import reads, and the elements of each kind of node it reads or leaves out by design (ids,
+# narratives, the pages' words: textEquivalent, description, titles, the windows a line's actions solve).
+_KNOWN_EXTENSIONS = frozenset(
+    [core.DAYS_OF_CYCLE]
+    + [
+        v
+        for k, v in vars(core).items()
+        if k.isupper() and isinstance(v, str) and v.startswith(core.EXTENSIONS) and v != core.EXTENSIONS
+    ]
+)
+_PLAN = PLAN_ELEMENTS | {"usage"}  # the overview
+_PART = frozenset(
+    ["extension", "id", "title", "textEquivalent", "documentation", "relatedAction", "selectionBehavior", "action"]
+)
+_CYCLE = frozenset(
+    [
+        "extension",
+        "id",
+        "prefix",
+        "title",
+        "textEquivalent",
+        "condition",
+        "relatedAction",
+        "timingTiming",
+        "selectionBehavior",
+        "action",
+    ]
+)
+_LINE = frozenset(
+    [
+        "extension",
+        "id",
+        "title",
+        "description",
+        "textEquivalent",
+        "condition",
+        "relatedAction",
+        "action",
+        "timingTiming",
+        "definitionCanonical",
+    ]
+)
+_ACTIVITY = frozenset(
+    ["resourceType", "id", "text", "name", "status", "usage", "kind", "productCodeableConcept", "quantity", "dosage"]
+)
+_DOSAGE = frozenset(["text", "timing", "route", "doseAndRate", "asNeededBoolean", "maxDosePerAdministration"])
 _UNITS = {"wk": "weeks", "mo": "months", "a": "years"}  # a limit's boundsDuration
 _TEXT_FIELDS = ("name", "title", "subtitle", "description", "version", "url", "publisher", "copyright")
 _DATE_KEYS = frozenset(["date", "approved", "last-reviewed"])
@@ -92,7 +138,7 @@ class _Said:
         return any(v.value is True for v in self.values(url, "Boolean"))
 
     def integer(self, url: str) -> int | None:
-        found = [whole(v, -MOST) for v in self.values(url, "Integer")]
+        found = [reading.whole(v, -reading.MOST) for v in self.values(url, "Integer")]
         return next((n for n in found if n is not None), None)
 
     def minutes(self, url: str) -> int | None:
@@ -129,7 +175,7 @@ def _minutes(node: Node | None) -> int | None:
     if node is None:
         return None
     value = node.child("value")
-    return whole(value, 0) if value is not None else None
+    return reading.whole(value, 0) if value is not None else None
 
 
 def _time(minutes: int) -> str:
@@ -138,11 +184,26 @@ def _time(minutes: int) -> str:
 
 
 def _medicine_word(name: str) -> str:
-    return name if NAME.fullmatch(name) else quoted(name)
+    return name if NAME.fullmatch(name) else reading.quoted(name)
 
 
 class _CoreReader(Reader):
     """Reads one core PlanDefinition into statements, reporting into ``sink``."""
+
+    def said(self, node: Node) -> _Said:
+        """Return the extensions of ``node``, reporting (once) each extension the import does not know."""
+        found = _Said(node)
+        if node.start not in self.seen:
+            self.seen.add(node.start)
+            for url, items in found.by_url.items():
+                if "/" in url and url not in _KNOWN_EXTENSIONS:  # a complex one's parts have relative urls
+                    for item in items:
+                        self.find(
+                            C.FHR_NOT_READ,
+                            item,
+                            f"the extension {url[:100]} is not one the import reads; it is left out",
+                        )
+        return found
 
     # -- conditions ----------------------------------------------------------------------
 
@@ -196,7 +257,9 @@ class _CoreReader(Reader):
         self.write(0, "# Imported by regdsl import from a core PlanDefinition (regdsl export --profile core).")
         self.write(0, "")
         self.write(0, f"regimen {ident}")
-        said = _Said(root)
+        self.seen: set[int] = set()
+        self.unread(root, _PLAN)
+        said = self.said(root)
         self.names: dict[str, str] = {}  # by medicine name (lower case), the word its first line writes it with
         self.heading(root, said)
         self.contained = {
@@ -209,7 +272,7 @@ class _CoreReader(Reader):
             medicine = _part_text(parts, "medicine")
             if alias is not None and medicine is not None:
                 self.blank()
-                self.write(0, f"drug {alias} = {quoted(medicine)}")
+                self.write(0, f"drug {alias} = {reading.quoted(medicine)}")
         if root.child("action") is None:
             self.find(C.FHR_MISSING, root, "no action: the regimen has no cycles")
         for action in root.elements("action"):
@@ -218,7 +281,7 @@ class _CoreReader(Reader):
                 self.plan(action)
             elif ident_of == "support":
                 self.support(action, 0)
-            elif _Said(action).integer(core.PART_NUMBER) is not None:
+            elif self.said(action).integer(core.PART_NUMBER) is not None:
                 self.part(action)
             else:
                 self.cycle(action, 0)
@@ -235,14 +298,14 @@ class _CoreReader(Reader):
     def heading(self, root: Node, said: _Said) -> None:
         for key in _TEXT_FIELDS:
             if (text := root.text(key)) is not None:
-                self.write(1, f"{key} {quoted(text)}")
+                self.write(1, f"{key} {reading.quoted(text)}")
         for item in root.elements("identifier"):
             system, value = item.text("system"), item.text("value")
             if system is not None and value is not None:
-                self.write(1, f"identifier {quoted(system)} {quoted(value)}")
+                self.write(1, f"identifier {reading.quoted(system)} {reading.quoted(value)}")
         authors = root.elements("author")
         if authors and (author := authors[0].text("name")) is not None:
-            self.write(1, f"author {quoted(author)}")
+            self.write(1, f"author {reading.quoted(author)}")
         for key, word in _DATE_FIELDS:
             if (text := root.text(key)) is not None:
                 self.date(root.child(key) or root, word, text, 1)
@@ -263,7 +326,7 @@ class _CoreReader(Reader):
         names = []
         for item in root.elements("relatedArtifact"):
             if item.text("type") == "documentation":
-                footnote = self.checked(item, _Said(item).text(core.FOOTNOTE), _ID, "the footnote")
+                footnote = self.checked(item, self.said(item).text(core.FOOTNOTE), _ID, "the footnote")
                 if footnote is not None:
                     names.append(footnote)
         if names:
@@ -300,12 +363,12 @@ class _CoreReader(Reader):
             elif key in _DATE_KEYS:
                 self.date(item, key, value, depth)
             else:
-                self.write(depth, f"{key} {quoted(value)}")
+                self.write(depth, f"{key} {reading.quoted(value)}")
 
     def term(self, concept: Node, text: str) -> str:
         codings = concept.elements("coding")
         code = codings[0].text("code") if codings else None
-        return quoted(text) + (f" [{code}]" if code and code.isdigit() else "")
+        return reading.quoted(text) + (f" [{code}]" if code and code.isdigit() else "")
 
     def concepts(self, said: _Said, url: str) -> list[str]:
         out = []
@@ -323,13 +386,13 @@ class _CoreReader(Reader):
             if display is None:
                 self.lost(item, "the citation has no display text")
                 continue
-            said = _Said(item)
+            said = self.said(item)
             if depth:
                 self.blank()
-            self.write(depth, f"reference {quoted(display)}")
+            self.write(depth, f"reference {reading.quoted(display)}")
             urls = said.texts(core.REFERENCE_URL) or [u for u in [item.text("url")] if u is not None]
             for url in urls:
-                self.write(depth + 1, f"url {quoted(url)}")
+                self.write(depth + 1, f"url {reading.quoted(url)}")
             for pmid in said.texts(core.REFERENCE_PMID):
                 if self.checked(item, pmid, _DIGITS, "the PMID") is not None:
                     self.write(depth + 1, f"pmid {pmid}")
@@ -340,16 +403,17 @@ class _CoreReader(Reader):
     # -- parts, cycles and lines ---------------------------------------------------------
 
     def part(self, action: Node) -> None:
-        said = _Said(action)
+        self.unread(action, _PART)
+        said = self.said(action)
         number = said.integer(core.PART_NUMBER)
         self.blank()
-        self.write(0, f"part {number} {quoted(said.text(core.TITLE) or '')}")
+        self.write(0, f"part {number} {reading.quoted(said.text(core.TITLE) or '')}")
         self.status(action, said, said.text(core.SUPERSEDED_BY), 1)
         self.fields(said, 1)
         for value in said.values(core.IDENTIFIER, "Identifier"):
             system, code = value.text("system"), value.text("value")
             if system is not None and code is not None:
-                self.write(1, f"identifier {quoted(system)} {quoted(code)}")
+                self.write(1, f"identifier {reading.quoted(system)} {reading.quoted(code)}")
         levels = self.concepts(said, core.FOCUS)
         if levels:
             self.write(1, "cancer " + " > ".join(levels))
@@ -386,14 +450,16 @@ class _CoreReader(Reader):
         if timing is None:
             return
         repeat, days, count = timing
-        said = _Said(action)
+        self.unread(action, _CYCLE)
+        said = self.said(action)
         self.blank()
+        start = len(self.out)  # where this cycle's statements begin: its choices are written among them
         self.continuous = said.flag(core.CONTINUOUS)
         if self.continuous:
             self.write(depth, "continuous treatment")
         else:
             extend_node = repeat.child("durationMax")
-            extend = whole(extend_node, 1) if extend_node is not None else None
+            extend = reading.whole(extend_node, 1) if extend_node is not None else None
             more = f", may extend to {extend} days" if extend is not None else ""
             self.write(depth, f"{cycle_heading(first, count)}: {days} days{more}")
         inner = depth + 1
@@ -401,11 +467,11 @@ class _CoreReader(Reader):
         lines = [a for a in action.elements("action") if a.child("definitionCanonical") is not None]
         for line in lines:
             definition = self.definition(line)
-            if definition is not None and (name := self.medicine(definition, _Said(line))) is not None:
+            if definition is not None and (name := self.medicine(definition, self.said(line))) is not None:
                 self.names.setdefault(name[0].lower(), name[1])
         title = said.text(core.TITLE)
         if title is not None:
-            self.write(inner, f"title {quoted(title)}")
+            self.write(inner, f"title {reading.quoted(title)}")
         same_as = said.integer(core.SAME_AS)
         if same_as is not None:
             self.write(inner, f"same as cycle {same_as}")
@@ -419,12 +485,13 @@ class _CoreReader(Reader):
             cond = self.condition(gate)
             if cond is not None:
                 self.write(inner, f"proceed if {cond}")
-                prose = _Said(gate).text(core.PROSE)
+                prose = self.said(gate).text(core.PROSE)
                 if prose is not None:
                     self.prose(inner + 1, prose.split("\n"), gate)
         # A line `same as` copied here is given by it, and so are the observations and gaps of copied lines.
-        own = [line for line in lines if _Said(line).text(core.COPIED_FROM) is None]
+        own = [line for line in lines if self.said(line).text(core.COPIED_FROM) is None]
         ids = {a.text("id"): a for a in own}
+        every = {line.text("id") for line in lines}
         for line in own:
             self.place(inner, line, self.line(line), choices)
         for item, parts in said.nested(core.NOTE):
@@ -433,11 +500,7 @@ class _CoreReader(Reader):
         for item in action.elements("action"):
             which = (item.text("id") or "").rpartition("-o")[2]  # one observation, after each line of its medicine
             related = next(iter(item.elements("relatedAction")), None)
-            copied = (
-                related is not None
-                and related.text("actionId") not in ids
-                and related.text("actionId") in {line.text("id") for line in lines}
-            )
+            copied = related is not None and related.text("actionId") in every and related.text("actionId") not in ids
             if item.child("timingDuration") is not None and which not in observed and not copied:
                 observed.add(which)
                 self.observation(inner, item, ids)
@@ -447,7 +510,7 @@ class _CoreReader(Reader):
                 if gap not in gaps:  # one gap, timed on each line of its medicine
                     gaps.append(gap)
         self.emit(inner, gaps)
-        self.flush(choices)
+        self.flush(choices, start)
 
     def place(self, depth: int, node: Node, statements: list[str] | None, choices: dict[str, _Choice]) -> None:
         """Write a line's or note's statements, in the block of the branch it is written in, if any."""
@@ -498,7 +561,7 @@ class _CoreReader(Reader):
         if node.text("url") == core.NOTE:
             holder = node
         else:
-            items = _Said(node).by_url.get(core.BRANCH, [])
+            items = self.said(node).by_url.get(core.BRANCH, [])
             if not items:
                 return None
             holder = items[0]
@@ -507,16 +570,16 @@ class _CoreReader(Reader):
             return None
         key = parts["choice"].text("valueString")
         index_node = parts["branch"].child("valueInteger") if "branch" in parts else None
-        index = whole(index_node, 0) if index_node is not None else None
+        index = reading.whole(index_node, 0) if index_node is not None else None
         if key is not None and key in choices and index is not None and index < len(choices[key].branches):
             return key, index
         self.find(C.FHR_CORE_CONDITION, holder, "the branch is not one of the cycle's choices")
         return None
 
-    def flush(self, choices: dict[str, _Choice]) -> None:
-        """Write each choice's block at its placeholder: ``if COND:`` or ``by VARIABLE:`` and its branches."""
+    def flush(self, choices: dict[str, _Choice], start: int) -> None:
+        """Write each choice's block at its placeholder after ``start``: ``if COND:`` or ``by VARIABLE:``..."""
         out: list[str] = []
-        for row in self.out:
+        for row in self.out[start:]:
             if not row.startswith("\x00"):
                 out.append(row)
                 continue
@@ -537,7 +600,7 @@ class _CoreReader(Reader):
                 else:
                     out.append(f"{pad}{_by_test(cond, choice.variable or '')}:")
                 out += [f"{pad}  {statement}" for statement in body]
-        self.out = out
+        self.out[start:] = out
 
     def note(self, item: Node, parts: dict[str, Node]) -> list[str] | None:
         """Return a note's statement and its prose, or None (reported) when it has no text."""
@@ -578,9 +641,13 @@ class _CoreReader(Reader):
         if definition is None:
             self.lost(action, "the definition is not an ActivityDefinition the plan contains")
             return None
-        said = _Said(action)
+        self.unread(action, _LINE)
+        self.unread(definition, _ACTIVITY)
+        said = self.said(action)
         medicine = self.medicine(definition, said)
         dosage = next(iter(definition.elements("dosage")), None)
+        if dosage is not None:
+            self.unread(dosage, _DOSAGE)
         if medicine is None or dosage is None:
             self.lost(definition, "the activity names no product, or has no dosage")
             return None
@@ -645,7 +712,7 @@ class _CoreReader(Reader):
                 continue
             for part in item.elements("extension"):
                 value = part.child("valueInteger")
-                day = whole(value, -999) if part.text("url") == "day" and value is not None else None
+                day = reading.whole(value, -999) if part.text("url") == "day" and value is not None else None
                 if day is None:
                     self.lost(part, "the day is not a whole number")
                     return None
@@ -656,12 +723,12 @@ class _CoreReader(Reader):
         if repeat is None or repeat.text("periodUnit") != "min":
             return None
         period = repeat.child("period")
-        minutes = whole(period, 1) if period is not None else None
+        minutes = reading.whole(period, 1) if period is not None else None
         if minutes is None:
             self.lost(repeat, "the clock's period is not a whole number of minutes")
             return None
         count_node = repeat.child("count")
-        count = whole(count_node, 1) if count_node is not None else None
+        count = reading.whole(count_node, 1) if count_node is not None else None
         words = f"every {_time(minutes)}"
         if count is not None:
             words += f" for {count} doses" + (" each day" if said.flag(core.EACH_DAY) else "")
@@ -671,8 +738,8 @@ class _CoreReader(Reader):
         if repeat is None or repeat.text("durationUnit") != "min":
             return []
         low_node, high_node = repeat.child("duration"), repeat.child("durationMax")
-        low = whole(low_node, 1) if low_node is not None else None
-        high = whole(high_node, 1) if high_node is not None else None
+        low = reading.whole(low_node, 1) if low_node is not None else None
+        high = reading.whole(high_node, 1) if high_node is not None else None
         if low is None:
             self.lost(repeat, "the infusion time is not a whole number of minutes")
             return []
@@ -689,7 +756,7 @@ class _CoreReader(Reader):
         then = False
         found: list[str] = []
         for item, parts in said.nested(core.RELATION):
-            if _Said(item).code(core.VIA) == "then":
+            if self.said(item).code(core.VIA) == "then":
                 then = True
                 continue
             words = self.relation_words(item, parts, self.names)
@@ -715,7 +782,7 @@ class _CoreReader(Reader):
         ):
             self.find(C.FHR_CORE_RELATION, item, "the relation has no anchor, direction or point the language has")
             return None
-        said = _Said(item)
+        said = self.said(item)
         if kind == "chemotherapy":
             target = "chemotherapy"
         elif kind == "event":
@@ -746,7 +813,7 @@ class _CoreReader(Reader):
         words.append(target)
         qualifier = said.text(core.QUALIFIER)
         if qualifier is not None:
-            words.append(quoted(qualifier))
+            words.append(reading.quoted(qualifier))
         return " ".join(words)
 
     def observation(self, depth: int, action: Node, ids: dict[str | None, Node]) -> None:
@@ -754,11 +821,13 @@ class _CoreReader(Reader):
         target = ids.get(related.text("actionId")) if related is not None else None
         minutes = _minutes(action.child("timingDuration"))
         definition = self.definition(target) if target is not None else None
-        medicine = self.medicine(definition, _Said(target)) if definition is not None and target is not None else None
+        medicine = (
+            self.medicine(definition, self.said(target)) if definition is not None and target is not None else None
+        )
         if medicine is None or minutes is None:
             self.find(C.FHR_CORE_RELATION, action, "the observation is of no line of the cycle, or has no duration")
             return
-        said = _Said(action)
+        said = self.said(action)
         position = said.code(core.POSITION)
         line = self.checked(action, said.text(core.LABEL), _ID, "the line's name")
         words = ["observe", _time(minutes), "after", *([position] if position in {"first", "last"} else [])]
@@ -772,13 +841,13 @@ class _CoreReader(Reader):
                 continue
             offset = item.child("offsetRange")
             low = offset.child("low") if offset is not None else None
-            days = whole(value, 1) if low is not None and (value := low.child("value")) is not None else None
+            days = reading.whole(value, 1) if low is not None and (value := low.child("value")) is not None else None
             definition = self.definition(line)
-            medicine = self.medicine(definition, _Said(line)) if definition is not None else None
+            medicine = self.medicine(definition, self.said(line)) if definition is not None else None
             if days is None or low is None or low.text("code") != "d" or medicine is None:
                 self.find(C.FHR_CORE_RELATION, item, "the minimum gap has no offsetRange.low, a whole number of days")
                 continue
-            name = self.checked(item, _Said(item).text(core.LABEL), _ID, "the line's name")
+            name = self.checked(item, self.said(item).text(core.LABEL), _ID, "the line's name")
             yield f"{_medicine_word(medicine[1])}{f' ({name})' if name else ''} doses at least {days} days apart"
 
     # -- support and the plan ------------------------------------------------------------
@@ -789,7 +858,7 @@ class _CoreReader(Reader):
             title = item.text("title") or ""
             if item.child("code") is not None and _bare(title, _FACTOR):
                 statements.append(title)
-            for note, parts in _Said(item).nested(core.NOTE):
+            for note, parts in self.said(item).nested(core.NOTE):
                 statements += self.note(note, parts) or []
         if statements:
             self.blank()
@@ -814,7 +883,7 @@ class _CoreReader(Reader):
             self.emit(1, statements)
 
     def decision(self, action: Node) -> list[str]:
-        after = next((_after(parts) for _, parts in _Said(action).nested(core.DECISION)), None)
+        after = next((_after(parts) for _, parts in self.said(action).nested(core.DECISION)), None)
         if after is None:
             self.lost(action, "the decision has no decision-after extension saying what it follows")
             return []
@@ -831,7 +900,7 @@ class _CoreReader(Reader):
     def limit(self, action: Node) -> list[str]:
         timing = action.child("timingTiming")
         repeat = timing.child("repeat") if timing is not None else None
-        counted = _Said(action).texts(core.COUNTED_WITH)
+        counted = self.said(action).texts(core.COUNTED_WITH)
         conds = self.conditions(action)
         bound = _bound(repeat)
         if bound is None or conds is None or not all(_ID.fullmatch(c) for c in counted):
@@ -851,7 +920,9 @@ def _after(parts: dict[str, Node]) -> str | None:
     """Return what a decision follows (``decision-after``'s kind, first, last), as written after ``after``."""
     kind = _part_code(parts, "kind")
     first, last = (
-        whole(value, 1) if (node := parts.get(name)) is not None and (value := node.child("valueInteger")) else None
+        reading.whole(value, 1)
+        if (node := parts.get(name)) is not None and (value := node.child("valueInteger"))
+        else None
         for name in ("first", "last")
     )
     if kind == "any":
@@ -873,11 +944,11 @@ def _bound(repeat: Node | None) -> str | None:
         return None
     count = repeat.child("countMax")
     if count is not None:
-        cycles = whole(count, 1)
+        cycles = reading.whole(count, 1)
         return f"{cycles} cycles" if cycles is not None else None
     duration = repeat.child("boundsDuration")
     value = duration.child("value") if duration is not None else None
-    amount = whole(value, 1) if value is not None else None
+    amount = reading.whole(value, 1) if value is not None else None
     unit = _UNITS.get(duration.text("code") or "") if duration is not None else None
     return f"{amount} {unit}" if amount is not None and unit is not None else None
 

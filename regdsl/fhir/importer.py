@@ -36,7 +36,18 @@ from regdsl.fhir.cca import ROLE_USAGE
 from regdsl.fhir.core import DAYS_OF_CYCLE
 from regdsl.fhir.core_import import read_core
 from regdsl.fhir.jsonpos import JsonError, Node, read_json
-from regdsl.fhir.reading import MOST, NAME, Reader, cycle_heading, days_text, find_medicine, quoted, regimen_id, whole
+from regdsl.fhir.reading import (
+    MOST,
+    NAME,
+    PLAN_ELEMENTS,
+    Reader,
+    cycle_heading,
+    days_text,
+    find_medicine,
+    quoted,
+    regimen_id,
+    whole,
+)
 from regdsl.model.vocabulary import (
     NZMT_SYSTEM,
     SETTINGS,
@@ -75,34 +86,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _NO_LINK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The elements read (or left out by design: ids, meta, narratives, the generated dosage text) of each kind of node.
-_PLAN_ELEMENTS = frozenset(
-    [
-        "resourceType",
-        "id",
-        "meta",
-        "text",
-        "contained",
-        "extension",
-        "url",
-        "identifier",
-        "version",
-        "name",
-        "title",
-        "subtitle",
-        "type",
-        "status",
-        "date",
-        "publisher",
-        "description",
-        "useContext",
-        "copyright",
-        "approvalDate",
-        "lastReviewDate",
-        "author",
-        "relatedArtifact",
-        "action",
-    ]
-)
+_PLAN_ELEMENTS = PLAN_ELEMENTS | {"meta"}
 _PART_ELEMENTS = frozenset(["id", "extension", "title", "description", "selectionBehavior", "definitionCanonical"])
 _CYCLE_ELEMENTS = frozenset(["id", "prefix", "description", "timingTiming", "selectionBehavior", "action"])
 _GROUPS_ELEMENTS = frozenset(["title", "selectionBehavior", "action"])

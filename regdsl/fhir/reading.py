@@ -21,11 +21,50 @@ from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
 from regdsl.model.vocabulary import FREQUENCIES, ROUTES, SNOMED, UNITS, Unit, find_unit
 from regdsl.source import SourceFile, find_hidden
 
-__all__ = ["MOST", "NAME", "Reader", "amount_text", "days_text", "find_medicine", "quoted", "regimen_id", "whole"]
+__all__ = [
+    "MOST",
+    "NAME",
+    "PLAN_ELEMENTS",
+    "Reader",
+    "amount_text",
+    "days_text",
+    "find_medicine",
+    "quoted",
+    "regimen_id",
+    "whole",
+]
 
 MOST = 10**6  # the largest whole number read (days, cycles, minutes, amounts): far beyond any regimen's
 PLACES = 6  # the most decimal places of an amount read
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# The elements of a PlanDefinition both imports read (or leave out by design: its id, its narrative).
+PLAN_ELEMENTS = frozenset(
+    [
+        "resourceType",
+        "id",
+        "text",
+        "contained",
+        "extension",
+        "url",
+        "identifier",
+        "version",
+        "name",
+        "title",
+        "subtitle",
+        "type",
+        "status",
+        "date",
+        "publisher",
+        "description",
+        "useContext",
+        "copyright",
+        "approvalDate",
+        "lastReviewDate",
+        "author",
+        "relatedArtifact",
+        "action",
+    ]
+)
 _PMID = re.compile(r"PMID: (\d+)")
 _ACCESSED = re.compile(r"\(Accessed (\d{1,2} \w+ \d{4})\)")
 
