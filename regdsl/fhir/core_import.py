@@ -2,15 +2,17 @@
 
 The core form carries every fact of a regimen in an element or a regdsl extension
 (``fhir.core``), so the import reads it back as the language, never from the pages' words
-(``textEquivalent``, ``description``): the heading from the plan's elements, parts, cycle
-groups and lines from the nested actions, each line's medicine, dose, route and frequency
-from its contained ``ActivityDefinition`` (read as the cca import reads them,
-``fhir.reading``), its days from ``timing-daysOfCycle``, its timing relations from its
-``relatedAction``s, a choice from the cycle's ``cycle-choice`` and the line's
-``line-branch``, and the plan from its decision, limit and stop actions. A condition is
-its ``text/x-regdsl`` expression, parsed back by the grammar before it is written
-(``FHR015`` when it does not parse); a relation to an action the cycle does not hold is
-``FHR016``. The text is laid out by ``syntax.layout``, as the cca import's is.
+(``textEquivalent``, ``description``, the narratives): the heading from the plan's elements
+and its ``field``, ``regimen-*`` and ``footnote`` extensions, parts, cycle groups and lines
+from the nested actions, each line's medicine, dose, route and frequency from its contained
+``ActivityDefinition`` (read as the cca import reads them, ``fhir.reading``), its days from
+``timing-daysOfCycle``, its relations from its ``relation`` extensions, a choice from the
+cycle's ``cycle-choice`` and the ``line-branch`` of its lines and notes, ``same as`` from
+``cycle-same-as`` (a line ``line-copied-from`` marks is the copy's), and the plan from its
+decision, limit and stop actions. A condition is its ``text/x-regdsl`` expression, parsed
+back by the grammar before it is written (``FHR015`` when it does not parse); a relation
+that names no anchor the language has is ``FHR016``; a name written bare is checked first,
+any other text quoted. The text is laid out by ``syntax.layout``, as the cca import's is.
 """
 
 from __future__ import annotations
