@@ -12,8 +12,12 @@ of a choice, a gate, a decision's branch and a stop rule carry an ``applicabilit
 condition whose expression is the condition as the language writes it (``text/x-regdsl``:
 no FHIRPath can read a response or a risk group from a patient record the regimen knows
 of), with the pages' words as its ``description``; decisions are actions with
-``selectionBehavior`` ``exactly-one`` over their branches. Every text is also given as
-the pages word it (``textEquivalent``).
+``selectionBehavior`` ``exactly-one`` over their branches. What FHIR has no element for
+is a regdsl extension (``EXTENSIONS``, each listed in docs/fhir.md): every relation as
+written (one to an outside event too) and a part's start rule, a note as written, what a line
+and its infusion say beyond timing and dosage, a part's heading, how ``same as``, ``use`` and
+``without`` gave a cycle its lines, each reference's links, ids and dates; so an importer can
+rebuild the regimen. Every text is also given as the pages word it (``textEquivalent``).
 """
 
 from __future__ import annotations
