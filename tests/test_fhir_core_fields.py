@@ -45,9 +45,6 @@ MISSING = {
     ("Choice", "kind"): "a `by VARIABLE:` choice as such: its branches are conditions only",
     ("Choice", "variable"): "a `by VARIABLE:` choice as such: its branches are conditions only",
     ("Note", "guard"): "the branch a note is written in: the choice's structure is the core importer's",
-    ("Decision", "kind"): "after which cycles a decision is taken: the decision's title words it",
-    ("Decision", "first"): "after which cycles a decision is taken: the decision's title words it",
-    ("Decision", "last"): "after which cycles a decision is taken: the decision's title words it",
 }
 
 
@@ -405,9 +402,9 @@ WHERE: dict[str, dict[str, Check | str]] = {
     "Plan": {"decisions": PARTS, "limits": PARTS, "stops": PARTS},
     "Decision": {
         "span": SOURCE,
-        "kind": MISSING[("Decision", "kind")],
-        "first": MISSING[("Decision", "first")],
-        "last": MISSING[("Decision", "last")],
+        "kind": lambda d, n: _parts(_ext(n, core.DECISION)[0])["kind"] == d.kind,
+        "first": lambda d, n: _parts(_ext(n, core.DECISION)[0]).get("first") == d.first,
+        "last": lambda d, n: _parts(_ext(n, core.DECISION)[0]).get("last") == d.last,
         "branches": PARTS,
     },
     "Branch": {

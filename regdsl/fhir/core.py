@@ -60,6 +60,7 @@ __all__ = [
     "COPIED_FROM",
     "COUNTED_WITH",
     "DAYS_OF_CYCLE",
+    "DECISION",
     "EACH_DAY",
     "ENDING",
     "EXACT",
@@ -114,6 +115,7 @@ EXTENSIONS = "https://regdsl.invalid/fhir/StructureDefinition/"
 QUALIFIER = EXTENSIONS + "relation-qualifier"  # valueString: the words kept beside it (`"OR before bed"`)
 ENDING = EXTENSIONS + "relation-ending"  # valueBoolean: `ending ...`, the line's end is timed, not its start
 POSITION = EXTENSIONS + "relation-position"  # valueCode first | last: the anchor's first or last dose of the cycle
+DECISION = EXTENSIONS + "decision-after"  # nested kind, first, last: after which cycles (or part) it is taken
 COUNTED_WITH = EXTENSIONS + "limit-counted-with"  # valueString: a regimen whose cycles count towards the limit
 CONTINUOUS = EXTENSIONS + "cycle-continuous"  # valueBoolean: `continuous treatment`, not an open-ended 1-day cycle
 RESPONSES = EXTENSIONS + "regimen-responses"  # valueString: the response vocabulary its conditions name
@@ -597,8 +599,15 @@ class _Writer:
                 if branch.cond is not None:
                     step["condition"] = [self.condition(branch.cond)]
                 branches.append(step)
+            after: list[tuple[str, str, object]] = [("kind", "valueCode", decision.kind)]
+            after += [
+                (name, "valueInteger", v)
+                for name, v in (("first", decision.first), ("last", decision.last))
+                if v is not None
+            ]
             actions.append(
                 {
+                    "extension": [_nested(DECISION, after)],
                     "id": f"d{n}",
                     "title": said.text.split(":")[0],
                     "textEquivalent": said.text,
