@@ -177,10 +177,12 @@ def _overview(meta: ir.Meta, node: Json) -> bool:
 def _observed(group: ir.CycleGroup, node: Json) -> bool:
     """Each observation is an action after the end of each line it observes, its first or last dose an extension."""
     found = sorted(
-        (_minutes(a["timingDuration"]), str(_one(a, core.POSITION))) for a in node["action"] if "timingDuration" in a
+        (_minutes(a["timingDuration"]), str(_one(a, core.POSITION)), str(_one(a, core.LABEL)))
+        for a in node["action"]
+        if "timingDuration" in a
     )
     wanted = sorted(
-        (o.minutes, str(o.position))
+        (o.minutes, str(o.position), str(o.line))
         for o in group.observations
         for line in group.administrations
         if o.medicine == line.medicine and (o.line is None or o.line == line.label)
@@ -191,13 +193,13 @@ def _observed(group: ir.CycleGroup, node: Json) -> bool:
 def _gaps(group: ir.CycleGroup, node: Json) -> bool:
     """Each gap is the relatedAction to itself of each line of its medicine (and line) it keeps apart."""
     found = {
-        (a["id"], r["offsetRange"]["low"]["value"])
+        (a["id"], r["offsetRange"]["low"]["value"], _one(r, core.LABEL))
         for a in node["action"]
         for r in a.get("relatedAction", [])
         if r["actionId"] == a.get("id")
     }
     wanted = {
-        (f"{node['id']}-l{i}", gap.days)
+        (f"{node['id']}-l{i}", gap.days, gap.line)
         for gap in group.gaps
         for i, line in enumerate(group.administrations, start=1)
         if gap.medicine == line.medicine and (gap.line is None or gap.line == line.label)

@@ -134,7 +134,7 @@ BAGS = EXTENSIONS + "infusion-bags"  # valueDuration (min): `bags every ...`
 INFUSION_CONTINUOUS = EXTENSIONS + "infusion-continuous"  # valueBoolean: `days ... continuous`
 EXTEND = EXTENSIONS + "infusion-extend-to"  # valueDuration (min): `, may extend to ...`
 WRITTEN = EXTENSIONS + "line-medicine-as-written"  # valueString: the medicine's name as the line writes it
-LABEL = EXTENSIONS + "line-label"  # valueString: the line's name (`fluorouracil (bolus)`)
+LABEL = EXTENSIONS + "line-label"  # valueString: the line's name (`fluorouracil (bolus)`), or an observation's or gap's
 SHIFT = EXTENSIONS + "line-shift-days"  # valueInteger: `shift N days`, as written (the windows are solved)
 OFF_LABEL = EXTENSIONS + "line-off-label"  # valueBoolean: `off-label`
 S29 = EXTENSIONS + "line-section-29"  # valueBoolean: `s29`
@@ -370,6 +370,11 @@ def references(refs: Sequence[ir.Reference]) -> list[Json]:
     return out
 
 
+def _named(line: str | None) -> Json:
+    """Return the extension that names the line an observation or a gap is written for, when it names one."""
+    return {"extension": [{"url": LABEL, "valueString": line}]} if line is not None else {}
+
+
 def _within(count: int, unit: ir.PlanUnit) -> Json:
     """Return the timing of ``count`` cycles (``countMax``) or weeks, months or years (``boundsDuration``)."""
     if unit == "cycles":
@@ -424,6 +429,14 @@ class _Writer:
         out = self.condition(gate.cond)
         return {"extension": [{"url": PROSE, "valueString": gate.prose.text}]} | out if gate.prose else out
 
+    @staticmethod
+    def observed(obs: ir.Observation) -> Json:
+        """Return the extensions of an observation's action: the observed line's name and dose, when written."""
+        said = _named(obs.line).get("extension", [])
+        if obs.position is not None:
+            said.append({"url": POSITION, "valueCode": obs.position})
+        return {"extension": said} if said else {}
+
     def branch_condition(self, group: ir.CycleGroup, guard: ir.Guard) -> Json:
         """Return the condition of a choice's branch; an ``otherwise`` branch's is that no other branch holds."""
         choice = next(c for c in group.choices if c.key == guard.choice)
@@ -476,7 +489,8 @@ class _Writer:
             out["condition"] = [self.branch_condition(group, line.guard)]
         related = [item for rel in line.relations for item in self.related(key, i, rel, group)]
         related += [
-            {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
+            _named(gap.line)
+            | {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
             for gap in group.gaps
             if gap.medicine == line.medicine and (gap.line is None or gap.line == line.label)
         ]
@@ -557,7 +571,7 @@ class _Writer:
                 if obs.medicine == line.medicine and (obs.line is None or obs.line == line.label):
                     lines.append(
                         {
-                            **({"extension": [{"url": POSITION, "valueCode": obs.position}]} if obs.position else {}),
+                            **self.observed(obs),
                             "id": f"{action['id']}-o{n}",
                             "title": f"Observe after {line.medicine.display}",
                             "relatedAction": [{"actionId": action["id"], "relationship": "after-end"}],
