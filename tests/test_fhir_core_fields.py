@@ -547,13 +547,16 @@ def test_core_carries_every_ir_field(name: str) -> None:
     assert seen or not any(callable(check) for check in WHERE[name].values()), f"no bundled {name} to check"
 
 
-# What no bundled regimen writes, written into one: bags, `s29`, a line timed from an outside event, a block's note.
+# What no bundled regimen writes, written into one: bags, `s29`, a line timed from an outside event, a block's
+# note, an observation and a gap of a named line.
 _EDITS = (
     ("over exactly 46 hours by pump", "over exactly 46 hours by pump bags every 24 hours"),
     ("three times daily day 1 prn supportive", "three times daily day 1 prn supportive s29"),
     ("days 2, 3 supportive\n", "days 2, 3 supportive 2 hours before radiotherapy\n"),
     ("    | ONCE daily in the morning with food.\n", "    | ONCE daily in the morning with food.\n  use extras\n"),
     ("cycles 1 to 12: 14 days\n", "block extras\n  note loperamide\n    | Keep hydrated.\n\ncycles 1 to 12: 14 days\n"),
+    ("  note Dose modification\n", "  observe 30 min after fluorouracil (bolus)\n  note Dose modification\n"),
+    ("  note Dose modification\n", "  fluorouracil (infusion) doses at least 7 days apart\n  note Dose modification\n"),
 )
 
 
@@ -578,6 +581,9 @@ def test_core_carries_what_no_bundled_regimen_writes(tmp_path: Path) -> None:
     ]
     notes = [n for n in _checked(regimen, doc, "Note") if isinstance(n, ir.Note)]
     assert [n.block for n in notes if n.block] == ["extras"]
+    (group,) = _checked(regimen, doc, "CycleGroup")
+    assert isinstance(group, ir.CycleGroup)
+    assert [(o.line, g.line) for o, g in zip(group.observations, group.gaps, strict=True)] == [("bolus", "infusion")]
 
 
 def test_docs_list_every_core_extension() -> None:
