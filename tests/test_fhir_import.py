@@ -507,3 +507,131 @@ def test_a_failed_write_leaves_nothing_and_exits_2(
     assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", str(tmp_path))[0] == 2
     assert os.strerror(errno.ENOSPC) in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the medicines of the library the import writes into ----------------------------------------------
+
+TARGET_LIBRARY = """library "target"
+
+medicine "zanubrutinib"
+  alias zanu
+  code "https://nzulm.org.nz/nzmt" "46490541000116199"
+  anticancer
+
+medicine "sodium bicarbonate"
+  supportive
+"""
+
+
+def _product(display: str, code: str | None) -> bytes:
+    """Return the passing case with its one product named ``display`` and coded ``code`` (no code: text only)."""
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    concept = doc["contained"][0]["productCodeableConcept"]
+    if code is None:
+        concept.pop("coding")
+    else:
+        concept["coding"][0].update(display=display, code=code)
+    concept["text"] = display
+    return json.dumps(doc).encode()
+
+
+def _target(folder: Path, text: str = TARGET_LIBRARY) -> importer.Medicines:
+    (folder / "library.reg").write_text(text, encoding="utf-8")
+    return importer.library_medicines(folder)
+
+
+def _imported_line(result: importer.Imported) -> str | None:
+    assert result.text is not None
+    return next((x.strip() for x in result.text.splitlines() if " 600 mg flat " in x), None)
+
+
+@pytest.mark.parametrize(
+    ("display", "code", "line"),
+    [
+        ("BRUKINSA", "46490541000116199", "zanubrutinib"),  # by code, written as the library spells it
+        ("Zanubrutinib", "46490541000116199", "zanubrutinib"),  # by display and code
+        ("ZANU", None, "zanu"),  # by an alias, written as the library spells it
+        ("Sodium Bicarbonate", None, '"sodium bicarbonate"'),  # a library medicine with no code, by its name
+        ("ALECTINIB", "46490541000116100", "alectinib"),  # the built-in table after the library's
+    ],
+)
+def test_a_product_is_the_target_librarys_medicine(tmp_path: Path, display: str, code: str | None, line: str) -> None:
+    medicines = _target(tmp_path)
+    assert medicines.finding is None
+    result = import_bytes(_product(display, code), "p.json", medicines=medicines.table)
+    assert result.diagnostics == ()
+    assert _imported_line(result) == f"{line} 600 mg flat oral twice daily days 1, 2"
+
+
+def test_a_library_medicine_without_its_library_is_not_imported() -> None:
+    result = import_bytes(_product("BRUKINSA", "46490541000116199"), "p.json")
+    assert [d.code.code for d in result.diagnostics] == ["FHR012"]
+    assert _imported_line(result) is None
+
+
+@pytest.mark.parametrize(
+    ("display", "code", "named"),
+    [
+        ("alectinib", "46490541000116199", "zanubrutinib"),  # the display names a built-in, the code the library's
+        ("cISplatin", "10147121000116104", "cARBOplatin"),  # both built-in
+        ("zanu", "46490541000116100", "alectinib"),  # the display an alias of the library's, the code a built-in
+    ],
+)
+def test_a_display_naming_one_medicine_and_a_code_another_is_not_imported(
+    tmp_path: Path, display: str, code: str, named: str
+) -> None:
+    """A product the display and the code disagree on is neither medicine: the line is a fact not imported."""
+    result = import_bytes(_product(display, code), "p.json", medicines=_target(tmp_path).table)
+    assert [d.code.code for d in result.diagnostics] == ["FHR012"]
+    assert display in result.diagnostics[0].message
+    assert named in result.diagnostics[0].message
+    assert _imported_line(result) is None
+
+
+def test_a_broken_library_is_said_once_in_library_reg_and_the_built_in_table_is_used(tmp_path: Path) -> None:
+    medicines = _target(tmp_path, TARGET_LIBRARY + "\nmedicine\n  ???\n")
+    assert medicines.finding is not None
+    assert medicines.finding.span.path.endswith("library.reg")
+    assert medicines.finding.level is Severity.ERROR
+    assert any("built-in medicine table" in note for note in medicines.finding.notes)
+    assert medicines.source is not None
+    built_in = import_bytes(_product("ALECTINIB", "46490541000116100"), "p.json", medicines=medicines.table)
+    assert built_in.diagnostics == ()
+    by_code = import_bytes(_product("BRUKINSA", "46490541000116199"), "p.json", medicines=medicines.table)
+    assert [d.code.code for d in by_code.diagnostics] == ["FHR012"]
+
+
+def test_no_library_is_the_built_in_table(tmp_path: Path) -> None:
+    medicines = importer.library_medicines(tmp_path / "new" / "folder")
+    assert (medicines.finding, medicines.source) == (None, None)
+    assert medicines.table.find("alectinib") is not None
+    assert medicines.table.find("zanubrutinib") is None
+
+
+def test_the_command_resolves_products_against_the_library_of_o(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "library.reg").write_text(TARGET_LIBRARY, encoding="utf-8")
+    source = tmp_path / "p.json"
+    source.write_bytes(_product("BRUKINSA", "46490541000116199"))
+    out = library / "imported"  # made by the import, below the library's root
+    assert _run("import", str(source), "-o", str(out))[0] == 0
+    (written,) = out.iterdir()
+    assert "  zanubrutinib 600 mg flat oral twice daily days 1, 2\n" in written.read_text(encoding="utf-8")
+    assert check_paths([written]).diagnostics == []
+    monkeypatch.chdir(library)  # without -o: the current folder's library
+    code, text = _run("import", str(source))
+    assert code == 0
+    assert "  zanubrutinib 600 mg flat" in text
+    monkeypatch.chdir(tmp_path)  # no library here: the built-in table
+    capsys.readouterr()
+    assert _run("import", str(source))[0] == 1
+    assert "error[FHR012]" in capsys.readouterr().err
+    (library / "library.reg").write_text(TARGET_LIBRARY + "\nmedicine\n", encoding="utf-8")
+    code, _ = _run("import", str(source), "-o", str(out), "--force")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.count("library.reg:") == 1
+    assert "error[FHR012]" in err

@@ -690,7 +690,8 @@ FHR_NOT_IMPORTED = define(
     E,
     "a fact of the regimen could not be imported",
     "What it does: flags an element the regimen needs that cannot be read: a medicine whose "
-    "product code the medicine table does not know, a route, unit or frequency code outside "
+    "product code the medicine table (the target library's, then the built-in) does not know, or "
+    "whose display names one medicine and code another, a route, unit or frequency code outside "
     "the vocabulary, a definition an action points to that is not there, a dose with no value. "
     "The rest is imported, and the finding says what is missing.\n\n"
     "Why it matters: a regimen without that fact is not the published one.\n\n"

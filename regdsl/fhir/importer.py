@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import datetime
 import html
 import os
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from regdsl.compile.library import LIBRARY_FILE, find_root, load_library
 from regdsl.diagnostics import Diagnostic, Sink
 from regdsl.diagnostics import codes as C
 from regdsl.diagnostics.model import Code, Severity
@@ -38,7 +40,7 @@ from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
 from regdsl.fhir.core import DAYS_OF_CYCLE
 from regdsl.fhir.jsonpos import JsonError, Node, read_json
-from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
+from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine, MedicineTable
 from regdsl.model.vocabulary import (
     FREQUENCIES,
     NZMT_SYSTEM,
@@ -53,8 +55,19 @@ from regdsl.model.vocabulary import (
 from regdsl.source import SourceFile, find_hidden
 from regdsl.syntax.layout import format_source
 
-__all__ = ["MAX_BYTES", "Imported", "TargetError", "import_bytes", "regimen_id", "write_regimen"]
+__all__ = [
+    "BUILT_IN",
+    "MAX_BYTES",
+    "Imported",
+    "Medicines",
+    "TargetError",
+    "import_bytes",
+    "library_medicines",
+    "regimen_id",
+    "write_regimen",
+]
 
+BUILT_IN = MedicineTable(DEFAULT_MEDICINES)  # the built-in medicine table, a library's table without library.reg
 MAX_BYTES = 8 << 20  # the NZ library's largest regimen is 250 kB
 _MINUTES = {"min": 1, "h": 60, "hour": 60, "d": 1440}  # UCUM units of rateRange.high (and the NZ library's Min, H)
 _STATUS = {"active": "published", "draft": "draft", "retired": "discontinued", "unknown": "draft"}
@@ -156,10 +169,11 @@ class Imported:
         return any(d.level is Severity.ERROR for d in self.diagnostics)
 
 
-def import_bytes(data: bytes, path: str, *, size: int | None = None) -> Imported:
+def import_bytes(data: bytes, path: str, *, size: int | None = None, medicines: MedicineTable = BUILT_IN) -> Imported:
     """Import the JSON file ``path`` holding ``data`` (of ``size`` bytes, when only its start was read).
 
-    Never raises on the content.
+    Products are resolved against ``medicines``: the table of the library the regimen is written
+    into (``library_medicines``), the built-in one by default. Never raises on the content.
     """
     sink = Sink()
     size = max(size or 0, len(data))
@@ -185,9 +199,38 @@ def import_bytes(data: bytes, path: str, *, size: int | None = None) -> Imported
         span = source.span(err.offset, min(err.offset + 1, len(text)))
         sink.report(C.FHR_TOO_DEEP if err.deep else C.FHR_NOT_JSON, span, err.message)
         return Imported(source, None, None, tuple(sink.sorted()))
-    reader = _Reader(source, sink)
+    reader = _Reader(source, sink, medicines)
     regimen = reader.regimen(root)
     return Imported(source, regimen[0] if regimen else None, regimen[1] if regimen else None, tuple(sink.sorted()))
+
+
+@dataclass(frozen=True, slots=True)
+class Medicines:
+    """The medicine table an import resolves products against, and what reading the library found."""
+
+    table: MedicineTable
+    finding: Diagnostic | None  # a library.reg with errors: its first, said once; the table is the built-in one
+    source: SourceFile | None  # the library.reg read, to show the finding
+
+
+def library_medicines(folder: Path) -> Medicines:
+    """Return the medicines of the library a ``.reg`` file written into ``folder`` belongs to.
+
+    The library is the one ``regdsl check`` would find for that file (the nearest ``library.reg``
+    at or above ``folder``, which need not exist yet), read by ``load_library``: its table is its
+    own medicines and then the built-in ones. A library.reg with errors is not fatal: its first
+    error is the finding, and the table the built-in one. Raises ``PathError`` for a library.reg
+    that check refuses too (another user's, or not a regular file).
+    """
+    root = find_root(folder.resolve())
+    if not os.path.lexists(root / LIBRARY_FILE):  # no library: the folder's own files use the built-in table
+        return Medicines(BUILT_IN, None, None)
+    library = load_library(root)
+    errors = sorted((d for d in library.diagnostics if d.level is Severity.ERROR), key=lambda d: d.sort_key())
+    if not errors:
+        return Medicines(library.defs.medicines, None, library.source)
+    note = "the import resolves medicines against the built-in medicine table only, until library.reg is fixed"
+    return Medicines(BUILT_IN, dataclasses.replace(errors[0], notes=(*errors[0].notes, note)), library.source)
 
 
 class TargetError(Exception):
@@ -296,10 +339,13 @@ class _Definition:
 class _Reader:
     """Reads one PlanDefinition into statements, reporting into ``sink``."""
 
-    def __init__(self, source: SourceFile, sink: Sink) -> None:
+    def __init__(self, source: SourceFile, sink: Sink, medicines: MedicineTable) -> None:
         self.source = source
         self.sink = sink
         self.out: list[str] = []
+        self.medicines = medicines
+        # By product code; a library's own medicine (after the built-in ones in the table) wins.
+        self.by_code = {m.nzmt: m for m in medicines.medicines if m.nzmt is not None}
 
     # -- findings ------------------------------------------------------------------------
 
@@ -695,19 +741,10 @@ class _Reader:
             return None
         coding = codings[0] if codings else concept  # a medicine with no NZMT code is named by its text alone
         code, display = coding.text("code"), coding.text("display") or concept.text("text") or ""
-        medicine = _medicine(display, code)
-        if medicine is None and (code is not None or not display):
-            self.lost(
-                coding,
-                f"the medicine table has no medicine {display!r} with product code {code}",
-            )
+        product = self.medicine(coding, display, code)
+        if product is None:
             return None
-        # A medicine with no code the table lacks is a library's own (its library.reg defines it): the check finds it.
-        name = (
-            display
-            if medicine is None or display.lower() in {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
-            else medicine.display
-        )
+        name, medicine = product
         dosage = next(iter(node.elements("dosage")), None)
         if dosage is None:
             self.lost(node, f"{display} has no dosage")
@@ -748,6 +785,34 @@ class _Reader:
             if value is not None and value.value is True:
                 tail.append("off-label")
         return _Definition(name, head, middle, tail, anticancer)
+
+    def medicine(self, coding: Node, display: str, code: str | None) -> tuple[str, Medicine | None] | None:
+        """Return the name to write for a product and its medicine; None (reported) when it is not imported.
+
+        The medicine is the one of the table (the target library's, then the built-in) its display
+        names (a name or an alias, with no code or the medicine's own), else the one its code
+        names, written as the table spells it. A display that names one medicine and a code that
+        names another is neither. A product with no code that the table lacks is written as its
+        display: a medicine the library has yet to define, which the check reports.
+        """
+        named = self.medicines.find(display) if display else None
+        coded = self.by_code.get(code) if code is not None else None
+        if named is not None and coded is not None and named.name != coded.name:
+            self.lost(
+                coding,
+                f"the product's display {display!r} names {named.display} and its code {code} names "
+                f"{coded.display}: which medicine is meant is not known",
+            )
+            return None
+        if code is not None and named is not None and named.nzmt not in {None, code}:
+            named = None
+        medicine = named or coded
+        if medicine is not None:
+            return _spelling(medicine, display), medicine
+        if code is not None or not display:
+            self.lost(coding, f"the medicine table has no medicine {display!r} with product code {code}")
+            return None
+        return display, None
 
     def dose(self, dosage: Node) -> list[str] | None:
         rates = dosage.elements("doseAndRate")
@@ -965,12 +1030,9 @@ def _time_words(match: re.Match[str]) -> list[str]:
     return [str(low_n), *(["to", str(high_n)] if high_n is not None else []), "min"]
 
 
-def _medicine(display: str, code: str | None) -> Medicine | None:
-    for medicine in DEFAULT_MEDICINES:
-        names = {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
-        if display.lower() in names and (code is None or medicine.nzmt in {None, code}):
-            return medicine
-    return next((m for m in DEFAULT_MEDICINES if code is not None and m.nzmt == code), None)
+def _spelling(medicine: Medicine, display: str) -> str:
+    """Return the name of ``medicine`` as its table spells it: the alias ``display`` is, else its display form."""
+    return next((a for a in medicine.aliases if a.lower() == display.lower()), medicine.display)
 
 
 def _whole(node: Node, low: int) -> int | None:
