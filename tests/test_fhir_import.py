@@ -127,6 +127,14 @@ def test_parts_under_one_group_action_import_as_parts_at_the_top() -> None:
     assert grouped.text == _import("60071000210106.json").text
 
 
+def test_a_profile_that_is_no_url_is_not_a_fault_of_the_import() -> None:
+    """``meta.profile`` holding an array (found by the structural fuzz test below) reads as no profile named."""
+    doc = json.loads(shared("corpus", "nz-fhir", "52331000210102.json").read_text(encoding="utf-8"))
+    doc["meta"] = {"profile": [[], {"url": ig.CCA_PLAN}]}
+    result = import_bytes(json.dumps(doc).encode(), "52331000210102.json")
+    assert result.text == _import("52331000210102.json").text
+
+
 def test_an_import_is_the_same_bytes_every_time() -> None:
     first = _import("60071000210106.json")
     again = _import("60071000210106.json")

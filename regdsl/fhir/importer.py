@@ -986,7 +986,7 @@ class _Reader:
 def _core_form(root: Node) -> Node | None:
     """Return the first action timed by the core days-of-cycle extension, in a plan not of the cca profile."""
     meta = root.child("meta")
-    if meta is not None and ig.CCA_PLAN in {p.value for p in meta.elements("profile")}:
+    if meta is not None and ig.CCA_PLAN in {p.value for p in meta.elements("profile") if isinstance(p.value, str)}:
         return None
     waiting = collections.deque(root.elements("action"))
     while waiting:
