@@ -11,13 +11,16 @@ size limit, is made in the test); ``pass-minimal.json`` yields none.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import io
 import json
 import os
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -198,6 +201,99 @@ def test_every_import_code_has_a_case() -> None:
             assert section in code.explanation, (code.code, section)
 
 
+# -- every required element (FHR009) ------------------------------------------------------------------
+
+_ADDITIONAL = ig.EXTENSION_BASE + "sact-additional-details"
+# Each part of the profile an element is required in, broken: what it yields, by code and JSON path.
+REQUIRED_BREAKS: dict[str, tuple[Callable[[dict[str, Any]], object], list[tuple[str, str]]]] = {
+    "PlanDefinition.status": (lambda d: d.pop("status"), [("FHR009", "the resource")]),
+    "PlanDefinition.action": (lambda d: d.pop("action"), [("FHR009", "the resource")]),
+    "PlanDefinition.useContext.code": (
+        lambda d: d.update(useContext=[{"valueCodeableConcept": {"text": "Lung"}}]),
+        [("FHR009", "useContext[0]")],
+    ),
+    "PlanDefinition.action.action.relatedAction.actionId, .relationship": (
+        lambda d: d["action"][0]["action"][0].update(relatedAction=[{"offsetDuration": {"value": 1}}]),
+        [("FHR009", "action[0].action[0].relatedAction[0]")] * 2 + [("FHR013", "action[0].action[0].relatedAction")],
+    ),
+    "PlanDefinition.action.participant.type": (
+        lambda d: d["action"][0].update(participant=[{"role": {"text": "nurse"}}]),
+        [("FHR009", "action[0].participant[0]"), ("FHR013", "action[0].participant")],
+    ),
+    "ActivityDefinition.status, in each": (
+        lambda d: (
+            d["contained"].append(dict(d["contained"][0], id="again")) or [a.pop("status") for a in d["contained"]]
+        ),
+        [("FHR009", "contained[0]"), ("FHR009", "contained[1]")],
+    ),
+    "ActivityDefinition.participant.type": (
+        lambda d: d["contained"][0].update(participant=[{"role": {"text": "nurse"}}]),
+        [("FHR009", "contained[0].participant[0]"), ("FHR013", "contained[0].participant")],
+    ),
+    # The day cannot be read without it: a fact not imported, said once.
+    "sact-timing-of-days: day": (
+        lambda d: d["action"][0]["action"][0]["extension"][0]["extension"].pop(0),
+        [("FHR012", "action[0].action[0].extension[0]")],
+    ),
+    "sact-support-factor: value": (
+        lambda d: d["extension"][0]["extension"].pop(1),
+        [("FHR012", "extension[0]")],
+    ),
+    "sact-additional-details: sectionId, sectionContent": (
+        lambda d: d["extension"].append(
+            {"url": _ADDITIONAL, "extension": [{"url": "sectionHeader", "valueString": "x"}]}
+        ),
+        [("FHR009", "extension[1]")] * 2,
+    ),
+    # CcaDosage requires nothing: a dosage of its dose alone is whole; one with no dose loses the line.
+    "Dosage: nothing required": (
+        lambda d: [d["contained"][0]["dosage"][0].pop(key) for key in ("text", "timing")],
+        [],
+    ),
+    "Dosage: no dose": (
+        lambda d: d["contained"][0]["dosage"][0].pop("doseAndRate"),
+        [("FHR012", "contained[0].dosage[0]")],
+    ),
+}
+
+
+def _broken(name: str) -> importer.Imported:
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    REQUIRED_BREAKS[name][0](doc)
+    return import_bytes(json.dumps(doc, indent=1).encode(), "broken.json")
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_BREAKS))
+def test_every_required_element_missing_is_found_once_at_its_parent(name: str) -> None:
+    result = _broken(name)
+    found = sorted((d.code.code, d.message.split(":")[0]) for d in result.diagnostics)
+    assert found == sorted(REQUIRED_BREAKS[name][1])
+    assert result.text is not None
+    for d in result.diagnostics:
+        if d.code.code == "FHR009":
+            assert "the required element" in d.message
+            assert "1..1" in d.message  # the rule, as the guide writes it
+
+
+def test_the_required_elements_are_the_guides_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a list of the import's own: an element the data requires is found, with no code naming it."""
+    plain = ig.profile(ig.CCA_DOSAGE)
+    stricter = dataclasses.replace(plain, elements={**plain.elements, "Dosage.patientInstruction": (1, "1")})
+    given = ig.profile
+    monkeypatch.setattr(ig, "profile", lambda url: stricter if url == ig.CCA_DOSAGE else given(url))
+    result = import_bytes((FIXTURES / "pass-minimal.json").read_bytes(), "pass-minimal.json")
+    assert [(d.code.code, d.message.split(":")[0]) for d in result.diagnostics] == [
+        ("FHR009", "contained[0].dosage[0]")
+    ]
+    assert "'patientInstruction'" in result.diagnostics[0].message
+
+
+@pytest.mark.parametrize("name", sorted(IMPORTED))
+def test_the_published_files_lack_no_required_element(name: str) -> None:
+    """Checked against the guide's snapshots: every element they require is there in the NZ library's files."""
+    assert [d.message for d in _import(name).diagnostics if d.code.code == "FHR009"] == []
+
+
 # -- timing in instructions ----------------------------------------------------------------------
 
 
@@ -210,6 +306,7 @@ def _plan(instructions: str, *, days: tuple[int, ...] = (1,)) -> str:
             "resourceType": "ActivityDefinition",
             "id": ident,
             "extension": [{"url": sact + "sact-off-label", "valueBoolean": False}],
+            "status": "active",
             "productCodeableConcept": {
                 "coding": [{"system": "https://nzulm.org.nz/nzmt", "code": code, "display": display}]
             },

@@ -40,6 +40,7 @@ from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
 from regdsl.fhir.core import DAYS_OF_CYCLE
 from regdsl.fhir.jsonpos import JsonError, Node, read_json
+from regdsl.fhir.validate import missing
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine, MedicineTable
 from regdsl.model.vocabulary import (
     FREQUENCIES,
@@ -344,6 +345,9 @@ class _Reader:
         self.sink = sink
         self.out: list[str] = []
         self.medicines = medicines
+        # The required elements the input lacks, by their parent's path and name: each is reported once,
+        # where the reader meets it (with what it does without it), else after the regimen is read.
+        self.missing: dict[tuple[str, str], str] = {}
         # By product code; a library's own medicine (after the built-in ones in the table) wins.
         self.by_code = {m.nzmt: m for m in medicines.medicines if m.nzmt is not None}
 
@@ -362,8 +366,17 @@ class _Reader:
                         C.FHR_NOT_READ, member, f"the element {key!r} is not one the import reads; it is left out"
                     )
 
-    def lost(self, node: Node, what: str) -> None:
+    def lost(self, node: Node, what: str, *, lacking: Collection[str] = ()) -> None:
+        """Report a fact not imported; ``lacking``: the required elements of ``node`` whose absence this says."""
+        for name in lacking:
+            self.missing.pop((node.path, name), None)
         self.find(C.FHR_NOT_IMPORTED, node, f"{what}; it is not imported")
+
+    def absent(self, node: Node, name: str, then: str) -> None:
+        """Report the required element ``name`` missing from ``node``, and what the import does without it."""
+        rule = self.missing.pop((node.path, name), None)
+        if rule is not None:
+            self.find(C.FHR_MISSING, node, f"the required element {name!r} is missing ({rule}): {then}")
 
     def blank(self) -> None:
         self.out.append("")
@@ -399,6 +412,10 @@ class _Reader:
                 help="import the regimen's `regdsl export --profile cca` file, or keep its .reg source",
             )
             return None
+        index: dict[str, Node] = {}
+        plain = _plain(root, index)
+        assert isinstance(plain, dict)  # a PlanDefinition, above
+        self.missing = {(parent, name): rule for parent, name, rule in missing(plain)}
         name = root.text("name") or root.text("title")
         if name is None:
             self.find(C.FHR_MISSING, root, "no name or title: the regimen is given the id imported-regimen")
@@ -414,7 +431,7 @@ class _Reader:
         self.heading(root, 1, medicine_system=next(iter(systems)) if len(systems) == 1 else None)
         parts = _parts(root)
         if root.child("action") is None:
-            self.find(C.FHR_MISSING, root, "no action: the regimen has no cycles")
+            self.absent(root, "action", "the regimen has no cycles")
         contained = self.contained(root)
         if parts:
             open_ended = any([self.part(action, number, contained) for number, action in enumerate(parts, 1)])
@@ -424,6 +441,8 @@ class _Reader:
             self.open_ended_plan()
         self.support(root, 0)
         self.references(root, 0)
+        for (parent, element), rule in self.missing.items():
+            self.find(C.FHR_MISSING, index.get(parent, root), f"the required element {element!r} is missing ({rule})")
         text = "\n".join(self.out) + "\n"
         sink = Sink()
         laid_out = format_source(SourceFile.from_text(text, ident + ".reg"), sink)
@@ -497,14 +516,13 @@ class _Reader:
         for key in _HEADING_TEXT:
             if (text := plan.text(key)) is not None:
                 self.write(depth, f"{key} {quoted(text)}")
-        status = plan.text("status")
-        if status is None:
-            self.find(C.FHR_MISSING, plan, "no status: the regimen is imported as a draft")
+        status, node = plan.text("status"), plan.child("status")
+        if node is None:
+            self.absent(plan, "status", "imported as a draft")
         elif status not in _STATUS:
-            node = plan.child("status")
-            assert node is not None
+            shown = repr(status) if status is not None else "given"
             self.find(
-                C.FHR_UNKNOWN_CODE, node, f"the status {status!r} is not a FHIR publication status; imported as draft"
+                C.FHR_UNKNOWN_CODE, node, f"the status {shown} is not a FHIR publication status; imported as draft"
             )
         self.write(depth, f"status {_STATUS.get(status or 'draft', 'draft')}")
         for key, word in (("date", "date"), ("approvalDate", "approved"), ("lastReviewDate", "last-reviewed")):
@@ -729,7 +747,7 @@ class _Reader:
                 if value is not None and isinstance(value.value, str):
                     text, where = value.value, value
         if day is None:
-            self.lost(ext, "the day has no whole-number day")
+            self.lost(ext, "the day has no whole-number day", lacking=("day",))
         return day, text, where
 
     def definition(self, node: Node) -> _Definition | None:
@@ -906,7 +924,7 @@ class _Reader:
             factor_text = factor.text("text") if factor is not None else None
             value_text = value.text("text") if value is not None else None
             if factor is None or value is None or factor_text is None or value_text is None:
-                self.lost(item, "the support factor has no factor or value text")
+                self.lost(item, "the support factor has no factor or value text", lacking=("factor", "value"))
                 continue
             known = find_factor(factor_text)
             self.check_code(factor, known.code if known else None, f"the factor {factor_text!r}")
@@ -1028,6 +1046,16 @@ def _time_words(match: re.Match[str]) -> list[str]:
             return ["60", "min"]
         return [str(low_n), *(["to", str(high_n)] if high_n is not None else []), "hours"]
     return [str(low_n), *(["to", str(high_n)] if high_n is not None else []), "min"]
+
+
+def _plain(node: Node, index: dict[str, Node]) -> object:
+    """Return the value ``node`` holds as ``json.loads`` gives it, putting each node in ``index`` by its path."""
+    index[node.path] = node
+    if isinstance(node.value, dict):
+        return {key: _plain(member, index) for key, member in node.value.items()}
+    if isinstance(node.value, list):
+        return [_plain(item, index) for item in node.value]
+    return node.value
 
 
 def _spelling(medicine: Medicine, display: str) -> str:
