@@ -740,3 +740,13 @@ def test_the_command_resolves_products_against_the_library_of_o(
     err = capsys.readouterr().err
     assert err.count("library.reg:") == 1
     assert "error[FHR012]" in err
+
+
+def test_a_library_reg_that_check_refuses_stops_the_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One any user may write decides the medicines of every regimen below it: refused, as check refuses it (exit 2)."""
+    library = tmp_path / "library.reg"
+    library.write_text(TARGET_LIBRARY, encoding="utf-8")
+    library.chmod(0o666)
+    assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", str(tmp_path / "out"))[0] == 2
+    assert "writable by every user" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
