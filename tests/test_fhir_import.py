@@ -275,6 +275,15 @@ def test_every_required_element_missing_is_found_once_at_its_parent(name: str) -
             assert "1..1" in d.message  # the rule, as the guide writes it
 
 
+def test_a_status_that_is_no_code_is_not_a_missing_one() -> None:
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    doc["status"] = 5
+    result = import_bytes(json.dumps(doc).encode(), "status.json")
+    assert [(d.code.code, d.message) for d in result.diagnostics] == [
+        ("FHR008", "status: the status is not a code; imported as draft")
+    ]
+
+
 def test_the_required_elements_are_the_guides_data(monkeypatch: pytest.MonkeyPatch) -> None:
     """Not a list of the import's own: an element the data requires is found, with no code naming it."""
     plain = ig.profile(ig.CCA_DOSAGE)

@@ -520,10 +520,8 @@ class _Reader:
         if node is None:
             self.absent(plan, "status", "imported as a draft")
         elif status not in _STATUS:
-            shown = repr(status) if status is not None else "given"
-            self.find(
-                C.FHR_UNKNOWN_CODE, node, f"the status {shown} is not a FHIR publication status; imported as draft"
-            )
+            shown = f"{status!r} is not a FHIR publication status" if status is not None else "is not a code"
+            self.find(C.FHR_UNKNOWN_CODE, node, f"the status {shown}; imported as draft")
         self.write(depth, f"status {_STATUS.get(status or 'draft', 'draft')}")
         for key, word in (("date", "date"), ("approvalDate", "approved"), ("lastReviewDate", "last-reviewed")):
             if (text := plan.text(key)) is not None:
