@@ -867,7 +867,11 @@ def _build_parser() -> _Parser:
     )
     imports.add_argument("files", nargs="+", metavar="FILE.json", help="a PlanDefinition as JSON")
     imports.add_argument(
-        "-o", "--output", metavar="DIR", help="write ID.reg files into this folder (default: standard output, one file)"
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="write ID.reg files into this folder (default: standard output, one file); products are resolved "
+        "against the medicines of its library (without -o: the current folder's)",
     )
     imports.add_argument("--force", action="store_true", help="replace a .reg file already in DIR")
     from regdsl.diagnostics.formats import FORMATS
