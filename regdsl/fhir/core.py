@@ -12,8 +12,12 @@ of a choice, a gate, a decision's branch and a stop rule carry an ``applicabilit
 condition whose expression is the condition as the language writes it (``text/x-regdsl``:
 no FHIRPath can read a response or a risk group from a patient record the regimen knows
 of), with the pages' words as its ``description``; decisions are actions with
-``selectionBehavior`` ``exactly-one`` over their branches. Every text is also given as
-the pages word it (``textEquivalent``).
+``selectionBehavior`` ``exactly-one`` over their branches. What FHIR has no element for
+is a regdsl extension (``EXTENSIONS``, each listed in docs/fhir.md): every relation as
+written (one to an outside event too) and a part's start rule, a note as written, what a line
+and its infusion say beyond timing and dosage, a part's heading, how ``same as``, ``use`` and
+``without`` gave a cycle its lines, each reference's links, ids and dates; so an importer can
+rebuild the regimen. Every text is also given as the pages word it (``textEquivalent``).
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ __all__ = [
     "COPIED_FROM",
     "COUNTED_WITH",
     "DAYS_OF_CYCLE",
+    "DECISION",
     "EACH_DAY",
     "ENDING",
     "EXACT",
@@ -110,6 +115,7 @@ EXTENSIONS = "https://regdsl.invalid/fhir/StructureDefinition/"
 QUALIFIER = EXTENSIONS + "relation-qualifier"  # valueString: the words kept beside it (`"OR before bed"`)
 ENDING = EXTENSIONS + "relation-ending"  # valueBoolean: `ending ...`, the line's end is timed, not its start
 POSITION = EXTENSIONS + "relation-position"  # valueCode first | last: the anchor's first or last dose of the cycle
+DECISION = EXTENSIONS + "decision-after"  # nested kind, first, last: after which cycles (or part) it is taken
 COUNTED_WITH = EXTENSIONS + "limit-counted-with"  # valueString: a regimen whose cycles count towards the limit
 CONTINUOUS = EXTENSIONS + "cycle-continuous"  # valueBoolean: `continuous treatment`, not an open-ended 1-day cycle
 RESPONSES = EXTENSIONS + "regimen-responses"  # valueString: the response vocabulary its conditions name
@@ -128,7 +134,7 @@ BAGS = EXTENSIONS + "infusion-bags"  # valueDuration (min): `bags every ...`
 INFUSION_CONTINUOUS = EXTENSIONS + "infusion-continuous"  # valueBoolean: `days ... continuous`
 EXTEND = EXTENSIONS + "infusion-extend-to"  # valueDuration (min): `, may extend to ...`
 WRITTEN = EXTENSIONS + "line-medicine-as-written"  # valueString: the medicine's name as the line writes it
-LABEL = EXTENSIONS + "line-label"  # valueString: the line's name (`fluorouracil (bolus)`)
+LABEL = EXTENSIONS + "line-label"  # valueString: the line's name (`fluorouracil (bolus)`), or an observation's or gap's
 SHIFT = EXTENSIONS + "line-shift-days"  # valueInteger: `shift N days`, as written (the windows are solved)
 OFF_LABEL = EXTENSIONS + "line-off-label"  # valueBoolean: `off-label`
 S29 = EXTENSIONS + "line-section-29"  # valueBoolean: `s29`
@@ -364,6 +370,11 @@ def references(refs: Sequence[ir.Reference]) -> list[Json]:
     return out
 
 
+def _named(line: str | None) -> Json:
+    """Return the extension that names the line an observation or a gap is written for, when it names one."""
+    return {"extension": [{"url": LABEL, "valueString": line}]} if line is not None else {}
+
+
 def _within(count: int, unit: ir.PlanUnit) -> Json:
     """Return the timing of ``count`` cycles (``countMax``) or weeks, months or years (``boundsDuration``)."""
     if unit == "cycles":
@@ -418,6 +429,14 @@ class _Writer:
         out = self.condition(gate.cond)
         return {"extension": [{"url": PROSE, "valueString": gate.prose.text}]} | out if gate.prose else out
 
+    @staticmethod
+    def observed(obs: ir.Observation) -> Json:
+        """Return the extensions of an observation's action: the observed line's name and dose, when written."""
+        said = _named(obs.line).get("extension", [])
+        if obs.position is not None:
+            said.append({"url": POSITION, "valueCode": obs.position})
+        return {"extension": said} if said else {}
+
     def branch_condition(self, group: ir.CycleGroup, guard: ir.Guard) -> Json:
         """Return the condition of a choice's branch; an ``otherwise`` branch's is that no other branch holds."""
         choice = next(c for c in group.choices if c.key == guard.choice)
@@ -470,7 +489,8 @@ class _Writer:
             out["condition"] = [self.branch_condition(group, line.guard)]
         related = [item for rel in line.relations for item in self.related(key, i, rel, group)]
         related += [
-            {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
+            _named(gap.line)
+            | {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
             for gap in group.gaps
             if gap.medicine == line.medicine and (gap.line is None or gap.line == line.label)
         ]
@@ -551,7 +571,7 @@ class _Writer:
                 if obs.medicine == line.medicine and (obs.line is None or obs.line == line.label):
                     lines.append(
                         {
-                            **({"extension": [{"url": POSITION, "valueCode": obs.position}]} if obs.position else {}),
+                            **self.observed(obs),
                             "id": f"{action['id']}-o{n}",
                             "title": f"Observe after {line.medicine.display}",
                             "relatedAction": [{"actionId": action["id"], "relationship": "after-end"}],
@@ -593,8 +613,15 @@ class _Writer:
                 if branch.cond is not None:
                     step["condition"] = [self.condition(branch.cond)]
                 branches.append(step)
+            after: list[tuple[str, str, object]] = [("kind", "valueCode", decision.kind)]
+            after += [
+                (name, "valueInteger", v)
+                for name, v in (("first", decision.first), ("last", decision.last))
+                if v is not None
+            ]
             actions.append(
                 {
+                    "extension": [_nested(DECISION, after)],
                     "id": f"d{n}",
                     "title": said.text.split(":")[0],
                     "textEquivalent": said.text,
