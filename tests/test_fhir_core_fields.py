@@ -45,9 +45,6 @@ MISSING = {
     ("Choice", "kind"): "a `by VARIABLE:` choice as such: its branches are conditions only",
     ("Choice", "variable"): "a `by VARIABLE:` choice as such: its branches are conditions only",
     ("Note", "guard"): "the branch a note is written in: the choice's structure is the core importer's",
-    ("Decision", "kind"): "after which cycles a decision is taken: the decision's title words it",
-    ("Decision", "first"): "after which cycles a decision is taken: the decision's title words it",
-    ("Decision", "last"): "after which cycles a decision is taken: the decision's title words it",
 }
 
 
@@ -180,10 +177,12 @@ def _overview(meta: ir.Meta, node: Json) -> bool:
 def _observed(group: ir.CycleGroup, node: Json) -> bool:
     """Each observation is an action after the end of each line it observes, its first or last dose an extension."""
     found = sorted(
-        (_minutes(a["timingDuration"]), str(_one(a, core.POSITION))) for a in node["action"] if "timingDuration" in a
+        (_minutes(a["timingDuration"]), str(_one(a, core.POSITION)), str(_one(a, core.LABEL)))
+        for a in node["action"]
+        if "timingDuration" in a
     )
     wanted = sorted(
-        (o.minutes, str(o.position))
+        (o.minutes, str(o.position), str(o.line))
         for o in group.observations
         for line in group.administrations
         if o.medicine == line.medicine and (o.line is None or o.line == line.label)
@@ -194,13 +193,13 @@ def _observed(group: ir.CycleGroup, node: Json) -> bool:
 def _gaps(group: ir.CycleGroup, node: Json) -> bool:
     """Each gap is the relatedAction to itself of each line of its medicine (and line) it keeps apart."""
     found = {
-        (a["id"], r["offsetRange"]["low"]["value"])
+        (a["id"], r["offsetRange"]["low"]["value"], _one(r, core.LABEL))
         for a in node["action"]
         for r in a.get("relatedAction", [])
         if r["actionId"] == a.get("id")
     }
     wanted = {
-        (f"{node['id']}-l{i}", gap.days)
+        (f"{node['id']}-l{i}", gap.days, gap.line)
         for gap in group.gaps
         for i, line in enumerate(group.administrations, start=1)
         if gap.medicine == line.medicine and (gap.line is None or gap.line == line.label)
@@ -405,9 +404,9 @@ WHERE: dict[str, dict[str, Check | str]] = {
     "Plan": {"decisions": PARTS, "limits": PARTS, "stops": PARTS},
     "Decision": {
         "span": SOURCE,
-        "kind": MISSING[("Decision", "kind")],
-        "first": MISSING[("Decision", "first")],
-        "last": MISSING[("Decision", "last")],
+        "kind": lambda d, n: _parts(_ext(n, core.DECISION)[0])["kind"] == d.kind,
+        "first": lambda d, n: _parts(_ext(n, core.DECISION)[0]).get("first") == d.first,
+        "last": lambda d, n: _parts(_ext(n, core.DECISION)[0]).get("last") == d.last,
         "branches": PARTS,
     },
     "Branch": {
@@ -548,13 +547,16 @@ def test_core_carries_every_ir_field(name: str) -> None:
     assert seen or not any(callable(check) for check in WHERE[name].values()), f"no bundled {name} to check"
 
 
-# What no bundled regimen writes, written into one: bags, `s29`, a line timed from an outside event, a block's note.
+# What no bundled regimen writes, written into one: bags, `s29`, a line timed from an outside event, a block's
+# note, an observation and a gap of a named line.
 _EDITS = (
     ("over exactly 46 hours by pump", "over exactly 46 hours by pump bags every 24 hours"),
     ("three times daily day 1 prn supportive", "three times daily day 1 prn supportive s29"),
     ("days 2, 3 supportive\n", "days 2, 3 supportive 2 hours before radiotherapy\n"),
     ("    | ONCE daily in the morning with food.\n", "    | ONCE daily in the morning with food.\n  use extras\n"),
     ("cycles 1 to 12: 14 days\n", "block extras\n  note loperamide\n    | Keep hydrated.\n\ncycles 1 to 12: 14 days\n"),
+    ("  note Dose modification\n", "  observe 30 min after fluorouracil (bolus)\n  note Dose modification\n"),
+    ("  note Dose modification\n", "  fluorouracil (infusion) doses at least 7 days apart\n  note Dose modification\n"),
 )
 
 
@@ -579,6 +581,9 @@ def test_core_carries_what_no_bundled_regimen_writes(tmp_path: Path) -> None:
     ]
     notes = [n for n in _checked(regimen, doc, "Note") if isinstance(n, ir.Note)]
     assert [n.block for n in notes if n.block] == ["extras"]
+    (group,) = _checked(regimen, doc, "CycleGroup")
+    assert isinstance(group, ir.CycleGroup)
+    assert [(o.line, g.line) for o, g in zip(group.observations, group.gaps, strict=True)] == [("bolus", "infusion")]
 
 
 def test_docs_list_every_core_extension() -> None:

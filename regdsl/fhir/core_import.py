@@ -25,8 +25,9 @@ from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as C
 from regdsl.fhir import core, reading
 from regdsl.fhir.jsonpos import Node
-from regdsl.fhir.reading import NAME, PLAN_ELEMENTS, Reader, cycle_heading, days_text, find_medicine, regimen_id
+from regdsl.fhir.reading import NAME, PLAN_ELEMENTS, Reader, cycle_heading, days_text, regimen_id
 from regdsl.model import ast
+from regdsl.model.medicines import MedicineTable
 from regdsl.source import SourceFile, find_hidden
 from regdsl.syntax.layout import format_source
 from regdsl.syntax.parser import parse
@@ -94,9 +95,13 @@ _HEADING_KEYS = frozenset([*_TEXT_FIELDS, "author", "code", "medicine-code-syste
 _DATE_FIELDS = (("date", "date"), ("approvalDate", "approved"), ("lastReviewDate", "last-reviewed"))
 
 
-def read_core(root: Node, source: SourceFile, sink: Sink) -> tuple[str, str] | None:
-    """Read a core PlanDefinition into a regimen's id and its .reg text; None when nothing can be written."""
-    return _CoreReader(source, sink).regimen(root)
+def read_core(root: Node, source: SourceFile, sink: Sink, medicines: MedicineTable) -> tuple[str, str] | None:
+    """Read a core PlanDefinition into a regimen's id and its .reg text; None when nothing can be written.
+
+    A product is the medicine of ``medicines`` (the target library's, then the built-in table) its
+    display names, else its code.
+    """
+    return _CoreReader(source, sink, medicines).regimen(root)
 
 
 @dataclass
@@ -191,6 +196,11 @@ def _medicine_word(name: str) -> str:
 
 class _CoreReader(Reader):
     """Reads one core PlanDefinition into statements, reporting into ``sink``."""
+
+    def __init__(self, source: SourceFile, sink: Sink, medicines: MedicineTable) -> None:
+        super().__init__(source, sink)
+        self.medicines = medicines
+        self.by_code = {m.nzmt: m for m in medicines.medicines if m.nzmt is not None}
 
     def said(self, node: Node) -> _Said:
         """Return the extensions of ``node``, reporting (once) each extension the import does not know."""
@@ -632,7 +642,7 @@ class _CoreReader(Reader):
         code = codings[0].text("code") if codings else None
         if display is None or not display.strip() or "\n" in display:
             return None
-        known = find_medicine(display, code)
+        known = self.medicines.find(display) or (self.by_code.get(code) if code is not None else None)
         name = known.name if known is not None else display
         written = said.text(core.WRITTEN)
         return name, written if written is not None and "\n" not in written else name

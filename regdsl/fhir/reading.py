@@ -17,7 +17,6 @@ from regdsl.diagnostics import Sink
 from regdsl.diagnostics import codes as C
 from regdsl.diagnostics.model import Code
 from regdsl.fhir.jsonpos import Node
-from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
 from regdsl.model.vocabulary import FREQUENCIES, ROUTES, SNOMED, UNITS, Unit, find_unit
 from regdsl.source import SourceFile, find_hidden
 
@@ -28,7 +27,6 @@ __all__ = [
     "Reader",
     "amount_text",
     "days_text",
-    "find_medicine",
     "quoted",
     "regimen_id",
     "whole",
@@ -96,15 +94,6 @@ def escape(char: str) -> str:
         code -= 0x10000
         return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
     return f"\\u{code:04x}"
-
-
-def find_medicine(display: str, code: str | None) -> Medicine | None:
-    """Return the medicine of the table named ``display`` (with product code ``code``), else the one of the code."""
-    for medicine in DEFAULT_MEDICINES:
-        names = {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
-        if display.lower() in names and (code is None or medicine.nzmt in {None, code}):
-            return medicine
-    return next((m for m in DEFAULT_MEDICINES if code is not None and m.nzmt == code), None)
 
 
 def whole(node: Node, low: int) -> int | None:
