@@ -12,8 +12,12 @@ of a choice, a gate, a decision's branch and a stop rule carry an ``applicabilit
 condition whose expression is the condition as the language writes it (``text/x-regdsl``:
 no FHIRPath can read a response or a risk group from a patient record the regimen knows
 of), with the pages' words as its ``description``; decisions are actions with
-``selectionBehavior`` ``exactly-one`` over their branches. Every text is also given as
-the pages word it (``textEquivalent``).
+``selectionBehavior`` ``exactly-one`` over their branches. What FHIR has no element for
+is a regdsl extension (``EXTENSIONS``, each listed in docs/fhir.md): every relation as
+written (one to an outside event too) and a part's start rule, a note as written, what a line
+and its infusion say beyond timing and dosage, a part's heading, how ``same as``, ``use`` and
+``without`` gave a cycle its lines, each reference's links, ids and dates; so an importer can
+rebuild the regimen. Every text is also given as the pages word it (``textEquivalent``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from regdsl.compile.passes import Compiled
 from regdsl.compile.phases import cond_text, number_text, titles
 from regdsl.compile.stn import PointId, day_of
 from regdsl.fhir.resources import (
+    FIELDS,
     STATUS,
     Json,
     citations,
@@ -49,17 +54,56 @@ from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, build_view
 
 __all__ = [
+    "BAGS",
+    "BLOCK",
     "CONTINUOUS",
+    "COPIED_FROM",
     "COUNTED_WITH",
     "DAYS_OF_CYCLE",
+    "DECISION",
+    "EACH_DAY",
     "ENDING",
+    "EXACT",
+    "EXTEND",
+    "FIELD",
+    "FOCUS",
+    "FOOTNOTE",
+    "IDENTIFIER",
+    "INFUSION_CONTINUOUS",
+    "LABEL",
     "LANGUAGE",
+    "NOTE",
+    "OFF_LABEL",
+    "PART_NUMBER",
+    "PART_START",
     "POSITION",
+    "PROSE",
+    "PUMP",
     "QUALIFIER",
+    "REFERENCE_ACCESSED",
+    "REFERENCE_PMID",
+    "REFERENCE_URL",
+    "RELATION",
     "RELATIONSHIP",
     "RESPONSES",
+    "ROLE",
+    "S29",
+    "SAME_AS",
+    "SETTING",
+    "SHIFT",
+    "STARTING",
+    "STATUS_WRITTEN",
+    "SUPERSEDED_BY",
+    "TITLE",
     "VIA",
+    "WITHOUT",
+    "WRITTEN",
+    "heading_extensions",
+    "line_extensions",
+    "note_extension",
     "plan_definition",
+    "references",
+    "relation_extension",
     "relation_extensions",
     "source_text",
 ]
@@ -71,10 +115,50 @@ EXTENSIONS = "https://regdsl.invalid/fhir/StructureDefinition/"
 QUALIFIER = EXTENSIONS + "relation-qualifier"  # valueString: the words kept beside it (`"OR before bed"`)
 ENDING = EXTENSIONS + "relation-ending"  # valueBoolean: `ending ...`, the line's end is timed, not its start
 POSITION = EXTENSIONS + "relation-position"  # valueCode first | last: the anchor's first or last dose of the cycle
+DECISION = EXTENSIONS + "decision-after"  # nested kind, first, last: after which cycles (or part) it is taken
 COUNTED_WITH = EXTENSIONS + "limit-counted-with"  # valueString: a regimen whose cycles count towards the limit
 CONTINUOUS = EXTENSIONS + "cycle-continuous"  # valueBoolean: `continuous treatment`, not an open-ended 1-day cycle
 RESPONSES = EXTENSIONS + "regimen-responses"  # valueString: the response vocabulary its conditions name
 VIA = EXTENSIONS + "relation-via"  # valueCode then | concurrently: how it was written, when not as a relation
+# A relation as written, whatever it is timed from (a line, the day's chemotherapy, an outside event): nested parts.
+RELATION = EXTENSIONS + "relation"  # on a line's action, each of its relations in order
+PART_START = EXTENSIONS + "part-start"  # on a part's action: its start rule (also of a first part)
+PART_NUMBER = EXTENSIONS + "part-number"  # valueInteger: a part's number as written
+TITLE = EXTENSIONS + "title"  # valueString: a part's or a cycle group's title as written (its heading words it)
+NOTE = EXTENSIONS + "note"  # nested label, medicine, line, text: a note as written, on its cycle's or support's action
+STATUS_WRITTEN = EXTENSIONS + "regimen-status"  # valueCode: the status as written (absent: none written, draft)
+ROLE = EXTENSIONS + "line-role"  # valueCode anticancer | supportive: the role as written (absent: implied)
+EXACT = EXTENSIONS + "infusion-exact"  # valueBoolean: `over exactly ...`
+PUMP = EXTENSIONS + "infusion-pump"  # valueBoolean: `by pump`
+BAGS = EXTENSIONS + "infusion-bags"  # valueDuration (min): `bags every ...`
+INFUSION_CONTINUOUS = EXTENSIONS + "infusion-continuous"  # valueBoolean: `days ... continuous`
+EXTEND = EXTENSIONS + "infusion-extend-to"  # valueDuration (min): `, may extend to ...`
+WRITTEN = EXTENSIONS + "line-medicine-as-written"  # valueString: the medicine's name as the line writes it
+LABEL = EXTENSIONS + "line-label"  # valueString: the line's name (`fluorouracil (bolus)`), or an observation's or gap's
+SHIFT = EXTENSIONS + "line-shift-days"  # valueInteger: `shift N days`, as written (the windows are solved)
+OFF_LABEL = EXTENSIONS + "line-off-label"  # valueBoolean: `off-label`
+S29 = EXTENSIONS + "line-section-29"  # valueBoolean: `s29`
+STARTING = EXTENSIONS + "line-days-starting"  # valueBoolean: days written `starting day N`
+EACH_DAY = EXTENSIONS + "clock-each-day"  # valueBoolean: a clock's `each day`: one series on every listed day
+PROSE = EXTENSIONS + "prose"  # valueString: the prose written with it (a line's instructions, a gate's words)
+FIELD = EXTENSIONS + "field"  # nested key, value: a heading's field no element carries (a part's: every one)
+# A part's heading, which no element of an action holds (the regimen's are the PlanDefinition's own elements).
+IDENTIFIER = EXTENSIONS + "identifier"  # valueIdentifier: each of a part's identifiers
+FOCUS = EXTENSIONS + "focus"  # valueCodeableConcept: each level of a part's cancer classification
+SETTING = EXTENSIONS + "setting"  # valueCodeableConcept: a part's setting
+SUPERSEDED_BY = EXTENSIONS + "superseded-by"  # valueString: the id of the regimen that supersedes a part
+FOOTNOTE = EXTENSIONS + "footnote"  # valueString: a footnote's name (`library.reg` defines it), on its artifact
+# How a cycle's lines came to it; its lines are written out all the same, for every FHIR reader.
+SAME_AS = EXTENSIONS + "cycle-same-as"  # valueInteger: `same as cycle N`
+WITHOUT = EXTENSIONS + "cycle-without"  # nested medicine, line: each `without MEDICINE (LINE)`, in order
+BLOCK = EXTENSIONS + "from-block"  # valueString: the block whose `use` gave a line or a note
+COPIED_FROM = EXTENSIONS + "line-copied-from"  # valueString: the id of the cycle's action a copied line was written in
+REFERENCE_URL = EXTENSIONS + "reference-url"  # valueString: each `url` of a reference, in order
+REFERENCE_PMID = EXTENSIONS + "reference-pmid"  # valueString: each `pmid`
+REFERENCE_ACCESSED = EXTENSIONS + "reference-accessed"  # valueString: each `accessed` date, as written
+
+# The heading's fields an element of the PlanDefinition carries (``identity``); any other is a ``field`` extension.
+CARRIED = frozenset([*(key for key, _ in FIELDS), "author"])
 
 # The media type of a condition written as a .reg file writes it (FHIR's expression language binding is extensible).
 LANGUAGE = "text/x-regdsl"
@@ -168,6 +252,129 @@ def relation_extensions(rel: ir.Relation) -> list[Json]:
     return out
 
 
+def _nested(url: str, parts: Sequence[tuple[str, str, object]]) -> Json:
+    """Return a complex extension: a part (its name, value type, value) for each given value."""
+    return {"url": url, "extension": [{"url": name, kind: value} for name, kind, value in parts]}
+
+
+def relation_extension(url: str, rel: ir.Relation, text: str | None = None) -> Json:
+    """Return a relation as one extension, whatever it is timed from (an event, the part before, a line).
+
+    Its parts: ``anchorKind`` (``drug``, ``chemotherapy``, ``event``), ``anchor`` (as written),
+    ``direction``, ``point`` (the anchor's start or end), ``offset`` (a Range in minutes: the
+    relatedAction's ``offsetRange``), ``line`` (the anchor's line, when named), ``text`` (a
+    start rule's words), and the relatedAction's own extensions (qualifier, ending, position, via).
+    """
+    parts: list[tuple[str, str, object]] = [
+        ("anchorKind", "valueCode", rel.anchor_kind),
+        ("anchor", "valueString", rel.anchor),
+        ("direction", "valueCode", rel.direction),
+        ("point", "valueCode", rel.point),
+    ]
+    if rel.low or rel.high is not None:
+        parts.append(("offset", "valueRange", _offset(rel.low, rel.high)))
+    if rel.line is not None:
+        parts.append(("line", "valueString", rel.line))
+    if text is not None:
+        parts.append(("text", "valueString", text))
+    out = _nested(url, parts)
+    out["extension"] += relation_extensions(rel)
+    return out
+
+
+def note_extension(note: ir.Note) -> Json:
+    """Return a note as written: its label, the medicine (its name) and line it belongs to, and its text."""
+    parts: list[tuple[str, str, object]] = []
+    if note.label is not None:
+        parts.append(("label", "valueString", note.label))
+    if note.medicine is not None:
+        parts.append(("medicine", "valueString", note.medicine.name))
+    if note.line is not None:
+        parts.append(("line", "valueString", note.line))
+    if note.block is not None:
+        parts.append(("block", "valueString", note.block))
+    return _nested(NOTE, [*parts, ("text", "valueString", note.text)])
+
+
+def line_extensions(line: ir.Administration) -> list[Json]:
+    """Return what a line says that its timing and dosage do not: a stated role, `exactly`, a pump, bags..."""
+    out: list[Json] = []
+    if line.written != line.medicine.name:
+        out.append({"url": WRITTEN, "valueString": line.written})
+    if line.label is not None:
+        out.append({"url": LABEL, "valueString": line.label})
+    if line.block is not None:
+        out.append({"url": BLOCK, "valueString": line.block})
+    if line.role_stated:
+        out.append({"url": ROLE, "valueCode": line.role})
+    if line.exact_duration:
+        out.append({"url": EXACT, "valueBoolean": True})
+    if line.extend_minutes is not None:
+        out.append({"url": EXTEND, "valueDuration": _minutes(line.extend_minutes)})
+    if line.continuous:
+        out.append({"url": INFUSION_CONTINUOUS, "valueBoolean": True})
+    if line.pump:
+        out.append({"url": PUMP, "valueBoolean": True})
+    if line.bag_minutes is not None:
+        out.append({"url": BAGS, "valueDuration": _minutes(line.bag_minutes)})
+    if line.shift_days is not None:
+        out.append({"url": SHIFT, "valueInteger": line.shift_days})
+    if line.starting:
+        out.append({"url": STARTING, "valueBoolean": True})
+    if line.clock is not None and line.clock.each_day:
+        out.append({"url": EACH_DAY, "valueBoolean": True})
+    flags = ((line.off_label, OFF_LABEL), (line.s29, S29))
+    out += [{"url": url, "valueBoolean": True} for flag, url in flags if flag]
+    if line.instructions is not None:
+        out.append({"url": PROSE, "valueString": line.instructions})
+    return out
+
+
+def heading_extensions(meta: ir.Meta, *, part: bool) -> list[Json]:
+    """Return what a heading says that no element carries: of a part's, everything; of the regimen's, the rest.
+
+    The regimen's status as written (FHIR's status says less); its fields that no element
+    holds as ``field`` extensions (a part's every field), and a part's identifiers, cancer,
+    setting, `superseded by`, footnotes and overview.
+    """
+    out: list[Json] = [{"url": STATUS_WRITTEN, "valueCode": meta.status.value}] if meta.status is not None else []
+    out += [
+        _nested(FIELD, [("key", "valueString", key), ("value", "valueString", value)])
+        for key, value in meta.fields
+        if part or key not in CARRIED
+    ]
+    if not part:
+        return out
+    out += [{"url": IDENTIFIER, "valueIdentifier": {"system": system, "value": v}} for system, v in meta.identifiers]
+    out += [{"url": FOCUS, "valueCodeableConcept": concept(term)} for term in meta.cancer]
+    if meta.setting is not None:
+        out.append({"url": SETTING, "valueCodeableConcept": concept(meta.setting)})
+    if meta.superseded_by is not None:
+        out.append({"url": SUPERSEDED_BY, "valueString": meta.superseded_by})
+    out += [{"url": FOOTNOTE, "valueString": footnote.name} for footnote in meta.footnotes]
+    if meta.overview is not None:
+        out.append({"url": PROSE, "valueString": meta.overview})
+    return out
+
+
+def references(refs: Sequence[ir.Reference]) -> list[Json]:
+    """Return the citations, each with its every url, PubMed id and access date in extensions."""
+    out = []
+    for ref, item in zip(refs, citations(refs), strict=True):
+        said = [
+            *({"url": REFERENCE_URL, "valueString": url} for url in ref.urls),
+            *({"url": REFERENCE_PMID, "valueString": pmid} for pmid in ref.pmids),
+            *({"url": REFERENCE_ACCESSED, "valueString": date} for date in ref.accessed),
+        ]
+        out.append(({"extension": said} if said else {}) | item)
+    return out
+
+
+def _named(line: str | None) -> Json:
+    """Return the extension that names the line an observation or a gap is written for, when it names one."""
+    return {"extension": [{"url": LABEL, "valueString": line}]} if line is not None else {}
+
+
 def _within(count: int, unit: ir.PlanUnit) -> Json:
     """Return the timing of ``count`` cycles (``countMax``) or weeks, months or years (``boundsDuration``)."""
     if unit == "cycles":
@@ -189,6 +396,12 @@ class _Writer:
         self.named = titles(self.regimen)
         self.status = STATUS[self.regimen.status]
         self.contained: list[Json] = []
+        # Each cycle group's action id, by where its heading is written (what a copied line was written for).
+        self.keys = {
+            group.span: f"p{p}-g{g}"
+            for p, part in enumerate(self.regimen.parts, start=1)
+            for g, group in enumerate(part.cycles, start=1)
+        }
 
     def activity(self, ident: str, line: ir.Administration, system: str) -> str:
         given = dosage(line, bound=False)
@@ -210,6 +423,19 @@ class _Writer:
 
     def condition(self, cond: ir.Cond) -> Json:
         return _condition(cond_text(cond, self.named), source_text(cond))
+
+    def gate(self, gate: ir.Gate) -> Json:
+        """Return a gate's condition, with the words written for those it does not admit."""
+        out = self.condition(gate.cond)
+        return {"extension": [{"url": PROSE, "valueString": gate.prose.text}]} | out if gate.prose else out
+
+    @staticmethod
+    def observed(obs: ir.Observation) -> Json:
+        """Return the extensions of an observation's action: the observed line's name and dose, when written."""
+        said = _named(obs.line).get("extension", [])
+        if obs.position is not None:
+            said.append({"url": POSITION, "valueCode": obs.position})
+        return {"extension": said} if said else {}
 
     def branch_condition(self, group: ir.CycleGroup, guard: ir.Guard) -> Json:
         """Return the condition of a choice's branch; an ``otherwise`` branch's is that no other branch holds."""
@@ -254,11 +480,17 @@ class _Writer:
             said.append(line.instructions)
         if said:
             out["textEquivalent"] = "\n\n".join(said)
+        extensions = line_extensions(line) + [relation_extension(RELATION, rel) for rel in line.relations]
+        if line.written_for != group.span:
+            extensions.append({"url": COPIED_FROM, "valueString": self.keys[line.written_for]})
+        if extensions:
+            out = {"extension": extensions} | out
         if line.guard is not None:
             out["condition"] = [self.branch_condition(group, line.guard)]
         related = [item for rel in line.relations for item in self.related(key, i, rel, group)]
         related += [
-            {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
+            _named(gap.line)
+            | {"actionId": out["id"], "relationship": "after-start", "offsetRange": {"low": _days(gap.days)}}
             for gap in group.gaps
             if gap.medicine == line.medicine and (gap.line is None or gap.line == line.label)
         ]
@@ -284,7 +516,9 @@ class _Writer:
                 found.update(dict.fromkeys((dose.line,) if isinstance(dose, Dose) else dose.lines if dose else ()))
             elif rel.anchor_kind == "chemotherapy":
                 found.update(dict.fromkeys(j for j in self.chemotherapy.get(day, ()) if j != index))
-        anchors = sorted(found)  # an outside event (surgery, radiotherapy) is no action: its words say it
+        anchors = sorted(
+            found
+        )  # an outside event (surgery, radiotherapy) is no action: the `relation` extension says it
         extensions = relation_extensions(rel)
         out = []
         for j in anchors:
@@ -337,18 +571,31 @@ class _Writer:
                 if obs.medicine == line.medicine and (obs.line is None or obs.line == line.label):
                     lines.append(
                         {
+                            **self.observed(obs),
                             "id": f"{action['id']}-o{n}",
                             "title": f"Observe after {line.medicine.display}",
                             "relatedAction": [{"actionId": action["id"], "relationship": "after-end"}],
                             "timingDuration": _minutes(obs.minutes),
                         }
                     )
-        out: Json = {"extension": [{"url": CONTINUOUS, "valueBoolean": True}]} if group.continuous else {}
+        said = [{"url": CONTINUOUS, "valueBoolean": True}] if group.continuous else []
+        if group.same_as is not None:
+            said.append({"url": SAME_AS, "valueInteger": group.same_as})
+        for medicine, name in group.left_out:
+            said.append(
+                _nested(
+                    WITHOUT, [("medicine", "valueString", medicine), *([("line", "valueString", name)] if name else [])]
+                )
+            )
+        if group.title:
+            said.append({"url": TITLE, "valueString": group.title})
+        said += [note_extension(n) for n in group.notes]
+        out: Json = {"extension": said} if said else {}
         out |= {"id": key, "prefix": str(group.first), "title": cycle.heading}
         notes = [note_text(n) for n in group.notes]
         out["textEquivalent"] = "\n\n".join([*cycle.facts, *notes])
         if group.gates:
-            out["condition"] = [self.condition(g.cond) for g in group.gates]
+            out["condition"] = [self.gate(g) for g in group.gates]
         out |= {"timingTiming": {"repeat": repeat}, "selectionBehavior": "all", "action": lines}
         return out
 
@@ -366,8 +613,15 @@ class _Writer:
                 if branch.cond is not None:
                     step["condition"] = [self.condition(branch.cond)]
                 branches.append(step)
+            after: list[tuple[str, str, object]] = [("kind", "valueCode", decision.kind)]
+            after += [
+                (name, "valueInteger", v)
+                for name, v in (("first", decision.first), ("last", decision.last))
+                if v is not None
+            ]
             actions.append(
                 {
+                    "extension": [_nested(DECISION, after)],
                     "id": f"d{n}",
                     "title": said.text.split(":")[0],
                     "textEquivalent": said.text,
@@ -413,7 +667,14 @@ class _Writer:
             codes = [coded(factor.factor, factor.factor_text), coded(factor.value, factor.value_text)]
             actions.append({"id": f"{key}-f{n}", "title": f"{factor.factor_text}: {factor.value_text}", "code": codes})
         for n, note in enumerate(support.notes, start=1):
-            actions.append({"id": f"{key}-n{n}", "title": "Supportive care note", "textEquivalent": note_text(note)})
+            actions.append(
+                {
+                    "extension": [note_extension(note)],
+                    "id": f"{key}-n{n}",
+                    "title": "Supportive care note",
+                    "textEquivalent": note_text(note),
+                }
+            )
         return [{"id": key, "title": "Supportive care", "action": actions}] if actions else []
 
     def build(self) -> Json:
@@ -430,11 +691,20 @@ class _Writer:
             if part.number is None:
                 actions += cycles
                 continue
+            said = [{"url": PART_NUMBER, "valueInteger": part.number}]
+            if part.title:  # a part's title is empty when not given
+                said.append({"url": TITLE, "valueString": part.title})
+            said += heading_extensions(part.meta, part=True)
+            if part.start is not None:
+                said.append(relation_extension(PART_START, part.start.relation, part.start.text))
             step: Json = {
+                "extension": said,
                 "id": f"p{p}",
                 "title": view.heading,
                 "textEquivalent": "\n\n".join(view.facts) or view.heading,
             }
+            if part.references:
+                step["documentation"] = references(part.references)
             if previous is not None:
                 rel: Json = {"actionId": previous, "relationship": "after-end"}
                 if part.start is not None and (part.start.relation.low or part.start.relation.high is not None):
@@ -447,8 +717,11 @@ class _Writer:
         out: Json = {"resourceType": "PlanDefinition", "id": resource_id(regimen.id)}
         lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
         out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
+        said = heading_extensions(meta, part=False)
         if regimen.responses.name != DEFAULT_RESPONSES.name:
-            out["extension"] = [{"url": RESPONSES, "valueString": regimen.responses.name}]
+            said.append({"url": RESPONSES, "valueString": regimen.responses.name})
+        if said:
+            out["extension"] = said
         if self.contained:
             out["contained"] = self.contained
         out |= identity(meta, self.status)
@@ -460,8 +733,12 @@ class _Writer:
                 "valueCodeableConcept": concept(meta.setting),
             }
             out["useContext"] = [*out.get("useContext", []), setting]
-        artifacts = citations(regimen.references)
-        artifacts += [{"type": "documentation", "label": f.marker, "display": f.text} for f in meta.footnotes]
+        artifacts = references(regimen.references)
+        artifacts += [
+            {"extension": [{"url": FOOTNOTE, "valueString": f.name}], "type": "documentation"}
+            | {"label": f.marker, "display": f.text}
+            for f in meta.footnotes
+        ]
         if meta.superseded_by:
             artifacts.append(
                 {

@@ -266,6 +266,7 @@ class Administration(Record):
     duration_words: tuple[ast.Word, ...] = ()  # the numbers of its `over` clause, as written (`1.5`, `4`, `6`)
     starting: bool = False  # the days were written `starting day N`: one series from that day
     guard: Guard | None = None  # the branch of a choice it is written in: given only to those patients
+    block: str | None = None  # the block whose `use` gave it
 
     def exclusive_of(self, other: Administration) -> bool:
         """Whether no patient is given both lines: they are in different branches of one choice."""
@@ -313,6 +314,7 @@ class Note(Record):
     prose: ast.Prose
     line: str | None = None  # `note fluorouracil (infusion)`: one line of the medicine
     guard: Guard | None = None  # the branch of a choice it is written in
+    block: str | None = None  # the block whose `use` gave it
 
     @property
     def label(self) -> str | None:
@@ -366,6 +368,8 @@ class CycleGroup(Record):
     continuous: bool = False  # `continuous treatment`: an open-ended one-day cycle, every day a treatment day
     gates: tuple[Gate, ...] = ()  # `proceed if`: who is given each cycle
     choices: tuple[Choice, ...] = ()  # `if` and `by` blocks: lines given to some patients
+    # Each `without MEDICINE` or `without MEDICINE (LINE)`, in order: the medicine's name and the line, if named.
+    left_out: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def title(self) -> str | None:

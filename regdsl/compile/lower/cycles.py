@@ -73,6 +73,7 @@ class _Body:
         self._gaps: list[tuple[int, ir.MinGap]] = []
         self.gates: list[ir.Gate] = []
         self.choices: list[ir.Choice] = []
+        self.left_out: list[tuple[str, str | None]] = []  # each `without`, in order
 
     def copy(self, source: ir.CycleGroup) -> None:
         for admin in source.administrations:
@@ -127,6 +128,7 @@ class _Body:
 
     def without(self, medicine: Medicine, line: str | None = None) -> None:
         """Leave out what of ``medicine`` (or of its lines named ``line``) was copied or came before from a block."""
+        self.left_out.append((medicine.name, line))
         slots = self.slots_of.get(medicine.name, set())
         if line is not None:
             self.removed_lines.setdefault(medicine.name, []).append((self.step, line))
@@ -276,10 +278,11 @@ def _use(low: Lowering, stmt: ast.UseBlock, body: _Body, header: Span, days: ast
     above: ir.Administration | None = None
     for item in block.items:
         if isinstance(item, ast.Admin):
-            above = _admin(low, item, header, above, body, named, days, block=True)
+            above = _admin(low, item, header, above, body, named, days, block=stmt.name.text)
         else:
             above = None
-            body.note(named.note(administrations.note(low, item)), override=False, block=True)
+            note = replace(administrations.note(low, item), block=stmt.name.text)
+            body.note(named.note(note), override=False, block=True)
 
 
 # Each reference to a line by name written in a cycle: its medicine, the name and where it is written.
@@ -341,14 +344,16 @@ def _admin(
     days: ast.Days | None = None,
     guard: ir.Guard | None = None,
     *,
-    block: bool = False,
+    block: str | None = None,
 ) -> ir.Administration | None:
-    """Lower and place an administration line (of a block: ``block``); `then` times it from the end of ``above``."""
+    """Lower and place an administration line (of the block named ``block``); `then` times it from ``above``'s end."""
     lowered = administrations.admin(low, node, header, days)
     if lowered is None:
         return None
     if guard is not None:
         lowered = replace(lowered, guard=guard)
+    if block is not None:
+        lowered = replace(lowered, block=block)
     if node.then is not None:
         if above is None or above.prn:
             low.sink.report(
@@ -373,7 +378,7 @@ def _admin(
                 via="then",
             )
             lowered = replace(lowered, relations=(follows, *lowered.relations))
-    body.place(named.relations(lowered), block=block)
+    body.place(named.relations(lowered), block=block is not None)
     return lowered
 
 
@@ -455,6 +460,7 @@ def _cycle(low: Lowering, node: ast.Cycle | ast.Continuous, earlier: Sequence[ir
         continuous=continuous,
         gates=tuple(body.gates),
         choices=tuple(body.choices),
+        left_out=tuple(body.left_out),
     )
 
 
