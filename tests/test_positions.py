@@ -10,7 +10,6 @@ with it. And no stage but the parser locates anything by searching the text: a s
 from __future__ import annotations
 
 import ast as pyast
-from collections.abc import Iterator
 from pathlib import Path
 from typing import get_args
 
@@ -19,6 +18,7 @@ import pytest
 from regdsl.check.run import run_check
 from regdsl.compile.library import scan_regimens
 from regdsl.diagnostics import Sink
+from regdsl.lsp.index import nodes
 from regdsl.model import ast as syntax
 from regdsl.source import SourceFile
 from regdsl.syntax.parser import parse
@@ -118,16 +118,10 @@ CONDITIONS = (
 )
 
 
-def _conditions(node: object) -> Iterator[syntax.Node]:
-    """Yield every condition under ``node``, and every statement a condition ends."""
-    if isinstance(node, syntax.Node):
-        if isinstance(node, (*get_args(syntax.Cond), syntax.Proceed, syntax.Limit, syntax.StopRule)):
-            yield node
-        for name in node.__dataclass_fields__:
-            yield from _conditions(getattr(node, name))
-    elif isinstance(node, tuple):
-        for item in node:
-            yield from _conditions(item)
+def _conditions(module: syntax.Module) -> list[syntax.Node]:
+    """Return every condition in ``module``, and every statement a condition ends."""
+    kinds = (*get_args(syntax.Cond), syntax.Proceed, syntax.Limit, syntax.StopRule)
+    return [node for node in nodes(module) if isinstance(node, syntax.Node) and isinstance(node, kinds)]
 
 
 def _balanced(text: str) -> bool:
