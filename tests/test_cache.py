@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -326,6 +328,20 @@ def test_a_check_reads_each_regimen_file_once(small: Path, cache_dir: Path, monk
     shown = _shown(run_check([Path("small")], jobs=1, cache=True))
     assert sorted(reads) == sorted(p.name for p in small.glob("*.reg"))
     assert shown == _shown(run_check([Path("small")], jobs=1, cache=False))
+
+
+def test_the_key_names_lark_s_version_without_importing_importlib_metadata(tmp_path: Path) -> None:
+    """Only a check that builds the link graph (networkx) imports importlib.metadata: not the cache's key."""
+    code = (
+        "import sys, io; from regdsl.cli.main import main; "
+        f"main(['check', {str(ROOT / 'regimens' / 'crc-adjuvant-mfolfox6.reg')!r}], out=io.StringIO()); "
+        "print('importlib.metadata' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "REGDSL_NO_CACHE"} | {"REGDSL_CACHE_DIR": str(tmp_path / "c")}
+    for run in ("cold", "warm"):
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == "False", run
+    assert list((tmp_path / "c" / "results").iterdir())  # the cache was used
 
 
 def test_the_library_root_is_found_once_per_folder(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -39,7 +39,18 @@ from regdsl.source import LineIndex, SourceFile, Span, describe_hidden, hidden_k
 from regdsl.syntax import cachefiles, expected
 from regdsl.syntax.transform import BadChar, Builder, HeadingRead, NestingTooDeep, Tok
 
-__all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse", "parse_heading", "parse_tokens"]
+__all__ = [
+    "LARK_VERSION",
+    "MAX_ERRORS",
+    "MAX_NESTING",
+    "build_parser",
+    "grammar_text",
+    "parse",
+    "parse_heading",
+    "parse_tokens",
+]
+
+LARK_VERSION: str = lark.__version__  # what the results cache is keyed by, read without importlib.metadata
 
 MAX_ERRORS = 50
 MAX_NESTING = 64
@@ -118,7 +129,7 @@ def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
     runtime: dict[str, object] = {"postlex": _RegIndenter(), "propagate_positions": False}
     if not cache:
         return _compile(grammar, strict, runtime)
-    key = hashlib.sha256(f"{lark.__version__}\n{sys.version_info[:2]}\n{strict}\n{grammar}".encode()).hexdigest()
+    key = hashlib.sha256(f"{LARK_VERSION}\n{sys.version_info[:2]}\n{strict}\n{grammar}".encode()).hexdigest()
     found = _built.get(key)
     if found is None:
         found = _built[key] = _read_or_build(grammar, key, strict, runtime)
