@@ -321,7 +321,7 @@ WHERE: dict[str, dict[str, Check | str]] = {
         "open_ended": lambda g, n: ("count" not in _repeat(n)) == g.open_ended,
         "length_days": lambda g, n: _repeat(n)["duration"] == g.length_days,
         "extend_to_days": lambda g, n: _repeat(n).get("durationMax") == g.extend_to_days,
-        "title_text": lambda g, n: _one(n, core.TITLE) == (g.title or None),
+        "title_text": lambda g, n: (_one(n, core.TITLE) or ("" if _one(n, core.EMPTY_TITLE) else None)) == g.title,
         "same_as": lambda g, n: _one(n, core.SAME_AS) == g.same_as,
         "same_as_span": SOURCE,
         "administrations": PARTS,

@@ -67,6 +67,7 @@ __all__ = [
     "DAYS_OF_CYCLE",
     "DECISION",
     "EACH_DAY",
+    "EMPTY_TITLE",
     "ENDING",
     "EXACT",
     "EXTEND",
@@ -170,6 +171,7 @@ CHOICE = EXTENSIONS + "cycle-choice"
 BRANCH = EXTENSIONS + "line-branch"
 SUPPRESSION = EXTENSIONS + "line-suppression"  # valueString: `regdsl: ignore[RULE] -- reason`, written above the line
 ALIAS = EXTENSIONS + "regimen-alias"  # `drug ALIAS = "NAME"`: `alias` and `medicine` (valueString)
+EMPTY_TITLE = EXTENSIONS + "title-empty"  # valueBoolean: a cycle's `title ""` (no title, not the copied one)
 
 # The heading's fields an element of the PlanDefinition carries (``identity``); any other is a ``field`` extension.
 CARRIED = frozenset([*(key for key, _ in FIELDS), "author"])
@@ -651,6 +653,8 @@ class _Writer:
             )
         if group.title:
             said.append({"url": TITLE, "valueString": group.title})
+        elif group.title_text is not None:  # `title ""`, which FHIR has no string for (ele-1)
+            said.append({"url": EMPTY_TITLE, "valueBoolean": True})
         said += [self.note(group, n) for n in group.notes]
         said += [_choice(n, choice) for n, choice in enumerate(group.choices, start=1)]
         out: Json = {"extension": said} if said else {}

@@ -481,7 +481,7 @@ class _CoreReader(Reader):
             definition = self.definition(line)
             if definition is not None and (name := self.medicine(definition, self.said(line))) is not None:
                 self.names.setdefault(name[0].lower(), name[1])
-        title = said.text(core.TITLE)
+        title = "" if said.flag(core.EMPTY_TITLE) else said.text(core.TITLE)
         if title is not None:
             self.write(inner, f"title {reading.quoted(title)}")
         same_as = said.integer(core.SAME_AS)
