@@ -210,6 +210,10 @@ ALLOWED: dict[str, dict[str, str]] = {
     },
     "fhir/export.py": {IMPORTS: "is the product hook of a check, which is given each file's source"},
     "fhir/importer.py": {IMPORTS: "keeps a JSON file as a source, its findings at the offsets fhir/jsonpos.py read"},
+    "fhir/reading.py": {IMPORTS: "the readers' base keeps the JSON file as a source, for findings at its offsets"},
+    "fhir/core_import.py": {
+        IMPORTS: "is given the JSON file as a source, for findings at its offsets; lays out and parses the text it writes"
+    },
 }
 _SOURCE_NAMES = ("source", "src")  # `source.text`, `ctx.source.text`, `unit.source.text`...
 

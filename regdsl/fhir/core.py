@@ -23,8 +23,7 @@ rebuild the regimen. Every text is also given as the pages word it (``textEquiva
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import assert_never
 
 from regdsl.compile.anchoring import Dose, Lines
@@ -53,7 +52,6 @@ from regdsl.model.conditions import DEFAULT_RESPONSES
 from regdsl.model.vocabulary import NZMT_SYSTEM, UCUM
 from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, build_view
-from regdsl.source import SourceFile
 
 __all__ = [
     "ALIAS",
@@ -423,27 +421,10 @@ def _branch(group: ir.CycleGroup, guard: ir.Guard) -> list[Json]:
     return [{"url": "choice", "valueString": f"c{number}"}, {"url": "branch", "valueInteger": guard.branch}]
 
 
-_SUPPRESSION = re.compile(r"\s*#\s*(regdsl:\s*ignore\[[^\]\n]*\][^\n]*)")
-
-
-def _suppressions(source: SourceFile | None) -> dict[int, list[str]]:
-    """Return, by line number, the suppression comments written right above it (each without its ``#``)."""
-    found: dict[int, list[str]] = {}
-    kept: list[str] = []
-    for number, text in enumerate(source.text.split("\n") if source else [], start=1):
-        match = _SUPPRESSION.fullmatch(text)
-        if match:
-            kept.append(match[1].rstrip())
-        elif kept and text.strip():
-            found[number] = kept
-            kept = []
-    return found
-
-
 class _Writer:
-    def __init__(self, compiled: Compiled, view: PageView, source: SourceFile | None) -> None:
+    def __init__(self, compiled: Compiled, view: PageView, suppressions: Mapping[int, Sequence[str]]) -> None:
         self.compiled = compiled
-        self.suppressions = _suppressions(source)
+        self.suppressions = suppressions
         self.regimen = compiled.regimen
         self.view = view
         self.named = titles(self.regimen)
@@ -822,9 +803,12 @@ class _Writer:
         return out
 
 
-def plan_definition(compiled: Compiled, context: RenderContext, source: SourceFile | None = None) -> Json:
+def plan_definition(
+    compiled: Compiled, context: RenderContext, suppressions: Mapping[int, Sequence[str]] | None = None
+) -> Json:
     """Return the regimen as a plain FHIR R4 ``PlanDefinition`` (its activity definitions contained in it).
 
-    ``source``, the regimen's file, gives each line the suppressions written above it.
+    ``suppressions`` are the regimen file's suppression comments by the line each covers
+    (``export.suppression_comments``): each line carries those that cover it.
     """
-    return _Writer(compiled, build_view(compiled, context), source).build()
+    return _Writer(compiled, build_view(compiled, context), suppressions or {}).build()

@@ -18,14 +18,17 @@ from pathlib import Path
 
 from regdsl.check.config import Config
 from regdsl.check.run import Outcome, run_configured
+from regdsl.check.suppress import find_suppressions
 from regdsl.compile.library import Library
 from regdsl.compile.passes import Compiled
+from regdsl.diagnostics.model import Sink
 from regdsl.fhir import cca, core
 from regdsl.fhir.resources import dumps
 from regdsl.fhir.validate import conforms, invariants
 from regdsl.render.output import SiteError, check_page, replace_file
 from regdsl.render.site import page_context
 from regdsl.source import SourceFile, visible
+from regdsl.syntax.parser import parse
 
 __all__ = ["MANIFEST", "PROFILES", "ExportProblem", "export_fhir", "resource_of", "write_folder"]
 
@@ -37,6 +40,18 @@ class ExportProblem(RuntimeError):
     """Return a resource the exporter made breaks a FHIR rule: a bug in regdsl, not in the regimen."""
 
 
+def suppression_comments(source: SourceFile) -> dict[int, list[str]]:
+    """Return, by the line each covers, the text of the file's suppression comments (without their ``#``).
+
+    Read from the syntax tree's comments, as the check reads them (``find_suppressions``).
+    """
+    found: dict[int, list[str]] = {}
+    for comment in parse(source, Sink()).comments:
+        for suppression in find_suppressions([comment]):
+            found.setdefault(suppression.line, []).append(comment.text.lstrip("#").strip())
+    return found
+
+
 def resource_of(compiled: Compiled, source: SourceFile, library: Library, config: Config, profile: str) -> bytes:
     """Return the regimen's resource under ``profile``, validated, as the bytes of its file."""
     context = page_context(source, library, None, in_site=False, jurisdiction=config.jurisdiction)
@@ -44,7 +59,7 @@ def resource_of(compiled: Compiled, source: SourceFile, library: Library, config
         resource = cca.plan_definition(compiled, context)
         problems = invariants(resource) + conforms(resource)
     else:
-        resource = core.plan_definition(compiled, context, source)
+        resource = core.plan_definition(compiled, context, suppression_comments(source))
         problems = invariants(resource)
     if problems:
         listed = "; ".join(f"{path}: {message}" for path, message in problems[:5])
