@@ -11,6 +11,7 @@ import pytest
 
 from regdsl.cli.main import main
 from regdsl.compile.library import MAX_BYTES
+from regdsl.model.vocabulary import FREQUENCIES
 from tests.conftest import ROOT
 
 HEAD = 'regimen bad\n  name "Bad"\n  status draft\n'
@@ -210,3 +211,19 @@ def test_a_path_too_long_for_the_file_system_is_exit_2_naming_it(
     assert err.startswith("regdsl: error: ")
     assert long[:20] in err  # named
     assert "INT001" not in err
+
+
+def _line_findings(tmp_path: Path, line: str) -> list[tuple[str, int, int, str, str]]:
+    """Check one administration line in a cycle: each finding's code, line, column, message and help."""
+    _code, found = _check(_write(tmp_path, HEAD + "\ncycle 1: 21 days\n" + line + "\n"))
+    return [
+        (str(d["code"]), int(str(d["line"])), int(str(d["column"])), str(d["message"]), str(d["help"])) for d in found
+    ]
+
+
+@pytest.mark.parametrize("flat", ["", " flat"])
+@pytest.mark.parametrize("phrase", [f.phrase for f in FREQUENCIES])
+def test_a_frequency_where_the_route_stands_is_the_missing_route(tmp_path: Path, phrase: str, flat: str) -> None:
+    dose = f"  dexamethasone 8 mg{flat}"
+    found = _line_findings(tmp_path, f"{dose} {phrase} day 1")
+    assert [f[:3] for f in found] == [("VOC003", 6, len(dose) + 1)]
