@@ -227,3 +227,20 @@ def test_a_frequency_where_the_route_stands_is_the_missing_route(tmp_path: Path,
     dose = f"  dexamethasone 8 mg{flat}"
     found = _line_findings(tmp_path, f"{dose} {phrase} day 1")
     assert [f[:3] for f in found] == [("VOC003", 6, len(dose) + 1)]
+
+
+FREQUENCY_WORDS = sorted(
+    {w for f in FREQUENCIES for w in f.phrase.split() if w != "every"} | {f.gts for f in FREQUENCIES if f.gts}
+)
+
+
+@pytest.mark.parametrize("word", FREQUENCY_WORDS)
+def test_a_frequency_word_where_the_route_stands_says_the_route_is_missing(tmp_path: Path, word: str) -> None:
+    dose = "  dexamethasone 8 mg "
+    found = _line_findings(tmp_path, f"{dose}{word} day 1")
+    assert [f[:3] for f in found] == [("VOC002", 6, len(dose) + 1)]
+    _code, _line, _column, message, help_text = found[0]
+    assert message == f"`{word}` is a frequency, not a route: the route is missing"
+    assert help_text.endswith(
+        "`8 mg oral " + next(f.phrase for f in FREQUENCIES if word in f.phrase.split() or word == f.gts) + "`"
+    )
