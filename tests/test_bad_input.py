@@ -244,3 +244,13 @@ def test_a_frequency_word_where_the_route_stands_says_the_route_is_missing(tmp_p
     assert help_text.endswith(
         "`8 mg oral " + next(f.phrase for f in FREQUENCIES if word in f.phrase.split() or word == f.gts) + "`"
     )
+
+
+@pytest.mark.parametrize("phrase", [f.phrase for f in FREQUENCIES])
+def test_a_route_after_the_frequency_says_where_the_route_goes(tmp_path: Path, phrase: str) -> None:
+    before = f"  dexamethasone 8 mg {phrase} "
+    found = _line_findings(tmp_path, f"{before}oral day 1")
+    assert [f[:3] for f in found] == [("SYN001", 6, len(before) + 1)]
+    _code, _line, _column, message, help_text = found[0]
+    assert message == f"the route `oral` is written after `{phrase}`: the route comes right after the dose"
+    assert help_text == f"write the route after the dose: `8 mg oral {phrase}`"
