@@ -11,6 +11,7 @@ import pytest
 
 from regdsl.cli.main import main
 from regdsl.compile.library import MAX_BYTES
+from regdsl.model.vocabulary import FREQUENCIES
 from tests.conftest import ROOT
 
 HEAD = 'regimen bad\n  name "Bad"\n  status draft\n'
@@ -210,3 +211,46 @@ def test_a_path_too_long_for_the_file_system_is_exit_2_naming_it(
     assert err.startswith("regdsl: error: ")
     assert long[:20] in err  # named
     assert "INT001" not in err
+
+
+def _line_findings(tmp_path: Path, line: str) -> list[tuple[str, int, int, str, str]]:
+    """Check one administration line in a cycle: each finding's code, line, column, message and help."""
+    _code, found = _check(_write(tmp_path, HEAD + "\ncycle 1: 21 days\n" + line + "\n"))
+    return [
+        (str(d["code"]), int(str(d["line"])), int(str(d["column"])), str(d["message"]), str(d["help"])) for d in found
+    ]
+
+
+@pytest.mark.parametrize("flat", ["", " flat"])
+@pytest.mark.parametrize("phrase", [f.phrase for f in FREQUENCIES])
+def test_a_frequency_where_the_route_stands_is_the_missing_route(tmp_path: Path, phrase: str, flat: str) -> None:
+    dose = f"  dexamethasone 8 mg{flat}"
+    found = _line_findings(tmp_path, f"{dose} {phrase} day 1")
+    assert [f[:3] for f in found] == [("VOC003", 6, len(dose) + 1)]
+
+
+FREQUENCY_WORDS = sorted(
+    {w for f in FREQUENCIES for w in f.phrase.split() if w != "every"} | {f.gts for f in FREQUENCIES if f.gts}
+)
+
+
+@pytest.mark.parametrize("word", FREQUENCY_WORDS)
+def test_a_frequency_word_where_the_route_stands_says_the_route_is_missing(tmp_path: Path, word: str) -> None:
+    dose = "  dexamethasone 8 mg "
+    found = _line_findings(tmp_path, f"{dose}{word} day 1")
+    assert [f[:3] for f in found] == [("VOC002", 6, len(dose) + 1)]
+    _code, _line, _column, message, help_text = found[0]
+    assert message == f"`{word}` is a frequency, not a route: the route is missing"
+    assert help_text.endswith(
+        "`8 mg oral " + next(f.phrase for f in FREQUENCIES if word in f.phrase.split() or word == f.gts) + "`"
+    )
+
+
+@pytest.mark.parametrize("phrase", [f.phrase for f in FREQUENCIES])
+def test_a_route_after_the_frequency_says_where_the_route_goes(tmp_path: Path, phrase: str) -> None:
+    before = f"  dexamethasone 8 mg {phrase} "
+    found = _line_findings(tmp_path, f"{before}oral day 1")
+    assert [f[:3] for f in found] == [("SYN001", 6, len(before) + 1)]
+    _code, _line, _column, message, help_text = found[0]
+    assert message == f"the route `oral` is written after `{phrase}`: the route comes right after the dose"
+    assert help_text == f"write the route after the dose: `8 mg oral {phrase}`"

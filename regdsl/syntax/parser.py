@@ -34,7 +34,7 @@ from lark.parsers.lalr_analysis import Shift
 from regdsl.diagnostics import Code, Fix, Sink, codes
 from regdsl.model import ast
 from regdsl.model.limits import REPARSE
-from regdsl.model.vocabulary import TIME_UNITS, suggest_unit, unit_key
+from regdsl.model.vocabulary import ROUTE_BY_ALIAS, TIME_UNITS, suggest_unit, unit_key
 from regdsl.source import LineIndex, SourceFile, Span, describe_hidden, hidden_kind
 from regdsl.syntax import cachefiles, expected
 from regdsl.syntax.transform import BadChar, Builder, HeadingRead, NestingTooDeep, Tok
@@ -389,13 +389,19 @@ class _Failure(Exception):
 
 
 class _Unexpected(_Failure):
-    """A token the grammar does not allow where it is; ``expected`` and ``accepts`` as lark says them."""
+    """A token the grammar does not allow where it is; ``expected`` and ``accepts`` as lark says them.
 
-    def __init__(self, token: _Found, expected: set[str], accepts: Callable[[], set[str]]) -> None:
+    ``dose`` is the dose of the administration being read, if one is.
+    """
+
+    def __init__(
+        self, token: _Found, expected: set[str], accepts: Callable[[], set[str]], dose: ast.Dose | None
+    ) -> None:
         super().__init__(token.type)
         self.token = token
         self.expected = expected
         self.accepts = accepts
+        self.dose = dose
 
 
 class _BadCharacter(_Failure):
@@ -570,7 +576,11 @@ class _Run:
         """Say that ``kind`` cannot come where the parser is (a token made for a line end is put at it)."""
         found = _Found(kind, token[1], token[2], token[3]) if token is not None else _Found(kind, "", start, end)
         expected = {s for s in self.grammar.actions[states[-1]] if s.isupper()}
-        return _Unexpected(found, expected, functools.partial(self.grammar.accepts, list(states)))
+        return _Unexpected(found, expected, functools.partial(self.grammar.accepts, list(states)), self._open_dose())
+
+    def _open_dose(self) -> ast.Dose | None:
+        """Return the dose of the administration being read (the last one the parser holds), if any."""
+        return next((v for v in reversed(self.values) if isinstance(v, ast.Dose)), None)
 
     def _line_break(self, text: str) -> tuple[tuple[str, ...], bool]:
         """Return the tokens the end of a line makes, as lark's ``Indenter`` does, and whether its indent is wrong.
@@ -607,7 +617,10 @@ class _Run:
             kind = keyword(text) or kind
         stack = list(states)
         raise _Unexpected(
-            _Found(kind, text, pos, match.end()), set(lexer.allowed), functools.partial(self.grammar.accepts, stack)
+            _Found(kind, text, pos, match.end()),
+            set(lexer.allowed),
+            functools.partial(self.grammar.accepts, stack),
+            self._open_dose(),
         )
 
     def _comments(self, text: str, start: int, end: int) -> None:
@@ -732,6 +745,10 @@ class _Reporter:
         if word.startswith('"') and (len(word) == 1 or not word.rstrip().endswith('"')):
             return self.char_error_at(start)
         span = self.source.span(start, token.end or start + 1)
+        if err.dose is not None and _is_route(word) and "FREQUENCY" in accepts:
+            between = self.source.text[err.dose.span.end : start].split()
+            if not between or not _is_route(between[0]):  # a second route is only unexpected
+                return self.late_route(err.dose, span)
         what = expected.describe_expected(accepts)
         keywords = [expected.KEYWORD_TERMINALS[a] for a in accepts if a in expected.KEYWORD_TERMINALS]
         suggestion = expected.close_match(word, keywords) if keywords else None
@@ -746,6 +763,22 @@ class _Reporter:
             help=help_text,
         )
         return span.line
+
+    def late_route(self, dose: ast.Dose, route: Span) -> int:
+        """Report a route written among an administration's clauses, with the line as it is written."""
+        text = self.source.text
+        between = text[dose.span.end : route.start].strip()
+        rest = between if len(between) <= 80 else "..."  # a line's clauses, up to a bounded length
+        written = f"{text[dose.span.start : dose.span.end]} {text[route.start : route.end]} {rest}"
+        self._report(
+            codes.SYNTAX_ERROR,
+            route,
+            f"the route `{_shorten(text[route.start : route.end])}` is written after `{_shorten(between)}`: "
+            "the route comes right after the dose",
+            label="a route among the clauses",
+            help=f"write the route after the dose: `{written}`",
+        )
+        return route.line
 
     def char_error_at(self, start: int, allowed: frozenset[str] | None = None) -> int:
         char = self.source.text[start] if start < len(self.source.text) else ""
@@ -848,6 +881,10 @@ _REFUSED_HELP = {
     "bidi": "a bidirectional control can make text display in another order than it is read; delete it",
     "invisible": "delete it: no one can see it, and a word that holds it matches nothing",
 }
+
+
+def _is_route(word: str) -> bool:
+    return word.lower() in ROUTE_BY_ALIAS
 
 
 def _shorten(word: str) -> str:

@@ -306,7 +306,7 @@ def admin(
         return None  # a misspelt statement keyword: the rest of the line is not a dose
     amount = low.amount(node.dose.amount)
     unit = low.unit(node.dose.unit)
-    route = route_named(low.sink, node.route) if node.route is not None else None
+    route = route_named(low.sink, node.route, node.dose) if node.route is not None else None
     days: tuple[int, ...] = ()
     ranges: tuple[ir.DayRange, ...] = ()
     shift = max_minutes = min_minutes = extend_minutes = None

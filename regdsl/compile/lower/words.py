@@ -22,10 +22,12 @@ from regdsl.model.limits import AMOUNT_LIMIT, Limit, TooComplex
 from regdsl.model.medicines import Medicine, MedicineTable, make_medicine
 from regdsl.model.vocabulary import (
     ERROR_PRONE_UNITS,
+    FREQUENCIES,
     ROUTE_BY_ALIAS,
     ROUTES,
     TIME_UNITS,
     UNITS,
+    Frequency,
     Route,
     Unit,
     find_unit,
@@ -43,10 +45,34 @@ LINE_KEYWORDS = ("observe", "note", "title", "same", "use", "without")
 _SOME_ROUTES = "oral, IV, subcut, IM, intrathecal, intravesical, topical"
 
 
-def route_named(sink: Sink, word: ast.Word) -> Route | None:
-    """Return the route ``word`` names, in any case; reported (with the closest route) when it names none."""
+# Each word of a frequency and each frequency's abbreviation (`BID`), with the first frequency it
+# belongs to (reversed, so that the first one is kept): one written where the route stands is a
+# frequency, not a misspelt route (`every` is a keyword, never read as a route).
+_FREQUENCY_BY_WORD: dict[str, Frequency] = {
+    word: frequency
+    for frequency in reversed(FREQUENCIES)
+    for word in (*frequency.phrase.split(), *([frequency.gts.lower()] if frequency.gts else []))
+}
+
+
+def route_named(sink: Sink, word: ast.Word, dose: ast.Dose | None = None) -> Route | None:
+    """Return the route ``word`` names, in any case; reported (with the closest route) when it names none.
+
+    A word of a frequency is reported as one, the route as missing, with ``dose``'s line as it
+    would be written with a route.
+    """
     found = ROUTE_BY_ALIAS.get(word.text.lower())
-    if found is None:
+    frequency = _FREQUENCY_BY_WORD.get(word.text.lower()) if found is None else None
+    if frequency is not None:
+        written = f"{dose.amount.text} {dose.unit.text}{' flat' if dose.flat else ''} " if dose is not None else ""
+        sink.report(
+            c.UNKNOWN_ROUTE,
+            word.span,
+            f"`{word.text}` is a frequency, not a route: the route is missing",
+            label="a frequency where the route stands",
+            help=f"write the route after the dose, then the frequency in words: `{written}oral {frequency.phrase}`",
+        )
+    elif found is None:
         guess = close_match(word.text, [a for r in ROUTES for a in r.aliases])
         sink.report(
             c.UNKNOWN_ROUTE,
