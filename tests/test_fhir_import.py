@@ -759,3 +759,224 @@ def test_a_library_reg_that_check_refuses_stops_the_import(tmp_path: Path, capsy
     assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", str(tmp_path / "out"))[0] == 2
     assert "writable by every user" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# -- nothing lost silently: every element and extension the input can hold is imported or reported ----
+
+# A value of each FHIR type an element or an extension may hold, as the test writes it.
+_PRIMITIVES: dict[str, object] = {
+    "bool": True,
+    "Integer": 2,
+    "UnsignedInt": 2,
+    "PositiveInt": 2,
+    "Decimal": 2,
+    "Date": "2024-01-02",
+    "DateTime": "2024-01-02",
+    **dict.fromkeys(["String", "Markdown", "Code", "Uri", "Url", "Canonical", "Id"], "Said in the element."),
+}
+_EXTENSION_VALUES: dict[str, object] = {
+    "valueBoolean": True,
+    "valueInteger": 3,
+    "valueCode": "review",
+    "valueString": "Said in the extension.",
+    "valueMarkdown": "Said in the extension.",
+    "valueCodeableConcept": {"text": "Adjuvant"},
+    "valueReference": {"reference": "PlanDefinition/other-regimen"},
+}
+
+
+# Left out by design (docs/fhir.md): the JSON's ids, the resource's metadata and its generated narrative.
+_BY_DESIGN = frozenset(["id", "meta", "text"])
+
+
+def _models() -> dict[str, Any]:
+    from fhir.resources.activitydefinition import ActivityDefinition  # type: ignore[import-untyped]
+    from fhir.resources.dosage import Dosage  # type: ignore[import-untyped]
+    from fhir.resources.plandefinition import (  # type: ignore[import-untyped]
+        PlanDefinition,
+        PlanDefinitionAction,
+    )
+
+    return {
+        "PlanDefinition": PlanDefinition,
+        "action": PlanDefinitionAction,
+        "ActivityDefinition": ActivityDefinition,
+        "Dosage": Dosage,
+    }
+
+
+def _places(doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Return a node of each kind and place the document holds (its path without indexes): its kind, the node."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def walk(node: dict[str, Any], path: str, kind: str) -> None:
+        found.setdefault(f"{kind} at {path or 'the root'}", (kind, node))
+        for key, inner in (("contained", None), ("action", "action"), ("dosage", "Dosage")):
+            for item in node.get(key, []):
+                walk(item, f"{path}.{key}".lstrip("."), inner or item.get("resourceType", "?"))
+
+    walk(doc, "", "PlanDefinition")
+    return found
+
+
+def _documents() -> dict[str, dict[str, Any]]:
+    """Return the inputs walked: the passing case, and an export of a regimen of parts and cycle groups."""
+    from regdsl.fhir.export import export_fhir
+
+    _, files = export_fhir([ROOT / "regimens" / "br-adjuvant-ac-paclitaxel-weekly.reg"], "cca")
+    assert files is not None
+    return {
+        "pass-minimal": json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8")),
+        "exported": json.loads(files["br-adjuvant-ac-paclitaxel-weekly.json"]),
+    }
+
+
+_DOCUMENTS = _documents()
+_PLACES = [(name, place) for name, doc in _DOCUMENTS.items() for place in _places(doc)]
+
+
+def _value(field: Any) -> object:
+    """Return a value of an element's type: a primitive, else an object with an id alone (any element may hold one)."""
+    value = _PRIMITIVES.get(field.type_.__name__, {"id": "x"})
+    return [value] if field.shape != 1 else value  # a list element (pydantic's shape 1 is a single value)
+
+
+def _elements(kind: str) -> dict[str, object]:
+    """Return each element FHIR R4 defines on a node of ``kind``, with a value of its type."""
+    return {field.alias: _value(field) for field in _models()[kind].element_properties()}
+
+
+def _extension(url: str) -> dict[str, Any]:
+    """Return an extension of the guide's, its value (or each part's) of the first type the guide defines."""
+    declared = ig.extension(url)
+    assert declared is not None
+    if declared.values:
+        return {"url": url, declared.values[0]: _EXTENSION_VALUES[declared.values[0]]}
+    parts = [{"url": name, values[0]: _EXTENSION_VALUES[values[0]]} for name, (_, _, values) in declared.parts.items()]
+    return {"url": url, "extension": parts}
+
+
+def _imported_or_reported(doc: dict[str, Any], change: Callable[[dict[str, Any]], str]) -> None:
+    """Assert that what ``change`` adds to a copy of ``doc`` changes the .reg, or is found at the path it returns.
+
+    Found at it, within it, or at the list it is an item of (an element the import reads none of).
+    """
+    before = import_bytes(json.dumps(doc).encode(), "in.json")
+    changed = json.loads(json.dumps(doc))
+    where = change(changed)
+    after = import_bytes(json.dumps(changed, indent=1).encode(), "in.json")
+    paths = [d.message.split(":")[0] for d in after.diagnostics]
+    at = [p for p in paths if p.startswith(where) or where.startswith(p + "[")]
+    assert after.text != before.text or at, f"{where}: neither imported nor reported"
+
+
+def _path_of(doc: dict[str, Any], node: dict[str, Any]) -> str:
+    """Return the JSON path of ``node`` in ``doc``, as the import's findings write it."""
+
+    def find(value: object, path: str) -> str | None:
+        if value is node:
+            return path
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, inner in items:
+            sub = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}".lstrip(".")
+            if (found := find(inner, sub)) is not None:
+                return found
+        return None
+
+    found = find(doc, "")
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(("document", "place"), _PLACES, ids=[f"{d}: {p}" for d, p in _PLACES])
+def test_every_element_a_node_can_hold_is_imported_or_reported(document: str, place: str) -> None:
+    """For each element FHIR R4 (fhir.resources) defines on the node, not in the input: added, it is read or found."""
+    doc = _DOCUMENTS[document]
+    kind, node = _places(doc)[place]
+    path = _path_of(doc, node)
+    for name, value in _elements(kind).items():
+        if name in node or name in _BY_DESIGN:
+            continue
+
+        def add(changed: dict[str, Any], name: str = name, value: object = value) -> str:
+            _places(changed)[place][1][name] = value
+            return f"{path}.{name}".lstrip(".")
+
+        _imported_or_reported(doc, add)
+
+
+@pytest.mark.parametrize(("document", "place"), _PLACES, ids=[f"{d}: {p}" for d, p in _PLACES])
+def test_every_extension_of_the_guide_on_a_node_is_imported_or_reported(document: str, place: str) -> None:
+    """Each extension cca.json declares, on each kind of node: read (the .reg changes) or found at its path."""
+    doc = _DOCUMENTS[document]
+    _, node = _places(doc)[place]
+    path = _path_of(doc, node)
+    for url in sorted(ig._data()["extensions"]):
+
+        def add(changed: dict[str, Any], url: str = url) -> str:
+            extensions = _places(changed)[place][1].setdefault("extension", [])
+            extensions.append(_extension(url))
+            return f"{path}.extension[{len(extensions) - 1}]".lstrip(".")
+
+        _imported_or_reported(doc, add)
+
+
+def _minimal_with(change: Callable[[dict[str, Any]], object]) -> importer.Imported:
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    change(doc)
+    return import_bytes(json.dumps(doc, indent=1).encode(), "in.json")
+
+
+def _details(section: str, content: str) -> dict[str, Any]:
+    parts = [{"url": "sectionId", "valueString": section}, {"url": "sectionContent", "valueString": content}]
+    return {"url": ig.ADDITIONAL_DETAILS, "extension": parts}
+
+
+def test_the_replacement_the_extra_status_and_the_code_are_imported_as_their_statements() -> None:
+    def change(doc: dict[str, Any]) -> None:
+        doc["status"] = "retired"
+        doc["extension"] += [
+            {"url": ig.REPLACED_BY, "valueReference": {"reference": "PlanDefinition/lung-newer"}},
+            _details("fields", "code: ALEC\n\nlevel: 2"),
+        ]
+
+    result = _minimal_with(change)
+    assert result.text is not None
+    assert "\n  status superseded by lung-newer\n" in result.text
+    assert '\n  code "ALEC"\n  # the fields:\n  # level: 2\n' in result.text  # what no field says, kept verbatim
+    assert [(d.code.code, d.message.split(":")[0]) for d in result.diagnostics] == [
+        ("FHR013", "extension[2].extension[1].valueString")
+    ]
+    provisional = _minimal_with(
+        lambda doc: doc.update(
+            status="active", _status={"extension": [{"url": ig.ADDITIONAL_STATUS, "valueCode": "review"}]}
+        )
+    )
+    assert provisional.text is not None
+    assert "\n  status provisional\n" in provisional.text
+    assert provisional.diagnostics == ()
+
+
+def test_a_replacement_of_a_current_plan_is_reported_not_a_status_changed() -> None:
+    ext = {"url": ig.REPLACED_BY, "valueReference": {"reference": "PlanDefinition/lung-newer"}}
+    result = _minimal_with(lambda doc: doc.update(status="active", extension=[*doc["extension"], ext]))
+    assert result.text is not None
+    assert "\n  status published\n" in result.text
+    ((code, message),) = [(d.code.code, d.message) for d in result.diagnostics]
+    assert code == "FHR013"
+    assert message.startswith("extension[1]: the replacement 'PlanDefinition/lung-newer' is of a plan of status")
+
+
+def test_the_plan_and_notes_the_export_words_are_kept_verbatim_as_comments() -> None:
+    plan = "Treatment starts: then Cycle 1 - 28 days\n\nStop if response is PD"
+    result = _minimal_with(lambda doc: doc["extension"].append(_details("plan", plan)))
+    assert result.text is not None
+    assert (
+        "\n  # the plan:\n  # Treatment starts: then Cycle 1 - 28 days\n  #\n  # Stop if response is PD\n"
+        in result.text
+    )
+    assert [d.code.code for d in result.diagnostics] == ["FHR013"]
+    hidden = _minimal_with(lambda doc: doc["extension"].append(_details("footnotes", "* \u202enote")))
+    assert hidden.text is not None
+    assert "\u202e" not in hidden.text
+    assert sorted(d.code.code for d in hidden.diagnostics) == ["FHR012", "FHR013"]

@@ -72,15 +72,19 @@ def _quantity(quantity: ir.Quantity | None) -> tuple[Decimal, str] | None:
 
 
 def _heading(meta: ir.Meta) -> list[Any]:
-    """Return the heading's facts the profile carries in elements (FIELDS, identifiers, cancer, setting, overview)."""
+    """Return the heading's facts the profile carries (FIELDS, the code, identifiers, cancer, setting, overview).
+
+    The regimen code travels as the `fields` section of `sact-additional-details`.
+    """
     setting = meta.setting and (meta.setting.text, meta.setting.code)
     cancer = [(term.text, term.code) for term in meta.cancer]
-    return [[meta.get(key) for key, _ in FIELDS], meta.identifiers, cancer, setting, meta.overview]
+    fields = [meta.get(key) for key in (*(key for key, _ in FIELDS), "code")]
+    return [fields, meta.identifiers, cancer, setting, meta.overview]
 
 
 def cca_facts(regimen: ir.Regimen) -> list[Any]:
     """Return the facts of ``regimen`` a ``CcaPlanDefinition`` carries in elements of its own, in order."""
-    facts: list[Any] = [regimen.name, regimen.status, *_heading(regimen.meta)]
+    facts: list[Any] = [regimen.name, regimen.status, regimen.meta.superseded_by, *_heading(regimen.meta)]
     for part in regimen.parts:
         facts.append(("part", part.number, part.title or None, *_heading(part.meta)))
         facts += [("support", f.factor_text, f.value_text) for f in part.support.factors]
