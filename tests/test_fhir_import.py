@@ -550,19 +550,25 @@ def _run(*argv: str) -> tuple[int, str]:
     return main(list(argv), out=out), out.getvalue()
 
 
-def test_one_file_without_o_is_written_to_standard_output() -> None:
+def test_one_file_without_o_is_written_to_standard_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     path = shared("corpus", "nz-fhir", "52331000210102.json")
     code, out = _run("import", str(path))
-    assert code == 0
+    assert code == 1  # checked where it would be written: no library here defines the `reviewed` footnote (VOC012)
     assert out == _import("52331000210102.json").text
+    shutil.copy(LIBRARY, tmp_path / "library.reg")
+    assert _run("import", str(path)) == (0, out)
 
 
 def test_o_writes_a_file_per_regimen_and_refuses_to_replace_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     files = [str(shared("corpus", "nz-fhir", name)) for name in sorted(IMPORTED)]
+    (tmp_path / "out").mkdir()
+    shutil.copy(LIBRARY, tmp_path / "out" / "library.reg")  # the library the regimens check in
     assert _run("import", *files, "-o", str(tmp_path / "out"))[0] == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{i}.reg" for i in IMPORTED.values())
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted([*(f"{i}.reg" for i in IMPORTED.values()), "library.reg"])
     target = tmp_path / "out" / f"{IMPORTED['52331000210102.json']}.reg"
     target.write_text("kept\n")
     capsys.readouterr()
@@ -980,3 +986,71 @@ def test_the_plan_and_notes_the_export_words_are_kept_verbatim_as_comments() -> 
     assert hidden.text is not None
     assert "\u202e" not in hidden.text
     assert sorted(d.code.code for d in hidden.diagnostics) == ["FHR012", "FHR013"]
+
+
+# -- the import says how what it wrote checks ----------------------------------------------------------
+
+
+def _superseded_by_nothing(folder: Path) -> Path:
+    """Write a plan that imports with no finding, superseded by a regimen no library holds (BRA001, an error)."""
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    doc["status"] = "retired"
+    doc["extension"].append({"url": ig.REPLACED_BY, "valueReference": {"reference": "PlanDefinition/nowhere"}})
+    path = folder / "superseded.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_the_import_says_how_each_written_regimen_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(LIBRARY, tmp_path / "library.reg")
+    code, out = _run("import", str(FIXTURES / "pass-minimal.json"))
+    assert code == 0
+    assert out
+    assert capsys.readouterr().err.endswith("doc-import-alectinib.reg (standard output): check: 0 errors, 0 warnings\n")
+    source = _superseded_by_nothing(tmp_path)
+    code, _ = _run("import", str(source), "-o", "imported")
+    err = capsys.readouterr().err
+    assert code == 1  # the import itself has no finding: the regimen written fails its check
+    assert "0 errors, 0 warnings in 1 file\nwrote imported/doc-import-alectinib.reg\n" in err
+    assert err.endswith("imported/doc-import-alectinib.reg: check: 1 error, 0 warnings\n")
+    assert "BRA001" not in err  # counted, not shown, without --show-findings
+    assert (tmp_path / "imported" / "doc-import-alectinib.reg").is_file()  # written all the same: nothing lost
+    code, _ = _run("import", str(source), "-o", "imported", "--force", "--show-findings")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "imported/doc-import-alectinib.reg: check: 1 error, 0 warnings\nerror[BRA001]" in err
+    assert " --> imported/doc-import-alectinib.reg:" in err
+    assert _run("import", str(source), "-o", "imported", "--force", "-q")[0] == 1
+    assert "check:" not in capsys.readouterr().err
+    code, _ = _run("import", str(source), "-o", "imported", "--force", "--format", "json", "--show-findings")
+    assert code == 1
+    assert [(d["code"], d["path"]) for d in json.loads(capsys.readouterr().err)] == [
+        ("BRA001", "imported/doc-import-alectinib.reg")
+    ]
+
+
+def test_the_check_of_an_import_escapes_the_path_and_follows_strict_and_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(LIBRARY, tmp_path / "library.reg")
+    folder = "out\x1b[2Jx"
+    assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", folder)[0] == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert ": check: 0 errors, 0 warnings\n" in err
+    source = _superseded_by_nothing(tmp_path)
+    (tmp_path / "lax").mkdir()
+    (tmp_path / "lax" / "regdsl.toml").write_text(
+        'severity = { "unknown-regimen-link" = "warning" }\n', encoding="utf-8"
+    )
+    assert _run("import", str(source), "-o", "lax")[0] == 0  # the folder's configuration is the check's
+    assert "lax/doc-import-alectinib.reg: check: 0 errors, 1 warning\n" in capsys.readouterr().err
+    assert _run("import", str(source), "-o", "lax", "--force", "--strict")[0] == 1  # the check's warning, strictly
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "regdsl.toml").write_text("ignore = [\n", encoding="utf-8")
+    assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", "bad")[0] == 2
+    assert (tmp_path / "bad" / "doc-import-alectinib.reg").is_file()
