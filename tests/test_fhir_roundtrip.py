@@ -176,3 +176,27 @@ def test_a_core_export_is_refused_not_imported_with_facts_lost() -> None:
         imported = import_bytes(data, name)
         assert [d.code.code for d in imported.diagnostics] == ["FHR014"], name
         assert imported.text is None
+
+
+@pytest.mark.parametrize("status", ["provisional", "superseded by lung-nsclc-metastatic-alectinib"])
+def test_a_status_no_bundled_regimen_has_comes_back_from_cca(status: str, tmp_path: Path) -> None:
+    """`provisional` (`sact-additional-plan-status` review) and `superseded by ID` (`sact-replaced-by`) round-trip."""
+    replacement = (REGIMENS / "lung-nsclc-metastatic-alectinib.reg").read_text(encoding="utf-8")
+    text = (
+        (REGIMENS / "leu-cml-imatinib.reg")
+        .read_text(encoding="utf-8")
+        .replace("  status draft\n", f"  status {status}\n")
+    )
+    folder = _library(tmp_path / "in", {"leu-cml-imatinib": text, "lung-nsclc-metastatic-alectinib": replacement})
+    (original,) = check_paths([folder / "leu-cml-imatinib.reg"]).regimens
+    _, files = export_fhir([folder], "cca")
+    assert files is not None
+    imported = import_bytes(files["leu-cml-imatinib.json"], "leu-cml-imatinib.json")
+    assert imported.text is not None
+    assert imported.regimen_id is not None
+    back = _library(
+        tmp_path / "out", {imported.regimen_id: imported.text, "lung-nsclc-metastatic-alectinib": replacement}
+    )
+    (regimen,) = check_paths([back / f"{imported.regimen_id}.reg"]).regimens
+    assert (regimen.status, regimen.meta.superseded_by) == (original.status, original.meta.superseded_by)
+    assert cca_facts(regimen) == cca_facts(original)
