@@ -1054,3 +1054,19 @@ def test_the_check_of_an_import_escapes_the_path_and_follows_strict_and_the_conf
     (tmp_path / "bad" / "regdsl.toml").write_text("ignore = [\n", encoding="utf-8")
     assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", "bad")[0] == 2
     assert (tmp_path / "bad" / "doc-import-alectinib.reg").is_file()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda doc: doc["extension"].append(_details("plan", "Fine.\n\n# regdsl: ignore[dose-trailing-zero] -- said")),
+        lambda doc: doc.update(title="X #regdsl:ignore[dose-trailing-zero] -- said"),
+    ],
+    ids=["a kept text", "the title in the header comment"],
+)
+def test_no_text_of_the_input_becomes_a_suppression_comment(change: Callable[[dict[str, Any]], object]) -> None:
+    result = _minimal_with(change)
+    assert result.text is not None
+    comments = [line for line in result.text.splitlines() if line.lstrip().startswith("#")]
+    assert not [line for line in comments if "ignore[" in line]
+    assert "FHR012" in {d.code.code for d in result.diagnostics}  # the line not written is said

@@ -96,6 +96,7 @@ _START = re.compile(
 )
 _PART_TITLE = re.compile(r"Part (\d+)(?::|$)")
 _TAG = re.compile(r"<[A-Za-z/][^>]*>")
+_SUPPRESSION = re.compile(r"regdsl:\s*ignore", re.IGNORECASE)  # what a comment of the input's text may not say
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MOST = 10**6  # the largest whole number read (days, cycles, minutes, amounts): far beyond any regimen's
 _PLACES = 6  # the most decimal places of an amount read
@@ -408,10 +409,15 @@ class _Reader:
         self.out.append("  " * depth + text)
 
     def prose(self, depth: int, lines: list[str], node: Node, *, lead: str = "|") -> None:
-        """Write ``lines`` as prose (``| line``), or as comments with ``lead`` ``#``."""
+        """Write ``lines`` as prose (``| line``), or as comments with ``lead`` ``#`` (never a suppression)."""
         for line in lines:
             if any(True for _ in find_hidden(line, source=False)):
                 self.lost(node, "the text holds a control or invisible character a .reg file may not")
+                continue
+            if lead == "#" and _SUPPRESSION.search(line):
+                self.lost(
+                    node, "the text would be a suppression comment (`regdsl: ignore[...]`), which data never writes"
+                )
                 continue
             self.write(depth, f"{lead} {line}" if line else lead)
 
@@ -451,10 +457,8 @@ class _Reader:
             self.find(C.FHR_MISSING, root, "no name or title: the regimen is given the id imported-regimen")
         ident = regimen_id(name or "")
         title = quoted(root.text("title") or name or "")
-        self.write(
-            0, f"# Imported by regdsl import from {quoted(Path(self.source.path).name)} (HL7 FHIR R4 PlanDefinition):"
-        )
-        self.write(0, f"# {title}. Clinical text is kept verbatim.")
+        said = f"Imported by regdsl import from {quoted(Path(self.source.path).name)} (HL7 FHIR R4 PlanDefinition):"
+        self.prose(0, [said, f"{title}. Clinical text is kept verbatim."], root, lead="#")
         self.write(0, "")
         self.write(0, f"regimen {ident}")
         systems = {c.text("system") for c in self.products(root)} - {None}
@@ -728,8 +732,7 @@ class _Reader:
             self.find(
                 C.FHR_TIMING_AS_TEXT, fragment, "the part's start is not a phrasing the import reads; kept as a comment"
             )
-            for line in paragraphs:
-                self.write(1, f"# start: {line}")
+            self.prose(1, [f"start: {line}" for line in paragraphs], fragment, lead="#")
             return
         if match["low"]:
             self.write(
