@@ -1070,3 +1070,14 @@ def test_no_text_of_the_input_becomes_a_suppression_comment(change: Callable[[di
     comments = [line for line in result.text.splitlines() if line.lstrip().startswith("#")]
     assert not [line for line in comments if "ignore[" in line]
     assert "FHR012" in {d.code.code for d in result.diagnostics}  # the line not written is said
+
+
+def test_the_supportive_care_notes_the_export_words_are_notes_of_support() -> None:
+    notes = "Antiemetics: as per local policy.\n\nNo label, and a second line\nof it."
+    result = _minimal_with(lambda doc: doc["extension"].append(_details("supportive-care", notes)))
+    assert result.text is not None
+    assert result.text.endswith(
+        "support\n  Emetogenicity: Minimal\n  note\n    | Antiemetics: as per local policy.\n"
+        "  note\n    | No label, and a second line\n    | of it.\n"
+    )
+    assert [d.code.code for d in result.diagnostics] == ["FHR013"]  # the label is not told from the text

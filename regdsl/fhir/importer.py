@@ -351,6 +351,14 @@ class _Line:
 
 
 @dataclass(frozen=True, slots=True)
+class _Support:
+    """What a plan's ``support`` is written from: its support factors, and its notes with where each is written."""
+
+    factors: list[Node]
+    notes: list[tuple[str, Node]]
+
+
+@dataclass(frozen=True, slots=True)
 class _Definition:
     """An ActivityDefinition, read: the line's words before its days, after them, and its medicine."""
 
@@ -462,7 +470,7 @@ class _Reader:
         self.write(0, "")
         self.write(0, f"regimen {ident}")
         systems = {c.text("system") for c in self.products(root)} - {None}
-        factors = self.heading(root, 1, medicine_system=next(iter(systems)) if len(systems) == 1 else None)
+        support = self.heading(root, 1, medicine_system=next(iter(systems)) if len(systems) == 1 else None)
         parts = _parts(root)
         if parts and parts[0] not in root.elements("action"):  # the parts under the regimen's one action
             self.unread(root.elements("action")[0], _GROUPS_ELEMENTS)
@@ -475,7 +483,7 @@ class _Reader:
             open_ended = self.cycles(root, 0, contained)
         if open_ended:  # after every part: a part's support and references are the part's
             self.open_ended_plan()
-        self.support(factors, 0)
+        self.support(support, 0)
         self.references(root, 0)
         for (parent, element), rule in self.missing.items():
             self.find(C.FHR_MISSING, index.get(parent, root), f"the required element {element!r} is missing ({rule})")
@@ -560,8 +568,8 @@ class _Reader:
             )
         return ext.value[key]
 
-    def heading(self, plan: Node, depth: int, *, medicine_system: str | None) -> list[Node]:
-        """Write the heading of the regimen or of a part; return its support factors (written after its cycles)."""
+    def heading(self, plan: Node, depth: int, *, medicine_system: str | None) -> _Support:
+        """Write the heading of the regimen or of a part; return its support factors and notes (after its cycles)."""
         self.unread(plan, _PLAN_ELEMENTS)
         ext = self.extensions(plan, _PLAN_EXTENSIONS)
         for key in _HEADING_TEXT:
@@ -612,9 +620,8 @@ class _Reader:
             if fragment is not None and isinstance(fragment.value, str):
                 self.write(depth, "overview")
                 self.prose(depth + 1, _overview(fragment.value), fragment)
-        for item in ext.get(ig.ADDITIONAL_DETAILS, []):
-            self.details(item, depth)
-        return ext.get(ig.SUPPORT_FACTOR, [])
+        notes = [note for item in ext.get(ig.ADDITIONAL_DETAILS, []) for note in self.details(item, depth)]
+        return _Support(ext.get(ig.SUPPORT_FACTOR, []), notes)
 
     def status(self, plan: Node, depth: int, replaced: list[Node]) -> None:
         """Write the status: FHIR's, provisional with the additional status ``review``, superseded by a replacement."""
@@ -652,22 +659,34 @@ class _Reader:
             self.find(C.FHR_NOT_READ, item, f"the replacement {reference!r} {why}; it is left out")
         self.write(depth, f"status {word}")
 
-    def details(self, ext: Node, depth: int) -> None:
-        """Write a section of ``sact-additional-details``: fields as the fields they are, the rest as comments."""
+    def details(self, ext: Node, depth: int) -> list[tuple[str, Node]]:
+        """Write a section of ``sact-additional-details``: fields as the fields they are, the rest as comments.
+
+        Return the supportive-care section's notes, each paragraph a note (with where it is written).
+        """
         parts = self.subextensions(ext, ("sectionId", "sectionHeader", "sectionContent"))
         texts = {url: self.value(part, expected="valueString") for url, part in parts.items()}
         content = texts.get("sectionContent")
         if content is None or not isinstance(content.value, str):
             self.absent(ext, "sectionContent", "the section is left out")
-            return
+            return []
         section, header = texts.get("sectionId"), texts.get("sectionHeader")
         section_id = section.value if section is not None else None
         what = _SECTIONS.get(str(section_id))
         if what is None:
             named = header if header is not None else section
             what = "the section " + quoted(str(named.value) if named is not None else "")
+        paragraphs = content.value.split("\n\n")
+        if section_id == "supportive-care":
+            self.find(
+                C.FHR_NOT_READ,
+                content,
+                "the supportive-care notes: imported as notes of `support` with no label, each paragraph verbatim "
+                "(a note's label is not told from its text)",
+            )
+            return [(paragraph, content) for paragraph in paragraphs]
         rest: list[str] = []
-        for paragraph in content.value.split("\n\n"):
+        for paragraph in paragraphs:
             key, colon, text = paragraph.partition(": ")
             if section_id == "fields" and key in _TEXT_FIELDS and colon and not _LINE_BREAK.search(text):
                 self.write(depth, f"{key} {quoted(text)}")
@@ -675,6 +694,7 @@ class _Reader:
                 rest.append(paragraph)
         if rest:
             self.kept(depth, what, "\n\n".join(rest), content)
+        return []
 
     def check_code(self, concept: Node, expected: str | None, what: str) -> None:
         codings = concept.elements("coding")
@@ -711,7 +731,7 @@ class _Reader:
         plan = self.follow(action, contained)
         if plan is None:
             return False
-        factors = self.heading(plan, 1, medicine_system=None)
+        support = self.heading(plan, 1, medicine_system=None)
         ext = self.extensions(action, _PART_EXTENSIONS)
         for item in ext.get(ig.CHILD_DETAILS, []) + ext.get(ig.PLAN_INSTRUCTIONS, []):
             fragment = self.value(item, expected="valueMarkdown")
@@ -719,7 +739,7 @@ class _Reader:
                 self.start(fragment)
         self.blank()
         open_ended = self.cycles(plan, 1, {**contained, **self.contained(plan)})
-        self.support(factors, 1)
+        self.support(support, 1)
         self.references(plan, 1)
         return open_ended
 
@@ -1046,9 +1066,9 @@ class _Reader:
 
     # -- support and references ----------------------------------------------------------
 
-    def support(self, items: list[Node], depth: int) -> None:
+    def support(self, support: _Support, depth: int) -> None:
         factors: list[str] = []
-        for item in items:
+        for item in support.factors:
             parts = self.subextensions(item, ("factor", "value"))
             concepts = {k: self.value(v, expected="valueCodeableConcept") for k, v in parts.items()}
             factor, value = concepts.get("factor"), concepts.get("value")
@@ -1062,12 +1082,15 @@ class _Reader:
             coded = known.find_value(value_text) if known else None
             self.check_code(value, coded.code if coded else None, f"the value {value_text!r}")
             factors.append(f"{factor_text}: {value_text}")
-        if factors:
+        if factors or support.notes:
             if depth:
                 self.blank()
             self.write(depth, "support")
             for factor_line in factors:
                 self.write(depth + 1, factor_line)
+            for text, node in support.notes:
+                self.write(depth + 1, "note")
+                self.prose(depth + 2, _LINE_BREAK.split(text), node)
 
     def references(self, plan: Node, depth: int) -> None:
         for number, item in enumerate(plan.elements("relatedArtifact")):
