@@ -40,12 +40,9 @@ SOURCE = "where or how it was written (a span, a word as written): the rules' fi
 PARTS = "a record of its own: its rows check it, on the node it is paired with"
 CONDITION = "the condition's expression (text/x-regdsl) writes it; test_fhir_export reads each back from its source"
 NAMED = "the medicine the name finds in the medicine table (its line's product, its relation's anchor)"
-# What core does not carry computably yet: only as the pages word it, or not at all.
-MISSING = {
-    ("Choice", "kind"): "a `by VARIABLE:` choice as such: its branches are conditions only",
-    ("Choice", "variable"): "a `by VARIABLE:` choice as such: its branches are conditions only",
-    ("Note", "guard"): "the branch a note is written in: the choice's structure is the core importer's",
-}
+# What core does not carry computably yet: only as the pages word it, or not at all. (None, now: a choice as such
+# and the branch a note is written in are `cycle-choice` and the note's `choice` and `branch` parts.)
+MISSING: dict[tuple[str, str], str] = {}
 
 
 def _ext(node: Json, url: str) -> list[Json]:
@@ -71,6 +68,20 @@ def _one(node: Json, url: str) -> Any:
 def _parts(extension: Json) -> dict[str, Any]:
     """Return a complex extension's parts by name (its nested regdsl extensions by their url)."""
     return {e["url"]: _value(e) for e in extension["extension"]}
+
+
+def _branch_named(guard: ir.Guard | None, parts: Json) -> bool:
+    """Whether a note's parts name the choice (by its number in the cycle) and branch it is written in."""
+    if guard is None:
+        return "choice" not in parts and "branch" not in parts
+    number = next(n for n, c in enumerate(parts["group"].choices, start=1) if c.key == guard.choice)
+    return parts.get("choice") == f"c{number}" and parts.get("branch") == guard.branch
+
+
+def _choice(extension: Json) -> Json:
+    """Return a `cycle-choice`'s parts, its branches in order (each condition, None for `otherwise`)."""
+    kept = [e.get("valueString") for e in extension["extension"] if e["url"] in {"branch", "otherwise"}]
+    return _parts(extension) | {"branches": kept}
 
 
 def _minutes(value: Any) -> int | None:
@@ -310,7 +321,7 @@ WHERE: dict[str, dict[str, Check | str]] = {
         "open_ended": lambda g, n: ("count" not in _repeat(n)) == g.open_ended,
         "length_days": lambda g, n: _repeat(n)["duration"] == g.length_days,
         "extend_to_days": lambda g, n: _repeat(n).get("durationMax") == g.extend_to_days,
-        "title_text": lambda g, n: _one(n, core.TITLE) == (g.title or None),
+        "title_text": lambda g, n: (_one(n, core.TITLE) or ("" if _one(n, core.EMPTY_TITLE) else None)) == g.title,
         "same_as": lambda g, n: _one(n, core.SAME_AS) == g.same_as,
         "same_as_span": SOURCE,
         "administrations": PARTS,
@@ -319,7 +330,7 @@ WHERE: dict[str, dict[str, Check | str]] = {
         "gaps": _gaps,
         "continuous": lambda g, n: _flag(g.continuous, n, core.CONTINUOUS),
         "gates": PARTS,
-        "choices": "its lines' conditions (Administration.guard), each branch's expression",
+        "choices": PARTS,  # each a `cycle-choice`
         "left_out": _left_out,
     },
     "Observation": {"span": SOURCE, "medicine": PARTS, "minutes": PARTS, "line": PARTS, "position": PARTS},
@@ -335,7 +346,7 @@ WHERE: dict[str, dict[str, Check | str]] = {
         "medicine": lambda o, n: n.get("medicine") == (o.medicine.name if o.medicine else None),
         "prose": lambda o, n: n["text"] == o.text,
         "line": lambda o, n: n.get("line") == o.line,
-        "guard": MISSING[("Note", "guard")],
+        "guard": lambda o, n: _branch_named(o.guard, n),
         "block": lambda o, n: n.get("block") == o.block,
     },
     "Administration": {
@@ -396,8 +407,9 @@ WHERE: dict[str, dict[str, Check | str]] = {
     "Choice": {
         "span": SOURCE,
         "key": SOURCE,
-        "branches": PARTS,
-        **dict.fromkeys(("kind", "variable"), MISSING[("Choice", "kind")]),
+        "branches": lambda c, n: n["branches"] == [core.source_text(b.cond) if b.cond else None for b in c.branches],
+        "kind": lambda c, n: n["kind"] == c.kind,
+        "variable": lambda c, n: n.get("variable") == c.variable,
     },
     "ChoiceBranch": {"span": SOURCE, "cond": "the condition of each line of the branch (Administration.guard)"},
     "Guard": {"choice": SOURCE, "branch": "the condition of the branch (Administration.guard)"},
@@ -506,7 +518,9 @@ def _pairs(regimen: ir.Regimen, doc: Json) -> Iterator[tuple[object, Json]]:
         for g, group in enumerate(part.cycles, start=1):
             node = nodes[f"p{p}-g{g}"]
             yield group, node
-            yield from zip(group.notes, map(_parts, _ext(node, core.NOTE)), strict=True)
+            notes = (_parts(e) | {"group": group} for e in _ext(node, core.NOTE))
+            yield from zip(group.notes, notes, strict=True)
+            yield from zip(group.choices, map(_choice, _ext(node, core.CHOICE)), strict=True)
             yield from zip(group.gates, node.get("condition", []), strict=True)
             lines = [a for a in node["action"] if "definitionCanonical" in a]
             for line, action in zip(group.administrations, lines, strict=True):

@@ -4,9 +4,9 @@ The four regimens of ``shared/corpus/nz-fhir`` are imported, each compared with 
 (``tests/fhir_import/NAME.reg``), laid out as ``regdsl fmt`` lays it out, checked with no
 errors in a library with the bundled ``library.reg``, and walked by the fidelity check of
 ``tests/test_fidelity_fhir.py``: every leaf element of the source equal to the imported
-model. Each code ``FHR001``-``FHR012`` has a JSON case under ``tests/fhir_import/cases/CODE/``
+model. Each import code (``FHR001``-``FHR016``) has a JSON case under ``tests/fhir_import/cases/CODE/``
 with its findings, code and line, in the ``.expect`` beside it (``FHR002``, a file over the
-size limit, is made in the test); ``pass-minimal.json`` yields none.
+size limit, is made in the test); ``pass-minimal.json`` and ``pass-core.json`` (the core form) yield none.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from regdsl.compile.library import check_paths
 from regdsl.diagnostics import Severity, Sink
 from regdsl.diagnostics.codes import FHIR_IMPORT_CODES
 from regdsl.fhir import ig, importer
-from regdsl.fhir.importer import import_bytes, quoted, regimen_id
+from regdsl.fhir.importer import import_bytes
 from regdsl.fhir.jsonpos import MAX_DEPTH, JsonError, Node, read_json
+from regdsl.fhir.reading import quoted, regimen_id
 from regdsl.source import SourceFile
 from regdsl.syntax.layout import format_source
 from tests.conftest import ROOT, check_golden, shared
@@ -191,6 +192,15 @@ def test_the_passing_case_yields_nothing_and_checks() -> None:
     assert result.diagnostics == ()
     assert result.text is not None
     assert "alectinib 600 mg flat oral twice daily days 1, 2\n" in result.text
+
+
+def test_the_passing_core_case_yields_nothing() -> None:
+    """A core PlanDefinition (`export --profile core` of a regimen with a choice and a relation) imports clean."""
+    result = import_bytes((FIXTURES / "pass-core.json").read_bytes(), "pass-core.json")
+    assert result.diagnostics == ()
+    assert result.text is not None
+    relation = "  ondansetron 8 mg oral day 1 30 min before chemotherapy supportive\n"
+    assert relation + "  if CrCl at least 60 mL/min:\n" in result.text
 
 
 def test_every_import_code_has_a_case() -> None:
@@ -504,42 +514,52 @@ def test_any_json_value_reads_as_json_reads_it(value: object) -> None:
     assert _plain(read_json(text)) == json.loads(text)
 
 
-_JSON = st.recursive(
+JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.decimals(allow_nan=False) | st.text(max_size=8),
     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
     max_leaves=10,
 )
 
 
-def _slots(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def slots(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
     """Return the path of every element of a JSON value."""
     found: list[tuple[object, ...]] = [path] if path else []
     if isinstance(node, dict):
         for key, value in node.items():
-            found += _slots(value, (*path, key))
+            found += slots(value, (*path, key))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            found += _slots(value, (*path, i))
+            found += slots(value, (*path, i))
     return found
+
+
+def mutated(doc: Any, data: st.DataObject) -> bytes:
+    """Return ``doc`` with one to three of its elements replaced by any JSON value, as the bytes of a file."""
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.sampled_from(slots(doc)))
+        node = doc
+        for key in where[:-1]:
+            node = node[key]
+        node[where[-1]] = data.draw(JSON_VALUES)
+    return json.dumps(doc, default=str).encode()
+
+
+def assert_imports_or_reports(result: importer.Imported) -> None:
+    """Assert an import gave a .reg text in canonical layout, or an error; each finding at a JSON path of the file."""
+    for d in result.diagnostics:
+        assert d.span.path == "fuzz.json"
+        assert d.message.split(":")[0]
+    if result.text is not None:
+        assert format_source(SourceFile.from_text(result.text, "fuzz.reg"), Sink()) == result.text
+    else:
+        assert result.has_errors
 
 
 @given(st.data())
 def test_any_element_of_a_regimen_replaced_by_anything_imports_or_is_a_finding(data: st.DataObject) -> None:
     """Wherever a real regimen holds something unexpected, the import reports it; it never fails."""
     doc = json.loads(shared("corpus", "nz-fhir", "60071000210106.json").read_text(encoding="utf-8"))
-    for _ in range(data.draw(st.integers(1, 3))):
-        slots = _slots(doc)
-        where = data.draw(st.sampled_from(slots))
-        node = doc
-        for key in where[:-1]:
-            node = node[key]
-        node[where[-1]] = data.draw(_JSON)
-    result = import_bytes(json.dumps(doc, default=str).encode(), "fuzz.json")
-    if result.text is not None:
-        sink = Sink()
-        assert format_source(SourceFile.from_text(result.text, "fuzz.reg"), sink) == result.text
-    else:
-        assert result.has_errors
+    assert_imports_or_reports(import_bytes(mutated(doc, data), "fuzz.json"))
 
 
 # -- the command line ----------------------------------------------------------------------------

@@ -168,16 +168,6 @@ def test_cca_round_trip_checks_but_where_the_profile_has_only_words(
     assert {stem: errors for stem, (_, errors) in cca_reimported.items() if errors} == CCA_TEXT_ONLY
 
 
-def test_a_core_export_is_refused_not_imported_with_facts_lost() -> None:
-    """The import reads CcaPlanDefinitions only: each core export is one FHR014 and no .reg text."""
-    _, files = export_fhir([REGIMENS], "core")
-    assert files is not None
-    for name, data in files.items():
-        imported = import_bytes(data, name)
-        assert [d.code.code for d in imported.diagnostics] == ["FHR014"], name
-        assert imported.text is None
-
-
 @pytest.mark.parametrize("status", ["provisional", "superseded by lung-nsclc-metastatic-alectinib"])
 def test_a_status_no_bundled_regimen_has_comes_back_from_cca(status: str, tmp_path: Path) -> None:
     """`provisional` (`sact-additional-plan-status` review) and `superseded by ID` (`sact-replaced-by`) round-trip."""

@@ -718,20 +718,36 @@ FHR_NOT_READ = define(
     "Use instead: the element the profile gives that fact (the day's instructions of "
     "`sact-timing-of-days`), or write the fact in the .reg file.",
 )
-FHR_CORE_NOT_READ = define(
-    "FHR014",
-    "fhir-core-not-imported",
+FHR_CORE_CONDITION = define(
+    "FHR015",
+    "fhir-core-condition-invalid",
     E,
-    "a plain R4 PlanDefinition of the core form, which the import does not read",
-    "What it does: flags a PlanDefinition that is not of the CcaPlanDefinition profile and times "
-    "its actions with the core extension `timing-daysOfCycle`, the form `regdsl export --profile "
-    "core` writes (relations, windows, branches and decisions as actions). The import reads the "
-    "CcaPlanDefinition form only; nothing is imported.\n\n"
-    "Why it matters: read as a CcaPlanDefinition, the core form's timing, branches and decisions "
-    "would be lost from the .reg file without a word.\n\n"
-    'Example: `"timingTiming": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/'
-    'timing-daysOfCycle", ...}]}` in a PlanDefinition with no CcaPlanDefinition profile\n\n'
-    "Use instead: the regimen's .reg source, or its `regdsl export --profile cca` file.",
+    "a condition of a core PlanDefinition that is not a condition of the language",
+    "What it does: flags a condition of a core PlanDefinition (a line of a choice, a `proceed if` "
+    "gate, a decision's branch, a limit or a stop rule) whose `text/x-regdsl` expression the "
+    "grammar does not read as one condition, or a choice (`cycle-choice`, `line-branch`) that "
+    "names no kind, variable or branch of its cycle. What it guards is left out; the rest is "
+    "imported.\n\n"
+    "Why it matters: the import writes a condition into the .reg file only once the grammar has "
+    "read it back: text that is not one would change what the file says, or hide a statement in it.\n\n"
+    'Example: `"expression": {"language": "text/x-regdsl", "expression": "response is PD\\nstop if x"}`\n\n'
+    "Use instead: the condition as a .reg file writes it (`response in (CR, CRi)`, `CrCl under 30 mL/min`), "
+    "as `regdsl export --profile core` writes it.",
+)
+FHR_CORE_RELATION = define(
+    "FHR016",
+    "fhir-core-relation-unresolved",
+    E,
+    "a timing relation of a core PlanDefinition that cannot be read",
+    "What it does: flags a `relation` extension of a line of a core PlanDefinition (or a part's "
+    "`part-start`) that has no anchor kind, anchor, direction or point the language has, an "
+    "observation of no line of its cycle, and a minimum gap with no whole number of days. It is "
+    "left out; the rest is imported.\n\n"
+    "Why it matters: a dose timed from nothing the language can name loses its timing in the "
+    ".reg file.\n\n"
+    'Example: `{"url": "anchorKind", "valueCode": "radiation"}` in a line\'s `relation`\n\n'
+    "Use instead: the relation as `regdsl export --profile core` writes it: `anchorKind` `drug`, "
+    "`chemotherapy` or `event`, its `anchor`, `direction` `before` or `after`, `point` `start` or `end`.",
 )
 FHIR_IMPORT_CODES = (
     FHR_NOT_JSON,
@@ -747,7 +763,8 @@ FHIR_IMPORT_CODES = (
     FHR_START_READ_AS_BOUND,
     FHR_NOT_IMPORTED,
     FHR_NOT_READ,
-    FHR_CORE_NOT_READ,
+    FHR_CORE_CONDITION,
+    FHR_CORE_RELATION,
 )
 
 # -- the compiler itself -------------------------------------------------------------

@@ -23,6 +23,7 @@ rebuild the regimen. Every text is also given as the pages word it (``textEquiva
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from typing import assert_never
 
@@ -52,16 +53,21 @@ from regdsl.model.conditions import DEFAULT_RESPONSES
 from regdsl.model.vocabulary import NZMT_SYSTEM, UCUM
 from regdsl.render.context import RenderContext
 from regdsl.render.view import CycleView, PageView, build_view
+from regdsl.source import SourceFile
 
 __all__ = [
+    "ALIAS",
     "BAGS",
     "BLOCK",
+    "BRANCH",
+    "CHOICE",
     "CONTINUOUS",
     "COPIED_FROM",
     "COUNTED_WITH",
     "DAYS_OF_CYCLE",
     "DECISION",
     "EACH_DAY",
+    "EMPTY_TITLE",
     "ENDING",
     "EXACT",
     "EXTEND",
@@ -94,6 +100,7 @@ __all__ = [
     "STARTING",
     "STATUS_WRITTEN",
     "SUPERSEDED_BY",
+    "SUPPRESSION",
     "TITLE",
     "VIA",
     "WITHOUT",
@@ -156,6 +163,15 @@ COPIED_FROM = EXTENSIONS + "line-copied-from"  # valueString: the id of the cycl
 REFERENCE_URL = EXTENSIONS + "reference-url"  # valueString: each `url` of a reference, in order
 REFERENCE_PMID = EXTENSIONS + "reference-pmid"  # valueString: each `pmid`
 REFERENCE_ACCESSED = EXTENSIONS + "reference-accessed"  # valueString: each `accessed` date, as written
+# A cycle's choice (`if COND:`, `by VARIABLE:`): its `id`, `kind` (valueCode if | by), `variable` (valueString, of a
+# `by`), each `branch` (valueString, its condition as the language writes it), and `otherwise` (valueBoolean true).
+CHOICE = EXTENSIONS + "cycle-choice"
+# The branch a line is written in: `choice` (valueString, its id) and `branch` (valueInteger, from 0); a note's
+# `note` extension holds the same two parts.
+BRANCH = EXTENSIONS + "line-branch"
+SUPPRESSION = EXTENSIONS + "line-suppression"  # valueString: `regdsl: ignore[RULE] -- reason`, written above the line
+ALIAS = EXTENSIONS + "regimen-alias"  # `drug ALIAS = "NAME"`: `alias` and `medicine` (valueString)
+EMPTY_TITLE = EXTENSIONS + "title-empty"  # valueBoolean: a cycle's `title ""` (no title, not the copied one)
 
 # The heading's fields an element of the PlanDefinition carries (``identity``); any other is a ``field`` extension.
 CARRIED = frozenset([*(key for key, _ in FIELDS), "author"])
@@ -388,9 +404,46 @@ def _condition(words: str, source: str) -> Json:
     return {"kind": "applicability", "expression": {"description": words, "language": LANGUAGE, "expression": source}}
 
 
+def _choice(number: int, choice: ir.Choice) -> Json:
+    """Return a cycle's choice as its extension: what the conditions of its lines alone cannot tell apart."""
+    parts: list[tuple[str, str, object]] = [("id", "valueString", f"c{number}"), ("kind", "valueCode", choice.kind)]
+    if choice.variable is not None:
+        parts.append(("variable", "valueString", choice.variable))
+    for branch in choice.branches:
+        if branch.cond is None:
+            parts.append(("otherwise", "valueBoolean", True))
+        else:
+            parts.append(("branch", "valueString", source_text(branch.cond)))
+    return _nested(CHOICE, parts)
+
+
+def _branch(group: ir.CycleGroup, guard: ir.Guard) -> list[Json]:
+    """Return the parts that name a guard's choice (by its number in the cycle) and branch."""
+    number = next(n for n, c in enumerate(group.choices, start=1) if c.key == guard.choice)
+    return [{"url": "choice", "valueString": f"c{number}"}, {"url": "branch", "valueInteger": guard.branch}]
+
+
+_SUPPRESSION = re.compile(r"\s*#\s*(regdsl:\s*ignore\[[^\]\n]*\][^\n]*)")
+
+
+def _suppressions(source: SourceFile | None) -> dict[int, list[str]]:
+    """Return, by line number, the suppression comments written right above it (each without its ``#``)."""
+    found: dict[int, list[str]] = {}
+    kept: list[str] = []
+    for number, text in enumerate(source.text.split("\n") if source else [], start=1):
+        match = _SUPPRESSION.fullmatch(text)
+        if match:
+            kept.append(match[1].rstrip())
+        elif kept and text.strip():
+            found[number] = kept
+            kept = []
+    return found
+
+
 class _Writer:
-    def __init__(self, compiled: Compiled, view: PageView) -> None:
+    def __init__(self, compiled: Compiled, view: PageView, source: SourceFile | None) -> None:
         self.compiled = compiled
+        self.suppressions = _suppressions(source)
         self.regimen = compiled.regimen
         self.view = view
         self.named = titles(self.regimen)
@@ -436,6 +489,14 @@ class _Writer:
         if obs.position is not None:
             said.append({"url": POSITION, "valueCode": obs.position})
         return {"extension": said} if said else {}
+
+    @staticmethod
+    def note(group: ir.CycleGroup, note: ir.Note) -> Json:
+        """Return a cycle's note as written, with the branch of a choice it is written in."""
+        out = note_extension(note)
+        if note.guard is not None:
+            out["extension"] += _branch(group, note.guard)
+        return out
 
     def branch_condition(self, group: ir.CycleGroup, guard: ir.Guard) -> Json:
         """Return the condition of a choice's branch; an ``otherwise`` branch's is that no other branch holds."""
@@ -483,6 +544,9 @@ class _Writer:
         extensions = line_extensions(line) + [relation_extension(RELATION, rel) for rel in line.relations]
         if line.written_for != group.span:
             extensions.append({"url": COPIED_FROM, "valueString": self.keys[line.written_for]})
+        if line.guard is not None:
+            extensions.append({"url": BRANCH, "extension": _branch(group, line.guard)})
+        extensions += [{"url": SUPPRESSION, "valueString": c} for c in self.suppressions.get(line.span.line, [])]
         if extensions:
             out = {"extension": extensions} | out
         if line.guard is not None:
@@ -589,7 +653,10 @@ class _Writer:
             )
         if group.title:
             said.append({"url": TITLE, "valueString": group.title})
-        said += [note_extension(n) for n in group.notes]
+        elif group.title_text is not None:  # `title ""`, which FHIR has no string for (ele-1)
+            said.append({"url": EMPTY_TITLE, "valueBoolean": True})
+        said += [self.note(group, n) for n in group.notes]
+        said += [_choice(n, choice) for n, choice in enumerate(group.choices, start=1)]
         out: Json = {"extension": said} if said else {}
         out |= {"id": key, "prefix": str(group.first), "title": cycle.heading}
         notes = [note_text(n) for n in group.notes]
@@ -718,6 +785,8 @@ class _Writer:
         lines = [f"{f.marker} {f.text}" for f in meta.footnotes]
         out["text"] = narrative(meta.get("title") or regimen.name, meta.get("subtitle"), lines, "generated")
         said = heading_extensions(meta, part=False)
+        for alias, name in regimen.aliases:
+            said.append(_nested(ALIAS, [("alias", "valueString", alias), ("medicine", "valueString", name)]))
         if regimen.responses.name != DEFAULT_RESPONSES.name:
             said.append({"url": RESPONSES, "valueString": regimen.responses.name})
         if said:
@@ -753,6 +822,9 @@ class _Writer:
         return out
 
 
-def plan_definition(compiled: Compiled, context: RenderContext) -> Json:
-    """Return the regimen as a plain FHIR R4 ``PlanDefinition`` (its activity definitions contained in it)."""
-    return _Writer(compiled, build_view(compiled, context)).build()
+def plan_definition(compiled: Compiled, context: RenderContext, source: SourceFile | None = None) -> Json:
+    """Return the regimen as a plain FHIR R4 ``PlanDefinition`` (its activity definitions contained in it).
+
+    ``source``, the regimen's file, gives each line the suppressions written above it.
+    """
+    return _Writer(compiled, build_view(compiled, context), source).build()

@@ -44,7 +44,7 @@ def resource_of(compiled: Compiled, source: SourceFile, library: Library, config
         resource = cca.plan_definition(compiled, context)
         problems = invariants(resource) + conforms(resource)
     else:
-        resource = core.plan_definition(compiled, context)
+        resource = core.plan_definition(compiled, context, source)
         problems = invariants(resource)
     if problems:
         listed = "; ".join(f"{path}: {message}" for path, message in problems[:5])

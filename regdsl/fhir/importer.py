@@ -21,39 +21,42 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
-import datetime
 import html
 import os
 import re
 import stat
-import unicodedata
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from regdsl.compile.library import LIBRARY_FILE, find_root, load_library
 from regdsl.diagnostics import Diagnostic, Sink
 from regdsl.diagnostics import codes as C
-from regdsl.diagnostics.model import Code, Severity
+from regdsl.diagnostics.model import Severity
 from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
 from regdsl.fhir.core import DAYS_OF_CYCLE
+from regdsl.fhir.core_import import read_core
 from regdsl.fhir.jsonpos import JsonError, Node, read_json
+from regdsl.fhir.reading import (
+    MOST,
+    NAME,
+    PLAN_ELEMENTS,
+    Reader,
+    cycle_heading,
+    days_text,
+    quoted,
+    regimen_id,
+    whole,
+)
 from regdsl.fhir.validate import missing
 from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine, MedicineTable
 from regdsl.model.vocabulary import (
-    FREQUENCIES,
     NZMT_SYSTEM,
-    ROUTES,
     SETTINGS,
-    SNOMED,
-    UNITS,
-    Unit,
     find_factor,
-    find_unit,
 )
-from regdsl.source import SourceFile, find_hidden
+from regdsl.source import SourceFile
 from regdsl.syntax.layout import format_source
 
 __all__ = [
@@ -96,45 +99,11 @@ _START = re.compile(
 )
 _PART_TITLE = re.compile(r"Part (\d+)(?::|$)")
 _TAG = re.compile(r"<[A-Za-z/][^>]*>")
-_SUPPRESSION = re.compile(r"regdsl:\s*ignore", re.IGNORECASE)  # what a comment of the input's text may not say
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_MOST = 10**6  # the largest whole number read (days, cycles, minutes, amounts): far beyond any regimen's
-_PLACES = 6  # the most decimal places of an amount read
 _NO_LINK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_PMID = re.compile(r"PMID: (\d+)")
-_ACCESSED = re.compile(r"\(Accessed (\d{1,2} \w+ \d{4})\)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The elements read (or left out by design: ids, meta, narratives, the generated dosage text) of each kind of node.
-_PLAN_ELEMENTS = frozenset(
-    [
-        "resourceType",
-        "id",
-        "meta",
-        "text",
-        "contained",
-        "extension",
-        "url",
-        "identifier",
-        "version",
-        "name",
-        "title",
-        "subtitle",
-        "type",
-        "status",
-        "date",
-        "publisher",
-        "description",
-        "useContext",
-        "copyright",
-        "approvalDate",
-        "lastReviewDate",
-        "author",
-        "relatedArtifact",
-        "action",
-        "_status",
-    ]
-)
+_PLAN_ELEMENTS = PLAN_ELEMENTS | {"meta", "_status"}
 # The extensions of the IG the import reads, by where they stand; any other the IG defines is reported (FHR013).
 _PLAN_EXTENSIONS = frozenset(
     [ig.SETTING, ig.DISCLAIMER, ig.PLAN_INSTRUCTIONS, ig.SUPPORT_FACTOR, ig.REPLACED_BY, ig.ADDITIONAL_DETAILS]
@@ -295,34 +264,6 @@ def write_regimen(folder: Path, imported: Imported, *, force: bool, read: Collec
     return target
 
 
-def regimen_id(name: str) -> str:
-    """Return the id a regimen named ``name`` is given: its words in lower case, joined by hyphens."""
-    words = re.findall(r"[a-z0-9]+", name.lower())
-    return "-".join(words)[:128].strip("-") or "imported-regimen"
-
-
-def quoted(text: str) -> str:
-    """Return ``text`` as quoted text: what a source may not hold, and spaces other than the plain one, escaped."""
-    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    hidden = {i for m in find_hidden(body, source=True) for i in range(m.start(), m.end())}
-    return (
-        '"'
-        + "".join(
-            _escape(c) if i in hidden or (c != " " and unicodedata.category(c) == "Zs") else c
-            for i, c in enumerate(body)
-        )
-        + '"'
-    )
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    if code > 0xFFFF:
-        code -= 0x10000
-        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-    return f"\\u{code:04x}"
-
-
 def _overview(fragment: str) -> list[str]:
     """Return an overview's lines: an HTML fragment's paragraphs, or plain text (as `regdsl export` writes it)."""
     if _TAG.search(fragment):
@@ -369,13 +310,11 @@ class _Definition:
     anticancer: bool
 
 
-class _Reader:
-    """Reads one PlanDefinition into statements, reporting into ``sink``."""
+class _Reader(Reader):
+    """Reads one CcaPlanDefinition into statements, reporting into ``sink``."""
 
     def __init__(self, source: SourceFile, sink: Sink, medicines: MedicineTable) -> None:
-        self.source = source
-        self.sink = sink
-        self.out: list[str] = []
+        super().__init__(source, sink)
         self.medicines = medicines
         # The required elements the input lacks, by their parent's path and name: each is reported once,
         # where the reader meets it (with what it does without it), else after the regimen is read.
@@ -384,19 +323,6 @@ class _Reader:
         self.by_code = {m.nzmt: m for m in medicines.medicines if m.nzmt is not None}
 
     # -- findings ------------------------------------------------------------------------
-
-    def find(self, code: Code, node: Node, message: str, *, help: str | None = None) -> None:
-        where = node.path or "the resource"
-        self.sink.report(code, self.source.span(node.start, node.end), f"{where}: {message}", help=help)
-
-    def unread(self, node: Node, known: frozenset[str]) -> None:
-        """Report each member of ``node`` the import does not read."""
-        if isinstance(node.value, dict):
-            for key, member in node.value.items():
-                if key not in known:
-                    self.find(
-                        C.FHR_NOT_READ, member, f"the element {key!r} is not one the import reads; it is left out"
-                    )
 
     def lost(self, node: Node, what: str, *, lacking: Collection[str] = ()) -> None:
         """Report a fact not imported; ``lacking``: the required elements of ``node`` whose absence this says."""
@@ -409,25 +335,6 @@ class _Reader:
         rule = self.missing.pop((node.path, name), None)
         if rule is not None:
             self.find(C.FHR_MISSING, node, f"the required element {name!r} is missing ({rule}): {then}")
-
-    def blank(self) -> None:
-        self.out.append("")
-
-    def write(self, depth: int, text: str) -> None:
-        self.out.append("  " * depth + text)
-
-    def prose(self, depth: int, lines: list[str], node: Node, *, lead: str = "|") -> None:
-        """Write ``lines`` as prose (``| line``), or as comments with ``lead`` ``#`` (never a suppression)."""
-        for line in lines:
-            if any(True for _ in find_hidden(line, source=False)):
-                self.lost(node, "the text holds a control or invisible character a .reg file may not")
-                continue
-            if lead == "#" and _SUPPRESSION.search(line):
-                self.lost(
-                    node, "the text would be a suppression comment (`regdsl: ignore[...]`), which data never writes"
-                )
-                continue
-            self.write(depth, f"{lead} {line}" if line else lead)
 
     def kept(self, depth: int, what: str, text: str, node: Node) -> None:
         """Keep a text that says what no statement can be read from as comments, verbatim, and say so (FHR013)."""
@@ -446,16 +353,8 @@ class _Reader:
                 f"the resource is {kind!r}, not a PlanDefinition" if kind else "not a FHIR resource",
             )
             return None
-        core = _core_form(root)
-        if core is not None:
-            self.find(
-                C.FHR_CORE_NOT_READ,
-                core,
-                "the plan is of the core form (`regdsl export --profile core`), not a CcaPlanDefinition; "
-                "the import reads CcaPlanDefinitions only, and nothing is imported",
-                help="import the regimen's `regdsl export --profile cca` file, or keep its .reg source",
-            )
-            return None
+        if _core_form(root) is not None:
+            return read_core(root, self.source, self.sink, self.medicines)
         index: dict[str, Node] = {}
         plain = _plain(root, index)
         assert isinstance(plain, dict)  # a PlanDefinition, above
@@ -696,29 +595,6 @@ class _Reader:
             self.kept(depth, what, "\n\n".join(rest), content)
         return []
 
-    def check_code(self, concept: Node, expected: str | None, what: str) -> None:
-        codings = concept.elements("coding")
-        for coding in codings:
-            if coding.text("system") != SNOMED or (expected is not None and coding.text("code") != expected):
-                self.find(
-                    C.FHR_UNKNOWN_CODE,
-                    coding,
-                    f"the code {coding.text('system')}|{coding.text('code')} of {what} is not the vocabulary's "
-                    f"({SNOMED}|{expected}); the vocabulary's is exported",
-                )
-
-    def cancer(self, plan: Node, depth: int) -> None:
-        levels: list[str] = []
-        for context in plan.elements("useContext"):
-            concept = context.child("valueCodeableConcept")
-            if concept is None or (text := concept.text("text")) is None:
-                continue
-            codings = concept.elements("coding")
-            code = codings[0].text("code") if codings else None
-            levels.append(quoted(text) + (f" [{code}]" if code and code.isdigit() else ""))
-        if levels:
-            self.write(depth, "cancer " + " > ".join(levels))
-
     # -- parts and cycles ----------------------------------------------------------------
 
     def part(self, action: Node, number: int, contained: dict[str, Node]) -> bool:
@@ -781,24 +657,12 @@ class _Reader:
         open_ended = False
         for action in self.cycle_actions(plan, contained):
             self.unread(action, _CYCLE_ELEMENTS)
-            repeat = action.child("timingTiming")
-            repeat = repeat.child("repeat") if repeat is not None else None
-            length = repeat.child("duration") if repeat is not None else None
-            days = _whole(length, 1) if length is not None else None
-            if repeat is None or days is None:
-                self.lost(action, "the cycle has no timingTiming.repeat.duration, a whole number of days")
+            timing = self.cycle_timing(action)
+            if timing is None:
                 continue
-            count_node = repeat.child("count")
-            count = _whole(count_node, 1) if count_node is not None else None
-            if count_node is not None and count is None:
-                self.lost(count_node, "the cycle count is not a whole number of at least 1")
-                continue
-            if count is None:
-                heading, open_ended = f"cycle {first} and all further cycles", True
-            elif count == 1:
-                heading = f"cycle {first}"
-            else:
-                heading = f"cycles {first} to {first + count - 1}"
+            _, days, count = timing
+            heading = cycle_heading(first, count)
+            open_ended = open_ended or count is None
             first += count or 1
             self.write(depth, f"{heading}: {days} days")
             for fragment in self.instructions(self.extensions(action, _CYCLE_EXTENSIONS)):
@@ -868,7 +732,7 @@ class _Reader:
                 chemo.update(line.days)
         for line in lines:
             relation = self.relation(line, given, chemo)
-            words = [_days(line.days) if w == "\x00" else w for w in line.words]
+            words = [days_text(line.days) if w == "\x00" else w for w in line.words]
             self.write(depth, " ".join([*words, *relation, *line.tail]))
             self.prose(depth + 1, _LINE_BREAK.split(line.instructions) if line.instructions else [], line.node)
             for fragment in line.kept:
@@ -888,7 +752,7 @@ class _Reader:
         if "day" in parts:
             value = self.value(parts["day"], expected="valueInteger")
             if value is not None:
-                day = _whole(value, -_MOST)
+                day = whole(value, -MOST)
         if "instructions" in parts:
             value = self.value(parts["instructions"], expected="valueString", within="sact-timing-of-days.instructions")
             if value is not None and isinstance(value.value, str):
@@ -915,21 +779,17 @@ class _Reader:
             self.lost(node, f"{display} has no dosage")
             return None
         self.unread(dosage, _DOSAGE_ELEMENTS)
+        if (timing := dosage.child("timing")) is not None:
+            self.unread(timing, frozenset(["code"]))
         amount = self.dose(dosage)
         route = self.route(dosage)
         if amount is None or route is None:
             return None
-        head = [name if _NAME.fullmatch(name) else quoted(name), *amount, route]
+        head = [name if NAME.fullmatch(name) else quoted(name), *amount, route]
         frequency = self.frequency(dosage)
         if frequency:
             head.append(frequency)
-        middle = self.duration(dosage)
-        quantity = node.child("quantity")
-        if quantity is not None:
-            middle += self.volume(quantity)
-        cap = dosage.child("maxDosePerAdministration")
-        if cap is not None:
-            middle += self.measure(cap, "max", "the cap")
+        middle = self.duration(dosage) + self.amounts(node, dosage)
         tail: list[str] = []
         as_needed = dosage.child("asNeededBoolean")
         if as_needed is not None and as_needed.value is True:
@@ -981,60 +841,6 @@ class _Reader:
             return None
         return display, None
 
-    def dose(self, dosage: Node) -> list[str] | None:
-        rates = dosage.elements("doseAndRate")
-        quantity = rates[0].child("doseQuantity") if rates else None
-        amount = _quantity(quantity.child("value")) if quantity is not None else None
-        if quantity is None or amount is None:
-            self.lost(dosage, "the dose has no doseQuantity.value, a positive number")
-            return None
-        label = quantity.text("unit") or ""
-        flat = label.endswith(" flat")
-        unit = self.unit(quantity, label.removesuffix(" flat"))
-        if unit is None:
-            return None
-        return [amount, unit.aliases[0], *(["flat"] if flat else [])]
-
-    def unit(self, quantity: Node, label: str) -> Unit | None:
-        code = quantity.text("code")
-        unit = find_unit(label)
-        if unit is None or (code is not None and unit.code != code):
-            unit = next((u for u in UNITS if u.code == code), None)
-        if unit is None:
-            self.lost(quantity, f"the unit {label!r} (code {code}) is not one of the vocabulary's")
-        return unit
-
-    def route(self, dosage: Node) -> str | None:
-        route = dosage.child("route")
-        codings = route.elements("coding") if route is not None else []
-        code = codings[0].text("code") if codings else None
-        found = next((r for r in ROUTES if r.code == code), None)
-        if found is None and not codings:  # a route the guide's value set lacks: `regdsl export` words it only
-            said = dosage.text("text") or ""
-            found = next((r for r in ROUTES if said.endswith(f" by {r.term}")), None)
-        if found is None:
-            self.lost(route or dosage, f"the route (code {code}) is not one of the vocabulary's")
-            return None
-        return found.aliases[0]
-
-    def frequency(self, dosage: Node) -> str | None:
-        timing = dosage.child("timing")
-        if timing is not None:
-            self.unread(timing, frozenset(["code"]))
-        code = timing.child("code") if timing is not None else None
-        if code is None:  # a frequency the guide's value set lacks: `regdsl export` words it only
-            said = dosage.text("text") or ""
-            worded = [f for f in FREQUENCIES if re.search(rf" {re.escape(f.term)}(?: over | by |$)", said)]
-            return max(worded, key=lambda f: len(f.term)).phrase if worded else None
-        codings = code.elements("coding")
-        for coding in codings:
-            if coding.text("system") == SNOMED:
-                found = next((f for f in FREQUENCIES if f.code == coding.text("code")), None)
-                if found is not None:
-                    return found.phrase
-        self.lost(code, f"the frequency {code.text('text')!r} is not one of the vocabulary's")
-        return None
-
     def duration(self, dosage: Node) -> list[str]:
         rates = dosage.elements("doseAndRate")
         rate = rates[0].child("rateRange") if rates else None
@@ -1042,7 +848,7 @@ class _Reader:
         if high is None:
             return []
         value, unit = high.child("value"), (high.text("unit") or high.text("code") or "").lower()
-        amount = _whole(value, 1) if value is not None else None
+        amount = whole(value, 1) if value is not None else None
         if amount is None or unit not in _MINUTES:
             self.lost(high, "the infusion time is not a whole number of minutes or hours")
             return []
@@ -1050,19 +856,6 @@ class _Reader:
         if minutes > 60 and minutes % 60 == 0:
             return ["over", str(minutes // 60), "hours"]
         return ["over", str(minutes), "min"]
-
-    def volume(self, quantity: Node) -> list[str]:
-        return self.measure(quantity, "in", "the volume")
-
-    def measure(self, quantity: Node, word: str, what: str) -> list[str]:
-        """Return a quantity as the words ``WORD AMOUNT UNIT`` (a volume's ``in``, a cap's ``max``)."""
-        amount = _quantity(quantity.child("value"))
-        unit = self.unit(quantity, quantity.text("unit") or "")
-        if amount is None:
-            self.lost(quantity, f"{what} has no value, a positive number")
-        if amount is None or unit is None:
-            return []
-        return [word, amount, unit.aliases[0]]
 
     # -- support and references ----------------------------------------------------------
 
@@ -1092,26 +885,6 @@ class _Reader:
                 self.write(depth + 1, "note")
                 self.prose(depth + 2, _LINE_BREAK.split(text), node)
 
-    def references(self, plan: Node, depth: int) -> None:
-        for number, item in enumerate(plan.elements("relatedArtifact")):
-            if depth and not number:
-                self.blank()
-            display = item.text("display")
-            if display is None:
-                self.lost(item, "the related artifact has no display text")
-                continue
-            self.write(depth, f"reference {quoted(display)}")
-            if (url := item.text("url")) is not None:
-                self.write(depth + 1, f"url {quoted(url)}")
-            for pmid in _PMID.findall(display):
-                self.write(depth + 1, f"pmid {pmid}")
-            for when in _ACCESSED.findall(display):
-                try:
-                    day = datetime.datetime.strptime(when, "%d %B %Y").date()
-                except ValueError:
-                    continue
-                self.write(depth + 1, f"accessed {day.isoformat()}")
-
     # -- timing in instructions ----------------------------------------------------------
 
     def relation(self, line: _Line, given: dict[str, set[int]], chemo: set[int]) -> list[str]:
@@ -1139,7 +912,7 @@ class _Reader:
                 [
                     *words,
                     direction,
-                    written if _NAME.fullmatch(written) else quoted(written),
+                    written if NAME.fullmatch(written) else quoted(written),
                     *([quoted(qualifier[1])] if qualifier else []),
                 ]
             )
@@ -1215,40 +988,6 @@ def _plain(node: Node, index: dict[str, Node]) -> object:
 def _spelling(medicine: Medicine, display: str) -> str:
     """Return the name of ``medicine`` as its table spells it: the alias ``display`` is, else its display form."""
     return next((a for a in medicine.aliases if a.lower() == display.lower()), medicine.display)
-
-
-def _whole(node: Node, low: int) -> int | None:
-    """Return a node's whole number from ``low`` to ``_MOST``, else None (a boolean is not a number)."""
-    value = node.value
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _MOST:
-        return None
-    return value
-
-
-def _quantity(node: Node | None) -> str | None:
-    """Return a dose or volume as written, if it is a positive number of reasonable size (no ``1e99999``)."""
-    value = node.value if node is not None else None
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or not 0 < value < _MOST:
-        return None
-    if isinstance(value, int):
-        return str(value)
-    exponent = value.as_tuple().exponent
-    return format(value, "f") if isinstance(exponent, int) and exponent >= -_PLACES else None
-
-
-def _days(days: list[int]) -> str:
-    """Write days as the language does: ``day 1``, ``days 1 to 28``, ``days 2 to 4, 23 to 25``, ``days 2, 3``."""
-    ordered = sorted(set(days))
-    runs: list[list[int]] = []
-    for day in ordered:
-        if runs and day == runs[-1][-1] + 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    parts: list[str] = []
-    for run in runs:
-        parts += [f"{run[0]} to {run[-1]}"] if len(run) > 2 else [str(d) for d in run]
-    return ("day " if len(ordered) == 1 else "days ") + ", ".join(parts)
 
 
 def _spaced(paragraphs: list[str]) -> list[str]:
