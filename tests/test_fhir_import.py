@@ -570,19 +570,25 @@ def _run(*argv: str) -> tuple[int, str]:
     return main(list(argv), out=out), out.getvalue()
 
 
-def test_one_file_without_o_is_written_to_standard_output() -> None:
+def test_one_file_without_o_is_written_to_standard_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     path = shared("corpus", "nz-fhir", "52331000210102.json")
     code, out = _run("import", str(path))
-    assert code == 0
+    assert code == 1  # checked where it would be written: no library here defines the `reviewed` footnote (VOC012)
     assert out == _import("52331000210102.json").text
+    shutil.copy(LIBRARY, tmp_path / "library.reg")
+    assert _run("import", str(path)) == (0, out)
 
 
 def test_o_writes_a_file_per_regimen_and_refuses_to_replace_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     files = [str(shared("corpus", "nz-fhir", name)) for name in sorted(IMPORTED)]
+    (tmp_path / "out").mkdir()
+    shutil.copy(LIBRARY, tmp_path / "out" / "library.reg")  # the library the regimens check in
     assert _run("import", *files, "-o", str(tmp_path / "out"))[0] == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{i}.reg" for i in IMPORTED.values())
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted([*(f"{i}.reg" for i in IMPORTED.values()), "library.reg"])
     target = tmp_path / "out" / f"{IMPORTED['52331000210102.json']}.reg"
     target.write_text("kept\n")
     capsys.readouterr()
@@ -779,3 +785,319 @@ def test_a_library_reg_that_check_refuses_stops_the_import(tmp_path: Path, capsy
     assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", str(tmp_path / "out"))[0] == 2
     assert "writable by every user" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# -- nothing lost silently: every element and extension the input can hold is imported or reported ----
+
+# A value of each FHIR type an element or an extension may hold, as the test writes it.
+_PRIMITIVES: dict[str, object] = {
+    "bool": True,
+    "Integer": 2,
+    "UnsignedInt": 2,
+    "PositiveInt": 2,
+    "Decimal": 2,
+    "Date": "2024-01-02",
+    "DateTime": "2024-01-02",
+    **dict.fromkeys(["String", "Markdown", "Code", "Uri", "Url", "Canonical", "Id"], "Said in the element."),
+}
+_EXTENSION_VALUES: dict[str, object] = {
+    "valueBoolean": True,
+    "valueInteger": 3,
+    "valueCode": "review",
+    "valueString": "Said in the extension.",
+    "valueMarkdown": "Said in the extension.",
+    "valueCodeableConcept": {"text": "Adjuvant"},
+    "valueReference": {"reference": "PlanDefinition/other-regimen"},
+}
+
+
+# Left out by design (docs/fhir.md): the JSON's ids, the resource's metadata and its generated narrative.
+_BY_DESIGN = frozenset(["id", "meta", "text"])
+
+
+def _models() -> dict[str, Any]:
+    from fhir.resources.activitydefinition import ActivityDefinition  # type: ignore[import-untyped]
+    from fhir.resources.dosage import Dosage  # type: ignore[import-untyped]
+    from fhir.resources.plandefinition import (  # type: ignore[import-untyped]
+        PlanDefinition,
+        PlanDefinitionAction,
+    )
+
+    return {
+        "PlanDefinition": PlanDefinition,
+        "action": PlanDefinitionAction,
+        "ActivityDefinition": ActivityDefinition,
+        "Dosage": Dosage,
+    }
+
+
+def _places(doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Return a node of each kind and place the document holds (its path without indexes): its kind, the node."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def walk(node: dict[str, Any], path: str, kind: str) -> None:
+        found.setdefault(f"{kind} at {path or 'the root'}", (kind, node))
+        for key, inner in (("contained", None), ("action", "action"), ("dosage", "Dosage")):
+            for item in node.get(key, []):
+                walk(item, f"{path}.{key}".lstrip("."), inner or item.get("resourceType", "?"))
+
+    walk(doc, "", "PlanDefinition")
+    return found
+
+
+def _documents() -> dict[str, dict[str, Any]]:
+    """Return the inputs walked: the passing case, and an export of a regimen of parts and cycle groups."""
+    from regdsl.fhir.export import export_fhir
+
+    _, files = export_fhir([ROOT / "regimens" / "br-adjuvant-ac-paclitaxel-weekly.reg"], "cca")
+    assert files is not None
+    return {
+        "pass-minimal": json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8")),
+        "exported": json.loads(files["br-adjuvant-ac-paclitaxel-weekly.json"]),
+    }
+
+
+_DOCUMENTS = _documents()
+_PLACES = [(name, place) for name, doc in _DOCUMENTS.items() for place in _places(doc)]
+
+
+def _value(field: Any) -> object:
+    """Return a value of an element's type: a primitive, else an object with an id alone (any element may hold one)."""
+    value = _PRIMITIVES.get(field.type_.__name__, {"id": "x"})
+    return [value] if field.shape != 1 else value  # a list element (pydantic's shape 1 is a single value)
+
+
+def _elements(kind: str) -> dict[str, object]:
+    """Return each element FHIR R4 defines on a node of ``kind``, with a value of its type."""
+    return {field.alias: _value(field) for field in _models()[kind].element_properties()}
+
+
+def _extension(url: str) -> dict[str, Any]:
+    """Return an extension of the guide's, its value (or each part's) of the first type the guide defines."""
+    declared = ig.extension(url)
+    assert declared is not None
+    if declared.values:
+        return {"url": url, declared.values[0]: _EXTENSION_VALUES[declared.values[0]]}
+    parts = [{"url": name, values[0]: _EXTENSION_VALUES[values[0]]} for name, (_, _, values) in declared.parts.items()]
+    return {"url": url, "extension": parts}
+
+
+def _imported_or_reported(doc: dict[str, Any], change: Callable[[dict[str, Any]], str]) -> None:
+    """Assert that what ``change`` adds to a copy of ``doc`` changes the .reg, or is found at the path it returns.
+
+    Found at it, within it, or at the list it is an item of (an element the import reads none of).
+    """
+    before = import_bytes(json.dumps(doc).encode(), "in.json")
+    changed = json.loads(json.dumps(doc))
+    where = change(changed)
+    after = import_bytes(json.dumps(changed, indent=1).encode(), "in.json")
+    paths = [d.message.split(":")[0] for d in after.diagnostics]
+    at = [p for p in paths if p.startswith(where) or where.startswith(p + "[")]
+    assert after.text != before.text or at, f"{where}: neither imported nor reported"
+
+
+def _path_of(doc: dict[str, Any], node: dict[str, Any]) -> str:
+    """Return the JSON path of ``node`` in ``doc``, as the import's findings write it."""
+
+    def find(value: object, path: str) -> str | None:
+        if value is node:
+            return path
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, inner in items:
+            sub = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}".lstrip(".")
+            if (found := find(inner, sub)) is not None:
+                return found
+        return None
+
+    found = find(doc, "")
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(("document", "place"), _PLACES, ids=[f"{d}: {p}" for d, p in _PLACES])
+def test_every_element_a_node_can_hold_is_imported_or_reported(document: str, place: str) -> None:
+    """For each element FHIR R4 (fhir.resources) defines on the node, not in the input: added, it is read or found."""
+    doc = _DOCUMENTS[document]
+    kind, node = _places(doc)[place]
+    path = _path_of(doc, node)
+    for name, value in _elements(kind).items():
+        if name in node or name in _BY_DESIGN:
+            continue
+
+        def add(changed: dict[str, Any], name: str = name, value: object = value) -> str:
+            _places(changed)[place][1][name] = value
+            return f"{path}.{name}".lstrip(".")
+
+        _imported_or_reported(doc, add)
+
+
+@pytest.mark.parametrize(("document", "place"), _PLACES, ids=[f"{d}: {p}" for d, p in _PLACES])
+def test_every_extension_of_the_guide_on_a_node_is_imported_or_reported(document: str, place: str) -> None:
+    """Each extension cca.json declares, on each kind of node: read (the .reg changes) or found at its path."""
+    doc = _DOCUMENTS[document]
+    _, node = _places(doc)[place]
+    path = _path_of(doc, node)
+    for url in sorted(ig._data()["extensions"]):
+
+        def add(changed: dict[str, Any], url: str = url) -> str:
+            extensions = _places(changed)[place][1].setdefault("extension", [])
+            extensions.append(_extension(url))
+            return f"{path}.extension[{len(extensions) - 1}]".lstrip(".")
+
+        _imported_or_reported(doc, add)
+
+
+def _minimal_with(change: Callable[[dict[str, Any]], object]) -> importer.Imported:
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    change(doc)
+    return import_bytes(json.dumps(doc, indent=1).encode(), "in.json")
+
+
+def _details(section: str, content: str) -> dict[str, Any]:
+    parts = [{"url": "sectionId", "valueString": section}, {"url": "sectionContent", "valueString": content}]
+    return {"url": ig.ADDITIONAL_DETAILS, "extension": parts}
+
+
+def test_the_replacement_the_extra_status_and_the_code_are_imported_as_their_statements() -> None:
+    def change(doc: dict[str, Any]) -> None:
+        doc["status"] = "retired"
+        doc["extension"] += [
+            {"url": ig.REPLACED_BY, "valueReference": {"reference": "PlanDefinition/lung-newer"}},
+            _details("fields", "code: ALEC\n\nlevel: 2"),
+        ]
+
+    result = _minimal_with(change)
+    assert result.text is not None
+    assert "\n  status superseded by lung-newer\n" in result.text
+    assert '\n  code "ALEC"\n  # the fields:\n  # level: 2\n' in result.text  # what no field says, kept verbatim
+    assert [(d.code.code, d.message.split(":")[0]) for d in result.diagnostics] == [
+        ("FHR013", "extension[2].extension[1].valueString")
+    ]
+    provisional = _minimal_with(
+        lambda doc: doc.update(
+            status="active", _status={"extension": [{"url": ig.ADDITIONAL_STATUS, "valueCode": "review"}]}
+        )
+    )
+    assert provisional.text is not None
+    assert "\n  status provisional\n" in provisional.text
+    assert provisional.diagnostics == ()
+
+
+def test_a_replacement_of_a_current_plan_is_reported_not_a_status_changed() -> None:
+    ext = {"url": ig.REPLACED_BY, "valueReference": {"reference": "PlanDefinition/lung-newer"}}
+    result = _minimal_with(lambda doc: doc.update(status="active", extension=[*doc["extension"], ext]))
+    assert result.text is not None
+    assert "\n  status published\n" in result.text
+    ((code, message),) = [(d.code.code, d.message) for d in result.diagnostics]
+    assert code == "FHR013"
+    assert message.startswith("extension[1]: the replacement 'PlanDefinition/lung-newer' is of a plan of status")
+
+
+def test_the_plan_and_notes_the_export_words_are_kept_verbatim_as_comments() -> None:
+    plan = "Treatment starts: then Cycle 1 - 28 days\n\nStop if response is PD"
+    result = _minimal_with(lambda doc: doc["extension"].append(_details("plan", plan)))
+    assert result.text is not None
+    assert (
+        "\n  # the plan:\n  # Treatment starts: then Cycle 1 - 28 days\n  #\n  # Stop if response is PD\n"
+        in result.text
+    )
+    assert [d.code.code for d in result.diagnostics] == ["FHR013"]
+    hidden = _minimal_with(lambda doc: doc["extension"].append(_details("footnotes", "* \u202enote")))
+    assert hidden.text is not None
+    assert "\u202e" not in hidden.text
+    assert sorted(d.code.code for d in hidden.diagnostics) == ["FHR012", "FHR013"]
+
+
+# -- the import says how what it wrote checks ----------------------------------------------------------
+
+
+def _superseded_by_nothing(folder: Path) -> Path:
+    """Write a plan that imports with no finding, superseded by a regimen no library holds (BRA001, an error)."""
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    doc["status"] = "retired"
+    doc["extension"].append({"url": ig.REPLACED_BY, "valueReference": {"reference": "PlanDefinition/nowhere"}})
+    path = folder / "superseded.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_the_import_says_how_each_written_regimen_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(LIBRARY, tmp_path / "library.reg")
+    code, out = _run("import", str(FIXTURES / "pass-minimal.json"))
+    assert code == 0
+    assert out
+    assert capsys.readouterr().err.endswith("doc-import-alectinib.reg (standard output): check: 0 errors, 0 warnings\n")
+    source = _superseded_by_nothing(tmp_path)
+    code, _ = _run("import", str(source), "-o", "imported")
+    err = capsys.readouterr().err
+    assert code == 1  # the import itself has no finding: the regimen written fails its check
+    assert "0 errors, 0 warnings in 1 file\nwrote imported/doc-import-alectinib.reg\n" in err
+    assert err.endswith("imported/doc-import-alectinib.reg: check: 1 error, 0 warnings\n")
+    assert "BRA001" not in err  # counted, not shown, without --show-findings
+    assert (tmp_path / "imported" / "doc-import-alectinib.reg").is_file()  # written all the same: nothing lost
+    code, _ = _run("import", str(source), "-o", "imported", "--force", "--show-findings")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "imported/doc-import-alectinib.reg: check: 1 error, 0 warnings\nerror[BRA001]" in err
+    assert " --> imported/doc-import-alectinib.reg:" in err
+    assert _run("import", str(source), "-o", "imported", "--force", "-q")[0] == 1
+    assert "check:" not in capsys.readouterr().err
+    code, _ = _run("import", str(source), "-o", "imported", "--force", "--format", "json", "--show-findings")
+    assert code == 1
+    assert [(d["code"], d["path"]) for d in json.loads(capsys.readouterr().err)] == [
+        ("BRA001", "imported/doc-import-alectinib.reg")
+    ]
+
+
+def test_the_check_of_an_import_escapes_the_path_and_follows_strict_and_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(LIBRARY, tmp_path / "library.reg")
+    folder = "out\x1b[2Jx"
+    assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", folder)[0] == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert ": check: 0 errors, 0 warnings\n" in err
+    source = _superseded_by_nothing(tmp_path)
+    (tmp_path / "lax").mkdir()
+    (tmp_path / "lax" / "regdsl.toml").write_text(
+        'severity = { "unknown-regimen-link" = "warning" }\n', encoding="utf-8"
+    )
+    assert _run("import", str(source), "-o", "lax")[0] == 0  # the folder's configuration is the check's
+    assert "lax/doc-import-alectinib.reg: check: 0 errors, 1 warning\n" in capsys.readouterr().err
+    assert _run("import", str(source), "-o", "lax", "--force", "--strict")[0] == 1  # the check's warning, strictly
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "regdsl.toml").write_text("ignore = [\n", encoding="utf-8")
+    assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", "bad")[0] == 2
+    assert (tmp_path / "bad" / "doc-import-alectinib.reg").is_file()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda doc: doc["extension"].append(_details("plan", "Fine.\n\n# regdsl: ignore[dose-trailing-zero] -- said")),
+        lambda doc: doc.update(title="X #regdsl:ignore[dose-trailing-zero] -- said"),
+    ],
+    ids=["a kept text", "the title in the header comment"],
+)
+def test_no_text_of_the_input_becomes_a_suppression_comment(change: Callable[[dict[str, Any]], object]) -> None:
+    result = _minimal_with(change)
+    assert result.text is not None
+    comments = [line for line in result.text.splitlines() if line.lstrip().startswith("#")]
+    assert not [line for line in comments if "ignore[" in line]
+    assert "FHR012" in {d.code.code for d in result.diagnostics}  # the line not written is said
+
+
+def test_the_supportive_care_notes_the_export_words_are_notes_of_support() -> None:
+    notes = "Antiemetics: as per local policy.\n\nNo label, and a second line\nof it."
+    result = _minimal_with(lambda doc: doc["extension"].append(_details("supportive-care", notes)))
+    assert result.text is not None
+    assert result.text.endswith(
+        "support\n  Emetogenicity: Minimal\n  note\n    | Antiemetics: as per local policy.\n"
+        "  note\n    | No label, and a second line\n    | of it.\n"
+    )
+    assert [d.code.code for d in result.diagnostics] == ["FHR013"]  # the label is not told from the text

@@ -72,15 +72,19 @@ def _quantity(quantity: ir.Quantity | None) -> tuple[Decimal, str] | None:
 
 
 def _heading(meta: ir.Meta) -> list[Any]:
-    """Return the heading's facts the profile carries in elements (FIELDS, identifiers, cancer, setting, overview)."""
+    """Return the heading's facts the profile carries (FIELDS, the code, identifiers, cancer, setting, overview).
+
+    The regimen code travels as the `fields` section of `sact-additional-details`.
+    """
     setting = meta.setting and (meta.setting.text, meta.setting.code)
     cancer = [(term.text, term.code) for term in meta.cancer]
-    return [[meta.get(key) for key, _ in FIELDS], meta.identifiers, cancer, setting, meta.overview]
+    fields = [meta.get(key) for key in (*(key for key, _ in FIELDS), "code")]
+    return [fields, meta.identifiers, cancer, setting, meta.overview]
 
 
 def cca_facts(regimen: ir.Regimen) -> list[Any]:
     """Return the facts of ``regimen`` a ``CcaPlanDefinition`` carries in elements of its own, in order."""
-    facts: list[Any] = [regimen.name, regimen.status, *_heading(regimen.meta)]
+    facts: list[Any] = [regimen.name, regimen.status, regimen.meta.superseded_by, *_heading(regimen.meta)]
     for part in regimen.parts:
         facts.append(("part", part.number, part.title or None, *_heading(part.meta)))
         facts += [("support", f.factor_text, f.value_text) for f in part.support.factors]
@@ -162,3 +166,27 @@ def test_cca_round_trip_checks_but_where_the_profile_has_only_words(
     cca_reimported: dict[str, tuple[ir.Regimen, list[str]]],
 ) -> None:
     assert {stem: errors for stem, (_, errors) in cca_reimported.items() if errors} == CCA_TEXT_ONLY
+
+
+@pytest.mark.parametrize("status", ["provisional", "superseded by lung-nsclc-metastatic-alectinib"])
+def test_a_status_no_bundled_regimen_has_comes_back_from_cca(status: str, tmp_path: Path) -> None:
+    """`provisional` (`sact-additional-plan-status` review) and `superseded by ID` (`sact-replaced-by`) round-trip."""
+    replacement = (REGIMENS / "lung-nsclc-metastatic-alectinib.reg").read_text(encoding="utf-8")
+    text = (
+        (REGIMENS / "leu-cml-imatinib.reg")
+        .read_text(encoding="utf-8")
+        .replace("  status draft\n", f"  status {status}\n")
+    )
+    folder = _library(tmp_path / "in", {"leu-cml-imatinib": text, "lung-nsclc-metastatic-alectinib": replacement})
+    (original,) = check_paths([folder / "leu-cml-imatinib.reg"]).regimens
+    _, files = export_fhir([folder], "cca")
+    assert files is not None
+    imported = import_bytes(files["leu-cml-imatinib.json"], "leu-cml-imatinib.json")
+    assert imported.text is not None
+    assert imported.regimen_id is not None
+    back = _library(
+        tmp_path / "out", {imported.regimen_id: imported.text, "lung-nsclc-metastatic-alectinib": replacement}
+    )
+    (regimen,) = check_paths([back / f"{imported.regimen_id}.reg"]).regimens
+    assert (regimen.status, regimen.meta.superseded_by) == (original.status, original.meta.superseded_by)
+    assert cca_facts(regimen) == cca_facts(original)

@@ -28,6 +28,7 @@ from regdsl.source import visible
 
 if TYPE_CHECKING:
     from regdsl.check.run import Outcome
+    from regdsl.diagnostics import Diagnostic
     from regdsl.render.serve import Failure, LiveSite, Watch
     from regdsl.render.site import Built
 
@@ -591,16 +592,21 @@ def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
         return _usage_error(err)
     written: list[str] = []
     refused: str | None = None
+    checked: dict[Path, bytes] = {}  # each text written, by the path it is checked as
     for result in results:
         if result.text is None:
             continue
         if args.output is None:
             out.write(result.text)
+            checked[Path(f"{result.regimen_id}.reg")] = result.text.encode("utf-8")
             continue
         try:
-            written.append(str(write_regimen(Path(args.output), result, force=args.force, read=paths)))
+            target = write_regimen(Path(args.output), result, force=args.force, read=paths)
         except TargetError as err:
             refused = refused or str(err)
+            continue
+        written.append(str(target))
+        checked[target] = result.text.encode("utf-8")
     found = [d for r in results for d in r.diagnostics] + ([medicines.finding] if medicines.finding else [])
     diagnostics = sorted(found, key=lambda d: d.sort_key())
     sources = {r.source.path: r.source for r in results}
@@ -608,21 +614,73 @@ def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
         sources[medicines.source.path] = medicines.source
     from regdsl.diagnostics import Severity
 
+    try:
+        check = _check_imported(checked, to_stdout=args.output is None)
+    except _usage_errors() as err:
+        return _usage_error(err)
     shown = [d for d in diagnostics if args.show_notes or d.level is not Severity.INFO]
+    check_shown = [d for d in check.diagnostics if args.show_notes or d.level is not Severity.INFO]
+    if not (args.show_findings or check.config_failed):
+        check_shown = []
     if args.format == "text":
         sys.stderr.write(text_format(shown, sources, colour=colour_wanted(sys.stderr)))
         if not args.quiet:
             sys.stderr.write(("\n" if shown else "") + summary_line(diagnostics, len(results)) + "\n")
             for name in written:
                 sys.stderr.write(f"wrote {visible(name)}\n")
-    else:
-        sys.stderr.write(FORMATS[args.format](shown, sources))
+        elif shown and check_shown:
+            sys.stderr.write("\n")
+        _say_checked(args, check, check_shown, checked, to_stdout=args.output is None)
+    else:  # the check's findings join the import's, in one document
+        sys.stderr.write(FORMATS[args.format](shown + check_shown, sources | check.sources))
     if refused is not None:
         return _usage_error(refused)
+    if check.config_failed:
+        return EXIT_USAGE
     failed = any(d.level is Severity.ERROR for d in diagnostics) or (
         args.strict and any(d.level is Severity.WARNING for d in diagnostics)
     )
-    return EXIT_ERRORS if failed else EXIT_OK
+    return EXIT_ERRORS if failed or check.failed(strict=args.strict) else EXIT_OK
+
+
+def _check_imported(texts: dict[Path, bytes], *, to_stdout: bool) -> Outcome:
+    """Check the texts an import wrote, by the paths written, as ``regdsl check`` checks those files.
+
+    A text written to standard output is checked as ``ID.reg`` in the current folder, under the
+    defaults, as the language server checks a file not saved yet. A bad configuration of the
+    folder written into is the outcome, nothing checked (``config_failed``).
+    """
+    from regdsl.check.run import Outcome, configure, run_check
+
+    if not texts:
+        return Outcome()
+    config = configure([] if to_stdout else list(texts))
+    if isinstance(config, Outcome):
+        return config
+    return run_check(list(texts), jobs=1, config=config, texts=texts)
+
+
+def _say_checked(
+    args: argparse.Namespace, check: Outcome, shown: list[Diagnostic], texts: dict[Path, bytes], *, to_stdout: bool
+) -> None:
+    """Write how each text written checks, a line per file (unless ``--quiet``), with ``shown``, its findings."""
+    from regdsl.diagnostics import Severity
+    from regdsl.diagnostics.formats import colour_wanted, text_format
+
+    colour = colour_wanted(sys.stderr)
+    for path in texts:
+        levels = [d.level for d in check.diagnostics if d.span.path == str(path)]
+        errors, warnings = (
+            _plural(levels.count(Severity.ERROR), "error"),
+            _plural(levels.count(Severity.WARNING), "warning"),
+        )
+        said = "not checked: the configuration has errors" if check.config_failed else f"{errors}, {warnings}"
+        if not args.quiet:
+            where = f"{visible(str(path))} (standard output)" if to_stdout else visible(str(path))
+            sys.stderr.write(f"{where}: check: {said}\n")
+        sys.stderr.write(text_format([d for d in shown if d.span.path == str(path)], check.sources, colour=colour))
+    others = [d for d in shown if Path(d.span.path) not in texts]  # the library's, the configuration's
+    sys.stderr.write(text_format(others, check.sources, colour=colour))
 
 
 def _cmd_rules(args: argparse.Namespace, out: _Output) -> int:
@@ -880,6 +938,11 @@ def _build_parser() -> _Parser:
     imports.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     imports.add_argument("-q", "--quiet", action="store_true", help="print the findings and nothing else")
     imports.add_argument("--show-notes", action="store_true", help="show informational notes")
+    imports.add_argument(
+        "--show-findings",
+        action="store_true",
+        help="show the findings of the check of each regimen written (always counted, on a line per file)",
+    )
     imports.set_defaults(run=_cmd_import_fhir)
     return parser
 

@@ -708,8 +708,11 @@ FHR_NOT_READ = define(
     W,
     "an element the import does not read",
     "What it does: flags an element of a PlanDefinition, one of its actions, an ActivityDefinition "
-    "or its dosage that `regdsl import` does not read (docs/fhir.md lists what it reads); it is "
-    "left out of the .reg file.\n\n"
+    "or its dosage, or an extension of the guide where it stands, that `regdsl import` does not "
+    "read (docs/fhir.md lists what it reads); it is left out of the .reg file, or, when it is "
+    "text no statement can be read from (the plan and notes `regdsl export` words in "
+    "`sact-additional-details`, an action's `sact-plan-instructions`), kept verbatim as "
+    "comments.\n\n"
     "Why it matters: what it says is not in the imported regimen.\n\n"
     'Example: `"patientInstruction": "with water"` in a dosage\n\n'
     "Use instead: the element the profile gives that fact (the day's instructions of "

@@ -75,6 +75,9 @@ BUILT_IN = MedicineTable(DEFAULT_MEDICINES)  # the built-in medicine table, a li
 MAX_BYTES = 8 << 20  # the NZ library's largest regimen is 250 kB
 _MINUTES = {"min": 1, "h": 60, "hour": 60, "d": 1440}  # UCUM units of rateRange.high (and the NZ library's Min, H)
 _STATUS = {"active": "published", "draft": "draft", "retired": "discontinued", "unknown": "draft"}
+_REPLACEMENT = re.compile(
+    r"PlanDefinition/([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)"
+)  # a regimen id, the grammar's NAME
 _NUMBER_WORDS = {
     w: n
     for n, w in enumerate(
@@ -100,11 +103,29 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _NO_LINK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The elements read (or left out by design: ids, meta, narratives, the generated dosage text) of each kind of node.
-_PLAN_ELEMENTS = PLAN_ELEMENTS | {"meta"}
-_PART_ELEMENTS = frozenset(["id", "extension", "title", "description", "selectionBehavior", "definitionCanonical"])
-_CYCLE_ELEMENTS = frozenset(["id", "prefix", "description", "timingTiming", "selectionBehavior", "action"])
+_PLAN_ELEMENTS = PLAN_ELEMENTS | {"meta", "_status"}
+# The extensions of the IG the import reads, by where they stand; any other the IG defines is reported (FHR013).
+_PLAN_EXTENSIONS = frozenset(
+    [ig.SETTING, ig.DISCLAIMER, ig.PLAN_INSTRUCTIONS, ig.SUPPORT_FACTOR, ig.REPLACED_BY, ig.ADDITIONAL_DETAILS]
+)
+_PART_EXTENSIONS = frozenset([ig.CHILD_DETAILS, ig.PLAN_INSTRUCTIONS])
+_CYCLE_EXTENSIONS = frozenset([ig.PLAN_INSTRUCTIONS])
+_ORDER_EXTENSIONS = frozenset([ig.TIMING_OF_DAYS, ig.PLAN_INSTRUCTIONS])
+_ACTIVITY_EXTENSIONS = frozenset([ig.SUPPORTIVE, ig.OFF_LABEL])
+# The sections of ``sact-additional-details`` that `regdsl export --profile cca` writes and what each holds.
+_SECTIONS = {
+    "plan": "the plan",
+    "supportive-care": "supportive care",
+    "footnotes": "the footnotes",
+    "fields": "the fields",
+}
+# The heading's text fields a ``fields`` section may give back exactly (the others are elements of their own).
+_TEXT_FIELDS = frozenset(["code"])
+_PART_ELEMENTS = frozenset(["id", "extension", "title", "selectionBehavior", "definitionCanonical"])
+_CYCLE_ELEMENTS = frozenset(["id", "extension", "prefix", "description", "timingTiming", "selectionBehavior", "action"])
 _GROUPS_ELEMENTS = frozenset(["title", "selectionBehavior", "action"])
 _GROUP_ELEMENTS = frozenset(["title", "definitionCanonical"])
+_GROUP_PLAN_ELEMENTS = frozenset(["resourceType", "id", "meta", "text", "title", "type", "status", "action"])
 _ORDER_ELEMENTS = frozenset(["id", "extension", "definitionCanonical"])
 _ACTIVITY_ELEMENTS = frozenset(
     [
@@ -267,6 +288,15 @@ class _Line:
     days: list[int]
     instructions: str
     node: Node
+    kept: list[Node] = dataclasses.field(default_factory=list)  # the order set's instructions, kept as comments
+
+
+@dataclass(frozen=True, slots=True)
+class _Support:
+    """What a plan's ``support`` is written from: its support factors, and its notes with where each is written."""
+
+    factors: list[Node]
+    notes: list[tuple[str, Node]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +336,12 @@ class _Reader(Reader):
         if rule is not None:
             self.find(C.FHR_MISSING, node, f"the required element {name!r} is missing ({rule}): {then}")
 
+    def kept(self, depth: int, what: str, text: str, node: Node) -> None:
+        """Keep a text that says what no statement can be read from as comments, verbatim, and say so (FHR013)."""
+        self.find(C.FHR_NOT_READ, node, f"{what}: not read as statements, kept verbatim as comments")
+        self.write(depth, f"# {what}:")
+        self.prose(depth, _LINE_BREAK.split(text), node, lead="#")
+
     # -- the regimen ---------------------------------------------------------------------
 
     def regimen(self, root: Node) -> tuple[str, str] | None:
@@ -328,15 +364,15 @@ class _Reader(Reader):
             self.find(C.FHR_MISSING, root, "no name or title: the regimen is given the id imported-regimen")
         ident = regimen_id(name or "")
         title = quoted(root.text("title") or name or "")
-        self.write(
-            0, f"# Imported by regdsl import from {quoted(Path(self.source.path).name)} (HL7 FHIR R4 PlanDefinition):"
-        )
-        self.write(0, f"# {title}. Clinical text is kept verbatim.")
+        said = f"Imported by regdsl import from {quoted(Path(self.source.path).name)} (HL7 FHIR R4 PlanDefinition):"
+        self.prose(0, [said, f"{title}. Clinical text is kept verbatim."], root, lead="#")
         self.write(0, "")
         self.write(0, f"regimen {ident}")
         systems = {c.text("system") for c in self.products(root)} - {None}
-        self.heading(root, 1, medicine_system=next(iter(systems)) if len(systems) == 1 else None)
+        support = self.heading(root, 1, medicine_system=next(iter(systems)) if len(systems) == 1 else None)
         parts = _parts(root)
+        if parts and parts[0] not in root.elements("action"):  # the parts under the regimen's one action
+            self.unread(root.elements("action")[0], _GROUPS_ELEMENTS)
         if root.child("action") is None:
             self.absent(root, "action", "the regimen has no cycles")
         contained = self.contained(root)
@@ -346,7 +382,7 @@ class _Reader(Reader):
             open_ended = self.cycles(root, 0, contained)
         if open_ended:  # after every part: a part's support and references are the part's
             self.open_ended_plan()
-        self.support(root, 0)
+        self.support(support, 0)
         self.references(root, 0)
         for (parent, element), rule in self.missing.items():
             self.find(C.FHR_MISSING, index.get(parent, root), f"the required element {element!r} is missing ({rule})")
@@ -383,7 +419,8 @@ class _Reader(Reader):
                 )
         return found
 
-    def extensions(self, node: Node) -> dict[str, list[Node]]:
+    def extensions(self, node: Node, read: frozenset[str]) -> dict[str, list[Node]]:
+        """Return ``node``'s extensions by url, reporting each the import does not ``read`` there."""
         found: dict[str, list[Node]] = {}
         for item in node.elements("extension"):
             url = item.text("url")
@@ -391,14 +428,26 @@ class _Reader(Reader):
                 self.find(C.FHR_MISSING, item, "an extension with no url is left out")
                 continue
             if ig.extension(url) is None:
-                known = url in {ig.SUPPORTIVE, ig.CHILD_DETAILS}
                 self.find(
                     C.FHR_UNKNOWN_EXTENSION,
                     item,
                     f"the extension {url} is not defined by the implementation guide"
-                    + ("; it is read" if known else "; it is left out"),
+                    + ("; it is read" if url in read else "; it is left out"),
                 )
+            elif url not in read:
+                self.find(C.FHR_NOT_READ, item, f"the extension {url} is not one the import reads here; it is left out")
             found.setdefault(url, []).append(item)
+        return found
+
+    def subextensions(self, ext: Node, read: Collection[str]) -> dict[str, Node]:
+        """Return the parts of a complex extension by url (the first of each), reporting each not ``read``."""
+        found: dict[str, Node] = {}
+        for sub in ext.elements("extension"):
+            url = sub.text("url")
+            if url is not None and url in read and url not in found:
+                found[url] = sub
+            else:
+                self.find(C.FHR_NOT_READ, sub, f"the part {url!r} is not one the import reads; it is left out")
         return found
 
     def value(self, ext: Node, *, expected: str, within: str = "") -> Node | None:
@@ -418,18 +467,14 @@ class _Reader(Reader):
             )
         return ext.value[key]
 
-    def heading(self, plan: Node, depth: int, *, medicine_system: str | None) -> None:
+    def heading(self, plan: Node, depth: int, *, medicine_system: str | None) -> _Support:
+        """Write the heading of the regimen or of a part; return its support factors and notes (after its cycles)."""
         self.unread(plan, _PLAN_ELEMENTS)
+        ext = self.extensions(plan, _PLAN_EXTENSIONS)
         for key in _HEADING_TEXT:
             if (text := plan.text(key)) is not None:
                 self.write(depth, f"{key} {quoted(text)}")
-        status, node = plan.text("status"), plan.child("status")
-        if node is None:
-            self.absent(plan, "status", "imported as a draft")
-        elif status not in _STATUS:
-            shown = f"{status!r} is not a FHIR publication status" if status is not None else "is not a code"
-            self.find(C.FHR_UNKNOWN_CODE, node, f"the status {shown}; imported as draft")
-        self.write(depth, f"status {_STATUS.get(status or 'draft', 'draft')}")
+        self.status(plan, depth, ext.get(ig.REPLACED_BY, []))
         for key, word in (("date", "date"), ("approvalDate", "approved"), ("lastReviewDate", "last-reviewed")):
             if (text := plan.text(key)) is not None:
                 if _DATE.match(text):
@@ -444,15 +489,22 @@ class _Reader(Reader):
             system, value = item.text("system"), item.text("value")
             if system is not None and value is not None:
                 self.write(depth, f"identifier {quoted(system)} {quoted(value)}")
+            else:
+                self.find(C.FHR_NOT_READ, item, "the identifier has no system and value; it is left out")
         if (text := plan.text("publisher")) is not None:
             self.write(depth, f"publisher {quoted(text)}")
-        authors = plan.elements("author")
-        if authors and (author := authors[0].text("name")) is not None:
-            self.write(depth, f"author {quoted(author)}")
+        for number, item in enumerate(plan.elements("author")):
+            if number == 0 and (author := item.text("name")) is not None:
+                self.write(depth, f"author {quoted(author)}")
+            else:
+                self.find(C.FHR_NOT_READ, item, "the import reads the name of the first author alone; this is left out")
         if (text := plan.text("copyright")) is not None:
             self.write(depth, f"copyright {quoted(text)}")
         self.cancer(plan, depth)
-        ext = self.extensions(plan)
+        kind = plan.child("type")
+        codes = {(c.text("system"), c.text("code")) for c in kind.elements("coding")} if kind is not None else set()
+        if kind is not None and (ig.PLAN_TYPE_SYSTEM, "clinical-protocol") not in codes:
+            self.find(C.FHR_NOT_READ, kind, "the type is not the profile's (clinical-protocol); it is left out")
         for item in ext.get(ig.SETTING, []):
             concept = self.value(item, expected="valueCodeableConcept")
             if concept is not None and (text := concept.text("text")) is not None:
@@ -467,6 +519,81 @@ class _Reader(Reader):
             if fragment is not None and isinstance(fragment.value, str):
                 self.write(depth, "overview")
                 self.prose(depth + 1, _overview(fragment.value), fragment)
+        notes = [note for item in ext.get(ig.ADDITIONAL_DETAILS, []) for note in self.details(item, depth)]
+        return _Support(ext.get(ig.SUPPORT_FACTOR, []), notes)
+
+    def status(self, plan: Node, depth: int, replaced: list[Node]) -> None:
+        """Write the status: FHIR's, provisional with the additional status ``review``, superseded by a replacement."""
+        status, node = plan.text("status"), plan.child("status")
+        if node is None:
+            self.absent(plan, "status", "imported as a draft")
+        elif status not in _STATUS:
+            shown = f"{status!r} is not a FHIR publication status" if status is not None else "is not a code"
+            self.find(C.FHR_UNKNOWN_CODE, node, f"the status {shown}; imported as draft")
+        word = _STATUS.get(status or "draft", "draft")
+        flags = plan.child("_status")
+        if flags is not None:
+            self.unread(flags, frozenset(["extension"]))
+            for item in self.extensions(flags, frozenset([ig.ADDITIONAL_STATUS])).get(ig.ADDITIONAL_STATUS, []):
+                code = self.value(item, expected="valueCode")
+                if code is not None and code.value == "review" and word == "published":
+                    word = "provisional"
+                elif code is not None:
+                    self.find(
+                        C.FHR_NOT_READ,
+                        item,
+                        f"the additional status {code.value!r} of a plan of status {status!r} is not read "
+                        "(the import reads `review` of an active plan: provisional); it is left out",
+                    )
+        for item in replaced:
+            value = self.value(item, expected="valueReference")
+            if value is None:
+                continue
+            reference = value.text("reference")
+            match = _REPLACEMENT.fullmatch(reference or "")
+            if match is not None and word == "discontinued":
+                word = f"superseded by {match[1]}"
+                continue
+            why = "names no regimen id" if match is None else f"is of a plan of status {status!r}, not retired"
+            self.find(C.FHR_NOT_READ, item, f"the replacement {reference!r} {why}; it is left out")
+        self.write(depth, f"status {word}")
+
+    def details(self, ext: Node, depth: int) -> list[tuple[str, Node]]:
+        """Write a section of ``sact-additional-details``: fields as the fields they are, the rest as comments.
+
+        Return the supportive-care section's notes, each paragraph a note (with where it is written).
+        """
+        parts = self.subextensions(ext, ("sectionId", "sectionHeader", "sectionContent"))
+        texts = {url: self.value(part, expected="valueString") for url, part in parts.items()}
+        content = texts.get("sectionContent")
+        if content is None or not isinstance(content.value, str):
+            self.absent(ext, "sectionContent", "the section is left out")
+            return []
+        section, header = texts.get("sectionId"), texts.get("sectionHeader")
+        section_id = section.value if section is not None else None
+        what = _SECTIONS.get(str(section_id))
+        if what is None:
+            named = header if header is not None else section
+            what = "the section " + quoted(str(named.value) if named is not None else "")
+        paragraphs = content.value.split("\n\n")
+        if section_id == "supportive-care":
+            self.find(
+                C.FHR_NOT_READ,
+                content,
+                "the supportive-care notes: imported as notes of `support` with no label, each paragraph verbatim "
+                "(a note's label is not told from its text)",
+            )
+            return [(paragraph, content) for paragraph in paragraphs]
+        rest: list[str] = []
+        for paragraph in paragraphs:
+            key, colon, text = paragraph.partition(": ")
+            if section_id == "fields" and key in _TEXT_FIELDS and colon and not _LINE_BREAK.search(text):
+                self.write(depth, f"{key} {quoted(text)}")
+            else:
+                rest.append(paragraph)
+        if rest:
+            self.kept(depth, what, "\n\n".join(rest), content)
+        return []
 
     # -- parts and cycles ----------------------------------------------------------------
 
@@ -480,15 +607,15 @@ class _Reader(Reader):
         plan = self.follow(action, contained)
         if plan is None:
             return False
-        self.heading(plan, 1, medicine_system=None)
-        ext = self.extensions(action)
+        support = self.heading(plan, 1, medicine_system=None)
+        ext = self.extensions(action, _PART_EXTENSIONS)
         for item in ext.get(ig.CHILD_DETAILS, []) + ext.get(ig.PLAN_INSTRUCTIONS, []):
             fragment = self.value(item, expected="valueMarkdown")
             if fragment is not None and isinstance(fragment.value, str):
                 self.start(fragment)
         self.blank()
         open_ended = self.cycles(plan, 1, {**contained, **self.contained(plan)})
-        self.support(plan, 1)
+        self.support(support, 1)
         self.references(plan, 1)
         return open_ended
 
@@ -501,8 +628,7 @@ class _Reader(Reader):
             self.find(
                 C.FHR_TIMING_AS_TEXT, fragment, "the part's start is not a phrasing the import reads; kept as a comment"
             )
-            for line in paragraphs:
-                self.write(1, f"# start: {line}")
+            self.prose(1, [f"start: {line}" for line in paragraphs], fragment, lead="#")
             return
         if match["low"]:
             self.write(
@@ -539,6 +665,8 @@ class _Reader(Reader):
             open_ended = open_ended or count is None
             first += count or 1
             self.write(depth, f"{heading}: {days} days")
+            for fragment in self.instructions(self.extensions(action, _CYCLE_EXTENSIONS)):
+                self.kept(depth + 1, "the cycle's instructions", str(fragment.value), fragment)
             self.order_sets(action, depth + 1, contained)
         return open_ended
 
@@ -557,6 +685,7 @@ class _Reader(Reader):
             for step, target in zip(steps, targets, strict=True):
                 self.unread(step, _GROUP_ELEMENTS)
                 assert target is not None
+                self.unread(target, _GROUP_PLAN_ELEMENTS)
                 yield from target.elements("action")
 
     def open_ended_plan(self) -> None:
@@ -576,7 +705,8 @@ class _Reader(Reader):
             if definition is None:
                 continue
             by_text: dict[str, _Line] = {}
-            for day_ext in self.extensions(order).get(ig.TIMING_OF_DAYS, []):
+            ext = self.extensions(order, _ORDER_EXTENSIONS)
+            for day_ext in ext.get(ig.TIMING_OF_DAYS, []):
                 day, text, where = self.day(day_ext)
                 if day is None:
                     continue
@@ -589,6 +719,11 @@ class _Reader(Reader):
                     lines.append(line)
                     definitions[id(line)] = definition
                 line.days.append(day)
+            fragments = self.instructions(ext)
+            if by_text:
+                next(iter(by_text.values())).kept.extend(fragments)
+            for fragment in fragments if not by_text else []:
+                self.find(C.FHR_NOT_READ, fragment, "the order set's instructions, of no day, are left out")
         given: dict[str, set[int]] = {}
         chemo: set[int] = set()
         for line in lines:
@@ -600,22 +735,28 @@ class _Reader(Reader):
             words = [days_text(line.days) if w == "\x00" else w for w in line.words]
             self.write(depth, " ".join([*words, *relation, *line.tail]))
             self.prose(depth + 1, _LINE_BREAK.split(line.instructions) if line.instructions else [], line.node)
+            for fragment in line.kept:
+                self.kept(depth + 1, "the order set's instructions", str(fragment.value), fragment)
+
+    def instructions(self, ext: dict[str, list[Node]]) -> list[Node]:
+        """Return the texts of the ``sact-plan-instructions`` among an action's extensions."""
+        fragments = [self.value(item, expected="valueMarkdown") for item in ext.get(ig.PLAN_INSTRUCTIONS, [])]
+        return [f for f in fragments if f is not None and isinstance(f.value, str)]
 
     def day(self, ext: Node) -> tuple[int | None, str, Node]:
         """Return a day of ``sact-timing-of-days``, its instructions and where they are written."""
         day: int | None = None
         text = ""
         where = ext
-        for sub in ext.elements("extension"):
-            url = sub.text("url")
-            if url == "day":
-                value = self.value(sub, expected="valueInteger")
-                if value is not None:
-                    day = whole(value, -MOST)
-            elif url == "instructions":
-                value = self.value(sub, expected="valueString", within="sact-timing-of-days.instructions")
-                if value is not None and isinstance(value.value, str):
-                    text, where = value.value, value
+        parts = self.subextensions(ext, ("day", "instructions"))
+        if "day" in parts:
+            value = self.value(parts["day"], expected="valueInteger")
+            if value is not None:
+                day = whole(value, -MOST)
+        if "instructions" in parts:
+            value = self.value(parts["instructions"], expected="valueString", within="sact-timing-of-days.instructions")
+            if value is not None and isinstance(value.value, str):
+                text, where = value.value, value
         if day is None:
             self.lost(ext, "the day has no whole-number day", lacking=("day",))
         return day, text, where
@@ -638,6 +779,8 @@ class _Reader(Reader):
             self.lost(node, f"{display} has no dosage")
             return None
         self.unread(dosage, _DOSAGE_ELEMENTS)
+        if (timing := dosage.child("timing")) is not None:
+            self.unread(timing, frozenset(["code"]))
         amount = self.dose(dosage)
         route = self.route(dosage)
         if amount is None or route is None:
@@ -651,9 +794,11 @@ class _Reader(Reader):
         as_needed = dosage.child("asNeededBoolean")
         if as_needed is not None and as_needed.value is True:
             tail.append("prn")
-        ext = self.extensions(node)
+        ext = self.extensions(node, _ACTIVITY_EXTENSIONS)
         anticancer = medicine.anticancer if medicine is not None else False
         role = _ROLES.get(node.text("usage") or "")
+        if role is None and (usage := node.child("usage")) is not None:
+            self.find(C.FHR_NOT_READ, usage, f"the usage is not one of {sorted(_ROLES)}; it is left out")
         if role is not None:  # the role as `regdsl export` writes it (the guide defines no extension for it)
             tail.append(role)
             anticancer = role == "anticancer"
@@ -714,11 +859,11 @@ class _Reader(Reader):
 
     # -- support and references ----------------------------------------------------------
 
-    def support(self, plan: Node, depth: int) -> None:
+    def support(self, support: _Support, depth: int) -> None:
         factors: list[str] = []
-        for item in self.extensions(plan).get(ig.SUPPORT_FACTOR, []):
-            parts = {sub.text("url"): sub for sub in item.elements("extension")}
-            concepts = {k: self.value(v, expected="valueCodeableConcept") for k, v in parts.items() if k}
+        for item in support.factors:
+            parts = self.subextensions(item, ("factor", "value"))
+            concepts = {k: self.value(v, expected="valueCodeableConcept") for k, v in parts.items()}
             factor, value = concepts.get("factor"), concepts.get("value")
             factor_text = factor.text("text") if factor is not None else None
             value_text = value.text("text") if value is not None else None
@@ -730,12 +875,15 @@ class _Reader(Reader):
             coded = known.find_value(value_text) if known else None
             self.check_code(value, coded.code if coded else None, f"the value {value_text!r}")
             factors.append(f"{factor_text}: {value_text}")
-        if factors:
+        if factors or support.notes:
             if depth:
                 self.blank()
             self.write(depth, "support")
             for factor_line in factors:
                 self.write(depth + 1, factor_line)
+            for text, node in support.notes:
+                self.write(depth + 1, "note")
+                self.prose(depth + 2, _LINE_BREAK.split(text), node)
 
     # -- timing in instructions ----------------------------------------------------------
 

@@ -63,6 +63,7 @@ PLAN_ELEMENTS = frozenset(
         "action",
     ]
 )
+_SUPPRESSION = re.compile(r"regdsl:\s*ignore", re.IGNORECASE)  # what a comment of the input's text may not say
 _PMID = re.compile(r"PMID: (\d+)")
 _ACCESSED = re.compile(r"\(Accessed (\d{1,2} \w+ \d{4})\)")
 
@@ -173,13 +174,21 @@ class Reader:
         """Write a statement indented ``depth`` levels."""
         self.out.append("  " * depth + text)
 
-    def prose(self, depth: int, lines: list[str], node: Node) -> None:
-        """Write prose lines, leaving out (and reporting) one holding what a source may not."""
+    def prose(self, depth: int, lines: list[str], node: Node, *, lead: str = "|") -> None:
+        """Write prose lines (comments, with ``lead`` ``#``), leaving out and reporting what a source may not hold.
+
+        A comment never says what a suppression says: text of the input is never a suppression.
+        """
         for line in lines:
             if any(True for _ in find_hidden(line, source=False)):
                 self.lost(node, "the text holds a control or invisible character a .reg file may not")
                 continue
-            self.write(depth, f"| {line}" if line else "|")
+            if lead == "#" and _SUPPRESSION.search(line):
+                self.lost(
+                    node, "the text would be a suppression comment (`regdsl: ignore[...]`), which data never writes"
+                )
+                continue
+            self.write(depth, f"{lead} {line}" if line else lead)
 
     def check_code(self, concept: Node, expected: str | None, what: str) -> None:
         """Report each coding of ``concept`` that is not the vocabulary's SNOMED CT ``expected``."""
