@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from regdsl.check.run import run_check
-from regdsl.compile import passes
+from regdsl.compile import passes, stn
+from regdsl.compile.anchoring import Given, Lines
 from regdsl.compile.passes import Compiled
+from regdsl.compile.schedule import Series
 from regdsl.compile.stn import PointId
 from regdsl.model import ir, limits
 from regdsl.model.wording import DAY
@@ -142,6 +144,27 @@ def test_the_scenarios_share_the_limits_of_one_network(monkeypatch: pytest.Monke
     assert refused is not None
     assert [d.code.code for d in refused.diagnostics] == ["STR022"]
     assert refused.diagnostics[0].primary.span.line == 6  # the choice
+
+
+def test_the_scenarios_share_what_does_not_depend_on_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each line's doses are worked out once, and a group's lines once per set of them given, for every scenario."""
+    text = LVEF.replace("over 60 min 36 to 40 hours after DOXOrubicin", "over 60 min 1 hour before chemotherapy")
+    calls = {"schedule": 0, "lines": 0}
+    real_schedule, real_lines = stn.schedule, stn.Lines
+
+    def schedule(admin: ir.Administration) -> tuple[Series, ...]:
+        calls["schedule"] += 1
+        return real_schedule(admin)
+
+    def lines(group: ir.CycleGroup, given: Given) -> Lines:
+        calls["lines"] += 1
+        return real_lines(group, given)
+
+    monkeypatch.setattr(stn, "schedule", schedule)
+    monkeypatch.setattr(stn, "Lines", lines)
+    compiled = _compiled(text)
+    assert len(compiled.scenarios) == 2  # each network built twice (timed from chemotherapy)
+    assert calls == {"schedule": 3, "lines": 2}  # three lines; two sets of lines given
 
 
 BANDS = """\

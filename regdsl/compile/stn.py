@@ -53,6 +53,7 @@ __all__ = [
     "OPEN",
     "Anchoring",
     "Bounds",
+    "BuildMemo",
     "Conflict",
     "Constraint",
     "Given",
@@ -300,25 +301,55 @@ class _Chemo(NamedTuple):
     end: Bounds | None = None
 
 
+class BuildMemo:
+    """What every build of one regimen's networks shares, whichever scenario it is of: worked out once.
+
+    Each line's doses in a cycle (by the line's id), each group's lines timed from chemotherapy
+    (by the group's id), each group's lines as a scenario gives them (by the group's id and
+    which of its lines are given), and the medicines' display names. Use one only for the
+    regimen it was first used with, while that regimen lives (its objects' ids are the keys).
+    """
+
+    __slots__ = ("displays", "lines", "series", "timed_to_chemo")
+
+    def __init__(self) -> None:
+        self.series: dict[int, tuple[Series, ...]] = {}
+        self.timed_to_chemo: dict[int, frozenset[int]] = {}
+        self.lines: dict[tuple[int, tuple[bool, ...]], Lines] = {}
+        self.displays: dict[str, str] | None = None
+
+
 class _Builder:
     """Builds the network once: with ``plan`` None, without chemotherapy (the first of two builds, section 7)."""
 
-    def __init__(self, regimen: ir.Regimen, given: Given, plan: _Plan | None = None) -> None:
+    def __init__(self, regimen: ir.Regimen, given: Given, memo: BuildMemo, plan: _Plan | None = None) -> None:
         self.regimen = regimen
         self.given = given
         self.plan = plan
         # The first build: each cycle's days timed from chemotherapy, with their anti-cancer doses (line, points).
         self.chemo_days: dict[int, dict[int, list[tuple[int, tuple[int, int]]]]] = {}
         self.has_chemo = False
-        self.timed_to_chemo: dict[int, frozenset[int]] = {}  # each group's lines timed from chemotherapy
+        self.memo = memo
         self.net = TimingNetwork(span=regimen.span, limited=True)
         limits = [lim.count for lim in regimen.plan.cycle_limits()]
         self.cap = max(limits) if limits else None
         self.last_doses: dict[tuple[str, str | None], list[int]] = {}
-        self.lines: dict[int, Lines] = {}  # each group's lines, by the group's id (the groups live as long)
-        self.series: dict[int, tuple[Series, ...]] = {}  # each line's doses in a cycle, by its id: once, not per cycle
+        self.lines: dict[int, Lines] = {}  # each group's lines in this scenario, by the group's id
         self.open_ends: list[tuple[int, Span]] = []
-        self.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
+        if memo.displays is None:
+            memo.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
+        self.displays = memo.displays
+
+    def _lines(self, group: ir.CycleGroup) -> Lines:
+        """Return the group's lines as this scenario gives them, made once for each set of lines given."""
+        found = self.lines.get(id(group))
+        if found is None:
+            key = (id(group), tuple(self.given(a) for a in group.administrations))
+            found = self.memo.lines.get(key)
+            if found is None:
+                found = self.memo.lines[key] = Lines(group, self.given)
+            self.lines[id(group)] = found
+        return found
 
     def build(self) -> TimingNetwork:
         net = self.net
@@ -384,10 +415,7 @@ class _Builder:
 
     def _cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
         net = self.net
-        lines = self.lines.get(id(group))
-        if lines is None:  # worked out once per group, not per cycle
-            lines = self.lines[id(group)] = Lines(group, self.given)
-        doses = _CycleDoses(group, lines)
+        doses = _CycleDoses(group, self._lines(group))
         placed: list[tuple[int, Dose, int]] = []  # (line, dose, its start point)
         for i, admin in enumerate(group.administrations):
             if admin.prn or not self.given(admin):
@@ -397,9 +425,9 @@ class _Builder:
                 what = f"over {over_text(admin)}"
             else:
                 what = "taken at once" if high == 0 else "an infusion within the day"
-            made = self.series.get(id(admin))
+            made = self.memo.series.get(id(admin))
             if made is None:
-                made = self.series[id(admin)] = schedule(admin)
+                made = self.memo.series[id(admin)] = schedule(admin)
             for series in made:
                 lasts, lasts_what = (series.lasts, series.lasts_what) if series.lasts else ((low, high), what)
                 previous = None
@@ -434,9 +462,9 @@ class _Builder:
 
     def _members(self, group: ir.CycleGroup, doses: _CycleDoses, day: int) -> list[tuple[int, tuple[int, int]]]:
         """Return the day's anti-cancer doses that make its chemotherapy: not those timed from chemotherapy."""
-        timed = self.timed_to_chemo.get(id(group))
+        timed = self.memo.timed_to_chemo.get(id(group))
         if timed is None:
-            timed = self.timed_to_chemo[id(group)] = frozenset(
+            timed = self.memo.timed_to_chemo[id(group)] = frozenset(
                 i
                 for i, a in enumerate(group.administrations)
                 if any(r.anchor_kind == "chemotherapy" for r in a.relations)
@@ -603,7 +631,7 @@ class _CycleDoses:
         return found
 
 
-def build_network(regimen: ir.Regimen, given: Given = every_line) -> TimingNetwork:
+def build_network(regimen: ir.Regimen, given: Given = every_line, memo: BuildMemo | None = None) -> TimingNetwork:
     """Build the timing network of a lowered regimen, of the lines ``given`` (to one scenario's patients).
 
     A regimen with relations to `chemotherapy` is built twice. The first network leaves out
@@ -616,16 +644,19 @@ def build_network(regimen: ir.Regimen, given: Given = every_line) -> TimingNetwo
     reported by `TIM006`): never a conflict the constraints do not make. The second network has
     a subset of the first's schedules, so a line forced in the first is first in every one of them.
     Both builds are of the scenario's lines only: each scenario's chemotherapy is its own.
+    ``memo``, when given, keeps what does not depend on the scenario for the builds of the
+    regimen's other scenarios (``BuildMemo``).
     """
+    shared = memo if memo is not None else BuildMemo()
     with paused_gc():
-        first = _Builder(regimen, given)
+        first = _Builder(regimen, given, shared)
         net = first.build()
         if not first.has_chemo:
             return net
         plan: _Plan = {}
         if find_conflict(net) is None:
             plan = _forced(net, first.chemo_days)
-        return _Builder(regimen, given, plan).build()
+        return _Builder(regimen, given, shared, plan).build()
 
 
 def _forced(net: TimingNetwork, days: Mapping[int, Mapping[int, list[tuple[int, tuple[int, int]]]]]) -> _Plan:
