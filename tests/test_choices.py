@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from regdsl.check.run import run_check
-from regdsl.compile import passes, stn
+from regdsl.compile import passes
+from regdsl.compile import schedule as schedule_module
 from regdsl.compile.anchoring import Given, Lines
 from regdsl.compile.passes import Compiled
 from regdsl.compile.schedule import Series
@@ -150,7 +151,7 @@ def test_the_scenarios_share_what_does_not_depend_on_them(monkeypatch: pytest.Mo
     """Each line's doses are worked out once, and a group's lines once per set of them given, for every scenario."""
     text = LVEF.replace("over 60 min 36 to 40 hours after DOXOrubicin", "over 60 min 1 hour before chemotherapy")
     calls = {"schedule": 0, "lines": 0}
-    real_schedule, real_lines = stn.schedule, stn.Lines
+    real_schedule, real_lines = schedule_module.schedule, Lines
 
     def schedule(admin: ir.Administration) -> tuple[Series, ...]:
         calls["schedule"] += 1
@@ -160,8 +161,8 @@ def test_the_scenarios_share_what_does_not_depend_on_them(monkeypatch: pytest.Mo
         calls["lines"] += 1
         return real_lines(group, given)
 
-    monkeypatch.setattr(stn, "schedule", schedule)
-    monkeypatch.setattr(stn, "Lines", lines)
+    monkeypatch.setattr("regdsl.compile.stn.schedule", schedule)
+    monkeypatch.setattr("regdsl.compile.stn.Lines", lines)
     compiled = _compiled(text)
     assert len(compiled.scenarios) == 2  # each network built twice (timed from chemotherapy)
     assert calls == {"schedule": 3, "lines": 2}  # three lines; two sets of lines given
