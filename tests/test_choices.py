@@ -11,6 +11,7 @@ import pytest
 from regdsl.check.run import run_check
 from regdsl.compile import passes
 from regdsl.compile import schedule as schedule_module
+from regdsl.compile import stn as stn_module
 from regdsl.compile.anchoring import Given, Lines
 from regdsl.compile.passes import Compiled
 from regdsl.compile.schedule import Series
@@ -21,7 +22,8 @@ from regdsl.render.context import RenderContext
 from regdsl.render.document import build_document
 from regdsl.render.pages import render
 from regdsl.render.pictures import timelines
-from tests.facts import compile_alone
+from regdsl.source import Span
+from tests.facts import bundled, compile_alone
 
 LVEF = """\
 regimen lvef
@@ -166,6 +168,48 @@ def test_the_scenarios_share_what_does_not_depend_on_them(monkeypatch: pytest.Mo
     compiled = _compiled(text)
     assert len(compiled.scenarios) == 2  # each network built twice (timed from chemotherapy)
     assert calls == {"schedule": 3, "lines": 2}  # three lines; two sets of lines given
+
+
+_TWO_GROUPS = (
+    LVEF.replace("cycle 1 and all further cycles: 21 days", "cycle 1: 21 days")
+    + """\
+cycle 2 and all further cycles: 21 days
+  cyclophosphamide 750 mg/m2 IV day 1 over 60 min
+  ondansetron 8 mg flat oral days 1 to 3 30 min before cyclophosphamide
+"""
+)
+
+
+def test_a_cycle_no_choice_changes_is_built_once_for_every_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other scenarios replay it: cycles 2 and 3 (unrolled, open-ended) are built for the first scenario only."""
+    built: list[int] = []
+    real = stn_module._Builder._cycle
+
+    def cycle(builder: stn_module._Builder, ident: PointId, start: int, group: ir.CycleGroup) -> None:
+        built.append(ident.cycle)
+        real(builder, ident, start, group)
+
+    monkeypatch.setattr("regdsl.compile.stn._Builder._cycle", cycle)
+    compiled = _compiled(_TWO_GROUPS)
+    assert len(compiled.scenarios) == 2
+    assert built == [1, 2, 3, 1]
+
+
+@pytest.mark.parametrize("regimen_id", ["leu-all-hyper-cvad", "leu-aml-azacitidine-venetoclax", "two-groups"])
+def test_a_replayed_network_is_the_network_built_alone(regimen_id: str) -> None:
+    """Every scenario's network, its cycles replayed from other scenarios, is field for field the one built alone."""
+    compiled = _compiled(_TWO_GROUPS) if regimen_id == "two-groups" else bundled(regimen_id)
+    assert len(compiled.scenarios) > 1
+    for scenario in compiled.scenarios:
+        picked = dict(scenario.branches)
+
+        def given(admin: ir.Administration, picked: dict[Span, int] = picked) -> bool:
+            return admin.guard is None or picked.get(admin.guard.choice) == admin.guard.branch
+
+        alone = stn_module.build_network(compiled.regimen, given)
+        alone.potential = scenario.network.potential  # the search's, made after the build
+        alone.steps = scenario.network.steps
+        assert alone == scenario.network
 
 
 BANDS = """\

@@ -310,13 +310,34 @@ class BuildMemo:
     regimen it was first used with, while that regimen lives (its objects' ids are the keys).
     """
 
-    __slots__ = ("displays", "lines", "series", "timed_to_chemo")
+    __slots__ = ("chemo", "cycles", "displays", "lines", "series", "timed_to_chemo")
 
     def __init__(self) -> None:
         self.series: dict[int, tuple[Series, ...]] = {}
         self.timed_to_chemo: dict[int, frozenset[int]] = {}
         self.lines: dict[tuple[int, tuple[bool, ...]], Lines] = {}
         self.displays: dict[str, str] | None = None
+        self.cycles: dict[tuple[object, ...], _Made | None] = {}  # each cycle as built, by what it is built from
+        self.chemo: dict[int, bool] = {}  # whether a group has relations to chemotherapy, by the group's id
+
+
+# A point a cycle's constraint joins: a point of the cycle (its number from the cycle's start, >= 0), or the
+# previous cycle's last dose of the gap keyed (medicine, line).
+_Ref = int | tuple[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """What building one cycle added, its points numbered from the cycle's start: replayed for another scenario."""
+
+    points: tuple[tuple[PointId, str], ...]
+    edges: tuple[tuple[_Ref, int, Constraint], ...]
+    anchorings: tuple[Anchoring, ...]
+    unfixed: tuple[tuple[PointId, tuple[int, ...]], ...]
+    open_ends: tuple[tuple[int, Span], ...]
+    last_doses: tuple[tuple[tuple[str, str | None], tuple[int, ...]], ...]
+    chemo_days: tuple[tuple[int, tuple[tuple[int, tuple[int, int]], ...]], ...] | None
+    has_chemo: bool
 
 
 class _Builder:
@@ -336,15 +357,22 @@ class _Builder:
         self.last_doses: dict[tuple[str, str | None], list[int]] = {}
         self.lines: dict[int, Lines] = {}  # each group's lines in this scenario, by the group's id
         self.open_ends: list[tuple[int, Span]] = []
+        self.given_lines: dict[int, tuple[bool, ...]] = {}  # each group's lines given, by the group's id
         if memo.displays is None:
             memo.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
         self.displays = memo.displays
+
+    def _given_lines(self, group: ir.CycleGroup) -> tuple[bool, ...]:
+        found = self.given_lines.get(id(group))
+        if found is None:
+            found = self.given_lines[id(group)] = tuple(self.given(a) for a in group.administrations)
+        return found
 
     def _lines(self, group: ir.CycleGroup) -> Lines:
         """Return the group's lines as this scenario gives them, made once for each set of lines given."""
         found = self.lines.get(id(group))
         if found is None:
-            key = (id(group), tuple(self.given(a) for a in group.administrations))
+            key = (id(group), self._given_lines(group))
             found = self.memo.lines.get(key)
             if found is None:
                 found = self.memo.lines[key] = Lines(group, self.given)
@@ -370,7 +398,7 @@ class _Builder:
                         if not same_part:  # the next part may start later: the cycle still ends
                             self._close(previous)
                     self.open_ends = []
-                    self._cycle(ident, start, group)
+                    self._made_cycle(ident, start, group)
                     previous = (ident, start, group)
             self.last_doses = {}
         if previous is not None:
@@ -412,6 +440,91 @@ class _Builder:
             self.net.constrain(before, start, Constraint(length, upper, earlier.span, what))
         else:
             self.net.constrain(before, start, Constraint(length, None, group.span, "the next part starts after"))
+
+    def _made_cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
+        """Build a cycle, or replay it as another scenario built it from the same lines, plan and gaps before it.
+
+        A cycle's points and constraints depend only on its group, the lines given, the plan of
+        its chemotherapy (none in a first build; only read for relations to chemotherapy) and which
+        of its gaps the previous cycle has doses for: the same, whatever the scenario. A replay
+        that could pass ``limits.TIMING_SIZE`` builds instead, so that the finding is the same.
+        """
+        net = self.net
+        k = len(net.cycles) - 1
+        chemo = self.memo.chemo.get(id(group))
+        if chemo is None:
+            chemo = self.memo.chemo[id(group)] = any(
+                r.anchor_kind == "chemotherapy" for a in group.administrations for r in a.relations
+            )
+        plan = None if self.plan is None or not chemo else tuple(sorted(self.plan.get(k, {}).items()))
+        gaps = tuple(bool(self.last_doses.get((gap.medicine.name, gap.line))) for gap in group.gaps)
+        key = (ident, k, id(group), self._given_lines(group), self.plan is None and chemo, plan, gaps)
+        made = self.memo.cycles.get(key)
+        if made is not None and net.size + len(net) + len(made.points) + len(made.edges) <= TIMING_SIZE.value:
+            self._replay(start, made)
+            return
+        before = dict(self.last_doses)
+        counts = (len(net), len(net.edges), len(net.anchorings), len(net.unfixed), len(self.open_ends))
+        had_chemo, self.has_chemo = self.has_chemo, False
+        self._cycle(ident, start, group)
+        if key not in self.memo.cycles:
+            self.memo.cycles[key] = self._made(start, k, before, counts)
+        self.has_chemo = self.has_chemo or had_chemo
+
+    def _made(
+        self, start: int, k: int, before: dict[tuple[str, str | None], list[int]], counts: tuple[int, ...]
+    ) -> _Made | None:
+        """Return what building cycle ``k`` (from point ``start``) added (None: a gap's dose before it is ambiguous)."""
+        net = self.net
+        points, edges, anchorings, unfixed, open_ends = counts
+        previous: dict[int, tuple[str, str | None]] = {}
+        for key, starts in before.items():
+            if starts:
+                if starts[-1] in previous:
+                    return None
+                previous[starts[-1]] = key
+        refs: list[tuple[_Ref, int, Constraint]] = []
+        for u, v, constraint in net.edges[edges:]:
+            if v < start:
+                return None
+            if u < start:
+                if u not in previous:
+                    return None
+                refs.append((previous[u], v - start, constraint))
+            else:
+                refs.append((u - start, v - start, constraint))
+        days = self.chemo_days.get(k)
+        return _Made(
+            points=tuple(zip(net.nodes[points:], net.labels[points:], strict=True)),
+            edges=tuple(refs),
+            anchorings=tuple(net.anchorings[anchorings:]),
+            unfixed=tuple(itertools.islice(net.unfixed.items(), unfixed, None)),
+            open_ends=tuple((e - start, span) for e, span in self.open_ends[open_ends:]),
+            last_doses=tuple((key, tuple(s - start for s in starts)) for key, starts in self.last_doses.items()),
+            chemo_days=None
+            if days is None
+            else tuple(
+                (day, tuple((i, (s - start, e - start)) for i, (s, e) in members)) for day, members in days.items()
+            ),
+            has_chemo=self.has_chemo,
+        )
+
+    def _replay(self, start: int, made: _Made) -> None:
+        """Add what ``made`` records to the network, its points numbered from ``start``."""
+        net = self.net
+        for point, label in made.points:
+            net.add_point(point, label)
+        for u, v, constraint in made.edges:
+            net.constrain(self.last_doses[u][-1] if isinstance(u, tuple) else u + start, v + start, constraint)
+        net.anchorings.extend(made.anchorings)
+        net.unfixed.update(made.unfixed)
+        self.open_ends.extend((e + start, span) for e, span in made.open_ends)
+        self.last_doses = {key: [s + start for s in starts] for key, starts in made.last_doses}
+        if made.chemo_days is not None:
+            self.chemo_days[len(net.cycles) - 1] = {
+                day: [(i, (s + start, e + start)) for i, (s, e) in members] for day, members in made.chemo_days
+            }
+        self.has_chemo = self.has_chemo or made.has_chemo
 
     def _cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
         net = self.net
