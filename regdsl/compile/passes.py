@@ -108,9 +108,12 @@ def _union(found: list[Windows]) -> Windows:
     """Return each point's window over every scenario it is in (sound for display: its widest)."""
     spans: dict[PointId, tuple[int, int]] = {}
     for solved in found:
-        for point, (early, late) in solved.items():
+        for point, early, late in zip(solved.points, solved.earliest, solved.latest, strict=True):
             old = spans.get(point)
-            spans[point] = (early, late) if old is None else (min(old[0], early), max(old[1], late))
+            if old is None:
+                spans[point] = (early, late)
+            elif early < old[0] or late > old[1]:  # most points have one window in every scenario
+                spans[point] = (min(old[0], early), max(old[1], late))
     points = list(spans)
     return Windows(
         points=points,

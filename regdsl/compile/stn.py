@@ -211,7 +211,9 @@ class TimingNetwork:
         if point.kind is PointKind.CYCLE:
             self.cycles.append(point)
             self.first.append(len(self.nodes))
-        elif not self.cycles or self.cycles[-1] != point.cycle_start:
+        elif not self.cycles or (
+            (last := self.cycles[-1]).cycle != point.cycle or last.group != point.group or last.part != point.part
+        ):  # compared field by field: not a new cycle start for every point
             raise ValueError(f"the point {point} is not of the last cycle started")
         number = self.index[point] = len(self.nodes)
         self.nodes.append(point)
