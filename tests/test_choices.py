@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,9 +208,32 @@ def test_a_replayed_network_is_the_network_built_alone(regimen_id: str) -> None:
             return admin.guard is None or picked.get(admin.guard.choice) == admin.guard.branch
 
         alone = stn_module.build_network(compiled.regimen, given)
-        alone.potential = scenario.network.potential  # the search's, made after the build
-        alone.steps = scenario.network.steps
-        assert alone == scenario.network
+        assert stn_module.find_conflict(alone) is None
+        solved = stn_module.windows(alone)
+        assert solved == scenario.windows
+        assert alone == scenario.network  # the search steps included: the limits count the same work
+
+
+_LONGER = _TWO_GROUPS.replace("cycle 2 and all further cycles: 21 days", "cycles 2 to 6: 21 days")
+
+
+def test_windows_another_scenario_solved_alike_are_not_searched_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cycles 5 and 6, and the cycles two either side of them, are built alike in both scenarios: solved once."""
+    searches: list[tuple[int, int]] = []
+    real = stn_module._Search.run
+
+    def run(search: stn_module._Search, sources: Any, low: int, high: int) -> int | None:
+        if search.arcs is search.net.arcs:  # the forward searches: the conflict's, and one for each shape solved
+            searches.append((low, high))
+        return real(search, sources, low, high)
+
+    monkeypatch.setattr("regdsl.compile.stn._Search.run", run)
+    compiled = _compiled(_LONGER)
+    points = [len(s.network) for s in compiled.scenarios]
+    assert points == [50, 50]  # cycles 3 and 4 have one shape: five shapes in each network
+    whole = [k for k, (low, high) in enumerate(searches) if (low, high) == (0, 50)]
+    assert whole == [0, 6]  # each scenario's conflict search, then its shapes: five, then three (cycles 1 to 3)
+    assert len(searches) == 6 + 4
 
 
 BANDS = """\

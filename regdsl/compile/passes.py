@@ -142,7 +142,7 @@ def compile_regimen(regimen: ir.Regimen) -> Compiled:
 
             net = build_network(regimen, given, memo)
             found = find_conflict(net)
-            solved = windows(net) if found is None else None
+            solved = windows(net, memo) if found is None else None
             solved_all.append(Scenario(branches, text, net, found, solved))
             size, steps = size + net.size + len(net), steps + net.steps
             if size > TIMING_SIZE.value or steps > SEARCH_STEPS.value:

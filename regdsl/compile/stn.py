@@ -312,7 +312,7 @@ class BuildMemo:
     regimen it was first used with, while that regimen lives (its objects' ids are the keys).
     """
 
-    __slots__ = ("chemo", "cycles", "displays", "lines", "series", "timed_to_chemo")
+    __slots__ = ("built", "chemo", "cycles", "displays", "lines", "series", "timed_to_chemo", "windows")
 
     def __init__(self) -> None:
         self.series: dict[int, tuple[Series, ...]] = {}
@@ -321,6 +321,15 @@ class BuildMemo:
         self.displays: dict[str, str] | None = None
         self.cycles: dict[tuple[object, ...], _Made | None] = {}  # each cycle as built, by what it is built from
         self.chemo: dict[int, bool] = {}  # whether a group has relations to chemotherapy, by the group's id
+        # The network built last, with what each of its cycles was built from; and the windows of each cycle
+        # shape solved (its windows and the search steps they took), by what its cycle and two either side of
+        # it were built from: the arcs those cycles' points have, and so the search over them.
+        self.built: tuple[TimingNetwork, list[tuple[object, ...]]] | None = None
+        self.windows: dict[tuple[object, ...], tuple[tuple[list[int], list[int]], int]] = {}
+
+    def cycle_keys(self, net: TimingNetwork) -> list[tuple[object, ...]] | None:
+        """Return what each cycle of ``net`` was built from, if ``net`` is the network built last (else None)."""
+        return self.built[1] if self.built is not None and self.built[0] is net else None
 
 
 # A point a cycle's constraint joins: a point of the cycle (its number from the cycle's start, >= 0), or the
@@ -360,6 +369,7 @@ class _Builder:
         self.lines: dict[int, Lines] = {}  # each group's lines in this scenario, by the group's id
         self.open_ends: list[tuple[int, Span]] = []
         self.given_lines: dict[int, tuple[bool, ...]] = {}  # each group's lines given, by the group's id
+        self.keys: list[tuple[object, ...]] = []  # what each cycle was built from, in network order
         if memo.displays is None:
             memo.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
         self.displays = memo.displays
@@ -406,6 +416,7 @@ class _Builder:
         if previous is not None:
             self._close(previous)
         self._shapes()
+        self.memo.built = (net, self.keys)
         return net
 
     def _shapes(self) -> None:
@@ -461,6 +472,7 @@ class _Builder:
         plan = None if self.plan is None or not chemo else tuple(sorted(self.plan.get(k, {}).items()))
         gaps = tuple(bool(self.last_doses.get((gap.medicine.name, gap.line))) for gap in group.gaps)
         key = (ident, k, id(group), self._given_lines(group), self.plan is None and chemo, plan, gaps)
+        self.keys.append(key)
         made = self.memo.cycles.get(key)
         if made is not None and net.size + len(net) + len(made.points) + len(made.edges) <= TIMING_SIZE.value:
             self._replay(start, made)
@@ -1112,7 +1124,7 @@ class Windows:
             yield point, (early, late)
 
 
-def windows(net: TimingNetwork) -> Windows:
+def windows(net: TimingNetwork, memo: BuildMemo | None = None) -> Windows:
     """Compute every point's window relative to its cycle start (for a consistent network).
 
     Two rooted single-source shortest-path searches per cycle start (forward for the
@@ -1120,7 +1132,9 @@ def windows(net: TimingNetwork) -> Windows:
     neighbours, so that cross-cycle constraints count. Windows are sound: a path through
     cycles further away could only narrow them. Cycles of the same shape (``net.shapes``)
     have the same windows, so each shape is solved once: linear in the size of the
-    network, never all-pairs.
+    network, never all-pairs. With ``memo``, the one ``build_network`` built ``net`` with,
+    a shape whose cycles two either side were built from the same as in another of the
+    regimen's networks has its windows (and counts its search steps) without searching again.
     """
     n = len(net.nodes)
     first = net.first
@@ -1128,19 +1142,34 @@ def windows(net: TimingNetwork) -> Windows:
     latest = [0] * n
     solved: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
     forward, backward = _Search(net, net.arcs, counted=True), _Search(net, net.reverse, counted=True)
+    keys = memo.cycle_keys(net) if memo is not None else None
     for k, shape in enumerate(net.shapes):
         start, stop = first[k], first[k + 1]
         found = solved.get(shape)
         if found is None:
-            low, high = net.around(k)
-            forward.run([(start, 0)], low, high)
-            backward.run([(start, 0)], low, high)
-            late = forward.found(low, high)[start - low : stop - low]
-            early = backward.found(low, high)[start - low : stop - low]
-            found = solved[shape] = (
-                [-e if e is not None else -OPEN for e in early],
-                [t if t is not None else OPEN for t in late],
+            key = (
+                None
+                if keys is None
+                else (shape, *(keys[j] if 0 <= j < len(keys) else None for j in range(k - 2, k + 3)))
             )
+            known = memo.windows.get(key) if memo is not None and key is not None else None
+            if known is not None:
+                found, steps = known
+                forward._count(steps)
+            else:
+                steps = net.steps
+                low, high = net.around(k)
+                forward.run([(start, 0)], low, high)
+                backward.run([(start, 0)], low, high)
+                late = forward.found(low, high)[start - low : stop - low]
+                early = backward.found(low, high)[start - low : stop - low]
+                found = (
+                    [-e if e is not None else -OPEN for e in early],
+                    [t if t is not None else OPEN for t in late],
+                )
+                if memo is not None and key is not None:
+                    memo.windows[key] = (found, net.steps - steps)
+            solved[shape] = found
         earliest[start:stop], latest[start:stop] = found
     return Windows(points=net.nodes, index=net.index, earliest=earliest, latest=latest)
 
