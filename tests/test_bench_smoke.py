@@ -159,7 +159,7 @@ def test_library_check_tiny_run_writes_its_section(tmp_path: Path) -> None:
         "- The check finds 0 errors, ",
         "| `run_check`, jobs=1 |",
         "| `run_check`, jobs=2 |",
-        "check --jobs 2 FOLDER` |",
+        "check --no-cache --jobs 2 FOLDER` |",
         "| parse and lower (per file, summed) |",
         "| graphs and timing (per file, summed) |",
         "| rules (per file, summed) |",
@@ -281,3 +281,25 @@ def test_lsp_tiny_run_writes_its_section(tmp_path: Path) -> None:
     ):
         assert needle in body, needle
     assert len(re.findall(r"\| (yes|\*\*no\*\*) \|", _goals(body))) == 1
+
+
+@pytest.mark.parametrize("name", ["library_check", "parse_lower"])
+def test_a_command_line_row_checks_cold_with_no_results_cache(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rows time what a check does; with the results cache every run after the first would read it back.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("REGDSL_CACHE_DIR", str(cache))
+    monkeypatch.delenv("REGDSL_NO_CACHE", raising=False)  # as a bench is run
+    monkeypatch.syspath_prepend(str(BENCH))
+    bench = importlib.import_module(name)
+    if name == "library_check":
+        folder = tmp_path / "lib"
+        folder.mkdir()
+        for file in ("library.reg", "crc-adjuvant-mfolfox6.reg"):
+            (folder / file).write_bytes((ROOT / "regimens" / file).read_bytes())
+        bench.measure_cli(folder, 1)
+    else:
+        bench.measure_cold_start(1)
+    assert cache.is_dir()  # the grammar is cached there
+    assert sorted(p.name for p in (cache / "results").rglob("*")) == []

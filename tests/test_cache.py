@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -282,6 +284,64 @@ def test_a_warm_check_parses_no_heading(library: Path, cache_dir: Path, monkeypa
     changed.write_text(changed.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     _check(library)
     assert parsed == [str(changed)]
+
+
+def test_a_warm_check_looks_for_no_hidden_character_again(
+    small: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file read back from the cache is decoded for its findings' places, not judged again: they say what it holds."""
+    import regdsl.compile.library as library_mod
+
+    (small / "hidden.reg").write_text((small / "findings.reg").read_text(encoding="utf-8") + "# a\u200bb\n")
+    expected = _shown(_check(small))
+    assert "invisible" in expected
+    judged: list[str] = []
+    real = library_mod.refuse_hidden  # type: ignore[attr-defined]
+
+    def counted(source: SourceFile, *args: object) -> object:
+        judged.append(Path(source.path).name)
+        return real(source, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library_mod, "refuse_hidden", counted)
+    assert _shown(_check(small)) == expected
+    assert judged == ["library.reg"]  # the library's own definitions are read again, its findings with them
+
+
+def test_a_check_reads_each_regimen_file_once(small: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bytes the library's scan read are the ones a file's key is made of: one read of each file a run."""
+    import regdsl.compile.library as library_mod
+
+    expected = _shown(_check(small))
+    reads: list[str] = []
+    real = library_mod.read_regular
+
+    def counted(path: Path, limit: int) -> tuple[bytes, int]:
+        reads.append(Path(path).name)
+        return real(path, limit)
+
+    monkeypatch.setattr(library_mod, "read_regular", counted)
+    monkeypatch.setattr(run_mod, "read_regular", counted)
+    assert _shown(_check(small)) == expected
+    assert sorted(reads) == sorted(p.name for p in small.glob("*.reg"))
+    reads.clear()
+    monkeypatch.chdir(small.parent)  # named relative to the current folder, as `regdsl check small` names it
+    shown = _shown(run_check([Path("small")], jobs=1, cache=True))
+    assert sorted(reads) == sorted(p.name for p in small.glob("*.reg"))
+    assert shown == _shown(run_check([Path("small")], jobs=1, cache=False))
+
+
+def test_the_key_names_lark_s_version_without_importing_importlib_metadata(tmp_path: Path) -> None:
+    """Only a check that builds the link graph (networkx) imports importlib.metadata: not the cache's key."""
+    code = (
+        "import sys, io; from regdsl.cli.main import main; "
+        f"main(['check', {str(ROOT / 'regimens' / 'crc-adjuvant-mfolfox6.reg')!r}], out=io.StringIO()); "
+        "print('importlib.metadata' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "REGDSL_NO_CACHE"} | {"REGDSL_CACHE_DIR": str(tmp_path / "c")}
+    for run in ("cold", "warm"):
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == "False", run
+    assert list((tmp_path / "c" / "results").iterdir())  # the cache was used
 
 
 def test_the_library_root_is_found_once_per_folder(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:

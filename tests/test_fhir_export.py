@@ -145,6 +145,7 @@ PROFILE_BREAKS: dict[str, Callable[[dict[str, Any]], object]] = {
         code="26643006"
     ),
     "the plan type": lambda d: d["type"]["coding"][0].update(code="order-set"),
+    "a required element missing": lambda d: d["contained"][0].pop("status"),
 }
 
 

@@ -11,13 +11,16 @@ size limit, is made in the test); ``pass-minimal.json`` yields none.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import io
 import json
 import os
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -127,6 +130,14 @@ def test_parts_under_one_group_action_import_as_parts_at_the_top() -> None:
     assert grouped.text == _import("60071000210106.json").text
 
 
+def test_a_profile_that_is_no_url_is_not_a_fault_of_the_import() -> None:
+    """``meta.profile`` holding an array (found by the structural fuzz test below) reads as no profile named."""
+    doc = json.loads(shared("corpus", "nz-fhir", "52331000210102.json").read_text(encoding="utf-8"))
+    doc["meta"] = {"profile": [[], {"url": ig.CCA_PLAN}]}
+    result = import_bytes(json.dumps(doc).encode(), "52331000210102.json")
+    assert result.text == _import("52331000210102.json").text
+
+
 def test_an_import_is_the_same_bytes_every_time() -> None:
     first = _import("60071000210106.json")
     again = _import("60071000210106.json")
@@ -190,6 +201,108 @@ def test_every_import_code_has_a_case() -> None:
             assert section in code.explanation, (code.code, section)
 
 
+# -- every required element (FHR009) ------------------------------------------------------------------
+
+_ADDITIONAL = ig.EXTENSION_BASE + "sact-additional-details"
+# Each part of the profile an element is required in, broken: what it yields, by code and JSON path.
+REQUIRED_BREAKS: dict[str, tuple[Callable[[dict[str, Any]], object], list[tuple[str, str]]]] = {
+    "PlanDefinition.status": (lambda d: d.pop("status"), [("FHR009", "the resource")]),
+    "PlanDefinition.action": (lambda d: d.pop("action"), [("FHR009", "the resource")]),
+    "PlanDefinition.useContext.code": (
+        lambda d: d.update(useContext=[{"valueCodeableConcept": {"text": "Lung"}}]),
+        [("FHR009", "useContext[0]")],
+    ),
+    "PlanDefinition.action.action.relatedAction.actionId, .relationship": (
+        lambda d: d["action"][0]["action"][0].update(relatedAction=[{"offsetDuration": {"value": 1}}]),
+        [("FHR009", "action[0].action[0].relatedAction[0]")] * 2 + [("FHR013", "action[0].action[0].relatedAction")],
+    ),
+    "PlanDefinition.action.participant.type": (
+        lambda d: d["action"][0].update(participant=[{"role": {"text": "nurse"}}]),
+        [("FHR009", "action[0].participant[0]"), ("FHR013", "action[0].participant")],
+    ),
+    "ActivityDefinition.status, in each": (
+        lambda d: (
+            d["contained"].append(dict(d["contained"][0], id="again")) or [a.pop("status") for a in d["contained"]]
+        ),
+        [("FHR009", "contained[0]"), ("FHR009", "contained[1]")],
+    ),
+    "ActivityDefinition.participant.type": (
+        lambda d: d["contained"][0].update(participant=[{"role": {"text": "nurse"}}]),
+        [("FHR009", "contained[0].participant[0]"), ("FHR013", "contained[0].participant")],
+    ),
+    # The day cannot be read without it: a fact not imported, said once.
+    "sact-timing-of-days: day": (
+        lambda d: d["action"][0]["action"][0]["extension"][0]["extension"].pop(0),
+        [("FHR012", "action[0].action[0].extension[0]")],
+    ),
+    "sact-support-factor: value": (
+        lambda d: d["extension"][0]["extension"].pop(1),
+        [("FHR012", "extension[0]")],
+    ),
+    "sact-additional-details: sectionId, sectionContent": (
+        lambda d: d["extension"].append(
+            {"url": _ADDITIONAL, "extension": [{"url": "sectionHeader", "valueString": "x"}]}
+        ),
+        [("FHR009", "extension[1]")] * 2,
+    ),
+    # CcaDosage requires nothing: a dosage of its dose alone is whole; one with no dose loses the line.
+    "Dosage: nothing required": (
+        lambda d: [d["contained"][0]["dosage"][0].pop(key) for key in ("text", "timing")],
+        [],
+    ),
+    "Dosage: no dose": (
+        lambda d: d["contained"][0]["dosage"][0].pop("doseAndRate"),
+        [("FHR012", "contained[0].dosage[0]")],
+    ),
+}
+
+
+def _broken(name: str) -> importer.Imported:
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    REQUIRED_BREAKS[name][0](doc)
+    return import_bytes(json.dumps(doc, indent=1).encode(), "broken.json")
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_BREAKS))
+def test_every_required_element_missing_is_found_once_at_its_parent(name: str) -> None:
+    result = _broken(name)
+    found = sorted((d.code.code, d.message.split(":")[0]) for d in result.diagnostics)
+    assert found == sorted(REQUIRED_BREAKS[name][1])
+    assert result.text is not None
+    for d in result.diagnostics:
+        if d.code.code == "FHR009":
+            assert "the required element" in d.message
+            assert "1..1" in d.message  # the rule, as the guide writes it
+
+
+def test_a_status_that_is_no_code_is_not_a_missing_one() -> None:
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    doc["status"] = 5
+    result = import_bytes(json.dumps(doc).encode(), "status.json")
+    assert [(d.code.code, d.message) for d in result.diagnostics] == [
+        ("FHR008", "status: the status is not a code; imported as draft")
+    ]
+
+
+def test_the_required_elements_are_the_guides_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a list of the import's own: an element the data requires is found, with no code naming it."""
+    plain = ig.profile(ig.CCA_DOSAGE)
+    stricter = dataclasses.replace(plain, elements={**plain.elements, "Dosage.patientInstruction": (1, "1")})
+    given = ig.profile
+    monkeypatch.setattr(ig, "profile", lambda url: stricter if url == ig.CCA_DOSAGE else given(url))
+    result = import_bytes((FIXTURES / "pass-minimal.json").read_bytes(), "pass-minimal.json")
+    assert [(d.code.code, d.message.split(":")[0]) for d in result.diagnostics] == [
+        ("FHR009", "contained[0].dosage[0]")
+    ]
+    assert "'patientInstruction'" in result.diagnostics[0].message
+
+
+@pytest.mark.parametrize("name", sorted(IMPORTED))
+def test_the_published_files_lack_no_required_element(name: str) -> None:
+    """Checked against the guide's snapshots: every element they require is there in the NZ library's files."""
+    assert [d.message for d in _import(name).diagnostics if d.code.code == "FHR009"] == []
+
+
 # -- timing in instructions ----------------------------------------------------------------------
 
 
@@ -202,6 +315,7 @@ def _plan(instructions: str, *, days: tuple[int, ...] = (1,)) -> str:
             "resourceType": "ActivityDefinition",
             "id": ident,
             "extension": [{"url": sact + "sact-off-label", "valueBoolean": False}],
+            "status": "active",
             "productCodeableConcept": {
                 "coding": [{"system": "https://nzulm.org.nz/nzmt", "code": code, "display": display}]
             },
@@ -507,3 +621,141 @@ def test_a_failed_write_leaves_nothing_and_exits_2(
     assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", str(tmp_path))[0] == 2
     assert os.strerror(errno.ENOSPC) in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the medicines of the library the import writes into ----------------------------------------------
+
+TARGET_LIBRARY = """library "target"
+
+medicine "zanubrutinib"
+  alias zanu
+  code "https://nzulm.org.nz/nzmt" "46490541000116199"
+  anticancer
+
+medicine "sodium bicarbonate"
+  supportive
+"""
+
+
+def _product(display: str, code: str | None) -> bytes:
+    """Return the passing case with its one product named ``display`` and coded ``code`` (no code: text only)."""
+    doc = json.loads((FIXTURES / "pass-minimal.json").read_text(encoding="utf-8"))
+    concept = doc["contained"][0]["productCodeableConcept"]
+    if code is None:
+        concept.pop("coding")
+    else:
+        concept["coding"][0].update(display=display, code=code)
+    concept["text"] = display
+    return json.dumps(doc).encode()
+
+
+def _target(folder: Path, text: str = TARGET_LIBRARY) -> importer.Medicines:
+    (folder / "library.reg").write_text(text, encoding="utf-8")
+    return importer.library_medicines(folder)
+
+
+def _imported_line(result: importer.Imported) -> str | None:
+    assert result.text is not None
+    return next((x.strip() for x in result.text.splitlines() if " 600 mg flat " in x), None)
+
+
+@pytest.mark.parametrize(
+    ("display", "code", "line"),
+    [
+        ("BRUKINSA", "46490541000116199", "zanubrutinib"),  # by code, written as the library spells it
+        ("Zanubrutinib", "46490541000116199", "zanubrutinib"),  # by display and code
+        ("ZANU", None, "zanu"),  # by an alias, written as the library spells it
+        ("Sodium Bicarbonate", None, '"sodium bicarbonate"'),  # a library medicine with no code, by its name
+        ("ALECTINIB", "46490541000116100", "alectinib"),  # the built-in table after the library's
+    ],
+)
+def test_a_product_is_the_target_librarys_medicine(tmp_path: Path, display: str, code: str | None, line: str) -> None:
+    medicines = _target(tmp_path)
+    assert medicines.finding is None
+    result = import_bytes(_product(display, code), "p.json", medicines=medicines.table)
+    assert result.diagnostics == ()
+    assert _imported_line(result) == f"{line} 600 mg flat oral twice daily days 1, 2"
+
+
+def test_a_library_medicine_without_its_library_is_not_imported() -> None:
+    result = import_bytes(_product("BRUKINSA", "46490541000116199"), "p.json")
+    assert [d.code.code for d in result.diagnostics] == ["FHR012"]
+    assert _imported_line(result) is None
+
+
+@pytest.mark.parametrize(
+    ("display", "code", "named"),
+    [
+        ("alectinib", "46490541000116199", "zanubrutinib"),  # the display names a built-in, the code the library's
+        ("cISplatin", "10147121000116104", "cARBOplatin"),  # both built-in
+        ("zanu", "46490541000116100", "alectinib"),  # the display an alias of the library's, the code a built-in
+    ],
+)
+def test_a_display_naming_one_medicine_and_a_code_another_is_not_imported(
+    tmp_path: Path, display: str, code: str, named: str
+) -> None:
+    """A product the display and the code disagree on is neither medicine: the line is a fact not imported."""
+    result = import_bytes(_product(display, code), "p.json", medicines=_target(tmp_path).table)
+    assert [d.code.code for d in result.diagnostics] == ["FHR012"]
+    assert display in result.diagnostics[0].message
+    assert named in result.diagnostics[0].message
+    assert _imported_line(result) is None
+
+
+def test_a_broken_library_is_said_once_in_library_reg_and_the_built_in_table_is_used(tmp_path: Path) -> None:
+    medicines = _target(tmp_path, TARGET_LIBRARY + "\nmedicine\n  ???\n")
+    assert medicines.finding is not None
+    assert medicines.finding.span.path.endswith("library.reg")
+    assert medicines.finding.level is Severity.ERROR
+    assert any("built-in medicine table" in note for note in medicines.finding.notes)
+    assert medicines.source is not None
+    built_in = import_bytes(_product("ALECTINIB", "46490541000116100"), "p.json", medicines=medicines.table)
+    assert built_in.diagnostics == ()
+    by_code = import_bytes(_product("BRUKINSA", "46490541000116199"), "p.json", medicines=medicines.table)
+    assert [d.code.code for d in by_code.diagnostics] == ["FHR012"]
+
+
+def test_no_library_is_the_built_in_table(tmp_path: Path) -> None:
+    medicines = importer.library_medicines(tmp_path / "new" / "folder")
+    assert (medicines.finding, medicines.source) == (None, None)
+    assert medicines.table.find("alectinib") is not None
+    assert medicines.table.find("zanubrutinib") is None
+
+
+def test_the_command_resolves_products_against_the_library_of_o(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "library.reg").write_text(TARGET_LIBRARY, encoding="utf-8")
+    source = tmp_path / "p.json"
+    source.write_bytes(_product("BRUKINSA", "46490541000116199"))
+    out = library / "imported"  # made by the import, below the library's root
+    assert _run("import", str(source), "-o", str(out))[0] == 0
+    (written,) = out.iterdir()
+    assert "  zanubrutinib 600 mg flat oral twice daily days 1, 2\n" in written.read_text(encoding="utf-8")
+    assert check_paths([written]).diagnostics == []
+    monkeypatch.chdir(library)  # without -o: the current folder's library
+    code, text = _run("import", str(source))
+    assert code == 0
+    assert "  zanubrutinib 600 mg flat" in text
+    monkeypatch.chdir(tmp_path)  # no library here: the built-in table
+    capsys.readouterr()
+    assert _run("import", str(source))[0] == 1
+    assert "error[FHR012]" in capsys.readouterr().err
+    (library / "library.reg").write_text(TARGET_LIBRARY + "\nmedicine\n", encoding="utf-8")
+    code, _ = _run("import", str(source), "-o", str(out), "--force")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.count("library.reg:") == 1
+    assert "error[FHR012]" in err
+
+
+def test_a_library_reg_that_check_refuses_stops_the_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One any user may write decides the medicines of every regimen below it: refused, as check refuses it (exit 2)."""
+    library = tmp_path / "library.reg"
+    library.write_text(TARGET_LIBRARY, encoding="utf-8")
+    library.chmod(0o666)
+    assert _run("import", str(FIXTURES / "pass-minimal.json"), "-o", str(tmp_path / "out"))[0] == 2
+    assert "writable by every user" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

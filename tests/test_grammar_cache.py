@@ -14,11 +14,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import lark.lark
 import pytest
 
-from regdsl.syntax import parser
+from regdsl.syntax import cachefiles, parser
 from tests.conftest import ROOT
 
 SMALL = 'regimen x\n  name "X"\n  status draft\n\ncycle 1: 21 days\n  loratadine 10 mg oral days 1\n'
@@ -33,12 +34,19 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shared_tmp = tmp_path / "shared-tmp"
     shared_tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(shared_tmp))
+    monkeypatch.setattr(parser, "_built", {})  # the parsers this test reads, forgotten after it
     return tmp_path / "xdg" / "regdsl"
+
+
+def _fresh() -> lark.Lark:
+    """Return ``build_parser()`` as a new process reads it: the parser kept in this one forgotten."""
+    parser._built.clear()
+    return parser.build_parser()
 
 
 def _warm(folder: Path) -> Path:
     """Build the parser once, so the cache is written; return the one cache file."""
-    parser.build_parser()
+    _fresh()
     (cached,) = folder.iterdir()  # one file, and no temporary file left behind
     return cached
 
@@ -68,7 +76,7 @@ def _plant(path: Path, mark: Path) -> None:
 
 
 def _parses() -> None:
-    module = parser.build_parser().parse(SMALL)
+    module = _fresh().parse(SMALL)
     assert module.data == "start"
 
 
@@ -109,12 +117,40 @@ def test_a_warm_cache_is_read_not_rebuilt(cache_home: Path, monkeypatch: pytest.
     _warm(cache_home)
     _no_building(monkeypatch)
     _parses()
-    parser.build_parser().parse(SMALL)
+    _fresh().parse(SMALL)
+
+
+def test_a_process_reads_the_cache_once_and_a_changed_grammar_again(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _warm(cache_home)
+    parser._built.clear()
+    reads: list[str] = []
+    read = cachefiles.read_framed
+
+    def counted(folder: int, name: str, *args: Any) -> bytes | None:
+        reads.append(name)
+        return read(folder, name, *args)
+
+    monkeypatch.setattr(cachefiles, "read_framed", counted)
+    first = parser.build_parser()
+    assert parser.build_parser() is first
+    assert parser.build_parser(strict=False) is first
+    assert len(reads) == 1
+    changed = parser.grammar_text().replace('REGIMEN: "regimen"', 'REGIMEN: "regime"')
+    monkeypatch.setattr(parser, "grammar_text", lambda: changed)
+    other = parser.build_parser()
+    assert other is not first
+    assert {t.name: t.pattern.value for t in other.terminals}["REGIMEN"] == "regime"
+    assert len(reads) == 2
+    assert reads[1] != reads[0]  # the changed grammar's own cache file
+    assert parser.build_parser() is other
+    assert parser.build_parser(cache=False) is not other  # without the cache: built afresh
 
 
 def test_the_cached_parser_parses_as_the_built_one(cache_home: Path) -> None:
     _warm(cache_home)
-    cached, built = parser.build_parser(), parser.build_parser(cache=False)
+    cached, built = _fresh(), parser.build_parser(cache=False)
     sources = sorted([*(ROOT / "regimens").glob("*.reg"), *(ROOT / "examples").rglob("*.reg")])
     assert len(sources) > 5
     for path in sources:
@@ -194,7 +230,7 @@ def test_a_link_at_the_cache_folder_is_not_followed(cache_home: Path, tmp_path: 
     cache_home.parent.mkdir(parents=True)
     os.symlink(elsewhere, cache_home)
     mark = tmp_path / "planted-code-ran"
-    parser.build_parser()  # a first run: where would it write?
+    _fresh()  # a first run: where would it write?
     assert list(elsewhere.iterdir()) == []
     for name in ("planted.cache", *(p.name for p in elsewhere.iterdir())):
         _plant(elsewhere / name, mark)
@@ -225,7 +261,7 @@ def test_an_unusable_cache_location_only_means_no_cache(cache_home: Path, monkey
     cache_home.parent.mkdir(parents=True)
     cache_home.write_text("a file where the folder would be\n")
     _parses()
-    parse_with = parser.build_parser()
+    parse_with = _fresh()
     assert parse_with.parse(SMALL) is not None
 
 

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import ast as pyast
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from regdsl.check.run import run_check
 from regdsl.compile.library import scan_regimens
+from regdsl.diagnostics import Sink
+from regdsl.lsp.index import nodes
+from regdsl.model import ast as syntax
+from regdsl.source import SourceFile
+from regdsl.syntax.parser import parse
 from tests.conftest import ROOT
 
 HEAD = 'regimen {id}\n  name "{name}"\n  status {status}\n\n'
@@ -99,6 +105,64 @@ def test_a_sibling_saved_with_a_byte_order_mark_is_known(tmp_path: Path) -> None
         b"\xef\xbb\xbf" + (HEAD.format(id="other", name="Other", status="draft") + CYCLE).encode()
     )
     assert sorted(scan_regimens(folder)) == ["other"]
+
+
+# A condition is the whole of what is written, parentheses included, however deep.
+CONDITIONS = (
+    "(response is CR)",
+    "(response is CR or response is PR) and MRD negative",
+    "MRD negative and (response is CR or (response is PR and not (MRD positive)))",
+    "not (((response is CR)))",
+    "((response is CR) or (response in (PR, SD)))",
+    "(ANC at least 1.5 x10^9/L)",
+)
+
+
+def _conditions(module: syntax.Module) -> list[syntax.Node]:
+    """Return every condition in ``module``, and every statement a condition ends."""
+    kinds = (*get_args(syntax.Cond), syntax.Proceed, syntax.Limit, syntax.StopRule)
+    return [node for node in nodes(module) if isinstance(node, syntax.Node) and isinstance(node, kinds)]
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@pytest.mark.parametrize("cond", CONDITIONS)
+def test_a_condition_s_span_covers_its_parentheses_at_every_depth(cond: str) -> None:
+    text = (
+        HEAD.format(id="x", name="X", status="draft")
+        + f"cycles 1 to 6: 21 days\n  proceed if {cond}\n  loratadine 10 mg oral days 1\n\n"
+        + f"plan\n  at most 2 cycles if {cond}\n  stop if {cond}\n"
+        + f"  after cycle 1:\n    if {cond}: stop\n    otherwise: next cycle\n"
+    )
+    sink = Sink()
+    module = parse(SourceFile("x.reg", text), sink)
+    assert sink.items == []
+    found = [(type(n).__name__, text[n.span.start : n.span.end]) for n in _conditions(module)]
+    assert len(found) > 4
+    assert [f for f in found if not _balanced(f[1]) or f[1] != f[1].strip()] == []
+    whole = [t for kind, t in found if kind in {"Proceed", "Limit", "StopRule"}]
+    assert [t[t.index(" if ") + 4 :] for t in whole] == [cond] * 3
+    assert found.count(("Proceed", f"proceed if {cond}")) == 1
+    # the outermost condition of each of the four statements is the condition as written
+    assert sum(t == cond for kind, t in found if kind not in {"Proceed", "Limit", "StopRule"}) == 4
+
+
+def test_a_finding_on_a_parenthesised_condition_covers_its_closing_parenthesis(tmp_path: Path) -> None:
+    never = "(ANC at least 1.5 x10^9/L and (ANC under 1 x10^9/L))"
+    text = (
+        HEAD.format(id="x", name="X", status="draft")
+        + f"cycle 1 and all further cycles: 21 days\n  proceed if {never}\n  loratadine 10 mg oral days 1\n\n"
+        + f"plan\n  stop if {never.replace('ANC', 'CrCl').replace('x10^9/L', 'mL/min')}\n"
+    )
+    folder = _write(tmp_path / "lib", {"x.reg": text})
+    assert [(line, written[-2:]) for _, line, _, _, written in _found(folder, "BRA015")] == [(6, "))"), (10, "))")]
 
 
 # --------------------------------------------------------------------------- the scan

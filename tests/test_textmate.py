@@ -30,6 +30,7 @@ from lark.lexer import PatternStr
 
 from regdsl.diagnostics import Sink
 from regdsl.model import ast
+from regdsl.model.vocabulary import FREQUENCIES
 from regdsl.source import SourceFile, Span
 from regdsl.syntax.parser import build_parser, parse_tokens
 from tests import oniguruma
@@ -319,6 +320,8 @@ def disagreements(text: str) -> list[str]:
             expect(chars, "keyword", lambda s: innermost(s).startswith("keyword."))
         if kind in {"NUMBER", "DATE"}:
             expect(chars, "number", lambda s: innermost(s).startswith("constant.numeric"))
+        if kind == "FREQUENCY":
+            expect(chars, "frequency", lambda s: innermost(s).startswith("constant.language.frequency"))
         if kind in {"NUMBER", "DATE"} or (kind == "CATEGORY" and NUMBER.fullmatch(word)):  # Deauville 4
             allowed["constant.numeric"].update(chars)
         if kind in UNIT_TERMINALS:
@@ -402,6 +405,31 @@ def test_the_bundled_regimens_all_parse_so_all_are_compared() -> None:
 def test_an_administration_line_is_tokenised_as_the_lexer_reads_it(line: str) -> None:
     text = f'regimen x\n  name "X"\n  status draft\n\ncycle 1: 21 days\n{line}\n'
     assert disagreements(text) == []
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "days 1 to 3",
+        "days 1, 8",
+        "day -1",
+        "starting day 8",
+        "day 1 ± 1 day",
+        "day 1 over 2 hours",
+        "day 1 in 250 mL",
+        "day 1 max 2 mg",
+        "day 1 every 12 hours for 2 doses each day",
+        "day 1 2 hours before ondansetron",
+    ],
+)
+def test_every_frequency_written_after_the_days_or_a_clause_is_tokenised_as_the_lexer_reads_it(before: str) -> None:
+    # After a day's number or a clause's unit the lexer reads a frequency, never a unit or a route.
+    phrases = [f.phrase for f in FREQUENCIES]
+    assert all(re.fullmatch(_generator().lark_pattern("FREQUENCY"), p) for p in phrases)
+    for phrase in phrases:
+        line = f"  dexamethasone 8 mg oral {before} {phrase}"
+        text = f'regimen x\n  name "X"\n  status draft\n\ncycle 1: 21 days\n{line}\n'
+        assert disagreements(text) == [], phrase
 
 
 @given(regimen())

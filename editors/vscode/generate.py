@@ -123,8 +123,10 @@ def grammar() -> dict[str, object]:
     category_scope = "constant.other.category.regdsl"
     string = lark_pattern("STRING")
     number = lark_pattern("NUMBER")
+    minus = lark_pattern("MINUS")
     unit = f"(?:{lark_pattern('COUNT_UNIT')}|{lark_pattern('UNIT')})"
     word_end = "(?![A-Za-z0-9_%µμ²/]|-[A-Za-z0-9_])"  # where a unit's word ends
+    frequency = lark_pattern("FREQUENCY")
     drug = f"(?!{every}{AFTER})(?:({name})|({string}))"
     medicine = "entity.name.function.medicine.regdsl"
     quoted_medicine = "string.quoted.double.medicine.regdsl"
@@ -297,7 +299,18 @@ def grammar() -> dict[str, object]:
         },
         "frequency": {
             "name": "constant.language.frequency.regdsl",
-            "match": f"{BEFORE}{lark_pattern('FREQUENCY')}{AFTER}",
+            "match": f"{BEFORE}{frequency}{AFTER}",
+        },
+        "days": {
+            "comment": "A list of days: no dose, so a frequency after it is no unit (`day 1 once only`).",
+            "begin": f"{BEFORE}(days?){AFTER}(?={SPACE}*{minus}?{SPACE}*[0-9.])",
+            "beginCaptures": captures(scope_of["days"]),
+            "end": f"(?!{SPACE}*(?:[0-9.,]|{minus}|to{AFTER}))",
+            "patterns": [
+                {"name": "constant.numeric.regdsl", "match": number},
+                {"include": "#keyword"},
+                {"include": "#punctuation"},
+            ],
         },
         "date": {"name": "constant.numeric.date.regdsl", "match": f"(?<![A-Za-z0-9_]){lark_pattern('DATE')}(?![0-9])"},
         "dose": {
@@ -306,7 +319,7 @@ def grammar() -> dict[str, object]:
                 f"(?<![A-Za-z0-9_])({number})"
                 f"(?:{SPACE}*(?!{not_unit}{word_end})({unit})"
                 f"(?:{SPACE}+(flat){AFTER})?"
-                f"(?:{SPACE}+(?!{every}{AFTER})({name}))?)?"
+                f"(?:{SPACE}+(?!(?:{every}|{frequency}){AFTER})({name}))?)?"
             ),
             "captures": captures(
                 "constant.numeric.regdsl",
@@ -329,7 +342,7 @@ def grammar() -> dict[str, object]:
             "patterns": [
                 {
                     "name": "keyword.operator.regdsl",
-                    "match": f"{lark_pattern('PLUSMINUS')}|[=>*]|{lark_pattern('MINUS')}",
+                    "match": f"{lark_pattern('PLUSMINUS')}|[=>*]|{minus}",
                 },
                 {"name": "punctuation.separator.regdsl", "match": "[,:]"},
                 {"name": "punctuation.section.regdsl", "match": "[()\\[\\]]"},
@@ -338,7 +351,7 @@ def grammar() -> dict[str, object]:
     }
     order = [
         "comment", "prose", "string", "support", "note", "heading", "statement", "category", "link",
-        "frequency", "date", "dose", "keyword", "name", "punctuation",
+        "frequency", "date", "days", "dose", "keyword", "name", "punctuation",
     ]  # fmt: skip
     return {
         "name": "regdsl",

@@ -27,7 +27,6 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Self
 
@@ -38,7 +37,7 @@ from regdsl.compile.library import Library, RegimenInfo
 from regdsl.diagnostics import Diagnostic, Fix, Label, Severity
 from regdsl.source import SourceFile, Span
 from regdsl.syntax.cachefiles import open_cache_folder, read_cached, write_cached
-from regdsl.syntax.parser import grammar_text
+from regdsl.syntax.parser import LARK_VERSION, grammar_text
 
 __all__ = [
     "CachedFile",
@@ -69,7 +68,7 @@ def package_digest() -> str:
 
     Computed once per process.
     """
-    versions = f"{regdsl.__version__}\n{sys.version}\n{metadata.version('lark')}\n"
+    versions = f"{regdsl.__version__}\n{sys.version}\n{LARK_VERSION}\n"
     digest = hashlib.sha256(versions.encode())
     package = Path(regdsl.__file__).parent
     for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):

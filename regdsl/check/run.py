@@ -48,7 +48,7 @@ from regdsl.compile.library import (
     lower_file,
     rare_collections,
     read_regular,
-    read_source,
+    source_of,
 )
 from regdsl.compile.links import links
 from regdsl.compile.passes import Compiled, compile_regimen
@@ -145,13 +145,17 @@ _headings: list[ResultsCache] = []
 _passed: dict[Path, Library] = {}
 
 
+# What the scans of the libraries read of each regimen file this run, by path: what its key is made of.
+_scanned: dict[Path, tuple[bytes, int]] = {}
+
+
 # A library is read once per run (``run_check`` forgets both memos as it starts and ends), and
 # worker processes forked by the run inherit it: a long-running process (the language server,
 # ``serve``) sees an edited ``library.reg`` or a new, changed or removed regimen in its next run.
 @functools.cache
 def _library(root: Path) -> Library:
     given = _passed.get(root)
-    return given if given is not None else load_library(root, _headings[-1] if _headings else None)
+    return given if given is not None else load_library(root, _headings[-1] if _headings else None, _scanned)
 
 
 @functools.cache
@@ -161,9 +165,10 @@ def _library_words(root: Path, configured: frozenset[str]) -> frozenset[str]:
 
 
 def _forget_libraries() -> None:
-    """Forget every library read, and the words made from them, so that the next run reads them again."""
+    """Forget every library read, the words made from them and the files read, so that the next run reads them again."""
     _library.cache_clear()
     _library_words.cache_clear()
+    _scanned.clear()
 
 
 def _check_file(job: _Job) -> _FileOutcome:
@@ -525,11 +530,11 @@ class _Cached:
         self.sources = sources
         files = []
         for path, root, job_config, product, _ in jobs:
-            read = read_regular(path, MAX_BYTES)
+            read = _scanned.pop(path.absolute(), None) or read_regular(path, MAX_BYTES)
             words = _library_words(root, job_config.words)
             self.keys.append(file_key(str(path), read, digests[root], words, job_config.jurisdiction))
             self.jobs.append((path, root, job_config, product, read))
-            source = read_source(path, Sink(), read)[0]
+            source = source_of(path, read)
             files.append(source)
             sources[source.path] = source
         self.key = run_key([source.path for source in files], jurisdiction)

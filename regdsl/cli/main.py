@@ -573,7 +573,7 @@ def _report(args: argparse.Namespace, result: Outcome, out: _Output) -> int:
 def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
     from regdsl.compile.library import read_regular
     from regdsl.diagnostics.formats import FORMATS, colour_wanted, summary_line, text_format
-    from regdsl.fhir.importer import MAX_BYTES, TargetError, import_bytes, write_regimen
+    from regdsl.fhir.importer import MAX_BYTES, TargetError, import_bytes, library_medicines, write_regimen
 
     paths = [Path(p) for p in args.files]
     if len(paths) > 1 and args.output is None:
@@ -582,9 +582,11 @@ def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
         )
     results = []
     try:
+        # The medicines of the library the files are written into (without -o, the current folder's).
+        medicines = library_medicines(Path(args.output or "."))
         for path in paths:
             data, size = read_regular(path, MAX_BYTES)
-            results.append(import_bytes(data, str(path), size=size))
+            results.append(import_bytes(data, str(path), size=size, medicines=medicines.table))
     except _usage_errors() as err:
         return _usage_error(err)
     written: list[str] = []
@@ -599,8 +601,11 @@ def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
             written.append(str(write_regimen(Path(args.output), result, force=args.force, read=paths)))
         except TargetError as err:
             refused = refused or str(err)
-    diagnostics = sorted((d for r in results for d in r.diagnostics), key=lambda d: d.sort_key())
+    found = [d for r in results for d in r.diagnostics] + ([medicines.finding] if medicines.finding else [])
+    diagnostics = sorted(found, key=lambda d: d.sort_key())
     sources = {r.source.path: r.source for r in results}
+    if medicines.source is not None:
+        sources[medicines.source.path] = medicines.source
     from regdsl.diagnostics import Severity
 
     shown = [d for d in diagnostics if args.show_notes or d.level is not Severity.INFO]
@@ -614,7 +619,7 @@ def _cmd_import_fhir(args: argparse.Namespace, out: _Output) -> int:
         sys.stderr.write(FORMATS[args.format](shown, sources))
     if refused is not None:
         return _usage_error(refused)
-    failed = any(r.has_errors for r in results) or (
+    failed = any(d.level is Severity.ERROR for d in diagnostics) or (
         args.strict and any(d.level is Severity.WARNING for d in diagnostics)
     )
     return EXIT_ERRORS if failed else EXIT_OK
@@ -862,7 +867,11 @@ def _build_parser() -> _Parser:
     )
     imports.add_argument("files", nargs="+", metavar="FILE.json", help="a PlanDefinition as JSON")
     imports.add_argument(
-        "-o", "--output", metavar="DIR", help="write ID.reg files into this folder (default: standard output, one file)"
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="write ID.reg files into this folder (default: standard output, one file); products are resolved "
+        "against the medicines of its library (without -o: the current folder's)",
     )
     imports.add_argument("--force", action="store_true", help="replace a .reg file already in DIR")
     from regdsl.diagnostics.formats import FORMATS

@@ -51,6 +51,7 @@ __all__ = [
     "refused_owner",
     "regimen_files",
     "scan_regimens",
+    "source_of",
 ]
 
 LIBRARY_FILE = "library.reg"
@@ -208,22 +209,18 @@ def read_source(path: Path, sink: Sink, read: tuple[bytes, int] | None = None) -
     Returns the source (for showing diagnostics) and whether it is fit to parse. ``read`` is
     what ``read_regular(path, MAX_BYTES)`` returned, when the caller has read the file already.
     """
-    display = str(path)
     data, size = read if read is not None else read_regular(path, MAX_BYTES)
+    text, invalid = _decoded(data, size)
+    source = SourceFile(str(path), text)
     if size > MAX_BYTES:
-        whole = SourceFile(display, "")
         sink.report(
             c.FILE_TOO_LARGE,
-            whole.whole(),
+            source.whole(),
             f"the file is {size:,} bytes; regimen files are limited to {MAX_BYTES:,} bytes",
             label="not read",
             help="check that this is a regimen file, or split it",
         )
-        return whole, False
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    text, invalid = decode_utf8(data)
-    source = SourceFile(display, text)
+        return source, False
     if invalid is not None:
         offset, byte = invalid
         sink.report(
@@ -248,6 +245,21 @@ def read_source(path: Path, sink: Sink, read: tuple[bytes, int] | None = None) -
     return source, True
 
 
+def source_of(path: Path, read: tuple[bytes, int]) -> SourceFile:
+    """Return the source ``read_source`` makes of what ``read_regular`` read, without judging its text.
+
+    For a file whose findings were kept (the results cache): they say what ``read_source`` found.
+    """
+    return SourceFile(str(path), _decoded(*read)[0])
+
+
+def _decoded(data: bytes, size: int) -> tuple[str, tuple[int, int] | None]:
+    """Return a file's text (none beyond the size limit) and where it is first not UTF-8, if it is not."""
+    if size > MAX_BYTES:
+        return "", None
+    return decode_utf8(data.removeprefix(b"\xef\xbb\xbf"))
+
+
 @dataclass(frozen=True, slots=True)
 class RegimenInfo:
     """What a regimen's siblings know of it without checking it: id, status, path and name."""
@@ -269,18 +281,28 @@ class HeadingMemo(Protocol):
         """Keep what the scan found under ``key``, by file digest."""
 
 
-def scan_regimens(root: Path, *, below: bool = True, memo: HeadingMemo | None = None) -> dict[str, RegimenInfo]:
+def scan_regimens(
+    root: Path,
+    *,
+    below: bool = True,
+    memo: HeadingMemo | None = None,
+    reads: dict[Path, tuple[bytes, int]] | None = None,
+) -> dict[str, RegimenInfo]:
     """Read the id, status and name of every regimen in ``root`` (and under it, with ``below``) from its heading.
 
     Each file's heading is parsed by the grammar, and nothing after it (``parse_heading``),
     unless ``memo`` kept what the last scan of the library found for the same path and bytes:
-    so when one file changed, only its heading is parsed again. Raises ``PathError`` for a
-    folder or file under ``root`` that cannot be read.
+    so when one file changed, only its heading is parsed again. ``reads`` is given what
+    ``read_regular`` read of each file, by path. Raises ``PathError`` for a folder or file
+    under ``root`` that cannot be read.
     """
     files = []
     for path, _info in regimen_files(root, below=below):
         if path.name != LIBRARY_FILE:
-            data = read_regular(path, MAX_BYTES)[0][:MAX_BYTES].removeprefix(b"\xef\xbb\xbf")
+            read = read_regular(path, MAX_BYTES)
+            if reads is not None:
+                reads[path] = read
+            data = read[0][:MAX_BYTES].removeprefix(b"\xef\xbb\xbf")
             digest = hashlib.sha256(os.fsencode(path) + b"\0" + hashlib.sha256(data).digest()).hexdigest()
             files.append((path, data, digest))
     key = f"{root}\0{below}"
@@ -323,13 +345,15 @@ class Library:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def load_library(root: Path, memo: HeadingMemo | None = None) -> Library:
-    """Read ``library.reg`` (if any) and scan the regimen ids of the library at ``root`` (``memo``: ``scan_regimens``).
+def load_library(
+    root: Path, memo: HeadingMemo | None = None, reads: dict[Path, tuple[bytes, int]] | None = None
+) -> Library:
+    """Read ``library.reg`` (if any) and scan the regimen ids of the library at ``root``.
 
     A library is the folder that holds ``library.reg`` and every folder below it. A folder
     without one is a library of its own ``.reg`` files only: a file checked in a folder of
     unrelated files (a download folder, the shared temporary folder) never makes regdsl
-    read every file below it.
+    read every file below it. ``memo`` and ``reads`` are the scan's (``scan_regimens``).
 
     Raises ``PathError`` for a ``library.reg`` that another user could have written (see
     ``refused_owner``): it would supply the medicines and blocks of every regimen below it;
@@ -350,7 +374,7 @@ def load_library(root: Path, memo: HeadingMemo | None = None) -> Library:
         source, ok = read_source(shown, sink)
         if ok:
             defs = lower_library(parse(source, sink), base, sink)
-    infos = scan_regimens(root, below=present, memo=memo)
+    infos = scan_regimens(root, below=present, memo=memo, reads=reads)
     defs = dataclasses.replace(defs, regimen_ids=frozenset(infos))
     return Library(root=root, defs=defs, infos=infos, source=source, diagnostics=tuple(sink.items))
 

@@ -652,8 +652,12 @@ FHR_MISSING = define(
     "fhir-missing-element",
     W,
     "an element the profile requires is missing",
-    "What it does: flags a required element that is absent (`status`, `name`, a cycle's "
-    "`timingTiming`) where the regimen can be imported without it.\n\n"
+    "What it does: flags an element the guide requires that is absent, at its parent's JSON path, "
+    "once where it is missing: every element a profile's snapshot gives a minimum of 1 (a plan's "
+    "or an activity definition's `status`, a use context's `code`, a related action's `actionId`) "
+    "and each required part of the guide's extensions (`regdsl/fhir/data/cca.json`), where the "
+    "regimen can be imported without it (without a `sact-timing-of-days` `day` it cannot: that is "
+    "`FHR012`); and a plan with no `name` or `title`, or an extension with no url or value.\n\n"
     "Why it matters: the resource does not conform to CcaPlanDefinition.\n\n"
     "Example: a PlanDefinition with no `status`\n\n"
     "Use instead: the element, as the profile defines it.",
@@ -690,7 +694,8 @@ FHR_NOT_IMPORTED = define(
     E,
     "a fact of the regimen could not be imported",
     "What it does: flags an element the regimen needs that cannot be read: a medicine whose "
-    "product code the medicine table does not know, a route, unit or frequency code outside "
+    "product code the medicine table (the target library's, then the built-in) does not know, or "
+    "whose display names one medicine and code another, a route, unit or frequency code outside "
     "the vocabulary, a definition an action points to that is not there, a dose with no value. "
     "The rest is imported, and the finding says what is missing.\n\n"
     "Why it matters: a regimen without that fact is not the published one.\n\n"

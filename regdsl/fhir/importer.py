@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import datetime
 import html
 import os
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from regdsl.compile.library import LIBRARY_FILE, find_root, load_library
 from regdsl.diagnostics import Diagnostic, Sink
 from regdsl.diagnostics import codes as C
 from regdsl.diagnostics.model import Code, Severity
@@ -38,7 +40,8 @@ from regdsl.fhir import ig
 from regdsl.fhir.cca import ROLE_USAGE
 from regdsl.fhir.core import DAYS_OF_CYCLE
 from regdsl.fhir.jsonpos import JsonError, Node, read_json
-from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine
+from regdsl.fhir.validate import missing
+from regdsl.model.medicines import DEFAULT_MEDICINES, Medicine, MedicineTable
 from regdsl.model.vocabulary import (
     FREQUENCIES,
     NZMT_SYSTEM,
@@ -53,8 +56,19 @@ from regdsl.model.vocabulary import (
 from regdsl.source import SourceFile, find_hidden
 from regdsl.syntax.layout import format_source
 
-__all__ = ["MAX_BYTES", "Imported", "TargetError", "import_bytes", "regimen_id", "write_regimen"]
+__all__ = [
+    "BUILT_IN",
+    "MAX_BYTES",
+    "Imported",
+    "Medicines",
+    "TargetError",
+    "import_bytes",
+    "library_medicines",
+    "regimen_id",
+    "write_regimen",
+]
 
+BUILT_IN = MedicineTable(DEFAULT_MEDICINES)  # the built-in medicine table, a library's table without library.reg
 MAX_BYTES = 8 << 20  # the NZ library's largest regimen is 250 kB
 _MINUTES = {"min": 1, "h": 60, "hour": 60, "d": 1440}  # UCUM units of rateRange.high (and the NZ library's Min, H)
 _STATUS = {"active": "published", "draft": "draft", "retired": "discontinued", "unknown": "draft"}
@@ -156,10 +170,11 @@ class Imported:
         return any(d.level is Severity.ERROR for d in self.diagnostics)
 
 
-def import_bytes(data: bytes, path: str, *, size: int | None = None) -> Imported:
+def import_bytes(data: bytes, path: str, *, size: int | None = None, medicines: MedicineTable = BUILT_IN) -> Imported:
     """Import the JSON file ``path`` holding ``data`` (of ``size`` bytes, when only its start was read).
 
-    Never raises on the content.
+    Products are resolved against ``medicines``: the table of the library the regimen is written
+    into (``library_medicines``), the built-in one by default. Never raises on the content.
     """
     sink = Sink()
     size = max(size or 0, len(data))
@@ -185,9 +200,38 @@ def import_bytes(data: bytes, path: str, *, size: int | None = None) -> Imported
         span = source.span(err.offset, min(err.offset + 1, len(text)))
         sink.report(C.FHR_TOO_DEEP if err.deep else C.FHR_NOT_JSON, span, err.message)
         return Imported(source, None, None, tuple(sink.sorted()))
-    reader = _Reader(source, sink)
+    reader = _Reader(source, sink, medicines)
     regimen = reader.regimen(root)
     return Imported(source, regimen[0] if regimen else None, regimen[1] if regimen else None, tuple(sink.sorted()))
+
+
+@dataclass(frozen=True, slots=True)
+class Medicines:
+    """The medicine table an import resolves products against, and what reading the library found."""
+
+    table: MedicineTable
+    finding: Diagnostic | None  # a library.reg with errors: its first, said once; the table is the built-in one
+    source: SourceFile | None  # the library.reg read, to show the finding
+
+
+def library_medicines(folder: Path) -> Medicines:
+    """Return the medicines of the library a ``.reg`` file written into ``folder`` belongs to.
+
+    The library is the one ``regdsl check`` would find for that file (the nearest ``library.reg``
+    at or above ``folder``, which need not exist yet), read by ``load_library``: its table is its
+    own medicines and then the built-in ones. A library.reg with errors is not fatal: its first
+    error is the finding, and the table the built-in one. Raises ``PathError`` for a library.reg
+    that check refuses too (another user's, or not a regular file).
+    """
+    root = find_root(folder.resolve())
+    if not os.path.lexists(root / LIBRARY_FILE):  # no library: the folder's own files use the built-in table
+        return Medicines(BUILT_IN, None, None)
+    library = load_library(root)
+    errors = sorted((d for d in library.diagnostics if d.level is Severity.ERROR), key=lambda d: d.sort_key())
+    if not errors:
+        return Medicines(library.defs.medicines, None, library.source)
+    note = "the import resolves medicines against the built-in medicine table only, until library.reg is fixed"
+    return Medicines(BUILT_IN, dataclasses.replace(errors[0], notes=(*errors[0].notes, note)), library.source)
 
 
 class TargetError(Exception):
@@ -296,10 +340,16 @@ class _Definition:
 class _Reader:
     """Reads one PlanDefinition into statements, reporting into ``sink``."""
 
-    def __init__(self, source: SourceFile, sink: Sink) -> None:
+    def __init__(self, source: SourceFile, sink: Sink, medicines: MedicineTable) -> None:
         self.source = source
         self.sink = sink
         self.out: list[str] = []
+        self.medicines = medicines
+        # The required elements the input lacks, by their parent's path and name: each is reported once,
+        # where the reader meets it (with what it does without it), else after the regimen is read.
+        self.missing: dict[tuple[str, str], str] = {}
+        # By product code; a library's own medicine (after the built-in ones in the table) wins.
+        self.by_code = {m.nzmt: m for m in medicines.medicines if m.nzmt is not None}
 
     # -- findings ------------------------------------------------------------------------
 
@@ -316,8 +366,17 @@ class _Reader:
                         C.FHR_NOT_READ, member, f"the element {key!r} is not one the import reads; it is left out"
                     )
 
-    def lost(self, node: Node, what: str) -> None:
+    def lost(self, node: Node, what: str, *, lacking: Collection[str] = ()) -> None:
+        """Report a fact not imported; ``lacking``: the required elements of ``node`` whose absence this says."""
+        for name in lacking:
+            self.missing.pop((node.path, name), None)
         self.find(C.FHR_NOT_IMPORTED, node, f"{what}; it is not imported")
+
+    def absent(self, node: Node, name: str, then: str) -> None:
+        """Report the required element ``name`` missing from ``node``, and what the import does without it."""
+        rule = self.missing.pop((node.path, name), None)
+        if rule is not None:
+            self.find(C.FHR_MISSING, node, f"the required element {name!r} is missing ({rule}): {then}")
 
     def blank(self) -> None:
         self.out.append("")
@@ -353,6 +412,10 @@ class _Reader:
                 help="import the regimen's `regdsl export --profile cca` file, or keep its .reg source",
             )
             return None
+        index: dict[str, Node] = {}
+        plain = _plain(root, index)
+        assert isinstance(plain, dict)  # a PlanDefinition, above
+        self.missing = {(parent, name): rule for parent, name, rule in missing(plain)}
         name = root.text("name") or root.text("title")
         if name is None:
             self.find(C.FHR_MISSING, root, "no name or title: the regimen is given the id imported-regimen")
@@ -368,7 +431,7 @@ class _Reader:
         self.heading(root, 1, medicine_system=next(iter(systems)) if len(systems) == 1 else None)
         parts = _parts(root)
         if root.child("action") is None:
-            self.find(C.FHR_MISSING, root, "no action: the regimen has no cycles")
+            self.absent(root, "action", "the regimen has no cycles")
         contained = self.contained(root)
         if parts:
             open_ended = any([self.part(action, number, contained) for number, action in enumerate(parts, 1)])
@@ -378,6 +441,8 @@ class _Reader:
             self.open_ended_plan()
         self.support(root, 0)
         self.references(root, 0)
+        for (parent, element), rule in self.missing.items():
+            self.find(C.FHR_MISSING, index.get(parent, root), f"the required element {element!r} is missing ({rule})")
         text = "\n".join(self.out) + "\n"
         sink = Sink()
         laid_out = format_source(SourceFile.from_text(text, ident + ".reg"), sink)
@@ -451,15 +516,12 @@ class _Reader:
         for key in _HEADING_TEXT:
             if (text := plan.text(key)) is not None:
                 self.write(depth, f"{key} {quoted(text)}")
-        status = plan.text("status")
-        if status is None:
-            self.find(C.FHR_MISSING, plan, "no status: the regimen is imported as a draft")
+        status, node = plan.text("status"), plan.child("status")
+        if node is None:
+            self.absent(plan, "status", "imported as a draft")
         elif status not in _STATUS:
-            node = plan.child("status")
-            assert node is not None
-            self.find(
-                C.FHR_UNKNOWN_CODE, node, f"the status {status!r} is not a FHIR publication status; imported as draft"
-            )
+            shown = f"{status!r} is not a FHIR publication status" if status is not None else "is not a code"
+            self.find(C.FHR_UNKNOWN_CODE, node, f"the status {shown}; imported as draft")
         self.write(depth, f"status {_STATUS.get(status or 'draft', 'draft')}")
         for key, word in (("date", "date"), ("approvalDate", "approved"), ("lastReviewDate", "last-reviewed")):
             if (text := plan.text(key)) is not None:
@@ -683,7 +745,7 @@ class _Reader:
                 if value is not None and isinstance(value.value, str):
                     text, where = value.value, value
         if day is None:
-            self.lost(ext, "the day has no whole-number day")
+            self.lost(ext, "the day has no whole-number day", lacking=("day",))
         return day, text, where
 
     def definition(self, node: Node) -> _Definition | None:
@@ -695,19 +757,10 @@ class _Reader:
             return None
         coding = codings[0] if codings else concept  # a medicine with no NZMT code is named by its text alone
         code, display = coding.text("code"), coding.text("display") or concept.text("text") or ""
-        medicine = _medicine(display, code)
-        if medicine is None and (code is not None or not display):
-            self.lost(
-                coding,
-                f"the medicine table has no medicine {display!r} with product code {code}",
-            )
+        product = self.medicine(coding, display, code)
+        if product is None:
             return None
-        # A medicine with no code the table lacks is a library's own (its library.reg defines it): the check finds it.
-        name = (
-            display
-            if medicine is None or display.lower() in {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
-            else medicine.display
-        )
+        name, medicine = product
         dosage = next(iter(node.elements("dosage")), None)
         if dosage is None:
             self.lost(node, f"{display} has no dosage")
@@ -748,6 +801,34 @@ class _Reader:
             if value is not None and value.value is True:
                 tail.append("off-label")
         return _Definition(name, head, middle, tail, anticancer)
+
+    def medicine(self, coding: Node, display: str, code: str | None) -> tuple[str, Medicine | None] | None:
+        """Return the name to write for a product and its medicine; None (reported) when it is not imported.
+
+        The medicine is the one of the table (the target library's, then the built-in) its display
+        names (a name or an alias, with no code or the medicine's own), else the one its code
+        names, written as the table spells it. A display that names one medicine and a code that
+        names another is neither. A product with no code that the table lacks is written as its
+        display: a medicine the library has yet to define, which the check reports.
+        """
+        named = self.medicines.find(display) if display else None
+        coded = self.by_code.get(code) if code is not None else None
+        if named is not None and coded is not None and named.name != coded.name:
+            self.lost(
+                coding,
+                f"the product's display {display!r} names {named.display} and its code {code} names "
+                f"{coded.display}: which medicine is meant is not known",
+            )
+            return None
+        if code is not None and named is not None and named.nzmt not in {None, code}:
+            named = None
+        medicine = named or coded
+        if medicine is not None:
+            return _spelling(medicine, display), medicine
+        if code is not None or not display:
+            self.lost(coding, f"the medicine table has no medicine {display!r} with product code {code}")
+            return None
+        return display, None
 
     def dose(self, dosage: Node) -> list[str] | None:
         rates = dosage.elements("doseAndRate")
@@ -841,7 +922,7 @@ class _Reader:
             factor_text = factor.text("text") if factor is not None else None
             value_text = value.text("text") if value is not None else None
             if factor is None or value is None or factor_text is None or value_text is None:
-                self.lost(item, "the support factor has no factor or value text")
+                self.lost(item, "the support factor has no factor or value text", lacking=("factor", "value"))
                 continue
             known = find_factor(factor_text)
             self.check_code(factor, known.code if known else None, f"the factor {factor_text!r}")
@@ -921,7 +1002,7 @@ class _Reader:
 def _core_form(root: Node) -> Node | None:
     """Return the first action timed by the core days-of-cycle extension, in a plan not of the cca profile."""
     meta = root.child("meta")
-    if meta is not None and ig.CCA_PLAN in {p.value for p in meta.elements("profile")}:
+    if meta is not None and ig.CCA_PLAN in {p.value for p in meta.elements("profile") if isinstance(p.value, str)}:
         return None
     waiting = collections.deque(root.elements("action"))
     while waiting:
@@ -965,12 +1046,19 @@ def _time_words(match: re.Match[str]) -> list[str]:
     return [str(low_n), *(["to", str(high_n)] if high_n is not None else []), "min"]
 
 
-def _medicine(display: str, code: str | None) -> Medicine | None:
-    for medicine in DEFAULT_MEDICINES:
-        names = {medicine.name.lower(), *(a.lower() for a in medicine.aliases)}
-        if display.lower() in names and (code is None or medicine.nzmt in {None, code}):
-            return medicine
-    return next((m for m in DEFAULT_MEDICINES if code is not None and m.nzmt == code), None)
+def _plain(node: Node, index: dict[str, Node]) -> object:
+    """Return the value ``node`` holds as ``json.loads`` gives it, putting each node in ``index`` by its path."""
+    index[node.path] = node
+    if isinstance(node.value, dict):
+        return {key: _plain(member, index) for key, member in node.value.items()}
+    if isinstance(node.value, list):
+        return [_plain(item, index) for item in node.value]
+    return node.value
+
+
+def _spelling(medicine: Medicine, display: str) -> str:
+    """Return the name of ``medicine`` as its table spells it: the alias ``display`` is, else its display form."""
+    return next((a for a in medicine.aliases if a.lower() == display.lower()), medicine.display)
 
 
 def _whole(node: Node, low: int) -> int | None:

@@ -10,7 +10,9 @@ a value or parts, never both, never neither). ``conforms`` checks a ``CcaPlanDef
 (its contained resources and dosages too) against ``data/cca.json``: cardinalities, fixed
 patterns, only extensions the IG defines and declares where they stand, their value
 types and parts, and the codes of its required bindings. Each problem is its JSON path and
-what is wrong there; the exporter runs both before it writes.
+what is wrong there; the exporter runs both before it writes. ``missing`` lists each element
+the profiles or the IG's extensions require that a resource lacks, by its parent (what
+``regdsl import`` reports as ``FHR009``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from typing import Any
 
 from regdsl.fhir import ig
 
-__all__ = ["conforms", "invariants"]
+__all__ = ["Missing", "conforms", "invariants", "missing"]
 
 Problem = tuple[str, str]
+# A required element that is absent: its parent's path, its name (an extension's part: the part's url), the rule.
+Missing = tuple[str, str, str]
 
 
 def _join(path: str, key: str) -> str:
@@ -49,6 +53,16 @@ def _references(node: Any) -> Iterator[str]:
 
 def _value_keys(ext: dict[str, Any]) -> list[str]:
     return [key for key in ext if key.startswith("value")]
+
+
+def _list(value: Any) -> list[Any]:
+    """Return ``value`` if it is a list, else no elements (what an element that should be an array holds)."""
+    return value if isinstance(value, list) else []
+
+
+def _is_extension(path: str) -> bool:
+    """Whether the element at ``path`` is an extension (``...extension[2]``, ``...modifierExtension[0]``)."""
+    return path.rsplit(".", 1)[-1].split("[")[0] in ("extension", "modifierExtension")
 
 
 def invariants(resource: dict[str, Any]) -> list[Problem]:
@@ -81,7 +95,7 @@ def invariants(resource: dict[str, Any]) -> list[Problem]:
     for path, value in _walk(resource):
         if value is None or value == "" or value == {} or value == []:
             found.append((path, "ele-1: an element with neither a value nor children"))
-        if isinstance(value, dict) and path.rsplit(".", 1)[-1].split("[")[0] in ("extension", "modifierExtension"):
+        if isinstance(value, dict) and _is_extension(path):
             values = _value_keys(value)
             if bool(values) == ("extension" in value) or len(values) > 1:
                 found.append((path, "ext-1: an extension must have parts or one value[x], not both"))
@@ -130,16 +144,20 @@ def _count_ok(count: int, rule: tuple[int, str]) -> bool:
     return count >= low and (high == "*" or count <= int(high))
 
 
-def _profile_problems(node: dict[str, Any], prof: ig.Profile, base: str) -> Iterator[Problem]:
-    for element, rule in prof.elements.items():
+def _counts(node: dict[str, Any], prof: ig.Profile, base: str) -> Iterator[tuple[str, str, str, int]]:
+    """Yield each element the profile gives a cardinality, at each instance of its parent: its path, name and count."""
+    for element in prof.elements:
         steps = element.split(".")[1:]
         for parent_path, parent in _at(node, steps[:-1], base):
-            count = len(_children(parent, steps[-1]))
-            if not _count_ok(count, rule):
-                yield (
-                    _join(parent_path, steps[-1]),
-                    f"{prof.url}: {element} holds {count}, allowed {rule[0]}..{rule[1]}",
-                )
+            if isinstance(parent, dict):  # a parent that is no object is a fault of its own type
+                yield parent_path, element, steps[-1], len(_children(parent, steps[-1]))
+
+
+def _profile_problems(node: dict[str, Any], prof: ig.Profile, base: str) -> Iterator[Problem]:
+    for parent_path, element, name, count in _counts(node, prof, base):
+        rule = prof.elements[element]
+        if not _count_ok(count, rule):
+            yield (_join(parent_path, name), f"{prof.url}: {element} holds {count}, allowed {rule[0]}..{rule[1]}")
     for element, pattern in prof.patterns.items():
         steps = element.split(".")[1:]
         for path, value in _at(node, steps, base):
@@ -219,3 +237,48 @@ def conforms(resource: dict[str, Any]) -> list[Problem]:
                 if where not in flagged and ig.extension(url) is None and "://" in url:
                     found.append((where, f"{url!r} is not an extension the IG defines"))
     return sorted(set(found))
+
+
+def missing(resource: dict[str, Any]) -> list[Missing]:
+    """Return each element the IG requires that ``resource`` lacks, once per instance of its parent.
+
+    Required: an element a profile gives a minimum of 1 or more (``data/cca.json``), in the
+    resource, every resource it contains (at any depth: a nested ``contained`` is dom-2's
+    matter, not a reason to skip what it holds) and each activity definition's dosages, and
+    a part an extension of the IG requires, wherever the extension stands. The rule is the
+    profile's or the extension's name and the cardinality, as the IG writes them.
+    """
+    profiles = {prof.type: prof for prof in map(ig.profile, (ig.CCA_PLAN, ig.CCA_ACTIVITY))}
+    dosage = ig.profile(ig.CCA_DOSAGE)
+    found: list[Missing] = []
+
+    def lacks(node: dict[str, Any], prof: ig.Profile, base: str) -> None:
+        for parent_path, element, name, count in _counts(node, prof, base):
+            low, high = prof.elements[element]
+            if count < low:
+                found.append((parent_path, name, f"{prof.url.rsplit('/', 1)[-1]}: {element} {low}..{high}"))
+
+    pending = [(resource, "")]
+    while pending:
+        item, where = pending.pop()
+        kind = item.get("resourceType")
+        prof = profiles.get(kind) if isinstance(kind, str) else None
+        if prof is not None:
+            lacks(item, prof, where)
+        if prof is not None and prof.type == "ActivityDefinition":
+            for j, given in enumerate(_list(item.get("dosage"))):
+                if isinstance(given, dict):
+                    lacks(given, dosage, f"{_join(where, 'dosage')}[{j}]")
+        for i, inner in enumerate(_list(item.get("contained"))):
+            if isinstance(inner, dict):
+                pending.append((inner, f"{_join(where, 'contained')}[{i}]"))
+    for path, value in _walk(resource):
+        url = value.get("url") if isinstance(value, dict) and _is_extension(path) else None
+        defined = ig.extension(url) if isinstance(url, str) else None
+        if defined is None:
+            continue
+        given = [part.get("url") for part in _list(value.get("extension")) if isinstance(part, dict)]
+        for name, (low, high, _types) in defined.parts.items():
+            if given.count(name) < low:
+                found.append((path, name, f"{defined.url.rsplit('/', 1)[-1]}: extension:{name} {low}..{high}"))
+    return sorted(found)

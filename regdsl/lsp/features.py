@@ -14,7 +14,7 @@ from pathlib import Path
 
 from regdsl.check.rules import registry
 from regdsl.compile.library import LIBRARY_FILE, MAX_BYTES, Library, PathError, lower_file, read_regular, regimen_files
-from regdsl.compile.stn import PointId
+from regdsl.compile.stn import PointId, day_of
 from regdsl.diagnostics import Diagnostic, Sink
 from regdsl.lsp.document import Analysis, as_read, shown_path
 from regdsl.lsp.index import Name, library_names, nodes, regimen_names
@@ -192,8 +192,9 @@ def _dose_hover(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
 
 
 def _clock(minutes: int) -> str:
-    day, within = divmod(minutes, DAY)
-    return f"day {day + 1} {within // 60:02d}:{within % 60:02d}"
+    """Say a time of the cycle on the day the pages say it falls on (``day_of``: day 0 is the day before day 1)."""
+    within = minutes % DAY
+    return f"day {day_of(minutes)} {within // 60:02d}:{within % 60:02d}"
 
 
 def _relation_hover(analysis: Analysis, offset: int) -> tuple[str, Span] | None:

@@ -39,7 +39,18 @@ from regdsl.source import LineIndex, SourceFile, Span, describe_hidden, hidden_k
 from regdsl.syntax import cachefiles, expected
 from regdsl.syntax.transform import BadChar, Builder, HeadingRead, NestingTooDeep, Tok
 
-__all__ = ["MAX_ERRORS", "MAX_NESTING", "build_parser", "grammar_text", "parse", "parse_heading", "parse_tokens"]
+__all__ = [
+    "LARK_VERSION",
+    "MAX_ERRORS",
+    "MAX_NESTING",
+    "build_parser",
+    "grammar_text",
+    "parse",
+    "parse_heading",
+    "parse_tokens",
+]
+
+LARK_VERSION: str = lark.__version__  # what the results cache is keyed by, read without importlib.metadata
 
 MAX_ERRORS = 50
 MAX_NESTING = 64
@@ -103,14 +114,30 @@ def _save_cached(folder: int, name: str, key: str, built: Lark, runtime: dict[st
     cachefiles.write_framed(folder, name, _CACHE_FORMAT, key, buffer.getvalue())
 
 
+# The parsers this process has read or built, by their grammar's key: one read of the cache each.
+_built: dict[str, Lark] = {}
+
+
 def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
-    """Build the LALR parser from the grammar (``strict`` fails on any conflict), or read it from the cache."""
+    """Build the LALR parser from the grammar (``strict`` fails on any conflict), or read it from the cache.
+
+    With ``cache``, the parser is kept for the rest of the process, by its grammar's key: a
+    changed grammar file is read again, as a key of its own. Without, it is built afresh.
+    """
     grammar = grammar_text()
     # What lark is given again when it loads a saved parser: the objects this process runs with.
     runtime: dict[str, object] = {"postlex": _RegIndenter(), "propagate_positions": False}
     if not cache:
         return _compile(grammar, strict, runtime)
-    key = hashlib.sha256(f"{lark.__version__}\n{sys.version_info[:2]}\n{strict}\n{grammar}".encode()).hexdigest()
+    key = hashlib.sha256(f"{LARK_VERSION}\n{sys.version_info[:2]}\n{strict}\n{grammar}".encode()).hexdigest()
+    found = _built.get(key)
+    if found is None:
+        found = _built[key] = _read_or_build(grammar, key, strict, runtime)
+    return found
+
+
+def _read_or_build(grammar: str, key: str, strict: bool, runtime: dict[str, object]) -> Lark:
+    """Return the parser of ``grammar`` from the cache file of ``key``, else build it and save it there."""
     name = f"grammar-{key[:16]}.cache"
     with cachefiles.open_cache_folder() as folder:
         loaded = _load_cached(folder, name, key, runtime) if folder is not None else None

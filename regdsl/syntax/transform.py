@@ -934,13 +934,17 @@ class Builder:
         return self._nest(ast.NotCond(span=self._sp(c[0][2], c[1].span.end), operand=c[1]), (c[1],))
 
     def atom(self, c: list[Child]) -> ast.Cond:
-        """``atom: LPAR cond RPAR``: parentheses group, and count towards the nesting limit."""
+        """``atom: LPAR cond RPAR``: parentheses group, and count towards the nesting limit.
+
+        The condition is the one inside, its span widened to the parentheses: what is written.
+        """
         inner = cast(ast.Cond, c[1])
         depth = self._depth.get(id(inner), (0, None))[0] + 1
         if depth > self.max_nesting:
             raise NestingTooDeep(c[0][2])
-        self._depth[id(inner)] = (depth, inner)
-        return inner
+        grouped = replace(inner, span=self._sp(c[0][2], c[2][3]))
+        self._depth[id(grouped)] = (depth, grouped)
+        return grouped
 
     def category(self, c: list[Child]) -> Tok:
         """``category: CATEGORY``."""

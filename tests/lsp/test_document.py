@@ -10,6 +10,8 @@ import pytest
 from regdsl.check.run import run_check
 from regdsl.lsp import features
 from regdsl.lsp.document import Libraries, analyse
+from regdsl.render.context import RenderContext
+from regdsl.render.document import build_document
 from tests.conftest import ROOT
 
 SEED = ROOT / "regimens" / "leu-all-bcell-rr-inotuzumab.reg"
@@ -159,3 +161,29 @@ def test_references_pass_over_a_sibling_that_cannot_be_read(tmp_path: Path, monk
     unsaved = {tmp_path / "leu-all-bcell-rr-blinatumomab.reg": "regimen lone\ud800\n"}  # a lone surrogate, unsaved
     places = features.references(analysis, analysis.text.index("ino 0.8"), unsaved, declarations=True)
     assert {source.path for source, _span in places} == {str(path)}
+
+
+def test_a_window_before_day_1_is_said_on_the_days_the_pages_say() -> None:
+    # A premedication an hour, and one two days, before the anticancer dose of day 1: windows
+    # that start before the cycle, on day 0 and day -1 as the page and the JSON document say.
+    text = BLOCKS.replace(
+        "  use paclitaxel-premeds days 1, 8, 15\n",
+        "  use paclitaxel-premeds days 1, 8, 15\n  ondansetron 8 mg oral day 1 2 days before PACLItaxel supportive\n",
+    )
+    path = ROOT / "regimens" / "doc-use-block.reg"
+    analysis = analyse(path, text)
+    compiled = analysis.compiled
+    assert compiled is not None
+    assert compiled.windows is not None
+    dexamethasone = features.hover(analysis, text.index("60 min before") + 1)
+    ondansetron = features.hover(analysis, text.index("2 days before") + 1)
+    assert dexamethasone is not None
+    assert ondansetron is not None
+    assert "the day 1 dose: the timing rules allow its start from day 0 23:00 to day 1 22:59" in dexamethasone[0]
+    assert "the day 1 dose: the timing rules allow its start from day -1 00:00 to day -1 23:59" in ondansetron[0]
+    document = build_document(compiled, RenderContext(source="doc-use-block.reg"))
+    lines = document["parts"][0]["cycles"][0]["administrations"]
+    for line, said in ((lines[0], dexamethasone[0]), (lines[2], ondansetron[0])):
+        first = line["windows"][0]
+        assert f"start from day {first['earliest_day']} " in said
+        assert f" to day {first['latest_day']} " in said
