@@ -5,12 +5,17 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from regdsl.check.run import run_check
 from regdsl.compile import passes
+from regdsl.compile import schedule as schedule_module
+from regdsl.compile import stn as stn_module
+from regdsl.compile.anchoring import Given, Lines
 from regdsl.compile.passes import Compiled
+from regdsl.compile.schedule import Series
 from regdsl.compile.stn import PointId
 from regdsl.model import ir, limits
 from regdsl.model.wording import DAY
@@ -18,7 +23,8 @@ from regdsl.render.context import RenderContext
 from regdsl.render.document import build_document
 from regdsl.render.pages import render
 from regdsl.render.pictures import timelines
-from tests.facts import compile_alone
+from regdsl.source import Span
+from tests.facts import bundled, compile_alone
 
 LVEF = """\
 regimen lvef
@@ -142,6 +148,92 @@ def test_the_scenarios_share_the_limits_of_one_network(monkeypatch: pytest.Monke
     assert refused is not None
     assert [d.code.code for d in refused.diagnostics] == ["STR022"]
     assert refused.diagnostics[0].primary.span.line == 6  # the choice
+
+
+def test_the_scenarios_share_what_does_not_depend_on_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each line's doses are worked out once, and a group's lines once per set of them given, for every scenario."""
+    text = LVEF.replace("over 60 min 36 to 40 hours after DOXOrubicin", "over 60 min 1 hour before chemotherapy")
+    calls = {"schedule": 0, "lines": 0}
+    real_schedule, real_lines = schedule_module.schedule, Lines
+
+    def schedule(admin: ir.Administration) -> tuple[Series, ...]:
+        calls["schedule"] += 1
+        return real_schedule(admin)
+
+    def lines(group: ir.CycleGroup, given: Given) -> Lines:
+        calls["lines"] += 1
+        return real_lines(group, given)
+
+    monkeypatch.setattr("regdsl.compile.stn.schedule", schedule)
+    monkeypatch.setattr("regdsl.compile.stn.Lines", lines)
+    compiled = _compiled(text)
+    assert len(compiled.scenarios) == 2  # each network built twice (timed from chemotherapy)
+    assert calls == {"schedule": 3, "lines": 2}  # three lines; two sets of lines given
+
+
+_TWO_GROUPS = (
+    LVEF.replace("cycle 1 and all further cycles: 21 days", "cycle 1: 21 days")
+    + """\
+cycle 2 and all further cycles: 21 days
+  cyclophosphamide 750 mg/m2 IV day 1 over 60 min
+  ondansetron 8 mg flat oral days 1 to 3 30 min before cyclophosphamide
+"""
+)
+
+
+def test_a_cycle_no_choice_changes_is_built_once_for_every_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other scenarios replay it: cycles 2 and 3 (unrolled, open-ended) are built for the first scenario only."""
+    built: list[int] = []
+    real = stn_module._Builder._cycle
+
+    def cycle(builder: stn_module._Builder, ident: PointId, start: int, group: ir.CycleGroup) -> None:
+        built.append(ident.cycle)
+        real(builder, ident, start, group)
+
+    monkeypatch.setattr("regdsl.compile.stn._Builder._cycle", cycle)
+    compiled = _compiled(_TWO_GROUPS)
+    assert len(compiled.scenarios) == 2
+    assert built == [1, 2, 3, 1]
+
+
+@pytest.mark.parametrize("regimen_id", ["leu-all-hyper-cvad", "leu-aml-azacitidine-venetoclax", "two-groups"])
+def test_a_replayed_network_is_the_network_built_alone(regimen_id: str) -> None:
+    """Every scenario's network, its cycles replayed from other scenarios, is field for field the one built alone."""
+    compiled = _compiled(_TWO_GROUPS) if regimen_id == "two-groups" else bundled(regimen_id)
+    assert len(compiled.scenarios) > 1
+    for scenario in compiled.scenarios:
+        picked = dict(scenario.branches)
+
+        def given(admin: ir.Administration, picked: dict[Span, int] = picked) -> bool:
+            return admin.guard is None or picked.get(admin.guard.choice) == admin.guard.branch
+
+        alone = stn_module.build_network(compiled.regimen, given)
+        assert stn_module.find_conflict(alone) is None
+        solved = stn_module.windows(alone)
+        assert solved == scenario.windows
+        assert alone == scenario.network  # the search steps included: the limits count the same work
+
+
+_LONGER = _TWO_GROUPS.replace("cycle 2 and all further cycles: 21 days", "cycles 2 to 6: 21 days")
+
+
+def test_windows_another_scenario_solved_alike_are_not_searched_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cycles 5 and 6, and the cycles two either side of them, are built alike in both scenarios: solved once."""
+    searches: list[tuple[int, int]] = []
+    real = stn_module._Search.run
+
+    def run(search: stn_module._Search, sources: Any, low: int, high: int) -> int | None:
+        if search.arcs is search.net.arcs:  # the forward searches: the conflict's, and one for each shape solved
+            searches.append((low, high))
+        return real(search, sources, low, high)
+
+    monkeypatch.setattr("regdsl.compile.stn._Search.run", run)
+    compiled = _compiled(_LONGER)
+    points = [len(s.network) for s in compiled.scenarios]
+    assert points == [50, 50]  # cycles 3 and 4 have one shape: five shapes in each network
+    whole = [k for k, (low, high) in enumerate(searches) if (low, high) == (0, 50)]
+    assert whole == [0, 6]  # each scenario's conflict search, then its shapes: five, then three (cycles 1 to 3)
+    assert len(searches) == 6 + 4
 
 
 BANDS = """\

@@ -11,13 +11,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import jinja2
 import pytest
 
+from regdsl.check.run import Outcome, run_check
 from regdsl.cli.main import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, _ProgressBar, main
 from regdsl.compile.library import check_paths, scan_regimens
 from regdsl.compile.passes import Compiled
-from regdsl.render import site
+from regdsl.render import env, site
 from regdsl.render.context import RenderContext
 from regdsl.render.pages import FORMATS, render_all
 from tests.conftest import ROOT
@@ -145,6 +148,34 @@ def test_the_search_catalogue_is_a_script_defining_a_global(built: Path) -> None
     assert "inotuzumab ozogamicin" in seed["medicines"]
     assert seed["setting"] == "Relapsed/Refractory"
     assert site.SEARCH_GLOBAL in (built / "search.js").read_text(encoding="utf-8")
+
+
+def test_the_templates_are_compiled_before_the_check_starts_its_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Workers forked by the check inherit the compiled templates: none is compiled while the check runs."""
+    compiled: list[str] = []
+    checking: list[bool] = [False]
+    parse = env._Sandbox._parse
+
+    def counted(sandbox: env._Sandbox, source: str, name: str | None, filename: str | None) -> jinja2.nodes.Template:
+        if checking[0]:
+            compiled.append(name or "")
+        return parse(sandbox, source, name, filename)
+
+    def check(*args: Any, **kwargs: Any) -> Outcome:
+        checking[0] = True
+        try:
+            return run_check(*args, **kwargs)
+        finally:
+            checking[0] = False
+
+    monkeypatch.setattr("regdsl.render.env._Sandbox._parse", counted)
+    monkeypatch.setattr("regdsl.render.site.run_check", check)
+    env.environment.cache_clear()  # as in a fresh process
+    built = site.build_site([REGIMENS / f"{SEED}.reg"], tmp_path / "site", jobs=1)
+    assert built.written
+    assert compiled == []
 
 
 def test_a_source_error_fails_the_build_and_keeps_the_old_site(library: Path, tmp_path: Path) -> None:

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 
 from regdsl.compile.days import TimedDay, timed_days
 from regdsl.compile.phases import PhaseGraph, build_phases, cond_text
-from regdsl.compile.stn import Conflict, PointId, TimingNetwork, Windows, build_network, find_conflict, windows
+from regdsl.compile.stn import (
+    BuildMemo,
+    Conflict,
+    PointId,
+    TimingNetwork,
+    Windows,
+    build_network,
+    find_conflict,
+    windows,
+)
 from regdsl.diagnostics import Diagnostic, Label
 from regdsl.diagnostics import codes as c
 from regdsl.model import ir
@@ -99,9 +108,12 @@ def _union(found: list[Windows]) -> Windows:
     """Return each point's window over every scenario it is in (sound for display: its widest)."""
     spans: dict[PointId, tuple[int, int]] = {}
     for solved in found:
-        for point, (early, late) in solved.items():
+        for point, early, late in zip(solved.points, solved.earliest, solved.latest, strict=True):
             old = spans.get(point)
-            spans[point] = (early, late) if old is None else (min(old[0], early), max(old[1], late))
+            if old is None:
+                spans[point] = (early, late)
+            elif early < old[0] or late > old[1]:  # most points have one window in every scenario
+                spans[point] = (min(old[0], early), max(old[1], late))
     points = list(spans)
     return Windows(
         points=points,
@@ -121,15 +133,16 @@ def compile_regimen(regimen: ir.Regimen) -> Compiled:
         solved_all: list[Scenario] = []
         days: dict[PointId, tuple[TimedDay, ...]] = {}
         size = steps = 0  # the work of every scenario counts against the one limit of each
+        memo = BuildMemo()  # what the scenarios' builds share
         for branches, text in _scenarios(regimen):
             picked = dict(branches)
 
             def given(admin: ir.Administration, picked: dict[Span, int] = picked) -> bool:
                 return admin.guard is None or picked.get(admin.guard.choice) == admin.guard.branch
 
-            net = build_network(regimen, given)
+            net = build_network(regimen, given, memo)
             found = find_conflict(net)
-            solved = windows(net) if found is None else None
+            solved = windows(net, memo) if found is None else None
             solved_all.append(Scenario(branches, text, net, found, solved))
             size, steps = size + net.size + len(net), steps + net.steps
             if size > TIMING_SIZE.value or steps > SEARCH_STEPS.value:

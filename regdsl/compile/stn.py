@@ -53,6 +53,7 @@ __all__ = [
     "OPEN",
     "Anchoring",
     "Bounds",
+    "BuildMemo",
     "Conflict",
     "Constraint",
     "Given",
@@ -210,7 +211,9 @@ class TimingNetwork:
         if point.kind is PointKind.CYCLE:
             self.cycles.append(point)
             self.first.append(len(self.nodes))
-        elif not self.cycles or self.cycles[-1] != point.cycle_start:
+        elif not self.cycles or (
+            (last := self.cycles[-1]).cycle != point.cycle or last.group != point.group or last.part != point.part
+        ):  # compared field by field: not a new cycle start for every point
             raise ValueError(f"the point {point} is not of the last cycle started")
         number = self.index[point] = len(self.nodes)
         self.nodes.append(point)
@@ -300,25 +303,93 @@ class _Chemo(NamedTuple):
     end: Bounds | None = None
 
 
+class BuildMemo:
+    """What every build of one regimen's networks shares, whichever scenario it is of: worked out once.
+
+    Each line's doses in a cycle (by the line's id), each group's lines timed from chemotherapy
+    (by the group's id), each group's lines as a scenario gives them (by the group's id and
+    which of its lines are given), and the medicines' display names. Use one only for the
+    regimen it was first used with, while that regimen lives (its objects' ids are the keys).
+    """
+
+    __slots__ = ("built", "chemo", "cycles", "displays", "lines", "series", "timed_to_chemo", "windows")
+
+    def __init__(self) -> None:
+        self.series: dict[int, tuple[Series, ...]] = {}
+        self.timed_to_chemo: dict[int, frozenset[int]] = {}
+        self.lines: dict[tuple[int, tuple[bool, ...]], Lines] = {}
+        self.displays: dict[str, str] | None = None
+        self.cycles: dict[tuple[object, ...], _Made | None] = {}  # each cycle as built, by what it is built from
+        self.chemo: dict[int, bool] = {}  # whether a group has relations to chemotherapy, by the group's id
+        # The network built last, with what each of its cycles was built from; and the windows of each cycle
+        # shape solved (its windows and the search steps they took), by what its cycle and two either side of
+        # it were built from: the arcs those cycles' points have, and so the search over them.
+        self.built: tuple[TimingNetwork, list[tuple[object, ...]]] | None = None
+        self.windows: dict[tuple[object, ...], tuple[tuple[list[int], list[int]], int]] = {}
+
+    def cycle_keys(self, net: TimingNetwork) -> list[tuple[object, ...]] | None:
+        """Return what each cycle of ``net`` was built from, if ``net`` is the network built last (else None)."""
+        return self.built[1] if self.built is not None and self.built[0] is net else None
+
+
+# A point a cycle's constraint joins: a point of the cycle (its number from the cycle's start, >= 0), or the
+# previous cycle's last dose of the gap keyed (medicine, line).
+_Ref = int | tuple[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """What building one cycle added, its points numbered from the cycle's start: replayed for another scenario."""
+
+    points: tuple[tuple[PointId, str], ...]
+    edges: tuple[tuple[_Ref, int, Constraint], ...]
+    anchorings: tuple[Anchoring, ...]
+    unfixed: tuple[tuple[PointId, tuple[int, ...]], ...]
+    open_ends: tuple[tuple[int, Span], ...]
+    last_doses: tuple[tuple[tuple[str, str | None], tuple[int, ...]], ...]
+    chemo_days: tuple[tuple[int, tuple[tuple[int, tuple[int, int]], ...]], ...] | None
+    has_chemo: bool
+
+
 class _Builder:
     """Builds the network once: with ``plan`` None, without chemotherapy (the first of two builds, section 7)."""
 
-    def __init__(self, regimen: ir.Regimen, given: Given, plan: _Plan | None = None) -> None:
+    def __init__(self, regimen: ir.Regimen, given: Given, memo: BuildMemo, plan: _Plan | None = None) -> None:
         self.regimen = regimen
         self.given = given
         self.plan = plan
         # The first build: each cycle's days timed from chemotherapy, with their anti-cancer doses (line, points).
         self.chemo_days: dict[int, dict[int, list[tuple[int, tuple[int, int]]]]] = {}
         self.has_chemo = False
-        self.timed_to_chemo: dict[int, frozenset[int]] = {}  # each group's lines timed from chemotherapy
+        self.memo = memo
         self.net = TimingNetwork(span=regimen.span, limited=True)
         limits = [lim.count for lim in regimen.plan.cycle_limits()]
         self.cap = max(limits) if limits else None
         self.last_doses: dict[tuple[str, str | None], list[int]] = {}
-        self.lines: dict[int, Lines] = {}  # each group's lines, by the group's id (the groups live as long)
-        self.series: dict[int, tuple[Series, ...]] = {}  # each line's doses in a cycle, by its id: once, not per cycle
+        self.lines: dict[int, Lines] = {}  # each group's lines in this scenario, by the group's id
         self.open_ends: list[tuple[int, Span]] = []
-        self.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
+        self.given_lines: dict[int, tuple[bool, ...]] = {}  # each group's lines given, by the group's id
+        self.keys: list[tuple[object, ...]] = []  # what each cycle was built from, in network order
+        if memo.displays is None:
+            memo.displays = {a.medicine.name: a.medicine.display for g in regimen.cycles() for a in g.administrations}
+        self.displays = memo.displays
+
+    def _given_lines(self, group: ir.CycleGroup) -> tuple[bool, ...]:
+        found = self.given_lines.get(id(group))
+        if found is None:
+            found = self.given_lines[id(group)] = tuple(self.given(a) for a in group.administrations)
+        return found
+
+    def _lines(self, group: ir.CycleGroup) -> Lines:
+        """Return the group's lines as this scenario gives them, made once for each set of lines given."""
+        found = self.lines.get(id(group))
+        if found is None:
+            key = (id(group), self._given_lines(group))
+            found = self.memo.lines.get(key)
+            if found is None:
+                found = self.memo.lines[key] = Lines(group, self.given)
+            self.lines[id(group)] = found
+        return found
 
     def build(self) -> TimingNetwork:
         net = self.net
@@ -339,12 +410,13 @@ class _Builder:
                         if not same_part:  # the next part may start later: the cycle still ends
                             self._close(previous)
                     self.open_ends = []
-                    self._cycle(ident, start, group)
+                    self._made_cycle(ident, start, group)
                     previous = (ident, start, group)
             self.last_doses = {}
         if previous is not None:
             self._close(previous)
         self._shapes()
+        self.memo.built = (net, self.keys)
         return net
 
     def _shapes(self) -> None:
@@ -382,12 +454,95 @@ class _Builder:
         else:
             self.net.constrain(before, start, Constraint(length, None, group.span, "the next part starts after"))
 
+    def _made_cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
+        """Build a cycle, or replay it as another scenario built it from the same lines, plan and gaps before it.
+
+        A cycle's points and constraints depend only on its group, the lines given, the plan of
+        its chemotherapy (none in a first build; only read for relations to chemotherapy) and which
+        of its gaps the previous cycle has doses for: the same, whatever the scenario. A replay
+        that could pass ``limits.TIMING_SIZE`` builds instead, so that the finding is the same.
+        """
+        net = self.net
+        k = len(net.cycles) - 1
+        chemo = self.memo.chemo.get(id(group))
+        if chemo is None:
+            chemo = self.memo.chemo[id(group)] = any(
+                r.anchor_kind == "chemotherapy" for a in group.administrations for r in a.relations
+            )
+        plan = None if self.plan is None or not chemo else tuple(sorted(self.plan.get(k, {}).items()))
+        gaps = tuple(bool(self.last_doses.get((gap.medicine.name, gap.line))) for gap in group.gaps)
+        key = (ident, k, id(group), self._given_lines(group), self.plan is None and chemo, plan, gaps)
+        self.keys.append(key)
+        made = self.memo.cycles.get(key)
+        if made is not None and net.size + len(net) + len(made.points) + len(made.edges) <= TIMING_SIZE.value:
+            self._replay(start, made)
+            return
+        before = dict(self.last_doses)
+        counts = (len(net), len(net.edges), len(net.anchorings), len(net.unfixed), len(self.open_ends))
+        had_chemo, self.has_chemo = self.has_chemo, False
+        self._cycle(ident, start, group)
+        if key not in self.memo.cycles:
+            self.memo.cycles[key] = self._made(start, k, before, counts)
+        self.has_chemo = self.has_chemo or had_chemo
+
+    def _made(
+        self, start: int, k: int, before: dict[tuple[str, str | None], list[int]], counts: tuple[int, ...]
+    ) -> _Made | None:
+        """Return what building cycle ``k`` (from point ``start``) added (None: a gap's dose before it is ambiguous)."""
+        net = self.net
+        points, edges, anchorings, unfixed, open_ends = counts
+        previous: dict[int, tuple[str, str | None]] = {}
+        for key, starts in before.items():
+            if starts:
+                if starts[-1] in previous:
+                    return None
+                previous[starts[-1]] = key
+        refs: list[tuple[_Ref, int, Constraint]] = []
+        for u, v, constraint in net.edges[edges:]:
+            if v < start:
+                return None
+            if u < start:
+                if u not in previous:
+                    return None
+                refs.append((previous[u], v - start, constraint))
+            else:
+                refs.append((u - start, v - start, constraint))
+        days = self.chemo_days.get(k)
+        return _Made(
+            points=tuple(zip(net.nodes[points:], net.labels[points:], strict=True)),
+            edges=tuple(refs),
+            anchorings=tuple(net.anchorings[anchorings:]),
+            unfixed=tuple(itertools.islice(net.unfixed.items(), unfixed, None)),
+            open_ends=tuple((e - start, span) for e, span in self.open_ends[open_ends:]),
+            last_doses=tuple((key, tuple(s - start for s in starts)) for key, starts in self.last_doses.items()),
+            chemo_days=None
+            if days is None
+            else tuple(
+                (day, tuple((i, (s - start, e - start)) for i, (s, e) in members)) for day, members in days.items()
+            ),
+            has_chemo=self.has_chemo,
+        )
+
+    def _replay(self, start: int, made: _Made) -> None:
+        """Add what ``made`` records to the network, its points numbered from ``start``."""
+        net = self.net
+        for point, label in made.points:
+            net.add_point(point, label)
+        for u, v, constraint in made.edges:
+            net.constrain(self.last_doses[u][-1] if isinstance(u, tuple) else u + start, v + start, constraint)
+        net.anchorings.extend(made.anchorings)
+        net.unfixed.update(made.unfixed)
+        self.open_ends.extend((e + start, span) for e, span in made.open_ends)
+        self.last_doses = {key: [s + start for s in starts] for key, starts in made.last_doses}
+        if made.chemo_days is not None:
+            self.chemo_days[len(net.cycles) - 1] = {
+                day: [(i, (s + start, e + start)) for i, (s, e) in members] for day, members in made.chemo_days
+            }
+        self.has_chemo = self.has_chemo or made.has_chemo
+
     def _cycle(self, ident: PointId, start: int, group: ir.CycleGroup) -> None:
         net = self.net
-        lines = self.lines.get(id(group))
-        if lines is None:  # worked out once per group, not per cycle
-            lines = self.lines[id(group)] = Lines(group, self.given)
-        doses = _CycleDoses(group, lines)
+        doses = _CycleDoses(group, self._lines(group))
         placed: list[tuple[int, Dose, int]] = []  # (line, dose, its start point)
         for i, admin in enumerate(group.administrations):
             if admin.prn or not self.given(admin):
@@ -397,9 +552,9 @@ class _Builder:
                 what = f"over {over_text(admin)}"
             else:
                 what = "taken at once" if high == 0 else "an infusion within the day"
-            made = self.series.get(id(admin))
+            made = self.memo.series.get(id(admin))
             if made is None:
-                made = self.series[id(admin)] = schedule(admin)
+                made = self.memo.series[id(admin)] = schedule(admin)
             for series in made:
                 lasts, lasts_what = (series.lasts, series.lasts_what) if series.lasts else ((low, high), what)
                 previous = None
@@ -434,9 +589,9 @@ class _Builder:
 
     def _members(self, group: ir.CycleGroup, doses: _CycleDoses, day: int) -> list[tuple[int, tuple[int, int]]]:
         """Return the day's anti-cancer doses that make its chemotherapy: not those timed from chemotherapy."""
-        timed = self.timed_to_chemo.get(id(group))
+        timed = self.memo.timed_to_chemo.get(id(group))
         if timed is None:
-            timed = self.timed_to_chemo[id(group)] = frozenset(
+            timed = self.memo.timed_to_chemo[id(group)] = frozenset(
                 i
                 for i, a in enumerate(group.administrations)
                 if any(r.anchor_kind == "chemotherapy" for r in a.relations)
@@ -603,7 +758,7 @@ class _CycleDoses:
         return found
 
 
-def build_network(regimen: ir.Regimen, given: Given = every_line) -> TimingNetwork:
+def build_network(regimen: ir.Regimen, given: Given = every_line, memo: BuildMemo | None = None) -> TimingNetwork:
     """Build the timing network of a lowered regimen, of the lines ``given`` (to one scenario's patients).
 
     A regimen with relations to `chemotherapy` is built twice. The first network leaves out
@@ -616,16 +771,19 @@ def build_network(regimen: ir.Regimen, given: Given = every_line) -> TimingNetwo
     reported by `TIM006`): never a conflict the constraints do not make. The second network has
     a subset of the first's schedules, so a line forced in the first is first in every one of them.
     Both builds are of the scenario's lines only: each scenario's chemotherapy is its own.
+    ``memo``, when given, keeps what does not depend on the scenario for the builds of the
+    regimen's other scenarios (``BuildMemo``).
     """
+    shared = memo if memo is not None else BuildMemo()
     with paused_gc():
-        first = _Builder(regimen, given)
+        first = _Builder(regimen, given, shared)
         net = first.build()
         if not first.has_chemo:
             return net
         plan: _Plan = {}
         if find_conflict(net) is None:
             plan = _forced(net, first.chemo_days)
-        return _Builder(regimen, given, plan).build()
+        return _Builder(regimen, given, shared, plan).build()
 
 
 def _forced(net: TimingNetwork, days: Mapping[int, Mapping[int, list[tuple[int, tuple[int, int]]]]]) -> _Plan:
@@ -966,7 +1124,7 @@ class Windows:
             yield point, (early, late)
 
 
-def windows(net: TimingNetwork) -> Windows:
+def windows(net: TimingNetwork, memo: BuildMemo | None = None) -> Windows:
     """Compute every point's window relative to its cycle start (for a consistent network).
 
     Two rooted single-source shortest-path searches per cycle start (forward for the
@@ -974,7 +1132,9 @@ def windows(net: TimingNetwork) -> Windows:
     neighbours, so that cross-cycle constraints count. Windows are sound: a path through
     cycles further away could only narrow them. Cycles of the same shape (``net.shapes``)
     have the same windows, so each shape is solved once: linear in the size of the
-    network, never all-pairs.
+    network, never all-pairs. With ``memo``, the one ``build_network`` built ``net`` with,
+    a shape whose cycles two either side were built from the same as in another of the
+    regimen's networks has its windows (and counts its search steps) without searching again.
     """
     n = len(net.nodes)
     first = net.first
@@ -982,19 +1142,34 @@ def windows(net: TimingNetwork) -> Windows:
     latest = [0] * n
     solved: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
     forward, backward = _Search(net, net.arcs, counted=True), _Search(net, net.reverse, counted=True)
+    keys = memo.cycle_keys(net) if memo is not None else None
     for k, shape in enumerate(net.shapes):
         start, stop = first[k], first[k + 1]
         found = solved.get(shape)
         if found is None:
-            low, high = net.around(k)
-            forward.run([(start, 0)], low, high)
-            backward.run([(start, 0)], low, high)
-            late = forward.found(low, high)[start - low : stop - low]
-            early = backward.found(low, high)[start - low : stop - low]
-            found = solved[shape] = (
-                [-e if e is not None else -OPEN for e in early],
-                [t if t is not None else OPEN for t in late],
+            key = (
+                None
+                if keys is None
+                else (shape, *(keys[j] if 0 <= j < len(keys) else None for j in range(k - 2, k + 3)))
             )
+            known = memo.windows.get(key) if memo is not None and key is not None else None
+            if known is not None:
+                found, steps = known
+                forward._count(steps)
+            else:
+                steps = net.steps
+                low, high = net.around(k)
+                forward.run([(start, 0)], low, high)
+                backward.run([(start, 0)], low, high)
+                late = forward.found(low, high)[start - low : stop - low]
+                early = backward.found(low, high)[start - low : stop - low]
+                found = (
+                    [-e if e is not None else -OPEN for e in early],
+                    [t if t is not None else OPEN for t in late],
+                )
+                if memo is not None and key is not None:
+                    memo.windows[key] = (found, net.steps - steps)
+            solved[shape] = found
         earliest[start:stop], latest[start:stop] = found
     return Windows(points=net.nodes, index=net.index, earliest=earliest, latest=latest)
 

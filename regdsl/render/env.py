@@ -36,6 +36,7 @@ from regdsl.source import visible
 
 __all__ = [
     "TemplateProblem",
+    "compile_templates",
     "environment",
     "md_code",
     "md_lines",
@@ -308,6 +309,19 @@ def _template_line(tb: TracebackType | None, folders: tuple[str, ...]) -> tuple[
         if any(_in_folder(filename, folder) for folder in folders):
             found = (filename, line)
     return found
+
+
+def compile_templates(templates: Path | None) -> None:
+    """Compile every bundled template's name (or ``templates``' file of that name) in the environment of its kind.
+
+    A build calls it before its workers start: they inherit the compiled templates, rather
+    than each compile them again. A template that cannot be used is left to the page that
+    uses it, which reports it (``render_template``) only if the check passes.
+    """
+    for name in sorted(os.listdir(_BUNDLED)):
+        kind: Literal["html", "md"] = "md" if name.endswith(".md.j2") else "html"
+        with contextlib.suppress(Exception):  # reported where the page is rendered, as without this
+            environment(kind, templates).get_template(name)
 
 
 def render_template(kind: Literal["html", "md"], templates: Path | None, name: str, **values: object) -> str:

@@ -50,7 +50,7 @@ from regdsl.render.built import (
 )
 from regdsl.render.context import LinkTarget, RenderContext
 from regdsl.render.document import inert_json
-from regdsl.render.env import environment, render_template, static_text
+from regdsl.render.env import compile_templates, environment, render_template, static_text
 from regdsl.render.output import MARKER, SiteError, check_out, claim, is_site, refuse_overlap, swap, writing
 from regdsl.render.pages import EXTENSIONS, render, render_all
 from regdsl.source import SourceFile, visible
@@ -457,6 +457,7 @@ def build_site(
     if templates is not None and _compiled.get(templates) != shown:  # changed since this process compiled them
         environment.cache_clear()
         _compiled[templates] = shown
+    compile_templates(templates)  # once, before the check's workers start
     cached = cache_wanted(cache)
     digest = shown if cached else None
     with contextlib.ExitStack() as stack:
