@@ -212,7 +212,7 @@ ALLOWED: dict[str, dict[str, str]] = {
     "fhir/importer.py": {IMPORTS: "keeps a JSON file as a source, its findings at the offsets fhir/jsonpos.py read"},
     "fhir/reading.py": {IMPORTS: "the readers' base keeps the JSON file as a source, for findings at its offsets"},
     "fhir/core_import.py": {
-        IMPORTS: "is given the JSON file as a source, for findings at its offsets; lays out and parses the text it writes"
+        IMPORTS: "is given the JSON file as a source, for findings at its offsets; lays out and parses what it writes"
     },
 }
 _SOURCE_NAMES = ("source", "src")  # `source.text`, `ctx.source.text`, `unit.source.text`...
