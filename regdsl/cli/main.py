@@ -668,8 +668,14 @@ def _say_checked(
     from regdsl.diagnostics.formats import colour_wanted, text_format
 
     colour = colour_wanted(sys.stderr)
+    levels_of: dict[str, list[Severity]] = {}
+    for d in check.diagnostics:
+        levels_of.setdefault(d.span.path, []).append(d.level)
+    shown_of: dict[str, list[Diagnostic]] = {}
+    for d in shown:
+        shown_of.setdefault(d.span.path, []).append(d)
     for path in texts:
-        levels = [d.level for d in check.diagnostics if d.span.path == str(path)]
+        levels = levels_of.get(str(path), [])
         errors, warnings = (
             _plural(levels.count(Severity.ERROR), "error"),
             _plural(levels.count(Severity.WARNING), "warning"),
@@ -678,7 +684,7 @@ def _say_checked(
         if not args.quiet:
             where = f"{visible(str(path))} (standard output)" if to_stdout else visible(str(path))
             sys.stderr.write(f"{where}: check: {said}\n")
-        sys.stderr.write(text_format([d for d in shown if d.span.path == str(path)], check.sources, colour=colour))
+        sys.stderr.write(text_format(shown_of.get(str(path), []), check.sources, colour=colour))
     others = [d for d in shown if Path(d.span.path) not in texts]  # the library's, the configuration's
     sys.stderr.write(text_format(others, check.sources, colour=colour))
 
